@@ -1,0 +1,4 @@
+//! leadhook-server: Facebook Lead Ads webhooks in, leads out to sales reps.
+
+pub mod store;
+pub mod webhook;

@@ -1,0 +1,91 @@
+//! The lead store: where leads live once they are complete. One trait, several backends
+//! (the embedded SQLite file by default, Supabase through PostgREST in production).
+
+mod error;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use leadhook_shared::meta::IncomingLead;
+use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, NewManualLead, Stats};
+
+pub use error::StoreError;
+
+/// Most rows one list request returns.
+pub const MAX_PAGE: u32 = 1000;
+
+/// A filtered page of `GET /api/leads`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadQuery {
+    pub limit: u32,
+    pub offset: u64,
+    pub status: Option<LeadStatus>,
+    /// Case-insensitive substring of name, email or phone.
+    pub search: Option<String>,
+    /// Only leads changed after this cursor, oldest change first (for incremental polling).
+    /// Without it, leads come newest first by `created_at`.
+    pub since: Option<Cursor>,
+}
+
+impl Default for LeadQuery {
+    fn default() -> Self {
+        LeadQuery {
+            limit: 100,
+            offset: 0,
+            status: None,
+            search: None,
+            since: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadPage {
+    pub leads: Vec<Lead>,
+    /// How many leads match the filters, ignoring limit and offset.
+    pub count: u64,
+    /// Where the next `since` poll continues: after the last change returned when `since` was
+    /// given, else after the newest change in the whole store (or `since` itself when nothing changed).
+    pub cursor: Cursor,
+}
+
+/// Result of storing a lead from Meta.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upserted {
+    pub lead: Lead,
+    /// `true` when the lead was new, `false` when an existing one was refreshed.
+    pub inserted: bool,
+}
+
+/// The day boundaries `stats` counts from, chosen by the caller's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatsWindow {
+    pub today_start: DateTime<Utc>,
+    pub week_start: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait LeadStore: Send + Sync + 'static {
+    /// A short name for logs and health: "sqlite", "postgrest".
+    fn backend(&self) -> &'static str;
+
+    /// Inserts a lead from Meta or refreshes the Meta-sourced columns of the one with the same
+    /// `leadgen_id`. Never touches what reps own (`status`, `notes`), and leaves `updated_at` alone
+    /// when nothing changed.
+    async fn upsert(&self, lead: &IncomingLead) -> Result<Upserted, StoreError>;
+
+    /// Stores a lead a rep entered by hand (`is_manual`, no `leadgen_id`).
+    async fn create_manual(&self, lead: &NewManualLead) -> Result<Lead, StoreError>;
+
+    async fn get(&self, id: i64) -> Result<Option<Lead>, StoreError>;
+
+    /// Applies a rep's change; `None` when no lead has that id.
+    async fn update(&self, id: i64, patch: &LeadPatch) -> Result<Option<Lead>, StoreError>;
+
+    async fn list(&self, query: &LeadQuery) -> Result<LeadPage, StoreError>;
+
+    async fn stats(&self, window: StatsWindow) -> Result<Stats, StoreError>;
+
+    /// Cheap reachability check for health reports.
+    async fn ping(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,541 @@
+//! The embedded lead store: one SQLite file in the data dir, the default backend.
+//!
+//! rusqlite is blocking, so every call runs on tokio's blocking pool. One connection behind a
+//! mutex serialises writers, which also lets `updated_at` be strictly increasing: cursors never tie.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use leadhook_shared::meta::IncomingLead;
+use leadhook_shared::{Cursor, FormCount, Lead, LeadPatch, LeadStatus, NewManualLead, Stats};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
+
+use super::{LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted};
+
+/// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE leads (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        leadgen_id    TEXT UNIQUE,
+        name          TEXT,
+        email         TEXT,
+        phone         TEXT,
+        status        TEXT NOT NULL DEFAULT 'New Lead'
+                      CHECK (status IN ('New Lead','Contacted','Qualified','Unqualified','Won','Lost')),
+        is_manual     INTEGER NOT NULL DEFAULT 0,
+        created_at    INTEGER NOT NULL,
+        received_at   INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        page_id       TEXT,
+        form_id       TEXT,
+        form_name     TEXT,
+        ad_id         TEXT,
+        ad_name       TEXT,
+        adset_id      TEXT,
+        adset_name    TEXT,
+        campaign_id   TEXT,
+        campaign_name TEXT,
+        platform      TEXT,
+        is_organic    INTEGER NOT NULL DEFAULT 0,
+        fields        TEXT NOT NULL DEFAULT '{}',
+        notes         TEXT,
+        search_text   TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX leads_newest_first ON leads (created_at DESC, id DESC);
+    CREATE INDEX leads_changes ON leads (updated_at, id);
+    CREATE INDEX leads_status ON leads (status);
+"#];
+
+const COLUMNS: &str = "id, leadgen_id, name, email, phone, status, is_manual, created_at, received_at, updated_at, \
+     page_id, form_id, form_name, ad_id, ad_name, adset_id, adset_name, campaign_id, campaign_name, platform, \
+     is_organic, fields, notes";
+
+pub struct SqliteStore {
+    inner: Arc<Mutex<Inner>>,
+}
+
+struct Inner {
+    conn: Connection,
+    /// The newest `updated_at` handed out, so the next one is strictly later.
+    last_change_micros: i64,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let path = path.to_path_buf();
+        let inner = tokio::task::spawn_blocking(move || -> Result<Inner, StoreError> {
+            let mut conn = Connection::open(&path).map_err(|e| {
+                StoreError::Unavailable(format!("cannot open {}: {e}", path.display()))
+            })?;
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(internal)?;
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(internal)?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))
+                .map_err(internal)?;
+            migrate(&mut conn)?;
+            let last_change_micros = conn
+                .query_row(
+                    "SELECT COALESCE(MAX(updated_at), 0) FROM leads",
+                    [],
+                    |row| row.get(0),
+                )
+                .map_err(internal)?;
+            Ok(Inner {
+                conn,
+                last_change_micros,
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))??;
+        Ok(SqliteStore {
+            inner: Arc::new(Mutex::new(inner)),
+        })
+    }
+
+    async fn with<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Inner) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = inner
+                .lock()
+                .map_err(|_| StoreError::Internal("a previous store call panicked".into()))?;
+            work(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let applied: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(internal)?;
+    let applied = usize::try_from(applied).unwrap_or(usize::MAX);
+    if applied > MIGRATIONS.len() {
+        return Err(StoreError::Misconfigured {
+            message: format!(
+                "the lead database has schema version {applied}, newer than this leadhook knows"
+            ),
+            fix: "upgrade leadhook-server, or point LEADHOOK_DATA_DIR at another directory".into(),
+        });
+    }
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction().map_err(internal)?;
+        tx.execute_batch(sql).map_err(internal)?;
+        tx.pragma_update(None, "user_version", (version + 1) as i64)
+            .map_err(internal)?;
+        tx.commit().map_err(internal)?;
+    }
+    Ok(())
+}
+
+fn internal(error: rusqlite::Error) -> StoreError {
+    match error {
+        rusqlite::Error::SqliteFailure(ref e, _)
+            if matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked
+                    | rusqlite::ErrorCode::DiskFull
+            ) =>
+        {
+            StoreError::Unavailable(error.to_string())
+        }
+        other => StoreError::Internal(other.to_string()),
+    }
+}
+
+impl Inner {
+    fn next_change_micros(&mut self) -> i64 {
+        let now = Utc::now().timestamp_micros();
+        self.last_change_micros = now.max(self.last_change_micros + 1);
+        self.last_change_micros
+    }
+
+    fn get(&self, id: i64) -> Result<Option<Lead>, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM leads WHERE id = ?1"),
+                [id],
+                lead_from_row,
+            )
+            .optional()
+            .map_err(internal)
+    }
+}
+
+fn micros(time: DateTime<Utc>) -> i64 {
+    time.timestamp_micros()
+}
+
+fn time_from(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+fn search_text(name: Option<&str>, email: Option<&str>, phone: Option<&str>) -> String {
+    [name, email, phone]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n")
+        .to_lowercase()
+}
+
+fn lead_from_row(row: &Row<'_>) -> rusqlite::Result<Lead> {
+    let status: String = row.get("status")?;
+    let fields: String = row.get("fields")?;
+    let conversion = |index: &str, error: Box<dyn std::error::Error + Send + Sync>| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("{index}: {error}").into(),
+        )
+    };
+    Ok(Lead {
+        id: row.get("id")?,
+        leadgen_id: row.get("leadgen_id")?,
+        name: row.get("name")?,
+        email: row.get("email")?,
+        phone: row.get("phone")?,
+        status: status
+            .parse()
+            .map_err(|e: leadhook_shared::UnknownStatus| conversion("status", e.into()))?,
+        is_manual: row.get("is_manual")?,
+        created_at: time_from(row.get("created_at")?),
+        received_at: time_from(row.get("received_at")?),
+        updated_at: time_from(row.get("updated_at")?),
+        page_id: row.get("page_id")?,
+        form_id: row.get("form_id")?,
+        form_name: row.get("form_name")?,
+        ad_id: row.get("ad_id")?,
+        ad_name: row.get("ad_name")?,
+        adset_id: row.get("adset_id")?,
+        adset_name: row.get("adset_name")?,
+        campaign_id: row.get("campaign_id")?,
+        campaign_name: row.get("campaign_name")?,
+        platform: row.get("platform")?,
+        is_organic: row.get("is_organic")?,
+        fields: serde_json::from_str(&fields).map_err(|e| conversion("fields", e.into()))?,
+        notes: row.get("notes")?,
+    })
+}
+
+/// The Meta-sourced part of a stored lead, to tell a real change from a duplicate delivery.
+fn same_meta_data(stored: &Lead, incoming: &IncomingLead) -> bool {
+    stored.name == incoming.name
+        && stored.email == incoming.email
+        && stored.phone == incoming.phone
+        && micros(stored.created_at) == micros(incoming.created_at)
+        && stored.page_id == incoming.page_id
+        && stored.form_id == incoming.form_id
+        && stored.form_name == incoming.form_name
+        && stored.ad_id == incoming.ad_id
+        && stored.ad_name == incoming.ad_name
+        && stored.adset_id == incoming.adset_id
+        && stored.adset_name == incoming.adset_name
+        && stored.campaign_id == incoming.campaign_id
+        && stored.campaign_name == incoming.campaign_name
+        && stored.platform == incoming.platform
+        && stored.is_organic == incoming.is_organic
+        && stored.fields == incoming.fields
+}
+
+/// WHERE clause and parameters for the status and search filters.
+fn filters(query: &LeadQuery) -> (Vec<String>, Vec<Value>) {
+    let mut clauses = Vec::new();
+    let mut values = Vec::new();
+    if let Some(status) = query.status {
+        clauses.push("status = ?".to_string());
+        values.push(Value::Text(status.as_str().to_string()));
+    }
+    if let Some(search) = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        clauses.push("instr(search_text, ?) > 0".to_string());
+        values.push(Value::Text(search.to_lowercase()));
+    }
+    (clauses, values)
+}
+
+fn where_sql(clauses: &[String]) -> String {
+    if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    }
+}
+
+#[async_trait]
+impl LeadStore for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn upsert(&self, lead: &IncomingLead) -> Result<Upserted, StoreError> {
+        let lead = lead.clone();
+        self.with(move |inner| {
+            let existing = inner
+                .conn
+                .query_row(
+                    &format!("SELECT {COLUMNS} FROM leads WHERE leadgen_id = ?1"),
+                    [&lead.leadgen_id],
+                    lead_from_row,
+                )
+                .optional()
+                .map_err(internal)?;
+            if let Some(stored) = &existing
+                && same_meta_data(stored, &lead)
+            {
+                return Ok(Upserted {
+                    lead: stored.clone(),
+                    inserted: false,
+                });
+            }
+            let fields = serde_json::to_string(&lead.fields).map_err(|e| StoreError::Internal(e.to_string()))?;
+            let search = search_text(lead.name.as_deref(), lead.email.as_deref(), lead.phone.as_deref());
+            let now = inner.next_change_micros();
+            let meta_params = params![
+                lead.leadgen_id,
+                lead.name,
+                lead.email,
+                lead.phone,
+                micros(lead.created_at),
+                lead.page_id,
+                lead.form_id,
+                lead.form_name,
+                lead.ad_id,
+                lead.ad_name,
+                lead.adset_id,
+                lead.adset_name,
+                lead.campaign_id,
+                lead.campaign_name,
+                lead.platform,
+                lead.is_organic,
+                fields,
+                search,
+                now,
+            ];
+            let id: i64 = if existing.is_some() {
+                inner
+                    .conn
+                    .query_row(
+                        "UPDATE leads SET name = ?2, email = ?3, phone = ?4, created_at = ?5, page_id = ?6, form_id = ?7,
+                            form_name = ?8, ad_id = ?9, ad_name = ?10, adset_id = ?11, adset_name = ?12, campaign_id = ?13,
+                            campaign_name = ?14, platform = ?15, is_organic = ?16, fields = ?17, search_text = ?18,
+                            updated_at = ?19
+                         WHERE leadgen_id = ?1 RETURNING id",
+                        meta_params,
+                        |row| row.get(0),
+                    )
+                    .map_err(internal)?
+            } else {
+                inner
+                    .conn
+                    .query_row(
+                        "INSERT INTO leads (leadgen_id, name, email, phone, created_at, page_id, form_id, form_name, ad_id,
+                            ad_name, adset_id, adset_name, campaign_id, campaign_name, platform, is_organic, fields,
+                            search_text, updated_at, received_at, is_manual)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?19, 0)
+                         RETURNING id",
+                        meta_params,
+                        |row| row.get(0),
+                    )
+                    .map_err(internal)?
+            };
+            let stored = inner
+                .get(id)?
+                .ok_or_else(|| StoreError::Internal("lead vanished after upsert".into()))?;
+            Ok(Upserted {
+                lead: stored,
+                inserted: existing.is_none(),
+            })
+        })
+        .await
+    }
+
+    async fn create_manual(&self, lead: &NewManualLead) -> Result<Lead, StoreError> {
+        let lead = lead.clone();
+        self.with(move |inner| {
+            let now = inner.next_change_micros();
+            let search = search_text(Some(&lead.name), lead.email.as_deref(), lead.phone.as_deref());
+            let id: i64 = inner
+                .conn
+                .query_row(
+                    "INSERT INTO leads (name, email, phone, status, notes, is_manual, created_at, received_at, updated_at,
+                        search_text)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?6, ?7) RETURNING id",
+                    params![
+                        lead.name,
+                        lead.email,
+                        lead.phone,
+                        lead.status.unwrap_or_default().as_str(),
+                        lead.notes,
+                        now,
+                        search
+                    ],
+                    |row| row.get(0),
+                )
+                .map_err(internal)?;
+            inner
+                .get(id)?
+                .ok_or_else(|| StoreError::Internal("lead vanished after insert".into()))
+        })
+        .await
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<Lead>, StoreError> {
+        self.with(move |inner| inner.get(id)).await
+    }
+
+    async fn update(&self, id: i64, patch: &LeadPatch) -> Result<Option<Lead>, StoreError> {
+        let patch = patch.clone();
+        self.with(move |inner| {
+            if inner.get(id)?.is_none() {
+                return Ok(None);
+            }
+            let now = inner.next_change_micros();
+            inner
+                .conn
+                .execute(
+                    "UPDATE leads SET status = COALESCE(?2, status), notes = COALESCE(?3, notes), updated_at = ?4
+                     WHERE id = ?1",
+                    params![id, patch.status.map(LeadStatus::as_str), patch.notes, now],
+                )
+                .map_err(internal)?;
+            inner.get(id)
+        })
+        .await
+    }
+
+    async fn list(&self, query: &LeadQuery) -> Result<LeadPage, StoreError> {
+        let query = query.clone();
+        self.with(move |inner| {
+            let (mut clauses, mut values) = filters(&query);
+            let count_sql = |clauses: &[String]| format!("SELECT COUNT(*) FROM leads {}", where_sql(clauses));
+            let order = if let Some(since) = query.since {
+                clauses.push("(updated_at > ? OR (updated_at = ? AND id > ?))".into());
+                values.extend([
+                    Value::Integer(since.updated_at_micros),
+                    Value::Integer(since.updated_at_micros),
+                    Value::Integer(since.id),
+                ]);
+                "ORDER BY updated_at, id"
+            } else {
+                "ORDER BY created_at DESC, id DESC"
+            };
+            let count: i64 = inner
+                .conn
+                .query_row(&count_sql(&clauses), params_from_iter(values.iter()), |row| row.get(0))
+                .map_err(internal)?;
+            let sql = format!(
+                "SELECT {COLUMNS} FROM leads {} {order} LIMIT {} OFFSET {}",
+                where_sql(&clauses),
+                query.limit,
+                query.offset
+            );
+            let mut statement = inner.conn.prepare_cached(&sql).map_err(internal)?;
+            let leads = statement
+                .query_map(params_from_iter(values.iter()), lead_from_row)
+                .map_err(internal)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(internal)?;
+            let cursor = match query.since {
+                Some(since) => leads
+                    .last()
+                    .map(|lead| Cursor::new(lead.updated_at, lead.id))
+                    .unwrap_or(since),
+                None => inner
+                    .conn
+                    .query_row(
+                        "SELECT updated_at, id FROM leads ORDER BY updated_at DESC, id DESC LIMIT 1",
+                        [],
+                        |row| {
+                            Ok(Cursor {
+                                updated_at_micros: row.get(0)?,
+                                id: row.get(1)?,
+                            })
+                        },
+                    )
+                    .optional()
+                    .map_err(internal)?
+                    .unwrap_or(Cursor::START),
+            };
+            Ok(LeadPage {
+                leads,
+                count: count as u64,
+                cursor,
+            })
+        })
+        .await
+    }
+
+    async fn stats(&self, window: StatsWindow) -> Result<Stats, StoreError> {
+        self.with(move |inner| {
+            let conn = &inner.conn;
+            let (total, today, last_7_days): (i64, i64, i64) = conn
+                .query_row(
+                    "SELECT COUNT(*), COUNT(*) FILTER (WHERE created_at >= ?1), COUNT(*) FILTER (WHERE created_at >= ?2)
+                     FROM leads",
+                    params![micros(window.today_start), micros(window.week_start)],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .map_err(internal)?;
+            let mut stats = Stats {
+                total: total as u64,
+                today: today as u64,
+                last_7_days: last_7_days as u64,
+                ..Stats::default()
+            };
+            let mut by_status = conn
+                .prepare_cached("SELECT status, COUNT(*) FROM leads GROUP BY status")
+                .map_err(internal)?;
+            let rows = by_status
+                .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))
+                .map_err(internal)?;
+            for row in rows {
+                let (status, count) = row.map_err(internal)?;
+                if let Ok(status) = status.parse::<LeadStatus>() {
+                    stats.by_status.insert(status, count as u64);
+                }
+            }
+            let mut by_form = conn
+                .prepare_cached(
+                    "SELECT form_id, MAX(form_name), COUNT(*) AS n FROM leads GROUP BY form_id ORDER BY n DESC, form_id",
+                )
+                .map_err(internal)?;
+            stats.by_form = by_form
+                .query_map([], |row| {
+                    Ok(FormCount {
+                        form_id: row.get(0)?,
+                        form_name: row.get(1)?,
+                        count: row.get::<_, i64>(2)? as u64,
+                    })
+                })
+                .map_err(internal)?
+                .collect::<Result<_, _>>()
+                .map_err(internal)?;
+            Ok(stats)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with(|inner| {
+            inner
+                .conn
+                .query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(internal)
+        })
+        .await
+    }
+}

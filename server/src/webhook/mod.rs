@@ -1,0 +1,3 @@
+//! Meta's webhook endpoint: the subscription handshake and signed leadgen notifications.
+
+pub mod signature;

@@ -1,0 +1,495 @@
+//! The checks every `LeadStore` must pass. Each takes a fresh, empty store.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use leadhook_server::store::{LeadQuery, LeadStore, StatsWindow};
+use leadhook_shared::meta::IncomingLead;
+use leadhook_shared::{Answer, Cursor, LeadPatch, LeadStatus, NewManualLead};
+
+fn at(hours_ago: i64) -> DateTime<Utc> {
+    Utc::now() - Duration::hours(hours_ago)
+}
+
+fn incoming(leadgen_id: &str, name: &str, created_at: DateTime<Utc>) -> IncomingLead {
+    IncomingLead {
+        leadgen_id: leadgen_id.to_string(),
+        name: Some(name.to_string()),
+        email: Some(format!(
+            "{}@example.com",
+            name.to_lowercase().replace(' ', ".")
+        )),
+        phone: Some(format!("+1555{leadgen_id}")),
+        created_at,
+        page_id: Some("page-1".into()),
+        form_id: Some("form-1".into()),
+        form_name: Some("Spring Promo".into()),
+        ad_id: Some("ad-1".into()),
+        ad_name: Some("Ad One".into()),
+        adset_id: Some("adset-1".into()),
+        adset_name: Some("Adset One".into()),
+        campaign_id: Some("camp-1".into()),
+        campaign_name: Some("Campaign One".into()),
+        platform: Some("fb".into()),
+        is_organic: false,
+        fields: BTreeMap::from([("full_name".to_string(), Answer::One(name.to_string()))]),
+    }
+}
+
+pub async fn upsert_inserts_once_then_refreshes(store: &dyn LeadStore) {
+    let lead = incoming("1001", "Jane Doe", at(1));
+    let first = store.upsert(&lead).await.unwrap();
+    assert!(first.inserted);
+    assert_eq!(first.lead.leadgen_id.as_deref(), Some("1001"));
+    assert_eq!(first.lead.status, LeadStatus::NewLead);
+    assert!(!first.lead.is_manual);
+
+    let again = store.upsert(&lead).await.unwrap();
+    assert!(!again.inserted, "the same leadgen_id must not insert twice");
+    assert_eq!(again.lead.id, first.lead.id);
+
+    let page = store.list(&LeadQuery::default()).await.unwrap();
+    assert_eq!(page.count, 1);
+    assert_eq!(page.leads.len(), 1);
+}
+
+pub async fn redelivery_keeps_what_reps_changed(store: &dyn LeadStore) {
+    let stored = store
+        .upsert(&incoming("1002", "Jane Doe", at(1)))
+        .await
+        .unwrap()
+        .lead;
+    let patch = LeadPatch {
+        status: Some(LeadStatus::Contacted),
+        notes: Some("called, wants a quote".into()),
+    };
+    store
+        .update(stored.id, &patch)
+        .await
+        .unwrap()
+        .expect("lead exists");
+
+    let mut refreshed = incoming("1002", "Jane Q. Doe", at(1));
+    refreshed.campaign_name = Some("Renamed campaign".into());
+    let after = store.upsert(&refreshed).await.unwrap();
+    assert!(!after.inserted);
+    assert_eq!(after.lead.status, LeadStatus::Contacted);
+    assert_eq!(after.lead.notes.as_deref(), Some("called, wants a quote"));
+    assert_eq!(
+        after.lead.name.as_deref(),
+        Some("Jane Q. Doe"),
+        "Meta's data is refreshed"
+    );
+    assert_eq!(
+        after.lead.campaign_name.as_deref(),
+        Some("Renamed campaign")
+    );
+    assert_eq!(
+        after.lead.received_at, stored.received_at,
+        "received_at is when we first stored it"
+    );
+}
+
+pub async fn unchanged_redelivery_keeps_updated_at(store: &dyn LeadStore) {
+    let lead = incoming("1003", "Jane Doe", at(1));
+    let first = store.upsert(&lead).await.unwrap().lead;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let again = store.upsert(&lead).await.unwrap().lead;
+    assert_eq!(
+        again.updated_at, first.updated_at,
+        "a duplicate delivery is not a change"
+    );
+    let changes = store
+        .list(&LeadQuery {
+            since: Some(Cursor::new(first.updated_at, first.id)),
+            ..LeadQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        changes.leads.is_empty(),
+        "pollers must not see duplicates as changes"
+    );
+}
+
+pub async fn fields_round_trip(store: &dyn LeadStore) {
+    let created = Utc.with_ymd_and_hms(2025, 3, 4, 5, 6, 7).unwrap();
+    let mut lead = incoming("1004", "José Muñoz", created);
+    lead.fields.insert(
+        "which_products?".into(),
+        Answer::Many(vec!["Solar".into(), "Battery".into()]),
+    );
+    lead.fields
+        .insert("city".into(), Answer::One("Zürich".into()));
+    lead.ad_id = None;
+    lead.ad_name = None;
+    lead.is_organic = true;
+    let stored = store.upsert(&lead).await.unwrap().lead;
+    let fetched = store.get(stored.id).await.unwrap().expect("lead exists");
+    assert_eq!(fetched, stored);
+    assert_eq!(fetched.name.as_deref(), Some("José Muñoz"));
+    assert_eq!(fetched.created_at, created);
+    assert_eq!(fetched.fields, lead.fields);
+    assert_eq!(fetched.ad_id, None);
+    assert!(fetched.is_organic);
+    assert_eq!(fetched.form_name.as_deref(), Some("Spring Promo"));
+    assert_eq!(fetched.page_id.as_deref(), Some("page-1"));
+    assert!(fetched.received_at <= fetched.updated_at);
+    assert!(store.get(stored.id + 1000).await.unwrap().is_none());
+}
+
+pub async fn manual_leads(store: &dyn LeadStore) {
+    let lead = store
+        .create_manual(&NewManualLead {
+            name: "Walk-in Customer".into(),
+            phone: Some("+15550001".into()),
+            ..NewManualLead::default()
+        })
+        .await
+        .unwrap();
+    assert!(lead.is_manual);
+    assert_eq!(lead.leadgen_id, None);
+    assert_eq!(lead.status, LeadStatus::NewLead);
+    assert_eq!(lead.phone.as_deref(), Some("+15550001"));
+
+    let second = store
+        .create_manual(&NewManualLead {
+            name: "Referral".into(),
+            email: Some("ref@example.com".into()),
+            status: Some(LeadStatus::Qualified),
+            notes: Some("from Bob".into()),
+            ..NewManualLead::default()
+        })
+        .await
+        .unwrap();
+    assert_ne!(second.id, lead.id, "manual leads never collide");
+    assert_eq!(second.status, LeadStatus::Qualified);
+    assert_eq!(second.notes.as_deref(), Some("from Bob"));
+    assert_eq!(store.list(&LeadQuery::default()).await.unwrap().count, 2);
+}
+
+pub async fn update_of_unknown_lead_is_none(store: &dyn LeadStore) {
+    let patch = LeadPatch {
+        status: Some(LeadStatus::Won),
+        notes: None,
+    };
+    assert!(store.update(424242, &patch).await.unwrap().is_none());
+}
+
+pub async fn partial_updates(store: &dyn LeadStore) {
+    let stored = store
+        .upsert(&incoming("1005", "Ann Lee", at(2)))
+        .await
+        .unwrap()
+        .lead;
+    let with_status = store
+        .update(
+            stored.id,
+            &LeadPatch {
+                status: Some(LeadStatus::Won),
+                notes: None,
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(with_status.status, LeadStatus::Won);
+    assert_eq!(with_status.notes, None);
+    assert!(with_status.updated_at > stored.updated_at);
+
+    let with_notes = store
+        .update(
+            stored.id,
+            &LeadPatch {
+                status: None,
+                notes: Some("signed".into()),
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        with_notes.status,
+        LeadStatus::Won,
+        "a notes edit leaves the status"
+    );
+    assert_eq!(with_notes.notes.as_deref(), Some("signed"));
+}
+
+pub async fn list_is_newest_first_with_paging(store: &dyn LeadStore) {
+    for (i, hours_ago) in [5, 1, 3, 2, 4].into_iter().enumerate() {
+        store
+            .upsert(&incoming(
+                &format!("20{i}"),
+                &format!("Lead {hours_ago}"),
+                at(hours_ago),
+            ))
+            .await
+            .unwrap();
+    }
+    let all = store.list(&LeadQuery::default()).await.unwrap();
+    let names: Vec<_> = all.leads.iter().map(|l| l.name.clone().unwrap()).collect();
+    assert_eq!(names, ["Lead 1", "Lead 2", "Lead 3", "Lead 4", "Lead 5"]);
+    assert_eq!(all.count, 5);
+
+    let page = store
+        .list(&LeadQuery {
+            limit: 2,
+            offset: 2,
+            ..LeadQuery::default()
+        })
+        .await
+        .unwrap();
+    let names: Vec<_> = page.leads.iter().map(|l| l.name.clone().unwrap()).collect();
+    assert_eq!(names, ["Lead 3", "Lead 4"]);
+    assert_eq!(page.count, 5, "count ignores limit and offset");
+
+    let past_end = store
+        .list(&LeadQuery {
+            offset: 10,
+            ..LeadQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(past_end.leads.is_empty());
+    assert_eq!(past_end.count, 5);
+}
+
+pub async fn list_filters_by_status_and_search(store: &dyn LeadStore) {
+    let jane = store
+        .upsert(&incoming("301", "Jane Doe", at(1)))
+        .await
+        .unwrap()
+        .lead;
+    store
+        .upsert(&incoming("302", "José Muñoz", at(2)))
+        .await
+        .unwrap();
+    store
+        .upsert(&incoming("303", "Bob Stone", at(3)))
+        .await
+        .unwrap();
+    store
+        .update(
+            jane.id,
+            &LeadPatch {
+                status: Some(LeadStatus::Contacted),
+                notes: None,
+            },
+        )
+        .await
+        .unwrap();
+
+    let search = |q: &str| LeadQuery {
+        search: Some(q.to_string()),
+        ..LeadQuery::default()
+    };
+    let names = |page: leadhook_server::store::LeadPage| -> Vec<String> {
+        page.leads.into_iter().map(|l| l.name.unwrap()).collect()
+    };
+
+    let contacted = store
+        .list(&LeadQuery {
+            status: Some(LeadStatus::Contacted),
+            ..LeadQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(contacted.count, 1);
+    assert_eq!(names(contacted), ["Jane Doe"]);
+
+    assert_eq!(
+        names(store.list(&search("jane")).await.unwrap()),
+        ["Jane Doe"],
+        "name, any case"
+    );
+    assert_eq!(
+        names(store.list(&search("BOB.STONE@")).await.unwrap()),
+        ["Bob Stone"],
+        "email"
+    );
+    assert_eq!(
+        names(store.list(&search("1555302")).await.unwrap()),
+        ["José Muñoz"],
+        "phone"
+    );
+    assert_eq!(
+        names(store.list(&search("Muñoz")).await.unwrap()),
+        ["José Muñoz"],
+        "non-ASCII"
+    );
+    assert_eq!(
+        store.list(&search("50%_off")).await.unwrap().count,
+        0,
+        "wildcards are literal"
+    );
+    assert_eq!(store.list(&search("nobody")).await.unwrap().count, 0);
+
+    let both = store
+        .list(&LeadQuery {
+            status: Some(LeadStatus::NewLead),
+            search: Some("o".into()),
+            ..LeadQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(names(both), ["José Muñoz", "Bob Stone"]);
+}
+
+pub async fn since_cursor_returns_only_changes(store: &dyn LeadStore) {
+    let empty = store.list(&LeadQuery::default()).await.unwrap();
+    assert_eq!(empty.cursor, Cursor::START);
+
+    let a = store
+        .upsert(&incoming("401", "Ann", at(3)))
+        .await
+        .unwrap()
+        .lead;
+    let b = store
+        .upsert(&incoming("402", "Ben", at(2)))
+        .await
+        .unwrap()
+        .lead;
+    let snapshot = store.list(&LeadQuery::default()).await.unwrap();
+    assert_eq!(
+        snapshot.cursor,
+        Cursor::new(b.updated_at, b.id),
+        "cursor is the newest change"
+    );
+
+    let idle = store
+        .list(&LeadQuery {
+            since: Some(snapshot.cursor),
+            ..LeadQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(idle.leads.is_empty());
+    assert_eq!(idle.count, 0);
+    assert_eq!(idle.cursor, snapshot.cursor, "an idle poll keeps its place");
+
+    let updated = store
+        .update(
+            a.id,
+            &LeadPatch {
+                status: Some(LeadStatus::Lost),
+                notes: None,
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let c = store
+        .upsert(&incoming("403", "Cid", at(1)))
+        .await
+        .unwrap()
+        .lead;
+    let changes = store
+        .list(&LeadQuery {
+            since: Some(snapshot.cursor),
+            ..LeadQuery::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<_> = changes.leads.iter().map(|l| l.id).collect();
+    assert_eq!(ids, [a.id, c.id], "changes come oldest change first");
+    assert_eq!(changes.leads[0].status, LeadStatus::Lost);
+    assert_eq!(changes.count, 2);
+    assert_eq!(changes.cursor, Cursor::new(c.updated_at, c.id));
+    assert!(updated.updated_at <= c.updated_at);
+}
+
+pub async fn since_cursor_pages_without_gaps(store: &dyn LeadStore) {
+    let mut expected = Vec::new();
+    for i in 0..7 {
+        expected.push(
+            store
+                .upsert(&incoming(&format!("50{i}"), &format!("L{i}"), at(i)))
+                .await
+                .unwrap()
+                .lead
+                .id,
+        );
+    }
+    let mut seen = Vec::new();
+    let mut cursor = Cursor::START;
+    loop {
+        let page = store
+            .list(&LeadQuery {
+                since: Some(cursor),
+                limit: 3,
+                ..LeadQuery::default()
+            })
+            .await
+            .unwrap();
+        if page.leads.is_empty() {
+            break;
+        }
+        seen.extend(page.leads.iter().map(|l| l.id));
+        assert!(page.cursor > cursor, "the cursor moves forward");
+        cursor = page.cursor;
+    }
+    assert_eq!(
+        seen, expected,
+        "paging through changes sees each once, in order"
+    );
+}
+
+pub async fn stats_count_by_window_status_and_form(store: &dyn LeadStore) {
+    let now = Utc::now();
+    let today_start = now - Duration::hours(6);
+    let window = StatsWindow {
+        today_start,
+        week_start: today_start - Duration::days(6),
+    };
+    let recent = store
+        .upsert(&incoming("601", "Today A", now - Duration::hours(1)))
+        .await
+        .unwrap()
+        .lead;
+    store
+        .upsert(&incoming("602", "Today B", now - Duration::hours(5)))
+        .await
+        .unwrap();
+    let mut other_form = incoming("603", "Week", now - Duration::days(3));
+    other_form.form_id = Some("form-2".into());
+    other_form.form_name = Some("Autumn".into());
+    store.upsert(&other_form).await.unwrap();
+    store
+        .upsert(&incoming("604", "Old", now - Duration::days(30)))
+        .await
+        .unwrap();
+    store
+        .update(
+            recent.id,
+            &LeadPatch {
+                status: Some(LeadStatus::Won),
+                notes: None,
+            },
+        )
+        .await
+        .unwrap();
+
+    let stats = store.stats(window).await.unwrap();
+    assert_eq!(stats.total, 4);
+    assert_eq!(stats.today, 2);
+    assert_eq!(stats.last_7_days, 3);
+    assert_eq!(stats.by_status.get(&LeadStatus::NewLead), Some(&3));
+    assert_eq!(stats.by_status.get(&LeadStatus::Won), Some(&1));
+    let forms: Vec<_> = stats
+        .by_form
+        .iter()
+        .map(|f| (f.form_id.as_deref(), f.form_name.as_deref(), f.count))
+        .collect();
+    assert_eq!(
+        forms,
+        [
+            (Some("form-1"), Some("Spring Promo"), 3),
+            (Some("form-2"), Some("Autumn"), 1)
+        ]
+    );
+}
+
+pub async fn ping_succeeds(store: &dyn LeadStore) {
+    store.ping().await.unwrap();
+}

@@ -1,0 +1,13 @@
+//! Types that cross the wire between the leadhook server and its clients,
+//! and parsing of the payloads Meta sends (webhook notifications and Graph API leads).
+
+pub mod api;
+pub mod cursor;
+pub mod lead;
+pub mod meta;
+pub mod status;
+
+pub use api::{ApiError, ApiErrorBody, ApiList, ApiOk, FormCount, Stats, SyncReport};
+pub use cursor::Cursor;
+pub use lead::{Answer, Lead, LeadPatch, NewManualLead};
+pub use status::{LeadStatus, UnknownStatus};

@@ -1,0 +1,10 @@
+//! Meta's Lead Ads payloads: webhook notifications (IDs only) and Graph API leads (the answers).
+
+mod flex_id;
+pub mod graph_lead;
+pub mod webhook;
+
+pub use graph_lead::{
+    GRAPH_LEAD_FIELDS, GraphLead, IncomingLead, LeadParseError, parse_graph_lead, parse_meta_time,
+};
+pub use webhook::{LeadgenEvent, Notification, PayloadError, parse_notification};
