@@ -1,4 +1,14 @@
 //! leadhook-server: Facebook Lead Ads webhooks in, leads out to sales reps.
 
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod feed;
+pub mod graph;
+pub mod inbox;
+pub mod intake;
+pub mod metrics;
+pub mod status;
 pub mod store;
 pub mod webhook;

@@ -1,0 +1,26 @@
+//! The HTTP API for sales reps' clients, under `/api`, behind bearer tokens.
+
+mod auth;
+mod extract;
+mod health;
+mod leads;
+mod stats;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+
+pub use auth::Rep;
+pub use health::healthz;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/leads", get(leads::list).post(leads::create))
+        .route("/leads/{id}", get(leads::show).patch(leads::update))
+        .route("/stats", get(stats::show))
+        .route("/health", get(health::detailed))
+        .route("/inbox/retry", post(health::retry_failed))
+        .route_layer(from_fn_with_state(state, auth::require_token))
+}

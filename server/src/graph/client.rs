@@ -1,0 +1,121 @@
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use leadhook_shared::meta::{GRAPH_LEAD_FIELDS, GraphLead};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use sha2::Sha256;
+
+use super::error::{GraphError, classify};
+
+/// Talks to `<graph_url>/<version>/...` with the Page token.
+///
+/// Every call carries `appsecret_proof` (HMAC of the token keyed with the App Secret), which Meta
+/// requires when the app enables "Require App Secret". Errors never contain the token: reqwest's
+/// errors are stripped of their URL.
+#[derive(Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    base: String,
+    token: SecretString,
+    appsecret_proof: SecretString,
+}
+
+impl GraphClient {
+    pub fn new(
+        graph_url: &str,
+        version: &str,
+        token: SecretString,
+        app_secret: &SecretString,
+        timeout: Duration,
+    ) -> Result<GraphClient, GraphError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("leadhook/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                GraphError::Other(format!("cannot build the HTTP client: {}", e.without_url()))
+            })?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.expose_secret().as_bytes())
+            .expect("HMAC takes keys of any length");
+        mac.update(token.expose_secret().as_bytes());
+        let appsecret_proof = SecretString::from(hex::encode(mac.finalize().into_bytes()));
+        Ok(GraphClient {
+            http,
+            base: format!("{}/{}", graph_url.trim_end_matches('/'), version),
+            token,
+            appsecret_proof,
+        })
+    }
+
+    /// `GET /<version>/<leadgen_id>?fields=...`
+    pub async fn lead(&self, leadgen_id: &str) -> Result<GraphLead, GraphError> {
+        self.get(leadgen_id, &[("fields", GRAPH_LEAD_FIELDS)]).await
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, GraphError> {
+        let url = format!(
+            "{}/{}",
+            self.base,
+            urlencoding::encode(path).replace("%2F", "/")
+        );
+        let response = self
+            .http
+            .get(&url)
+            .query(query)
+            .query(&[
+                ("access_token", self.token.expose_secret()),
+                ("appsecret_proof", self.appsecret_proof.expose_secret()),
+            ])
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(transport_error)?;
+        if !status.is_success() {
+            return Err(classify(status.as_u16(), &body, &headers));
+        }
+        let unexpected = |e: serde_json::Error| {
+            GraphError::Other(format!("unexpected answer from the Graph API: {e}"))
+        };
+        let value: serde_json::Value = serde_json::from_slice(&body).map_err(unexpected)?;
+        if value.get("error").is_some() {
+            // A 200 can still carry an error object.
+            return Err(classify(status.as_u16(), &body, &headers));
+        }
+        serde_json::from_value(value).map_err(unexpected)
+    }
+}
+
+fn transport_error(error: reqwest::Error) -> GraphError {
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    GraphError::Transient(format!("{what}: {}", error.without_url()))
+}
+
+#[derive(serde::Deserialize)]
+struct Named {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+impl GraphClient {
+    /// `GET /<version>/<form_id>?fields=name`: the form's name as reps know it.
+    pub async fn form_name(&self, form_id: &str) -> Result<Option<String>, GraphError> {
+        Ok(self
+            .get::<Named>(form_id, &[("fields", "name")])
+            .await?
+            .name)
+    }
+}
