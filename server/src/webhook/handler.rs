@@ -61,10 +61,9 @@ pub async fn receive(
         signature,
         &body,
     )
-    .map_err(|error| {
+    .inspect_err(|error| {
         state.metrics.webhook_rejected(error.reason());
         tracing::warn!("webhook refused: {error}");
-        error
     })?;
     let notification = parse_notification(&body).map_err(|error| {
         state.metrics.webhook_rejected("invalid_json");
