@@ -21,6 +21,7 @@ use crate::metrics::Metrics;
 use crate::status::RuntimeStatus;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{LeadStore, StoreError};
+use crate::sweeper::Sweeper;
 use crate::{api, webhook};
 
 #[derive(Clone)]
@@ -31,6 +32,7 @@ pub struct AppState {
     pub status: Arc<RuntimeStatus>,
     pub metrics: Arc<Metrics>,
     pub feed: LeadFeed,
+    pub sweeper: Sweeper,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -110,23 +112,35 @@ impl Application {
                     addr: config.listen,
                     reason: e.to_string(),
                 })?;
-        let state = AppState {
-            config: Arc::new(config),
-            store: Arc::clone(&store),
-            inbox: inbox.clone(),
-            status: Arc::default(),
-            metrics: Arc::default(),
-            feed: LeadFeed::default(),
-        };
+        let status: Arc<RuntimeStatus> = Arc::default();
+        let metrics: Arc<Metrics> = Arc::default();
+        let feed = LeadFeed::default();
         let intake = Intake::new(
-            inbox,
-            graph,
-            store,
-            Arc::clone(&state.status),
-            Arc::clone(&state.metrics),
-            state.feed.clone(),
+            inbox.clone(),
+            graph.clone(),
+            Arc::clone(&store),
+            Arc::clone(&status),
+            Arc::clone(&metrics),
+            feed.clone(),
             retry,
         );
+        let sweeper = Sweeper::new(
+            config.sweep.clone(),
+            graph,
+            intake.clone(),
+            Arc::clone(&status),
+            Arc::clone(&metrics),
+            &config.data_dir,
+        );
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            inbox,
+            status,
+            metrics,
+            feed,
+            sweeper,
+        };
         Ok(Application {
             listener,
             state,
@@ -144,6 +158,7 @@ impl Application {
     /// fetches, and leaves unfinished events in the inbox for the next start.
     pub async fn run_until(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let intake = tokio::spawn(self.intake.clone().run(shutdown.clone()));
+        tokio::spawn(self.state.sweeper.clone().run(shutdown.clone()));
         let app = router(self.state);
         let server = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown.clone().cancelled_owned());

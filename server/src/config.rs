@@ -11,6 +11,8 @@ use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
 use thiserror::Error;
 
+use crate::sweeper::SweepConfig;
+
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_GRAPH_VERSION: &str = "v24.0";
 
@@ -45,6 +47,18 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub api_tokens: Option<String>,
+    /// Facebook Page ID(s) whose lead forms the sweeper checks for missed leads (comma-separated).
+    #[arg(long = "fb-page-id", env = "FB_PAGE_ID")]
+    pub fb_page_id: Option<String>,
+    /// Lead form IDs to sweep (comma-separated); default: every form of the pages.
+    #[arg(long = "fb-form-ids", env = "FB_FORM_IDS")]
+    pub fb_form_ids: Option<String>,
+    /// Seconds between backfill sweeps; 0 disables them.
+    #[arg(long = "sync-interval", env = "LEADHOOK_SYNC_INTERVAL")]
+    pub sync_interval: Option<String>,
+    /// How many days back the first sweep of a form reaches.
+    #[arg(long = "backfill-days", env = "LEADHOOK_BACKFILL_DAYS")]
+    pub backfill_days: Option<String>,
 }
 
 /// Validated configuration of the running server.
@@ -60,6 +74,7 @@ pub struct Config {
     pub api_tokens: Vec<ApiToken>,
     /// How long a Graph API call may take before it counts as a transient failure.
     pub graph_timeout: Duration,
+    pub sweep: SweepConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +161,15 @@ impl Config {
             ));
         }
         let api_tokens = parse_api_tokens(args.api_tokens)?;
+        let sync_seconds =
+            parse_number(args.sync_interval, "LEADHOOK_SYNC_INTERVAL", 60, 0..=86_400)?;
+        let backfill_days = parse_number(args.backfill_days, "LEADHOOK_BACKFILL_DAYS", 7, 0..=90)?;
+        let sweep = SweepConfig {
+            page_ids: parse_ids(args.fb_page_id, "FB_PAGE_ID")?,
+            form_ids: parse_ids(args.fb_form_ids, "FB_FORM_IDS")?,
+            interval: (sync_seconds > 0).then(|| Duration::from_secs(sync_seconds)),
+            backfill: Duration::from_secs(backfill_days * 86_400),
+        };
         Ok(Config {
             app_secret,
             verify_token,
@@ -156,8 +180,57 @@ impl Config {
             data_dir,
             api_tokens,
             graph_timeout: Duration::from_secs(15),
+            sweep,
         })
     }
+}
+
+fn parse_number(
+    value: Option<String>,
+    var: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Some(text) = value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(default);
+    };
+    text.parse()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            ConfigError::invalid(
+                var,
+                format!(
+                    "\"{text}\" is not a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
+}
+
+/// Comma-separated Facebook IDs (digits only).
+fn parse_ids(value: Option<String>, var: &'static str) -> Result<Vec<String>, ConfigError> {
+    let text = value.unwrap_or_default();
+    let ids: Vec<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_string)
+        .collect();
+    if let Some(bad) = ids
+        .iter()
+        .find(|id| !id.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(ConfigError::invalid(
+            var,
+            format!("\"{bad}\" is not a numeric Facebook ID"),
+        ));
+    }
+    Ok(ids)
 }
 
 fn parse_graph_url(value: Option<String>) -> Result<String, ConfigError> {
@@ -306,7 +379,19 @@ mod tests {
 
     #[test]
     fn malformed_settings_say_what_is_wrong() {
-        let cases: [(Spoil, &str); 7] = [
+        let cases: [(Spoil, &str); 10] = [
+            (
+                |a| a.sync_interval = Some("often".into()),
+                "LEADHOOK_SYNC_INTERVAL is invalid",
+            ),
+            (
+                |a| a.backfill_days = Some("365".into()),
+                "LEADHOOK_BACKFILL_DAYS is invalid",
+            ),
+            (
+                |a| a.fb_page_id = Some("123,my-page".into()),
+                "FB_PAGE_ID is invalid: \"my-page\"",
+            ),
             (
                 |a| a.listen = Some("localhost".into()),
                 "LEADHOOK_LISTEN is invalid",
@@ -353,6 +438,20 @@ mod tests {
         args.api_tokens = Some("alice:tiny".into());
         let message = Config::from_args(args).unwrap_err().to_string();
         assert!(!message.contains("tiny"), "{message}");
+    }
+
+    #[test]
+    fn sweep_settings() {
+        let config = Config::from_args(complete()).unwrap();
+        assert!(!config.sweep.is_configured());
+        assert_eq!(config.sweep.interval, Some(Duration::from_secs(60)));
+        assert_eq!(config.sweep.backfill, Duration::from_secs(7 * 86_400));
+        let mut args = complete();
+        args.fb_page_id = Some("111, 222".into());
+        args.sync_interval = Some("0".into());
+        let config = Config::from_args(args).unwrap();
+        assert_eq!(config.sweep.page_ids, ["111", "222"]);
+        assert_eq!(config.sweep.interval, None, "0 disables automatic sweeps");
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub enum AppError {
     Unprocessable(String),
     #[error("no lead with id {0}")]
     LeadNotFound(i64),
+    #[error(
+        "no pages to sweep: set FB_PAGE_ID (and optionally FB_FORM_IDS) and restart the server"
+    )]
+    SyncNotConfigured,
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("{0}")]
@@ -51,6 +55,7 @@ impl AppError {
             AppError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             AppError::LeadNotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            AppError::SyncNotConfigured => (StatusCode::CONFLICT, "sync_not_configured"),
             AppError::Store(StoreError::Rejected(_)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "store_rejected")
             }

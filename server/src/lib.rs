@@ -11,4 +11,5 @@ pub mod intake;
 pub mod metrics;
 pub mod status;
 pub mod store;
+pub mod sweeper;
 pub mod webhook;

@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::error::AppError;
 use crate::inbox::{FailedEvent, InboxCounts};
 use crate::status::{GraphStatus, StoreStatus};
+use crate::sweeper::LastSweep;
 
 #[derive(Debug, Serialize)]
 pub struct Health {
@@ -16,6 +17,7 @@ pub struct Health {
     pub inbox: InboxHealth,
     pub graph: GraphStatus,
     pub last_webhook_at: Option<DateTime<Utc>>,
+    pub last_sweep: Option<LastSweep>,
 }
 
 #[derive(Debug, Serialize)]
@@ -70,6 +72,7 @@ async fn check(state: &AppState, with_failures: bool) -> Result<Health, AppError
         },
         graph,
         last_webhook_at: state.status.last_webhook_at(),
+        last_sweep: state.sweeper.last(),
     })
 }
 

@@ -5,6 +5,7 @@ mod extract;
 mod health;
 mod leads;
 mod stats;
+mod sync;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
@@ -18,6 +19,7 @@ pub use health::healthz;
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/leads", get(leads::list).post(leads::create))
+        .route("/leads/sync", post(sync::run))
         .route("/leads/{id}", get(leads::show).patch(leads::update))
         .route("/stats", get(stats::show))
         .route("/health", get(health::detailed))

@@ -119,3 +119,101 @@ impl GraphClient {
             .name)
     }
 }
+
+/// One page of a Graph API edge with cursor paging.
+#[derive(serde::Deserialize)]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    data: Vec<T>,
+    #[serde(default)]
+    paging: Option<Paging>,
+}
+
+#[derive(serde::Deserialize)]
+struct Paging {
+    #[serde(default)]
+    cursors: Option<Cursors>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Cursors {
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// A lead form of a page.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct LeadForm {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// Most pages one listing follows; a guard against a paging loop.
+const MAX_PAGES: usize = 1000;
+
+impl GraphClient {
+    /// Follows `paging.cursors.after` until `paging.next` is absent.
+    async fn all_pages<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<T>, GraphError> {
+        let mut items = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut params = query.to_vec();
+            if let Some(cursor) = after.as_deref() {
+                params.push(("after", cursor));
+            }
+            let page: Page<T> = self.get(path, &params).await?;
+            items.extend(page.data);
+            match page.paging {
+                Some(Paging {
+                    next: Some(_),
+                    cursors:
+                        Some(Cursors {
+                            after: Some(cursor),
+                        }),
+                }) => after = Some(cursor),
+                _ => return Ok(items),
+            }
+        }
+        Err(GraphError::Other(format!(
+            "{path}: more than {MAX_PAGES} pages, stopped following"
+        )))
+    }
+
+    /// `GET /<version>/<page_id>/leadgen_forms`
+    pub async fn leadgen_forms(&self, page_id: &str) -> Result<Vec<LeadForm>, GraphError> {
+        self.all_pages(
+            &format!("{page_id}/leadgen_forms"),
+            &[("fields", "id,name,status"), ("limit", "100")],
+        )
+        .await
+    }
+
+    /// `GET /<version>/<form_id>/leads` created after `after_unix` (seconds), every page.
+    pub async fn form_leads(
+        &self,
+        form_id: &str,
+        after_unix: i64,
+    ) -> Result<Vec<GraphLead>, GraphError> {
+        let filtering = format!(
+            r#"[{{"field":"time_created","operator":"GREATER_THAN","value":{after_unix}}}]"#
+        );
+        self.all_pages(
+            &format!("{form_id}/leads"),
+            &[
+                ("fields", GRAPH_LEAD_FIELDS),
+                ("filtering", &filtering),
+                ("limit", "100"),
+            ],
+        )
+        .await
+    }
+}

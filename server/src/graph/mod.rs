@@ -3,5 +3,5 @@
 mod client;
 mod error;
 
-pub use client::GraphClient;
+pub use client::{GraphClient, LeadForm};
 pub use error::{GraphError, classify};
