@@ -1,6 +1,7 @@
 //! The HTTP API for sales reps' clients, under `/api`, behind bearer tokens.
 
 mod auth;
+mod events;
 mod extract;
 mod health;
 mod leads;
@@ -22,6 +23,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/leads/sync", post(sync::run))
         .route("/leads/{id}", get(leads::show).patch(leads::update))
         .route("/stats", get(stats::show))
+        .route("/events", get(events::stream))
         .route("/health", get(health::detailed))
         .route("/inbox/retry", post(health::retry_failed))
         .route_layer(from_fn_with_state(state, auth::require_token))
