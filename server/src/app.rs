@@ -19,7 +19,6 @@ use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
 use crate::metrics::Metrics;
 use crate::status::RuntimeStatus;
-use crate::store::sqlite::SqliteStore;
 use crate::store::{LeadStore, StoreError};
 use crate::sweeper::Sweeper;
 use crate::{api, webhook};
@@ -79,12 +78,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config, retry: RetryPolicy) -> Result<Application, StartupError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| StartupError::DataDir {
-            path: config.data_dir.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        let store: Arc<dyn LeadStore> =
-            Arc::new(SqliteStore::open(&config.data_dir.join("leads.db")).await?);
+        let store = crate::store::open(&config).await?;
         Self::build_with_store(config, store, retry).await
     }
 

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod doctor;
 pub mod error;
 pub mod feed;
 pub mod graph;

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use leadhook_server::app::Application;
 use leadhook_server::config::{Config, ServeArgs, load_dotenv};
+use leadhook_server::doctor::{self, DoctorArgs};
 use leadhook_server::intake::RetryPolicy;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Run the server (webhook endpoint, lead API, intake worker).
     Serve(ServeArgs),
+    /// Check a real setup against the Graph API and print a checklist with fixes.
+    Doctor(DoctorArgs),
 }
 
 /// Exit status for configuration mistakes, like clap's own usage errors.
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Doctor(args) => runtime.block_on(doctor(args)),
     }
 }
 
@@ -88,6 +92,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
             eprintln!("error: the server stopped: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn doctor(args: DoctorArgs) -> ExitCode {
+    println!("leadhook doctor: checking this setup against the Graph API\n");
+    let checks = doctor::run(args).await;
+    print!("{}", doctor::render(&checks));
+    if checks.iter().all(doctor::Check::passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

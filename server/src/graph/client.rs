@@ -59,22 +59,31 @@ impl GraphClient {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<T, GraphError> {
+        self.call(reqwest::Method::GET, path, query, Credentials::PageToken)
+            .await
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, &str)],
+        credentials: Credentials<'_>,
+    ) -> Result<T, GraphError> {
         let url = format!(
             "{}/{}",
             self.base,
             urlencoding::encode(path).replace("%2F", "/")
         );
-        let response = self
-            .http
-            .get(&url)
-            .query(query)
-            .query(&[
+        let request = self.http.request(method, &url).query(query);
+        let request = match credentials {
+            Credentials::PageToken => request.query(&[
                 ("access_token", self.token.expose_secret()),
                 ("appsecret_proof", self.appsecret_proof.expose_secret()),
-            ])
-            .send()
-            .await
-            .map_err(transport_error)?;
+            ]),
+            Credentials::App(token) => request.query(&[("access_token", token.expose_secret())]),
+        };
+        let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(transport_error)?;
@@ -91,6 +100,14 @@ impl GraphClient {
         }
         serde_json::from_value(value).map_err(unexpected)
     }
+}
+
+/// Which token a call carries.
+enum Credentials<'a> {
+    /// The configured Page token, with its `appsecret_proof`.
+    PageToken,
+    /// An app access token (`<app-id>|<app-secret>`), for `debug_token`.
+    App(&'a SecretString),
 }
 
 fn transport_error(error: reqwest::Error) -> GraphError {
@@ -215,5 +232,85 @@ impl GraphClient {
             ],
         )
         .await
+    }
+}
+
+/// What `debug_token` says about the Page token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct TokenInfo {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub is_valid: bool,
+    /// Unix seconds; 0 means it never expires.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub profile_id: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct DataOf<T> {
+    data: T,
+}
+
+/// An app subscribed to a page's webhooks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct SubscribedApp {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub subscribed_fields: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Success {
+    #[serde(default)]
+    success: bool,
+}
+
+impl GraphClient {
+    /// `GET /<version>/debug_token?input_token=<page token>` with the app token `<app-id>|<app-secret>`.
+    pub async fn debug_token(
+        &self,
+        app_id: &str,
+        app_secret: &SecretString,
+    ) -> Result<TokenInfo, GraphError> {
+        let app_token = SecretString::from(format!("{app_id}|{}", app_secret.expose_secret()));
+        let info: DataOf<TokenInfo> = self
+            .call(
+                reqwest::Method::GET,
+                "debug_token",
+                &[("input_token", self.token.expose_secret())],
+                Credentials::App(&app_token),
+            )
+            .await?;
+        Ok(info.data)
+    }
+
+    /// `GET /<version>/<page_id>/subscribed_apps`
+    pub async fn subscribed_apps(&self, page_id: &str) -> Result<Vec<SubscribedApp>, GraphError> {
+        let apps: DataOf<Vec<SubscribedApp>> =
+            self.get(&format!("{page_id}/subscribed_apps"), &[]).await?;
+        Ok(apps.data)
+    }
+
+    /// `POST /<version>/<page_id>/subscribed_apps?subscribed_fields=leadgen`
+    pub async fn subscribe_leadgen(&self, page_id: &str) -> Result<bool, GraphError> {
+        let answer: Success = self
+            .call(
+                reqwest::Method::POST,
+                &format!("{page_id}/subscribed_apps"),
+                &[("subscribed_fields", "leadgen")],
+                Credentials::PageToken,
+            )
+            .await?;
+        Ok(answer.success)
     }
 }

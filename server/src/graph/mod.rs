@@ -3,5 +3,5 @@
 mod client;
 mod error;
 
-pub use client::{GraphClient, LeadForm};
+pub use client::{GraphClient, LeadForm, SubscribedApp, TokenInfo};
 pub use error::{GraphError, classify};
