@@ -1,4 +1,5 @@
 //! leadhook-server: Facebook Lead Ads webhooks in, leads out to sales reps.
 
+pub mod simulator;
 pub mod store;
 pub mod webhook;

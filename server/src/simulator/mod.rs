@@ -1,0 +1,12 @@
+//! A simulated Facebook: realistic leads, a Graph API stand-in serving them, and signed leadgen
+//! webhooks delivered to a leadhook server. Used by the server's integration tests, the local demo
+//! and `leadhook-server simulate`.
+
+pub mod fake_leads;
+pub mod graph_standin;
+pub mod meta_json;
+
+pub use fake_leads::{FakeLead, LeadFaker};
+pub use graph_standin::{
+    CallKind, GraphError, GraphFault, GraphStandin, StandinConfig, StandinError, TokenState,
+};
