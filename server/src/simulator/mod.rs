@@ -2,6 +2,7 @@
 //! webhooks delivered to a leadhook server. Used by the server's integration tests, the local demo
 //! and `leadhook-server simulate`.
 
+pub mod cli;
 pub mod deliver;
 pub mod fake_leads;
 pub mod graph_standin;
@@ -9,6 +10,7 @@ pub mod meta_json;
 #[cfg(test)]
 mod test_receiver;
 
+pub use cli::{SimulateArgs, SimulateError, SimulateSummary};
 pub use deliver::{
     BodyStyle, Delivery, DeliveryError, IdStyle, LeadgenChange, RetryPolicy, WebhookSender,
     notification_body,
