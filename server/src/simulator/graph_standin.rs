@@ -52,6 +52,36 @@ const OTHER_LEAD_FIELDS: &[&str] = &[
 const FORM_FIELDS: &[&str] = &["id", "name", "status", "locale", "leads_count"];
 const PAGE_FIELDS: &[&str] = &["id", "name"];
 
+/// The Graph node types the stand-in serves, for `fields` checks.
+#[derive(Debug, Clone, Copy)]
+enum NodeType {
+    Page,
+    LeadgenForm,
+    Lead,
+}
+
+impl NodeType {
+    fn knows(self, field: &str) -> bool {
+        match self {
+            NodeType::Page => PAGE_FIELDS.contains(&field),
+            NodeType::LeadgenForm => FORM_FIELDS.contains(&field),
+            NodeType::Lead => GRAPH_LEAD_FIELDS
+                .split(',')
+                .chain(OTHER_LEAD_FIELDS.iter().copied())
+                .any(|known| known == field),
+        }
+    }
+
+    /// What Graph returns without `fields`.
+    fn default_fields(self) -> &'static [&'static str] {
+        match self {
+            NodeType::Page => &["id", "name"],
+            NodeType::LeadgenForm => &["id", "name", "status", "locale"],
+            NodeType::Lead => &["id", "created_time"],
+        }
+    }
+}
+
 /// Who the stand-in is: the app, the page and the Page token it accepts.
 #[derive(Debug, Clone)]
 pub struct StandinConfig {
@@ -979,26 +1009,17 @@ fn debug_token(
 /// `GET /<version>/<id>`: a lead, a form, a page or `me` (the token's page).
 fn read_node(shared: &Shared, world: &World, request: &GraphRequest) -> Result<Value, GraphError> {
     let node = request.node.as_str();
-    let page_id = if node == "me" {
-        shared.config.page_id.as_str()
-    } else {
-        node
-    };
+    let page_id = page_id_of(shared, node);
     if let Some(name) = world.pages.get(page_id) {
-        let fields = wanted_fields(request, PAGE_FIELDS, &["id", "name"], "Page")?;
+        let fields = wanted_fields(request, NodeType::Page)?;
         let page = json!({"id": page_id, "name": name});
         return Ok(select(into_object(page), &fields));
     }
     if let Some(form) = world.forms.get(node) {
-        let fields = wanted_fields(
-            request,
-            FORM_FIELDS,
-            &["id", "name", "status", "locale"],
-            "LeadgenForm",
-        )?;
+        let fields = wanted_fields(request, NodeType::LeadgenForm)?;
         return Ok(select(form_json(world, node, form), &fields));
     }
-    let fields = wanted_fields(request, &lead_fields(), &["id", "created_time"], "Lead")?;
+    let fields = wanted_fields(request, NodeType::Lead)?;
     check_leads_access(world, node)?;
     let lead = world
         .leads
@@ -1029,13 +1050,6 @@ fn form_json(world: &World, form_id: &str, form: &StoredForm) -> Map<String, Val
     }))
 }
 
-fn lead_fields() -> Vec<&'static str> {
-    GRAPH_LEAD_FIELDS
-        .split(',')
-        .chain(OTHER_LEAD_FIELDS.iter().copied())
-        .collect()
-}
-
 /// Lead reads need `leads_retrieval` and Leads Access for the app; `id` names the object read.
 fn check_leads_access(world: &World, id: &str) -> Result<(), GraphError> {
     world.require_scope("leads_retrieval")?;
@@ -1046,29 +1060,24 @@ fn check_leads_access(world: &World, id: &str) -> Result<(), GraphError> {
     }
 }
 
-/// The fields a request asks for (`fields=a,b`), or `default` without `fields`; an unknown
+/// The fields a request asks for (`fields=a,b`), or the node type's defaults; an unknown
 /// field is Meta's error 100.
-fn wanted_fields<'a>(
-    request: &'a GraphRequest,
-    known: &[&str],
-    default: &[&'a str],
-    node_type: &str,
-) -> Result<Vec<&'a str>, GraphError> {
+fn wanted_fields(request: &GraphRequest, node_type: NodeType) -> Result<Vec<&str>, GraphError> {
     let Some(list) = request
         .param("fields")
         .filter(|list| !list.trim().is_empty())
     else {
-        return Ok(default.to_vec());
+        return Ok(node_type.default_fields().to_vec());
     };
     list.split(',')
         .map(str::trim)
         .filter(|name| !name.is_empty())
         .map(|name| {
-            if known.contains(&name) {
+            if node_type.knows(name) {
                 Ok(name)
             } else {
                 Err(GraphError::invalid_parameter(format!(
-                    "(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})"
+                    "(#100) Tried accessing nonexisting field ({name}) on node type ({node_type:?})"
                 )))
             }
         })
@@ -1087,7 +1096,7 @@ fn form_leads(shared: &Shared, world: &World, request: &GraphRequest) -> Result<
     if !world.forms.contains_key(form_id) {
         return Err(GraphError::unreadable(form_id));
     }
-    let fields = wanted_fields(request, &lead_fields(), &["id", "created_time"], "Lead")?;
+    let fields = wanted_fields(request, NodeType::Lead)?;
     check_leads_access(world, form_id)?;
     let filters = time_filters(request.param("filtering"))?;
     let mut leads: Vec<(&String, &StoredLead)> = world
@@ -1112,12 +1121,7 @@ fn leadgen_forms(
 ) -> Result<Value, GraphError> {
     let page_id = known_page(shared, world, request)?;
     world.require_scope("pages_manage_ads")?;
-    let fields = wanted_fields(
-        request,
-        FORM_FIELDS,
-        &["id", "name", "status", "locale"],
-        "LeadgenForm",
-    )?;
+    let fields = wanted_fields(request, NodeType::LeadgenForm)?;
     let items = world
         .forms
         .iter()
@@ -1128,17 +1132,22 @@ fn leadgen_forms(
     paged(shared, request, items)
 }
 
-/// The page a page edge is called on (`me` is the token's page).
+/// `me` is the token's page.
+fn page_id_of<'a>(shared: &'a Shared, node: &'a str) -> &'a str {
+    if node == "me" {
+        shared.config.page_id.as_str()
+    } else {
+        node
+    }
+}
+
+/// The page a page edge is called on.
 fn known_page<'a>(
     shared: &'a Shared,
     world: &World,
     request: &'a GraphRequest,
 ) -> Result<&'a str, GraphError> {
-    let page_id = if request.node == "me" {
-        shared.config.page_id.as_str()
-    } else {
-        request.node.as_str()
-    };
+    let page_id = page_id_of(shared, &request.node);
     if world.pages.contains_key(page_id) {
         Ok(page_id)
     } else {

@@ -1,6 +1,12 @@
 //! A simulated Facebook: realistic leads, a Graph API stand-in serving them, and signed leadgen
 //! webhooks delivered to a leadhook server. Used by the server's integration tests, the local demo
 //! and `leadhook-server simulate`.
+//!
+//! In a test: `GraphStandin::spawn(StandinConfig::default())` gives a Graph API at
+//! `standin.base_url()` (the server adds `/<version>/...`) accepting `standin.config().page_token`;
+//! `standin.add_fake_lead(&LeadFaker::new(seed).next_lead(time))` stores a lead, and
+//! `WebhookSender::new(server_webhook_url, app_secret).send_leads(&[(&lead).into()], &BodyStyle::default())`
+//! announces it to the server with a valid signature.
 
 pub mod cli;
 pub mod deliver;
