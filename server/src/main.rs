@@ -5,6 +5,7 @@ use leadhook_server::app::Application;
 use leadhook_server::config::{Config, ServeArgs, load_dotenv};
 use leadhook_server::doctor::{self, DoctorArgs};
 use leadhook_server::intake::RetryPolicy;
+use leadhook_server::simulator::{self, SimulateArgs};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -23,6 +24,8 @@ enum Command {
     Serve(ServeArgs),
     /// Check a real setup against the Graph API and print a checklist with fixes.
     Doctor(DoctorArgs),
+    /// Send signed test leads to any leadhook server, like Meta's Lead Ads Testing Tool but offline.
+    Simulate(SimulateArgs),
 }
 
 /// Exit status for configuration mistakes, like clap's own usage errors.
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Doctor(args) => runtime.block_on(doctor(args)),
+        Command::Simulate(args) => runtime.block_on(simulate(args)),
     }
 }
 
@@ -103,6 +107,17 @@ async fn doctor(args: DoctorArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+async fn simulate(args: SimulateArgs) -> ExitCode {
+    match simulator::cli::run(args).await {
+        Ok(summary) if summary.rejected == 0 && summary.failed == 0 => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 
