@@ -2,6 +2,7 @@
 //! (the embedded SQLite file by default, Supabase through PostgREST in production).
 
 mod error;
+pub mod postgrest;
 pub mod sqlite;
 
 use async_trait::async_trait;
