@@ -199,7 +199,7 @@ impl Config {
         };
         let store = parse_store(
             args.supabase_url,
-            args.supabase_service_role_key.or(args.supabase_secret_key),
+            args.supabase_secret_key.or(args.supabase_service_role_key),
         )?;
         Ok(Config {
             app_secret,
