@@ -1,3 +1,4 @@
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -6,6 +7,7 @@ use leadhook_server::config::{Config, ServeArgs, load_dotenv};
 use leadhook_server::doctor::{self, DoctorArgs};
 use leadhook_server::intake::RetryPolicy;
 use leadhook_server::simulator::{self, SimulateArgs};
+use leadhook_server::store::postgrest::MIGRATIONS;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -24,6 +26,12 @@ enum Command {
     Serve(ServeArgs),
     /// Check a real setup against the Graph API and print a checklist with fixes.
     Doctor(DoctorArgs),
+    /// Show the SQL that creates the Supabase schema (for the Supabase SQL editor or psql).
+    Migrate {
+        /// Print the SQL of every migration, in order.
+        #[arg(long)]
+        print: bool,
+    },
     /// Send signed test leads to any leadhook server, like Meta's Lead Ads Testing Tool but offline.
     Simulate(SimulateArgs),
 }
@@ -54,6 +62,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Doctor(args) => runtime.block_on(doctor(args)),
         Command::Simulate(args) => runtime.block_on(simulate(args)),
+        Command::Migrate { print } => migrate(print),
     }
 }
 
@@ -108,6 +117,27 @@ async fn doctor(args: DoctorArgs) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+fn migrate(print: bool) -> ExitCode {
+    if !print {
+        eprintln!(
+            "leadhook-server talks to Supabase through its REST API, which cannot change the schema.\n\
+             Apply the migrations in migrations/ with one of:\n  \
+             supabase db push                                  (Supabase CLI, from this repository)\n  \
+             leadhook-server migrate --print | psql \"$DATABASE_URL\"\n  \
+             leadhook-server migrate --print, pasted into the Supabase SQL editor"
+        );
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let mut out = std::io::stdout().lock();
+    for (name, sql) in MIGRATIONS {
+        // A closed pipe (`| head`) just ends the output.
+        if writeln!(out, "-- migration {name}\n{sql}").is_err() {
+            break;
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 async fn simulate(args: SimulateArgs) -> ExitCode {
