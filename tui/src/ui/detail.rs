@@ -38,32 +38,32 @@ pub fn render(app: &App, lead: &Lead, area: Rect, buf: &mut Buffer) {
     field("Phone", or_dash(&lead.phone));
     field("Email", or_dash(&lead.email));
     field("Form", named(&lead.form_name, &lead.form_id));
-    field("Ad", named(&lead.ad_name, &lead.ad_id));
+    let source = match (&lead.platform, lead.is_organic) {
+        (Some(platform), true) => format!(" · {platform}, organic"),
+        (Some(platform), false) => format!(" · {platform}, paid"),
+        (None, _) => String::new(),
+    };
+    field("Ad", named(&lead.ad_name, &lead.ad_id) + &source);
     field("Ad set", named(&lead.adset_name, &lead.adset_id));
     field("Campaign", named(&lead.campaign_name, &lead.campaign_id));
     field("Created", when(lead.created_at));
     field("Received", when(lead.received_at));
     field(
-        "Source",
-        match (lead.is_manual, &lead.platform) {
-            (true, _) => "entered by hand".to_string(),
-            (false, platform) => format!(
-                "{}{}",
-                platform.as_deref().unwrap_or("Facebook"),
-                if lead.is_organic {
-                    ", organic"
-                } else {
-                    ", paid"
-                }
-            ),
-        },
-    );
-    field(
         "Manual",
-        if lead.is_manual { "yes" } else { "no" }.to_string(),
+        if lead.is_manual {
+            "yes, entered by hand"
+        } else {
+            "no"
+        }
+        .to_string(),
     );
 
-    lines.push(Line::default());
+    // Notes first: they are what the team writes, and the answers can run long.
+    lines.push(Line::from(Span::styled("Notes", theme::TITLE)));
+    lines.push(match &lead.notes {
+        Some(notes) => Line::from(notes.clone()),
+        None => Line::from(Span::styled("none yet: N adds a note", theme::LABEL)),
+    });
     lines.push(Line::from(Span::styled("Answers", theme::TITLE)));
     if lead.fields.is_empty() {
         lines.push(Line::from(Span::styled("none", theme::LABEL)));
@@ -75,18 +75,11 @@ pub fn render(app: &App, lead: &Lead, area: Rect, buf: &mut Buffer) {
         ]));
     }
 
-    lines.push(Line::default());
-    lines.push(Line::from(Span::styled("Notes", theme::TITLE)));
-    lines.push(match &lead.notes {
-        Some(notes) => Line::from(notes.clone()),
-        None => Line::from(Span::styled("none yet: N adds a note", theme::LABEL)),
-    });
-
     let block = Block::bordered()
         .border_style(theme::BORDER_FOCUS)
         .title(Line::from(vec![
             Span::styled(format!(" {} ", lead.display_name()), theme::TITLE),
-            Span::styled(format!("{} ", lead.status), theme::status(lead.status)),
+            Span::styled(format!("· {} ", lead.status), theme::status(lead.status)),
         ]))
         .title_bottom(Line::from(Span::styled(" Esc or ⏎ closes ", theme::LABEL)).right_aligned());
     Paragraph::new(lines)

@@ -2,11 +2,11 @@
 
 use leadhook_shared::Lead;
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Margin, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{
-    Block, Cell, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState, StatefulWidget,
-    Table, TableState, Widget, Wrap,
+    Block, Cell, HighlightSpacing, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState,
+    StatefulWidget, Table, TableState, Widget, Wrap,
 };
 
 use super::{age, thousands};
@@ -48,7 +48,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .map(|lead| row(app, lead));
     let table = Table::new(rows, WIDTHS)
         .header(Row::new(HEADER).style(theme::TABLE_HEADER))
-        .row_highlight_style(theme::SELECTED);
+        .row_highlight_style(theme::SELECTED)
+        .highlight_symbol("›")
+        .highlight_spacing(HighlightSpacing::Always);
     let mut state = TableState::default().with_selected(Some(selected - offset));
     StatefulWidget::render(table, inner, buf, &mut state);
 
@@ -61,10 +63,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 .begin_symbol(None)
                 .end_symbol(None)
                 .style(theme::BORDER),
-            area.inner(Margin {
-                vertical: 1,
-                horizontal: 0,
-            }),
+            // Beside the data rows only: below the top border and the header row.
+            Rect {
+                y: area.y + 2,
+                height: area.height.saturating_sub(3),
+                ..area
+            },
             buf,
             &mut scrollbar,
         );
