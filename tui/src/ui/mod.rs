@@ -72,14 +72,13 @@ pub fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
 /// 1234567 → "1,234,567".
 pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
+    digits
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|group| std::str::from_utf8(group).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A text field with its cursor shown as a reversed cell when focused.
