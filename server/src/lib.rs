@@ -1,4 +1,17 @@
 //! leadhook-server: Facebook Lead Ads webhooks in, leads out to sales reps.
 
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod doctor;
+pub mod error;
+pub mod feed;
+pub mod graph;
+pub mod inbox;
+pub mod intake;
+pub mod metrics;
+pub mod simulator;
+pub mod status;
 pub mod store;
+pub mod sweeper;
 pub mod webhook;

@@ -1,1 +1,129 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use leadhook_server::app::Application;
+use leadhook_server::config::{Config, ServeArgs, load_dotenv};
+use leadhook_server::doctor::{self, DoctorArgs};
+use leadhook_server::intake::RetryPolicy;
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+/// Real-time Facebook Lead Ads capture: receives Meta's leadgen webhooks, completes each lead
+/// from the Graph API, stores it, and serves it to sales reps' dashboards.
+#[derive(Debug, Parser)]
+#[command(name = "leadhook-server", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (webhook endpoint, lead API, intake worker).
+    Serve(ServeArgs),
+    /// Check a real setup against the Graph API and print a checklist with fixes.
+    Doctor(DoctorArgs),
+}
+
+/// Exit status for configuration mistakes, like clap's own usage errors.
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    if let Err(error) = load_dotenv() {
+        eprintln!("error: {error}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Doctor(args) => runtime.block_on(doctor(args)),
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let config = match Config::from_args(args) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let (graph_url, graph_version, data_dir, reps) = (
+        config.graph_url.clone(),
+        config.graph_version.clone(),
+        config.data_dir.clone(),
+        config.api_tokens.len(),
+    );
+    let app = match Application::build(config, RetryPolicy::default()).await {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        listen = %app.local_addr(),
+        data_dir = %data_dir.display(),
+        graph = %format!("{graph_url}/{graph_version}"),
+        api_tokens = reps,
+        "leadhook-server ready: webhook at /webhook, API at /api, health at /healthz"
+    );
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    match app.run_until(shutdown).await {
+        Ok(()) => {
+            tracing::info!("stopped; unfinished events stay in the inbox for the next start");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: the server stopped: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn doctor(args: DoctorArgs) -> ExitCode {
+    println!("leadhook doctor: checking this setup against the Graph API\n");
+    let checks = doctor::run(args).await;
+    print!("{}", doctor::render(&checks));
+    if checks.iter().all(doctor::Check::passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Ctrl-C or SIGTERM starts a graceful shutdown.
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+    shutdown.cancel();
+}

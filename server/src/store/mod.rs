@@ -11,6 +11,22 @@ use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, NewManualLead, Stats}
 
 pub use error::StoreError;
 
+use crate::config::Config;
+
+/// Opens the lead store the configuration selects.
+pub async fn open(config: &Config) -> Result<std::sync::Arc<dyn LeadStore>, StoreError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| StoreError::Misconfigured {
+        message: format!(
+            "cannot create the data directory {}: {e}",
+            config.data_dir.display()
+        ),
+        fix: "set LEADHOOK_DATA_DIR to a writable directory".into(),
+    })?;
+    Ok(std::sync::Arc::new(
+        sqlite::SqliteStore::open(&config.data_dir.join("leads.db")).await?,
+    ))
+}
+
 /// Most rows one list request returns.
 pub const MAX_PAGE: u32 = 1000;
 

@@ -1,0 +1,21 @@
+# Multi-stage build of leadhook-server: a release build, then a small runtime image.
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked -p leadhook-server
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --home /var/lib/leadhook --create-home leadhook
+COPY --from=build /src/target/release/leadhook-server /usr/local/bin/leadhook-server
+USER leadhook
+WORKDIR /var/lib/leadhook
+ENV LEADHOOK_LISTEN=0.0.0.0:8080 \
+    LEADHOOK_DATA_DIR=/var/lib/leadhook/data
+VOLUME ["/var/lib/leadhook/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
+ENTRYPOINT ["leadhook-server"]
+CMD ["serve"]

@@ -1,0 +1,116 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use leadhook_shared::ApiOk;
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::inbox::{FailedEvent, InboxCounts};
+use crate::status::{GraphStatus, StoreStatus};
+use crate::sweeper::LastSweep;
+
+#[derive(Debug, Serialize)]
+pub struct Health {
+    pub ok: bool,
+    pub store: StoreHealth,
+    pub inbox: InboxHealth,
+    pub graph: GraphStatus,
+    pub last_webhook_at: Option<DateTime<Utc>>,
+    pub last_sweep: Option<LastSweep>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StoreHealth {
+    pub backend: &'static str,
+    #[serde(flatten)]
+    pub status: StoreStatus,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InboxHealth {
+    #[serde(flatten)]
+    pub counts: InboxCounts,
+    pub oldest_pending_age_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recent_failures: Vec<FailedEvent>,
+}
+
+/// Asks the store and the inbox now; the Graph state is what the intake last saw.
+async fn check(state: &AppState, with_failures: bool) -> Result<Health, AppError> {
+    let store_status = match state.store.ping().await {
+        Ok(()) => state.status.store(),
+        Err(crate::store::StoreError::Misconfigured { message, fix }) => {
+            StoreStatus::Misconfigured { message, fix }
+        }
+        Err(error) => StoreStatus::Unavailable {
+            message: error.to_string(),
+        },
+    };
+    let counts = state.inbox.counts().await?;
+    let recent_failures = if with_failures {
+        state.inbox.failures(10).await?
+    } else {
+        Vec::new()
+    };
+    let graph = state.status.graph();
+    let ok = store_status == StoreStatus::Ok
+        && counts.failed == 0
+        && !matches!(graph, GraphStatus::TokenInvalid { .. });
+    Ok(Health {
+        ok,
+        store: StoreHealth {
+            backend: state.store.backend(),
+            status: store_status,
+        },
+        inbox: InboxHealth {
+            oldest_pending_age_seconds: counts
+                .oldest_pending_at
+                .map(|at| (Utc::now() - at).num_seconds()),
+            counts,
+            recent_failures,
+        },
+        graph,
+        last_webhook_at: state.status.last_webhook_at(),
+        last_sweep: state.sweeper.last(),
+    })
+}
+
+/// `GET /healthz` (no token, for load balancers and uptime checks): 200 when the store answers.
+/// Carries no lead data.
+pub async fn healthz(
+    State(state): State<AppState>,
+) -> Result<(StatusCode, axum::Json<Health>), AppError> {
+    let health = check(&state, false).await?;
+    let status = if matches!(health.store.status, StoreStatus::Ok) {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    Ok((status, axum::Json(health)))
+}
+
+/// `GET /api/health`: the same plus the most recent failures and their reasons.
+pub async fn detailed(
+    State(state): State<AppState>,
+) -> Result<axum::Json<ApiOk<Health>>, AppError> {
+    Ok(axum::Json(ApiOk::new(check(&state, true).await?)))
+}
+
+#[derive(Debug, Serialize)]
+pub struct Retried {
+    pub retried: usize,
+}
+
+/// `POST /api/inbox/retry`: after fixing a token or permission, try every failed event again.
+pub async fn retry_failed(
+    State(state): State<AppState>,
+) -> Result<axum::Json<ApiOk<Retried>>, AppError> {
+    let retried = state.inbox.retry_failed().await?;
+    if retried > 0 {
+        // A new attempt deserves a fresh verdict on the Graph API.
+        state.status.set_graph(GraphStatus::Ok);
+    }
+    tracing::info!(retried, "failed events queued again");
+    Ok(axum::Json(ApiOk::new(Retried { retried })))
+}

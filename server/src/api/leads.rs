@@ -1,0 +1,150 @@
+use axum::Extension;
+use axum::extract::State;
+use axum::http::StatusCode;
+use leadhook_shared::{ApiList, ApiOk, Cursor, Lead, LeadPatch, LeadStatus, NewManualLead};
+use serde::Deserialize;
+
+use super::Rep;
+use super::extract::{Json, Path, Query};
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::store::{LeadQuery, MAX_PAGE};
+
+#[derive(Debug, Deserialize)]
+pub struct ListParams {
+    limit: Option<u32>,
+    offset: Option<u64>,
+    status: Option<String>,
+    q: Option<String>,
+    since: Option<String>,
+}
+
+fn parse_status(text: &str) -> Result<LeadStatus, AppError> {
+    text.parse()
+        .map_err(|e: leadhook_shared::UnknownStatus| AppError::Unprocessable(e.to_string()))
+}
+
+/// `GET /api/leads`
+pub async fn list(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> Result<axum::Json<ApiList>, AppError> {
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(AppError::BadRequest(format!(
+            "limit must be between 1 and {MAX_PAGE}"
+        )));
+    }
+    let query = LeadQuery {
+        limit,
+        offset: params.offset.unwrap_or(0),
+        status: params
+            .status
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(parse_status)
+            .transpose()?,
+        search: params.q.filter(|q| !q.trim().is_empty()),
+        since: params
+            .since
+            .as_deref()
+            .map(str::parse::<Cursor>)
+            .transpose()
+            .map_err(|e| AppError::BadRequest(e.to_string()))?,
+    };
+    let page = state.store.list(&query).await?;
+    Ok(axum::Json(ApiList {
+        success: true,
+        data: page.leads,
+        count: page.count,
+        cursor: page.cursor,
+    }))
+}
+
+/// `GET /api/leads/{id}`
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
+    let lead = state
+        .store
+        .get(id)
+        .await?
+        .ok_or(AppError::LeadNotFound(id))?;
+    Ok(axum::Json(ApiOk::new(lead)))
+}
+
+/// Body of PATCH, read leniently so a bad status gets a 422 listing the allowed ones.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    status: Option<String>,
+    notes: Option<String>,
+}
+
+/// `PATCH /api/leads/{id}` with `status` and/or `notes`.
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(rep): Extension<Rep>,
+    Path(id): Path<i64>,
+    Json(body): Json<PatchBody>,
+) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
+    let patch = LeadPatch {
+        status: body.status.as_deref().map(parse_status).transpose()?,
+        notes: body.notes,
+    };
+    if patch.is_empty() {
+        return Err(AppError::Unprocessable(
+            "send \"status\" and/or \"notes\" to change".into(),
+        ));
+    }
+    let lead = state
+        .store
+        .update(id, &patch)
+        .await?
+        .ok_or(AppError::LeadNotFound(id))?;
+    tracing::info!(id, rep = %rep.0, status = ?patch.status, notes_changed = patch.notes.is_some(), "lead updated");
+    state.feed.publish(&lead);
+    Ok(axum::Json(ApiOk::new(lead)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    status: Option<String>,
+    notes: Option<String>,
+}
+
+fn non_blank(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// `POST /api/leads`: a lead a rep took by phone or in person.
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(rep): Extension<Rep>,
+    Json(body): Json<CreateBody>,
+) -> Result<(StatusCode, axum::Json<ApiOk<Lead>>), AppError> {
+    let name = non_blank(body.name)
+        .ok_or_else(|| AppError::Unprocessable("a manual lead needs a \"name\"".into()))?;
+    let (email, phone) = (non_blank(body.email), non_blank(body.phone));
+    if email.is_none() && phone.is_none() {
+        return Err(AppError::Unprocessable(
+            "a manual lead needs a \"phone\" or an \"email\"".into(),
+        ));
+    }
+    let new = NewManualLead {
+        name,
+        email,
+        phone,
+        status: body.status.as_deref().map(parse_status).transpose()?,
+        notes: non_blank(body.notes),
+    };
+    let lead = state.store.create_manual(&new).await?;
+    tracing::info!(id = lead.id, rep = %rep.0, "manual lead created");
+    state.feed.publish(&lead);
+    Ok((StatusCode::CREATED, axum::Json(ApiOk::new(lead))))
+}

@@ -1,0 +1,30 @@
+//! The HTTP API for sales reps' clients, under `/api`, behind bearer tokens.
+
+mod auth;
+mod events;
+mod extract;
+mod health;
+mod leads;
+mod stats;
+mod sync;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+
+pub use auth::Rep;
+pub use health::healthz;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/leads", get(leads::list).post(leads::create))
+        .route("/leads/sync", post(sync::run))
+        .route("/leads/{id}", get(leads::show).patch(leads::update))
+        .route("/stats", get(stats::show))
+        .route("/events", get(events::stream))
+        .route("/health", get(health::detailed))
+        .route("/inbox/retry", post(health::retry_failed))
+        .route_layer(from_fn_with_state(state, auth::require_token))
+}

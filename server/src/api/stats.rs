@@ -1,0 +1,40 @@
+use axum::extract::State;
+use chrono::{Duration, FixedOffset, Utc};
+use leadhook_shared::{ApiOk, Stats};
+use serde::Deserialize;
+
+use super::extract::Query;
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::store::StatsWindow;
+
+#[derive(Debug, Deserialize)]
+pub struct StatsParams {
+    /// The client's UTC offset in minutes (east positive), so "today" is the rep's today.
+    tz_offset_minutes: Option<i32>,
+}
+
+/// `GET /api/stats`
+pub async fn show(
+    State(state): State<AppState>,
+    Query(params): Query<StatsParams>,
+) -> Result<axum::Json<ApiOk<Stats>>, AppError> {
+    let offset_minutes = params.tz_offset_minutes.unwrap_or(0);
+    let offset = FixedOffset::east_opt(offset_minutes * 60).ok_or_else(|| {
+        AppError::BadRequest("tz_offset_minutes must be between -1439 and 1439".into())
+    })?;
+    let local_midnight = Utc::now()
+        .with_timezone(&offset)
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|midnight| midnight.and_local_timezone(offset).single())
+        .map(|midnight| midnight.with_timezone(&Utc))
+        .ok_or_else(|| {
+            AppError::BadRequest("cannot compute today's start for that offset".into())
+        })?;
+    let window = StatsWindow {
+        today_start: local_midnight,
+        week_start: local_midnight - Duration::days(6),
+    };
+    Ok(axum::Json(ApiOk::new(state.store.stats(window).await?)))
+}

@@ -1,0 +1,166 @@
+//! Wiring: builds the state, the router and the background intake, and runs them until shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::get;
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::feed::LeadFeed;
+use crate::graph::{GraphClient, GraphError};
+use crate::inbox::{Inbox, InboxError};
+use crate::intake::{Intake, RetryPolicy};
+use crate::metrics::Metrics;
+use crate::status::RuntimeStatus;
+use crate::store::{LeadStore, StoreError};
+use crate::sweeper::Sweeper;
+use crate::{api, webhook};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn LeadStore>,
+    pub inbox: Inbox,
+    pub status: Arc<RuntimeStatus>,
+    pub metrics: Arc<Metrics>,
+    pub feed: LeadFeed,
+    pub sweeper: Sweeper,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/webhook",
+            get(webhook::verify_subscription).post(webhook::receive),
+        )
+        .layer(DefaultBodyLimit::max(webhook::MAX_BODY_BYTES))
+        .nest("/api", api::router(state.clone()))
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(metrics))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn metrics(State(state): State<AppState>) -> Result<String, AppError> {
+    let counts = state.inbox.counts().await?;
+    Ok(state.metrics.render(&counts))
+}
+
+#[derive(Debug, Error)]
+pub enum StartupError {
+    #[error("cannot create the data directory {path}: {reason}; check LEADHOOK_DATA_DIR")]
+    DataDir { path: String, reason: String },
+    #[error(transparent)]
+    Inbox(#[from] InboxError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Graph(#[from] GraphError),
+    #[error(
+        "cannot listen on {addr}: {reason}; is another server running there? Set LEADHOOK_LISTEN to another address"
+    )]
+    Listen { addr: SocketAddr, reason: String },
+}
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    intake: Intake,
+}
+
+impl Application {
+    pub async fn build(config: Config, retry: RetryPolicy) -> Result<Application, StartupError> {
+        let store = crate::store::open(&config).await?;
+        Self::build_with_store(config, store, retry).await
+    }
+
+    pub async fn build_with_store(
+        config: Config,
+        store: Arc<dyn LeadStore>,
+        retry: RetryPolicy,
+    ) -> Result<Application, StartupError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| StartupError::DataDir {
+            path: config.data_dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let inbox = Inbox::open(&config.data_dir.join("inbox.db"))?;
+        let graph = GraphClient::new(
+            &config.graph_url,
+            &config.graph_version,
+            config.page_access_token.clone(),
+            &config.app_secret,
+            config.graph_timeout,
+        )?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|e| StartupError::Listen {
+                    addr: config.listen,
+                    reason: e.to_string(),
+                })?;
+        let status: Arc<RuntimeStatus> = Arc::default();
+        let metrics: Arc<Metrics> = Arc::default();
+        let feed = LeadFeed::default();
+        let intake = Intake::new(
+            inbox.clone(),
+            graph.clone(),
+            Arc::clone(&store),
+            Arc::clone(&status),
+            Arc::clone(&metrics),
+            feed.clone(),
+            retry,
+        );
+        let sweeper = Sweeper::new(
+            config.sweep.clone(),
+            graph,
+            intake.clone(),
+            Arc::clone(&status),
+            Arc::clone(&metrics),
+            &config.data_dir,
+        );
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            inbox,
+            status,
+            metrics,
+            feed,
+            sweeper,
+        };
+        Ok(Application {
+            listener,
+            state,
+            intake,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or(self.state.config.listen)
+    }
+
+    /// Serves until `shutdown` fires: stops accepting, finishes in-flight requests and lead
+    /// fetches, and leaves unfinished events in the inbox for the next start.
+    pub async fn run_until(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        let intake = tokio::spawn(self.intake.clone().run(shutdown.clone()));
+        tokio::spawn(self.state.sweeper.clone().run(shutdown.clone()));
+        let app = router(self.state);
+        let server = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let result = server.await;
+        shutdown.cancel();
+        if let Err(error) = intake.await {
+            tracing::error!("the intake worker stopped abnormally: {error}");
+        }
+        result
+    }
+}

@@ -1,0 +1,466 @@
+//! Configuration: flags beat environment variables beat a `.env` file in the working directory.
+//!
+//! Every field is parsed as text first and validated here, so that a bad setting stops start-up
+//! with one line naming the variable and what is wrong (exit status 2), never a panic or a stack of usage text.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use secrecy::{ExposeSecret, SecretString};
+use thiserror::Error;
+
+use crate::sweeper::SweepConfig;
+
+pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
+pub const DEFAULT_GRAPH_VERSION: &str = "v24.0";
+
+/// Settings of `leadhook-server serve` (and of the commands that check a real setup).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// App Secret of the Meta app: the key of the webhook signature (Meta app > Settings > Basic).
+    #[arg(long, env = "FB_APP_SECRET", hide_env_values = true)]
+    pub fb_app_secret: Option<String>,
+    /// Token you also type into the Meta app's webhook setup; Meta echoes it in the subscription handshake.
+    #[arg(long, env = "FB_VERIFY_TOKEN", hide_env_values = true)]
+    pub fb_verify_token: Option<String>,
+    /// Long-lived Page access token used to read leads from the Graph API.
+    #[arg(long, env = "FB_PAGE_ACCESS_TOKEN", hide_env_values = true)]
+    pub fb_page_access_token: Option<String>,
+    /// Graph API base URL (tests and the demo point it at a local stand-in).
+    #[arg(long, env = "FB_GRAPH_URL")]
+    pub fb_graph_url: Option<String>,
+    /// Graph API version, like v24.0.
+    #[arg(long, env = "FB_GRAPH_VERSION")]
+    pub fb_graph_version: Option<String>,
+    /// Address the server listens on.
+    #[arg(long = "listen", env = "LEADHOOK_LISTEN")]
+    pub listen: Option<String>,
+    /// Directory of the durable webhook inbox and the embedded lead store.
+    #[arg(long = "data-dir", env = "LEADHOOK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Comma-separated name:token pairs, one per sales rep, for the /api bearer tokens.
+    #[arg(
+        long = "api-tokens",
+        env = "LEADHOOK_API_TOKENS",
+        hide_env_values = true
+    )]
+    pub api_tokens: Option<String>,
+    /// Facebook Page ID(s) whose lead forms the sweeper checks for missed leads (comma-separated).
+    #[arg(long = "fb-page-id", env = "FB_PAGE_ID")]
+    pub fb_page_id: Option<String>,
+    /// Lead form IDs to sweep (comma-separated); default: every form of the pages.
+    #[arg(long = "fb-form-ids", env = "FB_FORM_IDS")]
+    pub fb_form_ids: Option<String>,
+    /// Seconds between backfill sweeps; 0 disables them.
+    #[arg(long = "sync-interval", env = "LEADHOOK_SYNC_INTERVAL")]
+    pub sync_interval: Option<String>,
+    /// How many days back the first sweep of a form reaches.
+    #[arg(long = "backfill-days", env = "LEADHOOK_BACKFILL_DAYS")]
+    pub backfill_days: Option<String>,
+}
+
+/// Validated configuration of the running server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub app_secret: SecretString,
+    pub verify_token: SecretString,
+    pub page_access_token: SecretString,
+    pub graph_url: String,
+    pub graph_version: String,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub api_tokens: Vec<ApiToken>,
+    /// How long a Graph API call may take before it counts as a transient failure.
+    pub graph_timeout: Duration,
+    pub sweep: SweepConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiToken {
+    pub name: String,
+    pub token: SecretString,
+}
+
+/// A setting that is missing or malformed. The message names the variable and what to do.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{var} is not set: {hint}")]
+    Missing {
+        var: &'static str,
+        hint: &'static str,
+    },
+    #[error("{var} is invalid: {problem}")]
+    Invalid { var: &'static str, problem: String },
+}
+
+impl ConfigError {
+    fn invalid(var: &'static str, problem: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            var,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Loads `.env` from the working directory without overriding variables already set.
+/// A malformed `.env` is reported rather than silently ignored.
+pub fn load_dotenv() -> Result<(), ConfigError> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(error) if error.not_found() => Ok(()),
+        Err(error) => Err(ConfigError::invalid(".env", error.to_string())),
+    }
+}
+
+fn required_secret(
+    value: Option<String>,
+    var: &'static str,
+    hint: &'static str,
+) -> Result<SecretString, ConfigError> {
+    match value.map(|v| v.trim().to_string()) {
+        Some(v) if !v.is_empty() => Ok(SecretString::from(v)),
+        _ => Err(ConfigError::Missing { var, hint }),
+    }
+}
+
+impl Config {
+    pub fn from_args(args: ServeArgs) -> Result<Config, ConfigError> {
+        let app_secret = required_secret(
+            args.fb_app_secret,
+            "FB_APP_SECRET",
+            "copy the App Secret from your Meta app (Settings > Basic)",
+        )?;
+        let verify_token = required_secret(
+            args.fb_verify_token,
+            "FB_VERIFY_TOKEN",
+            "choose any random string and enter the same one in the Meta app's webhook setup",
+        )?;
+        let page_access_token = required_secret(
+            args.fb_page_access_token,
+            "FB_PAGE_ACCESS_TOKEN",
+            "create a long-lived Page access token with leads_retrieval (see the README)",
+        )?;
+        let graph_url = parse_graph_url(args.fb_graph_url)?;
+        let graph_version = parse_graph_version(args.fb_graph_version)?;
+        let listen_text = args.listen.unwrap_or_else(|| "127.0.0.1:8080".to_string());
+        let listen = listen_text.trim().parse().map_err(|_| {
+            ConfigError::invalid(
+                "LEADHOOK_LISTEN",
+                format!("\"{listen_text}\" is not an address like 127.0.0.1:8080 or 0.0.0.0:8080"),
+            )
+        })?;
+        let data_dir = args
+            .data_dir
+            .unwrap_or_else(|| PathBuf::from("./leadhook-data"));
+        if data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::invalid(
+                "LEADHOOK_DATA_DIR",
+                "is empty; give a directory path",
+            ));
+        }
+        let api_tokens = parse_api_tokens(args.api_tokens)?;
+        let sync_seconds =
+            parse_number(args.sync_interval, "LEADHOOK_SYNC_INTERVAL", 60, 0..=86_400)?;
+        let backfill_days = parse_number(args.backfill_days, "LEADHOOK_BACKFILL_DAYS", 7, 0..=90)?;
+        let sweep = SweepConfig {
+            page_ids: parse_ids(args.fb_page_id, "FB_PAGE_ID")?,
+            form_ids: parse_ids(args.fb_form_ids, "FB_FORM_IDS")?,
+            interval: (sync_seconds > 0).then(|| Duration::from_secs(sync_seconds)),
+            backfill: Duration::from_secs(backfill_days * 86_400),
+        };
+        Ok(Config {
+            app_secret,
+            verify_token,
+            page_access_token,
+            graph_url,
+            graph_version,
+            listen,
+            data_dir,
+            api_tokens,
+            graph_timeout: Duration::from_secs(15),
+            sweep,
+        })
+    }
+}
+
+fn parse_number(
+    value: Option<String>,
+    var: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Some(text) = value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(default);
+    };
+    text.parse()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            ConfigError::invalid(
+                var,
+                format!(
+                    "\"{text}\" is not a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
+}
+
+/// Comma-separated Facebook IDs (digits only).
+fn parse_ids(value: Option<String>, var: &'static str) -> Result<Vec<String>, ConfigError> {
+    let text = value.unwrap_or_default();
+    let ids: Vec<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_string)
+        .collect();
+    if let Some(bad) = ids
+        .iter()
+        .find(|id| !id.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(ConfigError::invalid(
+            var,
+            format!("\"{bad}\" is not a numeric Facebook ID"),
+        ));
+    }
+    Ok(ids)
+}
+
+fn parse_graph_url(value: Option<String>) -> Result<String, ConfigError> {
+    let url = value.unwrap_or_else(|| DEFAULT_GRAPH_URL.to_string());
+    let url = url.trim().trim_end_matches('/').to_string();
+    let parsed = reqwest::Url::parse(&url).map_err(|e| {
+        ConfigError::invalid("FB_GRAPH_URL", format!("\"{url}\" is not a URL ({e})"))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ConfigError::invalid(
+            "FB_GRAPH_URL",
+            "must start with https:// (or http:// for a local stand-in)",
+        ));
+    }
+    Ok(url)
+}
+
+fn parse_graph_version(value: Option<String>) -> Result<String, ConfigError> {
+    let version = value
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| DEFAULT_GRAPH_VERSION.to_string());
+    let valid = version
+        .strip_prefix('v')
+        .and_then(|rest| rest.split_once('.'))
+        .is_some_and(|(major, minor)| {
+            !major.is_empty()
+                && !minor.is_empty()
+                && major.bytes().all(|b| b.is_ascii_digit())
+                && minor.bytes().all(|b| b.is_ascii_digit())
+        });
+    if valid {
+        Ok(version)
+    } else {
+        Err(ConfigError::invalid(
+            "FB_GRAPH_VERSION",
+            format!("\"{version}\" is not a Graph API version like {DEFAULT_GRAPH_VERSION}"),
+        ))
+    }
+}
+
+fn parse_api_tokens(value: Option<String>) -> Result<Vec<ApiToken>, ConfigError> {
+    const VAR: &str = "LEADHOOK_API_TOKENS";
+    let text = value.unwrap_or_default();
+    let mut tokens: Vec<ApiToken> = Vec::new();
+    for (index, pair) in text
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .enumerate()
+    {
+        let (name, token) = pair.split_once(':').ok_or_else(|| {
+            ConfigError::invalid(
+                VAR,
+                format!(
+                    "entry {} has no ':'; write name:token pairs like alice:s3cret",
+                    index + 1
+                ),
+            )
+        })?;
+        let (name, token) = (name.trim(), token.trim());
+        if name.is_empty() || token.is_empty() {
+            return Err(ConfigError::invalid(
+                VAR,
+                format!("entry {} needs both a name and a token", index + 1),
+            ));
+        }
+        if token.len() < 8 {
+            return Err(ConfigError::invalid(
+                VAR,
+                format!(
+                    "the token of \"{name}\" is shorter than 8 characters; use a long random one"
+                ),
+            ));
+        }
+        if tokens.iter().any(|t| t.name == name) {
+            return Err(ConfigError::invalid(
+                VAR,
+                format!("\"{name}\" appears twice"),
+            ));
+        }
+        if tokens.iter().any(|t| t.token.expose_secret() == token) {
+            return Err(ConfigError::invalid(
+                VAR,
+                format!("the token of \"{name}\" is used by another rep too"),
+            ));
+        }
+        tokens.push(ApiToken {
+            name: name.to_string(),
+            token: SecretString::from(token.to_string()),
+        });
+    }
+    if tokens.is_empty() {
+        return Err(ConfigError::Missing {
+            var: VAR,
+            hint: "give each sales rep a token, e.g. LEADHOOK_API_TOKENS=alice:$(openssl rand -hex 16)",
+        });
+    }
+    Ok(tokens)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete() -> ServeArgs {
+        ServeArgs {
+            fb_app_secret: Some("secret".into()),
+            fb_verify_token: Some("verify".into()),
+            fb_page_access_token: Some("page-token".into()),
+            api_tokens: Some("alice:alice-token-1, bob:bob-token-22".into()),
+            ..ServeArgs::default()
+        }
+    }
+
+    #[test]
+    fn defaults_fill_the_optional_settings() {
+        let config = Config::from_args(complete()).unwrap();
+        assert_eq!(config.graph_url, DEFAULT_GRAPH_URL);
+        assert_eq!(config.graph_version, DEFAULT_GRAPH_VERSION);
+        assert_eq!(config.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(config.data_dir, PathBuf::from("./leadhook-data"));
+        let names: Vec<_> = config.api_tokens.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["alice", "bob"]);
+    }
+
+    type Spoil = fn(&mut ServeArgs);
+
+    #[test]
+    fn each_required_setting_is_named_when_missing() {
+        let cases: [(Spoil, &str); 4] = [
+            (|a| a.fb_app_secret = None, "FB_APP_SECRET"),
+            (|a| a.fb_verify_token = Some("  ".into()), "FB_VERIFY_TOKEN"),
+            (|a| a.fb_page_access_token = None, "FB_PAGE_ACCESS_TOKEN"),
+            (|a| a.api_tokens = Some(" , ".into()), "LEADHOOK_API_TOKENS"),
+        ];
+        for (unset, var) in cases {
+            let mut args = complete();
+            unset(&mut args);
+            let message = Config::from_args(args).unwrap_err().to_string();
+            assert!(
+                message.starts_with(&format!("{var} is not set: ")),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_settings_say_what_is_wrong() {
+        let cases: [(Spoil, &str); 10] = [
+            (
+                |a| a.sync_interval = Some("often".into()),
+                "LEADHOOK_SYNC_INTERVAL is invalid",
+            ),
+            (
+                |a| a.backfill_days = Some("365".into()),
+                "LEADHOOK_BACKFILL_DAYS is invalid",
+            ),
+            (
+                |a| a.fb_page_id = Some("123,my-page".into()),
+                "FB_PAGE_ID is invalid: \"my-page\"",
+            ),
+            (
+                |a| a.listen = Some("localhost".into()),
+                "LEADHOOK_LISTEN is invalid",
+            ),
+            (
+                |a| a.fb_graph_url = Some("graph.facebook.com".into()),
+                "FB_GRAPH_URL is invalid",
+            ),
+            (
+                |a| a.fb_graph_url = Some("ftp://x".into()),
+                "FB_GRAPH_URL is invalid",
+            ),
+            (
+                |a| a.fb_graph_version = Some("24".into()),
+                "FB_GRAPH_VERSION is invalid",
+            ),
+            (
+                |a| a.api_tokens = Some("alice".into()),
+                "LEADHOOK_API_TOKENS is invalid: entry 1 has no ':'",
+            ),
+            (
+                |a| a.api_tokens = Some("alice:short".into()),
+                "shorter than 8",
+            ),
+            (
+                |a| a.api_tokens = Some("a:token-one-1,a:token-two-2".into()),
+                "\"a\" appears twice",
+            ),
+        ];
+        for (spoil, expected) in cases {
+            let mut args = complete();
+            spoil(&mut args);
+            let message = Config::from_args(args).unwrap_err().to_string();
+            assert!(
+                message.contains(expected),
+                "{message:?} should contain {expected:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_never_contain_secret_values() {
+        let mut args = complete();
+        args.api_tokens = Some("alice:tiny".into());
+        let message = Config::from_args(args).unwrap_err().to_string();
+        assert!(!message.contains("tiny"), "{message}");
+    }
+
+    #[test]
+    fn sweep_settings() {
+        let config = Config::from_args(complete()).unwrap();
+        assert!(!config.sweep.is_configured());
+        assert_eq!(config.sweep.interval, Some(Duration::from_secs(60)));
+        assert_eq!(config.sweep.backfill, Duration::from_secs(7 * 86_400));
+        let mut args = complete();
+        args.fb_page_id = Some("111, 222".into());
+        args.sync_interval = Some("0".into());
+        let config = Config::from_args(args).unwrap();
+        assert_eq!(config.sweep.page_ids, ["111", "222"]);
+        assert_eq!(config.sweep.interval, None, "0 disables automatic sweeps");
+    }
+
+    #[test]
+    fn graph_url_loses_its_trailing_slash() {
+        let mut args = complete();
+        args.fb_graph_url = Some("http://127.0.0.1:9999/".into());
+        assert_eq!(
+            Config::from_args(args).unwrap().graph_url,
+            "http://127.0.0.1:9999"
+        );
+    }
+}

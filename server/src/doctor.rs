@@ -1,0 +1,378 @@
+//! `leadhook-server doctor`: checks a real setup against the Graph API and prints a checklist
+//! with a fix for every failure. Exit status 0 only when every check passes.
+
+use std::fmt::Write as _;
+
+use chrono::Utc;
+use clap::Args;
+use secrecy::SecretString;
+
+use crate::config::{Config, ServeArgs};
+use crate::graph::{GraphClient, GraphError};
+use crate::store;
+
+/// Permissions a Page token needs to read leads and manage the webhook subscription.
+const REQUIRED_SCOPES: &[&str] = &[
+    "leads_retrieval",
+    "pages_manage_metadata",
+    "pages_show_list",
+    "pages_read_engagement",
+];
+/// A token expiring sooner than this is a short-lived one (the Graph Explorer's last about an hour).
+const SHORT_LIVED_SECONDS: i64 = 7 * 24 * 3600;
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// App ID of the Meta app (Settings > Basic), needed to inspect the Page token.
+    #[arg(long = "fb-app-id", env = "FB_APP_ID")]
+    pub fb_app_id: Option<String>,
+    /// Subscribe the page to the app's leadgen webhooks when it is not.
+    #[arg(long)]
+    pub subscribe: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Pass(String),
+    Fail { problem: String, fix: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub name: &'static str,
+    pub verdict: Verdict,
+}
+
+impl Check {
+    fn pass(name: &'static str, detail: impl Into<String>) -> Check {
+        Check {
+            name,
+            verdict: Verdict::Pass(detail.into()),
+        }
+    }
+
+    fn fail(name: &'static str, problem: impl Into<String>, fix: impl Into<String>) -> Check {
+        Check {
+            name,
+            verdict: Verdict::Fail {
+                problem: problem.into(),
+                fix: fix.into(),
+            },
+        }
+    }
+
+    fn from_graph_error(name: &'static str, error: &GraphError) -> Check {
+        let fix = match error {
+            GraphError::TokenInvalid { .. } => {
+                "create a long-lived Page token (README, step 5) and set FB_PAGE_ACCESS_TOKEN"
+            }
+            GraphError::PermissionDenied { .. } => {
+                "add the missing permission to the app, then make a new Page token with it (README, step 4)"
+            }
+            GraphError::NotReadable { .. } => {
+                "in Meta Business Suite > Settings > Leads Access, give the app access to the page's leads"
+            }
+            GraphError::RateLimited { .. } => {
+                "wait until the rate limit lifts and run doctor again"
+            }
+            GraphError::Transient(_) | GraphError::Other(_) => {
+                "check the network and FB_GRAPH_URL, then run doctor again"
+            }
+        };
+        Check::fail(name, error.to_string(), fix)
+    }
+
+    pub fn passed(&self) -> bool {
+        matches!(self.verdict, Verdict::Pass(_))
+    }
+}
+
+/// Runs every check in order. Later checks are skipped when the token itself is unusable.
+pub async fn run(args: DoctorArgs) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let config = match Config::from_args(args.serve) {
+        Ok(config) => config,
+        Err(error) => {
+            checks.push(Check::fail(
+                "configuration",
+                error.to_string(),
+                "set it in the environment or .env (README: Configuration)",
+            ));
+            return checks;
+        }
+    };
+    checks.push(Check::pass(
+        "configuration",
+        format!(
+            "{} API token(s), Graph API {}/{}",
+            config.api_tokens.len(),
+            config.graph_url,
+            config.graph_version
+        ),
+    ));
+    let Some(page_id) = config.sweep.page_ids.first().cloned() else {
+        checks.push(Check::fail(
+            "page",
+            "FB_PAGE_ID is not set",
+            "set FB_PAGE_ID to your Facebook Page's ID (Page > About > Page ID)",
+        ));
+        return checks;
+    };
+    let graph = match GraphClient::new(
+        &config.graph_url,
+        &config.graph_version,
+        config.page_access_token.clone(),
+        &config.app_secret,
+        config.graph_timeout,
+    ) {
+        Ok(graph) => graph,
+        Err(error) => {
+            checks.push(Check::from_graph_error("Graph API client", &error));
+            return checks;
+        }
+    };
+
+    match args
+        .fb_app_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+    {
+        None => checks.push(Check::fail(
+            "Page token",
+            "FB_APP_ID is not set, so the token cannot be inspected",
+            "set FB_APP_ID to the App ID from the Meta app's Settings > Basic",
+        )),
+        Some(app_id) => {
+            let token_ok =
+                check_token(&graph, app_id, &config.app_secret, &page_id, &mut checks).await;
+            if !token_ok {
+                return checks;
+            }
+        }
+    }
+
+    checks.push(
+        check_subscription(&graph, &page_id, args.fb_app_id.as_deref(), args.subscribe).await,
+    );
+    checks.extend(check_forms_and_leads(&graph, &page_id).await);
+    checks.push(check_store(&config).await);
+    checks
+}
+
+async fn check_token(
+    graph: &GraphClient,
+    app_id: &str,
+    app_secret: &SecretString,
+    page_id: &str,
+    checks: &mut Vec<Check>,
+) -> bool {
+    let info = match graph.debug_token(app_id, app_secret).await {
+        Ok(info) => info,
+        Err(error) => {
+            checks.push(Check::from_graph_error("Page token", &error));
+            return false;
+        }
+    };
+    if !info.is_valid {
+        checks.push(Check::fail(
+            "Page token",
+            "the token is not valid (expired or revoked)",
+            "create a long-lived Page token (README, step 5) and set FB_PAGE_ACCESS_TOKEN",
+        ));
+        return false;
+    }
+    if info.kind.as_deref() != Some("PAGE") {
+        checks.push(Check::fail(
+            "Page token",
+            format!("this is a {} token, not a Page token", info.kind.as_deref().unwrap_or("unknown")),
+            "exchange it for a Page token: GET /me/accounts with a long-lived user token (README, step 5)",
+        ));
+        return false;
+    }
+    if info
+        .profile_id
+        .as_deref()
+        .is_some_and(|profile| profile != page_id)
+    {
+        checks.push(Check::fail(
+            "Page token",
+            format!(
+                "the token belongs to page {}, not FB_PAGE_ID {page_id}",
+                info.profile_id.unwrap_or_default()
+            ),
+            "use the token of the page in FB_PAGE_ID, or fix FB_PAGE_ID",
+        ));
+        return false;
+    }
+    checks.push(Check::pass(
+        "Page token",
+        format!("valid Page token for page {page_id}"),
+    ));
+
+    let remaining = info
+        .expires_at
+        .filter(|at| *at > 0)
+        .map(|at| at - Utc::now().timestamp());
+    checks.push(match remaining {
+        Some(seconds) if seconds < SHORT_LIVED_SECONDS => Check::fail(
+            "token lifetime",
+            format!("the token expires in {}", human_duration(seconds)),
+            "a Graph Explorer token lives about an hour: exchange it for a long-lived one (README, step 5)",
+        ),
+        Some(seconds) => Check::pass("token lifetime", format!("expires in {}", human_duration(seconds))),
+        None => Check::pass("token lifetime", "never expires"),
+    });
+
+    let missing: Vec<&str> = REQUIRED_SCOPES
+        .iter()
+        .copied()
+        .filter(|scope| !info.scopes.iter().any(|granted| granted == scope))
+        .collect();
+    checks.push(if missing.is_empty() {
+        Check::pass("permissions", info.scopes.join(", "))
+    } else {
+        Check::fail(
+            "permissions",
+            format!("missing {}", missing.join(", ")),
+            "add them to the app (App Review for live apps), then make a new Page token (README, step 4)",
+        )
+    });
+    true
+}
+
+async fn check_subscription(
+    graph: &GraphClient,
+    page_id: &str,
+    app_id: Option<&str>,
+    subscribe: bool,
+) -> Check {
+    const NAME: &str = "webhook subscription";
+    let subscribed = |apps: &[crate::graph::SubscribedApp]| {
+        apps.iter().any(|app| {
+            app.subscribed_fields.iter().any(|field| field == "leadgen")
+                && app_id.is_none_or(|id| app.id.as_deref() == Some(id))
+        })
+    };
+    match graph.subscribed_apps(page_id).await {
+        Err(error) => Check::from_graph_error(NAME, &error),
+        Ok(apps) if subscribed(&apps) => {
+            Check::pass(NAME, "the page sends leadgen webhooks to the app")
+        }
+        Ok(_) if subscribe => match graph.subscribe_leadgen(page_id).await {
+            Ok(true) => Check::pass(
+                NAME,
+                "the page was not subscribed; subscribed it to leadgen now",
+            ),
+            Ok(false) => Check::fail(
+                NAME,
+                "Meta refused the subscription",
+                "subscribe the page in the app dashboard (README, step 6)",
+            ),
+            Err(error) => Check::from_graph_error(NAME, &error),
+        },
+        Ok(_) => Check::fail(
+            NAME,
+            "the page is not subscribed to the app's leadgen webhooks, so no webhook will come",
+            "run `leadhook-server doctor --subscribe`, or subscribe it in the app dashboard (README, step 6)",
+        ),
+    }
+}
+
+async fn check_forms_and_leads(graph: &GraphClient, page_id: &str) -> Vec<Check> {
+    let forms = match graph.leadgen_forms(page_id).await {
+        Ok(forms) => forms,
+        Err(error) => return vec![Check::from_graph_error("lead forms", &error)],
+    };
+    let mut checks = vec![if forms.is_empty() {
+        Check::fail(
+            "lead forms",
+            "the page has no lead forms",
+            "create a lead form (Meta Business Suite > Instant Forms)",
+        )
+    } else {
+        let names: Vec<&str> = forms
+            .iter()
+            .map(|f| f.name.as_deref().unwrap_or(&f.id))
+            .collect();
+        Check::pass(
+            "lead forms",
+            format!("{} readable: {}", forms.len(), names.join(", ")),
+        )
+    }];
+    let a_month_ago = Utc::now().timestamp() - 30 * 86_400;
+    let mut recent = None;
+    for form in &forms {
+        match graph.form_leads(&form.id, a_month_ago).await {
+            Ok(leads) => {
+                if let Some(id) = leads.into_iter().find_map(|lead| lead.id) {
+                    recent = Some(id);
+                    break;
+                }
+            }
+            Err(error) => {
+                checks.push(Check::from_graph_error("lead access", &error));
+                return checks;
+            }
+        }
+    }
+    checks.push(match recent {
+        None => Check::pass(
+            "lead access",
+            "no leads in the last 30 days to try; send a test lead with the Lead Ads Testing Tool",
+        ),
+        Some(id) => match graph.lead(&id).await {
+            Ok(_) => Check::pass("lead access", format!("read lead {id}")),
+            Err(error) => Check::from_graph_error("lead access", &error),
+        },
+    });
+    checks
+}
+
+async fn check_store(config: &Config) -> Check {
+    const NAME: &str = "lead store";
+    match store::open(config).await {
+        Err(error) => Check::fail(
+            NAME,
+            error.to_string(),
+            "see the fix above, then run doctor again",
+        ),
+        Ok(store) => match store.ping().await {
+            Ok(()) => Check::pass(NAME, format!("{} reachable and migrated", store.backend())),
+            Err(error) => Check::fail(
+                NAME,
+                error.to_string(),
+                "check the store settings (README: Supabase)",
+            ),
+        },
+    }
+}
+
+fn human_duration(seconds: i64) -> String {
+    match seconds {
+        s if s < 0 => "the past (already expired)".to_string(),
+        s if s < 3600 => format!("{} minutes", s / 60),
+        s if s < 2 * 86_400 => format!("{} hours", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
+}
+
+/// The checklist as the user sees it.
+pub fn render(checks: &[Check]) -> String {
+    let mut out = String::new();
+    for check in checks {
+        match &check.verdict {
+            Verdict::Pass(detail) => {
+                let _ = writeln!(out, "  ✓ {}: {detail}", check.name);
+            }
+            Verdict::Fail { problem, fix } => {
+                let _ = writeln!(out, "  ✗ {}: {problem}\n      fix: {fix}", check.name);
+            }
+        }
+    }
+    let passed = checks.iter().filter(|c| c.passed()).count();
+    let _ = writeln!(out, "\n{passed} of {} checks passed", checks.len());
+    out
+}

@@ -1,0 +1,137 @@
+//! Every error a client can get, mapped to its HTTP status and JSON body in one place:
+//! `{"success": false, "error": {"code": "...", "message": "..."}}`.
+
+use axum::Json;
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use leadhook_shared::{ApiError, ApiErrorBody};
+use thiserror::Error;
+
+use crate::inbox::InboxError;
+use crate::store::StoreError;
+use crate::webhook::signature::SignatureError;
+
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error(
+        "missing or invalid bearer token; send Authorization: Bearer <token> with a token from LEADHOOK_API_TOKENS"
+    )]
+    Unauthorized,
+    #[error("{0}")]
+    Signature(#[from] SignatureError),
+    #[error(
+        "verification failed: hub.mode must be \"subscribe\" and hub.verify_token must match FB_VERIFY_TOKEN"
+    )]
+    VerificationFailed,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    InvalidJson(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("no lead with id {0}")]
+    LeadNotFound(i64),
+    #[error(
+        "no pages to sweep: set FB_PAGE_ID (and optionally FB_FORM_IDS) and restart the server"
+    )]
+    SyncNotConfigured,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("the inbox cannot take events right now")]
+    Inbox(#[from] InboxError),
+}
+
+impl AppError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::Signature(_) => (StatusCode::FORBIDDEN, "invalid_signature"),
+            AppError::VerificationFailed => (StatusCode::FORBIDDEN, "verification_failed"),
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
+            AppError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            AppError::LeadNotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            AppError::SyncNotConfigured => (StatusCode::CONFLICT, "sync_not_configured"),
+            AppError::Store(StoreError::Rejected(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "store_rejected")
+            }
+            AppError::Store(StoreError::Unavailable(_) | StoreError::Misconfigured { .. }) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable")
+            }
+            AppError::Store(StoreError::Internal(_)) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+            AppError::Inbox(_) => (StatusCode::SERVICE_UNAVAILABLE, "inbox_unavailable"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = match &self {
+            // Internal details go to the log, not to clients.
+            AppError::Store(error) => {
+                tracing::error!("store error answering a request: {error}");
+                match error {
+                    StoreError::Internal(_) => "internal error; see the server log".to_string(),
+                    _ => "the lead store is unavailable; try again shortly (GET /api/health tells why)".to_string(),
+                }
+            }
+            AppError::Inbox(error) => {
+                tracing::error!("inbox error answering a webhook: {error}");
+                self.to_string()
+            }
+            _ => self.to_string(),
+        };
+        let body = ApiError {
+            success: false,
+            error: ApiErrorBody {
+                code: code.to_string(),
+                message,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(e) => AppError::Unprocessable(e.body_text()),
+            JsonRejection::MissingJsonContentType(_) => AppError::BadRequest(
+                "send the body as JSON with Content-Type: application/json".into(),
+            ),
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                AppError::PayloadTooLarge
+            }
+            other => AppError::InvalidJson(other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        AppError::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rejection: PathRejection) -> Self {
+        AppError::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<BytesRejection> for AppError {
+    fn from(rejection: BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::BadRequest(rejection.body_text())
+        }
+    }
+}

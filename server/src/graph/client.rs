@@ -1,0 +1,316 @@
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use leadhook_shared::meta::{GRAPH_LEAD_FIELDS, GraphLead};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use sha2::Sha256;
+
+use super::error::{GraphError, classify};
+
+/// Talks to `<graph_url>/<version>/...` with the Page token.
+///
+/// Every call carries `appsecret_proof` (HMAC of the token keyed with the App Secret), which Meta
+/// requires when the app enables "Require App Secret". Errors never contain the token: reqwest's
+/// errors are stripped of their URL.
+#[derive(Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    base: String,
+    token: SecretString,
+    appsecret_proof: SecretString,
+}
+
+impl GraphClient {
+    pub fn new(
+        graph_url: &str,
+        version: &str,
+        token: SecretString,
+        app_secret: &SecretString,
+        timeout: Duration,
+    ) -> Result<GraphClient, GraphError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("leadhook/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                GraphError::Other(format!("cannot build the HTTP client: {}", e.without_url()))
+            })?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.expose_secret().as_bytes())
+            .expect("HMAC takes keys of any length");
+        mac.update(token.expose_secret().as_bytes());
+        let appsecret_proof = SecretString::from(hex::encode(mac.finalize().into_bytes()));
+        Ok(GraphClient {
+            http,
+            base: format!("{}/{}", graph_url.trim_end_matches('/'), version),
+            token,
+            appsecret_proof,
+        })
+    }
+
+    /// `GET /<version>/<leadgen_id>?fields=...`
+    pub async fn lead(&self, leadgen_id: &str) -> Result<GraphLead, GraphError> {
+        self.get(leadgen_id, &[("fields", GRAPH_LEAD_FIELDS)]).await
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, GraphError> {
+        self.call(reqwest::Method::GET, path, query, Credentials::PageToken)
+            .await
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, &str)],
+        credentials: Credentials<'_>,
+    ) -> Result<T, GraphError> {
+        let url = format!(
+            "{}/{}",
+            self.base,
+            urlencoding::encode(path).replace("%2F", "/")
+        );
+        let request = self.http.request(method, &url).query(query);
+        let request = match credentials {
+            Credentials::PageToken => request.query(&[
+                ("access_token", self.token.expose_secret()),
+                ("appsecret_proof", self.appsecret_proof.expose_secret()),
+            ]),
+            Credentials::App(token) => request.query(&[("access_token", token.expose_secret())]),
+        };
+        let response = request.send().await.map_err(transport_error)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(transport_error)?;
+        if !status.is_success() {
+            return Err(classify(status.as_u16(), &body, &headers));
+        }
+        let unexpected = |e: serde_json::Error| {
+            GraphError::Other(format!("unexpected answer from the Graph API: {e}"))
+        };
+        let value: serde_json::Value = serde_json::from_slice(&body).map_err(unexpected)?;
+        if value.get("error").is_some() {
+            // A 200 can still carry an error object.
+            return Err(classify(status.as_u16(), &body, &headers));
+        }
+        serde_json::from_value(value).map_err(unexpected)
+    }
+}
+
+/// Which token a call carries.
+enum Credentials<'a> {
+    /// The configured Page token, with its `appsecret_proof`.
+    PageToken,
+    /// An app access token (`<app-id>|<app-secret>`), for `debug_token`.
+    App(&'a SecretString),
+}
+
+fn transport_error(error: reqwest::Error) -> GraphError {
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    GraphError::Transient(format!("{what}: {}", error.without_url()))
+}
+
+#[derive(serde::Deserialize)]
+struct Named {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+impl GraphClient {
+    /// `GET /<version>/<form_id>?fields=name`: the form's name as reps know it.
+    pub async fn form_name(&self, form_id: &str) -> Result<Option<String>, GraphError> {
+        Ok(self
+            .get::<Named>(form_id, &[("fields", "name")])
+            .await?
+            .name)
+    }
+}
+
+/// One page of a Graph API edge with cursor paging.
+#[derive(serde::Deserialize)]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    data: Vec<T>,
+    #[serde(default)]
+    paging: Option<Paging>,
+}
+
+#[derive(serde::Deserialize)]
+struct Paging {
+    #[serde(default)]
+    cursors: Option<Cursors>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Cursors {
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// A lead form of a page.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct LeadForm {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// Most pages one listing follows; a guard against a paging loop.
+const MAX_PAGES: usize = 1000;
+
+impl GraphClient {
+    /// Follows `paging.cursors.after` until `paging.next` is absent.
+    async fn all_pages<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<T>, GraphError> {
+        let mut items = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut params = query.to_vec();
+            if let Some(cursor) = after.as_deref() {
+                params.push(("after", cursor));
+            }
+            let page: Page<T> = self.get(path, &params).await?;
+            items.extend(page.data);
+            match page.paging {
+                Some(Paging {
+                    next: Some(_),
+                    cursors:
+                        Some(Cursors {
+                            after: Some(cursor),
+                        }),
+                }) => after = Some(cursor),
+                _ => return Ok(items),
+            }
+        }
+        Err(GraphError::Other(format!(
+            "{path}: more than {MAX_PAGES} pages, stopped following"
+        )))
+    }
+
+    /// `GET /<version>/<page_id>/leadgen_forms`
+    pub async fn leadgen_forms(&self, page_id: &str) -> Result<Vec<LeadForm>, GraphError> {
+        self.all_pages(
+            &format!("{page_id}/leadgen_forms"),
+            &[("fields", "id,name,status"), ("limit", "100")],
+        )
+        .await
+    }
+
+    /// `GET /<version>/<form_id>/leads` created after `after_unix` (seconds), every page.
+    pub async fn form_leads(
+        &self,
+        form_id: &str,
+        after_unix: i64,
+    ) -> Result<Vec<GraphLead>, GraphError> {
+        let filtering = format!(
+            r#"[{{"field":"time_created","operator":"GREATER_THAN","value":{after_unix}}}]"#
+        );
+        self.all_pages(
+            &format!("{form_id}/leads"),
+            &[
+                ("fields", GRAPH_LEAD_FIELDS),
+                ("filtering", &filtering),
+                ("limit", "100"),
+            ],
+        )
+        .await
+    }
+}
+
+/// What `debug_token` says about the Page token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct TokenInfo {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub is_valid: bool,
+    /// Unix seconds; 0 means it never expires.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub profile_id: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct DataOf<T> {
+    data: T,
+}
+
+/// An app subscribed to a page's webhooks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct SubscribedApp {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub subscribed_fields: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Success {
+    #[serde(default)]
+    success: bool,
+}
+
+impl GraphClient {
+    /// `GET /<version>/debug_token?input_token=<page token>` with the app token `<app-id>|<app-secret>`.
+    pub async fn debug_token(
+        &self,
+        app_id: &str,
+        app_secret: &SecretString,
+    ) -> Result<TokenInfo, GraphError> {
+        let app_token = SecretString::from(format!("{app_id}|{}", app_secret.expose_secret()));
+        let info: DataOf<TokenInfo> = self
+            .call(
+                reqwest::Method::GET,
+                "debug_token",
+                &[("input_token", self.token.expose_secret())],
+                Credentials::App(&app_token),
+            )
+            .await?;
+        Ok(info.data)
+    }
+
+    /// `GET /<version>/<page_id>/subscribed_apps`
+    pub async fn subscribed_apps(&self, page_id: &str) -> Result<Vec<SubscribedApp>, GraphError> {
+        let apps: DataOf<Vec<SubscribedApp>> =
+            self.get(&format!("{page_id}/subscribed_apps"), &[]).await?;
+        Ok(apps.data)
+    }
+
+    /// `POST /<version>/<page_id>/subscribed_apps?subscribed_fields=leadgen`
+    pub async fn subscribe_leadgen(&self, page_id: &str) -> Result<bool, GraphError> {
+        let answer: Success = self
+            .call(
+                reqwest::Method::POST,
+                &format!("{page_id}/subscribed_apps"),
+                &[("subscribed_fields", "leadgen")],
+                Credentials::PageToken,
+            )
+            .await?;
+        Ok(answer.success)
+    }
+}

@@ -1,0 +1,165 @@
+//! Prometheus metrics (`GET /metrics`). One registry per server instance, so tests can run
+//! several servers in one process.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::inbox::InboxCounts;
+
+type Labels = Vec<(&'static str, String)>;
+
+pub struct Metrics {
+    registry: Mutex<Registry>,
+    webhooks_received: Counter,
+    webhooks_rejected: Family<Labels, Counter>,
+    handshakes: Family<Labels, Counter>,
+    events_accepted: Counter,
+    events_processed: Family<Labels, Counter>,
+    graph_calls: Family<Labels, Counter>,
+    graph_latency: Histogram,
+    sweeps: Family<Labels, Counter>,
+    sweep_leads_inserted: Counter,
+    inbox_pending: Gauge,
+    inbox_failed: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("leadhook");
+        let metrics = Metrics {
+            webhooks_received: Counter::default(),
+            webhooks_rejected: Family::default(),
+            handshakes: Family::default(),
+            events_accepted: Counter::default(),
+            events_processed: Family::default(),
+            graph_calls: Family::default(),
+            graph_latency: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
+            sweeps: Family::default(),
+            sweep_leads_inserted: Counter::default(),
+            inbox_pending: Gauge::default(),
+            inbox_failed: Gauge::default(),
+            registry: Mutex::new(Registry::default()),
+        };
+        registry.register(
+            "webhooks_received",
+            "Webhook POSTs accepted with a valid signature",
+            metrics.webhooks_received.clone(),
+        );
+        registry.register(
+            "webhooks_rejected",
+            "Webhook POSTs refused, by reason",
+            metrics.webhooks_rejected.clone(),
+        );
+        registry.register(
+            "webhook_handshakes",
+            "Subscription handshakes, by result",
+            metrics.handshakes.clone(),
+        );
+        registry.register(
+            "events_accepted",
+            "New leadgen events committed to the inbox",
+            metrics.events_accepted.clone(),
+        );
+        registry.register(
+            "events_processed",
+            "Inbox events settled, by outcome",
+            metrics.events_processed.clone(),
+        );
+        registry.register(
+            "graph_calls",
+            "Graph API calls, by outcome",
+            metrics.graph_calls.clone(),
+        );
+        registry.register(
+            "graph_call_seconds",
+            "Graph API call latency",
+            metrics.graph_latency.clone(),
+        );
+        registry.register(
+            "sweeps",
+            "Backfill sweeps, by result",
+            metrics.sweeps.clone(),
+        );
+        registry.register(
+            "sweep_leads_inserted",
+            "Leads the sweeper found that were not stored yet",
+            metrics.sweep_leads_inserted.clone(),
+        );
+        registry.register(
+            "inbox_pending",
+            "Events waiting for their lead",
+            metrics.inbox_pending.clone(),
+        );
+        registry.register(
+            "inbox_failed",
+            "Events kept as failed until a retry is asked",
+            metrics.inbox_failed.clone(),
+        );
+        Metrics {
+            registry: Mutex::new(registry),
+            ..metrics
+        }
+    }
+}
+
+impl Metrics {
+    pub fn handshake(&self, ok: bool) {
+        let result = if ok { "ok" } else { "refused" };
+        self.handshakes
+            .get_or_create(&vec![("result", result.to_string())])
+            .inc();
+    }
+
+    pub fn webhook_rejected(&self, reason: &'static str) {
+        self.webhooks_rejected
+            .get_or_create(&vec![("reason", reason.to_string())])
+            .inc();
+    }
+
+    pub fn webhook_accepted(&self, added: usize) {
+        self.webhooks_received.inc();
+        self.events_accepted.inc_by(added as u64);
+    }
+
+    pub fn event_processed(&self, outcome: &'static str) {
+        self.events_processed
+            .get_or_create(&vec![("outcome", outcome.to_string())])
+            .inc();
+    }
+
+    pub fn graph_call(&self, outcome: &'static str, latency: Duration) {
+        self.graph_calls
+            .get_or_create(&vec![("outcome", outcome.to_string())])
+            .inc();
+        self.graph_latency.observe(latency.as_secs_f64());
+    }
+
+    pub fn sweep(&self, ok: bool, inserted: u64) {
+        let result = if ok { "ok" } else { "failed" };
+        self.sweeps
+            .get_or_create(&vec![("result", result.to_string())])
+            .inc();
+        self.sweep_leads_inserted.inc_by(inserted);
+    }
+
+    /// The text exposition, with the inbox gauges brought up to date.
+    pub fn render(&self, inbox: &InboxCounts) -> String {
+        self.inbox_pending.set(inbox.pending as i64);
+        self.inbox_failed.set(inbox.failed as i64);
+        let mut text = String::new();
+        let registry = self
+            .registry
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Writing into a String cannot fail.
+        let _ = encode(&mut text, &registry);
+        text
+    }
+}

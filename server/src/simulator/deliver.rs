@@ -1,0 +1,513 @@
+//! Leadgen webhooks the way Meta delivers them: the notification body (several entries and changes
+//! on request, IDs as strings or numbers, non-ASCII escaped), its `X-Hub-Signature-256`, the POST
+//! to the callback URL and Meta-like retries.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+
+use super::fake_leads::FakeLead;
+use super::meta_json;
+use crate::webhook::signature::{SIGNATURE_HEADER, sign};
+
+/// Meta's webhook requests identify themselves with this user agent.
+const META_USER_AGENT: &str = "facebookexternalua";
+/// How long one delivery waits for the callback to answer.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One `leadgen` change: the IDs Meta announces, without the answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadgenChange {
+    pub leadgen_id: String,
+    pub page_id: String,
+    pub form_id: String,
+    /// Missing for organic leads.
+    pub ad_id: Option<String>,
+    /// The ad again, under its old name; missing for organic leads.
+    pub adgroup_id: Option<String>,
+    /// Unix seconds of the form submission.
+    pub created_time: i64,
+}
+
+impl From<&FakeLead> for LeadgenChange {
+    fn from(lead: &FakeLead) -> Self {
+        let ad_id = lead.ad.as_ref().map(|ad| ad.ad_id.clone());
+        LeadgenChange {
+            leadgen_id: lead.id.clone(),
+            page_id: lead.page_id.clone(),
+            form_id: lead.form_id.clone(),
+            adgroup_id: ad_id.clone(),
+            ad_id,
+            created_time: lead.created_at.timestamp(),
+        }
+    }
+}
+
+/// How IDs are written: strings in real deliveries, numbers in Meta's documentation sample.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IdStyle {
+    #[default]
+    Strings,
+    Numbers,
+}
+
+/// The shape of a notification body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyStyle {
+    pub ids: IdStyle,
+    /// Most changes in one entry; `0` puts every consecutive change of a page in one entry.
+    pub changes_per_entry: usize,
+    /// Write non-ASCII characters as `\u00e9`, as Meta does.
+    pub escape_non_ascii: bool,
+}
+
+impl Default for BodyStyle {
+    fn default() -> Self {
+        BodyStyle {
+            ids: IdStyle::Strings,
+            changes_per_entry: 0,
+            escape_non_ascii: true,
+        }
+    }
+}
+
+/// `{"object":"page","entry":[{"id":<page>,"time":<sent_at>,"changes":[{"field":"leadgen","value":{...}}]}]}`.
+/// A new entry starts when the page changes or the entry holds `changes_per_entry` changes.
+pub fn notification_body(changes: &[LeadgenChange], style: &BodyStyle, sent_at: i64) -> Vec<u8> {
+    let id = |text: &str| match style.ids {
+        IdStyle::Numbers => text
+            .parse::<u64>()
+            .map_or_else(|_| json!(text), |n| json!(n)),
+        IdStyle::Strings => json!(text),
+    };
+    let mut entries: Vec<(&str, Vec<Value>)> = Vec::new();
+    for change in changes {
+        let mut value = json!({
+            "leadgen_id": id(&change.leadgen_id),
+            "page_id": id(&change.page_id),
+            "form_id": id(&change.form_id),
+            "created_time": change.created_time,
+        });
+        for (name, ad) in [("ad_id", &change.ad_id), ("adgroup_id", &change.adgroup_id)] {
+            if let Some(ad) = ad {
+                value[name] = id(ad);
+            }
+        }
+        let change_json = json!({"field": "leadgen", "value": value});
+        match entries.last_mut() {
+            Some((page, entry_changes))
+                if *page == change.page_id
+                    && (style.changes_per_entry == 0
+                        || entry_changes.len() < style.changes_per_entry) =>
+            {
+                entry_changes.push(change_json);
+            }
+            _ => entries.push((&change.page_id, vec![change_json])),
+        }
+    }
+    let entries: Vec<Value> = entries
+        .into_iter()
+        .map(|(page, changes)| json!({"id": id(page), "time": sent_at, "changes": changes}))
+        .collect();
+    meta_json::to_vec(
+        &json!({"object": "page", "entry": entries}),
+        style.escape_non_ascii,
+    )
+    .expect("a JSON value always serializes")
+}
+
+/// How often a failed delivery (an error status or no answer) is tried again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Tries in all, the first one included.
+    pub attempts: u32,
+    /// Wait before the third try; it doubles for each further one, up to `max_delay`.
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// One try, no retries.
+    pub fn once() -> RetryPolicy {
+        RetryPolicy {
+            attempts: 1,
+            first_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+        }
+    }
+
+    /// Like Meta: retry at once, then less and less often (Meta keeps going for 36 hours).
+    pub fn like_meta(attempts: u32, first_delay: Duration) -> RetryPolicy {
+        RetryPolicy {
+            attempts,
+            first_delay,
+            max_delay: first_delay.saturating_mul(64),
+        }
+    }
+
+    /// The wait before try number `attempt` (1-based).
+    fn delay_before(&self, attempt: u32) -> Duration {
+        match attempt {
+            0..=2 => Duration::ZERO,
+            _ => self
+                .first_delay
+                .saturating_mul(1 << (attempt - 3).min(16))
+                .min(self.max_delay),
+        }
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy::once()
+    }
+}
+
+/// How a delivery ended: the last HTTP status and how many tries it took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    pub status: StatusCode,
+    pub attempts: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("cannot connect to {url}: is leadhook-server running at {url}?")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("the webhook POST to {url} failed: {source}")]
+    Request {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+}
+
+/// Posts signed notifications to one callback URL.
+#[derive(Debug, Clone)]
+pub struct WebhookSender {
+    http: reqwest::Client,
+    callback_url: String,
+    app_secret: SecretString,
+    retry: RetryPolicy,
+}
+
+impl WebhookSender {
+    pub fn new(
+        callback_url: impl Into<String>,
+        app_secret: SecretString,
+    ) -> Result<WebhookSender, DeliveryError> {
+        let http = reqwest::Client::builder()
+            .timeout(DELIVERY_TIMEOUT)
+            .user_agent(META_USER_AGENT)
+            .build()
+            .map_err(DeliveryError::Client)?;
+        Ok(WebhookSender {
+            http,
+            callback_url: callback_url.into(),
+            app_secret,
+            retry: RetryPolicy::once(),
+        })
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> WebhookSender {
+        self.retry = retry;
+        self
+    }
+
+    pub fn callback_url(&self) -> &str {
+        &self.callback_url
+    }
+
+    /// Builds the notification for `changes`, signs and posts it.
+    pub async fn send_leads(
+        &self,
+        changes: &[LeadgenChange],
+        style: &BodyStyle,
+    ) -> Result<Delivery, DeliveryError> {
+        let body = notification_body(changes, style, chrono::Utc::now().timestamp());
+        self.send_body(body).await
+    }
+
+    /// Signs `body` as it is and posts it, retrying per the policy on an error status or no answer.
+    /// The same bytes (and signature) go out on every try, as with Meta.
+    pub async fn send_body(&self, body: Vec<u8>) -> Result<Delivery, DeliveryError> {
+        let signature = sign(self.app_secret.expose_secret().as_bytes(), &body);
+        let attempts = self.retry.attempts.max(1);
+        let mut attempt = 1;
+        loop {
+            tokio::time::sleep(self.retry.delay_before(attempt)).await;
+            let sent = self
+                .http
+                .post(&self.callback_url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(SIGNATURE_HEADER, &signature)
+                .body(body.clone())
+                .send()
+                .await;
+            let outcome = match sent {
+                Ok(response) => Ok(Delivery {
+                    status: response.status(),
+                    attempts: attempt,
+                }),
+                Err(source) if source.is_connect() => Err(DeliveryError::Unreachable {
+                    url: self.callback_url.clone(),
+                    source,
+                }),
+                Err(source) => Err(DeliveryError::Request {
+                    url: self.callback_url.clone(),
+                    source,
+                }),
+            };
+            let delivered = matches!(&outcome, Ok(delivery) if delivery.status.is_success());
+            if delivered || attempt >= attempts {
+                return outcome;
+            }
+            tracing::debug!(attempt, url = %self.callback_url, "webhook delivery failed; retrying");
+            attempt += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use leadhook_shared::meta::{LeadgenEvent, parse_notification};
+
+    use super::*;
+    use crate::simulator::fake_leads::LeadFaker;
+    use crate::simulator::test_receiver::Receiver;
+    use crate::webhook::signature::verify;
+
+    const SECRET: &str = "app-secret";
+
+    fn change(leadgen_id: &str, page_id: &str, ad: Option<&str>) -> LeadgenChange {
+        LeadgenChange {
+            leadgen_id: leadgen_id.into(),
+            page_id: page_id.into(),
+            form_id: "12312312312".into(),
+            ad_id: ad.map(str::to_string),
+            adgroup_id: ad.map(str::to_string),
+            created_time: 1440120384,
+        }
+    }
+
+    #[test]
+    fn body_matches_metas_sample() {
+        let body = notification_body(
+            &[change("444444444444", "153125381133", Some("12312312312"))],
+            &BodyStyle::default(),
+            1438292065,
+        );
+        let expected = r#"{"object":"page","entry":[{"id":"153125381133","time":1438292065,"changes":[
+          {"field":"leadgen","value":{"leadgen_id":"444444444444","page_id":"153125381133","form_id":"12312312312",
+           "adgroup_id":"12312312312","ad_id":"12312312312","created_time":1440120384}}]}]}"#;
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap(),
+            serde_json::from_str::<Value>(expected).unwrap()
+        );
+    }
+
+    #[test]
+    fn ids_as_numbers_on_request() {
+        let style = BodyStyle {
+            ids: IdStyle::Numbers,
+            ..BodyStyle::default()
+        };
+        let body = notification_body(&[change("444444444444", "153125381133", None)], &style, 1);
+        let json: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["entry"][0]["id"], 153125381133_u64);
+        assert_eq!(
+            json["entry"][0]["changes"][0]["value"]["leadgen_id"],
+            444444444444_u64
+        );
+        assert!(
+            json["entry"][0]["changes"][0]["value"]
+                .get("ad_id")
+                .is_none()
+        );
+        let events = parse_notification(&body).unwrap().events;
+        assert_eq!(events[0].leadgen_id, "444444444444");
+        assert_eq!(events[0].ad_id, None);
+    }
+
+    #[test]
+    fn batches_entries_and_changes() {
+        let changes: Vec<_> = (1..=5)
+            .map(|n| change(&n.to_string(), if n <= 3 { "p1" } else { "p2" }, Some("9")))
+            .collect();
+        let body = |changes_per_entry| {
+            let style = BodyStyle {
+                changes_per_entry,
+                ..BodyStyle::default()
+            };
+            serde_json::from_slice::<Value>(&notification_body(&changes, &style, 1)).unwrap()
+        };
+        let sizes = |json: Value| -> Vec<(String, usize)> {
+            json["entry"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|entry| {
+                    let page = entry["id"].as_str().unwrap().to_string();
+                    (page, entry["changes"].as_array().unwrap().len())
+                })
+                .collect()
+        };
+        assert_eq!(sizes(body(0)), [("p1".into(), 3), ("p2".into(), 2)]);
+        assert_eq!(
+            sizes(body(2)),
+            [("p1".into(), 2), ("p1".into(), 1), ("p2".into(), 2)]
+        );
+        let all = parse_notification(&notification_body(&changes, &BodyStyle::default(), 1));
+        let ids: Vec<_> = all
+            .unwrap()
+            .events
+            .into_iter()
+            .map(|e| e.leadgen_id)
+            .collect();
+        assert_eq!(ids, ["1", "2", "3", "4", "5"]);
+    }
+
+    #[test]
+    fn fake_leads_become_changes() {
+        let created = chrono::Utc.timestamp_opt(1_750_000_000, 0).unwrap();
+        let mut faker = LeadFaker::new(3).on_page("777");
+        let leads: Vec<_> = (0..30).map(|_| faker.next_lead(created)).collect();
+        for lead in &leads {
+            let change = LeadgenChange::from(lead);
+            assert_eq!(change.page_id, "777");
+            assert_eq!(change.created_time, 1_750_000_000);
+            assert_eq!(change.ad_id.is_none(), lead.is_organic);
+            assert_eq!(change.adgroup_id, change.ad_id);
+        }
+    }
+
+    #[tokio::test]
+    async fn posts_a_signed_body_the_server_can_verify() {
+        let receiver = Receiver::spawn().await;
+        let sender = WebhookSender::new(receiver.url(), SecretString::from(SECRET)).unwrap();
+        let delivery = sender
+            .send_leads(&[change("1", "2", Some("3"))], &BodyStyle::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            delivery,
+            Delivery {
+                status: StatusCode::OK,
+                attempts: 1
+            }
+        );
+        let received = receiver.received();
+        let webhook = &received[0];
+        assert_eq!(
+            verify(
+                SECRET.as_bytes(),
+                webhook.signature.as_deref().map(str::as_bytes),
+                &webhook.body
+            ),
+            Ok(())
+        );
+        assert_eq!(webhook.user_agent.as_deref(), Some(META_USER_AGENT));
+        let events = parse_notification(&webhook.body).unwrap().events;
+        assert_eq!(
+            events,
+            [LeadgenEvent {
+                leadgen_id: "1".into(),
+                page_id: Some("2".into()),
+                form_id: Some("12312312312".into()),
+                ad_id: Some("3".into()),
+                adgroup_id: Some("3".into()),
+                created_time: Some(1440120384),
+            }]
+        );
+    }
+
+    #[tokio::test]
+    async fn signs_the_escaped_bytes_as_sent() {
+        let receiver = Receiver::spawn().await;
+        let sender = WebhookSender::new(receiver.url(), SecretString::from(SECRET)).unwrap();
+        let body =
+            meta_json::to_ascii_vec(&json!({"object": "page", "entry": [{"id": "1", "changes": [
+            {"field": "feed", "value": {"message": "Zoë Brontë"}}]}]}))
+            .unwrap();
+        assert!(body.windows(6).any(|window| window == br"\u00eb"));
+        sender.send_body(body.clone()).await.unwrap();
+        let received = receiver.received();
+        assert_eq!(received[0].body, body);
+        let signature = received[0].signature.as_deref().map(str::as_bytes);
+        assert_eq!(verify(SECRET.as_bytes(), signature, &body), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn retries_like_meta_until_accepted() {
+        let receiver = Receiver::spawn().await;
+        receiver.answer_with([StatusCode::INTERNAL_SERVER_ERROR, StatusCode::BAD_GATEWAY]);
+        let sender = WebhookSender::new(receiver.url(), SecretString::from(SECRET))
+            .unwrap()
+            .with_retry(RetryPolicy::like_meta(5, Duration::from_millis(10)));
+        let delivery = sender
+            .send_leads(&[change("1", "2", None)], &BodyStyle::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            delivery,
+            Delivery {
+                status: StatusCode::OK,
+                attempts: 3
+            }
+        );
+        let received = receiver.received();
+        assert_eq!(received.len(), 3);
+        assert!(
+            received
+                .iter()
+                .all(|webhook| webhook.body == received[0].body)
+        );
+
+        receiver.answer_with([StatusCode::FORBIDDEN; 3]);
+        let once = WebhookSender::new(receiver.url(), SecretString::from(SECRET)).unwrap();
+        let refused = once
+            .send_leads(&[change("1", "2", None)], &BodyStyle::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            refused,
+            Delivery {
+                status: StatusCode::FORBIDDEN,
+                attempts: 1
+            }
+        );
+    }
+
+    #[test]
+    fn retry_delays_grow_after_an_immediate_retry() {
+        let policy = RetryPolicy::like_meta(10, Duration::from_secs(1));
+        let delays: Vec<u64> = (1..=10).map(|n| policy.delay_before(n).as_secs()).collect();
+        assert_eq!(delays, [0, 0, 1, 2, 4, 8, 16, 32, 64, 64]);
+    }
+
+    #[tokio::test]
+    async fn says_when_nothing_listens() {
+        let url = crate::simulator::test_receiver::closed_port_url().await;
+        let sender = WebhookSender::new(url.clone(), SecretString::from(SECRET)).unwrap();
+        let error = sender.send_body(b"{}".to_vec()).await.unwrap_err();
+        assert!(
+            matches!(error, DeliveryError::Unreachable { .. }),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("is leadhook-server running at {url}?"))
+        );
+        assert!(!format!("{error:?}{error}").contains(SECRET));
+    }
+}

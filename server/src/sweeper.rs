@@ -1,0 +1,329 @@
+//! The backfill sweeper: the fallback for webhooks that never came. It pulls each lead form's
+//! recent leads from the Graph API and feeds them through the same intake as webhooks
+//! (same parsing, same idempotent upsert), remembering a per-form high-water mark.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+use leadhook_shared::SyncReport;
+use leadhook_shared::meta::{parse_graph_lead, parse_meta_time};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::graph::{GraphClient, GraphError, LeadForm};
+use crate::intake::Intake;
+use crate::metrics::Metrics;
+use crate::status::{GraphStatus, RuntimeStatus};
+
+/// Leads are fetched from a little before the high-water mark, so clock skew loses nothing.
+const OVERLAP_SECONDS: i64 = 300;
+
+#[derive(Debug, Clone, Default)]
+pub struct SweepConfig {
+    pub page_ids: Vec<String>,
+    /// Forms to sweep; when empty, every form of every page is discovered.
+    pub form_ids: Vec<String>,
+    /// Time between automatic sweeps; `None` disables them (manual sync still works).
+    pub interval: Option<Duration>,
+    /// How far back the first sweep of a form reaches.
+    pub backfill: Duration,
+}
+
+impl SweepConfig {
+    pub fn is_configured(&self) -> bool {
+        !self.page_ids.is_empty() || !self.form_ids.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LastSweep {
+    pub finished_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub report: SyncReport,
+}
+
+type RunningSweep = Shared<BoxFuture<'static, SyncReport>>;
+
+#[derive(Clone)]
+pub struct Sweeper {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: SweepConfig,
+    graph: GraphClient,
+    intake: Intake,
+    status: Arc<RuntimeStatus>,
+    metrics: Arc<Metrics>,
+    state_path: PathBuf,
+    running: tokio::sync::Mutex<Option<RunningSweep>>,
+    last: Mutex<Option<LastSweep>>,
+}
+
+impl Sweeper {
+    pub fn new(
+        config: SweepConfig,
+        graph: GraphClient,
+        intake: Intake,
+        status: Arc<RuntimeStatus>,
+        metrics: Arc<Metrics>,
+        data_dir: &Path,
+    ) -> Sweeper {
+        Sweeper {
+            inner: Arc::new(Inner {
+                config,
+                graph,
+                intake,
+                status,
+                metrics,
+                state_path: data_dir.join("sweep-state.json"),
+                running: tokio::sync::Mutex::new(None),
+                last: Mutex::new(None),
+            }),
+        }
+    }
+
+    pub fn is_configured(&self) -> bool {
+        self.inner.config.is_configured()
+    }
+
+    pub fn last(&self) -> Option<LastSweep> {
+        self.inner
+            .last
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Runs a sweep now, or joins the one already running, and returns its report.
+    pub async fn sweep_now(&self) -> SyncReport {
+        let sweep = {
+            let mut running = self.inner.running.lock().await;
+            match running.as_ref() {
+                Some(sweep) => sweep.clone(),
+                None => {
+                    let inner = Arc::clone(&self.inner);
+                    // Spawned, so a caller that goes away does not stop the sweep.
+                    let task = tokio::spawn(async move {
+                        let report = inner.sweep().await;
+                        *inner.running.lock().await = None;
+                        report
+                    });
+                    let sweep = async move {
+                        task.await.unwrap_or_else(|e| SyncReport {
+                            errors: vec![format!("the sweep stopped abnormally: {e}")],
+                            ..SyncReport::default()
+                        })
+                    }
+                    .boxed()
+                    .shared();
+                    *running = Some(sweep.clone());
+                    sweep
+                }
+            }
+        };
+        sweep.await
+    }
+
+    /// Sweeps at start and then every interval, until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let Some(interval) = self.inner.config.interval.filter(|_| self.is_configured()) else {
+            return;
+        };
+        loop {
+            let report = tokio::select! {
+                report = self.sweep_now() => report,
+                _ = shutdown.cancelled() => return,
+            };
+            if report.inserted > 0 {
+                tracing::info!(
+                    inserted = report.inserted,
+                    "sweep found leads no webhook announced"
+                );
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    }
+}
+
+impl Inner {
+    async fn sweep(&self) -> SyncReport {
+        let started = Instant::now();
+        let mut report = SyncReport::default();
+        if let GraphStatus::RateLimited { until } = self.status.graph()
+            && until > Utc::now()
+        {
+            report.errors.push(format!(
+                "Graph API rate limited until {until}; sweep skipped"
+            ));
+            return self.finish(report, started);
+        }
+        let mut marks = HighWaterMarks::load(&self.state_path);
+        let now = Utc::now();
+        let first_since = now.timestamp() - self.config.backfill.as_secs() as i64;
+        for (page_id, form) in self.forms(&mut report).await {
+            report.forms += 1;
+            if form.name.is_some() {
+                self.intake
+                    .learn_form_name(&form.id, form.name.clone())
+                    .await;
+            }
+            let since = marks
+                .get(&form.id)
+                .map_or(first_since, |mark| mark - OVERLAP_SECONDS);
+            let leads = match self.graph.form_leads(&form.id, since).await {
+                Ok(leads) => leads,
+                Err(error) => {
+                    self.note_graph_error(&error);
+                    report.errors.push(format!("form {}: {error}", form.id));
+                    continue;
+                }
+            };
+            report.fetched += leads.len() as u64;
+            let mut newest = marks.get(&form.id).unwrap_or(since);
+            let mut complete = true;
+            for graph_lead in leads {
+                let created = graph_lead.created_time.as_deref().and_then(parse_meta_time);
+                let mut lead = match parse_graph_lead(graph_lead, created.unwrap_or(now)) {
+                    Ok(lead) => lead,
+                    Err(error) => {
+                        report.errors.push(format!("form {}: {error}", form.id));
+                        continue;
+                    }
+                };
+                lead.page_id = lead.page_id.or_else(|| page_id.clone());
+                lead.form_id = lead.form_id.or_else(|| Some(form.id.clone()));
+                lead.form_name = lead.form_name.or_else(|| form.name.clone());
+                match self.intake.store(lead).await {
+                    Ok(stored) => {
+                        report.inserted += u64::from(stored.inserted);
+                        newest = newest.max(created.map_or(newest, |c| c.timestamp()));
+                    }
+                    Err(error) => {
+                        complete = false;
+                        report.errors.push(format!("form {}: {error}", form.id));
+                        break;
+                    }
+                }
+            }
+            if complete {
+                marks.set(&form.id, newest);
+            }
+        }
+        if let Err(error) = marks.save(&self.state_path) {
+            report
+                .errors
+                .push(format!("cannot save the sweep position: {error}"));
+        }
+        self.finish(report, started)
+    }
+
+    /// The forms to sweep, with the page each belongs to when known.
+    async fn forms(&self, report: &mut SyncReport) -> Vec<(Option<String>, LeadForm)> {
+        let single_page =
+            (self.config.page_ids.len() == 1).then(|| self.config.page_ids[0].clone());
+        if !self.config.form_ids.is_empty() {
+            return self
+                .config
+                .form_ids
+                .iter()
+                .map(|id| {
+                    let form = LeadForm {
+                        id: id.clone(),
+                        name: None,
+                        status: None,
+                    };
+                    (single_page.clone(), form)
+                })
+                .collect();
+        }
+        let mut forms = Vec::new();
+        for page_id in &self.config.page_ids {
+            match self.graph.leadgen_forms(page_id).await {
+                Ok(found) => {
+                    forms.extend(found.into_iter().map(|form| (Some(page_id.clone()), form)))
+                }
+                Err(error) => {
+                    self.note_graph_error(&error);
+                    report
+                        .errors
+                        .push(format!("page {page_id}: cannot list lead forms: {error}"));
+                }
+            }
+        }
+        forms
+    }
+
+    fn note_graph_error(&self, error: &GraphError) {
+        match error {
+            GraphError::TokenInvalid { .. } => self.status.set_graph(GraphStatus::TokenInvalid {
+                message: error.to_string(),
+            }),
+            GraphError::RateLimited { retry_after, .. } => {
+                self.status.set_graph(GraphStatus::RateLimited {
+                    until: Utc::now()
+                        + chrono::Duration::from_std(
+                            retry_after.unwrap_or(Duration::from_secs(60)),
+                        )
+                        .unwrap_or_default(),
+                })
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(&self, mut report: SyncReport, started: Instant) -> SyncReport {
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        self.metrics
+            .sweep(report.errors.is_empty(), report.inserted);
+        for error in &report.errors {
+            tracing::warn!("sweep: {error}");
+        }
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(LastSweep {
+            finished_at: Utc::now(),
+            report: report.clone(),
+        });
+        report
+    }
+}
+
+/// Per-form newest `created_time` (unix seconds) seen by a complete sweep, kept as JSON in the data dir.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct HighWaterMarks {
+    forms: HashMap<String, i64>,
+}
+
+impl HighWaterMarks {
+    fn load(path: &Path) -> HighWaterMarks {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|error| {
+                tracing::warn!(path = %path.display(), "sweep position unreadable, starting over from the backfill window: {error}");
+                HighWaterMarks::default()
+            }),
+            Err(_) => HighWaterMarks::default(),
+        }
+    }
+
+    fn get(&self, form_id: &str) -> Option<i64> {
+        self.forms.get(form_id).copied()
+    }
+
+    fn set(&mut self, form_id: &str, mark: i64) {
+        self.forms.insert(form_id.to_string(), mark);
+    }
+
+    /// Writes to a temporary file and renames it, so a crash never leaves half a file.
+    fn save(&self, path: &Path) -> std::io::Result<()> {
+        let temporary = path.with_extension("json.tmp");
+        std::fs::write(&temporary, serde_json::to_vec_pretty(self)?)?;
+        std::fs::rename(temporary, path)
+    }
+}

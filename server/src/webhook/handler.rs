@@ -1,0 +1,91 @@
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use chrono::Utc;
+use leadhook_shared::meta::parse_notification;
+use secrecy::ExposeSecret;
+use subtle::ConstantTimeEq;
+
+use super::signature::{SIGNATURE_HEADER, verify};
+use crate::app::AppState;
+use crate::error::AppError;
+
+/// `GET /webhook?hub.mode=subscribe&hub.challenge=<n>&hub.verify_token=<token>`: echo the challenge.
+pub async fn verify_subscription(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<impl IntoResponse, AppError> {
+    let mode = params.get("hub.mode").map(String::as_str);
+    let token = params
+        .get("hub.verify_token")
+        .map(String::as_bytes)
+        .unwrap_or_default();
+    let expected = state.config.verify_token.expose_secret().as_bytes();
+    let token_matches: bool = token.ct_eq(expected).into();
+    match params.get("hub.challenge") {
+        Some(challenge) if mode == Some("subscribe") && token_matches => {
+            state.metrics.handshake(true);
+            tracing::info!("webhook subscription verified by Meta");
+            Ok((
+                [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+                challenge.clone(),
+            ))
+        }
+        _ => {
+            state.metrics.handshake(false);
+            tracing::warn!(
+                mode = mode.unwrap_or("(none)"),
+                "webhook verification refused"
+            );
+            Err(AppError::VerificationFailed)
+        }
+    }
+}
+
+/// `POST /webhook`: verify the signature over the raw bytes, commit every leadgen event to the
+/// inbox, and only then answer 200.
+pub async fn receive(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<impl IntoResponse, AppError> {
+    let body = body.inspect_err(|_| state.metrics.webhook_rejected("too_large"))?;
+    let signature = headers.get(SIGNATURE_HEADER).map(|v| v.as_bytes());
+    verify(
+        state.config.app_secret.expose_secret().as_bytes(),
+        signature,
+        &body,
+    )
+    .inspect_err(|error| {
+        state.metrics.webhook_rejected(error.reason());
+        tracing::warn!("webhook refused: {error}");
+    })?;
+    let notification = parse_notification(&body).map_err(|error| {
+        state.metrics.webhook_rejected("invalid_json");
+        AppError::InvalidJson(error.to_string())
+    })?;
+    if notification.malformed > 0 {
+        tracing::warn!(
+            count = notification.malformed,
+            "leadgen changes without a leadgen_id were ignored"
+        );
+    }
+    let events = notification.events.len();
+    let added = state.inbox.enqueue(notification.events).await?;
+    state.status.webhook_received(Utc::now());
+    state.metrics.webhook_accepted(added);
+    tracing::debug!(
+        events,
+        added,
+        ignored = notification.ignored,
+        "webhook accepted"
+    );
+    Ok(axum::Json(
+        serde_json::json!({ "success": true, "received": events }),
+    ))
+}

@@ -1,0 +1,10 @@
+//! The real server on a random port, a Graph API stand-in on another, talked to over HTTP.
+
+mod bad_requests;
+mod crash;
+mod doctor;
+mod faults;
+mod helpers;
+mod leads_api;
+mod sweep;
+mod webhook_flow;
