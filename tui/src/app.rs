@@ -507,14 +507,12 @@ impl App {
     fn on_poll(&mut self, event: PollEvent) {
         match event {
             PollEvent::Leads { leads, first_load } => {
-                for lead in leads {
-                    let id = lead.id;
-                    // Detected by id: a known id coming back is an update, never a new lead.
-                    if self.leads.upsert(lead) && !first_load {
-                        self.unseen.insert(id);
-                        self.pending_new.push(id);
-                        self.pending_since.get_or_insert(self.now);
-                    }
+                // Detected by id: a known id coming back is an update, never a new lead.
+                let new_ids = self.leads.merge(leads);
+                if !first_load && !new_ids.is_empty() {
+                    self.unseen.extend(&new_ids);
+                    self.pending_new.extend(new_ids);
+                    self.pending_since.get_or_insert(self.now);
                 }
                 self.settle_selection();
             }

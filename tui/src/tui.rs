@@ -39,6 +39,12 @@ pub struct Services {
 /// Runs the dashboard until the user quits. The terminal is restored on every exit; ratatui's
 /// panic hook restores it on panics too.
 pub async fn run(settings: Settings) -> Result<(), Error> {
+    tracing::info!(
+        "dashboard starts: server {}, interval {:?}, notifications {}",
+        settings.server,
+        settings.interval,
+        if settings.notify { "on" } else { "off" }
+    );
     let client = Client::new(&settings);
     let (polls, poller) = poller::spawn(client.clone(), settings.interval);
     let services = Services {

@@ -101,9 +101,11 @@ async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
     while tmux.pane_status().as_deref() != Some("1 0") {
         assert!(
             Instant::now() < deadline,
-            "leadhook did not exit cleanly on q: {:?}\n{}",
+            "leadhook did not exit cleanly on q: {:?}\n{}\nlog:\n{}",
             tmux.pane_status(),
-            tmux.capture()
+            tmux.capture(),
+            std::fs::read_to_string(dir.path().join("leadhook").join("leadhook.log"))
+                .unwrap_or_default()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -280,14 +282,14 @@ impl Tmux {
         }
     }
 
-    /// "dead exit-status" of the pane, e.g. "1 0" once the program exited with 0.
+    /// "dead exit-status-or-signal" of the pane, e.g. "1 0" once the program exited with 0.
     fn pane_status(&self) -> Option<String> {
         let status = self.run(&[
             "display-message",
             "-p",
             "-t",
             "e2e",
-            "#{pane_dead} #{pane_dead_status}",
+            "#{pane_dead} #{pane_dead_status}#{pane_dead_signal}",
         ]);
         Some(status.trim().to_string()).filter(|status| !status.is_empty())
     }
