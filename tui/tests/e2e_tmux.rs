@@ -3,6 +3,7 @@
 //! a key press that changes the lead's status on the server.
 //!
 //! Skipped, loudly, only when tmux is missing outside CI; in CI (`CI` set) it must run.
+//! Beside it, `leadhook watch --json` against the same server, through a pipe.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -33,15 +34,7 @@ async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
         );
         return;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let graph = GraphStandin::spawn(StandinConfig {
-        app_secret: APP_SECRET.to_string().into(),
-        page_token: PAGE_TOKEN.into(),
-        ..StandinConfig::default()
-    })
-    .await
-    .expect("Graph API stand-in starts");
-    let server = Server::start(&graph, dir.path()).await;
+    let (dir, graph, server) = start_server().await;
 
     let tmux = Tmux::start(
         dir.path(),
@@ -58,18 +51,7 @@ async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
     );
     tmux.wait_for_text("synced").await;
 
-    let mut faker = LeadFaker::new(4).on_page(graph.config().page_id.clone());
-    let fake = faker.next_lead(chrono::Utc::now());
-    let leadgen_id = graph.add_fake_lead(&fake);
-    let name = fake.display_name();
-    WebhookSender::new(
-        format!("{}/webhook", server.url),
-        APP_SECRET.to_string().into(),
-    )
-    .expect("webhook sender")
-    .send_leads(&[(&fake).into()], &BodyStyle::default())
-    .await
-    .expect("the server accepts the signed webhook");
+    let (leadgen_id, name) = announce_lead(&graph, &server, 4).await;
 
     // The table may cut a long name short; its first characters are enough to find the row.
     let shown: String = name.chars().take(14).collect();
@@ -109,6 +91,89 @@ async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// `watch --json` prints a new lead as one JSON line the moment it is stored: with a 60 s poll
+/// interval, only the pushed event can deliver it within the wait, and only a flushed line can
+/// cross the pipe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_json_prints_a_pushed_lead_at_once() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let (dir, graph, server) = start_server().await;
+    let home = dir.path();
+    let mut watch = tokio::process::Command::new(dashboard_binary())
+        .args([
+            "watch",
+            "--json",
+            "--server",
+            &server.url,
+            "--token",
+            REP_TOKEN,
+        ])
+        .args(["--interval", "60s"])
+        .env("XDG_CONFIG_HOME", home)
+        .env("XDG_CACHE_HOME", home)
+        .env("HOME", home)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("leadhook watch starts");
+    let mut status = BufReader::new(watch.stderr.take().expect("stderr")).lines();
+    let mut leads = BufReader::new(watch.stdout.take().expect("stdout")).lines();
+
+    let live = tokio::time::timeout(WAIT, async {
+        while let Some(line) = status.next_line().await.expect("read stderr") {
+            if line.contains("connected (live)") {
+                return;
+            }
+        }
+        panic!("watch ended before push connected");
+    });
+    live.await.expect("watch connects to the event stream");
+
+    let started = Instant::now();
+    let (leadgen_id, name) = announce_lead(&graph, &server, 7).await;
+    let line = tokio::time::timeout(Duration::from_secs(15), leads.next_line())
+        .await
+        .expect("a line within 15 s, long before the next poll")
+        .expect("read stdout")
+        .expect("a line");
+    let lead: Lead = serde_json::from_str(&line).expect("one JSON lead per line");
+    assert_eq!(lead.leadgen_id.as_deref(), Some(leadgen_id.as_str()));
+    assert_eq!(lead.display_name(), name);
+    eprintln!("webhook to watch line: {:?}", started.elapsed());
+}
+
+async fn start_server() -> (tempfile::TempDir, GraphStandin, Server) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let graph = GraphStandin::spawn(StandinConfig {
+        app_secret: APP_SECRET.to_string().into(),
+        page_token: PAGE_TOKEN.into(),
+        ..StandinConfig::default()
+    })
+    .await
+    .expect("Graph API stand-in starts");
+    let server = Server::start(&graph, dir.path()).await;
+    (dir, graph, server)
+}
+
+/// Puts a fake lead on the Graph stand-in and announces it with a signed webhook, as Meta
+/// does. Returns its leadgen id and the name the server will store.
+async fn announce_lead(graph: &GraphStandin, server: &Server, seed: u64) -> (String, String) {
+    let mut faker = LeadFaker::new(seed).on_page(graph.config().page_id.clone());
+    let fake = faker.next_lead(chrono::Utc::now());
+    let leadgen_id = graph.add_fake_lead(&fake);
+    WebhookSender::new(
+        format!("{}/webhook", server.url),
+        APP_SECRET.to_string().into(),
+    )
+    .expect("webhook sender")
+    .send_leads(&[(&fake).into()], &BodyStyle::default())
+    .await
+    .expect("the server accepts the signed webhook");
+    (leadgen_id, fake.display_name())
 }
 
 fn tmux_available() -> bool {
