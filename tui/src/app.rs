@@ -148,6 +148,9 @@ pub struct App {
     unseen: HashSet<i64>,
     pending_new: Vec<i64>,
     pending_since: Option<DateTime<Utc>>,
+    /// The lead the user is adding, until the server answers: when it comes back through the
+    /// poller first, it is the user's own and no news.
+    creating: Option<NewManualLead>,
     /// Leads as they were before a save still in flight, to put back if it fails.
     before_save: HashMap<i64, Lead>,
     pub toasts: Vec<Toast>,
@@ -173,6 +176,7 @@ impl App {
             unseen: HashSet::new(),
             pending_new: Vec::new(),
             pending_since: None,
+            creating: None,
             before_save: HashMap::new(),
             toasts: Vec::new(),
             sync_started: None,
@@ -377,6 +381,7 @@ impl App {
                 Ok(lead) => {
                     form.saving = true;
                     form.error = None;
+                    self.creating = Some(lead.clone());
                     return Some(Effect::Create(lead));
                 }
                 Err(message) => form.error = Some(message),
@@ -448,9 +453,12 @@ impl App {
     }
 
     fn on_created(&mut self, result: Result<Lead, ClientError>) {
+        self.creating = None;
         match result {
             Ok(lead) => {
                 let name = lead.display_name();
+                self.unseen.remove(&lead.id);
+                self.pending_new.retain(|id| *id != lead.id);
                 self.selected = Some(Key {
                     created_at: lead.created_at,
                     id: lead.id,
@@ -508,7 +516,11 @@ impl App {
         match event {
             PollEvent::Leads { leads, first_load } => {
                 // Detected by id: a known id coming back is an update, never a new lead.
-                let new_ids = self.leads.merge(leads);
+                let mut new_ids = self.leads.merge(leads);
+                if let Some(own) = &self.creating {
+                    let leads = &self.leads;
+                    new_ids.retain(|id| !leads.get(*id).is_some_and(|lead| is_own(lead, own)));
+                }
                 if !first_load && !new_ids.is_empty() {
                     self.unseen.extend(&new_ids);
                     self.pending_new.extend(new_ids);
@@ -602,6 +614,14 @@ impl App {
             until: self.now + time,
         });
     }
+}
+
+/// Whether `lead` is the one the user just submitted through the form.
+fn is_own(lead: &Lead, own: &NewManualLead) -> bool {
+    lead.is_manual
+        && lead.name.as_deref() == Some(own.name.as_str())
+        && lead.phone == own.phone
+        && lead.email == own.email
 }
 
 /// "1 lead", "2 leads".

@@ -79,18 +79,26 @@ async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
     tmux.wait_for_text("Contacted").await;
 
     tmux.send_keys(&["q"]);
+    let exit_code = dir.path().join("exit-code");
     let deadline = Instant::now() + WAIT;
-    while tmux.pane_status().as_deref() != Some("1 0") {
+    while !std::fs::read_to_string(&exit_code).is_ok_and(|code| code.ends_with('\n')) {
         assert!(
             Instant::now() < deadline,
-            "leadhook did not exit cleanly on q: {:?}\n{}\nlog:\n{}",
-            tmux.pane_status(),
+            "leadhook did not exit on q:\n{}\nlog:\n{}",
             tmux.capture(),
             std::fs::read_to_string(dir.path().join("leadhook").join("leadhook.log"))
                 .unwrap_or_default()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let code = std::fs::read_to_string(&exit_code).unwrap_or_default();
+    assert_eq!(code.trim(), "0", "leadhook exited with {code}");
+    // The terminal was restored: the alternate screen is gone, so the dashboard is too.
+    let screen = tmux.capture();
+    assert!(
+        !screen.contains("Leads 1"),
+        "dashboard still on screen:\n{screen}"
+    );
 }
 
 /// `watch --json` prints a new lead as one JSON line the moment it is stored: with a 60 s poll
@@ -301,18 +309,19 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// Runs `command` in a 120x40 session; its exit code lands in `<dir>/exit-code`.
     fn start(dir: &Path, command: &[&str]) -> Tmux {
         let tmux = Tmux {
             socket: format!("leadhook-e2e-{}", std::process::id()),
         };
         let home = dir.to_string_lossy();
         // Config and logs go to the temp dir; no desktop session either way.
-        let mut shell = format!(
-            "exec env XDG_CONFIG_HOME='{home}' XDG_CACHE_HOME='{home}' HOME='{home}' LEADHOOK_LOG=debug"
-        );
+        let mut shell =
+            format!("env XDG_CONFIG_HOME='{home}' XDG_CACHE_HOME='{home}' LEADHOOK_LOG=debug");
         for part in command {
             shell.push_str(&format!(" '{part}'"));
         }
+        shell.push_str(&format!("; echo $? > '{home}/exit-code'; sleep 60"));
         tmux.run(&[
             "new-session",
             "-d",
@@ -324,7 +333,6 @@ impl Tmux {
             "40",
             &shell,
         ]);
-        tmux.run(&["set-option", "-t", "e2e", "remain-on-exit", "on"]);
         tmux
     }
 
@@ -345,18 +353,6 @@ impl Tmux {
         for key in keys {
             self.run(&["send-keys", "-t", "e2e", key]);
         }
-    }
-
-    /// "dead exit-status-or-signal" of the pane, e.g. "1 0" once the program exited with 0.
-    fn pane_status(&self) -> Option<String> {
-        let status = self.run(&[
-            "display-message",
-            "-p",
-            "-t",
-            "e2e",
-            "#{pane_dead} #{pane_dead_status}#{pane_dead_signal}",
-        ]);
-        Some(status.trim().to_string()).filter(|status| !status.is_empty())
     }
 
     async fn wait_for_text(&self, text: &str) -> String {
