@@ -139,6 +139,8 @@ pub struct App {
     /// The user moved the selection: stop pinning it to the newest lead during the first load.
     moved: bool,
     pub detail: bool,
+    /// Lines of the detail pane scrolled past; back to 0 for each lead.
+    pub detail_scroll: u16,
     pub mode: Mode,
     pub search: TextInput,
     pub connection: Connection,
@@ -168,6 +170,7 @@ impl App {
             selected: None,
             moved: false,
             detail: false,
+            detail_scroll: 0,
             mode: Mode::Normal,
             search: TextInput::default(),
             connection: Connection::Connecting,
@@ -275,7 +278,14 @@ impl App {
             Action::PageUp => self.move_by(-page),
             Action::Top => self.move_to(0),
             Action::Bottom => self.move_to(usize::MAX),
-            Action::ToggleDetail => self.detail = !self.detail,
+            Action::ToggleDetail => {
+                self.detail = !self.detail;
+                self.detail_scroll = 0;
+            }
+            Action::ScrollDetailDown => {
+                self.detail_scroll = self.detail_scroll.saturating_add(1);
+            }
+            Action::ScrollDetailUp => self.detail_scroll = self.detail_scroll.saturating_sub(1),
             Action::Search => self.mode = Mode::Search,
             Action::CycleFilter => {
                 let status = match self.leads.filter().status {
@@ -583,6 +593,7 @@ impl App {
         };
         self.selected = Some(visible[index.min(last)]);
         self.moved = true;
+        self.detail_scroll = 0;
         self.settle_selection();
     }
 

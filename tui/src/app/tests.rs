@@ -466,3 +466,17 @@ fn help_opens_and_closes() {
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.mode, Mode::Normal);
 }
+
+#[test]
+fn details_scroll_and_start_at_the_top_for_each_lead() {
+    let mut app = loaded(3);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('J'));
+    press(&mut app, KeyCode::Char('J'));
+    press(&mut app, KeyCode::Char('K'));
+    assert_eq!(app.detail_scroll, 1);
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.detail_scroll, 0);
+    press(&mut app, KeyCode::Char('K'));
+    assert_eq!(app.detail_scroll, 0);
+}
