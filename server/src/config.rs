@@ -59,6 +59,23 @@ pub struct ServeArgs {
     /// How many days back the first sweep of a form reaches.
     #[arg(long = "backfill-days", env = "LEADHOOK_BACKFILL_DAYS")]
     pub backfill_days: Option<String>,
+    /// Supabase project REST URL, e.g. https://<project>.supabase.co/rest/v1; selects the Supabase store.
+    #[arg(long = "supabase-url", env = "SUPABASE_URL")]
+    pub supabase_url: Option<String>,
+    /// Supabase service_role key (legacy JWT) for the Supabase store.
+    #[arg(
+        long = "supabase-service-role-key",
+        env = "SUPABASE_SERVICE_ROLE_KEY",
+        hide_env_values = true
+    )]
+    pub supabase_service_role_key: Option<String>,
+    /// Supabase secret key (sb_secret_...), accepted instead of the service_role key.
+    #[arg(
+        long = "supabase-secret-key",
+        env = "SUPABASE_SECRET_KEY",
+        hide_env_values = true
+    )]
+    pub supabase_secret_key: Option<String>,
 }
 
 /// Validated configuration of the running server.
@@ -75,6 +92,16 @@ pub struct Config {
     /// How long a Graph API call may take before it counts as a transient failure.
     pub graph_timeout: Duration,
     pub sweep: SweepConfig,
+    pub store: StoreConfig,
+}
+
+/// Which lead store to use.
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    /// The embedded SQLite file in the data dir (the default).
+    Sqlite,
+    /// A Supabase project through PostgREST.
+    Supabase { url: String, key: SecretString },
 }
 
 #[derive(Debug, Clone)]
@@ -170,6 +197,10 @@ impl Config {
             interval: (sync_seconds > 0).then(|| Duration::from_secs(sync_seconds)),
             backfill: Duration::from_secs(backfill_days * 86_400),
         };
+        let store = parse_store(
+            args.supabase_url,
+            args.supabase_secret_key.or(args.supabase_service_role_key),
+        )?;
         Ok(Config {
             app_secret,
             verify_token,
@@ -181,7 +212,47 @@ impl Config {
             api_tokens,
             graph_timeout: Duration::from_secs(15),
             sweep,
+            store,
         })
+    }
+}
+
+fn parse_store(url: Option<String>, key: Option<String>) -> Result<StoreConfig, ConfigError> {
+    let url = url
+        .map(|u| u.trim().trim_end_matches('/').to_string())
+        .filter(|u| !u.is_empty());
+    let key = key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
+    match (url, key) {
+        (None, None) => Ok(StoreConfig::Sqlite),
+        (Some(_), None) => Err(ConfigError::Missing {
+            var: "SUPABASE_SERVICE_ROLE_KEY",
+            hint: "SUPABASE_URL is set, so give the service_role key (or SUPABASE_SECRET_KEY) from Project Settings > API Keys",
+        }),
+        (None, Some(_)) => Err(ConfigError::Missing {
+            var: "SUPABASE_URL",
+            hint: "a Supabase key is set, so give the project URL like https://<project>.supabase.co/rest/v1",
+        }),
+        (Some(url), Some(key)) => {
+            let parsed = reqwest::Url::parse(&url).map_err(|e| {
+                ConfigError::invalid("SUPABASE_URL", format!("\"{url}\" is not a URL ({e})"))
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ConfigError::invalid(
+                    "SUPABASE_URL",
+                    "must start with https://",
+                ));
+            }
+            // The project URL alone is a common mistake: PostgREST lives under /rest/v1.
+            let url = if parsed.path().trim_end_matches('/').is_empty() {
+                format!("{url}/rest/v1")
+            } else {
+                url
+            };
+            Ok(StoreConfig::Supabase {
+                url,
+                key: SecretString::from(key),
+            })
+        }
     }
 }
 
@@ -452,6 +523,31 @@ mod tests {
         let config = Config::from_args(args).unwrap();
         assert_eq!(config.sweep.page_ids, ["111", "222"]);
         assert_eq!(config.sweep.interval, None, "0 disables automatic sweeps");
+    }
+
+    #[test]
+    fn supabase_settings_select_the_store() {
+        assert!(matches!(
+            Config::from_args(complete()).unwrap().store,
+            StoreConfig::Sqlite
+        ));
+        let mut args = complete();
+        args.supabase_url = Some("https://abc.supabase.co".into());
+        args.supabase_secret_key = Some("sb_secret_123".into());
+        match Config::from_args(args).unwrap().store {
+            StoreConfig::Supabase { url, key } => {
+                assert_eq!(url, "https://abc.supabase.co/rest/v1");
+                assert_eq!(key.expose_secret(), "sb_secret_123");
+            }
+            StoreConfig::Sqlite => panic!("Supabase settings must select the Supabase store"),
+        }
+        let mut half = complete();
+        half.supabase_url = Some("https://abc.supabase.co/rest/v1".into());
+        let message = Config::from_args(half).unwrap_err().to_string();
+        assert!(
+            message.starts_with("SUPABASE_SERVICE_ROLE_KEY is not set"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("internal error; see the server log")]
+    Internal(String),
     #[error("the inbox cannot take events right now")]
     Inbox(#[from] InboxError),
 }
@@ -66,6 +68,7 @@ impl AppError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
             AppError::Inbox(_) => (StatusCode::SERVICE_UNAVAILABLE, "inbox_unavailable"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
@@ -81,6 +84,10 @@ impl IntoResponse for AppError {
                     StoreError::Internal(_) => "internal error; see the server log".to_string(),
                     _ => "the lead store is unavailable; try again shortly (GET /api/health tells why)".to_string(),
                 }
+            }
+            AppError::Internal(detail) => {
+                tracing::error!("internal error answering a request: {detail}");
+                self.to_string()
             }
             AppError::Inbox(error) => {
                 tracing::error!("inbox error answering a webhook: {error}");

@@ -1,3 +1,4 @@
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -5,6 +6,8 @@ use leadhook_server::app::Application;
 use leadhook_server::config::{Config, ServeArgs, load_dotenv};
 use leadhook_server::doctor::{self, DoctorArgs};
 use leadhook_server::intake::RetryPolicy;
+use leadhook_server::simulator::{self, SimulateArgs};
+use leadhook_server::store::postgrest::MIGRATIONS;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -23,6 +26,14 @@ enum Command {
     Serve(ServeArgs),
     /// Check a real setup against the Graph API and print a checklist with fixes.
     Doctor(DoctorArgs),
+    /// Show the SQL that creates the Supabase schema (for the Supabase SQL editor or psql).
+    Migrate {
+        /// Print the SQL of every migration, in order.
+        #[arg(long)]
+        print: bool,
+    },
+    /// Send signed test leads to any leadhook server, like Meta's Lead Ads Testing Tool but offline.
+    Simulate(SimulateArgs),
 }
 
 /// Exit status for configuration mistakes, like clap's own usage errors.
@@ -50,6 +61,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Doctor(args) => runtime.block_on(doctor(args)),
+        Command::Simulate(args) => runtime.block_on(simulate(args)),
+        Command::Migrate { print } => migrate(print),
     }
 }
 
@@ -103,6 +116,38 @@ async fn doctor(args: DoctorArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+fn migrate(print: bool) -> ExitCode {
+    if !print {
+        eprintln!(
+            "leadhook-server talks to Supabase through its REST API, which cannot change the schema.\n\
+             Apply the migrations in migrations/ with one of:\n  \
+             supabase db push                                  (Supabase CLI, from this repository)\n  \
+             leadhook-server migrate --print | psql \"$DATABASE_URL\"\n  \
+             leadhook-server migrate --print, pasted into the Supabase SQL editor"
+        );
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let mut out = std::io::stdout().lock();
+    for (name, sql) in MIGRATIONS {
+        // A closed pipe (`| head`) just ends the output.
+        if writeln!(out, "-- migration {name}\n{sql}").is_err() {
+            break;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+async fn simulate(args: SimulateArgs) -> ExitCode {
+    match simulator::cli::run(args).await {
+        Ok(summary) if summary.rejected == 0 && summary.failed == 0 => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

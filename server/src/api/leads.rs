@@ -1,8 +1,11 @@
 use axum::Extension;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use leadhook_shared::{ApiList, ApiOk, Cursor, Lead, LeadPatch, LeadStatus, NewManualLead};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use super::Rep;
 use super::extract::{Json, Path, Query};
@@ -27,8 +30,9 @@ fn parse_status(text: &str) -> Result<LeadStatus, AppError> {
 /// `GET /api/leads`
 pub async fn list(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(params): Query<ListParams>,
-) -> Result<axum::Json<ApiList>, AppError> {
+) -> Result<Response, AppError> {
     let limit = params.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(AppError::BadRequest(format!(
@@ -53,12 +57,44 @@ pub async fn list(
             .map_err(|e| AppError::BadRequest(e.to_string()))?,
     };
     let page = state.store.list(&query).await?;
-    Ok(axum::Json(ApiList {
+    let list = ApiList {
         success: true,
         data: page.leads,
         count: page.count,
         cursor: page.cursor,
-    }))
+    };
+    Ok(with_etag(&headers, &list))
+}
+
+/// Answers 304 when the client already holds this exact answer (`If-None-Match`), so a dashboard
+/// polling an unchanged list gets no body at all.
+fn with_etag(headers: &HeaderMap, list: &ApiList) -> Response {
+    let body = match serde_json::to_vec(list) {
+        Ok(body) => body,
+        Err(error) => {
+            return AppError::Internal(format!("cannot encode the lead list: {error}"))
+                .into_response();
+        }
+    };
+    let digest = Sha256::digest(&body);
+    let etag = format!("\"{}\"", hex::encode(&digest[..12]));
+    let matches = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .split(',')
+                .any(|tag| tag.trim().trim_start_matches("W/") == etag)
+        });
+    if matches {
+        return (StatusCode::NOT_MODIFIED, [(ETAG, etag)]).into_response();
+    }
+    (
+        StatusCode::OK,
+        [(ETAG, etag), (CONTENT_TYPE, "application/json".to_string())],
+        body,
+    )
+        .into_response()
 }
 
 /// `GET /api/leads/{id}`

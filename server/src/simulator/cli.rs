@@ -227,7 +227,7 @@ async fn spawn_graph(
     println!("Graph API stand-in listening; start the server with:");
     println!("  FB_GRAPH_URL={}", standin.base_url());
     if args.graph_token.is_none() {
-        println!("  FB_PAGE_TOKEN={}", standin.config().page_token);
+        println!("  FB_PAGE_ACCESS_TOKEN={}", standin.config().page_token);
     }
     Ok(standin)
 }

@@ -2,6 +2,7 @@
 //! (the embedded SQLite file by default, Supabase through PostgREST in production).
 
 mod error;
+pub mod postgrest;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -11,20 +12,27 @@ use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, NewManualLead, Stats}
 
 pub use error::StoreError;
 
-use crate::config::Config;
+use crate::config::{Config, StoreConfig};
 
-/// Opens the lead store the configuration selects.
+/// Opens the lead store the configuration selects, and says which in the log (never the key).
 pub async fn open(config: &Config) -> Result<std::sync::Arc<dyn LeadStore>, StoreError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| StoreError::Misconfigured {
-        message: format!(
-            "cannot create the data directory {}: {e}",
-            config.data_dir.display()
-        ),
-        fix: "set LEADHOOK_DATA_DIR to a writable directory".into(),
-    })?;
-    Ok(std::sync::Arc::new(
-        sqlite::SqliteStore::open(&config.data_dir.join("leads.db")).await?,
-    ))
+    match &config.store {
+        StoreConfig::Sqlite => {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| StoreError::Misconfigured {
+                message: format!(
+                    "cannot create the data directory {}: {e}",
+                    config.data_dir.display()
+                ),
+                fix: "set LEADHOOK_DATA_DIR to a writable directory".into(),
+            })?;
+            let path = config.data_dir.join("leads.db");
+            tracing::info!(path = %path.display(), "lead store: embedded SQLite");
+            Ok(std::sync::Arc::new(sqlite::SqliteStore::open(&path).await?))
+        }
+        StoreConfig::Supabase { url, key } => Ok(std::sync::Arc::new(
+            postgrest::PostgrestStore::new(url, key.clone())?,
+        )),
+    }
 }
 
 /// Most rows one list request returns.

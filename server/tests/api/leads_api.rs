@@ -184,3 +184,104 @@ async fn healthz_needs_no_token_and_carries_no_lead_data() {
     assert_eq!(health["inbox"]["pending"], 0);
     assert_eq!(health["inbox"]["failed"], 0);
 }
+
+#[tokio::test]
+async fn an_unchanged_poll_is_a_304_without_a_body() {
+    let app = spawn_app().await;
+    create_manual(&app, serde_json::json!({"name": "Someone", "phone": "+1"})).await;
+    let first = app.api_get("/api/leads").await;
+    let cursor = first.json::<ApiList>().await.unwrap().cursor;
+    let idle_path = format!("/api/leads?since={cursor}");
+    let idle = app.api_get(&idle_path).await;
+    assert_eq!(idle.status(), 200);
+    let etag = idle.headers()["etag"].to_str().unwrap().to_string();
+    let body = idle.bytes().await.unwrap();
+    assert!(
+        body.len() < 200,
+        "an idle poll is tiny: {} bytes",
+        body.len()
+    );
+
+    let again = app
+        .client
+        .get(app.url(&idle_path))
+        .bearer_auth(REP_TOKEN)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
+
+    create_manual(
+        &app,
+        serde_json::json!({"name": "Someone Else", "phone": "+2"}),
+    )
+    .await;
+    let changed = app
+        .client
+        .get(app.url(&idle_path))
+        .bearer_auth(REP_TOKEN)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200, "a change gives a new answer");
+}
+
+#[tokio::test]
+async fn lead_changes_are_pushed_as_server_sent_events() {
+    let app = spawn_app().await;
+    let early: ApiOk<Lead> = create_manual(
+        &app,
+        serde_json::json!({"name": "Before Listening", "phone": "+1"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/events?since=0.0"))
+        .bearer_auth(REP_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut response = response;
+    app.graph.add_lead(
+        PAGE_ID,
+        FORM_ID,
+        graph_lead("4040", &[("full_name", &["Pushed Lead"])]),
+    );
+    app.post_signed(&notification(&["4040"])).await;
+
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !text.contains("Pushed Lead") {
+        let chunk = tokio::time::timeout_at(deadline, response.chunk())
+            .await
+            .expect("event in time")
+            .unwrap()
+            .expect("stream open");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.contains("event: lead"), "{text}");
+    assert!(
+        text.contains("Before Listening"),
+        "replayed from the cursor: {text}"
+    );
+    assert!(text.contains(&format!(
+        "id: {}",
+        leadhook_shared::Cursor::new(early.data.updated_at, early.data.id)
+    )));
+
+    let unauthenticated = app.client.get(app.url("/api/events")).send().await.unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+}

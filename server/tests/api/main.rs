@@ -6,5 +6,7 @@ mod doctor;
 mod faults;
 mod helpers;
 mod leads_api;
+mod simulate;
+mod supabase;
 mod sweep;
 mod webhook_flow;

@@ -56,4 +56,29 @@ async fn sqlite_store() -> Fixture {
     }
 }
 
+/// A fresh database with the migrations applied, a PostgREST stand-in on it, and the store talking
+/// to the stand-in with a secret key.
+async fn postgrest_store() -> Fixture {
+    const KEY: &str = "sb_secret_conformance";
+    let database = postgrest_standin::TestDatabase::create().await;
+    for (file, sql) in leadhook_server::store::postgrest::MIGRATIONS {
+        database
+            .execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("migration {file}: {e}"));
+    }
+    let standin = postgrest_standin::spawn(&database.url, KEY).await;
+    let store = leadhook_server::store::postgrest::PostgrestStore::new(
+        &standin.base_url,
+        secrecy::SecretString::from(KEY),
+    )
+    .expect("build postgrest store");
+    Fixture {
+        store: Arc::new(store),
+        // The stand-in stops before its database is dropped.
+        _guard: Box::new((standin, database)),
+    }
+}
+
 conformance!(sqlite, crate::sqlite_store);
+conformance!(postgrest, crate::postgrest_store);

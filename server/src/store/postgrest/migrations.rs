@@ -1,0 +1,10 @@
+//! The SQL that prepares a Supabase project (or any PostgreSQL 15+) for the PostgREST store.
+//!
+//! The files live in `migrations/` at the workspace root, named for the Supabase CLI so that
+//! `supabase db push` applies them; `leadhook-server migrate --print` prints them for `psql`.
+
+/// Every migration, oldest first: (file name, SQL). Each file is idempotent.
+pub const MIGRATIONS: &[(&str, &str)] = &[(
+    "20261129065055_create_leads.sql",
+    include_str!("../../../../migrations/20261129065055_create_leads.sql"),
+)];

@@ -1,0 +1,580 @@
+//! The Supabase lead store: the `leads` table behind PostgREST (`https://<project>.supabase.co/rest/v1`).
+//!
+//! Requests are built with the `postgrest` crate. It hands back 4xx/5xx answers as `Ok`, so every
+//! answer goes through [`Reply`], which turns a non-2xx one into a [`PostgrestError`] and from there
+//! into a classified [`StoreError`]. The schema (table, trigger, stats function, grants) is in
+//! [`MIGRATIONS`]; the trigger stamps `updated_at`, so this side never sends it.
+
+mod error;
+mod migrations;
+mod query;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use leadhook_shared::meta::IncomingLead;
+use leadhook_shared::{Answer, Cursor, Lead, LeadPatch, NewManualLead, Stats};
+use postgrest::{Builder, Postgrest};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+pub use error::PostgrestError;
+pub use migrations::MIGRATIONS;
+
+use super::{LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted};
+use query::{LEAD_COLUMNS, timestamp};
+
+/// How long one request may take, connecting included, before the store counts as unavailable.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Which kind of Supabase key the store holds: it decides the headers that carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// `sb_secret_...`: not a JWT, sent as `apikey` only.
+    Secret,
+    /// The legacy `service_role` JWT: sent as `apikey` and as `Authorization: Bearer`.
+    LegacyJwt,
+}
+
+impl KeyKind {
+    /// Tells the kind from the key's shape and refuses keys that can never work for a server
+    /// (publishable keys, the anon JWT), so a mix-up shows at startup rather than at the first lead.
+    pub fn of(key: &str) -> Result<KeyKind, StoreError> {
+        let wrong = |message: &str| StoreError::Misconfigured {
+            message: message.to_string(),
+            fix: error::FIX_WRONG_KEY.to_string(),
+        };
+        if key.is_empty() {
+            return Err(wrong("the Supabase key is empty"));
+        }
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(wrong(
+                "the Supabase key contains spaces or characters that cannot be sent in a header",
+            ));
+        }
+        if key.starts_with("sb_secret_") {
+            return Ok(KeyKind::Secret);
+        }
+        if key.starts_with("sb_publishable_") {
+            return Err(wrong(
+                "the Supabase key is a publishable key, which cannot read or write leads",
+            ));
+        }
+        match jwt_role(key) {
+            Some(role) if role != "service_role" => Err(wrong(&format!(
+                "the Supabase key is the {role} key, which cannot read or write leads"
+            ))),
+            _ => Ok(KeyKind::LegacyJwt),
+        }
+    }
+}
+
+impl fmt::Display for KeyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyKind::Secret => "secret key",
+            KeyKind::LegacyJwt => "legacy service_role key",
+        })
+    }
+}
+
+/// The `role` claim of a JWT, read without checking the signature (only to catch mix-ups).
+fn jwt_role(key: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Claims {
+        role: Option<String>,
+    }
+    let mut parts = key.split('.');
+    let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice::<Claims>(&json).ok()?.role
+}
+
+pub struct PostgrestStore {
+    client: Postgrest,
+    base_url: String,
+    key_kind: KeyKind,
+}
+
+impl fmt::Debug for PostgrestStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgrestStore")
+            .field("base_url", &self.base_url)
+            .field("key_kind", &self.key_kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgrestStore {
+    /// A store talking to PostgREST at `base_url` (`https://<project>.supabase.co/rest/v1`; a
+    /// trailing `/` is dropped) with a server key. Sends nothing yet: `ping` checks the setup.
+    pub fn new(base_url: &str, key: SecretString) -> Result<PostgrestStore, StoreError> {
+        let base_url = base_url.trim().trim_end_matches('/').to_string();
+        let not_a_url = |why: String| StoreError::Misconfigured {
+            message: format!("the PostgREST URL {base_url:?} {why}"),
+            fix: error::FIX_URL.to_string(),
+        };
+        let parsed =
+            url::Url::parse(&base_url).map_err(|e| not_a_url(format!("is invalid: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(not_a_url("is not http(s)".into()));
+        }
+        let key = key.expose_secret().trim();
+        let key_kind = KeyKind::of(key)?;
+        let mut client = Postgrest::new(base_url.clone()).insert_header("apikey", key);
+        if key_kind == KeyKind::LegacyJwt {
+            client = client.insert_header("Authorization", format!("Bearer {key}"));
+        }
+        tracing::info!(url = %base_url, key = %key_kind, "lead store: Supabase (PostgREST)");
+        Ok(PostgrestStore {
+            client,
+            base_url,
+            key_kind,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn key_kind(&self) -> KeyKind {
+        self.key_kind
+    }
+
+    fn table(&self) -> Builder {
+        self.client.from(query::TABLE)
+    }
+
+    /// The table with the status, search and cursor filters of `query`.
+    fn filtered(&self, query: &LeadQuery) -> Builder {
+        let mut builder = self.table();
+        if let Some(status) = query.status {
+            builder = builder.eq("status", status.as_str());
+        }
+        if let Some(trees) = query::logic_filters(query) {
+            builder = builder.and(trees);
+        }
+        builder
+    }
+
+    /// Sends a request; any HTTP answer is `Ok`, only an unreachable server is an error.
+    async fn send(&self, builder: Builder) -> Result<Reply, StoreError> {
+        let base_url = &self.base_url;
+        let response = builder
+            .build()
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(|error| {
+                if error.is_builder() {
+                    StoreError::Misconfigured {
+                        message: format!("cannot build a request to {base_url}: {error}"),
+                        fix: error::FIX_URL.to_string(),
+                    }
+                } else if error.is_timeout() {
+                    StoreError::Unavailable(format!(
+                        "PostgREST at {base_url} did not answer within {}s",
+                        REQUEST_TIMEOUT.as_secs()
+                    ))
+                } else {
+                    StoreError::Unavailable(format!(
+                        "cannot reach PostgREST at {base_url}: {error}"
+                    ))
+                }
+            })?;
+        let status = response.status().as_u16();
+        let content_range = response
+            .headers()
+            .get("content-range")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| {
+                StoreError::Unavailable(format!(
+                    "PostgREST at {base_url} broke off its answer: {error}"
+                ))
+            })?
+            .to_vec();
+        tracing::trace!(status, "PostgREST answered");
+        Ok(Reply {
+            status,
+            content_range,
+            body,
+        })
+    }
+
+    /// Sends a request that must succeed.
+    async fn call(&self, builder: Builder) -> Result<Reply, StoreError> {
+        Ok(self.send(builder).await?.success()?)
+    }
+
+    /// How many leads match the filters of `query`, without fetching them.
+    async fn count(&self, query: &LeadQuery) -> Result<u64, StoreError> {
+        self.call(self.filtered(query).select("id").exact_count())
+            .await?
+            .total()
+    }
+
+    /// The newest change in the whole store, or the start when it is empty.
+    async fn newest_change(&self) -> Result<Cursor, StoreError> {
+        #[derive(Deserialize)]
+        struct Change {
+            id: i64,
+            updated_at: DateTime<Utc>,
+        }
+        let rows: Vec<Change> = self
+            .call(
+                self.table()
+                    .select("id,updated_at")
+                    .order(query::NEWEST_CHANGE_FIRST)
+                    .range(0, 0),
+            )
+            .await?
+            .json()?;
+        Ok(rows
+            .first()
+            .map(|row| Cursor::new(row.updated_at, row.id))
+            .unwrap_or(Cursor::START))
+    }
+}
+
+/// An HTTP answer from PostgREST, read whole.
+struct Reply {
+    status: u16,
+    content_range: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn success(self) -> Result<Reply, PostgrestError> {
+        if (200..300).contains(&self.status) {
+            Ok(self)
+        } else {
+            Err(PostgrestError::from_response(self.status, &self.body))
+        }
+    }
+
+    fn json<T: DeserializeOwned>(&self) -> Result<T, StoreError> {
+        serde_json::from_slice(&self.body).map_err(|error| {
+            StoreError::Internal(format!(
+                "PostgREST sent an answer leadhook cannot read: {error}"
+            ))
+        })
+    }
+
+    /// The first row of a `return=representation` answer.
+    fn only_row(&self) -> Result<Lead, StoreError> {
+        self.json::<Vec<Lead>>()?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Internal("PostgREST returned no row for a write".into()))
+    }
+
+    /// The total of an exact count.
+    fn total(&self) -> Result<u64, StoreError> {
+        self.content_range
+            .as_deref()
+            .and_then(query::content_range_total)
+            .ok_or_else(|| {
+                StoreError::Internal(format!(
+                    "PostgREST sent no count (Content-Range: {:?})",
+                    self.content_range
+                ))
+            })
+    }
+}
+
+/// The columns Meta owns. Rep-owned ones (`status`, `notes`) and the ones set once on insert
+/// (`received_at`, `is_manual`) are left out, so merge-duplicates never overwrites them.
+#[derive(Serialize)]
+struct MetaColumns<'a> {
+    leadgen_id: &'a str,
+    name: Option<&'a str>,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+    created_at: String,
+    page_id: Option<&'a str>,
+    form_id: Option<&'a str>,
+    form_name: Option<&'a str>,
+    ad_id: Option<&'a str>,
+    ad_name: Option<&'a str>,
+    adset_id: Option<&'a str>,
+    adset_name: Option<&'a str>,
+    campaign_id: Option<&'a str>,
+    campaign_name: Option<&'a str>,
+    platform: Option<&'a str>,
+    is_organic: bool,
+    fields: &'a BTreeMap<String, Answer>,
+}
+
+impl<'a> From<&'a IncomingLead> for MetaColumns<'a> {
+    fn from(lead: &'a IncomingLead) -> Self {
+        MetaColumns {
+            leadgen_id: &lead.leadgen_id,
+            name: lead.name.as_deref(),
+            email: lead.email.as_deref(),
+            phone: lead.phone.as_deref(),
+            // Cut to the microsecond as PostgreSQL keeps it, so a re-delivery compares equal.
+            created_at: timestamp(lead.created_at),
+            page_id: lead.page_id.as_deref(),
+            form_id: lead.form_id.as_deref(),
+            form_name: lead.form_name.as_deref(),
+            ad_id: lead.ad_id.as_deref(),
+            ad_name: lead.ad_name.as_deref(),
+            adset_id: lead.adset_id.as_deref(),
+            adset_name: lead.adset_name.as_deref(),
+            campaign_id: lead.campaign_id.as_deref(),
+            campaign_name: lead.campaign_name.as_deref(),
+            platform: lead.platform.as_deref(),
+            is_organic: lead.is_organic,
+            fields: &lead.fields,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ManualColumns<'a> {
+    name: &'a str,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+    status: &'static str,
+    notes: Option<&'a str>,
+    is_manual: bool,
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|error| StoreError::Internal(error.to_string()))
+}
+
+/// A row position for the `Range` header.
+fn index(position: u64) -> usize {
+    usize::try_from(position).unwrap_or(usize::MAX)
+}
+
+#[async_trait]
+impl LeadStore for PostgrestStore {
+    fn backend(&self) -> &'static str {
+        "postgrest"
+    }
+
+    async fn upsert(&self, lead: &IncomingLead) -> Result<Upserted, StoreError> {
+        let body = to_json(&MetaColumns::from(lead))?;
+        let reply = self
+            .call(
+                self.table()
+                    .on_conflict("leadgen_id")
+                    .select(LEAD_COLUMNS)
+                    .upsert(body),
+            )
+            .await?;
+        Ok(Upserted {
+            lead: reply.only_row()?,
+            // PostgREST answers 201 when the row was inserted, 200 when it was merged.
+            inserted: reply.status == 201,
+        })
+    }
+
+    async fn create_manual(&self, lead: &NewManualLead) -> Result<Lead, StoreError> {
+        let body = to_json(&ManualColumns {
+            name: &lead.name,
+            email: lead.email.as_deref(),
+            phone: lead.phone.as_deref(),
+            status: lead.status.unwrap_or_default().as_str(),
+            notes: lead.notes.as_deref(),
+            is_manual: true,
+        })?;
+        self.call(self.table().select(LEAD_COLUMNS).insert(body))
+            .await?
+            .only_row()
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<Lead>, StoreError> {
+        let rows: Vec<Lead> = self
+            .call(self.table().select(LEAD_COLUMNS).eq("id", id.to_string()))
+            .await?
+            .json()?;
+        Ok(rows.into_iter().next())
+    }
+
+    async fn update(&self, id: i64, patch: &LeadPatch) -> Result<Option<Lead>, StoreError> {
+        if patch.is_empty() {
+            return self.get(id).await;
+        }
+        let rows: Vec<Lead> = self
+            .call(
+                self.table()
+                    .eq("id", id.to_string())
+                    .select(LEAD_COLUMNS)
+                    .update(to_json(patch)?),
+            )
+            .await?
+            .json()?;
+        Ok(rows.into_iter().next())
+    }
+
+    async fn list(&self, query: &LeadQuery) -> Result<LeadPage, StoreError> {
+        // Without `since`, the cursor is the newest change in the store. Read it before the rows:
+        // a change landing in between is then polled again later rather than missed.
+        let store_cursor = match query.since {
+            Some(_) => None,
+            None => Some(self.newest_change().await?),
+        };
+        let order = if query.since.is_some() {
+            query::OLDEST_CHANGE_FIRST
+        } else {
+            query::NEWEST_FIRST
+        };
+        let wanted = u64::from(query.limit);
+        let mut leads: Vec<Lead> = Vec::new();
+        let mut count = None;
+        let mut page = query.clone();
+        // Supabase caps every answer (1000 rows by default): ask again for the rest until the
+        // page is full or the matches run out. Changes continue after the last row received
+        // (keyset), so a lead changing meanwhile cannot shift the rows and be skipped.
+        while (leads.len() as u64) < wanted {
+            let remaining = wanted - leads.len() as u64;
+            let request = self
+                .filtered(&page)
+                .select(LEAD_COLUMNS)
+                .order(order)
+                .exact_count()
+                .range(
+                    index(page.offset),
+                    index(page.offset.saturating_add(remaining - 1)),
+                );
+            let reply = self.send(request).await?;
+            if reply.status == 416 {
+                let error = PostgrestError::from_response(reply.status, &reply.body);
+                if error.code.as_deref() == Some("PGRST103") {
+                    // The offset is past the last match: an empty page, counted below.
+                    break;
+                }
+                return Err(error.into());
+            }
+            let reply = reply.success()?;
+            // The first answer counts every match; later ones only those after their cursor.
+            let total = *count.get_or_insert(reply.total()?);
+            let rows: Vec<Lead> = reply.json()?;
+            let received = rows.len() as u64;
+            leads.extend(rows);
+            if received == 0 || query.offset.saturating_add(leads.len() as u64) >= total {
+                break;
+            }
+            match (query.since, leads.last()) {
+                (Some(_), Some(last)) => {
+                    page.since = Some(Cursor::new(last.updated_at, last.id));
+                    page.offset = 0;
+                }
+                _ => page.offset += received,
+            }
+        }
+        let count = match count {
+            Some(count) => count,
+            None => self.count(query).await?,
+        };
+        let cursor = match (query.since, store_cursor) {
+            (_, Some(cursor)) => cursor,
+            (Some(since), None) => leads
+                .last()
+                .map(|lead| Cursor::new(lead.updated_at, lead.id))
+                .unwrap_or(since),
+            (None, None) => Cursor::START,
+        };
+        Ok(LeadPage {
+            leads,
+            count,
+            cursor,
+        })
+    }
+
+    async fn stats(&self, window: StatsWindow) -> Result<Stats, StoreError> {
+        let args = serde_json::json!({
+            "today_start": timestamp(window.today_start),
+            "week_start": timestamp(window.week_start),
+        });
+        self.call(self.client.rpc(query::STATS_FUNCTION, args.to_string()))
+            .await?
+            .json()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        // Reads the table, so a missing migration or grant shows as well as an unreachable server.
+        self.call(self.table().select("id").range(0, 0)).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: &str) -> String {
+        let part = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
+        format!(
+            "{}.{}.signature",
+            part(r#"{"alg":"HS256","typ":"JWT"}"#),
+            part(claims)
+        )
+    }
+
+    fn fix_of(error: StoreError) -> String {
+        match error {
+            StoreError::Misconfigured { fix, .. } => fix,
+            other => panic!("expected Misconfigured, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn key_kinds() {
+        assert_eq!(KeyKind::of("sb_secret_abc123").unwrap(), KeyKind::Secret);
+        assert_eq!(
+            KeyKind::of(&jwt(r#"{"role":"service_role","iss":"supabase"}"#)).unwrap(),
+            KeyKind::LegacyJwt
+        );
+        // Not recognisably anything: sent like a legacy key, and the server decides.
+        assert_eq!(KeyKind::of("opaque-key").unwrap(), KeyKind::LegacyJwt);
+    }
+
+    #[test]
+    fn keys_that_cannot_work_are_refused_without_showing_them() {
+        for key in [
+            "sb_publishable_abc123".to_string(),
+            jwt(r#"{"role":"anon"}"#),
+            String::new(),
+            "two words".to_string(),
+        ] {
+            let error = KeyKind::of(&key).unwrap_err();
+            let text = error.to_string();
+            assert!(fix_of(error).starts_with("wrong key"), "{key:?}");
+            assert!(key.is_empty() || !text.contains(&key), "{text}");
+        }
+    }
+
+    #[test]
+    fn base_url_is_checked_and_trimmed() {
+        let store = PostgrestStore::new(
+            "https://abc.supabase.co/rest/v1/",
+            SecretString::from("sb_secret_x"),
+        )
+        .unwrap();
+        assert_eq!(store.base_url(), "https://abc.supabase.co/rest/v1");
+        assert_eq!(store.key_kind(), KeyKind::Secret);
+        assert!(!format!("{store:?}").contains("sb_secret_x"));
+        assert!(matches!(
+            PostgrestStore::new("abc.supabase.co", SecretString::from("sb_secret_x")),
+            Err(StoreError::Misconfigured { .. })
+        ));
+    }
+}

@@ -1,0 +1,265 @@
+//! The Supabase migrations on the real PostgreSQL at 127.0.0.1:5432: they apply twice, with
+//! tokio-postgres and with `psql -f`, and leave the constraints, security and trigger in place.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use leadhook_server::store::postgrest::MIGRATIONS;
+use postgrest_standin::TestDatabase;
+use tokio_postgres::Client;
+
+fn migrations_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations")
+}
+
+async fn migrated() -> TestDatabase {
+    let database = TestDatabase::create().await;
+    for round in 1..=2 {
+        for (file, sql) in MIGRATIONS {
+            database
+                .execute(sql)
+                .await
+                .unwrap_or_else(|e| panic!("{file}, round {round}: {e}"));
+        }
+    }
+    database
+}
+
+async fn sqlstate(client: &Client, sql: &str) -> String {
+    let error = client
+        .batch_execute(sql)
+        .await
+        .expect_err("the statement should fail");
+    error
+        .code()
+        .map(|code| code.code().to_string())
+        .unwrap_or_else(|| panic!("no SQLSTATE: {error}"))
+}
+
+async fn flag(client: &Client, sql: &str) -> bool {
+    client.query_one(sql, &[]).await.unwrap().get(0)
+}
+
+#[test]
+fn the_folder_holds_exactly_the_embedded_migrations_named_for_the_supabase_cli() {
+    let mut files: Vec<String> = std::fs::read_dir(migrations_dir())
+        .expect("migrations/ exists")
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let embedded: Vec<&str> = MIGRATIONS.iter().map(|(file, _)| *file).collect();
+    assert_eq!(files, embedded, "every file embedded, oldest first");
+    for (file, sql) in MIGRATIONS {
+        let (stamp, rest) = file.split_once('_').expect("<timestamp>_<name>.sql");
+        assert!(
+            stamp.len() == 14 && stamp.bytes().all(|b| b.is_ascii_digit()),
+            "{file}"
+        );
+        let name = rest.strip_suffix(".sql").expect(".sql");
+        assert!(
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            "{file}"
+        );
+        let on_disk = std::fs::read_to_string(migrations_dir().join(file)).unwrap();
+        assert_eq!(&on_disk, sql, "{file} is embedded as it is on disk");
+    }
+}
+
+#[tokio::test]
+async fn migrations_apply_twice_with_psql() {
+    let database = TestDatabase::create().await;
+    for round in 1..=2 {
+        for (file, _) in MIGRATIONS {
+            let output = Command::new("psql")
+                .args([
+                    "-X",
+                    "-q",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-d",
+                    &database.url,
+                    "-f",
+                ])
+                .arg(migrations_dir().join(file))
+                .output()
+                .expect("psql is installed");
+            assert!(
+                output.status.success(),
+                "psql -f {file}, round {round}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+    let client = database.connect().await;
+    assert!(flag(&client, "SELECT to_regclass('public.leads') IS NOT NULL").await);
+}
+
+#[tokio::test]
+async fn constraints_hold() {
+    let database = migrated().await;
+    let client = database.connect().await;
+    client
+        .batch_execute("INSERT INTO leads (leadgen_id, name) VALUES ('1', 'A')")
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlstate(&client, "INSERT INTO leads (leadgen_id) VALUES ('1')").await,
+        "23505",
+        "leadgen_id is unique"
+    );
+    assert_eq!(
+        sqlstate(&client, "UPDATE leads SET status = 'Hot'").await,
+        "23514",
+        "status is one of the allowed set"
+    );
+    for status in [
+        "New Lead",
+        "Contacted",
+        "Qualified",
+        "Unqualified",
+        "Won",
+        "Lost",
+    ] {
+        client
+            .execute("UPDATE leads SET status = $1", &[&status])
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        sqlstate(&client, "UPDATE leads SET fields = '[]'").await,
+        "23514",
+        "fields is an object"
+    );
+    // Manual leads have no leadgen_id, and many of them may exist.
+    client
+        .batch_execute("INSERT INTO leads (name, is_manual) VALUES ('B', true), ('C', true)")
+        .await
+        .unwrap();
+    let defaults = client
+        .query_one(
+            "SELECT status, is_manual, is_organic, fields::text FROM leads WHERE leadgen_id = '1'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(defaults.get::<_, String>(3), "{}");
+    assert!(!defaults.get::<_, bool>(1));
+    for index in ["leads_newest_first", "leads_changes", "leads_status"] {
+        let exists: bool = client
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&index])
+            .await
+            .unwrap()
+            .get(0);
+        assert!(exists, "index {index}");
+    }
+}
+
+#[tokio::test]
+async fn only_service_role_gets_in() {
+    let database = migrated().await;
+    let client = database.connect().await;
+    client
+        .batch_execute("INSERT INTO leads (leadgen_id) VALUES ('1')")
+        .await
+        .unwrap();
+    assert!(
+        flag(
+            &client,
+            "SELECT relrowsecurity FROM pg_class WHERE oid = 'public.leads'::regclass"
+        )
+        .await
+    );
+    assert!(
+        flag(
+            &client,
+            "SELECT has_table_privilege('service_role', 'public.leads', 'SELECT, INSERT, UPDATE, DELETE')
+                AND has_table_privilege('service_role', 'public.leads', 'SELECT')
+                AND has_table_privilege('service_role', 'public.leads', 'INSERT')
+                AND has_table_privilege('service_role', 'public.leads', 'UPDATE')
+                AND has_table_privilege('service_role', 'public.leads', 'DELETE')
+                AND has_sequence_privilege('service_role', 'public.leads_id_seq', 'USAGE')
+                AND has_function_privilege('service_role', 'public.lead_stats(timestamptz, timestamptz)', 'EXECUTE')"
+        )
+        .await
+    );
+    for role in ["anon", "authenticated"] {
+        let any: bool = client
+            .query_one(
+                "SELECT has_table_privilege($1, 'public.leads', 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+                     OR has_sequence_privilege($1, 'public.leads_id_seq', 'USAGE, SELECT, UPDATE')
+                     OR has_function_privilege($1, 'public.lead_stats(timestamptz, timestamptz)', 'EXECUTE')",
+                &[&role],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert!(!any, "{role} has no access");
+        assert_eq!(
+            sqlstate(&client, &format!("SET ROLE {role}; SELECT * FROM leads")).await,
+            "42501"
+        );
+        client.batch_execute("RESET ROLE").await.unwrap();
+    }
+    // service_role bypasses row level security, as on Supabase.
+    client
+        .batch_execute(
+            "SET ROLE service_role;
+             INSERT INTO leads (leadgen_id) VALUES ('2');
+             UPDATE leads SET notes = 'seen';",
+        )
+        .await
+        .unwrap();
+    let seen: i64 = client
+        .query_one("SELECT count(*) FROM leads WHERE notes = 'seen'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(seen, 2);
+}
+
+/// `updated_at` of the row a statement returns, in microseconds.
+async fn stamp(client: &Client, sql: &str) -> i64 {
+    let sql = format!(
+        "WITH changed AS ({sql} RETURNING updated_at) \
+         SELECT (extract(epoch FROM updated_at) * 1000000)::bigint FROM changed"
+    );
+    client.query_one(sql.as_str(), &[]).await.unwrap().get(0)
+}
+
+#[tokio::test]
+async fn updated_at_moves_only_on_real_changes_and_never_backwards() {
+    let database = migrated().await;
+    let client = database.connect().await;
+    let inserted = stamp(
+        &client,
+        r#"INSERT INTO leads (leadgen_id, name, fields) VALUES ('1', 'A', '{"a": "b"}')"#,
+    )
+    .await;
+    let same = stamp(
+        &client,
+        r#"INSERT INTO leads (leadgen_id, name, fields) VALUES ('1', 'A', '{"a":"b"}')
+           ON CONFLICT (leadgen_id) DO UPDATE SET name = EXCLUDED.name, fields = EXCLUDED.fields"#,
+    )
+    .await;
+    assert_eq!(same, inserted, "writing the same values is not a change");
+    let forged = stamp(&client, "UPDATE leads SET updated_at = '2000-01-01'").await;
+    assert_eq!(forged, inserted, "clients cannot set updated_at");
+    let changed = stamp(&client, "UPDATE leads SET status = 'Won'").await;
+    assert!(changed > inserted);
+
+    // Even when the newest stamp is ahead of the clock, the next one is later still.
+    client
+        .batch_execute(
+            "ALTER TABLE leads DISABLE TRIGGER leads_stamp_updated_at;
+             UPDATE leads SET updated_at = now() + interval '1 hour';
+             ALTER TABLE leads ENABLE TRIGGER leads_stamp_updated_at;",
+        )
+        .await
+        .unwrap();
+    let ahead = stamp(&client, "UPDATE leads SET notes = notes").await;
+    let next = stamp(&client, "INSERT INTO leads (leadgen_id) VALUES ('2')").await;
+    assert!(next > ahead, "{next} > {ahead}");
+}
