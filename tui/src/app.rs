@@ -139,6 +139,8 @@ pub struct App {
     /// The user moved the selection: stop pinning it to the newest lead during the first load.
     moved: bool,
     pub detail: bool,
+    /// Lines of the detail pane scrolled past; back to 0 for each lead.
+    pub detail_scroll: u16,
     pub mode: Mode,
     pub search: TextInput,
     pub connection: Connection,
@@ -148,6 +150,9 @@ pub struct App {
     unseen: HashSet<i64>,
     pending_new: Vec<i64>,
     pending_since: Option<DateTime<Utc>>,
+    /// The lead the user is adding, until the server answers: when it comes back through the
+    /// poller first, it is the user's own and no news.
+    creating: Option<NewManualLead>,
     /// Leads as they were before a save still in flight, to put back if it fails.
     before_save: HashMap<i64, Lead>,
     pub toasts: Vec<Toast>,
@@ -165,6 +170,7 @@ impl App {
             selected: None,
             moved: false,
             detail: false,
+            detail_scroll: 0,
             mode: Mode::Normal,
             search: TextInput::default(),
             connection: Connection::Connecting,
@@ -173,6 +179,7 @@ impl App {
             unseen: HashSet::new(),
             pending_new: Vec::new(),
             pending_since: None,
+            creating: None,
             before_save: HashMap::new(),
             toasts: Vec::new(),
             sync_started: None,
@@ -271,7 +278,14 @@ impl App {
             Action::PageUp => self.move_by(-page),
             Action::Top => self.move_to(0),
             Action::Bottom => self.move_to(usize::MAX),
-            Action::ToggleDetail => self.detail = !self.detail,
+            Action::ToggleDetail => {
+                self.detail = !self.detail;
+                self.detail_scroll = 0;
+            }
+            Action::ScrollDetailDown => {
+                self.detail_scroll = self.detail_scroll.saturating_add(1);
+            }
+            Action::ScrollDetailUp => self.detail_scroll = self.detail_scroll.saturating_sub(1),
             Action::Search => self.mode = Mode::Search,
             Action::CycleFilter => {
                 let status = match self.leads.filter().status {
@@ -377,6 +391,7 @@ impl App {
                 Ok(lead) => {
                     form.saving = true;
                     form.error = None;
+                    self.creating = Some(lead.clone());
                     return Some(Effect::Create(lead));
                 }
                 Err(message) => form.error = Some(message),
@@ -448,9 +463,12 @@ impl App {
     }
 
     fn on_created(&mut self, result: Result<Lead, ClientError>) {
+        self.creating = None;
         match result {
             Ok(lead) => {
                 let name = lead.display_name();
+                self.unseen.remove(&lead.id);
+                self.pending_new.retain(|id| *id != lead.id);
                 self.selected = Some(Key {
                     created_at: lead.created_at,
                     id: lead.id,
@@ -507,14 +525,16 @@ impl App {
     fn on_poll(&mut self, event: PollEvent) {
         match event {
             PollEvent::Leads { leads, first_load } => {
-                for lead in leads {
-                    let id = lead.id;
-                    // Detected by id: a known id coming back is an update, never a new lead.
-                    if self.leads.upsert(lead) && !first_load {
-                        self.unseen.insert(id);
-                        self.pending_new.push(id);
-                        self.pending_since.get_or_insert(self.now);
-                    }
+                // Detected by id: a known id coming back is an update, never a new lead.
+                let mut new_ids = self.leads.merge(leads);
+                if let Some(own) = &self.creating {
+                    let leads = &self.leads;
+                    new_ids.retain(|id| !leads.get(*id).is_some_and(|lead| is_own(lead, own)));
+                }
+                if !first_load && !new_ids.is_empty() {
+                    self.unseen.extend(&new_ids);
+                    self.pending_new.extend(new_ids);
+                    self.pending_since.get_or_insert(self.now);
                 }
                 self.settle_selection();
             }
@@ -573,6 +593,7 @@ impl App {
         };
         self.selected = Some(visible[index.min(last)]);
         self.moved = true;
+        self.detail_scroll = 0;
         self.settle_selection();
     }
 
@@ -604,6 +625,14 @@ impl App {
             until: self.now + time,
         });
     }
+}
+
+/// Whether `lead` is the one the user just submitted through the form.
+fn is_own(lead: &Lead, own: &NewManualLead) -> bool {
+    lead.is_manual
+        && lead.name.as_deref() == Some(own.name.as_str())
+        && lead.phone == own.phone
+        && lead.email == own.email
 }
 
 /// "1 lead", "2 leads".

@@ -54,10 +54,6 @@ impl Client {
         }
     }
 
-    pub fn server(&self) -> &str {
-        &self.server
-    }
-
     /// Leads created or changed after `since`, oldest change first, at most [`PAGE_SIZE`].
     pub async fn changes_since(&self, since: Cursor) -> Result<ApiList, ClientError> {
         let request = self

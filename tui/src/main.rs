@@ -20,7 +20,10 @@ async fn main() -> ExitCode {
         None => tui::run(settings).await,
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            tracing::info!("leadhook exits");
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             tracing::error!("{err}");
             eprintln!("leadhook: {err}");

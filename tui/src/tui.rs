@@ -36,9 +36,15 @@ pub struct Services {
     pub export_dir: PathBuf,
 }
 
-/// Runs the dashboard until the user quits. The terminal is restored on every exit; ratatui's
-/// panic hook restores it on panics too.
+/// Runs the dashboard until the user quits or the process is told to stop. The terminal is
+/// restored on every exit; ratatui's panic hook restores it on panics too.
 pub async fn run(settings: Settings) -> Result<(), Error> {
+    tracing::info!(
+        "dashboard starts: server {}, interval {:?}, notifications {}",
+        settings.server,
+        settings.interval,
+        if settings.notify { "on" } else { "off" }
+    );
     let client = Client::new(&settings);
     let (polls, poller) = poller::spawn(client.clone(), settings.interval);
     let services = Services {
@@ -49,9 +55,35 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
     };
     let app = App::new(&settings.server, Utc::now(), *Local::now().offset());
     let mut terminal = ratatui::try_init()?;
-    let result = event_loop(&mut terminal, app, EventStream::new(), polls, services).await;
+    let result = tokio::select! {
+        result = event_loop(&mut terminal, app, EventStream::new(), polls, services) => result,
+        () = terminated() => Ok(()),
+    };
     ratatui::restore();
     result
+}
+
+/// SIGTERM or SIGHUP (the terminal window closed): leave the same way `q` does.
+#[cfg(unix)]
+async fn terminated() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) {
+        (Ok(mut term), Ok(mut hangup)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = hangup.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminated() {
+    std::future::pending().await
 }
 
 pub async fn event_loop<B, I>(

@@ -3,6 +3,7 @@
 //! a key press that changes the lead's status on the server.
 //!
 //! Skipped, loudly, only when tmux is missing outside CI; in CI (`CI` set) it must run.
+//! Beside it, `leadhook watch --json` against the same server, through a pipe.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -33,15 +34,7 @@ async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
         );
         return;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let graph = GraphStandin::spawn(StandinConfig {
-        app_secret: APP_SECRET.to_string().into(),
-        page_token: PAGE_TOKEN.into(),
-        ..StandinConfig::default()
-    })
-    .await
-    .expect("Graph API stand-in starts");
-    let server = Server::start(&graph, dir.path()).await;
+    let (dir, graph, server) = start_server().await;
 
     let tmux = Tmux::start(
         dir.path(),
@@ -58,18 +51,7 @@ async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
     );
     tmux.wait_for_text("synced").await;
 
-    let mut faker = LeadFaker::new(4).on_page(graph.config().page_id.clone());
-    let fake = faker.next_lead(chrono::Utc::now());
-    let leadgen_id = graph.add_fake_lead(&fake);
-    let name = fake.display_name();
-    WebhookSender::new(
-        format!("{}/webhook", server.url),
-        APP_SECRET.to_string().into(),
-    )
-    .expect("webhook sender")
-    .send_leads(&[(&fake).into()], &BodyStyle::default())
-    .await
-    .expect("the server accepts the signed webhook");
+    let (leadgen_id, name) = announce_lead(&graph, &server, 4).await;
 
     // The table may cut a long name short; its first characters are enough to find the row.
     let shown: String = name.chars().take(14).collect();
@@ -97,16 +79,109 @@ async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
     tmux.wait_for_text("Contacted").await;
 
     tmux.send_keys(&["q"]);
+    let exit_code = dir.path().join("exit-code");
     let deadline = Instant::now() + WAIT;
-    while tmux.pane_status().as_deref() != Some("1 0") {
+    while !std::fs::read_to_string(&exit_code).is_ok_and(|code| code.ends_with('\n')) {
         assert!(
             Instant::now() < deadline,
-            "leadhook did not exit cleanly on q: {:?}\n{}",
-            tmux.pane_status(),
-            tmux.capture()
+            "leadhook did not exit on q:\n{}\nlog:\n{}",
+            tmux.capture(),
+            std::fs::read_to_string(dir.path().join("leadhook").join("leadhook.log"))
+                .unwrap_or_default()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let code = std::fs::read_to_string(&exit_code).unwrap_or_default();
+    assert_eq!(code.trim(), "0", "leadhook exited with {code}");
+    // The terminal was restored: the alternate screen is gone, so the dashboard is too.
+    let screen = tmux.capture();
+    assert!(
+        !screen.contains("Leads 1"),
+        "dashboard still on screen:\n{screen}"
+    );
+}
+
+/// `watch --json` prints a new lead as one JSON line the moment it is stored: with a 60 s poll
+/// interval, only the pushed event can deliver it within the wait, and only a flushed line can
+/// cross the pipe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_json_prints_a_pushed_lead_at_once() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let (dir, graph, server) = start_server().await;
+    let home = dir.path();
+    let mut watch = tokio::process::Command::new(dashboard_binary())
+        .args([
+            "watch",
+            "--json",
+            "--server",
+            &server.url,
+            "--token",
+            REP_TOKEN,
+        ])
+        .args(["--interval", "60s"])
+        .env("XDG_CONFIG_HOME", home)
+        .env("XDG_CACHE_HOME", home)
+        .env("HOME", home)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("leadhook watch starts");
+    let mut status = BufReader::new(watch.stderr.take().expect("stderr")).lines();
+    let mut leads = BufReader::new(watch.stdout.take().expect("stdout")).lines();
+
+    let live = tokio::time::timeout(WAIT, async {
+        while let Some(line) = status.next_line().await.expect("read stderr") {
+            if line.contains("connected (live)") {
+                return;
+            }
+        }
+        panic!("watch ended before push connected");
+    });
+    live.await.expect("watch connects to the event stream");
+
+    let started = Instant::now();
+    let (leadgen_id, name) = announce_lead(&graph, &server, 7).await;
+    let line = tokio::time::timeout(Duration::from_secs(15), leads.next_line())
+        .await
+        .expect("a line within 15 s, long before the next poll")
+        .expect("read stdout")
+        .expect("a line");
+    let lead: Lead = serde_json::from_str(&line).expect("one JSON lead per line");
+    assert_eq!(lead.leadgen_id.as_deref(), Some(leadgen_id.as_str()));
+    assert_eq!(lead.display_name(), name);
+    eprintln!("webhook to watch line: {:?}", started.elapsed());
+}
+
+async fn start_server() -> (tempfile::TempDir, GraphStandin, Server) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let graph = GraphStandin::spawn(StandinConfig {
+        app_secret: APP_SECRET.to_string().into(),
+        page_token: PAGE_TOKEN.into(),
+        ..StandinConfig::default()
+    })
+    .await
+    .expect("Graph API stand-in starts");
+    let server = Server::start(&graph, dir.path()).await;
+    (dir, graph, server)
+}
+
+/// Puts a fake lead on the Graph stand-in and announces it with a signed webhook, as Meta
+/// does. Returns its leadgen id and the name the server will store.
+async fn announce_lead(graph: &GraphStandin, server: &Server, seed: u64) -> (String, String) {
+    let mut faker = LeadFaker::new(seed).on_page(graph.config().page_id.clone());
+    let fake = faker.next_lead(chrono::Utc::now());
+    let leadgen_id = graph.add_fake_lead(&fake);
+    WebhookSender::new(
+        format!("{}/webhook", server.url),
+        APP_SECRET.to_string().into(),
+    )
+    .expect("webhook sender")
+    .send_leads(&[(&fake).into()], &BodyStyle::default())
+    .await
+    .expect("the server accepts the signed webhook");
+    (leadgen_id, fake.display_name())
 }
 
 fn tmux_available() -> bool {
@@ -234,18 +309,19 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// Runs `command` in a 120x40 session; its exit code lands in `<dir>/exit-code`.
     fn start(dir: &Path, command: &[&str]) -> Tmux {
         let tmux = Tmux {
             socket: format!("leadhook-e2e-{}", std::process::id()),
         };
         let home = dir.to_string_lossy();
         // Config and logs go to the temp dir; no desktop session either way.
-        let mut shell = format!(
-            "exec env XDG_CONFIG_HOME='{home}' XDG_CACHE_HOME='{home}' HOME='{home}' LEADHOOK_LOG=debug"
-        );
+        let mut shell =
+            format!("env XDG_CONFIG_HOME='{home}' XDG_CACHE_HOME='{home}' LEADHOOK_LOG=debug");
         for part in command {
             shell.push_str(&format!(" '{part}'"));
         }
+        shell.push_str(&format!("; echo $? > '{home}/exit-code'; sleep 60"));
         tmux.run(&[
             "new-session",
             "-d",
@@ -257,7 +333,6 @@ impl Tmux {
             "40",
             &shell,
         ]);
-        tmux.run(&["set-option", "-t", "e2e", "remain-on-exit", "on"]);
         tmux
     }
 
@@ -278,18 +353,6 @@ impl Tmux {
         for key in keys {
             self.run(&["send-keys", "-t", "e2e", key]);
         }
-    }
-
-    /// "dead exit-status" of the pane, e.g. "1 0" once the program exited with 0.
-    fn pane_status(&self) -> Option<String> {
-        let status = self.run(&[
-            "display-message",
-            "-p",
-            "-t",
-            "e2e",
-            "#{pane_dead} #{pane_dead_status}",
-        ]);
-        Some(status.trim().to_string()).filter(|status| !status.is_empty())
     }
 
     async fn wait_for_text(&self, text: &str) -> String {

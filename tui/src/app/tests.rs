@@ -277,6 +277,32 @@ fn new_lead_form_validates_then_creates_and_selects() {
 }
 
 #[test]
+fn the_users_own_new_lead_arriving_by_push_first_is_no_news() {
+    let mut app = loaded(1);
+    press(&mut app, KeyCode::Char('n'));
+    type_text(&mut app, "Hal Jordan");
+    press(&mut app, KeyCode::Tab);
+    type_text(&mut app, "+1 555 0100");
+    assert!(matches!(
+        press(&mut app, KeyCode::Enter),
+        Some(Effect::Create(_))
+    ));
+
+    let mut own = lead(50, "Hal Jordan", 0);
+    own.is_manual = true;
+    own.phone = Some("+1 555 0100".into());
+    own.email = None;
+    app.update(Msg::Poll(PollEvent::Leads {
+        leads: vec![own.clone()],
+        first_load: false,
+    }));
+    app.update(Msg::Created(Ok(own)));
+    assert_eq!(tick(&mut app, BATCH_WINDOW), None);
+    assert!(!app.is_unseen(50));
+    assert_eq!(selected_id(&app), Some(50));
+}
+
+#[test]
 fn first_load_notifies_nothing() {
     let mut app = app();
     app.update(Msg::Poll(PollEvent::Leads {
@@ -439,4 +465,18 @@ fn help_opens_and_closes() {
     assert_eq!(press(&mut app, KeyCode::Char('s')), None);
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn details_scroll_and_start_at_the_top_for_each_lead() {
+    let mut app = loaded(3);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('J'));
+    press(&mut app, KeyCode::Char('J'));
+    press(&mut app, KeyCode::Char('K'));
+    assert_eq!(app.detail_scroll, 1);
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.detail_scroll, 0);
+    press(&mut app, KeyCode::Char('K'));
+    assert_eq!(app.detail_scroll, 0);
 }

@@ -81,8 +81,12 @@ pub fn render(app: &App, lead: &Lead, area: Rect, buf: &mut Buffer) {
             Span::styled(format!(" {} ", lead.display_name()), theme::TITLE),
             Span::styled(format!("· {} ", lead.status), theme::status(lead.status)),
         ]))
-        .title_bottom(Line::from(Span::styled(" Esc or ⏎ closes ", theme::LABEL)).right_aligned());
+        .title_bottom(
+            Line::from(Span::styled(" J/K scroll · Esc closes ", theme::LABEL)).right_aligned(),
+        );
+    let last_line = u16::try_from(lines.len().saturating_sub(1)).unwrap_or(u16::MAX);
     Paragraph::new(lines)
+        .scroll((app.detail_scroll.min(last_line), 0))
         .block(block)
         .wrap(Wrap { trim: false })
         .render(area, buf);

@@ -199,3 +199,14 @@ fn scrolled_list_keeps_the_selection_on_screen() {
     }
     assert_snapshot!(draw(&app, 80, 24));
 }
+
+#[test]
+fn long_error_toast_wraps_80x24() {
+    let mut app = working_app();
+    press(&mut app, KeyCode::Char('s'));
+    app.update(Msg::Synced(Err(ClientError::Rejected {
+        code: "bad_request".into(),
+        message: "no pages to sweep: set FB_PAGE_ID (and optionally FB_FORM_IDS)".into(),
+    })));
+    assert_snapshot!(draw(&app, 80, 24));
+}

@@ -3,12 +3,12 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Margin, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Clear, Paragraph, Widget};
+use ratatui::widgets::{Block, Clear, Padding, Paragraph, Widget, Wrap};
 
 use crate::app::{App, Level};
 use crate::theme;
 
-const HEIGHT: u16 = 3;
+const BORDERS: u16 = 2;
 
 /// Stacks the toasts inside `area`'s border, at its bottom right.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -18,16 +18,19 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     });
     let mut bottom = area.bottom();
     for toast in app.toasts.iter().rev() {
-        if bottom < area.top() + HEIGHT {
-            break;
-        }
         let text_width = u16::try_from(Line::from(toast.text.as_str()).width()).unwrap_or(u16::MAX);
         let width = text_width.saturating_add(4).min(area.width);
+        let inner_width = width.saturating_sub(4).max(1);
+        // Long messages (errors with their fix) wrap instead of being cut off.
+        let height = text_width.div_ceil(inner_width).max(1) + BORDERS;
+        if bottom < area.top() + height {
+            break;
+        }
         let rect = Rect {
             x: area.right().saturating_sub(width),
-            y: bottom - HEIGHT,
+            y: bottom - height,
             width,
-            height: HEIGHT,
+            height,
         };
         let style = match toast.level {
             Level::Info => theme::BORDER_FOCUS,
@@ -36,8 +39,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         };
         Clear.render(rect, buf);
         Paragraph::new(toast.text.as_str())
-            .block(Block::bordered().border_style(style))
+            .wrap(Wrap { trim: true })
+            .block(
+                Block::bordered()
+                    .border_style(style)
+                    .padding(Padding::horizontal(1)),
+            )
             .render(rect, buf);
-        bottom -= HEIGHT;
+        bottom -= height;
     }
 }
