@@ -82,6 +82,18 @@ impl TestDatabase {
         }
     }
 
+    /// A fresh database with `migrations` (file name, SQL) applied in order.
+    pub async fn migrated(migrations: &[(&str, &str)]) -> TestDatabase {
+        let database = TestDatabase::create().await;
+        for (file, sql) in migrations {
+            database
+                .execute(sql)
+                .await
+                .unwrap_or_else(|e| panic!("migration {file}: {e}"));
+        }
+        database
+    }
+
     /// Runs SQL (one or more statements, e.g. a migration file) in the database, as its owner.
     pub async fn execute(&self, sql: &str) -> Result<(), tokio_postgres::Error> {
         connect(&self.url).await.batch_execute(sql).await

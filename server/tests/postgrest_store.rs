@@ -21,16 +21,11 @@ struct Setup {
 }
 
 async fn database(migrated: bool) -> TestDatabase {
-    let database = TestDatabase::create().await;
     if migrated {
-        for (file, sql) in MIGRATIONS {
-            database
-                .execute(sql)
-                .await
-                .unwrap_or_else(|e| panic!("migration {file}: {e}"));
-        }
+        TestDatabase::migrated(MIGRATIONS).await
+    } else {
+        TestDatabase::create().await
     }
-    database
 }
 
 async fn setup_with(server_key: &str, store_key: &str, migrated: bool) -> Setup {

@@ -12,7 +12,16 @@ fn free_port() -> u16 {
 }
 
 fn start_server(graph_url: &str, data_dir: &std::path::Path, port: u16) -> Child {
-    Command::new(server_binary())
+    server_command(graph_url, data_dir, port)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start leadhook-server")
+}
+
+/// `leadhook-server serve` with the test settings and nothing else from the environment.
+fn server_command(graph_url: &str, data_dir: &std::path::Path, port: u16) -> Command {
+    let mut command = Command::new(server_binary());
+    command
         .arg("serve")
         .env_clear()
         .env("FB_APP_SECRET", APP_SECRET)
@@ -22,10 +31,8 @@ fn start_server(graph_url: &str, data_dir: &std::path::Path, port: u16) -> Child
         .env("LEADHOOK_LISTEN", format!("127.0.0.1:{port}"))
         .env("LEADHOOK_DATA_DIR", data_dir)
         .env("LEADHOOK_API_TOKENS", format!("alice:{REP_TOKEN}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start leadhook-server")
+        .stdout(Stdio::null());
+    command
 }
 
 async fn wait_until_up(client: &reqwest::Client, base: &str) {
@@ -212,17 +219,7 @@ async fn sigterm_shuts_down_gracefully() {
     let data_dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let client = reqwest::Client::new();
-    let mut server = Command::new(server_binary())
-        .arg("serve")
-        .env_clear()
-        .env("FB_APP_SECRET", APP_SECRET)
-        .env("FB_VERIFY_TOKEN", VERIFY_TOKEN)
-        .env("FB_PAGE_ACCESS_TOKEN", PAGE_TOKEN)
-        .env("FB_GRAPH_URL", graph.base_url())
-        .env("LEADHOOK_LISTEN", format!("127.0.0.1:{port}"))
-        .env("LEADHOOK_DATA_DIR", data_dir.path())
-        .env("LEADHOOK_API_TOKENS", format!("alice:{REP_TOKEN}"))
-        .stdout(Stdio::null())
+    let mut server = server_command(&graph.base_url(), data_dir.path(), port)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -17,13 +17,7 @@ struct SupabaseApp {
 }
 
 async fn spawn_supabase_app() -> SupabaseApp {
-    let database = TestDatabase::create().await;
-    for (file, sql) in leadhook_server::store::postgrest::MIGRATIONS {
-        database
-            .execute(sql)
-            .await
-            .unwrap_or_else(|e| panic!("migration {file}: {e}"));
-    }
+    let database = TestDatabase::migrated(leadhook_server::store::postgrest::MIGRATIONS).await;
     let standin = postgrest_standin::spawn(&database.url, KEY).await;
     let app = spawn_app_with(
         spawn_graph().await,

@@ -60,13 +60,9 @@ async fn sqlite_store() -> Fixture {
 /// to the stand-in with a secret key.
 async fn postgrest_store() -> Fixture {
     const KEY: &str = "sb_secret_conformance";
-    let database = postgrest_standin::TestDatabase::create().await;
-    for (file, sql) in leadhook_server::store::postgrest::MIGRATIONS {
-        database
-            .execute(sql)
-            .await
-            .unwrap_or_else(|e| panic!("migration {file}: {e}"));
-    }
+    let database =
+        postgrest_standin::TestDatabase::migrated(leadhook_server::store::postgrest::MIGRATIONS)
+            .await;
     let standin = postgrest_standin::spawn(&database.url, KEY).await;
     let store = leadhook_server::store::postgrest::PostgrestStore::new(
         &standin.base_url,
