@@ -135,3 +135,6 @@ grant usage on schema public to service_role;
 grant select, insert, update, delete on table public.leads to service_role;
 grant usage, select on sequence public.leads_id_seq to service_role;
 grant execute on function public.lead_stats(timestamptz, timestamptz) to service_role;
+
+-- PostgREST caches the schema: tell it to look again (Supabase also does this by itself).
+notify pgrst, 'reload schema';

@@ -311,14 +311,8 @@ impl Scanner {
     }
 
     fn rest_starts_with(&self, prefix: &str) -> bool {
-        let mut at = self.at;
-        for expected in prefix.chars() {
-            if self.chars.get(at) != Some(&expected) {
-                return false;
-            }
-            at += 1;
-        }
-        true
+        let prefix: Vec<char> = prefix.chars().collect();
+        self.chars[self.at..].starts_with(&prefix)
     }
 
     fn skip_spaces(&mut self) {

@@ -7,5 +7,6 @@ mod faults;
 mod helpers;
 mod leads_api;
 mod simulate;
+mod supabase;
 mod sweep;
 mod webhook_flow;

@@ -32,13 +32,6 @@ use query::{LEAD_COLUMNS, timestamp};
 /// How long one request may take, connecting included, before the store counts as unavailable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The environment variables that select this store (else the embedded SQLite store is used).
-pub const URL_VAR: &str = "SUPABASE_URL";
-/// The new kind of server key, `sb_secret_...`; preferred when both key variables are set.
-pub const SECRET_KEY_VAR: &str = "SUPABASE_SECRET_KEY";
-/// The legacy `service_role` JWT, retired by Supabase by the end of 2026.
-pub const SERVICE_ROLE_KEY_VAR: &str = "SUPABASE_SERVICE_ROLE_KEY";
-
 /// Which kind of Supabase key the store holds: it decides the headers that carry it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
@@ -148,43 +141,6 @@ impl PostgrestStore {
             base_url,
             key_kind,
         })
-    }
-
-    /// The store the environment asks for: `None` when `SUPABASE_URL` and a key
-    /// (`SUPABASE_SECRET_KEY`, else `SUPABASE_SERVICE_ROLE_KEY`) are both unset, so the caller
-    /// falls back to SQLite. Only one of them set is an error rather than a silent fallback.
-    /// `SUPABASE_URL` is the project URL; `/rest/v1` is added unless it is already there.
-    pub fn from_env(
-        var: impl Fn(&str) -> Option<String>,
-    ) -> Option<Result<PostgrestStore, StoreError>> {
-        let get = |name: &str| var(name).filter(|value| !value.trim().is_empty());
-        let url = get(URL_VAR);
-        let key = get(SECRET_KEY_VAR)
-            .map(|key| (SECRET_KEY_VAR, key))
-            .or_else(|| get(SERVICE_ROLE_KEY_VAR).map(|key| (SERVICE_ROLE_KEY_VAR, key)));
-        match (url, key) {
-            (None, None) => None,
-            (Some(_), None) => Some(Err(StoreError::Misconfigured {
-                message: format!("{URL_VAR} is set but no Supabase key is"),
-                fix: format!(
-                    "set {SECRET_KEY_VAR} (or the legacy {SERVICE_ROLE_KEY_VAR}), or unset {URL_VAR} to use the embedded SQLite store"
-                ),
-            })),
-            (None, Some((key_var, _))) => Some(Err(StoreError::Misconfigured {
-                message: format!("{key_var} is set but {URL_VAR} is not"),
-                fix: format!("set {URL_VAR} to https://<project>.supabase.co"),
-            })),
-            (Some(url), Some((key_var, key))) => {
-                let url = url.trim().trim_end_matches('/');
-                let rest = if url.ends_with("/rest/v1") {
-                    url.to_string()
-                } else {
-                    format!("{url}/rest/v1")
-                };
-                tracing::info!(key_from = key_var, "Supabase settings found");
-                Some(PostgrestStore::new(&rest, SecretString::from(key)))
-            }
-        }
     }
 
     pub fn base_url(&self) -> &str {
@@ -619,48 +575,6 @@ mod tests {
         assert!(matches!(
             PostgrestStore::new("abc.supabase.co", SecretString::from("sb_secret_x")),
             Err(StoreError::Misconfigured { .. })
-        ));
-    }
-
-    #[test]
-    fn environment_selects_the_store() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(key, _)| *key == name)
-                    .map(|(_, value)| value.to_string())
-            }
-        };
-        assert!(PostgrestStore::from_env(env(&[])).is_none());
-        assert!(PostgrestStore::from_env(env(&[("SUPABASE_URL", " ")])).is_none());
-
-        let store = PostgrestStore::from_env(env(&[
-            ("SUPABASE_URL", "https://abc.supabase.co/"),
-            ("SUPABASE_SERVICE_ROLE_KEY", "legacy-key"),
-            ("SUPABASE_SECRET_KEY", "sb_secret_new"),
-        ]))
-        .unwrap()
-        .unwrap();
-        assert_eq!(store.base_url(), "https://abc.supabase.co/rest/v1");
-        assert_eq!(store.key_kind(), KeyKind::Secret, "the new key wins");
-
-        let legacy = PostgrestStore::from_env(env(&[
-            ("SUPABASE_URL", "https://abc.supabase.co/rest/v1"),
-            ("SUPABASE_SERVICE_ROLE_KEY", "legacy-key"),
-        ]))
-        .unwrap()
-        .unwrap();
-        assert_eq!(legacy.base_url(), "https://abc.supabase.co/rest/v1");
-        assert_eq!(legacy.key_kind(), KeyKind::LegacyJwt);
-
-        assert!(matches!(
-            PostgrestStore::from_env(env(&[("SUPABASE_URL", "https://abc.supabase.co")])),
-            Some(Err(StoreError::Misconfigured { .. }))
-        ));
-        assert!(matches!(
-            PostgrestStore::from_env(env(&[("SUPABASE_SECRET_KEY", "sb_secret_x")])),
-            Some(Err(StoreError::Misconfigured { .. }))
         ));
     }
 }

@@ -1,0 +1,205 @@
+//! `cargo run -p leadhook-demo`: leadhook end to end with nothing to configure.
+//!
+//! A Graph API stand-in plays Facebook (realistic leads: accents, several forms, custom
+//! questions, organic and ad leads), the real server runs on the embedded store in a temporary
+//! data dir, a simulated page submits a lead every few seconds and delivers it as a signed
+//! `leadgen` webhook to the real `/webhook`, and the dashboard shows them. Quitting the dashboard
+//! stops everything and removes the temporary data.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use leadhook::config::Settings;
+use leadhook_server::app::Application;
+use leadhook_server::config::{Config, ServeArgs};
+use leadhook_server::intake::RetryPolicy;
+use leadhook_server::simulator::{
+    BodyStyle, GraphStandin, LeadFaker, LeadgenChange, StandinConfig, WebhookSender,
+};
+use rand::Rng;
+use tokio_util::sync::CancellationToken;
+
+const APP_SECRET: &str = "demo-app-secret";
+const PAGE_TOKEN: &str = "demo-page-token";
+const REP_TOKEN: &str = "demo-rep-token";
+/// Leads submitted "earlier", which the sweeper backfills at start so the table is not empty.
+const EARLIER_LEADS: u32 = 12;
+
+/// Runs the local demo: server, simulated Facebook and dashboard in one terminal.
+#[derive(Debug, Parser)]
+#[command(name = "leadhook-demo", version, about)]
+struct Args {
+    /// No dashboard: print each lead as a JSON line (what `leadhook watch --json` prints).
+    #[arg(long)]
+    headless: bool,
+    /// Average seconds between simulated form submissions.
+    #[arg(long, default_value_t = 4.0)]
+    every: f64,
+    /// Stop after this many seconds (default: when the dashboard quits, or Ctrl-C when headless).
+    #[arg(long)]
+    duration: Option<u64>,
+    /// Seed of the simulated people (the same seed gives the same leads).
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum DemoError {
+    #[error("cannot create a temporary data directory: {0}")]
+    TempDir(std::io::Error),
+    #[error("cannot start the simulated Graph API: {0}")]
+    Graph(#[from] leadhook_server::simulator::StandinError),
+    #[error("invalid demo configuration: {0}")]
+    Config(#[from] leadhook_server::config::ConfigError),
+    #[error("cannot start the server: {0}")]
+    Server(#[from] leadhook_server::app::StartupError),
+    #[error("cannot set up the webhook sender: {0}")]
+    Sender(#[from] leadhook_server::simulator::DeliveryError),
+    #[error("{0}")]
+    Dashboard(#[from] leadhook::Error),
+    #[error("--every must be a positive number of seconds")]
+    Every,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("leadhook-demo: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), DemoError> {
+    if !(args.every.is_finite() && args.every > 0.0) {
+        return Err(DemoError::Every);
+    }
+    let data_dir = tempfile::Builder::new()
+        .prefix("leadhook-demo-")
+        .tempdir()
+        .map_err(DemoError::TempDir)?;
+    let log_path = data_dir.path().join("server.log");
+    init_logging(&log_path);
+
+    let graph = GraphStandin::spawn(StandinConfig {
+        app_secret: APP_SECRET.to_string().into(),
+        page_token: PAGE_TOKEN.into(),
+        ..StandinConfig::default()
+    })
+    .await?;
+    let page_id = graph.config().page_id.clone();
+    let mut faker = LeadFaker::new(args.seed).on_page(page_id.clone());
+    let now = chrono::Utc::now();
+    for i in 0..EARLIER_LEADS {
+        let submitted = now - chrono::Duration::minutes(i64::from(i) * 97 + 3);
+        graph.add_fake_lead(&faker.next_lead(submitted));
+    }
+
+    let config = Config::from_args(ServeArgs {
+        fb_app_secret: Some(APP_SECRET.into()),
+        fb_verify_token: Some("demo-verify-token".into()),
+        fb_page_access_token: Some(PAGE_TOKEN.into()),
+        fb_graph_url: Some(graph.base_url()),
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(data_dir.path().to_path_buf()),
+        api_tokens: Some(format!("demo:{REP_TOKEN}")),
+        fb_page_id: Some(page_id),
+        ..ServeArgs::default()
+    })?;
+    let server = Application::build(config, RetryPolicy::default()).await?;
+    let server_url = format!("http://{}", server.local_addr());
+    let shutdown = CancellationToken::new();
+    let serving = tokio::spawn(server.run_until(shutdown.clone()));
+
+    let sender = WebhookSender::new(
+        format!("{server_url}/webhook"),
+        APP_SECRET.to_string().into(),
+    )?;
+    let facebook = tokio::spawn(simulate_page(
+        graph,
+        faker,
+        sender,
+        args.every,
+        shutdown.clone(),
+    ));
+
+    eprintln!(
+        "leadhook demo: server at {server_url}, data in {} (server log: {})",
+        data_dir.path().display(),
+        log_path.display()
+    );
+    eprintln!(
+        "a simulated Facebook page submits a lead about every {}s; quit the dashboard with q",
+        args.every
+    );
+    let settings = Settings {
+        server: server_url,
+        token: Some(REP_TOKEN.into()),
+        interval: Duration::from_secs(3),
+        notify: !args.headless,
+    };
+    let dashboard = async {
+        if args.headless {
+            leadhook::watch::run(settings, true).await
+        } else {
+            leadhook::tui::run(settings).await
+        }
+    };
+    let result = match args.duration {
+        Some(seconds) => tokio::select! {
+            result = dashboard => result,
+            _ = tokio::time::sleep(Duration::from_secs(seconds)) => Ok(()),
+        },
+        None => dashboard.await,
+    };
+
+    shutdown.cancel();
+    let _ = facebook.await;
+    let _ = serving.await;
+    eprintln!("leadhook demo stopped; temporary data removed");
+    Ok(result?)
+}
+
+/// Every few seconds a person fills in a lead form: the lead appears in the Graph API and Meta
+/// delivers a signed webhook for it.
+async fn simulate_page(
+    graph: GraphStandin,
+    mut faker: LeadFaker,
+    sender: WebhookSender,
+    every: f64,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let pause = Duration::from_secs_f64(every * rand::rng().random_range(0.5..1.5));
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = shutdown.cancelled() => return,
+        }
+        let lead = faker.next_lead(chrono::Utc::now());
+        graph.add_fake_lead(&lead);
+        if let Err(error) = sender
+            .send_leads(&[LeadgenChange::from(&lead)], &BodyStyle::default())
+            .await
+        {
+            tracing::warn!("simulated webhook not delivered: {error}");
+        }
+    }
+}
+
+/// The dashboard owns the terminal, so the server logs to a file in the demo's data dir.
+fn init_logging(path: &std::path::Path) {
+    if let Ok(file) = std::fs::File::create(path) {
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "info".into()),
+            )
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .init();
+    }
+}

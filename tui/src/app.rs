@@ -1,0 +1,648 @@
+//! The dashboard's state and its update step.
+//!
+//! [`App::update`] turns one [`Msg`] (a key, a clock tick, a poll result, the answer to a
+//! request) into a new state and at most one [`Effect`] for the runtime to carry out. Nothing
+//! here touches the terminal, the network or the clock, so it is tested directly.
+
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+use leadhook_shared::{Lead, LeadPatch, LeadStatus, NewManualLead, SyncReport};
+
+use crate::client::ClientError;
+use crate::input::TextInput;
+use crate::keys::{self, Action};
+use crate::leads::{Filter, Key, Leads};
+use crate::notify::Notice;
+use crate::poller::PollEvent;
+
+/// New leads arriving within this window share one notification.
+pub const BATCH_WINDOW: Duration = Duration::milliseconds(500);
+const TOAST_TIME: Duration = Duration::seconds(6);
+const LONG_TOAST_TIME: Duration = Duration::seconds(15);
+const MAX_TOASTS: usize = 4;
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// The clock moved on: the only way "now" enters the app.
+    Tick(DateTime<Utc>),
+    Poll(PollEvent),
+    Saved {
+        id: i64,
+        result: Result<Lead, ClientError>,
+    },
+    Created(Result<Lead, ClientError>),
+    Synced(Result<SyncReport, ClientError>),
+    Exported(Result<(PathBuf, usize), String>),
+}
+
+/// Work the app wants done outside itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Quit,
+    /// Poll now.
+    Refresh,
+    Save {
+        id: i64,
+        patch: LeadPatch,
+    },
+    Create(NewManualLead),
+    Sync,
+    Export(Vec<Lead>),
+    Notify(Notice),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Connection {
+    Connecting,
+    Online {
+        push: bool,
+    },
+    Down {
+        error: ClientError,
+        retry_at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Search,
+    Help,
+    NewLead(LeadForm),
+    Notes { id: i64, input: TextInput },
+}
+
+/// The small form of `n`: a lead taken by phone or in person.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadForm {
+    pub inputs: [TextInput; 4],
+    pub focus: usize,
+    pub error: Option<String>,
+    pub saving: bool,
+}
+
+impl LeadForm {
+    pub const LABELS: [&str; 4] = ["Name", "Phone", "Email", "Notes"];
+
+    fn to_new_lead(&self) -> Result<NewManualLead, String> {
+        let [name, phone, email, notes] = self.inputs.each_ref().map(|input| input.value().trim());
+        let optional = |text: &str| (!text.is_empty()).then(|| text.to_string());
+        if name.is_empty() {
+            return Err("Enter a name.".to_string());
+        }
+        if phone.is_empty() && email.is_empty() {
+            return Err("Enter a phone number or an email address.".to_string());
+        }
+        Ok(NewManualLead {
+            name: name.to_string(),
+            phone: optional(phone),
+            email: optional(email),
+            status: None,
+            notes: optional(notes),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Success,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    pub text: String,
+    pub level: Level,
+    pub until: DateTime<Utc>,
+}
+
+/// The rows the table last showed; rendering keeps it current so paging knows its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewport {
+    pub offset: usize,
+    pub height: usize,
+}
+
+pub struct App {
+    pub now: DateTime<Utc>,
+    /// The user's UTC offset, for "today" and for the times in the detail pane.
+    pub tz: FixedOffset,
+    pub server: String,
+    pub leads: Leads,
+    selected: Option<Key>,
+    /// The user moved the selection: stop pinning it to the newest lead during the first load.
+    moved: bool,
+    pub detail: bool,
+    /// Lines of the detail pane scrolled past; back to 0 for each lead.
+    pub detail_scroll: u16,
+    pub mode: Mode,
+    pub search: TextInput,
+    pub connection: Connection,
+    pub last_ok: Option<DateTime<Utc>>,
+    /// The first load has finished.
+    pub loaded: bool,
+    unseen: HashSet<i64>,
+    pending_new: Vec<i64>,
+    pending_since: Option<DateTime<Utc>>,
+    /// The lead the user is adding, until the server answers: when it comes back through the
+    /// poller first, it is the user's own and no news.
+    creating: Option<NewManualLead>,
+    /// Leads as they were before a save still in flight, to put back if it fails.
+    before_save: HashMap<i64, Lead>,
+    pub toasts: Vec<Toast>,
+    pub sync_started: Option<DateTime<Utc>>,
+    pub viewport: Cell<Viewport>,
+}
+
+impl App {
+    pub fn new(server: &str, now: DateTime<Utc>, tz: FixedOffset) -> App {
+        App {
+            now,
+            tz,
+            server: server.to_string(),
+            leads: Leads::default(),
+            selected: None,
+            moved: false,
+            detail: false,
+            detail_scroll: 0,
+            mode: Mode::Normal,
+            search: TextInput::default(),
+            connection: Connection::Connecting,
+            last_ok: None,
+            loaded: false,
+            unseen: HashSet::new(),
+            pending_new: Vec::new(),
+            pending_since: None,
+            creating: None,
+            before_save: HashMap::new(),
+            toasts: Vec::new(),
+            sync_started: None,
+            viewport: Cell::new(Viewport {
+                offset: 0,
+                height: 10,
+            }),
+        }
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Option<Effect> {
+        match msg {
+            Msg::Key(key) => self.on_key(key),
+            Msg::Tick(now) => {
+                self.now = now;
+                self.toasts.retain(|toast| toast.until > now);
+                self.flush_new_leads()
+            }
+            Msg::Poll(event) => {
+                self.on_poll(event);
+                None
+            }
+            Msg::Saved { id, result } => {
+                self.on_saved(id, result);
+                None
+            }
+            Msg::Created(result) => {
+                self.on_created(result);
+                None
+            }
+            Msg::Synced(result) => self.on_synced(result),
+            Msg::Exported(result) => {
+                match result {
+                    Ok((path, count)) => self.toast_for(
+                        format!("Exported {} to {}", plural(count, "lead"), path.display()),
+                        Level::Success,
+                        LONG_TOAST_TIME,
+                    ),
+                    Err(err) => self.toast(format!("Export failed: {err}"), Level::Error),
+                }
+                None
+            }
+        }
+    }
+
+    pub fn selected_index(&self) -> Option<usize> {
+        let last = self.leads.visible().len().checked_sub(1)?;
+        let key = self.selected?;
+        Some(match self.leads.position(key) {
+            Ok(at) | Err(at) => at.min(last),
+        })
+    }
+
+    pub fn selected_lead(&self) -> Option<&Lead> {
+        self.leads.visible_lead(self.selected_index()?)
+    }
+
+    /// A lead that arrived while the dashboard was open and has not been selected yet.
+    pub fn is_unseen(&self, id: i64) -> bool {
+        self.unseen.contains(&id)
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        if key.kind != KeyEventKind::Press {
+            return None;
+        }
+        if keys::is_interrupt(&key) {
+            return Some(Effect::Quit);
+        }
+        match &mut self.mode {
+            Mode::Normal => keys::action_for(&key).and_then(|action| self.act(action)),
+            Mode::Help => {
+                if matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('?' | 'q')
+                ) {
+                    self.mode = Mode::Normal;
+                }
+                None
+            }
+            Mode::Search => {
+                self.search_key(key);
+                None
+            }
+            Mode::NewLead(_) => self.form_key(key),
+            Mode::Notes { .. } => self.notes_key(key),
+        }
+    }
+
+    fn act(&mut self, action: Action) -> Option<Effect> {
+        let page = self.viewport.get().height.max(1) as isize;
+        match action {
+            Action::Down => self.move_by(1),
+            Action::Up => self.move_by(-1),
+            Action::PageDown => self.move_by(page),
+            Action::PageUp => self.move_by(-page),
+            Action::Top => self.move_to(0),
+            Action::Bottom => self.move_to(usize::MAX),
+            Action::ToggleDetail => {
+                self.detail = !self.detail;
+                self.detail_scroll = 0;
+            }
+            Action::ScrollDetailDown => {
+                self.detail_scroll = self.detail_scroll.saturating_add(1);
+            }
+            Action::ScrollDetailUp => self.detail_scroll = self.detail_scroll.saturating_sub(1),
+            Action::Search => self.mode = Mode::Search,
+            Action::CycleFilter => {
+                let status = match self.leads.filter().status {
+                    None => Some(LeadStatus::ALL[0]),
+                    Some(current) => LeadStatus::ALL
+                        .iter()
+                        .skip_while(|status| **status != current)
+                        .nth(1)
+                        .copied(),
+                };
+                self.set_filter(Filter {
+                    status,
+                    ..self.leads.filter().clone()
+                });
+            }
+            Action::SetStatus(status) => {
+                let lead = self.selected_lead()?;
+                if lead.status != status {
+                    let id = lead.id;
+                    return self.save(
+                        id,
+                        LeadPatch {
+                            status: Some(status),
+                            notes: None,
+                        },
+                    );
+                }
+            }
+            Action::NewLead => self.mode = Mode::NewLead(LeadForm::default()),
+            Action::EditNotes => {
+                let lead = self.selected_lead()?;
+                self.mode = Mode::Notes {
+                    id: lead.id,
+                    input: TextInput::new(lead.notes.as_deref().unwrap_or_default()),
+                };
+            }
+            Action::Sync => {
+                if self.sync_started.is_some() {
+                    self.toast("A sync is already running.".to_string(), Level::Info);
+                } else {
+                    self.sync_started = Some(self.now);
+                    return Some(Effect::Sync);
+                }
+            }
+            Action::Refresh => return Some(Effect::Refresh),
+            Action::Export => {
+                if self.leads.visible().is_empty() {
+                    self.toast("No leads to export.".to_string(), Level::Info);
+                } else {
+                    let leads = self
+                        .leads
+                        .visible()
+                        .iter()
+                        .filter_map(|key| self.leads.get(key.id).cloned())
+                        .collect();
+                    return Some(Effect::Export(leads));
+                }
+            }
+            Action::Help => self.mode = Mode::Help,
+            Action::Back => {
+                if self.detail {
+                    self.detail = false;
+                } else if self.leads.filter().is_active() {
+                    self.search = TextInput::default();
+                    self.set_filter(Filter::default());
+                } else {
+                    return Some(Effect::Quit);
+                }
+            }
+            Action::Quit => return Some(Effect::Quit),
+        }
+        None
+    }
+
+    fn search_key(&mut self, key: KeyEvent) {
+        match key.code {
+            KeyCode::Esc => {
+                self.search = TextInput::default();
+                self.set_query(String::new());
+                self.mode = Mode::Normal;
+            }
+            KeyCode::Enter => self.mode = Mode::Normal,
+            KeyCode::Down => self.move_by(1),
+            KeyCode::Up => self.move_by(-1),
+            _ => {
+                if self.search.handle(&key) {
+                    self.set_query(self.search.value().to_string());
+                }
+            }
+        }
+    }
+
+    fn form_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        let Mode::NewLead(form) = &mut self.mode else {
+            return None;
+        };
+        let fields = LeadForm::LABELS.len();
+        match key.code {
+            KeyCode::Esc => self.mode = Mode::Normal,
+            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % fields,
+            KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + fields - 1) % fields,
+            KeyCode::Enter if !form.saving => match form.to_new_lead() {
+                Ok(lead) => {
+                    form.saving = true;
+                    form.error = None;
+                    self.creating = Some(lead.clone());
+                    return Some(Effect::Create(lead));
+                }
+                Err(message) => form.error = Some(message),
+            },
+            _ => {
+                form.inputs[form.focus].handle(&key);
+            }
+        }
+        None
+    }
+
+    fn notes_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        let Mode::Notes { id, input } = &mut self.mode else {
+            return None;
+        };
+        match key.code {
+            KeyCode::Esc => self.mode = Mode::Normal,
+            KeyCode::Enter => {
+                let (id, notes) = (*id, input.value().trim().to_string());
+                self.mode = Mode::Normal;
+                return self.save(
+                    id,
+                    LeadPatch {
+                        status: None,
+                        notes: Some(notes),
+                    },
+                );
+            }
+            _ => {
+                input.handle(&key);
+            }
+        }
+        None
+    }
+
+    /// Applies `patch` at once and asks the runtime to save it; a failed save is undone.
+    fn save(&mut self, id: i64, patch: LeadPatch) -> Option<Effect> {
+        let current = self.leads.get(id)?.clone();
+        let mut changed = current.clone();
+        if let Some(status) = patch.status {
+            changed.status = status;
+        }
+        if let Some(notes) = &patch.notes {
+            changed.notes = Some(notes.clone()).filter(|notes| !notes.is_empty());
+        }
+        self.before_save.entry(id).or_insert(current);
+        self.leads.upsert(changed);
+        self.settle_selection();
+        Some(Effect::Save { id, patch })
+    }
+
+    fn on_saved(&mut self, id: i64, result: Result<Lead, ClientError>) {
+        let before = self.before_save.remove(&id);
+        match (result, before) {
+            (Ok(lead), _) => {
+                self.leads.upsert(lead);
+            }
+            (Err(err), before) => {
+                let name = before
+                    .as_ref()
+                    .map_or_else(|| format!("lead #{id}"), Lead::display_name);
+                if let Some(before) = before {
+                    self.leads.upsert(before);
+                }
+                self.toast(format!("Could not save {name}: {err}"), Level::Error);
+            }
+        }
+        self.settle_selection();
+    }
+
+    fn on_created(&mut self, result: Result<Lead, ClientError>) {
+        self.creating = None;
+        match result {
+            Ok(lead) => {
+                let name = lead.display_name();
+                self.unseen.remove(&lead.id);
+                self.pending_new.retain(|id| *id != lead.id);
+                self.selected = Some(Key {
+                    created_at: lead.created_at,
+                    id: lead.id,
+                });
+                self.leads.upsert(lead);
+                if matches!(self.mode, Mode::NewLead(_)) {
+                    self.mode = Mode::Normal;
+                }
+                self.toast(format!("Added {name}"), Level::Success);
+                self.settle_selection();
+            }
+            Err(err) => match &mut self.mode {
+                Mode::NewLead(form) => {
+                    form.saving = false;
+                    form.error = Some(err.to_string());
+                }
+                _ => self.toast(format!("Could not add the lead: {err}"), Level::Error),
+            },
+        }
+    }
+
+    fn on_synced(&mut self, result: Result<SyncReport, ClientError>) -> Option<Effect> {
+        self.sync_started = None;
+        match result {
+            Ok(report) => {
+                let mut text = format!("Sync: {}", plural(report.inserted as usize, "new lead"));
+                let level = match report.errors.first() {
+                    None => Level::Success,
+                    Some(first) => {
+                        text.push_str(&format!(
+                            ", {} ({first})",
+                            plural(report.errors.len(), "error")
+                        ));
+                        Level::Error
+                    }
+                };
+                self.toast_for(text, level, LONG_TOAST_TIME);
+                Some(Effect::Refresh)
+            }
+            Err(ClientError::NotFound(_)) => {
+                self.toast(
+                    "Sync not supported by this server; update leadhook-server.".to_string(),
+                    Level::Error,
+                );
+                None
+            }
+            Err(err) => {
+                self.toast(format!("Sync failed: {err}"), Level::Error);
+                None
+            }
+        }
+    }
+
+    fn on_poll(&mut self, event: PollEvent) {
+        match event {
+            PollEvent::Leads { leads, first_load } => {
+                // Detected by id: a known id coming back is an update, never a new lead.
+                let mut new_ids = self.leads.merge(leads);
+                if let Some(own) = &self.creating {
+                    let leads = &self.leads;
+                    new_ids.retain(|id| !leads.get(*id).is_some_and(|lead| is_own(lead, own)));
+                }
+                if !first_load && !new_ids.is_empty() {
+                    self.unseen.extend(&new_ids);
+                    self.pending_new.extend(new_ids);
+                    self.pending_since.get_or_insert(self.now);
+                }
+                self.settle_selection();
+            }
+            PollEvent::Synced { at, push } => {
+                self.connection = Connection::Online { push };
+                self.last_ok = Some(at);
+                self.loaded = true;
+            }
+            PollEvent::Failed { error, retry_at } => {
+                self.connection = Connection::Down { error, retry_at };
+            }
+        }
+    }
+
+    /// Once the batch window has passed, one toast and one notification for the new leads.
+    fn flush_new_leads(&mut self) -> Option<Effect> {
+        let since = self.pending_since?;
+        if self.now - since < BATCH_WINDOW {
+            return None;
+        }
+        self.pending_since = None;
+        let ids = std::mem::take(&mut self.pending_new);
+        let leads: Vec<&Lead> = ids
+            .iter()
+            .rev()
+            .filter_map(|id| self.leads.get(*id))
+            .collect();
+        let notice = Notice::new_leads(&leads)?;
+        self.toast(notice.line(), Level::Info);
+        Some(Effect::Notify(notice))
+    }
+
+    fn set_query(&mut self, query: String) {
+        self.set_filter(Filter {
+            query,
+            ..self.leads.filter().clone()
+        });
+    }
+
+    fn set_filter(&mut self, filter: Filter) {
+        self.leads.set_filter(filter);
+        self.settle_selection();
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        let Some(current) = self.selected_index() else {
+            return;
+        };
+        self.move_to(current.saturating_add_signed(delta));
+    }
+
+    fn move_to(&mut self, index: usize) {
+        let visible = self.leads.visible();
+        let Some(last) = visible.len().checked_sub(1) else {
+            return;
+        };
+        self.selected = Some(visible[index.min(last)]);
+        self.moved = true;
+        self.detail_scroll = 0;
+        self.settle_selection();
+    }
+
+    /// Keeps the selection on a visible lead (the same one when it can) and marks it seen.
+    fn settle_selection(&mut self) {
+        let pin_to_newest = self.selected.is_none() || (!self.loaded && !self.moved);
+        let index = if pin_to_newest {
+            Some(0)
+        } else {
+            self.selected_index()
+        };
+        if let Some(&key) = index.and_then(|index| self.leads.visible().get(index)) {
+            self.selected = Some(key);
+            self.unseen.remove(&key.id);
+        }
+    }
+
+    fn toast(&mut self, text: String, level: Level) {
+        self.toast_for(text, level, TOAST_TIME);
+    }
+
+    fn toast_for(&mut self, text: String, level: Level, time: Duration) {
+        if self.toasts.len() >= MAX_TOASTS {
+            self.toasts.remove(0);
+        }
+        self.toasts.push(Toast {
+            text,
+            level,
+            until: self.now + time,
+        });
+    }
+}
+
+/// Whether `lead` is the one the user just submitted through the form.
+fn is_own(lead: &Lead, own: &NewManualLead) -> bool {
+    lead.is_manual
+        && lead.name.as_deref() == Some(own.name.as_str())
+        && lead.phone == own.phone
+        && lead.email == own.email
+}
+
+/// "1 lead", "2 leads".
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,164 @@
+//! The leadhook server's `/api`, typed with the shared wire types.
+
+use std::time::Duration;
+
+use leadhook_shared::{
+    ApiError, ApiList, ApiOk, Cursor, Lead, LeadPatch, NewManualLead, SyncReport,
+};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::config::Settings;
+use crate::sse::EventStream;
+
+/// Most leads one `GET /api/leads` returns.
+pub const PAGE_SIZE: usize = 1000;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// A Graph API sweep can take a while on a page with many forms.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    #[error("server unreachable at {server} ({reason}); is leadhook-server running there?")]
+    Unreachable { server: String, reason: String },
+    #[error("token rejected: set LEADHOOK_TOKEN (or --token) to one of the server's API tokens")]
+    Unauthorized,
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("{message} ({code})")]
+    Rejected { code: String, message: String },
+    #[error(
+        "unexpected answer from the server ({0}); check that --server points at leadhook-server"
+    )]
+    Unexpected(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    server: String,
+    token: Option<String>,
+}
+
+impl Client {
+    pub fn new(settings: &Settings) -> Client {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("leadhook-tui/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Client {
+            http,
+            server: settings.server.clone(),
+            token: settings.token.clone(),
+        }
+    }
+
+    /// Leads created or changed after `since`, oldest change first, at most [`PAGE_SIZE`].
+    pub async fn changes_since(&self, since: Cursor) -> Result<ApiList, ClientError> {
+        let request = self
+            .request(reqwest::Method::GET, "/api/leads")
+            .query(&[
+                ("since", since.to_string()),
+                ("limit", PAGE_SIZE.to_string()),
+            ])
+            .timeout(REQUEST_TIMEOUT);
+        self.send(request).await
+    }
+
+    pub async fn update_lead(&self, id: i64, patch: &LeadPatch) -> Result<Lead, ClientError> {
+        let request = self
+            .request(reqwest::Method::PATCH, &format!("/api/leads/{id}"))
+            .json(patch)
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Lead>>(request).await.map(|ok| ok.data)
+    }
+
+    pub async fn create_lead(&self, lead: &NewManualLead) -> Result<Lead, ClientError> {
+        let request = self
+            .request(reqwest::Method::POST, "/api/leads")
+            .json(lead)
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Lead>>(request).await.map(|ok| ok.data)
+    }
+
+    /// Asks the server to sweep the Graph API for leads its webhook missed.
+    pub async fn sync(&self) -> Result<SyncReport, ClientError> {
+        let request = self
+            .request(reqwest::Method::POST, "/api/leads/sync")
+            .timeout(SYNC_TIMEOUT);
+        self.send::<ApiOk<SyncReport>>(request)
+            .await
+            .map(|ok| ok.data)
+    }
+
+    /// Opens the Server-Sent Events stream of lead changes after `since`.
+    pub async fn events(&self, since: Cursor) -> Result<EventStream, ClientError> {
+        let request = self
+            .request(reqwest::Method::GET, "/api/events")
+            .header("Accept", "text/event-stream")
+            .header("Last-Event-ID", since.to_string());
+        let response = request.send().await.map_err(|err| self.unreachable(&err))?;
+        let response = self.check(response).await?;
+        Ok(EventStream::new(response.bytes_stream()))
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        let request = self.http.request(method, format!("{}{path}", self.server));
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, ClientError> {
+        let response = request.send().await.map_err(|err| self.unreachable(&err))?;
+        let response = self.check(response).await?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|err| self.unreachable(&err))?;
+        serde_json::from_slice(&body).map_err(|err| ClientError::Unexpected(err.to_string()))
+    }
+
+    /// Turns an error status into a [`ClientError`], reading the `ApiError` envelope if any.
+    async fn check(&self, response: Response) -> Result<Response, ClientError> {
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(ClientError::Unauthorized);
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        let envelope = serde_json::from_slice::<ApiError>(&body).ok();
+        Err(match (status, envelope) {
+            (StatusCode::NOT_FOUND, envelope) => ClientError::NotFound(
+                envelope.map_or_else(|| "no such endpoint".to_string(), |e| e.error.message),
+            ),
+            (_, Some(envelope)) => ClientError::Rejected {
+                code: envelope.error.code,
+                message: envelope.error.message,
+            },
+            (status, None) => ClientError::Unexpected(format!("HTTP {status}")),
+        })
+    }
+
+    fn unreachable(&self, err: &reqwest::Error) -> ClientError {
+        // reqwest's own message is generic ("error sending request"); the innermost cause
+        // ("Connection refused") is what tells the user what is wrong.
+        let mut cause: &dyn std::error::Error = err;
+        while let Some(source) = cause.source() {
+            cause = source;
+        }
+        let reason = if err.is_timeout() {
+            "timed out".to_string()
+        } else {
+            cause.to_string()
+        };
+        ClientError::Unreachable {
+            server: self.server.clone(),
+            reason,
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! Command line, environment and config file, merged into [`Settings`].
+//!
+//! Precedence: flags beat environment (both handled by clap's `env`), which beat the config
+//! file (`<config dir>/leadhook/config.toml`), which beats the built-in defaults.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use serde::Deserialize;
+
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(3);
+const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "leadhook",
+    version,
+    about = "Real-time Facebook Lead Ads dashboard"
+)]
+pub struct Cli {
+    /// Base URL of the leadhook server [default: http://127.0.0.1:8080]
+    #[arg(long, env = "LEADHOOK_SERVER", global = true)]
+    pub server: Option<String>,
+    /// API token (one of the server's LEADHOOK_API_TOKENS)
+    #[arg(long, env = "LEADHOOK_TOKEN", global = true, hide_env_values = true)]
+    pub token: Option<String>,
+    /// How often to poll when push is unavailable, e.g. 3s or 500ms [default: 3s]
+    #[arg(long, value_parser = parse_interval, global = true)]
+    pub interval: Option<Duration>,
+    /// Don't send desktop notifications (toasts still appear)
+    #[arg(long, global = true)]
+    pub no_notify: bool,
+    /// Config file to read instead of <config dir>/leadhook/config.toml
+    #[arg(long, env = "LEADHOOK_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// No screen: print each new lead as one line, for scripts
+    Watch {
+        /// One JSON object per line instead of tab-separated text
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The config file: the same keys as the flags.
+#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileConfig {
+    pub server: Option<String>,
+    pub token: Option<String>,
+    pub interval: Option<String>,
+    pub no_notify: Option<bool>,
+}
+
+/// What a run uses, after merging flags, environment, file and defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub server: String,
+    pub token: Option<String>,
+    pub interval: Duration,
+    pub notify: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {} is invalid: {message}; allowed keys are server, token, interval, no-notify", path.display())]
+    Parse { path: PathBuf, message: String },
+    #[error(
+        "invalid interval \"{0}\": write seconds like 3 or 3s, or milliseconds like 500ms (at least 100ms)"
+    )]
+    Interval(String),
+    #[error("invalid server URL \"{0}\": write it like http://127.0.0.1:8080")]
+    Server(String),
+}
+
+impl Settings {
+    /// Merges the command line (flags and environment) with the config file it names, or the
+    /// default one if that exists.
+    pub fn load(cli: &Cli) -> Result<Settings, ConfigError> {
+        let file = match &cli.config {
+            Some(path) => read_file(path)?,
+            None => match default_config_path() {
+                Some(path) if path.exists() => read_file(&path)?,
+                _ => FileConfig::default(),
+            },
+        };
+        Settings::merge(cli, file)
+    }
+
+    pub fn merge(cli: &Cli, file: FileConfig) -> Result<Settings, ConfigError> {
+        let server = cli
+            .server
+            .clone()
+            .or(file.server)
+            .unwrap_or_else(|| DEFAULT_SERVER.to_string());
+        let server = server.trim().trim_end_matches('/').to_string();
+        match reqwest::Url::parse(&server) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+            _ => return Err(ConfigError::Server(server)),
+        }
+        let interval = match (cli.interval, file.interval) {
+            (Some(interval), _) => interval,
+            (None, Some(text)) => parse_interval(&text)?,
+            (None, None) => DEFAULT_INTERVAL,
+        };
+        let token = cli
+            .token
+            .clone()
+            .or(file.token)
+            .filter(|token| !token.trim().is_empty());
+        Ok(Settings {
+            server,
+            token,
+            interval,
+            notify: !(cli.no_notify || file.no_notify.unwrap_or(false)),
+        })
+    }
+}
+
+/// `<config dir>/leadhook/config.toml`, e.g. `~/.config/leadhook/config.toml` on Linux.
+pub fn default_config_path() -> Option<PathBuf> {
+    directories::BaseDirs::new().map(|dirs| dirs.config_dir().join("leadhook").join("config.toml"))
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|err| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: err.message().to_string(),
+    })
+}
+
+/// `3`, `3s`, `1.5s` or `500ms`.
+pub fn parse_interval(text: &str) -> Result<Duration, ConfigError> {
+    let invalid = || ConfigError::Interval(text.to_string());
+    let trimmed = text.trim();
+    let (number, scale) = if let Some(ms) = trimmed.strip_suffix("ms") {
+        (ms, 0.001)
+    } else {
+        (trimmed.strip_suffix('s').unwrap_or(trimmed), 1.0)
+    };
+    let value: f64 = number.trim().parse().map_err(|_| invalid())?;
+    let duration = Duration::try_from_secs_f64(value * scale).map_err(|_| invalid())?;
+    if duration < MIN_INTERVAL {
+        return Err(invalid());
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        let mut argv = vec!["leadhook"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).expect("valid arguments")
+    }
+
+    #[test]
+    fn intervals_accept_seconds_and_milliseconds() {
+        assert_eq!(parse_interval("3").unwrap(), Duration::from_secs(3));
+        assert_eq!(parse_interval("3s").unwrap(), Duration::from_secs(3));
+        assert_eq!(parse_interval("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_interval("500ms").unwrap(), Duration::from_millis(500));
+        for bad in ["", "fast", "0", "10ms", "-1s"] {
+            assert!(parse_interval(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn flags_beat_file_and_file_beats_defaults() {
+        let file = FileConfig {
+            server: Some("http://file:1".into()),
+            token: Some("file-token".into()),
+            interval: Some("10s".into()),
+            no_notify: Some(true),
+        };
+        let settings = Settings::merge(
+            &cli(&["--server", "http://flag:2/", "--interval", "1s"]),
+            file,
+        )
+        .unwrap();
+        assert_eq!(settings.server, "http://flag:2");
+        assert_eq!(settings.interval, Duration::from_secs(1));
+        assert_eq!(settings.token.as_deref(), Some("file-token"));
+        assert!(!settings.notify);
+
+        let defaults = Settings::merge(&cli(&[]), FileConfig::default()).unwrap();
+        assert_eq!(defaults.server, DEFAULT_SERVER);
+        assert_eq!(defaults.interval, DEFAULT_INTERVAL);
+        assert!(defaults.notify);
+    }
+
+    #[test]
+    fn config_file_uses_the_flag_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "server = \"http://x:9\"\ninterval = \"2s\"\nno-notify = true\n",
+        )
+        .unwrap();
+        let file = read_file(&path).unwrap();
+        assert_eq!(file.server.as_deref(), Some("http://x:9"));
+        assert_eq!(file.no_notify, Some(true));
+
+        std::fs::write(&path, "sever = \"typo\"\n").unwrap();
+        let err = read_file(&path).unwrap_err().to_string();
+        assert!(err.contains("allowed keys"), "{err}");
+    }
+
+    #[test]
+    fn bad_server_url_says_how_to_write_it() {
+        let err = Settings::merge(&cli(&["--server", "localhost:8080"]), FileConfig::default())
+            .unwrap_err();
+        assert!(err.to_string().contains("http://127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn watch_subcommand_takes_json() {
+        assert_eq!(
+            cli(&["watch", "--json"]).command,
+            Some(Command::Watch { json: true })
+        );
+    }
+}

@@ -1,0 +1,55 @@
+//! Leads and a fixed clock for tests.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use leadhook_shared::{Answer, Lead, LeadStatus};
+
+/// The fixed "now" of every test: Tuesday 2026-03-10 15:00 UTC.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 10, 15, 0, 0)
+        .single()
+        .expect("valid date")
+}
+
+/// A Facebook lead created `minutes_ago` before [`now`], with contact details derived from `id`.
+pub fn lead(id: i64, name: &str, minutes_ago: i64) -> Lead {
+    let created_at = now() - Duration::minutes(minutes_ago);
+    let slug = name.to_lowercase().replace(' ', ".");
+    let email = format!("{slug}@example.com");
+    let phone = format!("+1555{:07}", id);
+    let fields = BTreeMap::from([
+        ("full_name".to_string(), Answer::One(name.to_string())),
+        ("email".to_string(), Answer::One(email.clone())),
+        ("phone_number".to_string(), Answer::One(phone.clone())),
+        (
+            "interested_in".to_string(),
+            Answer::Many(vec!["Solar panels".into(), "Battery".into()]),
+        ),
+    ]);
+    Lead {
+        id,
+        leadgen_id: Some(format!("9{id:05}")),
+        name: Some(name.to_string()),
+        email: Some(email),
+        phone: Some(phone),
+        status: LeadStatus::NewLead,
+        is_manual: false,
+        created_at,
+        received_at: created_at + Duration::seconds(2),
+        updated_at: created_at + Duration::seconds(2),
+        page_id: Some("1001".into()),
+        form_id: Some("2002".into()),
+        form_name: Some("Spring Promo".into()),
+        ad_id: Some("3003".into()),
+        ad_name: Some("Carousel A".into()),
+        adset_id: Some("4004".into()),
+        adset_name: Some("Homeowners 30-55".into()),
+        campaign_id: Some("5005".into()),
+        campaign_name: Some("Spring 2026".into()),
+        platform: Some("fb".into()),
+        is_organic: false,
+        fields,
+        notes: None,
+    }
+}

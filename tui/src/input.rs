@@ -1,0 +1,92 @@
+//! A one-line text field: the search box, the notes editor and the new-lead form use it.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextInput {
+    value: String,
+    /// Cursor position in characters.
+    cursor: usize,
+}
+
+impl TextInput {
+    pub fn new(value: &str) -> TextInput {
+        TextInput {
+            value: value.to_string(),
+            cursor: value.chars().count(),
+        }
+    }
+
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// Applies an editing key. Returns false for keys a text field doesn't use.
+    pub fn handle(&mut self, key: &KeyEvent) -> bool {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return false;
+        }
+        match key.code {
+            KeyCode::Char(c) => {
+                let at = self.byte_index();
+                self.value.insert(at, c);
+                self.cursor += 1;
+            }
+            KeyCode::Backspace if self.cursor > 0 => {
+                self.cursor -= 1;
+                let at = self.byte_index();
+                self.value.remove(at);
+            }
+            KeyCode::Delete if self.cursor < self.value.chars().count() => {
+                let at = self.byte_index();
+                self.value.remove(at);
+            }
+            KeyCode::Left => self.cursor = self.cursor.saturating_sub(1),
+            KeyCode::Right => self.cursor = (self.cursor + 1).min(self.value.chars().count()),
+            KeyCode::Home => self.cursor = 0,
+            KeyCode::End => self.cursor = self.value.chars().count(),
+            KeyCode::Backspace | KeyCode::Delete => {}
+            _ => return false,
+        }
+        true
+    }
+
+    fn byte_index(&self) -> usize {
+        self.value
+            .char_indices()
+            .nth(self.cursor)
+            .map_or(self.value.len(), |(at, _)| at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(input: &mut TextInput, code: KeyCode) {
+        input.handle(&KeyEvent::from(code));
+    }
+
+    #[test]
+    fn edits_at_the_cursor_with_multibyte_text() {
+        let mut input = TextInput::new("José");
+        press(&mut input, KeyCode::Left);
+        press(&mut input, KeyCode::Backspace);
+        press(&mut input, KeyCode::Char('e'));
+        assert_eq!(input.value(), "Joeé");
+        press(&mut input, KeyCode::Home);
+        press(&mut input, KeyCode::Delete);
+        assert_eq!(input.value(), "oeé");
+        press(&mut input, KeyCode::End);
+        press(&mut input, KeyCode::Char('!'));
+        assert_eq!(input.value(), "oeé!");
+        assert_eq!(input.cursor(), 4);
+    }
+}

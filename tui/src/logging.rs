@@ -1,0 +1,29 @@
+//! Logs go to a file, never to the terminal the dashboard draws on.
+
+use std::path::PathBuf;
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::EnvFilter;
+
+/// `<cache dir>/leadhook/leadhook.log`, e.g. `~/.cache/leadhook/leadhook.log` on Linux.
+pub fn log_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "leadhook").map(|dirs| dirs.cache_dir().to_path_buf())
+}
+
+/// Starts logging to the log file; `LEADHOOK_LOG` sets the filter (default `info`).
+/// Returns the guard that flushes the file when dropped, or `None` when there is no place to
+/// write logs, in which case the app runs without them.
+pub fn init() -> Option<WorkerGuard> {
+    let dir = log_dir()?;
+    std::fs::create_dir_all(&dir).ok()?;
+    let (writer, guard) =
+        tracing_appender::non_blocking(tracing_appender::rolling::never(dir, "leadhook.log"));
+    let filter = EnvFilter::try_from_env("LEADHOOK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}

@@ -1,0 +1,206 @@
+//! Desktop notifications for new leads, batched, and never fatal.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use leadhook_shared::Lead;
+
+/// What to tell the user about a batch of new leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub summary: String,
+    pub body: String,
+}
+
+impl Notice {
+    /// One notice for a burst: "New lead" with who and which form, or "5 new leads".
+    pub fn new_leads(leads: &[&Lead]) -> Option<Notice> {
+        match leads {
+            [] => None,
+            [lead] => Some(Notice {
+                summary: "New lead".to_string(),
+                body: match (&lead.form_name, lead.is_manual) {
+                    (_, true) => format!("{} — added by hand", lead.display_name()),
+                    (Some(form), false) => format!("{} — {form} form", lead.display_name()),
+                    (None, false) => lead.display_name(),
+                },
+            }),
+            many => {
+                const NAMED: usize = 3;
+                let mut body = many
+                    .iter()
+                    .take(NAMED)
+                    .map(|lead| lead.display_name())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if many.len() > NAMED {
+                    body.push_str(&format!(" and {} more", many.len() - NAMED));
+                }
+                Some(Notice {
+                    summary: format!("{} new leads", many.len()),
+                    body,
+                })
+            }
+        }
+    }
+
+    /// One line for a toast: "New lead: Jane Doe — Spring Promo form" or "5 new leads".
+    pub fn line(&self) -> String {
+        if self.summary == "New lead" {
+            format!("{}: {}", self.summary, self.body)
+        } else {
+            self.summary.clone()
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("desktop notification failed: {0}")]
+pub struct NotifyError(pub String);
+
+/// Shows a notice outside the terminal. Blocking: call it off the async workers.
+pub trait Notifier: Send + Sync + 'static {
+    fn notify(&self, notice: &Notice) -> Result<(), NotifyError>;
+}
+
+/// The desktop's notification daemon, through D-Bus (notify-rust).
+pub struct DesktopNotifier;
+
+impl Notifier for DesktopNotifier {
+    fn notify(&self, notice: &Notice) -> Result<(), NotifyError> {
+        notify_rust::Notification::new()
+            .appname("leadhook")
+            .summary(&notice.summary)
+            .body(&notice.body)
+            .show()
+            .map(drop)
+            .map_err(|err| NotifyError(err.to_string()))
+    }
+}
+
+/// Keeps every notice, for tests.
+#[derive(Default)]
+pub struct RecordingNotifier {
+    sent: Mutex<Vec<Notice>>,
+}
+
+impl RecordingNotifier {
+    pub fn sent(&self) -> Vec<Notice> {
+        self.sent
+            .lock()
+            .map(|sent| sent.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl Notifier for RecordingNotifier {
+    fn notify(&self, notice: &Notice) -> Result<(), NotifyError> {
+        if let Ok(mut sent) = self.sent.lock() {
+            sent.push(notice.clone());
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Desktop,
+    /// The desktop refused (no D-Bus session, no daemon): the terminal bell rang instead.
+    Bell,
+}
+
+/// Sends notices through a [`Notifier`], falling back to the terminal bell.
+pub struct Notifications {
+    notifier: Arc<dyn Notifier>,
+    bell: Box<dyn Fn() + Send + Sync>,
+    failed_before: AtomicBool,
+}
+
+impl Notifications {
+    pub fn new(notifier: Arc<dyn Notifier>, bell: Box<dyn Fn() + Send + Sync>) -> Notifications {
+        Notifications {
+            notifier,
+            bell,
+            failed_before: AtomicBool::new(false),
+        }
+    }
+
+    /// The desktop notifier with the real terminal bell as fallback.
+    pub fn desktop() -> Notifications {
+        Notifications::new(Arc::new(DesktopNotifier), Box::new(terminal_bell))
+    }
+
+    /// Shows `notice`. The first failure is logged; every failure rings the bell instead.
+    pub async fn deliver(&self, notice: Notice) -> Delivery {
+        let notifier = Arc::clone(&self.notifier);
+        let shown = tokio::task::spawn_blocking(move || notifier.notify(&notice))
+            .await
+            .unwrap_or_else(|err| Err(NotifyError(err.to_string())));
+        match shown {
+            Ok(()) => Delivery::Desktop,
+            Err(err) => {
+                if !self.failed_before.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        "{err}; using the terminal bell instead (pass --no-notify to silence)"
+                    );
+                }
+                (self.bell)();
+                Delivery::Bell
+            }
+        }
+    }
+}
+
+fn terminal_bell() {
+    let mut stdout = std::io::stdout();
+    // A bell that cannot be written is not worth interrupting anyone for.
+    let _ = stdout.write_all(b"\x07").and_then(|()| stdout.flush());
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::fixtures::lead;
+
+    struct Refusing;
+
+    impl Notifier for Refusing {
+        fn notify(&self, _: &Notice) -> Result<(), NotifyError> {
+            Err(NotifyError(
+                "org.freedesktop.DBus.Error.ServiceUnknown".into(),
+            ))
+        }
+    }
+
+    #[test]
+    fn one_lead_names_person_and_form_and_a_burst_counts() {
+        let jane = lead(1, "Jane Doe", 0);
+        let notice = Notice::new_leads(&[&jane]).unwrap();
+        assert_eq!(notice.line(), "New lead: Jane Doe — Spring Promo form");
+
+        let burst: Vec<_> = (1..=5).map(|id| lead(id, &format!("P{id}"), 0)).collect();
+        let notice = Notice::new_leads(&burst.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!(notice.line(), "5 new leads");
+        assert_eq!(notice.body, "P1, P2, P3 and 2 more");
+        assert_eq!(Notice::new_leads(&[]), None);
+    }
+
+    #[tokio::test]
+    async fn refused_notifications_ring_the_bell_and_keep_going() {
+        let rings = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&rings);
+        let notifications = Notifications::new(
+            Arc::new(Refusing),
+            Box::new(move || {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }),
+        );
+        let notice = Notice::new_leads(&[&lead(1, "Jane", 0)]).unwrap();
+        assert_eq!(notifications.deliver(notice.clone()).await, Delivery::Bell);
+        assert_eq!(notifications.deliver(notice).await, Delivery::Bell);
+        assert_eq!(rings.load(Ordering::Relaxed), 2);
+    }
+}

@@ -1,0 +1,259 @@
+//! Keeps the dashboard's copy of the leads current, in the background.
+//!
+//! The first load pages through every change from [`Cursor::START`]; after that each poll asks
+//! only for changes after the last cursor, so an idle poll is one small request whatever the
+//! number of leads. When the server offers `GET /api/events`, changes are pushed as they happen
+//! and polling drops to a 30 s safety net.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use leadhook_shared::{Cursor, Lead};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until, timeout};
+
+use crate::client::{Client, ClientError, PAGE_SIZE};
+use crate::sse::{EventStream, SseEvent};
+
+/// How often to poll while pushed events are flowing.
+pub const PUSH_POLL_INTERVAL: Duration = Duration::from_secs(30);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+const PUSH_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait before trying push again after the server said it has none (404).
+const PUSH_ABSENT_RETRY: Duration = Duration::from_secs(300);
+const PUSH_FAILED_RETRY: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PollEvent {
+    /// Leads created or changed since the last event. `first_load` while loading the store.
+    Leads { leads: Vec<Lead>, first_load: bool },
+    /// Everything the server had up to `at` is merged; `push` when events arrive live.
+    Synced { at: DateTime<Utc>, push: bool },
+    /// The last poll failed; the next try is at `retry_at`.
+    Failed {
+        error: ClientError,
+        retry_at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollCommand {
+    /// Poll now instead of at the end of the interval.
+    Refresh,
+}
+
+pub struct Poller {
+    client: Client,
+    interval: Duration,
+    events: mpsc::Sender<PollEvent>,
+    commands: mpsc::Receiver<PollCommand>,
+    cursor: Cursor,
+    first_load: bool,
+    failures: u32,
+    push: Option<EventStream>,
+    next_push_attempt: Instant,
+}
+
+impl Poller {
+    pub fn new(
+        client: Client,
+        interval: Duration,
+        events: mpsc::Sender<PollEvent>,
+        commands: mpsc::Receiver<PollCommand>,
+    ) -> Poller {
+        Poller {
+            client,
+            interval,
+            events,
+            commands,
+            cursor: Cursor::START,
+            first_load: true,
+            failures: 0,
+            push: None,
+            next_push_attempt: Instant::now(),
+        }
+    }
+
+    /// Polls until whoever receives the events goes away.
+    pub async fn run(mut self) {
+        loop {
+            let wait = match self.poll().await {
+                Ok(()) => {
+                    self.failures = 0;
+                    self.connect_push().await;
+                    emit(
+                        &self.events,
+                        PollEvent::Synced {
+                            at: Utc::now(),
+                            push: self.push.is_some(),
+                        },
+                    )
+                    .await;
+                    if self.push.is_some() {
+                        PUSH_POLL_INTERVAL
+                    } else {
+                        self.interval
+                    }
+                }
+                Err(error) => {
+                    self.failures += 1;
+                    let wait = self.backoff();
+                    tracing::warn!("poll failed: {error}");
+                    let retry_at = Utc::now()
+                        + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
+                    emit(&self.events, PollEvent::Failed { error, retry_at }).await;
+                    wait
+                }
+            };
+            if self.events.is_closed() || !self.wait(wait).await {
+                return;
+            }
+        }
+    }
+
+    /// Fetches every change after the cursor, a page at a time.
+    async fn poll(&mut self) -> Result<(), ClientError> {
+        loop {
+            let page = self.client.changes_since(self.cursor).await?;
+            self.cursor = page.cursor;
+            // A short page is the last one; stopping there saves the empty page's round trip.
+            let last = page.data.len() < PAGE_SIZE;
+            if !page.data.is_empty() {
+                emit(
+                    &self.events,
+                    PollEvent::Leads {
+                        leads: page.data,
+                        first_load: self.first_load,
+                    },
+                )
+                .await;
+            }
+            if last {
+                break;
+            }
+        }
+        self.first_load = false;
+        Ok(())
+    }
+
+    /// The interval, doubled per consecutive failure, at most [`MAX_BACKOFF`].
+    fn backoff(&self) -> Duration {
+        let doublings = self.failures.saturating_sub(1).min(8);
+        (self.interval * 2u32.pow(doublings)).min(MAX_BACKOFF.max(self.interval))
+    }
+
+    async fn connect_push(&mut self) {
+        if self.push.is_some() || Instant::now() < self.next_push_attempt {
+            return;
+        }
+        let connected = timeout(PUSH_CONNECT_TIMEOUT, self.client.events(self.cursor)).await;
+        match connected {
+            Ok(Ok(stream)) => {
+                tracing::info!(
+                    "push connected; polling every {PUSH_POLL_INTERVAL:?} as a safety net"
+                );
+                self.push = Some(stream);
+            }
+            Ok(Err(ClientError::NotFound(_))) => {
+                tracing::info!(
+                    "server has no /api/events; polling every {:?}",
+                    self.interval
+                );
+                self.next_push_attempt = Instant::now() + PUSH_ABSENT_RETRY;
+            }
+            Ok(Err(err)) => {
+                tracing::warn!(
+                    "push unavailable ({err}); polling every {:?}",
+                    self.interval
+                );
+                self.next_push_attempt = Instant::now() + PUSH_FAILED_RETRY;
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "push connection timed out; polling every {:?}",
+                    self.interval
+                );
+                self.next_push_attempt = Instant::now() + PUSH_FAILED_RETRY;
+            }
+        }
+    }
+
+    /// Waits `wait`, merging pushed events meanwhile. False when the app has gone away.
+    async fn wait(&mut self, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        loop {
+            tokio::select! {
+                () = sleep_until(deadline) => return true,
+                command = self.commands.recv() => return command.is_some(),
+                pushed = next_pushed(&mut self.push) => match pushed {
+                    Some(Ok(event)) => self.pushed(event).await,
+                    Some(Err(err)) => {
+                        tracing::warn!("push stream failed ({err}); polling");
+                        self.push = None;
+                        return true;
+                    }
+                    None => {
+                        tracing::info!("server closed the push stream; polling");
+                        self.push = None;
+                        return true;
+                    }
+                },
+            }
+        }
+    }
+
+    async fn pushed(&mut self, event: SseEvent) {
+        if event.event != "lead" {
+            return;
+        }
+        let lead = match serde_json::from_str::<Lead>(&event.data) {
+            Ok(lead) => lead,
+            Err(err) => {
+                tracing::warn!("ignoring a pushed lead that does not parse: {err}");
+                return;
+            }
+        };
+        if let Some(cursor) = event.id.and_then(|id| id.parse::<Cursor>().ok()) {
+            self.cursor = self.cursor.max(cursor);
+        }
+        emit(
+            &self.events,
+            PollEvent::Leads {
+                leads: vec![lead],
+                first_load: false,
+            },
+        )
+        .await;
+        emit(
+            &self.events,
+            PollEvent::Synced {
+                at: Utc::now(),
+                push: true,
+            },
+        )
+        .await;
+    }
+}
+
+async fn emit(events: &mpsc::Sender<PollEvent>, event: PollEvent) {
+    // A closed channel means the app is quitting; `run` notices and stops.
+    let _ = events.send(event).await;
+}
+
+async fn next_pushed(push: &mut Option<EventStream>) -> Option<Result<SseEvent, ClientError>> {
+    match push {
+        Some(stream) => stream.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Starts a [`Poller`]. It stops by itself once both returned ends are dropped.
+pub fn spawn(
+    client: Client,
+    interval: Duration,
+) -> (mpsc::Receiver<PollEvent>, mpsc::Sender<PollCommand>) {
+    let (event_tx, event_rx) = mpsc::channel(64);
+    let (command_tx, command_rx) = mpsc::channel(8);
+    tokio::spawn(Poller::new(client, interval, event_tx, command_rx).run());
+    (event_rx, command_tx)
+}

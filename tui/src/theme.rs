@@ -1,0 +1,38 @@
+//! Every colour and text style of the dashboard.
+
+use leadhook_shared::LeadStatus;
+use ratatui::style::{Color, Modifier, Style};
+
+pub const TITLE: Style = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+pub const LABEL: Style = Style::new().fg(Color::DarkGray);
+pub const VALUE: Style = Style::new();
+pub const EMPHASIS: Style = Style::new().add_modifier(Modifier::BOLD);
+pub const BORDER: Style = Style::new().fg(Color::DarkGray);
+pub const BORDER_FOCUS: Style = Style::new().fg(Color::Cyan);
+pub const TABLE_HEADER: Style = Style::new()
+    .fg(Color::Gray)
+    .add_modifier(Modifier::BOLD.union(Modifier::UNDERLINED));
+pub const SELECTED: Style = Style::new()
+    .bg(Color::Rgb(40, 50, 70))
+    .add_modifier(Modifier::BOLD);
+pub const UNSEEN: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+pub const SPARKLINE: Style = Style::new().fg(Color::Cyan);
+pub const KEY: Style = Style::new().fg(Color::Black).bg(Color::Gray);
+pub const HINT: Style = Style::new().fg(Color::Gray);
+pub const OK: Style = Style::new().fg(Color::Green);
+pub const WARN: Style = Style::new().fg(Color::Yellow);
+pub const ERROR: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+pub const INPUT: Style = Style::new().fg(Color::White).bg(Color::Rgb(30, 30, 30));
+pub const CURSOR: Style = Style::new().add_modifier(Modifier::REVERSED);
+
+pub fn status(status: LeadStatus) -> Style {
+    let color = match status {
+        LeadStatus::NewLead => Color::Yellow,
+        LeadStatus::Contacted => Color::Blue,
+        LeadStatus::Qualified => Color::Cyan,
+        LeadStatus::Unqualified => Color::DarkGray,
+        LeadStatus::Won => Color::Green,
+        LeadStatus::Lost => Color::Red,
+    };
+    Style::new().fg(color)
+}

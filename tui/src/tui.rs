@@ -1,0 +1,260 @@
+//! The interactive dashboard: terminal setup, the event loop, and carrying out [`Effect`]s.
+//!
+//! The loop is generic over the ratatui backend and the input stream, so tests drive it with
+//! `TestBackend` and a channel of key events.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{Local, Utc};
+use crossterm::event::{Event, EventStream};
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc;
+
+use crate::Error;
+use crate::app::{App, Effect, Msg};
+use crate::client::Client;
+use crate::config::Settings;
+use crate::export;
+use crate::notify::Notifications;
+use crate::poller::{self, PollCommand, PollEvent};
+
+/// How often the clock ticks: ages, "synced 2s ago", toasts and notification batches follow it.
+const TICK: Duration = Duration::from_millis(250);
+
+/// What the event loop needs from the outside world to carry out effects.
+pub struct Services {
+    pub client: Client,
+    pub poller: mpsc::Sender<PollCommand>,
+    /// `None` with `--no-notify`.
+    pub notifications: Option<Arc<Notifications>>,
+    /// Where `x` writes its CSV files.
+    pub export_dir: PathBuf,
+}
+
+/// Runs the dashboard until the user quits or the process is told to stop. The terminal is
+/// restored on every exit; ratatui's panic hook restores it on panics too.
+pub async fn run(settings: Settings) -> Result<(), Error> {
+    tracing::info!(
+        "dashboard starts: server {}, interval {:?}, notifications {}",
+        settings.server,
+        settings.interval,
+        if settings.notify { "on" } else { "off" }
+    );
+    let client = Client::new(&settings);
+    let (polls, poller) = poller::spawn(client.clone(), settings.interval);
+    let services = Services {
+        client,
+        poller,
+        notifications: settings.notify.then(|| Arc::new(Notifications::desktop())),
+        export_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    let app = App::new(&settings.server, Utc::now(), *Local::now().offset());
+    let mut terminal = ratatui::try_init()?;
+    let result = tokio::select! {
+        result = event_loop(&mut terminal, app, EventStream::new(), polls, services) => result,
+        () = terminated() => Ok(()),
+    };
+    ratatui::restore();
+    result
+}
+
+/// SIGTERM or SIGHUP (the terminal window closed): leave the same way `q` does.
+#[cfg(unix)]
+async fn terminated() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) {
+        (Ok(mut term), Ok(mut hangup)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = hangup.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminated() {
+    std::future::pending().await
+}
+
+pub async fn event_loop<B, I>(
+    terminal: &mut Terminal<B>,
+    mut app: App,
+    mut input: I,
+    mut polls: mpsc::Receiver<PollEvent>,
+    services: Services,
+) -> Result<(), Error>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    I: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let (results_tx, mut results) = mpsc::unbounded_channel();
+    let mut ticks = tokio::time::interval(TICK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        terminal
+            .draw(|frame| frame.render_widget(&app, frame.area()))
+            .map_err(io::Error::other)?;
+        let msg = tokio::select! {
+            _ = ticks.tick() => Msg::Tick(Utc::now()),
+            event = input.next() => match event {
+                Some(Ok(Event::Key(key))) => Msg::Key(key),
+                // A resize (or anything else) only needs the redraw at the top of the loop.
+                Some(Ok(_)) => continue,
+                Some(Err(err)) => return Err(err.into()),
+                None => return Ok(()),
+            },
+            Some(event) = polls.recv() => Msg::Poll(event),
+            Some(msg) = results.recv() => msg,
+        };
+        if let Some(effect) = app.update(msg) {
+            if effect == Effect::Quit {
+                return Ok(());
+            }
+            services.perform(effect, &app, &results_tx);
+        }
+    }
+}
+
+impl Services {
+    /// Starts the work of `effect`; its outcome comes back later as a [`Msg`] on `results`.
+    fn perform(&self, effect: Effect, app: &App, results: &mpsc::UnboundedSender<Msg>) {
+        let results = results.clone();
+        let client = self.client.clone();
+        match effect {
+            Effect::Quit => {}
+            Effect::Refresh => {
+                // A full queue already holds a refresh.
+                let _ = self.poller.try_send(PollCommand::Refresh);
+            }
+            Effect::Save { id, patch } => {
+                tokio::spawn(async move {
+                    let result = client.update_lead(id, &patch).await;
+                    let _ = results.send(Msg::Saved { id, result });
+                });
+            }
+            Effect::Create(lead) => {
+                tokio::spawn(async move {
+                    let _ = results.send(Msg::Created(client.create_lead(&lead).await));
+                });
+            }
+            Effect::Sync => {
+                tokio::spawn(async move {
+                    let _ = results.send(Msg::Synced(client.sync().await));
+                });
+            }
+            Effect::Export(leads) => {
+                let path = export::path_for(&self.export_dir, app.now, app.tz);
+                tokio::task::spawn_blocking(move || {
+                    let written = export::write_csv(&path, &leads)
+                        .map(|()| (path, leads.len()))
+                        .map_err(|err| err.to_string());
+                    let _ = results.send(Msg::Exported(written));
+                });
+            }
+            Effect::Notify(notice) => {
+                if let Some(notifications) = &self.notifications {
+                    let notifications = Arc::clone(notifications);
+                    tokio::spawn(async move { notifications.deliver(notice).await });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::FixedOffset;
+    use crossterm::event::{KeyCode, KeyEvent};
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::fixtures::lead;
+    use crate::notify::RecordingNotifier;
+
+    /// The whole loop with a test terminal: a burst of five leads arrives from the poller and
+    /// exactly one notification goes out, while the screen shows the toast.
+    #[tokio::test]
+    async fn a_burst_through_the_event_loop_sends_one_notification() {
+        let recorder = Arc::new(RecordingNotifier::default());
+        let notifications = Arc::new(Notifications::new(recorder.clone(), Box::new(|| {})));
+        let (poll_tx, polls) = mpsc::channel(8);
+        let (poller, _commands) = mpsc::channel(1);
+        let settings = Settings {
+            server: "http://127.0.0.1:9".into(),
+            token: None,
+            interval: Duration::from_secs(3),
+            notify: true,
+        };
+        let export_dir = std::env::temp_dir();
+        let services = Services {
+            client: Client::new(&settings),
+            poller,
+            notifications: Some(notifications),
+            export_dir,
+        };
+        let (keys, input) = futures::channel::mpsc::unbounded();
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("test terminal");
+        let app = App::new(
+            &settings.server,
+            Utc::now(),
+            FixedOffset::east_opt(0).expect("UTC"),
+        );
+
+        let driver = async {
+            let send = |event| poll_tx.send(event);
+            send(PollEvent::Leads {
+                leads: vec![lead(1, "Already Here", 60)],
+                first_load: true,
+            })
+            .await
+            .expect("loop is running");
+            send(PollEvent::Synced {
+                at: Utc::now(),
+                push: false,
+            })
+            .await
+            .expect("loop is running");
+            let burst = (10..15)
+                .map(|id| lead(id, &format!("Burst {id}"), 0))
+                .collect();
+            send(PollEvent::Leads {
+                leads: burst,
+                first_load: false,
+            })
+            .await
+            .expect("loop is running");
+            for _ in 0..100 {
+                if !recorder.sent().is_empty() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            // Longer than a batch window: a second notification would have gone out by now.
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            keys.unbounded_send(Ok(Event::Key(KeyEvent::from(KeyCode::Char('q')))))
+                .expect("loop is running");
+        };
+        let (result, ()) = tokio::join!(
+            event_loop(&mut terminal, app, input, polls, services),
+            driver
+        );
+        result.expect("loop ends cleanly on q");
+
+        let sent = recorder.sent();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!(sent[0].summary, "5 new leads");
+        let screen = format!("{}", terminal.backend());
+        assert!(screen.contains("5 new leads"), "{screen}");
+    }
+}

@@ -1,0 +1,86 @@
+//! Totals, counts by status and a sparkline of leads per hour over the last 24 h.
+
+use chrono::{DateTime, Duration, Utc};
+use leadhook_shared::LeadStatus;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Sparkline, Widget};
+
+use super::thousands;
+use crate::app::App;
+use crate::theme;
+
+const HOURS: usize = 24;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let [top, statuses] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let [totals, label, spark] = Layout::horizontal([
+        Constraint::Min(0),
+        Constraint::Length(9),
+        Constraint::Length(HOURS as u16),
+    ])
+    .areas(top);
+
+    let leads = &app.leads;
+    let stat = |name: &'static str, value: usize| {
+        [
+            Span::styled(format!("{name} "), theme::LABEL),
+            Span::styled(thousands(value), theme::EMPHASIS),
+            Span::raw("  "),
+        ]
+    };
+    let mut spans = vec![Span::styled(" leadhook  ", theme::TITLE)];
+    spans.extend(stat("Total", leads.len()));
+    spans.extend(stat("Today", leads.created_since(start_of_today(app))));
+    spans.extend(stat(
+        "7 days",
+        leads.created_since(app.now - Duration::days(7)),
+    ));
+    Line::from(spans).render(totals, buf);
+
+    Line::from(Span::styled("leads/h ", theme::LABEL))
+        .right_aligned()
+        .render(label, buf);
+    Sparkline::default()
+        .data(hourly(app))
+        .style(theme::SPARKLINE)
+        .render(spark, buf);
+
+    let mut spans = vec![Span::raw(" ")];
+    for status in LeadStatus::ALL {
+        spans.push(Span::styled(
+            format!("{} ", status.as_str()),
+            theme::status(status),
+        ));
+        spans.push(Span::styled(
+            thousands(leads.count_with_status(status)),
+            theme::EMPHASIS,
+        ));
+        spans.push(Span::raw("  "));
+    }
+    Line::from(spans).render(statuses, buf);
+}
+
+/// Midnight in the user's time zone.
+fn start_of_today(app: &App) -> DateTime<Utc> {
+    let local = app.now.with_timezone(&app.tz);
+    local
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|midnight| midnight.and_local_timezone(app.tz).single())
+        .map_or(app.now, |midnight| midnight.with_timezone(&Utc))
+}
+
+/// Leads created in each of the last 24 hours, oldest hour first.
+fn hourly(app: &App) -> [u64; HOURS] {
+    let since = |hours_ago: usize| {
+        app.leads
+            .created_since(app.now - Duration::hours(hours_ago as i64))
+    };
+    std::array::from_fn(|bar| {
+        let hours_ago = HOURS - bar;
+        since(hours_ago).saturating_sub(since(hours_ago - 1)) as u64
+    })
+}

@@ -1,0 +1,131 @@
+//! Drawing: `impl Widget for &App`, one module per part of the screen.
+//!
+//! Rendering reads the clock from `app.now` only, so snapshots are stable.
+
+mod detail;
+mod header;
+mod popup;
+mod status_bar;
+mod table;
+mod toast;
+
+#[cfg(test)]
+mod snapshot_tests;
+
+use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use crate::app::{App, Mode};
+use crate::input::TextInput;
+use crate::theme;
+
+/// From this width on, details open beside the table instead of over it.
+const SIDE_BY_SIDE_WIDTH: u16 = 110;
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let [header, body, status, hints] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Min(3),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        header::render(self, header, buf);
+        match (self.detail, self.selected_lead()) {
+            (true, Some(lead)) if body.width >= SIDE_BY_SIDE_WIDTH => {
+                let [list, side] =
+                    Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+                        .areas(body);
+                table::render(self, list, buf);
+                detail::render(self, lead, side, buf);
+            }
+            (true, Some(lead)) => detail::render(self, lead, body, buf),
+            _ => table::render(self, body, buf),
+        }
+        status_bar::render(self, status, buf);
+        status_bar::render_hints(self, hints, buf);
+        toast::render(self, body, buf);
+        match &self.mode {
+            Mode::Help => popup::help(area, buf),
+            Mode::NewLead(form) => popup::new_lead(form, area, buf),
+            Mode::Notes { id, input } => popup::notes(self, *id, input, area, buf),
+            Mode::Normal | Mode::Search => {}
+        }
+    }
+}
+
+/// "45s", "2m", "3h", "4d": how long ago `then` was.
+pub fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    let seconds = (now - then).num_seconds().max(0);
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        60..3_600 => format!("{}m", seconds / 60),
+        3_600..86_400 => format!("{}h", seconds / 3_600),
+        _ => format!("{}d", seconds / 86_400),
+    }
+}
+
+/// 1234567 → "1,234,567".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    digits
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|group| std::str::from_utf8(group).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A text field with its cursor shown as a reversed cell when focused.
+fn input_line(input: &TextInput, focused: bool) -> Line<'static> {
+    let value = input.value();
+    if !focused {
+        return Line::from(Span::styled(value.to_string(), theme::INPUT));
+    }
+    let before: String = value.chars().take(input.cursor()).collect();
+    let at = value
+        .chars()
+        .nth(input.cursor())
+        .map_or_else(|| " ".to_string(), String::from);
+    let after: String = value.chars().skip(input.cursor() + 1).collect();
+    Line::from(vec![
+        Span::styled(before, theme::INPUT),
+        Span::styled(at, theme::INPUT.patch(theme::CURSOR)),
+        Span::styled(after, theme::INPUT),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    #[test]
+    fn ages_use_the_largest_whole_unit() {
+        let now = crate::fixtures::now();
+        let cases = [
+            (Duration::seconds(-5), "0s"),
+            (Duration::seconds(45), "45s"),
+            (Duration::minutes(2), "2m"),
+            (Duration::minutes(185), "3h"),
+            (Duration::days(4), "4d"),
+        ];
+        for (ago, expected) in cases {
+            assert_eq!(age(now, now - ago), expected);
+        }
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}

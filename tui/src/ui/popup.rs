@@ -1,0 +1,89 @@
+//! Overlays drawn over a cleared, centred area: help, the new-lead form, the notes editor.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
+
+use super::input_line;
+use crate::app::{App, LeadForm};
+use crate::input::TextInput;
+use crate::keys::BINDINGS;
+use crate::theme;
+
+fn frame(title: &str, width: u16, height: u16, area: Rect, buf: &mut Buffer) -> Rect {
+    let rect = area.centered(
+        Constraint::Length(width.min(area.width)),
+        Constraint::Length(height.min(area.height)),
+    );
+    Clear.render(rect, buf);
+    let block = Block::bordered()
+        .border_style(theme::BORDER_FOCUS)
+        .title(Span::styled(format!(" {title} "), theme::TITLE));
+    let inner = block.inner(rect);
+    block.render(rect, buf);
+    inner
+}
+
+/// Every binding of the key table, in two columns.
+pub fn help(area: Rect, buf: &mut Buffer) {
+    let rows = BINDINGS.len().div_ceil(2);
+    let inner = frame("Keys", 78, rows as u16 + 2, area, buf);
+    let columns: [Rect; 2] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(inner);
+    for (column, bindings) in columns.into_iter().zip(BINDINGS.chunks(rows)) {
+        let lines: Vec<Line> = bindings
+            .iter()
+            .map(|binding| {
+                Line::from(vec![
+                    Span::styled(format!(" {:<7}", binding.label), theme::EMPHASIS),
+                    Span::styled(binding.description, theme::VALUE),
+                ])
+            })
+            .collect();
+        Paragraph::new(lines).render(column, buf);
+    }
+}
+
+pub fn new_lead(form: &LeadForm, area: Rect, buf: &mut Buffer) {
+    let inner = frame("New lead", 60, 9, area, buf);
+    let mut lines: Vec<Line> = LeadForm::LABELS
+        .iter()
+        .zip(&form.inputs)
+        .enumerate()
+        .map(|(index, (label, input))| {
+            let focused = index == form.focus;
+            let label_style = if focused {
+                theme::EMPHASIS
+            } else {
+                theme::LABEL
+            };
+            let mut line = Line::from(Span::styled(format!("{label:>6} "), label_style));
+            line.spans.extend(input_line(input, focused).spans);
+            line
+        })
+        .collect();
+    lines.push(Line::default());
+    lines.push(match (&form.error, form.saving) {
+        (_, true) => Line::from(Span::styled("Saving…", theme::WARN)),
+        (Some(error), false) => Line::from(Span::styled(error.clone(), theme::ERROR)),
+        (None, false) => Line::from(Span::styled("Name, and a phone or an email.", theme::LABEL)),
+    });
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(inner, buf);
+}
+
+pub fn notes(app: &App, id: i64, input: &TextInput, area: Rect, buf: &mut Buffer) {
+    let name = app
+        .leads
+        .get(id)
+        .map_or_else(|| format!("Lead #{id}"), |lead| lead.display_name());
+    let inner = frame(&format!("Notes on {name}"), 72, 4, area, buf);
+    Paragraph::new(vec![
+        input_line(input, true),
+        Line::from(Span::styled("⏎ saves · Esc cancels", theme::LABEL)),
+    ])
+    .wrap(Wrap { trim: false })
+    .render(inner, buf);
+}

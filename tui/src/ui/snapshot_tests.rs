@@ -1,0 +1,212 @@
+//! Snapshots of whole screens on a `TestBackend`, with the clock fixed by the fixtures.
+
+use chrono::{Duration, FixedOffset};
+use crossterm::event::{KeyCode, KeyEvent};
+use insta::assert_snapshot;
+use leadhook_shared::LeadStatus;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::app::{App, Msg};
+use crate::client::ClientError;
+use crate::fixtures::{lead, now};
+use crate::poller::PollEvent;
+
+fn draw(app: &App, width: u16, height: u16) -> TestBackend {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| frame.render_widget(app, frame.area()))
+        .expect("draw");
+    terminal.backend().clone()
+}
+
+fn app() -> App {
+    App::new(
+        "http://127.0.0.1:8080",
+        now(),
+        FixedOffset::east_opt(0).expect("UTC"),
+    )
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.update(Msg::Key(KeyEvent::from(code)));
+}
+
+/// A team's morning: a few leads in different states, synced 2 s ago, one just arrived.
+fn working_app() -> App {
+    let mut app = app();
+    let people = [
+        (2, "Carlos Mendes", 47, LeadStatus::Contacted),
+        (3, "Priya Natarajan", 180, LeadStatus::Qualified),
+        (4, "Tom O'Brien", 60 * 26, LeadStatus::NewLead),
+        (5, "Mei Chen", 60 * 24 * 4, LeadStatus::Won),
+        (6, "Ahmed Yusuf", 60 * 24 * 9, LeadStatus::Lost),
+        (7, "Olga Petrova", 60 * 24 * 12, LeadStatus::Unqualified),
+    ];
+    let mut leads: Vec<_> = people
+        .iter()
+        .map(|&(id, name, minutes, status)| {
+            let mut lead = lead(id, name, minutes);
+            lead.status = status;
+            lead
+        })
+        .collect();
+    leads[1].notes = Some("Wants a quote for 6 kW; call after 5pm".into());
+    leads[3].is_manual = true;
+    leads[3].form_name = None;
+    leads[3].fields.clear();
+    app.update(Msg::Poll(PollEvent::Leads {
+        leads,
+        first_load: true,
+    }));
+    app.update(Msg::Poll(PollEvent::Synced {
+        at: now() - Duration::seconds(2),
+        push: false,
+    }));
+    app.update(Msg::Poll(PollEvent::Leads {
+        leads: vec![lead(8, "Jane Doe", 2)],
+        first_load: false,
+    }));
+    app
+}
+
+#[test]
+fn main_view_with_leads() {
+    assert_snapshot!(draw(&working_app(), 120, 30));
+}
+
+#[test]
+fn main_view_80x24() {
+    assert_snapshot!(draw(&working_app(), 80, 24));
+}
+
+#[test]
+fn new_lead_toast() {
+    let mut app = working_app();
+    app.update(Msg::Tick(now() + crate::app::BATCH_WINDOW));
+    assert_snapshot!(draw(&app, 100, 24));
+}
+
+#[test]
+fn detail_pane_beside_the_table() {
+    let mut app = working_app();
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Enter);
+    assert_snapshot!(draw(&app, 130, 30));
+}
+
+#[test]
+fn detail_pane_80x24() {
+    let mut app = working_app();
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Enter);
+    assert_snapshot!(draw(&app, 80, 24));
+}
+
+#[test]
+fn search() {
+    let mut app = working_app();
+    press(&mut app, KeyCode::Char('/'));
+    for c in "an".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    assert_snapshot!(draw(&app, 100, 20));
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = working_app();
+    press(&mut app, KeyCode::Char('?'));
+    assert_snapshot!(draw(&app, 80, 24));
+}
+
+#[test]
+fn new_lead_form() {
+    let mut app = working_app();
+    press(&mut app, KeyCode::Char('n'));
+    for c in "Walk In".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    assert_snapshot!(draw(&app, 80, 24));
+}
+
+#[test]
+fn empty_state() {
+    let mut app = app();
+    app.update(Msg::Poll(PollEvent::Synced {
+        at: now(),
+        push: true,
+    }));
+    assert_snapshot!(draw(&app, 80, 24));
+}
+
+#[test]
+fn disconnected_state() {
+    let mut app = app();
+    app.update(Msg::Poll(PollEvent::Failed {
+        error: ClientError::Unreachable {
+            server: "http://127.0.0.1:8080".into(),
+            reason: "Connection refused (os error 111)".into(),
+        },
+        retry_at: now() + Duration::seconds(8),
+    }));
+    assert_snapshot!(draw(&app, 80, 24));
+}
+
+#[test]
+fn disconnected_after_syncing() {
+    let mut app = working_app();
+    app.update(Msg::Poll(PollEvent::Failed {
+        error: ClientError::Unreachable {
+            server: "http://127.0.0.1:8080".into(),
+            reason: "Connection refused (os error 111)".into(),
+        },
+        retry_at: now() + Duration::seconds(8),
+    }));
+    assert_snapshot!(draw(&app, 80, 24));
+}
+
+#[test]
+fn token_rejected() {
+    let mut app = app();
+    app.update(Msg::Poll(PollEvent::Failed {
+        error: ClientError::Unauthorized,
+        retry_at: now() + Duration::seconds(30),
+    }));
+    assert_snapshot!(draw(&app, 80, 24));
+}
+
+#[test]
+fn scrolled_list_keeps_the_selection_on_screen() {
+    let mut app = app();
+    let leads = (1..=200)
+        .map(|id| lead(id, &format!("Person {id}"), id * 7))
+        .collect();
+    app.update(Msg::Poll(PollEvent::Leads {
+        leads,
+        first_load: true,
+    }));
+    app.update(Msg::Poll(PollEvent::Synced {
+        at: now(),
+        push: false,
+    }));
+    draw(&app, 80, 24);
+    for _ in 0..30 {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    assert_snapshot!(draw(&app, 80, 24));
+}
+
+#[test]
+fn long_error_toast_wraps_80x24() {
+    let mut app = working_app();
+    press(&mut app, KeyCode::Char('s'));
+    app.update(Msg::Synced(Err(ClientError::Rejected {
+        code: "bad_request".into(),
+        message: "no pages to sweep: set FB_PAGE_ID (and optionally FB_FORM_IDS)".into(),
+    })));
+    assert_snapshot!(draw(&app, 80, 24));
+}

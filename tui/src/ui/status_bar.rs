@@ -1,0 +1,106 @@
+//! The connection line and the key hint line.
+
+use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::{age, input_line, thousands};
+use crate::app::{App, Connection, Mode};
+use crate::client::ClientError;
+use crate::keys::BINDINGS;
+use crate::theme;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let ago = |at: DateTime<Utc>| age(app.now, at);
+    let in_seconds = |at: DateTime<Utc>| (at - app.now).num_seconds().max(0);
+    let mut spans = vec![Span::raw(" ")];
+    match &app.connection {
+        Connection::Connecting => spans.push(Span::styled(
+            format!("connecting to {}…", app.server),
+            theme::WARN,
+        )),
+        Connection::Online { push } => {
+            let synced = app.last_ok.map_or_else(
+                || "synced".to_string(),
+                |at| format!("synced {} ago", ago(at)),
+            );
+            spans.push(Span::styled(format!("● {synced}"), theme::OK));
+            if *push {
+                spans.push(Span::styled(" · live", theme::OK));
+            }
+        }
+        Connection::Down {
+            error: ClientError::Unauthorized,
+            ..
+        } => spans.push(Span::styled(
+            "token rejected: set LEADHOOK_TOKEN",
+            theme::ERROR,
+        )),
+        Connection::Down { error, retry_at } => {
+            let problem = match error {
+                ClientError::Unreachable { .. } => "server unreachable".to_string(),
+                other => format!("server error: {other}"),
+            };
+            spans.push(Span::styled(
+                format!("{problem}, retrying in {}s", in_seconds(*retry_at)),
+                theme::ERROR,
+            ));
+            if let Some(at) = app.last_ok {
+                spans.push(Span::styled(
+                    format!(" · last synced {} ago", ago(at)),
+                    theme::LABEL,
+                ));
+            }
+        }
+    }
+    if !app.loaded && !app.leads.is_empty() {
+        spans.push(Span::styled(
+            format!(" · loading, {} so far", thousands(app.leads.len())),
+            theme::WARN,
+        ));
+    }
+    if let Some(started) = app.sync_started {
+        spans.push(Span::styled(
+            format!(" · syncing with Facebook… {}", ago(started)),
+            theme::WARN,
+        ));
+    }
+    Line::from(spans).render(area, buf);
+}
+
+/// In the list, the hints of the key table, as many as fit; in the search box, the query.
+pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
+    let pairs: Vec<(&str, &str)> = match &app.mode {
+        Mode::Search => {
+            let mut line = Line::from(Span::styled(" / ", theme::KEY));
+            line.spans.push(Span::raw(" "));
+            line.spans.extend(input_line(&app.search, true).spans);
+            line.spans
+                .push(Span::styled("  ⏎ keep · Esc clear · ↑↓ move", theme::LABEL));
+            line.render(area, buf);
+            return;
+        }
+        Mode::Normal => BINDINGS
+            .iter()
+            .filter_map(|binding| binding.hint.as_ref())
+            .map(|hint| (hint.keys, hint.text))
+            .collect(),
+        Mode::Help => vec![("Esc", "close")],
+        Mode::NewLead(_) => vec![("Tab", "next field"), ("⏎", "save"), ("Esc", "cancel")],
+        Mode::Notes { .. } => vec![("⏎", "save"), ("Esc", "cancel")],
+    };
+    let mut spans = vec![Span::raw(" ")];
+    let mut width = 1;
+    for (keys, text) in pairs {
+        let needed = keys.chars().count() + text.chars().count() + 4;
+        if width + needed > usize::from(area.width) {
+            break;
+        }
+        width += needed;
+        spans.push(Span::styled(format!(" {keys} "), theme::KEY));
+        spans.push(Span::styled(format!(" {text} "), theme::HINT));
+    }
+    Line::from(spans).render(area, buf);
+}

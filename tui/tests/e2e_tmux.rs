@@ -1,0 +1,378 @@
+//! End to end in a real terminal: the real `leadhook-server` (with the Graph API stand-in for
+//! Facebook), the real `leadhook` dashboard inside tmux, a signed webhook announcing a lead, and
+//! a key press that changes the lead's status on the server.
+//!
+//! Skipped, loudly, only when tmux is missing outside CI; in CI (`CI` set) it must run.
+//! Beside it, `leadhook watch --json` against the same server, through a pipe.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use leadhook_server::simulator::{
+    BodyStyle, GraphStandin, LeadFaker, StandinConfig, WebhookSender,
+};
+use leadhook_shared::{ApiList, ApiOk, Lead, LeadStatus};
+
+const APP_SECRET: &str = "e2e-app-secret";
+const PAGE_TOKEN: &str = "e2e-page-token";
+const REP_TOKEN: &str = "e2e-rep-token";
+const WAIT: Duration = Duration::from_secs(40);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
+    if !tmux_available() {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "tmux is required in CI for the terminal end-to-end test; install it (apt-get install tmux)"
+            );
+        }
+        eprintln!(
+            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+             !! SKIPPED e2e_tmux: tmux is not installed. Install tmux to run this test. !!\n\
+             !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+        );
+        return;
+    }
+    let (dir, graph, server) = start_server().await;
+
+    let tmux = Tmux::start(
+        dir.path(),
+        &[
+            dashboard_binary().to_string_lossy().as_ref(),
+            "--server",
+            &server.url,
+            "--token",
+            REP_TOKEN,
+            "--interval",
+            "300ms",
+            "--no-notify",
+        ],
+    );
+    tmux.wait_for_text("synced").await;
+
+    let (leadgen_id, name) = announce_lead(&graph, &server, 4).await;
+
+    // The table may cut a long name short; its first characters are enough to find the row.
+    let shown: String = name.chars().take(14).collect();
+    tmux.wait_for_text(&shown).await;
+    // The toast follows once the batch window has passed.
+    tmux.wait_for_text(&format!("New lead: {shown}")).await;
+
+    let lead = server.lead_by_leadgen_id(&leadgen_id).await;
+    assert_eq!(lead.status, LeadStatus::NewLead);
+    tmux.send_keys(&["g", "2"]);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let current = server.lead(lead.id).await;
+        if current.status == LeadStatus::Contacted {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "status is still {} after pressing 2; screen:\n{}",
+            current.status,
+            tmux.capture()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tmux.wait_for_text("Contacted").await;
+
+    tmux.send_keys(&["q"]);
+    let exit_code = dir.path().join("exit-code");
+    let deadline = Instant::now() + WAIT;
+    while !std::fs::read_to_string(&exit_code).is_ok_and(|code| code.ends_with('\n')) {
+        assert!(
+            Instant::now() < deadline,
+            "leadhook did not exit on q:\n{}\nlog:\n{}",
+            tmux.capture(),
+            std::fs::read_to_string(dir.path().join("leadhook").join("leadhook.log"))
+                .unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let code = std::fs::read_to_string(&exit_code).unwrap_or_default();
+    assert_eq!(code.trim(), "0", "leadhook exited with {code}");
+    // The terminal was restored: the alternate screen is gone, so the dashboard is too.
+    let screen = tmux.capture();
+    assert!(
+        !screen.contains("Leads 1"),
+        "dashboard still on screen:\n{screen}"
+    );
+}
+
+/// `watch --json` prints a new lead as one JSON line the moment it is stored: with a 60 s poll
+/// interval, only the pushed event can deliver it within the wait, and only a flushed line can
+/// cross the pipe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_json_prints_a_pushed_lead_at_once() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let (dir, graph, server) = start_server().await;
+    let home = dir.path();
+    let mut watch = tokio::process::Command::new(dashboard_binary())
+        .args([
+            "watch",
+            "--json",
+            "--server",
+            &server.url,
+            "--token",
+            REP_TOKEN,
+        ])
+        .args(["--interval", "60s"])
+        .env("XDG_CONFIG_HOME", home)
+        .env("XDG_CACHE_HOME", home)
+        .env("HOME", home)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("leadhook watch starts");
+    let mut status = BufReader::new(watch.stderr.take().expect("stderr")).lines();
+    let mut leads = BufReader::new(watch.stdout.take().expect("stdout")).lines();
+
+    let live = tokio::time::timeout(WAIT, async {
+        while let Some(line) = status.next_line().await.expect("read stderr") {
+            if line.contains("connected (live)") {
+                return;
+            }
+        }
+        panic!("watch ended before push connected");
+    });
+    live.await.expect("watch connects to the event stream");
+
+    let started = Instant::now();
+    let (leadgen_id, name) = announce_lead(&graph, &server, 7).await;
+    let line = tokio::time::timeout(Duration::from_secs(15), leads.next_line())
+        .await
+        .expect("a line within 15 s, long before the next poll")
+        .expect("read stdout")
+        .expect("a line");
+    let lead: Lead = serde_json::from_str(&line).expect("one JSON lead per line");
+    assert_eq!(lead.leadgen_id.as_deref(), Some(leadgen_id.as_str()));
+    assert_eq!(lead.display_name(), name);
+    eprintln!("webhook to watch line: {:?}", started.elapsed());
+}
+
+async fn start_server() -> (tempfile::TempDir, GraphStandin, Server) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let graph = GraphStandin::spawn(StandinConfig {
+        app_secret: APP_SECRET.to_string().into(),
+        page_token: PAGE_TOKEN.into(),
+        ..StandinConfig::default()
+    })
+    .await
+    .expect("Graph API stand-in starts");
+    let server = Server::start(&graph, dir.path()).await;
+    (dir, graph, server)
+}
+
+/// Puts a fake lead on the Graph stand-in and announces it with a signed webhook, as Meta
+/// does. Returns its leadgen id and the name the server will store.
+async fn announce_lead(graph: &GraphStandin, server: &Server, seed: u64) -> (String, String) {
+    let mut faker = LeadFaker::new(seed).on_page(graph.config().page_id.clone());
+    let fake = faker.next_lead(chrono::Utc::now());
+    let leadgen_id = graph.add_fake_lead(&fake);
+    WebhookSender::new(
+        format!("{}/webhook", server.url),
+        APP_SECRET.to_string().into(),
+    )
+    .expect("webhook sender")
+    .send_leads(&[(&fake).into()], &BodyStyle::default())
+    .await
+    .expect("the server accepts the signed webhook");
+    (leadgen_id, fake.display_name())
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
+fn dashboard_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_leadhook"))
+}
+
+/// `leadhook-server` from the same target directory, built there if it is missing.
+fn server_binary() -> PathBuf {
+    let dashboard = dashboard_binary();
+    let dir = dashboard.parent().expect("binary has a folder");
+    let server = dir.join(format!("leadhook-server{}", std::env::consts::EXE_SUFFIX));
+    if !server.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "leadhook-server", "--bin", "leadhook-server"])
+            .status()
+            .expect("run cargo");
+        assert!(status.success(), "cargo build -p leadhook-server failed");
+    }
+    assert!(
+        server.exists(),
+        "{} missing: run cargo build -p leadhook-server",
+        server.display()
+    );
+    server
+}
+
+struct Server {
+    url: String,
+    http: reqwest::Client,
+    child: Child,
+}
+
+impl Server {
+    async fn start(graph: &GraphStandin, dir: &Path) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let log = std::fs::File::create(dir.join("server.log")).expect("server log");
+        let child = Command::new(server_binary())
+            .arg("serve")
+            .env("FB_APP_SECRET", APP_SECRET)
+            .env("FB_VERIFY_TOKEN", "e2e-verify-token")
+            .env("FB_PAGE_ACCESS_TOKEN", PAGE_TOKEN)
+            .env("FB_GRAPH_URL", graph.base_url())
+            .env("LEADHOOK_LISTEN", format!("127.0.0.1:{port}"))
+            .env("LEADHOOK_DATA_DIR", dir.join("data"))
+            .env("LEADHOOK_API_TOKENS", format!("rep:{REP_TOKEN}"))
+            .env("LEADHOOK_SYNC_INTERVAL", "0")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("leadhook-server starts");
+        let server = Server {
+            url: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+            child,
+        };
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let ready = server
+                .http
+                .get(format!("{}/healthz", server.url))
+                .send()
+                .await;
+            if ready.is_ok_and(|response| response.status().is_success()) {
+                return server;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "leadhook-server did not come up:\n{}",
+                std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(REP_TOKEN)
+            .send()
+            .await
+            .expect("API request")
+            .error_for_status()
+            .expect("API success")
+            .json()
+            .await
+            .expect("API JSON")
+    }
+
+    async fn lead(&self, id: i64) -> Lead {
+        self.get::<ApiOk<Lead>>(&format!("/api/leads/{id}"))
+            .await
+            .data
+    }
+
+    async fn lead_by_leadgen_id(&self, leadgen_id: &str) -> Lead {
+        let list: ApiList = self.get("/api/leads?limit=100").await;
+        list.data
+            .into_iter()
+            .find(|lead| lead.leadgen_id.as_deref() == Some(leadgen_id))
+            .expect("the announced lead is stored")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A tmux server of our own (its own socket), so nothing touches the user's sessions.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Runs `command` in a 120x40 session; its exit code lands in `<dir>/exit-code`.
+    fn start(dir: &Path, command: &[&str]) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("leadhook-e2e-{}", std::process::id()),
+        };
+        let home = dir.to_string_lossy();
+        // Config and logs go to the temp dir; no desktop session either way.
+        let mut shell =
+            format!("env XDG_CONFIG_HOME='{home}' XDG_CACHE_HOME='{home}' LEADHOOK_LOG=debug");
+        for part in command {
+            shell.push_str(&format!(" '{part}'"));
+        }
+        shell.push_str(&format!("; echo $? > '{home}/exit-code'; sleep 60"));
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &shell,
+        ]);
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let output = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn capture(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    fn send_keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.run(&["send-keys", "-t", "e2e", key]);
+        }
+    }
+
+    async fn wait_for_text(&self, text: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let screen = self.capture();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{text:?} never appeared on screen:\n{screen}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
