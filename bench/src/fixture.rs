@@ -5,15 +5,21 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, ensure};
+use axum::body::Bytes;
+use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use leadhook_server::app::Application;
 use leadhook_server::config::{Config, ServeArgs};
 use leadhook_server::intake::RetryPolicy;
-use leadhook_server::simulator::{FakeLead, GraphStandin, LeadFaker, StandinConfig};
+use leadhook_server::simulator::{
+    BodyStyle, FakeLead, GraphStandin, LeadFaker, LeadgenChange, StandinConfig, notification_body,
+};
 use leadhook_server::store::LeadStore;
 use leadhook_server::store::sqlite::SqliteStore;
+use leadhook_server::webhook::signature::{SIGNATURE_HEADER, sign};
 use leadhook_shared::meta::{GraphLead, IncomingLead, parse_graph_lead};
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -157,4 +163,51 @@ pub async fn filled_store(
             .context("cannot store a lead")?;
     }
     Ok((Arc::new(store), started.elapsed()))
+}
+
+/// A webhook ready to send: its body and `X-Hub-Signature-256`.
+pub struct Signed {
+    pub body: Bytes,
+    pub signature: HeaderValue,
+}
+
+pub fn signed_webhooks(leads: &[FakeLead]) -> anyhow::Result<Vec<Signed>> {
+    let sent_at = chrono::Utc::now().timestamp();
+    leads
+        .iter()
+        .map(|lead| {
+            let body =
+                notification_body(&[LeadgenChange::from(lead)], &BodyStyle::default(), sent_at);
+            let signature = HeaderValue::from_str(&sign(APP_SECRET.as_bytes(), &body))
+                .context("a signature is not a valid header value")?;
+            Ok(Signed {
+                body: Bytes::from(body),
+                signature,
+            })
+        })
+        .collect()
+}
+
+pub async fn post_webhook(
+    client: &reqwest::Client,
+    url: &str,
+    webhook: &Signed,
+) -> anyhow::Result<()> {
+    let response = client
+        .post(url)
+        .header(CONTENT_TYPE, "application/json")
+        .header(SIGNATURE_HEADER, webhook.signature.clone())
+        .body(webhook.body.clone())
+        .send()
+        .await
+        .with_context(|| format!("POST {url} failed"))?;
+    let status = response.status();
+    // Read the answer fully so the connection is reused.
+    let answer = response.bytes().await.context("cannot read the answer")?;
+    ensure!(
+        status == StatusCode::OK,
+        "POST {url} answered {status}: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    Ok(())
 }

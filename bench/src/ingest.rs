@@ -20,13 +20,11 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::routing::post;
 use clap::Args;
-use leadhook_server::simulator::{BodyStyle, FakeLead, LeadgenChange, notification_body};
-use leadhook_server::webhook::signature::{SIGNATURE_HEADER, sign};
-use reqwest::header::{CONTENT_TYPE, HeaderValue};
+use leadhook_server::simulator::FakeLead;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::fixture::{self, APP_SECRET, Server};
+use crate::fixture::{self, Server, Signed, post_webhook, signed_webhooks};
 use crate::report::{Figure, Figures, Latencies, Target};
 
 const BENCHMARK: &str = "ingest";
@@ -65,29 +63,6 @@ pub enum GraphMode {
 }
 
 const WARM_UP: usize = 1_000;
-
-/// A webhook ready to send: its body and `X-Hub-Signature-256`.
-struct Signed {
-    body: Bytes,
-    signature: HeaderValue,
-}
-
-fn signed_webhooks(leads: &[FakeLead]) -> anyhow::Result<Vec<Signed>> {
-    let sent_at = chrono::Utc::now().timestamp();
-    leads
-        .iter()
-        .map(|lead| {
-            let body =
-                notification_body(&[LeadgenChange::from(lead)], &BodyStyle::default(), sent_at);
-            let signature = HeaderValue::from_str(&sign(APP_SECRET.as_bytes(), &body))
-                .context("a signature is not a valid header value")?;
-            Ok(Signed {
-                body: Bytes::from(body),
-                signature,
-            })
-        })
-        .collect()
-}
 
 /// Where webhooks go: the server, or the no-op handler.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -141,26 +116,6 @@ impl NoOpServer {
             .context("the no-op server panicked")?
             .context("the no-op server failed")
     }
-}
-
-async fn post_webhook(client: &reqwest::Client, url: &str, webhook: &Signed) -> anyhow::Result<()> {
-    let response = client
-        .post(url)
-        .header(CONTENT_TYPE, "application/json")
-        .header(SIGNATURE_HEADER, webhook.signature.clone())
-        .body(webhook.body.clone())
-        .send()
-        .await
-        .with_context(|| format!("POST {url} failed"))?;
-    let status = response.status();
-    // Read the answer fully so the connection is reused.
-    let answer = response.bytes().await.context("cannot read the answer")?;
-    ensure!(
-        status == StatusCode::OK,
-        "POST {url} answered {status}: {}",
-        String::from_utf8_lossy(&answer)
-    );
-    Ok(())
 }
 
 /// Sends every webhook with `concurrency` in flight; returns acknowledgements per second.

@@ -3,6 +3,7 @@
 //! Everything runs on loopback with servers started in this process; every load is bounded in
 //! count and time. Build with `--release`: `cargo run --release -p leadhook-bench -- all`.
 
+mod e2e;
 mod fixture;
 mod ingest;
 mod polls;
@@ -36,6 +37,9 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// Bytes and time of an idle `since` poll and of a full first page with many leads stored.
     Polls(polls::PollsArgs),
+    /// Time from the webhook POST to the lead printed by `leadhook watch --json`, with push
+    /// and with polling only.
+    E2e(e2e::E2eArgs),
     /// Every benchmark with its default settings.
     All,
 }
@@ -45,9 +49,11 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
     match &cli.command {
         Command::Ingest(args) => ingest::run(args, cli.runs).await,
         Command::Polls(args) => polls::run(args, cli.runs).await,
+        Command::E2e(args) => e2e::run(args, cli.runs).await,
         Command::All => {
             let mut figures = ingest::run(&default_args(), cli.runs).await?;
             figures.extend(polls::run(&default_args(), cli.runs).await?);
+            figures.extend(e2e::run(&default_args(), cli.runs).await?);
             Ok(figures)
         }
     }
