@@ -3,6 +3,7 @@
 //! Everything runs on loopback with servers started in this process; every load is bounded in
 //! count and time. Build with `--release`: `cargo run --release -p leadhook-bench -- all`.
 
+mod dashboard;
 mod e2e;
 mod fixture;
 mod ingest;
@@ -40,7 +41,9 @@ enum Command {
     /// Time from the webhook POST to the lead printed by `leadhook watch --json`, with push
     /// and with polling only.
     E2e(e2e::E2eArgs),
-    /// Every benchmark with its default settings.
+    /// Frame time and resident memory of the dashboard with many leads loaded.
+    Dashboard(dashboard::DashboardArgs),
+    /// Every benchmark with its default settings (the dashboard first, while the process is small).
     All,
 }
 
@@ -50,8 +53,10 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
         Command::Ingest(args) => ingest::run(args, cli.runs).await,
         Command::Polls(args) => polls::run(args, cli.runs).await,
         Command::E2e(args) => e2e::run(args, cli.runs).await,
+        Command::Dashboard(args) => dashboard::run(args, cli.runs),
         Command::All => {
-            let mut figures = ingest::run(&default_args(), cli.runs).await?;
+            let mut figures = dashboard::run(&default_args(), cli.runs)?;
+            figures.extend(ingest::run(&default_args(), cli.runs).await?);
             figures.extend(polls::run(&default_args(), cli.runs).await?);
             figures.extend(e2e::run(&default_args(), cli.runs).await?);
             Ok(figures)
