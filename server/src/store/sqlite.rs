@@ -423,9 +423,11 @@ impl LeadStore for SqliteStore {
             let (mut clauses, mut values) = filters(&query);
             let count_sql = |clauses: &[String]| format!("SELECT COUNT(*) FROM leads {}", where_sql(clauses));
             let order = if let Some(since) = query.since {
-                clauses.push("(updated_at > ? OR (updated_at = ? AND id > ?))".into());
+                // A row value, not `updated_at > ? OR (updated_at = ? AND id > ?)`: with the OR,
+                // SQLite walks the whole leads_changes index to keep the ORDER BY, so an idle poll
+                // at 100,000 leads took ~10 ms; the row value is a range search on that index.
+                clauses.push("(updated_at, id) > (?, ?)".into());
                 values.extend([
-                    Value::Integer(since.updated_at_micros),
                     Value::Integer(since.updated_at_micros),
                     Value::Integer(since.id),
                 ]);

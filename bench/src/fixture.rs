@@ -1,0 +1,213 @@
+//! What every benchmark starts from: a leadhook server in this process (the library's
+//! `Application`, as the tests start it) with a Graph API stand-in, and realistic leads.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, ensure};
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use leadhook_server::app::Application;
+use leadhook_server::config::{Config, ServeArgs};
+use leadhook_server::intake::RetryPolicy;
+use leadhook_server::simulator::{
+    BodyStyle, FakeLead, GraphStandin, LeadFaker, LeadgenChange, StandinConfig, notification_body,
+};
+use leadhook_server::store::LeadStore;
+use leadhook_server::store::sqlite::SqliteStore;
+use leadhook_server::webhook::signature::{SIGNATURE_HEADER, sign};
+use leadhook_shared::meta::{GraphLead, IncomingLead, parse_graph_lead};
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const APP_SECRET: &str = "bench-app-secret";
+pub const PAGE_TOKEN: &str = "bench-page-token";
+pub const REP_TOKEN: &str = "bench-rep-token-1";
+
+/// A running server and its Graph API stand-in; [`Server::stop`] shuts both down.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`
+    pub base_url: String,
+    pub graph: GraphStandin,
+    pub client: reqwest::Client,
+    shutdown: CancellationToken,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Starts a Graph API stand-in and a server on a free loopback port with `data_dir`, using
+    /// `store` as its lead store when given (else the embedded SQLite file in `data_dir`).
+    pub async fn start(
+        data_dir: &Path,
+        store: Option<Arc<dyn LeadStore>>,
+    ) -> anyhow::Result<Server> {
+        let graph = GraphStandin::spawn(StandinConfig {
+            app_secret: APP_SECRET.to_string().into(),
+            page_token: PAGE_TOKEN.into(),
+            ..StandinConfig::default()
+        })
+        .await
+        .context("cannot start the Graph API stand-in")?;
+        let config = Config::from_args(ServeArgs {
+            fb_app_secret: Some(APP_SECRET.into()),
+            fb_verify_token: Some("bench-verify-token".into()),
+            fb_page_access_token: Some(PAGE_TOKEN.into()),
+            fb_graph_url: Some(graph.base_url()),
+            listen: Some("127.0.0.1:0".into()),
+            data_dir: Some(data_dir.to_path_buf()),
+            api_tokens: Some(format!("bench:{REP_TOKEN}")),
+            ..ServeArgs::default()
+        })
+        .context("the benchmark's server settings are invalid")?;
+        let app = match store {
+            Some(store) => {
+                Application::build_with_store(config, store, RetryPolicy::default()).await
+            }
+            None => Application::build(config, RetryPolicy::default()).await,
+        }
+        .context("the server does not start")?;
+        let base_url = format!("http://{}", app.local_addr());
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(app.run_until(shutdown.clone()));
+        Ok(Server {
+            base_url,
+            graph,
+            client: client()?,
+            shutdown,
+            task,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// How many leads the store holds, through the API.
+    pub async fn stored_leads(&self) -> anyhow::Result<u64> {
+        let list: leadhook_shared::ApiList = self
+            .client
+            .get(self.url("/api/leads?limit=1"))
+            .bearer_auth(REP_TOKEN)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .context("GET /api/leads failed")?
+            .json()
+            .await
+            .context("GET /api/leads did not return a lead list")?;
+        Ok(list.count)
+    }
+
+    /// Graceful shutdown: requests and lead fetches in flight finish first (stalled fetches
+    /// are released).
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.graph.release();
+        self.shutdown.cancel();
+        self.task
+            .await
+            .context("the server task panicked")?
+            .context("the server stopped with an error")?;
+        self.graph.shutdown().await;
+        Ok(())
+    }
+}
+
+/// An HTTP client for loopback load: no proxy, keep-alive connections reused.
+pub fn client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(1024)
+        .build()
+        .context("cannot build the HTTP client")
+}
+
+/// `count` fake leads, one a minute up to now, reproducible from `seed`.
+pub fn fake_leads(seed: u64, count: usize) -> Vec<FakeLead> {
+    let mut faker = LeadFaker::new(seed);
+    let now = Utc::now();
+    (0..count)
+        .map(|i| faker.next_lead(now - Duration::minutes((count - i) as i64)))
+        .collect()
+}
+
+/// The lead as the intake would store it after reading it from the Graph API.
+pub fn incoming(lead: &FakeLead, fallback_created: DateTime<Utc>) -> anyhow::Result<IncomingLead> {
+    let body = serde_json::to_vec(lead).context("cannot encode a fake lead")?;
+    let graph_lead = GraphLead::from_json(&body).context("a fake lead is not a Graph lead")?;
+    let mut incoming =
+        parse_graph_lead(graph_lead, fallback_created).context("cannot parse a fake lead")?;
+    incoming.page_id = Some(lead.page_id.clone());
+    incoming.form_name = Some(lead.form_name.clone());
+    Ok(incoming)
+}
+
+/// Fills a fresh SQLite lead store in `data_dir` with `count` leads through `LeadStore::upsert`,
+/// the call the intake makes. Returns the store and how long filling took.
+pub async fn filled_store(
+    data_dir: &Path,
+    count: usize,
+) -> anyhow::Result<(Arc<SqliteStore>, std::time::Duration)> {
+    let path = data_dir.join("leads.db");
+    let store = SqliteStore::open(&path)
+        .await
+        .with_context(|| format!("cannot open the lead store at {}", path.display()))?;
+    let started = Instant::now();
+    let now = Utc::now();
+    for lead in fake_leads(7, count) {
+        store
+            .upsert(&incoming(&lead, now)?)
+            .await
+            .context("cannot store a lead")?;
+    }
+    Ok((Arc::new(store), started.elapsed()))
+}
+
+/// A webhook ready to send: its body and `X-Hub-Signature-256`.
+pub struct Signed {
+    pub body: Bytes,
+    pub signature: HeaderValue,
+}
+
+pub fn signed_webhooks(leads: &[FakeLead]) -> anyhow::Result<Vec<Signed>> {
+    let sent_at = chrono::Utc::now().timestamp();
+    leads
+        .iter()
+        .map(|lead| {
+            let body =
+                notification_body(&[LeadgenChange::from(lead)], &BodyStyle::default(), sent_at);
+            let signature = HeaderValue::from_str(&sign(APP_SECRET.as_bytes(), &body))
+                .context("a signature is not a valid header value")?;
+            Ok(Signed {
+                body: Bytes::from(body),
+                signature,
+            })
+        })
+        .collect()
+}
+
+pub async fn post_webhook(
+    client: &reqwest::Client,
+    url: &str,
+    webhook: &Signed,
+) -> anyhow::Result<()> {
+    let response = client
+        .post(url)
+        .header(CONTENT_TYPE, "application/json")
+        .header(SIGNATURE_HEADER, webhook.signature.clone())
+        .body(webhook.body.clone())
+        .send()
+        .await
+        .with_context(|| format!("POST {url} failed"))?;
+    let status = response.status();
+    // Read the answer fully so the connection is reused.
+    let answer = response.bytes().await.context("cannot read the answer")?;
+    ensure!(
+        status == StatusCode::OK,
+        "POST {url} answered {status}: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    Ok(())
+}

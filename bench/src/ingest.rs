@@ -1,0 +1,326 @@
+//! Ingest: signed leadgen webhooks acknowledged durably (committed to the inbox before the 200).
+//!
+//! Two loads, each against the real server and against a no-op axum handler on the same runtime
+//! (the ceiling that HTTP on loopback and this load generator allow on this machine):
+//! - throughput: `concurrency` requests in flight until `requests` are acknowledged;
+//! - latency: an open loop at `rate` requests per second for `seconds`.
+//!
+//! Every request is a distinct notification (one leadgen change) with its signature, built before
+//! the clock starts. What the intake worker does meanwhile is chosen with `--graph` (see
+//! [`GraphMode`]); by default every lead exists on the Graph API stand-in, so the worker fetches
+//! and stores leads while the webhooks come in, as in production.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail, ensure};
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::routing::post;
+use clap::Args;
+use leadhook_server::simulator::FakeLead;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::fixture::{self, Server, Signed, post_webhook, signed_webhooks};
+use crate::report::{Figure, Figures, Latencies, Target};
+
+const BENCHMARK: &str = "ingest";
+/// No load phase may take longer than this; a slower one is reported as a failure.
+const PHASE_LIMIT: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone, Args)]
+pub struct IngestArgs {
+    /// Webhooks sent in the throughput phase (after a warm-up of 1,000).
+    #[arg(long, default_value_t = 60_000)]
+    pub requests: usize,
+    /// Requests in flight in the throughput phase.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Webhooks per second in the latency phase.
+    #[arg(long, default_value_t = 1_000)]
+    pub rate: u32,
+    /// Length of the latency phase.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// What the Graph API stand-in does with the worker's lead fetches.
+    #[arg(long, value_enum, default_value_t = GraphMode::Leads)]
+    pub graph: GraphMode,
+}
+
+/// The intake worker's share of the load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphMode {
+    /// Every lead exists: the worker fetches and stores each one while webhooks come in.
+    Leads,
+    /// No lead exists: each fetch fails (100/33) and the event is marked failed.
+    Missing,
+    /// Fetches hang until the phase ends: the worker is parked after its first claim, so only
+    /// the webhook path (verify, parse, group commit) is measured.
+    Stalled,
+}
+
+const WARM_UP: usize = 1_000;
+
+/// Where webhooks go: the server, or the no-op handler.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Receiver {
+    Leadhook,
+    NoOp,
+}
+
+impl Receiver {
+    fn label(self) -> &'static str {
+        match self {
+            Receiver::Leadhook => "leadhook",
+            Receiver::NoOp => "no-op axum (ceiling)",
+        }
+    }
+}
+
+/// A loopback axum server whose `POST /webhook` reads the body and answers 200.
+struct NoOpServer {
+    url: String,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl NoOpServer {
+    async fn start() -> anyhow::Result<NoOpServer> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("cannot bind the no-op server")?;
+        let url = format!("http://{}/webhook", listener.local_addr()?);
+        let router =
+            axum::Router::new().route("/webhook", post(|_body: Bytes| async { StatusCode::OK }));
+        let shutdown = CancellationToken::new();
+        let stopped = shutdown.clone().cancelled_owned();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stopped)
+                .await
+        });
+        Ok(NoOpServer {
+            url,
+            shutdown,
+            task,
+        })
+    }
+
+    async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.task
+            .await
+            .context("the no-op server panicked")?
+            .context("the no-op server failed")
+    }
+}
+
+/// Sends every webhook with `concurrency` in flight; returns acknowledgements per second.
+async fn saturate(
+    client: &reqwest::Client,
+    url: &str,
+    webhooks: Arc<Vec<Signed>>,
+    concurrency: usize,
+) -> anyhow::Result<f64> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers: JoinSet<anyhow::Result<()>> = JoinSet::new();
+    for _ in 0..concurrency {
+        let (client, url, webhooks, next) = (
+            client.clone(),
+            url.to_string(),
+            Arc::clone(&webhooks),
+            Arc::clone(&next),
+        );
+        workers.spawn(async move {
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(webhook) = webhooks.get(index) else {
+                    return Ok(());
+                };
+                post_webhook(&client, &url, webhook).await?;
+            }
+        });
+    }
+    let all_done = async {
+        while let Some(result) = workers.join_next().await {
+            result.context("a load task panicked")??;
+        }
+        anyhow::Ok(())
+    };
+    tokio::time::timeout(PHASE_LIMIT, all_done)
+        .await
+        .context("the throughput phase took longer than 5 minutes")??;
+    Ok(webhooks.len() as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Starts one webhook every `1/rate` s regardless of answers (open loop); returns the latency
+/// of each acknowledgement, from just before the request is sent to the whole answer read.
+async fn open_loop(
+    client: &reqwest::Client,
+    url: &str,
+    webhooks: Arc<Vec<Signed>>,
+    rate: u32,
+) -> anyhow::Result<(Latencies, f64)> {
+    let mut ticks = tokio::time::interval(Duration::from_secs(1) / rate);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut requests = JoinSet::new();
+    let started = Instant::now();
+    for index in 0..webhooks.len() {
+        ticks.tick().await;
+        let (client, url, webhooks) = (client.clone(), url.to_string(), Arc::clone(&webhooks));
+        requests.spawn(async move {
+            let sent = Instant::now();
+            post_webhook(&client, &url, &webhooks[index]).await?;
+            anyhow::Ok(sent.elapsed())
+        });
+    }
+    let offered = webhooks.len() as f64 / started.elapsed().as_secs_f64();
+    let mut latencies = Latencies::new()?;
+    let collect = async {
+        while let Some(result) = requests.join_next().await {
+            latencies.record(result.context("a request task panicked")??);
+        }
+        anyhow::Ok(())
+    };
+    tokio::time::timeout(PHASE_LIMIT, collect)
+        .await
+        .context("the latency phase took longer than 5 minutes")??;
+    Ok((latencies, offered))
+}
+
+/// Rows in the inbox file: every acknowledged event must be there.
+fn inbox_events(data_dir: &Path) -> anyhow::Result<u64> {
+    let path = data_dir.join("inbox.db");
+    let conn =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+    let count: i64 = conn
+        .query_row("SELECT COUNT(*) FROM events", [], |row| row.get(0))
+        .context("cannot count the inbox events")?;
+    Ok(count as u64)
+}
+
+/// One load phase against one receiver: a fresh server (and data dir) for leadhook each time,
+/// so the runs and phases do not inherit each other's inbox backlog.
+async fn phase<T>(
+    receiver: Receiver,
+    leads: &[FakeLead],
+    graph: GraphMode,
+    load: impl AsyncFnOnce(&reqwest::Client, &str, Arc<Vec<Signed>>) -> anyhow::Result<T>,
+) -> anyhow::Result<(T, Option<u64>)> {
+    let mut warm_up = signed_webhooks(leads)?;
+    let measured = Arc::new(warm_up.split_off(WARM_UP.min(leads.len())));
+    let client = fixture::client()?;
+    match receiver {
+        Receiver::NoOp => {
+            let server = NoOpServer::start().await?;
+            for webhook in &warm_up {
+                post_webhook(&client, &server.url, webhook).await?;
+            }
+            let result = load(&client, &server.url, measured).await;
+            server.stop().await?;
+            Ok((result?, None))
+        }
+        Receiver::Leadhook => {
+            let data_dir = tempfile::tempdir().context("cannot create a data directory")?;
+            let server = Server::start(data_dir.path(), None).await?;
+            match graph {
+                GraphMode::Leads => {
+                    for lead in leads {
+                        server.graph.add_fake_lead(lead);
+                    }
+                }
+                GraphMode::Missing => {}
+                GraphMode::Stalled => server.graph.stall(),
+            }
+            let url = server.url("/webhook");
+            for webhook in &warm_up {
+                post_webhook(&client, &url, webhook).await?;
+            }
+            let result = load(&client, &url, measured).await;
+            let stored = server.stored_leads().await?;
+            server.stop().await?;
+            let result = result?;
+            let committed = inbox_events(data_dir.path())?;
+            if committed != leads.len() as u64 {
+                bail!(
+                    "{} webhooks were acknowledged but the inbox holds {committed} events",
+                    leads.len()
+                );
+            }
+            Ok((result, Some(stored)))
+        }
+    }
+}
+
+pub async fn run(args: &IngestArgs, runs: usize) -> anyhow::Result<Figures> {
+    ensure!(args.rate > 0, "--rate must be at least 1");
+    ensure!(args.concurrency > 0, "--concurrency must be at least 1");
+    let mut figures = Figures::default();
+    let latency_requests = args.rate as usize * args.seconds as usize;
+    for run in 0..runs {
+        let seed = 1_000 + run as u64;
+        for receiver in [Receiver::NoOp, Receiver::Leadhook] {
+            let label = receiver.label();
+            let leads = fixture::fake_leads(seed, WARM_UP + args.requests);
+            let concurrency = args.concurrency;
+            let (per_second, stored) = phase(
+                receiver,
+                &leads,
+                args.graph,
+                async |client, url, webhooks| saturate(client, url, webhooks, concurrency).await,
+            )
+            .await
+            .with_context(|| format!("throughput phase against {label}"))?;
+            let mut throughput = Figure::new(
+                BENCHMARK,
+                format!("{label}: acks/s at concurrency {}", args.concurrency),
+                "req/s",
+            );
+            if receiver == Receiver::Leadhook {
+                throughput = throughput.target(Target::AtLeast(20_000.0));
+            }
+            figures.record(throughput, per_second);
+            if let Some(stored) = stored {
+                figures.record(
+                    Figure::new(
+                        BENCHMARK,
+                        "leadhook: leads stored by the worker meanwhile",
+                        "leads",
+                    ),
+                    stored as f64,
+                );
+            }
+
+            let leads = fixture::fake_leads(seed + 500, WARM_UP + latency_requests);
+            let rate = args.rate;
+            let ((latencies, offered), _) = phase(
+                receiver,
+                &leads,
+                args.graph,
+                async |client, url, webhooks| open_loop(client, url, webhooks, rate).await,
+            )
+            .await
+            .with_context(|| format!("latency phase against {label}"))?;
+            let at = format!("at {}/s", args.rate);
+            figures.record(
+                Figure::new(BENCHMARK, format!("{label}: offered rate {at}"), "req/s"),
+                offered,
+            );
+            figures.record(
+                Figure::new(BENCHMARK, format!("{label}: ack p50 {at}"), "ms"),
+                latencies.millis(0.5),
+            );
+            figures.record(
+                Figure::new(BENCHMARK, format!("{label}: ack p99 {at}"), "ms"),
+                latencies.millis(0.99),
+            );
+        }
+        eprintln!("ingest: run {} of {runs} done", run + 1);
+    }
+    Ok(figures)
+}

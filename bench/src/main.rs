@@ -1,0 +1,103 @@
+//! `leadhook-bench`: measures leadhook on this machine and prints the figures with their targets.
+//!
+//! Everything runs on loopback with servers started in this process; every load is bounded in
+//! count and time. Build with `--release`: `cargo run --release -p leadhook-bench -- all`.
+
+mod dashboard;
+mod e2e;
+mod fixture;
+mod ingest;
+mod polls;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::report::{Figures, Machine};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "leadhook-bench",
+    about = "Benchmarks of leadhook on this machine"
+)]
+struct Cli {
+    /// Print the figures as JSON instead of a table.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Repeat each measurement this many times; the table shows the median and every run.
+    #[arg(long, global = true, default_value_t = 3)]
+    runs: usize,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Signed webhooks acknowledged durably: throughput at a concurrency, latency at a fixed rate.
+    Ingest(ingest::IngestArgs),
+    /// Bytes and time of an idle `since` poll and of a full first page with many leads stored.
+    Polls(polls::PollsArgs),
+    /// Time from the webhook POST to the lead printed by `leadhook watch --json`, with push
+    /// and with polling only.
+    E2e(e2e::E2eArgs),
+    /// Frame time and resident memory of the dashboard with many leads loaded.
+    Dashboard(dashboard::DashboardArgs),
+    /// Every benchmark with its default settings (the dashboard first, while the process is small).
+    All,
+}
+
+async fn run(cli: &Cli) -> anyhow::Result<Figures> {
+    anyhow::ensure!(cli.runs > 0, "--runs must be at least 1");
+    match &cli.command {
+        Command::Ingest(args) => ingest::run(args, cli.runs).await,
+        Command::Polls(args) => polls::run(args, cli.runs).await,
+        Command::E2e(args) => e2e::run(args, cli.runs).await,
+        Command::Dashboard(args) => dashboard::run(args, cli.runs),
+        Command::All => {
+            let mut figures = dashboard::run(&default_args(), cli.runs)?;
+            figures.extend(ingest::run(&default_args(), cli.runs).await?);
+            figures.extend(polls::run(&default_args(), cli.runs).await?);
+            figures.extend(e2e::run(&default_args(), cli.runs).await?);
+            Ok(figures)
+        }
+    }
+}
+
+/// A benchmark's arguments as if given no flags.
+fn default_args<T: clap::FromArgMatches + clap::Args>() -> T {
+    let matches = T::augment_args(clap::Command::new("defaults")).get_matches_from(["defaults"]);
+    T::from_arg_matches(&matches).expect("every benchmark flag has a default")
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let machine = Machine::describe();
+    eprintln!("{}", machine.summary());
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let figures = match runtime.block_on(run(&cli)) {
+        Ok(figures) => figures,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if cli.json {
+        match figures.json() {
+            Ok(json) => println!("{json}"),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        println!("{}\n\n{}", machine.summary(), figures.table());
+    }
+    ExitCode::SUCCESS
+}
