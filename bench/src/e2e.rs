@@ -9,12 +9,12 @@
 //!   after five minutes).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -119,8 +119,10 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
     for hop in ["connection", "transfer-encoding", "content-length"] {
         headers.remove(hop);
     }
-    let body = answer.bytes().await.unwrap_or_else(|_| Bytes::new());
-    (status, headers, Body::from(body)).into_response()
+    match answer.bytes().await {
+        Ok(body) => (status, headers, Body::from(body)).into_response(),
+        Err(error) => (StatusCode::BAD_GATEWAY, error.to_string()).into_response(),
+    }
 }
 
 impl NoPushProxy {
@@ -171,10 +173,10 @@ struct Watch {
 
 impl Watch {
     async fn start(
-        binary: &PathBuf,
+        binary: &Path,
         server_url: &str,
         interval: &str,
-        home: &std::path::Path,
+        home: &Path,
         mode: Mode,
     ) -> anyhow::Result<Watch> {
         let mut child = Command::new(binary)
@@ -245,7 +247,7 @@ impl Watch {
 /// Times `args.leads` leads from POST to printed line in one mode; a fresh server each time.
 async fn time_leads(
     args: &E2eArgs,
-    binary: &PathBuf,
+    binary: &Path,
     mode: Mode,
     seed: u64,
 ) -> anyhow::Result<Latencies> {
