@@ -6,7 +6,6 @@ use leadhook_server::app::Application;
 use leadhook_server::config::{Config, ServeArgs, load_dotenv};
 use leadhook_server::doctor::{self, DoctorArgs};
 use leadhook_server::intake::RetryPolicy;
-use leadhook_server::simulator::{self, SimulateArgs};
 use leadhook_server::store::postgrest::MIGRATIONS;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -32,8 +31,6 @@ enum Command {
         #[arg(long)]
         print: bool,
     },
-    /// Send signed test leads to any leadhook server, like Meta's Lead Ads Testing Tool but offline.
-    Simulate(SimulateArgs),
 }
 
 /// Exit status for configuration mistakes, like clap's own usage errors.
@@ -61,7 +58,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Doctor(args) => runtime.block_on(doctor(args)),
-        Command::Simulate(args) => runtime.block_on(simulate(args)),
         Command::Migrate { print } => migrate(print),
     }
 }
@@ -138,17 +134,6 @@ fn migrate(print: bool) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
-}
-
-async fn simulate(args: SimulateArgs) -> ExitCode {
-    match simulator::cli::run(args).await {
-        Ok(summary) if summary.rejected == 0 && summary.failed == 0 => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
 }
 
 /// Ctrl-C or SIGTERM starts a graceful shutdown.

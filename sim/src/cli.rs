@@ -1,4 +1,4 @@
-//! `leadhook-server simulate`: sends signed leadgen webhooks with realistic leads to any leadhook
+//! `leadhook-sim simulate`: sends signed leadgen webhooks with realistic leads to any leadhook
 //! server, and with `--graph` serves the leads' details on a Graph API stand-in the server can
 //! fetch them from.
 
@@ -261,8 +261,8 @@ mod tests {
     };
 
     use super::*;
-    use crate::simulator::test_receiver::{Receiver, closed_port_url};
-    use crate::webhook::signature::verify;
+    use crate::test_receiver::{Receiver, closed_port_url};
+    use leadhook_shared::meta::signature::verify;
 
     const SECRET: &str = "s3cret-app-secret";
 

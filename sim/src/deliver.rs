@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::fake_leads::FakeLead;
 use super::meta_json;
-use crate::webhook::signature::{SIGNATURE_HEADER, sign};
+use leadhook_shared::meta::signature::{SIGNATURE_HEADER, sign};
 
 /// Meta's webhook requests identify themselves with this user agent.
 const META_USER_AGENT: &str = "facebookexternalua";
@@ -282,9 +282,9 @@ mod tests {
     use leadhook_shared::meta::{LeadgenEvent, parse_notification};
 
     use super::*;
-    use crate::simulator::fake_leads::LeadFaker;
-    use crate::simulator::test_receiver::Receiver;
-    use crate::webhook::signature::verify;
+    use crate::fake_leads::LeadFaker;
+    use crate::test_receiver::Receiver;
+    use leadhook_shared::meta::signature::verify;
 
     const SECRET: &str = "app-secret";
 
@@ -496,7 +496,7 @@ mod tests {
 
     #[tokio::test]
     async fn says_when_nothing_listens() {
-        let url = crate::simulator::test_receiver::closed_port_url().await;
+        let url = crate::test_receiver::closed_port_url().await;
         let sender = WebhookSender::new(url.clone(), SecretString::from(SECRET)).unwrap();
         let error = sender.send_body(b"{}".to_vec()).await.unwrap_err();
         assert!(
