@@ -40,7 +40,7 @@ async fn simulate_produces_the_leads_it_reports() {
     let mut simulate = Command::new(env!("CARGO_BIN_EXE_leadhook-sim"))
         .args(["simulate", "--count", "5", "--rate", "20", "--seed", "42"])
         .args(["--graph-token", GRAPH_TOKEN, "--graph", "127.0.0.1:0"])
-        .args(["--url", &server.url("/webhook")])
+        .args(["--url", &format!("{}/webhook", server.base_url())])
         .env_clear()
         .env("FB_APP_SECRET", &settings.app_secret)
         .stdout(Stdio::piped())

@@ -46,19 +46,9 @@ impl TestServer {
         }
     }
 
-    /// The address the server is bound to.
-    pub fn address(&self) -> SocketAddr {
-        self.address
-    }
-
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT`: the address the server is bound to.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.address)
-    }
-
-    /// `path` (starting with `/`) on this server.
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.address)
     }
 
     /// Graceful shutdown: requests and lead fetches in flight finish first, and unfinished
@@ -106,12 +96,12 @@ mod tests {
         )
         .await
         .unwrap();
-        assert!(server.address().ip().is_loopback());
-        assert_ne!(server.address().port(), 0);
-        let health = reqwest::get(server.url("/healthz")).await.unwrap();
+        let url = format!("{}/healthz", server.base_url());
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        assert!(!url.starts_with("http://127.0.0.1:0/"), "{url}");
+        let health = reqwest::get(&url).await.unwrap();
         assert_eq!(health.status(), 200);
 
-        let url = server.url("/healthz");
         server.stop().await.unwrap();
         assert!(
             reqwest::get(url).await.is_err(),

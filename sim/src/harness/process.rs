@@ -91,19 +91,9 @@ impl ServerProcess {
         }
     }
 
-    /// The address the server reported.
-    pub fn address(&self) -> SocketAddr {
-        self.address
-    }
-
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT`: the address the server reported.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.address)
-    }
-
-    /// `path` (starting with `/`) on this server.
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.address)
     }
 
     /// What the server wrote to stderr so far.
