@@ -53,10 +53,10 @@ async fn simulate_produces_the_leads_it_reports() {
         let mut graph_tx = Some(graph_tx);
         for line in BufReader::new(stdout).lines() {
             let line = line.unwrap();
-            if let Some(url) = line.trim().strip_prefix("FB_GRAPH_URL=http://") {
-                if let Some(tx) = graph_tx.take() {
-                    let _ = tx.send(url.parse::<SocketAddr>().unwrap());
-                }
+            if let Some(url) = line.trim().strip_prefix("FB_GRAPH_URL=http://")
+                && let Some(tx) = graph_tx.take()
+            {
+                let _ = tx.send(url.parse::<SocketAddr>().unwrap());
             }
             if line.starts_with("sent ") {
                 assert!(line.ends_with("→ 200"), "{line}");
