@@ -84,7 +84,7 @@ impl GraphError {
         GraphError::new(100, None).with_message(message)
     }
 
-    pub(super) fn is_rate_limit(&self) -> bool {
+    fn is_rate_limit(&self) -> bool {
         matches!(self.code, 4 | 17 | 32 | 341 | 613 | 80005)
     }
 
@@ -139,7 +139,7 @@ pub(super) fn json_response(status: StatusCode, body: &Value) -> Response {
 }
 
 /// An opaque id like Meta's `fbtrace_id` (11 characters), different for every error.
-pub(super) fn next_fbtrace_id() -> String {
+fn next_fbtrace_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(1);
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut mixed = COUNTER

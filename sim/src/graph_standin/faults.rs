@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use rand::Rng;
 use rand::rngs::StdRng;
 
-use super::errors::*;
+use super::errors::GraphError;
 
 /// What a call does instead of its normal answer while a fault is switched on.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,18 +2,18 @@
 
 use serde_json::{Value, json};
 
-use super::errors::*;
-use super::request::*;
-use super::world::*;
-use super::*;
+use super::Shared;
+use super::errors::GraphError;
+use super::request::GraphRequest;
+use super::world::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 /// One `filtering` condition on `time_created`.
 pub(super) struct TimeFilter {
-    pub(super) operator: TimeOperator,
-    pub(super) value: i64,
+    operator: TimeOperator,
+    value: i64,
 }
 
-pub(super) enum TimeOperator {
+enum TimeOperator {
     GreaterThan,
     GreaterThanOrEqual,
     LessThan,
@@ -110,7 +110,7 @@ pub(super) fn paged(
 }
 
 /// The same call with `after` moved on, as a full URL (with the access token, as Meta's are).
-pub(super) fn next_url(shared: &Shared, request: &GraphRequest, after: &str) -> String {
+fn next_url(shared: &Shared, request: &GraphRequest, after: &str) -> String {
     let path = format!(
         "/{}/{}/{}",
         request.version,
@@ -135,10 +135,10 @@ pub(super) fn next_url(shared: &Shared, request: &GraphRequest, after: &str) -> 
     format!("{}{path}?{query}", shared.base_url)
 }
 
-pub(super) fn encode_cursor(key: &str) -> String {
+fn encode_cursor(key: &str) -> String {
     hex::encode(key)
 }
 
-pub(super) fn decode_cursor(cursor: &str) -> Option<String> {
+fn decode_cursor(cursor: &str) -> Option<String> {
     String::from_utf8(hex::decode(cursor).ok()?).ok()
 }

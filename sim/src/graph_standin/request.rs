@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use axum::http::{HeaderMap, Method, Uri, header};
 
-use super::*;
+use super::{CallKind, Shared};
 
 /// A parsed Graph request: `/<version>/<node>[/<edge>]` with its parameters.
 pub(super) struct GraphRequest {
@@ -87,7 +87,7 @@ pub(super) fn parse_request(
 }
 
 /// `v23.0` and the like.
-pub(super) fn is_graph_version(segment: &str) -> bool {
+fn is_graph_version(segment: &str) -> bool {
     segment.strip_prefix('v').is_some_and(|number| {
         number.split_once('.').is_some_and(|(major, minor)| {
             [major, minor]
@@ -98,7 +98,7 @@ pub(super) fn is_graph_version(segment: &str) -> bool {
 }
 
 /// `application/x-www-form-urlencoded` pairs (query strings and POST bodies).
-pub(super) fn parse_form(text: &[u8]) -> BTreeMap<String, String> {
+fn parse_form(text: &[u8]) -> BTreeMap<String, String> {
     let decode = |part: &[u8]| {
         let spaced: Vec<u8> = part
             .iter()

@@ -11,12 +11,12 @@ use leadhook_shared::meta::signature;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 
-use super::errors::*;
-use super::faults::*;
-use super::paging::*;
-use super::request::*;
-use super::world::*;
-use super::*;
+use super::errors::{GraphError, json_response};
+use super::faults::GraphFault;
+use super::paging::{paged, time_filters};
+use super::request::{GraphRequest, parse_request};
+use super::world::{NodeType, StoredForm, StoredLead, World};
+use super::{CallKind, Shared, TokenState};
 
 /// The one handler: Graph paths are `/<version>/<id>[/<edge>]`, and ids and edges decide the answer.
 pub(super) async fn handle(
@@ -75,7 +75,7 @@ pub(super) fn answer(shared: &Shared, request: &GraphRequest) -> Result<Value, G
     }
 }
 
-pub(super) fn unknown_path(request: &GraphRequest) -> GraphError {
+fn unknown_path(request: &GraphRequest) -> GraphError {
     let path = [
         Some(request.version.as_str()),
         Some(request.node.as_str()),
@@ -88,7 +88,7 @@ pub(super) fn unknown_path(request: &GraphRequest) -> GraphError {
     GraphError::new(2500, None).with_message(format!("Unknown path components: /{path}"))
 }
 
-pub(super) fn unsupported_request(request: &GraphRequest) -> GraphError {
+fn unsupported_request(request: &GraphRequest) -> GraphError {
     GraphError::unreadable(&request.node).with_message(format!(
         "Unsupported {} request. Object with ID '{}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
         request.method.as_str().to_lowercase(),
@@ -97,7 +97,7 @@ pub(super) fn unsupported_request(request: &GraphRequest) -> GraphError {
 }
 
 /// The `access_token` (and `appsecret_proof`) check every call goes through first.
-pub(super) fn check_token(
+fn check_token(
     shared: &Shared,
     world: &World,
     request: &GraphRequest,
@@ -148,7 +148,7 @@ pub(super) fn appsecret_proof(shared: &Shared, token: &str) -> String {
     signed.trim_start_matches("sha256=").to_string()
 }
 
-pub(super) fn expired_token_error(world: &World) -> GraphError {
+fn expired_token_error(world: &World) -> GraphError {
     let expired = DateTime::from_timestamp(world.token_expires_at(), 0).unwrap_or_default();
     GraphError::new(190, Some(463)).with_message(format!(
         "Error validating access token: Session has expired on {}. The current time is {}.",
@@ -204,7 +204,7 @@ pub(super) fn debug_token(
 }
 
 /// `GET /<version>/<id>`: a lead, a form, a page or `me` (the token's page).
-pub(super) fn read_node(
+fn read_node(
     shared: &Shared,
     world: &World,
     request: &GraphRequest,
@@ -229,14 +229,14 @@ pub(super) fn read_node(
     Ok(select(lead.fields.clone(), &fields))
 }
 
-pub(super) fn into_object(value: Value) -> Map<String, Value> {
+fn into_object(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
         _ => Map::new(),
     }
 }
 
-pub(super) fn form_json(world: &World, form_id: &str, form: &StoredForm) -> Map<String, Value> {
+fn form_json(world: &World, form_id: &str, form: &StoredForm) -> Map<String, Value> {
     let leads_count = world
         .leads
         .values()
@@ -252,7 +252,7 @@ pub(super) fn form_json(world: &World, form_id: &str, form: &StoredForm) -> Map<
 }
 
 /// Lead reads need `leads_retrieval` and Leads Access for the app; `id` names the object read.
-pub(super) fn check_leads_access(world: &World, id: &str) -> Result<(), GraphError> {
+fn check_leads_access(world: &World, id: &str) -> Result<(), GraphError> {
     world.require_scope("leads_retrieval")?;
     if world.leads_readable {
         Ok(())
@@ -263,7 +263,7 @@ pub(super) fn check_leads_access(world: &World, id: &str) -> Result<(), GraphErr
 
 /// The fields a request asks for (`fields=a,b`), or the node type's defaults; an unknown
 /// field is Meta's error 100.
-pub(super) fn wanted_fields(
+fn wanted_fields(
     request: &GraphRequest,
     node_type: NodeType,
 ) -> Result<Vec<&str>, GraphError> {
@@ -295,7 +295,7 @@ pub(super) fn select(mut object: Map<String, Value>, fields: &[&str]) -> Value {
 }
 
 /// `GET /<version>/<form_id>/leads`: newest first, optionally filtered by `time_created`, paged.
-pub(super) fn form_leads(
+fn form_leads(
     shared: &Shared,
     world: &World,
     request: &GraphRequest,
@@ -341,7 +341,7 @@ pub(super) fn leadgen_forms(
 }
 
 /// `me` is the token's page.
-pub(super) fn page_id_of<'a>(shared: &'a Shared, node: &'a str) -> &'a str {
+fn page_id_of<'a>(shared: &'a Shared, node: &'a str) -> &'a str {
     if node == "me" {
         shared.config.page_id.as_str()
     } else {
@@ -350,7 +350,7 @@ pub(super) fn page_id_of<'a>(shared: &'a Shared, node: &'a str) -> &'a str {
 }
 
 /// The page a page edge is called on.
-pub(super) fn known_page<'a>(
+fn known_page<'a>(
     shared: &'a Shared,
     world: &World,
     request: &'a GraphRequest,

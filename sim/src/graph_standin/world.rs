@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use leadhook_shared::meta::{GRAPH_LEAD_FIELDS, parse_meta_time};
 use serde_json::{Map, Value};
 
-use super::errors::*;
-use super::*;
+use super::TokenState;
+use super::errors::GraphError;
 
 /// Meta's page size when a request gives no `limit`.
 pub(super) const DEFAULT_PAGE_SIZE: usize = 25;
@@ -25,15 +25,15 @@ pub const FULL_SCOPES: &[&str] = &[
 ];
 
 /// Lead fields Meta knows besides the ones leadhook asks for.
-pub(super) const OTHER_LEAD_FIELDS: &[&str] = &[
+const OTHER_LEAD_FIELDS: &[&str] = &[
     "home_listing",
     "partner_name",
     "post",
     "retailer_item_id",
     "vehicle",
 ];
-pub(super) const FORM_FIELDS: &[&str] = &["id", "name", "status", "locale", "leads_count"];
-pub(super) const PAGE_FIELDS: &[&str] = &["id", "name"];
+const FORM_FIELDS: &[&str] = &["id", "name", "status", "locale", "leads_count"];
+const PAGE_FIELDS: &[&str] = &["id", "name"];
 
 /// The Graph node types the stand-in serves, for `fields` checks.
 #[derive(Debug, Clone, Copy)]
