@@ -97,11 +97,7 @@ fn unsupported_request(request: &GraphRequest) -> GraphError {
 }
 
 /// The `access_token` (and `appsecret_proof`) check every call goes through first.
-fn check_token(
-    shared: &Shared,
-    world: &World,
-    request: &GraphRequest,
-) -> Result<(), GraphError> {
+fn check_token(shared: &Shared, world: &World, request: &GraphRequest) -> Result<(), GraphError> {
     let token = request
         .param("access_token")
         .filter(|token| !token.is_empty())
@@ -204,11 +200,7 @@ pub(super) fn debug_token(
 }
 
 /// `GET /<version>/<id>`: a lead, a form, a page or `me` (the token's page).
-fn read_node(
-    shared: &Shared,
-    world: &World,
-    request: &GraphRequest,
-) -> Result<Value, GraphError> {
+fn read_node(shared: &Shared, world: &World, request: &GraphRequest) -> Result<Value, GraphError> {
     let node = request.node.as_str();
     let page_id = page_id_of(shared, node);
     if let Some(name) = world.pages.get(page_id) {
@@ -263,10 +255,7 @@ fn check_leads_access(world: &World, id: &str) -> Result<(), GraphError> {
 
 /// The fields a request asks for (`fields=a,b`), or the node type's defaults; an unknown
 /// field is Meta's error 100.
-fn wanted_fields(
-    request: &GraphRequest,
-    node_type: NodeType,
-) -> Result<Vec<&str>, GraphError> {
+fn wanted_fields(request: &GraphRequest, node_type: NodeType) -> Result<Vec<&str>, GraphError> {
     let Some(list) = request
         .param("fields")
         .filter(|list| !list.trim().is_empty())
@@ -295,11 +284,7 @@ pub(super) fn select(mut object: Map<String, Value>, fields: &[&str]) -> Value {
 }
 
 /// `GET /<version>/<form_id>/leads`: newest first, optionally filtered by `time_created`, paged.
-fn form_leads(
-    shared: &Shared,
-    world: &World,
-    request: &GraphRequest,
-) -> Result<Value, GraphError> {
+fn form_leads(shared: &Shared, world: &World, request: &GraphRequest) -> Result<Value, GraphError> {
     let form_id = request.node.as_str();
     if !world.forms.contains_key(form_id) {
         return Err(GraphError::unreadable(form_id));
