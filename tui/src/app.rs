@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use leadhook_shared::{Lead, LeadPatch, LeadStatus, NewManualLead, SyncReport};
 
-use crate::client::ClientError;
+use crate::client_error::ClientError;
 use crate::input::TextInput;
 use crate::keys::{self, Action};
 use crate::leads::{Filter, Key, Leads};

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod client;
+pub mod client_error;
 pub mod config;
 pub mod export;
 pub mod input;

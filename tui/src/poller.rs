@@ -12,7 +12,8 @@ use leadhook_shared::{Cursor, Lead};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
-use crate::client::{Client, ClientError, PAGE_SIZE};
+use crate::client::{Client, PAGE_SIZE};
+use crate::client_error::ClientError;
 use crate::sse::{EventStream, SseEvent};
 
 /// How often to poll while pushed events are flowing.

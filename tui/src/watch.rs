@@ -7,7 +7,8 @@ use std::io::{self, Write};
 use leadhook_shared::Lead;
 
 use crate::Error;
-use crate::client::{Client, ClientError};
+use crate::client::Client;
+use crate::client_error::ClientError;
 use crate::config::Settings;
 use crate::poller::{self, PollEvent};
 

@@ -8,7 +8,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::app::{App, Msg};
-use crate::client::ClientError;
+use crate::client_error::ClientError;
 use crate::fixtures::{lead, now};
 use crate::poller::PollEvent;
 

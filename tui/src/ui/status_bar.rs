@@ -8,7 +8,7 @@ use ratatui::widgets::Widget;
 
 use super::{age, input_line, thousands};
 use crate::app::{App, Connection, Mode};
-use crate::client::ClientError;
+use crate::client_error::ClientError;
 use crate::keys::BINDINGS;
 use crate::theme;
 
