@@ -16,6 +16,7 @@ pub mod leads;
 pub mod logging;
 pub mod notify;
 pub mod poller;
+pub mod sanitize;
 pub mod sse;
 pub mod theme;
 pub mod tui;
