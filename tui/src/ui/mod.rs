@@ -20,7 +20,7 @@ use ratatui::widgets::Widget;
 
 use crate::app::{App, Mode};
 use crate::input::TextInput;
-use crate::theme;
+use crate::{sanitize, theme};
 
 /// From this width on, details open beside the table instead of over it.
 const SIDE_BY_SIDE_WIDTH: u16 = 110;
@@ -54,6 +54,21 @@ impl Widget for &App {
             Mode::NewLead(form) => popup::new_lead(form, area, buf),
             Mode::Notes { id, input } => popup::notes(self, *id, input, area, buf),
             Mode::Normal | Mode::Search => {}
+        }
+        neutralise(area, buf);
+    }
+}
+
+/// The last word on what reaches the terminal, wherever the text came from: ratatui drops
+/// control characters itself but keeps zero-width ones in the cell before them, which lets a
+/// lead's bidirectional override reorder the rest of the row.
+fn neutralise(area: Rect, buf: &mut Buffer) {
+    for position in area.positions() {
+        if let Some(cell) = buf.cell_mut(position) {
+            if cell.symbol().chars().any(sanitize::is_hazard) {
+                let kept = sanitize::screen(cell.symbol()).into_owned();
+                cell.set_symbol(if kept.is_empty() { " " } else { &kept });
+            }
         }
     }
 }

@@ -210,3 +210,41 @@ fn long_error_toast_wraps_80x24() {
     })));
     assert_snapshot!(draw(&app, 80, 24));
 }
+
+/// Lead text with bidirectional overrides and escape sequences, on every screen that shows it.
+#[test]
+fn hostile_lead_text_is_neutralised_everywhere_on_screen() {
+    let mut app = working_app();
+    let mut eve = lead(9, "Eve \u{202e}nimda\u{202c} Doe\x1b]0;pwned\x07", 0);
+    eve.phone = Some("+1555\u{2066}0100\u{2069}".into());
+    eve.email = Some("\u{9b}2Jeve@example.com".into());
+    eve.form_name = Some("Promo\u{200f}\u{061c}".into());
+    eve.notes = Some("call\u{202d} back\tFriday\u{2028}".into());
+    eve.fields.insert(
+        "\u{202e}question".into(),
+        leadhook_shared::Answer::One("answer\u{202b}\x1b[2J".into()),
+    );
+    app.update(Msg::Poll(PollEvent::Leads {
+        leads: vec![eve],
+        first_load: false,
+    }));
+    app.update(Msg::Tick(now() + crate::app::BATCH_WINDOW));
+    press(&mut app, KeyCode::Char('g'));
+    let hazards = |screen: &TestBackend| -> Vec<String> {
+        screen
+            .buffer()
+            .content()
+            .iter()
+            .map(|cell| cell.symbol().to_string())
+            .filter(|symbol| symbol.chars().any(crate::sanitize::is_hazard))
+            .collect()
+    };
+    let list = draw(&app, 130, 30);
+    assert_eq!(hazards(&list), Vec::<String>::new(), "{list}");
+    press(&mut app, KeyCode::Enter);
+    let details = draw(&app, 130, 30);
+    assert_eq!(hazards(&details), Vec::<String>::new(), "{details}");
+    press(&mut app, KeyCode::Char('N'));
+    let notes = draw(&app, 130, 30);
+    assert_eq!(hazards(&notes), Vec::<String>::new(), "{notes}");
+}
