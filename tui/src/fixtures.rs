@@ -2,14 +2,25 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use leadhook_shared::{Answer, Lead, LeadStatus};
+
+use crate::app::App;
 
 /// The fixed "now" of every test: Tuesday 2026-03-10 15:00 UTC.
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 10, 15, 0, 0)
         .single()
         .expect("valid date")
+}
+
+/// A dashboard at [`now`] in UTC that has heard nothing from its server yet.
+pub fn app() -> App {
+    App::new(
+        "http://127.0.0.1:8080",
+        now(),
+        FixedOffset::east_opt(0).expect("UTC"),
+    )
 }
 
 /// A Facebook lead created `minutes_ago` before [`now`], with contact details derived from `id`.

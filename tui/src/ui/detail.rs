@@ -4,77 +4,19 @@ use chrono::{DateTime, Utc};
 use leadhook_shared::Lead;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use super::age;
+use unicode_width::UnicodeWidthChar;
+
 use crate::app::App;
-use crate::theme;
+use crate::{sanitize, theme};
 
 const LABEL_WIDTH: usize = 12;
 
 pub fn render(app: &App, lead: &Lead, area: Rect, buf: &mut Buffer) {
-    let mut lines = Vec::new();
-    let mut field = |label: &str, value: String| {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{label:<LABEL_WIDTH$}"), theme::LABEL),
-            Span::styled(value, theme::VALUE),
-        ]));
-    };
-    let named = |name: &Option<String>, id: &Option<String>| match (name, id) {
-        (Some(name), Some(id)) => format!("{name} ({id})"),
-        (Some(text), None) | (None, Some(text)) => text.clone(),
-        (None, None) => "—".to_string(),
-    };
-    let or_dash = |value: &Option<String>| value.clone().unwrap_or_else(|| "—".to_string());
-    let when = |at: DateTime<Utc>| {
-        format!(
-            "{} ({} ago)",
-            at.with_timezone(&app.tz).format("%Y-%m-%d %H:%M:%S"),
-            age(app.now, at)
-        )
-    };
-
-    field("Phone", or_dash(&lead.phone));
-    field("Email", or_dash(&lead.email));
-    field("Form", named(&lead.form_name, &lead.form_id));
-    let source = match (&lead.platform, lead.is_organic) {
-        (Some(platform), true) => format!(" · {platform}, organic"),
-        (Some(platform), false) => format!(" · {platform}, paid"),
-        (None, _) => String::new(),
-    };
-    field("Ad", named(&lead.ad_name, &lead.ad_id) + &source);
-    field("Ad set", named(&lead.adset_name, &lead.adset_id));
-    field("Campaign", named(&lead.campaign_name, &lead.campaign_id));
-    field("Created", when(lead.created_at));
-    field("Received", when(lead.received_at));
-    field(
-        "Manual",
-        if lead.is_manual {
-            "yes, entered by hand"
-        } else {
-            "no"
-        }
-        .to_string(),
-    );
-
-    // Notes first: they are what the team writes, and the answers can run long.
-    lines.push(Line::from(Span::styled("Notes", theme::TITLE)));
-    lines.push(match &lead.notes {
-        Some(notes) => Line::from(notes.clone()),
-        None => Line::from(Span::styled("none yet: N adds a note", theme::LABEL)),
-    });
-    lines.push(Line::from(Span::styled("Answers", theme::TITLE)));
-    if lead.fields.is_empty() {
-        lines.push(Line::from(Span::styled("none", theme::LABEL)));
-    }
-    for (question, answer) in &lead.fields {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{question}: "), theme::LABEL),
-            Span::styled(answer.text(), theme::VALUE),
-        ]));
-    }
-
     let block = Block::bordered()
         .border_style(theme::BORDER_FOCUS)
         .title(Line::from(vec![
@@ -84,10 +26,172 @@ pub fn render(app: &App, lead: &Lead, area: Rect, buf: &mut Buffer) {
         .title_bottom(
             Line::from(Span::styled(" J/K scroll · Esc closes ", theme::LABEL)).right_aligned(),
         );
-    let last_line = u16::try_from(lines.len().saturating_sub(1)).unwrap_or(u16::MAX);
-    Paragraph::new(lines)
-        .scroll((app.detail_scroll.min(last_line), 0))
+    let inner = block.inner(area);
+    let scroll = usize::from(app.detail_scroll);
+    let page = lines(
+        app,
+        lead,
+        usize::from(inner.width),
+        scroll + usize::from(inner.height),
+    );
+    // Scrolling stops at the last row; `rows` only counts to the end when everything fitted.
+    let scroll = if page.is_full() {
+        scroll
+    } else {
+        scroll.min(page.rows.saturating_sub(1))
+    };
+    Paragraph::new(page.lines)
+        .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
         .block(block)
         .wrap(Wrap { trim: false })
         .render(area, buf);
+}
+
+/// The lines of the pane, enough to fill its rows and no more: a note can be megabytes long,
+/// and laying all of it out on every frame kept a core busy.
+struct Page {
+    width: usize,
+    rows_left: usize,
+    /// Rows the lines wrap to (counting whole characters, so about what word wrap needs).
+    rows: usize,
+    lines: Vec<Line<'static>>,
+}
+
+impl Page {
+    fn new(width: usize, rows: usize) -> Page {
+        Page {
+            width: width.max(1),
+            // One row more than asked, so the last row is never cut short.
+            rows_left: rows + 1,
+            rows: 0,
+            lines: Vec::new(),
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.rows_left == 0
+    }
+
+    /// Adds `text` after `prefix`, one line per line of `text`, cut to the rows left.
+    fn text(&mut self, prefix: Span<'static>, text: &str, style: Style) {
+        let mut prefix = Some(prefix);
+        for line in text.split('\n') {
+            if self.is_full() {
+                return;
+            }
+            let mut spans: Vec<Span> = prefix.take().into_iter().collect();
+            let prefix_width: usize = spans.iter().map(Span::width).sum();
+            let room = (self.rows_left * self.width).saturating_sub(prefix_width);
+            spans.push(Span::styled(
+                sanitize::screen(cut_to_width(line, room)).into_owned(),
+                style,
+            ));
+            let line = Line::from(spans);
+            let rows = line.width().div_ceil(self.width).max(1);
+            self.rows_left = self.rows_left.saturating_sub(rows);
+            self.rows += rows;
+            self.lines.push(line);
+        }
+    }
+
+    fn field(&mut self, label: &str, value: &str) {
+        let label = Span::styled(format!("{label:<LABEL_WIDTH$}"), theme::LABEL);
+        self.text(label, value, theme::VALUE);
+    }
+
+    fn heading(&mut self, title: &'static str) {
+        self.text(Span::styled(title, theme::TITLE), "", theme::VALUE);
+    }
+}
+
+/// The start of `text` that fills at most `columns` columns. Zero-width characters count as
+/// one, so a line of combining marks cannot make it unbounded either.
+fn cut_to_width(text: &str, columns: usize) -> &str {
+    let mut used = 0;
+    for (at, c) in text.char_indices() {
+        used += c.width().unwrap_or(0).max(1);
+        if used > columns {
+            return &text[..at];
+        }
+    }
+    text
+}
+
+fn or_dash(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("—")
+}
+
+fn lines(app: &App, lead: &Lead, width: usize, rows: usize) -> Page {
+    let mut page = Page::new(width, rows);
+    let named = |name: &Option<String>, id: &Option<String>| match (name, id) {
+        (Some(name), Some(id)) => format!("{name} ({id})"),
+        (Some(text), None) | (None, Some(text)) => text.clone(),
+        (None, None) => "—".to_string(),
+    };
+    let when = |at: DateTime<Utc>| {
+        format!(
+            "{} ({} ago)",
+            at.with_timezone(&app.tz).format("%Y-%m-%d %H:%M:%S"),
+            age(app.now, at)
+        )
+    };
+
+    page.field("Phone", or_dash(&lead.phone));
+    page.field("Email", or_dash(&lead.email));
+    page.field("Form", &named(&lead.form_name, &lead.form_id));
+    let source = match (&lead.platform, lead.is_organic) {
+        (Some(platform), true) => format!(" · {platform}, organic"),
+        (Some(platform), false) => format!(" · {platform}, paid"),
+        (None, _) => String::new(),
+    };
+    page.field("Ad", &(named(&lead.ad_name, &lead.ad_id) + &source));
+    page.field("Ad set", &named(&lead.adset_name, &lead.adset_id));
+    page.field("Campaign", &named(&lead.campaign_name, &lead.campaign_id));
+    page.field("Created", &when(lead.created_at));
+    page.field("Received", &when(lead.received_at));
+    page.field(
+        "Manual",
+        if lead.is_manual {
+            "yes, entered by hand"
+        } else {
+            "no"
+        },
+    );
+
+    // Notes first: they are what the team writes, and the answers can run long.
+    page.heading("Notes");
+    match &lead.notes {
+        Some(notes) => page.text(Span::raw(""), notes, theme::VALUE),
+        None => page.text(Span::raw(""), "none yet: N adds a note", theme::LABEL),
+    }
+    page.heading("Answers");
+    if lead.fields.is_empty() {
+        page.text(Span::raw(""), "none", theme::LABEL);
+    }
+    for (question, answer) in &lead.fields {
+        let question = Span::styled(format!("{question}: "), theme::LABEL);
+        page.text(question, &answer.text(), theme::VALUE);
+    }
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{app, lead};
+
+    /// A 2 MB note used to be laid out whole on every frame, keeping a core busy.
+    #[test]
+    fn only_what_the_pane_can_show_is_laid_out() {
+        let app = app();
+        let mut long = lead(1, "Ann", 0);
+        long.notes = Some("word ".repeat(400_000));
+        let mut many = lead(2, "Bob", 0);
+        many.notes = Some("line\n".repeat(400_000));
+        for lead in [long, many] {
+            let page = lines(&app, &lead, 60, 30);
+            let laid_out: usize = page.lines.iter().map(Line::width).sum();
+            assert!(laid_out <= 60 * 40, "{laid_out} columns for 30 rows of 60");
+        }
+    }
 }
