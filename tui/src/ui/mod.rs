@@ -64,11 +64,11 @@ impl Widget for &App {
 /// lead's bidirectional override reorder the rest of the row.
 fn neutralise(area: Rect, buf: &mut Buffer) {
     for position in area.positions() {
-        if let Some(cell) = buf.cell_mut(position) {
-            if cell.symbol().chars().any(sanitize::is_hazard) {
-                let kept = sanitize::screen(cell.symbol()).into_owned();
-                cell.set_symbol(if kept.is_empty() { " " } else { &kept });
-            }
+        if let Some(cell) = buf.cell_mut(position)
+            && cell.symbol().chars().any(sanitize::is_hazard)
+        {
+            let kept = sanitize::screen(cell.symbol()).into_owned();
+            cell.set_symbol(if kept.is_empty() { " " } else { &kept });
         }
     }
 }
