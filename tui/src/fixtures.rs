@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use leadhook_shared::{Answer, Lead, LeadStatus};
 
-use crate::app::App;
+use crate::app::{App, Msg};
+use crate::poller::PollEvent;
 
 /// The fixed "now" of every test: Tuesday 2026-03-10 15:00 UTC.
 pub fn now() -> DateTime<Utc> {
@@ -21,6 +22,20 @@ pub fn app() -> App {
         now(),
         FixedOffset::east_opt(0).expect("UTC"),
     )
+}
+
+/// A dashboard whose first load brought `leads`, last synced at `synced_at`.
+pub fn loaded(leads: Vec<Lead>, synced_at: DateTime<Utc>) -> App {
+    let mut app = app();
+    app.update(Msg::Poll(PollEvent::Leads {
+        leads,
+        first_load: true,
+    }));
+    app.update(Msg::Poll(PollEvent::Synced {
+        at: synced_at,
+        push: false,
+    }));
+    app
 }
 
 /// A Facebook lead created `minutes_ago` before [`now`], with contact details derived from `id`.

@@ -8,15 +8,15 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
-use super::age;
+use super::{age, hint_text};
 use unicode_width::UnicodeWidthChar;
 
 use crate::app::App;
-use crate::{sanitize, theme};
+use crate::{keys, sanitize, theme};
 
 const LABEL_WIDTH: usize = 12;
 
-pub fn render(app: &App, lead: &Lead, area: Rect, buf: &mut Buffer) {
+pub fn render(app: &App, lead: &Lead, scroll: u16, area: Rect, buf: &mut Buffer) {
     let block = Block::bordered()
         .border_style(theme::BORDER_FOCUS)
         .title(Line::from(vec![
@@ -24,10 +24,14 @@ pub fn render(app: &App, lead: &Lead, area: Rect, buf: &mut Buffer) {
             Span::styled(format!("· {} ", lead.status), theme::status(lead.status)),
         ]))
         .title_bottom(
-            Line::from(Span::styled(" J/K scroll · Esc closes ", theme::LABEL)).right_aligned(),
+            Line::from(Span::styled(
+                format!(" {} ", hint_text(keys::DETAIL.hints())),
+                theme::LABEL,
+            ))
+            .right_aligned(),
         );
     let inner = block.inner(area);
-    let scroll = usize::from(app.detail_scroll);
+    let scroll = usize::from(scroll);
     let page = lines(
         app,
         lead,

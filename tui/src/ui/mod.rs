@@ -18,8 +18,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use crate::app::{App, Mode};
+use crate::app::{App, Mode, Pane};
 use crate::input::TextInput;
+use crate::keys::Hint;
 use crate::{sanitize, theme};
 
 /// From this width on, details open beside the table instead of over it.
@@ -35,25 +36,25 @@ impl Widget for &App {
         ])
         .areas(area);
         header::render(self, header, buf);
-        match (self.detail, self.selected_lead()) {
-            (true, Some(lead)) if body.width >= SIDE_BY_SIDE_WIDTH => {
+        match (self.mode.pane(), self.selected_lead()) {
+            (Pane::Detail { scroll }, Some(lead)) if body.width >= SIDE_BY_SIDE_WIDTH => {
                 let [list, side] =
                     Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
                         .areas(body);
                 table::render(self, list, buf);
-                detail::render(self, lead, side, buf);
+                detail::render(self, lead, scroll, side, buf);
             }
-            (true, Some(lead)) => detail::render(self, lead, body, buf),
+            (Pane::Detail { scroll }, Some(lead)) => detail::render(self, lead, scroll, body, buf),
             _ => table::render(self, body, buf),
         }
         status_bar::render(self, status, buf);
         status_bar::render_hints(self, hints, buf);
         toast::render(self, body, buf);
         match &self.mode {
-            Mode::Help => popup::help(area, buf),
+            Mode::Help { .. } => popup::help(area, buf),
             Mode::NewLead(form) => popup::new_lead(form, area, buf),
-            Mode::Notes { id, input } => popup::notes(self, *id, input, area, buf),
-            Mode::Normal | Mode::Search => {}
+            Mode::Notes { id, input, .. } => popup::notes(self, *id, input, area, buf),
+            Mode::Browse(_) | Mode::Search => {}
         }
         neutralise(area, buf);
     }
@@ -94,6 +95,14 @@ pub fn thousands(n: usize) -> String {
         .map(|group| std::str::from_utf8(group).unwrap_or_default())
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// Hints as one line of text: "⏎ save · Esc cancel".
+fn hint_text<'a>(hints: impl Iterator<Item = &'a Hint>) -> String {
+    hints
+        .map(|hint| format!("{} {}", hint.keys, hint.text))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// A text field with its cursor shown as a reversed cell when focused.
