@@ -8,9 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
-use super::{age, hint_text};
-use unicode_width::UnicodeWidthChar;
-
+use super::{age, cut_to_width, hint_text};
 use crate::app::App;
 use crate::{keys, sanitize, theme};
 
@@ -106,19 +104,6 @@ impl Page {
     fn heading(&mut self, title: &'static str) {
         self.text(Span::styled(title, theme::TITLE), "", theme::VALUE);
     }
-}
-
-/// The start of `text` that fills at most `columns` columns. Zero-width characters count as
-/// one, so a line of combining marks cannot make it unbounded either.
-fn cut_to_width(text: &str, columns: usize) -> &str {
-    let mut used = 0;
-    for (at, c) in text.char_indices() {
-        used += c.width().unwrap_or(0).max(1);
-        if used > columns {
-            return &text[..at];
-        }
-    }
-    text
 }
 
 fn or_dash(value: &Option<String>) -> &str {

@@ -17,6 +17,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
+use unicode_width::UnicodeWidthChar;
 
 use crate::app::{App, Mode, Pane};
 use crate::input::TextInput;
@@ -105,23 +106,57 @@ fn hint_text<'a>(hints: impl Iterator<Item = &'a Hint>) -> String {
         .join(" · ")
 }
 
-/// A text field with its cursor shown as a reversed cell when focused.
-fn input_line(input: &TextInput, focused: bool) -> Line<'static> {
-    let value = input.value();
+/// A text field in `width` columns, with its cursor shown as a reversed cell when focused.
+/// Text longer than the field scrolls so the cursor stays in view; only what shows is built.
+fn input_line(input: &TextInput, focused: bool, width: usize) -> Line<'static> {
+    let (before, after) = input.split_at_cursor();
     if !focused {
-        return Line::from(Span::styled(value.to_string(), theme::INPUT));
+        let shown = cut_to_width(before, width);
+        let mut text = shown.to_string();
+        if shown.len() == before.len() {
+            text.push_str(cut_to_width(
+                after,
+                width.saturating_sub(Line::from(shown).width()),
+            ));
+        }
+        return Line::from(Span::styled(text, theme::INPUT));
     }
-    let before: String = value.chars().take(input.cursor()).collect();
-    let at = value
-        .chars()
-        .nth(input.cursor())
-        .map_or_else(|| " ".to_string(), String::from);
-    let after: String = value.chars().skip(input.cursor() + 1).collect();
+    let room = width.saturating_sub(1);
+    let mut used = 0;
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| {
+            used += c.width().unwrap_or(0);
+            used <= room
+        })
+        .last()
+        .map_or(before.len(), |(at, _)| at);
+    let before = &before[start..];
+    let mut rest = after.chars();
+    let at = rest.next().map_or_else(|| " ".to_string(), String::from);
+    let after = cut_to_width(
+        rest.as_str(),
+        room.saturating_sub(Line::from(before).width()),
+    );
     Line::from(vec![
-        Span::styled(before, theme::INPUT),
+        Span::styled(before.to_string(), theme::INPUT),
         Span::styled(at, theme::INPUT.patch(theme::CURSOR)),
-        Span::styled(after, theme::INPUT),
+        Span::styled(after.to_string(), theme::INPUT),
     ])
+}
+
+/// The start of `text` that fills at most `columns` columns. Zero-width characters count as
+/// one, so a run of combining marks cannot make it unbounded either.
+fn cut_to_width(text: &str, columns: usize) -> &str {
+    let mut used = 0;
+    for (at, c) in text.char_indices() {
+        used += c.width().unwrap_or(0).max(1);
+        if used > columns {
+            return &text[..at];
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -143,6 +178,23 @@ mod tests {
         for (ago, expected) in cases {
             assert_eq!(age(now, now - ago), expected);
         }
+    }
+
+    /// A field holding a 2 MB note shows the part around the cursor, not all of it.
+    #[test]
+    fn a_long_field_shows_a_window_that_keeps_the_cursor() {
+        let mut input = TextInput::new(&format!("{}end", "x".repeat(2_000_000)));
+        let line = input_line(&input, true, 70);
+        assert_eq!(line.width(), 70);
+        assert!(line.to_string().ends_with("end "), "{line}");
+        input.handle(&crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Home,
+        ));
+        let line = input_line(&input, true, 70);
+        assert_eq!(line.to_string(), "x".repeat(70));
+        assert_eq!(input_line(&input, false, 5).to_string(), "xxxxx");
+        let wide = TextInput::new("日本語のメモ");
+        assert_eq!(input_line(&wide, true, 8).to_string(), "のメモ ");
     }
 
     #[test]

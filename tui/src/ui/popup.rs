@@ -87,7 +87,8 @@ pub fn new_lead(form: &LeadForm, area: Rect, buf: &mut Buffer) {
                 theme::LABEL
             };
             let mut line = Line::from(Span::styled(format!("{label:>6} "), label_style));
-            line.spans.extend(input_line(input, focused).spans);
+            let room = usize::from(inner.width).saturating_sub(7);
+            line.spans.extend(input_line(input, focused, room).spans);
             line
         })
         .collect();
@@ -109,7 +110,7 @@ pub fn notes(app: &App, id: i64, input: &TextInput, area: Rect, buf: &mut Buffer
         .map_or_else(|| format!("Lead #{id}"), |lead| lead.display_name());
     let inner = frame(&format!("Notes on {name}"), 72, 4, area, buf);
     Paragraph::new(vec![
-        input_line(input, true),
+        input_line(input, true, usize::from(inner.width)),
         Line::from(Span::styled(hint_text(keys::NOTES.hints()), theme::LABEL)),
     ])
     .wrap(Wrap { trim: false })

@@ -74,13 +74,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
     let hints: Vec<&Hint> = match &app.mode {
         Mode::Search => {
+            let hints = format!("  {}", hint_text(keys::SEARCH.hints()));
+            let room = usize::from(area.width).saturating_sub(4 + hints.chars().count());
             let mut line = Line::from(Span::styled(" / ", theme::KEY));
             line.spans.push(Span::raw(" "));
-            line.spans.extend(input_line(&app.search, true).spans);
-            line.spans.push(Span::styled(
-                format!("  {}", hint_text(keys::SEARCH.hints())),
-                theme::LABEL,
-            ));
+            line.spans
+                .extend(input_line(&app.search, true, room.max(10)).spans);
+            line.spans.push(Span::styled(hints, theme::LABEL));
             line.render(area, buf);
             return;
         }
