@@ -157,14 +157,9 @@ mod tests {
 
     #[test]
     fn json_lines_parse_back_into_the_lead() {
-        let mut watcher = Watcher::new(true);
-        watcher.handle(leads(true, vec![]));
-        let out = watcher.handle(leads(false, vec![lead(5, "Ann", 0)]));
-        let [Output::Lead(line)] = out.as_slice() else {
-            panic!("expected one line, got {out:?}");
-        };
+        let line = printed(true, lead(5, "Ann", 0));
         assert_eq!(
-            serde_json::from_str::<Lead>(line).unwrap(),
+            serde_json::from_str::<Lead>(&line).unwrap(),
             lead(5, "Ann", 0)
         );
     }
@@ -180,14 +175,20 @@ mod tests {
         eve
     }
 
-    #[test]
-    fn a_hostile_lead_is_one_inert_tsv_record() {
-        let mut watcher = Watcher::new(false);
+    /// What `watch` prints for `lead` arriving after the first load.
+    fn printed(json: bool, lead: Lead) -> String {
+        let mut watcher = Watcher::new(json);
         watcher.handle(leads(true, vec![]));
-        let out = watcher.handle(leads(false, vec![hostile_lead()]));
+        let out = watcher.handle(leads(false, vec![lead]));
         let [Output::Lead(line)] = out.as_slice() else {
             panic!("expected one line, got {out:?}");
         };
+        line.clone()
+    }
+
+    #[test]
+    fn a_hostile_lead_is_one_inert_tsv_record() {
+        let line = printed(false, hostile_lead());
         let fields: Vec<&str> = line.split('\t').collect();
         assert_eq!(fields.len(), 7, "{line:?}");
         for field in &fields {
@@ -201,18 +202,13 @@ mod tests {
 
     #[test]
     fn json_lines_escape_c1_and_bidi_controls_and_keep_the_data() {
-        let mut watcher = Watcher::new(true);
-        watcher.handle(leads(true, vec![]));
-        let out = watcher.handle(leads(false, vec![hostile_lead()]));
-        let [Output::Lead(line)] = out.as_slice() else {
-            panic!("expected one line, got {out:?}");
-        };
+        let line = printed(true, hostile_lead());
         assert!(!line.chars().any(crate::sanitize::is_hazard), "{line:?}");
         assert!(
             line.contains("\\u009b2J") && line.contains("\\u202e"),
             "{line}"
         );
-        assert_eq!(serde_json::from_str::<Lead>(line).unwrap(), hostile_lead());
+        assert_eq!(serde_json::from_str::<Lead>(&line).unwrap(), hostile_lead());
     }
 
     #[test]

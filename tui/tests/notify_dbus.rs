@@ -3,14 +3,16 @@
 //! Lead names must arrive as text, never as markup. Needs `dbus-daemon` (Debian package `dbus`).
 //! Alone in its own test binary because it points the process at that bus.
 
+mod support;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use leadhook::notify::{Delivery, DesktopNotifier, Notice, Notifications};
+use leadhook::notify::{Delivery, Notice};
 use zbus::zvariant::OwnedValue;
 
 /// The summary and body of every notification the daemon was asked to show.
@@ -119,14 +121,7 @@ fn lead_text_reaches_a_markup_daemon_escaped_and_without_nul() {
             .await
             .expect("the recording daemon connects to the test bus");
 
-        let rings = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&rings);
-        let notifications = Notifications::new(
-            Arc::new(DesktopNotifier),
-            Box::new(move || {
-                counter.fetch_add(1, Ordering::Relaxed);
-            }),
-        );
+        let (notifications, rings) = support::desktop_with_counted_bell();
         let notice = Notice {
             summary: "New lead: <b>Eve</b> & co".into(),
             body: "<a href=\"http://evil.test\">Claim</a> <img src=\"http://evil.test/x.png\"/>\0 — Spring \u{202e}Promo form".into(),
