@@ -36,16 +36,17 @@ pub fn render(app: &App, lead: &Lead, scroll: u16, area: Rect, buf: &mut Buffer)
         usize::from(inner.width),
         scroll + usize::from(inner.height),
     );
-    // Scrolling stops at the last row; `rows` only counts to the end when everything fitted.
-    let scroll = if page.is_full() {
+    let full = page.is_full();
+    let paragraph = Paragraph::new(page.lines).wrap(Wrap { trim: false });
+    // Scrolling stops at the last row, which is known once the whole lead fitted.
+    let scroll = if full {
         scroll
     } else {
-        scroll.min(page.rows.saturating_sub(1))
+        scroll.min(paragraph.line_count(inner.width).saturating_sub(1))
     };
-    Paragraph::new(page.lines)
+    paragraph
         .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
         .block(block)
-        .wrap(Wrap { trim: false })
         .render(area, buf);
 }
 
@@ -53,9 +54,8 @@ pub fn render(app: &App, lead: &Lead, scroll: u16, area: Rect, buf: &mut Buffer)
 /// and laying all of it out on every frame kept a core busy.
 struct Page {
     width: usize,
+    /// Rows still to fill, counting whole characters: word wrap needs as many or more.
     rows_left: usize,
-    /// Rows the lines wrap to (counting whole characters, so about what word wrap needs).
-    rows: usize,
     lines: Vec<Line<'static>>,
 }
 
@@ -65,7 +65,6 @@ impl Page {
             width: width.max(1),
             // One row more than asked, so the last row is never cut short.
             rows_left: rows + 1,
-            rows: 0,
             lines: Vec::new(),
         }
     }
@@ -91,7 +90,6 @@ impl Page {
             let line = Line::from(spans);
             let rows = line.width().div_ceil(self.width).max(1);
             self.rows_left = self.rows_left.saturating_sub(rows);
-            self.rows += rows;
             self.lines.push(line);
         }
     }
@@ -168,6 +166,15 @@ fn lines(app: &App, lead: &Lead, width: usize, rows: usize) -> Page {
 mod tests {
     use super::*;
     use crate::fixtures::{app, lead};
+
+    #[test]
+    fn scrolling_stops_at_the_last_row() {
+        let area = Rect::new(0, 0, 40, 12);
+        let mut buf = Buffer::empty(area);
+        render(&app(), &lead(1, "Ann", 0), 1000, area, &mut buf);
+        let screen: String = buf.content().iter().map(|cell| cell.symbol()).collect();
+        assert!(screen.contains("phone_number: +15550000001"), "{screen}");
+    }
 
     /// A 2 MB note used to be laid out whole on every frame, keeping a core busy.
     #[test]
