@@ -168,23 +168,22 @@ mod tests {
                      VALUES (?1, 'p', 'f', 1700000000, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .unwrap();
-            let rows: [(&str, &str, u32, i64, Option<&str>, Option<i64>); 4] = [
-                ("due", "pending", 0, 0, None, None),
-                (
+            let none = None::<String>;
+            for row in [
+                params!["due", now, "pending", 0, 0, none, none],
+                params![
                     "backing-off",
+                    now,
                     "pending",
                     3,
                     backoff_end,
-                    Some("graph timeout"),
-                    None,
-                ),
-                ("failed", "failed", 1, 0, Some("token invalid"), None),
-                ("done", "done", 0, 0, None, Some(now)),
-            ];
-            for (id, state, attempts, next, error, done_at) in rows {
-                insert
-                    .execute(params![id, now, state, attempts, next, error, done_at])
-                    .unwrap();
+                    "graph timeout",
+                    none
+                ],
+                params!["failed", now, "failed", 1, 0, "token invalid", none],
+                params!["done", now, "done", 0, 0, none, now],
+            ] {
+                insert.execute(row).unwrap();
             }
         }
 
