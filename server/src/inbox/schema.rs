@@ -133,6 +133,7 @@ mod tests {
 
     use super::*;
     use crate::inbox::Inbox;
+    use crate::inbox::tests::{claim_ids, next_due_micros};
 
     /// The layout leadhook wrote before claims had their own state.
     const UNVERSIONED: &str = "CREATE TABLE events (
@@ -157,7 +158,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("inbox.db");
         let now = Utc::now().timestamp_micros();
-        let backoff_end = now + 600_000_000;
+        let backoff_end = now + 120_000_000;
         {
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch(UNVERSIONED).unwrap();
@@ -190,21 +191,15 @@ mod tests {
         let inbox = Inbox::open(&path).unwrap();
         let counts = inbox.counts().await.unwrap();
         assert_eq!((counts.pending, counts.failed), (2, 1));
-        let claimed = inbox.claim(10).await.unwrap();
-        let ids: Vec<_> = claimed
-            .iter()
-            .map(|p| p.event.leadgen_id.as_str())
-            .collect();
-        assert_eq!(ids, ["due"], "the backing-off event keeps its backoff");
-        assert_eq!(claimed[0].event.page_id.as_deref(), Some("p"));
-        inbox.complete(claimed[0].id).await.unwrap();
         assert_eq!(
-            inbox
-                .next_due()
-                .await
-                .unwrap()
-                .map(|t| t.timestamp_micros()),
-            Some(backoff_end)
+            claim_ids(&inbox).await,
+            ["due"],
+            "the backing-off event keeps its backoff"
+        );
+        assert_eq!(
+            next_due_micros(&inbox).await,
+            Some(backoff_end),
+            "the backoff ends before the new claim's lease"
         );
         let failures = inbox.failures(10).await.unwrap();
         assert_eq!(
@@ -234,10 +229,11 @@ mod tests {
 
         let reopened = Inbox::open(&path).unwrap();
         let counts = reopened.counts().await.unwrap();
+        assert_eq!((counts.pending, counts.failed), (2, 1));
         assert_eq!(
-            (counts.pending, counts.failed),
-            (1, 1),
-            "opening a migrated inbox again changes nothing"
+            claim_ids(&reopened).await,
+            ["due"],
+            "opening the migrated inbox again only ends the claim"
         );
     }
 
