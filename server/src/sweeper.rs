@@ -1,5 +1,5 @@
 //! The backfill sweeper: the fallback for webhooks that never came. It pulls each lead form's
-//! recent leads from the Graph API and feeds them through the same intake as webhooks
+//! recent leads from the Graph API and stores them through the same write service as webhooks
 //! (same parsing, same idempotent upsert), remembering a per-form high-water mark.
 
 use std::collections::HashMap;
