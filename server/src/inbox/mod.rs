@@ -16,7 +16,7 @@ use thiserror::Error;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use database::Database;
-pub use schema::EventState;
+use schema::EventState;
 
 #[derive(Debug, Error)]
 pub enum InboxError {
@@ -46,6 +46,7 @@ pub struct PendingEvent {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct InboxCounts {
+    /// Events still waiting for their lead, those being worked on included.
     pub pending: u64,
     pub failed: u64,
     pub oldest_pending_at: Option<DateTime<Utc>>,
