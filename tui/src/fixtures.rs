@@ -2,14 +2,40 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use leadhook_shared::{Answer, Lead, LeadStatus};
+
+use crate::app::{App, Msg};
+use crate::poller::PollEvent;
 
 /// The fixed "now" of every test: Tuesday 2026-03-10 15:00 UTC.
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 10, 15, 0, 0)
         .single()
         .expect("valid date")
+}
+
+/// A dashboard at [`now`] in UTC that has heard nothing from its server yet.
+pub fn app() -> App {
+    App::new(
+        "http://127.0.0.1:8080",
+        now(),
+        FixedOffset::east_opt(0).expect("UTC"),
+    )
+}
+
+/// A dashboard whose first load brought `leads`, last synced at `synced_at`.
+pub fn loaded(leads: Vec<Lead>, synced_at: DateTime<Utc>) -> App {
+    let mut app = app();
+    app.update(Msg::Poll(PollEvent::Leads {
+        leads,
+        first_load: true,
+    }));
+    app.update(Msg::Poll(PollEvent::Synced {
+        at: synced_at,
+        push: false,
+    }));
+    app
 }
 
 /// A Facebook lead created `minutes_ago` before [`now`], with contact details derived from `id`.

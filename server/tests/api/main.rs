@@ -9,3 +9,4 @@ mod leads_api;
 mod supabase;
 mod sweep;
 mod webhook_flow;
+mod write_path;

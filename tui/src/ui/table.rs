@@ -11,7 +11,7 @@ use ratatui::widgets::{
 
 use super::{age, thousands};
 use crate::app::{App, Connection, Viewport};
-use crate::client::ClientError;
+use crate::client_error::ClientError;
 use crate::theme;
 
 const WIDTHS: [Constraint; 7] = [
