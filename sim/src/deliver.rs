@@ -446,6 +446,18 @@ mod tests {
         assert_eq!(verify(SECRET.as_bytes(), signature, &body), Ok(()));
     }
 
+    /// Sends one lead's notification and returns the outcome.
+    async fn send_one(sender: &WebhookSender) -> Delivery {
+        sender
+            .send_leads(&[change("1", "2", None)], &BodyStyle::default())
+            .await
+            .unwrap()
+    }
+
+    fn delivery(status: StatusCode, attempts: u32) -> Delivery {
+        Delivery { status, attempts }
+    }
+
     #[tokio::test]
     async fn retries_like_meta_until_accepted() {
         let receiver = Receiver::spawn().await;
@@ -453,17 +465,7 @@ mod tests {
         let sender = WebhookSender::new(receiver.url(), SecretString::from(SECRET))
             .unwrap()
             .with_retry(RetryPolicy::like_meta(5, Duration::from_millis(10)));
-        let delivery = sender
-            .send_leads(&[change("1", "2", None)], &BodyStyle::default())
-            .await
-            .unwrap();
-        assert_eq!(
-            delivery,
-            Delivery {
-                status: StatusCode::OK,
-                attempts: 3
-            }
-        );
+        assert_eq!(send_one(&sender).await, delivery(StatusCode::OK, 3));
         let received = receiver.received();
         assert_eq!(received.len(), 3);
         assert!(
@@ -474,17 +476,7 @@ mod tests {
 
         receiver.answer_with([StatusCode::FORBIDDEN; 3]);
         let once = WebhookSender::new(receiver.url(), SecretString::from(SECRET)).unwrap();
-        let refused = once
-            .send_leads(&[change("1", "2", None)], &BodyStyle::default())
-            .await
-            .unwrap();
-        assert_eq!(
-            refused,
-            Delivery {
-                status: StatusCode::FORBIDDEN,
-                attempts: 1
-            }
-        );
+        assert_eq!(send_one(&once).await, delivery(StatusCode::FORBIDDEN, 1));
     }
 
     #[test]
