@@ -95,3 +95,55 @@ pub struct NewManualLead {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ApiList;
+
+    /// A lead as `/api/leads` served it before the Meta-side fields got their own struct.
+    const WIRE_LEAD: &str = r#"{
+        "id": 7, "leadgen_id": "444444444444", "name": "Joe Example", "email": "joe@example.com",
+        "phone": "+15555555555", "status": "Contacted", "is_manual": false,
+        "created_at": "2015-02-28T08:49:14Z", "received_at": "2015-02-28T08:49:15.250Z",
+        "updated_at": "2015-03-01T10:00:00.000001Z", "page_id": "1111", "form_id": "6666",
+        "form_name": "Spring Promo", "ad_id": "5555", "ad_name": "Ad One", "adset_id": "4444",
+        "adset_name": "Adset One", "campaign_id": "3333", "campaign_name": "Campaign One",
+        "platform": "ig", "is_organic": true,
+        "fields": {"full_name": "Joe Example", "which_products?": ["Solar", "Battery"]},
+        "notes": "call back Tuesday"
+    }"#;
+
+    fn wire_value() -> serde_json::Value {
+        serde_json::from_str(WIRE_LEAD).unwrap()
+    }
+
+    #[test]
+    fn a_lead_serialises_to_the_same_wire_shape() {
+        let lead: Lead = serde_json::from_str(WIRE_LEAD).unwrap();
+        assert_eq!(serde_json::to_value(&lead).unwrap(), wire_value());
+    }
+
+    #[test]
+    fn the_dashboard_reads_the_wire_shape() {
+        // The tui decodes `ApiList` pages and single `Lead`s with these very types.
+        let page = serde_json::json!({
+            "success": true, "data": [wire_value()], "count": 1,
+            "cursor": "1425204000000001.7"
+        });
+        let page: ApiList = serde_json::from_value(page).unwrap();
+        let lead = &page.data[0];
+        assert_eq!(lead.id, 7);
+        assert_eq!(lead.leadgen_id.as_deref(), Some("444444444444"));
+        assert_eq!(lead.status, LeadStatus::Contacted);
+        assert_eq!(lead.name.as_deref(), Some("Joe Example"));
+        assert_eq!(lead.campaign_name.as_deref(), Some("Campaign One"));
+        assert!(lead.is_organic);
+        assert_eq!(
+            lead.fields["which_products?"],
+            Answer::Many(vec!["Solar".into(), "Battery".into()])
+        );
+        assert_eq!(lead.notes.as_deref(), Some("call back Tuesday"));
+        assert_eq!(lead.display_name(), "Joe Example");
+    }
+}
