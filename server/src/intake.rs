@@ -172,19 +172,23 @@ impl Intake {
         let mut lead = parse_graph_lead(graph_lead, fallback_created)
             .map_err(|e| Failure::Unparsable(e.to_string()))?;
         lead.leadgen_id.clone_from(&event.leadgen_id);
-        lead.page_id = lead.page_id.take().or_else(|| event.page_id.clone());
-        lead.form_id = lead.form_id.take().or_else(|| event.form_id.clone());
-        lead.ad_id = lead.ad_id.take().or_else(|| event.ad_id.clone());
-        lead.adset_id = lead.adset_id.take().or_else(|| event.adgroup_id.clone());
+        lead.meta.page_id = lead.meta.page_id.take().or_else(|| event.page_id.clone());
+        lead.meta.form_id = lead.meta.form_id.take().or_else(|| event.form_id.clone());
+        lead.meta.ad_id = lead.meta.ad_id.take().or_else(|| event.ad_id.clone());
+        lead.meta.adset_id = lead
+            .meta
+            .adset_id
+            .take()
+            .or_else(|| event.adgroup_id.clone());
         self.store(lead).await.map_err(Failure::Store)
     }
 
     /// Stores a parsed lead (from a webhook or a sweep) and announces it. Fills in the form name.
     pub async fn store(&self, mut lead: IncomingLead) -> Result<Upserted, StoreError> {
-        if lead.form_name.is_none()
-            && let Some(form_id) = lead.form_id.clone()
+        if lead.meta.form_name.is_none()
+            && let Some(form_id) = lead.meta.form_id.clone()
         {
-            lead.form_name = self.form_name(&form_id).await;
+            lead.meta.form_name = self.form_name(&form_id).await;
         }
         let result = self.store.upsert(&lead).await;
         match &result {
