@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, ensure};
 use chrono::{FixedOffset, Utc};
 use clap::Args;
-use leadhook::app::{App, Msg};
+use leadhook::app::{App, Msg, Pane};
 use leadhook::poller::PollEvent;
 use leadhook_server::simulator::LeadFaker;
 use leadhook_shared::{ApiList, Cursor, Lead, LeadStatus};
@@ -153,7 +153,7 @@ impl View {
                 app.update(key(KeyCode::Char('j')));
             }
             View::Detail => {
-                if !app.detail {
+                if !matches!(app.mode.pane(), Pane::Detail { .. }) {
                     app.update(key(KeyCode::Enter));
                 }
             }
