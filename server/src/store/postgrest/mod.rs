@@ -28,7 +28,7 @@ pub use migrations::MIGRATIONS;
 use super::{
     LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted, at_store_precision,
 };
-use query::timestamp;
+use query::{EVERY_COLUMN, timestamp};
 
 /// How long one request may take, connecting included, before the store counts as unavailable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -334,7 +334,7 @@ impl LeadStore for PostgrestStore {
             .call(
                 self.table()
                     .on_conflict("leadgen_id")
-                    .select(query::EVERY_COLUMN)
+                    .select(EVERY_COLUMN)
                     .upsert(body),
             )
             .await?;
@@ -354,18 +354,14 @@ impl LeadStore for PostgrestStore {
             notes: lead.notes.as_deref(),
             is_manual: true,
         })?;
-        self.call(self.table().select(query::EVERY_COLUMN).insert(body))
+        self.call(self.table().select(EVERY_COLUMN).insert(body))
             .await?
             .only_row()
     }
 
     async fn get(&self, id: i64) -> Result<Option<Lead>, StoreError> {
         let rows: Vec<Lead> = self
-            .call(
-                self.table()
-                    .select(query::EVERY_COLUMN)
-                    .eq("id", id.to_string()),
-            )
+            .call(self.table().select(EVERY_COLUMN).eq("id", id.to_string()))
             .await?
             .json()?;
         Ok(rows.into_iter().next())
@@ -379,7 +375,7 @@ impl LeadStore for PostgrestStore {
             .call(
                 self.table()
                     .eq("id", id.to_string())
-                    .select(query::EVERY_COLUMN)
+                    .select(EVERY_COLUMN)
                     .update(to_json(patch)?),
             )
             .await?
@@ -410,7 +406,7 @@ impl LeadStore for PostgrestStore {
             let remaining = wanted - leads.len() as u64;
             let request = self
                 .filtered(&page)
-                .select(query::EVERY_COLUMN)
+                .select(EVERY_COLUMN)
                 .order(order)
                 .exact_count()
                 .range(
