@@ -176,10 +176,14 @@ impl Intake {
         let mut lead = parse_graph_lead(graph_lead, fallback_created)
             .map_err(|e| Failure::Unparsable(e.to_string()))?;
         lead.leadgen_id.clone_from(&event.leadgen_id);
-        lead.page_id = lead.page_id.take().or_else(|| event.page_id.clone());
-        lead.form_id = lead.form_id.take().or_else(|| event.form_id.clone());
-        lead.ad_id = lead.ad_id.take().or_else(|| event.ad_id.clone());
-        lead.adset_id = lead.adset_id.take().or_else(|| event.adgroup_id.clone());
+        lead.meta.page_id = lead.meta.page_id.take().or_else(|| event.page_id.clone());
+        lead.meta.form_id = lead.meta.form_id.take().or_else(|| event.form_id.clone());
+        lead.meta.ad_id = lead.meta.ad_id.take().or_else(|| event.ad_id.clone());
+        lead.meta.adset_id = lead
+            .meta
+            .adset_id
+            .take()
+            .or_else(|| event.adgroup_id.clone());
         Ok(lead)
     }
 

@@ -183,9 +183,9 @@ impl Inner {
                         continue;
                     }
                 };
-                lead.page_id = lead.page_id.or_else(|| page_id.clone());
-                lead.form_id = lead.form_id.or_else(|| Some(form.id.clone()));
-                lead.form_name = lead.form_name.or_else(|| form.name.clone());
+                lead.meta.page_id = lead.meta.page_id.or_else(|| page_id.clone());
+                lead.meta.form_id = lead.meta.form_id.or_else(|| Some(form.id.clone()));
+                lead.meta.form_name = lead.meta.form_name.or_else(|| form.name.clone());
                 match self.leads.store_from_meta(lead).await {
                     Ok(stored) => {
                         report.inserted += u64::from(stored.inserted);

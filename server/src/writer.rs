@@ -61,10 +61,10 @@ impl LeadWriter {
 
     /// Stores a lead from Meta (webhook or sweep), filling in its form name, and announces it.
     pub async fn store_from_meta(&self, mut lead: IncomingLead) -> Result<Upserted, StoreError> {
-        if lead.form_name.is_none()
-            && let Some(form_id) = lead.form_id.clone()
+        if lead.meta.form_name.is_none()
+            && let Some(form_id) = lead.meta.form_id.clone()
         {
-            lead.form_name = self.form_name(&form_id).await;
+            lead.meta.form_name = self.form_name(&form_id).await;
         }
         let upserted = self.record(self.inner.store.upsert(&lead).await)?;
         if upserted.inserted {

@@ -240,7 +240,7 @@ impl App {
                 self.unseen.remove(&lead.id);
                 self.pending_new.retain(|id| *id != lead.id);
                 self.selected = Some(Key {
-                    created_at: lead.created_at,
+                    created_at: lead.meta.created_at,
                     id: lead.id,
                 });
                 self.leads.upsert(lead);
@@ -402,9 +402,9 @@ impl App {
 /// Whether `lead` is the one the user just submitted through the form.
 fn is_own(lead: &Lead, own: &NewManualLead) -> bool {
     lead.is_manual
-        && lead.name.as_deref() == Some(own.name.as_str())
-        && lead.phone == own.phone
-        && lead.email == own.email
+        && lead.meta.name.as_deref() == Some(own.name.as_str())
+        && lead.meta.phone == own.phone
+        && lead.meta.email == own.email
 }
 
 /// "1 lead", "2 leads".

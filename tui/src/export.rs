@@ -48,6 +48,7 @@ pub fn write_csv(path: &Path, leads: &[Lead]) -> Result<(), ExportError> {
     for lead in leads {
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
         let answers = lead
+            .meta
             .fields
             .iter()
             .map(|(question, answer)| format!("{question}: {}", answer.text()))
@@ -55,15 +56,15 @@ pub fn write_csv(path: &Path, leads: &[Lead]) -> Result<(), ExportError> {
             .join("; ");
         let cells = [
             lead.id.to_string(),
-            lead.created_at.to_rfc3339(),
+            lead.meta.created_at.to_rfc3339(),
             lead.received_at.to_rfc3339(),
-            text(&lead.name),
-            text(&lead.phone),
-            text(&lead.email),
+            text(&lead.meta.name),
+            text(&lead.meta.phone),
+            text(&lead.meta.email),
             lead.status.to_string(),
-            text(&lead.form_name),
-            text(&lead.campaign_name),
-            text(&lead.ad_name),
+            text(&lead.meta.form_name),
+            text(&lead.meta.campaign_name),
+            text(&lead.meta.ad_name),
             lead.is_manual.to_string(),
             answers,
             text(&lead.notes),
@@ -121,13 +122,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.csv");
         let mut eve = lead(9, "=HYPERLINK(\"http://evil.test\",\"click\")", 0);
-        eve.phone = Some("+15551234567".into());
-        eve.email = Some("@SUM(1+1)*cmd|' /C calc'!A0".into());
+        eve.meta.phone = Some("+15551234567".into());
+        eve.meta.email = Some("@SUM(1+1)*cmd|' /C calc'!A0".into());
         eve.notes = Some("-2+3+cmd|' /C calc'!A0".into());
-        eve.campaign_name = Some("\t=1+1".into());
-        eve.ad_name = Some("\r=1+1".into());
-        eve.form_name = Some("Spring \u{202e}Promo".into());
-        eve.fields = [(
+        eve.meta.campaign_name = Some("\t=1+1".into());
+        eve.meta.ad_name = Some("\r=1+1".into());
+        eve.meta.form_name = Some("Spring \u{202e}Promo".into());
+        eve.meta.fields = [(
             "=cmd".to_string(),
             leadhook_shared::Answer::One("-1".into()),
         )]

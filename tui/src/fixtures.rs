@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
-use leadhook_shared::{Answer, Lead, LeadStatus};
+use leadhook_shared::{Answer, Lead, LeadStatus, MetaFields};
 
 use crate::app::{App, Msg};
 use crate::poller::PollEvent;
@@ -56,26 +56,28 @@ pub fn lead(id: i64, name: &str, minutes_ago: i64) -> Lead {
     Lead {
         id,
         leadgen_id: Some(format!("9{id:05}")),
-        name: Some(name.to_string()),
-        email: Some(email),
-        phone: Some(phone),
+        meta: MetaFields {
+            name: Some(name.to_string()),
+            email: Some(email),
+            phone: Some(phone),
+            created_at,
+            page_id: Some("1001".into()),
+            form_id: Some("2002".into()),
+            form_name: Some("Spring Promo".into()),
+            ad_id: Some("3003".into()),
+            ad_name: Some("Carousel A".into()),
+            adset_id: Some("4004".into()),
+            adset_name: Some("Homeowners 30-55".into()),
+            campaign_id: Some("5005".into()),
+            campaign_name: Some("Spring 2026".into()),
+            platform: Some("fb".into()),
+            is_organic: false,
+            fields,
+        },
         status: LeadStatus::NewLead,
         is_manual: false,
-        created_at,
         received_at: created_at + Duration::seconds(2),
         updated_at: created_at + Duration::seconds(2),
-        page_id: Some("1001".into()),
-        form_id: Some("2002".into()),
-        form_name: Some("Spring Promo".into()),
-        ad_id: Some("3003".into()),
-        ad_name: Some("Carousel A".into()),
-        adset_id: Some("4004".into()),
-        adset_name: Some("Homeowners 30-55".into()),
-        campaign_id: Some("5005".into()),
-        campaign_name: Some("Spring 2026".into()),
-        platform: Some("fb".into()),
-        is_organic: false,
-        fields,
         notes: None,
     }
 }

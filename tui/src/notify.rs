@@ -22,7 +22,7 @@ impl Notice {
             [] => None,
             [lead] => Some(Notice {
                 summary: "New lead".to_string(),
-                body: match (&lead.form_name, lead.is_manual) {
+                body: match (&lead.meta.form_name, lead.is_manual) {
                     (_, true) => format!("{} — added by hand", lead.display_name()),
                     (Some(form), false) => format!("{} — {form} form", lead.display_name()),
                     (None, false) => lead.display_name(),

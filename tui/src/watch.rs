@@ -87,9 +87,9 @@ fn line(lead: &Lead, json: bool) -> String {
         lead.received_at.to_rfc3339(),
         lead.id.to_string(),
         sanitize::tsv_field(&lead.display_name()),
-        text(&lead.phone),
-        text(&lead.email),
-        text(&lead.form_name),
+        text(&lead.meta.phone),
+        text(&lead.meta.email),
+        text(&lead.meta.form_name),
         lead.status.to_string(),
     ]
     .join("\t")
@@ -168,10 +168,10 @@ mod tests {
     /// write the clipboard, in every field `watch` prints.
     fn hostile_lead() -> Lead {
         let mut eve = lead(9, "Eve", 0);
-        eve.name = Some("Eve\t\n2026-03-10T15:00:00+00:00\t99\tForged\tWon".into());
-        eve.phone = Some("\x1b]0;pwned\x07+1555".into());
-        eve.email = Some("\u{9b}2Jeve@example.com\x1b]52;c;ZXZpbA==\x07".into());
-        eve.form_name = Some("Promo\u{202e}gnp.exe\u{2066}\x7f".into());
+        eve.meta.name = Some("Eve\t\n2026-03-10T15:00:00+00:00\t99\tForged\tWon".into());
+        eve.meta.phone = Some("\x1b]0;pwned\x07+1555".into());
+        eve.meta.email = Some("\u{9b}2Jeve@example.com\x1b]52;c;ZXZpbA==\x07".into());
+        eve.meta.form_name = Some("Promo\u{202e}gnp.exe\u{2066}\x7f".into());
         eve
     }
 

@@ -67,7 +67,7 @@ async fn an_acknowledged_lead_survives_sigkill() {
     })
     .await;
     server.kill().expect("SIGKILL");
-    let names: Vec<_> = leads.iter().filter_map(|l| l.name.clone()).collect();
+    let names: Vec<_> = leads.iter().filter_map(|l| l.meta.name.clone()).collect();
     assert_eq!(names, ["Crash Survivor"]);
 }
 

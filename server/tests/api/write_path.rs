@@ -81,7 +81,7 @@ async fn webhook_sweep_patch_and_manual_leads_each_reach_the_event_stream_once()
         200
     );
     let webhook_lead = app.wait_for_leads(1).await.remove(0);
-    assert_eq!(webhook_lead.name.as_deref(), Some("Webhook Lead"));
+    assert_eq!(webhook_lead.meta.name.as_deref(), Some("Webhook Lead"));
 
     app.graph
         .add_lead(PAGE_ID, SWEPT_FORM_ID, recent_lead("8002", "Swept Lead"));
@@ -113,7 +113,7 @@ async fn webhook_sweep_patch_and_manual_leads_each_reach_the_event_stream_once()
     let seen: Vec<(String, LeadStatus)> = read_events(events, 4)
         .await
         .into_iter()
-        .map(|lead| (lead.name.unwrap_or_default(), lead.status))
+        .map(|lead| (lead.meta.name.unwrap_or_default(), lead.status))
         .collect();
     let expected = [
         ("Webhook Lead", LeadStatus::NewLead),

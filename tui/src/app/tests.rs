@@ -281,8 +281,8 @@ fn the_users_own_new_lead_arriving_by_push_first_is_no_news() {
 
     let mut own = lead(50, "Hal Jordan", 0);
     own.is_manual = true;
-    own.phone = Some("+1 555 0100".into());
-    own.email = None;
+    own.meta.phone = Some("+1 555 0100".into());
+    own.meta.email = None;
     app.update(Msg::Poll(PollEvent::Leads {
         leads: vec![own.clone()],
         first_load: false,

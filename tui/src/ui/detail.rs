@@ -123,18 +123,24 @@ fn lines(app: &App, lead: &Lead, width: usize, rows: usize) -> Page {
         )
     };
 
-    page.field("Phone", or_dash(&lead.phone));
-    page.field("Email", or_dash(&lead.email));
-    page.field("Form", &named(&lead.form_name, &lead.form_id));
-    let source = match (&lead.platform, lead.is_organic) {
+    page.field("Phone", or_dash(&lead.meta.phone));
+    page.field("Email", or_dash(&lead.meta.email));
+    page.field("Form", &named(&lead.meta.form_name, &lead.meta.form_id));
+    let source = match (&lead.meta.platform, lead.meta.is_organic) {
         (Some(platform), true) => format!(" · {platform}, organic"),
         (Some(platform), false) => format!(" · {platform}, paid"),
         (None, _) => String::new(),
     };
-    page.field("Ad", &(named(&lead.ad_name, &lead.ad_id) + &source));
-    page.field("Ad set", &named(&lead.adset_name, &lead.adset_id));
-    page.field("Campaign", &named(&lead.campaign_name, &lead.campaign_id));
-    page.field("Created", &when(lead.created_at));
+    page.field(
+        "Ad",
+        &(named(&lead.meta.ad_name, &lead.meta.ad_id) + &source),
+    );
+    page.field("Ad set", &named(&lead.meta.adset_name, &lead.meta.adset_id));
+    page.field(
+        "Campaign",
+        &named(&lead.meta.campaign_name, &lead.meta.campaign_id),
+    );
+    page.field("Created", &when(lead.meta.created_at));
     page.field("Received", &when(lead.received_at));
     page.field(
         "Manual",
@@ -152,10 +158,10 @@ fn lines(app: &App, lead: &Lead, width: usize, rows: usize) -> Page {
         None => page.text(Span::raw(""), "none yet: N adds a note", theme::LABEL),
     }
     page.heading("Answers");
-    if lead.fields.is_empty() {
+    if lead.meta.fields.is_empty() {
         page.text(Span::raw(""), "none", theme::LABEL);
     }
-    for (question, answer) in &lead.fields {
+    for (question, answer) in &lead.meta.fields {
         let question = Span::styled(format!("{question}: "), theme::LABEL);
         page.text(question, &answer.text(), theme::VALUE);
     }

@@ -68,8 +68,8 @@ fn working_app() -> App {
         .collect();
     leads[1].notes = Some("Wants a quote for 6 kW; call after 5pm".into());
     leads[3].is_manual = true;
-    leads[3].form_name = None;
-    leads[3].fields.clear();
+    leads[3].meta.form_name = None;
+    leads[3].meta.fields.clear();
     let mut app = loaded(leads, now() - Duration::seconds(2));
     app.update(Msg::Poll(PollEvent::Leads {
         leads: vec![lead(8, "Jane Doe", 2)],
@@ -195,11 +195,11 @@ fn long_error_toast_wraps_80x24() {
 fn hostile_lead_text_is_neutralised_everywhere_on_screen() {
     let mut app = working_app();
     let mut eve = lead(9, "Eve \u{202e}nimda\u{202c} Doe\x1b]0;pwned\x07", 0);
-    eve.phone = Some("+1555\u{2066}0100\u{2069}".into());
-    eve.email = Some("\u{9b}2Jeve@example.com".into());
-    eve.form_name = Some("Promo\u{200f}\u{061c}".into());
+    eve.meta.phone = Some("+1555\u{2066}0100\u{2069}".into());
+    eve.meta.email = Some("\u{9b}2Jeve@example.com".into());
+    eve.meta.form_name = Some("Promo\u{200f}\u{061c}".into());
     eve.notes = Some("call\u{202d} back\tFriday\u{2028}".into());
-    eve.fields.insert(
+    eve.meta.fields.insert(
         "\u{202e}question".into(),
         leadhook_shared::Answer::One("answer\u{202b}\x1b[2J".into()),
     );
