@@ -83,6 +83,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let shutdown = CancellationToken::new();
+    // Before the ready line: a SIGTERM sent as soon as it appears must stop the server gracefully.
+    match stop_on_signal(shutdown.clone()) {
+        Ok(stop) => {
+            tokio::spawn(stop);
+        }
+        Err(error) => {
+            eprintln!("error: cannot listen for Ctrl-C and SIGTERM: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
     tracing::info!(
         listen = %app.local_addr(),
         data_dir = %data_dir.display(),
@@ -90,8 +101,6 @@ async fn serve(args: ServeArgs) -> ExitCode {
         api_tokens = reps,
         "leadhook-server ready: webhook at /webhook, API at /api, health at /healthz"
     );
-    let shutdown = CancellationToken::new();
-    tokio::spawn(stop_on_signal(shutdown.clone()));
     match app.run_until(shutdown).await {
         Ok(()) => {
             tracing::info!("stopped; unfinished events stay in the inbox for the next start");
@@ -136,24 +145,26 @@ fn migrate(print: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Ctrl-C or SIGTERM starts a graceful shutdown.
-async fn stop_on_signal(shutdown: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Ctrl-C or SIGTERM starts a graceful shutdown. The handlers are in place when this returns;
+/// the future waits for the signal.
+fn stop_on_signal(shutdown: CancellationToken) -> std::io::Result<impl Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
-    }
-    tracing::info!("shutting down: finishing requests in flight");
-    shutdown.cancel();
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        shutdown.cancel();
+    })
 }
