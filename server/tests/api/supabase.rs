@@ -134,3 +134,34 @@ async fn a_missing_grant_is_reported_with_its_fix() {
     let message = body["error"]["message"].as_str().unwrap();
     assert!(!message.contains(supabase.secret_key()), "{message}");
 }
+
+/// Supabase answering slowly: webhooks are still answered at once, and the lead lands once the
+/// slow answers come.
+#[tokio::test]
+async fn a_slow_store_does_not_hold_up_webhooks() {
+    let SupabaseApp { app, supabase } = spawn_supabase_app().await;
+    app.graph.add_lead(
+        PAGE_ID,
+        FORM_ID,
+        graph_lead("440001", &[("full_name", &["Slow Lane"])]),
+    );
+    let delay = Duration::from_secs(3);
+    supabase.faults.slow_down_for(Duration::from_secs(4), delay);
+    let started = std::time::Instant::now();
+    assert_eq!(
+        app.post_signed(&notification(&["440001"])).await.status(),
+        200
+    );
+    assert!(
+        started.elapsed() < delay,
+        "the webhook waited for the store: {:?}",
+        started.elapsed()
+    );
+    let lead = app.wait_for_leads(1).await.remove(0);
+    assert_eq!(lead.name.as_deref(), Some("Slow Lane"));
+    assert!(
+        started.elapsed() >= delay,
+        "the store was not slowed down: {:?}",
+        started.elapsed()
+    );
+}
