@@ -12,15 +12,14 @@ fn migrations_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations")
 }
 
+/// A database with the migrations applied twice (they are idempotent).
 async fn migrated() -> TestDatabase {
-    let database = TestDatabase::create().await;
-    for round in 1..=2 {
-        for (file, sql) in MIGRATIONS {
-            database
-                .execute(sql)
-                .await
-                .unwrap_or_else(|e| panic!("{file}, round {round}: {e}"));
-        }
+    let database = TestDatabase::migrated(MIGRATIONS).await;
+    for (file, sql) in MIGRATIONS {
+        database
+            .execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{file}, applied again: {e}"));
     }
     database
 }
