@@ -14,16 +14,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
 /// `$1` the signal that stops the server, `$2` a directory to remove afterwards (or empty), the
-/// rest the server's command line. Ctrl-C reaches the whole process group: the guardian ignores it
-/// and waits for the test process to go, so that its cleanup still runs.
+/// rest the server's command line. A watcher waits for the end of stdin and then stops the server;
+/// the guardian waits for the server, so it also ends (and cleans up) when the server dies by
+/// itself. Ctrl-C reaches the whole process group: the guardian ignores it, so that its cleanup
+/// still runs.
 const GUARDIAN: &str = r#"
 trap '' INT HUP
 signal=$1; remove=$2; shift 2
 "$@" &
 server=$!
-read -r _
-kill -s "$signal" "$server" 2>/dev/null
+# A background job reads /dev/null unless redirected: the watcher gets stdin through fd 3.
+exec 3<&0
+( read -r _; kill -s "$signal" "$server" 2>/dev/null ) <&3 >/dev/null 2>&1 &
+watcher=$!
+exec 3<&-
 wait "$server"
+kill "$watcher" 2>/dev/null
 if [ -n "$remove" ]; then rm -rf -- "$remove"; fi
 "#;
 
@@ -121,7 +127,7 @@ impl Guarded {
         &mut self.child
     }
 
-    /// True while the guardian runs; it ends early only when it could not start the server.
+    /// True while the guardian runs; it ends early when the server has ended by itself.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }

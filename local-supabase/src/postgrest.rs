@@ -71,41 +71,58 @@ pub struct Postgrest {
 /// PostgREST's output, line by line, so that tests can wait for a schema reload.
 #[derive(Default)]
 struct Log {
-    lines: Mutex<Vec<String>>,
+    state: Mutex<LogState>,
     changed: Condvar,
 }
 
+#[derive(Default)]
+struct LogState {
+    lines: Vec<String>,
+    /// stdout and stderr end when PostgREST is gone.
+    ended_streams: usize,
+}
+
+impl LogState {
+    fn count(&self, needle: &str) -> usize {
+        self.lines
+            .iter()
+            .filter(|line| line.contains(needle))
+            .count()
+    }
+}
+
 impl Log {
-    fn push(&self, line: String) {
-        if let Ok(mut lines) = self.lines.lock() {
-            lines.push(line);
+    fn update(&self, change: impl FnOnce(&mut LogState)) {
+        if let Ok(mut state) = self.state.lock() {
+            change(&mut state);
         }
         self.changed.notify_all();
     }
 
     fn count(&self, needle: &str) -> usize {
-        self.lines
+        self.state
             .lock()
-            .map(|lines| lines.iter().filter(|line| line.contains(needle)).count())
+            .map(|state| state.count(needle))
             .unwrap_or(0)
     }
 
-    /// Blocks until `needle` was logged more than `seen` times; false on timeout.
+    /// Blocks until `needle` was logged more than `seen` times; false on timeout or when
+    /// PostgREST has ended.
     fn wait_for(&self, needle: &str, seen: usize, timeout: Duration) -> bool {
-        let Ok(lines) = self.lines.lock() else {
+        let Ok(state) = self.state.lock() else {
             return false;
         };
         self.changed
-            .wait_timeout_while(lines, timeout, |lines| {
-                lines.iter().filter(|line| line.contains(needle)).count() <= seen
+            .wait_timeout_while(state, timeout, |state| {
+                state.count(needle) <= seen && state.ended_streams < 2
             })
-            .is_ok_and(|(_, result)| !result.timed_out())
+            .is_ok_and(|(state, _)| state.count(needle) > seen)
     }
 
     fn text(&self) -> String {
-        self.lines
+        self.state
             .lock()
-            .map(|lines| lines.join("\n"))
+            .map(|state| state.lines.join("\n"))
             .unwrap_or_default()
     }
 }
@@ -136,7 +153,11 @@ impl Postgrest {
             process.stop();
             last_log = log.text();
         }
-        panic!("PostgREST did not come up:\n{last_log}");
+        panic!(
+            "PostgREST ({}) ended or did not load its schema cache within {}s; its output:\n{last_log}",
+            binary.display(),
+            READY_TIMEOUT.as_secs()
+        );
     }
 
     /// Makes PostgREST reload its schema cache (as Supabase does after DDL: `NOTIFY pgrst`) and
@@ -183,8 +204,9 @@ fn launch(binary: &std::path::Path, settings: &Settings, port: u16, log: &Arc<Lo
         // Ends when PostgREST and its guardian are gone.
         std::thread::spawn(move || {
             for line in BufReader::new(output).lines().map_while(Result::ok) {
-                log.push(line);
+                log.update(|state| state.lines.push(line));
             }
+            log.update(|state| state.ended_streams += 1);
         });
     }
     process
