@@ -63,7 +63,11 @@ impl Builder {
         let gateway = Arc::new(Gateway {
             keys,
             upstream: postgrest.url.clone(),
-            client: reqwest::Client::new(),
+            // Straight to PostgREST on loopback, whatever HTTP_PROXY says.
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap_or_else(|e| panic!("local-supabase: no HTTP client: {e}")),
         });
         let app = axum::Router::new()
             .fallback(gateway::handle)
