@@ -7,8 +7,8 @@ use chrono::{Duration as Age, Utc};
 use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::store::postgrest::{KeyKind, MIGRATIONS, PostgrestStore};
 use leadhook_server::store::{LeadQuery, LeadStore, StoreError};
-use leadhook_shared::Cursor;
 use leadhook_shared::meta::IncomingLead;
+use leadhook_shared::{Cursor, MetaFields};
 use secrecy::SecretString;
 
 struct Setup {
@@ -32,22 +32,24 @@ async fn setup() -> Setup {
 fn lead(leadgen_id: &str, hours_ago: i64) -> IncomingLead {
     IncomingLead {
         leadgen_id: leadgen_id.to_string(),
-        name: Some(format!("Lead {leadgen_id}")),
-        email: None,
-        phone: None,
-        created_at: Utc::now() - Age::hours(hours_ago),
-        page_id: None,
-        form_id: Some("form-1".into()),
-        form_name: None,
-        ad_id: None,
-        ad_name: None,
-        adset_id: None,
-        adset_name: None,
-        campaign_id: None,
-        campaign_name: None,
-        platform: None,
-        is_organic: false,
-        fields: Default::default(),
+        meta: MetaFields {
+            name: Some(format!("Lead {leadgen_id}")),
+            email: None,
+            phone: None,
+            created_at: Utc::now() - Age::hours(hours_ago),
+            page_id: None,
+            form_id: Some("form-1".into()),
+            form_name: None,
+            ad_id: None,
+            ad_name: None,
+            adset_id: None,
+            adset_name: None,
+            campaign_id: None,
+            campaign_name: None,
+            platform: None,
+            is_organic: false,
+            fields: Default::default(),
+        },
     }
 }
 
@@ -315,7 +317,7 @@ async fn lists_page_through_the_row_cap() {
 async fn searches_with_postgrest_syntax_characters_are_literal() {
     let setup = setup().await;
     let mut odd = lead("1", 1);
-    odd.name = Some(r#"O'Neil, "Jr." (50%_off) a\b*c"#.into());
+    odd.meta.name = Some(r#"O'Neil, "Jr." (50%_off) a\b*c"#.into());
     setup.store.upsert(&odd).await.unwrap();
     setup.store.upsert(&lead("2", 2)).await.unwrap();
     let search = |text: &str| LeadQuery {

@@ -10,3 +10,4 @@ mod simulate;
 mod supabase;
 mod sweep;
 mod webhook_flow;
+mod write_path;

@@ -53,7 +53,7 @@ async fn webhooks_become_leads_in_supabase() {
         );
     }
     let lead = app.wait_for_leads(1).await.remove(0);
-    assert_eq!(lead.name.as_deref(), Some("Zoë Brontë"));
+    assert_eq!(lead.meta.name.as_deref(), Some("Zoë Brontë"));
     assert_eq!(app.leads().await.count, 1);
     assert_eq!(app.health().await["store"]["backend"], "postgrest");
 
