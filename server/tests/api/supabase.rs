@@ -158,7 +158,7 @@ async fn a_slow_store_does_not_hold_up_webhooks() {
         started.elapsed()
     );
     let lead = app.wait_for_leads(1).await.remove(0);
-    assert_eq!(lead.name.as_deref(), Some("Slow Lane"));
+    assert_eq!(lead.meta.name.as_deref(), Some("Slow Lane"));
     assert!(
         started.elapsed() >= delay,
         "the store was not slowed down: {:?}",
