@@ -23,9 +23,8 @@ use leadhook_shared::Lead;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
-use crate::fixture::{self, REP_TOKEN, Server, post_webhook, signed_webhooks};
+use crate::fixture::{self, LoopbackService, REP_TOKEN, Server, post_webhook, signed_webhooks};
 use crate::report::{Figure, Figures, Latencies, Target};
 
 const BENCHMARK: &str = "e2e";
@@ -81,13 +80,6 @@ fn leadhook_binary(args: &E2eArgs) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// A loopback proxy to the server that answers 404 to `/api/events`.
-struct NoPushProxy {
-    url: String,
-    shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
 #[derive(Clone)]
 struct Upstream {
     base_url: String,
@@ -125,43 +117,19 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
     }
 }
 
-impl NoPushProxy {
-    async fn start(server: &Server) -> anyhow::Result<NoPushProxy> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .context("cannot bind the proxy")?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let router = axum::Router::new()
-            .route(
-                "/api/events",
-                axum::routing::any(|| async { StatusCode::NOT_FOUND }),
-            )
-            .fallback(forward)
-            .with_state(Upstream {
-                base_url: server.base_url.clone(),
-                client: fixture::client()?,
-            });
-        let shutdown = CancellationToken::new();
-        let stopped = shutdown.clone().cancelled_owned();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stopped)
-                .await
+/// A loopback proxy to the server that answers 404 to `/api/events`.
+async fn no_push_proxy(server: &Server) -> anyhow::Result<LoopbackService> {
+    let router = axum::Router::new()
+        .route(
+            "/api/events",
+            axum::routing::any(|| async { StatusCode::NOT_FOUND }),
+        )
+        .fallback(forward)
+        .with_state(Upstream {
+            base_url: server.base_url.clone(),
+            client: fixture::client()?,
         });
-        Ok(NoPushProxy {
-            url,
-            shutdown,
-            task,
-        })
-    }
-
-    async fn stop(self) -> anyhow::Result<()> {
-        self.shutdown.cancel();
-        self.task
-            .await
-            .context("the proxy panicked")?
-            .context("the proxy failed")
-    }
+    LoopbackService::start(router, "proxy").await
 }
 
 /// `leadhook watch --json` against `server_url`, with its config and logs in `home`.
@@ -260,9 +228,11 @@ async fn time_leads(
     let webhooks = signed_webhooks(&leads)?;
     let proxy = match mode {
         Mode::Push => None,
-        Mode::PollingOnly => Some(NoPushProxy::start(&server).await?),
+        Mode::PollingOnly => Some(no_push_proxy(&server).await?),
     };
-    let watch_url = proxy.as_ref().map_or(server.base_url.as_str(), |p| &p.url);
+    let watch_url = proxy
+        .as_ref()
+        .map_or(server.base_url.as_str(), |p| &p.base_url);
     let mut watch = Watch::start(binary, watch_url, &args.interval, data_dir.path(), mode).await?;
 
     let url = server.url("/webhook");

@@ -1,5 +1,5 @@
-//! What every benchmark starts from: a leadhook server in this process (the library's
-//! `Application`, as the tests start it) with a Graph API stand-in, and realistic leads.
+//! What every benchmark starts from: a leadhook server in this process (the sim's
+//! `TestServer`, as the tests start it) with a Graph API stand-in, and realistic leads.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,16 +9,15 @@ use anyhow::{Context as _, ensure};
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
-use leadhook_server::app::Application;
-use leadhook_server::config::{Config, ServeArgs};
 use leadhook_server::intake::RetryPolicy;
-use leadhook_server::simulator::{
-    BodyStyle, FakeLead, GraphStandin, LeadFaker, LeadgenChange, StandinConfig, notification_body,
-};
 use leadhook_server::store::LeadStore;
 use leadhook_server::store::sqlite::SqliteStore;
-use leadhook_server::webhook::signature::{SIGNATURE_HEADER, sign};
+use leadhook_shared::meta::signature::{SIGNATURE_HEADER, sign};
 use leadhook_shared::meta::{GraphLead, IncomingLead, parse_graph_lead};
+use leadhook_sim::harness::TestSettings;
+use leadhook_sim::{
+    BodyStyle, FakeLead, GraphStandin, LeadFaker, LeadgenChange, TestServer, notification_body,
+};
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -27,14 +26,22 @@ pub const APP_SECRET: &str = "bench-app-secret";
 pub const PAGE_TOKEN: &str = "bench-page-token";
 pub const REP_TOKEN: &str = "bench-rep-token-1";
 
+fn settings() -> TestSettings {
+    TestSettings {
+        app_secret: APP_SECRET.into(),
+        verify_token: "bench-verify-token".into(),
+        page_token: PAGE_TOKEN.into(),
+        api_tokens: format!("bench:{REP_TOKEN}"),
+    }
+}
+
 /// A running server and its Graph API stand-in; [`Server::stop`] shuts both down.
 pub struct Server {
     /// `http://127.0.0.1:PORT`
     pub base_url: String,
     pub graph: GraphStandin,
     pub client: reqwest::Client,
-    shutdown: CancellationToken,
-    task: JoinHandle<std::io::Result<()>>,
+    server: TestServer,
 }
 
 impl Server {
@@ -44,40 +51,26 @@ impl Server {
         data_dir: &Path,
         store: Option<Arc<dyn LeadStore>>,
     ) -> anyhow::Result<Server> {
-        let graph = GraphStandin::spawn(StandinConfig {
-            app_secret: APP_SECRET.to_string().into(),
-            page_token: PAGE_TOKEN.into(),
-            ..StandinConfig::default()
-        })
-        .await
-        .context("cannot start the Graph API stand-in")?;
-        let config = Config::from_args(ServeArgs {
-            fb_app_secret: Some(APP_SECRET.into()),
-            fb_verify_token: Some("bench-verify-token".into()),
-            fb_page_access_token: Some(PAGE_TOKEN.into()),
-            fb_graph_url: Some(graph.base_url()),
-            listen: Some("127.0.0.1:0".into()),
-            data_dir: Some(data_dir.to_path_buf()),
-            api_tokens: Some(format!("bench:{REP_TOKEN}")),
-            ..ServeArgs::default()
-        })
-        .context("the benchmark's server settings are invalid")?;
-        let app = match store {
+        let settings = settings();
+        let graph = settings
+            .spawn_graph()
+            .await
+            .context("cannot start the Graph API stand-in")?;
+        let config = settings
+            .config(&graph, data_dir)
+            .context("the benchmark's server settings are invalid")?;
+        let server = match store {
             Some(store) => {
-                Application::build_with_store(config, store, RetryPolicy::default()).await
+                TestServer::start_with_store(config, store, RetryPolicy::default()).await
             }
-            None => Application::build(config, RetryPolicy::default()).await,
+            None => TestServer::start(config, RetryPolicy::default()).await,
         }
         .context("the server does not start")?;
-        let base_url = format!("http://{}", app.local_addr());
-        let shutdown = CancellationToken::new();
-        let task = tokio::spawn(app.run_until(shutdown.clone()));
         Ok(Server {
-            base_url,
+            base_url: server.base_url(),
             graph,
             client: client()?,
-            shutdown,
-            task,
+            server,
         })
     }
 
@@ -105,13 +98,50 @@ impl Server {
     /// are released).
     pub async fn stop(self) -> anyhow::Result<()> {
         self.graph.release();
-        self.shutdown.cancel();
-        self.task
+        self.server
+            .stop()
             .await
-            .context("the server task panicked")?
             .context("the server stopped with an error")?;
         self.graph.shutdown().await;
         Ok(())
+    }
+}
+
+/// A helper HTTP service on a loopback port (a proxy, a no-op receiver) beside the server.
+pub struct LoopbackService {
+    /// `http://127.0.0.1:PORT`
+    pub base_url: String,
+    shutdown: CancellationToken,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl LoopbackService {
+    /// Serves `router` on a port the OS picks; `name` says what it is in errors.
+    pub async fn start(router: axum::Router, name: &'static str) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .with_context(|| format!("cannot bind the {name}"))?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let shutdown = CancellationToken::new();
+        let stopped = shutdown.clone().cancelled_owned();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stopped)
+                .await
+        });
+        Ok(LoopbackService {
+            base_url,
+            shutdown,
+            task,
+        })
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.task
+            .await
+            .context("a loopback service panicked")?
+            .context("a loopback service failed")
     }
 }
 

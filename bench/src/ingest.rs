@@ -20,11 +20,10 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::routing::post;
 use clap::Args;
-use leadhook_server::simulator::FakeLead;
+use leadhook_sim::FakeLead;
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 
-use crate::fixture::{self, Server, Signed, post_webhook, signed_webhooks};
+use crate::fixture::{self, LoopbackService, Server, Signed, post_webhook, signed_webhooks};
 use crate::report::{Figure, Figures, Latencies, Target};
 
 const BENCHMARK: &str = "ingest";
@@ -81,41 +80,10 @@ impl Receiver {
 }
 
 /// A loopback axum server whose `POST /webhook` reads the body and answers 200.
-struct NoOpServer {
-    url: String,
-    shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl NoOpServer {
-    async fn start() -> anyhow::Result<NoOpServer> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .context("cannot bind the no-op server")?;
-        let url = format!("http://{}/webhook", listener.local_addr()?);
-        let router =
-            axum::Router::new().route("/webhook", post(|_body: Bytes| async { StatusCode::OK }));
-        let shutdown = CancellationToken::new();
-        let stopped = shutdown.clone().cancelled_owned();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stopped)
-                .await
-        });
-        Ok(NoOpServer {
-            url,
-            shutdown,
-            task,
-        })
-    }
-
-    async fn stop(self) -> anyhow::Result<()> {
-        self.shutdown.cancel();
-        self.task
-            .await
-            .context("the no-op server panicked")?
-            .context("the no-op server failed")
-    }
+async fn no_op_server() -> anyhow::Result<LoopbackService> {
+    let router =
+        axum::Router::new().route("/webhook", post(|_body: Bytes| async { StatusCode::OK }));
+    LoopbackService::start(router, "no-op server").await
 }
 
 /// Sends every webhook with `concurrency` in flight; returns acknowledgements per second.
@@ -217,11 +185,12 @@ async fn phase<T>(
     let client = fixture::client()?;
     match receiver {
         Receiver::NoOp => {
-            let server = NoOpServer::start().await?;
+            let server = no_op_server().await?;
+            let url = format!("{}/webhook", server.base_url);
             for webhook in &warm_up {
-                post_webhook(&client, &server.url, webhook).await?;
+                post_webhook(&client, &url, webhook).await?;
             }
-            let result = load(&client, &server.url, measured).await;
+            let result = load(&client, &url, measured).await;
             server.stop().await?;
             Ok((result?, None))
         }

@@ -11,12 +11,10 @@ use std::time::Duration;
 
 use clap::Parser;
 use leadhook::config::Settings;
-use leadhook_server::app::Application;
-use leadhook_server::config::{Config, ServeArgs};
+use leadhook_server::config::Config;
 use leadhook_server::intake::RetryPolicy;
-use leadhook_server::simulator::{
-    BodyStyle, GraphStandin, LeadFaker, LeadgenChange, StandinConfig, WebhookSender,
-};
+use leadhook_sim::harness::TestSettings;
+use leadhook_sim::{BodyStyle, GraphStandin, LeadFaker, LeadgenChange, TestServer, WebhookSender};
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
@@ -49,13 +47,13 @@ enum DemoError {
     #[error("cannot create a temporary data directory: {0}")]
     TempDir(std::io::Error),
     #[error("cannot start the simulated Graph API: {0}")]
-    Graph(#[from] leadhook_server::simulator::StandinError),
+    Graph(#[from] leadhook_sim::StandinError),
     #[error("invalid demo configuration: {0}")]
     Config(#[from] leadhook_server::config::ConfigError),
     #[error("cannot start the server: {0}")]
     Server(#[from] leadhook_server::app::StartupError),
     #[error("cannot set up the webhook sender: {0}")]
-    Sender(#[from] leadhook_server::simulator::DeliveryError),
+    Sender(#[from] leadhook_sim::DeliveryError),
     #[error("{0}")]
     Dashboard(#[from] leadhook::Error),
     #[error("--every must be a positive number of seconds")]
@@ -85,12 +83,13 @@ async fn run(args: Args) -> Result<(), DemoError> {
     let log_path = data_dir.path().join("server.log");
     init_logging(&log_path);
 
-    let graph = GraphStandin::spawn(StandinConfig {
-        app_secret: APP_SECRET.to_string().into(),
+    let demo = TestSettings {
+        app_secret: APP_SECRET.into(),
+        verify_token: "demo-verify-token".into(),
         page_token: PAGE_TOKEN.into(),
-        ..StandinConfig::default()
-    })
-    .await?;
+        api_tokens: format!("demo:{REP_TOKEN}"),
+    };
+    let graph = demo.spawn_graph().await?;
     let page_id = graph.config().page_id.clone();
     let mut faker = LeadFaker::new(args.seed).on_page(page_id.clone());
     let now = chrono::Utc::now();
@@ -99,21 +98,12 @@ async fn run(args: Args) -> Result<(), DemoError> {
         graph.add_fake_lead(&faker.next_lead(submitted));
     }
 
-    let config = Config::from_args(ServeArgs {
-        fb_app_secret: Some(APP_SECRET.into()),
-        fb_verify_token: Some("demo-verify-token".into()),
-        fb_page_access_token: Some(PAGE_TOKEN.into()),
-        fb_graph_url: Some(graph.base_url()),
-        listen: Some("127.0.0.1:0".into()),
-        data_dir: Some(data_dir.path().to_path_buf()),
-        api_tokens: Some(format!("demo:{REP_TOKEN}")),
-        fb_page_id: Some(page_id),
-        ..ServeArgs::default()
-    })?;
-    let server = Application::build(config, RetryPolicy::default()).await?;
-    let server_url = format!("http://{}", server.local_addr());
+    let mut serve = demo.serve_args(&graph.base_url(), data_dir.path());
+    // The sweeper finds the earlier leads on this page.
+    serve.fb_page_id = Some(page_id);
+    let server = TestServer::start(Config::from_args(serve)?, RetryPolicy::default()).await?;
+    let server_url = server.base_url();
     let shutdown = CancellationToken::new();
-    let serving = tokio::spawn(server.run_until(shutdown.clone()));
 
     let sender = WebhookSender::new(
         format!("{server_url}/webhook"),
@@ -159,7 +149,9 @@ async fn run(args: Args) -> Result<(), DemoError> {
 
     shutdown.cancel();
     let _ = facebook.await;
-    let _ = serving.await;
+    if let Err(error) = server.stop().await {
+        tracing::warn!("the server did not stop cleanly: {error}");
+    }
     eprintln!("leadhook demo stopped; temporary data removed");
     Ok(result?)
 }

@@ -9,7 +9,6 @@ pub mod graph;
 pub mod inbox;
 pub mod intake;
 pub mod metrics;
-pub mod simulator;
 pub mod status;
 pub mod store;
 pub mod sweeper;

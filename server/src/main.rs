@@ -6,7 +6,6 @@ use leadhook_server::app::Application;
 use leadhook_server::config::{Config, ServeArgs, load_dotenv};
 use leadhook_server::doctor::{self, DoctorArgs};
 use leadhook_server::intake::RetryPolicy;
-use leadhook_server::simulator::{self, SimulateArgs};
 use leadhook_server::store::postgrest::MIGRATIONS;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -32,8 +31,6 @@ enum Command {
         #[arg(long)]
         print: bool,
     },
-    /// Send signed test leads to any leadhook server, like Meta's Lead Ads Testing Tool but offline.
-    Simulate(SimulateArgs),
 }
 
 /// Exit status for configuration mistakes, like clap's own usage errors.
@@ -61,7 +58,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Doctor(args) => runtime.block_on(doctor(args)),
-        Command::Simulate(args) => runtime.block_on(simulate(args)),
         Command::Migrate { print } => migrate(print),
     }
 }
@@ -87,6 +83,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let shutdown = CancellationToken::new();
+    // Before the ready line: a SIGTERM sent as soon as it appears must stop the server gracefully.
+    match stop_on_signal(shutdown.clone()) {
+        Ok(stop) => {
+            tokio::spawn(stop);
+        }
+        Err(error) => {
+            eprintln!("error: cannot listen for Ctrl-C and SIGTERM: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
     tracing::info!(
         listen = %app.local_addr(),
         data_dir = %data_dir.display(),
@@ -94,8 +101,6 @@ async fn serve(args: ServeArgs) -> ExitCode {
         api_tokens = reps,
         "leadhook-server ready: webhook at /webhook, API at /api, health at /healthz"
     );
-    let shutdown = CancellationToken::new();
-    tokio::spawn(stop_on_signal(shutdown.clone()));
     match app.run_until(shutdown).await {
         Ok(()) => {
             tracing::info!("stopped; unfinished events stay in the inbox for the next start");
@@ -140,35 +145,26 @@ fn migrate(print: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn simulate(args: SimulateArgs) -> ExitCode {
-    match simulator::cli::run(args).await {
-        Ok(summary) if summary.rejected == 0 && summary.failed == 0 => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Ctrl-C or SIGTERM starts a graceful shutdown.
-async fn stop_on_signal(shutdown: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Ctrl-C or SIGTERM starts a graceful shutdown. The handlers are in place when this returns;
+/// the future waits for the signal.
+fn stop_on_signal(shutdown: CancellationToken) -> std::io::Result<impl Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
-    }
-    tracing::info!("shutting down: finishing requests in flight");
-    shutdown.cancel();
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        shutdown.cancel();
+    })
 }

@@ -1,18 +1,18 @@
-//! End to end in a real terminal: the real `leadhook-server` (with the Graph API stand-in for
-//! Facebook), the real `leadhook` dashboard inside tmux, a signed webhook announcing a lead, and
-//! a key press that changes the lead's status on the server.
+//! End to end in a real terminal: the leadhook server in this process (the sim's `TestServer`,
+//! with the Graph API stand-in for Facebook), the real `leadhook` dashboard cargo built for this
+//! test inside tmux, a signed webhook announcing a lead, and a key press that changes the lead's
+//! status on the server.
 //!
 //! Skipped, loudly, only when tmux is missing outside CI; in CI (`CI` set) it must run.
 //! Beside it, `leadhook watch --json` against the same server, through a pipe.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use leadhook_server::simulator::{
-    BodyStyle, GraphStandin, LeadFaker, StandinConfig, WebhookSender,
-};
 use leadhook_shared::{ApiList, ApiOk, Lead, LeadStatus};
+use leadhook_sim::harness::TestSettings;
+use leadhook_sim::{BodyStyle, GraphStandin, LeadFaker, TestServer, WebhookSender};
 
 const APP_SECRET: &str = "e2e-app-secret";
 const PAGE_TOKEN: &str = "e2e-page-token";
@@ -156,14 +156,27 @@ async fn watch_json_prints_a_pushed_lead_at_once() {
 
 async fn start_server() -> (tempfile::TempDir, GraphStandin, Server) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let graph = GraphStandin::spawn(StandinConfig {
-        app_secret: APP_SECRET.to_string().into(),
+    let settings = TestSettings {
+        app_secret: APP_SECRET.into(),
+        verify_token: "e2e-verify-token".into(),
         page_token: PAGE_TOKEN.into(),
-        ..StandinConfig::default()
-    })
-    .await
-    .expect("Graph API stand-in starts");
-    let server = Server::start(&graph, dir.path()).await;
+        api_tokens: format!("rep:{REP_TOKEN}"),
+    };
+    let graph = settings
+        .spawn_graph()
+        .await
+        .expect("Graph API stand-in starts");
+    let config = settings
+        .config(&graph, &dir.path().join("data"))
+        .expect("valid server settings");
+    let server = TestServer::start(config, Default::default())
+        .await
+        .expect("leadhook server starts");
+    let server = Server {
+        url: server.base_url(),
+        http: reqwest::Client::new(),
+        _server: server,
+    };
     (dir, graph, server)
 }
 
@@ -195,78 +208,14 @@ fn dashboard_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_leadhook"))
 }
 
-/// `leadhook-server` from the same target directory, built there if it is missing.
-fn server_binary() -> PathBuf {
-    let dashboard = dashboard_binary();
-    let dir = dashboard.parent().expect("binary has a folder");
-    let server = dir.join(format!("leadhook-server{}", std::env::consts::EXE_SUFFIX));
-    if !server.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "leadhook-server", "--bin", "leadhook-server"])
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "cargo build -p leadhook-server failed");
-    }
-    assert!(
-        server.exists(),
-        "{} missing: run cargo build -p leadhook-server",
-        server.display()
-    );
-    server
-}
-
+/// The server in this process, and a client for its API.
 struct Server {
     url: String,
     http: reqwest::Client,
-    child: Child,
+    _server: TestServer,
 }
 
 impl Server {
-    async fn start(graph: &GraphStandin, dir: &Path) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let log = std::fs::File::create(dir.join("server.log")).expect("server log");
-        let child = Command::new(server_binary())
-            .arg("serve")
-            .env("FB_APP_SECRET", APP_SECRET)
-            .env("FB_VERIFY_TOKEN", "e2e-verify-token")
-            .env("FB_PAGE_ACCESS_TOKEN", PAGE_TOKEN)
-            .env("FB_GRAPH_URL", graph.base_url())
-            .env("LEADHOOK_LISTEN", format!("127.0.0.1:{port}"))
-            .env("LEADHOOK_DATA_DIR", dir.join("data"))
-            .env("LEADHOOK_API_TOKENS", format!("rep:{REP_TOKEN}"))
-            .env("LEADHOOK_SYNC_INTERVAL", "0")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("leadhook-server starts");
-        let server = Server {
-            url: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
-            child,
-        };
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let ready = server
-                .http
-                .get(format!("{}/healthz", server.url))
-                .send()
-                .await;
-            if ready.is_ok_and(|response| response.status().is_success()) {
-                return server;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "leadhook-server did not come up:\n{}",
-                std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
         self.http
             .get(format!("{}{path}", self.url))
@@ -293,13 +242,6 @@ impl Server {
             .into_iter()
             .find(|lead| lead.leadgen_id.as_deref() == Some(leadgen_id))
             .expect("the announced lead is stored")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -1,10 +1,9 @@
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
+use leadhook_shared::meta::signature::appsecret_proof;
 use leadhook_shared::meta::{GRAPH_LEAD_FIELDS, GraphLead};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use sha2::Sha256;
 
 use super::error::{GraphError, classify};
 
@@ -37,10 +36,10 @@ impl GraphClient {
             .map_err(|e| {
                 GraphError::Other(format!("cannot build the HTTP client: {}", e.without_url()))
             })?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.expose_secret().as_bytes())
-            .expect("HMAC takes keys of any length");
-        mac.update(token.expose_secret().as_bytes());
-        let appsecret_proof = SecretString::from(hex::encode(mac.finalize().into_bytes()));
+        let appsecret_proof = SecretString::from(appsecret_proof(
+            app_secret.expose_secret().as_bytes(),
+            token.expose_secret().as_bytes(),
+        ));
         Ok(GraphClient {
             http,
             base: format!("{}/{}", graph_url.trim_end_matches('/'), version),

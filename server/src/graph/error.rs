@@ -1,4 +1,5 @@
-//! Graph API failures, classified by what the inbox worker and the sweeper should do about them (see meta-facts.md).
+//! Graph API failures, classified by what the inbox worker and the sweeper should do about them
+//! (codes and subcodes as Meta's Graph API error reference documents them).
 
 use std::time::Duration;
 

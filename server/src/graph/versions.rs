@@ -1,5 +1,5 @@
-//! When Graph API versions stop working: the one table of what Meta's changelog says (see
-//! `shared/meta-facts.md` of the project notes), for `doctor`'s warning.
+//! When Graph API versions stop working: the one table of what Meta's Graph API changelog says,
+//! for `doctor`'s warning.
 
 use chrono::NaiveDate;
 

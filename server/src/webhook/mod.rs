@@ -1,7 +1,9 @@
 //! Meta's webhook endpoint: the subscription handshake and signed leadgen notifications.
 
 mod handler;
-pub mod signature;
+/// The signature code lives in `leadhook-shared`, beside Meta's payloads: the simulator signs
+/// with it what this handler verifies.
+pub use leadhook_shared::meta::signature;
 
 pub use handler::{receive, verify_subscription};
 

@@ -1,4 +1,4 @@
-use leadhook_server::webhook::signature::sign;
+use leadhook_shared::meta::signature::sign;
 use serde_json::Value;
 
 use crate::helpers::*;

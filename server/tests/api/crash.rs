@@ -1,48 +1,35 @@
-use std::process::{Child, Command, Stdio};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use leadhook_shared::Lead;
+use leadhook_shared::meta::signature::sign;
+use leadhook_sim::GraphStandin;
+use leadhook_sim::harness::{ServerProcess, wait_for_leads};
 
 use crate::helpers::*;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_server(graph_url: &str, data_dir: &std::path::Path, port: u16) -> Child {
-    server_command(graph_url, data_dir, port)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start leadhook-server")
-}
-
 /// `leadhook-server serve` with the test settings and nothing else from the environment.
-fn server_command(graph_url: &str, data_dir: &std::path::Path, port: u16) -> Command {
-    let mut command = Command::new(server_binary());
-    command
-        .arg("serve")
-        .env_clear()
-        .env("FB_APP_SECRET", APP_SECRET)
-        .env("FB_VERIFY_TOKEN", VERIFY_TOKEN)
-        .env("FB_PAGE_ACCESS_TOKEN", PAGE_TOKEN)
-        .env("FB_GRAPH_URL", graph_url)
-        .env("LEADHOOK_LISTEN", format!("127.0.0.1:{port}"))
-        .env("LEADHOOK_DATA_DIR", data_dir)
-        .env("LEADHOOK_API_TOKENS", format!("alice:{REP_TOKEN}"))
-        .stdout(Stdio::null());
-    command
+async fn start_server(graph: &GraphStandin, data_dir: &std::path::Path) -> ServerProcess {
+    let env = settings().env(&graph.base_url(), data_dir);
+    ServerProcess::start(&server_binary(), env)
+        .await
+        .expect("leadhook-server starts")
 }
 
-async fn wait_until_up(client: &reqwest::Client, base: &str) {
-    for _ in 0..200 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("leadhook-server did not come up at {base}");
+/// POSTs `body` to the server's webhook, signed as Meta signs it.
+async fn post_signed(
+    client: &reqwest::Client,
+    server_url: &str,
+    body: Vec<u8>,
+) -> reqwest::Result<reqwest::Response> {
+    client
+        .post(format!("{server_url}/webhook"))
+        .header("x-hub-signature-256", sign(APP_SECRET.as_bytes(), &body))
+        .body(body)
+        .send()
+        .await
 }
 
 /// The Graph API stalls, the webhook is acknowledged, the server is SIGKILLed and restarted on the
@@ -57,21 +44,10 @@ async fn an_acknowledged_lead_survives_sigkill() {
     );
     graph.stall();
     let data_dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
 
-    let mut server = start_server(&graph.base_url(), data_dir.path(), port);
-    wait_until_up(&client, &base).await;
-    let body = notification(&["31337"]);
-    let response = client
-        .post(format!("{base}/webhook"))
-        .header(
-            "x-hub-signature-256",
-            leadhook_server::webhook::signature::sign(APP_SECRET.as_bytes(), &body),
-        )
-        .body(body)
-        .send()
+    let server = start_server(&graph, data_dir.path()).await;
+    let response = post_signed(&client, &server.base_url(), notification(&["31337"]))
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
@@ -83,36 +59,15 @@ async fn an_acknowledged_lead_survives_sigkill() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     server.kill().expect("SIGKILL");
-    server.wait().unwrap();
 
     graph.release();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = start_server(&graph.base_url(), data_dir.path(), port);
-    wait_until_up(&client, &base).await;
-    let mut names = Vec::new();
-    for _ in 0..400 {
-        let list: leadhook_shared::ApiList = client
-            .get(format!("{base}/api/leads"))
-            .bearer_auth(REP_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        names = list
-            .data
-            .iter()
-            .filter_map(|l| l.meta.name.clone())
-            .collect();
-        if !names.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    server.kill().ok();
-    server.wait().ok();
+    let server = start_server(&graph, data_dir.path()).await;
+    let leads = wait_for_leads(&client, &server.base_url(), REP_TOKEN, |leads| {
+        !leads.is_empty()
+    })
+    .await;
+    server.kill().expect("SIGKILL");
+    let names: Vec<_> = leads.iter().filter_map(|l| l.meta.name.clone()).collect();
     assert_eq!(names, ["Crash Survivor"]);
 }
 
@@ -130,32 +85,22 @@ async fn every_acknowledged_webhook_of_a_burst_survives_sigkill() {
         );
     }
     let data_dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let mut server = start_server(&graph.base_url(), data_dir.path(), port);
-    wait_until_up(&client, &base).await;
+    let server = start_server(&graph, data_dir.path()).await;
 
-    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let sent = Arc::new(AtomicUsize::new(0));
     let mut burst = tokio::task::JoinSet::new();
     for id in ids.clone() {
         let (client, base, acknowledged, sent) = (
             client.clone(),
-            base.clone(),
+            server.base_url(),
             acknowledged.clone(),
             sent.clone(),
         );
         burst.spawn(async move {
-            let body = notification(&[&id]);
-            let signature = leadhook_server::webhook::signature::sign(APP_SECRET.as_bytes(), &body);
-            let response = client
-                .post(format!("{base}/webhook"))
-                .header("x-hub-signature-256", signature)
-                .body(body)
-                .send()
-                .await;
-            sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let response = post_signed(&client, &base, notification(&[&id])).await;
+            sent.fetch_add(1, Ordering::SeqCst);
             if let Ok(response) = response
                 && response.status() == 200
             {
@@ -164,11 +109,10 @@ async fn every_acknowledged_webhook_of_a_burst_survives_sigkill() {
         });
     }
     // Kill once part of the burst is through.
-    while sent.load(std::sync::atomic::Ordering::SeqCst) < 300 {
+    while sent.load(Ordering::SeqCst) < 300 {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     server.kill().expect("SIGKILL");
-    server.wait().unwrap();
     while burst.join_next().await.is_some() {}
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(
@@ -177,33 +121,17 @@ async fn every_acknowledged_webhook_of_a_burst_survives_sigkill() {
         acknowledged.len()
     );
 
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = start_server(&graph.base_url(), data_dir.path(), port);
-    wait_until_up(&client, &base).await;
-    let mut stored = std::collections::BTreeSet::new();
-    for _ in 0..600 {
-        let list: leadhook_shared::ApiList = client
-            .get(format!("{base}/api/leads?limit=1000"))
-            .bearer_auth(REP_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        stored = list
-            .data
-            .iter()
-            .filter_map(|l| l.leadgen_id.clone())
-            .collect();
-        if acknowledged.iter().all(|id| stored.contains(id)) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    server.kill().ok();
-    server.wait().ok();
+    let server = start_server(&graph, data_dir.path()).await;
+    let leadgen_ids = |leads: &[Lead]| -> BTreeSet<String> {
+        leads.iter().filter_map(|l| l.leadgen_id.clone()).collect()
+    };
+    let leads = wait_for_leads(&client, &server.base_url(), REP_TOKEN, |leads| {
+        let stored = leadgen_ids(leads);
+        acknowledged.iter().all(|id| stored.contains(id))
+    })
+    .await;
+    server.kill().expect("SIGKILL");
+    let stored = leadgen_ids(&leads);
     let lost: Vec<_> = acknowledged
         .iter()
         .filter(|id| !stored.contains(*id))
@@ -221,36 +149,12 @@ async fn every_acknowledged_webhook_of_a_burst_survives_sigkill() {
 async fn sigterm_shuts_down_gracefully() {
     let graph = spawn_graph().await;
     let data_dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let client = reqwest::Client::new();
-    let mut server = server_command(&graph.base_url(), data_dir.path(), port)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_until_up(&client, &format!("http://127.0.0.1:{port}")).await;
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(server.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let output = tokio::task::spawn_blocking(move || {
-        let status = server.wait().unwrap();
-        let mut log = String::new();
-        std::io::Read::read_to_string(server.stderr.as_mut().unwrap(), &mut log).unwrap();
-        (status, log)
-    })
-    .await
-    .unwrap();
+    let server = start_server(&graph, data_dir.path()).await;
+    let (status, log) = server.terminate().await.expect("SIGTERM");
+    assert!(status.success(), "exit status {status:?}\n{log}");
+    assert!(log.contains("shutting down"), "{log}");
     assert!(
-        output.0.success(),
-        "exit status {:?}\n{}",
-        output.0,
-        output.1
-    );
-    assert!(output.1.contains("shutting down"), "{}", output.1);
-    assert!(
-        !output.1.contains(APP_SECRET) && !output.1.contains(PAGE_TOKEN),
+        !log.contains(APP_SECRET) && !log.contains(PAGE_TOKEN),
         "no secrets in logs"
     );
 }

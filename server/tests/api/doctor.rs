@@ -1,6 +1,6 @@
 use leadhook_server::config::ServeArgs;
 use leadhook_server::doctor::{self, Check, DoctorArgs, Verdict};
-use leadhook_server::simulator::{GraphStandin, TokenState};
+use leadhook_sim::{GraphStandin, TokenState};
 
 use crate::helpers::*;
 

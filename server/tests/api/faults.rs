@@ -1,7 +1,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use leadhook_server::simulator::GraphFault;
+use leadhook_sim::GraphFault;
 use serde_json::Value;
 
 use crate::helpers::*;

@@ -1,14 +1,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use leadhook_server::app::Application;
 use leadhook_server::config::{Config, ServeArgs};
 use leadhook_server::intake::RetryPolicy;
-use leadhook_server::simulator::{GraphStandin, StandinConfig};
-use leadhook_server::webhook::signature::sign;
+use leadhook_shared::meta::signature::sign;
 use leadhook_shared::{ApiList, Lead};
+use leadhook_sim::harness::{TestSettings, wait_for_leads};
+use leadhook_sim::{GraphStandin, StandinConfig, TestServer};
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 pub const APP_SECRET: &str = "test-app-secret";
 pub const VERIFY_TOKEN: &str = "test-verify-token";
@@ -23,37 +22,35 @@ pub const TEST_RETRY: RetryPolicy = RetryPolicy {
     cap: Duration::from_millis(500),
 };
 
+/// The secrets every test server and Graph API stand-in here share; two reps.
+pub fn settings() -> TestSettings {
+    TestSettings {
+        app_secret: APP_SECRET.into(),
+        verify_token: VERIFY_TOKEN.into(),
+        page_token: PAGE_TOKEN.into(),
+        api_tokens: format!("alice:{REP_TOKEN},bob:bob-token-456"),
+    }
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub graph: GraphStandin,
+    _server: TestServer,
     _data_dir: tempfile::TempDir,
-    _server: DropGuard,
 }
 
 pub fn serve_args(graph_url: &str, data_dir: &Path) -> ServeArgs {
-    ServeArgs {
-        fb_app_secret: Some(APP_SECRET.into()),
-        fb_verify_token: Some(VERIFY_TOKEN.into()),
-        fb_page_access_token: Some(PAGE_TOKEN.into()),
-        fb_graph_url: Some(graph_url.into()),
-        fb_graph_version: None,
-        listen: Some("127.0.0.1:0".into()),
-        data_dir: Some(data_dir.to_path_buf()),
-        api_tokens: Some(format!("alice:{REP_TOKEN},bob:bob-token-456")),
-        ..ServeArgs::default()
-    }
+    settings().serve_args(graph_url, data_dir)
 }
 
 /// A Graph API stand-in that accepts our Page token and insists on `appsecret_proof`, as Meta
 /// does for apps with "Require App Secret" on.
 pub async fn spawn_graph() -> GraphStandin {
     GraphStandin::spawn(StandinConfig {
-        app_secret: APP_SECRET.to_string().into(),
         page_id: PAGE_ID.into(),
-        page_token: PAGE_TOKEN.into(),
         require_appsecret_proof: true,
-        ..StandinConfig::default()
+        ..settings().standin_config()
     })
     .await
     .expect("Graph API stand-in starts")
@@ -74,34 +71,19 @@ pub async fn spawn_app_with(
     data_dir: tempfile::TempDir,
     adjust: impl FnOnce(&mut Config),
 ) -> TestApp {
-    let mut config = Config::from_args(serve_args(&graph.base_url(), data_dir.path()))
+    let mut config = settings()
+        .config(&graph, data_dir.path())
         .expect("valid test config");
     adjust(&mut config);
-    let app = Application::build(config, TEST_RETRY)
+    let server = TestServer::start(config, TEST_RETRY)
         .await
         .expect("server starts");
-    let address = format!("http://{}", app.local_addr());
-    let shutdown = CancellationToken::new();
-    let server = tokio::spawn(app.run_until(shutdown.clone()));
     TestApp {
-        address,
+        address: server.base_url(),
         client: reqwest::Client::new(),
         graph,
+        _server: server,
         _data_dir: data_dir,
-        _server: DropGuard(shutdown, server),
-    }
-}
-
-/// Stops the server when the test ends.
-struct DropGuard(
-    CancellationToken,
-    tokio::task::JoinHandle<std::io::Result<()>>,
-);
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        self.0.cancel();
-        self.1.abort();
     }
 }
 
@@ -146,19 +128,10 @@ impl TestApp {
     /// Waits (bounded) until the store holds `count` leads, and returns them newest first.
     /// Answers other than 200 (a store outage) count as not yet.
     pub async fn wait_for_leads(&self, count: usize) -> Vec<Lead> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        let mut leads = Vec::new();
-        while tokio::time::Instant::now() < deadline {
-            let response = self.api_get("/api/leads?limit=1000").await;
-            if response.status() == 200 {
-                leads = response.json::<ApiList>().await.expect("lead list").data;
-                if leads.len() >= count {
-                    break;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        leads
+        wait_for_leads(&self.client, &self.address, REP_TOKEN, |leads| {
+            leads.len() >= count
+        })
+        .await
     }
 
     pub async fn api_post(&self, path: &str) -> reqwest::Response {

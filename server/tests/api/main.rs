@@ -6,7 +6,6 @@ mod doctor;
 mod faults;
 mod helpers;
 mod leads_api;
-mod simulate;
 mod supabase;
 mod sweep;
 mod webhook_flow;

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use leadhook_server::simulator::CallKind;
 use leadhook_shared::{ApiOk, SyncReport};
+use leadhook_sim::CallKind;
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -80,9 +80,7 @@ async fn concurrent_sync_requests_share_one_sweep() {
     app.graph
         .add_lead(PAGE_ID, FORM_ID, recent_lead("6101", "Only Once"));
     app.graph
-        .fail_all(leadhook_server::simulator::GraphFault::Delay(
-            Duration::from_millis(400),
-        ));
+        .fail_all(leadhook_sim::GraphFault::Delay(Duration::from_millis(400)));
     let (a, b, c) = tokio::join!(sync(&app), sync(&app), sync(&app));
     assert_eq!(a, b);
     assert_eq!(b, c);
@@ -107,9 +105,7 @@ async fn automatic_sweeps_run_on_their_interval() {
 async fn sweep_errors_are_reported_not_hidden() {
     let app = sweeping_app(None).await;
     app.graph
-        .fail_all(leadhook_server::simulator::GraphFault::invalid_token(Some(
-            463,
-        )));
+        .fail_all(leadhook_sim::GraphFault::invalid_token(Some(463)));
     let report = sync(&app).await;
     assert_eq!(report.inserted, 0);
     assert_eq!(report.errors.len(), 1, "{report:?}");

@@ -3,14 +3,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use leadhook_server::app::Application;
-use leadhook_server::config::Config;
 use leadhook_server::intake::RetryPolicy;
-use leadhook_server::simulator::{GraphFault, GraphStandin};
+use leadhook_shared::meta::signature::sign;
 use leadhook_shared::{ApiList, ApiOk, Lead, LeadStatus, SyncReport};
+use leadhook_sim::{GraphFault, GraphStandin, TestServer};
 use serde_json::Value;
 use tokio::time::{Instant, sleep, timeout_at};
-use tokio_util::sync::CancellationToken;
 
 use crate::helpers::*;
 
@@ -127,48 +125,24 @@ async fn webhook_sweep_patch_and_manual_leads_each_reach_the_event_stream_once()
     assert_eq!(seen, expected);
 }
 
-/// A server on `data_dir` with its own retry policy, stopped gracefully by [`RunningServer::stop`].
-struct RunningServer {
-    address: String,
-    shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+/// A server on `data_dir` with its own retry policy.
+async fn start_server(graph: &GraphStandin, data_dir: &Path, retry: RetryPolicy) -> TestServer {
+    let config = settings()
+        .config(graph, data_dir)
+        .expect("valid test config");
+    TestServer::start(config, retry)
+        .await
+        .expect("server starts")
 }
 
-impl RunningServer {
-    async fn start(graph: &GraphStandin, data_dir: &Path, retry: RetryPolicy) -> RunningServer {
-        let config =
-            Config::from_args(serve_args(&graph.base_url(), data_dir)).expect("valid test config");
-        let app = Application::build(config, retry)
-            .await
-            .expect("server starts");
-        let address = format!("http://{}", app.local_addr());
-        let shutdown = CancellationToken::new();
-        let task = tokio::spawn(app.run_until(shutdown.clone()));
-        RunningServer {
-            address,
-            shutdown,
-            task,
-        }
-    }
-
-    /// Stops accepting, lets lead fetches in flight record their outcome, and waits for the end.
-    async fn stop(self) {
-        self.shutdown.cancel();
-        self.task
-            .await
-            .expect("server task")
-            .expect("server stops cleanly");
-    }
-
-    async fn lead_count(&self) -> u64 {
-        let response = reqwest::Client::new()
-            .get(format!("{}/api/leads", self.address))
-            .bearer_auth(REP_TOKEN)
-            .send()
-            .await
-            .expect("api request");
-        response.json::<ApiList>().await.expect("lead list").count
-    }
+async fn lead_count(server: &TestServer) -> u64 {
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/leads", server.base_url()))
+        .bearer_auth(REP_TOKEN)
+        .send()
+        .await
+        .expect("api request");
+    response.json::<ApiList>().await.expect("lead list").count
 }
 
 #[tokio::test]
@@ -185,15 +159,12 @@ async fn events_backing_off_are_not_retried_before_their_backoff_ends_after_a_re
     };
     let data_dir = tempfile::tempdir().unwrap();
 
-    let first = RunningServer::start(&graph, data_dir.path(), slow).await;
+    let first = start_server(&graph, data_dir.path(), slow).await;
     let body = notification(&["9001", "9002"]);
     let webhook = reqwest::Client::new()
-        .post(format!("{}/webhook", first.address))
+        .post(format!("{}/webhook", first.base_url()))
         .header("content-type", "application/json")
-        .header(
-            "x-hub-signature-256",
-            leadhook_server::webhook::signature::sign(APP_SECRET.as_bytes(), &body),
-        )
+        .header("x-hub-signature-256", sign(APP_SECRET.as_bytes(), &body))
         .body(body)
         .send()
         .await
@@ -205,27 +176,28 @@ async fn events_backing_off_are_not_retried_before_their_backoff_ends_after_a_re
     }
     assert_eq!(graph.lead_fetches(), 2, "each event tried once and failed");
     let failed_at = Instant::now();
-    first.stop().await;
+    // Stops accepting, lets lead fetches in flight record their outcome, and waits for the end.
+    first.stop().await.expect("server stops cleanly");
 
     graph.heal();
-    let second = RunningServer::start(&graph, data_dir.path(), slow).await;
+    let second = start_server(&graph, data_dir.path(), slow).await;
     tokio::time::sleep_until(failed_at + Duration::from_millis(2_500)).await;
     assert_eq!(
         graph.lead_fetches(),
         2,
         "no Graph call for an event before its backoff ends, restart or not"
     );
-    assert_eq!(second.lead_count().await, 0);
+    assert_eq!(lead_count(&second).await, 0);
 
     let deadline = Instant::now() + Duration::from_secs(20);
-    while second.lead_count().await < 2 && Instant::now() < deadline {
+    while lead_count(&second).await < 2 && Instant::now() < deadline {
         sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(
-        second.lead_count().await,
+        lead_count(&second).await,
         2,
         "retried once the backoff ended"
     );
     assert_eq!(graph.lead_fetches(), 4);
-    second.stop().await;
+    second.stop().await.expect("server stops cleanly");
 }

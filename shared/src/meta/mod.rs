@@ -1,7 +1,9 @@
-//! Meta's Lead Ads payloads: webhook notifications (IDs only) and Graph API leads (the answers).
+//! Meta's Lead Ads payloads: webhook notifications (IDs only) and Graph API leads (the answers),
+//! and the webhook signature both the server (verifying) and the simulator (signing) need.
 
 mod flex_id;
 pub mod graph_lead;
+pub mod signature;
 pub mod webhook;
 
 pub use graph_lead::{

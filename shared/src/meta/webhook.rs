@@ -116,7 +116,7 @@ fn unix_seconds(value: &serde_json::Value) -> Option<i64> {
 mod tests {
     use super::*;
 
-    /// The sample in Meta's "webhooks for leadgen" documentation (numeric IDs there; see meta-facts.md).
+    /// The sample in Meta's "webhooks for leadgen" documentation (with numeric IDs, as it shows them).
     const META_DOC_SAMPLE: &str = r#"{"object":"page","entry":[{"id":"153125381133","time":1438292065,"changes":[
       {"field":"leadgen","value":{"leadgen_id":"444444444444","page_id":"153125381133","form_id":"12312312312",
        "adgroup_id":"12312312312","ad_id":"12312312312","created_time":1440120384}}]}]}"#;

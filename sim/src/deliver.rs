@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::fake_leads::FakeLead;
 use super::meta_json;
-use crate::webhook::signature::{SIGNATURE_HEADER, sign};
+use leadhook_shared::meta::signature::{SIGNATURE_HEADER, sign};
 
 /// Meta's webhook requests identify themselves with this user agent.
 const META_USER_AGENT: &str = "facebookexternalua";
@@ -282,9 +282,9 @@ mod tests {
     use leadhook_shared::meta::{LeadgenEvent, parse_notification};
 
     use super::*;
-    use crate::simulator::fake_leads::LeadFaker;
-    use crate::simulator::test_receiver::Receiver;
-    use crate::webhook::signature::verify;
+    use crate::fake_leads::LeadFaker;
+    use crate::test_receiver::Receiver;
+    use leadhook_shared::meta::signature::verify;
 
     const SECRET: &str = "app-secret";
 
@@ -446,6 +446,18 @@ mod tests {
         assert_eq!(verify(SECRET.as_bytes(), signature, &body), Ok(()));
     }
 
+    /// Sends one lead's notification and returns the outcome.
+    async fn send_one(sender: &WebhookSender) -> Delivery {
+        sender
+            .send_leads(&[change("1", "2", None)], &BodyStyle::default())
+            .await
+            .unwrap()
+    }
+
+    fn delivery(status: StatusCode, attempts: u32) -> Delivery {
+        Delivery { status, attempts }
+    }
+
     #[tokio::test]
     async fn retries_like_meta_until_accepted() {
         let receiver = Receiver::spawn().await;
@@ -453,17 +465,7 @@ mod tests {
         let sender = WebhookSender::new(receiver.url(), SecretString::from(SECRET))
             .unwrap()
             .with_retry(RetryPolicy::like_meta(5, Duration::from_millis(10)));
-        let delivery = sender
-            .send_leads(&[change("1", "2", None)], &BodyStyle::default())
-            .await
-            .unwrap();
-        assert_eq!(
-            delivery,
-            Delivery {
-                status: StatusCode::OK,
-                attempts: 3
-            }
-        );
+        assert_eq!(send_one(&sender).await, delivery(StatusCode::OK, 3));
         let received = receiver.received();
         assert_eq!(received.len(), 3);
         assert!(
@@ -474,17 +476,7 @@ mod tests {
 
         receiver.answer_with([StatusCode::FORBIDDEN; 3]);
         let once = WebhookSender::new(receiver.url(), SecretString::from(SECRET)).unwrap();
-        let refused = once
-            .send_leads(&[change("1", "2", None)], &BodyStyle::default())
-            .await
-            .unwrap();
-        assert_eq!(
-            refused,
-            Delivery {
-                status: StatusCode::FORBIDDEN,
-                attempts: 1
-            }
-        );
+        assert_eq!(send_one(&once).await, delivery(StatusCode::FORBIDDEN, 1));
     }
 
     #[test]
@@ -496,7 +488,7 @@ mod tests {
 
     #[tokio::test]
     async fn says_when_nothing_listens() {
-        let url = crate::simulator::test_receiver::closed_port_url().await;
+        let url = crate::test_receiver::closed_port_url().await;
         let sender = WebhookSender::new(url.clone(), SecretString::from(SECRET)).unwrap();
         let error = sender.send_body(b"{}".to_vec()).await.unwrap_err();
         assert!(

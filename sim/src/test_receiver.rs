@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::post;
 use tokio::task::JoinHandle;
 
-use crate::webhook::signature::SIGNATURE_HEADER;
+use leadhook_shared::meta::signature::SIGNATURE_HEADER;
 
 #[derive(Debug, Clone)]
 pub struct ReceivedWebhook {

@@ -1,4 +1,5 @@
-//! `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body, keyed with the App Secret>`.
+//! `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body, keyed with the App Secret>`,
+//! and the Graph API's `appsecret_proof`, the same HMAC over the access token.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -31,9 +32,18 @@ impl SignatureError {
 
 /// The header value Meta would send for `body` signed with `app_secret`.
 pub fn sign(app_secret: &[u8], body: &[u8]) -> String {
-    let mut mac = HmacSha256::new_from_slice(app_secret).expect("HMAC takes keys of any length");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    format!("sha256={}", hmac_hex(app_secret, body))
+}
+
+/// `appsecret_proof` for Graph API calls made with `access_token`.
+pub fn appsecret_proof(app_secret: &[u8], access_token: &[u8]) -> String {
+    hmac_hex(app_secret, access_token)
+}
+
+fn hmac_hex(key: &[u8], data: &[u8]) -> String {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(data);
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// Checks a header value against the raw body, in constant time.

@@ -1,4 +1,4 @@
-//! `leadhook-server simulate`: sends signed leadgen webhooks with realistic leads to any leadhook
+//! `leadhook-sim simulate`: sends signed leadgen webhooks with realistic leads to any leadhook
 //! server, and with `--graph` serves the leads' details on a Graph API stand-in the server can
 //! fetch them from.
 
@@ -103,7 +103,7 @@ pub enum SimulateError {
 
 /// Runs `simulate` until done (or Ctrl-C); with `--graph`, keeps serving until Ctrl-C.
 pub async fn run(args: SimulateArgs) -> Result<SimulateSummary, SimulateError> {
-    run_until(args, ctrl_c()).await
+    Simulation::start(args).await?.run_until(ctrl_c()).await
 }
 
 async fn ctrl_c() {
@@ -118,96 +118,131 @@ pub async fn run_until(
     args: SimulateArgs,
     stop: impl Future<Output = ()>,
 ) -> Result<SimulateSummary, SimulateError> {
-    if !(args.rate.is_finite() && args.rate > 0.0) {
-        return Err(SimulateError::InvalidRate(args.rate));
-    }
-    if args.secret.expose_secret().is_empty() {
-        return Err(SimulateError::EmptySecret);
-    }
-    let sender = WebhookSender::new(args.url.clone(), args.secret.clone())?;
-    let standin = match args.graph {
-        Some(listen) => Some(spawn_graph(&args, listen).await?),
-        None => None,
-    };
-    let mut summary = SimulateSummary {
-        graph_url: standin.as_ref().map(GraphStandin::base_url),
-        ..SimulateSummary::default()
-    };
+    Simulation::start(args).await?.run_until(stop).await
+}
 
-    let answers = grouped_answers(&args.fields);
-    let seed = args
-        .seed
-        .unwrap_or_else(|| Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64);
-    let mut faker = LeadFaker::new(seed).on_page(args.page_id.clone());
-    let total = match args.count {
-        0 => "∞".to_string(),
-        count => count.to_string(),
-    };
-    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / args.rate));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tokio::pin!(stop);
-    let mut stopped = false;
-    while args.count == 0 || summary.sent < args.count {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            _ = &mut stop => {
-                stopped = true;
-                break;
-            }
+/// A simulation with its settings checked and, with `--graph`, its Graph stand-in listening.
+pub struct Simulation {
+    args: SimulateArgs,
+    sender: WebhookSender,
+    standin: Option<GraphStandin>,
+}
+
+impl Simulation {
+    pub async fn start(args: SimulateArgs) -> Result<Simulation, SimulateError> {
+        if !(args.rate.is_finite() && args.rate > 0.0) {
+            return Err(SimulateError::InvalidRate(args.rate));
         }
-        let mut lead = faker.next_lead(Utc::now());
-        if let Some(form_id) = &args.form_id {
-            lead.form_id = form_id.clone();
+        if args.secret.expose_secret().is_empty() {
+            return Err(SimulateError::EmptySecret);
         }
-        for (name, values) in &answers {
-            lead.set_answer(name, values.clone());
-        }
-        if let Some(standin) = &standin {
-            standin.add_fake_lead(&lead);
-        }
-        let outcome = sender
-            .send_leads(&[LeadgenChange::from(&lead)], &BodyStyle::default())
-            .await;
-        summary.sent += 1;
-        let result = match outcome {
-            Ok(delivery) if delivery.status.is_success() => {
-                summary.accepted += 1;
-                delivery.status.as_u16().to_string()
-            }
-            Ok(delivery) => {
-                summary.rejected += 1;
-                format!(
-                    "{}{}",
-                    delivery.status.as_u16(),
-                    rejection_hint(delivery.status)
-                )
-            }
-            Err(error @ DeliveryError::Unreachable { .. }) => return Err(error.into()),
-            Err(error) => {
-                summary.failed += 1;
-                format!("no answer ({error})")
-            }
+        let sender = WebhookSender::new(args.url.clone(), args.secret.clone())?;
+        let standin = match args.graph {
+            Some(listen) => Some(spawn_graph(&args, listen).await?),
+            None => None,
         };
-        println!(
-            "sent {}/{total} lead {} ({}) → {result}",
-            summary.sent,
-            lead.id,
-            lead.display_name()
-        );
+        Ok(Simulation {
+            args,
+            sender,
+            standin,
+        })
     }
-    println!("{summary}");
 
-    if let Some(standin) = standin {
-        if !stopped {
-            println!(
-                "serving lead details at {} until Ctrl-C",
-                standin.base_url()
-            );
-            stop.await;
-        }
-        standin.shutdown().await;
+    /// Where the Graph stand-in listens (`--graph`, with the port the OS picked for port 0).
+    pub fn graph_url(&self) -> Option<String> {
+        self.standin.as_ref().map(GraphStandin::base_url)
     }
-    Ok(summary)
+
+    /// Sends the leads, then (with `--graph`) serves them until `stop`.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()>,
+    ) -> Result<SimulateSummary, SimulateError> {
+        let Simulation {
+            args,
+            sender,
+            standin,
+        } = self;
+        let mut summary = SimulateSummary {
+            graph_url: standin.as_ref().map(GraphStandin::base_url),
+            ..SimulateSummary::default()
+        };
+
+        let answers = grouped_answers(&args.fields);
+        let seed = args
+            .seed
+            .unwrap_or_else(|| Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64);
+        let mut faker = LeadFaker::new(seed).on_page(args.page_id.clone());
+        let total = match args.count {
+            0 => "∞".to_string(),
+            count => count.to_string(),
+        };
+        let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / args.rate));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(stop);
+        let mut stopped = false;
+        while args.count == 0 || summary.sent < args.count {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = &mut stop => {
+                    stopped = true;
+                    break;
+                }
+            }
+            let mut lead = faker.next_lead(Utc::now());
+            if let Some(form_id) = &args.form_id {
+                lead.form_id = form_id.clone();
+            }
+            for (name, values) in &answers {
+                lead.set_answer(name, values.clone());
+            }
+            if let Some(standin) = &standin {
+                standin.add_fake_lead(&lead);
+            }
+            let outcome = sender
+                .send_leads(&[LeadgenChange::from(&lead)], &BodyStyle::default())
+                .await;
+            summary.sent += 1;
+            let result = match outcome {
+                Ok(delivery) if delivery.status.is_success() => {
+                    summary.accepted += 1;
+                    delivery.status.as_u16().to_string()
+                }
+                Ok(delivery) => {
+                    summary.rejected += 1;
+                    format!(
+                        "{}{}",
+                        delivery.status.as_u16(),
+                        rejection_hint(delivery.status)
+                    )
+                }
+                Err(error @ DeliveryError::Unreachable { .. }) => return Err(error.into()),
+                Err(error) => {
+                    summary.failed += 1;
+                    format!("no answer ({error})")
+                }
+            };
+            println!(
+                "sent {}/{total} lead {} ({}) → {result}",
+                summary.sent,
+                lead.id,
+                lead.display_name()
+            );
+        }
+        println!("{summary}");
+
+        if let Some(standin) = standin {
+            if !stopped {
+                println!(
+                    "serving lead details at {} until Ctrl-C",
+                    standin.base_url()
+                );
+                stop.await;
+            }
+            standin.shutdown().await;
+        }
+        Ok(summary)
+    }
 }
 
 async fn spawn_graph(
@@ -261,8 +296,8 @@ mod tests {
     };
 
     use super::*;
-    use crate::simulator::test_receiver::{Receiver, closed_port_url};
-    use crate::webhook::signature::verify;
+    use crate::test_receiver::{Receiver, closed_port_url};
+    use leadhook_shared::meta::signature::verify;
 
     const SECRET: &str = "s3cret-app-secret";
 
@@ -375,17 +410,13 @@ mod tests {
     #[tokio::test]
     async fn serves_the_sent_leads_on_the_graph_standin() {
         let receiver = Receiver::spawn().await;
-        let free_port = closed_port_url().await;
-        let listen = free_port
-            .trim_start_matches("http://")
-            .trim_end_matches("/webhook");
         let simulate = args(
             &receiver.url(),
             &[
                 "--count",
                 "3",
                 "--graph",
-                listen,
+                "127.0.0.1:0",
                 "--graph-token",
                 "page-tok",
                 "--page-id",
@@ -401,7 +432,9 @@ mod tests {
             ],
         );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let run = tokio::spawn(run_until(simulate, async move {
+        let simulation = Simulation::start(simulate).await.unwrap();
+        let graph_url = simulation.graph_url().expect("--graph serves");
+        let run = tokio::spawn(simulation.run_until(async move {
             let _ = stopped.await;
         }));
         while receiver.received().len() < 3 {
@@ -415,7 +448,7 @@ mod tests {
                 (Some("42"), Some("4242"))
             );
             let body = http
-                .get(format!("http://{listen}/v23.0/{}", event.leadgen_id))
+                .get(format!("{graph_url}/v23.0/{}", event.leadgen_id))
                 .query(&[("fields", GRAPH_LEAD_FIELDS), ("access_token", "page-tok")])
                 .send()
                 .await
@@ -433,9 +466,9 @@ mod tests {
         stop.send(()).unwrap();
         let summary = run.await.unwrap().unwrap();
         assert_eq!((summary.sent, summary.accepted), (3, 3));
-        assert_eq!(summary.graph_url, Some(format!("http://{listen}")));
+        assert_eq!(summary.graph_url.as_ref(), Some(&graph_url));
         assert!(
-            http.get(format!("http://{listen}/v23.0/me"))
+            http.get(format!("{graph_url}/v23.0/me"))
                 .send()
                 .await
                 .is_err()

@@ -1,0 +1,369 @@
+//! A Graph API stand-in on a local port, faithful to Meta's documented shapes: single leads, a
+//! form's leads with `time_created` filtering and cursor paging, a page's forms, `subscribed_apps`,
+//! `debug_token`, token checks and Meta's error bodies. Tests switch faults (errors, rate limits,
+//! stalls, timeouts) and token states at runtime.
+//!
+//! - [`world`]: the pages, forms, leads, subscriptions and token the stand-in knows;
+//! - [`request`] and [`routes`]: Graph paths, parameters and the answer to each call;
+//! - [`paging`]: `time_created` filters and cursor paging of edges;
+//! - [`errors`] and [`faults`]: Meta's error answers and the faults tests switch on.
+
+mod errors;
+mod faults;
+mod paging;
+mod request;
+mod routes;
+#[cfg(test)]
+mod tests;
+mod world;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::Router;
+use chrono::Utc;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use errors::GraphError;
+pub use faults::GraphFault;
+pub use world::FULL_SCOPES;
+
+use crate::fake_leads::{DEFAULT_PAGE_ID, DEFAULT_PAGE_NAME, FakeLead};
+use faults::FaultPlan;
+use routes::handle;
+use world::World;
+
+/// Who the stand-in is: the app, the page and the Page token it accepts.
+#[derive(Debug, Clone)]
+pub struct StandinConfig {
+    /// `127.0.0.1:0` picks a free port.
+    pub listen: SocketAddr,
+    pub app_id: String,
+    pub app_name: String,
+    pub app_secret: SecretString,
+    pub page_id: String,
+    pub page_name: String,
+    /// The Page token every call must carry (`debug_token` also takes `<app_id>|<app_secret>`).
+    pub page_token: String,
+    /// Reject calls without `appsecret_proof` (a proof that is given is always checked).
+    pub require_appsecret_proof: bool,
+    /// Whether the page starts subscribed to the app's `leadgen` webhooks.
+    pub subscribed: bool,
+}
+
+impl Default for StandinConfig {
+    fn default() -> Self {
+        StandinConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            app_id: "918273645501234".to_string(),
+            app_name: "leadhook".to_string(),
+            app_secret: SecretString::from("simulated-app-secret"),
+            page_id: DEFAULT_PAGE_ID.to_string(),
+            page_name: DEFAULT_PAGE_NAME.to_string(),
+            page_token: "EAAGsimulatedPageToken".to_string(),
+            require_appsecret_proof: false,
+            subscribed: true,
+        }
+    }
+}
+
+/// The state of the configured Page token, as `debug_token` and every call see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenState {
+    /// Long-lived, never expires, every scope granted.
+    Valid,
+    /// Expired: every call fails with 190/463; `debug_token` says `is_valid: false`.
+    Expired,
+    /// Works, but `debug_token` shows it expiring within the hour (a Graph Explorer token).
+    ShortLived,
+    /// Valid but without these scopes; calls that need one fail with error 200.
+    MissingScopes(Vec<String>),
+}
+
+/// Which Graph call a request was, for the call counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    /// `GET /<version>/<leadgen_id>` (also counted for unknown ids).
+    Lead,
+    /// `GET /<version>/<form_id>/leads`.
+    FormLeads,
+    /// `GET /<version>/<page_id>/leadgen_forms`.
+    LeadgenForms,
+    /// `GET|POST|DELETE /<version>/<page_id>/subscribed_apps`.
+    SubscribedApps,
+    /// `GET /<version>/debug_token`.
+    DebugToken,
+    /// `me`, a page or form node, unknown edges and paths.
+    Other,
+}
+
+impl CallKind {
+    const ALL: [CallKind; 6] = [
+        CallKind::Lead,
+        CallKind::FormLeads,
+        CallKind::LeadgenForms,
+        CallKind::SubscribedApps,
+        CallKind::DebugToken,
+        CallKind::Other,
+    ];
+
+    fn reads_leads(self) -> bool {
+        matches!(self, CallKind::Lead | CallKind::FormLeads)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StandinError {
+    #[error("cannot listen on {addr} for the Graph API stand-in: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// The running stand-in. Dropping it (or [`GraphStandin::shutdown`]) stops the server.
+pub struct GraphStandin {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    server: Option<JoinHandle<()>>,
+}
+
+impl GraphStandin {
+    /// Binds `config.listen` and serves until dropped.
+    pub async fn spawn(config: StandinConfig) -> Result<GraphStandin, StandinError> {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StandinError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StandinError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let shared = Arc::new(Shared::new(config, format!("http://{addr}")));
+        let router = Router::new().fallback(handle).with_state(shared.clone());
+        let mut stopping = shared.shutdown.subscribe();
+        let server = tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            };
+            if let Err(error) = axum::serve(listener, router)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
+                tracing::warn!(%error, "the Graph API stand-in stopped");
+            }
+        });
+        Ok(GraphStandin {
+            shared,
+            addr,
+            server: Some(server),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`: the Graph version goes in the path after it.
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn config(&self) -> &StandinConfig {
+        &self.shared.config
+    }
+
+    /// Registers (or renames) a lead form of `page_id`.
+    pub fn add_form(&self, page_id: &str, form_id: &str, name: &str) {
+        self.shared.world().add_form(page_id, form_id, Some(name));
+    }
+
+    /// Stores a Graph-shaped lead (a JSON object) and returns its leadgen id: the lead's `id`
+    /// when it has one, else a fresh one. `form_id` and `created_time` (now) are filled in when
+    /// missing. Unknown forms are registered with a generated name.
+    ///
+    /// # Panics
+    /// When `lead` is not a JSON object.
+    pub fn add_lead(&self, page_id: &str, form_id: &str, lead: Value) -> String {
+        let Value::Object(fields) = lead else {
+            panic!("a Graph API lead is a JSON object, got {lead}");
+        };
+        self.shared.world().add_lead(page_id, form_id, fields)
+    }
+
+    /// Stores a generated lead under its page and form (registering the form with its name).
+    pub fn add_fake_lead(&self, lead: &FakeLead) -> String {
+        let mut world = self.shared.world();
+        world.add_form(&lead.page_id, &lead.form_id, Some(&lead.form_name));
+        match lead.graph_json() {
+            Value::Object(fields) => world.add_lead(&lead.page_id, &lead.form_id, fields),
+            other => unreachable!("a fake lead serializes to an object, not {other}"),
+        }
+    }
+
+    /// Leadgen ids in the order they were added.
+    pub fn lead_ids(&self) -> Vec<String> {
+        self.shared.world().lead_order.clone()
+    }
+
+    /// Holds every lead read (single leads and form leads) until [`GraphStandin::release`].
+    pub fn stall(&self) {
+        self.shared.stall.send_replace(true);
+    }
+
+    pub fn release(&self) {
+        self.shared.stall.send_replace(false);
+    }
+
+    /// Every call answers with `fault` until [`GraphStandin::heal`].
+    pub fn fail_all(&self, fault: GraphFault) {
+        *self.shared.faults() = FaultPlan::Always(fault);
+    }
+
+    /// A `ratio` (0.0–1.0) of calls, drawn from `seed`, answer with one of `faults`.
+    pub fn fail_ratio(&self, ratio: f64, faults: Vec<GraphFault>, seed: u64) {
+        *self.shared.faults() = FaultPlan::Sometimes {
+            ratio: ratio.clamp(0.0, 1.0),
+            faults,
+            rng: Box::new(StdRng::seed_from_u64(seed)),
+        };
+    }
+
+    /// Ends injected faults and stalls.
+    pub fn heal(&self) {
+        *self.shared.faults() = FaultPlan::Healthy;
+        self.release();
+    }
+
+    pub fn set_token_state(&self, state: TokenState) {
+        let mut world = self.shared.world();
+        world.token = state;
+        world.token_changed_at = Utc::now();
+    }
+
+    /// Subscribes or unsubscribes a page from the app's `leadgen` webhooks.
+    pub fn set_subscribed(&self, page_id: &str, subscribed: bool) {
+        let mut world = self.shared.world();
+        if subscribed {
+            world
+                .subscriptions
+                .insert(page_id.to_string(), vec!["leadgen".to_string()]);
+        } else {
+            world.subscriptions.remove(page_id);
+        }
+    }
+
+    /// `false` makes every lead read fail with 100/33, as when the app has no Leads Access.
+    pub fn set_leads_readable(&self, readable: bool) {
+        self.shared.world().leads_readable = readable;
+    }
+
+    /// Calls of one kind so far, whatever their answer.
+    pub fn calls(&self, kind: CallKind) -> u64 {
+        self.shared.calls[kind as usize].load(Ordering::SeqCst)
+    }
+
+    /// `GET /<version>/<leadgen_id>` calls so far.
+    pub fn lead_fetches(&self) -> u64 {
+        self.calls(CallKind::Lead)
+    }
+
+    pub fn total_calls(&self) -> u64 {
+        CallKind::ALL.iter().map(|&kind| self.calls(kind)).sum()
+    }
+
+    /// Stops serving and waits for the server task; hanging and stalled calls are dropped.
+    pub async fn shutdown(mut self) {
+        self.shared.shutdown.send_replace(true);
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for GraphStandin {
+    fn drop(&mut self) {
+        self.shared.shutdown.send_replace(true);
+    }
+}
+
+struct Shared {
+    config: StandinConfig,
+    base_url: String,
+    world: Mutex<World>,
+    faults: Mutex<FaultPlan>,
+    stall: watch::Sender<bool>,
+    shutdown: watch::Sender<bool>,
+    calls: [AtomicU64; CallKind::ALL.len()],
+}
+
+impl Shared {
+    fn new(config: StandinConfig, base_url: String) -> Shared {
+        let mut world = World {
+            pages: BTreeMap::new(),
+            forms: BTreeMap::new(),
+            leads: BTreeMap::new(),
+            lead_order: Vec::new(),
+            subscriptions: BTreeMap::new(),
+            token: TokenState::Valid,
+            token_changed_at: Utc::now(),
+            leads_readable: true,
+            next_lead_id: 2_000_000_000_000_001,
+        };
+        world
+            .pages
+            .insert(config.page_id.clone(), config.page_name.clone());
+        if config.subscribed {
+            world
+                .subscriptions
+                .insert(config.page_id.clone(), vec!["leadgen".to_string()]);
+        }
+        Shared {
+            config,
+            base_url,
+            world: Mutex::new(world),
+            faults: Mutex::new(FaultPlan::Healthy),
+            stall: watch::Sender::new(false),
+            shutdown: watch::Sender::new(false),
+            calls: Default::default(),
+        }
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn faults(&self) -> MutexGuard<'_, FaultPlan> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    async fn stopped(&self) {
+        let _ = self.shutdown.subscribe().wait_for(|stop| *stop).await;
+    }
+
+    /// Waits while lead reads are stalled; `false` when the stand-in stops meanwhile.
+    async fn wait_unstalled(&self) -> bool {
+        let mut stall = self.stall.subscribe();
+        tokio::select! {
+            _ = stall.wait_for(|stalled| !*stalled) => true,
+            _ = self.stopped() => false,
+        }
+    }
+
+    fn app_token(&self) -> String {
+        format!(
+            "{}|{}",
+            self.config.app_id,
+            self.config.app_secret.expose_secret()
+        )
+    }
+}
