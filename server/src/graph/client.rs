@@ -62,7 +62,7 @@ impl GraphClient {
             .await
     }
 
-    async fn call<T: DeserializeOwned>(
+    pub(super) async fn call<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -102,7 +102,7 @@ impl GraphClient {
 }
 
 /// Which token a call carries.
-enum Credentials<'a> {
+pub(super) enum Credentials<'a> {
     /// The configured Page token, with its `appsecret_proof`.
     PageToken,
     /// An app access token (`<app-id>|<app-secret>`), for `debug_token`.
@@ -253,8 +253,8 @@ pub struct TokenInfo {
 }
 
 #[derive(serde::Deserialize)]
-struct DataOf<T> {
-    data: T,
+pub(super) struct DataOf<T> {
+    pub(super) data: T,
 }
 
 /// An app subscribed to a page's webhooks.
@@ -269,9 +269,14 @@ pub struct SubscribedApp {
 }
 
 #[derive(serde::Deserialize)]
-struct Success {
+pub(super) struct Success {
     #[serde(default)]
-    success: bool,
+    pub(super) success: bool,
+}
+
+/// The app access token `<app-id>|<app-secret>`, for calls about the app rather than the page.
+pub(super) fn app_token(app_id: &str, app_secret: &SecretString) -> SecretString {
+    SecretString::from(format!("{app_id}|{}", app_secret.expose_secret()))
 }
 
 impl GraphClient {
@@ -281,7 +286,7 @@ impl GraphClient {
         app_id: &str,
         app_secret: &SecretString,
     ) -> Result<TokenInfo, GraphError> {
-        let app_token = SecretString::from(format!("{app_id}|{}", app_secret.expose_secret()));
+        let app_token = app_token(app_id, app_secret);
         let info: DataOf<TokenInfo> = self
             .call(
                 reqwest::Method::GET,

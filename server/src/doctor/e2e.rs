@@ -1,0 +1,478 @@
+//! `doctor --e2e`: creates a real test lead on a form (`POST /<form-id>/test_leads`), which Meta
+//! announces like any lead, and watches a running server until the lead is stored and shows up
+//! in the dashboard feed. On a timeout it names the hop that failed, from what the server saw
+//! (its authenticated `/api/health`: the last webhook, the failed events and their reasons).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use leadhook_shared::ApiList;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use super::{Check, DoctorArgs};
+use crate::config::Config;
+use crate::graph::GraphClient;
+
+const NAME: &str = "end-to-end test lead";
+/// How often the server is asked whether the lead is there.
+const POLL_EVERY: Duration = Duration::from_millis(200);
+/// How many of the newest leads are searched for the test lead.
+const NEWEST_LEADS: u32 = 50;
+/// How long one request to the watched server may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Args)]
+pub struct EndToEndArgs {
+    /// After the checks, create a test lead with the Graph API and wait until it arrives through
+    /// the webhook into the store and the dashboard feed.
+    #[arg(long)]
+    pub e2e: bool,
+    /// Lead form for the test lead (default: the first active form of FB_PAGE_ID).
+    #[arg(long)]
+    pub form: Option<String>,
+    /// The running server to watch (default: http://<LEADHOOK_LISTEN>).
+    #[arg(long, env = "LEADHOOK_SERVER")]
+    pub server: Option<String>,
+    /// An API token of that server (default: the first of LEADHOOK_API_TOKENS).
+    #[arg(long, env = "LEADHOOK_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Seconds to wait for the test lead.
+    #[arg(long = "e2e-timeout", default_value_t = 120)]
+    pub timeout_seconds: u64,
+}
+
+impl Default for EndToEndArgs {
+    fn default() -> Self {
+        EndToEndArgs {
+            e2e: false,
+            form: None,
+            server: None,
+            token: None,
+            timeout_seconds: 120,
+        }
+    }
+}
+
+/// [`end_to_end`] with a spinner on the terminal (none when stderr is not one).
+pub async fn end_to_end_with_spinner(args: &DoctorArgs) -> Check {
+    let spinner = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("  {spinner} {msg} ({elapsed})") {
+        spinner.set_style(style);
+    }
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    let check = end_to_end(args, &spinner).await;
+    spinner.finish_and_clear();
+    check
+}
+
+/// Sends a test lead through Meta and the server; `progress` shows what it waits for.
+pub async fn end_to_end(args: &DoctorArgs, progress: &ProgressBar) -> Check {
+    match trial(args, progress).await {
+        Ok(detail) => Check::pass(NAME, detail),
+        Err(failed) => failed,
+    }
+}
+
+async fn trial(args: &DoctorArgs, progress: &ProgressBar) -> Result<String, Check> {
+    let config = Config::from_args(args.serve.clone()).map_err(|error| {
+        Check::fail(
+            NAME,
+            error.to_string(),
+            "set it in the environment or .env (README: Configuration)",
+        )
+    })?;
+    let graph = GraphClient::new(
+        &config.graph_url,
+        &config.graph_version,
+        config.page_access_token.clone(),
+        &config.app_secret,
+        config.graph_timeout,
+    )
+    .map_err(|error| Check::from_graph_error(NAME, &error))?;
+    let server = WatchedServer::new(&args.e2e, &config)?;
+    progress.set_message(format!("asking {} how it is", server.base));
+    let before = server.health().await?;
+    let form_id = pick_form(&graph, &config, args.e2e.form.as_deref()).await?;
+
+    progress.set_message(format!("removing an earlier test lead of form {form_id}"));
+    let graph_failed = |error| Check::from_graph_error(NAME, &error);
+    for earlier in graph.test_leads(&form_id).await.map_err(graph_failed)? {
+        graph.delete_lead(&earlier).await.map_err(graph_failed)?;
+    }
+
+    let (feed, feed_task) = server.open_feed().await?;
+    progress.set_message(format!("creating a test lead on form {form_id}"));
+    let created = Instant::now();
+    let leadgen_id = graph
+        .create_test_lead(&form_id)
+        .await
+        .map_err(graph_failed)?;
+    let timeout = Duration::from_secs(args.e2e.timeout_seconds);
+    let outcome = watch(&server, &leadgen_id, created, timeout, feed, progress).await;
+    feed_task.abort();
+    match outcome {
+        Watched::Arrived { stored, in_feed } => Ok(format!(
+            "test lead {leadgen_id} on form {form_id}: stored {} after it was created, in the dashboard feed after {}",
+            seconds(stored),
+            seconds(in_feed)
+        )),
+        Watched::TimedOut { stored, after } => Err(diagnose(
+            &server,
+            &leadgen_id,
+            timeout,
+            &before,
+            after,
+            stored,
+        )),
+    }
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.1} s", duration.as_secs_f64())
+}
+
+/// `--form`, else the first active form of `FB_PAGE_ID` (the first form when none is active).
+async fn pick_form(
+    graph: &GraphClient,
+    config: &Config,
+    form: Option<&str>,
+) -> Result<String, Check> {
+    if let Some(form) = form.map(str::trim).filter(|form| !form.is_empty()) {
+        return Ok(form.to_string());
+    }
+    let Some(page_id) = config.sweep.page_ids.first() else {
+        return Err(Check::fail(
+            NAME,
+            "FB_PAGE_ID is not set, so there is no form to send a test lead to",
+            "set FB_PAGE_ID, or pass --form <FORM_ID>",
+        ));
+    };
+    let forms = graph
+        .leadgen_forms(page_id)
+        .await
+        .map_err(|error| Check::from_graph_error(NAME, &error))?;
+    forms
+        .iter()
+        .find(|form| form.status.as_deref() == Some("ACTIVE"))
+        .or(forms.first())
+        .map(|form| form.id.clone())
+        .ok_or_else(|| {
+            Check::fail(
+                NAME,
+                format!("page {page_id} has no lead forms"),
+                "create a lead form (Meta Business Suite > Instant Forms), or pass --form <FORM_ID>",
+            )
+        })
+}
+
+enum Watched {
+    Arrived {
+        stored: Duration,
+        in_feed: Duration,
+    },
+    TimedOut {
+        stored: Option<Duration>,
+        /// The server's health when time ran out.
+        after: Health,
+    },
+}
+
+/// Waits until the lead is in the store (the newest leads) and in the feed, or `timeout`.
+async fn watch(
+    server: &WatchedServer,
+    leadgen_id: &str,
+    created: Instant,
+    timeout: Duration,
+    mut feed: mpsc::UnboundedReceiver<String>,
+    progress: &ProgressBar,
+) -> Watched {
+    let mut stored = None;
+    let mut in_feed = None;
+    let mut health = Health::default();
+    progress.set_message(format!(
+        "waiting for test lead {leadgen_id}: Meta → webhook → store"
+    ));
+    loop {
+        while let Ok(id) = feed.try_recv() {
+            if id == leadgen_id && in_feed.is_none() {
+                in_feed = Some(created.elapsed());
+            }
+        }
+        if stored.is_none() && server.has_lead(leadgen_id).await {
+            stored = Some(created.elapsed());
+            progress.set_message(format!(
+                "test lead {leadgen_id} stored; waiting for the dashboard feed"
+            ));
+        }
+        if let (Some(stored), Some(in_feed)) = (stored, in_feed) {
+            return Watched::Arrived { stored, in_feed };
+        }
+        if created.elapsed() >= timeout {
+            if let Ok(latest) = server.health().await {
+                health = latest;
+            }
+            return Watched::TimedOut {
+                stored,
+                after: health,
+            };
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+/// Which hop failed, from what the server saw.
+fn diagnose(
+    server: &WatchedServer,
+    leadgen_id: &str,
+    timeout: Duration,
+    before: &Health,
+    after: Health,
+    stored: Option<Duration>,
+) -> Check {
+    let waited = timeout.as_secs();
+    if let Some(failure) = after
+        .inbox
+        .recent_failures
+        .iter()
+        .find(|failure| failure.leadgen_id == leadgen_id)
+    {
+        return Check::fail(
+            NAME,
+            format!(
+                "Meta delivered the webhook for test lead {leadgen_id}, but the server could not read the lead: {}",
+                failure.reason
+            ),
+            "give the app Leads Access (Meta Business Suite > Settings > Integrations > Leads Access) and the Page token leads_retrieval (see the checks above), then retry the failed event: POST /api/inbox/retry",
+        );
+    }
+    if let Some(stored) = stored {
+        return Check::fail(
+            NAME,
+            format!(
+                "test lead {leadgen_id} was stored after {}, but the dashboard feed (/api/events) did not show it within {waited} s",
+                seconds(stored)
+            ),
+            "let Server-Sent Events through unbuffered between the dashboard and the server (reverse proxy settings)",
+        );
+    }
+    if after.last_webhook_at == before.last_webhook_at {
+        return Check::fail(
+            NAME,
+            format!(
+                "no webhook reached {} within {waited} s of creating test lead {leadgen_id}: Meta did not deliver it here",
+                server.base
+            ),
+            "check the app's webhook subscription (Page object, leadgen field, callback <LEADHOOK_PUBLIC_URL>/webhook), that the page is subscribed to the app (doctor --subscribe) and that the public webhook reaches this server (the checks above)",
+        );
+    }
+    let graph = match after.graph.message {
+        Some(message) => format!("; the server's Graph API state: {message}"),
+        None => String::new(),
+    };
+    Check::fail(
+        NAME,
+        format!(
+            "a webhook reached the server, but test lead {leadgen_id} was not stored within {waited} s{graph}"
+        ),
+        "see GET /api/health and the server's log; the event stays in the inbox and is retried",
+    )
+}
+
+/// The running server under test, through its API.
+struct WatchedServer {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl WatchedServer {
+    fn new(args: &EndToEndArgs, config: &Config) -> Result<WatchedServer, Check> {
+        let base = args
+            .server
+            .as_deref()
+            .map(|url| url.trim().trim_end_matches('/').to_string())
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(|| format!("http://{}", reachable(config.listen)));
+        let token = match args.token.as_deref().map(str::trim) {
+            Some(token) if !token.is_empty() => token.to_string(),
+            _ => config
+                .api_tokens
+                .first()
+                .map(|token| token.token.expose_secret().to_string())
+                .unwrap_or_default(),
+        };
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|error| {
+                Check::fail(
+                    NAME,
+                    format!("cannot build an HTTP client: {}", error.without_url()),
+                    "run doctor again",
+                )
+            })?;
+        Ok(WatchedServer { http, base, token })
+    }
+
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    /// `GET /api/health`: what the server saw (webhooks, failed events, the Graph API's state).
+    async fn health(&self) -> Result<Health, Check> {
+        let unreachable = |error: reqwest::Error| {
+            Check::fail(
+                NAME,
+                format!(
+                    "cannot ask the server at {} ({})",
+                    self.base,
+                    error.without_url()
+                ),
+                "start leadhook-server serve, or pass --server with the address of the running server",
+            )
+        };
+        let response = self
+            .get("/api/health")
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        match response.status() {
+            status if status.is_success() => response
+                .json::<Wrapped<Health>>()
+                .await
+                .map(|wrapped| wrapped.data)
+                .map_err(unreachable),
+            reqwest::StatusCode::UNAUTHORIZED => Err(Check::fail(
+                NAME,
+                format!("the server at {} refused the API token", self.base),
+                "pass --token (or LEADHOOK_TOKEN) with one of that server's LEADHOOK_API_TOKENS",
+            )),
+            status => Err(Check::fail(
+                NAME,
+                format!(
+                    "the server at {} answered /api/health with HTTP {status}",
+                    self.base
+                ),
+                "pass --server with the address of a running leadhook-server",
+            )),
+        }
+    }
+
+    /// Whether the lead is among the newest ones in the store.
+    async fn has_lead(&self, leadgen_id: &str) -> bool {
+        let answer = self
+            .get(&format!("/api/leads?limit={NEWEST_LEADS}"))
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await;
+        let Ok(response) = answer else { return false };
+        match response.json::<ApiList>().await {
+            Ok(list) => list
+                .data
+                .iter()
+                .any(|lead| lead.leadgen_id.as_deref() == Some(leadgen_id)),
+            Err(_) => false,
+        }
+    }
+
+    /// Listens to `GET /api/events` as a dashboard does; the channel gets the leadgen id of every
+    /// lead the feed shows. Abort the task when done.
+    async fn open_feed(
+        &self,
+    ) -> Result<(mpsc::UnboundedReceiver<String>, tokio::task::JoinHandle<()>), Check> {
+        let response = self
+            .get("/api/events")
+            .send()
+            .await
+            .ok()
+            .filter(|response| response.status().is_success())
+            .ok_or_else(|| {
+                Check::fail(
+                    NAME,
+                    format!("cannot open the dashboard feed {}/api/events", self.base),
+                    "check that the server and any proxy in front of it pass /api/events",
+                )
+            })?;
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let task = tokio::spawn(read_feed(response, sender));
+        Ok((receiver, task))
+    }
+}
+
+/// Reads Server-Sent Events and sends the `leadgen_id` of each lead event.
+async fn read_feed(mut response: reqwest::Response, ids: mpsc::UnboundedSender<String>) {
+    let mut pending = String::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        pending.push_str(&String::from_utf8_lossy(&chunk).replace('\r', ""));
+        while let Some(end) = pending.find("\n\n") {
+            let event: String = pending.drain(..end + 2).collect();
+            let data: String = event
+                .lines()
+                .filter_map(|line| line.strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            #[derive(Deserialize)]
+            struct FeedLead {
+                leadgen_id: Option<String>,
+            }
+            if let Ok(FeedLead {
+                leadgen_id: Some(id),
+            }) = serde_json::from_str(&data)
+                && ids.send(id).is_err()
+            {
+                return;
+            }
+        }
+    }
+}
+
+/// The listen address as a client reaches it: `0.0.0.0` and `[::]` mean this machine.
+fn reachable(listen: SocketAddr) -> SocketAddr {
+    if listen.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], listen.port()))
+    } else {
+        listen
+    }
+}
+
+#[derive(Deserialize)]
+struct Wrapped<T> {
+    data: T,
+}
+
+/// The parts of `/api/health` the diagnosis reads.
+#[derive(Debug, Default, Deserialize)]
+struct Health {
+    #[serde(default)]
+    last_webhook_at: Option<String>,
+    #[serde(default)]
+    inbox: InboxHealth,
+    #[serde(default)]
+    graph: GraphHealth,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct InboxHealth {
+    #[serde(default)]
+    recent_failures: Vec<FailedEvent>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FailedEvent {
+    leadgen_id: String,
+    #[serde(default)]
+    reason: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct GraphHealth {
+    #[serde(default)]
+    message: Option<String>,
+}
