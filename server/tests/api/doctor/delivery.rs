@@ -1,6 +1,14 @@
 //! The checks that Meta can deliver leads here: the app's webhook subscription, Leads Access and
 //! the public webhook, each passing and failing for every cause, with its fix.
 
+use std::sync::Arc;
+
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::crypto::ring;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
 use super::*;
 
 fn assert_passes(checks: &[Check], name: &str, detail_part: &str) {
@@ -202,6 +210,15 @@ async fn public_webhook_failures_name_the_cause_and_the_fix() {
     let checks = doctor::run(&with_url(Some(plain))).await;
     assert_fails(&checks, NAME, "does not speak HTTPS", "serve HTTPS");
 
+    let self_signed = self_signed_https().await;
+    let checks = doctor::run(&with_url(Some(self_signed))).await;
+    assert_fails(
+        &checks,
+        NAME,
+        "127.0.0.1 does not present a valid certificate (invalid peer certificate: UnknownIssuer)",
+        "Meta refuses self-signed",
+    );
+
     let closed = {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
@@ -210,4 +227,29 @@ async fn public_webhook_failures_name_the_cause_and_the_fix() {
     };
     let checks = doctor::run(&with_url(Some(closed))).await;
     assert_fails(&checks, NAME, "cannot connect to 127.0.0.1", "firewall");
+}
+
+/// `https://127.0.0.1:PORT` of a TLS server whose certificate (for 127.0.0.1) is self-signed.
+async fn self_signed_https() -> String {
+    let certificate = CertificateDer::from_pem_slice(include_bytes!("fixtures/self-signed.crt"))
+        .expect("test certificate");
+    let key = PrivateKeyDer::from_pem_slice(include_bytes!("fixtures/self-signed.key"))
+        .expect("test key");
+    let config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![certificate], key)
+        .expect("TLS server config");
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            // The client gives up during the handshake; nothing to serve.
+            tokio::spawn(async move { acceptor.accept(stream).await.map(drop) });
+        }
+    });
+    format!("https://{address}")
 }
