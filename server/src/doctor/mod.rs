@@ -154,13 +154,7 @@ pub async fn run(args: &DoctorArgs) -> Vec<Check> {
         ));
         return checks;
     };
-    let graph = match GraphClient::new(
-        &config.graph_url,
-        &config.graph_version,
-        config.page_access_token.clone(),
-        &config.app_secret,
-        config.graph_timeout,
-    ) {
+    let graph = match GraphClient::for_config(&config) {
         Ok(graph) => graph,
         Err(error) => {
             checks.push(Check::from_graph_error("Graph API client", &error));

@@ -6,6 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::error::{GraphError, classify};
+use crate::config::Config;
 
 /// Talks to `<graph_url>/<version>/...` with the Page token.
 ///
@@ -46,6 +47,17 @@ impl GraphClient {
             token,
             appsecret_proof,
         })
+    }
+
+    /// The client of a server configured by `config`.
+    pub fn for_config(config: &Config) -> Result<GraphClient, GraphError> {
+        GraphClient::new(
+            &config.graph_url,
+            &config.graph_version,
+            config.page_access_token.clone(),
+            &config.app_secret,
+            config.graph_timeout,
+        )
     }
 
     /// `GET /<version>/<leadgen_id>?fields=...`

@@ -64,6 +64,29 @@ async fn doctor_e2e_names_the_webhook_hop_when_meta_does_not_deliver() {
 }
 
 #[tokio::test]
+async fn doctor_e2e_is_not_fooled_by_the_sweeper_storing_the_lead_without_a_webhook() {
+    let app = spawn_app_with(
+        healthy_graph().await,
+        tempfile::tempdir().unwrap(),
+        |config| {
+            config.sweep.page_ids = vec![PAGE_ID.into()];
+            config.sweep.interval = Some(std::time::Duration::from_millis(200));
+        },
+    )
+    .await;
+    app.graph
+        .set_app_subscription(Some(AppSubscription::leadgen(app.url("/webhook"))));
+    app.graph.set_webhook_delivery(false);
+    let check = end_to_end(&app, 20).await;
+    assert_fails(
+        &[check],
+        "end-to-end test lead",
+        "but by the backfill sweeper: no webhook reached",
+        "callback <LEADHOOK_PUBLIC_URL>/webhook",
+    );
+}
+
+#[tokio::test]
 async fn doctor_e2e_names_leads_access_when_the_lead_cannot_be_read() {
     let app = served().await;
     app.graph.set_leads_readable(false);
@@ -89,46 +112,37 @@ async fn doctor_e2e_names_leads_access_when_the_lead_cannot_be_read() {
     );
 }
 
+/// `leadhook-server doctor --e2e` as a process, watching the served test server as `token`.
+async fn e2e_command(app: &TestApp, token: &str) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = [
+        "--e2e",
+        "--server",
+        &app.address,
+        "--token",
+        token,
+        "--e2e-timeout",
+        "30",
+    ];
+    doctor_command(app, dir.path(), &flags).await
+}
+
 #[tokio::test]
 async fn doctor_e2e_command_tests_the_running_server() {
     let app = served().await;
-    let dir = tempfile::tempdir().unwrap();
-    let (passed, text) = doctor_command(
-        &app,
-        dir.path(),
-        &[
-            "--e2e",
-            "--server",
-            &app.address,
-            "--token",
-            REP_TOKEN,
-            "--e2e-timeout",
-            "30",
-        ],
-    )
-    .await;
+    let (passed, text) = e2e_command(&app, REP_TOKEN).await;
     assert!(passed, "{text}");
     assert!(
         text.contains("✓ end-to-end test lead: test lead "),
         "{text}"
     );
+    assert!(text.contains("\n13 of 13 checks passed\n"), "{text}");
+
+    let (passed, text) = e2e_command(&app, "not-a-rep-token").await;
+    assert!(!passed, "{text}");
     assert!(
-        text.contains("13 of 13") || !text.contains(" of "),
+        text.contains("✗ end-to-end test lead: the server at")
+            && text.contains("refused the API token"),
         "{text}"
     );
-
-    let (passed, text) = doctor_command(
-        &app,
-        dir.path(),
-        &[
-            "--e2e",
-            "--server",
-            &app.address,
-            "--token",
-            "not-a-rep-token",
-        ],
-    )
-    .await;
-    assert!(!passed, "{text}");
-    assert!(text.contains("refused the API token"), "{text}");
 }
