@@ -20,6 +20,8 @@ use crate::graph::GraphClient;
 const NAME: &str = "end-to-end test lead";
 /// How often the server is asked whether the lead is there.
 const POLL_EVERY: Duration = Duration::from_millis(200);
+/// How often the server's health is read while waiting (to spot a failed lead early).
+const HEALTH_EVERY: Duration = Duration::from_secs(1);
 /// How many of the newest leads are searched for the test lead.
 const NEWEST_LEADS: u32 = 50;
 /// How long one request to the watched server may take.
@@ -106,7 +108,16 @@ async fn trial(args: &DoctorArgs, progress: &ProgressBar) -> Result<String, Chec
         .await
         .map_err(graph_failed)?;
     let timeout = Duration::from_secs(args.e2e.timeout_seconds);
-    let outcome = watch(&server, &leadgen_id, created, timeout, feed, progress).await;
+    let outcome = watch(
+        &server,
+        &leadgen_id,
+        created,
+        timeout,
+        &before,
+        feed,
+        progress,
+    )
+    .await;
     feed_task.abort();
     match outcome {
         Watched::Arrived { stored, in_feed } => {
@@ -124,7 +135,7 @@ async fn trial(args: &DoctorArgs, progress: &ProgressBar) -> Result<String, Chec
                 seconds(in_feed)
             ))
         }
-        Watched::TimedOut { stored, after } => Err(diagnose(
+        Watched::Missing { stored, after } => Err(diagnose(
             &server,
             &leadgen_id,
             timeout,
@@ -178,25 +189,30 @@ enum Watched {
         stored: Duration,
         in_feed: Duration,
     },
-    TimedOut {
+    /// Time ran out, or the server gave up on the lead.
+    Missing {
         stored: Option<Duration>,
-        /// The server's health when time ran out.
+        /// The server's health at that moment.
         after: Health,
     },
 }
 
-/// Waits until the lead is in the store (the newest leads) and in the feed, or `timeout`.
+/// Waits until the lead is in the store (the newest leads) and in the feed, until the server
+/// keeps the lead's event as failed, or `timeout`. `before` is the server's health before the
+/// lead was created.
 async fn watch(
     server: &WatchedServer,
     leadgen_id: &str,
     created: Instant,
     timeout: Duration,
+    before: &Health,
     mut feed: mpsc::UnboundedReceiver<String>,
     progress: &ProgressBar,
 ) -> Watched {
     let mut stored = None;
     let mut in_feed = None;
     let mut health = Health::default();
+    let mut next_health = Instant::now();
     progress.set_message(format!(
         "waiting for test lead {leadgen_id}: Meta → webhook → store"
     ));
@@ -215,14 +231,23 @@ async fn watch(
         if let (Some(stored), Some(in_feed)) = (stored, in_feed) {
             return Watched::Arrived { stored, in_feed };
         }
-        if created.elapsed() >= timeout {
+        let timed_out = created.elapsed() >= timeout;
+        if timed_out || Instant::now() >= next_health {
+            next_health = Instant::now() + HEALTH_EVERY;
             if let Ok(latest) = server.health().await {
                 health = latest;
             }
-            return Watched::TimedOut {
-                stored,
-                after: health,
-            };
+            if timed_out || health.failure(leadgen_id).is_some() {
+                return Watched::Missing {
+                    stored,
+                    after: health,
+                };
+            }
+            if stored.is_none() && health.last_webhook_at != before.last_webhook_at {
+                progress.set_message(format!(
+                    "a webhook arrived; waiting for test lead {leadgen_id} in the store"
+                ));
+            }
         }
         tokio::time::sleep(POLL_EVERY).await;
     }
@@ -238,12 +263,7 @@ fn diagnose(
     stored: Option<Duration>,
 ) -> Check {
     let waited = timeout.as_secs();
-    if let Some(failure) = after
-        .inbox
-        .recent_failures
-        .iter()
-        .find(|failure| failure.leadgen_id == leadgen_id)
-    {
+    if let Some(failure) = after.failure(leadgen_id) {
         return Check::fail(
             NAME,
             format!(
@@ -465,6 +485,16 @@ struct Health {
     inbox: InboxHealth,
     #[serde(default)]
     graph: GraphHealth,
+}
+
+impl Health {
+    /// The lead's event, when the server keeps it as failed.
+    fn failure(&self, leadgen_id: &str) -> Option<&FailedEvent> {
+        self.inbox
+            .recent_failures
+            .iter()
+            .find(|failure| failure.leadgen_id == leadgen_id)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
