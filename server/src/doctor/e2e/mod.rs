@@ -3,29 +3,24 @@
 //! in the dashboard feed. On a timeout it names the hop that failed, from what the server saw
 //! (its authenticated `/api/health`: the last webhook, the failed events and their reasons).
 
-use std::net::SocketAddr;
+mod server;
+
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use leadhook_shared::ApiList;
-use secrecy::ExposeSecret;
-use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use super::{Check, DoctorArgs};
 use crate::config::Config;
 use crate::graph::GraphClient;
+use server::{Health, WatchedServer};
 
 const NAME: &str = "end-to-end test lead";
 /// How often the server is asked whether the lead is there.
 const POLL_EVERY: Duration = Duration::from_millis(200);
 /// How often the server's health is read while waiting (to spot a failed lead early).
 const HEALTH_EVERY: Duration = Duration::from_secs(1);
-/// How many of the newest leads are searched for the test lead.
-const NEWEST_LEADS: u32 = 50;
-/// How long one request to the watched server may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Args)]
 pub struct EndToEndArgs {
@@ -309,209 +304,4 @@ fn no_webhook(problem: String) -> Check {
         problem,
         "check the app's webhook subscription (Page object, leadgen field, callback <LEADHOOK_PUBLIC_URL>/webhook), that the page is subscribed to the app (doctor --subscribe) and that the public webhook reaches this server (the checks above)",
     )
-}
-
-/// The running server under test, through its API.
-struct WatchedServer {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl WatchedServer {
-    fn new(args: &EndToEndArgs, config: &Config) -> Result<WatchedServer, Check> {
-        let base = args
-            .server
-            .as_deref()
-            .map(|url| url.trim().trim_end_matches('/').to_string())
-            .filter(|url| !url.is_empty())
-            .unwrap_or_else(|| format!("http://{}", reachable(config.listen)));
-        let token = match args.token.as_deref().map(str::trim) {
-            Some(token) if !token.is_empty() => token.to_string(),
-            _ => config
-                .api_tokens
-                .first()
-                .map(|token| token.token.expose_secret().to_string())
-                .unwrap_or_default(),
-        };
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|error| {
-                Check::fail(
-                    NAME,
-                    format!("cannot build an HTTP client: {}", error.without_url()),
-                    "run doctor again",
-                )
-            })?;
-        Ok(WatchedServer { http, base, token })
-    }
-
-    fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-    }
-
-    /// `GET /api/health`: what the server saw (webhooks, failed events, the Graph API's state).
-    async fn health(&self) -> Result<Health, Check> {
-        let unreachable = |error: reqwest::Error| {
-            Check::fail(
-                NAME,
-                format!(
-                    "cannot ask the server at {} ({})",
-                    self.base,
-                    error.without_url()
-                ),
-                "start leadhook-server serve, or pass --server with the address of the running server",
-            )
-        };
-        let response = self
-            .get("/api/health")
-            .timeout(REQUEST_TIMEOUT)
-            .send()
-            .await
-            .map_err(unreachable)?;
-        match response.status() {
-            status if status.is_success() => response
-                .json::<Wrapped<Health>>()
-                .await
-                .map(|wrapped| wrapped.data)
-                .map_err(unreachable),
-            reqwest::StatusCode::UNAUTHORIZED => Err(Check::fail(
-                NAME,
-                format!("the server at {} refused the API token", self.base),
-                "pass --token (or LEADHOOK_TOKEN) with one of that server's LEADHOOK_API_TOKENS",
-            )),
-            status => Err(Check::fail(
-                NAME,
-                format!(
-                    "the server at {} answered /api/health with HTTP {status}",
-                    self.base
-                ),
-                "pass --server with the address of a running leadhook-server",
-            )),
-        }
-    }
-
-    /// Whether the lead is among the newest ones in the store.
-    async fn has_lead(&self, leadgen_id: &str) -> bool {
-        let answer = self
-            .get(&format!("/api/leads?limit={NEWEST_LEADS}"))
-            .timeout(REQUEST_TIMEOUT)
-            .send()
-            .await;
-        let Ok(response) = answer else { return false };
-        match response.json::<ApiList>().await {
-            Ok(list) => list
-                .data
-                .iter()
-                .any(|lead| lead.leadgen_id.as_deref() == Some(leadgen_id)),
-            Err(_) => false,
-        }
-    }
-
-    /// Listens to `GET /api/events` as a dashboard does; the channel gets the leadgen id of every
-    /// lead the feed shows. Abort the task when done.
-    async fn open_feed(
-        &self,
-    ) -> Result<(mpsc::UnboundedReceiver<String>, tokio::task::JoinHandle<()>), Check> {
-        let response = self
-            .get("/api/events")
-            .send()
-            .await
-            .ok()
-            .filter(|response| response.status().is_success())
-            .ok_or_else(|| {
-                Check::fail(
-                    NAME,
-                    format!("cannot open the dashboard feed {}/api/events", self.base),
-                    "check that the server and any proxy in front of it pass /api/events",
-                )
-            })?;
-        let (sender, receiver) = mpsc::unbounded_channel();
-        let task = tokio::spawn(read_feed(response, sender));
-        Ok((receiver, task))
-    }
-}
-
-/// Reads Server-Sent Events and sends the `leadgen_id` of each lead event.
-async fn read_feed(mut response: reqwest::Response, ids: mpsc::UnboundedSender<String>) {
-    let mut pending = String::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        pending.push_str(&String::from_utf8_lossy(&chunk).replace('\r', ""));
-        while let Some(end) = pending.find("\n\n") {
-            let event: String = pending.drain(..end + 2).collect();
-            let data: String = event
-                .lines()
-                .filter_map(|line| line.strip_prefix("data:"))
-                .map(str::trim_start)
-                .collect();
-            #[derive(Deserialize)]
-            struct FeedLead {
-                leadgen_id: Option<String>,
-            }
-            if let Ok(FeedLead {
-                leadgen_id: Some(id),
-            }) = serde_json::from_str(&data)
-                && ids.send(id).is_err()
-            {
-                return;
-            }
-        }
-    }
-}
-
-/// The listen address as a client reaches it: `0.0.0.0` and `[::]` mean this machine.
-fn reachable(listen: SocketAddr) -> SocketAddr {
-    if listen.ip().is_unspecified() {
-        SocketAddr::from(([127, 0, 0, 1], listen.port()))
-    } else {
-        listen
-    }
-}
-
-#[derive(Deserialize)]
-struct Wrapped<T> {
-    data: T,
-}
-
-/// The parts of `/api/health` the diagnosis reads.
-#[derive(Debug, Default, Deserialize)]
-struct Health {
-    #[serde(default)]
-    last_webhook_at: Option<String>,
-    #[serde(default)]
-    inbox: InboxHealth,
-    #[serde(default)]
-    graph: GraphHealth,
-}
-
-impl Health {
-    /// The lead's event, when the server keeps it as failed.
-    fn failure(&self, leadgen_id: &str) -> Option<&FailedEvent> {
-        self.inbox
-            .recent_failures
-            .iter()
-            .find(|failure| failure.leadgen_id == leadgen_id)
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct InboxHealth {
-    #[serde(default)]
-    recent_failures: Vec<FailedEvent>,
-}
-
-#[derive(Debug, Deserialize)]
-struct FailedEvent {
-    leadgen_id: String,
-    #[serde(default)]
-    reason: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct GraphHealth {
-    #[serde(default)]
-    message: Option<String>,
 }
