@@ -128,6 +128,7 @@ pub async fn update(
     let patch = LeadPatch {
         status: body.status.as_deref().map(parse_status).transpose()?,
         notes: body.notes,
+        owner: None,
     };
     if patch.is_empty() {
         return Err(AppError::Unprocessable(
