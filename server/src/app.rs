@@ -4,13 +4,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::routing::get;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
+use crate::admission::Admission;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::feed::LeadFeed;
@@ -18,6 +19,7 @@ use crate::graph::{GraphClient, GraphError};
 use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
 use crate::metrics::Metrics;
+use crate::serve::{self, ServeLimits};
 use crate::status::RuntimeStatus;
 use crate::store::{LeadStore, StoreError};
 use crate::sweeper::Sweeper;
@@ -32,6 +34,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub feed: LeadFeed,
     pub sweeper: Sweeper,
+    pub admission: Arc<Admission>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -40,11 +43,10 @@ pub fn router(state: AppState) -> Router {
             "/webhook",
             get(webhook::verify_subscription).post(webhook::receive),
         )
-        .layer(DefaultBodyLimit::max(webhook::MAX_BODY_BYTES))
         .nest("/api", api::router(state.clone()))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(metrics))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(serve::request_span))
         .with_state(state)
 }
 
@@ -78,6 +80,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config, retry: RetryPolicy) -> Result<Application, StartupError> {
+        create_data_dir(&config)?;
         let store = crate::store::open(&config).await?;
         Self::build_with_store(config, store, retry).await
     }
@@ -87,10 +90,7 @@ impl Application {
         store: Arc<dyn LeadStore>,
         retry: RetryPolicy,
     ) -> Result<Application, StartupError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| StartupError::DataDir {
-            path: config.data_dir.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        create_data_dir(&config)?;
         let inbox = Inbox::open(&config.data_dir.join("inbox.db"))?;
         let graph = GraphClient::new(
             &config.graph_url,
@@ -134,6 +134,7 @@ impl Application {
             metrics,
             feed,
             sweeper,
+            admission: Arc::default(),
         };
         Ok(Application {
             listener,
@@ -154,13 +155,20 @@ impl Application {
         let intake = tokio::spawn(self.intake.clone().run(shutdown.clone()));
         tokio::spawn(self.state.sweeper.clone().run(shutdown.clone()));
         let app = router(self.state);
-        let server = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
-        let result = server.await;
+        let result =
+            serve::serve(self.listener, app, ServeLimits::default(), shutdown.clone()).await;
         shutdown.cancel();
         if let Err(error) = intake.await {
             tracing::error!("the intake worker stopped abnormally: {error}");
         }
         result
     }
+}
+
+/// The data directory, private to the server's user when it creates it.
+fn create_data_dir(config: &Config) -> Result<(), StartupError> {
+    crate::private_files::create_private_dir(&config.data_dir).map_err(|e| StartupError::DataDir {
+        path: config.data_dir.display().to_string(),
+        reason: e.to_string(),
+    })
 }
