@@ -8,7 +8,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::AppError;
 use crate::limits::{
-    MAX_EVENT_STREAMS_PER_TOKEN, MAX_WEBHOOK_BODY_BYTES, WEBHOOK_BUFFER_BUDGET_BYTES,
+    MAX_EVENT_STREAMS_PER_TOKEN, MAX_WEBHOOK_BODY_BYTES, SMALL_WEBHOOK_BODY_BYTES,
+    WEBHOOK_BUFFER_BUDGET_BYTES,
 };
 
 #[derive(Debug)]
@@ -26,10 +27,10 @@ impl Default for Admission {
     }
 }
 
-/// Bytes reserved for one webhook body; given back when dropped.
+/// Bytes reserved for one webhook body (none for a small one); given back when dropped.
 #[derive(Debug)]
 pub struct WebhookReservation {
-    _permit: OwnedSemaphorePermit,
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 /// One open event stream of a token; closes its slot when dropped.
@@ -41,18 +42,24 @@ pub struct StreamSlot {
 
 impl Admission {
     /// Reserves room for a webhook body of `announced` bytes (the largest allowed when the
-    /// length is not announced), or refuses at once when the budget is spent.
+    /// length is not announced), or refuses at once when the budget is spent. Small bodies need
+    /// no reservation.
     pub fn reserve_webhook(
         &self,
         announced: Option<usize>,
     ) -> Result<WebhookReservation, AppError> {
+        if announced.is_some_and(|bytes| bytes <= SMALL_WEBHOOK_BODY_BYTES) {
+            return Ok(WebhookReservation { _permit: None });
+        }
         let bytes = announced
             .unwrap_or(MAX_WEBHOOK_BODY_BYTES)
-            .clamp(1, MAX_WEBHOOK_BODY_BYTES);
+            .min(MAX_WEBHOOK_BODY_BYTES);
         let permits = u32::try_from(bytes).map_err(|_| AppError::PayloadTooLarge)?;
         Arc::clone(&self.webhook_bytes)
             .try_acquire_many_owned(permits)
-            .map(|permit| WebhookReservation { _permit: permit })
+            .map(|permit| WebhookReservation {
+                _permit: Some(permit),
+            })
             .map_err(|_| AppError::Overloaded)
     }
 
@@ -105,11 +112,21 @@ mod tests {
             .map(|_| admission.reserve_webhook(None).unwrap())
             .collect();
         assert!(matches!(
-            admission.reserve_webhook(Some(1)),
+            admission.reserve_webhook(Some(SMALL_WEBHOOK_BODY_BYTES + 1)),
             Err(AppError::Overloaded)
         ));
+        assert!(matches!(
+            admission.reserve_webhook(None),
+            Err(AppError::Overloaded)
+        ));
+        // Meta's usual small deliveries still get through.
+        assert!(
+            admission
+                .reserve_webhook(Some(SMALL_WEBHOOK_BODY_BYTES))
+                .is_ok()
+        );
         drop(held);
-        assert!(admission.reserve_webhook(Some(10)).is_ok());
+        assert!(admission.reserve_webhook(None).is_ok());
     }
 
     #[test]

@@ -10,9 +10,14 @@ pub const MAX_WEBHOOK_BODY_BYTES: usize = 1024 * 1024;
 /// The whole webhook body must arrive within this time of its head.
 pub const WEBHOOK_BODY_DEADLINE: Duration = Duration::from_secs(10);
 
-/// Bytes all webhook bodies being received may reserve at once (16 bodies of the largest size).
-/// Past it a webhook gets 503 at once; Meta retries it later.
+/// Bytes all large webhook bodies being received may reserve at once (16 bodies of the largest
+/// size). Past it a large webhook gets 503 at once; Meta retries it later.
 pub const WEBHOOK_BUFFER_BUDGET_BYTES: usize = 16 * MAX_WEBHOOK_BODY_BYTES;
+
+/// Bodies announcing at most this many bytes (Meta's usual delivery of a few changes is 1-2 KB)
+/// need no share of the budget, so clients stalling large bodies cannot hold Meta's small ones
+/// back. Their memory is bounded by [`MAX_CONNECTIONS`] times this.
+pub const SMALL_WEBHOOK_BODY_BYTES: usize = 16 * 1024;
 
 /// A client must send a request's head within this time of connecting or of its previous
 /// answer, so idle keep-alive connections are closed after it too.
@@ -20,7 +25,7 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connections served at once, at most. Lowered to fit the open-file limit (see
 /// [`FILES_KEPT_FREE`]); further connections wait in the listen queue.
-pub const MAX_CONNECTIONS: usize = 4096;
+pub const MAX_CONNECTIONS: usize = 2048;
 
 /// Open files kept free for the databases, the Graph API client and the log.
 pub const FILES_KEPT_FREE: u64 = 64;
