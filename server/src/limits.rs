@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-/// Largest `POST /webhook` body. Meta batches at most 1,000 changes per POST, about 300 bytes
-/// each: such a batch is under 400 KB, so 1 MiB leaves room without letting a body hold much.
+/// Largest `POST /webhook` body. Meta batches at most 1,000 changes per POST, about 200 bytes
+/// each: such a batch is under 300 KB, so 1 MiB leaves room without letting a body hold much.
 pub const MAX_WEBHOOK_BODY_BYTES: usize = 1024 * 1024;
 
 /// The whole webhook body must arrive within this time of its head.
