@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, ensure};
 use chrono::{FixedOffset, Utc};
 use clap::Args;
-use leadhook::app::{App, Msg};
+use leadhook::app::{App, Msg, Pane};
 use leadhook::poller::PollEvent;
 use leadhook_server::simulator::LeadFaker;
 use leadhook_shared::{ApiList, Cursor, Lead, LeadStatus};
@@ -74,26 +74,11 @@ fn page_json(faker: &mut LeadFaker, first_id: i64, count: usize) -> anyhow::Resu
             Ok(Lead {
                 id,
                 leadgen_id: Some(incoming.leadgen_id),
-                name: incoming.name,
-                email: incoming.email,
-                phone: incoming.phone,
+                meta: incoming.meta,
                 status: LeadStatus::ALL[id as usize % LeadStatus::ALL.len()],
                 is_manual: false,
-                created_at: incoming.created_at,
                 received_at: received,
                 updated_at: received,
-                page_id: incoming.page_id,
-                form_id: incoming.form_id,
-                form_name: incoming.form_name,
-                ad_id: incoming.ad_id,
-                ad_name: incoming.ad_name,
-                adset_id: incoming.adset_id,
-                adset_name: incoming.adset_name,
-                campaign_id: incoming.campaign_id,
-                campaign_name: incoming.campaign_name,
-                platform: incoming.platform,
-                is_organic: incoming.is_organic,
-                fields: incoming.fields,
                 notes: None,
             })
         })
@@ -168,7 +153,7 @@ impl View {
                 app.update(key(KeyCode::Char('j')));
             }
             View::Detail => {
-                if !app.detail {
+                if !matches!(app.mode.pane(), Pane::Detail { .. }) {
                     app.update(key(KeyCode::Enter));
                 }
             }

@@ -139,8 +139,8 @@ pub fn incoming(lead: &FakeLead, fallback_created: DateTime<Utc>) -> anyhow::Res
     let graph_lead = GraphLead::from_json(&body).context("a fake lead is not a Graph lead")?;
     let mut incoming =
         parse_graph_lead(graph_lead, fallback_created).context("cannot parse a fake lead")?;
-    incoming.page_id = Some(lead.page_id.clone());
-    incoming.form_name = Some(lead.form_name.clone());
+    incoming.meta.page_id = Some(lead.page_id.clone());
+    incoming.meta.form_name = Some(lead.form_name.clone());
     Ok(incoming)
 }
 

@@ -29,7 +29,12 @@ fn simulated_leads_flow_end_to_end_within_seconds() {
 
     let mut leads: Vec<Lead> = Vec::new();
     // Earlier leads arrive through the sweeper; fresh ones through signed webhooks.
-    let fresh = |leads: &[Lead]| leads.iter().filter(|l| l.created_at >= wall_start).count();
+    let fresh = |leads: &[Lead]| {
+        leads
+            .iter()
+            .filter(|l| l.meta.created_at >= wall_start)
+            .count()
+    };
     while (leads.len() < 5 || fresh(&leads) < 3) && started.elapsed() < Duration::from_secs(25) {
         if let Ok((line, _)) = received.recv_timeout(Duration::from_millis(200)) {
             leads.push(
@@ -58,11 +63,11 @@ fn simulated_leads_flow_end_to_end_within_seconds() {
     );
     for lead in &leads {
         assert!(
-            lead.leadgen_id.is_some() && lead.name.is_some() && lead.form_name.is_some(),
+            lead.leadgen_id.is_some() && lead.meta.name.is_some() && lead.meta.form_name.is_some(),
             "{lead:?}"
         );
         assert!(
-            !lead.fields.is_empty(),
+            !lead.meta.fields.is_empty(),
             "answers were fetched from the simulated Graph API: {lead:?}"
         );
     }

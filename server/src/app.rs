@@ -1,4 +1,4 @@
-//! Wiring: builds the state, the router and the background intake, and runs them until shutdown.
+//! Wiring: builds the state, the router and the background workers, and runs them until shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,7 +14,6 @@ use tower_http::trace::TraceLayer;
 use crate::admission::Admission;
 use crate::config::Config;
 use crate::error::AppError;
-use crate::feed::LeadFeed;
 use crate::graph::{GraphClient, GraphError};
 use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
@@ -23,16 +22,20 @@ use crate::serve::{self, ServeLimits};
 use crate::status::RuntimeStatus;
 use crate::store::{LeadStore, StoreError};
 use crate::sweeper::Sweeper;
+use crate::writer::LeadWriter;
 use crate::{api, webhook};
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
+    /// Every lead write goes through here, and so does every announcement of one.
+    pub leads: LeadWriter,
+    /// The write service's store, for reading.
     pub store: Arc<dyn LeadStore>,
     pub inbox: Inbox,
+    /// The write service's runtime status.
     pub status: Arc<RuntimeStatus>,
     pub metrics: Arc<Metrics>,
-    pub feed: LeadFeed,
     pub sweeper: Sweeper,
     pub admission: Arc<Admission>,
 }
@@ -106,33 +109,29 @@ impl Application {
                     addr: config.listen,
                     reason: e.to_string(),
                 })?;
-        let status: Arc<RuntimeStatus> = Arc::default();
         let metrics: Arc<Metrics> = Arc::default();
-        let feed = LeadFeed::default();
+        let leads = LeadWriter::new(store, graph.clone());
         let intake = Intake::new(
             inbox.clone(),
             graph.clone(),
-            Arc::clone(&store),
-            Arc::clone(&status),
+            leads.clone(),
             Arc::clone(&metrics),
-            feed.clone(),
             retry,
         );
         let sweeper = Sweeper::new(
             config.sweep.clone(),
             graph,
-            intake.clone(),
-            Arc::clone(&status),
+            leads.clone(),
             Arc::clone(&metrics),
             &config.data_dir,
         );
         let state = AppState {
             config: Arc::new(config),
-            store,
+            store: Arc::clone(leads.store()),
+            status: Arc::clone(leads.status()),
+            leads,
             inbox,
-            status,
             metrics,
-            feed,
             sweeper,
             admission: Arc::default(),
         };
@@ -159,7 +158,7 @@ impl Application {
             serve::serve(self.listener, app, ServeLimits::default(), shutdown.clone()).await;
         shutdown.cancel();
         if let Err(error) = intake.await {
-            tracing::error!("the intake worker stopped abnormally: {error}");
+            tracing::error!("the inbox worker stopped abnormally: {error}");
         }
         result
     }

@@ -11,10 +11,8 @@ use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
 use thiserror::Error;
 
-use crate::sweeper::SweepConfig;
-
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
-pub const DEFAULT_GRAPH_VERSION: &str = "v24.0";
+pub const DEFAULT_GRAPH_VERSION: &str = "v25.0";
 
 /// Settings of `leadhook-server serve` (and of the commands that check a real setup).
 #[derive(Debug, Clone, Default, Args)]
@@ -31,7 +29,7 @@ pub struct ServeArgs {
     /// Graph API base URL (tests and the demo point it at a local stand-in).
     #[arg(long, env = "FB_GRAPH_URL")]
     pub fb_graph_url: Option<String>,
-    /// Graph API version, like v24.0.
+    /// Graph API version, like v25.0.
     #[arg(long, env = "FB_GRAPH_VERSION")]
     pub fb_graph_version: Option<String>,
     /// Address the server listens on.
@@ -93,6 +91,24 @@ pub struct Config {
     pub graph_timeout: Duration,
     pub sweep: SweepConfig,
     pub store: StoreConfig,
+}
+
+/// Which lead forms the sweeper checks for leads no webhook announced, and how often.
+#[derive(Debug, Clone, Default)]
+pub struct SweepConfig {
+    pub page_ids: Vec<String>,
+    /// Forms to sweep; when empty, every form of every page is discovered.
+    pub form_ids: Vec<String>,
+    /// Time between automatic sweeps; `None` disables them (manual sync still works).
+    pub interval: Option<Duration>,
+    /// How far back the first sweep of a form reaches.
+    pub backfill: Duration,
+}
+
+impl SweepConfig {
+    pub fn is_configured(&self) -> bool {
+        !self.page_ids.is_empty() || !self.form_ids.is_empty()
+    }
 }
 
 /// Which lead store to use.

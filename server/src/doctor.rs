@@ -3,11 +3,12 @@
 
 use std::fmt::Write as _;
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use clap::Args;
 use secrecy::SecretString;
 
-use crate::config::{Config, ServeArgs};
+use crate::config::{Config, DEFAULT_GRAPH_VERSION, ServeArgs};
+use crate::graph::versions::{Availability, availability};
 use crate::graph::{GraphClient, GraphError};
 use crate::store;
 
@@ -20,6 +21,8 @@ const REQUIRED_SCOPES: &[&str] = &[
 ];
 /// A token expiring sooner than this is a short-lived one (the Graph Explorer's last about an hour).
 const SHORT_LIVED_SECONDS: i64 = 7 * 24 * 3600;
+/// A Graph API version ending within this many days gets a warning.
+const VERSION_WARNING_DAYS: i64 = 90;
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct DoctorArgs {
@@ -36,7 +39,15 @@ pub struct DoctorArgs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Pass(String),
-    Fail { problem: String, fix: String },
+    /// Works today, but needs doing something about soon.
+    Warn {
+        problem: String,
+        fix: String,
+    },
+    Fail {
+        problem: String,
+        fix: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,8 +95,19 @@ impl Check {
         Check::fail(name, error.to_string(), fix)
     }
 
+    fn warn(name: &'static str, problem: impl Into<String>, fix: impl Into<String>) -> Check {
+        Check {
+            name,
+            verdict: Verdict::Warn {
+                problem: problem.into(),
+                fix: fix.into(),
+            },
+        }
+    }
+
+    /// Whether the setup works today (a warning does).
     pub fn passed(&self) -> bool {
-        matches!(self.verdict, Verdict::Pass(_))
+        !matches!(self.verdict, Verdict::Fail { .. })
     }
 }
 
@@ -111,6 +133,10 @@ pub async fn run(args: DoctorArgs) -> Vec<Check> {
             config.graph_url,
             config.graph_version
         ),
+    ));
+    checks.push(check_graph_version(
+        &config.graph_version,
+        Utc::now().date_naive(),
     ));
     let Some(page_id) = config.sweep.page_ids.first().cloned() else {
         checks.push(Check::fail(
@@ -160,6 +186,39 @@ pub async fn run(args: DoctorArgs) -> Vec<Check> {
     checks.extend(check_forms_and_leads(&graph, &page_id).await);
     checks.push(check_store(&config).await);
     checks
+}
+
+/// Fails a version Meta has retired, warns about one retiring within [`VERSION_WARNING_DAYS`].
+fn check_graph_version(version: &str, today: NaiveDate) -> Check {
+    const NAME: &str = "Graph API version";
+    let fix = format!(
+        "set FB_GRAPH_VERSION to {DEFAULT_GRAPH_VERSION} (or newer), then run doctor again"
+    );
+    match availability(version, today) {
+        Availability::Until(end) if end < today => {
+            Check::fail(NAME, format!("{version} stopped working on {end}"), fix)
+        }
+        Availability::EndedBy(end) => Check::fail(
+            NAME,
+            format!("{version} stopped working by {end}, when a newer version did"),
+            fix,
+        ),
+        Availability::Until(end) if (end - today).num_days() <= VERSION_WARNING_DAYS => {
+            Check::warn(
+                NAME,
+                format!(
+                    "{version} stops working on {end}, in {} days",
+                    (end - today).num_days()
+                ),
+                fix,
+            )
+        }
+        Availability::Until(end) => Check::pass(NAME, format!("{version}, available until {end}")),
+        Availability::Unknown => Check::pass(
+            NAME,
+            format!("{version} (Meta has not published when it stops working)"),
+        ),
+    }
 }
 
 async fn check_token(
@@ -367,6 +426,9 @@ pub fn render(checks: &[Check]) -> String {
             Verdict::Pass(detail) => {
                 let _ = writeln!(out, "  ✓ {}: {detail}", check.name);
             }
+            Verdict::Warn { problem, fix } => {
+                let _ = writeln!(out, "  ! {}: {problem}\n      fix: {fix}", check.name);
+            }
             Verdict::Fail { problem, fix } => {
                 let _ = writeln!(out, "  ✗ {}: {problem}\n      fix: {fix}", check.name);
             }
@@ -375,4 +437,61 @@ pub fn render(checks: &[Check]) -> String {
     let passed = checks.iter().filter(|c| c.passed()).count();
     let _ = writeln!(out, "\n{passed} of {} checks passed", checks.len());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(year: i32, month: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, month, day).unwrap()
+    }
+
+    #[test]
+    fn the_default_version_passes_for_years() {
+        let check = check_graph_version(DEFAULT_GRAPH_VERSION, day(2026, 11, 30));
+        assert_eq!(
+            check.verdict,
+            Verdict::Pass("v25.0, available until 2028-07-29".into())
+        );
+    }
+
+    #[test]
+    fn a_version_ending_within_90_days_is_warned_about() {
+        let check = check_graph_version("v25.0", day(2028, 5, 1));
+        match &check.verdict {
+            Verdict::Warn { problem, fix } => {
+                assert_eq!(problem, "v25.0 stops working on 2028-07-29, in 89 days");
+                assert!(fix.contains("FB_GRAPH_VERSION"), "{fix}");
+            }
+            other => panic!("expected a warning, got {other:?}"),
+        }
+        assert!(check.passed(), "a warning still works today");
+        assert!(matches!(
+            check_graph_version("v25.0", day(2028, 4, 30)).verdict,
+            Verdict::Warn { .. }
+        ));
+        assert!(matches!(
+            check_graph_version("v25.0", day(2028, 4, 29)).verdict,
+            Verdict::Pass(_)
+        ));
+        assert!(render(&[check]).contains("  ! Graph API version: v25.0 stops working"));
+    }
+
+    #[test]
+    fn a_retired_version_fails() {
+        let ended = check_graph_version("v20.0", day(2026, 11, 30));
+        assert!(!ended.passed());
+        assert!(
+            matches!(&ended.verdict, Verdict::Fail { problem, .. } if problem == "v20.0 stopped working on 2026-09-24"),
+            "{ended:?}"
+        );
+        let older = check_graph_version("v19.0", day(2026, 11, 30));
+        assert!(!older.passed(), "{older:?}");
+    }
+
+    #[test]
+    fn an_unpublished_end_passes() {
+        assert!(check_graph_version("v24.0", day(2026, 11, 30)).passed());
+    }
 }

@@ -1,11 +1,11 @@
 //! The backfill sweeper: the fallback for webhooks that never came. It pulls each lead form's
-//! recent leads from the Graph API and feeds them through the same intake as webhooks
+//! recent leads from the Graph API and stores them through the same write service as webhooks
 //! (same parsing, same idempotent upsert), remembering a per-form high-water mark.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
@@ -15,30 +15,14 @@ use leadhook_shared::meta::{parse_graph_lead, parse_meta_time};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::graph::{GraphClient, GraphError, LeadForm};
-use crate::intake::Intake;
+use crate::config::SweepConfig;
+use crate::graph::{GraphClient, LeadForm};
 use crate::metrics::Metrics;
-use crate::status::{GraphStatus, RuntimeStatus};
+use crate::status::GraphStatus;
+use crate::writer::LeadWriter;
 
 /// Leads are fetched from a little before the high-water mark, so clock skew loses nothing.
 const OVERLAP_SECONDS: i64 = 300;
-
-#[derive(Debug, Clone, Default)]
-pub struct SweepConfig {
-    pub page_ids: Vec<String>,
-    /// Forms to sweep; when empty, every form of every page is discovered.
-    pub form_ids: Vec<String>,
-    /// Time between automatic sweeps; `None` disables them (manual sync still works).
-    pub interval: Option<Duration>,
-    /// How far back the first sweep of a form reaches.
-    pub backfill: Duration,
-}
-
-impl SweepConfig {
-    pub fn is_configured(&self) -> bool {
-        !self.page_ids.is_empty() || !self.form_ids.is_empty()
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LastSweep {
@@ -57,8 +41,7 @@ pub struct Sweeper {
 struct Inner {
     config: SweepConfig,
     graph: GraphClient,
-    intake: Intake,
-    status: Arc<RuntimeStatus>,
+    leads: LeadWriter,
     metrics: Arc<Metrics>,
     state_path: PathBuf,
     running: tokio::sync::Mutex<Option<RunningSweep>>,
@@ -69,8 +52,7 @@ impl Sweeper {
     pub fn new(
         config: SweepConfig,
         graph: GraphClient,
-        intake: Intake,
-        status: Arc<RuntimeStatus>,
+        leads: LeadWriter,
         metrics: Arc<Metrics>,
         data_dir: &Path,
     ) -> Sweeper {
@@ -78,8 +60,7 @@ impl Sweeper {
             inner: Arc::new(Inner {
                 config,
                 graph,
-                intake,
-                status,
+                leads,
                 metrics,
                 state_path: data_dir.join("sweep-state.json"),
                 running: tokio::sync::Mutex::new(None),
@@ -158,7 +139,7 @@ impl Inner {
     async fn sweep(&self) -> SyncReport {
         let started = Instant::now();
         let mut report = SyncReport::default();
-        if let GraphStatus::RateLimited { until } = self.status.graph()
+        if let GraphStatus::RateLimited { until } = self.leads.status().graph()
             && until > Utc::now()
         {
             report.errors.push(format!(
@@ -172,7 +153,7 @@ impl Inner {
         for (page_id, form) in self.forms(&mut report).await {
             report.forms += 1;
             if form.name.is_some() {
-                self.intake
+                self.leads
                     .learn_form_name(&form.id, form.name.clone())
                     .await;
             }
@@ -180,9 +161,12 @@ impl Inner {
                 .get(&form.id)
                 .map_or(first_since, |mark| mark - OVERLAP_SECONDS);
             let leads = match self.graph.form_leads(&form.id, since).await {
-                Ok(leads) => leads,
+                Ok(leads) => {
+                    self.leads.status().set_graph(GraphStatus::Ok);
+                    leads
+                }
                 Err(error) => {
-                    self.note_graph_error(&error);
+                    self.leads.status().graph_failed(&error);
                     report.errors.push(format!("form {}: {error}", form.id));
                     continue;
                 }
@@ -199,10 +183,10 @@ impl Inner {
                         continue;
                     }
                 };
-                lead.page_id = lead.page_id.or_else(|| page_id.clone());
-                lead.form_id = lead.form_id.or_else(|| Some(form.id.clone()));
-                lead.form_name = lead.form_name.or_else(|| form.name.clone());
-                match self.intake.store(lead).await {
+                lead.meta.page_id = lead.meta.page_id.or_else(|| page_id.clone());
+                lead.meta.form_id = lead.meta.form_id.or_else(|| Some(form.id.clone()));
+                lead.meta.form_name = lead.meta.form_name.or_else(|| form.name.clone());
+                match self.leads.store_from_meta(lead).await {
                     Ok(stored) => {
                         report.inserted += u64::from(stored.inserted);
                         newest = newest.max(created.map_or(newest, |c| c.timestamp()));
@@ -252,7 +236,7 @@ impl Inner {
                     forms.extend(found.into_iter().map(|form| (Some(page_id.clone()), form)))
                 }
                 Err(error) => {
-                    self.note_graph_error(&error);
+                    self.leads.status().graph_failed(&error);
                     report
                         .errors
                         .push(format!("page {page_id}: cannot list lead forms: {error}"));
@@ -262,37 +246,39 @@ impl Inner {
         forms
     }
 
-    fn note_graph_error(&self, error: &GraphError) {
-        match error {
-            GraphError::TokenInvalid { .. } => self.status.set_graph(GraphStatus::TokenInvalid {
-                message: error.to_string(),
-            }),
-            GraphError::RateLimited { retry_after, .. } => {
-                self.status.set_graph(GraphStatus::RateLimited {
-                    until: Utc::now()
-                        + chrono::Duration::from_std(
-                            retry_after.unwrap_or(Duration::from_secs(60)),
-                        )
-                        .unwrap_or_default(),
-                })
-            }
-            _ => {}
-        }
-    }
-
     fn finish(&self, mut report: SyncReport, started: Instant) -> SyncReport {
         report.duration_ms = started.elapsed().as_millis() as u64;
         self.metrics
             .sweep(report.errors.is_empty(), report.inserted);
-        for error in &report.errors {
-            tracing::warn!("sweep: {error}");
-        }
-        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(LastSweep {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        let previous = last.as_ref().map_or(&[][..], |l| &l.report.errors[..]);
+        log_changed_errors(previous, &report.errors);
+        *last = Some(LastSweep {
             finished_at: Utc::now(),
             report: report.clone(),
         });
         report
     }
+}
+
+/// Logs a sweep's errors when they differ from the previous sweep's, so a lasting problem is
+/// logged when it starts and when it ends, not once per sweep.
+fn log_changed_errors(previous: &[String], current: &[String]) {
+    for error in changed_errors(previous, current) {
+        tracing::warn!("sweep: {error}");
+    }
+    if current.is_empty() && !previous.is_empty() {
+        tracing::info!("sweeps succeed again");
+    }
+}
+
+/// The errors of this sweep the previous sweep did not have.
+fn changed_errors<'a>(previous: &[String], current: &'a [String]) -> Vec<&'a str> {
+    current
+        .iter()
+        .filter(|error| !previous.contains(error))
+        .map(String::as_str)
+        .collect()
 }
 
 /// Per-form newest `created_time` (unix seconds) seen by a complete sweep, kept as JSON in the data dir.
@@ -325,5 +311,27 @@ impl HighWaterMarks {
         let temporary = path.with_extension("json.tmp");
         std::fs::write(&temporary, serde_json::to_vec_pretty(self)?)?;
         std::fs::rename(temporary, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(list: &[&str]) -> Vec<String> {
+        list.iter().map(|e| e.to_string()).collect()
+    }
+
+    #[test]
+    fn only_errors_new_since_the_previous_sweep_are_logged() {
+        let first = errors(&["form 1: timeout"]);
+        assert_eq!(changed_errors(&[], &first), ["form 1: timeout"]);
+        assert!(
+            changed_errors(&first, &first).is_empty(),
+            "the same error again is not logged again"
+        );
+        let second = errors(&["form 1: timeout", "form 2: code 100"]);
+        assert_eq!(changed_errors(&first, &second), ["form 2: code 100"]);
+        assert!(changed_errors(&second, &[]).is_empty());
     }
 }

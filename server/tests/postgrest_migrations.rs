@@ -1,26 +1,25 @@
-//! The Supabase migrations on the real PostgreSQL at 127.0.0.1:5432: they apply twice, with
+//! The Supabase migrations on a real PostgreSQL (the tests' throwaway cluster): they apply twice, with
 //! tokio-postgres and with `psql -f`, and leave the constraints, security and trigger in place.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use leadhook_local_supabase::TestDatabase;
 use leadhook_server::store::postgrest::MIGRATIONS;
-use postgrest_standin::TestDatabase;
 use tokio_postgres::Client;
 
 fn migrations_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations")
 }
 
+/// A database with the migrations applied twice (they are idempotent).
 async fn migrated() -> TestDatabase {
-    let database = TestDatabase::create().await;
-    for round in 1..=2 {
-        for (file, sql) in MIGRATIONS {
-            database
-                .execute(sql)
-                .await
-                .unwrap_or_else(|e| panic!("{file}, round {round}: {e}"));
-        }
+    let database = TestDatabase::migrated(MIGRATIONS).await;
+    for (file, sql) in MIGRATIONS {
+        database
+            .execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{file}, applied again: {e}"));
     }
     database
 }

@@ -1,79 +1,56 @@
-//! The PostgREST store against the stand-in: faults and their classification, both key kinds,
-//! and paging through the row cap.
+//! The PostgREST store against a local Supabase (the real PostgREST 12 behind a Supabase-like
+//! gateway): faults and their classification, both key kinds, and paging through the row cap.
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use chrono::{Duration as Age, Utc};
+use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::store::postgrest::{KeyKind, MIGRATIONS, PostgrestStore};
 use leadhook_server::store::{LeadQuery, LeadStore, StoreError};
-use leadhook_shared::Cursor;
 use leadhook_shared::meta::IncomingLead;
-use postgrest_standin::{Standin, TestDatabase};
+use leadhook_shared::{Cursor, MetaFields};
 use secrecy::SecretString;
-
-const SECRET: &str = "sb_secret_store_tests";
 
 struct Setup {
     store: PostgrestStore,
-    standin: Standin,
-    database: TestDatabase,
+    supabase: LocalSupabase,
 }
 
-async fn database(migrated: bool) -> TestDatabase {
-    if migrated {
-        TestDatabase::migrated(MIGRATIONS).await
-    } else {
-        TestDatabase::create().await
-    }
+fn store_for(supabase: &LocalSupabase, key: &str) -> PostgrestStore {
+    PostgrestStore::new(&supabase.base_url, SecretString::from(key)).expect("build store")
 }
 
-async fn setup_with(server_key: &str, store_key: &str, migrated: bool) -> Setup {
-    let database = database(migrated).await;
-    let standin = postgrest_standin::spawn(&database.url, server_key).await;
-    let store =
-        PostgrestStore::new(&standin.base_url, SecretString::from(store_key)).expect("build store");
-    Setup {
-        store,
-        standin,
-        database,
-    }
-}
-
+/// A project with the migrations, and the store using its secret key.
 async fn setup() -> Setup {
-    setup_with(SECRET, SECRET, true).await
+    let supabase = LocalSupabase::with_migrations(MIGRATIONS).await;
+    Setup {
+        store: store_for(&supabase, supabase.secret_key()),
+        supabase,
+    }
 }
 
 fn lead(leadgen_id: &str, hours_ago: i64) -> IncomingLead {
     IncomingLead {
         leadgen_id: leadgen_id.to_string(),
-        name: Some(format!("Lead {leadgen_id}")),
-        email: None,
-        phone: None,
-        created_at: Utc::now() - Age::hours(hours_ago),
-        page_id: None,
-        form_id: Some("form-1".into()),
-        form_name: None,
-        ad_id: None,
-        ad_name: None,
-        adset_id: None,
-        adset_name: None,
-        campaign_id: None,
-        campaign_name: None,
-        platform: None,
-        is_organic: false,
-        fields: Default::default(),
+        meta: MetaFields {
+            name: Some(format!("Lead {leadgen_id}")),
+            email: None,
+            phone: None,
+            created_at: Utc::now() - Age::hours(hours_ago),
+            page_id: None,
+            form_id: Some("form-1".into()),
+            form_name: None,
+            ad_id: None,
+            ad_name: None,
+            adset_id: None,
+            adset_name: None,
+            campaign_id: None,
+            campaign_name: None,
+            platform: None,
+            is_organic: false,
+            fields: Default::default(),
+        },
     }
-}
-
-/// A legacy Supabase key: a JWT whose role claim is service_role (the signature is not checked).
-fn legacy_key() -> String {
-    let part = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
-    format!(
-        "{}.{}.c2lnbmF0dXJl",
-        part(r#"{"alg":"HS256","typ":"JWT"}"#),
-        part(r#"{"iss":"supabase","role":"service_role"}"#)
-    )
 }
 
 fn misconfigured(error: StoreError) -> (String, String) {
@@ -87,7 +64,10 @@ fn misconfigured(error: StoreError) -> (String, String) {
 async fn answers_503_are_unavailable_until_they_stop() {
     let setup = setup().await;
     setup.store.upsert(&lead("1", 1)).await.unwrap();
-    setup.standin.respond_503_for(Duration::from_millis(400));
+    setup
+        .supabase
+        .faults
+        .respond_503_for(Duration::from_millis(400));
     for error in [
         setup.store.upsert(&lead("2", 1)).await.unwrap_err(),
         setup.store.list(&LeadQuery::default()).await.unwrap_err(),
@@ -106,12 +86,13 @@ async fn refused_connections_are_unavailable_and_the_store_recovers() {
     let setup = setup().await;
     setup.store.ping().await.unwrap();
     setup
-        .standin
+        .supabase
+        .faults
         .refuse_connections_for(Duration::from_millis(600))
         .await;
     let error = setup.store.upsert(&lead("1", 1)).await.unwrap_err();
     assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
-    assert!(error.to_string().contains(&setup.standin.base_url));
+    assert!(error.to_string().contains(&setup.supabase.base_url));
     tokio::time::sleep(Duration::from_millis(900)).await;
     assert!(setup.store.upsert(&lead("1", 1)).await.unwrap().inserted);
 }
@@ -120,7 +101,7 @@ async fn refused_connections_are_unavailable_and_the_store_recovers() {
 async fn a_restarted_server_is_used_again() {
     let setup = setup().await;
     let first = setup.store.upsert(&lead("1", 1)).await.unwrap().lead;
-    setup.standin.restart().await;
+    setup.supabase.faults.restart().await;
     let fetched = setup.store.get(first.id).await.unwrap();
     assert_eq!(fetched, Some(first));
 }
@@ -130,6 +111,7 @@ async fn a_missing_grant_is_misconfigured_and_names_the_grant() {
     let setup = setup().await;
     setup.store.upsert(&lead("1", 1)).await.unwrap();
     setup
+        .supabase
         .database
         .execute("REVOKE INSERT, UPDATE ON public.leads FROM service_role")
         .await
@@ -150,6 +132,7 @@ async fn a_missing_grant_is_misconfigured_and_names_the_grant() {
     );
 
     setup
+        .supabase
         .database
         .execute("REVOKE EXECUTE ON FUNCTION public.lead_stats(timestamptz, timestamptz) FROM service_role")
         .await
@@ -165,13 +148,17 @@ async fn a_missing_grant_is_misconfigured_and_names_the_grant() {
 #[tokio::test]
 async fn a_wrong_key_is_misconfigured_and_never_shown() {
     let wrong = "sb_secret_not_the_one";
-    let setup = setup_with(SECRET, wrong, true).await;
+    let supabase = LocalSupabase::with_migrations(MIGRATIONS).await;
+    let store = store_for(&supabase, wrong);
     for error in [
-        setup.store.ping().await.unwrap_err(),
-        setup.store.upsert(&lead("1", 1)).await.unwrap_err(),
+        store.ping().await.unwrap_err(),
+        store.upsert(&lead("1", 1)).await.unwrap_err(),
     ] {
         let text = error.to_string();
-        assert!(!text.contains(wrong) && !text.contains(SECRET), "{text}");
+        assert!(
+            !text.contains(wrong) && !text.contains(supabase.secret_key()),
+            "{text}"
+        );
         let (message, fix) = misconfigured(error);
         assert!(message.contains("Invalid API key"), "{message}");
         assert!(fix.starts_with("wrong key"), "{fix}");
@@ -180,36 +167,82 @@ async fn a_wrong_key_is_misconfigured_and_never_shown() {
 
 #[tokio::test]
 async fn a_legacy_key_goes_as_apikey_and_bearer() {
-    let key = legacy_key();
-    let setup = setup_with(&key, &key, true).await;
-    assert_eq!(setup.store.key_kind(), KeyKind::LegacyJwt);
-    let stored = setup.store.upsert(&lead("1", 1)).await.unwrap();
+    let supabase = LocalSupabase::with_migrations(MIGRATIONS).await;
+    let store = store_for(&supabase, supabase.legacy_service_role_key());
+    assert_eq!(store.key_kind(), KeyKind::LegacyJwt);
+    let stored = store.upsert(&lead("1", 1)).await.unwrap();
     assert!(stored.inserted);
-    assert_eq!(
-        setup.store.get(stored.lead.id).await.unwrap(),
-        Some(stored.lead)
-    );
+    assert_eq!(store.get(stored.lead.id).await.unwrap(), Some(stored.lead));
+}
+
+/// The anon key is a valid key of the project, but the migrations grant anon nothing: the store
+/// refuses it up front, and PostgREST denies it too.
+#[tokio::test]
+async fn the_anon_key_is_refused_and_denied() {
+    let supabase = LocalSupabase::with_migrations(MIGRATIONS).await;
+    let error = PostgrestStore::new(
+        &supabase.base_url,
+        SecretString::from(supabase.legacy_anon_key()),
+    )
+    .map(|_| ())
+    .unwrap_err();
+    let (message, fix) = misconfigured(error);
+    assert!(message.contains("anon"), "{message}");
+    assert!(fix.starts_with("wrong key"), "{fix}");
+
+    let response = reqwest::Client::new()
+        .get(format!("{}/leads?select=id", supabase.base_url))
+        .header("apikey", supabase.legacy_anon_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "42501", "{body}");
 }
 
 #[tokio::test]
 async fn a_project_without_the_migrations_says_to_run_them() {
-    let setup = setup_with(SECRET, SECRET, false).await;
-    for error in [
-        setup.store.ping().await.unwrap_err(),
-        setup.store.upsert(&lead("1", 1)).await.unwrap_err(),
-    ] {
-        let (message, fix) = misconfigured(error);
-        assert!(message.contains("PGRST205"), "{message}");
-        assert!(fix.starts_with("run the migrations"), "{fix}");
-    }
+    let supabase = LocalSupabase::builder().start().await;
+    let store = store_for(&supabase, supabase.secret_key());
+    assert_says_to_run_the_migrations(&store).await;
+}
+
+/// A table dropped behind the store's back, and PostgREST told so (as Supabase's migrations do).
+#[tokio::test]
+async fn a_dropped_table_says_to_run_the_migrations() {
+    let setup = setup().await;
+    setup.store.upsert(&lead("1", 1)).await.unwrap();
+    setup
+        .supabase
+        .database
+        .execute("DROP TABLE public.leads")
+        .await
+        .unwrap();
+    setup.supabase.reload_schema().await;
+    assert_says_to_run_the_migrations(&setup.store).await;
+}
+
+/// PostgREST 12.0 answers a read of a missing table with 404 42P01 and a write with 404 `{}`
+/// (later releases: 404 PGRST205 for both): the fix says to run the migrations either way.
+async fn assert_says_to_run_the_migrations(store: &PostgrestStore) {
+    let (message, fix) = misconfigured(store.ping().await.unwrap_err());
+    assert!(
+        message.contains("404") && (message.contains("42P01") || message.contains("PGRST205")),
+        "{message}"
+    );
+    assert!(fix.starts_with("run the migrations"), "{fix}");
+    let (message, fix) = misconfigured(store.upsert(&lead("1", 1)).await.unwrap_err());
+    assert!(message.contains("404"), "{message}");
+    assert!(fix.contains("run the migrations"), "{fix}");
 }
 
 #[tokio::test]
 async fn a_wrong_url_is_misconfigured() {
     let setup = setup().await;
     let store = PostgrestStore::new(
-        setup.standin.base_url.trim_end_matches("/rest/v1"),
-        SecretString::from(SECRET),
+        setup.supabase.base_url.trim_end_matches("/rest/v1"),
+        SecretString::from(setup.supabase.secret_key()),
     )
     .unwrap();
     let (_, fix) = misconfigured(store.ping().await.unwrap_err());
@@ -218,7 +251,15 @@ async fn a_wrong_url_is_misconfigured() {
 
 #[tokio::test]
 async fn lists_page_through_the_row_cap() {
-    let setup = setup().await;
+    let supabase = LocalSupabase::builder()
+        .migrations(MIGRATIONS)
+        .max_rows(2)
+        .start()
+        .await;
+    let setup = Setup {
+        store: store_for(&supabase, supabase.secret_key()),
+        supabase,
+    };
     let mut ids = Vec::new();
     for i in 0..7 {
         ids.push(
@@ -231,8 +272,6 @@ async fn lists_page_through_the_row_cap() {
                 .id,
         );
     }
-    setup.standin.set_max_rows(2);
-
     let newest_first = setup.store.list(&LeadQuery::default()).await.unwrap();
     assert_eq!(
         newest_first.leads.iter().map(|l| l.id).collect::<Vec<_>>(),
@@ -278,7 +317,7 @@ async fn lists_page_through_the_row_cap() {
 async fn searches_with_postgrest_syntax_characters_are_literal() {
     let setup = setup().await;
     let mut odd = lead("1", 1);
-    odd.name = Some(r#"O'Neil, "Jr." (50%_off) a\b*c"#.into());
+    odd.meta.name = Some(r#"O'Neil, "Jr." (50%_off) a\b*c"#.into());
     setup.store.upsert(&odd).await.unwrap();
     setup.store.upsert(&lead("2", 2)).await.unwrap();
     let search = |text: &str| LeadQuery {

@@ -1,5 +1,3 @@
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -23,45 +21,77 @@ impl Answer {
     }
 }
 
+/// Hands the Meta-side fields of a lead to the macro `$then`, as `$(#[doc] field: Type,)*`.
+///
+/// This list is the one place those fields are written down. [`MetaFields`] is defined from it
+/// below; the SQLite store derives its column names, row reading and parameters from it, and the
+/// PostgREST store (de)serialises [`MetaFields`] with serde. Adding a lead column is a schema
+/// migration in each store plus one line here: nothing else lists the columns. (A field of a type
+/// no Meta-side field had before also needs the SQLite store's `MetaColumn` to learn that type.)
+#[macro_export]
+macro_rules! with_meta_fields {
+    ($then:ident) => {
+        $then! {
+            name: Option<String>,
+            email: Option<String>,
+            phone: Option<String>,
+            /// When the person submitted the form.
+            created_at: ::chrono::DateTime<::chrono::Utc>,
+            page_id: Option<String>,
+            form_id: Option<String>,
+            form_name: Option<String>,
+            ad_id: Option<String>,
+            ad_name: Option<String>,
+            adset_id: Option<String>,
+            adset_name: Option<String>,
+            campaign_id: Option<String>,
+            campaign_name: Option<String>,
+            platform: Option<String>,
+            is_organic: bool,
+            /// Every answer of the form, standard or custom, by question name.
+            fields: ::std::collections::BTreeMap<String, $crate::lead::Answer>,
+        }
+    };
+}
+
+macro_rules! define_meta_fields {
+    ($($(#[$doc:meta])* $field:ident: $type:ty,)*) => {
+        /// What Meta says about a lead (a rep fills in name, email and phone of a manual lead).
+        /// Flattened into [`Lead`] and [`IncomingLead`](crate::meta::IncomingLead), so on the wire
+        /// its fields sit beside theirs. Its fields are listed in [`with_meta_fields`].
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        pub struct MetaFields {
+            $($(#[$doc])* pub $field: $type,)*
+        }
+    };
+}
+
+with_meta_fields!(define_meta_fields);
+
 /// A lead as the API serves it. Timestamps are RFC 3339 UTC on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lead {
     pub id: i64,
     /// Meta's lead id; `None` for leads a rep entered by hand.
     pub leadgen_id: Option<String>,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
+    #[serde(flatten)]
+    pub meta: MetaFields,
     pub status: LeadStatus,
     pub is_manual: bool,
-    /// When the person submitted the form.
-    pub created_at: DateTime<Utc>,
     /// When leadhook first stored the lead.
     pub received_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    pub page_id: Option<String>,
-    pub form_id: Option<String>,
-    pub form_name: Option<String>,
-    pub ad_id: Option<String>,
-    pub ad_name: Option<String>,
-    pub adset_id: Option<String>,
-    pub adset_name: Option<String>,
-    pub campaign_id: Option<String>,
-    pub campaign_name: Option<String>,
-    pub platform: Option<String>,
-    pub is_organic: bool,
-    /// Every answer of the form, standard or custom, by question name.
-    pub fields: BTreeMap<String, Answer>,
     pub notes: Option<String>,
 }
 
 impl Lead {
     /// The best short label for the lead: name, else email, else phone, else its id.
     pub fn display_name(&self) -> String {
-        self.name
+        let meta = &self.meta;
+        meta.name
             .as_deref()
-            .or(self.email.as_deref())
-            .or(self.phone.as_deref())
+            .or(meta.email.as_deref())
+            .or(meta.phone.as_deref())
             .map(str::to_string)
             .unwrap_or_else(|| format!("Lead #{}", self.id))
     }
@@ -94,4 +124,56 @@ pub struct NewManualLead {
     pub status: Option<LeadStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ApiList;
+
+    /// A lead as `/api/leads` served it before the Meta-side fields got their own struct.
+    const WIRE_LEAD: &str = r#"{
+        "id": 7, "leadgen_id": "444444444444", "name": "Joe Example", "email": "joe@example.com",
+        "phone": "+15555555555", "status": "Contacted", "is_manual": false,
+        "created_at": "2015-02-28T08:49:14Z", "received_at": "2015-02-28T08:49:15.250Z",
+        "updated_at": "2015-03-01T10:00:00.000001Z", "page_id": "1111", "form_id": "6666",
+        "form_name": "Spring Promo", "ad_id": "5555", "ad_name": "Ad One", "adset_id": "4444",
+        "adset_name": "Adset One", "campaign_id": "3333", "campaign_name": "Campaign One",
+        "platform": "ig", "is_organic": true,
+        "fields": {"full_name": "Joe Example", "which_products?": ["Solar", "Battery"]},
+        "notes": "call back Tuesday"
+    }"#;
+
+    fn wire_value() -> serde_json::Value {
+        serde_json::from_str(WIRE_LEAD).unwrap()
+    }
+
+    #[test]
+    fn a_lead_serialises_to_the_same_wire_shape() {
+        let lead: Lead = serde_json::from_str(WIRE_LEAD).unwrap();
+        assert_eq!(serde_json::to_value(&lead).unwrap(), wire_value());
+    }
+
+    #[test]
+    fn the_dashboard_reads_the_wire_shape() {
+        // The tui decodes `ApiList` pages and single `Lead`s with these very types.
+        let page = serde_json::json!({
+            "success": true, "data": [wire_value()], "count": 1,
+            "cursor": "1425204000000001.7"
+        });
+        let page: ApiList = serde_json::from_value(page).unwrap();
+        let lead = &page.data[0];
+        assert_eq!(lead.id, 7);
+        assert_eq!(lead.leadgen_id.as_deref(), Some("444444444444"));
+        assert_eq!(lead.status, LeadStatus::Contacted);
+        assert_eq!(lead.meta.name.as_deref(), Some("Joe Example"));
+        assert_eq!(lead.meta.campaign_name.as_deref(), Some("Campaign One"));
+        assert!(lead.meta.is_organic);
+        assert_eq!(
+            lead.meta.fields["which_products?"],
+            Answer::Many(vec!["Solar".into(), "Battery".into()])
+        );
+        assert_eq!(lead.notes.as_deref(), Some("call back Tuesday"));
+        assert_eq!(lead.display_name(), "Joe Example");
+    }
 }

@@ -9,5 +9,5 @@ pub mod status;
 
 pub use api::{ApiError, ApiErrorBody, ApiList, ApiOk, FormCount, Stats, SyncReport};
 pub use cursor::Cursor;
-pub use lead::{Answer, Lead, LeadPatch, NewManualLead};
+pub use lead::{Answer, Lead, LeadPatch, MetaFields, NewManualLead};
 pub use status::{LeadStatus, UnknownStatus};

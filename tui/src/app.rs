@@ -9,12 +9,12 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
-use leadhook_shared::{Lead, LeadPatch, LeadStatus, NewManualLead, SyncReport};
+use crossterm::event::KeyEvent;
+use leadhook_shared::{Lead, LeadPatch, NewManualLead, SyncReport};
 
-use crate::client::ClientError;
+pub use self::mode::{LeadForm, Mode, Pane};
+use crate::client_error::ClientError;
 use crate::input::TextInput;
-use crate::keys::{self, Action};
 use crate::leads::{Filter, Key, Leads};
 use crate::notify::Notice;
 use crate::poller::PollEvent;
@@ -68,46 +68,6 @@ pub enum Connection {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mode {
-    Normal,
-    Search,
-    Help,
-    NewLead(LeadForm),
-    Notes { id: i64, input: TextInput },
-}
-
-/// The small form of `n`: a lead taken by phone or in person.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LeadForm {
-    pub inputs: [TextInput; 4],
-    pub focus: usize,
-    pub error: Option<String>,
-    pub saving: bool,
-}
-
-impl LeadForm {
-    pub const LABELS: [&str; 4] = ["Name", "Phone", "Email", "Notes"];
-
-    fn to_new_lead(&self) -> Result<NewManualLead, String> {
-        let [name, phone, email, notes] = self.inputs.each_ref().map(|input| input.value().trim());
-        let optional = |text: &str| (!text.is_empty()).then(|| text.to_string());
-        if name.is_empty() {
-            return Err("Enter a name.".to_string());
-        }
-        if phone.is_empty() && email.is_empty() {
-            return Err("Enter a phone number or an email address.".to_string());
-        }
-        Ok(NewManualLead {
-            name: name.to_string(),
-            phone: optional(phone),
-            email: optional(email),
-            status: None,
-            notes: optional(notes),
-        })
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Info,
@@ -138,9 +98,6 @@ pub struct App {
     selected: Option<Key>,
     /// The user moved the selection: stop pinning it to the newest lead during the first load.
     moved: bool,
-    pub detail: bool,
-    /// Lines of the detail pane scrolled past; back to 0 for each lead.
-    pub detail_scroll: u16,
     pub mode: Mode,
     pub search: TextInput,
     pub connection: Connection,
@@ -169,9 +126,7 @@ impl App {
             leads: Leads::default(),
             selected: None,
             moved: false,
-            detail: false,
-            detail_scroll: 0,
-            mode: Mode::Normal,
+            mode: Mode::START,
             search: TextInput::default(),
             connection: Connection::Connecting,
             last_ok: None,
@@ -242,191 +197,6 @@ impl App {
         self.unseen.contains(&id)
     }
 
-    fn on_key(&mut self, key: KeyEvent) -> Option<Effect> {
-        if key.kind != KeyEventKind::Press {
-            return None;
-        }
-        if keys::is_interrupt(&key) {
-            return Some(Effect::Quit);
-        }
-        match &mut self.mode {
-            Mode::Normal => keys::action_for(&key).and_then(|action| self.act(action)),
-            Mode::Help => {
-                if matches!(
-                    key.code,
-                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('?' | 'q')
-                ) {
-                    self.mode = Mode::Normal;
-                }
-                None
-            }
-            Mode::Search => {
-                self.search_key(key);
-                None
-            }
-            Mode::NewLead(_) => self.form_key(key),
-            Mode::Notes { .. } => self.notes_key(key),
-        }
-    }
-
-    fn act(&mut self, action: Action) -> Option<Effect> {
-        let page = self.viewport.get().height.max(1) as isize;
-        match action {
-            Action::Down => self.move_by(1),
-            Action::Up => self.move_by(-1),
-            Action::PageDown => self.move_by(page),
-            Action::PageUp => self.move_by(-page),
-            Action::Top => self.move_to(0),
-            Action::Bottom => self.move_to(usize::MAX),
-            Action::ToggleDetail => {
-                self.detail = !self.detail;
-                self.detail_scroll = 0;
-            }
-            Action::ScrollDetailDown => {
-                self.detail_scroll = self.detail_scroll.saturating_add(1);
-            }
-            Action::ScrollDetailUp => self.detail_scroll = self.detail_scroll.saturating_sub(1),
-            Action::Search => self.mode = Mode::Search,
-            Action::CycleFilter => {
-                let status = match self.leads.filter().status {
-                    None => Some(LeadStatus::ALL[0]),
-                    Some(current) => LeadStatus::ALL
-                        .iter()
-                        .skip_while(|status| **status != current)
-                        .nth(1)
-                        .copied(),
-                };
-                self.set_filter(Filter {
-                    status,
-                    ..self.leads.filter().clone()
-                });
-            }
-            Action::SetStatus(status) => {
-                let lead = self.selected_lead()?;
-                if lead.status != status {
-                    let id = lead.id;
-                    return self.save(
-                        id,
-                        LeadPatch {
-                            status: Some(status),
-                            notes: None,
-                        },
-                    );
-                }
-            }
-            Action::NewLead => self.mode = Mode::NewLead(LeadForm::default()),
-            Action::EditNotes => {
-                let lead = self.selected_lead()?;
-                self.mode = Mode::Notes {
-                    id: lead.id,
-                    input: TextInput::new(lead.notes.as_deref().unwrap_or_default()),
-                };
-            }
-            Action::Sync => {
-                if self.sync_started.is_some() {
-                    self.toast("A sync is already running.".to_string(), Level::Info);
-                } else {
-                    self.sync_started = Some(self.now);
-                    return Some(Effect::Sync);
-                }
-            }
-            Action::Refresh => return Some(Effect::Refresh),
-            Action::Export => {
-                if self.leads.visible().is_empty() {
-                    self.toast("No leads to export.".to_string(), Level::Info);
-                } else {
-                    let leads = self
-                        .leads
-                        .visible()
-                        .iter()
-                        .filter_map(|key| self.leads.get(key.id).cloned())
-                        .collect();
-                    return Some(Effect::Export(leads));
-                }
-            }
-            Action::Help => self.mode = Mode::Help,
-            Action::Back => {
-                if self.detail {
-                    self.detail = false;
-                } else if self.leads.filter().is_active() {
-                    self.search = TextInput::default();
-                    self.set_filter(Filter::default());
-                } else {
-                    return Some(Effect::Quit);
-                }
-            }
-            Action::Quit => return Some(Effect::Quit),
-        }
-        None
-    }
-
-    fn search_key(&mut self, key: KeyEvent) {
-        match key.code {
-            KeyCode::Esc => {
-                self.search = TextInput::default();
-                self.set_query(String::new());
-                self.mode = Mode::Normal;
-            }
-            KeyCode::Enter => self.mode = Mode::Normal,
-            KeyCode::Down => self.move_by(1),
-            KeyCode::Up => self.move_by(-1),
-            _ => {
-                if self.search.handle(&key) {
-                    self.set_query(self.search.value().to_string());
-                }
-            }
-        }
-    }
-
-    fn form_key(&mut self, key: KeyEvent) -> Option<Effect> {
-        let Mode::NewLead(form) = &mut self.mode else {
-            return None;
-        };
-        let fields = LeadForm::LABELS.len();
-        match key.code {
-            KeyCode::Esc => self.mode = Mode::Normal,
-            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % fields,
-            KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + fields - 1) % fields,
-            KeyCode::Enter if !form.saving => match form.to_new_lead() {
-                Ok(lead) => {
-                    form.saving = true;
-                    form.error = None;
-                    self.creating = Some(lead.clone());
-                    return Some(Effect::Create(lead));
-                }
-                Err(message) => form.error = Some(message),
-            },
-            _ => {
-                form.inputs[form.focus].handle(&key);
-            }
-        }
-        None
-    }
-
-    fn notes_key(&mut self, key: KeyEvent) -> Option<Effect> {
-        let Mode::Notes { id, input } = &mut self.mode else {
-            return None;
-        };
-        match key.code {
-            KeyCode::Esc => self.mode = Mode::Normal,
-            KeyCode::Enter => {
-                let (id, notes) = (*id, input.value().trim().to_string());
-                self.mode = Mode::Normal;
-                return self.save(
-                    id,
-                    LeadPatch {
-                        status: None,
-                        notes: Some(notes),
-                    },
-                );
-            }
-            _ => {
-                input.handle(&key);
-            }
-        }
-        None
-    }
-
     /// Applies `patch` at once and asks the runtime to save it; a failed save is undone.
     fn save(&mut self, id: i64, patch: LeadPatch) -> Option<Effect> {
         let current = self.leads.get(id)?.clone();
@@ -470,12 +240,12 @@ impl App {
                 self.unseen.remove(&lead.id);
                 self.pending_new.retain(|id| *id != lead.id);
                 self.selected = Some(Key {
-                    created_at: lead.created_at,
+                    created_at: lead.meta.created_at,
                     id: lead.id,
                 });
                 self.leads.upsert(lead);
                 if matches!(self.mode, Mode::NewLead(_)) {
-                    self.mode = Mode::Normal;
+                    self.mode = Mode::START;
                 }
                 self.toast(format!("Added {name}"), Level::Success);
                 self.settle_selection();
@@ -593,7 +363,9 @@ impl App {
         };
         self.selected = Some(visible[index.min(last)]);
         self.moved = true;
-        self.detail_scroll = 0;
+        if let Mode::Browse(Pane::Detail { scroll }) = &mut self.mode {
+            *scroll = 0;
+        }
         self.settle_selection();
     }
 
@@ -630,9 +402,9 @@ impl App {
 /// Whether `lead` is the one the user just submitted through the form.
 fn is_own(lead: &Lead, own: &NewManualLead) -> bool {
     lead.is_manual
-        && lead.name.as_deref() == Some(own.name.as_str())
-        && lead.phone == own.phone
-        && lead.email == own.email
+        && lead.meta.name.as_deref() == Some(own.name.as_str())
+        && lead.meta.phone == own.phone
+        && lead.meta.email == own.email
 }
 
 /// "1 lead", "2 leads".
@@ -644,5 +416,7 @@ pub fn plural(count: usize, noun: &str) -> String {
     }
 }
 
+mod mode;
+mod on_key;
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@ use leadhook_shared::{
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::client_error::ClientError;
 use crate::config::Settings;
 use crate::sse::EventStream;
 
@@ -16,22 +17,6 @@ pub const PAGE_SIZE: usize = 1000;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// A Graph API sweep can take a while on a page with many forms.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(300);
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ClientError {
-    #[error("server unreachable at {server} ({reason}); is leadhook-server running there?")]
-    Unreachable { server: String, reason: String },
-    #[error("token rejected: set LEADHOOK_TOKEN (or --token) to one of the server's API tokens")]
-    Unauthorized,
-    #[error("not found: {0}")]
-    NotFound(String),
-    #[error("{message} ({code})")]
-    Rejected { code: String, message: String },
-    #[error(
-        "unexpected answer from the server ({0}); check that --server points at leadhook-server"
-    )]
-    Unexpected(String),
-}
 
 #[derive(Debug, Clone)]
 pub struct Client {

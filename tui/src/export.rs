@@ -1,9 +1,12 @@
 //! `x`: the leads on screen, as CSV.
 
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, Utc};
 use leadhook_shared::Lead;
+
+use crate::sanitize;
 
 const COLUMNS: [&str; 13] = [
     "id",
@@ -39,35 +42,56 @@ pub fn write_csv(path: &Path, leads: &[Lead]) -> Result<(), ExportError> {
         path: path.to_path_buf(),
         source,
     };
-    let mut writer = csv::Writer::from_path(path).map_err(error)?;
+    let mut writer =
+        csv::Writer::from_writer(create_private(path).map_err(|err| error(err.into()))?);
     writer.write_record(COLUMNS).map_err(error)?;
     for lead in leads {
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
         let answers = lead
+            .meta
             .fields
             .iter()
             .map(|(question, answer)| format!("{question}: {}", answer.text()))
             .collect::<Vec<_>>()
             .join("; ");
+        let cells = [
+            lead.id.to_string(),
+            lead.meta.created_at.to_rfc3339(),
+            lead.received_at.to_rfc3339(),
+            text(&lead.meta.name),
+            text(&lead.meta.phone),
+            text(&lead.meta.email),
+            lead.status.to_string(),
+            text(&lead.meta.form_name),
+            text(&lead.meta.campaign_name),
+            text(&lead.meta.ad_name),
+            lead.is_manual.to_string(),
+            answers,
+            text(&lead.notes),
+        ];
         writer
-            .write_record([
-                lead.id.to_string(),
-                lead.created_at.to_rfc3339(),
-                lead.received_at.to_rfc3339(),
-                text(&lead.name),
-                text(&lead.phone),
-                text(&lead.email),
-                lead.status.to_string(),
-                text(&lead.form_name),
-                text(&lead.campaign_name),
-                text(&lead.ad_name),
-                lead.is_manual.to_string(),
-                answers,
-                text(&lead.notes),
-            ])
+            .write_record(cells.iter().map(|cell| sanitize::spreadsheet_cell(cell)))
             .map_err(error)?;
     }
     writer.flush().map_err(|err| error(err.into()))
+}
+
+/// Creates (or truncates) `path` readable and writable by its owner only: exports hold
+/// customers' contact details.
+fn create_private(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        // An older file of the same name keeps its mode through `open`; tighten it too.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
 }
 
 #[cfg(test)]
@@ -91,6 +115,47 @@ mod tests {
         assert_eq!(&rows[0][3], "Jane Doe");
         assert_eq!(&rows[0][12], "called, \"call back\" Friday\nafter 5");
         assert!(rows[0][11].contains("interested_in: Solar panels, Battery"));
+    }
+
+    #[test]
+    fn formulas_are_neutralised_and_a_phone_stays_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        let mut eve = lead(9, "=HYPERLINK(\"http://evil.test\",\"click\")", 0);
+        eve.meta.phone = Some("+15551234567".into());
+        eve.meta.email = Some("@SUM(1+1)*cmd|' /C calc'!A0".into());
+        eve.notes = Some("-2+3+cmd|' /C calc'!A0".into());
+        eve.meta.campaign_name = Some("\t=1+1".into());
+        eve.meta.ad_name = Some("\r=1+1".into());
+        eve.meta.form_name = Some("Spring \u{202e}Promo".into());
+        eve.meta.fields = [(
+            "=cmd".to_string(),
+            leadhook_shared::Answer::One("-1".into()),
+        )]
+        .into();
+        write_csv(&path, &[eve]).unwrap();
+
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[3], "'=HYPERLINK(\"http://evil.test\",\"click\")");
+        assert_eq!(&row[4], "'+15551234567");
+        assert_eq!(&row[5], "'@SUM(1+1)*cmd|' /C calc'!A0");
+        assert_eq!(&row[12], "'-2+3+cmd|' /C calc'!A0");
+        assert_eq!(&row[8], "'\t=1+1");
+        assert_eq!(&row[9], "'\r=1+1");
+        assert_eq!(&row[7], "Spring Promo");
+        assert_eq!(&row[11], "'=cmd: -1");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn exports_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        write_csv(&path, &[lead(1, "Ann", 0)]).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     }
 
     #[test]

@@ -2,14 +2,40 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use leadhook_shared::{Answer, Lead, LeadStatus};
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use leadhook_shared::{Answer, Lead, LeadStatus, MetaFields};
+
+use crate::app::{App, Msg};
+use crate::poller::PollEvent;
 
 /// The fixed "now" of every test: Tuesday 2026-03-10 15:00 UTC.
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 10, 15, 0, 0)
         .single()
         .expect("valid date")
+}
+
+/// A dashboard at [`now`] in UTC that has heard nothing from its server yet.
+pub fn app() -> App {
+    App::new(
+        "http://127.0.0.1:8080",
+        now(),
+        FixedOffset::east_opt(0).expect("UTC"),
+    )
+}
+
+/// A dashboard whose first load brought `leads`, last synced at `synced_at`.
+pub fn loaded(leads: Vec<Lead>, synced_at: DateTime<Utc>) -> App {
+    let mut app = app();
+    app.update(Msg::Poll(PollEvent::Leads {
+        leads,
+        first_load: true,
+    }));
+    app.update(Msg::Poll(PollEvent::Synced {
+        at: synced_at,
+        push: false,
+    }));
+    app
 }
 
 /// A Facebook lead created `minutes_ago` before [`now`], with contact details derived from `id`.
@@ -30,26 +56,28 @@ pub fn lead(id: i64, name: &str, minutes_ago: i64) -> Lead {
     Lead {
         id,
         leadgen_id: Some(format!("9{id:05}")),
-        name: Some(name.to_string()),
-        email: Some(email),
-        phone: Some(phone),
+        meta: MetaFields {
+            name: Some(name.to_string()),
+            email: Some(email),
+            phone: Some(phone),
+            created_at,
+            page_id: Some("1001".into()),
+            form_id: Some("2002".into()),
+            form_name: Some("Spring Promo".into()),
+            ad_id: Some("3003".into()),
+            ad_name: Some("Carousel A".into()),
+            adset_id: Some("4004".into()),
+            adset_name: Some("Homeowners 30-55".into()),
+            campaign_id: Some("5005".into()),
+            campaign_name: Some("Spring 2026".into()),
+            platform: Some("fb".into()),
+            is_organic: false,
+            fields,
+        },
         status: LeadStatus::NewLead,
         is_manual: false,
-        created_at,
         received_at: created_at + Duration::seconds(2),
         updated_at: created_at + Duration::seconds(2),
-        page_id: Some("1001".into()),
-        form_id: Some("2002".into()),
-        form_name: Some("Spring Promo".into()),
-        ad_id: Some("3003".into()),
-        ad_name: Some("Carousel A".into()),
-        adset_id: Some("4004".into()),
-        adset_name: Some("Homeowners 30-55".into()),
-        campaign_id: Some("5005".into()),
-        campaign_name: Some("Spring 2026".into()),
-        platform: Some("fb".into()),
-        is_organic: false,
-        fields,
         notes: None,
     }
 }

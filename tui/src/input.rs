@@ -21,8 +21,9 @@ impl TextInput {
         &self.value
     }
 
-    pub fn cursor(&self) -> usize {
-        self.cursor
+    /// The text before and after the cursor.
+    pub fn split_at_cursor(&self) -> (&str, &str) {
+        self.value.split_at(self.byte_index())
     }
 
     /// Applies an editing key. Returns false for keys a text field doesn't use.
@@ -87,6 +88,8 @@ mod tests {
         press(&mut input, KeyCode::End);
         press(&mut input, KeyCode::Char('!'));
         assert_eq!(input.value(), "oeé!");
-        assert_eq!(input.cursor(), 4);
+        assert_eq!(input.split_at_cursor(), ("oeé!", ""));
+        press(&mut input, KeyCode::Left);
+        assert_eq!(input.split_at_cursor(), ("oeé", "!"));
     }
 }

@@ -1,39 +1,15 @@
-//! The key table of the lead list. It maps keys to [`Action`]s and feeds both the hint bar
-//! and the help popup, so the three never drift apart.
+//! One key table per mode of the dashboard. A table maps keys to its mode's actions and feeds
+//! the key handling, the help popup and the hint bar alike, so the three never drift apart.
+//! Ctrl-C quits from every mode and is in no table.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use leadhook_shared::LeadStatus;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Down,
-    Up,
-    Top,
-    Bottom,
-    PageDown,
-    PageUp,
-    ToggleDetail,
-    ScrollDetailDown,
-    ScrollDetailUp,
-    Search,
-    CycleFilter,
-    SetStatus(LeadStatus),
-    NewLead,
-    EditNotes,
-    Sync,
-    Refresh,
-    Export,
-    Help,
-    /// Close the details, else clear the search and filter, else quit.
-    Back,
-    Quit,
-}
-
-pub struct Binding {
+pub struct Binding<A: 'static> {
     pub keys: &'static [KeyCode],
     /// How the help popup names the keys: "j ↓".
     pub label: &'static str,
-    pub action: Action,
+    pub action: A,
     pub description: &'static str,
     /// Shown in the hint bar as "keys text", in table order, as many as fit.
     pub hint: Option<Hint>,
@@ -44,13 +20,69 @@ pub struct Hint {
     pub text: &'static str,
 }
 
-const fn key(
+/// The keys of one mode.
+pub struct KeyTable<A: 'static> {
+    /// How the help popup heads the table.
+    pub title: &'static str,
+    pub bindings: &'static [Binding<A>],
+}
+
+impl<A: Copy> KeyTable<A> {
+    /// The action of `key` in this mode. Keys with Ctrl or Alt are never in a table.
+    pub fn action_for(&self, key: &KeyEvent) -> Option<A> {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return None;
+        }
+        self.binding_for(key.code).map(|binding| binding.action)
+    }
+
+    fn binding_for(&self, code: KeyCode) -> Option<&Binding<A>> {
+        self.bindings
+            .iter()
+            .find(|binding| binding.keys.contains(&code))
+    }
+
+    pub fn hints(&self) -> impl Iterator<Item = &Hint> {
+        self.bindings
+            .iter()
+            .filter_map(|binding| binding.hint.as_ref())
+    }
+
+    /// The hints of this table when `over` answers first: those whose keys all went to `over`
+    /// are left out.
+    pub fn hints_under<'a, B: Copy>(
+        &'a self,
+        over: &'a KeyTable<B>,
+    ) -> impl Iterator<Item = &'a Hint> {
+        self.bindings
+            .iter()
+            .filter(|binding| {
+                !binding
+                    .keys
+                    .iter()
+                    .all(|code| over.binding_for(*code).is_some())
+            })
+            .filter_map(|binding| binding.hint.as_ref())
+    }
+
+    /// (label, description) of every binding, for the help popup.
+    pub fn entries(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
+        self.bindings
+            .iter()
+            .map(|binding| (binding.label, binding.description))
+    }
+}
+
+const fn key<A>(
     keys: &'static [KeyCode],
     label: &'static str,
-    action: Action,
+    action: A,
     description: &'static str,
     hint: Option<Hint>,
-) -> Binding {
+) -> Binding<A> {
     Binding {
         keys,
         label,
@@ -64,49 +96,131 @@ const fn hint(keys: &'static str, text: &'static str) -> Option<Hint> {
     Some(Hint { keys, text })
 }
 
-/// Every key of the lead list, in the order the help popup lists them.
-#[rustfmt::skip]
-pub const BINDINGS: &[Binding] = &[
-    key(&[KeyCode::Char('j'), KeyCode::Down], "j ↓", Action::Down, "next lead", None),
-    key(&[KeyCode::Char('k'), KeyCode::Up], "k ↑", Action::Up, "previous lead", None),
-    key(&[KeyCode::Char('g'), KeyCode::Home], "g Home", Action::Top, "newest lead", None),
-    key(&[KeyCode::Char('G'), KeyCode::End], "G End", Action::Bottom, "oldest lead", None),
-    key(&[KeyCode::PageDown], "PgDn", Action::PageDown, "page down", None),
-    key(&[KeyCode::PageUp], "PgUp", Action::PageUp, "page up", None),
-    key(&[KeyCode::Char('?')], "?", Action::Help, "this help", hint("?", "help")),
-    key(&[KeyCode::Enter], "Enter", Action::ToggleDetail, "show/hide details", hint("⏎", "details")),
-    key(&[KeyCode::Char('J')], "J", Action::ScrollDetailDown, "scroll details down", None),
-    key(&[KeyCode::Char('K')], "K", Action::ScrollDetailUp, "scroll details up", None),
-    key(&[KeyCode::Char('/')], "/", Action::Search, "search name, phone, email", hint("/", "search")),
-    key(&[KeyCode::Char('f')], "f", Action::CycleFilter, "cycle status filter", hint("f", "filter")),
-    key(&[KeyCode::Char('1')], "1", Action::SetStatus(LeadStatus::NewLead), "mark as New Lead", hint("1-6", "status")),
-    key(&[KeyCode::Char('2')], "2", Action::SetStatus(LeadStatus::Contacted), "mark as Contacted", None),
-    key(&[KeyCode::Char('3')], "3", Action::SetStatus(LeadStatus::Qualified), "mark as Qualified", None),
-    key(&[KeyCode::Char('4')], "4", Action::SetStatus(LeadStatus::Unqualified), "mark as Unqualified", None),
-    key(&[KeyCode::Char('5')], "5", Action::SetStatus(LeadStatus::Won), "mark as Won", None),
-    key(&[KeyCode::Char('6')], "6", Action::SetStatus(LeadStatus::Lost), "mark as Lost", None),
-    key(&[KeyCode::Char('n')], "n", Action::NewLead, "add a lead by hand", hint("n", "new")),
-    key(&[KeyCode::Char('N')], "N", Action::EditNotes, "edit notes", hint("N", "notes")),
-    key(&[KeyCode::Char('s')], "s", Action::Sync, "sync from Facebook", hint("s", "sync")),
-    key(&[KeyCode::Char('r')], "r", Action::Refresh, "refresh now", None),
-    key(&[KeyCode::Char('x')], "x", Action::Export, "export shown leads to CSV", hint("x", "export")),
-    key(&[KeyCode::Esc], "Esc", Action::Back, "close details / clear search", None),
-    key(&[KeyCode::Char('q')], "q", Action::Quit, "quit (Ctrl-C anywhere)", hint("q", "quit")),
-];
-
-/// The action of a key pressed in the lead list.
-pub fn action_for(key: &KeyEvent) -> Option<Action> {
-    if key
-        .modifiers
-        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-    {
-        return None;
-    }
-    BINDINGS
-        .iter()
-        .find(|binding| binding.keys.contains(&key.code))
-        .map(|binding| binding.action)
+/// The lead list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListAction {
+    Down,
+    Up,
+    Top,
+    Bottom,
+    PageDown,
+    PageUp,
+    OpenDetail,
+    Search,
+    CycleFilter,
+    SetStatus(LeadStatus),
+    NewLead,
+    EditNotes,
+    Sync,
+    Refresh,
+    Export,
+    Help,
+    /// Clear the search and filter, else quit.
+    Back,
+    Quit,
 }
+
+#[rustfmt::skip]
+pub const LIST: KeyTable<ListAction> = KeyTable { title: "Lead list", bindings: &[
+    key(&[KeyCode::Char('j'), KeyCode::Down], "j ↓", ListAction::Down, "next lead", None),
+    key(&[KeyCode::Char('k'), KeyCode::Up], "k ↑", ListAction::Up, "previous lead", None),
+    key(&[KeyCode::Char('g'), KeyCode::Home], "g Home", ListAction::Top, "newest lead", None),
+    key(&[KeyCode::Char('G'), KeyCode::End], "G End", ListAction::Bottom, "oldest lead", None),
+    key(&[KeyCode::PageDown], "PgDn", ListAction::PageDown, "page down", None),
+    key(&[KeyCode::PageUp], "PgUp", ListAction::PageUp, "page up", None),
+    key(&[KeyCode::Char('?')], "?", ListAction::Help, "this help", hint("?", "help")),
+    key(&[KeyCode::Enter], "Enter", ListAction::OpenDetail, "show details", hint("⏎", "details")),
+    key(&[KeyCode::Char('/')], "/", ListAction::Search, "search name, phone, email", hint("/", "search")),
+    key(&[KeyCode::Char('f')], "f", ListAction::CycleFilter, "cycle status filter", hint("f", "filter")),
+    key(&[KeyCode::Char('1')], "1", ListAction::SetStatus(LeadStatus::NewLead), "mark as New Lead", hint("1-6", "status")),
+    key(&[KeyCode::Char('2')], "2", ListAction::SetStatus(LeadStatus::Contacted), "mark as Contacted", None),
+    key(&[KeyCode::Char('3')], "3", ListAction::SetStatus(LeadStatus::Qualified), "mark as Qualified", None),
+    key(&[KeyCode::Char('4')], "4", ListAction::SetStatus(LeadStatus::Unqualified), "mark as Unqualified", None),
+    key(&[KeyCode::Char('5')], "5", ListAction::SetStatus(LeadStatus::Won), "mark as Won", None),
+    key(&[KeyCode::Char('6')], "6", ListAction::SetStatus(LeadStatus::Lost), "mark as Lost", None),
+    key(&[KeyCode::Char('n')], "n", ListAction::NewLead, "add a lead by hand", hint("n", "new")),
+    key(&[KeyCode::Char('N')], "N", ListAction::EditNotes, "edit notes", hint("N", "notes")),
+    key(&[KeyCode::Char('s')], "s", ListAction::Sync, "sync from Facebook", hint("s", "sync")),
+    key(&[KeyCode::Char('r')], "r", ListAction::Refresh, "refresh now", None),
+    key(&[KeyCode::Char('x')], "x", ListAction::Export, "export shown leads to CSV", hint("x", "export")),
+    key(&[KeyCode::Esc], "Esc", ListAction::Back, "clear search, else quit", None),
+    key(&[KeyCode::Char('q')], "q", ListAction::Quit, "quit (Ctrl-C anywhere)", hint("q", "quit")),
+]};
+
+/// The details of the selected lead; keys not in this table work as in the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailAction {
+    ScrollDown,
+    ScrollUp,
+    Close,
+}
+
+#[rustfmt::skip]
+pub const DETAIL: KeyTable<DetailAction> = KeyTable { title: "Details", bindings: &[
+    key(&[KeyCode::Char('J')], "J", DetailAction::ScrollDown, "scroll down", hint("J/K", "scroll")),
+    key(&[KeyCode::Char('K')], "K", DetailAction::ScrollUp, "scroll up", None),
+    key(&[KeyCode::Esc, KeyCode::Enter], "Esc ⏎", DetailAction::Close, "close", hint("Esc", "close")),
+]};
+
+/// The search box; other keys edit the query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchAction {
+    Keep,
+    Clear,
+    Down,
+    Up,
+}
+
+#[rustfmt::skip]
+pub const SEARCH: KeyTable<SearchAction> = KeyTable { title: "Search", bindings: &[
+    key(&[KeyCode::Enter], "⏎", SearchAction::Keep, "keep", hint("⏎", "keep")),
+    key(&[KeyCode::Esc], "Esc", SearchAction::Clear, "clear", hint("Esc", "clear")),
+    key(&[KeyCode::Down], "↓", SearchAction::Down, "next lead", hint("↑↓", "move")),
+    key(&[KeyCode::Up], "↑", SearchAction::Up, "previous lead", None),
+]};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HelpAction {
+    Close,
+}
+
+#[rustfmt::skip]
+pub const HELP: KeyTable<HelpAction> = KeyTable { title: "Help", bindings: &[
+    key(
+        &[KeyCode::Esc, KeyCode::Enter, KeyCode::Char('?'), KeyCode::Char('q')],
+        "Esc ⏎ ? q", HelpAction::Close, "close", hint("Esc ⏎ ? q", "close"),
+    ),
+]};
+
+/// The new-lead form; other keys edit the focused field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormAction {
+    NextField,
+    PreviousField,
+    Save,
+    Cancel,
+}
+
+#[rustfmt::skip]
+pub const FORM: KeyTable<FormAction> = KeyTable { title: "New lead", bindings: &[
+    key(&[KeyCode::Tab, KeyCode::Down], "Tab ↓", FormAction::NextField, "next field", hint("Tab", "next field")),
+    key(&[KeyCode::BackTab, KeyCode::Up], "⇧Tab ↑", FormAction::PreviousField, "previous field", None),
+    key(&[KeyCode::Enter], "⏎", FormAction::Save, "save", hint("⏎", "save")),
+    key(&[KeyCode::Esc], "Esc", FormAction::Cancel, "cancel", hint("Esc", "cancel")),
+]};
+
+/// The notes editor; other keys edit the note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotesAction {
+    Save,
+    Cancel,
+}
+
+#[rustfmt::skip]
+pub const NOTES: KeyTable<NotesAction> = KeyTable { title: "Notes", bindings: &[
+    key(&[KeyCode::Enter], "⏎", NotesAction::Save, "save", hint("⏎", "save")),
+    key(&[KeyCode::Esc], "Esc", NotesAction::Cancel, "cancel", hint("Esc", "cancel")),
+]};
 
 /// Ctrl-C quits from every mode.
 pub fn is_interrupt(key: &KeyEvent) -> bool {
@@ -117,31 +231,58 @@ pub fn is_interrupt(key: &KeyEvent) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn digits_set_statuses_in_order() {
-        for (digit, status) in ('1'..='6').zip(LeadStatus::ALL) {
-            let key = KeyEvent::from(KeyCode::Char(digit));
-            assert_eq!(action_for(&key), Some(Action::SetStatus(status)));
-        }
-    }
-
-    #[test]
-    fn no_key_is_bound_twice() {
+    fn no_key_twice<A>(table: &KeyTable<A>) {
         let mut seen = Vec::new();
-        for binding in BINDINGS {
+        for binding in table.bindings {
             for code in binding.keys {
-                assert!(!seen.contains(code), "{code:?} is bound twice");
+                assert!(
+                    !seen.contains(code),
+                    "{code:?} is bound twice in {}",
+                    table.title
+                );
                 seen.push(*code);
             }
         }
     }
 
     #[test]
+    fn digits_set_statuses_in_order() {
+        for (digit, status) in ('1'..='6').zip(LeadStatus::ALL) {
+            let key = KeyEvent::from(KeyCode::Char(digit));
+            assert_eq!(LIST.action_for(&key), Some(ListAction::SetStatus(status)));
+        }
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_a_table() {
+        no_key_twice(&LIST);
+        no_key_twice(&DETAIL);
+        no_key_twice(&SEARCH);
+        no_key_twice(&HELP);
+        no_key_twice(&FORM);
+        no_key_twice(&NOTES);
+    }
+
+    #[test]
     fn shifted_letters_are_distinct_and_ctrl_is_not_a_letter() {
         let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
-        assert_eq!(action_for(&shifted), Some(Action::Bottom));
+        assert_eq!(LIST.action_for(&shifted), Some(ListAction::Bottom));
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert!(is_interrupt(&ctrl_c));
-        assert_eq!(action_for(&ctrl_c), None);
+        assert_eq!(LIST.action_for(&ctrl_c), None);
+        let back_tab = KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(FORM.action_for(&back_tab), Some(FormAction::PreviousField));
+    }
+
+    #[test]
+    fn details_hide_the_list_hints_whose_keys_they_take() {
+        let texts: Vec<&str> = DETAIL
+            .hints()
+            .chain(LIST.hints_under(&DETAIL))
+            .map(|hint| hint.text)
+            .collect();
+        assert_eq!(texts[..2], ["scroll", "close"]);
+        assert!(!texts.contains(&"details"), "{texts:?}");
+        assert!(texts.contains(&"search"), "{texts:?}");
     }
 }

@@ -20,7 +20,7 @@ pub struct Key {
 impl Key {
     fn of(lead: &Lead) -> Key {
         Key {
-            created_at: lead.created_at,
+            created_at: lead.meta.created_at,
             id: lead.id,
         }
     }
@@ -114,13 +114,14 @@ struct Entry {
 impl Entry {
     fn new(lead: Lead) -> Entry {
         let phone_digits = lead
+            .meta
             .phone
             .as_deref()
             .unwrap_or_default()
             .chars()
             .filter(char::is_ascii_digit)
             .collect();
-        let haystack = [&lead.name, &lead.phone, &lead.email]
+        let haystack = [&lead.meta.name, &lead.meta.phone, &lead.meta.email]
             .into_iter()
             .flatten()
             .map(|text| text.to_lowercase())
@@ -355,7 +356,7 @@ mod tests {
     fn phone_search_ignores_formatting() {
         let mut leads = Leads::default();
         let mut lead = test_lead(1, "Ann", 1);
-        lead.phone = Some("+1 (555) 123-4567".into());
+        lead.meta.phone = Some("+1 (555) 123-4567".into());
         leads.upsert(lead);
         leads.upsert(test_lead(2, "Bob", 2));
         for query in ["5551234", "555 123", "(555) 123-45"] {

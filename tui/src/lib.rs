@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod client;
+pub mod client_error;
 pub mod config;
 pub mod export;
 pub mod input;
@@ -15,6 +16,7 @@ pub mod leads;
 pub mod logging;
 pub mod notify;
 pub mod poller;
+pub mod sanitize;
 pub mod sse;
 pub mod theme;
 pub mod tui;

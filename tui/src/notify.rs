@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use leadhook_shared::Lead;
 
+use crate::sanitize;
+
 /// What to tell the user about a batch of new leads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -20,7 +22,7 @@ impl Notice {
             [] => None,
             [lead] => Some(Notice {
                 summary: "New lead".to_string(),
-                body: match (&lead.form_name, lead.is_manual) {
+                body: match (&lead.meta.form_name, lead.is_manual) {
                     (_, true) => format!("{} — added by hand", lead.display_name()),
                     (Some(form), false) => format!("{} — {form} form", lead.display_name()),
                     (None, false) => lead.display_name(),
@@ -64,15 +66,16 @@ pub trait Notifier: Send + Sync + 'static {
     fn notify(&self, notice: &Notice) -> Result<(), NotifyError>;
 }
 
-/// The desktop's notification daemon, through D-Bus (notify-rust).
+/// The desktop's notification daemon, through D-Bus (notify-rust). Most daemons render body
+/// markup (links, images), so lead text is escaped for it.
 pub struct DesktopNotifier;
 
 impl Notifier for DesktopNotifier {
     fn notify(&self, notice: &Notice) -> Result<(), NotifyError> {
         notify_rust::Notification::new()
             .appname("leadhook")
-            .summary(&notice.summary)
-            .body(&notice.body)
+            .summary(&sanitize::notification(&notice.summary))
+            .body(&sanitize::notification(&notice.body))
             .show()
             .map(drop)
             .map_err(|err| NotifyError(err.to_string()))

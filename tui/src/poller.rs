@@ -12,7 +12,8 @@ use leadhook_shared::{Cursor, Lead};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
-use crate::client::{Client, ClientError, PAGE_SIZE};
+use crate::client::{Client, PAGE_SIZE};
+use crate::client_error::ClientError;
 use crate::sse::{EventStream, SseEvent};
 
 /// How often to poll while pushed events are flowing.
@@ -42,6 +43,21 @@ pub enum PollCommand {
     Refresh,
 }
 
+/// Whether changes are pushed to us right now.
+enum Push {
+    Live(EventStream),
+    /// Polling only; the next attempt to open the event stream is at `retry_at`.
+    Off {
+        retry_at: Instant,
+    },
+}
+
+impl Push {
+    fn is_live(&self) -> bool {
+        matches!(self, Push::Live(_))
+    }
+}
+
 pub struct Poller {
     client: Client,
     interval: Duration,
@@ -50,8 +66,7 @@ pub struct Poller {
     cursor: Cursor,
     first_load: bool,
     failures: u32,
-    push: Option<EventStream>,
-    next_push_attempt: Instant,
+    push: Push,
 }
 
 impl Poller {
@@ -69,8 +84,9 @@ impl Poller {
             cursor: Cursor::START,
             first_load: true,
             failures: 0,
-            push: None,
-            next_push_attempt: Instant::now(),
+            push: Push::Off {
+                retry_at: Instant::now(),
+            },
         }
     }
 
@@ -85,11 +101,11 @@ impl Poller {
                         &self.events,
                         PollEvent::Synced {
                             at: Utc::now(),
-                            push: self.push.is_some(),
+                            push: self.push.is_live(),
                         },
                     )
                     .await;
-                    if self.push.is_some() {
+                    if self.push.is_live() {
                         PUSH_POLL_INTERVAL
                     } else {
                         self.interval
@@ -143,8 +159,10 @@ impl Poller {
     }
 
     async fn connect_push(&mut self) {
-        if self.push.is_some() || Instant::now() < self.next_push_attempt {
-            return;
+        match self.push {
+            Push::Live(_) => return,
+            Push::Off { retry_at } if Instant::now() < retry_at => return,
+            Push::Off { .. } => {}
         }
         let connected = timeout(PUSH_CONNECT_TIMEOUT, self.client.events(self.cursor)).await;
         match connected {
@@ -152,28 +170,28 @@ impl Poller {
                 tracing::info!(
                     "push connected; polling every {PUSH_POLL_INTERVAL:?} as a safety net"
                 );
-                self.push = Some(stream);
+                self.push = Push::Live(stream);
             }
             Ok(Err(ClientError::NotFound(_))) => {
                 tracing::info!(
                     "server has no /api/events; polling every {:?}",
                     self.interval
                 );
-                self.next_push_attempt = Instant::now() + PUSH_ABSENT_RETRY;
+                self.push = push_off_for(PUSH_ABSENT_RETRY);
             }
             Ok(Err(err)) => {
                 tracing::warn!(
                     "push unavailable ({err}); polling every {:?}",
                     self.interval
                 );
-                self.next_push_attempt = Instant::now() + PUSH_FAILED_RETRY;
+                self.push = push_off_for(PUSH_FAILED_RETRY);
             }
             Err(_) => {
                 tracing::warn!(
                     "push connection timed out; polling every {:?}",
                     self.interval
                 );
-                self.next_push_attempt = Instant::now() + PUSH_FAILED_RETRY;
+                self.push = push_off_for(PUSH_FAILED_RETRY);
             }
         }
     }
@@ -189,12 +207,12 @@ impl Poller {
                     Some(Ok(event)) => self.pushed(event).await,
                     Some(Err(err)) => {
                         tracing::warn!("push stream failed ({err}); polling");
-                        self.push = None;
+                        self.push = push_off_for(Duration::ZERO);
                         return true;
                     }
                     None => {
                         tracing::info!("server closed the push stream; polling");
-                        self.push = None;
+                        self.push = push_off_for(Duration::ZERO);
                         return true;
                     }
                 },
@@ -240,10 +258,16 @@ async fn emit(events: &mpsc::Sender<PollEvent>, event: PollEvent) {
     let _ = events.send(event).await;
 }
 
-async fn next_pushed(push: &mut Option<EventStream>) -> Option<Result<SseEvent, ClientError>> {
+fn push_off_for(wait: Duration) -> Push {
+    Push::Off {
+        retry_at: Instant::now() + wait,
+    }
+}
+
+async fn next_pushed(push: &mut Push) -> Option<Result<SseEvent, ClientError>> {
     match push {
-        Some(stream) => stream.next().await,
-        None => std::future::pending().await,
+        Push::Live(stream) => stream.next().await,
+        Push::Off { .. } => std::future::pending().await,
     }
 }
 

@@ -5,7 +5,7 @@ use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
 
-use crate::client::ClientError;
+use crate::client_error::ClientError;
 
 /// One dispatched event: `event:` (default "message"), `id:` and the joined `data:` lines.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,9 +7,11 @@ use std::io::{self, Write};
 use leadhook_shared::Lead;
 
 use crate::Error;
-use crate::client::{Client, ClientError};
+use crate::client::Client;
+use crate::client_error::ClientError;
 use crate::config::Settings;
 use crate::poller::{self, PollEvent};
+use crate::sanitize;
 
 /// What one poll event prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,17 +73,23 @@ impl Watcher {
 /// A lead as one line: JSON, or tab-separated received time, id, name, phone, email, form, status.
 fn line(lead: &Lead, json: bool) -> String {
     if json {
-        return serde_json::to_string(lead)
-            .unwrap_or_else(|err| format!("{{\"id\":{},\"error\":\"{err}\"}}", lead.id));
+        return sanitize::json(
+            serde_json::to_string(lead)
+                .unwrap_or_else(|err| format!("{{\"id\":{},\"error\":\"{err}\"}}", lead.id)),
+        );
     }
-    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let text = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map_or_else(String::new, sanitize::tsv_field)
+    };
     [
         lead.received_at.to_rfc3339(),
         lead.id.to_string(),
-        lead.display_name(),
-        text(&lead.phone),
-        text(&lead.email),
-        text(&lead.form_name),
+        sanitize::tsv_field(&lead.display_name()),
+        text(&lead.meta.phone),
+        text(&lead.meta.email),
+        text(&lead.meta.form_name),
         lead.status.to_string(),
     ]
     .join("\t")
@@ -112,7 +120,7 @@ pub async fn run(settings: Settings, json: bool) -> Result<(), Error> {
                         other => other?,
                     }
                 }
-                Output::Status(status) => eprintln!("leadhook: {status}"),
+                Output::Status(status) => eprintln!("leadhook: {}", sanitize::screen(&status)),
             }
         }
     }
@@ -149,16 +157,58 @@ mod tests {
 
     #[test]
     fn json_lines_parse_back_into_the_lead() {
-        let mut watcher = Watcher::new(true);
+        let line = printed(true, lead(5, "Ann", 0));
+        assert_eq!(
+            serde_json::from_str::<Lead>(&line).unwrap(),
+            lead(5, "Ann", 0)
+        );
+    }
+
+    /// A name that tries to forge a second record, retitle the terminal, clear the screen and
+    /// write the clipboard, in every field `watch` prints.
+    fn hostile_lead() -> Lead {
+        let mut eve = lead(9, "Eve", 0);
+        eve.meta.name = Some("Eve\t\n2026-03-10T15:00:00+00:00\t99\tForged\tWon".into());
+        eve.meta.phone = Some("\x1b]0;pwned\x07+1555".into());
+        eve.meta.email = Some("\u{9b}2Jeve@example.com\x1b]52;c;ZXZpbA==\x07".into());
+        eve.meta.form_name = Some("Promo\u{202e}gnp.exe\u{2066}\x7f".into());
+        eve
+    }
+
+    /// What `watch` prints for `lead` arriving after the first load.
+    fn printed(json: bool, lead: Lead) -> String {
+        let mut watcher = Watcher::new(json);
         watcher.handle(leads(true, vec![]));
-        let out = watcher.handle(leads(false, vec![lead(5, "Ann", 0)]));
+        let out = watcher.handle(leads(false, vec![lead]));
         let [Output::Lead(line)] = out.as_slice() else {
             panic!("expected one line, got {out:?}");
         };
+        line.clone()
+    }
+
+    #[test]
+    fn a_hostile_lead_is_one_inert_tsv_record() {
+        let line = printed(false, hostile_lead());
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!(fields.len(), 7, "{line:?}");
+        for field in &fields {
+            assert!(!field.chars().any(crate::sanitize::is_hazard), "{field:?}");
+        }
         assert_eq!(
-            serde_json::from_str::<Lead>(line).unwrap(),
-            lead(5, "Ann", 0)
+            fields[2],
+            "Eve\\t\\n2026-03-10T15:00:00+00:00\\t99\\tForged\\tWon"
         );
+    }
+
+    #[test]
+    fn json_lines_escape_c1_and_bidi_controls_and_keep_the_data() {
+        let line = printed(true, hostile_lead());
+        assert!(!line.chars().any(crate::sanitize::is_hazard), "{line:?}");
+        assert!(
+            line.contains("\\u009b2J") && line.contains("\\u202e"),
+            "{line}"
+        );
+        assert_eq!(serde_json::from_str::<Lead>(&line).unwrap(), hostile_lead());
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! With no D-Bus session, a desktop notification fails quietly and the bell rings instead.
 //! Alone in its own test binary because it changes the process environment.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod support;
+
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use leadhook::notify::{Delivery, DesktopNotifier, Notice, Notifications};
+use leadhook::notify::{Delivery, Notice};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_dbus_session_the_bell_rings_and_nothing_breaks() {
@@ -16,14 +17,7 @@ async fn without_a_dbus_session_the_bell_rings_and_nothing_breaks() {
             "unix:path=/nonexistent/leadhook-test-bus",
         );
     }
-    let rings = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&rings);
-    let notifications = Notifications::new(
-        Arc::new(DesktopNotifier),
-        Box::new(move || {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }),
-    );
+    let (notifications, rings) = support::desktop_with_counted_bell();
     let notice = Notice {
         summary: "New lead".into(),
         body: "Jane Doe — Spring Promo form".into(),

@@ -56,7 +56,7 @@ pub async fn stream(
         }
     };
     // Subscribe before replaying, so nothing stored in between is missed.
-    let mut live = state.feed.subscribe();
+    let mut live = state.leads.subscribe();
     let (sender, receiver) = mpsc::channel::<Event>(256);
     tokio::spawn(async move {
         loop {

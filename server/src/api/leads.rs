@@ -154,12 +154,10 @@ pub async fn update(
         ));
     }
     let lead = state
-        .store
-        .update(id, &patch)
+        .leads
+        .update(id, &patch, &rep.0)
         .await?
         .ok_or(AppError::LeadNotFound(id))?;
-    tracing::info!(id, rep = %rep.0, status = ?patch.status, notes_changed = patch.notes.is_some(), "lead updated");
-    state.feed.publish(&lead);
     Ok(axum::Json(ApiOk::new(lead)))
 }
 
@@ -199,8 +197,6 @@ pub async fn create(
         status: body.status.as_deref().map(parse_status).transpose()?,
         notes: non_blank(body.notes),
     };
-    let lead = state.store.create_manual(&new).await?;
-    tracing::info!(id = lead.id, rep = %rep.0, "manual lead created");
-    state.feed.publish(&lead);
+    let lead = state.leads.create_manual(&new, &rep.0).await?;
     Ok((StatusCode::CREATED, axum::Json(ApiOk::new(lead))))
 }

@@ -1,4 +1,4 @@
-//! Graph API failures, classified by what the intake should do about them (see meta-facts.md).
+//! Graph API failures, classified by what the inbox worker and the sweeper should do about them (see meta-facts.md).
 
 use std::time::Duration;
 

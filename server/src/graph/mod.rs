@@ -2,6 +2,7 @@
 
 mod client;
 mod error;
+pub mod versions;
 
 pub use client::{GraphClient, LeadForm, SubscribedApp, TokenInfo};
 pub use error::{GraphError, classify};

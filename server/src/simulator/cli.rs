@@ -425,9 +425,9 @@ mod tests {
                 .unwrap();
             let lead = parse_graph_lead(GraphLead::from_json(&body).unwrap(), Utc::now()).unwrap();
             assert_eq!(lead.leadgen_id, event.leadgen_id);
-            assert_eq!(lead.fields["budget"].text(), "Über 9000");
-            assert_eq!(lead.fields["topics"].text(), "A, B");
-            assert!(lead.name.is_some());
+            assert_eq!(lead.meta.fields["budget"].text(), "Über 9000");
+            assert_eq!(lead.meta.fields["topics"].text(), "A, B");
+            assert!(lead.meta.name.is_some());
         }
         assert!(!run.is_finished(), "the stand-in stays up until stopped");
         stop.send(()).unwrap();

@@ -594,16 +594,25 @@ mod tests {
                 GraphLead::from_json(&serde_json::to_vec(&lead.graph_json()).unwrap()).unwrap();
             let parsed = parse_graph_lead(graph, Utc::now()).unwrap();
             assert_eq!(parsed.leadgen_id, lead.id);
-            assert_eq!(parsed.created_at, lead.created_at);
-            assert_eq!(parsed.name.as_deref(), Some(lead.display_name().as_str()));
+            assert_eq!(parsed.meta.created_at, lead.created_at);
+            assert_eq!(
+                parsed.meta.name.as_deref(),
+                Some(lead.display_name().as_str())
+            );
             assert!(
                 parsed
+                    .meta
                     .email
                     .is_some_and(|email| email.is_ascii() && email.contains('@'))
             );
-            assert!(parsed.phone.is_some_and(|phone| phone.starts_with('+')));
-            assert_eq!(parsed.is_organic, lead.ad.is_none());
-            assert_eq!(parsed.ad_id.is_some(), lead.ad.is_some());
+            assert!(
+                parsed
+                    .meta
+                    .phone
+                    .is_some_and(|phone| phone.starts_with('+'))
+            );
+            assert_eq!(parsed.meta.is_organic, lead.ad.is_none());
+            assert_eq!(parsed.meta.ad_id.is_some(), lead.ad.is_some());
         }
     }
 
@@ -643,10 +652,10 @@ mod tests {
         let graph = GraphLead::from_json(&serde_json::to_vec(&lead.graph_json()).unwrap()).unwrap();
         let parsed = parse_graph_lead(graph, Utc::now()).unwrap();
         assert_eq!(
-            parsed.fields["favourite_colour"],
+            parsed.meta.fields["favourite_colour"],
             Answer::Many(vec!["vert".into(), "bleu".into()])
         );
-        assert_eq!(lead.display_name(), parsed.name.unwrap());
+        assert_eq!(lead.display_name(), parsed.meta.name.unwrap());
     }
 
     #[test]

@@ -6,9 +6,9 @@ pub mod postgrest;
 pub mod sqlite;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use leadhook_shared::meta::IncomingLead;
-use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, NewManualLead, Stats};
+use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManualLead, Stats};
 
 pub use error::StoreError;
 
@@ -79,6 +79,15 @@ pub struct Upserted {
     pub lead: Lead,
     /// `true` when the lead was new, `false` when an existing one was refreshed.
     pub inserted: bool,
+}
+
+/// The Meta-side fields as both stores keep them: times cut to the microsecond. Compared with what
+/// a store holds, a re-delivery of the same lead is then equal and leaves `updated_at` alone.
+fn at_store_precision(meta: &MetaFields) -> MetaFields {
+    MetaFields {
+        created_at: meta.created_at.trunc_subsecs(6),
+        ..meta.clone()
+    }
 }
 
 /// The day boundaries `stats` counts from, chosen by the caller's time zone.

@@ -3,16 +3,24 @@
 //! rusqlite is blocking, so every call runs on tokio's blocking pool. One connection behind a
 //! mutex serialises writers, which also lets `updated_at` be strictly increasing: cursors never tie.
 
+mod rows;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{Cursor, FormCount, Lead, LeadPatch, LeadStatus, NewManualLead, Stats};
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
 
-use super::{LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted};
+use super::{
+    LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted, at_store_precision,
+};
+use rows::{
+    INSERT_FROM_META, SELECT_LEADS, UPDATE_FROM_META, lead_from_row, meta_parameters, micros,
+};
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[r#"
@@ -47,10 +55,6 @@ const MIGRATIONS: &[&str] = &[r#"
     CREATE INDEX leads_changes ON leads (updated_at, id);
     CREATE INDEX leads_status ON leads (status);
 "#];
-
-const COLUMNS: &str = "id, leadgen_id, name, email, phone, status, is_manual, created_at, received_at, updated_at, \
-     page_id, form_id, form_name, ad_id, ad_name, adset_id, adset_name, campaign_id, campaign_name, platform, \
-     is_organic, fields, notes";
 
 pub struct SqliteStore {
     inner: Arc<Mutex<Inner>>,
@@ -165,21 +169,13 @@ impl Inner {
     fn get(&self, id: i64) -> Result<Option<Lead>, StoreError> {
         self.conn
             .query_row(
-                &format!("SELECT {COLUMNS} FROM leads WHERE id = ?1"),
+                &format!("{SELECT_LEADS} WHERE id = ?1"),
                 [id],
                 lead_from_row,
             )
             .optional()
             .map_err(internal)
     }
-}
-
-fn micros(time: DateTime<Utc>) -> i64 {
-    time.timestamp_micros()
-}
-
-fn time_from(micros: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(micros).unwrap_or_default()
 }
 
 fn search_text(name: Option<&str>, email: Option<&str>, phone: Option<&str>) -> String {
@@ -189,65 +185,6 @@ fn search_text(name: Option<&str>, email: Option<&str>, phone: Option<&str>) -> 
         .collect::<Vec<_>>()
         .join("\n")
         .to_lowercase()
-}
-
-fn lead_from_row(row: &Row<'_>) -> rusqlite::Result<Lead> {
-    let status: String = row.get("status")?;
-    let fields: String = row.get("fields")?;
-    let conversion = |index: &str, error: Box<dyn std::error::Error + Send + Sync>| {
-        rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Text,
-            format!("{index}: {error}").into(),
-        )
-    };
-    Ok(Lead {
-        id: row.get("id")?,
-        leadgen_id: row.get("leadgen_id")?,
-        name: row.get("name")?,
-        email: row.get("email")?,
-        phone: row.get("phone")?,
-        status: status
-            .parse()
-            .map_err(|e: leadhook_shared::UnknownStatus| conversion("status", e.into()))?,
-        is_manual: row.get("is_manual")?,
-        created_at: time_from(row.get("created_at")?),
-        received_at: time_from(row.get("received_at")?),
-        updated_at: time_from(row.get("updated_at")?),
-        page_id: row.get("page_id")?,
-        form_id: row.get("form_id")?,
-        form_name: row.get("form_name")?,
-        ad_id: row.get("ad_id")?,
-        ad_name: row.get("ad_name")?,
-        adset_id: row.get("adset_id")?,
-        adset_name: row.get("adset_name")?,
-        campaign_id: row.get("campaign_id")?,
-        campaign_name: row.get("campaign_name")?,
-        platform: row.get("platform")?,
-        is_organic: row.get("is_organic")?,
-        fields: serde_json::from_str(&fields).map_err(|e| conversion("fields", e.into()))?,
-        notes: row.get("notes")?,
-    })
-}
-
-/// The Meta-sourced part of a stored lead, to tell a real change from a duplicate delivery.
-fn same_meta_data(stored: &Lead, incoming: &IncomingLead) -> bool {
-    stored.name == incoming.name
-        && stored.email == incoming.email
-        && stored.phone == incoming.phone
-        && micros(stored.created_at) == micros(incoming.created_at)
-        && stored.page_id == incoming.page_id
-        && stored.form_id == incoming.form_id
-        && stored.form_name == incoming.form_name
-        && stored.ad_id == incoming.ad_id
-        && stored.ad_name == incoming.ad_name
-        && stored.adset_id == incoming.adset_id
-        && stored.adset_name == incoming.adset_name
-        && stored.campaign_id == incoming.campaign_id
-        && stored.campaign_name == incoming.campaign_name
-        && stored.platform == incoming.platform
-        && stored.is_organic == incoming.is_organic
-        && stored.fields == incoming.fields
 }
 
 /// WHERE clause and parameters for the status and search filters.
@@ -290,71 +227,40 @@ impl LeadStore for SqliteStore {
             let existing = inner
                 .conn
                 .query_row(
-                    &format!("SELECT {COLUMNS} FROM leads WHERE leadgen_id = ?1"),
+                    &format!("{SELECT_LEADS} WHERE leadgen_id = ?1"),
                     [&lead.leadgen_id],
                     lead_from_row,
                 )
                 .optional()
                 .map_err(internal)?;
+            let meta = at_store_precision(&lead.meta);
             if let Some(stored) = &existing
-                && same_meta_data(stored, &lead)
+                && stored.meta == meta
             {
                 return Ok(Upserted {
                     lead: stored.clone(),
                     inserted: false,
                 });
             }
-            let fields = serde_json::to_string(&lead.fields).map_err(|e| StoreError::Internal(e.to_string()))?;
-            let search = search_text(lead.name.as_deref(), lead.email.as_deref(), lead.phone.as_deref());
+            let search = search_text(
+                meta.name.as_deref(),
+                meta.email.as_deref(),
+                meta.phone.as_deref(),
+            );
             let now = inner.next_change_micros();
-            let meta_params = params![
-                lead.leadgen_id,
-                lead.name,
-                lead.email,
-                lead.phone,
-                micros(lead.created_at),
-                lead.page_id,
-                lead.form_id,
-                lead.form_name,
-                lead.ad_id,
-                lead.ad_name,
-                lead.adset_id,
-                lead.adset_name,
-                lead.campaign_id,
-                lead.campaign_name,
-                lead.platform,
-                lead.is_organic,
-                fields,
-                search,
-                now,
-            ];
-            let id: i64 = if existing.is_some() {
-                inner
-                    .conn
-                    .query_row(
-                        "UPDATE leads SET name = ?2, email = ?3, phone = ?4, created_at = ?5, page_id = ?6, form_id = ?7,
-                            form_name = ?8, ad_id = ?9, ad_name = ?10, adset_id = ?11, adset_name = ?12, campaign_id = ?13,
-                            campaign_name = ?14, platform = ?15, is_organic = ?16, fields = ?17, search_text = ?18,
-                            updated_at = ?19
-                         WHERE leadgen_id = ?1 RETURNING id",
-                        meta_params,
-                        |row| row.get(0),
-                    )
-                    .map_err(internal)?
+            let meta_parameters = meta_parameters(&meta).map_err(internal)?;
+            let mut parameters: Vec<&dyn ToSql> = vec![&lead.leadgen_id];
+            parameters.extend(meta_parameters.iter().map(|value| value as &dyn ToSql));
+            parameters.extend([&search as &dyn ToSql, &now]);
+            let sql = if existing.is_some() {
+                &UPDATE_FROM_META
             } else {
-                inner
-                    .conn
-                    .query_row(
-                        "INSERT INTO leads (leadgen_id, name, email, phone, created_at, page_id, form_id, form_name, ad_id,
-                            ad_name, adset_id, adset_name, campaign_id, campaign_name, platform, is_organic, fields,
-                            search_text, updated_at, received_at, is_manual)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?19, 0)
-                         RETURNING id",
-                        meta_params,
-                        |row| row.get(0),
-                    )
-                    .map_err(internal)?
+                &INSERT_FROM_META
             };
+            let id: i64 = inner
+                .conn
+                .query_row(sql, parameters.as_slice(), |row| row.get(0))
+                .map_err(internal)?;
             let stored = inner
                 .get(id)?
                 .ok_or_else(|| StoreError::Internal("lead vanished after upsert".into()))?;
@@ -443,7 +349,7 @@ impl LeadStore for SqliteStore {
                 .query_row(&count_sql(&clauses), params_from_iter(values.iter()), |row| row.get(0))
                 .map_err(internal)?;
             let sql = format!(
-                "SELECT {COLUMNS} FROM leads {} {order} LIMIT {} OFFSET {}",
+                "{SELECT_LEADS} {} {order} LIMIT {} OFFSET {}",
                 where_sql(&clauses),
                 query.limit,
                 query.offset

@@ -101,7 +101,11 @@ async fn an_acknowledged_lead_survives_sigkill() {
             .json()
             .await
             .unwrap();
-        names = list.data.iter().filter_map(|l| l.name.clone()).collect();
+        names = list
+            .data
+            .iter()
+            .filter_map(|l| l.meta.name.clone())
+            .collect();
         if !names.is_empty() {
             break;
         }

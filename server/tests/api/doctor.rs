@@ -49,6 +49,7 @@ fn assert_fails(checks: &[Check], name: &str, problem_part: &str, fix_part: &str
             );
         }
         Verdict::Pass(detail) => panic!("{name} passed ({detail}) but should fail"),
+        Verdict::Warn { problem, .. } => panic!("{name} only warned ({problem}) but should fail"),
     }
 }
 
@@ -62,6 +63,7 @@ async fn a_healthy_setup_passes_every_check() {
         names,
         [
             "configuration",
+            "Graph API version",
             "Page token",
             "token lifetime",
             "permissions",
@@ -76,7 +78,7 @@ async fn a_healthy_setup_passes_every_check() {
         "{}",
         doctor::render(&checks)
     );
-    assert!(doctor::render(&checks).ends_with("8 of 8 checks passed\n"));
+    assert!(doctor::render(&checks).ends_with("9 of 9 checks passed\n"));
 }
 
 #[tokio::test]

@@ -4,22 +4,13 @@ use leadhook_shared::{ApiOk, Lead};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+use crate::leads_api::create_manual;
 
 const NOTES_CAP: usize = 64 * 1024;
 
-async fn create_manual(app: &TestApp, body: Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/leads"))
-        .bearer_auth(REP_TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn patch(app: &TestApp, id: i64, body: Value) -> reqwest::Response {
-    app.client
-        .patch(app.url(&format!("/api/leads/{id}")))
+    let request = app.client.patch(app.url(&format!("/api/leads/{id}")));
+    request
         .bearer_auth(REP_TOKEN)
         .json(&body)
         .send()

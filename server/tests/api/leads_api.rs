@@ -3,7 +3,7 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-async fn create_manual(app: &TestApp, body: Value) -> reqwest::Response {
+pub(crate) async fn create_manual(app: &TestApp, body: Value) -> reqwest::Response {
     app.client
         .post(app.url("/api/leads"))
         .bearer_auth(REP_TOKEN)
@@ -74,7 +74,7 @@ async fn list_filters_searches_and_polls_incrementally() {
     let first = app.leads().await;
     assert_eq!(first.count, 3);
     assert_eq!(
-        first.data[0].name.as_deref(),
+        first.data[0].meta.name.as_deref(),
         Some("Marta Kowalska"),
         "newest first"
     );
@@ -87,7 +87,7 @@ async fn list_filters_searches_and_polls_incrementally() {
         .json()
         .await
         .unwrap();
-    assert_eq!(by_phone.data[0].name.as_deref(), Some("John Smith"));
+    assert_eq!(by_phone.data[0].meta.name.as_deref(), Some("John Smith"));
 
     let idle: ApiList = app
         .api_get(&format!("/api/leads?since={}", first.cursor))
@@ -101,7 +101,7 @@ async fn list_filters_searches_and_polls_incrementally() {
     let john = first
         .data
         .iter()
-        .find(|l| l.name.as_deref() == Some("John Smith"))
+        .find(|l| l.meta.name.as_deref() == Some("John Smith"))
         .unwrap();
     app.client
         .patch(app.url(&format!("/api/leads/{}", john.id)))

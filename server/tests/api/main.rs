@@ -14,3 +14,4 @@ mod simulate;
 mod supabase;
 mod sweep;
 mod webhook_flow;
+mod write_path;

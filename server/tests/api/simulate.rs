@@ -94,6 +94,6 @@ async fn simulate_produces_the_leads_it_reports() {
     assert!(
         leads
             .iter()
-            .all(|l| l.form_id.is_some() && !l.fields.is_empty())
+            .all(|l| l.meta.form_id.is_some() && !l.meta.fields.is_empty())
     );
 }

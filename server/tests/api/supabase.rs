@@ -1,49 +1,39 @@
-//! The server with the Supabase store: the PostgREST stand-in over the real PostgreSQL.
+//! The server with the Supabase store: a local Supabase (the real PostgREST 12 behind a
+//! Supabase-like gateway, on a throwaway PostgreSQL).
 
 use std::time::Duration;
 
+use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::config::StoreConfig;
-use postgrest_standin::{Standin, TestDatabase};
 use serde_json::Value;
 
 use crate::helpers::*;
 
-const KEY: &str = "sb_secret_flow_tests";
-
 struct SupabaseApp {
     app: TestApp,
-    standin: Standin,
-    database: TestDatabase,
+    supabase: LocalSupabase,
 }
 
 async fn spawn_supabase_app() -> SupabaseApp {
-    let database = TestDatabase::migrated(leadhook_server::store::postgrest::MIGRATIONS).await;
-    let standin = postgrest_standin::spawn(&database.url, KEY).await;
+    let supabase =
+        LocalSupabase::with_migrations(leadhook_server::store::postgrest::MIGRATIONS).await;
     let app = spawn_app_with(
         spawn_graph().await,
         tempfile::tempdir().unwrap(),
         |config| {
             config.store = StoreConfig::Supabase {
-                url: standin.base_url.clone(),
-                key: KEY.to_string().into(),
+                url: supabase.base_url.clone(),
+                key: supabase.secret_key().to_string().into(),
             };
         },
     )
     .await;
-    SupabaseApp {
-        app,
-        standin,
-        database,
-    }
+    SupabaseApp { app, supabase }
 }
 
 #[tokio::test]
 async fn webhooks_become_leads_in_supabase() {
-    let SupabaseApp {
-        app,
-        database,
-        standin: _standin,
-    } = spawn_supabase_app().await;
+    let SupabaseApp { app, supabase } = spawn_supabase_app().await;
     app.graph.add_lead(
         PAGE_ID,
         FORM_ID,
@@ -63,12 +53,13 @@ async fn webhooks_become_leads_in_supabase() {
         );
     }
     let lead = app.wait_for_leads(1).await.remove(0);
-    assert_eq!(lead.name.as_deref(), Some("Zoë Brontë"));
+    assert_eq!(lead.meta.name.as_deref(), Some("Zoë Brontë"));
     assert_eq!(app.leads().await.count, 1);
     assert_eq!(app.health().await["store"]["backend"], "postgrest");
 
     // The row really is in PostgreSQL, with the answers as jsonb.
-    let row = database
+    let row = supabase
+        .database
         .connect()
         .await
         .query_one(
@@ -85,11 +76,7 @@ async fn webhooks_become_leads_in_supabase() {
 /// everything lands once the store is back.
 #[tokio::test]
 async fn a_store_outage_loses_nothing() {
-    let SupabaseApp {
-        app,
-        standin,
-        database: _database,
-    } = spawn_supabase_app().await;
+    let SupabaseApp { app, supabase } = spawn_supabase_app().await;
     let ids: Vec<String> = (0..20).map(|i| format!("3300{i:02}")).collect();
     for id in &ids {
         app.graph.add_lead(
@@ -98,13 +85,16 @@ async fn a_store_outage_loses_nothing() {
             graph_lead(id, &[("full_name", &[&format!("Outage {id}")])]),
         );
     }
-    standin.respond_503_for(Duration::from_secs(2));
+    supabase.faults.respond_503_for(Duration::from_secs(2));
     for id in &ids[..10] {
         assert_eq!(app.post_signed(&notification(&[id])).await.status(), 200);
     }
     let health = app.wait_for_health(|h| h["store"]["state"] != "ok").await;
     assert_eq!(health["store"]["state"], "unavailable", "{health}");
-    standin.refuse_connections_for(Duration::from_secs(2)).await;
+    supabase
+        .faults
+        .refuse_connections_for(Duration::from_secs(2))
+        .await;
     for id in &ids[10..] {
         assert_eq!(
             app.post_signed(&notification(&[id])).await.status(),
@@ -123,12 +113,9 @@ async fn a_store_outage_loses_nothing() {
 /// A migration without the grant to service_role: health names the fix.
 #[tokio::test]
 async fn a_missing_grant_is_reported_with_its_fix() {
-    let SupabaseApp {
-        app,
-        database,
-        standin: _standin,
-    } = spawn_supabase_app().await;
-    database
+    let SupabaseApp { app, supabase } = spawn_supabase_app().await;
+    supabase
+        .database
         .execute("revoke all on public.leads from service_role")
         .await
         .unwrap();
@@ -145,5 +132,37 @@ async fn a_missing_grant_is_reported_with_its_fix() {
     let api = app.api_get("/api/leads").await;
     assert_eq!(api.status(), 503);
     let body: Value = api.json().await.unwrap();
-    assert!(!body["error"]["message"].as_str().unwrap().contains(KEY));
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(!message.contains(supabase.secret_key()), "{message}");
+}
+
+/// Supabase answering slowly: webhooks are still answered at once, and the lead lands once the
+/// slow answers come.
+#[tokio::test]
+async fn a_slow_store_does_not_hold_up_webhooks() {
+    let SupabaseApp { app, supabase } = spawn_supabase_app().await;
+    app.graph.add_lead(
+        PAGE_ID,
+        FORM_ID,
+        graph_lead("440001", &[("full_name", &["Slow Lane"])]),
+    );
+    let delay = Duration::from_secs(3);
+    supabase.faults.slow_down_for(Duration::from_secs(4), delay);
+    let started = std::time::Instant::now();
+    assert_eq!(
+        app.post_signed(&notification(&["440001"])).await.status(),
+        200
+    );
+    assert!(
+        started.elapsed() < delay,
+        "the webhook waited for the store: {:?}",
+        started.elapsed()
+    );
+    let lead = app.wait_for_leads(1).await.remove(0);
+    assert_eq!(lead.meta.name.as_deref(), Some("Slow Lane"));
+    assert!(
+        started.elapsed() >= delay,
+        "the store was not slowed down: {:?}",
+        started.elapsed()
+    );
 }

@@ -61,9 +61,9 @@ async fn the_sweeper_finds_a_lead_whose_webhook_never_came_and_stores_each_once(
         .iter()
         .find(|l| l.leadgen_id.as_deref() == Some("6001"))
         .unwrap();
-    assert_eq!(lead.name.as_deref(), Some("Never Announced"));
-    assert_eq!(lead.form_name.as_deref(), Some("Spring Promo"));
-    assert_eq!(lead.page_id.as_deref(), Some(PAGE_ID));
+    assert_eq!(lead.meta.name.as_deref(), Some("Never Announced"));
+    assert_eq!(lead.meta.form_name.as_deref(), Some("Spring Promo"));
+    assert_eq!(lead.meta.page_id.as_deref(), Some(PAGE_ID));
 
     let again = sync(&app).await;
     assert_eq!(
@@ -100,7 +100,7 @@ async fn automatic_sweeps_run_on_their_interval() {
     app.graph
         .add_lead(PAGE_ID, FORM_ID, recent_lead("6201", "Found By Timer"));
     let leads = app.wait_for_leads(1).await;
-    assert_eq!(leads[0].name.as_deref(), Some("Found By Timer"));
+    assert_eq!(leads[0].meta.name.as_deref(), Some("Found By Timer"));
 }
 
 #[tokio::test]

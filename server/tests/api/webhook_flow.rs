@@ -48,16 +48,22 @@ async fn meta_documented_payload_with_numeric_ids_becomes_a_lead() {
     assert_eq!(leads.len(), 1);
     let lead = &leads[0];
     assert_eq!(lead.leadgen_id.as_deref(), Some("444444444444"));
-    assert_eq!(lead.name.as_deref(), Some("Joe Example"));
-    assert_eq!(lead.email.as_deref(), Some("joe@example.com"));
-    assert_eq!(lead.phone.as_deref(), Some("+15555555555"));
-    assert_eq!(lead.page_id.as_deref(), Some(PAGE_ID));
-    assert_eq!(lead.form_id.as_deref(), Some(FORM_ID));
-    assert_eq!(lead.ad_id.as_deref(), Some("5555"));
+    assert_eq!(lead.meta.name.as_deref(), Some("Joe Example"));
+    assert_eq!(lead.meta.email.as_deref(), Some("joe@example.com"));
+    assert_eq!(lead.meta.phone.as_deref(), Some("+15555555555"));
+    assert_eq!(lead.meta.page_id.as_deref(), Some(PAGE_ID));
+    assert_eq!(lead.meta.form_id.as_deref(), Some(FORM_ID));
+    assert_eq!(lead.meta.ad_id.as_deref(), Some("5555"));
     assert_eq!(lead.status, LeadStatus::NewLead);
     assert!(!lead.is_manual);
-    assert_eq!(lead.fields["email"], Answer::One("joe@example.com".into()));
-    assert_eq!(lead.created_at.to_rfc3339(), "2026-11-29T08:49:14+00:00");
+    assert_eq!(
+        lead.meta.fields["email"],
+        Answer::One("joe@example.com".into())
+    );
+    assert_eq!(
+        lead.meta.created_at.to_rfc3339(),
+        "2026-11-29T08:49:14+00:00"
+    );
 }
 
 #[tokio::test]
@@ -84,14 +90,14 @@ async fn string_ids_and_multi_value_answers() {
         200
     );
     let lead = app.wait_for_leads(1).await.remove(0);
-    assert_eq!(lead.name.as_deref(), Some("Ana Lima"));
-    assert_eq!(lead.email.as_deref(), Some("ana@corp.example"));
+    assert_eq!(lead.meta.name.as_deref(), Some("Ana Lima"));
+    assert_eq!(lead.meta.email.as_deref(), Some("ana@corp.example"));
     assert_eq!(
-        lead.fields["products"],
+        lead.meta.fields["products"],
         Answer::Many(vec!["Solar".into(), "Battery".into()])
     );
     assert!(
-        !lead.fields.contains_key("city"),
+        !lead.meta.fields.contains_key("city"),
         "an unanswered question is no answer"
     );
 }
@@ -149,7 +155,7 @@ async fn unicode_escaped_bodies_are_verified_over_raw_bytes() {
     assert!(body.contains(r"Jos\u00e9"));
     assert_eq!(app.post_signed(body.as_bytes()).await.status(), 200);
     let lead = app.wait_for_leads(1).await.remove(0);
-    assert_eq!(lead.name.as_deref(), Some("José Muñoz"));
+    assert_eq!(lead.meta.name.as_deref(), Some("José Muñoz"));
 }
 
 #[tokio::test]

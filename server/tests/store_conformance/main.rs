@@ -6,6 +6,7 @@ mod suite;
 use std::any::Any;
 use std::sync::Arc;
 
+use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::store::LeadStore;
 
 /// A fresh, empty store plus whatever must stay alive while it is used (temp dirs, servers).
@@ -56,23 +57,19 @@ async fn sqlite_store() -> Fixture {
     }
 }
 
-/// A fresh database with the migrations applied, a PostgREST stand-in on it, and the store talking
-/// to the stand-in with a secret key.
+/// A local Supabase (the real PostgREST on a fresh database with the migrations applied, behind a
+/// Supabase-like gateway) and the store talking to it with a secret key.
 async fn postgrest_store() -> Fixture {
-    const KEY: &str = "sb_secret_conformance";
-    let database =
-        postgrest_standin::TestDatabase::migrated(leadhook_server::store::postgrest::MIGRATIONS)
-            .await;
-    let standin = postgrest_standin::spawn(&database.url, KEY).await;
+    let supabase =
+        LocalSupabase::with_migrations(leadhook_server::store::postgrest::MIGRATIONS).await;
     let store = leadhook_server::store::postgrest::PostgrestStore::new(
-        &standin.base_url,
-        secrecy::SecretString::from(KEY),
+        &supabase.base_url,
+        secrecy::SecretString::from(supabase.secret_key()),
     )
     .expect("build postgrest store");
     Fixture {
         store: Arc::new(store),
-        // The stand-in stops before its database is dropped.
-        _guard: Box::new((standin, database)),
+        _guard: Box::new(supabase),
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use leadhook_server::store::{LeadQuery, LeadStore, StatsWindow};
 use leadhook_shared::meta::IncomingLead;
-use leadhook_shared::{Answer, Cursor, LeadPatch, LeadStatus, NewManualLead};
+use leadhook_shared::{Answer, Cursor, LeadPatch, LeadStatus, MetaFields, NewManualLead};
 
 fn at(hours_ago: i64) -> DateTime<Utc> {
     Utc::now() - Duration::hours(hours_ago)
@@ -14,25 +14,27 @@ fn at(hours_ago: i64) -> DateTime<Utc> {
 fn incoming(leadgen_id: &str, name: &str, created_at: DateTime<Utc>) -> IncomingLead {
     IncomingLead {
         leadgen_id: leadgen_id.to_string(),
-        name: Some(name.to_string()),
-        email: Some(format!(
-            "{}@example.com",
-            name.to_lowercase().replace(' ', ".")
-        )),
-        phone: Some(format!("+1555{leadgen_id}")),
-        created_at,
-        page_id: Some("page-1".into()),
-        form_id: Some("form-1".into()),
-        form_name: Some("Spring Promo".into()),
-        ad_id: Some("ad-1".into()),
-        ad_name: Some("Ad One".into()),
-        adset_id: Some("adset-1".into()),
-        adset_name: Some("Adset One".into()),
-        campaign_id: Some("camp-1".into()),
-        campaign_name: Some("Campaign One".into()),
-        platform: Some("fb".into()),
-        is_organic: false,
-        fields: BTreeMap::from([("full_name".to_string(), Answer::One(name.to_string()))]),
+        meta: MetaFields {
+            name: Some(name.to_string()),
+            email: Some(format!(
+                "{}@example.com",
+                name.to_lowercase().replace(' ', ".")
+            )),
+            phone: Some(format!("+1555{leadgen_id}")),
+            created_at,
+            page_id: Some("page-1".into()),
+            form_id: Some("form-1".into()),
+            form_name: Some("Spring Promo".into()),
+            ad_id: Some("ad-1".into()),
+            ad_name: Some("Ad One".into()),
+            adset_id: Some("adset-1".into()),
+            adset_name: Some("Adset One".into()),
+            campaign_id: Some("camp-1".into()),
+            campaign_name: Some("Campaign One".into()),
+            platform: Some("fb".into()),
+            is_organic: false,
+            fields: BTreeMap::from([("full_name".to_string(), Answer::One(name.to_string()))]),
+        },
     }
 }
 
@@ -70,18 +72,18 @@ pub async fn redelivery_keeps_what_reps_changed(store: &dyn LeadStore) {
         .expect("lead exists");
 
     let mut refreshed = incoming("1002", "Jane Q. Doe", at(1));
-    refreshed.campaign_name = Some("Renamed campaign".into());
+    refreshed.meta.campaign_name = Some("Renamed campaign".into());
     let after = store.upsert(&refreshed).await.unwrap();
     assert!(!after.inserted);
     assert_eq!(after.lead.status, LeadStatus::Contacted);
     assert_eq!(after.lead.notes.as_deref(), Some("called, wants a quote"));
     assert_eq!(
-        after.lead.name.as_deref(),
+        after.lead.meta.name.as_deref(),
         Some("Jane Q. Doe"),
         "Meta's data is refreshed"
     );
     assert_eq!(
-        after.lead.campaign_name.as_deref(),
+        after.lead.meta.campaign_name.as_deref(),
         Some("Renamed campaign")
     );
     assert_eq!(
@@ -115,25 +117,27 @@ pub async fn unchanged_redelivery_keeps_updated_at(store: &dyn LeadStore) {
 pub async fn fields_round_trip(store: &dyn LeadStore) {
     let created = Utc.with_ymd_and_hms(2025, 3, 4, 5, 6, 7).unwrap();
     let mut lead = incoming("1004", "José Muñoz", created);
-    lead.fields.insert(
+    lead.meta.fields.insert(
         "which_products?".into(),
         Answer::Many(vec!["Solar".into(), "Battery".into()]),
     );
-    lead.fields
+    lead.meta
+        .fields
         .insert("city".into(), Answer::One("Zürich".into()));
-    lead.ad_id = None;
-    lead.ad_name = None;
-    lead.is_organic = true;
+    lead.meta.ad_id = None;
+    lead.meta.ad_name = None;
+    lead.meta.is_organic = true;
     let stored = store.upsert(&lead).await.unwrap().lead;
     let fetched = store.get(stored.id).await.unwrap().expect("lead exists");
     assert_eq!(fetched, stored);
-    assert_eq!(fetched.name.as_deref(), Some("José Muñoz"));
-    assert_eq!(fetched.created_at, created);
-    assert_eq!(fetched.fields, lead.fields);
-    assert_eq!(fetched.ad_id, None);
-    assert!(fetched.is_organic);
-    assert_eq!(fetched.form_name.as_deref(), Some("Spring Promo"));
-    assert_eq!(fetched.page_id.as_deref(), Some("page-1"));
+    assert_eq!(fetched.meta, lead.meta, "every Meta-side field is kept");
+    assert_eq!(fetched.meta.name.as_deref(), Some("José Muñoz"));
+    assert_eq!(fetched.meta.created_at, created);
+    assert_eq!(fetched.meta.fields, lead.meta.fields);
+    assert_eq!(fetched.meta.ad_id, None);
+    assert!(fetched.meta.is_organic);
+    assert_eq!(fetched.meta.form_name.as_deref(), Some("Spring Promo"));
+    assert_eq!(fetched.meta.page_id.as_deref(), Some("page-1"));
     assert!(fetched.received_at <= fetched.updated_at);
     assert!(store.get(stored.id + 1000).await.unwrap().is_none());
 }
@@ -150,7 +154,7 @@ pub async fn manual_leads(store: &dyn LeadStore) {
     assert!(lead.is_manual);
     assert_eq!(lead.leadgen_id, None);
     assert_eq!(lead.status, LeadStatus::NewLead);
-    assert_eq!(lead.phone.as_deref(), Some("+15550001"));
+    assert_eq!(lead.meta.phone.as_deref(), Some("+15550001"));
 
     let second = store
         .create_manual(&NewManualLead {
@@ -228,7 +232,11 @@ pub async fn list_is_newest_first_with_paging(store: &dyn LeadStore) {
             .unwrap();
     }
     let all = store.list(&LeadQuery::default()).await.unwrap();
-    let names: Vec<_> = all.leads.iter().map(|l| l.name.clone().unwrap()).collect();
+    let names: Vec<_> = all
+        .leads
+        .iter()
+        .map(|l| l.meta.name.clone().unwrap())
+        .collect();
     assert_eq!(names, ["Lead 1", "Lead 2", "Lead 3", "Lead 4", "Lead 5"]);
     assert_eq!(all.count, 5);
 
@@ -240,7 +248,11 @@ pub async fn list_is_newest_first_with_paging(store: &dyn LeadStore) {
         })
         .await
         .unwrap();
-    let names: Vec<_> = page.leads.iter().map(|l| l.name.clone().unwrap()).collect();
+    let names: Vec<_> = page
+        .leads
+        .iter()
+        .map(|l| l.meta.name.clone().unwrap())
+        .collect();
     assert_eq!(names, ["Lead 3", "Lead 4"]);
     assert_eq!(page.count, 5, "count ignores limit and offset");
 
@@ -285,7 +297,10 @@ pub async fn list_filters_by_status_and_search(store: &dyn LeadStore) {
         ..LeadQuery::default()
     };
     let names = |page: leadhook_server::store::LeadPage| -> Vec<String> {
-        page.leads.into_iter().map(|l| l.name.unwrap()).collect()
+        page.leads
+            .into_iter()
+            .map(|l| l.meta.name.unwrap())
+            .collect()
     };
 
     let contacted = store
@@ -452,8 +467,8 @@ pub async fn stats_count_by_window_status_and_form(store: &dyn LeadStore) {
         .await
         .unwrap();
     let mut other_form = incoming("603", "Week", now - Duration::days(3));
-    other_form.form_id = Some("form-2".into());
-    other_form.form_name = Some("Autumn".into());
+    other_form.meta.form_id = Some("form-2".into());
+    other_form.meta.form_name = Some("Autumn".into());
     store.upsert(&other_form).await.unwrap();
     store
         .upsert(&incoming("604", "Old", now - Duration::days(30)))

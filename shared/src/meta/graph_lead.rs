@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::flex_id;
-use crate::lead::Answer;
+use crate::lead::{Answer, MetaFields};
 
 /// The fields leadhook asks the Graph API for, for one lead or a form's leads.
 pub const GRAPH_LEAD_FIELDS: &str = "id,created_time,field_data,ad_id,ad_name,adset_id,adset_name,campaign_id,campaign_name,form_id,is_organic,platform,custom_disclaimer_responses";
@@ -59,25 +59,12 @@ pub struct DisclaimerResponse {
 }
 
 /// A lead from Meta, parsed and ready to be upserted into the lead store (keyed by `leadgen_id`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialises as the columns an upsert writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IncomingLead {
     pub leadgen_id: String,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub page_id: Option<String>,
-    pub form_id: Option<String>,
-    pub form_name: Option<String>,
-    pub ad_id: Option<String>,
-    pub ad_name: Option<String>,
-    pub adset_id: Option<String>,
-    pub adset_name: Option<String>,
-    pub campaign_id: Option<String>,
-    pub campaign_name: Option<String>,
-    pub platform: Option<String>,
-    pub is_organic: bool,
-    pub fields: BTreeMap<String, Answer>,
+    #[serde(flatten)]
+    pub meta: MetaFields,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,22 +139,24 @@ pub fn parse_graph_lead(
 
     Ok(IncomingLead {
         leadgen_id,
-        name,
-        email,
-        phone,
-        created_at,
-        page_id: None,
-        form_id: lead.form_id,
-        form_name: None,
-        ad_id: lead.ad_id,
-        ad_name: non_empty(lead.ad_name),
-        adset_id: lead.adset_id,
-        adset_name: non_empty(lead.adset_name),
-        campaign_id: lead.campaign_id,
-        campaign_name: non_empty(lead.campaign_name),
-        platform: non_empty(lead.platform),
-        is_organic: lead.is_organic.unwrap_or(false),
-        fields,
+        meta: MetaFields {
+            name,
+            email,
+            phone,
+            created_at,
+            page_id: None,
+            form_id: lead.form_id,
+            form_name: None,
+            ad_id: lead.ad_id,
+            ad_name: non_empty(lead.ad_name),
+            adset_id: lead.adset_id,
+            adset_name: non_empty(lead.adset_name),
+            campaign_id: lead.campaign_id,
+            campaign_name: non_empty(lead.campaign_name),
+            platform: non_empty(lead.platform),
+            is_organic: lead.is_organic.unwrap_or(false),
+            fields,
+        },
     })
 }
 
@@ -214,18 +203,21 @@ mod tests {
                            {"name":"phone_number","values":["+15555555555"]}]}"#,
         );
         assert_eq!(lead.leadgen_id, "444444444444");
-        assert_eq!(lead.name.as_deref(), Some("Joe Example"));
-        assert_eq!(lead.email.as_deref(), Some("joe@example.com"));
-        assert_eq!(lead.phone.as_deref(), Some("+15555555555"));
+        assert_eq!(lead.meta.name.as_deref(), Some("Joe Example"));
+        assert_eq!(lead.meta.email.as_deref(), Some("joe@example.com"));
+        assert_eq!(lead.meta.phone.as_deref(), Some("+15555555555"));
         assert_eq!(
-            lead.created_at,
+            lead.meta.created_at,
             Utc.with_ymd_and_hms(2015, 2, 28, 8, 49, 14).unwrap()
         );
-        assert_eq!(lead.ad_id.as_deref(), Some("5555"));
-        assert_eq!(lead.form_id.as_deref(), Some("6666"));
-        assert_eq!(lead.fields.len(), 3);
-        assert_eq!(lead.fields["full_name"], Answer::One("Joe Example".into()));
-        assert!(!lead.is_organic);
+        assert_eq!(lead.meta.ad_id.as_deref(), Some("5555"));
+        assert_eq!(lead.meta.form_id.as_deref(), Some("6666"));
+        assert_eq!(lead.meta.fields.len(), 3);
+        assert_eq!(
+            lead.meta.fields["full_name"],
+            Answer::One("Joe Example".into())
+        );
+        assert!(!lead.meta.is_organic);
     }
 
     #[test]
@@ -233,7 +225,7 @@ mod tests {
         let lead = parse(
             r#"{"id":"1","field_data":[{"name":"full_name","values":["Ana"]},{"name":"city"},{"name":"zip_code","values":[]}]}"#,
         );
-        assert_eq!(lead.fields.keys().collect::<Vec<_>>(), ["full_name"]);
+        assert_eq!(lead.meta.fields.keys().collect::<Vec<_>>(), ["full_name"]);
     }
 
     #[test]
@@ -242,11 +234,11 @@ mod tests {
             r#"{"id":"1","field_data":[{"name":"which_products?","values":["Solar","Battery"]},{"name":"budget","values":[5000]}]}"#,
         );
         assert_eq!(
-            lead.fields["which_products?"],
+            lead.meta.fields["which_products?"],
             Answer::Many(vec!["Solar".into(), "Battery".into()])
         );
-        assert_eq!(lead.fields["which_products?"].text(), "Solar, Battery");
-        assert_eq!(lead.fields["budget"], Answer::One("5000".into()));
+        assert_eq!(lead.meta.fields["which_products?"].text(), "Solar, Battery");
+        assert_eq!(lead.meta.fields["budget"], Answer::One("5000".into()));
     }
 
     #[test]
@@ -254,10 +246,10 @@ mod tests {
         let lead = parse(
             r#"{"id":"1","field_data":[{"name":"first_name","values":["José"]},{"name":"last_name","values":["Muñoz"]}]}"#,
         );
-        assert_eq!(lead.name.as_deref(), Some("José Muñoz"));
+        assert_eq!(lead.meta.name.as_deref(), Some("José Muñoz"));
         let only_first =
             parse(r#"{"id":"1","field_data":[{"name":"first_name","values":["José"]}]}"#);
-        assert_eq!(only_first.name.as_deref(), Some("José"));
+        assert_eq!(only_first.meta.name.as_deref(), Some("José"));
     }
 
     #[test]
@@ -265,8 +257,8 @@ mod tests {
         let lead = parse(
             r#"{"id":"1","field_data":[{"name":"work_email","values":["a@corp.example"]},{"name":"work_phone_number","values":["+4930123"]}]}"#,
         );
-        assert_eq!(lead.email.as_deref(), Some("a@corp.example"));
-        assert_eq!(lead.phone.as_deref(), Some("+4930123"));
+        assert_eq!(lead.meta.email.as_deref(), Some("a@corp.example"));
+        assert_eq!(lead.meta.phone.as_deref(), Some("+4930123"));
     }
 
     #[test]
@@ -274,7 +266,7 @@ mod tests {
         let lead = parse(
             r#"{"id":"1","field_data":[{"name":"full_name","values":["Jos\u00e9 G\u00f6tz"]}]}"#,
         );
-        assert_eq!(lead.name.as_deref(), Some("José Götz"));
+        assert_eq!(lead.meta.name.as_deref(), Some("José Götz"));
     }
 
     #[test]
@@ -284,12 +276,15 @@ mod tests {
              "custom_disclaimer_responses":[{"checkbox_key":"marketing_optin","is_checked":"1"}]}"#,
         );
         assert_eq!(lead.leadgen_id, "444444444444");
-        assert_eq!(lead.form_id.as_deref(), Some("6666"));
-        assert_eq!(lead.ad_id, None);
-        assert!(lead.is_organic);
-        assert_eq!(lead.platform.as_deref(), Some("ig"));
-        assert_eq!(lead.campaign_name.as_deref(), Some("Spring"));
-        assert_eq!(lead.fields["marketing_optin"], Answer::One("yes".into()));
+        assert_eq!(lead.meta.form_id.as_deref(), Some("6666"));
+        assert_eq!(lead.meta.ad_id, None);
+        assert!(lead.meta.is_organic);
+        assert_eq!(lead.meta.platform.as_deref(), Some("ig"));
+        assert_eq!(lead.meta.campaign_name.as_deref(), Some("Spring"));
+        assert_eq!(
+            lead.meta.fields["marketing_optin"],
+            Answer::One("yes".into())
+        );
     }
 
     #[test]
@@ -300,7 +295,7 @@ mod tests {
         assert_eq!(parse_meta_time("2024-05-01T12:00:00+00:00"), Some(expected));
         assert_eq!(parse_meta_time("yesterday"), None);
         let fallback = parse(r#"{"id":"1","created_time":"garbage"}"#);
-        assert_eq!(fallback.created_at, Utc.timestamp_opt(0, 0).unwrap());
+        assert_eq!(fallback.meta.created_at, Utc.timestamp_opt(0, 0).unwrap());
     }
 
     #[test]

@@ -2,34 +2,19 @@
 //! effects out.
 
 use chrono::Duration;
-use crossterm::event::{KeyEventState, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEventKind, KeyEventState, KeyModifiers};
+use leadhook_shared::LeadStatus;
 
 use super::*;
-use crate::fixtures::{lead, now};
-
-fn app() -> App {
-    App::new(
-        "http://127.0.0.1:8080",
-        now(),
-        FixedOffset::east_opt(0).unwrap(),
-    )
-}
+use crate::fixtures::{app, lead, now};
+use crate::keys;
 
 /// An app that finished its first load with leads 1..=n, lead 1 the newest.
 fn loaded(n: i64) -> App {
-    let mut app = app();
     let leads = (1..=n)
         .map(|id| lead(id, &format!("Lead {id}"), id * 10))
         .collect();
-    app.update(Msg::Poll(PollEvent::Leads {
-        leads,
-        first_load: true,
-    }));
-    app.update(Msg::Poll(PollEvent::Synced {
-        at: now(),
-        push: false,
-    }));
-    app
+    crate::fixtures::loaded(leads, now())
 }
 
 fn press(app: &mut App, code: KeyCode) -> Option<Effect> {
@@ -110,10 +95,16 @@ fn only_key_presses_count() {
 fn ctrl_c_quits_from_every_mode_and_q_from_the_list() {
     let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
     for mode in [
-        Mode::Normal,
+        Mode::START,
+        Mode::Browse(Pane::Detail { scroll: 3 }),
         Mode::Search,
-        Mode::Help,
+        Mode::Help { under: Pane::List },
         Mode::NewLead(LeadForm::default()),
+        Mode::Notes {
+            id: 1,
+            input: TextInput::default(),
+            under: Pane::List,
+        },
     ] {
         let mut app = loaded(1);
         app.mode = mode;
@@ -133,9 +124,9 @@ fn esc_closes_details_then_clears_search_then_quits() {
     type_text(&mut app, "lead 2");
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Enter);
-    assert!(app.detail);
+    assert_eq!(app.mode, Mode::Browse(Pane::Detail { scroll: 0 }));
     assert_eq!(press(&mut app, KeyCode::Esc), None);
-    assert!(!app.detail);
+    assert_eq!(app.mode, Mode::START);
     assert_eq!(press(&mut app, KeyCode::Esc), None);
     assert_eq!(app.leads.visible().len(), 3);
     assert_eq!(press(&mut app, KeyCode::Esc), Some(Effect::Quit));
@@ -153,7 +144,7 @@ fn live_search_filters_as_you_type_and_esc_clears_it() {
     assert_eq!(app.leads.visible().len(), 1);
     assert_eq!(selected_id(&app), Some(11));
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode, Mode::START);
     assert_eq!(app.leads.visible().len(), 12);
     // The selection stays on the lead it was on.
     assert_eq!(selected_id(&app), Some(11));
@@ -234,7 +225,7 @@ fn notes_are_edited_in_place_and_saved() {
             }
         })
     );
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode, Mode::START);
     assert_eq!(
         app.leads.get(1).unwrap().notes.as_deref(),
         Some("call back friday")
@@ -270,7 +261,7 @@ fn new_lead_form_validates_then_creates_and_selects() {
     let mut created = lead(99, "Walk In", 0);
     created.is_manual = true;
     app.update(Msg::Created(Ok(created)));
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode, Mode::START);
     assert_eq!(selected_id(&app), Some(99));
     // A lead the user typed in is not announced as new.
     assert_eq!(tick(&mut app, Duration::seconds(1)), None);
@@ -290,8 +281,8 @@ fn the_users_own_new_lead_arriving_by_push_first_is_no_news() {
 
     let mut own = lead(50, "Hal Jordan", 0);
     own.is_manual = true;
-    own.phone = Some("+1 555 0100".into());
-    own.email = None;
+    own.meta.phone = Some("+1 555 0100".into());
+    own.meta.email = None;
     app.update(Msg::Poll(PollEvent::Leads {
         leads: vec![own.clone()],
         first_load: false,
@@ -460,11 +451,50 @@ fn toasts_expire_with_the_clock() {
 fn help_opens_and_closes() {
     let mut app = loaded(1);
     press(&mut app, KeyCode::Char('?'));
-    assert_eq!(app.mode, Mode::Help);
+    assert_eq!(app.mode, Mode::Help { under: Pane::List });
     // Keys of the list do nothing under the help.
     assert_eq!(press(&mut app, KeyCode::Char('s')), None);
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode, Mode::START);
+}
+
+/// Every key the help table names closes the help, and nothing else does.
+#[test]
+fn help_closes_on_exactly_the_keys_of_its_table() {
+    for binding in keys::HELP.bindings {
+        for code in binding.keys {
+            let mut app = loaded(1);
+            press(&mut app, KeyCode::Enter);
+            press(&mut app, KeyCode::Char('?'));
+            assert_eq!(press(&mut app, *code), None, "{code:?}");
+            assert_eq!(
+                app.mode,
+                Mode::Browse(Pane::Detail { scroll: 0 }),
+                "{code:?}"
+            );
+        }
+    }
+    let mut app = loaded(1);
+    press(&mut app, KeyCode::Char('?'));
+    press(&mut app, KeyCode::Char('j'));
+    assert!(matches!(app.mode, Mode::Help { .. }));
+}
+
+#[test]
+fn notes_opened_from_the_details_go_back_to_them() {
+    let mut app = loaded(2);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('J'));
+    press(&mut app, KeyCode::Char('N'));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Browse(Pane::Detail { scroll: 1 }));
+    press(&mut app, KeyCode::Char('N'));
+    type_text(&mut app, "x");
+    assert!(matches!(
+        press(&mut app, KeyCode::Enter),
+        Some(Effect::Save { .. })
+    ));
+    assert_eq!(app.mode, Mode::Browse(Pane::Detail { scroll: 1 }));
 }
 
 #[test]
@@ -474,9 +504,9 @@ fn details_scroll_and_start_at_the_top_for_each_lead() {
     press(&mut app, KeyCode::Char('J'));
     press(&mut app, KeyCode::Char('J'));
     press(&mut app, KeyCode::Char('K'));
-    assert_eq!(app.detail_scroll, 1);
+    assert_eq!(app.mode, Mode::Browse(Pane::Detail { scroll: 1 }));
     press(&mut app, KeyCode::Char('j'));
-    assert_eq!(app.detail_scroll, 0);
+    assert_eq!(app.mode, Mode::Browse(Pane::Detail { scroll: 0 }));
     press(&mut app, KeyCode::Char('K'));
-    assert_eq!(app.detail_scroll, 0);
+    assert_eq!(app.mode, Mode::Browse(Pane::Detail { scroll: 0 }));
 }

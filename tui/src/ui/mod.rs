@@ -17,10 +17,12 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
+use unicode_width::UnicodeWidthChar;
 
-use crate::app::{App, Mode};
+use crate::app::{App, Mode, Pane};
 use crate::input::TextInput;
-use crate::theme;
+use crate::keys::Hint;
+use crate::{sanitize, theme};
 
 /// From this width on, details open beside the table instead of over it.
 const SIDE_BY_SIDE_WIDTH: u16 = 110;
@@ -35,25 +37,40 @@ impl Widget for &App {
         ])
         .areas(area);
         header::render(self, header, buf);
-        match (self.detail, self.selected_lead()) {
-            (true, Some(lead)) if body.width >= SIDE_BY_SIDE_WIDTH => {
+        match (self.mode.pane(), self.selected_lead()) {
+            (Pane::Detail { scroll }, Some(lead)) if body.width >= SIDE_BY_SIDE_WIDTH => {
                 let [list, side] =
                     Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
                         .areas(body);
                 table::render(self, list, buf);
-                detail::render(self, lead, side, buf);
+                detail::render(self, lead, scroll, side, buf);
             }
-            (true, Some(lead)) => detail::render(self, lead, body, buf),
+            (Pane::Detail { scroll }, Some(lead)) => detail::render(self, lead, scroll, body, buf),
             _ => table::render(self, body, buf),
         }
         status_bar::render(self, status, buf);
         status_bar::render_hints(self, hints, buf);
         toast::render(self, body, buf);
         match &self.mode {
-            Mode::Help => popup::help(area, buf),
+            Mode::Help { .. } => popup::help(area, buf),
             Mode::NewLead(form) => popup::new_lead(form, area, buf),
-            Mode::Notes { id, input } => popup::notes(self, *id, input, area, buf),
-            Mode::Normal | Mode::Search => {}
+            Mode::Notes { id, input, .. } => popup::notes(self, *id, input, area, buf),
+            Mode::Browse(_) | Mode::Search => {}
+        }
+        neutralise(area, buf);
+    }
+}
+
+/// The last word on what reaches the terminal, wherever the text came from: ratatui drops
+/// control characters itself but keeps zero-width ones in the cell before them, which lets a
+/// lead's bidirectional override reorder the rest of the row.
+fn neutralise(area: Rect, buf: &mut Buffer) {
+    for position in area.positions() {
+        if let Some(cell) = buf.cell_mut(position)
+            && cell.symbol().chars().any(sanitize::is_hazard)
+        {
+            let kept = sanitize::screen(cell.symbol()).into_owned();
+            cell.set_symbol(if kept.is_empty() { " " } else { &kept });
         }
     }
 }
@@ -81,23 +98,65 @@ pub fn thousands(n: usize) -> String {
         .join(",")
 }
 
-/// A text field with its cursor shown as a reversed cell when focused.
-fn input_line(input: &TextInput, focused: bool) -> Line<'static> {
-    let value = input.value();
+/// Hints as one line of text: "⏎ save · Esc cancel".
+fn hint_text<'a>(hints: impl Iterator<Item = &'a Hint>) -> String {
+    hints
+        .map(|hint| format!("{} {}", hint.keys, hint.text))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// A text field in `width` columns, with its cursor shown as a reversed cell when focused.
+/// Text longer than the field scrolls so the cursor stays in view; only what shows is built.
+fn input_line(input: &TextInput, focused: bool, width: usize) -> Line<'static> {
+    let (before, after) = input.split_at_cursor();
     if !focused {
-        return Line::from(Span::styled(value.to_string(), theme::INPUT));
+        let shown = cut_to_width(before, width);
+        let mut text = shown.to_string();
+        if shown.len() == before.len() {
+            text.push_str(cut_to_width(
+                after,
+                width.saturating_sub(Line::from(shown).width()),
+            ));
+        }
+        return Line::from(Span::styled(text, theme::INPUT));
     }
-    let before: String = value.chars().take(input.cursor()).collect();
-    let at = value
-        .chars()
-        .nth(input.cursor())
-        .map_or_else(|| " ".to_string(), String::from);
-    let after: String = value.chars().skip(input.cursor() + 1).collect();
+    let room = width.saturating_sub(1);
+    let mut used = 0;
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| {
+            used += c.width().unwrap_or(0);
+            used <= room
+        })
+        .last()
+        .map_or(before.len(), |(at, _)| at);
+    let before = &before[start..];
+    let mut rest = after.chars();
+    let at = rest.next().map_or_else(|| " ".to_string(), String::from);
+    let after = cut_to_width(
+        rest.as_str(),
+        room.saturating_sub(Line::from(before).width()),
+    );
     Line::from(vec![
-        Span::styled(before, theme::INPUT),
+        Span::styled(before.to_string(), theme::INPUT),
         Span::styled(at, theme::INPUT.patch(theme::CURSOR)),
-        Span::styled(after, theme::INPUT),
+        Span::styled(after.to_string(), theme::INPUT),
     ])
+}
+
+/// The start of `text` that fills at most `columns` columns. Zero-width characters count as
+/// one, so a run of combining marks cannot make it unbounded either.
+fn cut_to_width(text: &str, columns: usize) -> &str {
+    let mut used = 0;
+    for (at, c) in text.char_indices() {
+        used += c.width().unwrap_or(0).max(1);
+        if used > columns {
+            return &text[..at];
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -119,6 +178,23 @@ mod tests {
         for (ago, expected) in cases {
             assert_eq!(age(now, now - ago), expected);
         }
+    }
+
+    /// A field holding a 2 MB note shows the part around the cursor, not all of it.
+    #[test]
+    fn a_long_field_shows_a_window_that_keeps_the_cursor() {
+        let mut input = TextInput::new(&format!("{}end", "x".repeat(2_000_000)));
+        let line = input_line(&input, true, 70);
+        assert_eq!(line.width(), 70);
+        assert!(line.to_string().ends_with("end "), "{line}");
+        input.handle(&crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Home,
+        ));
+        let line = input_line(&input, true, 70);
+        assert_eq!(line.to_string(), "x".repeat(70));
+        assert_eq!(input_line(&input, false, 5).to_string(), "xxxxx");
+        let wide = TextInput::new("日本語のメモ");
+        assert_eq!(input_line(&wide, true, 8).to_string(), "のメモ ");
     }
 
     #[test]

@@ -5,11 +5,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
-use super::input_line;
+use super::{hint_text, input_line};
 use crate::app::{App, LeadForm};
 use crate::input::TextInput;
-use crate::keys::BINDINGS;
-use crate::theme;
+use crate::{keys, theme};
 
 fn frame(title: &str, width: u16, height: u16, area: Rect, buf: &mut Buffer) -> Rect {
     let rect = area.centered(
@@ -25,24 +24,53 @@ fn frame(title: &str, width: u16, height: u16, area: Rect, buf: &mut Buffer) -> 
     inner
 }
 
-/// Every binding of the key table, in two columns.
+/// Every key table: the list's in two columns, then one line per other mode.
 pub fn help(area: Rect, buf: &mut Buffer) {
-    let rows = BINDINGS.len().div_ceil(2);
-    let inner = frame("Keys", 78, rows as u16 + 2, area, buf);
+    let list: Vec<_> = keys::LIST.entries().collect();
+    let rows = list.len().div_ceil(2);
+    let others = [
+        (
+            keys::DETAIL.title,
+            keys::DETAIL.entries().collect::<Vec<_>>(),
+        ),
+        (keys::SEARCH.title, keys::SEARCH.entries().collect()),
+        (keys::FORM.title, keys::FORM.entries().collect()),
+        (keys::NOTES.title, keys::NOTES.entries().collect()),
+        (keys::HELP.title, keys::HELP.entries().collect()),
+    ];
+    let height = rows + 1 + others.len() + 2;
+    let inner = frame("Keys", 78, height as u16, area, buf);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(rows as u16 + 1), Constraint::Fill(1)]).areas(inner);
     let columns: [Rect; 2] =
-        Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(inner);
-    for (column, bindings) in columns.into_iter().zip(BINDINGS.chunks(rows)) {
-        let lines: Vec<Line> = bindings
+        Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(top);
+    for (column, entries) in columns.into_iter().zip(list.chunks(rows)) {
+        let lines: Vec<Line> = entries
             .iter()
-            .map(|binding| {
+            .map(|(label, description)| {
                 Line::from(vec![
-                    Span::styled(format!(" {:<7}", binding.label), theme::EMPHASIS),
-                    Span::styled(binding.description, theme::VALUE),
+                    Span::styled(format!(" {label:<7}"), theme::EMPHASIS),
+                    Span::styled(*description, theme::VALUE),
                 ])
             })
             .collect();
         Paragraph::new(lines).render(column, buf);
     }
+    let lines: Vec<Line> = others
+        .iter()
+        .map(|(title, entries)| {
+            let mut spans = vec![Span::styled(format!(" {title:<10}"), theme::TITLE)];
+            for (at, (label, description)) in entries.iter().enumerate() {
+                if at > 0 {
+                    spans.push(Span::styled(" · ", theme::LABEL));
+                }
+                spans.push(Span::styled(format!("{label} "), theme::EMPHASIS));
+                spans.push(Span::styled(*description, theme::VALUE));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    Paragraph::new(lines).render(bottom, buf);
 }
 
 pub fn new_lead(form: &LeadForm, area: Rect, buf: &mut Buffer) {
@@ -59,7 +87,8 @@ pub fn new_lead(form: &LeadForm, area: Rect, buf: &mut Buffer) {
                 theme::LABEL
             };
             let mut line = Line::from(Span::styled(format!("{label:>6} "), label_style));
-            line.spans.extend(input_line(input, focused).spans);
+            let room = usize::from(inner.width).saturating_sub(7);
+            line.spans.extend(input_line(input, focused, room).spans);
             line
         })
         .collect();
@@ -81,8 +110,8 @@ pub fn notes(app: &App, id: i64, input: &TextInput, area: Rect, buf: &mut Buffer
         .map_or_else(|| format!("Lead #{id}"), |lead| lead.display_name());
     let inner = frame(&format!("Notes on {name}"), 72, 4, area, buf);
     Paragraph::new(vec![
-        input_line(input, true),
-        Line::from(Span::styled("⏎ saves · Esc cancels", theme::LABEL)),
+        input_line(input, true, usize::from(inner.width)),
+        Line::from(Span::styled(hint_text(keys::NOTES.hints()), theme::LABEL)),
     ])
     .wrap(Wrap { trim: false })
     .render(inner, buf);

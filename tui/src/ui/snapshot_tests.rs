@@ -1,6 +1,6 @@
 //! Snapshots of whole screens on a `TestBackend`, with the clock fixed by the fixtures.
 
-use chrono::{Duration, FixedOffset};
+use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent};
 use insta::assert_snapshot;
 use leadhook_shared::LeadStatus;
@@ -8,8 +8,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::app::{App, Msg};
-use crate::client::ClientError;
-use crate::fixtures::{lead, now};
+use crate::client_error::ClientError;
+use crate::fixtures::{app, lead, loaded, now};
 use crate::poller::PollEvent;
 
 fn draw(app: &App, width: u16, height: u16) -> TestBackend {
@@ -20,21 +20,36 @@ fn draw(app: &App, width: u16, height: u16) -> TestBackend {
     terminal.backend().clone()
 }
 
-fn app() -> App {
-    App::new(
-        "http://127.0.0.1:8080",
-        now(),
-        FixedOffset::east_opt(0).expect("UTC"),
-    )
+/// `app` after the user pressed `keys`, drawn at `width` × `height`.
+fn after(mut app: App, keys: &[KeyCode], width: u16, height: u16) -> TestBackend {
+    for code in keys {
+        press(&mut app, *code);
+    }
+    draw(&app, width, height)
 }
 
 fn press(app: &mut App, code: KeyCode) {
     app.update(Msg::Key(KeyEvent::from(code)));
 }
 
+/// The keys that type `text`.
+fn typing(text: &str) -> Vec<KeyCode> {
+    text.chars().map(KeyCode::Char).collect()
+}
+
+/// The poller failing to connect; the next try in `seconds`.
+fn unreachable(seconds: i64) -> Msg {
+    Msg::Poll(PollEvent::Failed {
+        error: ClientError::Unreachable {
+            server: "http://127.0.0.1:8080".into(),
+            reason: "Connection refused (os error 111)".into(),
+        },
+        retry_at: now() + Duration::seconds(seconds),
+    })
+}
+
 /// A team's morning: a few leads in different states, synced 2 s ago, one just arrived.
 fn working_app() -> App {
-    let mut app = app();
     let people = [
         (2, "Carlos Mendes", 47, LeadStatus::Contacted),
         (3, "Priya Natarajan", 180, LeadStatus::Qualified),
@@ -53,16 +68,9 @@ fn working_app() -> App {
         .collect();
     leads[1].notes = Some("Wants a quote for 6 kW; call after 5pm".into());
     leads[3].is_manual = true;
-    leads[3].form_name = None;
-    leads[3].fields.clear();
-    app.update(Msg::Poll(PollEvent::Leads {
-        leads,
-        first_load: true,
-    }));
-    app.update(Msg::Poll(PollEvent::Synced {
-        at: now() - Duration::seconds(2),
-        push: false,
-    }));
+    leads[3].meta.form_name = None;
+    leads[3].meta.fields.clear();
+    let mut app = loaded(leads, now() - Duration::seconds(2));
     app.update(Msg::Poll(PollEvent::Leads {
         leads: vec![lead(8, "Jane Doe", 2)],
         first_load: false,
@@ -87,50 +95,44 @@ fn new_lead_toast() {
     assert_snapshot!(draw(&app, 100, 24));
 }
 
+const THIRD_LEAD_DETAILS: [KeyCode; 3] = [KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Enter];
+
 #[test]
 fn detail_pane_beside_the_table() {
-    let mut app = working_app();
-    press(&mut app, KeyCode::Char('j'));
-    press(&mut app, KeyCode::Char('j'));
-    press(&mut app, KeyCode::Enter);
-    assert_snapshot!(draw(&app, 130, 30));
+    assert_snapshot!(after(working_app(), &THIRD_LEAD_DETAILS, 130, 30));
 }
 
 #[test]
 fn detail_pane_80x24() {
-    let mut app = working_app();
-    press(&mut app, KeyCode::Char('j'));
-    press(&mut app, KeyCode::Char('j'));
-    press(&mut app, KeyCode::Enter);
-    assert_snapshot!(draw(&app, 80, 24));
+    assert_snapshot!(after(working_app(), &THIRD_LEAD_DETAILS, 80, 24));
 }
 
 #[test]
 fn search() {
-    let mut app = working_app();
-    press(&mut app, KeyCode::Char('/'));
-    for c in "an".chars() {
-        press(&mut app, KeyCode::Char(c));
-    }
-    assert_snapshot!(draw(&app, 100, 20));
+    let keys = [vec![KeyCode::Char('/')], typing("an")].concat();
+    assert_snapshot!(after(working_app(), &keys, 100, 20));
 }
 
 #[test]
 fn help_overlay() {
-    let mut app = working_app();
-    press(&mut app, KeyCode::Char('?'));
-    assert_snapshot!(draw(&app, 80, 24));
+    assert_snapshot!(after(working_app(), &[KeyCode::Char('?')], 80, 24));
 }
 
 #[test]
 fn new_lead_form() {
-    let mut app = working_app();
-    press(&mut app, KeyCode::Char('n'));
-    for c in "Walk In".chars() {
-        press(&mut app, KeyCode::Char(c));
-    }
-    press(&mut app, KeyCode::Enter);
-    assert_snapshot!(draw(&app, 80, 24));
+    let keys = [
+        vec![KeyCode::Char('n')],
+        typing("Walk In"),
+        vec![KeyCode::Enter],
+    ]
+    .concat();
+    assert_snapshot!(after(working_app(), &keys, 80, 24));
+}
+
+#[test]
+fn notes_editor_over_the_details() {
+    let keys = [&THIRD_LEAD_DETAILS[..], &[KeyCode::Char('N')]].concat();
+    assert_snapshot!(after(working_app(), &keys, 130, 30));
 }
 
 #[test]
@@ -146,26 +148,14 @@ fn empty_state() {
 #[test]
 fn disconnected_state() {
     let mut app = app();
-    app.update(Msg::Poll(PollEvent::Failed {
-        error: ClientError::Unreachable {
-            server: "http://127.0.0.1:8080".into(),
-            reason: "Connection refused (os error 111)".into(),
-        },
-        retry_at: now() + Duration::seconds(8),
-    }));
+    app.update(unreachable(8));
     assert_snapshot!(draw(&app, 80, 24));
 }
 
 #[test]
 fn disconnected_after_syncing() {
     let mut app = working_app();
-    app.update(Msg::Poll(PollEvent::Failed {
-        error: ClientError::Unreachable {
-            server: "http://127.0.0.1:8080".into(),
-            reason: "Connection refused (os error 111)".into(),
-        },
-        retry_at: now() + Duration::seconds(8),
-    }));
+    app.update(unreachable(8));
     assert_snapshot!(draw(&app, 80, 24));
 }
 
@@ -181,23 +171,12 @@ fn token_rejected() {
 
 #[test]
 fn scrolled_list_keeps_the_selection_on_screen() {
-    let mut app = app();
     let leads = (1..=200)
         .map(|id| lead(id, &format!("Person {id}"), id * 7))
         .collect();
-    app.update(Msg::Poll(PollEvent::Leads {
-        leads,
-        first_load: true,
-    }));
-    app.update(Msg::Poll(PollEvent::Synced {
-        at: now(),
-        push: false,
-    }));
+    let app = loaded(leads, now());
     draw(&app, 80, 24);
-    for _ in 0..30 {
-        press(&mut app, KeyCode::Char('j'));
-    }
-    assert_snapshot!(draw(&app, 80, 24));
+    assert_snapshot!(after(app, &[KeyCode::Char('j'); 30], 80, 24));
 }
 
 #[test]
@@ -209,4 +188,42 @@ fn long_error_toast_wraps_80x24() {
         message: "no pages to sweep: set FB_PAGE_ID (and optionally FB_FORM_IDS)".into(),
     })));
     assert_snapshot!(draw(&app, 80, 24));
+}
+
+/// Lead text with bidirectional overrides and escape sequences, on every screen that shows it.
+#[test]
+fn hostile_lead_text_is_neutralised_everywhere_on_screen() {
+    let mut app = working_app();
+    let mut eve = lead(9, "Eve \u{202e}nimda\u{202c} Doe\x1b]0;pwned\x07", 0);
+    eve.meta.phone = Some("+1555\u{2066}0100\u{2069}".into());
+    eve.meta.email = Some("\u{9b}2Jeve@example.com".into());
+    eve.meta.form_name = Some("Promo\u{200f}\u{061c}".into());
+    eve.notes = Some("call\u{202d} back\tFriday\u{2028}".into());
+    eve.meta.fields.insert(
+        "\u{202e}question".into(),
+        leadhook_shared::Answer::One("answer\u{202b}\x1b[2J".into()),
+    );
+    app.update(Msg::Poll(PollEvent::Leads {
+        leads: vec![eve],
+        first_load: false,
+    }));
+    app.update(Msg::Tick(now() + crate::app::BATCH_WINDOW));
+    press(&mut app, KeyCode::Char('g'));
+    let hazards = |screen: &TestBackend| -> Vec<String> {
+        screen
+            .buffer()
+            .content()
+            .iter()
+            .map(|cell| cell.symbol().to_string())
+            .filter(|symbol| symbol.chars().any(crate::sanitize::is_hazard))
+            .collect()
+    };
+    let list = draw(&app, 130, 30);
+    assert_eq!(hazards(&list), Vec::<String>::new(), "{list}");
+    press(&mut app, KeyCode::Enter);
+    let details = draw(&app, 130, 30);
+    assert_eq!(hazards(&details), Vec::<String>::new(), "{details}");
+    press(&mut app, KeyCode::Char('N'));
+    let notes = draw(&app, 130, 30);
+    assert_eq!(hazards(&notes), Vec::<String>::new(), "{notes}");
 }

@@ -6,10 +6,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::{age, input_line, thousands};
-use crate::app::{App, Connection, Mode};
-use crate::client::ClientError;
-use crate::keys::BINDINGS;
+use super::{age, hint_text, input_line, thousands};
+use crate::app::{App, Connection, Mode, Pane};
+use crate::client_error::ClientError;
+use crate::keys::{self, Hint};
 use crate::theme;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -70,37 +70,39 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     Line::from(spans).render(area, buf);
 }
 
-/// In the list, the hints of the key table, as many as fit; in the search box, the query.
+/// The hints of the mode's key table, as many as fit; in the search box, the query first.
 pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
-    let pairs: Vec<(&str, &str)> = match &app.mode {
+    let hints: Vec<&Hint> = match &app.mode {
         Mode::Search => {
+            let hints = format!("  {}", hint_text(keys::SEARCH.hints()));
+            let room = usize::from(area.width).saturating_sub(4 + hints.chars().count());
             let mut line = Line::from(Span::styled(" / ", theme::KEY));
             line.spans.push(Span::raw(" "));
-            line.spans.extend(input_line(&app.search, true).spans);
             line.spans
-                .push(Span::styled("  ⏎ keep · Esc clear · ↑↓ move", theme::LABEL));
+                .extend(input_line(&app.search, true, room.max(10)).spans);
+            line.spans.push(Span::styled(hints, theme::LABEL));
             line.render(area, buf);
             return;
         }
-        Mode::Normal => BINDINGS
-            .iter()
-            .filter_map(|binding| binding.hint.as_ref())
-            .map(|hint| (hint.keys, hint.text))
+        Mode::Browse(Pane::List) => keys::LIST.hints().collect(),
+        Mode::Browse(Pane::Detail { .. }) => keys::DETAIL
+            .hints()
+            .chain(keys::LIST.hints_under(&keys::DETAIL))
             .collect(),
-        Mode::Help => vec![("Esc", "close")],
-        Mode::NewLead(_) => vec![("Tab", "next field"), ("⏎", "save"), ("Esc", "cancel")],
-        Mode::Notes { .. } => vec![("⏎", "save"), ("Esc", "cancel")],
+        Mode::Help { .. } => keys::HELP.hints().collect(),
+        Mode::NewLead(_) => keys::FORM.hints().collect(),
+        Mode::Notes { .. } => keys::NOTES.hints().collect(),
     };
     let mut spans = vec![Span::raw(" ")];
     let mut width = 1;
-    for (keys, text) in pairs {
-        let needed = keys.chars().count() + text.chars().count() + 4;
+    for hint in hints {
+        let needed = hint.keys.chars().count() + hint.text.chars().count() + 4;
         if width + needed > usize::from(area.width) {
             break;
         }
         width += needed;
-        spans.push(Span::styled(format!(" {keys} "), theme::KEY));
-        spans.push(Span::styled(format!(" {text} "), theme::HINT));
+        spans.push(Span::styled(format!(" {} ", hint.keys), theme::KEY));
+        spans.push(Span::styled(format!(" {} ", hint.text), theme::HINT));
     }
     Line::from(spans).render(area, buf);
 }

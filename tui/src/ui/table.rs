@@ -11,7 +11,7 @@ use ratatui::widgets::{
 
 use super::{age, thousands};
 use crate::app::{App, Connection, Viewport};
-use crate::client::ClientError;
+use crate::client_error::ClientError;
 use crate::theme;
 
 const WIDTHS: [Constraint; 7] = [
@@ -127,14 +127,14 @@ fn row<'a>(app: &App, lead: &'a Lead) -> Row<'a> {
     let form = if lead.is_manual {
         Cell::from(Span::styled("by hand", theme::LABEL))
     } else {
-        text(&lead.form_name)
+        text(&lead.meta.form_name)
     };
     Row::new([
         mark,
-        Cell::from(age(app.now, lead.created_at)),
+        Cell::from(age(app.now, lead.meta.created_at)),
         Cell::from(lead.display_name()),
-        text(&lead.phone),
-        text(&lead.email),
+        text(&lead.meta.phone),
+        text(&lead.meta.email),
         form,
         Cell::from(Span::styled(
             lead.status.as_str(),

@@ -9,7 +9,6 @@ mod error;
 mod migrations;
 mod query;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use leadhook_shared::meta::IncomingLead;
-use leadhook_shared::{Answer, Cursor, Lead, LeadPatch, NewManualLead, Stats};
+use leadhook_shared::{Cursor, Lead, LeadPatch, NewManualLead, Stats};
 use postgrest::{Builder, Postgrest};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -26,8 +25,10 @@ use serde::{Deserialize, Serialize};
 pub use error::PostgrestError;
 pub use migrations::MIGRATIONS;
 
-use super::{LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted};
-use query::{LEAD_COLUMNS, timestamp};
+use super::{
+    LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted, at_store_precision,
+};
+use query::{EVERY_COLUMN, timestamp};
 
 /// How long one request may take, connecting included, before the store counts as unavailable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -296,54 +297,6 @@ impl Reply {
     }
 }
 
-/// The columns Meta owns. Rep-owned ones (`status`, `notes`) and the ones set once on insert
-/// (`received_at`, `is_manual`) are left out, so merge-duplicates never overwrites them.
-#[derive(Serialize)]
-struct MetaColumns<'a> {
-    leadgen_id: &'a str,
-    name: Option<&'a str>,
-    email: Option<&'a str>,
-    phone: Option<&'a str>,
-    created_at: String,
-    page_id: Option<&'a str>,
-    form_id: Option<&'a str>,
-    form_name: Option<&'a str>,
-    ad_id: Option<&'a str>,
-    ad_name: Option<&'a str>,
-    adset_id: Option<&'a str>,
-    adset_name: Option<&'a str>,
-    campaign_id: Option<&'a str>,
-    campaign_name: Option<&'a str>,
-    platform: Option<&'a str>,
-    is_organic: bool,
-    fields: &'a BTreeMap<String, Answer>,
-}
-
-impl<'a> From<&'a IncomingLead> for MetaColumns<'a> {
-    fn from(lead: &'a IncomingLead) -> Self {
-        MetaColumns {
-            leadgen_id: &lead.leadgen_id,
-            name: lead.name.as_deref(),
-            email: lead.email.as_deref(),
-            phone: lead.phone.as_deref(),
-            // Cut to the microsecond as PostgreSQL keeps it, so a re-delivery compares equal.
-            created_at: timestamp(lead.created_at),
-            page_id: lead.page_id.as_deref(),
-            form_id: lead.form_id.as_deref(),
-            form_name: lead.form_name.as_deref(),
-            ad_id: lead.ad_id.as_deref(),
-            ad_name: lead.ad_name.as_deref(),
-            adset_id: lead.adset_id.as_deref(),
-            adset_name: lead.adset_name.as_deref(),
-            campaign_id: lead.campaign_id.as_deref(),
-            campaign_name: lead.campaign_name.as_deref(),
-            platform: lead.platform.as_deref(),
-            is_organic: lead.is_organic,
-            fields: &lead.fields,
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct ManualColumns<'a> {
     name: &'a str,
@@ -370,12 +323,18 @@ impl LeadStore for PostgrestStore {
     }
 
     async fn upsert(&self, lead: &IncomingLead) -> Result<Upserted, StoreError> {
-        let body = to_json(&MetaColumns::from(lead))?;
+        // Only the columns Meta owns: rep-owned ones (`status`, `notes`) and the ones set once on
+        // insert (`received_at`, `is_manual`) are not in the body, so merge-duplicates never
+        // overwrites them.
+        let body = to_json(&IncomingLead {
+            leadgen_id: lead.leadgen_id.clone(),
+            meta: at_store_precision(&lead.meta),
+        })?;
         let reply = self
             .call(
                 self.table()
                     .on_conflict("leadgen_id")
-                    .select(LEAD_COLUMNS)
+                    .select(EVERY_COLUMN)
                     .upsert(body),
             )
             .await?;
@@ -395,14 +354,14 @@ impl LeadStore for PostgrestStore {
             notes: lead.notes.as_deref(),
             is_manual: true,
         })?;
-        self.call(self.table().select(LEAD_COLUMNS).insert(body))
+        self.call(self.table().select(EVERY_COLUMN).insert(body))
             .await?
             .only_row()
     }
 
     async fn get(&self, id: i64) -> Result<Option<Lead>, StoreError> {
         let rows: Vec<Lead> = self
-            .call(self.table().select(LEAD_COLUMNS).eq("id", id.to_string()))
+            .call(self.table().select(EVERY_COLUMN).eq("id", id.to_string()))
             .await?
             .json()?;
         Ok(rows.into_iter().next())
@@ -416,7 +375,7 @@ impl LeadStore for PostgrestStore {
             .call(
                 self.table()
                     .eq("id", id.to_string())
-                    .select(LEAD_COLUMNS)
+                    .select(EVERY_COLUMN)
                     .update(to_json(patch)?),
             )
             .await?
@@ -447,7 +406,7 @@ impl LeadStore for PostgrestStore {
             let remaining = wanted - leads.len() as u64;
             let request = self
                 .filtered(&page)
-                .select(LEAD_COLUMNS)
+                .select(EVERY_COLUMN)
                 .order(order)
                 .exact_count()
                 .range(

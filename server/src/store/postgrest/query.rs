@@ -12,10 +12,8 @@ pub const TABLE: &str = "leads";
 /// The dashboard counters, `public.lead_stats(today_start, week_start)`.
 pub const STATS_FUNCTION: &str = "lead_stats";
 
-/// Every column of a `Lead`, in its field order.
-pub const LEAD_COLUMNS: &str = "id,leadgen_id,name,email,phone,status,is_manual,created_at,received_at,updated_at,\
-     page_id,form_id,form_name,ad_id,ad_name,adset_id,adset_name,campaign_id,campaign_name,platform,\
-     is_organic,fields,notes";
+/// What rows are read with: every column, and a `Lead` takes the ones it has by name.
+pub const EVERY_COLUMN: &str = "*";
 
 /// Newest lead first, the dashboard's order.
 pub const NEWEST_FIRST: &str = "created_at.desc,id.desc";

@@ -1,82 +1,56 @@
-//! Connections to PostgreSQL: a small pool for the stand-in, and throwaway test databases.
+//! Throwaway test databases, each on the server of [`crate::cluster`], with Supabase's roles.
 
-use std::sync::Mutex;
+use tokio_postgres::{Client, NoTls};
 
-use tokio_postgres::{Client, Config, NoTls};
+use crate::cluster;
 
-/// Idle connections, reused across requests. PostgREST keeps a pool too; each request runs in its
-/// own transaction, so a connection never carries state from one request to the next.
-pub struct Pool {
-    config: Config,
-    idle: Mutex<Vec<Client>>,
-}
-
-impl Pool {
-    pub fn new(database_url: &str) -> Result<Pool, tokio_postgres::Error> {
-        let mut config: Config = database_url.parse()?;
-        config.application_name("postgrest-standin");
-        Ok(Pool {
-            config,
-            idle: Mutex::new(Vec::new()),
-        })
-    }
-
-    pub async fn get(&self) -> Result<Client, tokio_postgres::Error> {
-        let reusable = self
-            .idle
-            .lock()
-            .map(|mut idle| std::iter::from_fn(|| idle.pop()).find(|client| !client.is_closed()))
-            .unwrap_or(None);
-        if let Some(client) = reusable {
-            return Ok(client);
-        }
-        let (client, connection) = self.config.connect(NoTls).await?;
-        tokio::spawn(async move {
-            // Ends when the client is dropped or the server goes away; nothing to report then.
-            let _ = connection.await;
-        });
-        // Supabase's databases run in UTC; timestamps come back as `...+00:00`.
-        client.batch_execute("SET TIME ZONE 'UTC'").await?;
-        Ok(client)
-    }
-
-    pub fn put(&self, client: Client) {
-        if client.is_closed() {
-            return;
-        }
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.push(client);
-        }
-    }
-}
-
-/// The server the test databases are created on; `LEADHOOK_TEST_DATABASE_URL` overrides it.
-pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// Supabase's roles: PostgREST logs in as `authenticator` (no inherit) and switches to the role a
+/// request's JWT names. Roles belong to the whole server, so this runs before every database is
+/// made, under an advisory lock because concurrent `CREATE ROLE`/`GRANT` conflict.
+const SUPABASE_ROLES: &str = "
+do $$
+begin
+  perform pg_advisory_xact_lock(hashtext('leadhook-local-supabase roles'));
+  if not exists (select 1 from pg_roles where rolname = 'anon') then
+    create role anon nologin noinherit;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'authenticated') then
+    create role authenticated nologin noinherit;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'service_role') then
+    create role service_role nologin noinherit bypassrls;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'authenticator') then
+    create role authenticator login noinherit;
+  end if;
+  grant anon, authenticated, service_role to authenticator;
+end
+$$;";
 
 /// A fresh, empty database (`leadhook_test_<random>`), dropped again when this is dropped.
 pub struct TestDatabase {
-    /// Connection URL of the new database.
+    /// Connection URL of the new database, as its owner (a superuser).
     pub url: String,
     pub name: String,
     admin_url: String,
 }
 
 impl TestDatabase {
-    /// Creates the database. Panics when the server cannot be reached: it is test scaffolding.
+    /// Creates the database. Panics when there is no server: it is test scaffolding.
     pub async fn create() -> TestDatabase {
-        let admin_url = std::env::var("LEADHOOK_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_string());
+        let admin_url = cluster::admin_url().to_string();
         let name = format!("leadhook_test_{:016x}", rand::random::<u64>());
         let admin = connect(&admin_url).await;
+        admin
+            .batch_execute(SUPABASE_ROLES)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create Supabase's roles: {e}"));
         admin
             .batch_execute(&format!("CREATE DATABASE {}", quote_ident(&name)))
             .await
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-        let mut url = url::Url::parse(&admin_url)
-            .unwrap_or_else(|e| panic!("LEADHOOK_TEST_DATABASE_URL is not a URL: {e}"));
-        url.set_path(&name);
         TestDatabase {
-            url: url.to_string(),
+            url: with_user_and_database(&admin_url, None, &name),
             name,
             admin_url,
         }
@@ -92,6 +66,11 @@ impl TestDatabase {
                 .unwrap_or_else(|e| panic!("migration {file}: {e}"));
         }
         database
+    }
+
+    /// The URL PostgREST connects with: the `authenticator` role (trust auth, no password).
+    pub fn authenticator_url(&self) -> String {
+        with_user_and_database(&self.admin_url, Some("authenticator"), &self.name)
     }
 
     /// Runs SQL (one or more statements, e.g. a migration file) in the database, as its owner.
@@ -132,9 +111,21 @@ impl Drop for TestDatabase {
         })
         .join();
         if let Ok(Err(error)) = dropped {
-            eprintln!("postgrest-standin: could not drop test database {label}: {error}");
+            eprintln!("local-supabase: could not drop test database {label}: {error}");
         }
     }
+}
+
+fn with_user_and_database(url: &str, user: Option<&str>, database: &str) -> String {
+    let mut url = url::Url::parse(url)
+        .unwrap_or_else(|e| panic!("{} is not a URL: {e}", cluster::DATABASE_URL_ENV));
+    if let Some(user) = user {
+        // Trust auth: the superuser's password (if any) is not the authenticator's.
+        let _ = url.set_username(user);
+        let _ = url.set_password(None);
+    }
+    url.set_path(database);
+    url.to_string()
 }
 
 async fn connect(url: &str) -> Client {
@@ -147,7 +138,6 @@ async fn connect(url: &str) -> Client {
     client
 }
 
-/// An SQL identifier, double-quoted.
-pub fn quote_ident(name: &str) -> String {
+fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }

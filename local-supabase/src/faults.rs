@@ -1,0 +1,204 @@
+//! The front door of the local Supabase: a listener that tests can make answer 503, refuse
+//! connections, restart or answer slowly, in front of the gateway. Everything else a test breaks,
+//! it breaks in the database (REVOKE, DROP TABLE) and lets the real PostgREST answer.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio::net::TcpListener;
+use tokio::sync::{Mutex, oneshot};
+use tokio::task::JoinHandle;
+
+/// How long a stop waits for requests in flight before cutting them off.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// How often a restart tries to listen on the released port again.
+const REBIND_ATTEMPTS: u32 = 50;
+
+#[derive(Default)]
+struct Switches {
+    unavailable_until: Option<Instant>,
+    slow: Option<(Duration, Instant)>,
+}
+
+/// The fault switches of one local Supabase.
+#[derive(Clone)]
+pub struct Faults {
+    addr: SocketAddr,
+    switches: Arc<StdMutex<Switches>>,
+    server: Arc<Server>,
+}
+
+struct Server {
+    app: Router,
+    running: Mutex<Option<Running>>,
+}
+
+struct Running {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Faults {
+    /// Serves `app` on a free loopback port, behind the fault switches.
+    pub async fn serve(app: Router) -> Faults {
+        let switches = Arc::new(StdMutex::new(Switches::default()));
+        let app = app.layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&switches),
+            inject,
+        ));
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("local-supabase: cannot listen on 127.0.0.1: {e}"));
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("local-supabase: no local address: {e}"));
+        let server = Arc::new(Server {
+            running: Mutex::new(Some(serve(listener, app.clone()))),
+            app,
+        });
+        Faults {
+            addr,
+            switches,
+            server,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Answers every request with 503 for `duration`, as Supabase does while a project restarts.
+    pub fn respond_503_for(&self, duration: Duration) {
+        if let Ok(mut switches) = self.switches.lock() {
+            switches.unavailable_until = Some(Instant::now() + duration);
+        }
+    }
+
+    /// Holds every request for `delay` before passing it on, for `duration`.
+    pub fn slow_down_for(&self, duration: Duration, delay: Duration) {
+        if let Ok(mut switches) = self.switches.lock() {
+            switches.slow = Some((delay, Instant::now() + duration));
+        }
+    }
+
+    /// Stops listening: new connections are refused and idle ones closed.
+    pub async fn stop(&self) {
+        let running = self.server.running.lock().await.take();
+        if let Some(Running { stop, mut task }) = running {
+            // Stops accepting at once, closes idle keep-alive connections, lets requests finish.
+            let _ = stop.send(());
+            if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
+                task.abort();
+            }
+        }
+    }
+
+    /// Listens again on the same port.
+    pub async fn start(&self) {
+        start(&self.server, self.addr).await;
+    }
+
+    /// Stops and starts again, as a redeploy does.
+    pub async fn restart(&self) {
+        self.stop().await;
+        self.start().await;
+    }
+
+    /// Refuses connections for `duration`, then listens again by itself.
+    pub async fn refuse_connections_for(&self, duration: Duration) {
+        self.stop().await;
+        let server = Arc::clone(&self.server);
+        let addr = self.addr;
+        tokio::spawn(async move {
+            tokio::time::sleep(duration).await;
+            start(&server, addr).await;
+        });
+    }
+
+    /// Stops serving without waiting (for drop).
+    pub fn shut_down(&self) {
+        if let Ok(mut running) = self.server.running.try_lock()
+            && let Some(Running { stop, task }) = running.take()
+        {
+            let _ = stop.send(());
+            // Whatever is still open goes with the test's runtime; don't wait for it here.
+            drop(task);
+        }
+    }
+}
+
+async fn start(server: &Server, addr: SocketAddr) {
+    let mut running = server.running.lock().await;
+    if running.is_some() {
+        return;
+    }
+    // The port was just released; another process could grab it, so retry briefly.
+    let mut attempts = 0;
+    let listener = loop {
+        match TcpListener::bind(addr).await {
+            Ok(listener) => break listener,
+            Err(_) if attempts < REBIND_ATTEMPTS => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("local-supabase: cannot listen on {addr} again: {error}"),
+        }
+    };
+    *running = Some(serve(listener, server.app.clone()));
+}
+
+fn serve(listener: TcpListener, app: Router) -> Running {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        if let Err(error) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            eprintln!("local-supabase: server failed: {error}");
+        }
+    });
+    Running { stop, task }
+}
+
+async fn inject(
+    State(switches): State<Arc<StdMutex<Switches>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let now = Instant::now();
+    let (unavailable, delay) = switches
+        .lock()
+        .map(|switches| {
+            (
+                switches.unavailable_until.is_some_and(|until| now < until),
+                switches
+                    .slow
+                    .filter(|(_, until)| now < *until)
+                    .map(|(delay, _)| delay),
+            )
+        })
+        .unwrap_or((false, None));
+    if unavailable {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(
+                serde_json::json!({"message": "Service Unavailable (injected by the test)"}),
+            ),
+        )
+            .into_response();
+    }
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    next.run(request).await
+}

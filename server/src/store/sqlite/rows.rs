@@ -1,0 +1,147 @@
+//! How a lead maps onto rows of the SQLite `leads` table. The Meta-side columns come from the one
+//! list of [`MetaFields`] (`leadhook_shared::with_meta_fields`), so no column list is kept here.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use leadhook_shared::{Answer, Lead, MetaFields};
+use rusqlite::types::ToSqlOutput;
+use rusqlite::{Row, ToSql};
+
+/// How leads are read: every column, and `lead_from_row` picks the ones a `Lead` has by name.
+pub(super) const SELECT_LEADS: &str = "SELECT * FROM leads";
+
+/// A Meta-side field as an SQLite column: how it is bound as a parameter and read back.
+trait MetaColumn: Sized {
+    fn to_column(&self) -> rusqlite::Result<ToSqlOutput<'_>>;
+    fn from_column(row: &Row<'_>, column: &str) -> rusqlite::Result<Self>;
+}
+
+impl MetaColumn for Option<String> {
+    fn to_column(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        self.to_sql()
+    }
+
+    fn from_column(row: &Row<'_>, column: &str) -> rusqlite::Result<Self> {
+        row.get(column)
+    }
+}
+
+impl MetaColumn for bool {
+    fn to_column(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        self.to_sql()
+    }
+
+    fn from_column(row: &Row<'_>, column: &str) -> rusqlite::Result<Self> {
+        row.get(column)
+    }
+}
+
+/// Times are kept as microseconds since the epoch, which sort and compare as integers.
+impl MetaColumn for DateTime<Utc> {
+    fn to_column(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(micros(*self)))
+    }
+
+    fn from_column(row: &Row<'_>, column: &str) -> rusqlite::Result<Self> {
+        Ok(time_from(row.get(column)?))
+    }
+}
+
+/// The answers are kept as one JSON object.
+impl MetaColumn for BTreeMap<String, Answer> {
+    fn to_column(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        serde_json::to_string(self)
+            .map(ToSqlOutput::from)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
+    }
+
+    fn from_column(row: &Row<'_>, column: &str) -> rusqlite::Result<Self> {
+        let text: String = row.get(column)?;
+        serde_json::from_str(&text).map_err(|e| conversion_failure(column, e.into()))
+    }
+}
+
+/// The Meta-side columns, derived from the one list of [`MetaFields`].
+macro_rules! meta_columns {
+    ($($(#[$doc:meta])* $field:ident: $type:ty,)*) => {
+        /// The Meta-side columns, in the order [`meta_parameters`] binds them.
+        const META_COLUMNS: &[&str] = &[$(stringify!($field)),*];
+
+        fn meta_from_row(row: &Row<'_>) -> rusqlite::Result<MetaFields> {
+            Ok(MetaFields {
+                $($field: MetaColumn::from_column(row, stringify!($field))?,)*
+            })
+        }
+
+        pub(super) fn meta_parameters(meta: &MetaFields) -> rusqlite::Result<Vec<ToSqlOutput<'_>>> {
+            Ok(vec![$(meta.$field.to_column()?),*])
+        }
+    };
+}
+
+leadhook_shared::with_meta_fields!(meta_columns);
+
+/// Parameters of [`INSERT_FROM_META`] and [`UPDATE_FROM_META`]: `?1` is the leadgen_id, then come
+/// the [`META_COLUMNS`], the search text and the change stamp.
+const SEARCH_PARAMETER: usize = META_COLUMNS.len() + 2;
+const STAMP_PARAMETER: usize = META_COLUMNS.len() + 3;
+
+pub(super) static INSERT_FROM_META: LazyLock<String> = LazyLock::new(|| {
+    let placeholders: Vec<String> = (2..SEARCH_PARAMETER).map(|n| format!("?{n}")).collect();
+    format!(
+        "INSERT INTO leads (leadgen_id, {}, search_text, updated_at, received_at, is_manual)
+         VALUES (?1, {}, ?{SEARCH_PARAMETER}, ?{STAMP_PARAMETER}, ?{STAMP_PARAMETER}, 0) RETURNING id",
+        META_COLUMNS.join(", "),
+        placeholders.join(", ")
+    )
+});
+
+pub(super) static UPDATE_FROM_META: LazyLock<String> = LazyLock::new(|| {
+    let assignments: Vec<String> = META_COLUMNS
+        .iter()
+        .zip(2..)
+        .map(|(column, n)| format!("{column} = ?{n}"))
+        .collect();
+    format!(
+        "UPDATE leads SET {}, search_text = ?{SEARCH_PARAMETER}, updated_at = ?{STAMP_PARAMETER}
+         WHERE leadgen_id = ?1 RETURNING id",
+        assignments.join(", ")
+    )
+});
+
+pub(super) fn micros(time: DateTime<Utc>) -> i64 {
+    time.timestamp_micros()
+}
+
+fn time_from(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+fn conversion_failure(
+    column: &str,
+    error: Box<dyn std::error::Error + Send + Sync>,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("{column}: {error}").into(),
+    )
+}
+
+pub(super) fn lead_from_row(row: &Row<'_>) -> rusqlite::Result<Lead> {
+    let status: String = row.get("status")?;
+    Ok(Lead {
+        id: row.get("id")?,
+        leadgen_id: row.get("leadgen_id")?,
+        meta: meta_from_row(row)?,
+        status: status
+            .parse()
+            .map_err(|e: leadhook_shared::UnknownStatus| conversion_failure("status", e.into()))?,
+        is_manual: row.get("is_manual")?,
+        received_at: time_from(row.get("received_at")?),
+        updated_at: time_from(row.get("updated_at")?),
+        notes: row.get("notes")?,
+    })
+}

@@ -1,0 +1,231 @@
+//! Every write reaches the live feed exactly once, and the inbox keeps retry backoffs over a restart.
+
+use std::path::Path;
+use std::time::Duration;
+
+use leadhook_server::app::Application;
+use leadhook_server::config::Config;
+use leadhook_server::intake::RetryPolicy;
+use leadhook_server::simulator::{GraphFault, GraphStandin};
+use leadhook_shared::{ApiList, ApiOk, Lead, LeadStatus, SyncReport};
+use serde_json::Value;
+use tokio::time::{Instant, sleep, timeout_at};
+use tokio_util::sync::CancellationToken;
+
+use crate::helpers::*;
+
+/// A form only the sweeper reads: no webhook announces its leads.
+const SWEPT_FORM_ID: &str = "99887766";
+
+fn recent_lead(leadgen_id: &str, name: &str) -> Value {
+    let mut lead = graph_lead(leadgen_id, &[("full_name", &[name])]);
+    lead["created_time"] = Value::String(
+        (chrono::Utc::now() - chrono::Duration::minutes(5))
+            .format("%Y-%m-%dT%H:%M:%S%z")
+            .to_string(),
+    );
+    lead
+}
+
+/// Reads `GET /api/events` until `wanted` leads came, then a little longer to catch duplicates.
+async fn read_events(mut response: reqwest::Response, wanted: usize) -> Vec<Lead> {
+    let mut text = String::new();
+    let mut leads = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut settle_until = None;
+    loop {
+        let until = settle_until.unwrap_or(deadline);
+        let Ok(chunk) = timeout_at(until, response.chunk()).await else {
+            break;
+        };
+        let Some(chunk) = chunk.expect("event stream readable") else {
+            break;
+        };
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            if let Some(data) = block.lines().find_map(|line| line.strip_prefix("data: ")) {
+                leads.push(serde_json::from_str::<Lead>(data).expect("a lead event"));
+            }
+        }
+        if leads.len() >= wanted && settle_until.is_none() {
+            settle_until = Some(Instant::now() + Duration::from_millis(750));
+        }
+    }
+    leads
+}
+
+#[tokio::test]
+async fn webhook_sweep_patch_and_manual_leads_each_reach_the_event_stream_once() {
+    let graph = spawn_graph().await;
+    graph.add_form(PAGE_ID, SWEPT_FORM_ID, "Swept Form");
+    let app = spawn_app_with(graph, tempfile::tempdir().unwrap(), |config| {
+        config.sweep.form_ids = vec![SWEPT_FORM_ID.to_string()];
+        config.sweep.interval = None;
+    })
+    .await;
+    let events = app
+        .client
+        .get(app.url("/api/events"))
+        .bearer_auth(REP_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+
+    app.graph.add_lead(
+        PAGE_ID,
+        FORM_ID,
+        graph_lead("8001", &[("full_name", &["Webhook Lead"])]),
+    );
+    assert_eq!(
+        app.post_signed(&notification(&["8001"])).await.status(),
+        200
+    );
+    let webhook_lead = app.wait_for_leads(1).await.remove(0);
+    assert_eq!(webhook_lead.meta.name.as_deref(), Some("Webhook Lead"));
+
+    app.graph
+        .add_lead(PAGE_ID, SWEPT_FORM_ID, recent_lead("8002", "Swept Lead"));
+    let sync = app.api_post("/api/leads/sync").await;
+    assert_eq!(sync.status(), 200);
+    let report = sync.json::<ApiOk<SyncReport>>().await.unwrap().data;
+    assert_eq!(report.inserted, 1, "{report:?}");
+
+    let manual = app
+        .client
+        .post(app.url("/api/leads"))
+        .bearer_auth(REP_TOKEN)
+        .json(&serde_json::json!({"name": "Manual Lead", "phone": "+15550001"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(manual.status(), 201);
+
+    let patched = app
+        .client
+        .patch(app.url(&format!("/api/leads/{}", webhook_lead.id)))
+        .bearer_auth(REP_TOKEN)
+        .json(&serde_json::json!({"status": "Contacted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+
+    let seen: Vec<(String, LeadStatus)> = read_events(events, 4)
+        .await
+        .into_iter()
+        .map(|lead| (lead.meta.name.unwrap_or_default(), lead.status))
+        .collect();
+    let expected = [
+        ("Webhook Lead", LeadStatus::NewLead),
+        ("Swept Lead", LeadStatus::NewLead),
+        ("Manual Lead", LeadStatus::NewLead),
+        ("Webhook Lead", LeadStatus::Contacted),
+    ]
+    .map(|(name, status)| (name.to_string(), status));
+    assert_eq!(seen, expected);
+}
+
+/// A server on `data_dir` with its own retry policy, stopped gracefully by [`RunningServer::stop`].
+struct RunningServer {
+    address: String,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    async fn start(graph: &GraphStandin, data_dir: &Path, retry: RetryPolicy) -> RunningServer {
+        let config =
+            Config::from_args(serve_args(&graph.base_url(), data_dir)).expect("valid test config");
+        let app = Application::build(config, retry)
+            .await
+            .expect("server starts");
+        let address = format!("http://{}", app.local_addr());
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(app.run_until(shutdown.clone()));
+        RunningServer {
+            address,
+            shutdown,
+            task,
+        }
+    }
+
+    /// Stops accepting, lets lead fetches in flight record their outcome, and waits for the end.
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.task
+            .await
+            .expect("server task")
+            .expect("server stops cleanly");
+    }
+
+    async fn lead_count(&self) -> u64 {
+        let response = reqwest::Client::new()
+            .get(format!("{}/api/leads", self.address))
+            .bearer_auth(REP_TOKEN)
+            .send()
+            .await
+            .expect("api request");
+        response.json::<ApiList>().await.expect("lead list").count
+    }
+}
+
+#[tokio::test]
+async fn events_backing_off_are_not_retried_before_their_backoff_ends_after_a_restart() {
+    let graph = spawn_graph().await;
+    for (id, name) in [("9001", "Patient One"), ("9002", "Patient Two")] {
+        graph.add_lead(PAGE_ID, FORM_ID, graph_lead(id, &[("full_name", &[name])]));
+    }
+    graph.fail_all(GraphFault::transient(2));
+    // The first retry comes 3 to 6 seconds after the first failure.
+    let slow = RetryPolicy {
+        base: Duration::from_secs(6),
+        cap: Duration::from_secs(6),
+    };
+    let data_dir = tempfile::tempdir().unwrap();
+
+    let first = RunningServer::start(&graph, data_dir.path(), slow).await;
+    let body = notification(&["9001", "9002"]);
+    let webhook = reqwest::Client::new()
+        .post(format!("{}/webhook", first.address))
+        .header("content-type", "application/json")
+        .header(
+            "x-hub-signature-256",
+            leadhook_server::webhook::signature::sign(APP_SECRET.as_bytes(), &body),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(webhook.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while graph.lead_fetches() < 2 && Instant::now() < deadline {
+        sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(graph.lead_fetches(), 2, "each event tried once and failed");
+    let failed_at = Instant::now();
+    first.stop().await;
+
+    graph.heal();
+    let second = RunningServer::start(&graph, data_dir.path(), slow).await;
+    tokio::time::sleep_until(failed_at + Duration::from_millis(2_500)).await;
+    assert_eq!(
+        graph.lead_fetches(),
+        2,
+        "no Graph call for an event before its backoff ends, restart or not"
+    );
+    assert_eq!(second.lead_count().await, 0);
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while second.lead_count().await < 2 && Instant::now() < deadline {
+        sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        second.lead_count().await,
+        2,
+        "retried once the backoff ended"
+    );
+    assert_eq!(graph.lead_fetches(), 4);
+    second.stop().await;
+}

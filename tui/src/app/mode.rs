@@ -1,0 +1,77 @@
+//! The dashboard's modes, the pane under them and the new-lead form.
+
+use leadhook_shared::NewManualLead;
+
+use crate::input::TextInput;
+
+/// What the screen shows under any overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    List,
+    /// The selected lead's details, scrolled down by `scroll` rows.
+    Detail {
+        scroll: u16,
+    },
+}
+
+/// What keys go to: each mode has its key table in [`crate::keys`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Browse(Pane),
+    /// Typing a search; the list shows the matches as they are typed.
+    Search,
+    Help {
+        under: Pane,
+    },
+    NewLead(LeadForm),
+    Notes {
+        id: i64,
+        input: TextInput,
+        under: Pane,
+    },
+}
+
+impl Mode {
+    pub const START: Mode = Mode::Browse(Pane::List);
+
+    /// The pane drawn under this mode, and the one it goes back to.
+    pub fn pane(&self) -> Pane {
+        match self {
+            Mode::Browse(pane) | Mode::Help { under: pane } | Mode::Notes { under: pane, .. } => {
+                *pane
+            }
+            Mode::Search | Mode::NewLead(_) => Pane::List,
+        }
+    }
+}
+
+/// The small form of `n`: a lead taken by phone or in person.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadForm {
+    pub inputs: [TextInput; 4],
+    pub focus: usize,
+    pub error: Option<String>,
+    pub saving: bool,
+}
+
+impl LeadForm {
+    pub const LABELS: [&str; 4] = ["Name", "Phone", "Email", "Notes"];
+
+    pub(super) fn to_new_lead(&self) -> Result<NewManualLead, String> {
+        let [name, phone, email, notes] = self.inputs.each_ref().map(|input| input.value().trim());
+        let optional = |text: &str| (!text.is_empty()).then(|| text.to_string());
+        if name.is_empty() {
+            return Err("Enter a name.".to_string());
+        }
+        if phone.is_empty() && email.is_empty() {
+            return Err("Enter a phone number or an email address.".to_string());
+        }
+        Ok(NewManualLead {
+            name: name.to_string(),
+            phone: optional(phone),
+            email: optional(email),
+            status: None,
+            notes: optional(notes),
+        })
+    }
+}

@@ -1,0 +1,213 @@
+//! Keys, mode by mode: each mode asks its own table in [`crate::keys`] what a key means.
+
+use crossterm::event::{KeyEvent, KeyEventKind};
+use leadhook_shared::{LeadPatch, LeadStatus};
+
+use super::{App, Effect, LeadForm, Level, Mode, Pane};
+use crate::input::TextInput;
+use crate::keys::{
+    self, DetailAction, FormAction, HelpAction, ListAction, NotesAction, SearchAction,
+};
+use crate::leads::Filter;
+
+impl App {
+    pub(super) fn on_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        if key.kind != KeyEventKind::Press {
+            return None;
+        }
+        if keys::is_interrupt(&key) {
+            return Some(Effect::Quit);
+        }
+        match &mut self.mode {
+            Mode::Browse(Pane::List) => self.list_key(&key),
+            Mode::Browse(Pane::Detail { scroll }) => match keys::DETAIL.action_for(&key) {
+                Some(DetailAction::ScrollDown) => {
+                    *scroll = scroll.saturating_add(1);
+                    None
+                }
+                Some(DetailAction::ScrollUp) => {
+                    *scroll = scroll.saturating_sub(1);
+                    None
+                }
+                Some(DetailAction::Close) => {
+                    self.mode = Mode::Browse(Pane::List);
+                    None
+                }
+                None => self.list_key(&key),
+            },
+            Mode::Search => {
+                self.search_key(key);
+                None
+            }
+            Mode::Help { under } => {
+                if keys::HELP.action_for(&key) == Some(HelpAction::Close) {
+                    self.mode = Mode::Browse(*under);
+                }
+                None
+            }
+            Mode::NewLead(_) => self.form_key(key),
+            Mode::Notes { .. } => self.notes_key(key),
+        }
+    }
+
+    fn list_key(&mut self, key: &KeyEvent) -> Option<Effect> {
+        keys::LIST
+            .action_for(key)
+            .and_then(|action| self.act(action))
+    }
+
+    fn act(&mut self, action: ListAction) -> Option<Effect> {
+        let page = self.viewport.get().height.max(1) as isize;
+        match action {
+            ListAction::Down => self.move_by(1),
+            ListAction::Up => self.move_by(-1),
+            ListAction::PageDown => self.move_by(page),
+            ListAction::PageUp => self.move_by(-page),
+            ListAction::Top => self.move_to(0),
+            ListAction::Bottom => self.move_to(usize::MAX),
+            ListAction::OpenDetail => self.mode = Mode::Browse(Pane::Detail { scroll: 0 }),
+            ListAction::Search => self.mode = Mode::Search,
+            ListAction::CycleFilter => {
+                let status = match self.leads.filter().status {
+                    None => Some(LeadStatus::ALL[0]),
+                    Some(current) => LeadStatus::ALL
+                        .iter()
+                        .skip_while(|status| **status != current)
+                        .nth(1)
+                        .copied(),
+                };
+                self.set_filter(Filter {
+                    status,
+                    ..self.leads.filter().clone()
+                });
+            }
+            ListAction::SetStatus(status) => {
+                let lead = self.selected_lead()?;
+                if lead.status != status {
+                    let id = lead.id;
+                    return self.save(
+                        id,
+                        LeadPatch {
+                            status: Some(status),
+                            notes: None,
+                        },
+                    );
+                }
+            }
+            ListAction::NewLead => self.mode = Mode::NewLead(LeadForm::default()),
+            ListAction::EditNotes => {
+                let lead = self.selected_lead()?;
+                self.mode = Mode::Notes {
+                    id: lead.id,
+                    input: TextInput::new(lead.notes.as_deref().unwrap_or_default()),
+                    under: self.mode.pane(),
+                };
+            }
+            ListAction::Sync => {
+                if self.sync_started.is_some() {
+                    self.toast("A sync is already running.".to_string(), Level::Info);
+                } else {
+                    self.sync_started = Some(self.now);
+                    return Some(Effect::Sync);
+                }
+            }
+            ListAction::Refresh => return Some(Effect::Refresh),
+            ListAction::Export => {
+                if self.leads.visible().is_empty() {
+                    self.toast("No leads to export.".to_string(), Level::Info);
+                } else {
+                    let leads = self
+                        .leads
+                        .visible()
+                        .iter()
+                        .filter_map(|key| self.leads.get(key.id).cloned())
+                        .collect();
+                    return Some(Effect::Export(leads));
+                }
+            }
+            ListAction::Help => {
+                self.mode = Mode::Help {
+                    under: self.mode.pane(),
+                }
+            }
+            ListAction::Back => {
+                if self.leads.filter().is_active() {
+                    self.search = TextInput::default();
+                    self.set_filter(Filter::default());
+                } else {
+                    return Some(Effect::Quit);
+                }
+            }
+            ListAction::Quit => return Some(Effect::Quit),
+        }
+        None
+    }
+
+    fn search_key(&mut self, key: KeyEvent) {
+        match keys::SEARCH.action_for(&key) {
+            Some(SearchAction::Clear) => {
+                self.search = TextInput::default();
+                self.set_query(String::new());
+                self.mode = Mode::START;
+            }
+            Some(SearchAction::Keep) => self.mode = Mode::START,
+            Some(SearchAction::Down) => self.move_by(1),
+            Some(SearchAction::Up) => self.move_by(-1),
+            None => {
+                if self.search.handle(&key) {
+                    self.set_query(self.search.value().to_string());
+                }
+            }
+        }
+    }
+
+    fn form_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        let Mode::NewLead(form) = &mut self.mode else {
+            return None;
+        };
+        let fields = LeadForm::LABELS.len();
+        match keys::FORM.action_for(&key) {
+            Some(FormAction::Cancel) => self.mode = Mode::START,
+            Some(FormAction::NextField) => form.focus = (form.focus + 1) % fields,
+            Some(FormAction::PreviousField) => form.focus = (form.focus + fields - 1) % fields,
+            Some(FormAction::Save) if form.saving => {}
+            Some(FormAction::Save) => match form.to_new_lead() {
+                Ok(lead) => {
+                    form.saving = true;
+                    form.error = None;
+                    self.creating = Some(lead.clone());
+                    return Some(Effect::Create(lead));
+                }
+                Err(message) => form.error = Some(message),
+            },
+            None => {
+                form.inputs[form.focus].handle(&key);
+            }
+        }
+        None
+    }
+
+    fn notes_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        let Mode::Notes { id, input, under } = &mut self.mode else {
+            return None;
+        };
+        match keys::NOTES.action_for(&key) {
+            Some(NotesAction::Cancel) => self.mode = Mode::Browse(*under),
+            Some(NotesAction::Save) => {
+                let (id, notes) = (*id, input.value().trim().to_string());
+                self.mode = Mode::Browse(*under);
+                return self.save(
+                    id,
+                    LeadPatch {
+                        status: None,
+                        notes: Some(notes),
+                    },
+                );
+            }
+            None => {
+                input.handle(&key);
+            }
+        }
+        None
+    }
+}
