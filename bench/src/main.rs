@@ -6,6 +6,7 @@
 mod dashboard;
 mod e2e;
 mod fixture;
+mod flood;
 mod ingest;
 mod polls;
 mod report;
@@ -43,6 +44,9 @@ enum Command {
     E2e(e2e::E2eArgs),
     /// Frame time and resident memory of the dashboard with many leads loaded.
     Dashboard(dashboard::DashboardArgs),
+    /// The release server's memory and webhook answers under 1,100 idle connections and 100
+    /// slow 8 MB bodies (needs `cargo build --release -p leadhook-server`).
+    Flood(flood::FloodArgs),
     /// Every benchmark with its default settings (the dashboard first, while the process is small).
     All,
 }
@@ -54,6 +58,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
         Command::Polls(args) => polls::run(args, cli.runs).await,
         Command::E2e(args) => e2e::run(args, cli.runs).await,
         Command::Dashboard(args) => dashboard::run(args, cli.runs),
+        Command::Flood(args) => flood::run(args, cli.runs).await,
         Command::All => {
             let mut figures = dashboard::run(&default_args(), cli.runs)?;
             figures.extend(ingest::run(&default_args(), cli.runs).await?);

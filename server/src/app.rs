@@ -4,19 +4,21 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::routing::get;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
+use crate::admission::Admission;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::graph::{GraphClient, GraphError};
 use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
 use crate::metrics::Metrics;
+use crate::serve::{self, ServeLimits};
 use crate::status::RuntimeStatus;
 use crate::store::{LeadStore, StoreError};
 use crate::sweeper::Sweeper;
@@ -35,6 +37,7 @@ pub struct AppState {
     pub status: Arc<RuntimeStatus>,
     pub metrics: Arc<Metrics>,
     pub sweeper: Sweeper,
+    pub admission: Arc<Admission>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -43,11 +46,10 @@ pub fn router(state: AppState) -> Router {
             "/webhook",
             get(webhook::verify_subscription).post(webhook::receive),
         )
-        .layer(DefaultBodyLimit::max(webhook::MAX_BODY_BYTES))
         .nest("/api", api::router(state.clone()))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(metrics))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(serve::request_span))
         .with_state(state)
 }
 
@@ -81,6 +83,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config, retry: RetryPolicy) -> Result<Application, StartupError> {
+        create_data_dir(&config)?;
         let store = crate::store::open(&config).await?;
         Self::build_with_store(config, store, retry).await
     }
@@ -90,10 +93,7 @@ impl Application {
         store: Arc<dyn LeadStore>,
         retry: RetryPolicy,
     ) -> Result<Application, StartupError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| StartupError::DataDir {
-            path: config.data_dir.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        create_data_dir(&config)?;
         let inbox = Inbox::open(&config.data_dir.join("inbox.db"))?;
         let graph = GraphClient::new(
             &config.graph_url,
@@ -133,6 +133,7 @@ impl Application {
             inbox,
             metrics,
             sweeper,
+            admission: Arc::default(),
         };
         Ok(Application {
             listener,
@@ -153,13 +154,20 @@ impl Application {
         let intake = tokio::spawn(self.intake.clone().run(shutdown.clone()));
         tokio::spawn(self.state.sweeper.clone().run(shutdown.clone()));
         let app = router(self.state);
-        let server = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
-        let result = server.await;
+        let result =
+            serve::serve(self.listener, app, ServeLimits::default(), shutdown.clone()).await;
         shutdown.cancel();
         if let Err(error) = intake.await {
             tracing::error!("the inbox worker stopped abnormally: {error}");
         }
         result
     }
+}
+
+/// The data directory, private to the server's user when it creates it.
+fn create_data_dir(config: &Config) -> Result<(), StartupError> {
+    crate::private_files::create_private_dir(&config.data_dir).map_err(|e| StartupError::DataDir {
+        path: config.data_dir.display().to_string(),
+        reason: e.to_string(),
+    })
 }

@@ -36,8 +36,18 @@ pub enum AppError {
         "no pages to sweep: set FB_PAGE_ID (and optionally FB_FORM_IDS) and restart the server"
     )]
     SyncNotConfigured,
-    #[error("request body too large")]
+    #[error(
+        "request body too large: webhooks may be up to {webhook} bytes, API requests up to {api} bytes",
+        webhook = crate::limits::MAX_WEBHOOK_BODY_BYTES,
+        api = crate::limits::MAX_API_BODY_BYTES
+    )]
     PayloadTooLarge,
+    #[error("the request body did not arrive within {deadline:?}")]
+    BodyTimeout { deadline: std::time::Duration },
+    #[error("the server is receiving too many webhooks at once; try again shortly")]
+    Overloaded,
+    #[error("this token already has {limit} event streams open; close one first")]
+    TooManyStreams { limit: usize },
     #[error("{0}")]
     Store(#[from] StoreError),
     #[error("internal error; see the server log")]
@@ -57,6 +67,9 @@ impl AppError {
             AppError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             AppError::LeadNotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            AppError::BodyTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+            AppError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            AppError::TooManyStreams { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
             AppError::SyncNotConfigured => (StatusCode::CONFLICT, "sync_not_configured"),
             AppError::Store(StoreError::Rejected(_)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "store_rejected")

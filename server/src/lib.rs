@@ -1,5 +1,6 @@
 //! leadhook-server: Facebook Lead Ads webhooks in, leads out to sales reps.
 
+pub mod admission;
 pub mod api;
 pub mod app;
 pub mod config;
@@ -8,7 +9,10 @@ pub mod error;
 pub mod graph;
 pub mod inbox;
 pub mod intake;
+pub mod limits;
 pub mod metrics;
+pub mod private_files;
+pub mod serve;
 pub mod status;
 pub mod store;
 pub mod sweeper;

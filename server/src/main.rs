@@ -6,6 +6,7 @@ use leadhook_server::app::Application;
 use leadhook_server::config::{Config, ServeArgs, load_dotenv};
 use leadhook_server::doctor::{self, DoctorArgs};
 use leadhook_server::intake::RetryPolicy;
+use leadhook_server::serve::raise_open_file_limit;
 use leadhook_server::store::postgrest::MIGRATIONS;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -70,6 +71,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    match raise_open_file_limit() {
+        Ok(limit) => tracing::debug!(limit, "open-file limit raised to its hard limit"),
+        Err(error) => tracing::warn!("cannot raise the open-file limit: {error}"),
+    }
     let (graph_url, graph_version, data_dir, reps) = (
         config.graph_url.clone(),
         config.graph_version.clone(),

@@ -79,5 +79,8 @@ pub fn lead(id: i64, name: &str, minutes_ago: i64) -> Lead {
         received_at: created_at + Duration::seconds(2),
         updated_at: created_at + Duration::seconds(2),
         notes: None,
+        owner: None,
+        owned_at: None,
+        first_contact_at: None,
     }
 }

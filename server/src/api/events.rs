@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -14,6 +15,7 @@ use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
+use super::Rep;
 use super::extract::Query;
 use crate::app::AppState;
 use crate::error::AppError;
@@ -26,9 +28,12 @@ pub struct EventsParams {
 
 pub async fn stream(
     State(state): State<AppState>,
+    Extension(rep): Extension<Rep>,
     headers: HeaderMap,
     Query(params): Query<EventsParams>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    // Held by the response body: freed when the client goes away.
+    let slot = state.admission.open_stream(&rep.0)?;
     let resume = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
@@ -61,7 +66,11 @@ pub async fn stream(
             };
             cursor = sent_up_to;
             loop {
-                match live.recv().await {
+                let received = tokio::select! {
+                    () = sender.closed() => return,
+                    received = live.recv() => received,
+                };
+                match received {
                     Ok(lead) => {
                         let position = Cursor::new(lead.updated_at, lead.id);
                         if position <= cursor {
@@ -79,7 +88,10 @@ pub async fn stream(
             }
         }
     });
-    let events = ReceiverStream::new(receiver).map(Ok);
+    let events = ReceiverStream::new(receiver).map(move |event| {
+        let _open = &slot;
+        Ok(event)
+    });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

@@ -9,10 +9,12 @@ mod stats;
 mod sync;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
 use crate::app::AppState;
+use crate::limits::MAX_API_BODY_BYTES;
 
 pub use auth::Rep;
 pub use health::healthz;
@@ -27,4 +29,5 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/health", get(health::detailed))
         .route("/inbox/retry", post(health::retry_failed))
         .route_layer(from_fn_with_state(state, auth::require_token))
+        .layer(DefaultBodyLimit::max(MAX_API_BODY_BYTES))
 }

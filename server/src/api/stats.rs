@@ -20,9 +20,12 @@ pub async fn show(
     Query(params): Query<StatsParams>,
 ) -> Result<axum::Json<ApiOk<Stats>>, AppError> {
     let offset_minutes = params.tz_offset_minutes.unwrap_or(0);
-    let offset = FixedOffset::east_opt(offset_minutes * 60).ok_or_else(|| {
-        AppError::BadRequest("tz_offset_minutes must be between -1439 and 1439".into())
-    })?;
+    let offset = offset_minutes
+        .checked_mul(60)
+        .and_then(FixedOffset::east_opt)
+        .ok_or_else(|| {
+            AppError::BadRequest("tz_offset_minutes must be between -1439 and 1439".into())
+        })?;
     let local_midnight = Utc::now()
         .with_timezone(&offset)
         .date_naive()

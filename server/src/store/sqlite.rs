@@ -71,6 +71,9 @@ impl SqliteStore {
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let path = path.to_path_buf();
         let inner = tokio::task::spawn_blocking(move || -> Result<Inner, StoreError> {
+            crate::private_files::prepare_private_database(&path).map_err(|e| {
+                StoreError::Unavailable(format!("cannot open {}: {e}", path.display()))
+            })?;
             let mut conn = Connection::open(&path).map_err(|e| {
                 StoreError::Unavailable(format!("cannot open {}: {e}", path.display()))
             })?;

@@ -3,9 +3,13 @@
 mod bad_requests;
 mod crash;
 mod doctor;
+mod dos;
+mod exposure;
 mod faults;
 mod helpers;
+mod input_limits;
 mod leads_api;
+mod raw_http;
 mod supabase;
 mod sweep;
 mod webhook_flow;

@@ -64,6 +64,7 @@ pub async fn redelivery_keeps_what_reps_changed(store: &dyn LeadStore) {
     let patch = LeadPatch {
         status: Some(LeadStatus::Contacted),
         notes: Some("called, wants a quote".into()),
+        ..LeadPatch::default()
     };
     store
         .update(stored.id, &patch)
@@ -176,6 +177,7 @@ pub async fn update_of_unknown_lead_is_none(store: &dyn LeadStore) {
     let patch = LeadPatch {
         status: Some(LeadStatus::Won),
         notes: None,
+        ..LeadPatch::default()
     };
     assert!(store.update(424242, &patch).await.unwrap().is_none());
 }
@@ -192,6 +194,7 @@ pub async fn partial_updates(store: &dyn LeadStore) {
             &LeadPatch {
                 status: Some(LeadStatus::Won),
                 notes: None,
+                ..LeadPatch::default()
             },
         )
         .await
@@ -207,6 +210,7 @@ pub async fn partial_updates(store: &dyn LeadStore) {
             &LeadPatch {
                 status: None,
                 notes: Some("signed".into()),
+                ..LeadPatch::default()
             },
         )
         .await
@@ -287,6 +291,7 @@ pub async fn list_filters_by_status_and_search(store: &dyn LeadStore) {
             &LeadPatch {
                 status: Some(LeadStatus::Contacted),
                 notes: None,
+                ..LeadPatch::default()
             },
         )
         .await
@@ -389,6 +394,7 @@ pub async fn since_cursor_returns_only_changes(store: &dyn LeadStore) {
             &LeadPatch {
                 status: Some(LeadStatus::Lost),
                 notes: None,
+                ..LeadPatch::default()
             },
         )
         .await
@@ -480,6 +486,7 @@ pub async fn stats_count_by_window_status_and_form(store: &dyn LeadStore) {
             &LeadPatch {
                 status: Some(LeadStatus::Won),
                 notes: None,
+                ..LeadPatch::default()
             },
         )
         .await

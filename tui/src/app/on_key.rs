@@ -89,7 +89,7 @@ impl App {
                         id,
                         LeadPatch {
                             status: Some(status),
-                            notes: None,
+                            ..LeadPatch::default()
                         },
                     );
                 }
@@ -199,8 +199,8 @@ impl App {
                 return self.save(
                     id,
                     LeadPatch {
-                        status: None,
                         notes: Some(notes),
+                        ..LeadPatch::default()
                     },
                 );
             }

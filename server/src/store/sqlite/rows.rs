@@ -143,5 +143,9 @@ pub(super) fn lead_from_row(row: &Row<'_>) -> rusqlite::Result<Lead> {
         received_at: time_from(row.get("received_at")?),
         updated_at: time_from(row.get("updated_at")?),
         notes: row.get("notes")?,
+        // Ownership columns arrive with the work-queue migration.
+        owner: None,
+        owned_at: None,
+        first_contact_at: None,
     })
 }
