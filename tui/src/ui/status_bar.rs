@@ -68,6 +68,31 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         ));
     }
     Line::from(spans).render(area, buf);
+    team(app).render(area, buf);
+}
+
+/// At the right: the other reps, a dot each for available or away, then the user's own state.
+fn team(app: &App) -> Line<'static> {
+    let Some(me) = &app.team.me else {
+        return Line::default();
+    };
+    let mut spans = Vec::new();
+    for rep in app.team.reps.iter().filter(|rep| rep.name != me.name) {
+        let (dot, style) = if rep.available {
+            ("●", theme::OK)
+        } else {
+            ("○", theme::LABEL)
+        };
+        spans.push(Span::styled(format!("{} ", rep.name), theme::LABEL));
+        spans.push(Span::styled(format!("{dot}  "), style));
+    }
+    spans.push(Span::styled(format!("{} ", me.name), theme::EMPHASIS));
+    spans.push(if me.available {
+        Span::styled("● available ", theme::OK)
+    } else {
+        Span::styled("○ away (A) ", theme::WARN)
+    });
+    Line::from(spans).right_aligned()
 }
 
 /// The hints of the mode's key table, as many as fit; in the search box, the query first.
@@ -92,6 +117,7 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
         Mode::Help { .. } => keys::HELP.hints().collect(),
         Mode::NewLead(_) => keys::FORM.hints().collect(),
         Mode::Notes { .. } => keys::NOTES.hints().collect(),
+        Mode::Assign { .. } => keys::PICKER.hints().collect(),
     };
     let mut spans = vec![Span::raw(" ")];
     let mut width = 1;
