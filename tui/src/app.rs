@@ -499,4 +499,6 @@ mod mode;
 mod on_key;
 mod team;
 #[cfg(test)]
+mod team_tests;
+#[cfg(test)]
 mod tests;

@@ -12,7 +12,7 @@ use crate::leads::Filter;
 use crate::notify::Notice;
 use crate::sanitize;
 
-/// How often the reps' availability is asked again.
+/// How often the reps' availability is asked again, and "who am I" after a failure.
 const REPS_REFRESH: Duration = Duration::seconds(30);
 /// The longest text `y` copies: a phone number or an email address, not a stranger's essay.
 pub const MAX_COPY_CHARS: usize = 254;
@@ -21,11 +21,11 @@ pub const MAX_COPY_CHARS: usize = 254;
 pub struct Team {
     /// `None` until the server answers, and for a server without reps.
     pub me: Option<Me>,
-    me_asked: bool,
+    me_asked_at: Option<DateTime<Utc>>,
     /// The server has no `/api/reps`: an older leadhook-server.
     pub unsupported: bool,
     pub reps: Vec<Rep>,
-    reps_asked_at: Option<DateTime<Utc>>,
+    pub(super) reps_asked_at: Option<DateTime<Utc>>,
     /// The history of the lead whose details are open.
     pub activity: Option<LeadActivity>,
 }
@@ -216,8 +216,8 @@ impl App {
         match result {
             Ok(me) => self.team.me = Some(me),
             Err(ClientError::NotFound(_)) => self.team.unsupported = true,
-            // Asked again after the next tick.
-            Err(_) => self.team.me_asked = false,
+            // Asked again once REPS_REFRESH has passed.
+            Err(_) => {}
         }
     }
 
@@ -257,18 +257,16 @@ impl App {
         if self.team.unsupported || !self.loaded {
             return None;
         }
+        let due =
+            |asked: Option<DateTime<Utc>>| asked.is_none_or(|at| self.now - at >= REPS_REFRESH);
         if self.team.me.is_none() {
-            if self.team.me_asked {
+            if !due(self.team.me_asked_at) {
                 return None;
             }
-            self.team.me_asked = true;
+            self.team.me_asked_at = Some(self.now);
             return Some(Effect::LoadMe);
         }
-        if self
-            .team
-            .reps_asked_at
-            .is_some_and(|at| self.now - at < REPS_REFRESH)
-        {
+        if !due(self.team.reps_asked_at) {
             return None;
         }
         self.team.reps_asked_at = Some(self.now);
