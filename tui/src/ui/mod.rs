@@ -12,6 +12,8 @@ mod toast;
 
 #[cfg(test)]
 mod snapshot_tests;
+#[cfg(test)]
+mod team_snapshots;
 
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
