@@ -120,9 +120,6 @@ async fn a_claim_by_alice_shows_on_bobs_dashboard_within_a_second() {
         return;
     }
     let (dir, graph, server) = start_server().await;
-    let (leadgen_id, name) = announce_lead(&graph, &server, 12).await;
-    let lead = server.lead_by_leadgen_id(&leadgen_id).await;
-    assert_eq!(lead.owner, None);
 
     // A 60 s poll interval: only the pushed event can bring the change within the second.
     let tmux = Tmux::start(
@@ -138,9 +135,12 @@ async fn a_claim_by_alice_shows_on_bobs_dashboard_within_a_second() {
             "--no-notify",
         ],
     );
-    let shown: String = name.chars().take(14).collect();
     tmux.wait_for_text("live").await;
+    let (leadgen_id, name) = announce_lead(&graph, &server, 12).await;
+    let shown: String = name.chars().take(14).collect();
     tmux.wait_for_text(&shown).await;
+    let lead = server.lead_by_leadgen_id(&leadgen_id).await;
+    assert_eq!(lead.owner, None);
     // bob's dashboard knows who it is once the status bar names him.
     tmux.wait_for_text("bob ● available").await;
     let row = |screen: &str| {
