@@ -316,6 +316,9 @@ impl App {
                 cached.entries = entries;
                 cached.error = None;
             }
+            Err(ClientError::NotFound(_)) => {
+                cached.error = Some("this server keeps no history; update leadhook-server".into());
+            }
             Err(err) => cached.error = Some(err.to_string()),
         }
     }
