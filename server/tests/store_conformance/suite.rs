@@ -8,11 +8,11 @@ use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{Answer, Cursor, LeadPatch, LeadStatus, MetaFields, NewManualLead};
 
-fn at(hours_ago: i64) -> DateTime<Utc> {
+pub fn at(hours_ago: i64) -> DateTime<Utc> {
     Utc::now() - Duration::hours(hours_ago)
 }
 
-fn incoming(leadgen_id: &str, name: &str, created_at: DateTime<Utc>) -> IncomingLead {
+pub fn incoming(leadgen_id: &str, name: &str, created_at: DateTime<Utc>) -> IncomingLead {
     IncomingLead {
         leadgen_id: leadgen_id.to_string(),
         meta: MetaFields {
