@@ -3,6 +3,7 @@
 //! rusqlite is blocking, so every call runs on tokio's blocking pool. One connection behind a
 //! mutex serialises writers, which also lets `updated_at` be strictly increasing: cursors never tie.
 
+mod queue;
 mod rows;
 
 use std::path::Path;
@@ -11,19 +12,23 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::Utc;
 use leadhook_shared::meta::IncomingLead;
-use leadhook_shared::{Cursor, FormCount, Lead, LeadPatch, LeadStatus, NewManualLead, Stats};
+use leadhook_shared::{
+    ActivityKind, Cursor, FormCount, Lead, LeadPatch, LeadStatus, NewManualLead, Stats,
+};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
 
 use super::{
     LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted, at_store_precision,
 };
+use queue::Change;
 use rows::{
     INSERT_FROM_META, SELECT_LEADS, UPDATE_FROM_META, lead_from_row, meta_parameters, micros,
 };
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE leads (
         id            INTEGER PRIMARY KEY AUTOINCREMENT,
         leadgen_id    TEXT UNIQUE,
@@ -54,7 +59,39 @@ const MIGRATIONS: &[&str] = &[r#"
     CREATE INDEX leads_newest_first ON leads (created_at DESC, id DESC);
     CREATE INDEX leads_changes ON leads (updated_at, id);
     CREATE INDEX leads_status ON leads (status);
-"#];
+"#,
+    WORK_QUEUE,
+];
+
+/// The team's work queue: lead owners, first contact, escalation marks, the activity history,
+/// reps' availability and round-robin turn. Leads already stored count as escalated (they predate
+/// the queue) and get a `stored` entry by `system`, so every lead has a history.
+const WORK_QUEUE: &str = r#"
+    ALTER TABLE leads ADD COLUMN owner TEXT;
+    ALTER TABLE leads ADD COLUMN owned_at INTEGER;
+    ALTER TABLE leads ADD COLUMN first_contact_at INTEGER;
+    ALTER TABLE leads ADD COLUMN escalated_level INTEGER NOT NULL DEFAULT 0;
+    UPDATE leads SET escalated_level = 2;
+    CREATE INDEX leads_owner ON leads (owner);
+    CREATE INDEX leads_first_contact ON leads (first_contact_at);
+    CREATE TABLE activity (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        lead_id  INTEGER NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+        at       INTEGER NOT NULL,
+        actor    TEXT NOT NULL,
+        kind     TEXT NOT NULL
+                 CHECK (kind IN ('stored','redelivered','status','notes','claim','release','assign')),
+        old      TEXT,
+        new      TEXT
+    );
+    CREATE INDEX activity_by_lead ON activity (lead_id, id);
+    INSERT INTO activity (lead_id, at, actor, kind) SELECT id, received_at, 'system', 'stored' FROM leads;
+    CREATE TABLE reps (
+        name             TEXT PRIMARY KEY,
+        available        INTEGER NOT NULL DEFAULT 1,
+        last_assigned_at INTEGER
+    );
+"#;
 
 pub struct SqliteStore {
     inner: Arc<Mutex<Inner>>,
@@ -167,15 +204,18 @@ impl Inner {
     }
 
     fn get(&self, id: i64) -> Result<Option<Lead>, StoreError> {
-        self.conn
-            .query_row(
-                &format!("{SELECT_LEADS} WHERE id = ?1"),
-                [id],
-                lead_from_row,
-            )
-            .optional()
-            .map_err(internal)
+        lead_by_id(&self.conn, id)
     }
+}
+
+fn lead_by_id(conn: &Connection, id: i64) -> Result<Option<Lead>, StoreError> {
+    conn.query_row(
+        &format!("{SELECT_LEADS} WHERE id = ?1"),
+        [id],
+        lead_from_row,
+    )
+    .optional()
+    .map_err(internal)
 }
 
 fn search_text(name: Option<&str>, email: Option<&str>, phone: Option<&str>) -> String {
@@ -221,8 +261,9 @@ impl LeadStore for SqliteStore {
         "sqlite"
     }
 
-    async fn upsert(&self, lead: &IncomingLead) -> Result<Upserted, StoreError> {
+    async fn upsert(&self, lead: &IncomingLead, actor: &str) -> Result<Upserted, StoreError> {
         let lead = lead.clone();
+        let actor = actor.to_string();
         self.with(move |inner| {
             let existing = inner
                 .conn
@@ -257,13 +298,22 @@ impl LeadStore for SqliteStore {
             } else {
                 &INSERT_FROM_META
             };
-            let id: i64 = inner
-                .conn
+            let tx = inner.conn.transaction().map_err(internal)?;
+            let id: i64 = tx
                 .query_row(sql, parameters.as_slice(), |row| row.get(0))
                 .map_err(internal)?;
-            let stored = inner
-                .get(id)?
+            let change = match &existing {
+                None => Change::new(ActivityKind::Stored, None, None),
+                Some(before) => Change::new(
+                    ActivityKind::Redelivered,
+                    None,
+                    Some(queue::changed_meta_fields(&before.meta, &meta)),
+                ),
+            };
+            queue::record(&tx, id, now, &actor, change)?;
+            let stored = lead_by_id(&tx, id)?
                 .ok_or_else(|| StoreError::Internal("lead vanished after upsert".into()))?;
+            tx.commit().map_err(internal)?;
             Ok(Upserted {
                 lead: stored,
                 inserted: existing.is_none(),
@@ -272,32 +322,39 @@ impl LeadStore for SqliteStore {
         .await
     }
 
-    async fn create_manual(&self, lead: &NewManualLead) -> Result<Lead, StoreError> {
+    async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
         let lead = lead.clone();
+        let rep = rep.to_string();
         self.with(move |inner| {
             let now = inner.next_change_micros();
             let search = search_text(Some(&lead.name), lead.email.as_deref(), lead.phone.as_deref());
-            let id: i64 = inner
-                .conn
+            let status = lead.status.unwrap_or_default();
+            // A rep who enters a lead already past `New Lead` has just spoken to the person.
+            let first_contact = (status != LeadStatus::NewLead).then_some(now);
+            let tx = inner.conn.transaction().map_err(internal)?;
+            let id: i64 = tx
                 .query_row(
                     "INSERT INTO leads (name, email, phone, status, notes, is_manual, created_at, received_at, updated_at,
-                        search_text)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?6, ?7) RETURNING id",
+                        search_text, first_contact_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?6, ?7, ?8) RETURNING id",
                     params![
                         lead.name,
                         lead.email,
                         lead.phone,
-                        lead.status.unwrap_or_default().as_str(),
+                        status.as_str(),
                         lead.notes,
                         now,
-                        search
+                        search,
+                        first_contact
                     ],
                     |row| row.get(0),
                 )
                 .map_err(internal)?;
-            inner
-                .get(id)?
-                .ok_or_else(|| StoreError::Internal("lead vanished after insert".into()))
+            queue::record(&tx, id, now, &rep, Change::new(ActivityKind::Stored, None, None))?;
+            let stored = lead_by_id(&tx, id)?
+                .ok_or_else(|| StoreError::Internal("lead vanished after insert".into()))?;
+            tx.commit().map_err(internal)?;
+            Ok(stored)
         })
         .await
     }
@@ -306,22 +363,24 @@ impl LeadStore for SqliteStore {
         self.with(move |inner| inner.get(id)).await
     }
 
-    async fn update(&self, id: i64, patch: &LeadPatch) -> Result<Option<Lead>, StoreError> {
+    async fn update(
+        &self,
+        id: i64,
+        patch: &LeadPatch,
+        rep: &str,
+    ) -> Result<Option<Lead>, StoreError> {
         let patch = patch.clone();
+        let rep = rep.to_string();
         self.with(move |inner| {
-            if inner.get(id)?.is_none() {
-                return Ok(None);
-            }
             let now = inner.next_change_micros();
-            inner
-                .conn
-                .execute(
-                    "UPDATE leads SET status = COALESCE(?2, status), notes = COALESCE(?3, notes), updated_at = ?4
-                     WHERE id = ?1",
-                    params![id, patch.status.map(LeadStatus::as_str), patch.notes, now],
-                )
-                .map_err(internal)?;
-            inner.get(id)
+            let tx = inner.conn.transaction().map_err(internal)?;
+            let Some(before) = lead_by_id(&tx, id)? else {
+                return Ok(None);
+            };
+            queue::apply_patch(&tx, &before, &patch, &rep, now)?;
+            let after = lead_by_id(&tx, id)?;
+            tx.commit().map_err(internal)?;
+            Ok(after)
         })
         .await
     }
