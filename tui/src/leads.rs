@@ -170,8 +170,8 @@ impl Leads {
         let status = lead.status;
         let entry = Entry::new(lead);
         let matches = self.filter.matcher().matches(&entry);
-        self.team.add(&entry.lead);
-        let old = self.entries.insert(key.id, entry);
+        // The old copy leaves the figures before the new one joins: both may count the same.
+        let old = self.entries.remove(&key.id);
         if let Some(old) = &old {
             self.team.remove(&old.lead);
             let old_key = Key::of(&old.lead);
@@ -181,6 +181,8 @@ impl Leads {
                 *count = count.saturating_sub(1);
             }
         }
+        self.team.add(&entry.lead);
+        self.entries.insert(key.id, entry);
         insert_sorted(&mut self.order, key);
         if matches {
             insert_sorted(&mut self.visible, key);
@@ -210,10 +212,14 @@ impl Leads {
         for lead in leads {
             let id = lead.id;
             *self.by_status.entry(lead.status).or_default() += 1;
+            let old = self.entries.remove(&id);
+            if let Some(old) = &old {
+                self.team.remove(&old.lead);
+            }
             self.team.add(&lead);
-            match self.entries.insert(id, Entry::new(lead)) {
+            self.entries.insert(id, Entry::new(lead));
+            match old {
                 Some(old) => {
-                    self.team.remove(&old.lead);
                     if let Some(count) = self.by_status.get_mut(&old.lead.status) {
                         *count = count.saturating_sub(1);
                     }

@@ -124,6 +124,26 @@ mod tests {
         assert_eq!(stats.median_speed_since(now()), None);
     }
 
+    /// The same lead coming back (a pushed change, then the save's answer) used to be added
+    /// before its old copy was removed, which took it out of the figures again.
+    #[test]
+    fn leads_seen_again_stay_counted_once() {
+        let mut leads = crate::leads::Leads::default();
+        let contacted = contacted(1, 60, 3, "alice");
+        let waiting = lead(2, "Waiting", 10);
+        for _ in 0..2 {
+            leads.upsert(contacted.clone());
+            leads.upsert(waiting.clone());
+        }
+        let page: Vec<Lead> = (0..40).map(|_| contacted.clone()).collect();
+        leads.merge(page);
+        let team = leads.team();
+        assert_eq!(team.waiting(), (1, Some(now() - Duration::minutes(10))));
+        let today = now() - Duration::hours(15);
+        assert_eq!(team.median_speed_since(today), Some(Duration::minutes(3)));
+        assert_eq!(team.open_owned_by("alice"), 1);
+    }
+
     #[test]
     fn median_of_odd_and_even_counts() {
         let minutes = |m: &[i64]| m.iter().map(|m| Duration::minutes(*m)).collect::<Vec<_>>();
