@@ -67,17 +67,27 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             theme::WARN,
         ));
     }
-    Line::from(spans).render(area, buf);
-    team(app).render(area, buf);
+    let connection = Line::from(spans);
+    let room = usize::from(area.width).saturating_sub(connection.width() + 2);
+    connection.render(area, buf);
+    // The other reps when they fit, else the user's own state alone.
+    if let Some(team) = [team(app, true), team(app, false)]
+        .into_iter()
+        .find(|team| team.width() <= room)
+    {
+        team.render(area, buf);
+    }
 }
 
-/// At the right: the other reps, a dot each for available or away, then the user's own state.
-fn team(app: &App) -> Line<'static> {
+/// At the right: the other reps (with `others`), a dot each for available or away, then the
+/// user's own state.
+fn team(app: &App, others: bool) -> Line<'static> {
     let Some(me) = &app.team.me else {
         return Line::default();
     };
     let mut spans = Vec::new();
-    for rep in app.team.reps.iter().filter(|rep| rep.name != me.name) {
+    let reps = app.team.reps.iter().filter(|_| others);
+    for rep in reps.filter(|rep| rep.name != me.name) {
         let (dot, style) = if rep.available {
             ("●", theme::OK)
         } else {

@@ -180,3 +180,25 @@ fn details_80x24_with_toasts_below() {
     press(&mut app, KeyCode::Char('y'));
     assert_snapshot!(draw(&app, 80, 24));
 }
+
+#[test]
+fn the_status_bar_drops_the_other_reps_before_covering_the_connection() {
+    let mut app = team_app();
+    app.update(Msg::Poll(crate::poller::PollEvent::Failed {
+        error: crate::client_error::ClientError::Unreachable {
+            server: "http://127.0.0.1:8080".into(),
+            reason: "Connection refused (os error 111)".into(),
+        },
+        retry_at: now() + Duration::seconds(8),
+    }));
+    let screen = draw(&app, 80, 24);
+    let status: String = (0..80)
+        .map(|x| screen.buffer()[(x, 22)].symbol())
+        .collect();
+    assert!(
+        status.starts_with(" server unreachable, retrying in 8s · last synced 1s ago"),
+        "{status}"
+    );
+    assert!(status.ends_with("alice ● available "), "{status}");
+    assert!(!status.contains("bob"), "{status}");
+}
