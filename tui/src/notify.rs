@@ -191,7 +191,7 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     use super::*;
-    use crate::fixtures::lead;
+    use crate::fixtures::{escalation, lead};
 
     struct Refusing;
 
@@ -218,17 +218,9 @@ mod tests {
 
     #[test]
     fn escalations_and_assignments_read_as_one_line() {
-        let escalation = Escalation {
-            lead_id: 1,
-            name: "Jane Doe".into(),
-            form_name: Some("Spring Promo".into()),
-            owner: None,
-            threshold_secs: 300,
-            waiting_secs: 301,
-        };
         assert_eq!(
-            Notice::escalation(&escalation).line(),
-            "Waiting 5 min: Jane Doe (Spring Promo)"
+            Notice::escalation(&escalation()).line(),
+            "Waiting 5 min: Lead 3 (Spring Promo)"
         );
         let (jane, bob) = (lead(1, "Jane Doe", 0), lead(2, "Bob", 0));
         let one = Notice::assigned(&[&jane]).unwrap();

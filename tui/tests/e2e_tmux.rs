@@ -47,19 +47,7 @@ async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
     }
     let (dir, graph, server) = start_server().await;
 
-    let tmux = Tmux::start(
-        dir.path(),
-        &[
-            dashboard_binary().to_string_lossy().as_ref(),
-            "--server",
-            &server.url,
-            "--token",
-            REP_TOKEN,
-            "--interval",
-            "300ms",
-            "--no-notify",
-        ],
-    );
+    let tmux = Tmux::dashboard(dir.path(), &server, REP_TOKEN, "300ms");
     tmux.wait_for_text("synced").await;
 
     let (leadgen_id, name) = announce_lead(&graph, &server, 4).await;
@@ -122,19 +110,7 @@ async fn a_claim_by_alice_shows_on_bobs_dashboard_within_a_second() {
     let (dir, graph, server) = start_server().await;
 
     // A 60 s poll interval: only the pushed event can bring the change within the second.
-    let tmux = Tmux::start(
-        dir.path(),
-        &[
-            dashboard_binary().to_string_lossy().as_ref(),
-            "--server",
-            &server.url,
-            "--token",
-            BOB_TOKEN,
-            "--interval",
-            "60s",
-            "--no-notify",
-        ],
-    );
+    let tmux = Tmux::dashboard(dir.path(), &server, BOB_TOKEN, "60s");
     tmux.wait_for_text("live").await;
     let (leadgen_id, name) = announce_lead(&graph, &server, 12).await;
     let shown: String = name.chars().take(14).collect();
@@ -344,6 +320,22 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// The dashboard against `server` as the rep of `token`, polling every `interval`.
+    fn dashboard(dir: &Path, server: &Server, token: &str, interval: &str) -> Tmux {
+        let binary = dashboard_binary().to_string_lossy().into_owned();
+        let command = [
+            binary.as_str(),
+            "--server",
+            &server.url,
+            "--token",
+            token,
+            "--interval",
+            interval,
+            "--no-notify",
+        ];
+        Tmux::start(dir, &command)
+    }
+
     /// Runs `command` in a 120x40 session; its exit code lands in `<dir>/exit-code`.
     fn start(dir: &Path, command: &[&str]) -> Tmux {
         // One tmux server per test: the tests of this file run at the same time.

@@ -2,28 +2,10 @@
 
 use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent};
-use leadhook_shared::{Activity, ActivityKind, Assignment, Escalation, LeadPatch, Me, Rep};
+use leadhook_shared::{Activity, ActivityKind, LeadPatch};
 
 use super::*;
-use crate::fixtures::{lead, now};
-
-fn me(name: &str, available: bool) -> Me {
-    Me {
-        name: name.into(),
-        available,
-        assignment: Assignment::Claim,
-    }
-}
-
-pub(crate) fn rep(name: &str, available: bool, open_leads: u64) -> Rep {
-    Rep {
-        name: name.into(),
-        available,
-        open_leads,
-        contacted_today: 0,
-        median_speed_to_lead_today_secs: None,
-    }
-}
+use crate::fixtures::{escalation, lead, me, now, rep};
 
 /// Alice's dashboard after its first load: leads 1..=3 (1 the newest), lead 2 owned by bob.
 fn alices(available: bool) -> App {
@@ -320,20 +302,13 @@ fn my_own_claim_coming_back_is_no_news() {
 
 #[test]
 fn escalations_notify_available_reps_only() {
-    let escalation = Escalation {
-        lead_id: 3,
-        name: "Lead 3".into(),
-        form_name: Some("Spring Promo".into()),
-        owner: None,
-        threshold_secs: 300,
-        waiting_secs: 310,
-    };
+    let escalation = escalation();
     let mut app = alices(true);
     let effect = app.update(Msg::Poll(PollEvent::Escalation(escalation.clone())));
     let Some(Effect::Notify(notice)) = effect else {
         panic!("expected a notification, got {effect:?}");
     };
-    assert_eq!(notice.line(), "Waiting 5 min: Lead 3 (Spring Promo)");
+    assert_eq!(notice, Notice::escalation(&escalation));
     assert_eq!(last_toast(&app), "Waiting 5 min: Lead 3 (Spring Promo)");
 
     let mut away = alices(false);

@@ -3,33 +3,13 @@
 use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent};
 use insta::assert_snapshot;
-use leadhook_shared::{Activity, ActivityKind, Assignment, LeadStatus, Me, Rep};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use leadhook_shared::{Activity, ActivityKind, LeadStatus};
 
 use crate::app::{App, Msg};
-use crate::fixtures::{lead, loaded, now};
-
-fn draw(app: &App, width: u16, height: u16) -> TestBackend {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-    terminal
-        .draw(|frame| frame.render_widget(app, frame.area()))
-        .expect("draw");
-    terminal.backend().clone()
-}
+use crate::fixtures::{draw, lead, loaded, me, now, rep};
 
 fn press(app: &mut App, code: KeyCode) {
     app.update(Msg::Key(KeyEvent::from(code)));
-}
-
-fn rep(name: &str, available: bool, open_leads: u64) -> Rep {
-    Rep {
-        name: name.into(),
-        available,
-        open_leads,
-        contacted_today: 0,
-        median_speed_to_lead_today_secs: None,
-    }
 }
 
 /// Alice's team: new leads waiting 2, 7 and 45 minutes, some owned, one contacted after 3 min.
@@ -54,11 +34,7 @@ fn team_app() -> App {
         })
         .collect();
     let mut app = loaded(leads, now() - Duration::seconds(1));
-    app.update(Msg::Me(Ok(Me {
-        name: "alice".into(),
-        available: true,
-        assignment: Assignment::Claim,
-    })));
+    app.update(Msg::Me(Ok(me("alice", true))));
     app.update(Msg::Reps(Ok(vec![
         rep("alice", true, 2),
         rep("bob", true, 1),
@@ -192,9 +168,7 @@ fn the_status_bar_drops_the_other_reps_before_covering_the_connection() {
         retry_at: now() + Duration::seconds(8),
     }));
     let screen = draw(&app, 80, 24);
-    let status: String = (0..80)
-        .map(|x| screen.buffer()[(x, 22)].symbol())
-        .collect();
+    let status: String = (0..80).map(|x| screen.buffer()[(x, 22)].symbol()).collect();
     assert!(
         status.starts_with(" server unreachable, retrying in 8s · last synced 1s ago"),
         "{status}"
