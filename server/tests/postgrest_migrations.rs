@@ -263,6 +263,17 @@ async fn updated_at_moves_only_on_real_changes_and_never_backwards() {
     assert!(next > ahead, "{next} > {ahead}");
 }
 
+/// name, status, notes, owner, no first contact, escalation level, `stored` rows by `system`.
+type MigratedLead = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    bool,
+    i16,
+    i64,
+);
+
 #[tokio::test]
 async fn the_work_queue_migrates_existing_leads_in_place() {
     let database = TestDatabase::migrated(&MIGRATIONS[..1]).await;
@@ -291,15 +302,7 @@ async fn the_work_queue_migrates_existing_leads_in_place() {
         )
         .await
         .unwrap();
-    let leads: Vec<(
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        bool,
-        i16,
-        i64,
-    )> = rows
+    let leads: Vec<MigratedLead> = rows
         .iter()
         .map(|row| {
             (

@@ -178,12 +178,12 @@ impl WorkQueue for SqliteStore {
                 Some(ref owner) if *owner != rep => Ok(Claim::Taken {
                     owner: owner.clone(),
                 }),
-                Some(_) => Ok(Claim::Claimed(before)),
+                Some(_) => Ok(Claim::Claimed(Box::new(before))),
                 None => {
                     set_owner(&tx, &before, Some(&rep), ActivityKind::Claim, &rep, now)?;
                     let after = reread(&tx, id)?;
                     tx.commit().map_err(internal)?;
-                    Ok(Claim::Claimed(after))
+                    Ok(Claim::Claimed(Box::new(after)))
                 }
             }
         })
