@@ -31,6 +31,10 @@ create table if not exists public.activity (
   new      text
 );
 create index if not exists activity_by_lead on public.activity (lead_id, id);
+-- Every lead has a history: the ones stored before it began were stored by the server.
+insert into public.activity (lead_id, at, actor, kind)
+  select l.id, l.received_at, 'system', 'stored' from public.leads as l
+   where not exists (select 1 from public.activity as a where a.lead_id = l.id);
 
 create table if not exists public.reps (
   name             text primary key,

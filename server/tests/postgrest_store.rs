@@ -235,7 +235,8 @@ async fn a_project_without_the_migrations_says_to_run_them() {
     assert_says_to_run_the_migrations(&store).await;
 }
 
-/// A table dropped behind the store's back, and PostgREST told so (as Supabase's migrations do).
+/// A table dropped behind the store's back (with the activity that references it), and PostgREST
+/// told so (as Supabase's migrations do).
 #[tokio::test]
 async fn a_dropped_table_says_to_run_the_migrations() {
     let setup = setup().await;
@@ -243,7 +244,7 @@ async fn a_dropped_table_says_to_run_the_migrations() {
     setup
         .supabase
         .database
-        .execute("DROP TABLE public.leads")
+        .execute("DROP TABLE public.leads CASCADE")
         .await
         .unwrap();
     setup.supabase.reload_schema().await;

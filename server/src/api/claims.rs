@@ -28,7 +28,7 @@ pub async fn claim(
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
     require_owners(&state)?;
     match state.leads.claim(id, &rep.0).await? {
-        Claim::Claimed(lead) => Ok(axum::Json(ApiOk::new(lead))),
+        Claim::Claimed(lead) => Ok(axum::Json(ApiOk::new(*lead))),
         Claim::Taken { owner } => Err(AppError::AlreadyClaimed { id, owner }),
         Claim::NotFound => Err(AppError::LeadNotFound(id)),
     }

@@ -15,7 +15,7 @@ use super::{StatsWindow, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// The caller owns the lead now (or already did).
-    Claimed(Lead),
+    Claimed(Box<Lead>),
     /// Another rep owns it.
     Taken {
         owner: String,

@@ -5,6 +5,8 @@
 
 mod queue;
 mod rows;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -60,38 +62,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX leads_changes ON leads (updated_at, id);
     CREATE INDEX leads_status ON leads (status);
 "#,
-    WORK_QUEUE,
+    queue::MIGRATION,
 ];
-
-/// The team's work queue: lead owners, first contact, escalation marks, the activity history,
-/// reps' availability and round-robin turn. Leads already stored count as escalated (they predate
-/// the queue) and get a `stored` entry by `system`, so every lead has a history.
-const WORK_QUEUE: &str = r#"
-    ALTER TABLE leads ADD COLUMN owner TEXT;
-    ALTER TABLE leads ADD COLUMN owned_at INTEGER;
-    ALTER TABLE leads ADD COLUMN first_contact_at INTEGER;
-    ALTER TABLE leads ADD COLUMN escalated_level INTEGER NOT NULL DEFAULT 0;
-    UPDATE leads SET escalated_level = 2;
-    CREATE INDEX leads_owner ON leads (owner);
-    CREATE INDEX leads_first_contact ON leads (first_contact_at);
-    CREATE TABLE activity (
-        id       INTEGER PRIMARY KEY AUTOINCREMENT,
-        lead_id  INTEGER NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
-        at       INTEGER NOT NULL,
-        actor    TEXT NOT NULL,
-        kind     TEXT NOT NULL
-                 CHECK (kind IN ('stored','redelivered','status','notes','claim','release','assign')),
-        old      TEXT,
-        new      TEXT
-    );
-    CREATE INDEX activity_by_lead ON activity (lead_id, id);
-    INSERT INTO activity (lead_id, at, actor, kind) SELECT id, received_at, 'system', 'stored' FROM leads;
-    CREATE TABLE reps (
-        name             TEXT PRIMARY KEY,
-        available        INTEGER NOT NULL DEFAULT 1,
-        last_assigned_at INTEGER
-    );
-"#;
 
 pub struct SqliteStore {
     inner: Arc<Mutex<Inner>>,

@@ -68,7 +68,7 @@ pub async fn concurrent_claims_have_one_winner(store: &dyn LeadStore) {
     // Claiming one's own lead again is fine and changes nothing.
     assert_eq!(
         store.claim(id, winner).await.unwrap(),
-        Claim::Claimed(lead.clone())
+        Claim::Claimed(Box::new(lead.clone()))
     );
     let claims: Vec<_> = history(store, id)
         .await

@@ -80,12 +80,12 @@ impl WorkQueue for PostgrestStore {
         for _ in 0..CLAIM_ATTEMPTS {
             let unowned = self.lead_filter(id).is("owner", "null");
             if let Some(lead) = self.patch_lead(unowned, &body).await? {
-                return Ok(Claim::Claimed(lead));
+                return Ok(Claim::Claimed(Box::new(lead)));
             }
             match self.get(id).await? {
                 None => return Ok(Claim::NotFound),
                 Some(lead) => match lead.owner {
-                    Some(ref owner) if owner == rep => return Ok(Claim::Claimed(lead)),
+                    Some(ref owner) if owner == rep => return Ok(Claim::Claimed(Box::new(lead))),
                     Some(owner) => return Ok(Claim::Taken { owner }),
                     // Released between the two requests: try again.
                     None => continue,

@@ -14,6 +14,36 @@ use super::{SqliteStore, internal, lead_by_id};
 use crate::store::queue::{kind_from_name, kind_name, speed_secs};
 use crate::store::{Claim, Contact, OwnerCounts, QueueFigures, StatsWindow, StoreError, WorkQueue};
 
+/// The team's work queue: lead owners, first contact, escalation marks, the activity history,
+/// reps' availability and round-robin turn. Leads already stored count as escalated (they predate
+/// the queue) and get a `stored` entry by `system`, so every lead has a history.
+pub(super) const MIGRATION: &str = r#"
+    ALTER TABLE leads ADD COLUMN owner TEXT;
+    ALTER TABLE leads ADD COLUMN owned_at INTEGER;
+    ALTER TABLE leads ADD COLUMN first_contact_at INTEGER;
+    ALTER TABLE leads ADD COLUMN escalated_level INTEGER NOT NULL DEFAULT 0;
+    UPDATE leads SET escalated_level = 2;
+    CREATE INDEX leads_owner ON leads (owner);
+    CREATE INDEX leads_first_contact ON leads (first_contact_at);
+    CREATE TABLE activity (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        lead_id  INTEGER NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+        at       INTEGER NOT NULL,
+        actor    TEXT NOT NULL,
+        kind     TEXT NOT NULL
+                 CHECK (kind IN ('stored','redelivered','status','notes','claim','release','assign')),
+        old      TEXT,
+        new      TEXT
+    );
+    CREATE INDEX activity_by_lead ON activity (lead_id, id);
+    INSERT INTO activity (lead_id, at, actor, kind) SELECT id, received_at, 'system', 'stored' FROM leads;
+    CREATE TABLE reps (
+        name             TEXT PRIMARY KEY,
+        available        INTEGER NOT NULL DEFAULT 1,
+        last_assigned_at INTEGER
+    );
+"#;
+
 /// One activity row before it is written: what changed, from what to what.
 pub(super) struct Change {
     kind: ActivityKind,
@@ -148,12 +178,12 @@ impl WorkQueue for SqliteStore {
                 Some(ref owner) if *owner != rep => Ok(Claim::Taken {
                     owner: owner.clone(),
                 }),
-                Some(_) => Ok(Claim::Claimed(before)),
+                Some(_) => Ok(Claim::Claimed(Box::new(before))),
                 None => {
                     set_owner(&tx, &before, Some(&rep), ActivityKind::Claim, &rep, now)?;
                     let after = reread(&tx, id)?;
                     tx.commit().map_err(internal)?;
-                    Ok(Claim::Claimed(after))
+                    Ok(Claim::Claimed(Box::new(after)))
                 }
             }
         })
