@@ -14,6 +14,7 @@ use tower_http::trace::TraceLayer;
 use crate::admission::Admission;
 use crate::config::Config;
 use crate::error::AppError;
+use crate::escalation::Escalator;
 use crate::graph::{GraphClient, GraphError};
 use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
@@ -22,6 +23,7 @@ use crate::serve::{self, ServeLimits};
 use crate::status::RuntimeStatus;
 use crate::store::{LeadStore, StoreError};
 use crate::sweeper::Sweeper;
+use crate::team::Team;
 use crate::writer::LeadWriter;
 use crate::{api, webhook};
 
@@ -110,7 +112,7 @@ impl Application {
                     reason: e.to_string(),
                 })?;
         let metrics: Arc<Metrics> = Arc::default();
-        let leads = LeadWriter::new(store, graph.clone());
+        let leads = LeadWriter::new(store, graph.clone(), Team::from_config(&config));
         let intake = Intake::new(
             inbox.clone(),
             graph.clone(),
@@ -153,6 +155,10 @@ impl Application {
     pub async fn run_until(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let intake = tokio::spawn(self.intake.clone().run(shutdown.clone()));
         tokio::spawn(self.state.sweeper.clone().run(shutdown.clone()));
+        tokio::spawn(
+            Escalator::new(self.state.leads.clone(), &self.state.config.queue)
+                .run(shutdown.clone()),
+        );
         let app = router(self.state);
         let result =
             serve::serve(self.listener, app, ServeLimits::default(), shutdown.clone()).await;

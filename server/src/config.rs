@@ -5,11 +5,15 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use leadhook_shared::Assignment;
 use secrecy::{ExposeSecret, SecretString};
 use thiserror::Error;
+
+use crate::clock::{Clock, SystemClock};
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_GRAPH_VERSION: &str = "v25.0";
@@ -78,6 +82,12 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub supabase_secret_key: Option<String>,
+    /// How new leads get an owner: claim (reps claim them), round-robin, or none.
+    #[arg(long = "assignment", env = "LEADHOOK_ASSIGNMENT")]
+    pub assignment: Option<String>,
+    /// How long a lead may wait in New Lead before every dashboard is told (then again at 30m).
+    #[arg(long = "escalate-after", env = "LEADHOOK_ESCALATE_AFTER")]
+    pub escalate_after: Option<String>,
 }
 
 /// Validated configuration of the running server.
@@ -97,6 +107,32 @@ pub struct Config {
     pub graph_timeout: Duration,
     pub sweep: SweepConfig,
     pub store: StoreConfig,
+    pub queue: QueueConfig,
+}
+
+/// The team's work queue: how leads get owners and when a waiting lead is escalated.
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    pub assignment: Assignment,
+    /// The first escalation threshold; the second is [`SECOND_ESCALATION`].
+    pub escalate_after: Duration,
+    /// The time escalations are measured by (tests substitute their own).
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A waiting lead is escalated again at this age.
+pub const SECOND_ESCALATION: Duration = Duration::from_secs(30 * 60);
+pub const DEFAULT_ESCALATE_AFTER: Duration = Duration::from_secs(5 * 60);
+
+impl QueueConfig {
+    /// The waiting thresholds, shortest first: `escalate_after`, then 30 minutes if that is later.
+    pub fn escalation_thresholds(&self) -> Vec<Duration> {
+        let mut thresholds = vec![self.escalate_after];
+        if SECOND_ESCALATION > self.escalate_after {
+            thresholds.push(SECOND_ESCALATION);
+        }
+        thresholds
+    }
 }
 
 /// Which lead forms the sweeper checks for leads no webhook announced, and how often.
@@ -224,6 +260,11 @@ impl Config {
             args.supabase_url,
             args.supabase_secret_key.or(args.supabase_service_role_key),
         )?;
+        let queue = QueueConfig {
+            assignment: parse_assignment(args.assignment)?,
+            escalate_after: parse_escalate_after(args.escalate_after)?,
+            clock: Arc::new(SystemClock),
+        };
         Ok(Config {
             app_secret,
             verify_token,
@@ -237,8 +278,44 @@ impl Config {
             graph_timeout: Duration::from_secs(15),
             sweep,
             store,
+            queue,
         })
     }
+}
+
+fn parse_assignment(value: Option<String>) -> Result<Assignment, ConfigError> {
+    match value.as_deref().map(str::trim).unwrap_or("") {
+        "" | "claim" => Ok(Assignment::Claim),
+        "round-robin" => Ok(Assignment::RoundRobin),
+        "none" => Ok(Assignment::None),
+        other => Err(ConfigError::invalid(
+            "LEADHOOK_ASSIGNMENT",
+            format!("\"{other}\" is not one of claim, round-robin, none"),
+        )),
+    }
+}
+
+fn parse_escalate_after(value: Option<String>) -> Result<Duration, ConfigError> {
+    const VAR: &str = "LEADHOOK_ESCALATE_AFTER";
+    let Some(text) = value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(DEFAULT_ESCALATE_AFTER);
+    };
+    let after = humantime::parse_duration(&text).map_err(|e| {
+        ConfigError::invalid(
+            VAR,
+            format!("\"{text}\" is not a duration like 5m or 90s ({e})"),
+        )
+    })?;
+    if !(Duration::from_secs(1)..=Duration::from_secs(86_400)).contains(&after) {
+        return Err(ConfigError::invalid(
+            VAR,
+            format!("\"{text}\" must be between 1s and 24h"),
+        ));
+    }
+    Ok(after)
 }
 
 fn parse_store(url: Option<String>, key: Option<String>) -> Result<StoreConfig, ConfigError> {
@@ -463,6 +540,39 @@ fn parse_api_tokens(value: Option<String>) -> Result<Vec<ApiToken>, ConfigError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn work_queue_settings() {
+        let config = Config::from_args(complete()).unwrap();
+        assert_eq!(config.queue.assignment, Assignment::Claim);
+        assert_eq!(config.queue.escalate_after, DEFAULT_ESCALATE_AFTER);
+        assert_eq!(
+            config.queue.escalation_thresholds(),
+            [DEFAULT_ESCALATE_AFTER, SECOND_ESCALATION]
+        );
+        let mut args = complete();
+        args.assignment = Some("round-robin".into());
+        args.escalate_after = Some("45m".into());
+        let config = Config::from_args(args).unwrap();
+        assert_eq!(config.queue.assignment, Assignment::RoundRobin);
+        assert_eq!(
+            config.queue.escalation_thresholds(),
+            [Duration::from_secs(45 * 60)]
+        );
+        for (assignment, escalate_after, var) in [
+            ("first-come", "5m", "LEADHOOK_ASSIGNMENT"),
+            ("claim", "soon", "LEADHOOK_ESCALATE_AFTER"),
+            ("claim", "0s", "LEADHOOK_ESCALATE_AFTER"),
+        ] {
+            let mut args = complete();
+            args.assignment = Some(assignment.into());
+            args.escalate_after = Some(escalate_after.into());
+            match Config::from_args(args) {
+                Err(ConfigError::Invalid { var: named, .. }) => assert_eq!(named, var),
+                other => panic!("{assignment}/{escalate_after}: {other:?}"),
+            }
+        }
+    }
 
     fn complete() -> ServeArgs {
         ServeArgs {

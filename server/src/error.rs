@@ -32,6 +32,12 @@ pub enum AppError {
     Unprocessable(String),
     #[error("no lead with id {0}")]
     LeadNotFound(i64),
+    #[error("lead {id} is already claimed by {owner}")]
+    AlreadyClaimed { id: i64, owner: String },
+    #[error(
+        "assignment is off on this server (LEADHOOK_ASSIGNMENT=none): leads have no owners to claim, release or assign"
+    )]
+    AssignmentOff,
     #[error(
         "no pages to sweep: set FB_PAGE_ID (and optionally FB_FORM_IDS) and restart the server"
     )]
@@ -66,6 +72,8 @@ impl AppError {
             AppError::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
             AppError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             AppError::LeadNotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::AlreadyClaimed { .. } => (StatusCode::CONFLICT, "already_claimed"),
+            AppError::AssignmentOff => (StatusCode::CONFLICT, "assignment_off"),
             AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             AppError::BodyTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
             AppError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),

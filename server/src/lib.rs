@@ -3,9 +3,11 @@
 pub mod admission;
 pub mod api;
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod doctor;
 pub mod error;
+pub mod escalation;
 pub mod graph;
 pub mod inbox;
 pub mod intake;
@@ -16,5 +18,6 @@ pub mod serve;
 pub mod status;
 pub mod store;
 pub mod sweeper;
+pub mod team;
 pub mod webhook;
 pub mod writer;

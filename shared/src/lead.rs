@@ -135,7 +135,7 @@ impl LeadPatch {
 }
 
 /// Tells a key given as `null` (`Some(None)`) from a missing key (`None`, by `default`).
-fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+pub fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     T: Deserialize<'de>,
     D: serde::Deserializer<'de>,

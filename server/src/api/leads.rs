@@ -134,9 +134,12 @@ pub async fn show(
 pub struct PatchBody {
     status: Option<String>,
     notes: Option<String>,
+    /// `"bob"` reassigns, `null` leaves the lead unowned, no key keeps the owner.
+    #[serde(default, deserialize_with = "leadhook_shared::lead::present")]
+    owner: Option<Option<String>>,
 }
 
-/// `PATCH /api/leads/{id}` with `status` and/or `notes`.
+/// `PATCH /api/leads/{id}` with `status`, `notes` and/or `owner`.
 pub async fn update(
     State(state): State<AppState>,
     Extension(rep): Extension<Rep>,
@@ -144,14 +147,17 @@ pub async fn update(
     Json(body): Json<PatchBody>,
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
     check_notes(body.notes.as_deref())?;
+    if let Some(owner) = &body.owner {
+        check_owner(&state, owner.as_deref())?;
+    }
     let patch = LeadPatch {
         status: body.status.as_deref().map(parse_status).transpose()?,
         notes: body.notes,
-        owner: None,
+        owner: body.owner,
     };
     if patch.is_empty() {
         return Err(AppError::Unprocessable(
-            "send \"status\" and/or \"notes\" to change".into(),
+            "send \"status\", \"notes\" and/or \"owner\" to change".into(),
         ));
     }
     let lead = state
@@ -160,6 +166,19 @@ pub async fn update(
         .await?
         .ok_or(AppError::LeadNotFound(id))?;
     Ok(axum::Json(ApiOk::new(lead)))
+}
+
+/// A new owner must be one of the reps of `LEADHOOK_API_TOKENS`, and owners must be on.
+fn check_owner(state: &AppState, owner: Option<&str>) -> Result<(), AppError> {
+    super::claims::require_owners(state)?;
+    let team = state.leads.team();
+    match owner {
+        Some(name) if !team.is_rep(name) => Err(AppError::Unprocessable(format!(
+            "owner {name:?} is not a rep; the reps are {}",
+            team.reps.join(", ")
+        ))),
+        _ => Ok(()),
+    }
 }
 
 #[derive(Debug, Deserialize)]

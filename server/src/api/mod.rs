@@ -1,10 +1,12 @@
 //! The HTTP API for sales reps' clients, under `/api`, behind bearer tokens.
 
 mod auth;
+mod claims;
 mod events;
 mod extract;
 mod health;
 mod leads;
+mod reps;
 mod stats;
 mod sync;
 
@@ -24,6 +26,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/leads", get(leads::list).post(leads::create))
         .route("/leads/sync", post(sync::run))
         .route("/leads/{id}", get(leads::show).patch(leads::update))
+        .route("/leads/{id}/claim", post(claims::claim))
+        .route("/leads/{id}/release", post(claims::release))
+        .route("/leads/{id}/activity", get(claims::activity))
+        .route("/reps", get(reps::list))
+        .route("/reps/me", get(reps::me).put(reps::set_me))
         .route("/stats", get(stats::show))
         .route("/events", get(events::stream))
         .route("/health", get(health::detailed))

@@ -13,4 +13,5 @@ mod raw_http;
 mod supabase;
 mod sweep;
 mod webhook_flow;
+mod work_queue;
 mod write_path;
