@@ -12,7 +12,10 @@ use leadhook_shared::{
 use serde_json::{Value, json};
 use tokio::time::{Instant, timeout_at};
 
-use crate::helpers::{REP_TOKEN, TestApp, spawn_app, spawn_app_with, spawn_graph};
+use crate::helpers::{
+    FORM_ID, PAGE_ID, REP_TOKEN, TestApp, graph_lead, notification, spawn_app, spawn_app_with,
+    spawn_graph,
+};
 
 const BOB_TOKEN: &str = "bob-token-456";
 
@@ -280,6 +283,40 @@ async fn reps_list_availability_and_round_robin_skips_the_away() {
         let lead = manual_lead(&app, name).await;
         assert_eq!(lead.owner.as_deref(), Some("alice"), "bob is away");
     }
+    // A lead from Facebook is stored by `facebook`, then given out in turn by `system`.
+    app.graph.add_lead(
+        PAGE_ID,
+        FORM_ID,
+        graph_lead("7070", &[("full_name", &["From Facebook"])]),
+    );
+    assert_eq!(
+        app.post_signed(&notification(&["7070"])).await.status(),
+        200
+    );
+    let from_facebook = app
+        .wait_for_leads(3)
+        .await
+        .into_iter()
+        .find(|lead| lead.leadgen_id.as_deref() == Some("7070"))
+        .expect("the webhook's lead");
+    assert_eq!(from_facebook.owner.as_deref(), Some("alice"));
+    let history: Vec<Activity> = data(
+        app.api_get(&format!("/api/leads/{}/activity", from_facebook.id))
+            .await,
+    )
+    .await;
+    let rows: Vec<(&str, ActivityKind, Option<&str>)> = history
+        .iter()
+        .map(|row| (row.actor.as_str(), row.kind, row.new.as_deref()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("facebook", ActivityKind::Stored, None),
+            ("system", ActivityKind::Assign, Some("alice")),
+        ]
+    );
+
     let reps: Vec<Rep> = data(
         send(
             &app,
@@ -295,7 +332,7 @@ async fn reps_list_availability_and_round_robin_skips_the_away() {
         .iter()
         .map(|rep| (rep.name.as_str(), rep.available, rep.open_leads))
         .collect();
-    assert_eq!(summary, [("alice", true, 2), ("bob", false, 0)]);
+    assert_eq!(summary, [("alice", true, 3), ("bob", false, 0)]);
     let (code, _) = error_of(
         send(
             &app,
