@@ -158,6 +158,28 @@ fn set_owner(
     record(conn, before.id, now, actor, change)
 }
 
+impl SqliteStore {
+    /// Runs `work` on lead `id` (as read inside the transaction) with a fresh change stamp, in one
+    /// transaction that commits what it wrote; `missing` when no lead has that id.
+    pub(super) async fn changing<T, F>(&self, id: i64, missing: T, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, Lead, i64) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.with(move |inner| {
+            let now = inner.next_change_micros();
+            let tx = inner.conn.transaction().map_err(internal)?;
+            let Some(before) = lead_by_id(&tx, id)? else {
+                return Ok(missing);
+            };
+            let done = work(&tx, before, now)?;
+            tx.commit().map_err(internal)?;
+            Ok(done)
+        })
+        .await
+    }
+}
+
 /// Reads the lead back after a change in the same transaction.
 fn reread(conn: &Connection, id: i64) -> Result<Lead, StoreError> {
     lead_by_id(conn, id)?
@@ -168,22 +190,15 @@ fn reread(conn: &Connection, id: i64) -> Result<Lead, StoreError> {
 impl WorkQueue for SqliteStore {
     async fn claim(&self, id: i64, rep: &str) -> Result<Claim, StoreError> {
         let rep = rep.to_string();
-        self.with(move |inner| {
-            let now = inner.next_change_micros();
-            let tx = inner.conn.transaction().map_err(internal)?;
-            let Some(before) = lead_by_id(&tx, id)? else {
-                return Ok(Claim::NotFound);
-            };
+        self.changing(id, Claim::NotFound, move |tx, before, now| {
             match before.owner {
                 Some(ref owner) if *owner != rep => Ok(Claim::Taken {
                     owner: owner.clone(),
                 }),
                 Some(_) => Ok(Claim::Claimed(Box::new(before))),
                 None => {
-                    set_owner(&tx, &before, Some(&rep), ActivityKind::Claim, &rep, now)?;
-                    let after = reread(&tx, id)?;
-                    tx.commit().map_err(internal)?;
-                    Ok(Claim::Claimed(Box::new(after)))
+                    set_owner(tx, &before, Some(&rep), ActivityKind::Claim, &rep, now)?;
+                    Ok(Claim::Claimed(Box::new(reread(tx, id)?)))
                 }
             }
         })
@@ -192,31 +207,19 @@ impl WorkQueue for SqliteStore {
 
     async fn release(&self, id: i64, rep: &str) -> Result<Option<Lead>, StoreError> {
         let rep = rep.to_string();
-        self.with(move |inner| {
-            let now = inner.next_change_micros();
-            let tx = inner.conn.transaction().map_err(internal)?;
-            let Some(before) = lead_by_id(&tx, id)? else {
-                return Ok(None);
-            };
+        self.changing(id, None, move |tx, before, now| {
             if before.owner.is_none() {
                 return Ok(Some(before));
             }
-            set_owner(&tx, &before, None, ActivityKind::Release, &rep, now)?;
-            let after = reread(&tx, id)?;
-            tx.commit().map_err(internal)?;
-            Ok(Some(after))
+            set_owner(tx, &before, None, ActivityKind::Release, &rep, now)?;
+            reread(tx, id).map(Some)
         })
         .await
     }
 
     async fn assign_next(&self, id: i64, reps: &[String]) -> Result<Option<Lead>, StoreError> {
         let reps = reps.to_vec();
-        self.with(move |inner| {
-            let now = inner.next_change_micros();
-            let tx = inner.conn.transaction().map_err(internal)?;
-            let Some(before) = lead_by_id(&tx, id)? else {
-                return Ok(None);
-            };
+        self.changing(id, None, move |tx, before, now| {
             if before.owner.is_some() {
                 return Ok(None);
             }
@@ -244,10 +247,8 @@ impl WorkQueue for SqliteStore {
                 params![next, now],
             )
             .map_err(internal)?;
-            set_owner(&tx, &before, Some(next), ActivityKind::Assign, SYSTEM, now)?;
-            let after = reread(&tx, id)?;
-            tx.commit().map_err(internal)?;
-            Ok(Some(after))
+            set_owner(tx, &before, Some(next), ActivityKind::Assign, SYSTEM, now)?;
+            reread(tx, id).map(Some)
         })
         .await
     }
