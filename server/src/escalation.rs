@@ -52,10 +52,9 @@ impl Escalator {
     /// Escalates every lead that has crossed a threshold since it was last escalated. A lead past
     /// several thresholds (the server was down) is escalated for the longest one only: longest
     /// first, and taking that mark takes the shorter ones with it.
-    pub async fn check(&self) -> Result<u32, StoreError> {
+    pub async fn check(&self) -> Result<(), StoreError> {
         let now = self.clock.now();
         let horizon = now - HORIZON;
-        let mut raised = 0;
         for (index, threshold) in self.thresholds.iter().enumerate().rev() {
             let level = u8::try_from(index + 1).unwrap_or(u8::MAX);
             let Ok(age) = chrono::Duration::from_std(*threshold) else {
@@ -67,11 +66,9 @@ impl Escalator {
                 .due_for_escalation(horizon, now - age, level, BATCH)
                 .await?;
             for lead in &due {
-                if self.leads.escalate(lead, level, *threshold, now).await? {
-                    raised += 1;
-                }
+                self.leads.escalate(lead, level, *threshold, now).await?;
             }
         }
-        Ok(raised)
+        Ok(())
     }
 }
