@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::query::{EVERY_COLUMN, timestamp};
 use super::{PostgrestStore, Written, to_json};
-use crate::store::{Claim, LeadStore, QueueFigures, StatsWindow, StoreError, WorkQueue};
+use crate::store::{Claim, Escalated, LeadStore, QueueFigures, StatsWindow, StoreError, WorkQueue};
 
 /// `public.assign_next_rep(target_lead, rep_names)`.
 const ASSIGN_FUNCTION: &str = "assign_next_rep";
@@ -32,8 +32,9 @@ struct OwnerColumn<'a> {
 }
 
 #[derive(Serialize)]
-struct EscalationColumn {
+struct EscalationColumns {
     escalated_level: u8,
+    escalated_at: DateTime<Utc>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -200,7 +201,12 @@ impl WorkQueue for PostgrestStore {
         .json()
     }
 
-    async fn take_escalation(&self, id: i64, level: u8) -> Result<bool, StoreError> {
+    async fn take_escalation(
+        &self,
+        id: i64,
+        level: u8,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let still_waiting = self
             .lead_filter(id)
             .eq("status", LeadStatus::NewLead.as_str())
@@ -208,12 +214,32 @@ impl WorkQueue for PostgrestStore {
         let taken = self
             .patch_lead(
                 still_waiting,
-                &EscalationColumn {
+                &EscalationColumns {
                     escalated_level: level,
+                    escalated_at: at,
                 },
             )
             .await?;
         Ok(taken.is_some())
+    }
+
+    async fn escalated_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Escalated>, StoreError> {
+        let limit = usize::try_from(limit)
+            .unwrap_or(PAGE_ROWS)
+            .clamp(1, PAGE_ROWS);
+        self.call(
+            self.table()
+                .select(EVERY_COLUMN)
+                .gt("escalated_at", timestamp(since))
+                .order("escalated_at.asc,id.asc")
+                .range(0, limit - 1),
+        )
+        .await?
+        .json()
     }
 
     async fn queue_figures(&self, window: StatsWindow) -> Result<QueueFigures, StoreError> {
