@@ -43,6 +43,17 @@ struct RepRow {
     available: bool,
 }
 
+/// The first `limit` leads (at most [`PAGE_ROWS`]) `filtered` selects, in `order`.
+fn first_rows(filtered: Builder, order: &str, limit: u32) -> Builder {
+    let limit = usize::try_from(limit)
+        .unwrap_or(PAGE_ROWS)
+        .clamp(1, PAGE_ROWS);
+    filtered
+        .select(EVERY_COLUMN)
+        .order(order)
+        .range(0, limit - 1)
+}
+
 impl PostgrestStore {
     /// PATCHes the leads `filtered` selects; the changed row, or `None` when none matched.
     pub(super) async fn patch_lead<T: Serialize>(
@@ -184,21 +195,15 @@ impl WorkQueue for PostgrestStore {
         level: u8,
         limit: u32,
     ) -> Result<Vec<Lead>, StoreError> {
-        let limit = usize::try_from(limit)
-            .unwrap_or(PAGE_ROWS)
-            .clamp(1, PAGE_ROWS);
-        self.call(
-            self.table()
-                .select(EVERY_COLUMN)
-                .eq("status", LeadStatus::NewLead.as_str())
-                .gt("created_at", timestamp(created_after))
-                .lte("created_at", timestamp(created_before))
-                .lt("escalated_level", level.to_string())
-                .order("created_at.asc,id.asc")
-                .range(0, limit - 1),
-        )
-        .await?
-        .json()
+        let waiting = self
+            .table()
+            .eq("status", LeadStatus::NewLead.as_str())
+            .gt("created_at", timestamp(created_after))
+            .lte("created_at", timestamp(created_before))
+            .lt("escalated_level", level.to_string());
+        self.call(first_rows(waiting, "created_at.asc,id.asc", limit))
+            .await?
+            .json()
     }
 
     async fn take_escalation(
@@ -228,18 +233,10 @@ impl WorkQueue for PostgrestStore {
         since: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Escalated>, StoreError> {
-        let limit = usize::try_from(limit)
-            .unwrap_or(PAGE_ROWS)
-            .clamp(1, PAGE_ROWS);
-        self.call(
-            self.table()
-                .select(EVERY_COLUMN)
-                .gt("escalated_at", timestamp(since))
-                .order("escalated_at.asc,id.asc")
-                .range(0, limit - 1),
-        )
-        .await?
-        .json()
+        let escalated = self.table().gt("escalated_at", timestamp(since));
+        self.call(first_rows(escalated, "escalated_at.asc,id.asc", limit))
+            .await?
+            .json()
     }
 
     async fn queue_figures(&self, window: StatsWindow) -> Result<QueueFigures, StoreError> {
