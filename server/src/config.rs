@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::Args;
 use leadhook_shared::Assignment;
+use leadhook_shared::team::actor;
 use secrecy::{ExposeSecret, SecretString};
 use thiserror::Error;
 
@@ -503,6 +504,12 @@ fn parse_api_tokens(value: Option<String>) -> Result<Vec<ApiToken>, ConfigError>
                 format!("entry {} needs both a name and a token", index + 1),
             ));
         }
+        if [actor::FACEBOOK, actor::SWEEPER, actor::SYSTEM].contains(&name) {
+            return Err(ConfigError::invalid(
+                VAR,
+                format!("\"{name}\" names the server in lead histories; give the rep another name"),
+            ));
+        }
         if token.len() < 8 {
             return Err(ConfigError::invalid(
                 VAR,
@@ -572,6 +579,12 @@ mod tests {
                 other => panic!("{assignment}/{escalate_after}: {other:?}"),
             }
         }
+        let mut args = complete();
+        args.api_tokens = Some("alice:alice-token-1,system:system-token-1".into());
+        assert!(matches!(
+            Config::from_args(args),
+            Err(ConfigError::Invalid { var: "LEADHOOK_API_TOKENS", problem }) if problem.contains("\"system\"")
+        ));
     }
 
     fn complete() -> ServeArgs {

@@ -12,7 +12,7 @@ use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManualLead, Stats};
 
 pub use error::StoreError;
-pub use queue::{Claim, Contact, OwnerCounts, QueueFigures, WorkQueue};
+pub use queue::{Claim, Contact, Escalated, OwnerCounts, QueueFigures, WorkQueue};
 
 use crate::config::{Config, StoreConfig};
 

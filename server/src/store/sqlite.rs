@@ -343,16 +343,9 @@ impl LeadStore for SqliteStore {
     ) -> Result<Option<Lead>, StoreError> {
         let patch = patch.clone();
         let rep = rep.to_string();
-        self.with(move |inner| {
-            let now = inner.next_change_micros();
-            let tx = inner.conn.transaction().map_err(internal)?;
-            let Some(before) = lead_by_id(&tx, id)? else {
-                return Ok(None);
-            };
-            queue::apply_patch(&tx, &before, &patch, &rep, now)?;
-            let after = lead_by_id(&tx, id)?;
-            tx.commit().map_err(internal)?;
-            Ok(after)
+        self.changing(id, None, move |tx, before, now| {
+            queue::apply_patch(tx, &before, &patch, &rep, now)?;
+            lead_by_id(tx, id)
         })
         .await
     }

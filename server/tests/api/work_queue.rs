@@ -5,14 +5,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::clock::Clock;
+use leadhook_server::config::StoreConfig;
 use leadhook_shared::{
     Activity, ActivityKind, ApiError, ApiOk, Assignment, Escalation, Lead, Me, Rep, Stats,
 };
 use serde_json::{Value, json};
 use tokio::time::{Instant, timeout_at};
 
-use crate::helpers::{REP_TOKEN, TestApp, spawn_app, spawn_app_with, spawn_graph};
+use crate::helpers::{
+    FORM_ID, PAGE_ID, REP_TOKEN, TestApp, graph_lead, notification, spawn_app, spawn_app_with,
+    spawn_graph,
+};
 
 const BOB_TOKEN: &str = "bob-token-456";
 
@@ -280,6 +285,40 @@ async fn reps_list_availability_and_round_robin_skips_the_away() {
         let lead = manual_lead(&app, name).await;
         assert_eq!(lead.owner.as_deref(), Some("alice"), "bob is away");
     }
+    // A lead from Facebook is stored by `facebook`, then given out in turn by `system`.
+    app.graph.add_lead(
+        PAGE_ID,
+        FORM_ID,
+        graph_lead("7070", &[("full_name", &["From Facebook"])]),
+    );
+    assert_eq!(
+        app.post_signed(&notification(&["7070"])).await.status(),
+        200
+    );
+    let from_facebook = app
+        .wait_for_leads(3)
+        .await
+        .into_iter()
+        .find(|lead| lead.leadgen_id.as_deref() == Some("7070"))
+        .expect("the webhook's lead");
+    assert_eq!(from_facebook.owner.as_deref(), Some("alice"));
+    let history: Vec<Activity> = data(
+        app.api_get(&format!("/api/leads/{}/activity", from_facebook.id))
+            .await,
+    )
+    .await;
+    let rows: Vec<(&str, ActivityKind, Option<&str>)> = history
+        .iter()
+        .map(|row| (row.actor.as_str(), row.kind, row.new.as_deref()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("facebook", ActivityKind::Stored, None),
+            ("system", ActivityKind::Assign, Some("alice")),
+        ]
+    );
+
     let reps: Vec<Rep> = data(
         send(
             &app,
@@ -295,7 +334,7 @@ async fn reps_list_availability_and_round_robin_skips_the_away() {
         .iter()
         .map(|rep| (rep.name.as_str(), rep.available, rep.open_leads))
         .collect();
-    assert_eq!(summary, [("alice", true, 2), ("bob", false, 0)]);
+    assert_eq!(summary, [("alice", true, 3), ("bob", false, 0)]);
     let (code, _) = error_of(
         send(
             &app,
@@ -336,10 +375,13 @@ async fn stats_count_the_waiting_the_speed_and_each_rep() {
     assert_eq!(per_rep, [("alice", 1, 1, 1), ("bob", 0, 0, 0)]);
 }
 
-/// Reads `/api/events` until `deadline`, returning the escalations seen.
-async fn escalations_until(response: &mut reqwest::Response, deadline: Instant) -> Vec<Escalation> {
+/// Reads `/api/events` until `deadline`: the (event, data) pairs seen.
+async fn events_until(
+    response: &mut reqwest::Response,
+    deadline: Instant,
+) -> Vec<(String, String)> {
     let mut text = String::new();
-    let mut escalations = Vec::new();
+    let mut events = Vec::new();
     while let Ok(chunk) = timeout_at(deadline, response.chunk()).await {
         let Some(chunk) = chunk.expect("event stream readable") else {
             break;
@@ -347,16 +389,64 @@ async fn escalations_until(response: &mut reqwest::Response, deadline: Instant) 
         text.push_str(&String::from_utf8_lossy(&chunk));
         while let Some(end) = text.find("\n\n") {
             let block: String = text.drain(..end + 2).collect();
-            if block.lines().any(|line| line == "event: escalation") {
-                let data = block
+            let field = |name: &str| {
+                block
                     .lines()
-                    .find_map(|line| line.strip_prefix("data: "))
-                    .expect("event data");
-                escalations.push(serde_json::from_str(data).expect("an Escalation"));
+                    .find_map(|line| line.strip_prefix(name))
+                    .map(str::to_string)
+            };
+            if let (Some(event), Some(data)) = (field("event: "), field("data: ")) {
+                events.push((event, data));
             }
         }
     }
-    escalations
+    events
+}
+
+async fn escalations_until(response: &mut reqwest::Response, deadline: Instant) -> Vec<Escalation> {
+    events_until(response, deadline)
+        .await
+        .into_iter()
+        .filter(|(event, _)| event == "escalation")
+        .map(|(_, data)| serde_json::from_str(&data).expect("an Escalation"))
+        .collect()
+}
+
+#[tokio::test]
+async fn claims_and_releases_reach_every_dashboard_once() {
+    let app = spawn_app().await;
+    let lead = manual_lead(&app, "Jane Doe").await;
+    let mut events = send(&app, reqwest::Method::GET, "/api/events", BOB_TOKEN, None).await;
+    assert_eq!(events.status(), 200);
+    data::<Lead>(claim(&app, lead.id, REP_TOKEN).await).await;
+    data::<Lead>(
+        send(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/leads/{}/release", lead.id),
+            REP_TOKEN,
+            None,
+        )
+        .await,
+    )
+    .await;
+    let seen: Vec<(String, Option<String>)> =
+        events_until(&mut events, Instant::now() + Duration::from_millis(1500))
+            .await
+            .into_iter()
+            .map(|(event, data)| {
+                let changed: Lead = serde_json::from_str(&data).expect("a lead event");
+                assert_eq!(changed.id, lead.id);
+                (event, changed.owner)
+            })
+            .collect();
+    assert_eq!(
+        seen,
+        [
+            ("lead".to_string(), Some("alice".to_string())),
+            ("lead".to_string(), None)
+        ]
+    );
 }
 
 #[tokio::test]
@@ -402,4 +492,52 @@ async fn a_waiting_lead_is_escalated_once_per_threshold() {
     clock.advance_to(lead.meta.created_at + chrono::Duration::hours(3));
     let after = escalations_until(&mut events, Instant::now() + checks).await;
     assert!(after.is_empty(), "each threshold once: {after:?}");
+}
+
+/// Two replicas on one Supabase store, each with a dashboard listening: both dashboards hear of
+/// each threshold once, though only one replica takes each mark.
+#[tokio::test]
+async fn every_replica_tells_its_dashboards_of_an_escalation_once() {
+    let supabase =
+        LocalSupabase::with_migrations(leadhook_server::store::postgrest::MIGRATIONS).await;
+    let clock = Arc::new(TestClock(Mutex::new(Utc::now())));
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let clock = Arc::clone(&clock);
+        let (url, key) = (supabase.base_url.clone(), supabase.secret_key().to_string());
+        replicas.push(
+            spawn_app_with(
+                spawn_graph().await,
+                tempfile::tempdir().unwrap(),
+                move |config| {
+                    config.store = StoreConfig::Supabase {
+                        url,
+                        key: key.into(),
+                    };
+                    config.queue.clock = clock;
+                },
+            )
+            .await,
+        );
+    }
+    let lead = manual_lead(&replicas[0], "Jane Doe").await;
+    let mut streams = Vec::new();
+    for replica in &replicas {
+        let events = replica.api_get("/api/events").await;
+        assert_eq!(events.status(), 200);
+        streams.push(events);
+    }
+    let checks = Duration::from_millis(3500);
+    for (minutes, threshold) in [(6, 300), (31, 1800)] {
+        clock.advance_to(lead.meta.created_at + chrono::Duration::minutes(minutes));
+        let deadline = Instant::now() + checks;
+        for stream in &mut streams {
+            let heard: Vec<(i64, u64)> = escalations_until(stream, deadline)
+                .await
+                .iter()
+                .map(|e| (e.lead_id, e.threshold_secs))
+                .collect();
+            assert_eq!(heard, [(lead.id, threshold)], "after {minutes} minutes");
+        }
+    }
 }

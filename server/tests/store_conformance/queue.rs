@@ -377,12 +377,31 @@ pub async fn escalation_marks_are_taken_once(store: &dyn LeadStore) {
         .unwrap()
         .lead;
     let five_minutes_ago = now - Duration::minutes(5);
+    let an_hour_ago = now - Duration::hours(1);
+    let long_ago = store
+        .upsert(
+            &incoming("903", "Long Ago", now - Duration::hours(2)),
+            FACEBOOK,
+        )
+        .await
+        .unwrap()
+        .lead;
     let due = store
-        .due_for_escalation(five_minutes_ago, 1, 100)
+        .due_for_escalation(an_hour_ago, five_minutes_ago, 1, 100)
         .await
         .unwrap();
-    assert_eq!(due.iter().map(|l| l.id).collect::<Vec<_>>(), [waiting.id]);
-    let takes = join_all((0..5).map(|_| store.take_escalation(waiting.id, 1))).await;
+    assert_eq!(
+        due.iter().map(|l| l.id).collect::<Vec<_>>(),
+        [waiting.id],
+        "not the fresh lead, nor the one before the horizon"
+    );
+    let with_the_old = store
+        .due_for_escalation(now - Duration::hours(3), five_minutes_ago, 1, 1)
+        .await
+        .unwrap();
+    assert_eq!(with_the_old[0].id, long_ago.id, "oldest first, limited");
+    assert_eq!(with_the_old.len(), 1);
+    let takes = join_all((0..5).map(|_| store.take_escalation(waiting.id, 1, now))).await;
     assert_eq!(
         takes
             .into_iter()
@@ -393,7 +412,7 @@ pub async fn escalation_marks_are_taken_once(store: &dyn LeadStore) {
     );
     assert!(
         store
-            .due_for_escalation(five_minutes_ago, 1, 100)
+            .due_for_escalation(an_hour_ago, five_minutes_ago, 1, 100)
             .await
             .unwrap()
             .is_empty()
@@ -403,7 +422,31 @@ pub async fn escalation_marks_are_taken_once(store: &dyn LeadStore) {
         unchanged.updated_at, waiting.updated_at,
         "the mark is not a change dashboards see"
     );
-    assert!(store.take_escalation(waiting.id, 2).await.unwrap());
+    let marks = store
+        .escalated_since(now - Duration::seconds(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    assert_eq!((marks[0].lead.id, marks[0].level), (waiting.id, 1));
+    assert!((marks[0].at - now).abs() < Duration::milliseconds(1));
+    let later = now + Duration::seconds(25);
+    assert!(store.take_escalation(waiting.id, 2, later).await.unwrap());
+    let marks = store.escalated_since(now, 10).await.unwrap();
+    assert_eq!(
+        marks
+            .iter()
+            .map(|m| (m.lead.id, m.level))
+            .collect::<Vec<_>>(),
+        [(waiting.id, 2)],
+        "the latest mark of each lead"
+    );
+    assert!(
+        store
+            .escalated_since(later + Duration::seconds(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     store
         .update(
             fresh.id,
@@ -416,7 +459,7 @@ pub async fn escalation_marks_are_taken_once(store: &dyn LeadStore) {
         .await
         .unwrap();
     assert!(
-        !store.take_escalation(fresh.id, 1).await.unwrap(),
+        !store.take_escalation(fresh.id, 1, later).await.unwrap(),
         "a contacted lead is not escalated"
     );
 }

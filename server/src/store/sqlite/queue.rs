@@ -12,7 +12,9 @@ use rusqlite::{Connection, params};
 use super::rows::{SELECT_LEADS, lead_from_row, micros, time_from};
 use super::{SqliteStore, internal, lead_by_id};
 use crate::store::queue::{kind_from_name, kind_name, speed_secs};
-use crate::store::{Claim, Contact, OwnerCounts, QueueFigures, StatsWindow, StoreError, WorkQueue};
+use crate::store::{
+    Claim, Contact, Escalated, OwnerCounts, QueueFigures, StatsWindow, StoreError, WorkQueue,
+};
 
 /// The team's work queue: lead owners, first contact, escalation marks, the activity history,
 /// reps' availability and round-robin turn. Leads already stored count as escalated (they predate
@@ -23,6 +25,8 @@ pub(super) const MIGRATION: &str = r#"
     ALTER TABLE leads ADD COLUMN first_contact_at INTEGER;
     ALTER TABLE leads ADD COLUMN escalated_level INTEGER NOT NULL DEFAULT 0;
     UPDATE leads SET escalated_level = 2;
+    ALTER TABLE leads ADD COLUMN escalated_at INTEGER;
+    CREATE INDEX leads_escalated ON leads (escalated_at);
     CREATE INDEX leads_owner ON leads (owner);
     CREATE INDEX leads_first_contact ON leads (first_contact_at);
     CREATE TABLE activity (
@@ -158,6 +162,28 @@ fn set_owner(
     record(conn, before.id, now, actor, change)
 }
 
+impl SqliteStore {
+    /// Runs `work` on lead `id` (as read inside the transaction) with a fresh change stamp, in one
+    /// transaction that commits what it wrote; `missing` when no lead has that id.
+    pub(super) async fn changing<T, F>(&self, id: i64, missing: T, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, Lead, i64) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.with(move |inner| {
+            let now = inner.next_change_micros();
+            let tx = inner.conn.transaction().map_err(internal)?;
+            let Some(before) = lead_by_id(&tx, id)? else {
+                return Ok(missing);
+            };
+            let done = work(&tx, before, now)?;
+            tx.commit().map_err(internal)?;
+            Ok(done)
+        })
+        .await
+    }
+}
+
 /// Reads the lead back after a change in the same transaction.
 fn reread(conn: &Connection, id: i64) -> Result<Lead, StoreError> {
     lead_by_id(conn, id)?
@@ -168,22 +194,15 @@ fn reread(conn: &Connection, id: i64) -> Result<Lead, StoreError> {
 impl WorkQueue for SqliteStore {
     async fn claim(&self, id: i64, rep: &str) -> Result<Claim, StoreError> {
         let rep = rep.to_string();
-        self.with(move |inner| {
-            let now = inner.next_change_micros();
-            let tx = inner.conn.transaction().map_err(internal)?;
-            let Some(before) = lead_by_id(&tx, id)? else {
-                return Ok(Claim::NotFound);
-            };
+        self.changing(id, Claim::NotFound, move |tx, before, now| {
             match before.owner {
                 Some(ref owner) if *owner != rep => Ok(Claim::Taken {
                     owner: owner.clone(),
                 }),
                 Some(_) => Ok(Claim::Claimed(Box::new(before))),
                 None => {
-                    set_owner(&tx, &before, Some(&rep), ActivityKind::Claim, &rep, now)?;
-                    let after = reread(&tx, id)?;
-                    tx.commit().map_err(internal)?;
-                    Ok(Claim::Claimed(Box::new(after)))
+                    set_owner(tx, &before, Some(&rep), ActivityKind::Claim, &rep, now)?;
+                    Ok(Claim::Claimed(Box::new(reread(tx, id)?)))
                 }
             }
         })
@@ -192,31 +211,19 @@ impl WorkQueue for SqliteStore {
 
     async fn release(&self, id: i64, rep: &str) -> Result<Option<Lead>, StoreError> {
         let rep = rep.to_string();
-        self.with(move |inner| {
-            let now = inner.next_change_micros();
-            let tx = inner.conn.transaction().map_err(internal)?;
-            let Some(before) = lead_by_id(&tx, id)? else {
-                return Ok(None);
-            };
+        self.changing(id, None, move |tx, before, now| {
             if before.owner.is_none() {
                 return Ok(Some(before));
             }
-            set_owner(&tx, &before, None, ActivityKind::Release, &rep, now)?;
-            let after = reread(&tx, id)?;
-            tx.commit().map_err(internal)?;
-            Ok(Some(after))
+            set_owner(tx, &before, None, ActivityKind::Release, &rep, now)?;
+            reread(tx, id).map(Some)
         })
         .await
     }
 
     async fn assign_next(&self, id: i64, reps: &[String]) -> Result<Option<Lead>, StoreError> {
         let reps = reps.to_vec();
-        self.with(move |inner| {
-            let now = inner.next_change_micros();
-            let tx = inner.conn.transaction().map_err(internal)?;
-            let Some(before) = lead_by_id(&tx, id)? else {
-                return Ok(None);
-            };
+        self.changing(id, None, move |tx, before, now| {
             if before.owner.is_some() {
                 return Ok(None);
             }
@@ -244,10 +251,8 @@ impl WorkQueue for SqliteStore {
                 params![next, now],
             )
             .map_err(internal)?;
-            set_owner(&tx, &before, Some(next), ActivityKind::Assign, SYSTEM, now)?;
-            let after = reread(&tx, id)?;
-            tx.commit().map_err(internal)?;
-            Ok(Some(after))
+            set_owner(tx, &before, Some(next), ActivityKind::Assign, SYSTEM, now)?;
+            reread(tx, id).map(Some)
         })
         .await
     }
@@ -327,6 +332,7 @@ impl WorkQueue for SqliteStore {
 
     async fn due_for_escalation(
         &self,
+        created_after: DateTime<Utc>,
         created_before: DateTime<Utc>,
         level: u8,
         limit: u32,
@@ -335,12 +341,18 @@ impl WorkQueue for SqliteStore {
             let mut statement = inner
                 .conn
                 .prepare_cached(&format!(
-                    "{SELECT_LEADS} WHERE status = 'New Lead' AND created_at <= ?1 AND escalated_level < ?2
-                     ORDER BY created_at, id LIMIT ?3"
+                    "{SELECT_LEADS} WHERE status = 'New Lead' AND created_at > ?1 AND created_at <= ?2
+                       AND escalated_level < ?3
+                     ORDER BY created_at, id LIMIT ?4"
                 ))
                 .map_err(internal)?;
             let leads = statement
-                .query_map(params![micros(created_before), level, limit], lead_from_row)
+                .query_map(params![
+                        micros(created_after),
+                        micros(created_before),
+                        level,
+                        limit
+                    ], lead_from_row)
                 .map_err(internal)?
                 .collect::<Result<_, _>>()
                 .map_err(internal)?;
@@ -349,17 +361,50 @@ impl WorkQueue for SqliteStore {
         .await
     }
 
-    async fn take_escalation(&self, id: i64, level: u8) -> Result<bool, StoreError> {
+    async fn take_escalation(
+        &self,
+        id: i64,
+        level: u8,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         self.with(move |inner| {
             let changed = inner
                 .conn
                 .execute(
-                    "UPDATE leads SET escalated_level = ?2
+                    "UPDATE leads SET escalated_level = ?2, escalated_at = ?3
                      WHERE id = ?1 AND escalated_level < ?2 AND status = 'New Lead'",
-                    params![id, level],
+                    params![id, level, micros(at)],
                 )
                 .map_err(internal)?;
             Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn escalated_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Escalated>, StoreError> {
+        self.with(move |inner| {
+            let mut statement = inner
+                .conn
+                .prepare_cached(&format!(
+                    "{SELECT_LEADS} WHERE escalated_at > ?1 ORDER BY escalated_at, id LIMIT ?2"
+                ))
+                .map_err(internal)?;
+            let escalated = statement
+                .query_map(params![micros(since), limit], |row| {
+                    Ok(Escalated {
+                        lead: lead_from_row(row)?,
+                        level: row.get("escalated_level")?,
+                        at: time_from(row.get("escalated_at")?),
+                    })
+                })
+                .map_err(internal)?
+                .collect::<Result<_, _>>()
+                .map_err(internal)?;
+            Ok(escalated)
         })
         .await
     }
