@@ -82,6 +82,31 @@ impl GraphClient {
             ]),
             Credentials::App(token) => request.query(&[("access_token", token.expose_secret())]),
         };
+        self.answer(request).await
+    }
+
+    /// `POST /<version>/<path>` with a JSON body, the token and its `appsecret_proof`.
+    pub async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, GraphError> {
+        let request = self
+            .http
+            .post(format!("{}/{path}", self.base))
+            .query(&[
+                ("access_token", self.token.expose_secret()),
+                ("appsecret_proof", self.appsecret_proof.expose_secret()),
+            ])
+            .json(body);
+        self.answer(request).await
+    }
+
+    /// Sends `request` and reads Meta's answer, classifying any error.
+    async fn answer<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, GraphError> {
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
         let headers = response.headers().clone();

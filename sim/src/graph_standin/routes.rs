@@ -68,6 +68,9 @@ pub(super) fn answer(shared: &Shared, request: &GraphRequest) -> Result<Value, G
         (Some("leads"), &Method::GET) => form_leads(shared, &world, request),
         (Some("leadgen_forms"), &Method::GET) => leadgen_forms(shared, &world, request),
         (Some("subscribed_apps"), _) => subscribed_apps(shared, &mut world, request),
+        (Some("events"), &Method::POST) if request.node == shared.config.dataset_id => {
+            super::capi::receive(&mut shared.capi(), request)
+        }
         (Some(edge), &Method::GET) => Err(GraphError::invalid_parameter(format!(
             "(#100) Tried accessing nonexisting field ({edge}) on node type (Page)"
         ))),
