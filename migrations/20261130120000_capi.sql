@@ -5,10 +5,10 @@
 
 -- One row: whether stages are queued. Off until a server starts with FB_DATASET_ID set.
 create table if not exists public.capi_switch (
-  only    smallint primary key default 1 constraint capi_switch_one check (only = 1),
+  id      smallint primary key default 1 constraint capi_switch_one check (id = 1),
   enabled boolean not null default false
 );
-insert into public.capi_switch (only, enabled) values (1, false) on conflict (only) do nothing;
+insert into public.capi_switch (id, enabled) values (1, false) on conflict (id) do nothing;
 
 -- queued (due at not_before, which a claim pushes out as its lease), sent, or failed with a reason.
 create table if not exists public.capi_events (
@@ -36,7 +36,7 @@ set search_path = ''
 as $$
 begin
   if new.kind in ('stored', 'status')
-     and coalesce((select s.enabled from public.capi_switch as s where s.only = 1), false) then
+     and coalesce((select s.enabled from public.capi_switch as s where s.id = 1), false) then
     insert into public.capi_events (activity_id, lead_id, leadgen_id, stage, at, lead_created_at)
     select new.id, l.id, l.leadgen_id,
            case when new.kind = 'status' then new.new else l.status end, new.at, l.created_at
@@ -61,14 +61,15 @@ declare
   was boolean;
   added bigint := 0;
 begin
-  select s.enabled into was from public.capi_switch as s where s.only = 1 for update;
-  update public.capi_switch set enabled = turn_on where only = 1;
+  select s.enabled into was from public.capi_switch as s where s.id = 1 for update;
+  update public.capi_switch set enabled = turn_on where id = 1;
   if turn_on and not coalesce(was, false) then
     insert into public.capi_events (activity_id, lead_id, leadgen_id, stage, at, lead_created_at)
     select a.id, l.id, l.leadgen_id,
            case when a.kind = 'status' then a.new else 'New Lead' end, a.at, l.created_at
       from public.activity as a join public.leads as l on l.id = a.lead_id
      where a.kind in ('stored', 'status') and a.at >= backfill_since and l.leadgen_id is not null
+     order by a.id
     on conflict (activity_id) do nothing;
     get diagnostics added = row_count;
   end if;

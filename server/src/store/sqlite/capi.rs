@@ -17,10 +17,10 @@ use crate::store::{CapiFigures, CapiOutbox, FailedStage, QueuedStage, StoreError
 /// lease), `sent`, or `failed` with the reason.
 pub(super) const MIGRATION: &str = r#"
     CREATE TABLE capi_switch (
-        only    INTEGER PRIMARY KEY CHECK (only = 1),
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
         enabled INTEGER NOT NULL DEFAULT 0
     );
-    INSERT INTO capi_switch (only, enabled) VALUES (1, 0);
+    INSERT INTO capi_switch (id, enabled) VALUES (1, 0);
     CREATE TABLE capi_events (
         id              INTEGER PRIMARY KEY AUTOINCREMENT,
         activity_id     INTEGER NOT NULL UNIQUE REFERENCES activity (id) ON DELETE CASCADE,
@@ -81,6 +81,7 @@ impl CapiOutbox for SqliteStore {
                             CASE WHEN a.kind = 'status' THEN a.new ELSE 'New Lead' END, a.at, l.created_at
                        FROM activity AS a JOIN leads AS l ON l.id = a.lead_id
                       WHERE a.kind IN ('stored', 'status') AND a.at >= ?1 AND l.leadgen_id IS NOT NULL
+                      ORDER BY a.id
                      ON CONFLICT (activity_id) DO NOTHING",
                     [micros(backfill_since)],
                 )
