@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use leadhook_server::config::ServeArgs;
-use leadhook_server::store::LeadStore;
 use leadhook_server::store::sqlite::SqliteStore;
+use leadhook_server::store::{CapiOutbox, LeadStore};
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{Lead, MetaFields};
@@ -151,7 +151,7 @@ async fn each_stage_of_a_facebook_lead_reaches_meta_once_and_manual_leads_never(
             .client
             .post(app.url("/api/leads"))
             .bearer_auth(REP_TOKEN)
-            .json(&json!({"name": "Walk In"}))
+            .json(&json!({"name": "Walk In", "phone": "+15550100"}))
             .send()
             .await
             .expect("create");
