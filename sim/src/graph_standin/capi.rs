@@ -52,6 +52,12 @@ pub(super) fn receive(log: &mut CapiLog, request: &GraphRequest) -> Result<Value
         match id {
             Some(id) if log.seen.contains(&id) => log.repeats += 1,
             Some(id) => {
+                tracing::info!(
+                    event_name = %event["event_name"],
+                    lead_id = %event["user_data"]["lead_id"],
+                    event_id = %id,
+                    "Graph API stand-in: Conversions API event received"
+                );
                 log.seen.insert(id);
                 log.events.push(event);
             }
