@@ -229,15 +229,7 @@ async fn each_stage_of_a_facebook_lead_reaches_meta_once_and_manual_leads_never(
     assert_eq!(health["capi"]["queued"], 0);
     assert_eq!(health["capi"]["failed"], 0);
     assert!(health["capi"]["last_success_at"].is_string());
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("leadhook_capi_events_total{outcome=\"sent\"} 3"),
         "{metrics}"

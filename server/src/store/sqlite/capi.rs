@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, params_from_iter};
+use rusqlite::types::Value;
 
 use super::rows::{micros, time_from};
 use super::{SqliteStore, internal};
@@ -55,9 +56,33 @@ fn later_micros(after: Duration) -> i64 {
     now_micros().saturating_add(i64::try_from(after.as_micros()).unwrap_or(i64::MAX))
 }
 
-/// `?, ?, ...` for `count` parameters.
-fn placeholders(count: usize) -> String {
-    vec!["?"; count].join(", ")
+impl SqliteStore {
+    /// Applies `set` (with its `values`) to the stages `ids` that are still queued.
+    async fn settle(
+        &self,
+        ids: &[i64],
+        set: &'static str,
+        values: Vec<Value>,
+    ) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let ids = ids.to_vec();
+        self.with(move |inner| {
+            let sql = format!(
+                "UPDATE capi_events SET {set} WHERE state = 'queued' AND id IN ({})",
+                vec!["?"; ids.len()].join(", ")
+            );
+            let mut values = values;
+            values.extend(ids.into_iter().map(Value::from));
+            inner
+                .conn
+                .execute(&sql, params_from_iter(values))
+                .map_err(internal)?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -137,38 +162,20 @@ impl CapiOutbox for SqliteStore {
     }
 
     async fn capi_sent(&self, ids: &[i64]) -> Result<(), StoreError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let ids = ids.to_vec();
-        self.with(move |inner| {
-            let sql = format!(
-                "UPDATE capi_events SET state = 'sent', reason = NULL, done_at = ? WHERE id IN ({})",
-                placeholders(ids.len())
-            );
-            let mut values = vec![now_micros()];
-            values.extend(ids);
-            inner
-                .conn
-                .execute(&sql, params_from_iter(values))
-                .map_err(internal)?;
-            Ok(())
-        })
+        self.settle(
+            ids,
+            "state = 'sent', reason = NULL, done_at = ?",
+            vec![now_micros().into()],
+        )
         .await
     }
 
     async fn capi_failed(&self, id: i64, reason: &str) -> Result<(), StoreError> {
-        let reason = short_reason(reason);
-        self.with(move |inner| {
-            inner
-                .conn
-                .execute(
-                    "UPDATE capi_events SET state = 'failed', reason = ?2, done_at = ?3 WHERE id = ?1",
-                    params![id, reason, now_micros()],
-                )
-                .map_err(internal)?;
-            Ok(())
-        })
+        self.settle(
+            &[id],
+            "state = 'failed', reason = ?, done_at = ?",
+            vec![short_reason(reason).into(), now_micros().into()],
+        )
         .await
     }
 
@@ -178,25 +185,11 @@ impl CapiOutbox for SqliteStore {
         after: Duration,
         reason: &str,
     ) -> Result<(), StoreError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let ids = ids.to_vec();
-        let reason = short_reason(reason);
-        self.with(move |inner| {
-            let sql = format!(
-                "UPDATE capi_events SET not_before = ?, reason = ? WHERE state = 'queued' AND id IN ({})",
-                placeholders(ids.len())
-            );
-            let mut values: Vec<rusqlite::types::Value> =
-                vec![later_micros(after).into(), reason.into()];
-            values.extend(ids.into_iter().map(rusqlite::types::Value::from));
-            inner
-                .conn
-                .execute(&sql, params_from_iter(values))
-                .map_err(internal)?;
-            Ok(())
-        })
+        self.settle(
+            ids,
+            "not_before = ?, reason = ?",
+            vec![later_micros(after).into(), short_reason(reason).into()],
+        )
         .await
     }
 
