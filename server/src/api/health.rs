@@ -34,10 +34,12 @@ pub struct CapiHealth {
     pub error: Option<String>,
 }
 
-async fn capi_health(state: &AppState) -> CapiHealth {
-    let Some(capi) = &state.config.capi else {
+/// The outbox figures are read only for the full report (`with_figures`), not for `/healthz`.
+async fn capi_health(state: &AppState, with_figures: bool) -> CapiHealth {
+    let capi = state.config.capi.as_ref().filter(|_| with_figures);
+    let Some(capi) = capi else {
         return CapiHealth {
-            enabled: false,
+            enabled: state.config.capi.is_some(),
             dataset_id: None,
             figures: None,
             error: None,
@@ -112,7 +114,7 @@ async fn check(state: &AppState, with_failures: bool) -> Result<Health, AppError
         graph,
         last_webhook_at: state.status.last_webhook_at(),
         last_sweep: state.sweeper.last(),
-        capi: capi_health(state).await,
+        capi: capi_health(state, with_failures).await,
     })
 }
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, params_from_iter};
 use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter};
 
 use super::rows::{micros, time_from};
 use super::{SqliteStore, internal};
