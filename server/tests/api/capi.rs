@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::Utc;
-use leadhook_server::config::ServeArgs;
+use leadhook_local_supabase::LocalSupabase;
+use leadhook_server::config::{ServeArgs, StoreConfig};
 use leadhook_server::store::sqlite::SqliteStore;
 use leadhook_server::store::{CapiOutbox, LeadStore};
 use leadhook_shared::meta::IncomingLead;
@@ -138,6 +139,32 @@ async fn set_status(app: &TestApp, lead: &Lead, status: &str) {
 #[tokio::test]
 async fn each_stage_of_a_facebook_lead_reaches_meta_once_and_manual_leads_never() {
     let app = spawn_capi_app(spawn_graph().await, tempfile::tempdir().expect("dir")).await;
+    stages_reach_meta_once(&app).await;
+}
+
+#[tokio::test]
+async fn with_supabase_each_stage_reaches_meta_once_and_manual_leads_never() {
+    let supabase =
+        LocalSupabase::with_migrations(leadhook_server::store::postgrest::MIGRATIONS).await;
+    let app = spawn_app_from_args(
+        spawn_graph().await,
+        tempfile::tempdir().expect("dir"),
+        capi_on,
+        |config| {
+            config.store = StoreConfig::Supabase {
+                url: supabase.base_url.clone(),
+                key: supabase.secret_key().to_string().into(),
+            };
+        },
+    )
+    .await;
+    stages_reach_meta_once(&app).await;
+    assert_eq!(app.health().await["store"]["backend"], "postgrest");
+}
+
+/// A webhook lead moved to Contacted then Won, and a manual lead moved twice: Meta gets the
+/// Facebook lead's three stages, each once, and nothing of the manual lead.
+async fn stages_reach_meta_once(app: &TestApp) {
     let id = leadgen_id(42);
     app.graph.add_lead(
         PAGE_ID,
@@ -159,10 +186,10 @@ async fn each_stage_of_a_facebook_lead_reaches_meta_once_and_manual_leads_never(
         serde_json::from_value(answer.json::<Value>().await.expect("json")["data"].clone())
             .expect("lead")
     };
-    set_status(&app, &manual, "Contacted").await;
-    set_status(&app, &lead, "Contacted").await;
-    set_status(&app, &manual, "Won").await;
-    set_status(&app, &lead, "Won").await;
+    set_status(app, &manual, "Contacted").await;
+    set_status(app, &lead, "Contacted").await;
+    set_status(app, &manual, "Won").await;
+    set_status(app, &lead, "Won").await;
 
     let events = wait_for_events(&app.graph, 3).await;
     // Several more batch rounds: nothing else may arrive.
