@@ -7,12 +7,12 @@
 //! signed webhook's answer, and the share of them answered 200.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, ensure};
 use clap::Args;
 use leadhook_server::webhook::signature::{SIGNATURE_HEADER, sign};
+use leadhook_sim::harness::ServerProcess;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
@@ -77,13 +77,9 @@ pub async fn run(args: &FloodArgs, runs: usize) -> anyhow::Result<Figures> {
 
 async fn one_run(args: &FloodArgs, binary: &Path, figures: &mut Figures) -> anyhow::Result<()> {
     let data_dir = tempfile::tempdir()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let server = ServerProcess::start(binary, data_dir.path(), port)?;
-    let address = format!("127.0.0.1:{port}");
-    server.wait_until_up(&address).await?;
-    let idle_start_mb = server.memory_mb("VmRSS:")?;
+    let server = start_server(binary, data_dir.path()).await?;
+    let address = server.base_url().trim_start_matches("http://").to_string();
+    let idle_start_mb = memory_mb(&server, "VmRSS:")?;
 
     let stop = CancellationToken::new();
     let idle: Vec<_> = (0..args.idle)
@@ -131,7 +127,7 @@ async fn one_run(args: &FloodArgs, binary: &Path, figures: &mut Figures) -> anyh
             accepted += 1;
         }
     }
-    let peak_mb = server.memory_mb("VmHWM:")?;
+    let peak_mb = memory_mb(&server, "VmHWM:")?;
     stop.cancel();
     for task in slow.into_iter().chain(idle) {
         let _ = task.await;
@@ -225,60 +221,34 @@ async fn trickle(
     }
 }
 
-/// `leadhook-server serve` under a soft open-file limit of 1,024, killed when dropped.
-struct ServerProcess {
-    child: Child,
+/// `leadhook-server serve` under a soft open-file limit of 1,024, as systemd and Docker start
+/// services; killed when dropped.
+async fn start_server(binary: &Path, data_dir: &Path) -> anyhow::Result<ServerProcess> {
+    let env = [
+        ("FB_APP_SECRET", APP_SECRET.as_ref()),
+        ("FB_VERIFY_TOKEN", "bench-verify-token".as_ref()),
+        ("FB_PAGE_ACCESS_TOKEN", "bench-page-token".as_ref()),
+        // No Graph API: the intake retries in the background; the flood is about /webhook.
+        ("FB_GRAPH_URL", "http://127.0.0.1:9".as_ref()),
+        ("LEADHOOK_DATA_DIR", data_dir.as_os_str()),
+        ("LEADHOOK_API_TOKENS", "bench:bench-rep-token-1".as_ref()),
+        // Quiet, but for the line that says where the server listens.
+        ("RUST_LOG", "error,leadhook_server=info".as_ref()),
+    ];
+    ServerProcess::start_with_open_file_limit(binary, env, 1024)
+        .await
+        .with_context(|| format!("cannot start {}", binary.display()))
 }
 
-impl ServerProcess {
-    fn start(binary: &Path, data_dir: &Path, port: u16) -> anyhow::Result<ServerProcess> {
-        let child = Command::new("/bin/sh")
-            .arg("-c")
-            .arg("ulimit -S -n 1024 && exec \"$0\" serve")
-            .arg(binary)
-            .env_clear()
-            .env("FB_APP_SECRET", APP_SECRET)
-            .env("FB_VERIFY_TOKEN", "bench-verify-token")
-            .env("FB_PAGE_ACCESS_TOKEN", "bench-page-token")
-            // No Graph API: the intake retries in the background; the flood is about /webhook.
-            .env("FB_GRAPH_URL", "http://127.0.0.1:9")
-            .env("LEADHOOK_LISTEN", format!("127.0.0.1:{port}"))
-            .env("LEADHOOK_DATA_DIR", data_dir)
-            .env("LEADHOOK_API_TOKENS", "bench:bench-rep-token-1")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("cannot start {}", binary.display()))?;
-        Ok(ServerProcess { child })
-    }
-
-    async fn wait_until_up(&self, address: &str) -> anyhow::Result<()> {
-        for _ in 0..400 {
-            if TcpStream::connect(address).await.is_ok() {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        anyhow::bail!("leadhook-server did not start listening on {address}")
-    }
-
-    /// A memory line of `/proc/<pid>/status` (`VmRSS:` now, `VmHWM:` at peak), in MB.
-    fn memory_mb(&self, line: &str) -> anyhow::Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .context("cannot read the server's /proc status (Linux only)")?;
-        let kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix(line))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .with_context(|| format!("/proc status has no {line} line"))?;
-        Ok(kib * 1024.0 / 1_000_000.0)
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A memory line of the server's `/proc/<pid>/status` (`VmRSS:` now, `VmHWM:` at peak), in MB.
+fn memory_mb(server: &ServerProcess, line: &str) -> anyhow::Result<f64> {
+    let pid = server.pid().context("the server has stopped")?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .context("cannot read the server's /proc status (Linux only)")?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(line))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .with_context(|| format!("/proc status has no {line} line"))?;
+    Ok(kib * 1024.0 / 1_000_000.0)
 }

@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// Graph API version, like v25.0.
     #[arg(long, env = "FB_GRAPH_VERSION")]
     pub fb_graph_version: Option<String>,
+    /// The address Meta reaches this server at, like https://leads.example.com: the webhook is its
+    /// /webhook. `doctor` compares it with the app's callback URL and calls it to check it.
+    #[arg(long = "public-url", env = "LEADHOOK_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Address the server listens on.
     #[arg(long = "listen", env = "LEADHOOK_LISTEN")]
     pub listen: Option<String>,
@@ -116,6 +120,8 @@ pub struct Config {
     pub page_access_token: SecretString,
     pub graph_url: String,
     pub graph_version: String,
+    /// Where Meta reaches this server (no trailing slash), when set.
+    pub public_url: Option<String>,
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub api_tokens: Vec<ApiToken>,
@@ -247,6 +253,7 @@ impl Config {
         )?;
         let graph_url = parse_graph_url(args.fb_graph_url)?;
         let graph_version = parse_graph_version(args.fb_graph_version)?;
+        let public_url = parse_public_url(args.public_url)?;
         let listen_text = args.listen.unwrap_or_else(|| "127.0.0.1:8080".to_string());
         let listen = listen_text.trim().parse().map_err(|_| {
             ConfigError::invalid(
@@ -300,6 +307,7 @@ impl Config {
             page_access_token,
             graph_url,
             graph_version,
+            public_url,
             listen,
             data_dir,
             api_tokens,
@@ -464,6 +472,40 @@ fn parse_graph_url(value: Option<String>) -> Result<String, ConfigError> {
         ));
     }
     Ok(url)
+}
+
+fn parse_public_url(value: Option<String>) -> Result<Option<String>, ConfigError> {
+    const VAR: &str = "LEADHOOK_PUBLIC_URL";
+    let Some(url) = value
+        .map(|v| v.trim().trim_end_matches('/').to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    let parsed = reqwest::Url::parse(&url)
+        .map_err(|e| ConfigError::invalid(VAR, format!("\"{url}\" is not a URL ({e})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(ConfigError::invalid(
+            VAR,
+            format!("\"{url}\" is not an address like https://leads.example.com"),
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(ConfigError::invalid(
+            VAR,
+            "give the address only, without ?query or #fragment",
+        ));
+    }
+    if parsed.path().ends_with("/webhook") {
+        return Err(ConfigError::invalid(
+            VAR,
+            format!(
+                "give the server's address without /webhook, like {}",
+                url.trim_end_matches("/webhook")
+            ),
+        ));
+    }
+    Ok(Some(url))
 }
 
 fn parse_graph_version(value: Option<String>) -> Result<String, ConfigError> {
@@ -740,6 +782,34 @@ mod tests {
             message.starts_with("SUPABASE_SERVICE_ROLE_KEY is not set"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn public_url_is_an_address_without_the_webhook_path() {
+        assert_eq!(Config::from_args(complete()).unwrap().public_url, None);
+        let mut args = complete();
+        args.public_url = Some(" https://leads.example.com/ ".into());
+        assert_eq!(
+            Config::from_args(args).unwrap().public_url.as_deref(),
+            Some("https://leads.example.com")
+        );
+        for (bad, expected) in [
+            ("leads.example.com", "is not a URL"),
+            ("ftp://leads.example.com", "is not an address like"),
+            (
+                "https://leads.example.com/webhook",
+                "without /webhook, like https://leads.example.com",
+            ),
+            ("https://leads.example.com/?a=1", "without ?query"),
+        ] {
+            let mut args = complete();
+            args.public_url = Some(bad.into());
+            let message = Config::from_args(args).unwrap_err().to_string();
+            assert!(
+                message.starts_with("LEADHOOK_PUBLIC_URL is invalid") && message.contains(expected),
+                "{bad}: {message}"
+            );
+        }
     }
 
     #[test]

@@ -17,6 +17,9 @@ use crate::writer::LeadWriter;
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// Most leads escalated per threshold per check; the rest follow at the next check.
 const BATCH: u32 = 100;
+/// Leads submitted longer ago than this are not escalated: a sweep that backfills a week of
+/// missed leads should not ring every dashboard hundreds of times.
+const HORIZON: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 #[derive(Clone)]
 pub struct Escalator {
@@ -49,9 +52,9 @@ impl Escalator {
     /// Escalates every lead that has crossed a threshold since it was last escalated. A lead past
     /// several thresholds (the server was down) is escalated for the longest one only: longest
     /// first, and taking that mark takes the shorter ones with it.
-    pub async fn check(&self) -> Result<u32, StoreError> {
+    pub async fn check(&self) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let mut raised = 0;
+        let horizon = now - HORIZON;
         for (index, threshold) in self.thresholds.iter().enumerate().rev() {
             let level = u8::try_from(index + 1).unwrap_or(u8::MAX);
             let Ok(age) = chrono::Duration::from_std(*threshold) else {
@@ -60,14 +63,12 @@ impl Escalator {
             let due = self
                 .leads
                 .store()
-                .due_for_escalation(now - age, level, BATCH)
+                .due_for_escalation(horizon, now - age, level, BATCH)
                 .await?;
             for lead in &due {
-                if self.leads.escalate(lead, level, *threshold, now).await? {
-                    raised += 1;
-                }
+                self.leads.escalate(lead, level, *threshold, now).await?;
             }
         }
-        Ok(raised)
+        Ok(())
     }
 }

@@ -120,8 +120,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
 
 async fn doctor(args: DoctorArgs) -> ExitCode {
     println!("leadhook doctor: checking this setup against the Graph API\n");
-    let checks = doctor::run(args).await;
-    print!("{}", doctor::render(&checks));
+    let mut checks = doctor::run(&args).await;
+    checks
+        .iter()
+        .for_each(|check| print!("{}", doctor::render_check(check)));
+    if args.e2e.e2e {
+        println!("\nend to end: a test lead from Meta through the webhook into the store\n");
+        let check = doctor::end_to_end_with_spinner(&args).await;
+        print!("{}", doctor::render_check(&check));
+        checks.push(check);
+    }
+    print!("{}", doctor::summary(&checks));
     if checks.iter().all(doctor::Check::passed) {
         ExitCode::SUCCESS
     } else {

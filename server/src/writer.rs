@@ -151,16 +151,16 @@ impl LeadWriter {
     }
 
     /// Takes the store's mark for escalating `lead` to `level` and, for the one caller that took
-    /// it, announces the escalation. `true` when announced.
+    /// it, announces the escalation.
     pub async fn escalate(
         &self,
         lead: &Lead,
         level: u8,
         threshold: std::time::Duration,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<(), StoreError> {
         if !self.record(self.inner.store.take_escalation(lead.id, level).await)? {
-            return Ok(false);
+            return Ok(());
         }
         let waiting_secs = u64::try_from((now - lead.meta.created_at).num_seconds()).unwrap_or(0);
         tracing::info!(id = lead.id, waiting_secs, "lead escalated");
@@ -173,7 +173,7 @@ impl LeadWriter {
             threshold_secs: threshold.as_secs(),
             waiting_secs,
         });
-        Ok(true)
+        Ok(())
     }
 
     /// Applies a rep's change and announces it; `None` when no lead has that id.

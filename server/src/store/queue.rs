@@ -73,10 +73,11 @@ pub trait WorkQueue {
     /// The lead's history, oldest first; `None` when no lead has that id.
     async fn activity(&self, id: i64) -> Result<Option<Vec<Activity>>, StoreError>;
 
-    /// Leads still `New Lead`, submitted at or before `created_before`, not yet escalated to
-    /// `level`; oldest first, at most `limit`.
+    /// Leads still `New Lead`, submitted after `created_after` and at or before `created_before`,
+    /// not yet escalated to `level`; oldest first, at most `limit`.
     async fn due_for_escalation(
         &self,
+        created_after: DateTime<Utc>,
         created_before: DateTime<Utc>,
         level: u8,
         limit: u32,

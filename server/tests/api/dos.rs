@@ -1,9 +1,9 @@
 //! Issue 11 items 1 and 2: nobody can take /webhook down with big, slow or many requests.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use leadhook_server::webhook::signature::sign;
+use leadhook_sim::harness::ServerProcess;
 use tokio::io::AsyncWriteExt as _;
 
 use crate::helpers::*;
@@ -159,27 +159,11 @@ async fn a_signed_webhook_is_answered_while_1100_connections_idle() {
     rlimit::increase_nofile_limit(4096).expect("raise this test's open-file limit");
     let graph = spawn_graph().await;
     let data_dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let server = ServerProcess(start_with_low_fd_limit(
-        &graph.base_url(),
-        data_dir.path(),
-        port,
-    ));
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..200 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert!(up, "leadhook-server did not come up at {base}");
+    let env = settings().env(&graph.base_url(), data_dir.path());
+    let server = ServerProcess::start_with_open_file_limit(&server_binary(), env, 1024)
+        .await
+        .expect("leadhook-server starts");
+    let base = server.base_url();
 
     let address = socket_address(&base);
     let mut idle = Vec::new();
@@ -191,7 +175,6 @@ async fn a_signed_webhook_is_answered_while_1100_connections_idle() {
         );
     }
     let body = notification(&["7001"]);
-    // A new client: the probe's pooled connection was accepted before the idle ones.
     let answer = tokio::time::timeout(
         Duration::from_secs(1),
         reqwest::Client::new()
@@ -209,35 +192,6 @@ async fn a_signed_webhook_is_answered_while_1100_connections_idle() {
     assert_eq!(status, 200);
     drop(idle);
     drop(server);
-}
-
-/// `leadhook-server serve` under a soft open-file limit of 1,024 (its hard limit unchanged).
-fn start_with_low_fd_limit(graph_url: &str, data_dir: &std::path::Path, port: u16) -> Child {
-    Command::new("/bin/sh")
-        .arg("-c")
-        .arg("ulimit -S -n 1024 && exec \"$0\" serve")
-        .arg(server_binary())
-        .env_clear()
-        .env("FB_APP_SECRET", APP_SECRET)
-        .env("FB_VERIFY_TOKEN", VERIFY_TOKEN)
-        .env("FB_PAGE_ACCESS_TOKEN", PAGE_TOKEN)
-        .env("FB_GRAPH_URL", graph_url)
-        .env("LEADHOOK_LISTEN", format!("127.0.0.1:{port}"))
-        .env("LEADHOOK_DATA_DIR", data_dir)
-        .env("LEADHOOK_API_TOKENS", format!("alice:{REP_TOKEN}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start leadhook-server")
-}
-
-struct ServerProcess(Child);
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// One rep's dashboards cannot hold every connection: the ninth stream of a token gets 429, and

@@ -373,10 +373,13 @@ async fn stats_count_the_waiting_the_speed_and_each_rep() {
     assert_eq!(per_rep, [("alice", 1, 1, 1), ("bob", 0, 0, 0)]);
 }
 
-/// Reads `/api/events` until `deadline`, returning the escalations seen.
-async fn escalations_until(response: &mut reqwest::Response, deadline: Instant) -> Vec<Escalation> {
+/// Reads `/api/events` until `deadline`: the (event, data) pairs seen.
+async fn events_until(
+    response: &mut reqwest::Response,
+    deadline: Instant,
+) -> Vec<(String, String)> {
     let mut text = String::new();
-    let mut escalations = Vec::new();
+    let mut events = Vec::new();
     while let Ok(chunk) = timeout_at(deadline, response.chunk()).await {
         let Some(chunk) = chunk.expect("event stream readable") else {
             break;
@@ -384,16 +387,64 @@ async fn escalations_until(response: &mut reqwest::Response, deadline: Instant) 
         text.push_str(&String::from_utf8_lossy(&chunk));
         while let Some(end) = text.find("\n\n") {
             let block: String = text.drain(..end + 2).collect();
-            if block.lines().any(|line| line == "event: escalation") {
-                let data = block
+            let field = |name: &str| {
+                block
                     .lines()
-                    .find_map(|line| line.strip_prefix("data: "))
-                    .expect("event data");
-                escalations.push(serde_json::from_str(data).expect("an Escalation"));
+                    .find_map(|line| line.strip_prefix(name))
+                    .map(str::to_string)
+            };
+            if let (Some(event), Some(data)) = (field("event: "), field("data: ")) {
+                events.push((event, data));
             }
         }
     }
-    escalations
+    events
+}
+
+async fn escalations_until(response: &mut reqwest::Response, deadline: Instant) -> Vec<Escalation> {
+    events_until(response, deadline)
+        .await
+        .into_iter()
+        .filter(|(event, _)| event == "escalation")
+        .map(|(_, data)| serde_json::from_str(&data).expect("an Escalation"))
+        .collect()
+}
+
+#[tokio::test]
+async fn claims_and_releases_reach_every_dashboard_once() {
+    let app = spawn_app().await;
+    let lead = manual_lead(&app, "Jane Doe").await;
+    let mut events = send(&app, reqwest::Method::GET, "/api/events", BOB_TOKEN, None).await;
+    assert_eq!(events.status(), 200);
+    data::<Lead>(claim(&app, lead.id, REP_TOKEN).await).await;
+    data::<Lead>(
+        send(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/leads/{}/release", lead.id),
+            REP_TOKEN,
+            None,
+        )
+        .await,
+    )
+    .await;
+    let seen: Vec<(String, Option<String>)> =
+        events_until(&mut events, Instant::now() + Duration::from_millis(1500))
+            .await
+            .into_iter()
+            .map(|(event, data)| {
+                let changed: Lead = serde_json::from_str(&data).expect("a lead event");
+                assert_eq!(changed.id, lead.id);
+                (event, changed.owner)
+            })
+            .collect();
+    assert_eq!(
+        seen,
+        [
+            ("lead".to_string(), Some("alice".to_string())),
+            ("lead".to_string(), None)
+        ]
+    );
 }
 
 #[tokio::test]

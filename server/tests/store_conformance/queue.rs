@@ -377,11 +377,30 @@ pub async fn escalation_marks_are_taken_once(store: &dyn LeadStore) {
         .unwrap()
         .lead;
     let five_minutes_ago = now - Duration::minutes(5);
+    let an_hour_ago = now - Duration::hours(1);
+    let long_ago = store
+        .upsert(
+            &incoming("903", "Long Ago", now - Duration::hours(2)),
+            FACEBOOK,
+        )
+        .await
+        .unwrap()
+        .lead;
     let due = store
-        .due_for_escalation(five_minutes_ago, 1, 100)
+        .due_for_escalation(an_hour_ago, five_minutes_ago, 1, 100)
         .await
         .unwrap();
-    assert_eq!(due.iter().map(|l| l.id).collect::<Vec<_>>(), [waiting.id]);
+    assert_eq!(
+        due.iter().map(|l| l.id).collect::<Vec<_>>(),
+        [waiting.id],
+        "not the fresh lead, nor the one before the horizon"
+    );
+    let with_the_old = store
+        .due_for_escalation(now - Duration::hours(3), five_minutes_ago, 1, 1)
+        .await
+        .unwrap();
+    assert_eq!(with_the_old[0].id, long_ago.id, "oldest first, limited");
+    assert_eq!(with_the_old.len(), 1);
     let takes = join_all((0..5).map(|_| store.take_escalation(waiting.id, 1))).await;
     assert_eq!(
         takes
@@ -393,7 +412,7 @@ pub async fn escalation_marks_are_taken_once(store: &dyn LeadStore) {
     );
     assert!(
         store
-            .due_for_escalation(five_minutes_ago, 1, 100)
+            .due_for_escalation(an_hour_ago, five_minutes_ago, 1, 100)
             .await
             .unwrap()
             .is_empty()

@@ -178,6 +178,7 @@ impl WorkQueue for PostgrestStore {
 
     async fn due_for_escalation(
         &self,
+        created_after: DateTime<Utc>,
         created_before: DateTime<Utc>,
         level: u8,
         limit: u32,
@@ -189,6 +190,7 @@ impl WorkQueue for PostgrestStore {
             self.table()
                 .select(EVERY_COLUMN)
                 .eq("status", LeadStatus::NewLead.as_str())
+                .gt("created_at", timestamp(created_after))
                 .lte("created_at", timestamp(created_before))
                 .lt("escalated_level", level.to_string())
                 .order("created_at.asc,id.asc")

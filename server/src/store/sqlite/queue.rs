@@ -328,6 +328,7 @@ impl WorkQueue for SqliteStore {
 
     async fn due_for_escalation(
         &self,
+        created_after: DateTime<Utc>,
         created_before: DateTime<Utc>,
         level: u8,
         limit: u32,
@@ -336,12 +337,18 @@ impl WorkQueue for SqliteStore {
             let mut statement = inner
                 .conn
                 .prepare_cached(&format!(
-                    "{SELECT_LEADS} WHERE status = 'New Lead' AND created_at <= ?1 AND escalated_level < ?2
-                     ORDER BY created_at, id LIMIT ?3"
+                    "{SELECT_LEADS} WHERE status = 'New Lead' AND created_at > ?1 AND created_at <= ?2
+                       AND escalated_level < ?3
+                     ORDER BY created_at, id LIMIT ?4"
                 ))
                 .map_err(internal)?;
             let leads = statement
-                .query_map(params![micros(created_before), level, limit], lead_from_row)
+                .query_map(params![
+                        micros(created_after),
+                        micros(created_before),
+                        level,
+                        limit
+                    ], lead_from_row)
                 .map_err(internal)?
                 .collect::<Result<_, _>>()
                 .map_err(internal)?;

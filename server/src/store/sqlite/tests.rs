@@ -49,7 +49,7 @@ async fn an_existing_database_migrates_in_place_and_keeps_every_lead() {
     let far_future = chrono::Utc::now() + chrono::Duration::days(1);
     assert!(
         store
-            .due_for_escalation(far_future, 1, 10)
+            .due_for_escalation(chrono::DateTime::UNIX_EPOCH, far_future, 1, 10)
             .await
             .unwrap()
             .is_empty()
