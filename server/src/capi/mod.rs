@@ -52,13 +52,7 @@ impl CapiSender {
         store: Arc<dyn LeadStore>,
         metrics: Arc<Metrics>,
     ) -> Result<CapiSender, GraphError> {
-        let graph = GraphClient::new(
-            &config.graph_url,
-            &config.graph_version,
-            capi.token.clone(),
-            &config.app_secret,
-            capi.timeout,
-        )?;
+        let graph = GraphClient::for_capi(config, &capi)?;
         Ok(CapiSender {
             store,
             graph,

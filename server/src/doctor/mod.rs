@@ -6,6 +6,7 @@
 //! - [`version`]: the Graph API version's end of life;
 //! - [`e2e`]: `doctor --e2e`, a real test lead through Meta, the webhook and the store.
 
+mod capi;
 mod delivery;
 mod e2e;
 mod version;
@@ -146,6 +147,9 @@ pub async fn run(args: &DoctorArgs) -> Vec<Check> {
         &config.graph_version,
         Utc::now().date_naive(),
     ));
+    if let Some(capi) = &config.capi {
+        checks.push(capi::check_dataset(&config, capi).await);
+    }
     let Some(page_id) = config.sweep.page_ids.first().cloned() else {
         checks.push(Check::fail(
             "page",

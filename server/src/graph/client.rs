@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::error::{GraphError, classify};
-use crate::config::Config;
+use crate::config::{CapiConfig, Config};
 
 /// Talks to `<graph_url>/<version>/...` with the Page token.
 ///
@@ -57,6 +57,17 @@ impl GraphClient {
             config.page_access_token.clone(),
             &config.app_secret,
             config.graph_timeout,
+        )
+    }
+
+    /// The Conversions API client: the CAPI token (with its own proof) and request timeout.
+    pub fn for_capi(config: &Config, capi: &CapiConfig) -> Result<GraphClient, GraphError> {
+        GraphClient::new(
+            &config.graph_url,
+            &config.graph_version,
+            capi.token.clone(),
+            &config.app_secret,
+            capi.timeout,
         )
     }
 
@@ -166,10 +177,12 @@ struct Named {
 impl GraphClient {
     /// `GET /<version>/<form_id>?fields=name`: the form's name as reps know it.
     pub async fn form_name(&self, form_id: &str) -> Result<Option<String>, GraphError> {
-        Ok(self
-            .get::<Named>(form_id, &[("fields", "name")])
-            .await?
-            .name)
+        self.object_name(form_id).await
+    }
+
+    /// `GET /<version>/<id>?fields=name`: any object's name (a form, a CRM dataset).
+    pub async fn object_name(&self, id: &str) -> Result<Option<String>, GraphError> {
+        Ok(self.get::<Named>(id, &[("fields", "name")]).await?.name)
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::config::{ServeArgs, StoreConfig};
+use leadhook_server::doctor::{self, DoctorArgs, Verdict};
 use leadhook_server::store::sqlite::SqliteStore;
 use leadhook_server::store::{CapiOutbox, LeadStore};
 use leadhook_shared::meta::IncomingLead;
@@ -17,8 +18,8 @@ use leadhook_sim::{CallKind, DEFAULT_DATASET_ID, GraphFault, GraphStandin, Serve
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    FORM_ID, PAGE_ID, REP_TOKEN, TestApp, graph_lead, notification, server_binary, settings,
-    spawn_app_from_args, spawn_graph,
+    FORM_ID, PAGE_ID, REP_TOKEN, TestApp, graph_lead, notification, serve_args, server_binary,
+    settings, spawn_app_from_args, spawn_graph,
 };
 
 /// Short waits so the tests take seconds; production defaults are 3s, 30s and 5m.
@@ -397,4 +398,41 @@ async fn every_stage_arrives_once_through_failures_and_kills() {
     let sent = lead_ids_of(&events);
     assert_eq!(sent.iter().copied().collect::<BTreeSet<_>>(), expected);
     assert_eq!(sent.len(), LEADS, "each stage once");
+}
+
+/// `doctor` with `FB_DATASET_ID` set reads the dataset with the CAPI token, and names the
+/// setting to fix when the dataset is wrong.
+#[tokio::test]
+async fn doctor_checks_the_dataset_with_the_capi_token() {
+    let graph = spawn_graph().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let doctor_args = |dataset: &str| {
+        let mut serve = serve_args(&graph.base_url(), dir.path());
+        capi_on(&mut serve);
+        serve.fb_dataset_id = Some(dataset.into());
+        DoctorArgs {
+            serve,
+            ..DoctorArgs::default()
+        }
+    };
+    let checks = doctor::run(&doctor_args(DEFAULT_DATASET_ID)).await;
+    let check = checks
+        .iter()
+        .find(|c| c.name == "Conversions API dataset")
+        .expect("dataset check");
+    assert!(
+        matches!(&check.verdict, Verdict::Pass(detail) if detail.contains("leadhook CRM dataset")),
+        "{check:?}"
+    );
+    assert!(graph.capi_events().is_empty(), "doctor sends no event");
+
+    let checks = doctor::run(&doctor_args("999999999999999")).await;
+    let check = checks
+        .iter()
+        .find(|c| c.name == "Conversions API dataset")
+        .expect("dataset check");
+    assert!(
+        matches!(&check.verdict, Verdict::Fail { fix, .. } if fix.contains("FB_DATASET_ID")),
+        "{check:?}"
+    );
 }

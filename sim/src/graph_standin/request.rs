@@ -72,6 +72,7 @@ pub(super) fn parse_request(
             None => {
                 let world = shared.world();
                 if node == "me"
+                    || node == shared.config.dataset_id
                     || world.pages.contains_key(&node)
                     || world.forms.contains_key(&node)
                 {

@@ -67,6 +67,10 @@ pub(super) fn answer(shared: &Shared, request: &GraphRequest) -> Result<Value, G
         (None, &Method::GET) if request.kind == CallKind::DebugToken => {
             debug_token(shared, &world, request)
         }
+        (None, &Method::GET) if request.node == shared.config.dataset_id => Ok(json!({
+            "id": shared.config.dataset_id,
+            "name": "leadhook CRM dataset",
+        })),
         (None, &Method::GET) => read_node(shared, &world, request),
         (None, &Method::DELETE) => setup_routes::delete_lead(&mut world, request),
         (Some("subscriptions"), &Method::GET) if request.node == shared.config.app_id => {
