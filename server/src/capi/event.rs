@@ -9,6 +9,8 @@ use crate::store::QueuedStage;
 
 /// How far back Meta takes CRM events.
 pub const MAX_EVENT_AGE: chrono::TimeDelta = chrono::TimeDelta::days(7);
+/// Clock difference between Meta and this server tolerated around a lead's creation.
+const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// Our name in `custom_data.lead_event_source`.
 pub const LEAD_EVENT_SOURCE: &str = "leadhook";
 
@@ -35,7 +37,10 @@ pub fn prepare(
             stage.at.format("%Y-%m-%d %H:%M:%SZ")
         ));
     }
-    if stage.at.timestamp() < stage.lead_created_at.timestamp() {
+    // Meta's clock stamps the lead, ours the change: a change a little before the creation is
+    // skew (the lead was stored the moment it arrived) and is sent at the creation time.
+    let event_time = stage.at.timestamp().max(stage.lead_created_at.timestamp());
+    if stage.at < stage.lead_created_at - CLOCK_SKEW {
         return Err(format!(
             "changed at {}, before the lead was created at {}",
             stage.at.format("%Y-%m-%d %H:%M:%SZ"),
@@ -47,7 +52,7 @@ pub fn prepare(
         outbox_id: stage.id,
         body: json!({
             "event_name": config.event_name(status),
-            "event_time": stage.at.timestamp(),
+            "event_time": event_time,
             "action_source": "system_generated",
             "user_data": {"lead_id": lead_id},
             "custom_data": {"event_source": "crm", "lead_event_source": LEAD_EVENT_SOURCE},
@@ -121,6 +126,14 @@ mod tests {
                 .unwrap_err()
                 .contains("before the lead")
         );
+        let mut skewed = stage(
+            "1234567890123456",
+            chrono::TimeDelta::seconds(30),
+            "New Lead",
+        );
+        skewed.lead_created_at = now;
+        let event = prepare(&skewed, &config(), now).unwrap().body;
+        assert_eq!(event["event_time"], now.timestamp(), "sent at the creation");
         let text = stage("lead-1", chrono::TimeDelta::hours(1), "Won");
         assert!(
             prepare(&text, &config(), now)
