@@ -13,6 +13,7 @@ use crossterm::event::KeyEvent;
 use leadhook_shared::{Lead, LeadPatch, NewManualLead, SyncReport};
 
 pub use self::mode::{LeadForm, Mode, Pane};
+use crate::client::MetaFeedback;
 use crate::client_error::ClientError;
 use crate::input::TextInput;
 use crate::leads::{Filter, Key, Leads};
@@ -38,6 +39,8 @@ pub enum Msg {
     Created(Result<Lead, ClientError>),
     Synced(Result<SyncReport, ClientError>),
     Exported(Result<(PathBuf, usize), String>),
+    /// The server's Conversions API state, asked now and then.
+    MetaFeedback(Result<Option<MetaFeedback>, ClientError>),
 }
 
 /// Work the app wants done outside itself.
@@ -115,6 +118,8 @@ pub struct App {
     pub toasts: Vec<Toast>,
     pub sync_started: Option<DateTime<Utc>>,
     pub viewport: Cell<Viewport>,
+    /// What the server last said about sending lead stages to Meta, when it does.
+    pub meta_feedback: Option<MetaFeedback>,
 }
 
 impl App {
@@ -142,6 +147,7 @@ impl App {
                 offset: 0,
                 height: 10,
             }),
+            meta_feedback: None,
         }
     }
 
@@ -166,6 +172,13 @@ impl App {
                 None
             }
             Msg::Synced(result) => self.on_synced(result),
+            Msg::MetaFeedback(result) => {
+                // A failed ask keeps the last answer; the connection line tells of the outage.
+                if let Ok(feedback) = result {
+                    self.meta_feedback = feedback.filter(|feedback| feedback.enabled);
+                }
+                None
+            }
             Msg::Exported(result) => {
                 match result {
                     Ok((path, count)) => self.toast_for(
