@@ -436,3 +436,49 @@ async fn doctor_checks_the_dataset_with_the_capi_token() {
         "{check:?}"
     );
 }
+
+/// `doctor --capi-test CODE` sends the newest Facebook lead's stage as a test event, which the
+/// stand-in keeps apart from real events, as Meta's Test events tab does.
+#[tokio::test]
+async fn doctor_sends_one_test_event_only_when_asked() {
+    let app = spawn_capi_app(spawn_graph().await, tempfile::tempdir().expect("dir")).await;
+    let id = leadgen_id(7);
+    app.graph.add_lead(
+        PAGE_ID,
+        FORM_ID,
+        graph_lead(&id, &[("full_name", &["Jane Doe"])]),
+    );
+    assert_eq!(app.post_signed(&notification(&[&id])).await.status(), 200);
+    let lead = app.wait_for_leads(1).await.remove(0);
+    wait_for_events(&app.graph, 1).await;
+    let health = app.health().await;
+    assert_eq!(health["capi"]["sent_today"], 1, "{health:#}");
+
+    // doctor opens the store the server uses: its SQLite file, read while the server runs.
+    let mut serve = serve_args(&app.graph.base_url(), app.data_dir());
+    capi_on(&mut serve);
+    let args = DoctorArgs {
+        serve,
+        capi_test: Some("TEST12345".into()),
+        ..DoctorArgs::default()
+    };
+    let checks = doctor::run(&args).await;
+    let check = checks
+        .iter()
+        .find(|c| c.name == "Conversions API test event")
+        .expect("test event check");
+    assert!(matches!(&check.verdict, Verdict::Pass(_)), "{check:?}");
+    let test_events = app.graph.capi_test_events();
+    assert_eq!(test_events.len(), 1);
+    assert_eq!(
+        test_events[0]["user_data"]["lead_id"],
+        1_234_567_890_000_007_u64
+    );
+    assert_eq!(test_events[0]["event_name"], "New Lead");
+    assert!(
+        test_events[0]["event_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with(&format!("leadhook-doctor-{}-", lead.id)))
+    );
+    assert_eq!(app.graph.capi_events().len(), 1, "no real event added");
+}

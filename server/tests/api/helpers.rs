@@ -99,6 +99,11 @@ pub async fn spawn_app_from_args(
 }
 
 impl TestApp {
+    /// The server's data directory (its inbox and SQLite store).
+    pub fn data_dir(&self) -> &Path {
+        self._data_dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

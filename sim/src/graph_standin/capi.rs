@@ -29,6 +29,8 @@ pub(super) struct CapiLog {
     pub(super) accepted_requests: u64,
     /// Requests refused for an invalid event.
     pub(super) rejected_requests: u64,
+    /// Events sent with a `test_event_code`: Meta shows them in Test events only.
+    pub(super) test_events: Vec<Value>,
     /// Lead ids whose events are refused (a test's switch).
     pub(super) refused_leads: BTreeSet<u64>,
 }
@@ -44,6 +46,16 @@ pub(super) fn receive(log: &mut CapiLog, request: &GraphRequest) -> Result<Value
         }
     };
     let count = events.len();
+    log.accepted_requests += 1;
+    if let Some(code) = test_event_code(request) {
+        tracing::info!(
+            code,
+            count,
+            "Graph API stand-in: Conversions API test events received"
+        );
+        log.test_events.extend(events);
+        return Ok(received(count));
+    }
     for event in events {
         let id = event
             .get("event_id")
@@ -64,8 +76,17 @@ pub(super) fn receive(log: &mut CapiLog, request: &GraphRequest) -> Result<Value
             None => log.events.push(event),
         }
     }
-    log.accepted_requests += 1;
-    Ok(json!({"events_received": count, "messages": [], "fbtrace_id": "AcapiStandin1"}))
+    Ok(received(count))
+}
+
+fn received(count: usize) -> Value {
+    json!({"events_received": count, "messages": [], "fbtrace_id": "AcapiStandin1"})
+}
+
+/// The top-level `test_event_code` of the body, if any.
+fn test_event_code(request: &GraphRequest) -> Option<String> {
+    let body: Value = serde_json::from_slice(&request.body).ok()?;
+    body.get("test_event_code")?.as_str().map(str::to_string)
 }
 
 fn invalid(message: String) -> GraphError {

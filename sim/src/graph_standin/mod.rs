@@ -315,6 +315,11 @@ impl GraphStandin {
         self.shared.capi().events.clone()
     }
 
+    /// Conversions API events sent with a `test_event_code` (kept apart, as Meta's Test events).
+    pub fn capi_test_events(&self) -> Vec<Value> {
+        self.shared.capi().test_events.clone()
+    }
+
     /// Events taken again under an `event_id` already kept (Meta drops them as repeats).
     pub fn capi_repeats(&self) -> u64 {
         self.shared.capi().repeats
