@@ -125,6 +125,18 @@ fn lead_ids_of(events: &[Value]) -> Vec<u64> {
         .collect()
 }
 
+/// Lead `n` on the stand-in, announced by a signed webhook and stored: the server's copy.
+async fn webhook_lead(app: &TestApp, n: u64) -> Lead {
+    let id = leadgen_id(n);
+    app.graph.add_lead(
+        PAGE_ID,
+        FORM_ID,
+        graph_lead(&id, &[("full_name", &["Jane Doe"])]),
+    );
+    assert_eq!(app.post_signed(&notification(&[&id])).await.status(), 200);
+    app.wait_for_leads(1).await.remove(0)
+}
+
 async fn set_status(app: &TestApp, lead: &Lead, status: &str) {
     let answer = app
         .client
@@ -166,14 +178,7 @@ async fn with_supabase_each_stage_reaches_meta_once_and_manual_leads_never() {
 /// A webhook lead moved to Contacted then Won, and a manual lead moved twice: Meta gets the
 /// Facebook lead's three stages, each once, and nothing of the manual lead.
 async fn stages_reach_meta_once(app: &TestApp) {
-    let id = leadgen_id(42);
-    app.graph.add_lead(
-        PAGE_ID,
-        FORM_ID,
-        graph_lead(&id, &[("full_name", &["Jane Doe"])]),
-    );
-    assert_eq!(app.post_signed(&notification(&[&id])).await.status(), 200);
-    let lead = app.wait_for_leads(1).await.remove(0);
+    let lead = webhook_lead(app, 42).await;
     let manual: Lead = {
         let answer = app
             .client
@@ -442,14 +447,7 @@ async fn doctor_checks_the_dataset_with_the_capi_token() {
 #[tokio::test]
 async fn doctor_sends_one_test_event_only_when_asked() {
     let app = spawn_capi_app(spawn_graph().await, tempfile::tempdir().expect("dir")).await;
-    let id = leadgen_id(7);
-    app.graph.add_lead(
-        PAGE_ID,
-        FORM_ID,
-        graph_lead(&id, &[("full_name", &["Jane Doe"])]),
-    );
-    assert_eq!(app.post_signed(&notification(&[&id])).await.status(), 200);
-    let lead = app.wait_for_leads(1).await.remove(0);
+    let lead = webhook_lead(&app, 7).await;
     wait_for_events(&app.graph, 1).await;
     let health = app.health().await;
     assert_eq!(health["capi"]["sent_today"], 1, "{health:#}");
