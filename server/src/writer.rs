@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::meta::IncomingLead;
@@ -150,20 +151,24 @@ impl LeadWriter {
         Ok(())
     }
 
-    /// Takes the store's mark for escalating `lead` to `level` and, for the one caller that took
-    /// it, announces the escalation.
-    pub async fn escalate(
+    /// Takes the store's mark for escalating `lead` to `level`; `true` for the one server that
+    /// took it. Every server announces the marks it finds (see [`crate::escalation`]).
+    pub async fn take_escalation(
         &self,
         lead: &Lead,
         level: u8,
-        threshold: std::time::Duration,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        if !self.record(self.inner.store.take_escalation(lead.id, level).await)? {
-            return Ok(());
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let taken = self.record(self.inner.store.take_escalation(lead.id, level, at).await)?;
+        if taken {
+            tracing::info!(id = lead.id, level, "lead escalated");
         }
+        Ok(taken)
+    }
+
+    /// Tells this server's dashboards that `lead` has waited past `threshold`.
+    pub fn announce_escalation(&self, lead: &Lead, threshold: Duration, now: DateTime<Utc>) {
         let waiting_secs = u64::try_from((now - lead.meta.created_at).num_seconds()).unwrap_or(0);
-        tracing::info!(id = lead.id, waiting_secs, "lead escalated");
         // No listeners is fine.
         let _ = self.inner.escalations.send(Escalation {
             lead_id: lead.id,
@@ -173,7 +178,6 @@ impl LeadWriter {
             threshold_secs: threshold.as_secs(),
             waiting_secs,
         });
-        Ok(())
     }
 
     /// Applies a rep's change and announces it; `None` when no lead has that id.

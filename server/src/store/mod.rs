@@ -14,7 +14,7 @@ use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManual
 
 pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
 pub use error::StoreError;
-pub use queue::{Claim, Contact, OwnerCounts, QueueFigures, WorkQueue};
+pub use queue::{Claim, Contact, Escalated, OwnerCounts, QueueFigures, WorkQueue};
 
 use crate::config::{Config, StoreConfig};
 

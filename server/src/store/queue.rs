@@ -41,6 +41,17 @@ pub struct OwnerCounts {
     pub won: u64,
 }
 
+/// A lead with its latest escalation mark.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Escalated {
+    #[serde(flatten)]
+    pub lead: Lead,
+    #[serde(rename = "escalated_level")]
+    pub level: u8,
+    #[serde(rename = "escalated_at")]
+    pub at: DateTime<Utc>,
+}
+
 /// What the queue figures of `/api/stats` and `/api/reps` are computed from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct QueueFigures {
@@ -83,9 +94,22 @@ pub trait WorkQueue {
         limit: u32,
     ) -> Result<Vec<Lead>, StoreError>;
 
-    /// Marks the lead as escalated to `level` if it is still `New Lead` and below that level.
-    /// `true` for the one caller that took the mark.
-    async fn take_escalation(&self, id: i64, level: u8) -> Result<bool, StoreError>;
+    /// Marks the lead as escalated to `level` at `at` if it is still `New Lead` and below that
+    /// level. `true` for the one caller that took the mark.
+    async fn take_escalation(
+        &self,
+        id: i64,
+        level: u8,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Leads whose latest escalation mark was taken after `since`, by any server; oldest mark
+    /// first, at most `limit`.
+    async fn escalated_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Escalated>, StoreError>;
 
     async fn queue_figures(&self, window: StatsWindow) -> Result<QueueFigures, StoreError>;
 }

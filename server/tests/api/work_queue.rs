@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::clock::Clock;
+use leadhook_server::config::StoreConfig;
 use leadhook_shared::{
     Activity, ActivityKind, ApiError, ApiOk, Assignment, Escalation, Lead, Me, Rep, Stats,
 };
@@ -490,4 +492,52 @@ async fn a_waiting_lead_is_escalated_once_per_threshold() {
     clock.advance_to(lead.meta.created_at + chrono::Duration::hours(3));
     let after = escalations_until(&mut events, Instant::now() + checks).await;
     assert!(after.is_empty(), "each threshold once: {after:?}");
+}
+
+/// Two replicas on one Supabase store, each with a dashboard listening: both dashboards hear of
+/// each threshold once, though only one replica takes each mark.
+#[tokio::test]
+async fn every_replica_tells_its_dashboards_of_an_escalation_once() {
+    let supabase =
+        LocalSupabase::with_migrations(leadhook_server::store::postgrest::MIGRATIONS).await;
+    let clock = Arc::new(TestClock(Mutex::new(Utc::now())));
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let clock = Arc::clone(&clock);
+        let (url, key) = (supabase.base_url.clone(), supabase.secret_key().to_string());
+        replicas.push(
+            spawn_app_with(
+                spawn_graph().await,
+                tempfile::tempdir().unwrap(),
+                move |config| {
+                    config.store = StoreConfig::Supabase {
+                        url,
+                        key: key.into(),
+                    };
+                    config.queue.clock = clock;
+                },
+            )
+            .await,
+        );
+    }
+    let lead = manual_lead(&replicas[0], "Jane Doe").await;
+    let mut streams = Vec::new();
+    for replica in &replicas {
+        let events = replica.api_get("/api/events").await;
+        assert_eq!(events.status(), 200);
+        streams.push(events);
+    }
+    let checks = Duration::from_millis(3500);
+    for (minutes, threshold) in [(6, 300), (31, 1800)] {
+        clock.advance_to(lead.meta.created_at + chrono::Duration::minutes(minutes));
+        let deadline = Instant::now() + checks;
+        for stream in &mut streams {
+            let heard: Vec<(i64, u64)> = escalations_until(stream, deadline)
+                .await
+                .iter()
+                .map(|e| (e.lead_id, e.threshold_secs))
+                .collect();
+            assert_eq!(heard, [(lead.id, threshold)], "after {minutes} minutes");
+        }
+    }
 }

@@ -401,7 +401,7 @@ pub async fn escalation_marks_are_taken_once(store: &dyn LeadStore) {
         .unwrap();
     assert_eq!(with_the_old[0].id, long_ago.id, "oldest first, limited");
     assert_eq!(with_the_old.len(), 1);
-    let takes = join_all((0..5).map(|_| store.take_escalation(waiting.id, 1))).await;
+    let takes = join_all((0..5).map(|_| store.take_escalation(waiting.id, 1, now))).await;
     assert_eq!(
         takes
             .into_iter()
@@ -422,7 +422,31 @@ pub async fn escalation_marks_are_taken_once(store: &dyn LeadStore) {
         unchanged.updated_at, waiting.updated_at,
         "the mark is not a change dashboards see"
     );
-    assert!(store.take_escalation(waiting.id, 2).await.unwrap());
+    let marks = store
+        .escalated_since(now - Duration::seconds(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    assert_eq!((marks[0].lead.id, marks[0].level), (waiting.id, 1));
+    assert!((marks[0].at - now).abs() < Duration::milliseconds(1));
+    let later = now + Duration::seconds(25);
+    assert!(store.take_escalation(waiting.id, 2, later).await.unwrap());
+    let marks = store.escalated_since(now, 10).await.unwrap();
+    assert_eq!(
+        marks
+            .iter()
+            .map(|m| (m.lead.id, m.level))
+            .collect::<Vec<_>>(),
+        [(waiting.id, 2)],
+        "the latest mark of each lead"
+    );
+    assert!(
+        store
+            .escalated_since(later + Duration::seconds(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     store
         .update(
             fresh.id,
@@ -435,7 +459,7 @@ pub async fn escalation_marks_are_taken_once(store: &dyn LeadStore) {
         .await
         .unwrap();
     assert!(
-        !store.take_escalation(fresh.id, 1).await.unwrap(),
+        !store.take_escalation(fresh.id, 1, later).await.unwrap(),
         "a contacted lead is not escalated"
     );
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::query::{EVERY_COLUMN, timestamp};
 use super::{PostgrestStore, Written, to_json};
-use crate::store::{Claim, LeadStore, QueueFigures, StatsWindow, StoreError, WorkQueue};
+use crate::store::{Claim, Escalated, LeadStore, QueueFigures, StatsWindow, StoreError, WorkQueue};
 
 /// `public.assign_next_rep(target_lead, rep_names)`.
 const ASSIGN_FUNCTION: &str = "assign_next_rep";
@@ -32,14 +32,26 @@ struct OwnerColumn<'a> {
 }
 
 #[derive(Serialize)]
-struct EscalationColumn {
+struct EscalationColumns {
     escalated_level: u8,
+    escalated_at: DateTime<Utc>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct RepRow {
     name: String,
     available: bool,
+}
+
+/// The first `limit` leads (at most [`PAGE_ROWS`]) `filtered` selects, in `order`.
+fn first_rows(filtered: Builder, order: &str, limit: u32) -> Builder {
+    let limit = usize::try_from(limit)
+        .unwrap_or(PAGE_ROWS)
+        .clamp(1, PAGE_ROWS);
+    filtered
+        .select(EVERY_COLUMN)
+        .order(order)
+        .range(0, limit - 1)
 }
 
 impl PostgrestStore {
@@ -183,24 +195,23 @@ impl WorkQueue for PostgrestStore {
         level: u8,
         limit: u32,
     ) -> Result<Vec<Lead>, StoreError> {
-        let limit = usize::try_from(limit)
-            .unwrap_or(PAGE_ROWS)
-            .clamp(1, PAGE_ROWS);
-        self.call(
-            self.table()
-                .select(EVERY_COLUMN)
-                .eq("status", LeadStatus::NewLead.as_str())
-                .gt("created_at", timestamp(created_after))
-                .lte("created_at", timestamp(created_before))
-                .lt("escalated_level", level.to_string())
-                .order("created_at.asc,id.asc")
-                .range(0, limit - 1),
-        )
-        .await?
-        .json()
+        let waiting = self
+            .table()
+            .eq("status", LeadStatus::NewLead.as_str())
+            .gt("created_at", timestamp(created_after))
+            .lte("created_at", timestamp(created_before))
+            .lt("escalated_level", level.to_string());
+        self.call(first_rows(waiting, "created_at.asc,id.asc", limit))
+            .await?
+            .json()
     }
 
-    async fn take_escalation(&self, id: i64, level: u8) -> Result<bool, StoreError> {
+    async fn take_escalation(
+        &self,
+        id: i64,
+        level: u8,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let still_waiting = self
             .lead_filter(id)
             .eq("status", LeadStatus::NewLead.as_str())
@@ -208,12 +219,24 @@ impl WorkQueue for PostgrestStore {
         let taken = self
             .patch_lead(
                 still_waiting,
-                &EscalationColumn {
+                &EscalationColumns {
                     escalated_level: level,
+                    escalated_at: at,
                 },
             )
             .await?;
         Ok(taken.is_some())
+    }
+
+    async fn escalated_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Escalated>, StoreError> {
+        let escalated = self.table().gt("escalated_at", timestamp(since));
+        self.call(first_rows(escalated, "escalated_at.asc,id.asc", limit))
+            .await?
+            .json()
     }
 
     async fn queue_figures(&self, window: StatsWindow) -> Result<QueueFigures, StoreError> {

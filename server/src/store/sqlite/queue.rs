@@ -12,7 +12,9 @@ use rusqlite::{Connection, params};
 use super::rows::{SELECT_LEADS, lead_from_row, micros, time_from};
 use super::{SqliteStore, internal, lead_by_id};
 use crate::store::queue::{kind_from_name, kind_name, speed_secs};
-use crate::store::{Claim, Contact, OwnerCounts, QueueFigures, StatsWindow, StoreError, WorkQueue};
+use crate::store::{
+    Claim, Contact, Escalated, OwnerCounts, QueueFigures, StatsWindow, StoreError, WorkQueue,
+};
 
 /// The team's work queue: lead owners, first contact, escalation marks, the activity history,
 /// reps' availability and round-robin turn. Leads already stored count as escalated (they predate
@@ -23,6 +25,8 @@ pub(super) const MIGRATION: &str = r#"
     ALTER TABLE leads ADD COLUMN first_contact_at INTEGER;
     ALTER TABLE leads ADD COLUMN escalated_level INTEGER NOT NULL DEFAULT 0;
     UPDATE leads SET escalated_level = 2;
+    ALTER TABLE leads ADD COLUMN escalated_at INTEGER;
+    CREATE INDEX leads_escalated ON leads (escalated_at);
     CREATE INDEX leads_owner ON leads (owner);
     CREATE INDEX leads_first_contact ON leads (first_contact_at);
     CREATE TABLE activity (
@@ -357,17 +361,50 @@ impl WorkQueue for SqliteStore {
         .await
     }
 
-    async fn take_escalation(&self, id: i64, level: u8) -> Result<bool, StoreError> {
+    async fn take_escalation(
+        &self,
+        id: i64,
+        level: u8,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         self.with(move |inner| {
             let changed = inner
                 .conn
                 .execute(
-                    "UPDATE leads SET escalated_level = ?2
+                    "UPDATE leads SET escalated_level = ?2, escalated_at = ?3
                      WHERE id = ?1 AND escalated_level < ?2 AND status = 'New Lead'",
-                    params![id, level],
+                    params![id, level, micros(at)],
                 )
                 .map_err(internal)?;
             Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn escalated_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Escalated>, StoreError> {
+        self.with(move |inner| {
+            let mut statement = inner
+                .conn
+                .prepare_cached(&format!(
+                    "{SELECT_LEADS} WHERE escalated_at > ?1 ORDER BY escalated_at, id LIMIT ?2"
+                ))
+                .map_err(internal)?;
+            let escalated = statement
+                .query_map(params![micros(since), limit], |row| {
+                    Ok(Escalated {
+                        lead: lead_from_row(row)?,
+                        level: row.get("escalated_level")?,
+                        at: time_from(row.get("escalated_at")?),
+                    })
+                })
+                .map_err(internal)?
+                .collect::<Result<_, _>>()
+                .map_err(internal)?;
+            Ok(escalated)
         })
         .await
     }
