@@ -25,6 +25,7 @@ pub fn args(
         },
         fb_app_id: Some(graph.config().app_id.clone()),
         subscribe: false,
+        capi_test: None,
         e2e: EndToEndArgs {
             e2e: true,
             server: Some(server_url.to_string()),

@@ -111,6 +111,8 @@ async fn run(args: Args) -> Result<(), DemoError> {
     let mut serve = demo.serve_args(&graph.base_url(), data_dir.path());
     // The sweeper finds the earlier leads on this page.
     serve.fb_page_id = Some(page_id);
+    // Lead stages go to the stand-in's CRM dataset: a rep's status change shows up in the log.
+    serve.fb_dataset_id = Some(graph.config().dataset_id.clone());
     let server =
         TestServer::start(Config::from_args(serve.clone())?, RetryPolicy::default()).await?;
     let server_url = server.base_url();

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
 use crate::admission::Admission;
+use crate::capi::CapiSender;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::escalation::Escalator;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub sweeper: Sweeper,
     pub admission: Arc<Admission>,
+    /// Sends lead stages to Meta; `None` when `FB_DATASET_ID` is unset.
+    pub capi: Option<CapiSender>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -112,6 +115,22 @@ impl Application {
                     reason: e.to_string(),
                 })?;
         let metrics: Arc<Metrics> = Arc::default();
+        let capi = match config.capi.clone() {
+            Some(capi) => Some(CapiSender::new(
+                &config,
+                capi,
+                Arc::clone(&store),
+                Arc::clone(&metrics),
+            )?),
+            None => {
+                // Stages stop being queued; switching back on later backfills the last 7 days.
+                // Best effort: a store that is down now must not keep webhooks out.
+                if let Err(error) = store.capi_switch(false, chrono::Utc::now()).await {
+                    tracing::warn!(%error, "cannot switch Conversions API queueing off");
+                }
+                None
+            }
+        };
         let leads = LeadWriter::new(store, graph.clone(), Team::from_config(&config));
         let intake = Intake::new(
             inbox.clone(),
@@ -136,6 +155,7 @@ impl Application {
             metrics,
             sweeper,
             admission: Arc::default(),
+            capi,
         };
         Ok(Application {
             listener,
@@ -155,6 +175,9 @@ impl Application {
     pub async fn run_until(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let intake = tokio::spawn(self.intake.clone().run(shutdown.clone()));
         tokio::spawn(self.state.sweeper.clone().run(shutdown.clone()));
+        if let Some(capi) = self.state.capi.clone() {
+            tokio::spawn(capi.run(shutdown.clone()));
+        }
         tokio::spawn(
             Escalator::new(self.state.leads.clone(), &self.state.config.queue)
                 .run(shutdown.clone()),

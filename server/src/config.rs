@@ -16,6 +16,9 @@ use thiserror::Error;
 
 use crate::clock::{Clock, SystemClock};
 
+mod capi;
+pub use capi::CapiConfig;
+
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_GRAPH_VERSION: &str = "v25.0";
 
@@ -89,6 +92,24 @@ pub struct ServeArgs {
     /// How long a lead may wait in New Lead before every dashboard is told (then again at 30m).
     #[arg(long = "escalate-after", env = "LEADHOOK_ESCALATE_AFTER")]
     pub escalate_after: Option<String>,
+    /// The CRM dataset (pixel) id lead stages are sent to with the Conversions API; unset: off.
+    #[arg(long = "fb-dataset-id", env = "FB_DATASET_ID")]
+    pub fb_dataset_id: Option<String>,
+    /// Token allowed to send events to the dataset; default: the Page token.
+    #[arg(long = "fb-capi-token", env = "FB_CAPI_TOKEN", hide_env_values = true)]
+    pub fb_capi_token: Option<String>,
+    /// Event names per status, like "Won=Purchase,Lost=Lost"; default: each status's own name.
+    #[arg(long = "capi-stages", env = "LEADHOOK_CAPI_STAGES")]
+    pub capi_stages: Option<String>,
+    /// How long stage changes are gathered before one Conversions API request (like 3s).
+    #[arg(long = "capi-batch-wait", env = "LEADHOOK_CAPI_BATCH_WAIT")]
+    pub capi_batch_wait: Option<String>,
+    /// How long one Conversions API request may take (like 30s).
+    #[arg(long = "capi-timeout", env = "LEADHOOK_CAPI_TIMEOUT")]
+    pub capi_timeout: Option<String>,
+    /// Longest wait between retries while Meta fails or rate-limits (like 5m).
+    #[arg(long = "capi-retry-cap", env = "LEADHOOK_CAPI_RETRY_CAP")]
+    pub capi_retry_cap: Option<String>,
 }
 
 /// Validated configuration of the running server.
@@ -109,6 +130,8 @@ pub struct Config {
     pub sweep: SweepConfig,
     pub store: StoreConfig,
     pub queue: QueueConfig,
+    /// Sending lead stages to Meta; `None` when `FB_DATASET_ID` is unset.
+    pub capi: Option<CapiConfig>,
 }
 
 /// The team's work queue: how leads get owners and when a waiting lead is escalated.
@@ -266,7 +289,19 @@ impl Config {
             escalate_after: parse_escalate_after(args.escalate_after)?,
             clock: Arc::new(SystemClock),
         };
+        let capi = capi::parse(
+            capi::CapiArgs {
+                dataset_id: args.fb_dataset_id,
+                token: args.fb_capi_token,
+                stages: args.capi_stages,
+                batch_wait: args.capi_batch_wait,
+                timeout: args.capi_timeout,
+                retry_cap: args.capi_retry_cap,
+            },
+            &page_access_token,
+        )?;
         Ok(Config {
+            capi,
             app_secret,
             verify_token,
             page_access_token,
@@ -297,26 +332,44 @@ fn parse_assignment(value: Option<String>) -> Result<Assignment, ConfigError> {
 }
 
 fn parse_escalate_after(value: Option<String>) -> Result<Duration, ConfigError> {
-    const VAR: &str = "LEADHOOK_ESCALATE_AFTER";
+    parse_duration(
+        value,
+        "LEADHOOK_ESCALATE_AFTER",
+        DEFAULT_ESCALATE_AFTER,
+        Duration::from_secs(1)..=Duration::from_secs(86_400),
+    )
+}
+
+/// A duration like `5m` or `90s` within `range`, or `default` when unset.
+fn parse_duration(
+    value: Option<String>,
+    var: &'static str,
+    default: Duration,
+    range: std::ops::RangeInclusive<Duration>,
+) -> Result<Duration, ConfigError> {
     let Some(text) = value
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
     else {
-        return Ok(DEFAULT_ESCALATE_AFTER);
+        return Ok(default);
     };
-    let after = humantime::parse_duration(&text).map_err(|e| {
+    let parsed = humantime::parse_duration(&text).map_err(|e| {
         ConfigError::invalid(
-            VAR,
+            var,
             format!("\"{text}\" is not a duration like 5m or 90s ({e})"),
         )
     })?;
-    if !(Duration::from_secs(1)..=Duration::from_secs(86_400)).contains(&after) {
+    if !range.contains(&parsed) {
         return Err(ConfigError::invalid(
-            VAR,
-            format!("\"{text}\" must be between 1s and 24h"),
+            var,
+            format!(
+                "\"{text}\" must be between {} and {}",
+                humantime::format_duration(*range.start()),
+                humantime::format_duration(*range.end())
+            ),
         ));
     }
-    Ok(after)
+    Ok(parsed)
 }
 
 fn parse_store(url: Option<String>, key: Option<String>) -> Result<StoreConfig, ConfigError> {

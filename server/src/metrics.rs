@@ -28,6 +28,8 @@ pub struct Metrics {
     sweep_leads_inserted: Counter,
     inbox_pending: Gauge,
     inbox_failed: Gauge,
+    capi_events: Family<Labels, Counter>,
+    capi_requests: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -45,6 +47,8 @@ impl Default for Metrics {
             sweep_leads_inserted: Counter::default(),
             inbox_pending: Gauge::default(),
             inbox_failed: Gauge::default(),
+            capi_events: Family::default(),
+            capi_requests: Family::default(),
             registry: Mutex::new(Registry::default()),
         };
         registry.register(
@@ -102,6 +106,16 @@ impl Default for Metrics {
             "Events kept as failed until a retry is asked",
             metrics.inbox_failed.clone(),
         );
+        registry.register(
+            "capi_events",
+            "Lead stages settled with Meta's Conversions API, by outcome (sent, failed)",
+            metrics.capi_events.clone(),
+        );
+        registry.register(
+            "capi_requests",
+            "Conversions API requests, by outcome (ok, retry, rejected)",
+            metrics.capi_requests.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             ..metrics
@@ -147,6 +161,18 @@ impl Metrics {
             .get_or_create(&vec![("result", result.to_string())])
             .inc();
         self.sweep_leads_inserted.inc_by(inserted);
+    }
+
+    pub fn capi_events(&self, outcome: &'static str, count: usize) {
+        self.capi_events
+            .get_or_create(&vec![("outcome", outcome.to_string())])
+            .inc_by(count as u64);
+    }
+
+    pub fn capi_request(&self, outcome: &'static str) {
+        self.capi_requests
+            .get_or_create(&vec![("outcome", outcome.to_string())])
+            .inc();
     }
 
     /// The text exposition, with the inbox gauges brought up to date.

@@ -15,6 +15,7 @@ use leadhook_shared::{Activity, Lead, LeadPatch, Me, NewManualLead, Rep, SyncRep
 pub use self::mode::{LeadForm, Mode, Pane};
 pub use self::team::{LeadActivity, Team};
 use crate::audience::{self, Happening};
+use crate::client::MetaFeedback;
 use crate::client_error::ClientError;
 use crate::input::TextInput;
 use crate::leads::{Filter, Key, Leads};
@@ -50,6 +51,8 @@ pub enum Msg {
         id: i64,
         result: Result<Vec<Activity>, ClientError>,
     },
+    /// The server's Conversions API state, asked now and then.
+    MetaFeedback(Result<Option<MetaFeedback>, ClientError>),
 }
 
 /// Work the app wants done outside itself.
@@ -141,6 +144,8 @@ pub struct App {
     pub toasts: Vec<Toast>,
     pub sync_started: Option<DateTime<Utc>>,
     pub viewport: Cell<Viewport>,
+    /// What the server last said about sending lead stages to Meta, when it does.
+    pub meta_feedback: Option<MetaFeedback>,
 }
 
 impl App {
@@ -169,6 +174,7 @@ impl App {
                 offset: 0,
                 height: 10,
             }),
+            meta_feedback: None,
         }
     }
 
@@ -198,6 +204,13 @@ impl App {
                 None
             }
             Msg::Synced(result) => self.on_synced(result),
+            Msg::MetaFeedback(result) => {
+                // A failed ask keeps the last answer; the connection line tells of the outage.
+                if let Ok(feedback) = result {
+                    self.meta_feedback = feedback.filter(|feedback| feedback.enabled);
+                }
+                None
+            }
             Msg::Exported(result) => {
                 match result {
                     Ok((path, count)) => self.toast_for(

@@ -7,6 +7,7 @@ use leadhook_shared::{
     Rep, SyncReport,
 };
 use reqwest::{RequestBuilder, Response, StatusCode};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::client_error::ClientError;
@@ -18,6 +19,29 @@ pub const PAGE_SIZE: usize = 1000;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// A Graph API sweep can take a while on a page with many forms.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// What `/api/health` says about the lead stages the server sends to Meta (Conversions API).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct MetaFeedback {
+    pub enabled: bool,
+    #[serde(default)]
+    pub sent_today: u64,
+    /// Stages waiting after a failed attempt, and the latest reason.
+    #[serde(default)]
+    pub retrying: u64,
+    #[serde(default)]
+    pub retry_reason: Option<String>,
+    /// Stages Meta will never take.
+    #[serde(default)]
+    pub failed: u64,
+}
+
+/// The part of `/api/health` the dashboard shows (servers without CAPI have no `capi`).
+#[derive(Deserialize)]
+struct HealthView {
+    #[serde(default)]
+    capi: Option<MetaFeedback>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -130,6 +154,14 @@ impl Client {
         self.send::<ApiOk<SyncReport>>(request)
             .await
             .map(|ok| ok.data)
+    }
+
+    /// The Conversions API state from `/api/health`; `None` when the server has none.
+    pub async fn meta_feedback(&self) -> Result<Option<MetaFeedback>, ClientError> {
+        let request = self
+            .request(reqwest::Method::GET, "/api/health")
+            .timeout(REQUEST_TIMEOUT);
+        Ok(self.send::<ApiOk<HealthView>>(request).await?.data.capi)
     }
 
     /// Opens the Server-Sent Events stream of lead changes after `since`.

@@ -23,6 +23,9 @@ use crate::notify::Notifications;
 use crate::poller::{self, PollCommand, PollEvent};
 use crate::{clipboard, export};
 
+/// How often the server is asked what it sends to Meta (the status line's "Meta:" part).
+const META_FEEDBACK_INTERVAL: Duration = Duration::from_secs(60);
+
 /// How often the clock ticks: ages, "synced 2s ago", toasts and notification batches follow it.
 const TICK: Duration = Duration::from_millis(250);
 
@@ -101,12 +104,18 @@ where
     let (results_tx, mut results) = mpsc::unbounded_channel();
     let mut ticks = tokio::time::interval(TICK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut feedback_ticks = tokio::time::interval(META_FEEDBACK_INTERVAL);
+    feedback_ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         terminal
             .draw(|frame| frame.render_widget(&app, frame.area()))
             .map_err(io::Error::other)?;
         let msg = tokio::select! {
             _ = ticks.tick() => Msg::Tick(Utc::now()),
+            _ = feedback_ticks.tick() => {
+                services.ask_meta_feedback(&results_tx);
+                continue;
+            }
             event = input.next() => match event {
                 Some(Ok(Event::Key(key))) => Msg::Key(key),
                 // A resize (or anything else) only needs the redraw at the top of the loop.
@@ -127,6 +136,15 @@ where
 }
 
 impl Services {
+    /// Asks the server for its Conversions API state; the answer comes back as a [`Msg`].
+    fn ask_meta_feedback(&self, results: &mpsc::UnboundedSender<Msg>) {
+        let results = results.clone();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let _ = results.send(Msg::MetaFeedback(client.meta_feedback().await));
+        });
+    }
+
     /// Starts the work of `effect`; its outcome comes back later as a [`Msg`] on `results`.
     fn perform(&self, effect: Effect, app: &App, results: &mpsc::UnboundedSender<Msg>) {
         let results = results.clone();

@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::error::AppError;
 use crate::inbox::{FailedEvent, InboxCounts};
 use crate::status::{GraphStatus, StoreStatus};
+use crate::store::CapiFigures;
 use crate::sweeper::LastSweep;
 
 #[derive(Debug, Serialize)]
@@ -18,6 +19,46 @@ pub struct Health {
     pub graph: GraphStatus,
     pub last_webhook_at: Option<DateTime<Utc>>,
     pub last_sweep: Option<LastSweep>,
+    pub capi: CapiHealth,
+}
+
+/// Lead stages sent to Meta's Conversions API: what waits, went out today, or failed and why.
+#[derive(Debug, Serialize)]
+pub struct CapiHealth {
+    pub enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset_id: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub figures: Option<CapiFigures>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The outbox figures are read only for the full report (`with_figures`), not for `/healthz`.
+async fn capi_health(state: &AppState, with_figures: bool) -> CapiHealth {
+    let capi = state.config.capi.as_ref().filter(|_| with_figures);
+    let Some(capi) = capi else {
+        return CapiHealth {
+            enabled: state.config.capi.is_some(),
+            dataset_id: None,
+            figures: None,
+            error: None,
+        };
+    };
+    let today_start = Utc::now()
+        .date_naive()
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc();
+    let (figures, error) = match state.store.capi_figures(today_start).await {
+        Ok(figures) => (Some(figures), None),
+        Err(error) => (None, Some(error.to_string())),
+    };
+    CapiHealth {
+        enabled: true,
+        dataset_id: Some(capi.dataset_id.clone()),
+        figures,
+        error,
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -73,6 +114,7 @@ async fn check(state: &AppState, with_failures: bool) -> Result<Health, AppError
         graph,
         last_webhook_at: state.status.last_webhook_at(),
         last_sweep: state.sweeper.last(),
+        capi: capi_health(state, with_failures).await,
     })
 }
 

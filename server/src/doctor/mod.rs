@@ -4,8 +4,10 @@
 //! - this module: the token, permissions, page subscription, forms and store checks;
 //! - [`delivery`]: will Meta deliver here (app subscription, Leads Access, public webhook);
 //! - [`version`]: the Graph API version's end of life;
+//! - [`capi`]: the Conversions API dataset and, with `--capi-test`, one test event;
 //! - [`e2e`]: `doctor --e2e`, a real test lead through Meta, the webhook and the store.
 
+mod capi;
 mod delivery;
 mod e2e;
 mod version;
@@ -40,6 +42,10 @@ pub struct DoctorArgs {
     /// Subscribe the page to the app's leadgen webhooks when it is not.
     #[arg(long)]
     pub subscribe: bool,
+    /// Send one Conversions API test event (the newest Facebook lead's stage) with this
+    /// `test_event_code` from Events Manager > Test events; it shows there, not in results.
+    #[arg(long = "capi-test", value_name = "TEST_EVENT_CODE")]
+    pub capi_test: Option<String>,
     #[command(flatten)]
     pub e2e: EndToEndArgs,
 }
@@ -146,6 +152,12 @@ pub async fn run(args: &DoctorArgs) -> Vec<Check> {
         &config.graph_version,
         Utc::now().date_naive(),
     ));
+    if let Some(capi) = &config.capi {
+        checks.push(capi::check_dataset(&config, capi).await);
+        if let Some(code) = args.capi_test.as_deref() {
+            checks.push(capi::send_test_event(&config, capi, code).await);
+        }
+    }
     let Some(page_id) = config.sweep.page_ids.first().cloned() else {
         checks.push(Check::fail(
             "page",

@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::error::{GraphError, classify};
-use crate::config::Config;
+use crate::config::{CapiConfig, Config};
 
 /// Talks to `<graph_url>/<version>/...` with the Page token.
 ///
@@ -60,6 +60,17 @@ impl GraphClient {
         )
     }
 
+    /// The Conversions API client: the CAPI token (with its own proof) and request timeout.
+    pub fn for_capi(config: &Config, capi: &CapiConfig) -> Result<GraphClient, GraphError> {
+        GraphClient::new(
+            &config.graph_url,
+            &config.graph_version,
+            capi.token.clone(),
+            &config.app_secret,
+            capi.timeout,
+        )
+    }
+
     /// `GET /<version>/<leadgen_id>?fields=...`
     pub async fn lead(&self, leadgen_id: &str) -> Result<GraphLead, GraphError> {
         self.get(leadgen_id, &[("fields", GRAPH_LEAD_FIELDS)]).await
@@ -94,6 +105,31 @@ impl GraphClient {
             ]),
             Credentials::App(token) => request.query(&[("access_token", token.expose_secret())]),
         };
+        self.answer(request).await
+    }
+
+    /// `POST /<version>/<path>` with a JSON body, the token and its `appsecret_proof`.
+    pub async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, GraphError> {
+        let request = self
+            .http
+            .post(format!("{}/{path}", self.base))
+            .query(&[
+                ("access_token", self.token.expose_secret()),
+                ("appsecret_proof", self.appsecret_proof.expose_secret()),
+            ])
+            .json(body);
+        self.answer(request).await
+    }
+
+    /// Sends `request` and reads Meta's answer, classifying any error.
+    async fn answer<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, GraphError> {
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
         let headers = response.headers().clone();
@@ -141,10 +177,12 @@ struct Named {
 impl GraphClient {
     /// `GET /<version>/<form_id>?fields=name`: the form's name as reps know it.
     pub async fn form_name(&self, form_id: &str) -> Result<Option<String>, GraphError> {
-        Ok(self
-            .get::<Named>(form_id, &[("fields", "name")])
-            .await?
-            .name)
+        self.object_name(form_id).await
+    }
+
+    /// `GET /<version>/<id>?fields=name`: any object's name (a form, a CRM dataset).
+    pub async fn object_name(&self, id: &str) -> Result<Option<String>, GraphError> {
+        Ok(self.get::<Named>(id, &[("fields", "name")]).await?.name)
     }
 }
 

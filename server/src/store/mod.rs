@@ -1,6 +1,7 @@
 //! The lead store: where leads live once they are complete. One trait, several backends
 //! (the embedded SQLite file by default, Supabase through PostgREST in production).
 
+pub mod capi;
 mod error;
 pub mod postgrest;
 mod queue;
@@ -11,6 +12,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManualLead, Stats};
 
+pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
 pub use error::StoreError;
 pub use queue::{Claim, Contact, Escalated, OwnerCounts, QueueFigures, WorkQueue};
 
@@ -100,7 +102,7 @@ pub struct StatsWindow {
 }
 
 #[async_trait]
-pub trait LeadStore: WorkQueue + Send + Sync + 'static {
+pub trait LeadStore: WorkQueue + CapiOutbox + Send + Sync + 'static {
     /// A short name for logs and health: "sqlite", "postgrest".
     fn backend(&self) -> &'static str;
 

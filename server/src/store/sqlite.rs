@@ -3,6 +3,7 @@
 //! rusqlite is blocking, so every call runs on tokio's blocking pool. One connection behind a
 //! mutex serialises writers, which also lets `updated_at` be strictly increasing: cursors never tie.
 
+mod capi;
 mod queue;
 mod rows;
 #[cfg(test)]
@@ -63,6 +64,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX leads_status ON leads (status);
 "#,
     queue::MIGRATION,
+    capi::MIGRATION,
 ];
 
 pub struct SqliteStore {

@@ -49,15 +49,7 @@ async fn a_flaky_graph_api_loses_nothing() {
     let health = app.wait_for_health(|h| h["inbox"]["pending"] == 0).await;
     assert_eq!(health["inbox"]["failed"], 0);
 
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("leadhook_graph_calls_total{outcome=\"ok\"} 200"),
         "{metrics}"

@@ -71,9 +71,20 @@ pub async fn spawn_app_with(
     data_dir: tempfile::TempDir,
     adjust: impl FnOnce(&mut Config),
 ) -> TestApp {
-    let mut config = settings()
-        .config(&graph, data_dir.path())
-        .expect("valid test config");
+    spawn_app_from_args(graph, data_dir, |_| {}, adjust).await
+}
+
+/// Starts the server with the test settings, its `serve` arguments changed by `edit_args` and
+/// the resulting configuration by `adjust`.
+pub async fn spawn_app_from_args(
+    graph: GraphStandin,
+    data_dir: tempfile::TempDir,
+    edit_args: impl FnOnce(&mut ServeArgs),
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut args = serve_args(&graph.base_url(), data_dir.path());
+    edit_args(&mut args);
+    let mut config = Config::from_args(args).expect("valid test config");
     adjust(&mut config);
     let server = TestServer::start(config, TEST_RETRY)
         .await
@@ -88,6 +99,11 @@ pub async fn spawn_app_with(
 }
 
 impl TestApp {
+    /// The server's data directory (its inbox and SQLite store).
+    pub fn data_dir(&self) -> &Path {
+        self._data_dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -153,6 +169,18 @@ impl TestApp {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics request")
+            .text()
+            .await
+            .expect("metrics text")
     }
 
     pub async fn health(&self) -> Value {

@@ -1,6 +1,7 @@
 //! The real server on a random port, a Graph API stand-in on another, talked to over HTTP.
 
 mod bad_requests;
+mod capi;
 mod crash;
 mod doctor;
 mod dos;

@@ -1,6 +1,7 @@
 //! The lead store conformance suite: every backend runs the same checks.
 //! Add a backend with one `conformance!` line and a function that builds a fresh, empty store.
 
+mod capi;
 mod queue;
 mod suite;
 
@@ -53,6 +54,11 @@ macro_rules! conformance {
                 escalation_marks_are_taken_once,
                 queue_figures_count_waiting_contacts_and_owners,
             );
+            conformance!(@capi $make;
+                each_facebook_stage_is_queued_once,
+                leases_retries_and_failures,
+                switching_on_backfills_only_since_the_given_time,
+            );
             #[tokio::test]
             async fn round_robin_is_even_and_survives_restarts() {
                 let fixture = $make().await;
@@ -66,6 +72,15 @@ macro_rules! conformance {
             async fn $test() {
                 let fixture = $make().await;
                 crate::queue::$test(&*fixture.store).await;
+            }
+        )*
+    };
+    (@capi $make:path; $($test:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                let fixture = $make().await;
+                crate::capi::$test(&*fixture.store).await;
             }
         )*
     };

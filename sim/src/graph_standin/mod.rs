@@ -10,6 +10,7 @@
 //! - [`paging`]: `time_created` filters and cursor paging of edges;
 //! - [`errors`] and [`faults`]: Meta's error answers and the faults tests switch on.
 
+mod capi;
 mod errors;
 mod faults;
 mod paging;
@@ -43,6 +44,9 @@ use faults::FaultPlan;
 use routes::handle;
 use world::World;
 
+/// The CRM dataset a default stand-in knows.
+pub const DEFAULT_DATASET_ID: &str = "1029384756102938";
+
 /// Who the stand-in is: the app, the page and the Page token it accepts.
 #[derive(Debug, Clone)]
 pub struct StandinConfig {
@@ -59,6 +63,8 @@ pub struct StandinConfig {
     pub require_appsecret_proof: bool,
     /// Whether the page starts subscribed to the app's `leadgen` webhooks.
     pub subscribed: bool,
+    /// The CRM dataset whose `/events` edge takes Conversions API events.
+    pub dataset_id: String,
 }
 
 impl Default for StandinConfig {
@@ -73,6 +79,7 @@ impl Default for StandinConfig {
             page_token: "EAAGsimulatedPageToken".to_string(),
             require_appsecret_proof: false,
             subscribed: true,
+            dataset_id: DEFAULT_DATASET_ID.to_string(),
         }
     }
 }
@@ -103,13 +110,16 @@ pub enum CallKind {
     SubscribedApps,
     /// `GET /<version>/debug_token`.
     DebugToken,
+    /// `POST /<version>/<dataset_id>/events` (Conversions API).
+    Events,
     /// `me`, a page or form node, unknown edges and paths.
     Other,
 }
 
 impl CallKind {
-    const ALL: [CallKind; 6] = [
+    const ALL: [CallKind; 7] = [
         CallKind::Lead,
+        CallKind::Events,
         CallKind::FormLeads,
         CallKind::LeadgenForms,
         CallKind::SubscribedApps,
@@ -300,6 +310,36 @@ impl GraphStandin {
         CallKind::ALL.iter().map(|&kind| self.calls(kind)).sum()
     }
 
+    /// Conversions API events Meta kept, each `event_id` once, in arrival order.
+    pub fn capi_events(&self) -> Vec<Value> {
+        self.shared.capi().events.clone()
+    }
+
+    /// Conversions API events sent with a `test_event_code` (kept apart, as Meta's Test events).
+    pub fn capi_test_events(&self) -> Vec<Value> {
+        self.shared.capi().test_events.clone()
+    }
+
+    /// Events taken again under an `event_id` already kept (Meta drops them as repeats).
+    pub fn capi_repeats(&self) -> u64 {
+        self.shared.capi().repeats
+    }
+
+    /// Conversions API requests answered 200.
+    pub fn capi_accepted_requests(&self) -> u64 {
+        self.shared.capi().accepted_requests
+    }
+
+    /// Conversions API requests refused for an invalid event.
+    pub fn capi_rejected_requests(&self) -> u64 {
+        self.shared.capi().rejected_requests
+    }
+
+    /// Refuses events of this lead id from now on, as Meta refuses a lead not in the dataset.
+    pub fn refuse_capi_lead(&self, lead_id: u64) {
+        self.shared.capi().refused_leads.insert(lead_id);
+    }
+
     /// Stops serving and waits for the server task; hanging and stalled calls are dropped.
     pub async fn shutdown(mut self) {
         self.shared.shutdown.send_replace(true);
@@ -323,6 +363,7 @@ struct Shared {
     stall: watch::Sender<bool>,
     shutdown: watch::Sender<bool>,
     calls: [AtomicU64; CallKind::ALL.len()],
+    capi: Mutex<capi::CapiLog>,
 }
 
 impl Shared {
@@ -358,11 +399,16 @@ impl Shared {
             stall: watch::Sender::new(false),
             shutdown: watch::Sender::new(false),
             calls: Default::default(),
+            capi: Mutex::default(),
         }
     }
 
     fn world(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn capi(&self) -> MutexGuard<'_, capi::CapiLog> {
+        self.capi.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn faults(&self) -> MutexGuard<'_, FaultPlan> {

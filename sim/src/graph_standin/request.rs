@@ -16,6 +16,8 @@ pub(super) struct GraphRequest {
     pub(super) kind: CallKind,
     /// `/<version>/<node>[/<edge>]` with a `vN.N` version; anything else is an unknown path.
     pub(super) well_formed: bool,
+    /// The raw body (the Conversions API takes JSON).
+    pub(super) body: Vec<u8>,
 }
 
 impl GraphRequest {
@@ -32,7 +34,11 @@ pub(super) fn parse_request(
     body: &[u8],
 ) -> GraphRequest {
     let mut params = parse_form(uri.query().unwrap_or_default().as_bytes());
-    if method != Method::GET {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if method != Method::GET && !is_json {
         params.extend(parse_form(body));
     }
     if !params.contains_key("access_token") {
@@ -60,11 +66,13 @@ pub(super) fn parse_request(
             Some("leads") => CallKind::FormLeads,
             Some("leadgen_forms") => CallKind::LeadgenForms,
             Some("subscribed_apps") => CallKind::SubscribedApps,
+            Some("events") => CallKind::Events,
             Some(_) => CallKind::Other,
             None if node == "debug_token" => CallKind::DebugToken,
             None => {
                 let world = shared.world();
                 if node == "me"
+                    || node == shared.config.dataset_id
                     || world.pages.contains_key(&node)
                     || world.forms.contains_key(&node)
                 {
@@ -83,6 +91,7 @@ pub(super) fn parse_request(
         params,
         kind,
         well_formed,
+        body: body.to_vec(),
     }
 }
 

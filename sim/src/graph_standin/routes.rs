@@ -67,6 +67,10 @@ pub(super) fn answer(shared: &Shared, request: &GraphRequest) -> Result<Value, G
         (None, &Method::GET) if request.kind == CallKind::DebugToken => {
             debug_token(shared, &world, request)
         }
+        (None, &Method::GET) if request.node == shared.config.dataset_id => Ok(json!({
+            "id": shared.config.dataset_id,
+            "name": "leadhook CRM dataset",
+        })),
         (None, &Method::GET) => read_node(shared, &world, request),
         (None, &Method::DELETE) => setup_routes::delete_lead(&mut world, request),
         (Some("subscriptions"), &Method::GET) if request.node == shared.config.app_id => {
@@ -77,6 +81,9 @@ pub(super) fn answer(shared: &Shared, request: &GraphRequest) -> Result<Value, G
         (Some("leads"), &Method::GET) => form_leads(shared, &world, request),
         (Some("leadgen_forms"), &Method::GET) => leadgen_forms(shared, &world, request),
         (Some("subscribed_apps"), _) => subscribed_apps(shared, &mut world, request),
+        (Some("events"), &Method::POST) if request.node == shared.config.dataset_id => {
+            super::capi::receive(&mut shared.capi(), request)
+        }
         (Some(edge), &Method::GET) => Err(GraphError::invalid_parameter(format!(
             "(#100) Tried accessing nonexisting field ({edge}) on node type (Page)"
         ))),

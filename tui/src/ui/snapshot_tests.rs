@@ -7,6 +7,7 @@ use leadhook_shared::LeadStatus;
 use ratatui::backend::TestBackend;
 
 use crate::app::{App, Msg};
+use crate::client::MetaFeedback;
 use crate::client_error::ClientError;
 use crate::fixtures::{app, draw, lead, loaded, now};
 use crate::poller::PollEvent;
@@ -217,4 +218,30 @@ fn hostile_lead_text_is_neutralised_everywhere_on_screen() {
     press(&mut app, KeyCode::Char('N'));
     let notes = draw(&app, 130, 30);
     assert_eq!(hazards(&notes), Vec::<String>::new(), "{notes}");
+}
+
+#[test]
+fn meta_feedback_in_the_status_bar() {
+    let mut app = working_app();
+    app.update(Msg::MetaFeedback(Ok(Some(MetaFeedback {
+        enabled: true,
+        sent_today: 12,
+        ..MetaFeedback::default()
+    }))));
+    assert_snapshot!("meta_sent", draw(&app, 80, 24));
+    app.update(Msg::MetaFeedback(Ok(Some(MetaFeedback {
+        enabled: true,
+        sent_today: 12,
+        retrying: 3,
+        retry_reason: Some(
+            "token lacks permission (code 200): (#200) Permissions error; give FB_CAPI_TOKEN access".into(),
+        ),
+        failed: 0,
+    }))));
+    assert_snapshot!("meta_failing", draw(&app, 120, 30));
+    app.update(Msg::MetaFeedback(Ok(Some(MetaFeedback::default()))));
+    assert_eq!(
+        app.meta_feedback, None,
+        "a server with CAPI off shows nothing"
+    );
 }

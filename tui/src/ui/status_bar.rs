@@ -8,8 +8,10 @@ use ratatui::widgets::Widget;
 
 use super::{age, hint_text, input_line, thousands};
 use crate::app::{App, Connection, Mode, Pane};
+use crate::client::MetaFeedback;
 use crate::client_error::ClientError;
 use crate::keys::{self, Hint};
+use crate::sanitize;
 use crate::theme;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -67,6 +69,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             theme::WARN,
         ));
     }
+    if let Some(feedback) = &app.meta_feedback {
+        spans.push(meta_feedback(feedback));
+    }
     let connection = Line::from(spans);
     let room = usize::from(area.width).saturating_sub(connection.width() + 2);
     connection.render(area, buf);
@@ -103,6 +108,43 @@ fn team(app: &App, others: bool) -> Line<'static> {
         Span::styled("○ away (A) ", theme::WARN)
     });
     Line::from(spans).right_aligned()
+}
+
+/// Longest reason shown on the status line.
+const REASON_WIDTH: usize = 40;
+
+/// "Meta: sent 12 today", or what keeps stages from Meta ("3 failing: token lacks permission").
+fn meta_feedback(feedback: &MetaFeedback) -> Span<'static> {
+    if feedback.retrying > 0 {
+        let reason = feedback.retry_reason.as_deref().unwrap_or("retrying");
+        // The gist before Meta's details: "token lacks permission (code 200): ..." -> "token lacks permission".
+        let gist = reason.split([':', '(']).next().unwrap_or(reason).trim();
+        let gist: String = sanitize::screen(gist).chars().take(REASON_WIDTH).collect();
+        Span::styled(
+            format!(
+                " · Meta: {} failing: {gist}",
+                thousands(feedback.retrying as usize)
+            ),
+            theme::ERROR,
+        )
+    } else if feedback.failed > 0 {
+        Span::styled(
+            format!(
+                " · Meta: sent {} today, {} refused",
+                thousands(feedback.sent_today as usize),
+                thousands(feedback.failed as usize)
+            ),
+            theme::WARN,
+        )
+    } else {
+        Span::styled(
+            format!(
+                " · Meta: sent {} today",
+                thousands(feedback.sent_today as usize)
+            ),
+            theme::LABEL,
+        )
+    }
 }
 
 /// The hints of the mode's key table, as many as fit; in the search box, the query first.

@@ -13,4 +13,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261130100000_work_queue.sql",
         include_str!("../../../../migrations/20261130100000_work_queue.sql"),
     ),
+    (
+        "20261130120000_capi.sql",
+        include_str!("../../../../migrations/20261130120000_capi.sql"),
+    ),
 ];

@@ -5,6 +5,7 @@
 //! into a classified [`StoreError`]. The schema (table, trigger, stats function, grants) is in
 //! [`MIGRATIONS`]; the trigger stamps `updated_at`, so this side never sends it.
 
+mod capi;
 mod error;
 mod migrations;
 mod query;

@@ -31,6 +31,7 @@ fn args(graph: &GraphStandin, data_dir: &std::path::Path) -> DoctorArgs {
         },
         fb_app_id: Some(graph.config().app_id.clone()),
         subscribe: false,
+        capi_test: None,
         e2e: EndToEndArgs::default(),
     }
 }

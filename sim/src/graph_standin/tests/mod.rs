@@ -1,5 +1,6 @@
 //! The stand-in over HTTP, as the server's Graph client sees it.
 
+mod capi;
 mod faults;
 mod reads;
 mod setup;
