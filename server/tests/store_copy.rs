@@ -34,7 +34,7 @@ fn incoming(n: usize) -> IncomingLead {
         meta: MetaFields {
             name: Some(format!("Person {n} \"quoted\" <b>")),
             email: Some(format!("p{n}@example.com")),
-            phone: (n % 2 == 0).then(|| format!("+1555{n:07}")),
+            phone: n.is_multiple_of(2).then(|| format!("+1555{n:07}")),
             created_at: Utc::now() - Age::minutes(n as i64),
             page_id: Some("page-1".into()),
             form_id: Some(format!("form-{}", n % 3)),
@@ -46,7 +46,7 @@ fn incoming(n: usize) -> IncomingLead {
             campaign_id: Some("c-1".into()),
             campaign_name: None,
             platform: Some("fb".into()),
-            is_organic: n % 5 == 0,
+            is_organic: n.is_multiple_of(5),
             fields,
         },
     }
