@@ -4,15 +4,15 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use leadhook_shared::{Activity, ActivityKind};
 use rusqlite::types::{ToSqlOutput, Value};
 use rusqlite::{Connection, ToSql, params, params_from_iter};
 
+use super::queue::activity_where;
 use super::rows::{META_COLUMNS, SELECT_LEADS, lead_from_row, meta_parameters, micros, time_from};
 use super::{SqliteStore, internal, search_text};
 use crate::store::StoreError;
 use crate::store::copy::{CopyEnd, LeadKey, LeadRecord, Page, RepRecord};
-use crate::store::queue::{kind_from_name, kind_name};
+use crate::store::queue::kind_name;
 
 /// The columns a copy writes besides the Meta-side ones, in the order [`lead_parameters`] binds them.
 const OWN_COLUMNS: &[&str] = &[
@@ -157,39 +157,11 @@ fn read_page(conn: &Connection, after_id: i64, limit: u32) -> Result<Page, Store
             activity: Vec::new(),
         });
     };
-    let mut statement = conn
-        .prepare_cached(
-            "SELECT id, lead_id, at, actor, kind, old, new FROM activity
-             WHERE lead_id BETWEEN ?1 AND ?2 ORDER BY id",
-        )
-        .map_err(internal)?;
-    let rows = statement
-        .query_map([first.lead.id, last.lead.id], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, Option<String>>(5)?,
-                row.get::<_, Option<String>>(6)?,
-            ))
-        })
-        .map_err(internal)?;
-    let mut activity = Vec::new();
-    for row in rows {
-        let (id, lead_id, at, actor, kind, old, new) = row.map_err(internal)?;
-        let kind: ActivityKind = kind_from_name(&kind)?;
-        activity.push(Activity {
-            id,
-            lead_id,
-            at: time_from(at),
-            actor,
-            kind,
-            old,
-            new,
-        });
-    }
+    let activity = activity_where(
+        conn,
+        "lead_id BETWEEN ?1 AND ?2",
+        [first.lead.id, last.lead.id],
+    )?;
     Ok(Page { leads, activity })
 }
 
