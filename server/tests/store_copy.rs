@@ -265,3 +265,109 @@ async fn a_copy_killed_halfway_and_run_again_has_every_lead_once() {
     assert_eq!(fingerprint(&postgrest).await.expect("print"), expected);
     assert_eq!(everything(&postgrest).await, original);
 }
+
+#[tokio::test]
+async fn a_target_already_in_use_is_refused_and_left_alone() {
+    let (source_dir, target_dir) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    let source = SqliteStore::open(&source_dir.path().join("leads.db"))
+        .await
+        .expect("source");
+    source
+        .upsert(&incoming(1), FACEBOOK)
+        .await
+        .expect("source lead");
+    let target = SqliteStore::open(&target_dir.path().join("leads.db"))
+        .await
+        .expect("target");
+    target
+        .upsert(&incoming(2), FACEBOOK)
+        .await
+        .expect("target's own lead");
+    let before = everything(&target).await;
+
+    let error = copy(&source, &target, &ProgressBar::hidden())
+        .await
+        .expect_err("a store in use must be refused");
+    let message = error.to_string();
+    assert!(message.contains("already holds 1 leads"), "{message}");
+    assert!(
+        message.contains("fix: copy into a new, empty store"),
+        "{message}"
+    );
+    assert_eq!(everything(&target).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supabase_without_the_copy_migration_is_refused_with_the_fix() {
+    let supabase = LocalSupabase::builder()
+        .migrations(&MIGRATIONS[..MIGRATIONS.len() - 1])
+        .start()
+        .await;
+    let postgrest = PostgrestStore::new(
+        &supabase.base_url,
+        SecretString::from(supabase.secret_key()),
+    )
+    .expect("postgrest store");
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = SqliteStore::open(&dir.path().join("leads.db"))
+        .await
+        .expect("sqlite");
+    sqlite.upsert(&incoming(1), FACEBOOK).await.expect("lead");
+
+    let error = copy(&sqlite, &postgrest, &ProgressBar::hidden())
+        .await
+        .expect_err("the copy needs its migration");
+    let message = error.to_string();
+    assert!(
+        message.contains("20261130130000_store_copy.sql"),
+        "{message}"
+    );
+    assert!(message.contains("apply the migrations"), "{message}");
+    assert_eq!(lead_count(&postgrest).await, 0);
+}
+
+/// Supabase's row cap (`db-max-rows`) cuts every read short; the copy still reads everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_cap_below_the_page_size_loses_nothing() {
+    let supabase = LocalSupabase::builder()
+        .migrations(MIGRATIONS)
+        .max_rows(70)
+        .start()
+        .await;
+    let postgrest = PostgrestStore::new(
+        &supabase.base_url,
+        SecretString::from(supabase.secret_key()),
+    )
+    .expect("postgrest store");
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = SqliteStore::open(&dir.path().join("leads.db"))
+        .await
+        .expect("sqlite");
+    for n in 0..1_234 {
+        let id = sqlite
+            .upsert(&incoming(n), FACEBOOK)
+            .await
+            .expect("lead")
+            .lead
+            .id;
+        let notes = LeadPatch {
+            notes: Some(format!("note {n}")),
+            ..LeadPatch::default()
+        };
+        sqlite.update(id, &notes, "alice").await.expect("notes");
+    }
+    copy(&sqlite, &postgrest, &ProgressBar::hidden())
+        .await
+        .expect("copy to supabase");
+    let back_dir = tempfile::tempdir().expect("dir");
+    let back = SqliteStore::open(&back_dir.path().join("leads.db"))
+        .await
+        .expect("sqlite");
+    copy(&postgrest, &back, &ProgressBar::hidden())
+        .await
+        .expect("copy back");
+    assert_eq!(everything(&back).await, everything(&sqlite).await);
+}
