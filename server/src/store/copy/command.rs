@@ -8,13 +8,14 @@ use crate::store::StoreError;
 use crate::store::postgrest::PostgrestStore;
 use crate::store::sqlite::SqliteStore;
 
+const BAR_TEMPLATE: &str =
+    "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} leads  {per_sec}  ETA {eta}";
+
 /// A bar on stderr with the leads copied, the rate and the time left (hidden when not a terminal).
 pub fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
-    let style = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} leads  {per_sec}  ETA {eta}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style =
+        ProgressStyle::with_template(BAR_TEMPLATE).unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar
 }
@@ -54,6 +55,19 @@ pub async fn run(settings: StoreCopySettings, bar: &ProgressBar) -> Result<CopyR
             })?;
             let sqlite = SqliteStore::open(&path).await.map_err(sqlite_error)?;
             copy(&supabase, &sqlite as &dyn CopyEnd, bar).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bar_shows_count_rate_and_time_left() {
+        assert!(ProgressStyle::with_template(BAR_TEMPLATE).is_ok());
+        for part in ["{pos}/{len}", "{per_sec}", "{eta}"] {
+            assert!(BAR_TEMPLATE.contains(part), "{part}");
         }
     }
 }
