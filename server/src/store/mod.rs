@@ -3,6 +3,7 @@
 
 mod error;
 pub mod postgrest;
+pub mod replica;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -11,6 +12,7 @@ use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManualLead, Stats};
 
 pub use error::StoreError;
+pub use replica::{Lease, LeaseCondition, LeaseUpdate, ReplicaStore};
 
 use crate::config::{Config, StoreConfig};
 
@@ -98,7 +100,7 @@ pub struct StatsWindow {
 }
 
 #[async_trait]
-pub trait LeadStore: Send + Sync + 'static {
+pub trait LeadStore: ReplicaStore + Send + Sync + 'static {
     /// A short name for logs and health: "sqlite", "postgrest".
     fn backend(&self) -> &'static str;
 

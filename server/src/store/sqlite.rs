@@ -3,6 +3,7 @@
 //! rusqlite is blocking, so every call runs on tokio's blocking pool. One connection behind a
 //! mutex serialises writers, which also lets `updated_at` be strictly increasing: cursors never tie.
 
+mod replica;
 mod rows;
 
 use std::path::Path;
@@ -23,7 +24,8 @@ use rows::{
 };
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE leads (
         id            INTEGER PRIMARY KEY AUTOINCREMENT,
         leadgen_id    TEXT UNIQUE,
@@ -54,7 +56,9 @@ const MIGRATIONS: &[&str] = &[r#"
     CREATE INDEX leads_newest_first ON leads (created_at DESC, id DESC);
     CREATE INDEX leads_changes ON leads (updated_at, id);
     CREATE INDEX leads_status ON leads (status);
-"#];
+"#,
+    replica::MIGRATION,
+];
 
 pub struct SqliteStore {
     inner: Arc<Mutex<Inner>>,

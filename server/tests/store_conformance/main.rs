@@ -1,6 +1,7 @@
 //! The lead store conformance suite: every backend runs the same checks.
 //! Add a backend with one `conformance!` line and a function that builds a fresh, empty store.
 
+mod replica_suite;
 mod suite;
 
 use std::any::Any;
@@ -32,6 +33,9 @@ macro_rules! conformance {
                 since_cursor_pages_without_gaps,
                 stats_count_by_window_status_and_form,
                 ping_succeeds,
+                a_lease_has_one_holder_until_it_expires_or_is_freed,
+                one_of_many_concurrent_takers_wins,
+                sweep_positions_are_kept_per_form,
             );
         }
     };

@@ -4,7 +4,13 @@
 //! `supabase db push` applies them; `leadhook-server migrate --print` prints them for `psql`.
 
 /// Every migration, oldest first: (file name, SQL). Each file is idempotent.
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "20261129065055_create_leads.sql",
-    include_str!("../../../../migrations/20261129065055_create_leads.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "20261129065055_create_leads.sql",
+        include_str!("../../../../migrations/20261129065055_create_leads.sql"),
+    ),
+    (
+        "20261130110000_replicas.sql",
+        include_str!("../../../../migrations/20261130110000_replicas.sql"),
+    ),
+];

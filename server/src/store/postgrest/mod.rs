@@ -8,6 +8,7 @@
 mod error;
 mod migrations;
 mod query;
+mod replica;
 
 use std::fmt;
 use std::time::Duration;
