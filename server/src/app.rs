@@ -13,6 +13,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::error::AppError;
+use crate::follower::ChangeFollower;
 use crate::graph::{GraphClient, GraphError};
 use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
@@ -77,6 +78,8 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     intake: Intake,
+    /// Runs when the store is shared, so changes made elsewhere reach this server's dashboards.
+    follower: Option<ChangeFollower>,
 }
 
 impl Application {
@@ -110,7 +113,7 @@ impl Application {
                     reason: e.to_string(),
                 })?;
         let metrics: Arc<Metrics> = Arc::default();
-        let leads = LeadWriter::new(store, graph.clone());
+        let (leads, follower) = LeadWriter::new(store, graph.clone(), config.follow_interval);
         let intake = Intake::new(
             inbox.clone(),
             graph.clone(),
@@ -138,6 +141,7 @@ impl Application {
             listener,
             state,
             intake,
+            follower,
         })
     }
 
@@ -152,6 +156,9 @@ impl Application {
     pub async fn run_until(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let intake = tokio::spawn(self.intake.clone().run(shutdown.clone()));
         tokio::spawn(self.state.sweeper.clone().run(shutdown.clone()));
+        if let Some(follower) = self.follower {
+            tokio::spawn(follower.run(shutdown.clone()));
+        }
         let app = router(self.state);
         let server = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown.clone().cancelled_owned());

@@ -74,6 +74,10 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub supabase_secret_key: Option<String>,
+    /// With the Supabase store: milliseconds between reads of the store's changes made by other
+    /// servers or by hand, which this server then pushes to its dashboards.
+    #[arg(long = "follow-interval-ms", env = "LEADHOOK_FOLLOW_INTERVAL_MS")]
+    pub follow_interval_ms: Option<String>,
 }
 
 /// Validated configuration of the running server.
@@ -91,6 +95,8 @@ pub struct Config {
     pub graph_timeout: Duration,
     pub sweep: SweepConfig,
     pub store: StoreConfig,
+    /// With a shared store: how often the change follower reads changes made elsewhere.
+    pub follow_interval: Duration,
 }
 
 /// Which lead forms the sweeper checks for leads no webhook announced, and how often.
@@ -213,6 +219,12 @@ impl Config {
             interval: (sync_seconds > 0).then(|| Duration::from_secs(sync_seconds)),
             backfill: Duration::from_secs(backfill_days * 86_400),
         };
+        let follow_ms = parse_number(
+            args.follow_interval_ms,
+            "LEADHOOK_FOLLOW_INTERVAL_MS",
+            500,
+            50..=60_000,
+        )?;
         let store = parse_store(
             args.supabase_url,
             args.supabase_secret_key.or(args.supabase_service_role_key),
@@ -229,6 +241,7 @@ impl Config {
             graph_timeout: Duration::from_secs(15),
             sweep,
             store,
+            follow_interval: Duration::from_millis(follow_ms),
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 pub mod doctor;
 pub mod error;
+pub mod follower;
 pub mod graph;
 pub mod inbox;
 pub mod intake;

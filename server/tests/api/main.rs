@@ -6,6 +6,7 @@ mod doctor;
 mod faults;
 mod helpers;
 mod leads_api;
+mod replicas;
 mod supabase;
 mod sweep;
 mod webhook_flow;
