@@ -9,6 +9,7 @@ pub mod follower;
 pub mod graph;
 pub mod inbox;
 pub mod intake;
+pub mod lease;
 pub mod metrics;
 pub mod status;
 pub mod store;

@@ -6,6 +6,7 @@ mod doctor;
 mod faults;
 mod helpers;
 mod leads_api;
+mod replica_sweeps;
 mod replicas;
 mod supabase;
 mod sweep;

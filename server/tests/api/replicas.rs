@@ -76,6 +76,21 @@ impl Replica {
         }
     }
 
+    pub async fn health(&self) -> serde_json::Value {
+        let response = self
+            .client
+            .get(self.url("/api/health"))
+            .bearer_auth(REP_TOKEN)
+            .send()
+            .await
+            .expect("health request");
+        response
+            .json::<serde_json::Value>()
+            .await
+            .expect("health json")["data"]
+            .clone()
+    }
+
     pub async fn patch_status(&self, id: i64, status: &str) {
         let response = self
             .client
