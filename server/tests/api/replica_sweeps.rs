@@ -145,8 +145,14 @@ async fn killing_the_sweeping_replica_hands_the_lease_over_within_two_intervals(
         Duration::from_secs(5),
     )
     .await;
+    let reads = graph.calls(CallKind::FormLeads);
     let b = sweeping_replica(&graph, &supabase, Some(INTERVAL)).await;
-    tokio::time::sleep(INTERVAL).await;
+    tokio::time::sleep(INTERVAL * 2).await;
+    assert_eq!(
+        graph.calls(CallKind::FormLeads),
+        reads,
+        "B must not read the forms while A sweeps"
+    );
     assert_eq!(
         sql_text(
             &supabase,
@@ -154,7 +160,7 @@ async fn killing_the_sweeping_replica_hands_the_lease_over_within_two_intervals(
         )
         .await,
         Some(holder.clone()),
-        "B must not sweep while A holds the lease"
+        "A keeps the lease while it sweeps"
     );
     assert!(b.health().await["last_sweep"].is_null());
 
