@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
+use crate::data_dir_lock::{DataDirLock, DataDirLockError};
 use crate::error::AppError;
 use crate::follower::ChangeFollower;
 use crate::graph::{GraphClient, GraphError};
@@ -62,6 +63,8 @@ pub enum StartupError {
     #[error("cannot create the data directory {path}: {reason}; check LEADHOOK_DATA_DIR")]
     DataDir { path: String, reason: String },
     #[error(transparent)]
+    DataDirInUse(#[from] DataDirLockError),
+    #[error(transparent)]
     Inbox(#[from] InboxError),
     #[error("{0}")]
     Store(#[from] StoreError),
@@ -80,18 +83,32 @@ pub struct Application {
     intake: Intake,
     /// Runs when the store is shared, so changes made elsewhere reach this server's dashboards.
     follower: Option<ChangeFollower>,
+    /// Keeps other servers off this data dir until this one has stopped.
+    data_dir_lock: DataDirLock,
 }
 
 impl Application {
     pub async fn build(config: Config, retry: RetryPolicy) -> Result<Application, StartupError> {
+        // Before the store: on SQLite it is a file in the data dir.
+        let data_dir_lock = DataDirLock::acquire(&config.data_dir)?;
         let store = crate::store::open(&config).await?;
-        Self::build_with_store(config, store, retry).await
+        Self::assemble(config, store, retry, data_dir_lock).await
     }
 
     pub async fn build_with_store(
         config: Config,
         store: Arc<dyn LeadStore>,
         retry: RetryPolicy,
+    ) -> Result<Application, StartupError> {
+        let data_dir_lock = DataDirLock::acquire(&config.data_dir)?;
+        Self::assemble(config, store, retry, data_dir_lock).await
+    }
+
+    async fn assemble(
+        config: Config,
+        store: Arc<dyn LeadStore>,
+        retry: RetryPolicy,
+        data_dir_lock: DataDirLock,
     ) -> Result<Application, StartupError> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| StartupError::DataDir {
             path: config.data_dir.display().to_string(),
@@ -142,6 +159,7 @@ impl Application {
             state,
             intake,
             follower,
+            data_dir_lock,
         })
     }
 
@@ -154,6 +172,7 @@ impl Application {
     /// Serves until `shutdown` fires: stops accepting, finishes in-flight requests and lead
     /// fetches, and leaves unfinished events in the inbox for the next start.
     pub async fn run_until(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        let data_dir_lock = self.data_dir_lock;
         let intake = tokio::spawn(self.intake.clone().run(shutdown.clone()));
         tokio::spawn(self.state.sweeper.clone().run(shutdown.clone()));
         if let Some(follower) = self.follower {
@@ -167,6 +186,7 @@ impl Application {
         if let Err(error) = intake.await {
             tracing::error!("the inbox worker stopped abnormally: {error}");
         }
+        drop(data_dir_lock);
         result
     }
 }

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod data_dir_lock;
 pub mod doctor;
 pub mod error;
 pub mod follower;

@@ -2,6 +2,7 @@
 
 mod bad_requests;
 mod crash;
+mod data_dir_lock;
 mod doctor;
 mod faults;
 mod helpers;

@@ -96,6 +96,11 @@ impl ServerProcess {
         format!("http://{}", self.address)
     }
 
+    /// The server's process id, until it is stopped.
+    pub fn id(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// What the server wrote to stderr so far.
     pub fn log(&self) -> String {
         self.log
