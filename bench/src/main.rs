@@ -8,6 +8,7 @@ mod e2e;
 mod fixture;
 mod ingest;
 mod polls;
+mod replicas;
 mod report;
 
 use std::process::ExitCode;
@@ -43,6 +44,9 @@ enum Command {
     E2e(e2e::E2eArgs),
     /// Frame time and resident memory of the dashboard with many leads loaded.
     Dashboard(dashboard::DashboardArgs),
+    /// Two servers on one local Supabase: lead to screen across replicas, and what the change
+    /// follower costs when idle. Needs PostgreSQL and PostgREST, as the tests do; not in `all`.
+    Replicas(replicas::ReplicasArgs),
     /// Every benchmark with its default settings (the dashboard first, while the process is small).
     All,
 }
@@ -54,6 +58,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
         Command::Polls(args) => polls::run(args, cli.runs).await,
         Command::E2e(args) => e2e::run(args, cli.runs).await,
         Command::Dashboard(args) => dashboard::run(args, cli.runs),
+        Command::Replicas(args) => replicas::run(args, cli.runs).await,
         Command::All => {
             let mut figures = dashboard::run(&default_args(), cli.runs)?;
             figures.extend(ingest::run(&default_args(), cli.runs).await?);
