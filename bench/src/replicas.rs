@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail, ensure};
+use anyhow::{Context as _, ensure};
 use axum::body::HttpBody as _;
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
@@ -27,6 +27,7 @@ use leadhook_server::store::LeadStore;
 use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
 use leadhook_shared::Lead;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use crate::fixture::{
     self, LoopbackService, REP_TOKEN, Server, Upstream, forward, post_webhook, signed_webhooks,
@@ -136,8 +137,11 @@ impl Replica {
     }
 }
 
-/// The leads of replica `server`'s event stream, by `leadgen_id`, with when each was read.
-async fn arrivals(server: &Server) -> anyhow::Result<mpsc::UnboundedReceiver<(String, Instant)>> {
+/// The leads of replica `server`'s event stream, by `leadgen_id`, with when each was read, and
+/// the task reading it: abort it to close the stream (a server stops only once it is closed).
+async fn arrivals(
+    server: &Server,
+) -> anyhow::Result<(mpsc::UnboundedReceiver<(String, Instant)>, JoinHandle<()>)> {
     let mut response = server
         .client
         .get(server.url("/api/events"))
@@ -147,7 +151,7 @@ async fn arrivals(server: &Server) -> anyhow::Result<mpsc::UnboundedReceiver<(St
         .and_then(reqwest::Response::error_for_status)
         .context("GET /api/events failed")?;
     let (arrived, arrivals) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
+    let reader = tokio::spawn(async move {
         let mut text = String::new();
         while let Ok(Some(chunk)) = response.chunk().await {
             let at = Instant::now();
@@ -169,7 +173,7 @@ async fn arrivals(server: &Server) -> anyhow::Result<mpsc::UnboundedReceiver<(St
             }
         }
     });
-    Ok(arrivals)
+    Ok((arrivals, reader))
 }
 
 /// Posts `args.leads` webhooks to `b` and times each lead until it is on `a`'s event stream.
@@ -184,7 +188,7 @@ async fn cross_replica(
         b.server.graph.add_fake_lead(lead);
     }
     let webhooks = signed_webhooks(&leads)?;
-    let mut on_a = arrivals(&a.server).await?;
+    let (mut on_a, reader) = arrivals(&a.server).await?;
     let url = b.server.url("/webhook");
     let mut sent = HashMap::with_capacity(leads.len());
     let mut gap = tokio::time::interval(Duration::from_millis(args.gap_ms));
@@ -198,16 +202,19 @@ async fn cross_replica(
     while !sent.is_empty() {
         let Ok(Some((leadgen_id, at))) = tokio::time::timeout_at(deadline, on_a.recv()).await
         else {
-            bail!(
-                "{} of {} leads never reached replica A",
-                sent.len(),
-                leads.len()
-            );
+            break;
         };
         if let Some(posted) = sent.remove(&leadgen_id) {
             latencies.record(at.duration_since(posted));
         }
     }
+    reader.abort();
+    ensure!(
+        sent.is_empty(),
+        "{} of {} leads never reached replica A",
+        sent.len(),
+        leads.len()
+    );
     Ok(latencies)
 }
 

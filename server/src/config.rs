@@ -555,6 +555,23 @@ mod tests {
     }
 
     #[test]
+    fn follow_interval() {
+        let config = Config::from_args(complete()).unwrap();
+        assert_eq!(config.follow_interval, Duration::from_millis(500));
+        let mut args = complete();
+        args.follow_interval_ms = Some("250".into());
+        let config = Config::from_args(args).unwrap();
+        assert_eq!(config.follow_interval, Duration::from_millis(250));
+        let mut args = complete();
+        args.follow_interval_ms = Some("10".into());
+        let message = Config::from_args(args).unwrap_err().to_string();
+        assert!(
+            message.starts_with("LEADHOOK_FOLLOW_INTERVAL_MS is invalid"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn supabase_settings_select_the_store() {
         assert!(matches!(
             Config::from_args(complete()).unwrap().store,

@@ -2,106 +2,63 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, SubsecRound, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use leadhook_server::store::{LeadStore, LeaseCondition, LeaseUpdate};
 
+/// Writes `holder` (or frees the lease) until `until` when `condition` holds; says whether it did.
+async fn lease_update(
+    store: &dyn LeadStore,
+    condition: LeaseCondition<'_>,
+    holder: Option<&str>,
+    until: DateTime<Utc>,
+) -> bool {
+    let update = LeaseUpdate {
+        holder,
+        expires_at: until,
+    };
+    store
+        .update_lease("sweep", condition, update)
+        .await
+        .unwrap()
+}
+
 pub async fn a_lease_has_one_holder_until_it_expires_or_is_freed(store: &dyn LeadStore) {
+    use LeaseCondition::{Expired, Free, HeldBy};
     let now = Utc::now();
     let later = now + Duration::seconds(10);
-    let held_by = |holder| LeaseUpdate {
-        holder: Some(holder),
-        expires_at: later,
-    };
     assert_eq!(store.lease("sweep").await.unwrap(), None);
     assert!(
-        store
-            .update_lease("sweep", LeaseCondition::Expired { now }, held_by("a"))
-            .await
-            .unwrap(),
+        lease_update(store, Expired { now }, Some("a"), later).await,
         "a lease that does not exist yet is created"
     );
+    assert!(!lease_update(store, Expired { now }, Some("b"), later).await);
     assert!(
-        !store
-            .update_lease("sweep", LeaseCondition::Expired { now }, held_by("b"))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .update_lease(
-                "sweep",
-                LeaseCondition::Free { holder: "b", now },
-                held_by("b")
-            )
-            .await
-            .unwrap(),
+        !lease_update(store, Free { holder: "b", now }, Some("b"), later).await,
         "a lease held by another is not free"
     );
+    assert!(!lease_update(store, HeldBy { holder: "b" }, Some("b"), later).await);
     assert!(
-        !store
-            .update_lease(
-                "sweep",
-                LeaseCondition::HeldBy { holder: "b" },
-                held_by("b")
-            )
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .update_lease(
-                "sweep",
-                LeaseCondition::HeldBy { holder: "a" },
-                held_by("a")
-            )
-            .await
-            .unwrap(),
+        lease_update(store, HeldBy { holder: "a" }, Some("a"), later).await,
         "the holder renews"
     );
     let lease = store.lease("sweep").await.unwrap().unwrap();
     assert_eq!(lease.holder.as_deref(), Some("a"));
     assert_eq!(lease.expires_at, later.trunc_subsecs(6));
 
-    // Freed with the time the job is next due.
-    let freed = LeaseUpdate {
-        holder: None,
-        expires_at: later,
-    };
-    assert!(
-        store
-            .update_lease("sweep", LeaseCondition::HeldBy { holder: "a" }, freed)
-            .await
-            .unwrap()
-    );
+    // Freed, with the time the job is next due.
+    assert!(lease_update(store, HeldBy { holder: "a" }, None, later).await);
     assert_eq!(store.lease("sweep").await.unwrap().unwrap().holder, None);
     assert!(
-        !store
-            .update_lease("sweep", LeaseCondition::Expired { now }, held_by("c"))
-            .await
-            .unwrap(),
+        !lease_update(store, Expired { now }, Some("c"), later).await,
         "a free lease is not due before its time"
     );
     assert!(
-        store
-            .update_lease(
-                "sweep",
-                LeaseCondition::Free { holder: "b", now },
-                held_by("b")
-            )
-            .await
-            .unwrap(),
+        lease_update(store, Free { holder: "b", now }, Some("b"), later).await,
         "a free lease can be taken at once"
     );
     let after_expiry = later + Duration::seconds(1);
     assert!(
-        store
-            .update_lease(
-                "sweep",
-                LeaseCondition::Expired { now: after_expiry },
-                held_by("c")
-            )
-            .await
-            .unwrap(),
+        lease_update(store, Expired { now: after_expiry }, Some("c"), later).await,
         "an expired lease goes to the next taker"
     );
     assert_eq!(
