@@ -80,6 +80,9 @@ fn page_json(faker: &mut LeadFaker, first_id: i64, count: usize) -> anyhow::Resu
                 received_at: received,
                 updated_at: received,
                 notes: None,
+                owner: None,
+                owned_at: None,
+                first_contact_at: None,
             })
         })
         .collect::<anyhow::Result<Vec<Lead>>>()?;

@@ -229,7 +229,10 @@ pub async fn filled_store(
     let now = Utc::now();
     for lead in fake_leads(7, count) {
         store
-            .upsert(&incoming(&lead, now)?)
+            .upsert(
+                &incoming(&lead, now)?,
+                leadhook_shared::team::actor::FACEBOOK,
+            )
             .await
             .context("cannot store a lead")?;
     }

@@ -6,6 +6,7 @@
 mod dashboard;
 mod e2e;
 mod fixture;
+mod flood;
 mod ingest;
 mod polls;
 mod replicas;
@@ -44,6 +45,9 @@ enum Command {
     E2e(e2e::E2eArgs),
     /// Frame time and resident memory of the dashboard with many leads loaded.
     Dashboard(dashboard::DashboardArgs),
+    /// The release server's memory and webhook answers under 1,100 idle connections and 100
+    /// slow 8 MB bodies (needs `cargo build --release -p leadhook-server`).
+    Flood(flood::FloodArgs),
     /// Two servers on one local Supabase: lead to screen across replicas, and what the change
     /// follower costs when idle. Needs PostgreSQL and PostgREST, as the tests do; not in `all`.
     Replicas(replicas::ReplicasArgs),
@@ -58,6 +62,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
         Command::Polls(args) => polls::run(args, cli.runs).await,
         Command::E2e(args) => e2e::run(args, cli.runs).await,
         Command::Dashboard(args) => dashboard::run(args, cli.runs),
+        Command::Flood(args) => flood::run(args, cli.runs).await,
         Command::Replicas(args) => replicas::run(args, cli.runs).await,
         Command::All => {
             let mut figures = dashboard::run(&default_args(), cli.runs)?;

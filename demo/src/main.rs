@@ -6,6 +6,8 @@
 //! `leadgen` webhook to the real `/webhook`, and the dashboard shows them. Quitting the dashboard
 //! stops everything and removes the temporary data.
 
+mod doctor;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -14,7 +16,9 @@ use leadhook::config::Settings;
 use leadhook_server::config::Config;
 use leadhook_server::intake::RetryPolicy;
 use leadhook_sim::harness::TestSettings;
-use leadhook_sim::{BodyStyle, GraphStandin, LeadFaker, LeadgenChange, TestServer, WebhookSender};
+use leadhook_sim::{
+    AppSubscription, BodyStyle, GraphStandin, LeadFaker, LeadgenChange, TestServer, WebhookSender,
+};
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
@@ -40,6 +44,10 @@ struct Args {
     /// Seed of the simulated people (the same seed gives the same leads).
     #[arg(long, default_value_t = 2026)]
     seed: u64,
+    /// Run `leadhook-server doctor --e2e` against the demo instead of the dashboard, and exit
+    /// with its verdict.
+    #[arg(long)]
+    doctor: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +66,8 @@ enum DemoError {
     Dashboard(#[from] leadhook::Error),
     #[error("--every must be a positive number of seconds")]
     Every,
+    #[error("doctor --e2e found a problem (see above)")]
+    Doctor,
 }
 
 #[tokio::main]
@@ -101,8 +111,31 @@ async fn run(args: Args) -> Result<(), DemoError> {
     let mut serve = demo.serve_args(&graph.base_url(), data_dir.path());
     // The sweeper finds the earlier leads on this page.
     serve.fb_page_id = Some(page_id);
-    let server = TestServer::start(Config::from_args(serve)?, RetryPolicy::default()).await?;
+    let server =
+        TestServer::start(Config::from_args(serve.clone())?, RetryPolicy::default()).await?;
     let server_url = server.base_url();
+    // Like a Meta app whose webhook is set up: test leads are announced to this server.
+    graph.set_app_subscription(Some(AppSubscription::leadgen(format!(
+        "{server_url}/webhook"
+    ))));
+    let doctor_args = doctor::args(
+        &graph,
+        &serve,
+        &server_url,
+        REP_TOKEN,
+        data_dir.path().join("doctor"),
+    );
+    if args.doctor {
+        let passed = doctor::run(&doctor_args).await;
+        if let Err(error) = server.stop().await {
+            tracing::warn!("the server did not stop cleanly: {error}");
+        }
+        return if passed {
+            Ok(())
+        } else {
+            Err(DemoError::Doctor)
+        };
+    }
     let shutdown = CancellationToken::new();
 
     let sender = WebhookSender::new(
@@ -125,6 +158,10 @@ async fn run(args: Args) -> Result<(), DemoError> {
     eprintln!(
         "a simulated Facebook page submits a lead about every {}s; quit the dashboard with q",
         args.every
+    );
+    eprintln!(
+        "to prove the whole path, from another terminal while the demo runs:\n{}",
+        doctor::command_line(&doctor_args)
     );
     let settings = Settings {
         server: server_url,

@@ -4,24 +4,28 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::routing::get;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
+use crate::admission::Admission;
 use crate::config::Config;
 use crate::data_dir_lock::{DataDirLock, DataDirLockError};
 use crate::error::AppError;
+use crate::escalation::Escalator;
 use crate::follower::ChangeFollower;
 use crate::graph::{GraphClient, GraphError};
 use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
 use crate::metrics::Metrics;
+use crate::serve::{self, ServeLimits};
 use crate::status::RuntimeStatus;
 use crate::store::{LeadStore, StoreError};
 use crate::sweeper::Sweeper;
+use crate::team::Team;
 use crate::writer::LeadWriter;
 use crate::{api, webhook};
 
@@ -37,6 +41,7 @@ pub struct AppState {
     pub status: Arc<RuntimeStatus>,
     pub metrics: Arc<Metrics>,
     pub sweeper: Sweeper,
+    pub admission: Arc<Admission>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -45,11 +50,10 @@ pub fn router(state: AppState) -> Router {
             "/webhook",
             get(webhook::verify_subscription).post(webhook::receive),
         )
-        .layer(DefaultBodyLimit::max(webhook::MAX_BODY_BYTES))
         .nest("/api", api::router(state.clone()))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(metrics))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(serve::request_span))
         .with_state(state)
 }
 
@@ -89,6 +93,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config, retry: RetryPolicy) -> Result<Application, StartupError> {
+        create_data_dir(&config)?;
         // Before the store: on SQLite it is a file in the data dir.
         let data_dir_lock = DataDirLock::acquire(&config.data_dir)?;
         let store = crate::store::open(&config).await?;
@@ -100,6 +105,7 @@ impl Application {
         store: Arc<dyn LeadStore>,
         retry: RetryPolicy,
     ) -> Result<Application, StartupError> {
+        create_data_dir(&config)?;
         let data_dir_lock = DataDirLock::acquire(&config.data_dir)?;
         Self::assemble(config, store, retry, data_dir_lock).await
     }
@@ -110,10 +116,6 @@ impl Application {
         retry: RetryPolicy,
         data_dir_lock: DataDirLock,
     ) -> Result<Application, StartupError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| StartupError::DataDir {
-            path: config.data_dir.display().to_string(),
-            reason: e.to_string(),
-        })?;
         let inbox = Inbox::open(&config.data_dir.join("inbox.db"))?;
         let graph = GraphClient::new(
             &config.graph_url,
@@ -130,7 +132,12 @@ impl Application {
                     reason: e.to_string(),
                 })?;
         let metrics: Arc<Metrics> = Arc::default();
-        let (leads, follower) = LeadWriter::new(store, graph.clone(), config.follow_interval);
+        let (leads, follower) = LeadWriter::new(
+            store,
+            graph.clone(),
+            Team::from_config(&config),
+            config.follow_interval,
+        );
         let intake = Intake::new(
             inbox.clone(),
             graph.clone(),
@@ -153,6 +160,7 @@ impl Application {
             inbox,
             metrics,
             sweeper,
+            admission: Arc::default(),
         };
         Ok(Application {
             listener,
@@ -175,13 +183,16 @@ impl Application {
         let data_dir_lock = self.data_dir_lock;
         let intake = tokio::spawn(self.intake.clone().run(shutdown.clone()));
         tokio::spawn(self.state.sweeper.clone().run(shutdown.clone()));
+        tokio::spawn(
+            Escalator::new(self.state.leads.clone(), &self.state.config.queue)
+                .run(shutdown.clone()),
+        );
         if let Some(follower) = self.follower {
             tokio::spawn(follower.run(shutdown.clone()));
         }
         let app = router(self.state);
-        let server = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
-        let result = server.await;
+        let result =
+            serve::serve(self.listener, app, ServeLimits::default(), shutdown.clone()).await;
         shutdown.cancel();
         if let Err(error) = intake.await {
             tracing::error!("the inbox worker stopped abnormally: {error}");
@@ -189,4 +200,12 @@ impl Application {
         drop(data_dir_lock);
         result
     }
+}
+
+/// The data directory, private to the server's user when it creates it.
+fn create_data_dir(config: &Config) -> Result<(), StartupError> {
+    crate::private_files::create_private_dir(&config.data_dir).map_err(|e| StartupError::DataDir {
+        path: config.data_dir.display().to_string(),
+        reason: e.to_string(),
+    })
 }

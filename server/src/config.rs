@@ -5,11 +5,16 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use leadhook_shared::Assignment;
+use leadhook_shared::team::actor;
 use secrecy::{ExposeSecret, SecretString};
 use thiserror::Error;
+
+use crate::clock::{Clock, SystemClock};
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_GRAPH_VERSION: &str = "v25.0";
@@ -32,6 +37,10 @@ pub struct ServeArgs {
     /// Graph API version, like v25.0.
     #[arg(long, env = "FB_GRAPH_VERSION")]
     pub fb_graph_version: Option<String>,
+    /// The address Meta reaches this server at, like https://leads.example.com: the webhook is its
+    /// /webhook. `doctor` compares it with the app's callback URL and calls it to check it.
+    #[arg(long = "public-url", env = "LEADHOOK_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Address the server listens on.
     #[arg(long = "listen", env = "LEADHOOK_LISTEN")]
     pub listen: Option<String>,
@@ -74,6 +83,12 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub supabase_secret_key: Option<String>,
+    /// How new leads get an owner: claim (reps claim them), round-robin, or none.
+    #[arg(long = "assignment", env = "LEADHOOK_ASSIGNMENT")]
+    pub assignment: Option<String>,
+    /// How long a lead may wait in New Lead before every dashboard is told (then again at 30m).
+    #[arg(long = "escalate-after", env = "LEADHOOK_ESCALATE_AFTER")]
+    pub escalate_after: Option<String>,
     /// With the Supabase store: milliseconds between reads of the store's changes made by other
     /// servers or by hand, which this server then pushes to its dashboards.
     #[arg(long = "follow-interval-ms", env = "LEADHOOK_FOLLOW_INTERVAL_MS")]
@@ -88,6 +103,8 @@ pub struct Config {
     pub page_access_token: SecretString,
     pub graph_url: String,
     pub graph_version: String,
+    /// Where Meta reaches this server (no trailing slash), when set.
+    pub public_url: Option<String>,
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub api_tokens: Vec<ApiToken>,
@@ -97,6 +114,32 @@ pub struct Config {
     pub store: StoreConfig,
     /// With a shared store: how often the change follower reads changes made elsewhere.
     pub follow_interval: Duration,
+    pub queue: QueueConfig,
+}
+
+/// The team's work queue: how leads get owners and when a waiting lead is escalated.
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    pub assignment: Assignment,
+    /// The first escalation threshold; the second is [`SECOND_ESCALATION`].
+    pub escalate_after: Duration,
+    /// The time escalations are measured by (tests substitute their own).
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A waiting lead is escalated again at this age.
+pub const SECOND_ESCALATION: Duration = Duration::from_secs(30 * 60);
+pub const DEFAULT_ESCALATE_AFTER: Duration = Duration::from_secs(5 * 60);
+
+impl QueueConfig {
+    /// The waiting thresholds, shortest first: `escalate_after`, then 30 minutes if that is later.
+    pub fn escalation_thresholds(&self) -> Vec<Duration> {
+        let mut thresholds = vec![self.escalate_after];
+        if SECOND_ESCALATION > self.escalate_after {
+            thresholds.push(SECOND_ESCALATION);
+        }
+        thresholds
+    }
 }
 
 /// Which lead forms the sweeper checks for leads no webhook announced, and how often.
@@ -193,6 +236,7 @@ impl Config {
         )?;
         let graph_url = parse_graph_url(args.fb_graph_url)?;
         let graph_version = parse_graph_version(args.fb_graph_version)?;
+        let public_url = parse_public_url(args.public_url)?;
         let listen_text = args.listen.unwrap_or_else(|| "127.0.0.1:8080".to_string());
         let listen = listen_text.trim().parse().map_err(|_| {
             ConfigError::invalid(
@@ -229,21 +273,63 @@ impl Config {
             args.supabase_url,
             args.supabase_secret_key.or(args.supabase_service_role_key),
         )?;
+        let queue = QueueConfig {
+            assignment: parse_assignment(args.assignment)?,
+            escalate_after: parse_escalate_after(args.escalate_after)?,
+            clock: Arc::new(SystemClock),
+        };
         Ok(Config {
             app_secret,
             verify_token,
             page_access_token,
             graph_url,
             graph_version,
+            public_url,
             listen,
             data_dir,
             api_tokens,
             graph_timeout: Duration::from_secs(15),
             sweep,
             store,
+            queue,
             follow_interval: Duration::from_millis(follow_ms),
         })
     }
+}
+
+fn parse_assignment(value: Option<String>) -> Result<Assignment, ConfigError> {
+    match value.as_deref().map(str::trim).unwrap_or("") {
+        "" | "claim" => Ok(Assignment::Claim),
+        "round-robin" => Ok(Assignment::RoundRobin),
+        "none" => Ok(Assignment::None),
+        other => Err(ConfigError::invalid(
+            "LEADHOOK_ASSIGNMENT",
+            format!("\"{other}\" is not one of claim, round-robin, none"),
+        )),
+    }
+}
+
+fn parse_escalate_after(value: Option<String>) -> Result<Duration, ConfigError> {
+    const VAR: &str = "LEADHOOK_ESCALATE_AFTER";
+    let Some(text) = value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(DEFAULT_ESCALATE_AFTER);
+    };
+    let after = humantime::parse_duration(&text).map_err(|e| {
+        ConfigError::invalid(
+            VAR,
+            format!("\"{text}\" is not a duration like 5m or 90s ({e})"),
+        )
+    })?;
+    if !(Duration::from_secs(1)..=Duration::from_secs(86_400)).contains(&after) {
+        return Err(ConfigError::invalid(
+            VAR,
+            format!("\"{text}\" must be between 1s and 24h"),
+        ));
+    }
+    Ok(after)
 }
 
 fn parse_store(url: Option<String>, key: Option<String>) -> Result<StoreConfig, ConfigError> {
@@ -348,6 +434,40 @@ fn parse_graph_url(value: Option<String>) -> Result<String, ConfigError> {
     Ok(url)
 }
 
+fn parse_public_url(value: Option<String>) -> Result<Option<String>, ConfigError> {
+    const VAR: &str = "LEADHOOK_PUBLIC_URL";
+    let Some(url) = value
+        .map(|v| v.trim().trim_end_matches('/').to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    let parsed = reqwest::Url::parse(&url)
+        .map_err(|e| ConfigError::invalid(VAR, format!("\"{url}\" is not a URL ({e})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(ConfigError::invalid(
+            VAR,
+            format!("\"{url}\" is not an address like https://leads.example.com"),
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(ConfigError::invalid(
+            VAR,
+            "give the address only, without ?query or #fragment",
+        ));
+    }
+    if parsed.path().ends_with("/webhook") {
+        return Err(ConfigError::invalid(
+            VAR,
+            format!(
+                "give the server's address without /webhook, like {}",
+                url.trim_end_matches("/webhook")
+            ),
+        ));
+    }
+    Ok(Some(url))
+}
+
 fn parse_graph_version(value: Option<String>) -> Result<String, ConfigError> {
     let version = value
         .map(|v| v.trim().to_string())
@@ -397,6 +517,12 @@ fn parse_api_tokens(value: Option<String>) -> Result<Vec<ApiToken>, ConfigError>
                 format!("entry {} needs both a name and a token", index + 1),
             ));
         }
+        if [actor::FACEBOOK, actor::SWEEPER, actor::SYSTEM].contains(&name) {
+            return Err(ConfigError::invalid(
+                VAR,
+                format!("\"{name}\" names the server in lead histories; give the rep another name"),
+            ));
+        }
         if token.len() < 8 {
             return Err(ConfigError::invalid(
                 VAR,
@@ -434,6 +560,45 @@ fn parse_api_tokens(value: Option<String>) -> Result<Vec<ApiToken>, ConfigError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn work_queue_settings() {
+        let config = Config::from_args(complete()).unwrap();
+        assert_eq!(config.queue.assignment, Assignment::Claim);
+        assert_eq!(config.queue.escalate_after, DEFAULT_ESCALATE_AFTER);
+        assert_eq!(
+            config.queue.escalation_thresholds(),
+            [DEFAULT_ESCALATE_AFTER, SECOND_ESCALATION]
+        );
+        let mut args = complete();
+        args.assignment = Some("round-robin".into());
+        args.escalate_after = Some("45m".into());
+        let config = Config::from_args(args).unwrap();
+        assert_eq!(config.queue.assignment, Assignment::RoundRobin);
+        assert_eq!(
+            config.queue.escalation_thresholds(),
+            [Duration::from_secs(45 * 60)]
+        );
+        for (assignment, escalate_after, var) in [
+            ("first-come", "5m", "LEADHOOK_ASSIGNMENT"),
+            ("claim", "soon", "LEADHOOK_ESCALATE_AFTER"),
+            ("claim", "0s", "LEADHOOK_ESCALATE_AFTER"),
+        ] {
+            let mut args = complete();
+            args.assignment = Some(assignment.into());
+            args.escalate_after = Some(escalate_after.into());
+            match Config::from_args(args) {
+                Err(ConfigError::Invalid { var: named, .. }) => assert_eq!(named, var),
+                other => panic!("{assignment}/{escalate_after}: {other:?}"),
+            }
+        }
+        let mut args = complete();
+        args.api_tokens = Some("alice:alice-token-1,system:system-token-1".into());
+        assert!(matches!(
+            Config::from_args(args),
+            Err(ConfigError::Invalid { var: "LEADHOOK_API_TOKENS", problem }) if problem.contains("\"system\"")
+        ));
+    }
 
     fn complete() -> ServeArgs {
         ServeArgs {
@@ -594,6 +759,34 @@ mod tests {
             message.starts_with("SUPABASE_SERVICE_ROLE_KEY is not set"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn public_url_is_an_address_without_the_webhook_path() {
+        assert_eq!(Config::from_args(complete()).unwrap().public_url, None);
+        let mut args = complete();
+        args.public_url = Some(" https://leads.example.com/ ".into());
+        assert_eq!(
+            Config::from_args(args).unwrap().public_url.as_deref(),
+            Some("https://leads.example.com")
+        );
+        for (bad, expected) in [
+            ("leads.example.com", "is not a URL"),
+            ("ftp://leads.example.com", "is not an address like"),
+            (
+                "https://leads.example.com/webhook",
+                "without /webhook, like https://leads.example.com",
+            ),
+            ("https://leads.example.com/?a=1", "without ?query"),
+        ] {
+            let mut args = complete();
+            args.public_url = Some(bad.into());
+            let message = Config::from_args(args).unwrap_err().to_string();
+            assert!(
+                message.starts_with("LEADHOOK_PUBLIC_URL is invalid") && message.contains(expected),
+                "{bad}: {message}"
+            );
+        }
     }
 
     #[test]

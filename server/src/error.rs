@@ -32,12 +32,28 @@ pub enum AppError {
     Unprocessable(String),
     #[error("no lead with id {0}")]
     LeadNotFound(i64),
+    #[error("lead {id} is already claimed by {owner}")]
+    AlreadyClaimed { id: i64, owner: String },
+    #[error(
+        "assignment is off on this server (LEADHOOK_ASSIGNMENT=none): leads have no owners to claim, release or assign"
+    )]
+    AssignmentOff,
     #[error(
         "no pages to sweep: set FB_PAGE_ID (and optionally FB_FORM_IDS) and restart the server"
     )]
     SyncNotConfigured,
-    #[error("request body too large")]
+    #[error(
+        "request body too large: webhooks may be up to {webhook} bytes, API requests up to {api} bytes",
+        webhook = crate::limits::MAX_WEBHOOK_BODY_BYTES,
+        api = crate::limits::MAX_API_BODY_BYTES
+    )]
     PayloadTooLarge,
+    #[error("the request body did not arrive within {deadline:?}")]
+    BodyTimeout { deadline: std::time::Duration },
+    #[error("the server is receiving too many webhooks at once; try again shortly")]
+    Overloaded,
+    #[error("this token already has {limit} event streams open; close one first")]
+    TooManyStreams { limit: usize },
     #[error("{0}")]
     Store(#[from] StoreError),
     #[error("internal error; see the server log")]
@@ -56,7 +72,12 @@ impl AppError {
             AppError::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
             AppError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             AppError::LeadNotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::AlreadyClaimed { .. } => (StatusCode::CONFLICT, "already_claimed"),
+            AppError::AssignmentOff => (StatusCode::CONFLICT, "assignment_off"),
             AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            AppError::BodyTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+            AppError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            AppError::TooManyStreams { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
             AppError::SyncNotConfigured => (StatusCode::CONFLICT, "sync_not_configured"),
             AppError::Store(StoreError::Rejected(_)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "store_rejected")

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::store::{LeadQuery, LeadStore, MAX_PAGE, StoreError};
 
 /// Changes a slow listener may fall behind by before it resumes from its cursor in the store.
-const FEED_CAPACITY: usize = 1024;
+pub const FEED_CAPACITY: usize = 1024;
 
 /// Where changes are announced; cheap to clone.
 #[derive(Clone)]

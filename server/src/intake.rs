@@ -154,7 +154,7 @@ impl Intake {
     async fn process(&self, pending: &PendingEvent) -> Result<(), Failure> {
         let lead = self.fetch(pending).await?;
         self.leads
-            .store_from_meta(lead)
+            .store_from_meta(lead, leadhook_shared::team::actor::FACEBOOK)
             .await
             .map(|_| ())
             .map_err(Failure::Store)

@@ -1,19 +1,26 @@
 //! leadhook-server: Facebook Lead Ads webhooks in, leads out to sales reps.
 
+pub mod admission;
 pub mod api;
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod data_dir_lock;
 pub mod doctor;
 pub mod error;
+pub mod escalation;
 pub mod follower;
 pub mod graph;
 pub mod inbox;
 pub mod intake;
 pub mod lease;
+pub mod limits;
 pub mod metrics;
+pub mod private_files;
+pub mod serve;
 pub mod status;
 pub mod store;
 pub mod sweeper;
+pub mod team;
 pub mod webhook;
 pub mod writer;

@@ -6,6 +6,7 @@ use leadhook_server::app::Application;
 use leadhook_server::config::{Config, ServeArgs, load_dotenv};
 use leadhook_server::doctor::{self, DoctorArgs};
 use leadhook_server::intake::RetryPolicy;
+use leadhook_server::serve::raise_open_file_limit;
 use leadhook_server::store::postgrest::MIGRATIONS;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -70,6 +71,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    match raise_open_file_limit() {
+        Ok(limit) => tracing::debug!(limit, "open-file limit raised to its hard limit"),
+        Err(error) => tracing::warn!("cannot raise the open-file limit: {error}"),
+    }
     let (graph_url, graph_version, data_dir, reps) = (
         config.graph_url.clone(),
         config.graph_version.clone(),
@@ -115,8 +120,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
 
 async fn doctor(args: DoctorArgs) -> ExitCode {
     println!("leadhook doctor: checking this setup against the Graph API\n");
-    let checks = doctor::run(args).await;
-    print!("{}", doctor::render(&checks));
+    let mut checks = doctor::run(&args).await;
+    checks
+        .iter()
+        .for_each(|check| print!("{}", doctor::render_check(check)));
+    if args.e2e.e2e {
+        println!("\nend to end: a test lead from Meta through the webhook into the store\n");
+        let check = doctor::end_to_end_with_spinner(&args).await;
+        print!("{}", doctor::render_check(&check));
+        checks.push(check);
+    }
+    print!("{}", doctor::summary(&checks));
     if checks.iter().all(doctor::Check::passed) {
         ExitCode::SUCCESS
     } else {

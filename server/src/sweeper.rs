@@ -268,7 +268,11 @@ impl Inner {
                 lead.meta.page_id = lead.meta.page_id.or_else(|| page_id.clone());
                 lead.meta.form_id = lead.meta.form_id.or_else(|| Some(form.id.clone()));
                 lead.meta.form_name = lead.meta.form_name.or_else(|| form.name.clone());
-                match self.leads.store_from_meta(lead).await {
+                match self
+                    .leads
+                    .store_from_meta(lead, leadhook_shared::team::actor::SWEEPER)
+                    .await
+                {
                     Ok(stored) => {
                         report.inserted += u64::from(stored.inserted);
                         newest = newest.max(created.map_or(newest, |c| c.timestamp()));

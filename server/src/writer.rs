@@ -6,16 +6,18 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use leadhook_shared::meta::IncomingLead;
-use leadhook_shared::{Lead, LeadPatch, NewManualLead};
+use leadhook_shared::{Assignment, Escalation, Lead, LeadPatch, NewManualLead};
 use tokio::sync::{Mutex, broadcast};
 
-use crate::follower::{ChangeFollower, LiveFeed};
-
+use crate::follower::{ChangeFollower, FEED_CAPACITY, LiveFeed};
 use crate::graph::GraphClient;
 use crate::status::{RuntimeStatus, StoreStatus};
-use crate::store::{LeadStore, StoreError, Upserted};
+use crate::store::{Claim, LeadStore, StoreError, Upserted};
+use crate::team::Team;
 
 /// Handle to the write service; cheap to clone.
 #[derive(Clone)]
@@ -28,7 +30,9 @@ struct Inner {
     graph: GraphClient,
     status: Arc<RuntimeStatus>,
     feed: LiveFeed,
+    escalations: broadcast::Sender<Escalation>,
     form_names: Mutex<HashMap<String, Option<String>>>,
+    team: Team,
 }
 
 impl LeadWriter {
@@ -37,7 +41,8 @@ impl LeadWriter {
     pub fn new(
         store: Arc<dyn LeadStore>,
         graph: GraphClient,
-        follow_interval: std::time::Duration,
+        team: Team,
+        follow_interval: Duration,
     ) -> (LeadWriter, Option<ChangeFollower>) {
         let (feed, follower) = LiveFeed::for_store(&store, follow_interval);
         let writer = LeadWriter {
@@ -46,10 +51,16 @@ impl LeadWriter {
                 graph,
                 status: Arc::default(),
                 feed,
+                escalations: broadcast::channel(FEED_CAPACITY).0,
                 form_names: Mutex::default(),
+                team,
             }),
         };
         (writer, follower)
+    }
+
+    pub fn team(&self) -> &Team {
+        &self.inner.team
     }
 
     /// The store, for reading. Writes go through this service.
@@ -67,19 +78,114 @@ impl LeadWriter {
         self.inner.feed.subscribe()
     }
 
-    /// Stores a lead from Meta (webhook or sweep), filling in its form name, and announces it.
-    pub async fn store_from_meta(&self, mut lead: IncomingLead) -> Result<Upserted, StoreError> {
+    /// Every escalation raised from now on.
+    pub fn subscribe_escalations(&self) -> broadcast::Receiver<Escalation> {
+        self.inner.escalations.subscribe()
+    }
+
+    /// Stores a lead from Meta (webhook or sweep, named by `actor`), filling in its form name,
+    /// gives a new one its owner in round-robin mode, and announces it.
+    pub async fn store_from_meta(
+        &self,
+        mut lead: IncomingLead,
+        actor: &str,
+    ) -> Result<Upserted, StoreError> {
         if lead.meta.form_name.is_none()
             && let Some(form_id) = lead.meta.form_id.clone()
         {
             lead.meta.form_name = self.form_name(&form_id).await;
         }
-        let upserted = self.record(self.inner.store.upsert(&lead).await)?;
+        let mut upserted = self.record(self.inner.store.upsert(&lead, actor).await)?;
         if upserted.inserted {
             tracing::info!(id = upserted.lead.id, leadgen_id = %lead.leadgen_id, "new lead stored");
+            upserted.lead = self.assign_new(upserted.lead).await;
         }
         self.announce(&upserted.lead);
         Ok(upserted)
+    }
+
+    /// In round-robin mode, gives a new lead to the available rep whose turn it is. The lead was
+    /// stored already: if this fails it stays unowned for a rep to claim, and the error is logged.
+    async fn assign_new(&self, lead: Lead) -> Lead {
+        let team = &self.inner.team;
+        if team.assignment != Assignment::RoundRobin {
+            return lead;
+        }
+        match self.inner.store.assign_next(lead.id, &team.reps).await {
+            Ok(Some(assigned)) => {
+                tracing::info!(id = assigned.id, owner = ?assigned.owner, "lead assigned in turn");
+                assigned
+            }
+            Ok(None) => {
+                tracing::warn!(
+                    id = lead.id,
+                    "every rep is away: the new lead stays unowned"
+                );
+                lead
+            }
+            Err(error) => {
+                tracing::warn!(
+                    id = lead.id,
+                    "cannot assign the new lead, it stays unowned: {error}"
+                );
+                lead
+            }
+        }
+    }
+
+    /// Makes `rep` the owner unless another rep owns the lead; announces a claim.
+    pub async fn claim(&self, id: i64, rep: &str) -> Result<Claim, StoreError> {
+        let claim = self.record(self.inner.store.claim(id, rep).await)?;
+        if let Claim::Claimed(lead) = &claim {
+            tracing::info!(id, rep, "lead claimed");
+            self.announce(lead);
+        }
+        Ok(claim)
+    }
+
+    /// Leaves the lead unowned and announces it; `None` when no lead has that id.
+    pub async fn release(&self, id: i64, rep: &str) -> Result<Option<Lead>, StoreError> {
+        let released = self.record(self.inner.store.release(id, rep).await)?;
+        if let Some(lead) = &released {
+            tracing::info!(id, rep, "lead released");
+            self.announce(lead);
+        }
+        Ok(released)
+    }
+
+    pub async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError> {
+        self.record(self.inner.store.set_available(rep, available).await)?;
+        tracing::info!(rep, available, "availability changed");
+        Ok(())
+    }
+
+    /// Takes the store's mark for escalating `lead` to `level`; `true` for the one server that
+    /// took it. Every server announces the marks it finds (see [`crate::escalation`]).
+    pub async fn take_escalation(
+        &self,
+        lead: &Lead,
+        level: u8,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let taken = self.record(self.inner.store.take_escalation(lead.id, level, at).await)?;
+        if taken {
+            tracing::info!(id = lead.id, level, "lead escalated");
+        }
+        Ok(taken)
+    }
+
+    /// Tells this server's dashboards that `lead` has waited past `threshold`.
+    pub fn announce_escalation(&self, lead: &Lead, threshold: Duration, now: DateTime<Utc>) {
+        let waiting_secs = u64::try_from((now - lead.meta.created_at).num_seconds()).unwrap_or(0);
+        // No listeners is fine.
+        let _ = self.inner.escalations.send(Escalation {
+            lead_id: lead.id,
+            name: lead.display_name(),
+            form_name: lead.meta.form_name.clone(),
+            owner: lead.owner.clone(),
+            threshold_secs: threshold.as_secs(),
+            waiting_secs,
+        });
     }
 
     /// Applies a rep's change and announces it; `None` when no lead has that id.
@@ -89,18 +195,20 @@ impl LeadWriter {
         patch: &LeadPatch,
         rep: &str,
     ) -> Result<Option<Lead>, StoreError> {
-        let updated = self.record(self.inner.store.update(id, patch).await)?;
+        let updated = self.record(self.inner.store.update(id, patch, rep).await)?;
         if let Some(lead) = &updated {
-            tracing::info!(id, rep, status = ?patch.status, notes_changed = patch.notes.is_some(), "lead updated");
+            tracing::info!(id, rep, status = ?patch.status, notes_changed = patch.notes.is_some(), owner = ?patch.owner, "lead updated");
             self.announce(lead);
         }
         Ok(updated)
     }
 
-    /// Stores a lead a rep took by phone or in person, and announces it.
+    /// Stores a lead a rep took by phone or in person, gives it an owner in round-robin mode,
+    /// and announces it.
     pub async fn create_manual(&self, new: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
-        let lead = self.record(self.inner.store.create_manual(new).await)?;
+        let lead = self.record(self.inner.store.create_manual(new, rep).await)?;
         tracing::info!(id = lead.id, rep, "manual lead created");
+        let lead = self.assign_new(lead).await;
         self.announce(&lead);
         Ok(lead)
     }

@@ -262,3 +262,154 @@ async fn updated_at_moves_only_on_real_changes_and_never_backwards() {
     let next = stamp(&client, "INSERT INTO leads (leadgen_id) VALUES ('2')").await;
     assert!(next > ahead, "{next} > {ahead}");
 }
+
+/// name, status, notes, owner, no first contact, escalation level, `stored` rows by `system`.
+type MigratedLead = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    bool,
+    i16,
+    i64,
+);
+
+#[tokio::test]
+async fn the_work_queue_migrates_existing_leads_in_place() {
+    let database = TestDatabase::migrated(&MIGRATIONS[..1]).await;
+    database
+        .execute(
+            "INSERT INTO leads (leadgen_id, name, status, notes)
+             VALUES ('1', 'Old Waiting', 'New Lead', NULL), ('2', 'Old Called', 'Contacted', 'call back')",
+        )
+        .await
+        .unwrap();
+    for (file, sql) in &MIGRATIONS[1..] {
+        for _ in 0..2 {
+            database
+                .execute(sql)
+                .await
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
+        }
+    }
+    let client = database.connect().await;
+    let rows = client
+        .query(
+            "SELECT l.name, l.status, l.notes, l.owner, l.first_contact_at IS NULL, l.escalated_level,
+                    (SELECT count(*) FROM activity AS a WHERE a.lead_id = l.id AND a.kind = 'stored' AND a.actor = 'system')
+               FROM leads AS l ORDER BY l.leadgen_id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let leads: Vec<MigratedLead> = rows
+        .iter()
+        .map(|row| {
+            (
+                row.get(0),
+                row.get(1),
+                row.get(2),
+                row.get(3),
+                row.get(4),
+                row.get(5),
+                row.get(6),
+            )
+        })
+        .collect();
+    assert_eq!(
+        leads,
+        [
+            (
+                "Old Waiting".into(),
+                "New Lead".into(),
+                None,
+                None,
+                true,
+                2,
+                1
+            ),
+            (
+                "Old Called".into(),
+                "Contacted".into(),
+                Some("call back".into()),
+                None,
+                true,
+                2,
+                1
+            ),
+        ],
+        "kept, unowned, not escalated all at once, with a history (once, though applied twice)"
+    );
+    client
+        .batch_execute("INSERT INTO leads (leadgen_id) VALUES ('3')")
+        .await
+        .unwrap();
+    let level: i16 = client
+        .query_one(
+            "SELECT escalated_level FROM leads WHERE leadgen_id = '3'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(level, 0, "new leads start unescalated");
+}
+
+#[tokio::test]
+async fn only_service_role_reaches_the_work_queue() {
+    let database = migrated().await;
+    let client = database.connect().await;
+    for table in ["activity", "reps"] {
+        assert!(
+            flag(
+                &client,
+                &format!(
+                    "SELECT relrowsecurity AND has_table_privilege('service_role', 'public.{table}', 'SELECT, INSERT, UPDATE, DELETE')
+                       FROM pg_class WHERE oid = 'public.{table}'::regclass"
+                )
+            )
+            .await,
+            "{table}"
+        );
+    }
+    let functions = [
+        "public.assign_next_rep(bigint, text[])",
+        "public.lead_queue_figures(timestamptz)",
+        "public.leads_record_activity()",
+        "public.leads_track_queue()",
+    ];
+    for function in functions {
+        assert!(
+            flag(
+                &client,
+                &format!(
+                    "SELECT has_function_privilege('service_role', '{function}', 'EXECUTE')
+                        AND NOT prosecdef FROM pg_proc WHERE oid = '{function}'::regprocedure"
+                )
+            )
+            .await,
+            "{function}"
+        );
+    }
+    for role in ["anon", "authenticated"] {
+        for table in ["activity", "reps"] {
+            assert_eq!(
+                sqlstate(&client, &format!("SET ROLE {role}; SELECT * FROM {table}")).await,
+                "42501",
+                "{role} on {table}"
+            );
+            client.batch_execute("RESET ROLE").await.unwrap();
+        }
+        for function in functions {
+            let allowed: bool = client
+                .query_one(
+                    "SELECT has_function_privilege($1, $2::text::regprocedure, 'EXECUTE')",
+                    &[&role, &function],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            assert!(!allowed, "{role} may not execute {function}");
+        }
+    }
+}

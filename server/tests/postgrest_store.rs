@@ -8,6 +8,7 @@ use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::store::postgrest::{KeyKind, MIGRATIONS, PostgrestStore};
 use leadhook_server::store::{LeadQuery, LeadStore, StoreError};
 use leadhook_shared::meta::IncomingLead;
+use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{Cursor, MetaFields};
 use secrecy::SecretString;
 
@@ -63,13 +64,17 @@ fn misconfigured(error: StoreError) -> (String, String) {
 #[tokio::test]
 async fn answers_503_are_unavailable_until_they_stop() {
     let setup = setup().await;
-    setup.store.upsert(&lead("1", 1)).await.unwrap();
+    setup.store.upsert(&lead("1", 1), FACEBOOK).await.unwrap();
     setup
         .supabase
         .faults
         .respond_503_for(Duration::from_millis(400));
     for error in [
-        setup.store.upsert(&lead("2", 1)).await.unwrap_err(),
+        setup
+            .store
+            .upsert(&lead("2", 1), FACEBOOK)
+            .await
+            .unwrap_err(),
         setup.store.list(&LeadQuery::default()).await.unwrap_err(),
         setup.store.ping().await.unwrap_err(),
     ] {
@@ -77,7 +82,7 @@ async fn answers_503_are_unavailable_until_they_stop() {
         assert!(error.is_retryable());
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let retried = setup.store.upsert(&lead("2", 1)).await.unwrap();
+    let retried = setup.store.upsert(&lead("2", 1), FACEBOOK).await.unwrap();
     assert!(retried.inserted, "the failed upsert wrote nothing");
 }
 
@@ -90,17 +95,33 @@ async fn refused_connections_are_unavailable_and_the_store_recovers() {
         .faults
         .refuse_connections_for(Duration::from_millis(600))
         .await;
-    let error = setup.store.upsert(&lead("1", 1)).await.unwrap_err();
+    let error = setup
+        .store
+        .upsert(&lead("1", 1), FACEBOOK)
+        .await
+        .unwrap_err();
     assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
     assert!(error.to_string().contains(&setup.supabase.base_url));
     tokio::time::sleep(Duration::from_millis(900)).await;
-    assert!(setup.store.upsert(&lead("1", 1)).await.unwrap().inserted);
+    assert!(
+        setup
+            .store
+            .upsert(&lead("1", 1), FACEBOOK)
+            .await
+            .unwrap()
+            .inserted
+    );
 }
 
 #[tokio::test]
 async fn a_restarted_server_is_used_again() {
     let setup = setup().await;
-    let first = setup.store.upsert(&lead("1", 1)).await.unwrap().lead;
+    let first = setup
+        .store
+        .upsert(&lead("1", 1), FACEBOOK)
+        .await
+        .unwrap()
+        .lead;
     setup.supabase.faults.restart().await;
     let fetched = setup.store.get(first.id).await.unwrap();
     assert_eq!(fetched, Some(first));
@@ -109,14 +130,20 @@ async fn a_restarted_server_is_used_again() {
 #[tokio::test]
 async fn a_missing_grant_is_misconfigured_and_names_the_grant() {
     let setup = setup().await;
-    setup.store.upsert(&lead("1", 1)).await.unwrap();
+    setup.store.upsert(&lead("1", 1), FACEBOOK).await.unwrap();
     setup
         .supabase
         .database
         .execute("REVOKE INSERT, UPDATE ON public.leads FROM service_role")
         .await
         .unwrap();
-    let (message, fix) = misconfigured(setup.store.upsert(&lead("2", 1)).await.unwrap_err());
+    let (message, fix) = misconfigured(
+        setup
+            .store
+            .upsert(&lead("2", 1), FACEBOOK)
+            .await
+            .unwrap_err(),
+    );
     assert!(
         message.contains("403") && message.contains("42501"),
         "{message}"
@@ -152,7 +179,7 @@ async fn a_wrong_key_is_misconfigured_and_never_shown() {
     let store = store_for(&supabase, wrong);
     for error in [
         store.ping().await.unwrap_err(),
-        store.upsert(&lead("1", 1)).await.unwrap_err(),
+        store.upsert(&lead("1", 1), FACEBOOK).await.unwrap_err(),
     ] {
         let text = error.to_string();
         assert!(
@@ -170,7 +197,7 @@ async fn a_legacy_key_goes_as_apikey_and_bearer() {
     let supabase = LocalSupabase::with_migrations(MIGRATIONS).await;
     let store = store_for(&supabase, supabase.legacy_service_role_key());
     assert_eq!(store.key_kind(), KeyKind::LegacyJwt);
-    let stored = store.upsert(&lead("1", 1)).await.unwrap();
+    let stored = store.upsert(&lead("1", 1), FACEBOOK).await.unwrap();
     assert!(stored.inserted);
     assert_eq!(store.get(stored.lead.id).await.unwrap(), Some(stored.lead));
 }
@@ -208,15 +235,16 @@ async fn a_project_without_the_migrations_says_to_run_them() {
     assert_says_to_run_the_migrations(&store).await;
 }
 
-/// A table dropped behind the store's back, and PostgREST told so (as Supabase's migrations do).
+/// A table dropped behind the store's back (with the activity that references it), and PostgREST
+/// told so (as Supabase's migrations do).
 #[tokio::test]
 async fn a_dropped_table_says_to_run_the_migrations() {
     let setup = setup().await;
-    setup.store.upsert(&lead("1", 1)).await.unwrap();
+    setup.store.upsert(&lead("1", 1), FACEBOOK).await.unwrap();
     setup
         .supabase
         .database
-        .execute("DROP TABLE public.leads")
+        .execute("DROP TABLE public.leads CASCADE")
         .await
         .unwrap();
     setup.supabase.reload_schema().await;
@@ -232,7 +260,7 @@ async fn assert_says_to_run_the_migrations(store: &PostgrestStore) {
         "{message}"
     );
     assert!(fix.starts_with("run the migrations"), "{fix}");
-    let (message, fix) = misconfigured(store.upsert(&lead("1", 1)).await.unwrap_err());
+    let (message, fix) = misconfigured(store.upsert(&lead("1", 1), FACEBOOK).await.unwrap_err());
     assert!(message.contains("404"), "{message}");
     assert!(fix.contains("run the migrations"), "{fix}");
 }
@@ -265,7 +293,7 @@ async fn lists_page_through_the_row_cap() {
         ids.push(
             setup
                 .store
-                .upsert(&lead(&format!("{i}"), i))
+                .upsert(&lead(&format!("{i}"), i), FACEBOOK)
                 .await
                 .unwrap()
                 .lead
@@ -318,8 +346,8 @@ async fn searches_with_postgrest_syntax_characters_are_literal() {
     let setup = setup().await;
     let mut odd = lead("1", 1);
     odd.meta.name = Some(r#"O'Neil, "Jr." (50%_off) a\b*c"#.into());
-    setup.store.upsert(&odd).await.unwrap();
-    setup.store.upsert(&lead("2", 2)).await.unwrap();
+    setup.store.upsert(&odd, FACEBOOK).await.unwrap();
+    setup.store.upsert(&lead("2", 2), FACEBOOK).await.unwrap();
     let search = |text: &str| LeadQuery {
         search: Some(text.into()),
         ..LeadQuery::default()
@@ -348,7 +376,7 @@ async fn concurrent_writes_never_share_a_cursor_position() {
     let writers: Vec<_> = (0..20)
         .map(|i| {
             let store = std::sync::Arc::clone(&store);
-            tokio::spawn(async move { store.upsert(&lead(&format!("{i}"), 1)).await })
+            tokio::spawn(async move { store.upsert(&lead(&format!("{i}"), 1), FACEBOOK).await })
         })
         .collect();
     for writer in writers {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::cursor::Cursor;
 use crate::lead::Lead;
 use crate::status::LeadStatus;
+use crate::team::{RepStats, SpeedToLeadStats, Waiting};
 
 /// `{"success": true, "data": ...}`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +55,14 @@ pub struct Stats {
     pub last_7_days: u64,
     pub by_status: BTreeMap<LeadStatus, u64>,
     pub by_form: Vec<FormCount>,
+    /// Leads still `New Lead`, and the oldest's age.
+    #[serde(default)]
+    pub waiting: Waiting,
+    #[serde(default)]
+    pub speed_to_lead: SpeedToLeadStats,
+    /// Every rep of `LEADHOOK_API_TOKENS`, in the order given there.
+    #[serde(default)]
+    pub per_rep: Vec<RepStats>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -82,6 +82,15 @@ pub struct Lead {
     pub received_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub notes: Option<String>,
+    /// The rep who works this lead; `None` while nobody has claimed it or been assigned it.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// When `owner` last changed to a rep.
+    #[serde(default)]
+    pub owned_at: Option<DateTime<Utc>>,
+    /// When a rep first moved the lead off `New Lead`; set once, never moved.
+    #[serde(default)]
+    pub first_contact_at: Option<DateTime<Utc>>,
 }
 
 impl Lead {
@@ -95,6 +104,11 @@ impl Lead {
             .map(str::to_string)
             .unwrap_or_else(|| format!("Lead #{}", self.id))
     }
+
+    /// Time from the form being submitted to a rep's first contact, once there was one.
+    pub fn speed_to_lead(&self) -> Option<chrono::Duration> {
+        self.first_contact_at.map(|at| at - self.meta.created_at)
+    }
 }
 
 /// Body of `PATCH /api/leads/{id}`: only the fields present change.
@@ -104,12 +118,29 @@ pub struct LeadPatch {
     pub status: Option<LeadStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// Reassigns the lead: `"owner": "bob"` gives it to bob, `"owner": null` leaves it unowned;
+    /// without the key the owner stays as it is.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub owner: Option<Option<String>>,
 }
 
 impl LeadPatch {
     pub fn is_empty(&self) -> bool {
-        self.status.is_none() && self.notes.is_none()
+        self.status.is_none() && self.notes.is_none() && self.owner.is_none()
     }
+}
+
+/// Tells a key given as `null` (`Some(None)`) from a missing key (`None`, by `default`).
+pub fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// Body of `POST /api/leads`: a lead a rep took by phone or in person.
@@ -151,7 +182,35 @@ mod tests {
     #[test]
     fn a_lead_serialises_to_the_same_wire_shape() {
         let lead: Lead = serde_json::from_str(WIRE_LEAD).unwrap();
-        assert_eq!(serde_json::to_value(&lead).unwrap(), wire_value());
+        let mut expected = wire_value();
+        // A lead from a server without owners reads as unowned and is written with the new keys.
+        for key in ["owner", "owned_at", "first_contact_at"] {
+            expected[key] = serde_json::Value::Null;
+        }
+        assert_eq!(serde_json::to_value(&lead).unwrap(), expected);
+    }
+
+    #[test]
+    fn speed_to_lead_runs_from_the_form_to_the_first_contact() {
+        let mut lead: Lead = serde_json::from_str(WIRE_LEAD).unwrap();
+        assert_eq!(lead.speed_to_lead(), None);
+        lead.first_contact_at = Some(lead.meta.created_at + chrono::Duration::seconds(95));
+        assert_eq!(lead.speed_to_lead(), Some(chrono::Duration::seconds(95)));
+    }
+
+    #[test]
+    fn a_patch_tells_null_owner_from_no_owner() {
+        let keep: LeadPatch = serde_json::from_str(r#"{"status": "Won"}"#).unwrap();
+        assert_eq!(keep.owner, None);
+        let unown: LeadPatch = serde_json::from_str(r#"{"owner": null}"#).unwrap();
+        assert_eq!(unown.owner, Some(None));
+        assert!(!unown.is_empty());
+        let give: LeadPatch = serde_json::from_str(r#"{"owner": "bob"}"#).unwrap();
+        assert_eq!(give.owner, Some(Some("bob".to_string())));
+        assert_eq!(
+            serde_json::to_value(&unown).unwrap(),
+            serde_json::json!({"owner": null})
+        );
     }
 
     #[test]

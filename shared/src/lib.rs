@@ -6,8 +6,13 @@ pub mod cursor;
 pub mod lead;
 pub mod meta;
 pub mod status;
+pub mod team;
 
 pub use api::{ApiError, ApiErrorBody, ApiList, ApiOk, FormCount, Stats, SyncReport};
 pub use cursor::Cursor;
 pub use lead::{Answer, Lead, LeadPatch, MetaFields, NewManualLead};
 pub use status::{LeadStatus, UnknownStatus};
+pub use team::{
+    Activity, ActivityKind, Assignment, Availability, Escalation, Me, Rep, RepStats, SpeedToLead,
+    SpeedToLeadStats, Waiting,
+};

@@ -26,6 +26,7 @@ pub use deliver::{
 };
 pub use fake_leads::{FakeLead, LeadFaker};
 pub use graph_standin::{
-    CallKind, GraphError, GraphFault, GraphStandin, StandinConfig, StandinError, TokenState,
+    AppSubscription, CallKind, GraphError, GraphFault, GraphStandin, StandinConfig, StandinError,
+    TokenState,
 };
 pub use harness::{ServerProcess, TestServer, TestSettings};

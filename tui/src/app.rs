@@ -10,9 +10,11 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use crossterm::event::KeyEvent;
-use leadhook_shared::{Lead, LeadPatch, NewManualLead, SyncReport};
+use leadhook_shared::{Activity, Lead, LeadPatch, Me, NewManualLead, Rep, SyncReport};
 
 pub use self::mode::{LeadForm, Mode, Pane};
+pub use self::team::{LeadActivity, Team};
+use crate::audience::{self, Happening};
 use crate::client_error::ClientError;
 use crate::input::TextInput;
 use crate::leads::{Filter, Key, Leads};
@@ -23,7 +25,8 @@ use crate::poller::PollEvent;
 pub const BATCH_WINDOW: Duration = Duration::milliseconds(500);
 const TOAST_TIME: Duration = Duration::seconds(6);
 const LONG_TOAST_TIME: Duration = Duration::seconds(15);
-const MAX_TOASTS: usize = 4;
+/// More would cover the table; the oldest goes first.
+const MAX_TOASTS: usize = 2;
 
 #[derive(Debug)]
 pub enum Msg {
@@ -38,6 +41,15 @@ pub enum Msg {
     Created(Result<Lead, ClientError>),
     Synced(Result<SyncReport, ClientError>),
     Exported(Result<(PathBuf, usize), String>),
+    /// `GET /api/reps/me` answered.
+    Me(Result<Me, ClientError>),
+    /// `PUT /api/reps/me` answered.
+    Availability(Result<Me, ClientError>),
+    Reps(Result<Vec<Rep>, ClientError>),
+    Activity {
+        id: i64,
+        result: Result<Vec<Activity>, ClientError>,
+    },
 }
 
 /// Work the app wants done outside itself.
@@ -54,6 +66,18 @@ pub enum Effect {
     Sync,
     Export(Vec<Lead>),
     Notify(Notice),
+    Claim {
+        id: i64,
+    },
+    Release {
+        id: i64,
+    },
+    LoadMe,
+    SetAvailable(bool),
+    LoadReps,
+    LoadActivity(i64),
+    /// Put this text on the user's clipboard (OSC 52).
+    Copy(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,8 +134,10 @@ pub struct App {
     /// The lead the user is adding, until the server answers: when it comes back through the
     /// poller first, it is the user's own and no news.
     creating: Option<NewManualLead>,
-    /// Leads as they were before a save still in flight, to put back if it fails.
-    before_save: HashMap<i64, Lead>,
+    /// Leads as they were before a change still in flight, to put back if it fails, and what
+    /// the change was ("save", "claim"...).
+    before_save: HashMap<i64, (Lead, &'static str)>,
+    pub team: Team,
     pub toasts: Vec<Toast>,
     pub sync_started: Option<DateTime<Utc>>,
     pub viewport: Cell<Viewport>,
@@ -136,6 +162,7 @@ impl App {
             pending_since: None,
             creating: None,
             before_save: HashMap::new(),
+            team: Team::default(),
             toasts: Vec::new(),
             sync_started: None,
             viewport: Cell::new(Viewport {
@@ -145,7 +172,15 @@ impl App {
         }
     }
 
+    /// One step. When the message itself wants nothing done, the dashboard may still need the
+    /// rep, the reps or the open lead's history; the clock ticks often enough to ask in turn.
     pub fn update(&mut self, msg: Msg) -> Option<Effect> {
+        self.step(msg)
+            .or_else(|| self.team_wanted())
+            .or_else(|| self.activity_wanted())
+    }
+
+    fn step(&mut self, msg: Msg) -> Option<Effect> {
         match msg {
             Msg::Key(key) => self.on_key(key),
             Msg::Tick(now) => {
@@ -153,10 +188,7 @@ impl App {
                 self.toasts.retain(|toast| toast.until > now);
                 self.flush_new_leads()
             }
-            Msg::Poll(event) => {
-                self.on_poll(event);
-                None
-            }
+            Msg::Poll(event) => self.on_poll(event),
             Msg::Saved { id, result } => {
                 self.on_saved(id, result);
                 None
@@ -175,6 +207,19 @@ impl App {
                     ),
                     Err(err) => self.toast(format!("Export failed: {err}"), Level::Error),
                 }
+                None
+            }
+            Msg::Me(result) => {
+                self.on_me(result);
+                None
+            }
+            Msg::Availability(result) => self.on_availability(result),
+            Msg::Reps(result) => {
+                self.on_reps(result);
+                None
+            }
+            Msg::Activity { id, result } => {
+                self.on_activity(id, result);
                 None
             }
         }
@@ -199,18 +244,41 @@ impl App {
 
     /// Applies `patch` at once and asks the runtime to save it; a failed save is undone.
     fn save(&mut self, id: i64, patch: LeadPatch) -> Option<Effect> {
+        let applied = patch.clone();
+        self.change(
+            id,
+            "save",
+            move |lead| {
+                if let Some(status) = applied.status {
+                    lead.status = status;
+                }
+                if let Some(notes) = applied.notes {
+                    lead.notes = Some(notes).filter(|notes| !notes.is_empty());
+                }
+                if let Some(owner) = applied.owner {
+                    lead.owner = owner;
+                }
+            },
+            Effect::Save { id, patch },
+        )
+    }
+
+    /// Shows `apply`'s change to lead `id` at once and asks for `effect`, which answers with
+    /// [`Msg::Saved`]; if that fails the lead is put back and a toast says "Could not {verb}".
+    fn change(
+        &mut self,
+        id: i64,
+        verb: &'static str,
+        apply: impl FnOnce(&mut Lead),
+        effect: Effect,
+    ) -> Option<Effect> {
         let current = self.leads.get(id)?.clone();
         let mut changed = current.clone();
-        if let Some(status) = patch.status {
-            changed.status = status;
-        }
-        if let Some(notes) = &patch.notes {
-            changed.notes = Some(notes.clone()).filter(|notes| !notes.is_empty());
-        }
-        self.before_save.entry(id).or_insert(current);
+        apply(&mut changed);
+        self.before_save.entry(id).or_insert((current, verb));
         self.leads.upsert(changed);
         self.settle_selection();
-        Some(Effect::Save { id, patch })
+        Some(effect)
     }
 
     fn on_saved(&mut self, id: i64, result: Result<Lead, ClientError>) {
@@ -220,13 +288,14 @@ impl App {
                 self.leads.upsert(lead);
             }
             (Err(err), before) => {
-                let name = before
-                    .as_ref()
-                    .map_or_else(|| format!("lead #{id}"), Lead::display_name);
-                if let Some(before) = before {
+                let (name, verb) = before.as_ref().map_or_else(
+                    || (format!("lead #{id}"), "save"),
+                    |(lead, verb)| (lead.display_name(), *verb),
+                );
+                if let Some((before, _)) = before {
                     self.leads.upsert(before);
                 }
-                self.toast(format!("Could not save {name}: {err}"), Level::Error);
+                self.toast(format!("Could not {verb} {name}: {err}"), Level::Error);
             }
         }
         self.settle_selection();
@@ -292,9 +361,10 @@ impl App {
         }
     }
 
-    fn on_poll(&mut self, event: PollEvent) {
+    fn on_poll(&mut self, event: PollEvent) -> Option<Effect> {
         match event {
             PollEvent::Leads { leads, first_load } => {
+                let assigned = self.assigned_to_me(&leads);
                 // Detected by id: a known id coming back is an update, never a new lead.
                 let mut new_ids = self.leads.merge(leads);
                 if let Some(own) = &self.creating {
@@ -307,15 +377,19 @@ impl App {
                     self.pending_since.get_or_insert(self.now);
                 }
                 self.settle_selection();
+                self.tell_assigned(&assigned)
             }
             PollEvent::Synced { at, push } => {
                 self.connection = Connection::Online { push };
                 self.last_ok = Some(at);
                 self.loaded = true;
+                None
             }
             PollEvent::Failed { error, retry_at } => {
                 self.connection = Connection::Down { error, retry_at };
+                None
             }
+            PollEvent::Escalation(escalation) => self.on_escalation(&escalation),
         }
     }
 
@@ -327,10 +401,15 @@ impl App {
         }
         self.pending_since = None;
         let ids = std::mem::take(&mut self.pending_new);
+        let viewer = self.team.viewer();
         let leads: Vec<&Lead> = ids
             .iter()
             .rev()
             .filter_map(|id| self.leads.get(*id))
+            .filter(|lead| {
+                let owner = lead.owner.as_deref();
+                audience::tells(viewer, Happening::NewLead { owner, by: None })
+            })
             .collect();
         let notice = Notice::new_leads(&leads)?;
         self.toast(notice.line(), Level::Info);
@@ -418,5 +497,8 @@ pub fn plural(count: usize, noun: &str) -> String {
 
 mod mode;
 mod on_key;
+mod team;
+#[cfg(test)]
+mod team_tests;
 #[cfg(test)]
 mod tests;

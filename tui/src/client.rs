@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use leadhook_shared::{
-    ApiError, ApiList, ApiOk, Cursor, Lead, LeadPatch, NewManualLead, SyncReport,
+    Activity, ApiError, ApiList, ApiOk, Availability, Cursor, Lead, LeadPatch, Me, NewManualLead,
+    Rep, SyncReport,
 };
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -65,6 +66,60 @@ impl Client {
             .json(lead)
             .timeout(REQUEST_TIMEOUT);
         self.send::<ApiOk<Lead>>(request).await.map(|ok| ok.data)
+    }
+
+    /// Makes the caller the lead's owner; a lead someone else owns is refused (409, naming them).
+    pub async fn claim(&self, id: i64) -> Result<Lead, ClientError> {
+        self.post_lead(id, "claim").await
+    }
+
+    /// Gives the lead back: unowned again.
+    pub async fn release(&self, id: i64) -> Result<Lead, ClientError> {
+        self.post_lead(id, "release").await
+    }
+
+    async fn post_lead(&self, id: i64, action: &str) -> Result<Lead, ClientError> {
+        let request = self
+            .request(reqwest::Method::POST, &format!("/api/leads/{id}/{action}"))
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Lead>>(request).await.map(|ok| ok.data)
+    }
+
+    /// The rep this dashboard's token belongs to.
+    pub async fn me(&self) -> Result<Me, ClientError> {
+        let request = self
+            .request(reqwest::Method::GET, "/api/reps/me")
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Me>>(request).await.map(|ok| ok.data)
+    }
+
+    pub async fn set_available(&self, available: bool) -> Result<Me, ClientError> {
+        let request = self
+            .request(reqwest::Method::PUT, "/api/reps/me")
+            .json(&Availability { available })
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Me>>(request).await.map(|ok| ok.data)
+    }
+
+    /// Every rep with availability and today's figures, "today" in `tz_offset_minutes`.
+    pub async fn reps(&self, tz_offset_minutes: i32) -> Result<Vec<Rep>, ClientError> {
+        let request = self
+            .request(reqwest::Method::GET, "/api/reps")
+            .query(&[("tz_offset_minutes", tz_offset_minutes)])
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Vec<Rep>>>(request)
+            .await
+            .map(|ok| ok.data)
+    }
+
+    /// A lead's history, oldest first.
+    pub async fn activity(&self, id: i64) -> Result<Vec<Activity>, ClientError> {
+        let request = self
+            .request(reqwest::Method::GET, &format!("/api/leads/{id}/activity"))
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Vec<Activity>>>(request)
+            .await
+            .map(|ok| ok.data)
     }
 
     /// Asks the server to sweep the Graph API for leads its webhook missed.

@@ -8,7 +8,7 @@ use leadhook_shared::Lead;
 
 use crate::sanitize;
 
-const COLUMNS: [&str; 13] = [
+const COLUMNS: [&str; 16] = [
     "id",
     "created_at",
     "received_at",
@@ -22,6 +22,9 @@ const COLUMNS: [&str; 13] = [
     "manual",
     "answers",
     "notes",
+    "owner",
+    "first_contact_at",
+    "speed_to_lead_secs",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +71,13 @@ pub fn write_csv(path: &Path, leads: &[Lead]) -> Result<(), ExportError> {
             lead.is_manual.to_string(),
             answers,
             text(&lead.notes),
+            text(&lead.owner),
+            lead.first_contact_at
+                .map(|at| at.to_rfc3339())
+                .unwrap_or_default(),
+            lead.speed_to_lead()
+                .map(|speed| speed.num_seconds().to_string())
+                .unwrap_or_default(),
         ];
         writer
             .write_record(cells.iter().map(|cell| sanitize::spreadsheet_cell(cell)))
@@ -106,6 +116,8 @@ mod tests {
         assert!(path.ends_with("leadhook-20260310-150000.csv"));
         let mut jane = lead(7, "Jane Doe", 0);
         jane.notes = Some("called, \"call back\" Friday\nafter 5".into());
+        jane.owner = Some("alice".into());
+        jane.first_contact_at = Some(jane.meta.created_at + chrono::Duration::seconds(95));
         write_csv(&path, &[jane, lead(8, "Bob", 1)]).unwrap();
 
         let mut reader = csv::Reader::from_path(&path).unwrap();
@@ -115,6 +127,11 @@ mod tests {
         assert_eq!(&rows[0][3], "Jane Doe");
         assert_eq!(&rows[0][12], "called, \"call back\" Friday\nafter 5");
         assert!(rows[0][11].contains("interested_in: Solar panels, Battery"));
+        assert_eq!(&rows[0][13], "alice");
+        assert_eq!(&rows[0][14], "2026-03-10T15:01:35+00:00");
+        assert_eq!(&rows[0][15], "95");
+        // Bob is unowned and not contacted yet.
+        assert_eq!([&rows[1][13], &rows[1][14], &rows[1][15]], ["", "", ""]);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
-use leadhook_shared::{Answer, Lead, LeadStatus, MetaFields};
+use leadhook_shared::{Answer, Assignment, Escalation, Lead, LeadStatus, Me, MetaFields, Rep};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 
 use crate::app::{App, Msg};
 use crate::poller::PollEvent;
@@ -79,5 +81,48 @@ pub fn lead(id: i64, name: &str, minutes_ago: i64) -> Lead {
         received_at: created_at + Duration::seconds(2),
         updated_at: created_at + Duration::seconds(2),
         notes: None,
+        owner: None,
+        owned_at: None,
+        first_contact_at: None,
+    }
+}
+
+/// `app` drawn on a `width` × `height` test terminal.
+pub fn draw(app: &App, width: u16, height: u16) -> TestBackend {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| frame.render_widget(app, frame.area()))
+        .expect("draw");
+    terminal.backend().clone()
+}
+
+/// The rep `name` on a server where reps claim leads.
+pub fn me(name: &str, available: bool) -> Me {
+    Me {
+        name: name.into(),
+        available,
+        assignment: Assignment::Claim,
+    }
+}
+
+pub fn rep(name: &str, available: bool, open_leads: u64) -> Rep {
+    Rep {
+        name: name.into(),
+        available,
+        open_leads,
+        contacted_today: 0,
+        median_speed_to_lead_today_secs: None,
+    }
+}
+
+/// Lead 3, "Lead 3" from the Spring Promo form, waiting past 5 minutes.
+pub fn escalation() -> Escalation {
+    Escalation {
+        lead_id: 3,
+        name: "Lead 3".into(),
+        form_name: Some("Spring Promo".into()),
+        owner: None,
+        threshold_secs: 300,
+        waiting_secs: 310,
     }
 }

@@ -111,6 +111,14 @@ pub enum ListAction {
     SetStatus(LeadStatus),
     NewLead,
     EditNotes,
+    Claim,
+    Release,
+    Assign,
+    /// Show only my leads and unowned ones, or everyone's.
+    ToggleMine,
+    ToggleAvailable,
+    /// Copy the phone (else the email) to the clipboard.
+    Copy,
     Sync,
     Refresh,
     Export,
@@ -130,6 +138,12 @@ pub const LIST: KeyTable<ListAction> = KeyTable { title: "Lead list", bindings: 
     key(&[KeyCode::PageUp], "PgUp", ListAction::PageUp, "page up", None),
     key(&[KeyCode::Char('?')], "?", ListAction::Help, "this help", hint("?", "help")),
     key(&[KeyCode::Enter], "Enter", ListAction::OpenDetail, "show details", hint("⏎", "details")),
+    key(&[KeyCode::Char('c')], "c", ListAction::Claim, "claim: make the lead mine", hint("c", "claim")),
+    key(&[KeyCode::Char('u')], "u", ListAction::Release, "release: give the lead back", None),
+    key(&[KeyCode::Char('a')], "a", ListAction::Assign, "assign to a rep", hint("a", "assign")),
+    key(&[KeyCode::Char('m')], "m", ListAction::ToggleMine, "mine + unowned / everyone", hint("m", "mine")),
+    key(&[KeyCode::Char('A')], "A", ListAction::ToggleAvailable, "toggle my availability", None),
+    key(&[KeyCode::Char('y')], "y", ListAction::Copy, "copy phone (or email)", hint("y", "copy")),
     key(&[KeyCode::Char('/')], "/", ListAction::Search, "search name, phone, email", hint("/", "search")),
     key(&[KeyCode::Char('f')], "f", ListAction::CycleFilter, "cycle status filter", hint("f", "filter")),
     key(&[KeyCode::Char('1')], "1", ListAction::SetStatus(LeadStatus::NewLead), "mark as New Lead", hint("1-6", "status")),
@@ -222,6 +236,23 @@ pub const NOTES: KeyTable<NotesAction> = KeyTable { title: "Notes", bindings: &[
     key(&[KeyCode::Esc], "Esc", NotesAction::Cancel, "cancel", hint("Esc", "cancel")),
 ]};
 
+/// The rep picker of `a`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickerAction {
+    Down,
+    Up,
+    Choose,
+    Cancel,
+}
+
+#[rustfmt::skip]
+pub const PICKER: KeyTable<PickerAction> = KeyTable { title: "Assign", bindings: &[
+    key(&[KeyCode::Char('j'), KeyCode::Down], "j ↓", PickerAction::Down, "next rep", hint("↑↓", "rep")),
+    key(&[KeyCode::Char('k'), KeyCode::Up], "k ↑", PickerAction::Up, "previous rep", None),
+    key(&[KeyCode::Enter], "⏎", PickerAction::Choose, "assign", hint("⏎", "assign")),
+    key(&[KeyCode::Esc, KeyCode::Char('q')], "Esc q", PickerAction::Cancel, "cancel", hint("Esc", "cancel")),
+]};
+
 /// Ctrl-C quits from every mode.
 pub fn is_interrupt(key: &KeyEvent) -> bool {
     key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c')
@@ -261,6 +292,16 @@ mod tests {
         no_key_twice(&HELP);
         no_key_twice(&FORM);
         no_key_twice(&NOTES);
+        no_key_twice(&PICKER);
+    }
+
+    #[test]
+    fn claim_is_c_and_ctrl_c_still_quits() {
+        let c = KeyEvent::from(KeyCode::Char('c'));
+        assert_eq!(LIST.action_for(&c), Some(ListAction::Claim));
+        assert!(!is_interrupt(&c));
+        let shifted = KeyEvent::new(KeyCode::Char('A'), KeyModifiers::SHIFT);
+        assert_eq!(LIST.action_for(&shifted), Some(ListAction::ToggleAvailable));
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use leadhook_shared::{Lead, LeadStatus};
 
+use crate::team_stats::TeamStats;
+
 /// Where a lead sits in the newest-first order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {
@@ -42,11 +44,13 @@ impl PartialOrd for Key {
     }
 }
 
-/// Which leads the table shows: a status and a live search over name, phone and email.
+/// Which leads the table shows: a status, a live search over name, phone and email, and `m`'s
+/// "mine + unowned" for the rep named in `mine`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     pub status: Option<LeadStatus>,
     pub query: String,
+    pub mine: Option<String>,
 }
 
 impl Filter {
@@ -63,6 +67,7 @@ impl Filter {
         };
         Matcher {
             status: self.status,
+            mine: self.mine.clone(),
             needle,
             digits,
         }
@@ -71,6 +76,7 @@ impl Filter {
     /// True when every lead this filter shows is also shown by `wider`.
     fn narrows(&self, wider: &Filter) -> bool {
         (wider.status.is_none() || wider.status == self.status)
+            && (wider.mine.is_none() || wider.mine == self.mine)
             && self
                 .query
                 .trim()
@@ -78,6 +84,7 @@ impl Filter {
                 .contains(&wider.query.trim().to_lowercase())
     }
 
+    /// A search or status filter is on (`Esc` clears them; "mine" stays until `m`).
     pub fn is_active(&self) -> bool {
         self.status.is_some() || !self.query.trim().is_empty()
     }
@@ -85,6 +92,7 @@ impl Filter {
 
 struct Matcher {
     status: Option<LeadStatus>,
+    mine: Option<String>,
     needle: String,
     /// The needle's digits when it looks like a phone number ("555 12-34"), else empty.
     digits: String,
@@ -95,6 +103,11 @@ impl Matcher {
         if self
             .status
             .is_some_and(|status| status != entry.lead.status)
+        {
+            return false;
+        }
+        if let Some(mine) = &self.mine
+            && entry.lead.owner.as_ref().is_some_and(|owner| owner != mine)
         {
             return false;
         }
@@ -144,6 +157,7 @@ pub struct Leads {
     /// Every lead, newest first.
     order: Vec<Key>,
     by_status: HashMap<LeadStatus, usize>,
+    team: TeamStats,
     filter: Filter,
     /// The leads matching `filter`, newest first.
     visible: Vec<Key>,
@@ -156,8 +170,10 @@ impl Leads {
         let status = lead.status;
         let entry = Entry::new(lead);
         let matches = self.filter.matcher().matches(&entry);
-        let old = self.entries.insert(key.id, entry);
+        // The old copy leaves the figures before the new one joins: both may count the same.
+        let old = self.entries.remove(&key.id);
         if let Some(old) = &old {
+            self.team.remove(&old.lead);
             let old_key = Key::of(&old.lead);
             remove_sorted(&mut self.order, old_key);
             remove_sorted(&mut self.visible, old_key);
@@ -165,6 +181,8 @@ impl Leads {
                 *count = count.saturating_sub(1);
             }
         }
+        self.team.add(&entry.lead);
+        self.entries.insert(key.id, entry);
         insert_sorted(&mut self.order, key);
         if matches {
             insert_sorted(&mut self.visible, key);
@@ -194,7 +212,13 @@ impl Leads {
         for lead in leads {
             let id = lead.id;
             *self.by_status.entry(lead.status).or_default() += 1;
-            match self.entries.insert(id, Entry::new(lead)) {
+            let old = self.entries.remove(&id);
+            if let Some(old) = &old {
+                self.team.remove(&old.lead);
+            }
+            self.team.add(&lead);
+            self.entries.insert(id, Entry::new(lead));
+            match old {
                 Some(old) => {
                     if let Some(count) = self.by_status.get_mut(&old.lead.status) {
                         *count = count.saturating_sub(1);
@@ -248,6 +272,11 @@ impl Leads {
     /// How many leads were created at or after `since`.
     pub fn created_since(&self, since: DateTime<Utc>) -> usize {
         self.order.partition_point(|key| key.created_at >= since)
+    }
+
+    /// Who waits, today's speed to lead and each owner's open leads.
+    pub fn team(&self) -> &TeamStats {
+        &self.team
     }
 
     pub fn filter(&self) -> &Filter {
@@ -339,6 +368,7 @@ mod tests {
         leads.set_filter(Filter {
             status: None,
             query: "jan".into(),
+            ..Filter::default()
         });
         assert_eq!(ids(&leads), [1, 3]);
         leads.upsert(test_lead(4, "Jan Smith", 1));
@@ -348,6 +378,7 @@ mod tests {
         leads.set_filter(Filter {
             status: Some(LeadStatus::Contacted),
             query: "jan".into(),
+            ..Filter::default()
         });
         assert!(ids(&leads).is_empty());
     }
@@ -363,6 +394,7 @@ mod tests {
             leads.set_filter(Filter {
                 status: None,
                 query: query.into(),
+                ..Filter::default()
             });
             assert_eq!(ids(&leads), [1], "{query}");
         }
@@ -379,6 +411,7 @@ mod tests {
             narrowed.set_filter(Filter {
                 status: None,
                 query: query.into(),
+                ..Filter::default()
             });
             let mut fresh = Leads::default();
             for (id, name) in names.iter().enumerate() {
@@ -416,6 +449,7 @@ mod tests {
         let filter = Filter {
             status: Some(LeadStatus::Won),
             query: "person 1".into(),
+            ..Filter::default()
         };
         let mut bulk = Leads::default();
         bulk.set_filter(filter.clone());
@@ -464,6 +498,7 @@ mod tests {
         leads.set_filter(Filter {
             status: None,
             query: "person 9999".into(),
+            ..Filter::default()
         });
         assert_eq!(leads.visible().len(), 11);
         assert!(

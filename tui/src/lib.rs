@@ -6,8 +6,10 @@
 //! [`app::Effect`]s that [`tui`] carries out. That keeps the whole behaviour unit-testable.
 
 pub mod app;
+pub mod audience;
 pub mod client;
 pub mod client_error;
+pub mod clipboard;
 pub mod config;
 pub mod export;
 pub mod input;
@@ -18,6 +20,7 @@ pub mod notify;
 pub mod poller;
 pub mod sanitize;
 pub mod sse;
+pub mod team_stats;
 pub mod theme;
 pub mod tui;
 pub mod ui;

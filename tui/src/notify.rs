@@ -4,7 +4,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use leadhook_shared::Lead;
+use leadhook_shared::{Escalation, Lead};
 
 use crate::sanitize;
 
@@ -18,10 +18,34 @@ pub struct Notice {
 impl Notice {
     /// One notice for a burst: "New lead" with who and which form, or "5 new leads".
     pub fn new_leads(leads: &[&Lead]) -> Option<Notice> {
+        Notice::about(leads, "New lead", |count| format!("{count} new leads"))
+    }
+
+    /// Leads someone else gave to this rep: "Assigned to you", or "3 leads assigned to you".
+    pub fn assigned(leads: &[&Lead]) -> Option<Notice> {
+        Notice::about(leads, "Assigned to you", |count| {
+            format!("{count} leads assigned to you")
+        })
+    }
+
+    /// "Waiting 5 min" with who and which form.
+    pub fn escalation(escalation: &Escalation) -> Notice {
+        let waited = escalation.threshold_secs / 60;
+        Notice {
+            summary: format!("Waiting {waited} min"),
+            body: match &escalation.form_name {
+                Some(form) => format!("{} ({form})", escalation.name),
+                None => escalation.name.clone(),
+            },
+        }
+    }
+
+    /// "{one}" naming the lead and its form, or `count(n)` naming the first few.
+    fn about(leads: &[&Lead], one: &str, count: impl Fn(usize) -> String) -> Option<Notice> {
         match leads {
             [] => None,
             [lead] => Some(Notice {
-                summary: "New lead".to_string(),
+                summary: one.to_string(),
                 body: match (&lead.meta.form_name, lead.is_manual) {
                     (_, true) => format!("{} — added by hand", lead.display_name()),
                     (Some(form), false) => format!("{} — {form} form", lead.display_name()),
@@ -40,19 +64,20 @@ impl Notice {
                     body.push_str(&format!(" and {} more", many.len() - NAMED));
                 }
                 Some(Notice {
-                    summary: format!("{} new leads", many.len()),
+                    summary: count(many.len()),
                     body,
                 })
             }
         }
     }
 
-    /// One line for a toast: "New lead: Jane Doe — Spring Promo form" or "5 new leads".
+    /// One line for a toast: "New lead: Jane Doe — Spring Promo form", "Waiting 5 min: Jane
+    /// Doe (Spring Promo)", or for a burst its count alone: "5 new leads".
     pub fn line(&self) -> String {
-        if self.summary == "New lead" {
-            format!("{}: {}", self.summary, self.body)
-        } else {
+        if self.summary.starts_with(|c: char| c.is_ascii_digit()) {
             self.summary.clone()
+        } else {
+            format!("{}: {}", self.summary, self.body)
         }
     }
 }
@@ -166,7 +191,7 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     use super::*;
-    use crate::fixtures::lead;
+    use crate::fixtures::{escalation, lead};
 
     struct Refusing;
 
@@ -189,6 +214,19 @@ mod tests {
         assert_eq!(notice.line(), "5 new leads");
         assert_eq!(notice.body, "P1, P2, P3 and 2 more");
         assert_eq!(Notice::new_leads(&[]), None);
+    }
+
+    #[test]
+    fn escalations_and_assignments_read_as_one_line() {
+        assert_eq!(
+            Notice::escalation(&escalation()).line(),
+            "Waiting 5 min: Lead 3 (Spring Promo)"
+        );
+        let (jane, bob) = (lead(1, "Jane Doe", 0), lead(2, "Bob", 0));
+        let one = Notice::assigned(&[&jane]).unwrap();
+        assert_eq!(one.line(), "Assigned to you: Jane Doe — Spring Promo form");
+        let two = Notice::assigned(&[&jane, &bob]).unwrap();
+        assert_eq!(two.line(), "2 leads assigned to you");
     }
 
     #[tokio::test]

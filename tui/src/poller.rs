@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use leadhook_shared::{Cursor, Lead};
+use leadhook_shared::{Cursor, Escalation, Lead};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
@@ -30,6 +30,8 @@ pub enum PollEvent {
     Leads { leads: Vec<Lead>, first_load: bool },
     /// Everything the server had up to `at` is merged; `push` when events arrive live.
     Synced { at: DateTime<Utc>, push: bool },
+    /// A lead has waited past a threshold (pushed only).
+    Escalation(Escalation),
     /// The last poll failed; the next try is at `retry_at`.
     Failed {
         error: ClientError,
@@ -221,6 +223,13 @@ impl Poller {
     }
 
     async fn pushed(&mut self, event: SseEvent) {
+        if event.event == "escalation" {
+            match serde_json::from_str::<Escalation>(&event.data) {
+                Ok(escalation) => emit(&self.events, PollEvent::Escalation(escalation)).await,
+                Err(err) => tracing::warn!("ignoring an escalation that does not parse: {err}"),
+            }
+            return;
+        }
         if event.event != "lead" {
             return;
         }

@@ -111,6 +111,16 @@ pub fn notification(text: &str) -> String {
     out
 }
 
+/// Text for the clipboard (`y`): what gets pasted into a dialer or a mail client, so one line
+/// with every hazard gone and no surrounding blanks.
+pub fn clipboard(text: &str) -> String {
+    text.chars()
+        .filter(|c| !is_hazard(*c))
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +169,14 @@ mod tests {
         assert_eq!(spreadsheet_cell("line\none\u{202e}"), "line\none");
         assert_eq!(spreadsheet_cell("\u{202e}=1+1"), "'=1+1");
         assert_eq!(spreadsheet_cell(""), "");
+    }
+
+    #[test]
+    fn clipboard_text_is_one_clean_line() {
+        assert_eq!(
+            clipboard(" +1 555\u{202e}0100\n\x1b]52;c;eA==\x07 "),
+            "+1 5550100]52;c;eA=="
+        );
     }
 
     #[test]

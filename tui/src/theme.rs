@@ -36,3 +36,27 @@ pub fn status(status: LeadStatus) -> Style {
     };
     Style::new().fg(color)
 }
+
+/// A lead nobody owns yet: someone should claim it.
+pub const UNOWNED: Style = Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD);
+/// A lead the user owns.
+pub const MINE: Style = Style::new().fg(Color::Green);
+/// A `New Lead` that has waited [`AMBER_AFTER`]: the odds of reaching it are falling.
+pub const WAITING: Style = Style::new().fg(Color::Rgb(255, 176, 0));
+/// A `New Lead` that has waited [`RED_AFTER`].
+pub const WAITING_TOO_LONG: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+
+/// Speed to lead: contacting within 5 minutes instead of 30 makes reaching a lead far likelier.
+pub const AMBER_AFTER: chrono::Duration = chrono::Duration::minutes(5);
+pub const RED_AFTER: chrono::Duration = chrono::Duration::minutes(30);
+
+/// How a lead's age reads: amber, then red, while it is still `New Lead`.
+pub fn age(status: LeadStatus, waited: chrono::Duration) -> Style {
+    match status {
+        LeadStatus::NewLead if waited >= RED_AFTER => WAITING_TOO_LONG,
+        LeadStatus::NewLead if waited >= AMBER_AFTER => WAITING,
+        _ => Style::new(),
+    }
+}
+/// The ground of a toast, set off from the table under it.
+pub const TOAST: Style = Style::new().bg(Color::Rgb(30, 30, 40));

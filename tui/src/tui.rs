@@ -19,9 +19,9 @@ use crate::Error;
 use crate::app::{App, Effect, Msg};
 use crate::client::Client;
 use crate::config::Settings;
-use crate::export;
 use crate::notify::Notifications;
 use crate::poller::{self, PollCommand, PollEvent};
+use crate::{clipboard, export};
 
 /// How often the clock ticks: ages, "synced 2s ago", toasts and notification batches follow it.
 const TICK: Duration = Duration::from_millis(250);
@@ -161,6 +161,46 @@ impl Services {
                         .map_err(|err| err.to_string());
                     let _ = results.send(Msg::Exported(written));
                 });
+            }
+            Effect::Claim { id } => {
+                tokio::spawn(async move {
+                    let result = client.claim(id).await;
+                    let _ = results.send(Msg::Saved { id, result });
+                });
+            }
+            Effect::Release { id } => {
+                tokio::spawn(async move {
+                    let result = client.release(id).await;
+                    let _ = results.send(Msg::Saved { id, result });
+                });
+            }
+            Effect::LoadMe => {
+                tokio::spawn(async move {
+                    let _ = results.send(Msg::Me(client.me().await));
+                });
+            }
+            Effect::SetAvailable(available) => {
+                tokio::spawn(async move {
+                    let result = client.set_available(available).await;
+                    let _ = results.send(Msg::Availability(result));
+                });
+            }
+            Effect::LoadReps => {
+                let tz_offset_minutes = app.tz.local_minus_utc() / 60;
+                tokio::spawn(async move {
+                    let _ = results.send(Msg::Reps(client.reps(tz_offset_minutes).await));
+                });
+            }
+            Effect::LoadActivity(id) => {
+                tokio::spawn(async move {
+                    let result = client.activity(id).await;
+                    let _ = results.send(Msg::Activity { id, result });
+                });
+            }
+            Effect::Copy(text) => {
+                if let Err(err) = clipboard::copy(&text) {
+                    tracing::warn!("could not write the clipboard sequence: {err}");
+                }
             }
             Effect::Notify(notice) => {
                 if let Some(notifications) = &self.notifications {

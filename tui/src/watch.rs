@@ -45,6 +45,8 @@ impl Watcher {
                 .filter(|lead| self.known.insert(lead.id) && !first_load)
                 .map(|lead| Output::Lead(line(&lead, self.json)))
                 .collect(),
+            // watch prints leads; the dashboard tells the reps about escalations.
+            PollEvent::Escalation(_) => Vec::new(),
             PollEvent::Synced { push, .. } => {
                 let how = if push { "live" } else { "polling" };
                 let message = format!("connected ({how}), {} leads known", self.known.len());

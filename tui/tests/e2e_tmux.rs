@@ -4,7 +4,8 @@
 //! status on the server.
 //!
 //! Skipped, loudly, only when tmux is missing outside CI; in CI (`CI` set) it must run.
-//! Beside it, `leadhook watch --json` against the same server, through a pipe.
+//! Beside it, `leadhook watch --json` against the same server, through a pipe, and the team's
+//! work queue: alice claims a lead and bob's dashboard shows her as its owner within a second.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,10 +18,12 @@ use leadhook_sim::{BodyStyle, GraphStandin, LeadFaker, TestServer, WebhookSender
 const APP_SECRET: &str = "e2e-app-secret";
 const PAGE_TOKEN: &str = "e2e-page-token";
 const REP_TOKEN: &str = "e2e-rep-token";
+const ALICE_TOKEN: &str = "e2e-alice-token";
+const BOB_TOKEN: &str = "e2e-bob-token";
 const WAIT: Duration = Duration::from_secs(40);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
+/// Whether tmux can run here; panics in CI without it.
+fn tmux_or_skip() -> bool {
     if !tmux_available() {
         if std::env::var_os("CI").is_some() {
             panic!(
@@ -32,23 +35,19 @@ async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
              !! SKIPPED e2e_tmux: tmux is not installed. Install tmux to run this test. !!\n\
              !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
         );
+        return false;
+    }
+    true
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
+    if !tmux_or_skip() {
         return;
     }
     let (dir, graph, server) = start_server().await;
 
-    let tmux = Tmux::start(
-        dir.path(),
-        &[
-            dashboard_binary().to_string_lossy().as_ref(),
-            "--server",
-            &server.url,
-            "--token",
-            REP_TOKEN,
-            "--interval",
-            "300ms",
-            "--no-notify",
-        ],
-    );
+    let tmux = Tmux::dashboard(dir.path(), &server, REP_TOKEN, "300ms");
     tmux.wait_for_text("synced").await;
 
     let (leadgen_id, name) = announce_lead(&graph, &server, 4).await;
@@ -99,6 +98,62 @@ async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
         !screen.contains("Leads 1"),
         "dashboard still on screen:\n{screen}"
     );
+}
+
+/// Alice claims a lead through the API; bob's dashboard, on the pushed change, shows her as the
+/// owner within a second. Then bob presses `c` on it and the lost claim is a toast naming alice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_by_alice_shows_on_bobs_dashboard_within_a_second() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let (dir, graph, server) = start_server().await;
+
+    // A 60 s poll interval: only the pushed event can bring the change within the second.
+    let tmux = Tmux::dashboard(dir.path(), &server, BOB_TOKEN, "60s");
+    tmux.wait_for_text("live").await;
+    let (leadgen_id, name) = announce_lead(&graph, &server, 12).await;
+    let shown: String = name.chars().take(14).collect();
+    tmux.wait_for_text(&shown).await;
+    let lead = server.lead_by_leadgen_id(&leadgen_id).await;
+    assert_eq!(lead.owner, None);
+    // bob's dashboard knows who it is once the status bar names him.
+    tmux.wait_for_text("bob ● available").await;
+    let row = |screen: &str| {
+        screen
+            .lines()
+            .find(|line| line.contains(&shown))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        row(&tmux.capture()).contains("unowned"),
+        "{}",
+        tmux.capture()
+    );
+
+    let claimed_at = Instant::now();
+    let claimed: ApiOk<Lead> = server
+        .post(&format!("/api/leads/{}/claim", lead.id), ALICE_TOKEN)
+        .await;
+    assert_eq!(claimed.data.owner.as_deref(), Some("alice"));
+    loop {
+        let screen = tmux.capture();
+        if row(&screen).contains("alice") {
+            break;
+        }
+        assert!(
+            claimed_at.elapsed() < Duration::from_secs(1),
+            "alice is not the owner on bob's screen 1 s after her claim:\n{screen}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!("claim to bob's screen: {:?}", claimed_at.elapsed());
+
+    tmux.send_keys(&["c"]);
+    let screen = tmux.wait_for_text("Could not claim").await;
+    assert!(screen.contains("alice"), "{screen}");
+    assert_eq!(server.lead(lead.id).await.owner.as_deref(), Some("alice"));
 }
 
 /// `watch --json` prints a new lead as one JSON line the moment it is stored: with a 60 s poll
@@ -160,7 +215,7 @@ async fn start_server() -> (tempfile::TempDir, GraphStandin, Server) {
         app_secret: APP_SECRET.into(),
         verify_token: "e2e-verify-token".into(),
         page_token: PAGE_TOKEN.into(),
-        api_tokens: format!("rep:{REP_TOKEN}"),
+        api_tokens: format!("rep:{REP_TOKEN},alice:{ALICE_TOKEN},bob:{BOB_TOKEN}"),
     };
     let graph = settings
         .spawn_graph()
@@ -230,6 +285,20 @@ impl Server {
             .expect("API JSON")
     }
 
+    async fn post<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        self.http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("API request")
+            .error_for_status()
+            .expect("API success")
+            .json()
+            .await
+            .expect("API JSON")
+    }
+
     async fn lead(&self, id: i64) -> Lead {
         self.get::<ApiOk<Lead>>(&format!("/api/leads/{id}"))
             .await
@@ -251,10 +320,29 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// The dashboard against `server` as the rep of `token`, polling every `interval`.
+    fn dashboard(dir: &Path, server: &Server, token: &str, interval: &str) -> Tmux {
+        let binary = dashboard_binary().to_string_lossy().into_owned();
+        let command = [
+            binary.as_str(),
+            "--server",
+            &server.url,
+            "--token",
+            token,
+            "--interval",
+            interval,
+            "--no-notify",
+        ];
+        Tmux::start(dir, &command)
+    }
+
     /// Runs `command` in a 120x40 session; its exit code lands in `<dir>/exit-code`.
     fn start(dir: &Path, command: &[&str]) -> Tmux {
+        // One tmux server per test: the tests of this file run at the same time.
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let nth = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmux = Tmux {
-            socket: format!("leadhook-e2e-{}", std::process::id()),
+            socket: format!("leadhook-e2e-{}-{nth}", std::process::id()),
         };
         let home = dir.to_string_lossy();
         // Config and logs go to the temp dir; no desktop session either way.

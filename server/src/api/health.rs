@@ -76,18 +76,58 @@ async fn check(state: &AppState, with_failures: bool) -> Result<Health, AppError
     })
 }
 
+/// What `/healthz` tells anyone: status and counts, no messages, times or lead data.
+#[derive(Debug, Serialize)]
+pub struct PublicHealth {
+    pub ok: bool,
+    pub store: PublicStoreHealth,
+    pub inbox: PublicInboxHealth,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PublicStoreHealth {
+    pub backend: &'static str,
+    pub state: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PublicInboxHealth {
+    pub pending: u64,
+    pub failed: u64,
+}
+
+impl From<&Health> for PublicHealth {
+    fn from(health: &Health) -> Self {
+        PublicHealth {
+            ok: health.ok,
+            store: PublicStoreHealth {
+                backend: health.store.backend,
+                state: match health.store.status {
+                    StoreStatus::Ok => "ok",
+                    StoreStatus::Unavailable { .. } => "unavailable",
+                    StoreStatus::Misconfigured { .. } => "misconfigured",
+                },
+            },
+            inbox: PublicInboxHealth {
+                pending: health.inbox.counts.pending,
+                failed: health.inbox.counts.failed,
+            },
+        }
+    }
+}
+
 /// `GET /healthz` (no token, for load balancers and uptime checks): 200 when the store answers.
-/// Carries no lead data.
+/// The reasons, the Graph API's state and the last webhook time are in `/api/health`.
 pub async fn healthz(
     State(state): State<AppState>,
-) -> Result<(StatusCode, axum::Json<Health>), AppError> {
+) -> Result<(StatusCode, axum::Json<PublicHealth>), AppError> {
     let health = check(&state, false).await?;
     let status = if matches!(health.store.status, StoreStatus::Ok) {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    Ok((status, axum::Json(health)))
+    Ok((status, axum::Json(PublicHealth::from(&health))))
 }
 
 /// `GET /api/health`: the same plus the most recent failures and their reasons.

@@ -11,6 +11,7 @@ use super::Rep;
 use super::extract::{Json, Path, Query};
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::limits::{MAX_LIST_OFFSET, MAX_NOTES_BYTES};
 use crate::store::{LeadQuery, MAX_PAGE};
 
 #[derive(Debug, Deserialize)]
@@ -27,6 +28,17 @@ fn parse_status(text: &str) -> Result<LeadStatus, AppError> {
         .map_err(|e: leadhook_shared::UnknownStatus| AppError::Unprocessable(e.to_string()))
 }
 
+/// Notes are capped so one lead cannot weigh on every list, stream and dashboard frame.
+fn check_notes(notes: Option<&str>) -> Result<(), AppError> {
+    match notes {
+        Some(notes) if notes.len() > MAX_NOTES_BYTES => Err(AppError::Unprocessable(format!(
+            "notes may be at most {MAX_NOTES_BYTES} bytes of UTF-8; these are {}",
+            notes.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `GET /api/leads`
 pub async fn list(
     State(state): State<AppState>,
@@ -39,9 +51,15 @@ pub async fn list(
             "limit must be between 1 and {MAX_PAGE}"
         )));
     }
+    let offset = params.offset.unwrap_or(0);
+    if offset > MAX_LIST_OFFSET {
+        return Err(AppError::BadRequest(format!(
+            "offset must be between 0 and {MAX_LIST_OFFSET}"
+        )));
+    }
     let query = LeadQuery {
         limit,
-        offset: params.offset.unwrap_or(0),
+        offset,
         status: params
             .status
             .as_deref()
@@ -116,22 +134,30 @@ pub async fn show(
 pub struct PatchBody {
     status: Option<String>,
     notes: Option<String>,
+    /// `"bob"` reassigns, `null` leaves the lead unowned, no key keeps the owner.
+    #[serde(default, deserialize_with = "leadhook_shared::lead::present")]
+    owner: Option<Option<String>>,
 }
 
-/// `PATCH /api/leads/{id}` with `status` and/or `notes`.
+/// `PATCH /api/leads/{id}` with `status`, `notes` and/or `owner`.
 pub async fn update(
     State(state): State<AppState>,
     Extension(rep): Extension<Rep>,
     Path(id): Path<i64>,
     Json(body): Json<PatchBody>,
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
+    check_notes(body.notes.as_deref())?;
+    if let Some(owner) = &body.owner {
+        check_owner(&state, owner.as_deref())?;
+    }
     let patch = LeadPatch {
         status: body.status.as_deref().map(parse_status).transpose()?,
         notes: body.notes,
+        owner: body.owner,
     };
     if patch.is_empty() {
         return Err(AppError::Unprocessable(
-            "send \"status\" and/or \"notes\" to change".into(),
+            "send \"status\", \"notes\" and/or \"owner\" to change".into(),
         ));
     }
     let lead = state
@@ -140,6 +166,19 @@ pub async fn update(
         .await?
         .ok_or(AppError::LeadNotFound(id))?;
     Ok(axum::Json(ApiOk::new(lead)))
+}
+
+/// A new owner must be one of the reps of `LEADHOOK_API_TOKENS`, and owners must be on.
+fn check_owner(state: &AppState, owner: Option<&str>) -> Result<(), AppError> {
+    super::claims::require_owners(state)?;
+    let team = state.leads.team();
+    match owner {
+        Some(name) if !team.is_rep(name) => Err(AppError::Unprocessable(format!(
+            "owner {name:?} is not a rep; the reps are {}",
+            team.reps.join(", ")
+        ))),
+        _ => Ok(()),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,6 +209,7 @@ pub async fn create(
             "a manual lead needs a \"phone\" or an \"email\"".into(),
         ));
     }
+    check_notes(body.notes.as_deref())?;
     let new = NewManualLead {
         name,
         email,

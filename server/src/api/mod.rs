@@ -1,18 +1,22 @@
 //! The HTTP API for sales reps' clients, under `/api`, behind bearer tokens.
 
 mod auth;
+mod claims;
 mod events;
 mod extract;
 mod health;
 mod leads;
+mod reps;
 mod stats;
 mod sync;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
 use crate::app::AppState;
+use crate::limits::MAX_API_BODY_BYTES;
 
 pub use auth::Rep;
 pub use health::healthz;
@@ -22,9 +26,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/leads", get(leads::list).post(leads::create))
         .route("/leads/sync", post(sync::run))
         .route("/leads/{id}", get(leads::show).patch(leads::update))
+        .route("/leads/{id}/claim", post(claims::claim))
+        .route("/leads/{id}/release", post(claims::release))
+        .route("/leads/{id}/activity", get(claims::activity))
+        .route("/reps", get(reps::list))
+        .route("/reps/me", get(reps::me).put(reps::set_me))
         .route("/stats", get(stats::show))
         .route("/events", get(events::stream))
         .route("/health", get(health::detailed))
         .route("/inbox/retry", post(health::retry_failed))
         .route_layer(from_fn_with_state(state, auth::require_token))
+        .layer(DefaultBodyLimit::max(MAX_API_BODY_BYTES))
 }

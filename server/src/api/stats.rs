@@ -14,15 +14,15 @@ pub struct StatsParams {
     tz_offset_minutes: Option<i32>,
 }
 
-/// `GET /api/stats`
-pub async fn show(
-    State(state): State<AppState>,
-    Query(params): Query<StatsParams>,
-) -> Result<axum::Json<ApiOk<Stats>>, AppError> {
+/// Today and the last 7 days in the caller's time zone.
+pub fn window(params: &StatsParams) -> Result<StatsWindow, AppError> {
     let offset_minutes = params.tz_offset_minutes.unwrap_or(0);
-    let offset = FixedOffset::east_opt(offset_minutes * 60).ok_or_else(|| {
-        AppError::BadRequest("tz_offset_minutes must be between -1439 and 1439".into())
-    })?;
+    let offset = offset_minutes
+        .checked_mul(60)
+        .and_then(FixedOffset::east_opt)
+        .ok_or_else(|| {
+            AppError::BadRequest("tz_offset_minutes must be between -1439 and 1439".into())
+        })?;
     let local_midnight = Utc::now()
         .with_timezone(&offset)
         .date_naive()
@@ -32,9 +32,23 @@ pub async fn show(
         .ok_or_else(|| {
             AppError::BadRequest("cannot compute today's start for that offset".into())
         })?;
-    let window = StatsWindow {
+    Ok(StatsWindow {
         today_start: local_midnight,
         week_start: local_midnight - Duration::days(6),
-    };
-    Ok(axum::Json(ApiOk::new(state.store.stats(window).await?)))
+    })
+}
+
+/// `GET /api/stats`
+pub async fn show(
+    State(state): State<AppState>,
+    Query(params): Query<StatsParams>,
+) -> Result<axum::Json<ApiOk<Stats>>, AppError> {
+    let window = window(&params)?;
+    let mut stats = state.store.stats(window).await?;
+    let figures = state.store.queue_figures(window).await?;
+    let team = state.leads.team();
+    stats.speed_to_lead = crate::team::speed_to_lead(&figures, window);
+    stats.per_rep = team.per_rep(&figures);
+    stats.waiting = figures.waiting;
+    Ok(axum::Json(ApiOk::new(stats)))
 }

@@ -6,6 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::error::{GraphError, classify};
+use crate::config::Config;
 
 /// Talks to `<graph_url>/<version>/...` with the Page token.
 ///
@@ -48,6 +49,17 @@ impl GraphClient {
         })
     }
 
+    /// The client of a server configured by `config`.
+    pub fn for_config(config: &Config) -> Result<GraphClient, GraphError> {
+        GraphClient::new(
+            &config.graph_url,
+            &config.graph_version,
+            config.page_access_token.clone(),
+            &config.app_secret,
+            config.graph_timeout,
+        )
+    }
+
     /// `GET /<version>/<leadgen_id>?fields=...`
     pub async fn lead(&self, leadgen_id: &str) -> Result<GraphLead, GraphError> {
         self.get(leadgen_id, &[("fields", GRAPH_LEAD_FIELDS)]).await
@@ -62,7 +74,7 @@ impl GraphClient {
             .await
     }
 
-    async fn call<T: DeserializeOwned>(
+    pub(super) async fn call<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -102,7 +114,7 @@ impl GraphClient {
 }
 
 /// Which token a call carries.
-enum Credentials<'a> {
+pub(super) enum Credentials<'a> {
     /// The configured Page token, with its `appsecret_proof`.
     PageToken,
     /// An app access token (`<app-id>|<app-secret>`), for `debug_token`.
@@ -253,8 +265,8 @@ pub struct TokenInfo {
 }
 
 #[derive(serde::Deserialize)]
-struct DataOf<T> {
-    data: T,
+pub(super) struct DataOf<T> {
+    pub(super) data: T,
 }
 
 /// An app subscribed to a page's webhooks.
@@ -269,9 +281,14 @@ pub struct SubscribedApp {
 }
 
 #[derive(serde::Deserialize)]
-struct Success {
+pub(super) struct Success {
     #[serde(default)]
-    success: bool,
+    pub(super) success: bool,
+}
+
+/// The app access token `<app-id>|<app-secret>`, for calls about the app rather than the page.
+pub(super) fn app_token(app_id: &str, app_secret: &SecretString) -> SecretString {
+    SecretString::from(format!("{app_id}|{}", app_secret.expose_secret()))
 }
 
 impl GraphClient {
@@ -281,7 +298,7 @@ impl GraphClient {
         app_id: &str,
         app_secret: &SecretString,
     ) -> Result<TokenInfo, GraphError> {
-        let app_token = SecretString::from(format!("{app_id}|{}", app_secret.expose_secret()));
+        let app_token = app_token(app_id, app_secret);
         let info: DataOf<TokenInfo> = self
             .call(
                 reqwest::Method::GET,

@@ -87,6 +87,8 @@ impl Inbox {
             path: path.display().to_string(),
             reason,
         };
+        crate::private_files::prepare_private_database(path)
+            .map_err(|e| open_error(e.to_string()))?;
         let mut conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| open_error(e.to_string()))?;

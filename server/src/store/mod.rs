@@ -3,6 +3,7 @@
 
 mod error;
 pub mod postgrest;
+mod queue;
 pub mod replica;
 pub mod sqlite;
 
@@ -12,6 +13,7 @@ use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManualLead, Stats};
 
 pub use error::StoreError;
+pub use queue::{Claim, Contact, Escalated, OwnerCounts, QueueFigures, WorkQueue};
 pub use replica::{Lease, LeaseCondition, LeaseUpdate, ReplicaStore};
 
 use crate::config::{Config, StoreConfig};
@@ -100,22 +102,28 @@ pub struct StatsWindow {
 }
 
 #[async_trait]
-pub trait LeadStore: ReplicaStore + Send + Sync + 'static {
+pub trait LeadStore: WorkQueue + ReplicaStore + Send + Sync + 'static {
     /// A short name for logs and health: "sqlite", "postgrest".
     fn backend(&self) -> &'static str;
 
     /// Inserts a lead from Meta or refreshes the Meta-sourced columns of the one with the same
     /// `leadgen_id`. Never touches what reps own (`status`, `notes`), and leaves `updated_at` alone
-    /// when nothing changed.
-    async fn upsert(&self, lead: &IncomingLead) -> Result<Upserted, StoreError>;
+    /// when nothing changed. `actor` (`facebook` or `sweeper`) is recorded in the activity.
+    async fn upsert(&self, lead: &IncomingLead, actor: &str) -> Result<Upserted, StoreError>;
 
-    /// Stores a lead a rep entered by hand (`is_manual`, no `leadgen_id`).
-    async fn create_manual(&self, lead: &NewManualLead) -> Result<Lead, StoreError>;
+    /// Stores a lead `rep` entered by hand (`is_manual`, no `leadgen_id`).
+    async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError>;
 
     async fn get(&self, id: i64) -> Result<Option<Lead>, StoreError>;
 
-    /// Applies a rep's change; `None` when no lead has that id.
-    async fn update(&self, id: i64, patch: &LeadPatch) -> Result<Option<Lead>, StoreError>;
+    /// Applies `rep`'s change (a new owner is recorded as `assign`); `None` when no lead has that
+    /// id. The first move off `New Lead` sets `first_contact_at`, once.
+    async fn update(
+        &self,
+        id: i64,
+        patch: &LeadPatch,
+        rep: &str,
+    ) -> Result<Option<Lead>, StoreError>;
 
     async fn list(&self, query: &LeadQuery) -> Result<LeadPage, StoreError>;
 

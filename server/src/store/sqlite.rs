@@ -3,8 +3,11 @@
 //! rusqlite is blocking, so every call runs on tokio's blocking pool. One connection behind a
 //! mutex serialises writers, which also lets `updated_at` be strictly increasing: cursors never tie.
 
+mod queue;
 mod replica;
 mod rows;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -12,13 +15,16 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::Utc;
 use leadhook_shared::meta::IncomingLead;
-use leadhook_shared::{Cursor, FormCount, Lead, LeadPatch, LeadStatus, NewManualLead, Stats};
+use leadhook_shared::{
+    ActivityKind, Cursor, FormCount, Lead, LeadPatch, LeadStatus, NewManualLead, Stats,
+};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
 
 use super::{
     LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted, at_store_precision,
 };
+use queue::Change;
 use rows::{
     INSERT_FROM_META, SELECT_LEADS, UPDATE_FROM_META, lead_from_row, meta_parameters, micros,
 };
@@ -57,6 +63,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX leads_changes ON leads (updated_at, id);
     CREATE INDEX leads_status ON leads (status);
 "#,
+    queue::MIGRATION,
     replica::MIGRATION,
 ];
 
@@ -75,6 +82,9 @@ impl SqliteStore {
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let path = path.to_path_buf();
         let inner = tokio::task::spawn_blocking(move || -> Result<Inner, StoreError> {
+            crate::private_files::prepare_private_database(&path).map_err(|e| {
+                StoreError::Unavailable(format!("cannot open {}: {e}", path.display()))
+            })?;
             let mut conn = Connection::open(&path).map_err(|e| {
                 StoreError::Unavailable(format!("cannot open {}: {e}", path.display()))
             })?;
@@ -168,15 +178,18 @@ impl Inner {
     }
 
     fn get(&self, id: i64) -> Result<Option<Lead>, StoreError> {
-        self.conn
-            .query_row(
-                &format!("{SELECT_LEADS} WHERE id = ?1"),
-                [id],
-                lead_from_row,
-            )
-            .optional()
-            .map_err(internal)
+        lead_by_id(&self.conn, id)
     }
+}
+
+fn lead_by_id(conn: &Connection, id: i64) -> Result<Option<Lead>, StoreError> {
+    conn.query_row(
+        &format!("{SELECT_LEADS} WHERE id = ?1"),
+        [id],
+        lead_from_row,
+    )
+    .optional()
+    .map_err(internal)
 }
 
 fn search_text(name: Option<&str>, email: Option<&str>, phone: Option<&str>) -> String {
@@ -222,8 +235,9 @@ impl LeadStore for SqliteStore {
         "sqlite"
     }
 
-    async fn upsert(&self, lead: &IncomingLead) -> Result<Upserted, StoreError> {
+    async fn upsert(&self, lead: &IncomingLead, actor: &str) -> Result<Upserted, StoreError> {
         let lead = lead.clone();
+        let actor = actor.to_string();
         self.with(move |inner| {
             let existing = inner
                 .conn
@@ -258,13 +272,22 @@ impl LeadStore for SqliteStore {
             } else {
                 &INSERT_FROM_META
             };
-            let id: i64 = inner
-                .conn
+            let tx = inner.conn.transaction().map_err(internal)?;
+            let id: i64 = tx
                 .query_row(sql, parameters.as_slice(), |row| row.get(0))
                 .map_err(internal)?;
-            let stored = inner
-                .get(id)?
+            let change = match &existing {
+                None => Change::new(ActivityKind::Stored, None, None),
+                Some(before) => Change::new(
+                    ActivityKind::Redelivered,
+                    None,
+                    Some(queue::changed_meta_fields(&before.meta, &meta)),
+                ),
+            };
+            queue::record(&tx, id, now, &actor, change)?;
+            let stored = lead_by_id(&tx, id)?
                 .ok_or_else(|| StoreError::Internal("lead vanished after upsert".into()))?;
+            tx.commit().map_err(internal)?;
             Ok(Upserted {
                 lead: stored,
                 inserted: existing.is_none(),
@@ -273,32 +296,39 @@ impl LeadStore for SqliteStore {
         .await
     }
 
-    async fn create_manual(&self, lead: &NewManualLead) -> Result<Lead, StoreError> {
+    async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
         let lead = lead.clone();
+        let rep = rep.to_string();
         self.with(move |inner| {
             let now = inner.next_change_micros();
             let search = search_text(Some(&lead.name), lead.email.as_deref(), lead.phone.as_deref());
-            let id: i64 = inner
-                .conn
+            let status = lead.status.unwrap_or_default();
+            // A rep who enters a lead already past `New Lead` has just spoken to the person.
+            let first_contact = (status != LeadStatus::NewLead).then_some(now);
+            let tx = inner.conn.transaction().map_err(internal)?;
+            let id: i64 = tx
                 .query_row(
                     "INSERT INTO leads (name, email, phone, status, notes, is_manual, created_at, received_at, updated_at,
-                        search_text)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?6, ?7) RETURNING id",
+                        search_text, first_contact_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?6, ?7, ?8) RETURNING id",
                     params![
                         lead.name,
                         lead.email,
                         lead.phone,
-                        lead.status.unwrap_or_default().as_str(),
+                        status.as_str(),
                         lead.notes,
                         now,
-                        search
+                        search,
+                        first_contact
                     ],
                     |row| row.get(0),
                 )
                 .map_err(internal)?;
-            inner
-                .get(id)?
-                .ok_or_else(|| StoreError::Internal("lead vanished after insert".into()))
+            queue::record(&tx, id, now, &rep, Change::new(ActivityKind::Stored, None, None))?;
+            let stored = lead_by_id(&tx, id)?
+                .ok_or_else(|| StoreError::Internal("lead vanished after insert".into()))?;
+            tx.commit().map_err(internal)?;
+            Ok(stored)
         })
         .await
     }
@@ -307,22 +337,17 @@ impl LeadStore for SqliteStore {
         self.with(move |inner| inner.get(id)).await
     }
 
-    async fn update(&self, id: i64, patch: &LeadPatch) -> Result<Option<Lead>, StoreError> {
+    async fn update(
+        &self,
+        id: i64,
+        patch: &LeadPatch,
+        rep: &str,
+    ) -> Result<Option<Lead>, StoreError> {
         let patch = patch.clone();
-        self.with(move |inner| {
-            if inner.get(id)?.is_none() {
-                return Ok(None);
-            }
-            let now = inner.next_change_micros();
-            inner
-                .conn
-                .execute(
-                    "UPDATE leads SET status = COALESCE(?2, status), notes = COALESCE(?3, notes), updated_at = ?4
-                     WHERE id = ?1",
-                    params![id, patch.status.map(LeadStatus::as_str), patch.notes, now],
-                )
-                .map_err(internal)?;
-            inner.get(id)
+        let rep = rep.to_string();
+        self.changing(id, None, move |tx, before, now| {
+            queue::apply_patch(tx, &before, &patch, &rep, now)?;
+            lead_by_id(tx, id)
         })
         .await
     }

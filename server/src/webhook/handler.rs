@@ -1,7 +1,6 @@
 use std::collections::HashMap;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
@@ -11,9 +10,12 @@ use leadhook_shared::meta::parse_notification;
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
-use super::signature::{SIGNATURE_HEADER, verify};
+use super::body::{announced_length, read_within};
+use super::signature::{ClaimedSignature, SIGNATURE_HEADER};
+use crate::admission::WebhookReservation;
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::limits::{MAX_WEBHOOK_BODY_BYTES, WEBHOOK_BODY_DEADLINE};
 
 /// `GET /webhook?hub.mode=subscribe&hub.challenge=<n>&hub.verify_token=<token>`: echo the challenge.
 pub async fn verify_subscription(
@@ -47,22 +49,16 @@ pub async fn verify_subscription(
     }
 }
 
-/// `POST /webhook`: verify the signature over the raw bytes, commit every leadgen event to the
-/// inbox, and only then answer 200.
+/// `POST /webhook`: refuse what is too big or unsigned before reading it, read the body within
+/// its size, deadline and the shared byte budget, verify the signature over the raw bytes, commit
+/// every leadgen event to the inbox, and only then answer 200.
 pub async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<impl IntoResponse, AppError> {
-    let body = body.inspect_err(|_| state.metrics.webhook_rejected("too_large"))?;
-    let signature = headers.get(SIGNATURE_HEADER).map(|v| v.as_bytes());
-    verify(
-        state.config.app_secret.expose_secret().as_bytes(),
-        signature,
-        &body,
-    )
-    .inspect_err(|error| {
-        state.metrics.webhook_rejected(error.reason());
+    let (body, _reservation) = admit(&state, &headers, body).await.inspect_err(|error| {
+        state.metrics.webhook_rejected(rejection_reason(error));
         tracing::warn!("webhook refused: {error}");
     })?;
     let notification = parse_notification(&body).map_err(|error| {
@@ -88,4 +84,30 @@ pub async fn receive(
     Ok(axum::Json(
         serde_json::json!({ "success": true, "received": events }),
     ))
+}
+
+/// The raw body of a webhook, signature checked, with the share of the byte budget it holds
+/// until answered. What can be refused without reading the body is refused first.
+async fn admit(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Bytes, WebhookReservation), AppError> {
+    let announced = announced_length(headers, MAX_WEBHOOK_BODY_BYTES)?;
+    let signature = ClaimedSignature::parse(headers.get(SIGNATURE_HEADER).map(|v| v.as_bytes()))?;
+    let reservation = state.admission.reserve_webhook(announced)?;
+    let body = read_within(body, MAX_WEBHOOK_BODY_BYTES, WEBHOOK_BODY_DEADLINE).await?;
+    signature.verify(state.config.app_secret.expose_secret().as_bytes(), &body)?;
+    Ok((body, reservation))
+}
+
+/// Short label for the metrics.
+fn rejection_reason(error: &AppError) -> &'static str {
+    match error {
+        AppError::Signature(error) => error.reason(),
+        AppError::PayloadTooLarge => "too_large",
+        AppError::BodyTimeout { .. } => "body_timeout",
+        AppError::Overloaded => "overloaded",
+        _ => "unreadable_body",
+    }
 }

@@ -15,7 +15,7 @@ async fn a_second_server_on_one_data_dir_exits_with_the_holders_pid() {
     let first = ServerProcess::start(&server_binary(), env.clone())
         .await
         .expect("the first server starts");
-    let first_pid = first.id().expect("running");
+    let first_pid = first.pid().expect("running");
 
     let second = tokio::process::Command::new(server_binary())
         .arg("serve")

@@ -3,7 +3,7 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-async fn create_manual(app: &TestApp, body: Value) -> reqwest::Response {
+pub(crate) async fn create_manual(app: &TestApp, body: Value) -> reqwest::Response {
     app.client
         .post(app.url("/api/leads"))
         .bearer_auth(REP_TOKEN)

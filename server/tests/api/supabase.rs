@@ -123,6 +123,7 @@ async fn a_missing_grant_is_reported_with_its_fix() {
     assert_eq!(response.status(), 503);
     let health: Value = response.json().await.unwrap();
     assert_eq!(health["store"]["state"], "misconfigured", "{health}");
+    let health = app.health().await;
     assert!(
         health["store"]["fix"].as_str().unwrap().contains("grant"),
         "{health}"

@@ -1,11 +1,14 @@
 //! The lead store conformance suite: every backend runs the same checks.
 //! Add a backend with one `conformance!` line and a function that builds a fresh, empty store.
 
+mod queue;
 mod replica_suite;
 mod suite;
 
 use std::any::Any;
 use std::sync::Arc;
+
+use futures::future::BoxFuture;
 
 use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::store::LeadStore;
@@ -14,6 +17,14 @@ use leadhook_server::store::LeadStore;
 pub struct Fixture {
     pub store: Arc<dyn LeadStore>,
     pub _guard: Box<dyn Any + Send>,
+    /// Opens the same store again, as a restarted server (or another replica) would.
+    reopen: Box<dyn Fn() -> BoxFuture<'static, Arc<dyn LeadStore>> + Send + Sync>,
+}
+
+impl Fixture {
+    pub async fn reopen(&self) -> Arc<dyn LeadStore> {
+        (self.reopen)().await
+    }
 }
 
 macro_rules! conformance {
@@ -37,7 +48,30 @@ macro_rules! conformance {
                 one_of_many_concurrent_takers_wins,
                 sweep_positions_are_kept_per_form,
             );
+            conformance!(@queue $make;
+                concurrent_claims_have_one_winner,
+                release_leaves_the_lead_unowned,
+                reassignment_changes_the_owner,
+                every_change_is_recorded_with_its_actor,
+                first_contact_is_set_once,
+                escalation_marks_are_taken_once,
+                queue_figures_count_waiting_contacts_and_owners,
+            );
+            #[tokio::test]
+            async fn round_robin_is_even_and_survives_restarts() {
+                let fixture = $make().await;
+                crate::queue::round_robin_is_even_and_survives_restarts(&fixture).await;
+            }
         }
+    };
+    (@queue $make:path; $($test:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                let fixture = $make().await;
+                crate::queue::$test(&*fixture.store).await;
+            }
+        )*
     };
     (@tests $make:path; $($test:ident),* $(,)?) => {
         $(
@@ -52,12 +86,20 @@ macro_rules! conformance {
 
 async fn sqlite_store() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = leadhook_server::store::sqlite::SqliteStore::open(&dir.path().join("leads.db"))
-        .await
-        .expect("open sqlite store");
+    let path = dir.path().join("leads.db");
+    let open = move || -> BoxFuture<'static, Arc<dyn LeadStore>> {
+        let path = path.clone();
+        Box::pin(async move {
+            let store = leadhook_server::store::sqlite::SqliteStore::open(&path)
+                .await
+                .expect("open sqlite store");
+            Arc::new(store) as Arc<dyn LeadStore>
+        })
+    };
     Fixture {
-        store: Arc::new(store),
+        store: open().await,
         _guard: Box::new(dir),
+        reopen: Box::new(open),
     }
 }
 
@@ -66,14 +108,19 @@ async fn sqlite_store() -> Fixture {
 async fn postgrest_store() -> Fixture {
     let supabase =
         LocalSupabase::with_migrations(leadhook_server::store::postgrest::MIGRATIONS).await;
-    let store = leadhook_server::store::postgrest::PostgrestStore::new(
-        &supabase.base_url,
-        secrecy::SecretString::from(supabase.secret_key()),
-    )
-    .expect("build postgrest store");
+    let (url, key) = (supabase.base_url.clone(), supabase.secret_key().to_string());
+    let open = move || -> BoxFuture<'static, Arc<dyn LeadStore>> {
+        let store = leadhook_server::store::postgrest::PostgrestStore::new(
+            &url,
+            secrecy::SecretString::from(key.clone()),
+        )
+        .expect("build postgrest store");
+        Box::pin(async move { Arc::new(store) as Arc<dyn LeadStore> })
+    };
     Fixture {
-        store: Arc::new(store),
+        store: open().await,
         _guard: Box::new(supabase),
+        reopen: Box::new(open),
     }
 }
 

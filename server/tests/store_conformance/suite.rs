@@ -7,13 +7,14 @@ pub use crate::replica_suite::*;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use leadhook_server::store::{LeadQuery, LeadStore, StatsWindow};
 use leadhook_shared::meta::IncomingLead;
+use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{Answer, Cursor, LeadPatch, LeadStatus, MetaFields, NewManualLead};
 
-fn at(hours_ago: i64) -> DateTime<Utc> {
+pub fn at(hours_ago: i64) -> DateTime<Utc> {
     Utc::now() - Duration::hours(hours_ago)
 }
 
-fn incoming(leadgen_id: &str, name: &str, created_at: DateTime<Utc>) -> IncomingLead {
+pub fn incoming(leadgen_id: &str, name: &str, created_at: DateTime<Utc>) -> IncomingLead {
     IncomingLead {
         leadgen_id: leadgen_id.to_string(),
         meta: MetaFields {
@@ -42,13 +43,13 @@ fn incoming(leadgen_id: &str, name: &str, created_at: DateTime<Utc>) -> Incoming
 
 pub async fn upsert_inserts_once_then_refreshes(store: &dyn LeadStore) {
     let lead = incoming("1001", "Jane Doe", at(1));
-    let first = store.upsert(&lead).await.unwrap();
+    let first = store.upsert(&lead, FACEBOOK).await.unwrap();
     assert!(first.inserted);
     assert_eq!(first.lead.leadgen_id.as_deref(), Some("1001"));
     assert_eq!(first.lead.status, LeadStatus::NewLead);
     assert!(!first.lead.is_manual);
 
-    let again = store.upsert(&lead).await.unwrap();
+    let again = store.upsert(&lead, FACEBOOK).await.unwrap();
     assert!(!again.inserted, "the same leadgen_id must not insert twice");
     assert_eq!(again.lead.id, first.lead.id);
 
@@ -59,23 +60,24 @@ pub async fn upsert_inserts_once_then_refreshes(store: &dyn LeadStore) {
 
 pub async fn redelivery_keeps_what_reps_changed(store: &dyn LeadStore) {
     let stored = store
-        .upsert(&incoming("1002", "Jane Doe", at(1)))
+        .upsert(&incoming("1002", "Jane Doe", at(1)), FACEBOOK)
         .await
         .unwrap()
         .lead;
     let patch = LeadPatch {
         status: Some(LeadStatus::Contacted),
         notes: Some("called, wants a quote".into()),
+        ..LeadPatch::default()
     };
     store
-        .update(stored.id, &patch)
+        .update(stored.id, &patch, "alice")
         .await
         .unwrap()
         .expect("lead exists");
 
     let mut refreshed = incoming("1002", "Jane Q. Doe", at(1));
     refreshed.meta.campaign_name = Some("Renamed campaign".into());
-    let after = store.upsert(&refreshed).await.unwrap();
+    let after = store.upsert(&refreshed, FACEBOOK).await.unwrap();
     assert!(!after.inserted);
     assert_eq!(after.lead.status, LeadStatus::Contacted);
     assert_eq!(after.lead.notes.as_deref(), Some("called, wants a quote"));
@@ -96,9 +98,9 @@ pub async fn redelivery_keeps_what_reps_changed(store: &dyn LeadStore) {
 
 pub async fn unchanged_redelivery_keeps_updated_at(store: &dyn LeadStore) {
     let lead = incoming("1003", "Jane Doe", at(1));
-    let first = store.upsert(&lead).await.unwrap().lead;
+    let first = store.upsert(&lead, FACEBOOK).await.unwrap().lead;
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let again = store.upsert(&lead).await.unwrap().lead;
+    let again = store.upsert(&lead, FACEBOOK).await.unwrap().lead;
     assert_eq!(
         again.updated_at, first.updated_at,
         "a duplicate delivery is not a change"
@@ -129,7 +131,7 @@ pub async fn fields_round_trip(store: &dyn LeadStore) {
     lead.meta.ad_id = None;
     lead.meta.ad_name = None;
     lead.meta.is_organic = true;
-    let stored = store.upsert(&lead).await.unwrap().lead;
+    let stored = store.upsert(&lead, FACEBOOK).await.unwrap().lead;
     let fetched = store.get(stored.id).await.unwrap().expect("lead exists");
     assert_eq!(fetched, stored);
     assert_eq!(fetched.meta, lead.meta, "every Meta-side field is kept");
@@ -146,11 +148,14 @@ pub async fn fields_round_trip(store: &dyn LeadStore) {
 
 pub async fn manual_leads(store: &dyn LeadStore) {
     let lead = store
-        .create_manual(&NewManualLead {
-            name: "Walk-in Customer".into(),
-            phone: Some("+15550001".into()),
-            ..NewManualLead::default()
-        })
+        .create_manual(
+            &NewManualLead {
+                name: "Walk-in Customer".into(),
+                phone: Some("+15550001".into()),
+                ..NewManualLead::default()
+            },
+            "alice",
+        )
         .await
         .unwrap();
     assert!(lead.is_manual);
@@ -159,13 +164,16 @@ pub async fn manual_leads(store: &dyn LeadStore) {
     assert_eq!(lead.meta.phone.as_deref(), Some("+15550001"));
 
     let second = store
-        .create_manual(&NewManualLead {
-            name: "Referral".into(),
-            email: Some("ref@example.com".into()),
-            status: Some(LeadStatus::Qualified),
-            notes: Some("from Bob".into()),
-            ..NewManualLead::default()
-        })
+        .create_manual(
+            &NewManualLead {
+                name: "Referral".into(),
+                email: Some("ref@example.com".into()),
+                status: Some(LeadStatus::Qualified),
+                notes: Some("from Bob".into()),
+                ..NewManualLead::default()
+            },
+            "alice",
+        )
         .await
         .unwrap();
     assert_ne!(second.id, lead.id, "manual leads never collide");
@@ -178,13 +186,20 @@ pub async fn update_of_unknown_lead_is_none(store: &dyn LeadStore) {
     let patch = LeadPatch {
         status: Some(LeadStatus::Won),
         notes: None,
+        ..LeadPatch::default()
     };
-    assert!(store.update(424242, &patch).await.unwrap().is_none());
+    assert!(
+        store
+            .update(424242, &patch, "alice")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 pub async fn partial_updates(store: &dyn LeadStore) {
     let stored = store
-        .upsert(&incoming("1005", "Ann Lee", at(2)))
+        .upsert(&incoming("1005", "Ann Lee", at(2)), FACEBOOK)
         .await
         .unwrap()
         .lead;
@@ -194,7 +209,9 @@ pub async fn partial_updates(store: &dyn LeadStore) {
             &LeadPatch {
                 status: Some(LeadStatus::Won),
                 notes: None,
+                ..LeadPatch::default()
             },
+            "alice",
         )
         .await
         .unwrap()
@@ -209,7 +226,9 @@ pub async fn partial_updates(store: &dyn LeadStore) {
             &LeadPatch {
                 status: None,
                 notes: Some("signed".into()),
+                ..LeadPatch::default()
             },
+            "alice",
         )
         .await
         .unwrap()
@@ -225,11 +244,14 @@ pub async fn partial_updates(store: &dyn LeadStore) {
 pub async fn list_is_newest_first_with_paging(store: &dyn LeadStore) {
     for (i, hours_ago) in [5, 1, 3, 2, 4].into_iter().enumerate() {
         store
-            .upsert(&incoming(
-                &format!("20{i}"),
-                &format!("Lead {hours_ago}"),
-                at(hours_ago),
-            ))
+            .upsert(
+                &incoming(
+                    &format!("20{i}"),
+                    &format!("Lead {hours_ago}"),
+                    at(hours_ago),
+                ),
+                FACEBOOK,
+            )
             .await
             .unwrap();
     }
@@ -271,16 +293,16 @@ pub async fn list_is_newest_first_with_paging(store: &dyn LeadStore) {
 
 pub async fn list_filters_by_status_and_search(store: &dyn LeadStore) {
     let jane = store
-        .upsert(&incoming("301", "Jane Doe", at(1)))
+        .upsert(&incoming("301", "Jane Doe", at(1)), FACEBOOK)
         .await
         .unwrap()
         .lead;
     store
-        .upsert(&incoming("302", "José Muñoz", at(2)))
+        .upsert(&incoming("302", "José Muñoz", at(2)), FACEBOOK)
         .await
         .unwrap();
     store
-        .upsert(&incoming("303", "Bob Stone", at(3)))
+        .upsert(&incoming("303", "Bob Stone", at(3)), FACEBOOK)
         .await
         .unwrap();
     store
@@ -289,7 +311,9 @@ pub async fn list_filters_by_status_and_search(store: &dyn LeadStore) {
             &LeadPatch {
                 status: Some(LeadStatus::Contacted),
                 notes: None,
+                ..LeadPatch::default()
             },
+            "alice",
         )
         .await
         .unwrap();
@@ -358,12 +382,12 @@ pub async fn since_cursor_returns_only_changes(store: &dyn LeadStore) {
     assert_eq!(empty.cursor, Cursor::START);
 
     let a = store
-        .upsert(&incoming("401", "Ann", at(3)))
+        .upsert(&incoming("401", "Ann", at(3)), FACEBOOK)
         .await
         .unwrap()
         .lead;
     let b = store
-        .upsert(&incoming("402", "Ben", at(2)))
+        .upsert(&incoming("402", "Ben", at(2)), FACEBOOK)
         .await
         .unwrap()
         .lead;
@@ -391,13 +415,15 @@ pub async fn since_cursor_returns_only_changes(store: &dyn LeadStore) {
             &LeadPatch {
                 status: Some(LeadStatus::Lost),
                 notes: None,
+                ..LeadPatch::default()
             },
+            "alice",
         )
         .await
         .unwrap()
         .unwrap();
     let c = store
-        .upsert(&incoming("403", "Cid", at(1)))
+        .upsert(&incoming("403", "Cid", at(1)), FACEBOOK)
         .await
         .unwrap()
         .lead;
@@ -421,7 +447,10 @@ pub async fn since_cursor_pages_without_gaps(store: &dyn LeadStore) {
     for i in 0..7 {
         expected.push(
             store
-                .upsert(&incoming(&format!("50{i}"), &format!("L{i}"), at(i)))
+                .upsert(
+                    &incoming(&format!("50{i}"), &format!("L{i}"), at(i)),
+                    FACEBOOK,
+                )
                 .await
                 .unwrap()
                 .lead
@@ -460,20 +489,26 @@ pub async fn stats_count_by_window_status_and_form(store: &dyn LeadStore) {
         week_start: today_start - Duration::days(6),
     };
     let recent = store
-        .upsert(&incoming("601", "Today A", now - Duration::hours(1)))
+        .upsert(
+            &incoming("601", "Today A", now - Duration::hours(1)),
+            FACEBOOK,
+        )
         .await
         .unwrap()
         .lead;
     store
-        .upsert(&incoming("602", "Today B", now - Duration::hours(5)))
+        .upsert(
+            &incoming("602", "Today B", now - Duration::hours(5)),
+            FACEBOOK,
+        )
         .await
         .unwrap();
     let mut other_form = incoming("603", "Week", now - Duration::days(3));
     other_form.meta.form_id = Some("form-2".into());
     other_form.meta.form_name = Some("Autumn".into());
-    store.upsert(&other_form).await.unwrap();
+    store.upsert(&other_form, FACEBOOK).await.unwrap();
     store
-        .upsert(&incoming("604", "Old", now - Duration::days(30)))
+        .upsert(&incoming("604", "Old", now - Duration::days(30)), FACEBOOK)
         .await
         .unwrap();
     store
@@ -482,7 +517,9 @@ pub async fn stats_count_by_window_status_and_form(store: &dyn LeadStore) {
             &LeadPatch {
                 status: Some(LeadStatus::Won),
                 notes: None,
+                ..LeadPatch::default()
             },
+            "alice",
         )
         .await
         .unwrap();

@@ -194,7 +194,7 @@ mod tests {
         .unwrap()
     }
 
-    /// The sample lead in meta-facts.md (Meta's "retrieving leads" documentation).
+    /// The sample lead of Meta's "Retrieving leads" documentation.
     #[test]
     fn parses_meta_documented_lead() {
         let lead = parse(

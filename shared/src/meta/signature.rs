@@ -46,21 +46,37 @@ fn hmac_hex(key: &[u8], data: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// The digest a `X-Hub-Signature-256` header announces, read before the body arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimedSignature([u8; 32]);
+
+impl ClaimedSignature {
+    /// Reads `sha256=<64 hex digits>`; a missing or malformed header is refused here, before
+    /// any body is read.
+    pub fn parse(header: Option<&[u8]>) -> Result<ClaimedSignature, SignatureError> {
+        let header = header.ok_or(SignatureError::Missing)?;
+        let hex_digest = header
+            .strip_prefix(b"sha256=")
+            .ok_or(SignatureError::Malformed)?
+            .trim_ascii();
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(hex_digest, &mut digest).map_err(|_| SignatureError::Malformed)?;
+        Ok(ClaimedSignature(digest))
+    }
+
+    /// Checks the claimed digest against the raw body, in constant time.
+    pub fn verify(&self, app_secret: &[u8], body: &[u8]) -> Result<(), SignatureError> {
+        let mut mac =
+            HmacSha256::new_from_slice(app_secret).expect("HMAC takes keys of any length");
+        mac.update(body);
+        mac.verify_slice(&self.0)
+            .map_err(|_| SignatureError::Mismatch)
+    }
+}
+
 /// Checks a header value against the raw body, in constant time.
 pub fn verify(app_secret: &[u8], header: Option<&[u8]>, body: &[u8]) -> Result<(), SignatureError> {
-    let header = header.ok_or(SignatureError::Missing)?;
-    let hex_digest = header
-        .strip_prefix(b"sha256=")
-        .ok_or(SignatureError::Malformed)?
-        .trim_ascii();
-    if hex_digest.len() != 64 {
-        return Err(SignatureError::Malformed);
-    }
-    let expected = hex::decode(hex_digest).map_err(|_| SignatureError::Malformed)?;
-    let mut mac = HmacSha256::new_from_slice(app_secret).expect("HMAC takes keys of any length");
-    mac.update(body);
-    mac.verify_slice(&expected)
-        .map_err(|_| SignatureError::Mismatch)
+    ClaimedSignature::parse(header)?.verify(app_secret, body)
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! A Graph API stand-in on a local port, faithful to Meta's documented shapes: single leads, a
 //! form's leads with `time_created` filtering and cursor paging, a page's forms, `subscribed_apps`,
-//! `debug_token`, token checks and Meta's error bodies. Tests switch faults (errors, rate limits,
+//! `debug_token`, the app's webhook subscriptions, Leads Access, test leads (announced by a signed
+//! webhook like Meta's), token checks and Meta's error bodies. Tests switch faults (errors, rate limits,
 //! stalls, timeouts) and token states at runtime.
 //!
 //! - [`world`]: the pages, forms, leads, subscriptions and token the stand-in knows;
 //! - [`request`] and [`routes`]: Graph paths, parameters and the answer to each call;
+//! - [`setup_routes`]: app subscriptions, `has_lead_access` and test leads;
 //! - [`paging`]: `time_created` filters and cursor paging of edges;
 //! - [`errors`] and [`faults`]: Meta's error answers and the faults tests switch on.
 
@@ -13,6 +15,7 @@ mod faults;
 mod paging;
 mod request;
 mod routes;
+mod setup_routes;
 #[cfg(test)]
 mod tests;
 mod world;
@@ -33,7 +36,7 @@ use tokio::task::JoinHandle;
 
 pub use errors::GraphError;
 pub use faults::GraphFault;
-pub use world::FULL_SCOPES;
+pub use world::{AppSubscription, FULL_SCOPES};
 
 use crate::fake_leads::{DEFAULT_PAGE_ID, DEFAULT_PAGE_NAME, FakeLead};
 use faults::FaultPlan;
@@ -267,6 +270,22 @@ impl GraphStandin {
         self.shared.world().leads_readable = readable;
     }
 
+    /// Sets (or, with `None`, removes) the app's webhook subscription that `GET /<app_id>/subscriptions`
+    /// lists; test leads are announced to its callback when it is an active `page`/`leadgen` one.
+    pub fn set_app_subscription(&self, subscription: Option<AppSubscription>) {
+        self.shared.world().app_subscription = subscription;
+    }
+
+    /// `false`: test leads are created, but no webhook announces them (Meta cannot reach the callback).
+    pub fn set_webhook_delivery(&self, delivers: bool) {
+        self.shared.world().delivers_webhooks = delivers;
+    }
+
+    /// The test lead of a form, if it has one.
+    pub fn test_lead(&self, form_id: &str) -> Option<String> {
+        self.shared.world().test_leads.get(form_id).cloned()
+    }
+
     /// Calls of one kind so far, whatever their answer.
     pub fn calls(&self, kind: CallKind) -> u64 {
         self.shared.calls[kind as usize].load(Ordering::SeqCst)
@@ -318,6 +337,10 @@ impl Shared {
             token_changed_at: Utc::now(),
             leads_readable: true,
             next_lead_id: 2_000_000_000_000_001,
+            app_subscription: None,
+            test_leads: BTreeMap::new(),
+            delivers_webhooks: true,
+            outbox: Vec::new(),
         };
         world
             .pages

@@ -15,6 +15,7 @@ use super::errors::{GraphError, json_response};
 use super::faults::GraphFault;
 use super::paging::{paged, time_filters};
 use super::request::{GraphRequest, parse_request};
+use super::setup_routes;
 use super::world::{NodeType, StoredForm, StoredLead, World};
 use super::{CallKind, Shared, TokenState};
 
@@ -48,10 +49,12 @@ pub(super) async fn handle(
     if request.kind.reads_leads() && !shared.wait_unstalled().await {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    match answer(&shared, &request) {
+    let response = match answer(&shared, &request) {
         Ok(body) => json_response(StatusCode::OK, &body),
         Err(error) => error.response(page_id),
-    }
+    };
+    setup_routes::deliver_queued(&shared);
+    response
 }
 
 pub(super) fn answer(shared: &Shared, request: &GraphRequest) -> Result<Value, GraphError> {
@@ -65,6 +68,12 @@ pub(super) fn answer(shared: &Shared, request: &GraphRequest) -> Result<Value, G
             debug_token(shared, &world, request)
         }
         (None, &Method::GET) => read_node(shared, &world, request),
+        (None, &Method::DELETE) => setup_routes::delete_lead(&mut world, request),
+        (Some("subscriptions"), &Method::GET) if request.node == shared.config.app_id => {
+            Ok(setup_routes::app_subscriptions(&world))
+        }
+        (Some("test_leads"), &Method::GET) => setup_routes::list_test_leads(&world, request),
+        (Some("test_leads"), &Method::POST) => setup_routes::create_test_lead(&mut world, request),
         (Some("leads"), &Method::GET) => form_leads(shared, &world, request),
         (Some("leadgen_forms"), &Method::GET) => leadgen_forms(shared, &world, request),
         (Some("subscribed_apps"), _) => subscribed_apps(shared, &mut world, request),
@@ -107,6 +116,14 @@ fn check_token(shared: &Shared, world: &World, request: &GraphRequest) -> Result
         })?;
     if request.kind == CallKind::DebugToken && token == shared.app_token() {
         return Ok(());
+    }
+    if request.node == shared.config.app_id {
+        return if token == shared.app_token() {
+            Ok(())
+        } else {
+            Err(GraphError::new(15, None)
+                .with_message("(#15) This method must be called with an app access_token."))
+        };
     }
     if token != shared.config.page_token {
         return Err(GraphError::new(190, None));
@@ -205,7 +222,10 @@ fn read_node(shared: &Shared, world: &World, request: &GraphRequest) -> Result<V
     let page_id = page_id_of(shared, node);
     if let Some(name) = world.pages.get(page_id) {
         let fields = wanted_fields(request, NodeType::Page)?;
-        let page = json!({"id": page_id, "name": name});
+        let mut page = json!({"id": page_id, "name": name});
+        if fields.contains(&"has_lead_access") {
+            page["has_lead_access"] = setup_routes::has_lead_access(world, page_id)?;
+        }
         return Ok(select(into_object(page), &fields));
     }
     if let Some(form) = world.forms.get(node) {

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::TokenState;
 use super::errors::GraphError;
+use crate::deliver::LeadgenChange;
 
 /// Meta's page size when a request gives no `limit`.
 pub(super) const DEFAULT_PAGE_SIZE: usize = 25;
@@ -33,7 +34,7 @@ const OTHER_LEAD_FIELDS: &[&str] = &[
     "vehicle",
 ];
 const FORM_FIELDS: &[&str] = &["id", "name", "status", "locale", "leads_count"];
-const PAGE_FIELDS: &[&str] = &["id", "name"];
+const PAGE_FIELDS: &[&str] = &["id", "name", "has_lead_access"];
 
 /// The Graph node types the stand-in serves, for `fields` checks.
 #[derive(Debug, Clone, Copy)]
@@ -77,6 +78,35 @@ pub(super) struct World {
     pub(super) token_changed_at: DateTime<Utc>,
     pub(super) leads_readable: bool,
     pub(super) next_lead_id: u64,
+    /// The app's webhook subscription for Page objects (`GET /<app_id>/subscriptions`).
+    pub(super) app_subscription: Option<AppSubscription>,
+    /// Form id → its one test lead.
+    pub(super) test_leads: BTreeMap<String, String>,
+    /// Whether test leads are announced by a webhook (off: Meta cannot reach the callback).
+    pub(super) delivers_webhooks: bool,
+    /// Webhooks to send once the current request is answered: (callback URL, change).
+    pub(super) outbox: Vec<(String, LeadgenChange)>,
+}
+
+/// The app's webhook subscription for one object type, as `GET /<app_id>/subscriptions` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSubscription {
+    pub object: String,
+    pub callback_url: String,
+    pub active: bool,
+    pub fields: Vec<String>,
+}
+
+impl AppSubscription {
+    /// An active `page` subscription to `leadgen` webhooks sent to `callback_url`.
+    pub fn leadgen(callback_url: impl Into<String>) -> AppSubscription {
+        AppSubscription {
+            object: "page".to_string(),
+            callback_url: callback_url.into(),
+            active: true,
+            fields: vec!["leadgen".to_string()],
+        }
+    }
 }
 
 pub(super) struct StoredForm {
@@ -146,6 +176,28 @@ impl World {
             self.lead_order.push(id.clone());
         }
         id
+    }
+
+    /// Removes a lead (and its test-lead mark); `false` when there is no such lead.
+    pub(super) fn remove_lead(&mut self, id: &str) -> bool {
+        if self.leads.remove(id).is_none() {
+            return false;
+        }
+        self.lead_order.retain(|other| other != id);
+        self.test_leads.retain(|_, lead| lead != id);
+        true
+    }
+
+    /// Whether Meta would send `page_id`'s leadgen webhooks to the app's callback, and where.
+    pub(super) fn leadgen_callback(&self, page_id: &str) -> Option<String> {
+        let page_subscribed = self
+            .subscriptions
+            .get(page_id)
+            .is_some_and(|fields| fields.iter().any(|field| field == "leadgen"));
+        let app = self.app_subscription.as_ref()?;
+        let app_listens =
+            app.object == "page" && app.active && app.fields.iter().any(|field| field == "leadgen");
+        (self.delivers_webhooks && page_subscribed && app_listens).then(|| app.callback_url.clone())
     }
 
     pub(super) fn scopes(&self) -> Vec<&'static str> {

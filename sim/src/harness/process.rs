@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -56,19 +57,36 @@ impl ServerProcess {
         K: AsRef<std::ffi::OsStr>,
         V: AsRef<std::ffi::OsStr>,
     {
-        let mut child = Command::new(binary)
-            .arg("serve")
-            .env_clear()
-            .envs(env)
-            .env("LEADHOOK_LISTEN", ANY_LOOPBACK_PORT)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| ProcessError::Spawn {
-                binary: binary.display().to_string(),
-                source,
-            })?;
+        Self::spawn(serve_command(binary, env), binary).await
+    }
+
+    /// As [`ServerProcess::start`], with the soft open-file limit lowered to `open_files` (the
+    /// hard limit stays), as on a host with the common default of 1,024: for the tests and
+    /// benchmarks that try to exhaust the server's file descriptors.
+    pub async fn start_with_open_file_limit<K, V>(
+        binary: &Path,
+        env: impl IntoIterator<Item = (K, V)>,
+        open_files: u64,
+    ) -> Result<ServerProcess, ProcessError>
+    where
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
+        let mut command = serve_command(binary, env);
+        let (_, hard) = rlimit::getrlimit(rlimit::Resource::NOFILE).map_err(ProcessError::Wait)?;
+        let soft = open_files.min(hard);
+        // SAFETY: setrlimit is async-signal-safe, and the closure allocates nothing.
+        unsafe {
+            command.pre_exec(move || rlimit::setrlimit(rlimit::Resource::NOFILE, soft, hard));
+        }
+        Self::spawn(command, binary).await
+    }
+
+    async fn spawn(mut command: Command, binary: &Path) -> Result<ServerProcess, ProcessError> {
+        let mut child = command.spawn().map_err(|source| ProcessError::Spawn {
+            binary: binary.display().to_string(),
+            source,
+        })?;
         let log: Arc<Mutex<String>> = Arc::default();
         let (ready_tx, ready) = tokio::sync::oneshot::channel();
         let log_reader = child.stderr.take().map(|stderr| {
@@ -96,8 +114,8 @@ impl ServerProcess {
         format!("http://{}", self.address)
     }
 
-    /// The server's process id, until it is stopped.
-    pub fn id(&self) -> Option<u32> {
+    /// The server's process id, e.g. to read its memory from `/proc/<pid>/status`.
+    pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
 
@@ -157,6 +175,24 @@ impl Drop for ServerProcess {
             let _ = child.wait();
         }
     }
+}
+
+/// `binary serve` with `env` as its whole environment, on a loopback port the OS picks.
+fn serve_command<K, V>(binary: &Path, env: impl IntoIterator<Item = (K, V)>) -> Command
+where
+    K: AsRef<std::ffi::OsStr>,
+    V: AsRef<std::ffi::OsStr>,
+{
+    let mut command = Command::new(binary);
+    command
+        .arg("serve")
+        .env_clear()
+        .envs(env)
+        .env("LEADHOOK_LISTEN", ANY_LOOPBACK_PORT)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    command
 }
 
 /// Appends every stderr line to `log`, and sends the address once the ready line names it.

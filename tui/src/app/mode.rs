@@ -29,6 +29,12 @@ pub enum Mode {
         input: TextInput,
         under: Pane,
     },
+    /// Choosing the rep to give lead `id` to; `at` indexes the team's reps.
+    Assign {
+        id: i64,
+        at: usize,
+        under: Pane,
+    },
 }
 
 impl Mode {
@@ -37,9 +43,10 @@ impl Mode {
     /// The pane drawn under this mode, and the one it goes back to.
     pub fn pane(&self) -> Pane {
         match self {
-            Mode::Browse(pane) | Mode::Help { under: pane } | Mode::Notes { under: pane, .. } => {
-                *pane
-            }
+            Mode::Browse(pane)
+            | Mode::Help { under: pane }
+            | Mode::Notes { under: pane, .. }
+            | Mode::Assign { under: pane, .. } => *pane,
             Mode::Search | Mode::NewLead(_) => Pane::List,
         }
     }

@@ -47,6 +47,7 @@ impl App {
             }
             Mode::NewLead(_) => self.form_key(key),
             Mode::Notes { .. } => self.notes_key(key),
+            Mode::Assign { .. } => self.picker_key(keys::PICKER.action_for(&key)),
         }
     }
 
@@ -89,7 +90,7 @@ impl App {
                         id,
                         LeadPatch {
                             status: Some(status),
-                            notes: None,
+                            ..LeadPatch::default()
                         },
                     );
                 }
@@ -103,6 +104,12 @@ impl App {
                     under: self.mode.pane(),
                 };
             }
+            ListAction::Claim => return self.claim(),
+            ListAction::Release => return self.release(),
+            ListAction::Assign => return self.open_assign(),
+            ListAction::ToggleMine => self.toggle_mine(),
+            ListAction::ToggleAvailable => return self.toggle_available(),
+            ListAction::Copy => return self.copy_contact(),
             ListAction::Sync => {
                 if self.sync_started.is_some() {
                     self.toast("A sync is already running.".to_string(), Level::Info);
@@ -133,7 +140,10 @@ impl App {
             ListAction::Back => {
                 if self.leads.filter().is_active() {
                     self.search = TextInput::default();
-                    self.set_filter(Filter::default());
+                    self.set_filter(Filter {
+                        mine: self.leads.filter().mine.clone(),
+                        ..Filter::default()
+                    });
                 } else {
                     return Some(Effect::Quit);
                 }
@@ -199,8 +209,8 @@ impl App {
                 return self.save(
                     id,
                     LeadPatch {
-                        status: None,
                         notes: Some(notes),
+                        ..LeadPatch::default()
                     },
                 );
             }

@@ -173,7 +173,7 @@ fn digit_sets_status_at_once_and_saves_through_patch() {
             id: 1,
             patch: LeadPatch {
                 status: Some(LeadStatus::Contacted),
-                notes: None
+                ..LeadPatch::default()
             }
         })
     );
@@ -220,8 +220,8 @@ fn notes_are_edited_in_place_and_saved() {
         Some(Effect::Save {
             id: 1,
             patch: LeadPatch {
-                status: None,
-                notes: Some("call back friday".into())
+                notes: Some("call back friday".into()),
+                ..LeadPatch::default()
             }
         })
     );

@@ -1,14 +1,14 @@
 //! Everything about one lead: contact, every form answer, ad / campaign / form, times, notes.
 
 use chrono::{DateTime, Utc};
-use leadhook_shared::Lead;
+use leadhook_shared::{Activity, ActivityKind, Lead};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
-use super::{age, cut_to_width, hint_text};
+use super::{age, cut_to_width, hint_text, span};
 use crate::app::App;
 use crate::{keys, sanitize, theme};
 
@@ -151,6 +151,18 @@ fn lines(app: &App, lead: &Lead, width: usize, rows: usize) -> Page {
         },
     );
 
+    page.field("Owner", lead.owner.as_deref().unwrap_or("unowned"));
+    if let (Some(at), Some(speed)) = (lead.first_contact_at, lead.speed_to_lead()) {
+        page.field(
+            "Contacted",
+            &format!(
+                "{} ({} after the form)",
+                at.with_timezone(&app.tz).format("%Y-%m-%d %H:%M:%S"),
+                span(speed)
+            ),
+        );
+    }
+
     // Notes first: they are what the team writes, and the answers can run long.
     page.heading("Notes");
     match &lead.notes {
@@ -165,7 +177,50 @@ fn lines(app: &App, lead: &Lead, width: usize, rows: usize) -> Page {
         let question = Span::styled(format!("{question}: "), theme::LABEL);
         page.text(question, &answer.text(), theme::VALUE);
     }
+    activity(app, lead, &mut page);
     page
+}
+
+/// The lead's history, oldest first, once the server has sent it.
+fn activity(app: &App, lead: &Lead, page: &mut Page) {
+    page.heading("Activity");
+    let Some(history) = app.team.activity.as_ref().filter(|a| a.lead == lead.id) else {
+        page.text(Span::raw(""), "loading…", theme::LABEL);
+        return;
+    };
+    if let Some(error) = &history.error {
+        page.text(Span::raw(""), &format!("not loaded: {error}"), theme::ERROR);
+    } else if history.entries.is_empty() {
+        let text = if history.loading {
+            "loading…"
+        } else {
+            "none"
+        };
+        page.text(Span::raw(""), text, theme::LABEL);
+    }
+    for entry in &history.entries {
+        let when = entry.at.with_timezone(&app.tz).format("%m-%d %H:%M ");
+        let who = Span::styled(format!("{when}{:<10} ", entry.actor), theme::LABEL);
+        page.text(who, &change(entry), theme::VALUE);
+    }
+}
+
+/// "status New Lead → Contacted", "claimed", "assigned alice → bob".
+fn change(entry: &Activity) -> String {
+    let value = |value: &Option<String>| value.clone().unwrap_or_else(|| "unowned".to_string());
+    match entry.kind {
+        ActivityKind::Stored => "stored".to_string(),
+        ActivityKind::Redelivered => "delivered again by Meta".to_string(),
+        ActivityKind::Status => format!(
+            "status {} → {}",
+            entry.old.as_deref().unwrap_or("—"),
+            entry.new.as_deref().unwrap_or("—")
+        ),
+        ActivityKind::Notes => "notes changed".to_string(),
+        ActivityKind::Claim => "claimed".to_string(),
+        ActivityKind::Release => "released".to_string(),
+        ActivityKind::Assign => format!("assigned {} → {}", value(&entry.old), value(&entry.new)),
+    }
 }
 
 #[cfg(test)]
@@ -179,7 +234,8 @@ mod tests {
         let mut buf = Buffer::empty(area);
         render(&app(), &lead(1, "Ann", 0), 1000, area, &mut buf);
         let screen: String = buf.content().iter().map(|cell| cell.symbol()).collect();
-        assert!(screen.contains("phone_number: +15550000001"), "{screen}");
+        // The last row is the history under the answers.
+        assert!(screen.contains("loading…"), "{screen}");
     }
 
     /// A 2 MB note used to be laid out whole on every frame, keeping a core busy.

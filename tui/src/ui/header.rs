@@ -7,15 +7,14 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Sparkline, Widget};
 
-use super::thousands;
+use super::{span, thousands};
 use crate::app::App;
 use crate::theme;
 
 const HOURS: usize = 24;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let [top, statuses] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let [top, statuses, queue] = Layout::vertical([Constraint::Length(1); 3]).areas(area);
     let [totals, label, spark] = Layout::horizontal([
         Constraint::Min(0),
         Constraint::Length(9),
@@ -61,6 +60,41 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::raw("  "));
     }
     Line::from(spans).render(statuses, buf);
+    queue_line(app).render(queue, buf);
+}
+
+/// Who waits and for how long, how fast the team reached leads today, and the user's own leads.
+fn queue_line(app: &App) -> Line<'static> {
+    let team = app.leads.team();
+    let (waiting, oldest) = team.waiting();
+    let mut spans = vec![
+        Span::styled(" Waiting ", theme::LABEL),
+        Span::styled(thousands(waiting), theme::EMPHASIS),
+    ];
+    if let Some(oldest) = oldest {
+        let waited = app.now - oldest;
+        spans.push(Span::styled(" · oldest ", theme::LABEL));
+        spans.push(Span::styled(
+            span(waited),
+            theme::age(LeadStatus::NewLead, waited).patch(theme::EMPHASIS),
+        ));
+    }
+    spans.push(Span::styled("   Speed to lead today ", theme::LABEL));
+    spans.push(match team.median_speed_since(start_of_today(app)) {
+        Some(median) => Span::styled(format!("{} median", span(median)), theme::EMPHASIS),
+        None => Span::styled("no contacts yet", theme::LABEL),
+    });
+    if let Some(me) = &app.team.me {
+        spans.push(Span::styled("   My open leads ", theme::LABEL));
+        spans.push(Span::styled(
+            thousands(team.open_owned_by(&me.name)),
+            theme::EMPHASIS,
+        ));
+    }
+    if app.leads.filter().mine.is_some() {
+        spans.push(Span::styled("   showing mine + unowned (m)", theme::WARN));
+    }
+    Line::from(spans)
 }
 
 /// Midnight in the user's time zone.

@@ -2,6 +2,7 @@
 //!
 //! Rendering reads the clock from `app.now` only, so snapshots are stable.
 
+mod columns;
 mod detail;
 mod header;
 mod popup;
@@ -11,10 +12,12 @@ mod toast;
 
 #[cfg(test)]
 mod snapshot_tests;
+#[cfg(test)]
+mod team_snapshots;
 
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Margin, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 use unicode_width::UnicodeWidthChar;
@@ -30,31 +33,44 @@ const SIDE_BY_SIDE_WIDTH: u16 = 110;
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let [header, body, status, hints] = Layout::vertical([
-            Constraint::Length(2),
+            Constraint::Length(3),
             Constraint::Min(3),
             Constraint::Length(1),
             Constraint::Length(1),
         ])
         .areas(area);
         header::render(self, header, buf);
-        match (self.mode.pane(), self.selected_lead()) {
+        // Toasts go over the table, inside its border, and never over the details' text.
+        let inside = |area: Rect| area.inner(Margin::new(1, 1));
+        let toasts = match (self.mode.pane(), self.selected_lead()) {
             (Pane::Detail { scroll }, Some(lead)) if body.width >= SIDE_BY_SIDE_WIDTH => {
                 let [list, side] =
                     Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
                         .areas(body);
                 table::render(self, list, buf);
                 detail::render(self, lead, scroll, side, buf);
+                inside(list)
             }
-            (Pane::Detail { scroll }, Some(lead)) => detail::render(self, lead, scroll, body, buf),
-            _ => table::render(self, body, buf),
-        }
+            (Pane::Detail { scroll }, Some(lead)) => {
+                let rows = toast::height(self, body.width).min(body.height.saturating_sub(3));
+                let [details, below] =
+                    Layout::vertical([Constraint::Fill(1), Constraint::Length(rows)]).areas(body);
+                detail::render(self, lead, scroll, details, buf);
+                below
+            }
+            _ => {
+                table::render(self, body, buf);
+                inside(body)
+            }
+        };
         status_bar::render(self, status, buf);
         status_bar::render_hints(self, hints, buf);
-        toast::render(self, body, buf);
+        toast::render(self, toasts, buf);
         match &self.mode {
             Mode::Help { .. } => popup::help(area, buf),
             Mode::NewLead(form) => popup::new_lead(form, area, buf),
             Mode::Notes { id, input, .. } => popup::notes(self, *id, input, area, buf),
+            Mode::Assign { id, at, .. } => popup::assign(self, *id, *at, area, buf),
             Mode::Browse(_) | Mode::Search => {}
         }
         neutralise(area, buf);
@@ -77,7 +93,12 @@ fn neutralise(area: Rect, buf: &mut Buffer) {
 
 /// "45s", "2m", "3h", "4d": how long ago `then` was.
 pub fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
-    let seconds = (now - then).num_seconds().max(0);
+    span(now - then)
+}
+
+/// "45s", "2m", "3h", "4d": a length of time in its largest whole unit.
+pub fn span(length: chrono::Duration) -> String {
+    let seconds = length.num_seconds().max(0);
     match seconds {
         0..60 => format!("{seconds}s"),
         60..3_600 => format!("{}m", seconds / 60),

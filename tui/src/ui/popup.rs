@@ -36,6 +36,7 @@ pub fn help(area: Rect, buf: &mut Buffer) {
         (keys::SEARCH.title, keys::SEARCH.entries().collect()),
         (keys::FORM.title, keys::FORM.entries().collect()),
         (keys::NOTES.title, keys::NOTES.entries().collect()),
+        (keys::PICKER.title, keys::PICKER.entries().collect()),
         (keys::HELP.title, keys::HELP.entries().collect()),
     ];
     let height = rows + 1 + others.len() + 2;
@@ -115,4 +116,53 @@ pub fn notes(app: &App, id: i64, input: &TextInput, area: Rect, buf: &mut Buffer
     ])
     .wrap(Wrap { trim: false })
     .render(inner, buf);
+}
+
+/// `a`: the reps, who is available and how many open leads each has; the lead's owner marked.
+pub fn assign(app: &App, id: i64, at: usize, area: Rect, buf: &mut Buffer) {
+    let lead = app.leads.get(id);
+    let name = lead.map_or_else(|| format!("lead #{id}"), |lead| lead.display_name());
+    let owner = lead.and_then(|lead| lead.owner.as_deref());
+    let reps = &app.team.reps;
+    let rows = u16::try_from(reps.len().max(1)).unwrap_or(u16::MAX);
+    let inner = frame(
+        &format!("Assign {name}"),
+        56,
+        rows.saturating_add(4),
+        area,
+        buf,
+    );
+    let mut lines: Vec<Line> = reps
+        .iter()
+        .enumerate()
+        .map(|(index, rep)| {
+            let (mark, style) = if rep.available {
+                ("● available", theme::OK)
+            } else {
+                ("○ away     ", theme::WARN)
+            };
+            let mut line = Line::from(vec![
+                Span::raw(if index == at { "› " } else { "  " }),
+                Span::styled(format!("{:<16}", rep.name), theme::EMPHASIS),
+                Span::styled(format!("{mark}  "), style),
+                Span::styled(format!("{} open", rep.open_leads), theme::LABEL),
+            ]);
+            if owner == Some(rep.name.as_str()) {
+                line.spans.push(Span::styled(" · owner", theme::LABEL));
+            }
+            if index == at {
+                line = line.style(theme::SELECTED);
+            }
+            line
+        })
+        .collect();
+    if reps.is_empty() {
+        lines.push(Line::from(Span::styled("Loading the reps…", theme::LABEL)));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        hint_text(keys::PICKER.hints()),
+        theme::LABEL,
+    )));
+    Paragraph::new(lines).render(inner, buf);
 }

@@ -4,21 +4,12 @@ use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent};
 use insta::assert_snapshot;
 use leadhook_shared::LeadStatus;
-use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::app::{App, Msg};
 use crate::client_error::ClientError;
-use crate::fixtures::{app, lead, loaded, now};
+use crate::fixtures::{app, draw, lead, loaded, now};
 use crate::poller::PollEvent;
-
-fn draw(app: &App, width: u16, height: u16) -> TestBackend {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-    terminal
-        .draw(|frame| frame.render_widget(app, frame.area()))
-        .expect("draw");
-    terminal.backend().clone()
-}
 
 /// `app` after the user pressed `keys`, drawn at `width` × `height`.
 fn after(mut app: App, keys: &[KeyCode], width: u16, height: u16) -> TestBackend {

@@ -67,7 +67,42 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             theme::WARN,
         ));
     }
-    Line::from(spans).render(area, buf);
+    let connection = Line::from(spans);
+    let room = usize::from(area.width).saturating_sub(connection.width() + 2);
+    connection.render(area, buf);
+    // The other reps when they fit, else the user's own state alone.
+    if let Some(team) = [team(app, true), team(app, false)]
+        .into_iter()
+        .find(|team| team.width() <= room)
+    {
+        team.render(area, buf);
+    }
+}
+
+/// At the right: the other reps (with `others`), a dot each for available or away, then the
+/// user's own state.
+fn team(app: &App, others: bool) -> Line<'static> {
+    let Some(me) = &app.team.me else {
+        return Line::default();
+    };
+    let mut spans = Vec::new();
+    let reps = app.team.reps.iter().filter(|_| others);
+    for rep in reps.filter(|rep| rep.name != me.name) {
+        let (dot, style) = if rep.available {
+            ("●", theme::OK)
+        } else {
+            ("○", theme::LABEL)
+        };
+        spans.push(Span::styled(format!("{} ", rep.name), theme::LABEL));
+        spans.push(Span::styled(format!("{dot}  "), style));
+    }
+    spans.push(Span::styled(format!("{} ", me.name), theme::EMPHASIS));
+    spans.push(if me.available {
+        Span::styled("● available ", theme::OK)
+    } else {
+        Span::styled("○ away (A) ", theme::WARN)
+    });
+    Line::from(spans).right_aligned()
 }
 
 /// The hints of the mode's key table, as many as fit; in the search box, the query first.
@@ -92,6 +127,7 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
         Mode::Help { .. } => keys::HELP.hints().collect(),
         Mode::NewLead(_) => keys::FORM.hints().collect(),
         Mode::Notes { .. } => keys::NOTES.hints().collect(),
+        Mode::Assign { .. } => keys::PICKER.hints().collect(),
     };
     let mut spans = vec![Span::raw(" ")];
     let mut width = 1;

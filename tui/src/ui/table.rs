@@ -1,6 +1,6 @@
 //! The lead list: only the rows on screen are built, whatever the number of leads.
 
-use leadhook_shared::Lead;
+use leadhook_shared::{Assignment, Lead};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span, Text};
@@ -9,21 +9,39 @@ use ratatui::widgets::{
     StatefulWidget, Table, TableState, Widget, Wrap,
 };
 
+use super::columns::{self, Column, KEPT};
 use super::{age, thousands};
 use crate::app::{App, Connection, Viewport};
 use crate::client_error::ClientError;
 use crate::theme;
 
-const WIDTHS: [Constraint; 7] = [
-    Constraint::Length(1),
-    Constraint::Length(4),
-    Constraint::Fill(3),
-    Constraint::Length(15),
-    Constraint::Fill(4),
-    Constraint::Fill(2),
-    Constraint::Length(11),
+const fn column(title: &'static str, least: u16, wanted: u16, rank: u8, grows: bool) -> Column {
+    Column {
+        title,
+        least,
+        wanted,
+        rank,
+        grows,
+    }
+}
+
+/// Owner is the column this table leaves out for a server without owners.
+const OWNER: usize = 3;
+#[rustfmt::skip]
+const COLUMNS: [Column; 8] = [
+    column("", 1, 1, KEPT + 2, false),
+    column("Age", 4, 4, KEPT + 1, false),
+    column("Name", 16, 22, KEPT, true),
+    column("Owner", 7, 10, 6, false),
+    column("Status", 9, 11, 5, false),
+    column("Phone", 12, 15, 4, false),
+    column("Email", 12, 26, 3, true),
+    column("Form", 8, 16, 2, false),
 ];
-const HEADER: [&str; 7] = ["", "Age", "Name", "Phone", "Email", "Form", "Status"];
+/// The gap ratatui leaves between columns.
+const SPACING: u16 = 1;
+/// The highlight symbol's column in front of every row.
+const SELECTION_WIDTH: u16 = 1;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let block = Block::bordered()
@@ -42,15 +60,37 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     app.viewport.set(Viewport { offset, height });
 
     let end = (offset + height).min(visible.len());
+    let mut candidates = COLUMNS;
+    if app.team.assignment() == Some(Assignment::None) {
+        candidates[OWNER].least = u16::MAX;
+        candidates[OWNER].rank = 0;
+    }
+    let widths = columns::widths(
+        &candidates,
+        inner.width.saturating_sub(SELECTION_WIDTH),
+        SPACING,
+    );
+    let keep = |cells: [Cell<'static>; 8]| -> Vec<Cell<'static>> {
+        cells
+            .into_iter()
+            .zip(&widths)
+            .filter_map(|(cell, width)| width.map(|_| cell))
+            .collect()
+    };
     let rows = visible[offset..end]
         .iter()
         .filter_map(|key| app.leads.get(key.id))
-        .map(|lead| row(app, lead));
-    let table = Table::new(rows, WIDTHS)
-        .header(Row::new(HEADER).style(theme::TABLE_HEADER))
-        .row_highlight_style(theme::SELECTED)
-        .highlight_symbol("›")
-        .highlight_spacing(HighlightSpacing::Always);
+        .map(|lead| Row::new(keep(cells(app, lead))));
+    let header = keep(COLUMNS.map(|column| Cell::from(column.title)));
+    let table = Table::new(
+        rows,
+        widths.iter().flatten().map(|w| Constraint::Length(*w)),
+    )
+    .column_spacing(SPACING)
+    .header(Row::new(header).style(theme::TABLE_HEADER))
+    .row_highlight_style(theme::SELECTED)
+    .highlight_symbol("›")
+    .highlight_spacing(HighlightSpacing::Always);
     let mut state = TableState::default().with_selected(Some(selected - offset));
     StatefulWidget::render(table, inner, buf, &mut state);
 
@@ -117,8 +157,9 @@ fn title(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-fn row<'a>(app: &App, lead: &'a Lead) -> Row<'a> {
-    let text = |value: &'a Option<String>| Cell::from(value.as_deref().unwrap_or(""));
+/// One lead's cells, in [`COLUMNS`] order.
+fn cells(app: &App, lead: &Lead) -> [Cell<'static>; 8] {
+    let text = |value: &Option<String>| Cell::from(value.clone().unwrap_or_default());
     let mark = if app.is_unseen(lead.id) {
         Cell::from(Span::styled("●", theme::UNSEEN))
     } else {
@@ -129,18 +170,27 @@ fn row<'a>(app: &App, lead: &'a Lead) -> Row<'a> {
     } else {
         text(&lead.meta.form_name)
     };
-    Row::new([
+    let owner = match &lead.owner {
+        None => Span::styled("unowned", theme::UNOWNED),
+        Some(owner) if app.team.is_me(owner) => Span::styled(owner.clone(), theme::MINE),
+        Some(owner) => Span::raw(owner.clone()),
+    };
+    [
         mark,
-        Cell::from(age(app.now, lead.meta.created_at)),
+        Cell::from(Span::styled(
+            age(app.now, lead.meta.created_at),
+            theme::age(lead.status, app.now - lead.meta.created_at),
+        )),
         Cell::from(lead.display_name()),
-        text(&lead.meta.phone),
-        text(&lead.meta.email),
-        form,
+        Cell::from(owner),
         Cell::from(Span::styled(
             lead.status.as_str(),
             theme::status(lead.status),
         )),
-    ])
+        text(&lead.meta.phone),
+        text(&lead.meta.email),
+        form,
+    ]
 }
 
 /// What to say when there are no rows: loading, cannot connect, nothing yet or nothing matches.

@@ -1,28 +1,37 @@
-//! Short messages stacked at the bottom right, newest lowest, each expiring on its own.
+//! Short messages at the bottom right of the area they are given, newest lowest, each expiring
+//! on its own. A toast is a coloured bar and its text, at most [`MAX_LINES`] rows: small enough
+//! to leave the table readable, and the caller never gives them the detail pane's text.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Margin, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Clear, Padding, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Padding, Paragraph, Widget, Wrap};
 
-use crate::app::{App, Level};
+use crate::app::{App, Level, Toast};
 use crate::theme;
 
-const BORDERS: u16 = 2;
+/// Rows one toast may take; longer text is cut.
+const MAX_LINES: u16 = 3;
+/// The bar, the padding after it and one blank at the end.
+const CHROME: u16 = 3;
 
-/// Stacks the toasts inside `area`'s border, at its bottom right.
+/// The rows every toast needs in `width` columns.
+pub fn height(app: &App, width: u16) -> u16 {
+    app.toasts.iter().map(|toast| size(toast, width).1).sum()
+}
+
+fn size(toast: &Toast, width: u16) -> (u16, u16) {
+    let text_width = u16::try_from(Line::from(toast.text.as_str()).width()).unwrap_or(u16::MAX);
+    let width = text_width.saturating_add(CHROME).min(width);
+    let room = width.saturating_sub(CHROME).max(1);
+    (width, text_width.div_ceil(room).clamp(1, MAX_LINES))
+}
+
+/// Stacks the toasts at the bottom right of `area`, as many as fit.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let area = area.inner(Margin {
-        vertical: 1,
-        horizontal: 1,
-    });
     let mut bottom = area.bottom();
     for toast in app.toasts.iter().rev() {
-        let text_width = u16::try_from(Line::from(toast.text.as_str()).width()).unwrap_or(u16::MAX);
-        let width = text_width.saturating_add(4).min(area.width);
-        let inner_width = width.saturating_sub(4).max(1);
-        // Long messages (errors with their fix) wrap instead of being cut off.
-        let height = text_width.div_ceil(inner_width).max(1) + BORDERS;
+        let (width, height) = size(toast, area.width);
         if bottom < area.top() + height {
             break;
         }
@@ -40,10 +49,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Clear.render(rect, buf);
         Paragraph::new(toast.text.as_str())
             .wrap(Wrap { trim: true })
+            .style(theme::TOAST)
             .block(
-                Block::bordered()
+                Block::new()
+                    .borders(Borders::LEFT)
+                    .border_type(ratatui::widgets::BorderType::Thick)
                     .border_style(style)
-                    .padding(Padding::horizontal(1)),
+                    .padding(Padding::left(1)),
             )
             .render(rect, buf);
         bottom -= height;

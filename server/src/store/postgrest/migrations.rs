@@ -10,6 +10,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../../../migrations/20261129065055_create_leads.sql"),
     ),
     (
+        "20261130100000_work_queue.sql",
+        include_str!("../../../../migrations/20261130100000_work_queue.sql"),
+    ),
+    (
         "20261130110000_replicas.sql",
         include_str!("../../../../migrations/20261130110000_replicas.sql"),
     ),

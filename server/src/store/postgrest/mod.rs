@@ -8,6 +8,7 @@
 mod error;
 mod migrations;
 mod query;
+mod queue;
 mod replica;
 
 use std::fmt;
@@ -17,7 +18,7 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use leadhook_shared::meta::IncomingLead;
-use leadhook_shared::{Cursor, Lead, LeadPatch, NewManualLead, Stats};
+use leadhook_shared::{ActivityKind, Cursor, Lead, LeadPatch, NewManualLead, Stats};
 use postgrest::{Builder, Postgrest};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -308,6 +309,17 @@ struct ManualColumns<'a> {
     is_manual: bool,
 }
 
+/// A row written with who wrote it (`changed_by`) and, when the owner changes, as what kind of
+/// change: the activity trigger records both.
+#[derive(Serialize)]
+struct Written<'a, T: Serialize> {
+    #[serde(flatten)]
+    row: T,
+    changed_by: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner_change: Option<ActivityKind>,
+}
+
 fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|error| StoreError::Internal(error.to_string()))
 }
@@ -323,13 +335,17 @@ impl LeadStore for PostgrestStore {
         "postgrest"
     }
 
-    async fn upsert(&self, lead: &IncomingLead) -> Result<Upserted, StoreError> {
-        // Only the columns Meta owns: rep-owned ones (`status`, `notes`) and the ones set once on
-        // insert (`received_at`, `is_manual`) are not in the body, so merge-duplicates never
-        // overwrites them.
-        let body = to_json(&IncomingLead {
-            leadgen_id: lead.leadgen_id.clone(),
-            meta: at_store_precision(&lead.meta),
+    async fn upsert(&self, lead: &IncomingLead, actor: &str) -> Result<Upserted, StoreError> {
+        // Only the columns Meta owns: rep-owned ones (`status`, `notes`, `owner`) and the ones set
+        // once on insert (`received_at`, `is_manual`) are not in the body, so merge-duplicates
+        // never overwrites them. `changed_by` names the writer for the activity trigger.
+        let body = to_json(&Written {
+            row: IncomingLead {
+                leadgen_id: lead.leadgen_id.clone(),
+                meta: at_store_precision(&lead.meta),
+            },
+            changed_by: actor,
+            owner_change: None,
         })?;
         let reply = self
             .call(
@@ -346,14 +362,18 @@ impl LeadStore for PostgrestStore {
         })
     }
 
-    async fn create_manual(&self, lead: &NewManualLead) -> Result<Lead, StoreError> {
-        let body = to_json(&ManualColumns {
-            name: &lead.name,
-            email: lead.email.as_deref(),
-            phone: lead.phone.as_deref(),
-            status: lead.status.unwrap_or_default().as_str(),
-            notes: lead.notes.as_deref(),
-            is_manual: true,
+    async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
+        let body = to_json(&Written {
+            row: ManualColumns {
+                name: &lead.name,
+                email: lead.email.as_deref(),
+                phone: lead.phone.as_deref(),
+                status: lead.status.unwrap_or_default().as_str(),
+                notes: lead.notes.as_deref(),
+                is_manual: true,
+            },
+            changed_by: rep,
+            owner_change: None,
         })?;
         self.call(self.table().select(EVERY_COLUMN).insert(body))
             .await?
@@ -368,20 +388,22 @@ impl LeadStore for PostgrestStore {
         Ok(rows.into_iter().next())
     }
 
-    async fn update(&self, id: i64, patch: &LeadPatch) -> Result<Option<Lead>, StoreError> {
+    async fn update(
+        &self,
+        id: i64,
+        patch: &LeadPatch,
+        rep: &str,
+    ) -> Result<Option<Lead>, StoreError> {
         if patch.is_empty() {
             return self.get(id).await;
         }
-        let rows: Vec<Lead> = self
-            .call(
-                self.table()
-                    .eq("id", id.to_string())
-                    .select(EVERY_COLUMN)
-                    .update(to_json(patch)?),
-            )
-            .await?
-            .json()?;
-        Ok(rows.into_iter().next())
+        let body = Written {
+            row: patch,
+            changed_by: rep,
+            owner_change: patch.owner.is_some().then_some(ActivityKind::Assign),
+        };
+        self.patch_lead(self.table().eq("id", id.to_string()), &body)
+            .await
     }
 
     async fn list(&self, query: &LeadQuery) -> Result<LeadPage, StoreError> {

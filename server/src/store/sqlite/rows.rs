@@ -115,7 +115,7 @@ pub(super) fn micros(time: DateTime<Utc>) -> i64 {
     time.timestamp_micros()
 }
 
-fn time_from(micros: i64) -> DateTime<Utc> {
+pub(super) fn time_from(micros: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or_default()
 }
 
@@ -143,5 +143,10 @@ pub(super) fn lead_from_row(row: &Row<'_>) -> rusqlite::Result<Lead> {
         received_at: time_from(row.get("received_at")?),
         updated_at: time_from(row.get("updated_at")?),
         notes: row.get("notes")?,
+        owner: row.get("owner")?,
+        owned_at: row.get::<_, Option<i64>>("owned_at")?.map(time_from),
+        first_contact_at: row
+            .get::<_, Option<i64>>("first_contact_at")?
+            .map(time_from),
     })
 }

@@ -2,6 +2,7 @@
 
 mod faults;
 mod reads;
+mod setup;
 mod tokens;
 
 use std::time::Duration;

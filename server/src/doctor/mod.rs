@@ -1,16 +1,24 @@
 //! `leadhook-server doctor`: checks a real setup against the Graph API and prints a checklist
 //! with a fix for every failure. Exit status 0 only when every check passes.
+//!
+//! - this module: the token, permissions, page subscription, forms and store checks;
+//! - [`delivery`]: will Meta deliver here (app subscription, Leads Access, public webhook);
+//! - [`version`]: the Graph API version's end of life;
+//! - [`e2e`]: `doctor --e2e`, a real test lead through Meta, the webhook and the store.
 
-use std::fmt::Write as _;
+mod delivery;
+mod e2e;
+mod version;
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use clap::Args;
 use secrecy::SecretString;
 
-use crate::config::{Config, DEFAULT_GRAPH_VERSION, ServeArgs};
-use crate::graph::versions::{Availability, availability};
+use crate::config::{Config, ServeArgs};
 use crate::graph::{GraphClient, GraphError};
 use crate::store;
+
+pub use e2e::{EndToEndArgs, end_to_end, end_to_end_with_spinner};
 
 /// Permissions a Page token needs to read leads and manage the webhook subscription.
 const REQUIRED_SCOPES: &[&str] = &[
@@ -21,8 +29,6 @@ const REQUIRED_SCOPES: &[&str] = &[
 ];
 /// A token expiring sooner than this is a short-lived one (the Graph Explorer's last about an hour).
 const SHORT_LIVED_SECONDS: i64 = 7 * 24 * 3600;
-/// A Graph API version ending within this many days gets a warning.
-const VERSION_WARNING_DAYS: i64 = 90;
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct DoctorArgs {
@@ -34,6 +40,8 @@ pub struct DoctorArgs {
     /// Subscribe the page to the app's leadgen webhooks when it is not.
     #[arg(long)]
     pub subscribe: bool,
+    #[command(flatten)]
+    pub e2e: EndToEndArgs,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +91,7 @@ impl Check {
                 "add the missing permission to the app, then make a new Page token with it (README, step 4)"
             }
             GraphError::NotReadable { .. } => {
-                "in Meta Business Suite > Settings > Leads Access, give the app access to the page's leads"
+                "in Meta Business Suite > Settings > Integrations > Leads Access, give the app access to the page's leads"
             }
             GraphError::RateLimited { .. } => {
                 "wait until the rate limit lifts and run doctor again"
@@ -112,9 +120,9 @@ impl Check {
 }
 
 /// Runs every check in order. Later checks are skipped when the token itself is unusable.
-pub async fn run(args: DoctorArgs) -> Vec<Check> {
+pub async fn run(args: &DoctorArgs) -> Vec<Check> {
     let mut checks = Vec::new();
-    let config = match Config::from_args(args.serve) {
+    let config = match Config::from_args(args.serve.clone()) {
         Ok(config) => config,
         Err(error) => {
             checks.push(Check::fail(
@@ -134,7 +142,7 @@ pub async fn run(args: DoctorArgs) -> Vec<Check> {
             config.graph_version
         ),
     ));
-    checks.push(check_graph_version(
+    checks.push(version::check_graph_version(
         &config.graph_version,
         Utc::now().date_naive(),
     ));
@@ -146,13 +154,7 @@ pub async fn run(args: DoctorArgs) -> Vec<Check> {
         ));
         return checks;
     };
-    let graph = match GraphClient::new(
-        &config.graph_url,
-        &config.graph_version,
-        config.page_access_token.clone(),
-        &config.app_secret,
-        config.graph_timeout,
-    ) {
+    let graph = match GraphClient::for_config(&config) {
         Ok(graph) => graph,
         Err(error) => {
             checks.push(Check::from_graph_error("Graph API client", &error));
@@ -160,12 +162,12 @@ pub async fn run(args: DoctorArgs) -> Vec<Check> {
         }
     };
 
-    match args
+    let app_id = args
         .fb_app_id
         .as_deref()
         .map(str::trim)
-        .filter(|id| !id.is_empty())
-    {
+        .filter(|id| !id.is_empty());
+    match app_id {
         None => checks.push(Check::fail(
             "Page token",
             "FB_APP_ID is not set, so the token cannot be inspected",
@@ -180,45 +182,16 @@ pub async fn run(args: DoctorArgs) -> Vec<Check> {
         }
     }
 
+    let public_url = config.public_url.as_deref();
+    checks.push(check_subscription(&graph, &page_id, app_id, args.subscribe).await);
     checks.push(
-        check_subscription(&graph, &page_id, args.fb_app_id.as_deref(), args.subscribe).await,
+        delivery::check_app_subscription(&graph, app_id, &config.app_secret, public_url).await,
     );
+    checks.push(delivery::check_lead_access(&graph, &page_id).await);
     checks.extend(check_forms_and_leads(&graph, &page_id).await);
+    checks.push(delivery::check_public_webhook(public_url, &config.verify_token).await);
     checks.push(check_store(&config).await);
     checks
-}
-
-/// Fails a version Meta has retired, warns about one retiring within [`VERSION_WARNING_DAYS`].
-fn check_graph_version(version: &str, today: NaiveDate) -> Check {
-    const NAME: &str = "Graph API version";
-    let fix = format!(
-        "set FB_GRAPH_VERSION to {DEFAULT_GRAPH_VERSION} (or newer), then run doctor again"
-    );
-    match availability(version, today) {
-        Availability::Until(end) if end < today => {
-            Check::fail(NAME, format!("{version} stopped working on {end}"), fix)
-        }
-        Availability::EndedBy(end) => Check::fail(
-            NAME,
-            format!("{version} stopped working by {end}, when a newer version did"),
-            fix,
-        ),
-        Availability::Until(end) if (end - today).num_days() <= VERSION_WARNING_DAYS => {
-            Check::warn(
-                NAME,
-                format!(
-                    "{version} stops working on {end}, in {} days",
-                    (end - today).num_days()
-                ),
-                fix,
-            )
-        }
-        Availability::Until(end) => Check::pass(NAME, format!("{version}, available until {end}")),
-        Availability::Unknown => Check::pass(
-            NAME,
-            format!("{version} (Meta has not published when it stops working)"),
-        ),
-    }
 }
 
 async fn check_token(
@@ -418,80 +391,27 @@ fn human_duration(seconds: i64) -> String {
     }
 }
 
-/// The checklist as the user sees it.
-pub fn render(checks: &[Check]) -> String {
-    let mut out = String::new();
-    for check in checks {
-        match &check.verdict {
-            Verdict::Pass(detail) => {
-                let _ = writeln!(out, "  ✓ {}: {detail}", check.name);
-            }
-            Verdict::Warn { problem, fix } => {
-                let _ = writeln!(out, "  ! {}: {problem}\n      fix: {fix}", check.name);
-            }
-            Verdict::Fail { problem, fix } => {
-                let _ = writeln!(out, "  ✗ {}: {problem}\n      fix: {fix}", check.name);
-            }
+/// One check as the user sees it: a line, and the fix under a failure or warning.
+pub fn render_check(check: &Check) -> String {
+    match &check.verdict {
+        Verdict::Pass(detail) => format!("  ✓ {}: {detail}\n", check.name),
+        Verdict::Warn { problem, fix } => {
+            format!("  ! {}: {problem}\n      fix: {fix}\n", check.name)
+        }
+        Verdict::Fail { problem, fix } => {
+            format!("  ✗ {}: {problem}\n      fix: {fix}\n", check.name)
         }
     }
-    let passed = checks.iter().filter(|c| c.passed()).count();
-    let _ = writeln!(out, "\n{passed} of {} checks passed", checks.len());
-    out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The checklist as the user sees it.
+pub fn render(checks: &[Check]) -> String {
+    let checklist: String = checks.iter().map(render_check).collect();
+    checklist + &summary(checks)
+}
 
-    fn day(year: i32, month: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(year, month, day).unwrap()
-    }
-
-    #[test]
-    fn the_default_version_passes_for_years() {
-        let check = check_graph_version(DEFAULT_GRAPH_VERSION, day(2026, 11, 30));
-        assert_eq!(
-            check.verdict,
-            Verdict::Pass("v25.0, available until 2028-07-29".into())
-        );
-    }
-
-    #[test]
-    fn a_version_ending_within_90_days_is_warned_about() {
-        let check = check_graph_version("v25.0", day(2028, 5, 1));
-        match &check.verdict {
-            Verdict::Warn { problem, fix } => {
-                assert_eq!(problem, "v25.0 stops working on 2028-07-29, in 89 days");
-                assert!(fix.contains("FB_GRAPH_VERSION"), "{fix}");
-            }
-            other => panic!("expected a warning, got {other:?}"),
-        }
-        assert!(check.passed(), "a warning still works today");
-        assert!(matches!(
-            check_graph_version("v25.0", day(2028, 4, 30)).verdict,
-            Verdict::Warn { .. }
-        ));
-        assert!(matches!(
-            check_graph_version("v25.0", day(2028, 4, 29)).verdict,
-            Verdict::Pass(_)
-        ));
-        assert!(render(&[check]).contains("  ! Graph API version: v25.0 stops working"));
-    }
-
-    #[test]
-    fn a_retired_version_fails() {
-        let ended = check_graph_version("v20.0", day(2026, 11, 30));
-        assert!(!ended.passed());
-        assert!(
-            matches!(&ended.verdict, Verdict::Fail { problem, .. } if problem == "v20.0 stopped working on 2026-09-24"),
-            "{ended:?}"
-        );
-        let older = check_graph_version("v19.0", day(2026, 11, 30));
-        assert!(!older.passed(), "{older:?}");
-    }
-
-    #[test]
-    fn an_unpublished_end_passes() {
-        assert!(check_graph_version("v24.0", day(2026, 11, 30)).passed());
-    }
+/// The last line: how many checks passed.
+pub fn summary(checks: &[Check]) -> String {
+    let passed = checks.iter().filter(|c| c.passed()).count();
+    format!("\n{passed} of {} checks passed\n", checks.len())
 }

@@ -1,6 +1,12 @@
+//! `doctor`'s checks against the Graph API stand-in (and a served test server for the public
+//! webhook); `e2e`: `doctor --e2e`; `delivery`: the checks that Meta can deliver here.
+
+mod delivery;
+mod e2e;
+
 use leadhook_server::config::ServeArgs;
-use leadhook_server::doctor::{self, Check, DoctorArgs, Verdict};
-use leadhook_sim::{GraphStandin, TokenState};
+use leadhook_server::doctor::{self, Check, DoctorArgs, EndToEndArgs, Verdict};
+use leadhook_sim::{AppSubscription, GraphStandin, TokenState};
 
 use crate::helpers::*;
 
@@ -25,7 +31,28 @@ fn args(graph: &GraphStandin, data_dir: &std::path::Path) -> DoctorArgs {
         },
         fb_app_id: Some(graph.config().app_id.clone()),
         subscribe: false,
+        e2e: EndToEndArgs::default(),
     }
+}
+
+/// A server on the healthy Graph stand-in, whose app subscription calls that server's webhook.
+async fn served() -> TestApp {
+    let app = spawn_app_with(healthy_graph().await, tempfile::tempdir().unwrap(), |_| {}).await;
+    app.graph
+        .set_app_subscription(Some(AppSubscription::leadgen(app.url("/webhook"))));
+    app
+}
+
+/// [`args`] for the server of [`served`]: its public URL and API token.
+fn served_args(app: &TestApp, data_dir: &std::path::Path) -> DoctorArgs {
+    let mut args = args(&app.graph, data_dir);
+    args.serve.public_url = Some(app.address.clone());
+    args.e2e = EndToEndArgs {
+        server: Some(app.address.clone()),
+        token: Some(REP_TOKEN.into()),
+        ..EndToEndArgs::default()
+    };
+    args
 }
 
 fn verdict<'a>(checks: &'a [Check], name: &str) -> &'a Verdict {
@@ -55,9 +82,9 @@ fn assert_fails(checks: &[Check], name: &str, problem_part: &str, fix_part: &str
 
 #[tokio::test]
 async fn a_healthy_setup_passes_every_check() {
-    let graph = healthy_graph().await;
+    let app = served().await;
     let dir = tempfile::tempdir().unwrap();
-    let checks = doctor::run(args(&graph, dir.path())).await;
+    let checks = doctor::run(&served_args(&app, dir.path())).await;
     let names: Vec<_> = checks.iter().map(|c| c.name).collect();
     assert_eq!(
         names,
@@ -68,8 +95,11 @@ async fn a_healthy_setup_passes_every_check() {
             "token lifetime",
             "permissions",
             "webhook subscription",
+            "app webhook subscription",
+            "Leads Access",
             "lead forms",
             "lead access",
+            "public webhook",
             "lead store"
         ]
     );
@@ -78,7 +108,7 @@ async fn a_healthy_setup_passes_every_check() {
         "{}",
         doctor::render(&checks)
     );
-    assert!(doctor::render(&checks).ends_with("9 of 9 checks passed\n"));
+    assert!(doctor::render(&checks).ends_with("12 of 12 checks passed\n"));
 }
 
 #[tokio::test]
@@ -87,22 +117,22 @@ async fn each_fault_fails_its_check_with_a_fix() {
 
     let graph = healthy_graph().await;
     graph.set_token_state(TokenState::Expired);
-    let checks = doctor::run(args(&graph, dir.path())).await;
+    let checks = doctor::run(&args(&graph, dir.path())).await;
     assert_fails(&checks, "Page token", "not valid", "FB_PAGE_ACCESS_TOKEN");
 
     let graph = healthy_graph().await;
     graph.set_token_state(TokenState::ShortLived);
-    let checks = doctor::run(args(&graph, dir.path())).await;
+    let checks = doctor::run(&args(&graph, dir.path())).await;
     assert_fails(&checks, "token lifetime", "expires in", "long-lived");
 
     let graph = healthy_graph().await;
     graph.set_token_state(TokenState::MissingScopes(vec!["leads_retrieval".into()]));
-    let checks = doctor::run(args(&graph, dir.path())).await;
+    let checks = doctor::run(&args(&graph, dir.path())).await;
     assert_fails(&checks, "permissions", "leads_retrieval", "new Page token");
 
     let graph = healthy_graph().await;
     graph.set_subscribed(PAGE_ID, false);
-    let checks = doctor::run(args(&graph, dir.path())).await;
+    let checks = doctor::run(&args(&graph, dir.path())).await;
     assert_fails(
         &checks,
         "webhook subscription",
@@ -112,38 +142,38 @@ async fn each_fault_fails_its_check_with_a_fix() {
 
     let graph = healthy_graph().await;
     graph.set_leads_readable(false);
-    let checks = doctor::run(args(&graph, dir.path())).await;
+    let checks = doctor::run(&args(&graph, dir.path())).await;
     assert_fails(&checks, "lead access", "code 100", "Leads Access");
 
     let graph = healthy_graph().await;
     let mut other_page = args(&graph, dir.path());
     other_page.serve.fb_page_id = Some("999".into());
-    let checks = doctor::run(other_page).await;
+    let checks = doctor::run(&other_page).await;
     assert_fails(&checks, "Page token", "not FB_PAGE_ID 999", "FB_PAGE_ID");
 
     let mut no_app_id = args(&graph, dir.path());
     no_app_id.fb_app_id = None;
-    let checks = doctor::run(no_app_id).await;
+    let checks = doctor::run(&no_app_id).await;
     assert_fails(&checks, "Page token", "FB_APP_ID", "App ID");
 
     let mut broken = args(&graph, dir.path());
     broken.serve.fb_page_access_token = None;
-    let checks = doctor::run(broken).await;
+    let checks = doctor::run(&broken).await;
     assert_fails(&checks, "configuration", "FB_PAGE_ACCESS_TOKEN", ".env");
 }
 
 #[tokio::test]
 async fn subscribe_fixes_a_missing_subscription() {
-    let graph = healthy_graph().await;
-    graph.set_subscribed(PAGE_ID, false);
+    let app = served().await;
+    app.graph.set_subscribed(PAGE_ID, false);
     let dir = tempfile::tempdir().unwrap();
-    let mut with_subscribe = args(&graph, dir.path());
+    let mut with_subscribe = served_args(&app, dir.path());
     with_subscribe.subscribe = true;
-    let checks = doctor::run(with_subscribe).await;
+    let checks = doctor::run(&with_subscribe).await;
     assert!(
         matches!(verdict(&checks, "webhook subscription"), Verdict::Pass(detail) if detail.contains("subscribed it"))
     );
-    let again = doctor::run(args(&graph, dir.path())).await;
+    let again = doctor::run(&served_args(&app, dir.path())).await;
     assert!(
         again.iter().all(Check::passed),
         "{}",
@@ -151,41 +181,49 @@ async fn subscribe_fixes_a_missing_subscription() {
     );
 }
 
+/// `leadhook-server doctor [--e2e]` as a process, configured through the environment.
+async fn doctor_command(
+    app: &TestApp,
+    data_dir: &std::path::Path,
+    extra: &[&str],
+) -> (bool, String) {
+    let mut command = std::process::Command::new(server_binary());
+    command
+        .arg("doctor")
+        .args(extra)
+        .env_clear()
+        .env("FB_APP_SECRET", APP_SECRET)
+        .env("FB_VERIFY_TOKEN", VERIFY_TOKEN)
+        .env("FB_PAGE_ACCESS_TOKEN", PAGE_TOKEN)
+        .env("FB_GRAPH_URL", app.graph.base_url())
+        .env("FB_PAGE_ID", PAGE_ID)
+        .env("FB_APP_ID", &app.graph.config().app_id)
+        .env("LEADHOOK_PUBLIC_URL", &app.address)
+        .env("LEADHOOK_DATA_DIR", data_dir)
+        .env("LEADHOOK_API_TOKENS", format!("alice:{REP_TOKEN}"));
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !text.contains(PAGE_TOKEN) && !text.contains(APP_SECRET) && !text.contains(VERIFY_TOKEN),
+        "no secrets printed: {text}"
+    );
+    (output.status.success(), text)
+}
+
 #[tokio::test]
 async fn the_doctor_command_exits_zero_only_when_all_pass() {
-    let graph = healthy_graph().await;
+    let app = served().await;
     let dir = tempfile::tempdir().unwrap();
-    let run = |graph_url: String| {
-        let dir = dir.path().to_path_buf();
-        let app_id = graph.config().app_id.clone();
-        tokio::task::spawn_blocking(move || {
-            std::process::Command::new(server_binary())
-                .arg("doctor")
-                .env_clear()
-                .env("FB_APP_SECRET", APP_SECRET)
-                .env("FB_VERIFY_TOKEN", VERIFY_TOKEN)
-                .env("FB_PAGE_ACCESS_TOKEN", PAGE_TOKEN)
-                .env("FB_GRAPH_URL", graph_url)
-                .env("FB_PAGE_ID", PAGE_ID)
-                .env("FB_APP_ID", app_id)
-                .env("LEADHOOK_DATA_DIR", dir)
-                .env("LEADHOOK_API_TOKENS", format!("alice:{REP_TOKEN}"))
-                .output()
-                .unwrap()
-        })
-    };
-    let healthy = run(graph.base_url()).await.unwrap();
-    let text = String::from_utf8_lossy(&healthy.stdout).to_string();
-    assert!(healthy.status.success(), "{text}");
+    let (passed, text) = doctor_command(&app, dir.path(), &[]).await;
+    assert!(passed, "{text}");
     assert!(text.contains("✓ lead access"), "{text}");
-    assert!(
-        !text.contains(PAGE_TOKEN) && !text.contains(APP_SECRET),
-        "no secrets printed"
-    );
+    assert!(text.contains("✓ app webhook subscription"), "{text}");
 
-    graph.set_token_state(TokenState::Expired);
-    let failing = run(graph.base_url()).await.unwrap();
-    let text = String::from_utf8_lossy(&failing.stdout).to_string();
-    assert_eq!(failing.status.code(), Some(1), "{text}");
+    app.graph.set_token_state(TokenState::Expired);
+    let (passed, text) = doctor_command(&app, dir.path(), &[]).await;
+    assert!(!passed, "{text}");
     assert!(text.contains("✗ Page token"), "{text}");
 }

@@ -1,0 +1,103 @@
+//! `leadhook-server doctor --e2e` against the demo: the settings that point it at the demo's
+//! server and simulated Facebook, as a command to paste into another terminal, or run here
+//! (`leadhook-demo --doctor`).
+
+use std::path::PathBuf;
+
+use leadhook_server::config::ServeArgs;
+use leadhook_server::doctor::{self, DoctorArgs, EndToEndArgs};
+use leadhook_sim::GraphStandin;
+
+/// Doctor settings for the demo server at `server_url`, configured like it by `serve`. The
+/// doctor's own store check gets `data_dir`: the running server keeps its data dir to itself.
+pub fn args(
+    graph: &GraphStandin,
+    serve: &ServeArgs,
+    server_url: &str,
+    rep_token: &str,
+    data_dir: PathBuf,
+) -> DoctorArgs {
+    DoctorArgs {
+        serve: ServeArgs {
+            public_url: Some(server_url.to_string()),
+            data_dir: Some(data_dir),
+            ..serve.clone()
+        },
+        fb_app_id: Some(graph.config().app_id.clone()),
+        subscribe: false,
+        e2e: EndToEndArgs {
+            e2e: true,
+            server: Some(server_url.to_string()),
+            token: Some(rep_token.to_string()),
+            ..EndToEndArgs::default()
+        },
+    }
+}
+
+/// The same settings as a `leadhook-server doctor --e2e` command line (run from the repository).
+pub fn command_line(args: &DoctorArgs) -> String {
+    let serve = &args.serve;
+    let data_dir = serve.data_dir.as_ref().map(|dir| dir.display().to_string());
+    let flags = [
+        ("--fb-app-id", args.fb_app_id.as_ref()),
+        ("--fb-app-secret", serve.fb_app_secret.as_ref()),
+        ("--fb-verify-token", serve.fb_verify_token.as_ref()),
+        (
+            "--fb-page-access-token",
+            serve.fb_page_access_token.as_ref(),
+        ),
+        ("--fb-graph-url", serve.fb_graph_url.as_ref()),
+        ("--fb-page-id", serve.fb_page_id.as_ref()),
+        ("--public-url", serve.public_url.as_ref()),
+        ("--api-tokens", serve.api_tokens.as_ref()),
+        ("--data-dir", data_dir.as_ref()),
+        ("--server", args.e2e.server.as_ref()),
+        ("--token", args.e2e.token.as_ref()),
+    ];
+    let mut line = String::from("cargo run -p leadhook-server -- doctor --e2e");
+    for (flag, value) in flags {
+        if let Some(value) = value {
+            line.push_str(&format!(" \\\n    {flag} {}", shell_quoted(value)));
+        }
+    }
+    line
+}
+
+/// `value` as one shell word.
+fn shell_quoted(value: &str) -> String {
+    let plain = value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_./:,@".contains(&b));
+    if plain && !value.is_empty() {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
+/// Runs the checks and the end-to-end test here and prints them; whether all passed.
+pub async fn run(args: &DoctorArgs) -> bool {
+    println!("leadhook doctor --e2e against the demo\n");
+    let mut checks = doctor::run(args).await;
+    checks
+        .iter()
+        .for_each(|check| print!("{}", doctor::render_check(check)));
+    let check = doctor::end_to_end_with_spinner(args).await;
+    print!("{}", doctor::render_check(&check));
+    checks.push(check);
+    print!("{}", doctor::summary(&checks));
+    checks.iter().all(doctor::Check::passed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odd_values_are_quoted_for_the_shell() {
+        assert_eq!(shell_quoted("http://127.0.0.1:80"), "http://127.0.0.1:80");
+        assert_eq!(shell_quoted("a b"), "'a b'");
+        assert_eq!(shell_quoted("it's"), r"'it'\''s'");
+        assert_eq!(shell_quoted(""), "''");
+    }
+}

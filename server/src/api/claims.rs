@@ -1,0 +1,63 @@
+//! Who works a lead: `POST /api/leads/{id}/claim`, `POST /api/leads/{id}/release`, and what
+//! happened to it, `GET /api/leads/{id}/activity`.
+
+use axum::Extension;
+use axum::extract::State;
+use leadhook_shared::{Activity, ApiOk, Assignment, Lead};
+
+use super::Rep;
+use super::extract::Path;
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::store::Claim;
+
+/// Owners exist unless `LEADHOOK_ASSIGNMENT=none`.
+pub fn require_owners(state: &AppState) -> Result<(), AppError> {
+    if state.leads.team().assignment == Assignment::None {
+        Err(AppError::AssignmentOff)
+    } else {
+        Ok(())
+    }
+}
+
+/// `POST /api/leads/{id}/claim`: the caller becomes the owner, unless another rep is (409).
+pub async fn claim(
+    State(state): State<AppState>,
+    Extension(rep): Extension<Rep>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
+    require_owners(&state)?;
+    match state.leads.claim(id, &rep.0).await? {
+        Claim::Claimed(lead) => Ok(axum::Json(ApiOk::new(*lead))),
+        Claim::Taken { owner } => Err(AppError::AlreadyClaimed { id, owner }),
+        Claim::NotFound => Err(AppError::LeadNotFound(id)),
+    }
+}
+
+/// `POST /api/leads/{id}/release`: the lead goes back to the unowned queue.
+pub async fn release(
+    State(state): State<AppState>,
+    Extension(rep): Extension<Rep>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
+    require_owners(&state)?;
+    let lead = state
+        .leads
+        .release(id, &rep.0)
+        .await?
+        .ok_or(AppError::LeadNotFound(id))?;
+    Ok(axum::Json(ApiOk::new(lead)))
+}
+
+/// `GET /api/leads/{id}/activity`, oldest first.
+pub async fn activity(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<ApiOk<Vec<Activity>>>, AppError> {
+    let history = state
+        .store
+        .activity(id)
+        .await?
+        .ok_or(AppError::LeadNotFound(id))?;
+    Ok(axum::Json(ApiOk::new(history)))
+}

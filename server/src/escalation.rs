@@ -1,0 +1,107 @@
+//! Escalation: a lead still `New Lead` after `LEADHOOK_ESCALATE_AFTER`, and again after 30
+//! minutes, raises an `escalation` event on `/api/events`. The "escalated to level N" mark lives in
+//! the store and is taken by a conditional update, so each lead is escalated once per threshold,
+//! across restarts and replicas alike. Every server then announces the marks taken recently, by
+//! itself or another replica, to its own dashboards, once each.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::config::QueueConfig;
+use crate::store::StoreError;
+use crate::writer::LeadWriter;
+
+/// How often waiting leads are checked.
+const CHECK_EVERY: Duration = Duration::from_secs(1);
+/// Most leads escalated per threshold per check; the rest follow at the next check.
+const BATCH: u32 = 100;
+/// Leads submitted longer ago than this are not escalated: a sweep that backfills a week of
+/// missed leads should not ring every dashboard hundreds of times.
+const HORIZON: TimeDelta = TimeDelta::days(1);
+/// How far back each check looks for marks to announce. Longer than a check plus a slow commit,
+/// so a mark another replica took is seen even when it became visible late.
+const RECENT: TimeDelta = TimeDelta::seconds(60);
+/// Most marks announced per check (marks taken within `RECENT`).
+const ANNOUNCE_LIMIT: u32 = 1000;
+
+pub struct Escalator {
+    leads: LeadWriter,
+    clock: Arc<dyn Clock>,
+    thresholds: Vec<Duration>,
+    /// Marks taken before this server started are not its dashboards' business.
+    started_at: DateTime<Utc>,
+    /// Marks already announced here, by (lead, level), with when they were taken.
+    announced: HashMap<(i64, u8), DateTime<Utc>>,
+}
+
+impl Escalator {
+    pub fn new(leads: LeadWriter, config: &QueueConfig) -> Escalator {
+        Escalator {
+            leads,
+            started_at: config.clock.now(),
+            clock: Arc::clone(&config.clock),
+            thresholds: config.escalation_thresholds(),
+            announced: HashMap::new(),
+        }
+    }
+
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(CHECK_EVERY) => {}
+            }
+            if let Err(error) = self.check().await {
+                tracing::warn!("cannot check for waiting leads: {error}");
+            }
+        }
+    }
+
+    /// Takes the marks of every lead that has crossed a threshold since it was last escalated,
+    /// then announces the marks taken recently by any server. A lead past several thresholds (the
+    /// server was down) is escalated for the longest one only: longest first, and taking that mark
+    /// takes the shorter ones with it.
+    pub async fn check(&mut self) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        for (index, threshold) in self.thresholds.iter().enumerate().rev() {
+            let level = u8::try_from(index + 1).unwrap_or(u8::MAX);
+            let Ok(age) = TimeDelta::from_std(*threshold) else {
+                continue;
+            };
+            let due = self
+                .leads
+                .store()
+                .due_for_escalation(now - HORIZON, now - age, level, BATCH)
+                .await?;
+            for lead in &due {
+                self.leads.take_escalation(lead, level, now).await?;
+            }
+        }
+        let since = (now - RECENT).max(self.started_at);
+        self.announced.retain(|_, taken_at| *taken_at > since);
+        let recent = self
+            .leads
+            .store()
+            .escalated_since(since, ANNOUNCE_LIMIT)
+            .await?;
+        for escalated in recent {
+            let Some(threshold) = self
+                .thresholds
+                .get(usize::from(escalated.level).wrapping_sub(1))
+            else {
+                continue;
+            };
+            let key = (escalated.lead.id, escalated.level);
+            if self.announced.insert(key, escalated.at).is_none() {
+                self.leads
+                    .announce_escalation(&escalated.lead, *threshold, now);
+            }
+        }
+        Ok(())
+    }
+}

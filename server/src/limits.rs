@@ -1,0 +1,47 @@
+//! Every limit that keeps the server up under hostile or broken clients, in one place.
+//! The README's "Security" section explains each one; none needs tuning for a sales team.
+
+use std::time::Duration;
+
+/// Largest `POST /webhook` body. Meta batches at most 1,000 changes per POST, about 200 bytes
+/// each: such a batch is under 300 KB, so 1 MiB leaves room without letting a body hold much.
+pub const MAX_WEBHOOK_BODY_BYTES: usize = 1024 * 1024;
+
+/// The whole webhook body must arrive within this time of its head.
+pub const WEBHOOK_BODY_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Bytes all large webhook bodies being received may reserve at once (16 bodies of the largest
+/// size). Past it a large webhook gets 503 at once; Meta retries it later.
+pub const WEBHOOK_BUFFER_BUDGET_BYTES: usize = 16 * MAX_WEBHOOK_BODY_BYTES;
+
+/// Bodies announcing at most this many bytes (Meta's usual delivery of a few changes is 1-2 KB)
+/// need no share of the budget, so clients stalling large bodies cannot hold Meta's small ones
+/// back. Their memory is bounded by [`MAX_CONNECTIONS`] times this.
+pub const SMALL_WEBHOOK_BODY_BYTES: usize = 16 * 1024;
+
+/// A client must send a request's head within this time of connecting or of its previous
+/// answer, so idle keep-alive connections are closed after it too.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections served at once, at most. Lowered to fit the open-file limit (see
+/// [`FILES_KEPT_FREE`]); further connections wait in the listen queue.
+pub const MAX_CONNECTIONS: usize = 2048;
+
+/// Open files kept free for the databases, the Graph API client and the log.
+pub const FILES_KEPT_FREE: u64 = 64;
+
+/// `GET /api/events` streams one API token may hold open at once.
+pub const MAX_EVENT_STREAMS_PER_TOKEN: usize = 8;
+
+/// Largest `offset` of a lead list: what SQL's OFFSET takes.
+pub const MAX_LIST_OFFSET: u64 = i64::MAX as u64;
+
+/// Largest note on a lead, in bytes of UTF-8.
+pub const MAX_NOTES_BYTES: usize = 64 * 1024;
+
+/// Largest `/api` request body (a note of [`MAX_NOTES_BYTES`] written as JSON escapes, plus the
+/// other fields).
+pub const MAX_API_BODY_BYTES: usize = 512 * 1024;
+
+/// On shutdown, how long requests in flight (and event streams) may take to finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);

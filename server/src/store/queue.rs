@@ -1,0 +1,148 @@
+//! The team's work queue in the store: who owns a lead, what happened to it, who is away, whose
+//! turn it is, and which escalations have been raised. Every backend keeps all of it in the store
+//! itself, so several server replicas and restarts agree.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use leadhook_shared::{Activity, ActivityKind, Lead, Waiting};
+use serde::Deserialize;
+
+use super::{StatsWindow, StoreError};
+
+/// What a claim came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The caller owns the lead now (or already did).
+    Claimed(Box<Lead>),
+    /// Another rep owns it.
+    Taken {
+        owner: String,
+    },
+    NotFound,
+}
+
+/// A lead first contacted in the stats window, for speed-to-lead figures.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Contact {
+    pub owner: Option<String>,
+    pub first_contact_at: DateTime<Utc>,
+    pub speed_secs: u64,
+}
+
+/// Counts over the leads one rep owns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct OwnerCounts {
+    pub owned: u64,
+    /// Owned and not `Won`, `Lost` or `Unqualified`.
+    pub open: u64,
+    pub contacted: u64,
+    pub won: u64,
+}
+
+/// A lead with its latest escalation mark.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Escalated {
+    #[serde(flatten)]
+    pub lead: Lead,
+    #[serde(rename = "escalated_level")]
+    pub level: u8,
+    #[serde(rename = "escalated_at")]
+    pub at: DateTime<Utc>,
+}
+
+/// What the queue figures of `/api/stats` and `/api/reps` are computed from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct QueueFigures {
+    pub waiting: Waiting,
+    /// Leads first contacted since the window's `week_start`.
+    pub contacts: Vec<Contact>,
+    pub by_owner: HashMap<String, OwnerCounts>,
+}
+
+/// The work-queue side of a lead store. Every change writes its activity row in the same
+/// transaction; owner changes are conditional in the store, so concurrent claims have one winner.
+#[async_trait]
+pub trait WorkQueue {
+    /// Makes `rep` the owner unless another rep owns the lead.
+    async fn claim(&self, id: i64, rep: &str) -> Result<Claim, StoreError>;
+
+    /// Leaves the lead unowned, whoever owned it; `None` when no lead has that id.
+    async fn release(&self, id: i64, rep: &str) -> Result<Option<Lead>, StoreError>;
+
+    /// Gives an unowned lead to the available rep of `reps` whose turn it is (the one assigned
+    /// least recently; never assigned first, then in the order of `reps`). `None` when the lead
+    /// does not exist, is owned already, or every rep is away.
+    async fn assign_next(&self, id: i64, reps: &[String]) -> Result<Option<Lead>, StoreError>;
+
+    async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError>;
+
+    /// Reps whose availability was ever set, by name; a rep not listed is available.
+    async fn availability(&self) -> Result<HashMap<String, bool>, StoreError>;
+
+    /// The lead's history, oldest first; `None` when no lead has that id.
+    async fn activity(&self, id: i64) -> Result<Option<Vec<Activity>>, StoreError>;
+
+    /// Leads still `New Lead`, submitted after `created_after` and at or before `created_before`,
+    /// not yet escalated to `level`; oldest first, at most `limit`.
+    async fn due_for_escalation(
+        &self,
+        created_after: DateTime<Utc>,
+        created_before: DateTime<Utc>,
+        level: u8,
+        limit: u32,
+    ) -> Result<Vec<Lead>, StoreError>;
+
+    /// Marks the lead as escalated to `level` at `at` if it is still `New Lead` and below that
+    /// level. `true` for the one caller that took the mark.
+    async fn take_escalation(
+        &self,
+        id: i64,
+        level: u8,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Leads whose latest escalation mark was taken after `since`, by any server; oldest mark
+    /// first, at most `limit`.
+    async fn escalated_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Escalated>, StoreError>;
+
+    async fn queue_figures(&self, window: StatsWindow) -> Result<QueueFigures, StoreError>;
+}
+
+/// An activity kind as both stores spell it.
+pub fn kind_name(kind: ActivityKind) -> &'static str {
+    match kind {
+        ActivityKind::Stored => "stored",
+        ActivityKind::Redelivered => "redelivered",
+        ActivityKind::Status => "status",
+        ActivityKind::Notes => "notes",
+        ActivityKind::Claim => "claim",
+        ActivityKind::Release => "release",
+        ActivityKind::Assign => "assign",
+    }
+}
+
+pub fn kind_from_name(name: &str) -> Result<ActivityKind, StoreError> {
+    [
+        ActivityKind::Stored,
+        ActivityKind::Redelivered,
+        ActivityKind::Status,
+        ActivityKind::Notes,
+        ActivityKind::Claim,
+        ActivityKind::Release,
+        ActivityKind::Assign,
+    ]
+    .into_iter()
+    .find(|kind| kind_name(*kind) == name)
+    .ok_or_else(|| StoreError::Internal(format!("unknown activity kind {name:?} in the store")))
+}
+
+/// Whole seconds from the form to the first contact (0 when the clocks disagree).
+pub fn speed_secs(created_at: DateTime<Utc>, first_contact_at: DateTime<Utc>) -> u64 {
+    u64::try_from((first_contact_at - created_at).num_seconds()).unwrap_or(0)
+}

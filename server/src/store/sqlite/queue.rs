@@ -1,0 +1,474 @@
+//! The work queue in the SQLite store. Each change and its activity row share one transaction,
+//! and the store's one connection serialises them, so a claim's check-then-set cannot interleave.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use leadhook_shared::team::actor::SYSTEM;
+use leadhook_shared::{Activity, ActivityKind, Lead, LeadPatch, LeadStatus, MetaFields, Waiting};
+use rusqlite::{Connection, params};
+
+use super::rows::{SELECT_LEADS, lead_from_row, micros, time_from};
+use super::{SqliteStore, internal, lead_by_id};
+use crate::store::queue::{kind_from_name, kind_name, speed_secs};
+use crate::store::{
+    Claim, Contact, Escalated, OwnerCounts, QueueFigures, StatsWindow, StoreError, WorkQueue,
+};
+
+/// The team's work queue: lead owners, first contact, escalation marks, the activity history,
+/// reps' availability and round-robin turn. Leads already stored count as escalated (they predate
+/// the queue) and get a `stored` entry by `system`, so every lead has a history.
+pub(super) const MIGRATION: &str = r#"
+    ALTER TABLE leads ADD COLUMN owner TEXT;
+    ALTER TABLE leads ADD COLUMN owned_at INTEGER;
+    ALTER TABLE leads ADD COLUMN first_contact_at INTEGER;
+    ALTER TABLE leads ADD COLUMN escalated_level INTEGER NOT NULL DEFAULT 0;
+    UPDATE leads SET escalated_level = 2;
+    ALTER TABLE leads ADD COLUMN escalated_at INTEGER;
+    CREATE INDEX leads_escalated ON leads (escalated_at);
+    CREATE INDEX leads_owner ON leads (owner);
+    CREATE INDEX leads_first_contact ON leads (first_contact_at);
+    CREATE TABLE activity (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        lead_id  INTEGER NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+        at       INTEGER NOT NULL,
+        actor    TEXT NOT NULL,
+        kind     TEXT NOT NULL
+                 CHECK (kind IN ('stored','redelivered','status','notes','claim','release','assign')),
+        old      TEXT,
+        new      TEXT
+    );
+    CREATE INDEX activity_by_lead ON activity (lead_id, id);
+    INSERT INTO activity (lead_id, at, actor, kind) SELECT id, received_at, 'system', 'stored' FROM leads;
+    CREATE TABLE reps (
+        name             TEXT PRIMARY KEY,
+        available        INTEGER NOT NULL DEFAULT 1,
+        last_assigned_at INTEGER
+    );
+"#;
+
+/// One activity row before it is written: what changed, from what to what.
+pub(super) struct Change {
+    kind: ActivityKind,
+    old: Option<String>,
+    new: Option<String>,
+}
+
+impl Change {
+    pub(super) fn new(kind: ActivityKind, old: Option<String>, new: Option<String>) -> Change {
+        Change { kind, old, new }
+    }
+}
+
+/// Writes an activity row; call it inside the transaction of the change it records.
+pub(super) fn record(
+    conn: &Connection,
+    lead_id: i64,
+    at: i64,
+    actor: &str,
+    change: Change,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO activity (lead_id, at, actor, kind, old, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            lead_id,
+            at,
+            actor,
+            kind_name(change.kind),
+            change.old,
+            change.new
+        ],
+    )
+    .map_err(internal)?;
+    Ok(())
+}
+
+/// The Meta-side fields a re-delivery changed, as "email, phone".
+pub(super) fn changed_meta_fields(old: &MetaFields, new: &MetaFields) -> String {
+    let (Ok(serde_json::Value::Object(old)), Ok(serde_json::Value::Object(new))) =
+        (serde_json::to_value(old), serde_json::to_value(new))
+    else {
+        return String::new();
+    };
+    new.iter()
+        .filter(|(field, value)| old.get(*field) != Some(value))
+        .map(|(field, _)| field.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Applies a rep's patch to `before` (read in the same transaction) and records what changed.
+pub(super) fn apply_patch(
+    conn: &Connection,
+    before: &Lead,
+    patch: &LeadPatch,
+    rep: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let status = patch.status.unwrap_or(before.status);
+    let notes = patch.notes.clone().or_else(|| before.notes.clone());
+    let first_contact = before
+        .first_contact_at
+        .map(micros)
+        .or((before.status == LeadStatus::NewLead && status != LeadStatus::NewLead).then_some(now));
+    conn.execute(
+        "UPDATE leads SET status = ?2, notes = ?3, first_contact_at = ?4, updated_at = ?5 WHERE id = ?1",
+        params![before.id, status.as_str(), notes, first_contact, now],
+    )
+    .map_err(internal)?;
+    if status != before.status {
+        let change = Change::new(
+            ActivityKind::Status,
+            Some(before.status.as_str().to_string()),
+            Some(status.as_str().to_string()),
+        );
+        record(conn, before.id, now, rep, change)?;
+    }
+    if notes != before.notes {
+        let change = Change::new(ActivityKind::Notes, before.notes.clone(), notes);
+        record(conn, before.id, now, rep, change)?;
+    }
+    if let Some(owner) = &patch.owner
+        && *owner != before.owner
+    {
+        set_owner(
+            conn,
+            before,
+            owner.as_deref(),
+            ActivityKind::Assign,
+            rep,
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// Gives the lead to `owner` (or nobody) and records it as `kind` by `actor`.
+fn set_owner(
+    conn: &Connection,
+    before: &Lead,
+    owner: Option<&str>,
+    kind: ActivityKind,
+    actor: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE leads SET owner = ?2, owned_at = ?3, updated_at = ?4 WHERE id = ?1",
+        params![before.id, owner, owner.map(|_| now), now],
+    )
+    .map_err(internal)?;
+    let change = Change::new(kind, before.owner.clone(), owner.map(str::to_string));
+    record(conn, before.id, now, actor, change)
+}
+
+impl SqliteStore {
+    /// Runs `work` on lead `id` (as read inside the transaction) with a fresh change stamp, in one
+    /// transaction that commits what it wrote; `missing` when no lead has that id.
+    pub(super) async fn changing<T, F>(&self, id: i64, missing: T, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, Lead, i64) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.with(move |inner| {
+            let now = inner.next_change_micros();
+            let tx = inner.conn.transaction().map_err(internal)?;
+            let Some(before) = lead_by_id(&tx, id)? else {
+                return Ok(missing);
+            };
+            let done = work(&tx, before, now)?;
+            tx.commit().map_err(internal)?;
+            Ok(done)
+        })
+        .await
+    }
+}
+
+/// Reads the lead back after a change in the same transaction.
+fn reread(conn: &Connection, id: i64) -> Result<Lead, StoreError> {
+    lead_by_id(conn, id)?
+        .ok_or_else(|| StoreError::Internal(format!("lead {id} vanished while changing it")))
+}
+
+#[async_trait]
+impl WorkQueue for SqliteStore {
+    async fn claim(&self, id: i64, rep: &str) -> Result<Claim, StoreError> {
+        let rep = rep.to_string();
+        self.changing(id, Claim::NotFound, move |tx, before, now| {
+            match before.owner {
+                Some(ref owner) if *owner != rep => Ok(Claim::Taken {
+                    owner: owner.clone(),
+                }),
+                Some(_) => Ok(Claim::Claimed(Box::new(before))),
+                None => {
+                    set_owner(tx, &before, Some(&rep), ActivityKind::Claim, &rep, now)?;
+                    Ok(Claim::Claimed(Box::new(reread(tx, id)?)))
+                }
+            }
+        })
+        .await
+    }
+
+    async fn release(&self, id: i64, rep: &str) -> Result<Option<Lead>, StoreError> {
+        let rep = rep.to_string();
+        self.changing(id, None, move |tx, before, now| {
+            if before.owner.is_none() {
+                return Ok(Some(before));
+            }
+            set_owner(tx, &before, None, ActivityKind::Release, &rep, now)?;
+            reread(tx, id).map(Some)
+        })
+        .await
+    }
+
+    async fn assign_next(&self, id: i64, reps: &[String]) -> Result<Option<Lead>, StoreError> {
+        let reps = reps.to_vec();
+        self.changing(id, None, move |tx, before, now| {
+            if before.owner.is_some() {
+                return Ok(None);
+            }
+            let mut turns = Vec::with_capacity(reps.len());
+            for (position, rep) in reps.iter().enumerate() {
+                let (available, last_assigned): (bool, Option<i64>) = tx
+                    .query_row(
+                        "INSERT INTO reps (name) VALUES (?1)
+                         ON CONFLICT (name) DO UPDATE SET name = excluded.name
+                         RETURNING available, last_assigned_at",
+                        [rep],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .map_err(internal)?;
+                if available {
+                    // Never assigned (None) sorts first, then the longest wait, then list order.
+                    turns.push((last_assigned, position, rep));
+                }
+            }
+            let Some((_, _, next)) = turns.into_iter().min() else {
+                return Ok(None);
+            };
+            tx.execute(
+                "UPDATE reps SET last_assigned_at = ?2 WHERE name = ?1",
+                params![next, now],
+            )
+            .map_err(internal)?;
+            set_owner(tx, &before, Some(next), ActivityKind::Assign, SYSTEM, now)?;
+            reread(tx, id).map(Some)
+        })
+        .await
+    }
+
+    async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError> {
+        let rep = rep.to_string();
+        self.with(move |inner| {
+            inner
+                .conn
+                .execute(
+                    "INSERT INTO reps (name, available) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO UPDATE SET available = excluded.available",
+                    params![rep, available],
+                )
+                .map_err(internal)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn availability(&self) -> Result<HashMap<String, bool>, StoreError> {
+        self.with(|inner| {
+            let mut statement = inner
+                .conn
+                .prepare_cached("SELECT name, available FROM reps")
+                .map_err(internal)?;
+            let rows = statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .map_err(internal)?;
+            rows.collect::<Result<_, _>>().map_err(internal)
+        })
+        .await
+    }
+
+    async fn activity(&self, id: i64) -> Result<Option<Vec<Activity>>, StoreError> {
+        self.with(move |inner| {
+            if lead_by_id(&inner.conn, id)?.is_none() {
+                return Ok(None);
+            }
+            let mut statement = inner
+                .conn
+                .prepare_cached(
+                    "SELECT id, lead_id, at, actor, kind, old, new FROM activity
+                     WHERE lead_id = ?1 ORDER BY id",
+                )
+                .map_err(internal)?;
+            let rows = statement
+                .query_map([id], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, i64>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, String>(4)?,
+                        row.get::<_, Option<String>>(5)?,
+                        row.get::<_, Option<String>>(6)?,
+                    ))
+                })
+                .map_err(internal)?;
+            let mut history = Vec::new();
+            for row in rows {
+                let (id, lead_id, at, actor, kind, old, new) = row.map_err(internal)?;
+                history.push(Activity {
+                    id,
+                    lead_id,
+                    at: time_from(at),
+                    actor,
+                    kind: kind_from_name(&kind)?,
+                    old,
+                    new,
+                });
+            }
+            Ok(Some(history))
+        })
+        .await
+    }
+
+    async fn due_for_escalation(
+        &self,
+        created_after: DateTime<Utc>,
+        created_before: DateTime<Utc>,
+        level: u8,
+        limit: u32,
+    ) -> Result<Vec<Lead>, StoreError> {
+        self.with(move |inner| {
+            let mut statement = inner
+                .conn
+                .prepare_cached(&format!(
+                    "{SELECT_LEADS} WHERE status = 'New Lead' AND created_at > ?1 AND created_at <= ?2
+                       AND escalated_level < ?3
+                     ORDER BY created_at, id LIMIT ?4"
+                ))
+                .map_err(internal)?;
+            let leads = statement
+                .query_map(params![
+                        micros(created_after),
+                        micros(created_before),
+                        level,
+                        limit
+                    ], lead_from_row)
+                .map_err(internal)?
+                .collect::<Result<_, _>>()
+                .map_err(internal)?;
+            Ok(leads)
+        })
+        .await
+    }
+
+    async fn take_escalation(
+        &self,
+        id: i64,
+        level: u8,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.with(move |inner| {
+            let changed = inner
+                .conn
+                .execute(
+                    "UPDATE leads SET escalated_level = ?2, escalated_at = ?3
+                     WHERE id = ?1 AND escalated_level < ?2 AND status = 'New Lead'",
+                    params![id, level, micros(at)],
+                )
+                .map_err(internal)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn escalated_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Escalated>, StoreError> {
+        self.with(move |inner| {
+            let mut statement = inner
+                .conn
+                .prepare_cached(&format!(
+                    "{SELECT_LEADS} WHERE escalated_at > ?1 ORDER BY escalated_at, id LIMIT ?2"
+                ))
+                .map_err(internal)?;
+            let escalated = statement
+                .query_map(params![micros(since), limit], |row| {
+                    Ok(Escalated {
+                        lead: lead_from_row(row)?,
+                        level: row.get("escalated_level")?,
+                        at: time_from(row.get("escalated_at")?),
+                    })
+                })
+                .map_err(internal)?
+                .collect::<Result<_, _>>()
+                .map_err(internal)?;
+            Ok(escalated)
+        })
+        .await
+    }
+
+    async fn queue_figures(&self, window: StatsWindow) -> Result<QueueFigures, StoreError> {
+        self.with(move |inner| {
+            let conn = &inner.conn;
+            let (count, oldest): (i64, Option<i64>) = conn
+                .query_row(
+                    "SELECT COUNT(*), MIN(created_at) FROM leads WHERE status = 'New Lead'",
+                    [],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .map_err(internal)?;
+            let mut contacts_statement = conn
+                .prepare_cached(
+                    "SELECT owner, first_contact_at, created_at FROM leads WHERE first_contact_at >= ?1",
+                )
+                .map_err(internal)?;
+            let contacts = contacts_statement
+                .query_map([micros(window.week_start)], |row| {
+                    let first_contact_at = time_from(row.get(1)?);
+                    Ok(Contact {
+                        owner: row.get(0)?,
+                        first_contact_at,
+                        speed_secs: speed_secs(time_from(row.get(2)?), first_contact_at),
+                    })
+                })
+                .map_err(internal)?
+                .collect::<Result<_, _>>()
+                .map_err(internal)?;
+            let mut owners_statement = conn
+                .prepare_cached(
+                    "SELECT owner, COUNT(*),
+                        COUNT(*) FILTER (WHERE status NOT IN ('Won', 'Lost', 'Unqualified')),
+                        COUNT(first_contact_at), COUNT(*) FILTER (WHERE status = 'Won')
+                     FROM leads WHERE owner IS NOT NULL GROUP BY owner",
+                )
+                .map_err(internal)?;
+            let by_owner = owners_statement
+                .query_map([], |row| {
+                    let count = |index: usize| row.get::<_, i64>(index).map(|n| n.max(0) as u64);
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        OwnerCounts {
+                            owned: count(1)?,
+                            open: count(2)?,
+                            contacted: count(3)?,
+                            won: count(4)?,
+                        },
+                    ))
+                })
+                .map_err(internal)?
+                .collect::<Result<_, _>>()
+                .map_err(internal)?;
+            Ok(QueueFigures {
+                waiting: Waiting {
+                    count: count.max(0) as u64,
+                    oldest_created_at: oldest.map(time_from),
+                },
+                contacts,
+                by_owner,
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,63 @@
+//! Schema upgrades of the SQLite store, which only this module can stage (the migrations are private).
+
+use leadhook_shared::{ActivityKind, LeadStatus};
+use rusqlite::Connection;
+
+use super::{MIGRATIONS, SqliteStore};
+use crate::store::{LeadStore, WorkQueue};
+
+/// A database left by the release before the work queue: schema version 1, with two leads.
+fn database_before_the_work_queue(path: &std::path::Path) {
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch(MIGRATIONS[0]).unwrap();
+    conn.execute_batch(
+        "INSERT INTO leads (leadgen_id, name, status, notes, created_at, received_at, updated_at)
+         VALUES ('111', 'Old Waiting', 'New Lead', NULL, 1000000, 2000000, 3000000),
+                ('222', 'Old Called', 'Contacted', 'call back Tuesday', 1000000, 2000000, 4000000);
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_existing_database_migrates_in_place_and_keeps_every_lead() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leads.db");
+    database_before_the_work_queue(&path);
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    let page = store.list(&Default::default()).await.unwrap();
+    assert_eq!(page.count, 2);
+    let called = page
+        .leads
+        .iter()
+        .find(|lead| lead.leadgen_id.as_deref() == Some("222"))
+        .unwrap();
+    assert_eq!(called.status, LeadStatus::Contacted);
+    assert_eq!(called.notes.as_deref(), Some("call back Tuesday"));
+    assert_eq!(
+        (called.owner.as_deref(), called.first_contact_at),
+        (None, None)
+    );
+    let history = store.activity(called.id).await.unwrap().unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        (history[0].actor.as_str(), history[0].kind),
+        ("system", ActivityKind::Stored)
+    );
+    // Leads from before the queue are not escalated all at once after the upgrade.
+    let far_future = chrono::Utc::now() + chrono::Duration::days(1);
+    assert!(
+        store
+            .due_for_escalation(chrono::DateTime::UNIX_EPOCH, far_future, 1, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop(store);
+    let version: i64 = Connection::open(&path)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, MIGRATIONS.len() as i64);
+}

@@ -1,0 +1,132 @@
+//! The team's work queue on the wire: who works which lead (`/api/reps`), what happened to a lead
+//! (`/api/leads/{id}/activity`), and the escalation pushed on `/api/events`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How new leads get an owner (`LEADHOOK_ASSIGNMENT`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Assignment {
+    /// New leads arrive unowned; a rep claims one with `POST /api/leads/{id}/claim`.
+    #[default]
+    Claim,
+    /// Each new lead goes to the next available rep in turn.
+    RoundRobin,
+    /// Nobody owns leads.
+    None,
+}
+
+/// `GET /api/reps/me` and the answer of `PUT /api/reps/me`: the rep the token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub name: String,
+    pub available: bool,
+    /// The server's assignment mode, so a dashboard offers only the actions that apply.
+    pub assignment: Assignment,
+}
+
+/// Body of `PUT /api/reps/me`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Availability {
+    pub available: bool,
+}
+
+/// One rep in `GET /api/reps`, with today's figures in the caller's time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rep {
+    pub name: String,
+    pub available: bool,
+    /// Leads the rep owns that are not `Won`, `Lost` or `Unqualified`.
+    pub open_leads: u64,
+    /// Leads the rep first contacted today.
+    pub contacted_today: u64,
+    /// Median of `first_contact_at - created_at` over the leads first contacted today.
+    pub median_speed_to_lead_today_secs: Option<u64>,
+}
+
+/// What kind of change an activity row records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    /// The lead was first stored (by `facebook`, `sweeper`, or a rep for a manual lead).
+    Stored,
+    /// Meta delivered the lead again and its data changed.
+    Redelivered,
+    Status,
+    Notes,
+    Claim,
+    Release,
+    /// The owner was changed by someone other than through claim or release.
+    Assign,
+}
+
+/// Actors that are not reps.
+pub mod actor {
+    /// A lead that arrived through Meta's webhook.
+    pub const FACEBOOK: &str = "facebook";
+    /// A lead the sweeper found in the Graph API.
+    pub const SWEEPER: &str = "sweeper";
+    /// The server itself (round-robin assignment, retention, ...).
+    pub const SYSTEM: &str = "system";
+}
+
+/// One entry of `GET /api/leads/{id}/activity`, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub id: i64,
+    pub lead_id: i64,
+    pub at: DateTime<Utc>,
+    /// A rep's name, or one of [`actor`].
+    pub actor: String,
+    pub kind: ActivityKind,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// The `escalation` event of `/api/events`: a lead still `New Lead` after a threshold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub lead_id: i64,
+    /// The lead's display name.
+    pub name: String,
+    pub form_name: Option<String>,
+    pub owner: Option<String>,
+    /// The threshold crossed (`LEADHOOK_ESCALATE_AFTER`, then 30 minutes).
+    pub threshold_secs: u64,
+    /// How long the lead has waited since it was submitted.
+    pub waiting_secs: u64,
+}
+
+/// `waiting` in `/api/stats`: leads still `New Lead`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub count: u64,
+    /// `created_at` of the oldest one; its age is how long the queue's head has waited.
+    pub oldest_created_at: Option<DateTime<Utc>>,
+}
+
+/// Speed to lead over a window: leads first contacted in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpeedToLead {
+    pub count: u64,
+    pub median_secs: Option<u64>,
+    pub p90_secs: Option<u64>,
+}
+
+/// `speed_to_lead` in `/api/stats`, in the caller's time zone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpeedToLeadStats {
+    pub today: SpeedToLead,
+    pub last_7_days: SpeedToLead,
+}
+
+/// One row of `per_rep` in `/api/stats`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepStats {
+    pub name: String,
+    pub owned: u64,
+    pub contacted: u64,
+    pub won: u64,
+    pub median_speed_to_lead_secs: Option<u64>,
+}
