@@ -5,6 +5,7 @@ pub mod capi;
 mod error;
 pub mod postgrest;
 mod queue;
+pub mod replica;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -15,6 +16,7 @@ use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManual
 pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
 pub use error::StoreError;
 pub use queue::{Claim, Contact, Escalated, OwnerCounts, QueueFigures, WorkQueue};
+pub use replica::{Lease, LeaseCondition, LeaseUpdate, ReplicaStore};
 
 use crate::config::{Config, StoreConfig};
 
@@ -102,7 +104,7 @@ pub struct StatsWindow {
 }
 
 #[async_trait]
-pub trait LeadStore: WorkQueue + CapiOutbox + Send + Sync + 'static {
+pub trait LeadStore: WorkQueue + ReplicaStore + CapiOutbox + Send + Sync + 'static {
     /// A short name for logs and health: "sqlite", "postgrest".
     fn backend(&self) -> &'static str;
 

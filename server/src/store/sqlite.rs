@@ -5,6 +5,7 @@
 
 mod capi;
 mod queue;
+mod replica;
 mod rows;
 #[cfg(test)]
 mod tests;
@@ -64,6 +65,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX leads_status ON leads (status);
 "#,
     queue::MIGRATION,
+    replica::MIGRATION,
     capi::MIGRATION,
 ];
 

@@ -10,6 +10,7 @@ mod error;
 mod migrations;
 mod query;
 mod queue;
+mod replica;
 
 use std::fmt;
 use std::time::Duration;
