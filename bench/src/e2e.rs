@@ -14,17 +14,16 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
-use axum::body::Body;
-use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use clap::Args;
 use leadhook_shared::Lead;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
-use crate::fixture::{self, LoopbackService, REP_TOKEN, Server, post_webhook, signed_webhooks};
+use crate::fixture::{
+    self, LoopbackService, REP_TOKEN, Server, Upstream, forward, post_webhook, signed_webhooks,
+};
 use crate::report::{Figure, Figures, Latencies, Target};
 
 const BENCHMARK: &str = "e2e";
@@ -78,43 +77,6 @@ fn leadhook_binary(args: &E2eArgs) -> anyhow::Result<PathBuf> {
         path.display()
     );
     Ok(path)
-}
-
-#[derive(Clone)]
-struct Upstream {
-    base_url: String,
-    client: reqwest::Client,
-}
-
-async fn forward(State(upstream): State<Upstream>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let body = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(body) => body,
-        Err(error) => return (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
-    };
-    let mut headers = parts.headers;
-    headers.remove(axum::http::header::HOST);
-    let answer = upstream
-        .client
-        .request(parts.method, format!("{}{path}", upstream.base_url))
-        .headers(headers)
-        .body(body)
-        .send()
-        .await;
-    let answer = match answer {
-        Ok(answer) => answer,
-        Err(error) => return (StatusCode::BAD_GATEWAY, error.to_string()).into_response(),
-    };
-    let status = answer.status();
-    let mut headers = answer.headers().clone();
-    for hop in ["connection", "transfer-encoding", "content-length"] {
-        headers.remove(hop);
-    }
-    match answer.bytes().await {
-        Ok(body) => (status, headers, Body::from(body)).into_response(),
-        Err(error) => (StatusCode::BAD_GATEWAY, error.to_string()).into_response(),
-    }
 }
 
 /// A loopback proxy to the server that answers 404 to `/api/events`.

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, ensure};
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use leadhook_server::intake::RetryPolicy;
 use leadhook_server::store::LeadStore;
@@ -142,6 +144,45 @@ impl LoopbackService {
             .await
             .context("a loopback service panicked")?
             .context("a loopback service failed")
+    }
+}
+
+/// Where [`forward`] sends requests.
+#[derive(Clone)]
+pub struct Upstream {
+    pub base_url: String,
+    pub client: reqwest::Client,
+}
+
+/// Forwards a request to the upstream as it came (the body read whole) and returns its answer.
+pub async fn forward(State(upstream): State<Upstream>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(error) => return (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
+    };
+    let mut headers = parts.headers;
+    headers.remove(axum::http::header::HOST);
+    let answer = upstream
+        .client
+        .request(parts.method, format!("{}{path}", upstream.base_url))
+        .headers(headers)
+        .body(body)
+        .send()
+        .await;
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(error) => return (StatusCode::BAD_GATEWAY, error.to_string()).into_response(),
+    };
+    let status = answer.status();
+    let mut headers = answer.headers().clone();
+    for hop in ["connection", "transfer-encoding", "content-length"] {
+        headers.remove(hop);
+    }
+    match answer.bytes().await {
+        Ok(body) => (status, headers, Body::from(body)).into_response(),
+        Err(error) => (StatusCode::BAD_GATEWAY, error.to_string()).into_response(),
     }
 }
 

@@ -9,6 +9,7 @@ mod fixture;
 mod flood;
 mod ingest;
 mod polls;
+mod replicas;
 mod report;
 
 use std::process::ExitCode;
@@ -47,6 +48,9 @@ enum Command {
     /// The release server's memory and webhook answers under 1,100 idle connections and 100
     /// slow 8 MB bodies (needs `cargo build --release -p leadhook-server`).
     Flood(flood::FloodArgs),
+    /// Two servers on one local Supabase: lead to screen across replicas, and what the change
+    /// follower costs when idle. Needs PostgreSQL and PostgREST, as the tests do; not in `all`.
+    Replicas(replicas::ReplicasArgs),
     /// Every benchmark with its default settings (the dashboard first, while the process is small).
     All,
 }
@@ -59,6 +63,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
         Command::E2e(args) => e2e::run(args, cli.runs).await,
         Command::Dashboard(args) => dashboard::run(args, cli.runs),
         Command::Flood(args) => flood::run(args, cli.runs).await,
+        Command::Replicas(args) => replicas::run(args, cli.runs).await,
         Command::All => {
             let mut figures = dashboard::run(&default_args(), cli.runs)?;
             figures.extend(ingest::run(&default_args(), cli.runs).await?);

@@ -193,14 +193,16 @@ fn unprivileged_user() -> Result<Option<SystemUser>, String> {
 /// `target/local-supabase/pg-<pid>` when that user can reach it, else in the system temp dir. The
 /// parent is sticky and world-writable like /tmp, so the guardian may remove its own directory.
 fn run_dir(user: Option<SystemUser>) -> Result<PathBuf, String> {
-    let under_target = std::env::current_exe()
-        .ok()
-        // <target>/<profile>/deps/<test binary>
-        .and_then(|exe| {
-            exe.ancestors()
-                .nth(3)
-                .map(|target| target.join("local-supabase"))
-        });
+    let under_target = std::env::current_exe().ok().and_then(|exe| {
+        // <target>/<profile>/deps/<test binary>, or <target>/<profile>/<binary> (leadhook-bench)
+        let profile = exe.parent()?;
+        let profile = if profile.ends_with("deps") {
+            profile.parent()?
+        } else {
+            profile
+        };
+        profile.parent().map(|target| target.join("local-supabase"))
+    });
     let candidates = under_target
         .into_iter()
         .chain([std::env::temp_dir().join("leadhook-local-supabase")]);

@@ -96,6 +96,9 @@ impl Faults {
             let _ = stop.send(());
             if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
                 task.abort();
+                // An aborted task is dropped (and its listener closed) only when the runtime gets
+                // to it: wait for that, or a connection made right after `stop` still gets in.
+                let _ = task.await;
             }
         }
     }

@@ -74,7 +74,12 @@ async fn faults_come_and_go() {
         .get(format!("{}/items", supabase.base_url))
         .send()
         .await;
-    assert!(refused.unwrap_err().is_connect());
+    // Refused, as a rule; on a loaded machine a connect to a just-closed loopback port can also
+    // end another way (a TCP self-connect), but never in an answer.
+    assert!(
+        refused.is_err(),
+        "the stopped front door answered: {refused:?}"
+    );
     supabase.faults.start().await;
     assert_eq!(get(&supabase, "/items", Some(key)).await.0, 200);
 }

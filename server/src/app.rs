@@ -14,8 +14,10 @@ use tower_http::trace::TraceLayer;
 use crate::admission::Admission;
 use crate::capi::CapiSender;
 use crate::config::Config;
+use crate::data_dir_lock::{DataDirLock, DataDirLockError};
 use crate::error::AppError;
 use crate::escalation::Escalator;
+use crate::follower::ChangeFollower;
 use crate::graph::{GraphClient, GraphError};
 use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
@@ -68,6 +70,8 @@ pub enum StartupError {
     #[error("cannot create the data directory {path}: {reason}; check LEADHOOK_DATA_DIR")]
     DataDir { path: String, reason: String },
     #[error(transparent)]
+    DataDirInUse(#[from] DataDirLockError),
+    #[error(transparent)]
     Inbox(#[from] InboxError),
     #[error("{0}")]
     Store(#[from] StoreError),
@@ -84,13 +88,19 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     intake: Intake,
+    /// Runs when the store is shared, so changes made elsewhere reach this server's dashboards.
+    follower: Option<ChangeFollower>,
+    /// Keeps other servers off this data dir until this one has stopped.
+    data_dir_lock: DataDirLock,
 }
 
 impl Application {
     pub async fn build(config: Config, retry: RetryPolicy) -> Result<Application, StartupError> {
         create_data_dir(&config)?;
+        // Before the store: on SQLite it is a file in the data dir.
+        let data_dir_lock = DataDirLock::acquire(&config.data_dir)?;
         let store = crate::store::open(&config).await?;
-        Self::build_with_store(config, store, retry).await
+        Self::assemble(config, store, retry, data_dir_lock).await
     }
 
     pub async fn build_with_store(
@@ -99,6 +109,16 @@ impl Application {
         retry: RetryPolicy,
     ) -> Result<Application, StartupError> {
         create_data_dir(&config)?;
+        let data_dir_lock = DataDirLock::acquire(&config.data_dir)?;
+        Self::assemble(config, store, retry, data_dir_lock).await
+    }
+
+    async fn assemble(
+        config: Config,
+        store: Arc<dyn LeadStore>,
+        retry: RetryPolicy,
+        data_dir_lock: DataDirLock,
+    ) -> Result<Application, StartupError> {
         let inbox = Inbox::open(&config.data_dir.join("inbox.db"))?;
         let graph = GraphClient::new(
             &config.graph_url,
@@ -131,7 +151,12 @@ impl Application {
                 None
             }
         };
-        let leads = LeadWriter::new(store, graph.clone(), Team::from_config(&config));
+        let (leads, follower) = LeadWriter::new(
+            store,
+            graph.clone(),
+            Team::from_config(&config),
+            config.follow_interval,
+        );
         let intake = Intake::new(
             inbox.clone(),
             graph.clone(),
@@ -161,6 +186,8 @@ impl Application {
             listener,
             state,
             intake,
+            follower,
+            data_dir_lock,
         })
     }
 
@@ -173,6 +200,7 @@ impl Application {
     /// Serves until `shutdown` fires: stops accepting, finishes in-flight requests and lead
     /// fetches, and leaves unfinished events in the inbox for the next start.
     pub async fn run_until(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        let data_dir_lock = self.data_dir_lock;
         let intake = tokio::spawn(self.intake.clone().run(shutdown.clone()));
         tokio::spawn(self.state.sweeper.clone().run(shutdown.clone()));
         if let Some(capi) = self.state.capi.clone() {
@@ -182,6 +210,9 @@ impl Application {
             Escalator::new(self.state.leads.clone(), &self.state.config.queue)
                 .run(shutdown.clone()),
         );
+        if let Some(follower) = self.follower {
+            tokio::spawn(follower.run(shutdown.clone()));
+        }
         let app = router(self.state);
         let result =
             serve::serve(self.listener, app, ServeLimits::default(), shutdown.clone()).await;
@@ -189,6 +220,7 @@ impl Application {
         if let Err(error) = intake.await {
             tracing::error!("the inbox worker stopped abnormally: {error}");
         }
+        drop(data_dir_lock);
         result
     }
 }

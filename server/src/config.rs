@@ -112,6 +112,10 @@ pub struct ServeArgs {
     /// Longest wait between retries while Meta fails or rate-limits (like 5m).
     #[arg(long = "capi-retry-cap", env = "LEADHOOK_CAPI_RETRY_CAP")]
     pub capi_retry_cap: Option<String>,
+    /// With the Supabase store: milliseconds between reads of the store's changes made by other
+    /// servers or by hand, which this server then pushes to its dashboards.
+    #[arg(long = "follow-interval-ms", env = "LEADHOOK_FOLLOW_INTERVAL_MS")]
+    pub follow_interval_ms: Option<String>,
 }
 
 /// Validated configuration of the running server.
@@ -131,6 +135,8 @@ pub struct Config {
     pub graph_timeout: Duration,
     pub sweep: SweepConfig,
     pub store: StoreConfig,
+    /// With a shared store: how often the change follower reads changes made elsewhere.
+    pub follow_interval: Duration,
     pub queue: QueueConfig,
     /// Sending lead stages to Meta; `None` when `FB_DATASET_ID` is unset.
     pub capi: Option<CapiConfig>,
@@ -274,6 +280,12 @@ impl Config {
             interval: (sync_seconds > 0).then(|| Duration::from_secs(sync_seconds)),
             backfill: Duration::from_secs(backfill_days * 86_400),
         };
+        let follow_ms = parse_number(
+            args.follow_interval_ms,
+            "LEADHOOK_FOLLOW_INTERVAL_MS",
+            500,
+            50..=60_000,
+        )?;
         let store = parse_store(
             args.supabase_url,
             args.supabase_secret_key.or(args.supabase_service_role_key),
@@ -309,6 +321,7 @@ impl Config {
             sweep,
             store,
             queue,
+            follow_interval: Duration::from_millis(follow_ms),
         })
     }
 }
@@ -763,6 +776,23 @@ mod tests {
         let config = Config::from_args(args).unwrap();
         assert_eq!(config.sweep.page_ids, ["111", "222"]);
         assert_eq!(config.sweep.interval, None, "0 disables automatic sweeps");
+    }
+
+    #[test]
+    fn follow_interval() {
+        let config = Config::from_args(complete()).unwrap();
+        assert_eq!(config.follow_interval, Duration::from_millis(500));
+        let mut args = complete();
+        args.follow_interval_ms = Some("250".into());
+        let config = Config::from_args(args).unwrap();
+        assert_eq!(config.follow_interval, Duration::from_millis(250));
+        let mut args = complete();
+        args.follow_interval_ms = Some("10".into());
+        let message = Config::from_args(args).unwrap_err().to_string();
+        assert!(
+            message.starts_with("LEADHOOK_FOLLOW_INTERVAL_MS is invalid"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -1,11 +1,16 @@
 //! The backfill sweeper: the fallback for webhooks that never came. It pulls each lead form's
 //! recent leads from the Graph API and stores them through the same write service as webhooks
-//! (same parsing, same idempotent upsert), remembering a per-form high-water mark.
+//! (same parsing, same idempotent upsert), remembering a per-form high-water mark in the store.
+//!
+//! With several servers on one store, one sweeps at a time: each sweep, scheduled or manual, runs
+//! under the store's `sweep` lease (see [`crate::lease`]), and the positions in the store let
+//! whichever server sweeps next continue where the last one stopped.
 
-use std::collections::HashMap;
+mod legacy_positions;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
@@ -17,12 +22,18 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::SweepConfig;
 use crate::graph::{GraphClient, LeadForm};
+use crate::lease::{Lease, replica_id};
 use crate::metrics::Metrics;
 use crate::status::GraphStatus;
 use crate::writer::LeadWriter;
 
 /// Leads are fetched from a little before the high-water mark, so clock skew loses nothing.
 const OVERLAP_SECONDS: i64 = 300;
+/// The store's lease a server holds while it sweeps.
+const SWEEP_LEASE: &str = "sweep";
+/// How long a sweeping server's claim lasts past its last renewal when sweeps are manual only.
+/// With automatic sweeps it is the interval, so a dead sweeper's turn passes on within two.
+const MANUAL_SWEEP_LEASE: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LastSweep {
@@ -32,6 +43,15 @@ pub struct LastSweep {
 }
 
 type RunningSweep = Shared<BoxFuture<'static, SyncReport>>;
+
+/// How a sweep gets the lease.
+#[derive(Debug, Clone, Copy)]
+enum Turn {
+    /// Already taken (a scheduled sweep that was due).
+    Taken,
+    /// Taken once no other server sweeps (a manual sync).
+    WhenFree,
+}
 
 #[derive(Clone)]
 pub struct Sweeper {
@@ -43,7 +63,9 @@ struct Inner {
     graph: GraphClient,
     leads: LeadWriter,
     metrics: Arc<Metrics>,
-    state_path: PathBuf,
+    lease: Lease,
+    /// Where sweep positions were kept before they moved into the store.
+    legacy_positions: PathBuf,
     running: tokio::sync::Mutex<Option<RunningSweep>>,
     last: Mutex<Option<LastSweep>>,
 }
@@ -56,13 +78,21 @@ impl Sweeper {
         metrics: Arc<Metrics>,
         data_dir: &Path,
     ) -> Sweeper {
+        let lifetime = config.interval.unwrap_or(MANUAL_SWEEP_LEASE);
+        let lease = Lease::new(
+            Arc::clone(leads.store()),
+            SWEEP_LEASE,
+            &replica_id(),
+            lifetime,
+        );
         Sweeper {
             inner: Arc::new(Inner {
                 config,
                 graph,
                 leads,
                 metrics,
-                state_path: data_dir.join("sweep-state.json"),
+                lease,
+                legacy_positions: data_dir.join(legacy_positions::FILE_NAME),
                 running: tokio::sync::Mutex::new(None),
                 last: Mutex::new(None),
             }),
@@ -81,8 +111,13 @@ impl Sweeper {
             .clone()
     }
 
-    /// Runs a sweep now, or joins the one already running, and returns its report.
+    /// Sweeps now, or joins the sweep already running here, and returns its report. While
+    /// another server sweeps, waits for it to finish, then sweeps.
     pub async fn sweep_now(&self) -> SyncReport {
+        self.run_or_join(Turn::WhenFree).await
+    }
+
+    async fn run_or_join(&self, turn: Turn) -> SyncReport {
         let sweep = {
             let mut running = self.inner.running.lock().await;
             match running.as_ref() {
@@ -91,7 +126,7 @@ impl Sweeper {
                     let inner = Arc::clone(&self.inner);
                     // Spawned, so a caller that goes away does not stop the sweep.
                     let task = tokio::spawn(async move {
-                        let report = inner.sweep().await;
+                        let report = inner.sweep_in_turn(turn).await;
                         *inner.running.lock().await = None;
                         report
                     });
@@ -111,14 +146,34 @@ impl Sweeper {
         sweep.await
     }
 
-    /// Sweeps at start and then every interval, until `shutdown`.
+    /// Sweeps whenever a sweep is due and no other server took the turn, until `shutdown`.
     pub async fn run(self, shutdown: CancellationToken) {
         let Some(interval) = self.inner.config.interval.filter(|_| self.is_configured()) else {
             return;
         };
         loop {
+            let wait = match self.inner.lease.due_at().await {
+                Ok(due) => (due - Utc::now()).to_std().unwrap_or(Duration::ZERO),
+                Err(error) => {
+                    tracing::warn!("cannot read the sweep lease: {error}");
+                    interval
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.cancelled() => return,
+            }
+            match self.inner.lease.take_if_due().await {
+                Ok(true) => {}
+                // Another server's turn, or not due after all: look again.
+                Ok(false) => continue,
+                Err(error) => {
+                    tracing::warn!("cannot take the sweep lease: {error}");
+                    continue;
+                }
+            }
             let report = tokio::select! {
-                report = self.sweep_now() => report,
+                report = self.run_or_join(Turn::Taken) => report,
                 _ = shutdown.cancelled() => return,
             };
             if report.inserted > 0 {
@@ -127,15 +182,31 @@ impl Sweeper {
                     "sweep found leads no webhook announced"
                 );
             }
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = shutdown.cancelled() => return,
-            }
         }
     }
 }
 
 impl Inner {
+    /// Sweeps under the lease, and frees it for the next sweep one interval later.
+    async fn sweep_in_turn(&self, turn: Turn) -> SyncReport {
+        let started = Instant::now();
+        if let Turn::WhenFree = turn
+            && let Err(error) = self.lease.take_when_free().await
+        {
+            let report = SyncReport {
+                errors: vec![format!("cannot take the sweep lease: {error}")],
+                ..SyncReport::default()
+            };
+            return self.finish(report, started);
+        }
+        let next_due = self.config.interval.unwrap_or(Duration::ZERO);
+        let (report, released) = self.lease.hold_while(self.sweep(), next_due).await;
+        if let Err(error) = released {
+            tracing::warn!("cannot free the sweep lease; it passes on when it expires: {error}");
+        }
+        report
+    }
+
     async fn sweep(&self) -> SyncReport {
         let started = Instant::now();
         let mut report = SyncReport::default();
@@ -147,7 +218,19 @@ impl Inner {
             ));
             return self.finish(report, started);
         }
-        let mut marks = HighWaterMarks::load(&self.state_path);
+        let store = self.leads.store();
+        if let Err(error) = legacy_positions::import(&self.legacy_positions, store.as_ref()).await {
+            report.errors.push(error);
+        }
+        let marks = match store.sweep_positions().await {
+            Ok(marks) => marks,
+            Err(error) => {
+                report
+                    .errors
+                    .push(format!("cannot read the sweep positions: {error}"));
+                return self.finish(report, started);
+            }
+        };
         let now = Utc::now();
         let first_since = now.timestamp() - self.config.backfill.as_secs() as i64;
         for (page_id, form) in self.forms(&mut report).await {
@@ -157,9 +240,8 @@ impl Inner {
                     .learn_form_name(&form.id, form.name.clone())
                     .await;
             }
-            let since = marks
-                .get(&form.id)
-                .map_or(first_since, |mark| mark - OVERLAP_SECONDS);
+            let mark = marks.get(&form.id).copied();
+            let since = mark.map_or(first_since, |mark| mark - OVERLAP_SECONDS);
             let leads = match self.graph.form_leads(&form.id, since).await {
                 Ok(leads) => {
                     self.leads.status().set_graph(GraphStatus::Ok);
@@ -172,7 +254,7 @@ impl Inner {
                 }
             };
             report.fetched += leads.len() as u64;
-            let mut newest = marks.get(&form.id).unwrap_or(since);
+            let mut newest = mark.unwrap_or(since);
             let mut complete = true;
             for graph_lead in leads {
                 let created = graph_lead.created_time.as_deref().and_then(parse_meta_time);
@@ -202,14 +284,15 @@ impl Inner {
                     }
                 }
             }
-            if complete {
-                marks.set(&form.id, newest);
+            if complete
+                && mark != Some(newest)
+                && let Err(error) = store.save_sweep_position(&form.id, newest).await
+            {
+                report.errors.push(format!(
+                    "form {}: cannot save the sweep position: {error}",
+                    form.id
+                ));
             }
-        }
-        if let Err(error) = marks.save(&self.state_path) {
-            report
-                .errors
-                .push(format!("cannot save the sweep position: {error}"));
         }
         self.finish(report, started)
     }
@@ -283,39 +366,6 @@ fn changed_errors<'a>(previous: &[String], current: &'a [String]) -> Vec<&'a str
         .filter(|error| !previous.contains(error))
         .map(String::as_str)
         .collect()
-}
-
-/// Per-form newest `created_time` (unix seconds) seen by a complete sweep, kept as JSON in the data dir.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-struct HighWaterMarks {
-    forms: HashMap<String, i64>,
-}
-
-impl HighWaterMarks {
-    fn load(path: &Path) -> HighWaterMarks {
-        match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|error| {
-                tracing::warn!(path = %path.display(), "sweep position unreadable, starting over from the backfill window: {error}");
-                HighWaterMarks::default()
-            }),
-            Err(_) => HighWaterMarks::default(),
-        }
-    }
-
-    fn get(&self, form_id: &str) -> Option<i64> {
-        self.forms.get(form_id).copied()
-    }
-
-    fn set(&mut self, form_id: &str, mark: i64) {
-        self.forms.insert(form_id.to_string(), mark);
-    }
-
-    /// Writes to a temporary file and renames it, so a crash never leaves half a file.
-    fn save(&self, path: &Path) -> std::io::Result<()> {
-        let temporary = path.with_extension("json.tmp");
-        std::fs::write(&temporary, serde_json::to_vec_pretty(self)?)?;
-        std::fs::rename(temporary, path)
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The one way leads are written. Leads from Meta (webhook or sweep), a rep's edit and a manual lead
 //! all go through [`LeadWriter`], which keeps the form-name cache, records the store's health in
-//! the runtime status and announces every stored change on the live feed. Nothing else publishes
-//! to the feed, so each write is announced exactly once.
+//! the runtime status and announces every stored change on the live feed (directly, or through
+//! the change follower when the store is shared: see [`crate::follower`]). Nothing else in this
+//! server publishes its writes, so each is announced exactly once.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,13 +13,11 @@ use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{Assignment, Escalation, Lead, LeadPatch, NewManualLead};
 use tokio::sync::{Mutex, broadcast};
 
+use crate::follower::{ChangeFollower, FEED_CAPACITY, LiveFeed};
 use crate::graph::GraphClient;
 use crate::status::{RuntimeStatus, StoreStatus};
 use crate::store::{Claim, LeadStore, StoreError, Upserted};
 use crate::team::Team;
-
-/// Changes a slow listener may fall behind by before it resumes from its cursor in the store.
-const FEED_CAPACITY: usize = 1024;
 
 /// Handle to the write service; cheap to clone.
 #[derive(Clone)]
@@ -30,25 +29,34 @@ struct Inner {
     store: Arc<dyn LeadStore>,
     graph: GraphClient,
     status: Arc<RuntimeStatus>,
-    feed: broadcast::Sender<Lead>,
+    feed: LiveFeed,
     escalations: broadcast::Sender<Escalation>,
     form_names: Mutex<HashMap<String, Option<String>>>,
     team: Team,
 }
 
 impl LeadWriter {
-    pub fn new(store: Arc<dyn LeadStore>, graph: GraphClient, team: Team) -> LeadWriter {
-        LeadWriter {
+    /// The write service, and the change follower that must run when `store` is shared (see
+    /// [`LiveFeed::for_store`]); it reads the store every `follow_interval` when idle.
+    pub fn new(
+        store: Arc<dyn LeadStore>,
+        graph: GraphClient,
+        team: Team,
+        follow_interval: Duration,
+    ) -> (LeadWriter, Option<ChangeFollower>) {
+        let (feed, follower) = LiveFeed::for_store(&store, follow_interval);
+        let writer = LeadWriter {
             inner: Arc::new(Inner {
                 store,
                 graph,
                 status: Arc::default(),
-                feed: broadcast::channel(FEED_CAPACITY).0,
+                feed,
                 escalations: broadcast::channel(FEED_CAPACITY).0,
                 form_names: Mutex::default(),
                 team,
             }),
-        }
+        };
+        (writer, follower)
     }
 
     pub fn team(&self) -> &Team {
@@ -249,9 +257,8 @@ impl LeadWriter {
         result
     }
 
-    /// The only place a change reaches the live feed.
+    /// The only place this server's writes reach the live feed.
     fn announce(&self, lead: &Lead) {
-        // No listeners is fine.
-        let _ = self.inner.feed.send(lead.clone());
+        self.inner.feed.announce(lead);
     }
 }

@@ -6,6 +6,7 @@ pub mod copy;
 mod error;
 pub mod postgrest;
 mod queue;
+pub mod replica;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -16,6 +17,7 @@ use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManual
 pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
 pub use error::StoreError;
 pub use queue::{Claim, Contact, Escalated, OwnerCounts, QueueFigures, WorkQueue};
+pub use replica::{Lease, LeaseCondition, LeaseUpdate, ReplicaStore};
 
 use crate::config::{Config, StoreConfig};
 
@@ -103,7 +105,7 @@ pub struct StatsWindow {
 }
 
 #[async_trait]
-pub trait LeadStore: WorkQueue + CapiOutbox + Send + Sync + 'static {
+pub trait LeadStore: WorkQueue + ReplicaStore + CapiOutbox + Send + Sync + 'static {
     /// A short name for logs and health: "sqlite", "postgrest".
     fn backend(&self) -> &'static str;
 

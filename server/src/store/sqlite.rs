@@ -6,6 +6,7 @@
 mod capi;
 mod copy;
 mod queue;
+mod replica;
 mod rows;
 #[cfg(test)]
 mod tests;
@@ -65,6 +66,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX leads_status ON leads (status);
 "#,
     queue::MIGRATION,
+    replica::MIGRATION,
     capi::MIGRATION,
 ];
 

@@ -3,6 +3,7 @@
 mod bad_requests;
 mod capi;
 mod crash;
+mod data_dir_lock;
 mod doctor;
 mod dos;
 mod exposure;
@@ -11,6 +12,8 @@ mod helpers;
 mod input_limits;
 mod leads_api;
 mod raw_http;
+mod replica_sweeps;
+mod replicas;
 mod supabase;
 mod sweep;
 mod webhook_flow;

@@ -3,6 +3,7 @@
 
 mod capi;
 mod queue;
+mod replica_suite;
 mod suite;
 
 use std::any::Any;
@@ -44,6 +45,9 @@ macro_rules! conformance {
                 since_cursor_pages_without_gaps,
                 stats_count_by_window_status_and_form,
                 ping_succeeds,
+                a_lease_has_one_holder_until_it_expires_or_is_freed,
+                one_of_many_concurrent_takers_wins,
+                sweep_positions_are_kept_per_form,
             );
             conformance!(@queue $make;
                 concurrent_claims_have_one_winner,

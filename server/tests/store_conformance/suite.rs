@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+pub use crate::replica_suite::*;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use leadhook_server::store::{LeadQuery, LeadStore, StatsWindow};
 use leadhook_shared::meta::IncomingLead;

@@ -14,6 +14,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../../../migrations/20261130100000_work_queue.sql"),
     ),
     (
+        "20261130110000_replicas.sql",
+        include_str!("../../../../migrations/20261130110000_replicas.sql"),
+    ),
+    (
         "20261130120000_capi.sql",
         include_str!("../../../../migrations/20261130120000_capi.sql"),
     ),

@@ -11,6 +11,7 @@ mod error;
 mod migrations;
 mod query;
 mod queue;
+mod replica;
 
 use std::fmt;
 use std::time::Duration;
