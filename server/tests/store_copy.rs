@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::{Duration as Age, Utc};
 use indicatif::ProgressBar;
 use leadhook_local_supabase::LocalSupabase;
+use leadhook_server::data_dir_lock::DataDirLock;
 use leadhook_server::store::copy::{CopyEnd, LeadRecord, RepRecord, copy, fingerprint};
 use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
 use leadhook_server::store::sqlite::SqliteStore;
@@ -370,4 +371,30 @@ async fn a_row_cap_below_the_page_size_loses_nothing() {
         .await
         .expect("copy back");
     assert_eq!(everything(&back).await, everything(&sqlite).await);
+}
+
+/// A server running on the data dir holds its lock: the copy stops before reading anything.
+#[tokio::test]
+async fn a_copy_refuses_a_data_dir_a_server_is_running_on() {
+    let dir = tempfile::tempdir().expect("dir");
+    SqliteStore::open(&dir.path().join("leads.db"))
+        .await
+        .expect("sqlite");
+    let _server = DataDirLock::acquire(dir.path()).expect("lock as a server does");
+    for target in ["supabase", "sqlite"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_leadhook-server"))
+            .args(["store", "copy", "--to", target])
+            .env("LEADHOOK_DATA_DIR", dir.path())
+            .env("SUPABASE_URL", "http://127.0.0.1:9/rest/v1")
+            .env("SUPABASE_SECRET_KEY", "sb_secret_unused")
+            .env_remove("SUPABASE_SERVICE_ROLE_KEY")
+            .output()
+            .expect("run the copy");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("another leadhook-server"),
+            "{target}: {stderr}"
+        );
+    }
 }

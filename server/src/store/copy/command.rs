@@ -4,6 +4,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{CopyEnd, CopyError, CopyReport, copy};
 use crate::config::{CopyTarget, StoreCopySettings};
+use crate::data_dir_lock::DataDirLock;
 use crate::store::StoreError;
 use crate::store::postgrest::PostgrestStore;
 use crate::store::sqlite::SqliteStore;
@@ -20,7 +21,8 @@ pub fn progress_bar() -> ProgressBar {
     bar
 }
 
-/// Opens the embedded store and the Supabase project and copies in the direction asked.
+/// Opens the embedded store and the Supabase project and copies in the direction asked. The data
+/// dir stays locked meanwhile: no server can run on it during the copy, nor the copy beside one.
 pub async fn run(settings: StoreCopySettings, bar: &ProgressBar) -> Result<CopyReport, CopyError> {
     let supabase =
         PostgrestStore::new(&settings.supabase_url, settings.supabase_key).map_err(|source| {
@@ -40,19 +42,13 @@ pub async fn run(settings: StoreCopySettings, bar: &ProgressBar) -> Result<CopyR
             fix: "set LEADHOOK_DATA_DIR (or --data-dir) to the directory the server used".into(),
         })),
         CopyTarget::Supabase => {
+            let _lock = DataDirLock::acquire(&settings.data_dir)?;
             let sqlite = SqliteStore::open(&path).await.map_err(sqlite_error)?;
             copy(&sqlite, &supabase, bar).await
         }
         CopyTarget::Sqlite => {
-            std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
-                sqlite_error(StoreError::Misconfigured {
-                    message: format!(
-                        "cannot create the data directory {}: {e}",
-                        settings.data_dir.display()
-                    ),
-                    fix: "set LEADHOOK_DATA_DIR to a writable directory".into(),
-                })
-            })?;
+            // Creates the data dir too.
+            let _lock = DataDirLock::acquire(&settings.data_dir)?;
             let sqlite = SqliteStore::open(&path).await.map_err(sqlite_error)?;
             copy(&supabase, &sqlite as &dyn CopyEnd, bar).await
         }

@@ -99,6 +99,8 @@ pub enum CopyError {
         what: &'static str,
         example: i64,
     },
+    #[error("{0}")]
+    DataDir(#[from] crate::data_dir_lock::DataDirLockError),
     #[error(
         "after the copy the stores differ: {source_name} has {source_print}, {target} has \
          {target_print}.\nfix: stop every leadhook server on both stores and run the copy again"
