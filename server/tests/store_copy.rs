@@ -13,7 +13,7 @@ use leadhook_server::data_dir_lock::DataDirLock;
 use leadhook_server::store::copy::{CopyEnd, LeadRecord, RepRecord, copy, fingerprint};
 use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
 use leadhook_server::store::sqlite::SqliteStore;
-use leadhook_server::store::{CapiOutbox, LeadQuery, LeadStore, WorkQueue};
+use leadhook_server::store::{CapiOutbox, LeadQuery, LeadStore, ReplicaStore, WorkQueue};
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{Activity, Answer, LeadPatch, LeadStatus, MetaFields, NewManualLead};
@@ -92,6 +92,10 @@ async fn seeded_sqlite(dir: &Path) -> SqliteStore {
     }
     store.set_available("bob", false).await.expect("away");
     store.set_available("alice", true).await.expect("here");
+    store
+        .save_sweep_position("form-1", 1_780_000_000)
+        .await
+        .expect("sweep position");
     store
 }
 
