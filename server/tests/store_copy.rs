@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Duration as Age, Utc};
 use indicatif::ProgressBar;
-use leadhook_local_supabase::LocalSupabase;
+use leadhook_local_supabase::{Builder, LocalSupabase};
 use leadhook_server::data_dir_lock::DataDirLock;
 use leadhook_server::store::copy::{CopyEnd, LeadRecord, RepRecord, copy, fingerprint};
 use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
@@ -55,9 +55,7 @@ fn incoming(n: usize) -> IncomingLead {
 
 /// A store with a history: statuses, notes, owners, manual leads, a rep away.
 async fn seeded_sqlite(dir: &Path) -> SqliteStore {
-    let store = SqliteStore::open(&dir.join("leads.db"))
-        .await
-        .expect("open sqlite");
+    let store = open_sqlite(dir).await;
     for n in 0..FACEBOOK_LEADS {
         let stored = store.upsert(&incoming(n), FACEBOOK).await.expect("upsert");
         let id = stored.lead.id;
@@ -99,14 +97,25 @@ async fn seeded_sqlite(dir: &Path) -> SqliteStore {
     store
 }
 
-async fn supabase() -> (LocalSupabase, PostgrestStore) {
-    let supabase = LocalSupabase::with_migrations(MIGRATIONS).await;
+/// A local Supabase as `builder` makes it, and the store on it.
+async fn supabase_from(builder: Builder) -> (LocalSupabase, PostgrestStore) {
+    let supabase = builder.start().await;
     let store = PostgrestStore::new(
         &supabase.base_url,
         SecretString::from(supabase.secret_key()),
     )
     .expect("postgrest store");
     (supabase, store)
+}
+
+async fn supabase() -> (LocalSupabase, PostgrestStore) {
+    supabase_from(LocalSupabase::builder().migrations(MIGRATIONS)).await
+}
+
+async fn open_sqlite(dir: &Path) -> SqliteStore {
+    SqliteStore::open(&dir.join("leads.db"))
+        .await
+        .expect("open sqlite")
 }
 
 /// Everything a copy carries, read page by page as the copy reads it.
@@ -184,9 +193,7 @@ async fn ten_thousand_leads_to_supabase_and_back_are_equal() {
     assert_eq!(history, Some(expected));
 
     let back_dir = tempfile::tempdir().expect("tempdir");
-    let back = SqliteStore::open(&back_dir.path().join("leads.db"))
-        .await
-        .expect("open target sqlite");
+    let back = open_sqlite(back_dir.path()).await;
     capi_on(&back).await;
     let report = copy(&postgrest, &back, &ProgressBar::hidden())
         .await
@@ -277,16 +284,12 @@ async fn a_target_already_in_use_is_refused_and_left_alone() {
         tempfile::tempdir().expect("dir"),
         tempfile::tempdir().expect("dir"),
     );
-    let source = SqliteStore::open(&source_dir.path().join("leads.db"))
-        .await
-        .expect("source");
+    let source = open_sqlite(source_dir.path()).await;
     source
         .upsert(&incoming(1), FACEBOOK)
         .await
         .expect("source lead");
-    let target = SqliteStore::open(&target_dir.path().join("leads.db"))
-        .await
-        .expect("target");
+    let target = open_sqlite(target_dir.path()).await;
     target
         .upsert(&incoming(2), FACEBOOK)
         .await
@@ -307,19 +310,11 @@ async fn a_target_already_in_use_is_refused_and_left_alone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn supabase_without_the_copy_migration_is_refused_with_the_fix() {
-    let supabase = LocalSupabase::builder()
-        .migrations(&MIGRATIONS[..MIGRATIONS.len() - 1])
-        .start()
-        .await;
-    let postgrest = PostgrestStore::new(
-        &supabase.base_url,
-        SecretString::from(supabase.secret_key()),
-    )
-    .expect("postgrest store");
+    let (_supabase, postgrest) =
+        supabase_from(LocalSupabase::builder().migrations(&MIGRATIONS[..MIGRATIONS.len() - 1]))
+            .await;
     let dir = tempfile::tempdir().expect("dir");
-    let sqlite = SqliteStore::open(&dir.path().join("leads.db"))
-        .await
-        .expect("sqlite");
+    let sqlite = open_sqlite(dir.path()).await;
     sqlite.upsert(&incoming(1), FACEBOOK).await.expect("lead");
 
     let error = copy(&sqlite, &postgrest, &ProgressBar::hidden())
@@ -337,20 +332,10 @@ async fn supabase_without_the_copy_migration_is_refused_with_the_fix() {
 /// Supabase's row cap (`db-max-rows`) cuts every read short; the copy still reads everything.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_row_cap_below_the_page_size_loses_nothing() {
-    let supabase = LocalSupabase::builder()
-        .migrations(MIGRATIONS)
-        .max_rows(70)
-        .start()
-        .await;
-    let postgrest = PostgrestStore::new(
-        &supabase.base_url,
-        SecretString::from(supabase.secret_key()),
-    )
-    .expect("postgrest store");
+    let (_supabase, postgrest) =
+        supabase_from(LocalSupabase::builder().migrations(MIGRATIONS).max_rows(70)).await;
     let dir = tempfile::tempdir().expect("dir");
-    let sqlite = SqliteStore::open(&dir.path().join("leads.db"))
-        .await
-        .expect("sqlite");
+    let sqlite = open_sqlite(dir.path()).await;
     for n in 0..1_234 {
         let id = sqlite
             .upsert(&incoming(n), FACEBOOK)
@@ -368,9 +353,7 @@ async fn a_row_cap_below_the_page_size_loses_nothing() {
         .await
         .expect("copy to supabase");
     let back_dir = tempfile::tempdir().expect("dir");
-    let back = SqliteStore::open(&back_dir.path().join("leads.db"))
-        .await
-        .expect("sqlite");
+    let back = open_sqlite(back_dir.path()).await;
     copy(&postgrest, &back, &ProgressBar::hidden())
         .await
         .expect("copy back");
@@ -381,9 +364,7 @@ async fn a_row_cap_below_the_page_size_loses_nothing() {
 #[tokio::test]
 async fn a_copy_refuses_a_data_dir_a_server_is_running_on() {
     let dir = tempfile::tempdir().expect("dir");
-    SqliteStore::open(&dir.path().join("leads.db"))
-        .await
-        .expect("sqlite");
+    open_sqlite(dir.path()).await;
     let _server = DataDirLock::acquire(dir.path()).expect("lock as a server does");
     for target in ["supabase", "sqlite"] {
         let output = Command::new(env!("CARGO_BIN_EXE_leadhook-server"))
