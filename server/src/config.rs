@@ -17,7 +17,9 @@ use thiserror::Error;
 use crate::clock::{Clock, SystemClock};
 
 mod capi;
+mod store_copy;
 pub use capi::CapiConfig;
+pub use store_copy::{CopyTarget, StoreCopyArgs, StoreCopySettings};
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_GRAPH_VERSION: &str = "v25.0";
@@ -267,15 +269,7 @@ impl Config {
                 format!("\"{listen_text}\" is not an address like 127.0.0.1:8080 or 0.0.0.0:8080"),
             )
         })?;
-        let data_dir = args
-            .data_dir
-            .unwrap_or_else(|| PathBuf::from("./leadhook-data"));
-        if data_dir.as_os_str().is_empty() {
-            return Err(ConfigError::invalid(
-                "LEADHOOK_DATA_DIR",
-                "is empty; give a directory path",
-            ));
-        }
+        let data_dir = data_dir_or_default(args.data_dir)?;
         let api_tokens = parse_api_tokens(args.api_tokens)?;
         let sync_seconds =
             parse_number(args.sync_interval, "LEADHOOK_SYNC_INTERVAL", 60, 0..=86_400)?;
@@ -383,6 +377,18 @@ fn parse_duration(
         ));
     }
     Ok(parsed)
+}
+
+/// `LEADHOOK_DATA_DIR`, by default `./leadhook-data`.
+fn data_dir_or_default(data_dir: Option<PathBuf>) -> Result<PathBuf, ConfigError> {
+    let data_dir = data_dir.unwrap_or_else(|| PathBuf::from("./leadhook-data"));
+    if data_dir.as_os_str().is_empty() {
+        return Err(ConfigError::invalid(
+            "LEADHOOK_DATA_DIR",
+            "is empty; give a directory path",
+        ));
+    }
+    Ok(data_dir)
 }
 
 fn parse_store(url: Option<String>, key: Option<String>) -> Result<StoreConfig, ConfigError> {

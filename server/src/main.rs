@@ -3,10 +3,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use leadhook_server::app::Application;
-use leadhook_server::config::{Config, ServeArgs, load_dotenv};
+use leadhook_server::config::{Config, ServeArgs, StoreCopyArgs, load_dotenv};
 use leadhook_server::doctor::{self, DoctorArgs};
 use leadhook_server::intake::RetryPolicy;
 use leadhook_server::serve::raise_open_file_limit;
+use leadhook_server::store::copy as store_copy;
 use leadhook_server::store::postgrest::MIGRATIONS;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -32,6 +33,16 @@ enum Command {
         #[arg(long)]
         print: bool,
     },
+    /// Move the leads between the embedded store and Supabase.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Copy every lead, its history and the reps' availability into the other store; safe to
+    /// run again or after an interruption.
+    Copy(StoreCopyArgs),
 }
 
 /// Exit status for configuration mistakes, like clap's own usage errors.
@@ -60,6 +71,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Doctor(args) => runtime.block_on(doctor(args)),
         Command::Migrate { print } => migrate(print),
+        Command::Store(StoreCommand::Copy(args)) => runtime.block_on(store_copy(args)),
     }
 }
 
@@ -135,6 +147,32 @@ async fn doctor(args: DoctorArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+async fn store_copy(args: StoreCopyArgs) -> ExitCode {
+    let settings = match args.resolve() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let bar = store_copy::progress_bar();
+    let result = store_copy::run(settings, &bar).await;
+    bar.finish_and_clear();
+    match result {
+        Ok(report) => {
+            println!("copied and checked: both stores hold {}", report.target);
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!(
+                "error: {error}\nNothing is lost: run the same command again once that is fixed; \
+                 rows copied already are written again, never twice."
+            );
+            ExitCode::FAILURE
+        }
     }
 }
 

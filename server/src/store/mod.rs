@@ -2,6 +2,7 @@
 //! (the embedded SQLite file by default, Supabase through PostgREST in production).
 
 pub mod capi;
+pub mod copy;
 mod error;
 pub mod postgrest;
 mod queue;

@@ -4,6 +4,7 @@
 //! mutex serialises writers, which also lets `updated_at` be strictly increasing: cursors never tie.
 
 mod capi;
+mod copy;
 mod queue;
 mod replica;
 mod rows;

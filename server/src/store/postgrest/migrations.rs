@@ -21,4 +21,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261130120000_capi.sql",
         include_str!("../../../../migrations/20261130120000_capi.sql"),
     ),
+    (
+        "20261130130000_store_copy.sql",
+        include_str!("../../../../migrations/20261130130000_store_copy.sql"),
+    ),
 ];

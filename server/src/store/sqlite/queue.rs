@@ -61,6 +61,47 @@ impl Change {
     }
 }
 
+/// The activity rows matching `condition` (with its `parameters`), oldest first.
+pub(super) fn activity_where(
+    conn: &Connection,
+    condition: &str,
+    parameters: impl rusqlite::Params,
+) -> Result<Vec<Activity>, StoreError> {
+    let mut statement = conn
+        .prepare_cached(&format!(
+            "SELECT id, lead_id, at, actor, kind, old, new FROM activity
+             WHERE {condition} ORDER BY id"
+        ))
+        .map_err(internal)?;
+    let rows = statement
+        .query_map(parameters, |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, Option<String>>(5)?,
+                row.get::<_, Option<String>>(6)?,
+            ))
+        })
+        .map_err(internal)?;
+    let mut history = Vec::new();
+    for row in rows {
+        let (id, lead_id, at, actor, kind, old, new) = row.map_err(internal)?;
+        history.push(Activity {
+            id,
+            lead_id,
+            at: time_from(at),
+            actor,
+            kind: kind_from_name(&kind)?,
+            old,
+            new,
+        });
+    }
+    Ok(history)
+}
+
 /// Writes an activity row; call it inside the transaction of the change it records.
 pub(super) fn record(
     conn: &Connection,
@@ -292,39 +333,7 @@ impl WorkQueue for SqliteStore {
             if lead_by_id(&inner.conn, id)?.is_none() {
                 return Ok(None);
             }
-            let mut statement = inner
-                .conn
-                .prepare_cached(
-                    "SELECT id, lead_id, at, actor, kind, old, new FROM activity
-                     WHERE lead_id = ?1 ORDER BY id",
-                )
-                .map_err(internal)?;
-            let rows = statement
-                .query_map([id], |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, i64>(1)?,
-                        row.get::<_, i64>(2)?,
-                        row.get::<_, String>(3)?,
-                        row.get::<_, String>(4)?,
-                        row.get::<_, Option<String>>(5)?,
-                        row.get::<_, Option<String>>(6)?,
-                    ))
-                })
-                .map_err(internal)?;
-            let mut history = Vec::new();
-            for row in rows {
-                let (id, lead_id, at, actor, kind, old, new) = row.map_err(internal)?;
-                history.push(Activity {
-                    id,
-                    lead_id,
-                    at: time_from(at),
-                    actor,
-                    kind: kind_from_name(&kind)?,
-                    old,
-                    new,
-                });
-            }
+            let history = activity_where(&inner.conn, "lead_id = ?1", [id])?;
             Ok(Some(history))
         })
         .await

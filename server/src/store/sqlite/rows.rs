@@ -67,7 +67,7 @@ impl MetaColumn for BTreeMap<String, Answer> {
 macro_rules! meta_columns {
     ($($(#[$doc:meta])* $field:ident: $type:ty,)*) => {
         /// The Meta-side columns, in the order [`meta_parameters`] binds them.
-        const META_COLUMNS: &[&str] = &[$(stringify!($field)),*];
+        pub(super) const META_COLUMNS: &[&str] = &[$(stringify!($field)),*];
 
         fn meta_from_row(row: &Row<'_>) -> rusqlite::Result<MetaFields> {
             Ok(MetaFields {

@@ -1,0 +1,385 @@
+//! `store copy` between the embedded SQLite store and the real PostgREST 12 (local Supabase):
+//! 10,000 leads there and back with everything equal, and a copy killed halfway then run again.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{Duration as Age, Utc};
+use indicatif::ProgressBar;
+use leadhook_local_supabase::{Builder, LocalSupabase};
+use leadhook_server::data_dir_lock::DataDirLock;
+use leadhook_server::store::copy::{CopyEnd, LeadRecord, RepRecord, copy, fingerprint};
+use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
+use leadhook_server::store::sqlite::SqliteStore;
+use leadhook_server::store::{CapiOutbox, LeadQuery, LeadStore, ReplicaStore, WorkQueue};
+use leadhook_shared::meta::IncomingLead;
+use leadhook_shared::team::actor::FACEBOOK;
+use leadhook_shared::{Activity, Answer, LeadPatch, LeadStatus, MetaFields, NewManualLead};
+use secrecy::SecretString;
+
+const FACEBOOK_LEADS: usize = 10_000;
+const MANUAL_LEADS: usize = 25;
+const TOTAL: usize = FACEBOOK_LEADS + MANUAL_LEADS;
+
+fn incoming(n: usize) -> IncomingLead {
+    let mut fields = BTreeMap::new();
+    fields.insert("budget".to_string(), Answer::One(format!("{n}00 €")));
+    fields.insert(
+        "interests".to_string(),
+        Answer::Many(vec!["solar".into(), format!("option {}", n % 7)]),
+    );
+    IncomingLead {
+        leadgen_id: format!("lg-{n:06}"),
+        meta: MetaFields {
+            name: Some(format!("Person {n} \"quoted\" <b>")),
+            email: Some(format!("p{n}@example.com")),
+            phone: n.is_multiple_of(2).then(|| format!("+1555{n:07}")),
+            created_at: Utc::now() - Age::minutes(n as i64),
+            page_id: Some("page-1".into()),
+            form_id: Some(format!("form-{}", n % 3)),
+            form_name: Some(format!("Form {}", n % 3)),
+            ad_id: None,
+            ad_name: None,
+            adset_id: None,
+            adset_name: None,
+            campaign_id: Some("c-1".into()),
+            campaign_name: None,
+            platform: Some("fb".into()),
+            is_organic: n.is_multiple_of(5),
+            fields,
+        },
+    }
+}
+
+/// A store with a history: statuses, notes, owners, manual leads, a rep away.
+async fn seeded_sqlite(dir: &Path) -> SqliteStore {
+    let store = open_sqlite(dir).await;
+    for n in 0..FACEBOOK_LEADS {
+        let stored = store.upsert(&incoming(n), FACEBOOK).await.expect("upsert");
+        let id = stored.lead.id;
+        if n % 3 == 0 {
+            let patch = LeadPatch {
+                status: Some(LeadStatus::Contacted),
+                notes: Some(format!("called {n}, said 'later'")),
+                owner: None,
+            };
+            store.update(id, &patch, "alice").await.expect("update");
+        }
+        if n % 5 == 0 {
+            store.claim(id, "bob").await.expect("claim");
+        }
+        if n % 11 == 0 {
+            let won = LeadPatch {
+                status: Some(LeadStatus::Won),
+                ..LeadPatch::default()
+            };
+            store.update(id, &won, "bob").await.expect("won");
+        }
+    }
+    for n in 0..MANUAL_LEADS {
+        let manual = NewManualLead {
+            name: format!("Walk-in {n}"),
+            email: None,
+            phone: Some(format!("+4930{n:05}")),
+            status: (n % 2 == 0).then_some(LeadStatus::Qualified),
+            notes: Some("met at the fair".into()),
+        };
+        store.create_manual(&manual, "carol").await.expect("manual");
+    }
+    store.set_available("bob", false).await.expect("away");
+    store.set_available("alice", true).await.expect("here");
+    store
+        .save_sweep_position("form-1", 1_780_000_000)
+        .await
+        .expect("sweep position");
+    store
+}
+
+/// A local Supabase as `builder` makes it, and the store on it.
+async fn supabase_from(builder: Builder) -> (LocalSupabase, PostgrestStore) {
+    let supabase = builder.start().await;
+    let store = PostgrestStore::new(
+        &supabase.base_url,
+        SecretString::from(supabase.secret_key()),
+    )
+    .expect("postgrest store");
+    (supabase, store)
+}
+
+async fn supabase() -> (LocalSupabase, PostgrestStore) {
+    supabase_from(LocalSupabase::builder().migrations(MIGRATIONS)).await
+}
+
+async fn open_sqlite(dir: &Path) -> SqliteStore {
+    SqliteStore::open(&dir.join("leads.db"))
+        .await
+        .expect("open sqlite")
+}
+
+/// Everything a copy carries, read page by page as the copy reads it.
+async fn everything(end: &dyn CopyEnd) -> (Vec<LeadRecord>, Vec<Activity>, Vec<RepRecord>) {
+    let (mut leads, mut activity) = (Vec::new(), Vec::new());
+    let mut after = i64::MIN;
+    loop {
+        let page = end.read_page(after, 700).await.expect("read page");
+        let Some(last) = page.leads.last() else { break };
+        after = last.lead.id;
+        leads.extend(page.leads);
+        activity.extend(page.activity);
+    }
+    (leads, activity, end.reps().await.expect("reps"))
+}
+
+async fn lead_count(store: &dyn LeadStore) -> u64 {
+    let query = LeadQuery {
+        limit: 1,
+        ..LeadQuery::default()
+    };
+    store.list(&query).await.expect("count").count
+}
+
+/// CAPI on in the target: a copy must not queue the copied history as stages to send.
+async fn capi_on(store: &dyn CapiOutbox) {
+    store.capi_switch(true, Utc::now()).await.expect("capi on");
+}
+
+async fn queued_stages(store: &dyn CapiOutbox) -> u64 {
+    let today = Utc::now() - Age::days(1);
+    store.capi_figures(today).await.expect("figures").queued
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_leads_to_supabase_and_back_are_equal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = seeded_sqlite(dir.path()).await;
+    let (_supabase, postgrest) = supabase().await;
+    capi_on(&postgrest).await;
+    let original = everything(&sqlite).await;
+    assert_eq!(original.0.len(), TOTAL);
+    assert!(
+        original.1.len() > TOTAL,
+        "the history has more than one row per lead"
+    );
+
+    let started = Instant::now();
+    let report = copy(&sqlite, &postgrest, &ProgressBar::hidden())
+        .await
+        .expect("copy to supabase");
+    eprintln!("10,025 leads to PostgREST in {:?}", started.elapsed());
+    assert_eq!(report.source, report.target);
+    assert_eq!(report.target.leads, TOTAL);
+    assert_eq!(everything(&postgrest).await, original);
+    assert_eq!(
+        queued_stages(&postgrest).await,
+        0,
+        "copied history was queued for CAPI"
+    );
+
+    // The server's own reads see the copy, and new leads get ids after the copied ones.
+    let sample = original.0[4_321].lead.clone();
+    assert_eq!(
+        postgrest.get(sample.id).await.expect("get"),
+        Some(sample.clone())
+    );
+    let history = postgrest.activity(sample.id).await.expect("activity");
+    let expected: Vec<Activity> = original
+        .1
+        .iter()
+        .filter(|row| row.lead_id == sample.id)
+        .cloned()
+        .collect();
+    assert_eq!(history, Some(expected));
+
+    let back_dir = tempfile::tempdir().expect("tempdir");
+    let back = open_sqlite(back_dir.path()).await;
+    capi_on(&back).await;
+    let report = copy(&postgrest, &back, &ProgressBar::hidden())
+        .await
+        .expect("copy back to sqlite");
+    assert_eq!(report.source, report.target);
+    assert_eq!(everything(&back).await, original);
+    assert_eq!(
+        queued_stages(&back).await,
+        0,
+        "copied history was queued for CAPI"
+    );
+
+    // Copying again changes nothing and adds nothing.
+    let again = copy(&sqlite, &postgrest, &ProgressBar::hidden())
+        .await
+        .expect("second copy");
+    assert_eq!(again.target, fingerprint(&sqlite).await.expect("print"));
+    assert_eq!(everything(&postgrest).await, original);
+
+    let newest_id = original.0.iter().map(|r| r.lead.id).max().unwrap_or(0);
+    for store in [&postgrest as &dyn LeadStore, &back] {
+        let fresh = store
+            .upsert(&incoming(FACEBOOK_LEADS + 1), FACEBOOK)
+            .await
+            .expect("a new lead after the copy");
+        assert!(
+            fresh.lead.id > newest_id,
+            "{}: id {} reused",
+            store.backend(),
+            fresh.lead.id
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_killed_halfway_and_run_again_has_every_lead_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = seeded_sqlite(dir.path()).await;
+    let (supabase, postgrest) = supabase().await;
+    let original = everything(&sqlite).await;
+
+    let run = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_leadhook-server"));
+        command
+            .args(["store", "copy", "--to", "supabase"])
+            .env("LEADHOOK_DATA_DIR", dir.path())
+            .env("SUPABASE_URL", &supabase.base_url)
+            .env("SUPABASE_SECRET_KEY", supabase.secret_key())
+            .env_remove("SUPABASE_SERVICE_ROLE_KEY")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+    let mut child = run().spawn().expect("start the copy");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while lead_count(&postgrest).await < (TOTAL / 2) as u64 {
+        assert!(Instant::now() < deadline, "the copy never reached half");
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "the copy ended before half"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("kill the copy");
+    child.wait().expect("reap");
+    let halfway = lead_count(&postgrest).await;
+    assert!(
+        halfway < TOTAL as u64,
+        "killed too late to test a resume: {halfway} leads copied"
+    );
+
+    let output = run().output().expect("run the copy again");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "second run failed: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let expected = fingerprint(&sqlite).await.expect("print");
+    assert!(stdout.contains(&expected.to_string()), "{stdout}");
+    assert_eq!(fingerprint(&postgrest).await.expect("print"), expected);
+    assert_eq!(everything(&postgrest).await, original);
+}
+
+#[tokio::test]
+async fn a_target_already_in_use_is_refused_and_left_alone() {
+    let (source_dir, target_dir) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    let source = open_sqlite(source_dir.path()).await;
+    source
+        .upsert(&incoming(1), FACEBOOK)
+        .await
+        .expect("source lead");
+    let target = open_sqlite(target_dir.path()).await;
+    target
+        .upsert(&incoming(2), FACEBOOK)
+        .await
+        .expect("target's own lead");
+    let before = everything(&target).await;
+
+    let error = copy(&source, &target, &ProgressBar::hidden())
+        .await
+        .expect_err("a store in use must be refused");
+    let message = error.to_string();
+    assert!(message.contains("already holds 1 leads"), "{message}");
+    assert!(
+        message.contains("fix: copy into a new, empty store"),
+        "{message}"
+    );
+    assert_eq!(everything(&target).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supabase_without_the_copy_migration_is_refused_with_the_fix() {
+    let (_supabase, postgrest) =
+        supabase_from(LocalSupabase::builder().migrations(&MIGRATIONS[..MIGRATIONS.len() - 1]))
+            .await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = open_sqlite(dir.path()).await;
+    sqlite.upsert(&incoming(1), FACEBOOK).await.expect("lead");
+
+    let error = copy(&sqlite, &postgrest, &ProgressBar::hidden())
+        .await
+        .expect_err("the copy needs its migration");
+    let message = error.to_string();
+    assert!(
+        message.contains("20261130130000_store_copy.sql"),
+        "{message}"
+    );
+    assert!(message.contains("apply the migrations"), "{message}");
+    assert_eq!(lead_count(&postgrest).await, 0);
+}
+
+/// Supabase's row cap (`db-max-rows`) cuts every read short; the copy still reads everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_cap_below_the_page_size_loses_nothing() {
+    let (_supabase, postgrest) =
+        supabase_from(LocalSupabase::builder().migrations(MIGRATIONS).max_rows(70)).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = open_sqlite(dir.path()).await;
+    for n in 0..1_234 {
+        let id = sqlite
+            .upsert(&incoming(n), FACEBOOK)
+            .await
+            .expect("lead")
+            .lead
+            .id;
+        let notes = LeadPatch {
+            notes: Some(format!("note {n}")),
+            ..LeadPatch::default()
+        };
+        sqlite.update(id, &notes, "alice").await.expect("notes");
+    }
+    copy(&sqlite, &postgrest, &ProgressBar::hidden())
+        .await
+        .expect("copy to supabase");
+    let back_dir = tempfile::tempdir().expect("dir");
+    let back = open_sqlite(back_dir.path()).await;
+    copy(&postgrest, &back, &ProgressBar::hidden())
+        .await
+        .expect("copy back");
+    assert_eq!(everything(&back).await, everything(&sqlite).await);
+}
+
+/// A server running on the data dir holds its lock: the copy stops before reading anything.
+#[tokio::test]
+async fn a_copy_refuses_a_data_dir_a_server_is_running_on() {
+    let dir = tempfile::tempdir().expect("dir");
+    open_sqlite(dir.path()).await;
+    let _server = DataDirLock::acquire(dir.path()).expect("lock as a server does");
+    for target in ["supabase", "sqlite"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_leadhook-server"))
+            .args(["store", "copy", "--to", target])
+            .env("LEADHOOK_DATA_DIR", dir.path())
+            .env("SUPABASE_URL", "http://127.0.0.1:9/rest/v1")
+            .env("SUPABASE_SECRET_KEY", "sb_secret_unused")
+            .env_remove("SUPABASE_SERVICE_ROLE_KEY")
+            .output()
+            .expect("run the copy");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("another leadhook-server"),
+            "{target}: {stderr}"
+        );
+    }
+}
