@@ -17,7 +17,9 @@ use thiserror::Error;
 use crate::clock::{Clock, SystemClock};
 
 mod capi;
+mod tools;
 pub use capi::CapiConfig;
+pub use tools::{BackupArgs, LogArgs, LogFormat};
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_GRAPH_VERSION: &str = "v25.0";
