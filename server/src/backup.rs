@@ -1,7 +1,7 @@
 //! `leadhook-server backup`: a consistent copy of the embedded lead store and the webhook inbox,
 //! taken with SQLite's online backup API while the server keeps running.
 //!
-//! The copy is a new directory holding `leads.db` and `inbox.db`, readable by this user only.
+//! The copy is a new directory holding `inbox.db` and `leads.db`, readable by this user only.
 //! Restoring is copying both files into the data directory of a stopped server.
 
 use std::path::{Path, PathBuf};
@@ -13,8 +13,11 @@ use thiserror::Error;
 
 use crate::private_files::{create_new_private_file, create_private_dir};
 
-/// The databases of a data directory, in the order they are copied.
-pub const DATABASES: [&str; 2] = ["leads.db", "inbox.db"];
+/// The databases of a data directory, in the order they are copied: the inbox first. An event
+/// the inbox copy still holds is completed again after a restore; one it shows done was already
+/// in the lead store, so the later copy of the store holds it. The other order could miss a
+/// lead finished between the two copies.
+pub const DATABASES: [&str; 2] = ["inbox.db", "leads.db"];
 
 /// How long one copy waits for a database another connection holds locked.
 const LOCK_PATIENCE: Duration = Duration::from_secs(30);
@@ -53,7 +56,7 @@ pub struct CopiedDatabase {
     pub bytes: u64,
 }
 
-/// Copies `leads.db` and `inbox.db` from `data_dir` into the new directory `target`, calling
+/// Copies `inbox.db` and `leads.db` from `data_dir` into the new directory `target`, calling
 /// `progress` before each database and with each one copied. Every copy has passed
 /// `PRAGMA integrity_check` when this returns.
 pub fn back_up(
@@ -183,7 +186,7 @@ mod tests {
         let target = data.path().join("copy");
         let error = back_up(data.path(), &target, |_| {}).unwrap_err();
         assert!(
-            matches!(&error, BackupError::MissingDatabase { path } if path.ends_with("leads.db")),
+            matches!(&error, BackupError::MissingDatabase { path } if path.ends_with("inbox.db")),
             "{error}"
         );
         assert!(!target.exists());

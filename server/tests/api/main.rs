@@ -1,5 +1,6 @@
 //! The real server on a random port, a Graph API stand-in on another, talked to over HTTP.
 
+mod backup;
 mod bad_requests;
 mod capi;
 mod crash;
