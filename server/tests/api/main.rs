@@ -10,6 +10,7 @@ mod exposure;
 mod faults;
 mod helpers;
 mod input_limits;
+mod json_logs;
 mod leads_api;
 mod raw_http;
 mod supabase;
