@@ -77,14 +77,18 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Command::Man => {
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    eprintln!("error: cannot write the manual page: {error}");
-                    ExitCode::FAILURE
-                }
-            }
+        Command::Man => print_manual(),
+    }
+}
+
+fn print_manual() -> ExitCode {
+    match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+        // A closed pipe (`| head`) just ends the output.
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: cannot write the manual page: {error}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -10,7 +10,7 @@ pub enum LogFormat {
     /// Human-readable lines (the default).
     #[default]
     Text,
-    /// One JSON object a line: `timestamp`, `level`, `target`, `fields.message` and the other fields,
+    /// One JSON object a line: `timestamp`, `level`, `target`, `message` and the other fields,
     /// and the spans the line was logged in (a request's `request_id`, method and path).
     Json,
 }

@@ -3,6 +3,7 @@
 mod backup;
 mod bad_requests;
 mod capi;
+mod cli_docs;
 mod crash;
 mod doctor;
 mod dos;
