@@ -1,6 +1,5 @@
 use std::collections::BTreeSet;
 
-use leadhook_shared::meta::signature::sign;
 use leadhook_sim::harness::ServerProcess;
 use serde_json::Value;
 
@@ -22,8 +21,7 @@ async fn every_json_log_line_parses_and_request_lines_carry_the_request_id() {
         .expect("leadhook-server starts with JSON logs");
     let client = reqwest::Client::new();
     let base = server.base_url();
-    let body = notification(&["424242"]);
-    let responses = vec![
+    let responses = [
         client.get(format!("{base}/healthz")).send().await.unwrap(),
         client
             .get(format!("{base}/api/leads"))
@@ -38,11 +36,7 @@ async fn every_json_log_line_parses_and_request_lines_carry_the_request_id() {
             .send()
             .await
             .unwrap(),
-        client
-            .post(format!("{base}/webhook"))
-            .header("x-hub-signature-256", sign(APP_SECRET.as_bytes(), &body))
-            .body(body)
-            .send()
+        post_signed(&client, &base, notification(&["424242"]))
             .await
             .unwrap(),
     ];
