@@ -9,6 +9,7 @@ use axum::routing::get;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::admission::Admission;
@@ -56,7 +57,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api::router(state.clone()))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(metrics))
+        // Outermost first: give the request an id, log in a span that carries it, echo it back.
+        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(serve::request_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
 

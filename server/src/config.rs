@@ -18,8 +18,10 @@ use crate::clock::{Clock, SystemClock};
 
 mod capi;
 mod store_copy;
+mod tools;
 pub use capi::CapiConfig;
 pub use store_copy::{CopyTarget, StoreCopyArgs, StoreCopySettings};
+pub use tools::{BackupArgs, LogArgs, LogFormat};
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_GRAPH_VERSION: &str = "v25.0";

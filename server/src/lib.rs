@@ -3,6 +3,7 @@
 pub mod admission;
 pub mod api;
 pub mod app;
+pub mod backup;
 pub mod capi;
 pub mod clock;
 pub mod config;

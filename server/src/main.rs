@@ -1,9 +1,12 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use leadhook_server::app::Application;
-use leadhook_server::config::{Config, ServeArgs, StoreCopyArgs, load_dotenv};
+use leadhook_server::backup::{self, BackupProgress};
+use leadhook_server::config::{
+    BackupArgs, Config, LogArgs, LogFormat, ServeArgs, StoreCopyArgs, load_dotenv,
+};
 use leadhook_server::doctor::{self, DoctorArgs};
 use leadhook_server::intake::RetryPolicy;
 use leadhook_server::serve::raise_open_file_limit;
@@ -11,6 +14,9 @@ use leadhook_server::store::copy as store_copy;
 use leadhook_server::store::postgrest::MIGRATIONS;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Real-time Facebook Lead Ads capture: receives Meta's leadgen webhooks, completes each lead
 /// from the Graph API, stores it, and serves it to sales reps' dashboards.
@@ -19,6 +25,8 @@ use tracing_subscriber::EnvFilter;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -36,6 +44,12 @@ enum Command {
     /// Move the leads between the embedded store and Supabase.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Copy the embedded lead store and the inbox into a new directory while the server runs.
+    Backup(BackupArgs),
+    /// Print a shell completion script, e.g. `leadhook-server completions bash > ~/.local/share/bash-completion/completions/leadhook-server`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), e.g. `leadhook-server man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,12 +68,7 @@ fn main() -> ExitCode {
         return ExitCode::from(EXIT_CONFIG);
     }
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging(cli.log.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -72,6 +81,76 @@ fn main() -> ExitCode {
         Command::Doctor(args) => runtime.block_on(doctor(args)),
         Command::Migrate { print } => migrate(print),
         Command::Store(StoreCommand::Copy(args)) => runtime.block_on(store_copy(args)),
+        Command::Backup(args) => back_up(&args),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "leadhook-server",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Man => print_manual(),
+    }
+}
+
+fn print_manual() -> ExitCode {
+    match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+        // A closed pipe (`| head`) just ends the output.
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: cannot write the manual page: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to standard error, filtered by `RUST_LOG` (default `info`).
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let lines = match format {
+        LogFormat::Text => lines.boxed(),
+        LogFormat::Json => lines.json().flatten_event(true).boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(lines)
+        .init();
+}
+
+fn back_up(args: &BackupArgs) -> ExitCode {
+    if args
+        .supabase_url
+        .as_deref()
+        .is_some_and(|url| !url.trim().is_empty())
+    {
+        eprintln!("error: {}", backup::BackupError::SupabaseStore);
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let report = |step: BackupProgress<'_>| match step {
+        BackupProgress::Copying { source } => eprintln!("copying {} ...", source.display()),
+        BackupProgress::Copied(copy) => eprintln!(
+            "  wrote {} ({} bytes, integrity check ok)",
+            copy.path.display(),
+            copy.bytes
+        ),
+    };
+    match backup::back_up(&args.data_dir, &args.target, report) {
+        Ok(_) => {
+            println!(
+                "backup complete: {}\n{}",
+                args.target.display(),
+                backup::restore_instructions(&args.target, &args.data_dir)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

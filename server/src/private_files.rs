@@ -40,6 +40,17 @@ pub fn prepare_private_database(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Creates the new, empty file `path` 0600; fails with `AlreadyExists` rather than touch an
+/// existing one.
+pub fn create_new_private_file(path: &Path) -> io::Result<()> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(PRIVATE_FILE)
+        .open(path)
+        .map(drop)
+}
+
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);

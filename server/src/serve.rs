@@ -115,11 +115,18 @@ pub async fn serve(
     Ok(())
 }
 
-/// The span every request is logged in: method and path, never the query string, which carries
-/// `hub.verify_token` on Meta's handshake.
+/// The span every request is logged in: its id (as in `X-Request-Id`), method and path, never
+/// the query string, which carries `hub.verify_token` on Meta's handshake. At info level, so that
+/// warnings logged while serving a request carry its id.
 pub fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
-    tracing::debug_span!(
+    let request_id = request
+        .extensions()
+        .get::<tower_http::request_id::RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
         "request",
+        request_id,
         method = %request.method(),
         path = %request.uri().path(),
     )

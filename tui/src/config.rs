@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
@@ -35,6 +35,15 @@ pub struct Cli {
     /// Config file to read instead of <config dir>/leadhook/config.toml
     #[arg(long, env = "LEADHOOK_CONFIG", global = true)]
     pub config: Option<PathBuf>,
+    /// Format of the log file: text, or json (one object a line) for log collectors
+    #[arg(
+        long,
+        env = "LEADHOOK_LOG_FORMAT",
+        value_enum,
+        default_value_t,
+        global = true
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -47,6 +56,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script, e.g. `leadhook completions bash > ~/.local/share/bash-completion/completions/leadhook`
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), e.g. `leadhook man | man -l -`
+    Man,
+}
+
+/// How lines are written to the log file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines (the default)
+    #[default]
+    Text,
+    /// One JSON object a line: timestamp, level, target, message and the other fields
+    Json,
 }
 
 /// The config file: the same keys as the flags.

@@ -1,13 +1,28 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory as _, Parser};
 use leadhook::config::{Cli, Command, Settings};
 use leadhook::{logging, tui, watch};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _log_guard = logging::init();
+    // Completions and the manual need neither settings nor a log.
+    let watch_json = match cli.command {
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "leadhook",
+                &mut std::io::stdout(),
+            );
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Man) => return print_manual(),
+        Some(Command::Watch { json }) => Some(json),
+        None => None,
+    };
+    let _log_guard = logging::init(cli.log_format);
     let settings = match Settings::load(&cli) {
         Ok(settings) => settings,
         Err(err) => {
@@ -15,8 +30,8 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = match cli.command {
-        Some(Command::Watch { json }) => watch::run(settings, json).await,
+    let result = match watch_json {
+        Some(json) => watch::run(settings, json).await,
         None => tui::run(settings).await,
     };
     match result {
@@ -27,6 +42,18 @@ async fn main() -> ExitCode {
         Err(err) => {
             tracing::error!("{err}");
             eprintln!("leadhook: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_manual() -> ExitCode {
+    match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+        // A closed pipe (`| head`) just ends the output.
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("leadhook: cannot write the manual page: {err}");
             ExitCode::FAILURE
         }
     }

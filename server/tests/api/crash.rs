@@ -4,7 +4,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use leadhook_shared::Lead;
-use leadhook_shared::meta::signature::sign;
 use leadhook_sim::GraphStandin;
 use leadhook_sim::harness::{ServerProcess, wait_for_leads};
 
@@ -16,20 +15,6 @@ async fn start_server(graph: &GraphStandin, data_dir: &std::path::Path) -> Serve
     ServerProcess::start(&server_binary(), env)
         .await
         .expect("leadhook-server starts")
-}
-
-/// POSTs `body` to the server's webhook, signed as Meta signs it.
-async fn post_signed(
-    client: &reqwest::Client,
-    server_url: &str,
-    body: Vec<u8>,
-) -> reqwest::Result<reqwest::Response> {
-    client
-        .post(format!("{server_url}/webhook"))
-        .header("x-hub-signature-256", sign(APP_SECRET.as_bytes(), &body))
-        .body(body)
-        .send()
-        .await
 }
 
 /// The Graph API stalls, the webhook is acknowledged, the server is SIGKILLed and restarted on the

@@ -221,6 +221,20 @@ pub fn notification(leadgen_ids: &[&str]) -> Vec<u8> {
         .expect("json")
 }
 
+/// POSTs `body` to the server's webhook, signed as Meta signs it.
+pub async fn post_signed(
+    client: &reqwest::Client,
+    server_url: &str,
+    body: Vec<u8>,
+) -> reqwest::Result<reqwest::Response> {
+    client
+        .post(format!("{server_url}/webhook"))
+        .header("x-hub-signature-256", sign(APP_SECRET.as_bytes(), &body))
+        .body(body)
+        .send()
+        .await
+}
+
 /// Path of the real server binary, for tests that kill it.
 pub fn server_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_leadhook-server"))

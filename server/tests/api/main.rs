@@ -1,7 +1,9 @@
 //! The real server on a random port, a Graph API stand-in on another, talked to over HTTP.
 
+mod backup;
 mod bad_requests;
 mod capi;
+mod cli_docs;
 mod crash;
 mod data_dir_lock;
 mod doctor;
@@ -10,6 +12,7 @@ mod exposure;
 mod faults;
 mod helpers;
 mod input_limits;
+mod json_logs;
 mod leads_api;
 mod raw_http;
 mod replica_sweeps;

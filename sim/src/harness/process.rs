@@ -215,8 +215,16 @@ fn keep_log(
     }
 }
 
-/// The `listen=` address of the server's ready line, colours or not.
+/// The `listen=` address of the server's ready line, colours or not, or its `listen` field
+/// when the server logs JSON (`LEADHOOK_LOG_FORMAT=json`).
 fn reported_address(line: &str) -> Option<SocketAddr> {
+    if let Ok(serde_json::Value::Object(event)) = serde_json::from_str(line) {
+        let message = event.get("message")?.as_str()?;
+        return message
+            .contains(READY_MESSAGE)
+            .then(|| event.get("listen")?.as_str()?.parse().ok())
+            .flatten();
+    }
     let plain = without_ansi_styles(line);
     if !plain.contains(READY_MESSAGE) {
         return None;
@@ -246,6 +254,17 @@ fn without_ansi_styles(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_address_from_a_json_ready_line() {
+        let json = r#"{"timestamp":"2026-11-30T09:00:00Z","level":"INFO","message":"leadhook-server ready: webhook at /webhook","listen":"127.0.0.1:41234","target":"leadhook_server"}"#;
+        assert_eq!(
+            reported_address(json),
+            Some(SocketAddr::from(([127, 0, 0, 1], 41234)))
+        );
+        let other = r#"{"message":"lead store: embedded SQLite","listen":"127.0.0.1:1"}"#;
+        assert_eq!(reported_address(other), None);
+    }
 
     #[test]
     fn reads_the_address_from_the_ready_line() {
