@@ -2,6 +2,7 @@
 //! (the embedded SQLite file by default, Supabase through PostgREST in production).
 
 pub mod capi;
+pub mod erase;
 mod error;
 pub mod postgrest;
 mod queue;
@@ -13,6 +14,7 @@ use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManualLead, Stats};
 
 pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
+pub use erase::{ERASE_BATCH, Erasure, Person};
 pub use error::StoreError;
 pub use queue::{Claim, Contact, Escalated, OwnerCounts, QueueFigures, WorkQueue};
 
@@ -102,13 +104,13 @@ pub struct StatsWindow {
 }
 
 #[async_trait]
-pub trait LeadStore: WorkQueue + CapiOutbox + Send + Sync + 'static {
+pub trait LeadStore: WorkQueue + CapiOutbox + Erasure + Send + Sync + 'static {
     /// A short name for logs and health: "sqlite", "postgrest".
     fn backend(&self) -> &'static str;
 
     /// Inserts a lead from Meta or refreshes the Meta-sourced columns of the one with the same
-    /// `leadgen_id`. Never touches what reps own (`status`, `notes`), and leaves `updated_at` alone
-    /// when nothing changed. `actor` (`facebook` or `sweeper`) is recorded in the activity.
+    /// `leadgen_id`. Never touches what reps own (`status`, `notes`), leaves `updated_at` alone
+    /// when nothing changed, and keeps an erased lead erased. `actor` (`facebook` or `sweeper`) is recorded in the activity.
     async fn upsert(&self, lead: &IncomingLead, actor: &str) -> Result<Upserted, StoreError>;
 
     /// Stores a lead `rep` entered by hand (`is_manual`, no `leadgen_id`).

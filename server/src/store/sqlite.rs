@@ -4,6 +4,7 @@
 //! mutex serialises writers, which also lets `updated_at` be strictly increasing: cursors never tie.
 
 mod capi;
+mod erase;
 mod queue;
 mod rows;
 #[cfg(test)]
@@ -65,6 +66,7 @@ const MIGRATIONS: &[&str] = &[
 "#,
     queue::MIGRATION,
     capi::MIGRATION,
+    erase::MIGRATION,
 ];
 
 pub struct SqliteStore {
@@ -249,8 +251,9 @@ impl LeadStore for SqliteStore {
                 .optional()
                 .map_err(internal)?;
             let meta = at_store_precision(&lead.meta);
+            // An erased lead stays erased, whatever Meta delivers again.
             if let Some(stored) = &existing
-                && stored.meta == meta
+                && (stored.meta == meta || stored.erased_at.is_some())
             {
                 return Ok(Upserted {
                     lead: stored.clone(),

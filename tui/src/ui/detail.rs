@@ -220,6 +220,7 @@ fn change(entry: &Activity) -> String {
         ActivityKind::Claim => "claimed".to_string(),
         ActivityKind::Release => "released".to_string(),
         ActivityKind::Assign => format!("assigned {} → {}", value(&entry.old), value(&entry.new)),
+        ActivityKind::Erase => "erased".to_string(),
     }
 }
 

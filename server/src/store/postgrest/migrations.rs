@@ -17,4 +17,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261130120000_capi.sql",
         include_str!("../../../../migrations/20261130120000_capi.sql"),
     ),
+    (
+        "20261130130000_erase.sql",
+        include_str!("../../../../migrations/20261130130000_erase.sql"),
+    ),
 ];
