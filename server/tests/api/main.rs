@@ -5,6 +5,7 @@ mod capi;
 mod crash;
 mod doctor;
 mod dos;
+mod erase;
 mod exposure;
 mod faults;
 mod helpers;

@@ -1,0 +1,133 @@
+//! `POST /api/leads/{id}/erase`: the person's data goes, and neither Meta's re-delivery nor the
+//! sweeper (the Graph API stand-in still has the lead) brings it back.
+
+use std::time::Duration;
+
+use leadhook_shared::{Activity, ActivityKind, ApiOk, Lead, SyncReport};
+use leadhook_sim::CallKind;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+fn recent_lead(leadgen_id: &str, name: &str, email: &str) -> Value {
+    let mut lead = graph_lead(
+        leadgen_id,
+        &[
+            ("full_name", &[name]),
+            ("email", &[email]),
+            ("budget", &["high"]),
+        ],
+    );
+    lead["created_time"] = Value::String(
+        (chrono::Utc::now() - chrono::Duration::minutes(10))
+            .format("%Y-%m-%dT%H:%M:%S%z")
+            .to_string(),
+    );
+    lead
+}
+
+async fn lead(app: &TestApp, id: i64) -> Lead {
+    let response = app.api_get(&format!("/api/leads/{id}")).await;
+    assert_eq!(response.status(), 200);
+    response.json::<ApiOk<Lead>>().await.unwrap().data
+}
+
+fn assert_erased(lead: &Lead) {
+    assert!(lead.erased_at.is_some(), "{lead:?}");
+    assert_eq!(
+        (
+            &lead.meta.name,
+            &lead.meta.email,
+            &lead.meta.phone,
+            &lead.notes
+        ),
+        (&None, &None, &None, &None)
+    );
+    assert!(lead.meta.fields.is_empty(), "{lead:?}");
+}
+
+#[tokio::test]
+async fn an_erased_lead_stays_erased_after_redelivery_and_a_sweep() {
+    let graph = spawn_graph().await;
+    graph.add_form(PAGE_ID, FORM_ID, "Spring Promo");
+    graph.add_lead(
+        PAGE_ID,
+        FORM_ID,
+        recent_lead("8001", "Erin Erase", "erin@example.com"),
+    );
+    let app = spawn_app_with(graph, tempfile::tempdir().unwrap(), |config| {
+        config.sweep.page_ids = vec![PAGE_ID.to_string()];
+        config.sweep.interval = None;
+    })
+    .await;
+    assert_eq!(
+        app.post_signed(&notification(&["8001"])).await.status(),
+        200
+    );
+    let stored = app.wait_for_leads(1).await.remove(0);
+    assert_eq!(stored.meta.name.as_deref(), Some("Erin Erase"));
+
+    let response = app
+        .api_post(&format!("/api/leads/{}/erase", stored.id))
+        .await;
+    assert_eq!(response.status(), 200);
+    let erased = response.json::<ApiOk<Lead>>().await.unwrap().data;
+    assert_erased(&erased);
+    assert_eq!(erased.leadgen_id.as_deref(), Some("8001"));
+
+    // Meta delivers the same lead again to an inbox that no longer remembers it (its done events
+    // are kept for a while only, and another replica has its own): the lead is fetched and stored
+    // again.
+    forget_inbox_events(&app);
+    assert_eq!(
+        app.post_signed(&notification(&["8001"])).await.status(),
+        200
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while app.graph.calls(CallKind::Lead) < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(app.graph.calls(CallKind::Lead), 2);
+    app.wait_for_health(|h| h["inbox"]["pending"] == 0).await;
+    assert_erased(&lead(&app, stored.id).await);
+
+    // The sweeper finds it in the form's leads.
+    let response = app.api_post("/api/leads/sync").await;
+    assert_eq!(response.status(), 200);
+    let report = response.json::<ApiOk<SyncReport>>().await.unwrap().data;
+    assert_eq!((report.fetched, report.inserted), (1, 0), "{report:?}");
+    assert_erased(&lead(&app, stored.id).await);
+    assert_eq!(app.leads().await.count, 1);
+
+    let response = app
+        .api_get(&format!("/api/leads/{}/activity", stored.id))
+        .await;
+    let history = response.json::<ApiOk<Vec<Activity>>>().await.unwrap().data;
+    let erase = history
+        .iter()
+        .find(|a| a.kind == ActivityKind::Erase)
+        .expect("erase row");
+    assert_eq!(erase.actor, "alice");
+    assert!(
+        history.iter().all(|a| a.old.is_none() && a.new.is_none()),
+        "{history:?}"
+    );
+}
+
+fn forget_inbox_events(app: &TestApp) {
+    let inbox = rusqlite::Connection::open(app.data_dir().join("inbox.db")).expect("open inbox");
+    inbox
+        .busy_timeout(Duration::from_secs(5))
+        .expect("busy timeout");
+    let forgotten = inbox
+        .execute("DELETE FROM events", [])
+        .expect("forget events");
+    assert_eq!(forgotten, 1);
+}
+
+#[tokio::test]
+async fn erasing_an_unknown_lead_is_404() {
+    let app = spawn_app().await;
+    let response = app.api_post("/api/leads/424242/erase").await;
+    assert_eq!(response.status(), 404);
+}
