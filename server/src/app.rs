@@ -14,6 +14,7 @@ use tower_http::trace::TraceLayer;
 use crate::admission::Admission;
 use crate::capi::CapiSender;
 use crate::config::Config;
+use crate::erase::Retention;
 use crate::error::AppError;
 use crate::escalation::Escalator;
 use crate::graph::{GraphClient, GraphError};
@@ -182,6 +183,13 @@ impl Application {
             Escalator::new(self.state.leads.clone(), &self.state.config.queue)
                 .run(shutdown.clone()),
         );
+        if let Some(retention) = Retention::new(
+            self.state.leads.clone(),
+            Arc::clone(&self.state.config.queue.clock),
+            self.state.config.retention_days,
+        ) {
+            tokio::spawn(retention.run(shutdown.clone()));
+        }
         let app = router(self.state);
         let result =
             serve::serve(self.listener, app, ServeLimits::default(), shutdown.clone()).await;

@@ -7,6 +7,7 @@ pub mod capi;
 pub mod clock;
 pub mod config;
 pub mod doctor;
+pub mod erase;
 pub mod error;
 pub mod escalation;
 pub mod graph;

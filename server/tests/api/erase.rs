@@ -131,3 +131,77 @@ async fn erasing_an_unknown_lead_is_404() {
     let response = app.api_post("/api/leads/424242/erase").await;
     assert_eq!(response.status(), 404);
 }
+
+/// `leadhook-server erase --email ...` with the server's settings, in a directory without `.env`.
+fn erase_command(app: &TestApp, flag: &str, value: &str) -> std::process::Output {
+    let workdir = tempfile::tempdir().expect("temp dir");
+    std::process::Command::new(server_binary())
+        .current_dir(workdir.path())
+        .env_clear()
+        .env("FB_APP_SECRET", APP_SECRET)
+        .env("FB_VERIFY_TOKEN", VERIFY_TOKEN)
+        .env("FB_PAGE_ACCESS_TOKEN", PAGE_TOKEN)
+        .env("LEADHOOK_API_TOKENS", settings().api_tokens)
+        .env("LEADHOOK_DATA_DIR", app.data_dir())
+        .args(["erase", flag, value])
+        .output()
+        .expect("run leadhook-server erase")
+}
+
+#[tokio::test]
+async fn the_erase_command_erases_every_lead_of_an_email_and_says_which() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for name in ["Pat One", "Pat Two"] {
+        let response = app
+            .client
+            .post(app.url("/api/leads"))
+            .bearer_auth(REP_TOKEN)
+            .json(&serde_json::json!({"name": name, "email": "pat@example.com"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        ids.push(response.json::<ApiOk<Lead>>().await.unwrap().data.id);
+    }
+    let response = app
+        .client
+        .post(app.url("/api/leads"))
+        .bearer_auth(REP_TOKEN)
+        .json(&serde_json::json!({"name": "Someone Else", "email": "else@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    let other = response.json::<ApiOk<Lead>>().await.unwrap().data;
+
+    let output = erase_command(&app, "--email", "pat@example.com");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for id in &ids {
+        assert!(stdout.contains(&format!("erased lead {id} ")), "{stdout}");
+        assert_erased(&lead(&app, *id).await);
+    }
+    assert!(stdout.contains("2 lead(s) erased"), "{stdout}");
+    assert!(
+        !stdout.contains("pat@example.com"),
+        "the erased email is not printed"
+    );
+    assert_eq!(
+        lead(&app, other.id).await.meta.name.as_deref(),
+        Some("Someone Else")
+    );
+
+    let again = erase_command(&app, "--email", "pat@example.com");
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("no lead holds"));
+
+    let no_person = erase_command(&app, "--phone", " ");
+    assert!(!no_person.status.success());
+    assert!(
+        String::from_utf8_lossy(&no_person.stderr).contains("--email, --phone or --leadgen-id")
+    );
+}
