@@ -25,6 +25,7 @@ fn assert_erased(lead: &Lead) {
 }
 
 pub async fn erase_leaves_a_tombstone_that_redelivery_keeps(store: &dyn LeadStore) {
+    store.capi_switch(true, at(24)).await.unwrap();
     let person = incoming("7001", "Erin Erase", at(3));
     let stored = store.upsert(&person, FACEBOOK).await.unwrap().lead;
     let other = store
@@ -64,6 +65,7 @@ pub async fn erase_leaves_a_tombstone_that_redelivery_keeps(store: &dyn LeadStor
         (ActivityKind::Erase, "alice")
     );
 
+    let capi_before = store.capi_figures(at(24)).await.unwrap().queued;
     // Meta re-delivers it, then the sweeper finds it again in the Graph API.
     for actor in [FACEBOOK, SWEEPER] {
         let again = store.upsert(&person, actor).await.unwrap();
@@ -76,6 +78,11 @@ pub async fn erase_leaves_a_tombstone_that_redelivery_keeps(store: &dyn LeadStor
     }
     assert_erased(&store.get(stored.id).await.unwrap().expect("tombstone"));
     assert_eq!(store.stats(window()).await.unwrap(), stats_before);
+    assert_eq!(
+        store.capi_figures(at(24)).await.unwrap().queued,
+        capi_before,
+        "a re-delivered erased lead queues no new Conversions API stage"
+    );
     let found = store
         .list(&LeadQuery {
             search: Some("erin".into()),
