@@ -159,9 +159,9 @@ mod tests {
     use std::collections::BTreeMap;
     use std::sync::Mutex;
 
+    use leadhook_shared::Assignment;
     use leadhook_shared::meta::IncomingLead;
     use leadhook_shared::team::actor::FACEBOOK;
-    use leadhook_shared::{Assignment, MetaFields};
     use secrecy::SecretString;
 
     use super::*;
@@ -179,26 +179,15 @@ mod tests {
     }
 
     fn incoming(leadgen_id: &str, created_at: DateTime<Utc>) -> IncomingLead {
-        let mut meta = MetaFields {
-            name: Some(format!("Person {leadgen_id}")),
-            email: Some(format!("{leadgen_id}@example.com")),
-            phone: None,
-            created_at,
-            page_id: None,
-            form_id: None,
-            form_name: Some("Spring Promo".into()),
-            ad_id: None,
-            ad_name: None,
-            adset_id: None,
-            adset_name: None,
-            campaign_id: None,
-            campaign_name: None,
-            platform: None,
-            is_organic: false,
-            fields: BTreeMap::new(),
-        };
-        meta.fields
-            .insert("budget".into(), leadhook_shared::Answer::One("high".into()));
+        let meta = serde_json::from_value(serde_json::json!({
+            "name": format!("Person {leadgen_id}"),
+            "email": format!("{leadgen_id}@example.com"),
+            "created_at": created_at,
+            "form_name": "Spring Promo",
+            "is_organic": false,
+            "fields": {"budget": "high"},
+        }))
+        .unwrap();
         IncomingLead {
             leadgen_id: leadgen_id.to_string(),
             meta,

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use leadhook_shared::{ActivityKind, Lead};
 use rusqlite::{OptionalExtension, params};
 
+use super::capi::queue_stage_trigger;
 use super::queue::{self, Change};
 use super::rows::micros;
 use super::{SqliteStore, internal, lead_by_id};
@@ -12,8 +13,11 @@ use crate::store::{ERASE_BATCH, Erasure, Person, StoreError};
 
 /// Adds `erased_at`, lets activity rows be of kind `erase` (SQLite cannot change a CHECK, so the
 /// table is rebuilt with every row and the CAPI trigger on it recreated), and adds the marker row
-/// the daily retention run is taken on.
-pub(super) const MIGRATION: &str = r#"
+/// the daily retention run is taken on. With foreign keys on, dropping the old `activity` deletes
+/// the `capi_events` rows that reference it (ON DELETE CASCADE), so they are kept aside and put
+/// back under the same ids.
+pub(super) const MIGRATION: &str = concat!(
+    r#"
     ALTER TABLE leads ADD COLUMN erased_at INTEGER;
     CREATE TABLE activity_with_erase (
         id       INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -27,23 +31,23 @@ pub(super) const MIGRATION: &str = r#"
     );
     INSERT INTO activity_with_erase (id, lead_id, at, actor, kind, old, new)
         SELECT id, lead_id, at, actor, kind, old, new FROM activity;
+    CREATE TEMP TABLE capi_events_kept AS SELECT * FROM capi_events;
     DROP TABLE activity;
     ALTER TABLE activity_with_erase RENAME TO activity;
     CREATE INDEX activity_by_lead ON activity (lead_id, id);
-    CREATE TRIGGER capi_queue_stage AFTER INSERT ON activity
-    WHEN NEW.kind IN ('stored', 'status') AND (SELECT enabled FROM capi_switch) = 1
-    BEGIN
-        INSERT INTO capi_events (activity_id, lead_id, leadgen_id, stage, at, lead_created_at)
-        SELECT NEW.id, l.id, l.leadgen_id,
-               CASE WHEN NEW.kind = 'status' THEN NEW.new ELSE l.status END, NEW.at, l.created_at
-          FROM leads AS l WHERE l.id = NEW.lead_id AND l.leadgen_id IS NOT NULL;
-    END;
+    INSERT INTO capi_events SELECT * FROM capi_events_kept WHERE true
+        ON CONFLICT (id) DO NOTHING;
+    DROP TABLE capi_events_kept;
+"#,
+    queue_stage_trigger!(),
+    r#"
     CREATE TABLE retention_run (
         id          INTEGER PRIMARY KEY CHECK (id = 1),
         last_run_at INTEGER
     );
     INSERT INTO retention_run (id, last_run_at) VALUES (1, NULL);
-"#;
+"#
+);
 
 #[async_trait]
 impl Erasure for SqliteStore {
