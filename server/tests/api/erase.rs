@@ -205,3 +205,52 @@ async fn the_erase_command_erases_every_lead_of_an_email_and_says_which() {
         String::from_utf8_lossy(&no_person.stderr).contains("--email, --phone or --leadgen-id")
     );
 }
+
+#[tokio::test]
+async fn a_server_with_retention_erases_the_leads_past_the_limit_when_it_starts() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let (old, recent) = {
+        let store =
+            leadhook_server::store::sqlite::SqliteStore::open(&data_dir.path().join("leads.db"))
+                .await
+                .unwrap();
+        let stored = |leadgen_id: &str, days_ago: i64| {
+            let mut meta: leadhook_shared::MetaFields = serde_json::from_value(serde_json::json!({
+                "name": "Old Timer", "email": "old@example.com", "is_organic": false, "fields": {},
+                "created_at": chrono::Utc::now() - chrono::Duration::days(days_ago),
+            }))
+            .unwrap();
+            meta.form_name = Some("Spring Promo".into());
+            leadhook_shared::meta::IncomingLead {
+                leadgen_id: leadgen_id.into(),
+                meta,
+            }
+        };
+        use leadhook_server::store::LeadStore as _;
+        let old = store
+            .upsert(&stored("9001", 40), "facebook")
+            .await
+            .unwrap()
+            .lead;
+        let recent = store
+            .upsert(&stored("9002", 3), "facebook")
+            .await
+            .unwrap()
+            .lead;
+        (old.id, recent.id)
+    };
+    let app = spawn_app_with(spawn_graph().await, data_dir, |config| {
+        config.retention_days = Some(30);
+    })
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while lead(&app, old).await.erased_at.is_none() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_erased(&lead(&app, old).await);
+    let kept = lead(&app, recent).await;
+    assert_eq!(
+        (kept.erased_at, kept.meta.name.as_deref()),
+        (None, Some("Old Timer"))
+    );
+}
