@@ -83,6 +83,7 @@ fn page_json(faker: &mut LeadFaker, first_id: i64, count: usize) -> anyhow::Resu
                 owner: None,
                 owned_at: None,
                 first_contact_at: None,
+                erased_at: None,
             })
         })
         .collect::<anyhow::Result<Vec<Lead>>>()?;

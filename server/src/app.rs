@@ -16,6 +16,7 @@ use crate::admission::Admission;
 use crate::capi::CapiSender;
 use crate::config::Config;
 use crate::data_dir_lock::{DataDirLock, DataDirLockError};
+use crate::erase::Retention;
 use crate::error::AppError;
 use crate::escalation::Escalator;
 use crate::follower::ChangeFollower;
@@ -216,6 +217,13 @@ impl Application {
         );
         if let Some(follower) = self.follower {
             tokio::spawn(follower.run(shutdown.clone()));
+        }
+        if let Some(retention) = Retention::new(
+            self.state.leads.clone(),
+            Arc::clone(&self.state.config.queue.clock),
+            self.state.config.retention_days,
+        ) {
+            tokio::spawn(retention.run(shutdown.clone()));
         }
         let app = router(self.state);
         let result =

@@ -118,6 +118,9 @@ pub struct ServeArgs {
     /// servers or by hand, which this server then pushes to its dashboards.
     #[arg(long = "follow-interval-ms", env = "LEADHOOK_FOLLOW_INTERVAL_MS")]
     pub follow_interval_ms: Option<String>,
+    /// Leads submitted more than this many days ago are erased once a day; unset: kept forever.
+    #[arg(long = "retention-days", env = "LEADHOOK_RETENTION_DAYS")]
+    pub retention_days: Option<String>,
 }
 
 /// Validated configuration of the running server.
@@ -142,6 +145,8 @@ pub struct Config {
     pub queue: QueueConfig,
     /// Sending lead stages to Meta; `None` when `FB_DATASET_ID` is unset.
     pub capi: Option<CapiConfig>,
+    /// Leads older than this many days are erased daily (`LEADHOOK_RETENTION_DAYS`); `None`: off.
+    pub retention_days: Option<u32>,
 }
 
 /// The team's work queue: how leads get owners and when a waiting lead is escalated.
@@ -308,8 +313,10 @@ impl Config {
             },
             &page_access_token,
         )?;
+        let retention_days = parse_retention_days(args.retention_days)?;
         Ok(Config {
             capi,
+            retention_days,
             app_secret,
             verify_token,
             page_access_token,
@@ -325,6 +332,26 @@ impl Config {
             queue,
             follow_interval: Duration::from_millis(follow_ms),
         })
+    }
+}
+
+/// Longest retention accepted: a hundred years.
+const MAX_RETENTION_DAYS: u32 = 36_500;
+
+fn parse_retention_days(value: Option<String>) -> Result<Option<u32>, ConfigError> {
+    let Some(text) = value
+        .as_deref()
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+    else {
+        return Ok(None);
+    };
+    match text.parse::<u32>() {
+        Ok(days) if (1..=MAX_RETENTION_DAYS).contains(&days) => Ok(Some(days)),
+        _ => Err(ConfigError::invalid(
+            "LEADHOOK_RETENTION_DAYS",
+            format!("\"{text}\" is not a whole number of days from 1 to {MAX_RETENTION_DAYS}"),
+        )),
     }
 }
 
@@ -659,6 +686,25 @@ mod tests {
             Config::from_args(args),
             Err(ConfigError::Invalid { var: "LEADHOOK_API_TOKENS", problem }) if problem.contains("\"system\"")
         ));
+    }
+
+    #[test]
+    fn retention_is_off_by_default_and_checked() {
+        assert_eq!(Config::from_args(complete()).unwrap().retention_days, None);
+        let mut args = complete();
+        args.retention_days = Some("90".into());
+        assert_eq!(Config::from_args(args).unwrap().retention_days, Some(90));
+        for bad in ["0", "-3", "ninety", "36501"] {
+            let mut args = complete();
+            args.retention_days = Some(bad.into());
+            assert!(
+                matches!(
+                    Config::from_args(args),
+                    Err(ConfigError::Invalid { var: "LEADHOOK_RETENTION_DAYS", problem }) if problem.contains(bad)
+                ),
+                "{bad} must be refused"
+            );
+        }
     }
 
     fn complete() -> ServeArgs {

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod data_dir_lock;
 pub mod doctor;
+pub mod erase;
 pub mod error;
 pub mod escalation;
 pub mod follower;

@@ -8,6 +8,7 @@ use leadhook_server::config::{
     BackupArgs, Config, LogArgs, LogFormat, ServeArgs, StoreCopyArgs, load_dotenv,
 };
 use leadhook_server::doctor::{self, DoctorArgs};
+use leadhook_server::erase::{EraseArgs, erase_command};
 use leadhook_server::intake::RetryPolicy;
 use leadhook_server::serve::raise_open_file_limit;
 use leadhook_server::store::copy as store_copy;
@@ -35,6 +36,8 @@ enum Command {
     Serve(ServeArgs),
     /// Check a real setup against the Graph API and print a checklist with fixes.
     Doctor(DoctorArgs),
+    /// Erase a person's data (name, email, phone, answers, notes) from every lead that holds it.
+    Erase(EraseArgs),
     /// Show the SQL that creates the Supabase schema (for the Supabase SQL editor or psql).
     Migrate {
         /// Print the SQL of every migration, in order.
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Doctor(args) => runtime.block_on(doctor(args)),
+        Command::Erase(args) => runtime.block_on(erase(args)),
         Command::Migrate { print } => migrate(print),
         Command::Store(StoreCommand::Copy(args)) => runtime.block_on(store_copy(args)),
         Command::Backup(args) => back_up(&args),
@@ -250,6 +254,33 @@ async fn store_copy(args: StoreCopyArgs) -> ExitCode {
                 "error: {error}\nNothing is lost: run the same command again once that is fixed; \
                  rows copied already are written again, never twice."
             );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn erase(args: EraseArgs) -> ExitCode {
+    match erase_command(args).await {
+        Ok(erased) if erased.is_empty() => {
+            println!("no lead holds that person's data (or it was erased already)");
+            ExitCode::SUCCESS
+        }
+        Ok(erased) => {
+            for lead in &erased {
+                println!(
+                    "erased lead {} (Meta lead id {}, submitted {})",
+                    lead.id,
+                    lead.leadgen_id
+                        .as_deref()
+                        .unwrap_or("none: entered by hand"),
+                    lead.meta.created_at.to_rfc3339()
+                );
+            }
+            println!("{} lead(s) erased", erased.len());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
             ExitCode::FAILURE
         }
     }

@@ -153,6 +153,17 @@ impl LeadWriter {
         Ok(released)
     }
 
+    /// Erases the person's data of lead `id` (see [`crate::store::erase`]) and announces the
+    /// tombstone; `None` when no lead has that id.
+    pub async fn erase(&self, id: i64, actor: &str) -> Result<Option<Lead>, StoreError> {
+        let erased = self.record(self.inner.store.erase(id, actor).await)?;
+        if let Some(lead) = &erased {
+            tracing::info!(id, actor, "lead erased");
+            self.announce(lead);
+        }
+        Ok(erased)
+    }
+
     pub async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError> {
         self.record(self.inner.store.set_available(rep, available).await)?;
         tracing::info!(rep, available, "availability changed");

@@ -10,6 +10,7 @@ use chrono::{Duration as Age, Utc};
 use indicatif::ProgressBar;
 use leadhook_local_supabase::{Builder, LocalSupabase};
 use leadhook_server::data_dir_lock::DataDirLock;
+use leadhook_server::store::Erasure as _;
 use leadhook_server::store::copy::{CopyEnd, LeadRecord, RepRecord, copy, fingerprint};
 use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
 use leadhook_server::store::sqlite::SqliteStore;
@@ -53,7 +54,7 @@ fn incoming(n: usize) -> IncomingLead {
     }
 }
 
-/// A store with a history: statuses, notes, owners, manual leads, a rep away.
+/// A store with a history: statuses, notes, owners, erased leads, manual leads, a rep away.
 async fn seeded_sqlite(dir: &Path) -> SqliteStore {
     let store = open_sqlite(dir).await;
     for n in 0..FACEBOOK_LEADS {
@@ -76,6 +77,10 @@ async fn seeded_sqlite(dir: &Path) -> SqliteStore {
                 ..LeadPatch::default()
             };
             store.update(id, &won, "bob").await.expect("won");
+        }
+        if n % 97 == 0 {
+            // A person who asked to be forgotten stays a tombstone in the other store too.
+            store.erase(id, "alice").await.expect("erase");
         }
     }
     for n in 0..MANUAL_LEADS {
@@ -310,9 +315,12 @@ async fn a_target_already_in_use_is_refused_and_left_alone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn supabase_without_the_copy_migration_is_refused_with_the_fix() {
+    let before_copy = MIGRATIONS
+        .iter()
+        .position(|(name, _)| *name == "20261130130000_store_copy.sql")
+        .expect("the copy's migration is listed");
     let (_supabase, postgrest) =
-        supabase_from(LocalSupabase::builder().migrations(&MIGRATIONS[..MIGRATIONS.len() - 1]))
-            .await;
+        supabase_from(LocalSupabase::builder().migrations(&MIGRATIONS[..before_copy])).await;
     let dir = tempfile::tempdir().expect("dir");
     let sqlite = open_sqlite(dir.path()).await;
     sqlite.upsert(&incoming(1), FACEBOOK).await.expect("lead");

@@ -91,11 +91,19 @@ pub struct Lead {
     /// When a rep first moved the lead off `New Lead`; set once, never moved.
     #[serde(default)]
     pub first_contact_at: Option<DateTime<Utc>>,
+    /// When the person's data was erased (a data-subject request or retention); what is left is
+    /// a tombstone without name, email, phone, answers or notes.
+    #[serde(default)]
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl Lead {
-    /// The best short label for the lead: name, else email, else phone, else its id.
+    /// The best short label for the lead: "erased" once erased, else name, else email, else
+    /// phone, else its id.
     pub fn display_name(&self) -> String {
+        if self.erased_at.is_some() {
+            return "erased".to_string();
+        }
         let meta = &self.meta;
         meta.name
             .as_deref()
@@ -184,7 +192,7 @@ mod tests {
         let lead: Lead = serde_json::from_str(WIRE_LEAD).unwrap();
         let mut expected = wire_value();
         // A lead from a server without owners reads as unowned and is written with the new keys.
-        for key in ["owner", "owned_at", "first_contact_at"] {
+        for key in ["owner", "owned_at", "first_contact_at", "erased_at"] {
             expected[key] = serde_json::Value::Null;
         }
         assert_eq!(serde_json::to_value(&lead).unwrap(), expected);

@@ -59,6 +59,9 @@ pub enum ActivityKind {
     Release,
     /// The owner was changed by someone other than through claim or release.
     Assign,
+    /// The person's data was erased (by a rep, the `erase` command or retention); the row keeps
+    /// no erased value.
+    Erase,
 }
 
 /// Actors that are not reps.

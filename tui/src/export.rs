@@ -40,7 +40,9 @@ pub fn path_for(dir: &Path, now: DateTime<Utc>, tz: FixedOffset) -> PathBuf {
     dir.join(format!("leadhook-{stamp}.csv"))
 }
 
-pub fn write_csv(path: &Path, leads: &[Lead]) -> Result<(), ExportError> {
+/// Writes `leads` to `path`, leaving out erased ones (nothing of the person is left to export);
+/// how many rows were written.
+pub fn write_csv(path: &Path, leads: &[Lead]) -> Result<usize, ExportError> {
     let error = |source| ExportError {
         path: path.to_path_buf(),
         source,
@@ -48,7 +50,8 @@ pub fn write_csv(path: &Path, leads: &[Lead]) -> Result<(), ExportError> {
     let mut writer =
         csv::Writer::from_writer(create_private(path).map_err(|err| error(err.into()))?);
     writer.write_record(COLUMNS).map_err(error)?;
-    for lead in leads {
+    let mut written = 0;
+    for lead in leads.iter().filter(|lead| lead.erased_at.is_none()) {
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
         let answers = lead
             .meta
@@ -82,8 +85,10 @@ pub fn write_csv(path: &Path, leads: &[Lead]) -> Result<(), ExportError> {
         writer
             .write_record(cells.iter().map(|cell| sanitize::spreadsheet_cell(cell)))
             .map_err(error)?;
+        written += 1;
     }
-    writer.flush().map_err(|err| error(err.into()))
+    writer.flush().map_err(|err| error(err.into()))?;
+    Ok(written)
 }
 
 /// Creates (or truncates) `path` readable and writable by its owner only: exports hold
@@ -118,7 +123,7 @@ mod tests {
         jane.notes = Some("called, \"call back\" Friday\nafter 5".into());
         jane.owner = Some("alice".into());
         jane.first_contact_at = Some(jane.meta.created_at + chrono::Duration::seconds(95));
-        write_csv(&path, &[jane, lead(8, "Bob", 1)]).unwrap();
+        assert_eq!(write_csv(&path, &[jane, lead(8, "Bob", 1)]).unwrap(), 2);
 
         let mut reader = csv::Reader::from_path(&path).unwrap();
         assert_eq!(reader.headers().unwrap(), COLUMNS.as_slice());
@@ -132,6 +137,24 @@ mod tests {
         assert_eq!(&rows[0][15], "95");
         // Bob is unowned and not contacted yet.
         assert_eq!([&rows[1][13], &rows[1][14], &rows[1][15]], ["", "", ""]);
+    }
+
+    #[test]
+    fn erased_leads_are_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        let mut erased = lead(9, "Gone Person", 2);
+        erased.erased_at = Some(now());
+        assert_eq!(
+            write_csv(&path, &[lead(7, "Jane Doe", 0), erased, lead(8, "Bob", 1)]).unwrap(),
+            2
+        );
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let ids: Vec<String> = reader
+            .records()
+            .map(|row| row.unwrap()[0].to_string())
+            .collect();
+        assert_eq!(ids, ["7", "8"]);
     }
 
     #[test]

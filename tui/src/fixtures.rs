@@ -84,6 +84,7 @@ pub fn lead(id: i64, name: &str, minutes_ago: i64) -> Lead {
         owner: None,
         owned_at: None,
         first_contact_at: None,
+        erased_at: None,
     }
 }
 

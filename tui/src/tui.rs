@@ -175,7 +175,7 @@ impl Services {
                 let path = export::path_for(&self.export_dir, app.now, app.tz);
                 tokio::task::spawn_blocking(move || {
                     let written = export::write_csv(&path, &leads)
-                        .map(|()| (path, leads.len()))
+                        .map(|written| (path, written))
                         .map_err(|err| err.to_string());
                     let _ = results.send(Msg::Exported(written));
                 });

@@ -2,6 +2,7 @@
 
 mod auth;
 mod claims;
+mod erase;
 mod events;
 mod extract;
 mod health;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/leads/{id}/claim", post(claims::claim))
         .route("/leads/{id}/release", post(claims::release))
         .route("/leads/{id}/activity", get(claims::activity))
+        .route("/leads/{id}/erase", post(erase::erase))
         .route("/reps", get(reps::list))
         .route("/reps/me", get(reps::me).put(reps::set_me))
         .route("/stats", get(stats::show))

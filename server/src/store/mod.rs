@@ -3,6 +3,7 @@
 
 pub mod capi;
 pub mod copy;
+pub mod erase;
 mod error;
 pub mod postgrest;
 mod queue;
@@ -15,6 +16,7 @@ use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManualLead, Stats};
 
 pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
+pub use erase::{ERASE_BATCH, Erasure, Person};
 pub use error::StoreError;
 pub use queue::{Claim, Contact, Escalated, OwnerCounts, QueueFigures, WorkQueue};
 pub use replica::{Lease, LeaseCondition, LeaseUpdate, ReplicaStore};
@@ -105,13 +107,15 @@ pub struct StatsWindow {
 }
 
 #[async_trait]
-pub trait LeadStore: WorkQueue + ReplicaStore + CapiOutbox + Send + Sync + 'static {
+pub trait LeadStore:
+    WorkQueue + ReplicaStore + CapiOutbox + Erasure + Send + Sync + 'static
+{
     /// A short name for logs and health: "sqlite", "postgrest".
     fn backend(&self) -> &'static str;
 
     /// Inserts a lead from Meta or refreshes the Meta-sourced columns of the one with the same
-    /// `leadgen_id`. Never touches what reps own (`status`, `notes`), and leaves `updated_at` alone
-    /// when nothing changed. `actor` (`facebook` or `sweeper`) is recorded in the activity.
+    /// `leadgen_id`. Never touches what reps own (`status`, `notes`), leaves `updated_at` alone
+    /// when nothing changed, and keeps an erased lead erased. `actor` (`facebook` or `sweeper`) is recorded in the activity.
     async fn upsert(&self, lead: &IncomingLead, actor: &str) -> Result<Upserted, StoreError>;
 
     /// Stores a lead `rep` entered by hand (`is_manual`, no `leadgen_id`).

@@ -124,6 +124,7 @@ pub fn kind_name(kind: ActivityKind) -> &'static str {
         ActivityKind::Claim => "claim",
         ActivityKind::Release => "release",
         ActivityKind::Assign => "assign",
+        ActivityKind::Erase => "erase",
     }
 }
 
@@ -136,6 +137,7 @@ pub fn kind_from_name(name: &str) -> Result<ActivityKind, StoreError> {
         ActivityKind::Claim,
         ActivityKind::Release,
         ActivityKind::Assign,
+        ActivityKind::Erase,
     ]
     .into_iter()
     .find(|kind| kind_name(*kind) == name)

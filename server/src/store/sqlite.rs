@@ -5,6 +5,7 @@
 
 mod capi;
 mod copy;
+mod erase;
 mod queue;
 mod replica;
 mod rows;
@@ -68,6 +69,7 @@ const MIGRATIONS: &[&str] = &[
     queue::MIGRATION,
     replica::MIGRATION,
     capi::MIGRATION,
+    erase::MIGRATION,
 ];
 
 pub struct SqliteStore {
@@ -252,8 +254,9 @@ impl LeadStore for SqliteStore {
                 .optional()
                 .map_err(internal)?;
             let meta = at_store_precision(&lead.meta);
+            // An erased lead stays erased, whatever Meta delivers again.
             if let Some(stored) = &existing
-                && stored.meta == meta
+                && (stored.meta == meta || stored.erased_at.is_some())
             {
                 return Ok(Upserted {
                     lead: stored.clone(),

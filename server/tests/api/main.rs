@@ -8,6 +8,7 @@ mod crash;
 mod data_dir_lock;
 mod doctor;
 mod dos;
+mod erase;
 mod exposure;
 mod faults;
 mod helpers;

@@ -2,6 +2,7 @@
 //! Add a backend with one `conformance!` line and a function that builds a fresh, empty store.
 
 mod capi;
+mod erase;
 mod queue;
 mod replica_suite;
 mod suite;
@@ -63,6 +64,11 @@ macro_rules! conformance {
                 leases_retries_and_failures,
                 switching_on_backfills_only_since_the_given_time,
             );
+            conformance!(@erase $make;
+                erase_leaves_a_tombstone_that_redelivery_keeps,
+                leads_are_found_by_person_and_by_age,
+                retention_run_is_taken_once_a_day,
+            );
             #[tokio::test]
             async fn round_robin_is_even_and_survives_restarts() {
                 let fixture = $make().await;
@@ -85,6 +91,15 @@ macro_rules! conformance {
             async fn $test() {
                 let fixture = $make().await;
                 crate::capi::$test(&*fixture.store).await;
+            }
+        )*
+    };
+    (@erase $make:path; $($test:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                let fixture = $make().await;
+                crate::erase::$test(&*fixture.store).await;
             }
         )*
     };

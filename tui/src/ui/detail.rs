@@ -123,6 +123,14 @@ fn lines(app: &App, lead: &Lead, width: usize, rows: usize) -> Page {
         )
     };
 
+    if let Some(at) = lead.erased_at {
+        page.field("Erased", &when(at));
+        page.text(
+            Span::raw(""),
+            "the person's name, contact details, answers and notes were erased",
+            theme::LABEL,
+        );
+    }
     page.field("Phone", or_dash(&lead.meta.phone));
     page.field("Email", or_dash(&lead.meta.email));
     page.field("Form", &named(&lead.meta.form_name, &lead.meta.form_id));
@@ -167,11 +175,17 @@ fn lines(app: &App, lead: &Lead, width: usize, rows: usize) -> Page {
     page.heading("Notes");
     match &lead.notes {
         Some(notes) => page.text(Span::raw(""), notes, theme::VALUE),
+        None if lead.erased_at.is_some() => page.text(Span::raw(""), "erased", theme::LABEL),
         None => page.text(Span::raw(""), "none yet: N adds a note", theme::LABEL),
     }
     page.heading("Answers");
     if lead.meta.fields.is_empty() {
-        page.text(Span::raw(""), "none", theme::LABEL);
+        let none = if lead.erased_at.is_some() {
+            "erased"
+        } else {
+            "none"
+        };
+        page.text(Span::raw(""), none, theme::LABEL);
     }
     for (question, answer) in &lead.meta.fields {
         let question = Span::styled(format!("{question}: "), theme::LABEL);
@@ -220,6 +234,7 @@ fn change(entry: &Activity) -> String {
         ActivityKind::Claim => "claimed".to_string(),
         ActivityKind::Release => "released".to_string(),
         ActivityKind::Assign => format!("assigned {} → {}", value(&entry.old), value(&entry.new)),
+        ActivityKind::Erase => "erased".to_string(),
     }
 }
 

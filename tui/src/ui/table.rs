@@ -181,7 +181,11 @@ fn cells(app: &App, lead: &Lead) -> [Cell<'static>; 8] {
             age(app.now, lead.meta.created_at),
             theme::age(lead.status, app.now - lead.meta.created_at),
         )),
-        Cell::from(lead.display_name()),
+        if lead.erased_at.is_some() {
+            Cell::from(Span::styled(lead.display_name(), theme::LABEL))
+        } else {
+            Cell::from(lead.display_name())
+        },
         Cell::from(owner),
         Cell::from(Span::styled(
             lead.status.as_str(),

@@ -25,4 +25,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261130130000_store_copy.sql",
         include_str!("../../../../migrations/20261130130000_store_copy.sql"),
     ),
+    (
+        "20261130140000_erase.sql",
+        include_str!("../../../../migrations/20261130140000_erase.sql"),
+    ),
 ];

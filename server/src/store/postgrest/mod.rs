@@ -7,6 +7,7 @@
 
 mod capi;
 mod copy;
+mod erase;
 mod error;
 mod migrations;
 mod query;

@@ -16,7 +16,8 @@ use crate::store::{CapiFigures, CapiOutbox, FailedStage, QueuedStage, StoreError
 /// `capi_switch` says whether stages are queued (off until a server starts with CAPI on);
 /// `capi_events` holds them: `queued` (due at `not_before`, which a claim pushes out as its
 /// lease), `sent`, or `failed` with the reason.
-pub(super) const MIGRATION: &str = r#"
+pub(super) const MIGRATION: &str = concat!(
+    r#"
     CREATE TABLE capi_switch (
         id      INTEGER PRIMARY KEY CHECK (id = 1),
         enabled INTEGER NOT NULL DEFAULT 0
@@ -38,6 +39,15 @@ pub(super) const MIGRATION: &str = r#"
     );
     CREATE INDEX capi_events_due ON capi_events (state, not_before, id);
     CREATE INDEX capi_events_done ON capi_events (state, done_at);
+"#,
+    queue_stage_trigger!()
+);
+
+/// The trigger that queues a stage for each `stored` or `status` activity row of a Facebook lead;
+/// a literal, so the migration that rebuilds `activity` (see `erase.rs`) creates the same one.
+macro_rules! queue_stage_trigger {
+    () => {
+        r#"
     CREATE TRIGGER capi_queue_stage AFTER INSERT ON activity
     WHEN NEW.kind IN ('stored', 'status') AND (SELECT enabled FROM capi_switch) = 1
     BEGIN
@@ -46,7 +56,10 @@ pub(super) const MIGRATION: &str = r#"
                CASE WHEN NEW.kind = 'status' THEN NEW.new ELSE l.status END, NEW.at, l.created_at
           FROM leads AS l WHERE l.id = NEW.lead_id AND l.leadgen_id IS NOT NULL;
     END;
-"#;
+"#
+    };
+}
+pub(super) use queue_stage_trigger;
 
 fn now_micros() -> i64 {
     Utc::now().timestamp_micros()

@@ -28,6 +28,7 @@ const OWN_COLUMNS: &[&str] = &[
     "first_contact_at",
     "escalated_level",
     "escalated_at",
+    "erased_at",
     "search_text",
 ];
 
@@ -66,6 +67,7 @@ fn lead_parameters(record: &LeadRecord) -> rusqlite::Result<Vec<ToSqlOutput<'_>>
         optional_micros(lead.first_contact_at),
         ToSqlOutput::from(i64::from(record.escalated_level)),
         optional_micros(record.escalated_at),
+        optional_micros(lead.erased_at),
         ToSqlOutput::from(search_text(
             meta.name.as_deref(),
             meta.email.as_deref(),

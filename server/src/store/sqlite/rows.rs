@@ -148,5 +148,6 @@ pub(super) fn lead_from_row(row: &Row<'_>) -> rusqlite::Result<Lead> {
         first_contact_at: row
             .get::<_, Option<i64>>("first_contact_at")?
             .map(time_from),
+        erased_at: row.get::<_, Option<i64>>("erased_at")?.map(time_from),
     })
 }

@@ -4,7 +4,7 @@ use leadhook_shared::{ActivityKind, LeadStatus};
 use rusqlite::Connection;
 
 use super::{MIGRATIONS, SqliteStore};
-use crate::store::{LeadStore, WorkQueue};
+use crate::store::{CapiOutbox, Erasure, LeadStore, WorkQueue};
 
 /// A database left by the release before the work queue: schema version 1, with two leads.
 fn database_before_the_work_queue(path: &std::path::Path) {
@@ -60,4 +60,48 @@ async fn an_existing_database_migrates_in_place_and_keeps_every_lead() {
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap();
     assert_eq!(version, MIGRATIONS.len() as i64);
+}
+
+/// The erase migration rebuilds `activity` (to allow `erase` rows): a database with history and
+/// queued Conversions API stages keeps all of it, and the stage trigger still works.
+#[tokio::test]
+async fn the_erase_migration_keeps_history_and_queued_stages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leads.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "UPDATE capi_switch SET enabled = 1;
+             INSERT INTO leads (leadgen_id, name, status, created_at, received_at, updated_at)
+             VALUES ('333', 'Before Erase', 'Contacted', 1000000, 2000000, 3000000);
+             INSERT INTO activity (lead_id, at, actor, kind) VALUES (1, 2000000, 'facebook', 'stored');
+             INSERT INTO activity (lead_id, at, actor, kind, old, new)
+             VALUES (1, 3000000, 'alice', 'status', 'New Lead', 'Contacted');
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    let history = store.activity(1).await.unwrap().unwrap();
+    let kinds: Vec<_> = history.iter().map(|entry| entry.kind).collect();
+    assert_eq!(kinds, [ActivityKind::Stored, ActivityKind::Status]);
+    assert_eq!(history[1].new.as_deref(), Some("Contacted"));
+    let patch = leadhook_shared::LeadPatch {
+        status: Some(LeadStatus::Won),
+        ..Default::default()
+    };
+    store.update(1, &patch, "alice").await.unwrap();
+    let figures = store
+        .capi_figures(chrono::DateTime::UNIX_EPOCH)
+        .await
+        .unwrap();
+    assert_eq!(
+        figures.queued, 3,
+        "the two stages from before and the new one"
+    );
+    let erased = store.erase(1, "alice").await.unwrap().unwrap();
+    assert!(erased.erased_at.is_some());
 }

@@ -1,0 +1,279 @@
+//! Erasing people's data: on request (`POST /api/leads/{id}/erase`, `leadhook-server erase`) and
+//! by age (`LEADHOOK_RETENTION_DAYS`, once a day by one replica). What an erase removes and keeps
+//! is described in [`crate::store::erase`]; every erase goes through the [`LeadWriter`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use leadhook_shared::Lead;
+use leadhook_shared::team::actor::SYSTEM;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::config::{Config, ConfigError, ServeArgs};
+use crate::graph::{GraphClient, GraphError};
+use crate::store::{self, Person, StoreError};
+use crate::team::Team;
+use crate::writer::LeadWriter;
+
+/// How often a server asks whether today's retention run is still to be taken.
+const RETENTION_CHECK_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// `leadhook-server erase`: whose data to erase, and the server's settings (for its store).
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("person").required(true).args(["email", "phone", "leadgen_id"])))]
+pub struct EraseArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Erase every lead with exactly this email address.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Erase every lead with exactly this phone number, as stored (like +15555555555).
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// Erase the lead with this Meta lead id.
+    #[arg(long = "leadgen-id")]
+    pub leadgen_id: Option<String>,
+}
+
+impl EraseArgs {
+    fn person(&self) -> Option<Person> {
+        let given = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(str::to_string)
+        };
+        given(&self.email)
+            .map(Person::Email)
+            .or_else(|| given(&self.phone).map(Person::Phone))
+            .or_else(|| given(&self.leadgen_id).map(Person::LeadgenId))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EraseCommandError {
+    #[error("give a non-empty --email, --phone or --leadgen-id")]
+    NoPerson,
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Runs `leadhook-server erase` against the configured store; the tombstones of the leads erased.
+pub async fn erase_command(args: EraseArgs) -> Result<Vec<Lead>, EraseCommandError> {
+    let person = args.person().ok_or(EraseCommandError::NoPerson)?;
+    let config = Config::from_args(args.serve)?;
+    let store = store::open(&config).await?;
+    // The writer wants a Graph client for form names; an erase never asks Meta for anything.
+    let graph = GraphClient::for_config(&config)?;
+    let (leads, _follower) = LeadWriter::new(
+        store,
+        graph,
+        Team::from_config(&config),
+        config.follow_interval,
+    );
+    Ok(erase_person(&leads, &person, SYSTEM).await?)
+}
+
+/// Erases every lead holding `person`'s email, phone or Meta lead id, as `actor`; the tombstones.
+pub async fn erase_person(
+    leads: &LeadWriter,
+    person: &Person,
+    actor: &str,
+) -> Result<Vec<Lead>, StoreError> {
+    let mut erased = Vec::new();
+    // Each batch holds only leads not erased yet, so this ends.
+    loop {
+        let ids = leads.store().leads_of(person).await?;
+        if ids.is_empty() {
+            return Ok(erased);
+        }
+        erased.extend(erase_each(leads, &ids, actor).await?);
+    }
+}
+
+async fn erase_each(leads: &LeadWriter, ids: &[i64], actor: &str) -> Result<Vec<Lead>, StoreError> {
+    let mut erased = Vec::with_capacity(ids.len());
+    for &id in ids {
+        // A lead deleted in between is simply gone.
+        if let Some(lead) = leads.erase(id, actor).await? {
+            erased.push(lead);
+        }
+    }
+    Ok(erased)
+}
+
+/// The daily erasure of leads submitted more than `days` days ago.
+pub struct Retention {
+    leads: LeadWriter,
+    clock: Arc<dyn Clock>,
+    days: u32,
+}
+
+impl Retention {
+    /// `None` when retention is off.
+    pub fn new(leads: LeadWriter, clock: Arc<dyn Clock>, days: Option<u32>) -> Option<Retention> {
+        days.map(|days| Retention { leads, clock, days })
+    }
+
+    /// Leads submitted before this are past the limit.
+    fn cutoff(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - TimeDelta::days(i64::from(self.days))
+    }
+
+    /// Takes today's run unless a server took it in the last 24 hours, and erases the leads past
+    /// the limit; how many, or `None` when the run was not this server's to take.
+    pub async fn run_once(&self) -> Result<Option<usize>, StoreError> {
+        let now = self.clock.now();
+        if !self.leads.store().take_retention_run(now).await? {
+            return Ok(None);
+        }
+        let cutoff = self.cutoff(now);
+        let mut erased = 0;
+        loop {
+            let ids = self.leads.store().older_than(cutoff).await?;
+            if ids.is_empty() {
+                tracing::info!(erased, days = self.days, "retention run done");
+                return Ok(Some(erased));
+            }
+            erased += erase_each(&self.leads, &ids, SYSTEM).await?.len();
+        }
+    }
+
+    pub async fn run(self, shutdown: CancellationToken) {
+        loop {
+            if let Err(error) = self.run_once().await {
+                tracing::warn!("retention run failed, next try within the hour: {error}");
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(RETENTION_CHECK_EVERY) => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use leadhook_shared::Assignment;
+    use leadhook_shared::meta::IncomingLead;
+    use leadhook_shared::team::actor::FACEBOOK;
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::store::LeadStore;
+    use crate::store::sqlite::SqliteStore;
+
+    /// A clock the test moves by hand.
+    #[derive(Debug)]
+    struct TestClock(Mutex<DateTime<Utc>>);
+
+    impl Clock for TestClock {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    fn incoming(leadgen_id: &str, created_at: DateTime<Utc>) -> IncomingLead {
+        let meta = serde_json::from_value(serde_json::json!({
+            "name": format!("Person {leadgen_id}"),
+            "email": format!("{leadgen_id}@example.com"),
+            "created_at": created_at,
+            "form_name": "Spring Promo",
+            "is_organic": false,
+            "fields": {"budget": "high"},
+        }))
+        .unwrap();
+        IncomingLead {
+            leadgen_id: leadgen_id.to_string(),
+            meta,
+        }
+    }
+
+    fn writer(store: Arc<dyn LeadStore>) -> LeadWriter {
+        let secret = SecretString::from("unused");
+        // Never called: the leads here come with their form names.
+        let graph = GraphClient::new(
+            "http://127.0.0.1:9",
+            "v25.0",
+            secret.clone(),
+            &secret,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let team = Team {
+            assignment: Assignment::Claim,
+            reps: vec!["alice".into()],
+        };
+        LeadWriter::new(store, graph, team, std::time::Duration::from_secs(1)).0
+    }
+
+    #[tokio::test]
+    async fn retention_erases_exactly_the_leads_past_the_limit_once_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn LeadStore> = Arc::new(
+            SqliteStore::open(&dir.path().join("leads.db"))
+                .await
+                .unwrap(),
+        );
+        let now = Utc::now();
+        let days = |n: i64| now - TimeDelta::days(n);
+        let mut ids = BTreeMap::new();
+        for (leadgen_id, created_at) in [
+            ("old", days(40)),
+            ("just-past", days(30) - TimeDelta::minutes(1)),
+            ("just-inside", days(30) + TimeDelta::minutes(1)),
+            ("day-29", days(29) - TimeDelta::hours(12)),
+            ("fresh", now - TimeDelta::hours(1)),
+        ] {
+            let lead = store
+                .upsert(&incoming(leadgen_id, created_at), FACEBOOK)
+                .await
+                .unwrap()
+                .lead;
+            ids.insert(leadgen_id, lead.id);
+        }
+        let clock = Arc::new(TestClock(Mutex::new(now)));
+        let leads = writer(Arc::clone(&store));
+        let retention = Retention::new(leads.clone(), clock.clone(), Some(30)).unwrap();
+        let erased_ones = || async {
+            let mut erased = Vec::new();
+            for (leadgen_id, id) in &ids {
+                let lead = store.get(*id).await.unwrap().unwrap();
+                if lead.erased_at.is_some() {
+                    assert_eq!((lead.meta.name, lead.meta.email), (None, None));
+                    assert!(lead.meta.fields.is_empty());
+                    erased.push(*leadgen_id);
+                }
+            }
+            erased
+        };
+
+        assert_eq!(retention.run_once().await.unwrap(), Some(2));
+        assert_eq!(erased_ones().await, ["just-past", "old"]);
+
+        // Another replica at the same time, and this one an hour later: the day's run is taken.
+        let replica = Retention::new(leads, clock.clone(), Some(30)).unwrap();
+        assert_eq!(replica.run_once().await.unwrap(), None);
+        *clock.0.lock().unwrap() = now + TimeDelta::hours(1);
+        assert_eq!(retention.run_once().await.unwrap(), None);
+        assert_eq!(erased_ones().await, ["just-past", "old"]);
+
+        // A day later the next two have passed the limit.
+        *clock.0.lock().unwrap() = now + TimeDelta::days(1) + TimeDelta::hours(1);
+        assert_eq!(replica.run_once().await.unwrap(), Some(2));
+        assert_eq!(
+            erased_ones().await,
+            ["day-29", "just-inside", "just-past", "old"]
+        );
+    }
+}

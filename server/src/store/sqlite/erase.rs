@@ -1,0 +1,132 @@
+//! Erasure in the SQLite store (see [`crate::store::erase`]).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use leadhook_shared::{ActivityKind, Lead};
+use rusqlite::{OptionalExtension, params};
+
+use super::capi::queue_stage_trigger;
+use super::queue::{self, Change};
+use super::rows::micros;
+use super::{SqliteStore, internal, lead_by_id};
+use crate::store::{ERASE_BATCH, Erasure, Person, StoreError};
+
+/// Adds `erased_at`, lets activity rows be of kind `erase` (SQLite cannot change a CHECK, so the
+/// table is rebuilt with every row and the CAPI trigger on it recreated), and adds the marker row
+/// the daily retention run is taken on. With foreign keys on, dropping the old `activity` deletes
+/// the `capi_events` rows that reference it (ON DELETE CASCADE), so they are kept aside and put
+/// back under the same ids.
+pub(super) const MIGRATION: &str = concat!(
+    r#"
+    ALTER TABLE leads ADD COLUMN erased_at INTEGER;
+    CREATE TABLE activity_with_erase (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        lead_id  INTEGER NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+        at       INTEGER NOT NULL,
+        actor    TEXT NOT NULL,
+        kind     TEXT NOT NULL
+                 CHECK (kind IN ('stored','redelivered','status','notes','claim','release','assign','erase')),
+        old      TEXT,
+        new      TEXT
+    );
+    INSERT INTO activity_with_erase (id, lead_id, at, actor, kind, old, new)
+        SELECT id, lead_id, at, actor, kind, old, new FROM activity;
+    CREATE TEMP TABLE capi_events_kept AS SELECT * FROM capi_events;
+    DROP TABLE activity;
+    ALTER TABLE activity_with_erase RENAME TO activity;
+    CREATE INDEX activity_by_lead ON activity (lead_id, id);
+    INSERT INTO capi_events SELECT * FROM capi_events_kept WHERE true
+        ON CONFLICT (id) DO NOTHING;
+    DROP TABLE capi_events_kept;
+"#,
+    queue_stage_trigger!(),
+    r#"
+    CREATE TABLE retention_run (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        last_run_at INTEGER
+    );
+    INSERT INTO retention_run (id, last_run_at) VALUES (1, NULL);
+"#
+);
+
+#[async_trait]
+impl Erasure for SqliteStore {
+    async fn erase(&self, id: i64, actor: &str) -> Result<Option<Lead>, StoreError> {
+        let actor = actor.to_string();
+        self.changing(id, None, move |tx, before, now| {
+            if before.erased_at.is_some() {
+                return Ok(Some(before));
+            }
+            tx.execute(
+                "UPDATE leads SET name = NULL, email = NULL, phone = NULL, fields = '{}', notes = NULL,
+                    search_text = '', erased_at = ?2, updated_at = ?2 WHERE id = ?1",
+                params![id, now],
+            )
+            .map_err(internal)?;
+            tx.execute(
+                "UPDATE activity SET old = NULL, new = NULL WHERE lead_id = ?1",
+                [id],
+            )
+            .map_err(internal)?;
+            queue::record(tx, id, now, &actor, Change::new(ActivityKind::Erase, None, None))?;
+            lead_by_id(tx, id)
+        })
+        .await
+    }
+
+    async fn leads_of(&self, person: &Person) -> Result<Vec<i64>, StoreError> {
+        let sql = format!(
+            "SELECT id FROM leads WHERE {} = ?1 AND erased_at IS NULL ORDER BY id LIMIT {ERASE_BATCH}",
+            person.column()
+        );
+        let value = person.value().to_string();
+        self.with(move |inner| {
+            let mut statement = inner.conn.prepare(&sql).map_err(internal)?;
+            let ids = statement
+                .query_map([value], |row| row.get(0))
+                .map_err(internal)?
+                .collect::<Result<Vec<i64>, _>>()
+                .map_err(internal)?;
+            Ok(ids)
+        })
+        .await
+    }
+
+    async fn older_than(&self, cutoff: DateTime<Utc>) -> Result<Vec<i64>, StoreError> {
+        self.with(move |inner| {
+            let mut statement = inner
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT id FROM leads WHERE created_at < ?1 AND erased_at IS NULL
+                     ORDER BY created_at, id LIMIT {ERASE_BATCH}"
+                ))
+                .map_err(internal)?;
+            let ids = statement
+                .query_map([micros(cutoff)], |row| row.get(0))
+                .map_err(internal)?
+                .collect::<Result<Vec<i64>, _>>()
+                .map_err(internal)?;
+            Ok(ids)
+        })
+        .await
+    }
+
+    async fn take_retention_run(&self, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let day_before = micros(now - Duration::days(1));
+        let now = micros(now);
+        self.with(move |inner| {
+            let taken: Option<i64> = inner
+                .conn
+                .query_row(
+                    "UPDATE retention_run SET last_run_at = ?1
+                     WHERE id = 1 AND (last_run_at IS NULL OR last_run_at <= ?2) RETURNING id",
+                    params![now, day_before],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(internal)?;
+            Ok(taken.is_some())
+        })
+        .await
+    }
+}
