@@ -1,0 +1,103 @@
+//! The flags and environment variables of `leadhook-server serve`, as clap reads them; they are
+//! checked and turned into a [`Config`](super::Config) in one place, `Config::from_args`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Settings of `leadhook-server serve` (and of the commands that check a real setup).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// App Secret of the Meta app: the key of the webhook signature (Meta app > Settings > Basic).
+    #[arg(long, env = "FB_APP_SECRET", hide_env_values = true)]
+    pub fb_app_secret: Option<String>,
+    /// Token you also type into the Meta app's webhook setup; Meta echoes it in the subscription handshake.
+    #[arg(long, env = "FB_VERIFY_TOKEN", hide_env_values = true)]
+    pub fb_verify_token: Option<String>,
+    /// Long-lived Page access token used to read leads from the Graph API.
+    #[arg(long, env = "FB_PAGE_ACCESS_TOKEN", hide_env_values = true)]
+    pub fb_page_access_token: Option<String>,
+    /// Graph API base URL (tests and the demo point it at a local stand-in).
+    #[arg(long, env = "FB_GRAPH_URL")]
+    pub fb_graph_url: Option<String>,
+    /// Graph API version, like v25.0.
+    #[arg(long, env = "FB_GRAPH_VERSION")]
+    pub fb_graph_version: Option<String>,
+    /// The address Meta reaches this server at, like https://leads.example.com: the webhook is its
+    /// /webhook. `doctor` compares it with the app's callback URL and calls it to check it.
+    #[arg(long = "public-url", env = "LEADHOOK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Address the server listens on.
+    #[arg(long = "listen", env = "LEADHOOK_LISTEN")]
+    pub listen: Option<String>,
+    /// Directory of the durable webhook inbox and the embedded lead store.
+    #[arg(long = "data-dir", env = "LEADHOOK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Comma-separated name:token pairs, one per sales rep, for the /api bearer tokens.
+    #[arg(
+        long = "api-tokens",
+        env = "LEADHOOK_API_TOKENS",
+        hide_env_values = true
+    )]
+    pub api_tokens: Option<String>,
+    /// Facebook Page ID(s) whose lead forms the sweeper checks for missed leads (comma-separated).
+    #[arg(long = "fb-page-id", env = "FB_PAGE_ID")]
+    pub fb_page_id: Option<String>,
+    /// Lead form IDs to sweep (comma-separated); default: every form of the pages.
+    #[arg(long = "fb-form-ids", env = "FB_FORM_IDS")]
+    pub fb_form_ids: Option<String>,
+    /// Seconds between backfill sweeps; 0 disables them.
+    #[arg(long = "sync-interval", env = "LEADHOOK_SYNC_INTERVAL")]
+    pub sync_interval: Option<String>,
+    /// How many days back the first sweep of a form reaches.
+    #[arg(long = "backfill-days", env = "LEADHOOK_BACKFILL_DAYS")]
+    pub backfill_days: Option<String>,
+    /// Supabase project REST URL, e.g. https://<project>.supabase.co/rest/v1; selects the Supabase store.
+    #[arg(long = "supabase-url", env = "SUPABASE_URL")]
+    pub supabase_url: Option<String>,
+    /// Supabase service_role key (legacy JWT) for the Supabase store.
+    #[arg(
+        long = "supabase-service-role-key",
+        env = "SUPABASE_SERVICE_ROLE_KEY",
+        hide_env_values = true
+    )]
+    pub supabase_service_role_key: Option<String>,
+    /// Supabase secret key (sb_secret_...), accepted instead of the service_role key.
+    #[arg(
+        long = "supabase-secret-key",
+        env = "SUPABASE_SECRET_KEY",
+        hide_env_values = true
+    )]
+    pub supabase_secret_key: Option<String>,
+    /// How new leads get an owner: claim (reps claim them), round-robin, or none.
+    #[arg(long = "assignment", env = "LEADHOOK_ASSIGNMENT")]
+    pub assignment: Option<String>,
+    /// How long a lead may wait in New Lead before every dashboard is told (then again at 30m).
+    #[arg(long = "escalate-after", env = "LEADHOOK_ESCALATE_AFTER")]
+    pub escalate_after: Option<String>,
+    /// The CRM dataset (pixel) id lead stages are sent to with the Conversions API; unset: off.
+    #[arg(long = "fb-dataset-id", env = "FB_DATASET_ID")]
+    pub fb_dataset_id: Option<String>,
+    /// Token allowed to send events to the dataset; default: the Page token.
+    #[arg(long = "fb-capi-token", env = "FB_CAPI_TOKEN", hide_env_values = true)]
+    pub fb_capi_token: Option<String>,
+    /// Event names per status, like "Won=Purchase,Lost=Lost"; default: each status's own name.
+    #[arg(long = "capi-stages", env = "LEADHOOK_CAPI_STAGES")]
+    pub capi_stages: Option<String>,
+    /// How long stage changes are gathered before one Conversions API request (like 3s).
+    #[arg(long = "capi-batch-wait", env = "LEADHOOK_CAPI_BATCH_WAIT")]
+    pub capi_batch_wait: Option<String>,
+    /// How long one Conversions API request may take (like 30s).
+    #[arg(long = "capi-timeout", env = "LEADHOOK_CAPI_TIMEOUT")]
+    pub capi_timeout: Option<String>,
+    /// Longest wait between retries while Meta fails or rate-limits (like 5m).
+    #[arg(long = "capi-retry-cap", env = "LEADHOOK_CAPI_RETRY_CAP")]
+    pub capi_retry_cap: Option<String>,
+    /// With the Supabase store: milliseconds between reads of the store's changes made by other
+    /// servers or by hand, which this server then pushes to its dashboards.
+    #[arg(long = "follow-interval-ms", env = "LEADHOOK_FOLLOW_INTERVAL_MS")]
+    pub follow_interval_ms: Option<String>,
+    /// Leads submitted more than this many days ago are erased once a day; unset: kept forever.
+    #[arg(long = "retention-days", env = "LEADHOOK_RETENTION_DAYS")]
+    pub retention_days: Option<String>,
+}

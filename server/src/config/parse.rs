@@ -1,0 +1,341 @@
+//! Checks of single settings: each turns the text of one variable into its value, or into an
+//! error naming the variable and what is wrong.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use leadhook_shared::Assignment;
+use leadhook_shared::team::actor;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{
+    ApiToken, ConfigError, DEFAULT_ESCALATE_AFTER, DEFAULT_GRAPH_URL, DEFAULT_GRAPH_VERSION,
+    StoreConfig,
+};
+
+pub(super) fn required_secret(
+    value: Option<String>,
+    var: &'static str,
+    hint: &'static str,
+) -> Result<SecretString, ConfigError> {
+    match value.map(|v| v.trim().to_string()) {
+        Some(v) if !v.is_empty() => Ok(SecretString::from(v)),
+        _ => Err(ConfigError::Missing { var, hint }),
+    }
+}
+
+/// Longest retention accepted: a hundred years.
+pub(super) const MAX_RETENTION_DAYS: u32 = 36_500;
+
+pub(super) fn parse_retention_days(value: Option<String>) -> Result<Option<u32>, ConfigError> {
+    let Some(text) = value
+        .as_deref()
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+    else {
+        return Ok(None);
+    };
+    match text.parse::<u32>() {
+        Ok(days) if (1..=MAX_RETENTION_DAYS).contains(&days) => Ok(Some(days)),
+        _ => Err(ConfigError::invalid(
+            "LEADHOOK_RETENTION_DAYS",
+            format!("\"{text}\" is not a whole number of days from 1 to {MAX_RETENTION_DAYS}"),
+        )),
+    }
+}
+
+pub(super) fn parse_assignment(value: Option<String>) -> Result<Assignment, ConfigError> {
+    match value.as_deref().map(str::trim).unwrap_or("") {
+        "" | "claim" => Ok(Assignment::Claim),
+        "round-robin" => Ok(Assignment::RoundRobin),
+        "none" => Ok(Assignment::None),
+        other => Err(ConfigError::invalid(
+            "LEADHOOK_ASSIGNMENT",
+            format!("\"{other}\" is not one of claim, round-robin, none"),
+        )),
+    }
+}
+
+pub(super) fn parse_escalate_after(value: Option<String>) -> Result<Duration, ConfigError> {
+    parse_duration(
+        value,
+        "LEADHOOK_ESCALATE_AFTER",
+        DEFAULT_ESCALATE_AFTER,
+        Duration::from_secs(1)..=Duration::from_secs(86_400),
+    )
+}
+
+/// A duration like `5m` or `90s` within `range`, or `default` when unset.
+pub(super) fn parse_duration(
+    value: Option<String>,
+    var: &'static str,
+    default: Duration,
+    range: std::ops::RangeInclusive<Duration>,
+) -> Result<Duration, ConfigError> {
+    let Some(text) = value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(default);
+    };
+    let parsed = humantime::parse_duration(&text).map_err(|e| {
+        ConfigError::invalid(
+            var,
+            format!("\"{text}\" is not a duration like 5m or 90s ({e})"),
+        )
+    })?;
+    if !range.contains(&parsed) {
+        return Err(ConfigError::invalid(
+            var,
+            format!(
+                "\"{text}\" must be between {} and {}",
+                humantime::format_duration(*range.start()),
+                humantime::format_duration(*range.end())
+            ),
+        ));
+    }
+    Ok(parsed)
+}
+
+/// `LEADHOOK_DATA_DIR`, by default `./leadhook-data`.
+pub(super) fn data_dir_or_default(data_dir: Option<PathBuf>) -> Result<PathBuf, ConfigError> {
+    let data_dir = data_dir.unwrap_or_else(|| PathBuf::from("./leadhook-data"));
+    if data_dir.as_os_str().is_empty() {
+        return Err(ConfigError::invalid(
+            "LEADHOOK_DATA_DIR",
+            "is empty; give a directory path",
+        ));
+    }
+    Ok(data_dir)
+}
+
+pub(super) fn parse_store(
+    url: Option<String>,
+    key: Option<String>,
+) -> Result<StoreConfig, ConfigError> {
+    let url = url
+        .map(|u| u.trim().trim_end_matches('/').to_string())
+        .filter(|u| !u.is_empty());
+    let key = key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
+    match (url, key) {
+        (None, None) => Ok(StoreConfig::Sqlite),
+        (Some(_), None) => Err(ConfigError::Missing {
+            var: "SUPABASE_SERVICE_ROLE_KEY",
+            hint: "SUPABASE_URL is set, so give the service_role key (or SUPABASE_SECRET_KEY) from Project Settings > API Keys",
+        }),
+        (None, Some(_)) => Err(ConfigError::Missing {
+            var: "SUPABASE_URL",
+            hint: "a Supabase key is set, so give the project URL like https://<project>.supabase.co/rest/v1",
+        }),
+        (Some(url), Some(key)) => {
+            let parsed = reqwest::Url::parse(&url).map_err(|e| {
+                ConfigError::invalid("SUPABASE_URL", format!("\"{url}\" is not a URL ({e})"))
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ConfigError::invalid(
+                    "SUPABASE_URL",
+                    "must start with https://",
+                ));
+            }
+            // The project URL alone is a common mistake: PostgREST lives under /rest/v1.
+            let url = if parsed.path().trim_end_matches('/').is_empty() {
+                format!("{url}/rest/v1")
+            } else {
+                url
+            };
+            Ok(StoreConfig::Supabase {
+                url,
+                key: SecretString::from(key),
+            })
+        }
+    }
+}
+
+pub(super) fn parse_number(
+    value: Option<String>,
+    var: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Some(text) = value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(default);
+    };
+    text.parse()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            ConfigError::invalid(
+                var,
+                format!(
+                    "\"{text}\" is not a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
+}
+
+/// Comma-separated Facebook IDs (digits only).
+pub(super) fn parse_ids(
+    value: Option<String>,
+    var: &'static str,
+) -> Result<Vec<String>, ConfigError> {
+    let text = value.unwrap_or_default();
+    let ids: Vec<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_string)
+        .collect();
+    if let Some(bad) = ids
+        .iter()
+        .find(|id| !id.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(ConfigError::invalid(
+            var,
+            format!("\"{bad}\" is not a numeric Facebook ID"),
+        ));
+    }
+    Ok(ids)
+}
+
+pub(super) fn parse_graph_url(value: Option<String>) -> Result<String, ConfigError> {
+    let url = value.unwrap_or_else(|| DEFAULT_GRAPH_URL.to_string());
+    let url = url.trim().trim_end_matches('/').to_string();
+    let parsed = reqwest::Url::parse(&url).map_err(|e| {
+        ConfigError::invalid("FB_GRAPH_URL", format!("\"{url}\" is not a URL ({e})"))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ConfigError::invalid(
+            "FB_GRAPH_URL",
+            "must start with https:// (or http:// for a local stand-in)",
+        ));
+    }
+    Ok(url)
+}
+
+pub(super) fn parse_public_url(value: Option<String>) -> Result<Option<String>, ConfigError> {
+    const VAR: &str = "LEADHOOK_PUBLIC_URL";
+    let Some(url) = value
+        .map(|v| v.trim().trim_end_matches('/').to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    let parsed = reqwest::Url::parse(&url)
+        .map_err(|e| ConfigError::invalid(VAR, format!("\"{url}\" is not a URL ({e})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(ConfigError::invalid(
+            VAR,
+            format!("\"{url}\" is not an address like https://leads.example.com"),
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(ConfigError::invalid(
+            VAR,
+            "give the address only, without ?query or #fragment",
+        ));
+    }
+    if parsed.path().ends_with("/webhook") {
+        return Err(ConfigError::invalid(
+            VAR,
+            format!(
+                "give the server's address without /webhook, like {}",
+                url.trim_end_matches("/webhook")
+            ),
+        ));
+    }
+    Ok(Some(url))
+}
+
+pub(super) fn parse_graph_version(value: Option<String>) -> Result<String, ConfigError> {
+    let version = value
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| DEFAULT_GRAPH_VERSION.to_string());
+    let valid = version
+        .strip_prefix('v')
+        .and_then(|rest| rest.split_once('.'))
+        .is_some_and(|(major, minor)| {
+            !major.is_empty()
+                && !minor.is_empty()
+                && major.bytes().all(|b| b.is_ascii_digit())
+                && minor.bytes().all(|b| b.is_ascii_digit())
+        });
+    if valid {
+        Ok(version)
+    } else {
+        Err(ConfigError::invalid(
+            "FB_GRAPH_VERSION",
+            format!("\"{version}\" is not a Graph API version like {DEFAULT_GRAPH_VERSION}"),
+        ))
+    }
+}
+
+pub(super) fn parse_api_tokens(value: Option<String>) -> Result<Vec<ApiToken>, ConfigError> {
+    const VAR: &str = "LEADHOOK_API_TOKENS";
+    let text = value.unwrap_or_default();
+    let mut tokens: Vec<ApiToken> = Vec::new();
+    for (index, pair) in text
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .enumerate()
+    {
+        let (name, token) = pair.split_once(':').ok_or_else(|| {
+            ConfigError::invalid(
+                VAR,
+                format!(
+                    "entry {} has no ':'; write name:token pairs like alice:s3cret",
+                    index + 1
+                ),
+            )
+        })?;
+        let (name, token) = (name.trim(), token.trim());
+        if name.is_empty() || token.is_empty() {
+            return Err(ConfigError::invalid(
+                VAR,
+                format!("entry {} needs both a name and a token", index + 1),
+            ));
+        }
+        if [actor::FACEBOOK, actor::SWEEPER, actor::SYSTEM].contains(&name) {
+            return Err(ConfigError::invalid(
+                VAR,
+                format!("\"{name}\" names the server in lead histories; give the rep another name"),
+            ));
+        }
+        if token.len() < 8 {
+            return Err(ConfigError::invalid(
+                VAR,
+                format!(
+                    "the token of \"{name}\" is shorter than 8 characters; use a long random one"
+                ),
+            ));
+        }
+        if tokens.iter().any(|t| t.name == name) {
+            return Err(ConfigError::invalid(
+                VAR,
+                format!("\"{name}\" appears twice"),
+            ));
+        }
+        if tokens.iter().any(|t| t.token.expose_secret() == token) {
+            return Err(ConfigError::invalid(
+                VAR,
+                format!("the token of \"{name}\" is used by another rep too"),
+            ));
+        }
+        tokens.push(ApiToken {
+            name: name.to_string(),
+            token: SecretString::from(token.to_string()),
+        });
+    }
+    if tokens.is_empty() {
+        return Err(ConfigError::Missing {
+            var: VAR,
+            hint: "give each sales rep a token, e.g. LEADHOOK_API_TOKENS=alice:$(openssl rand -hex 16)",
+        });
+    }
+    Ok(tokens)
+}
