@@ -68,9 +68,13 @@ async fn an_existing_database_migrates_in_place_and_keeps_every_lead() {
 async fn the_erase_migration_keeps_history_and_queued_stages() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("leads.db");
+    let before_erase = MIGRATIONS
+        .iter()
+        .position(|sql| *sql == super::erase::MIGRATION)
+        .expect("the erase migration is listed");
     {
         let conn = Connection::open(&path).unwrap();
-        for sql in &MIGRATIONS[..3] {
+        for sql in &MIGRATIONS[..before_erase] {
             conn.execute_batch(sql).unwrap();
         }
         conn.execute_batch(
@@ -79,10 +83,11 @@ async fn the_erase_migration_keeps_history_and_queued_stages() {
              VALUES ('333', 'Before Erase', 'Contacted', 1000000, 2000000, 3000000);
              INSERT INTO activity (lead_id, at, actor, kind) VALUES (1, 2000000, 'facebook', 'stored');
              INSERT INTO activity (lead_id, at, actor, kind, old, new)
-             VALUES (1, 3000000, 'alice', 'status', 'New Lead', 'Contacted');
-             PRAGMA user_version = 3;",
+             VALUES (1, 3000000, 'alice', 'status', 'New Lead', 'Contacted');",
         )
         .unwrap();
+        conn.pragma_update(None, "user_version", before_erase as i64)
+            .unwrap();
     }
     let store = SqliteStore::open(&path).await.unwrap();
     let history = store.activity(1).await.unwrap().unwrap();
