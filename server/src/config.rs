@@ -21,7 +21,7 @@ mod store_copy;
 #[cfg(test)]
 mod tests;
 mod tools;
-pub use args::ServeArgs;
+pub use args::{ServeArgs, SupabaseArgs};
 pub use capi::CapiConfig;
 pub use store_copy::{CopyTarget, StoreCopyArgs, StoreCopySettings};
 pub use tools::{BackupArgs, LogArgs, LogFormat};
@@ -194,10 +194,7 @@ impl Config {
             500,
             50..=60_000,
         )?;
-        let store = parse_store(
-            args.supabase_url,
-            args.supabase_secret_key.or(args.supabase_service_role_key),
-        )?;
+        let store = args.supabase.store()?;
         let queue = QueueConfig {
             assignment: parse_assignment(args.assignment)?,
             escalate_after: parse_escalate_after(args.escalate_after)?,

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::{ConfigError, StoreConfig, parse_store};
+
 /// Settings of `leadhook-server serve` (and of the commands that check a real setup).
 #[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
@@ -52,23 +54,8 @@ pub struct ServeArgs {
     /// How many days back the first sweep of a form reaches.
     #[arg(long = "backfill-days", env = "LEADHOOK_BACKFILL_DAYS")]
     pub backfill_days: Option<String>,
-    /// Supabase project REST URL, e.g. https://<project>.supabase.co/rest/v1; selects the Supabase store.
-    #[arg(long = "supabase-url", env = "SUPABASE_URL")]
-    pub supabase_url: Option<String>,
-    /// Supabase service_role key (legacy JWT) for the Supabase store.
-    #[arg(
-        long = "supabase-service-role-key",
-        env = "SUPABASE_SERVICE_ROLE_KEY",
-        hide_env_values = true
-    )]
-    pub supabase_service_role_key: Option<String>,
-    /// Supabase secret key (sb_secret_...), accepted instead of the service_role key.
-    #[arg(
-        long = "supabase-secret-key",
-        env = "SUPABASE_SECRET_KEY",
-        hide_env_values = true
-    )]
-    pub supabase_secret_key: Option<String>,
+    #[command(flatten)]
+    pub supabase: SupabaseArgs,
     /// How new leads get an owner: claim (reps claim them), round-robin, or none.
     #[arg(long = "assignment", env = "LEADHOOK_ASSIGNMENT")]
     pub assignment: Option<String>,
@@ -100,4 +87,36 @@ pub struct ServeArgs {
     /// Leads submitted more than this many days ago are erased once a day; unset: kept forever.
     #[arg(long = "retention-days", env = "LEADHOOK_RETENTION_DAYS")]
     pub retention_days: Option<String>,
+}
+
+/// The Supabase project that holds the leads; without a URL the embedded SQLite store does.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SupabaseArgs {
+    /// Supabase project REST URL, e.g. https://<project>.supabase.co/rest/v1; selects the Supabase store.
+    #[arg(long = "supabase-url", env = "SUPABASE_URL")]
+    pub supabase_url: Option<String>,
+    /// Supabase service_role key (legacy JWT) for the Supabase store.
+    #[arg(
+        long = "supabase-service-role-key",
+        env = "SUPABASE_SERVICE_ROLE_KEY",
+        hide_env_values = true
+    )]
+    pub supabase_service_role_key: Option<String>,
+    /// Supabase secret key (sb_secret_...), accepted instead of the service_role key.
+    #[arg(
+        long = "supabase-secret-key",
+        env = "SUPABASE_SECRET_KEY",
+        hide_env_values = true
+    )]
+    pub supabase_secret_key: Option<String>,
+}
+
+impl SupabaseArgs {
+    /// The store these settings select (a secret key wins over a service_role key).
+    pub fn store(self) -> Result<StoreConfig, ConfigError> {
+        parse_store(
+            self.supabase_url,
+            self.supabase_secret_key.or(self.supabase_service_role_key),
+        )
+    }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use secrecy::SecretString;
 
-use super::{ConfigError, StoreConfig, data_dir_or_default, parse_store};
+use super::{ConfigError, StoreConfig, SupabaseArgs, data_dir_or_default};
 
 /// Which store receives the copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -25,23 +25,8 @@ pub struct StoreCopyArgs {
     /// Directory of the embedded lead store (leads.db).
     #[arg(long = "data-dir", env = "LEADHOOK_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Supabase project REST URL, e.g. https://<project>.supabase.co/rest/v1.
-    #[arg(long = "supabase-url", env = "SUPABASE_URL")]
-    pub supabase_url: Option<String>,
-    /// Supabase service_role key (legacy JWT).
-    #[arg(
-        long = "supabase-service-role-key",
-        env = "SUPABASE_SERVICE_ROLE_KEY",
-        hide_env_values = true
-    )]
-    pub supabase_service_role_key: Option<String>,
-    /// Supabase secret key (sb_secret_...), accepted instead of the service_role key.
-    #[arg(
-        long = "supabase-secret-key",
-        env = "SUPABASE_SECRET_KEY",
-        hide_env_values = true
-    )]
-    pub supabase_secret_key: Option<String>,
+    #[command(flatten)]
+    pub supabase: SupabaseArgs,
 }
 
 /// Validated settings of a copy.
@@ -56,11 +41,7 @@ pub struct StoreCopySettings {
 impl StoreCopyArgs {
     pub fn resolve(self) -> Result<StoreCopySettings, ConfigError> {
         let data_dir = data_dir_or_default(self.data_dir)?;
-        let store = parse_store(
-            self.supabase_url,
-            self.supabase_secret_key.or(self.supabase_service_role_key),
-        )?;
-        match store {
+        match self.supabase.store()? {
             StoreConfig::Supabase { url, key } => Ok(StoreCopySettings {
                 to: self.to,
                 data_dir,

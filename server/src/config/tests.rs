@@ -203,8 +203,8 @@ fn supabase_settings_select_the_store() {
         StoreConfig::Sqlite
     ));
     let mut args = complete();
-    args.supabase_url = Some("https://abc.supabase.co".into());
-    args.supabase_secret_key = Some("sb_secret_123".into());
+    args.supabase.supabase_url = Some("https://abc.supabase.co".into());
+    args.supabase.supabase_secret_key = Some("sb_secret_123".into());
     match Config::from_args(args).unwrap().store {
         StoreConfig::Supabase { url, key } => {
             assert_eq!(url, "https://abc.supabase.co/rest/v1");
@@ -213,7 +213,7 @@ fn supabase_settings_select_the_store() {
         StoreConfig::Sqlite => panic!("Supabase settings must select the Supabase store"),
     }
     let mut half = complete();
-    half.supabase_url = Some("https://abc.supabase.co/rest/v1".into());
+    half.supabase.supabase_url = Some("https://abc.supabase.co/rest/v1".into());
     let message = Config::from_args(half).unwrap_err().to_string();
     assert!(
         message.starts_with("SUPABASE_SERVICE_ROLE_KEY is not set"),
