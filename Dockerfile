@@ -17,7 +17,7 @@ ENV LEADHOOK_LISTEN=0.0.0.0:8080 \
     LEADHOOK_DATA_DIR=/var/lib/leadhook/data
 VOLUME ["/var/lib/leadhook/data"]
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=5s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
+HEALTHCHECK --interval=30s --timeout=5s CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
 # A Dockerfile cannot set resource limits: the server raises its soft open-file limit to the hard
 # one at start, and Docker's default hard limit is large. Where it is not, run with
 #   docker run --ulimit nofile=65536:65536 ...
