@@ -83,25 +83,41 @@ impl LeadWriter {
         self.inner.escalations.subscribe()
     }
 
-    /// Stores a lead from Meta (webhook or sweep, named by `actor`), filling in its form name,
-    /// gives a new one its owner in round-robin mode, and announces it.
+    /// Stores a lead from Meta (webhook or sweep, named by `actor`): see [`Self::store_many_from_meta`].
     pub async fn store_from_meta(
         &self,
-        mut lead: IncomingLead,
+        lead: IncomingLead,
         actor: &str,
     ) -> Result<Upserted, StoreError> {
-        if lead.meta.form_name.is_none()
-            && let Some(form_id) = lead.meta.form_id.clone()
-        {
-            lead.meta.form_name = self.form_name(&form_id).await;
+        let mut stored = self.store_many_from_meta(&mut [lead], actor).await?;
+        stored
+            .pop()
+            .ok_or_else(|| StoreError::Internal("the store answered no lead for one".into()))
+    }
+
+    /// Stores leads from Meta (webhook or sweep, named by `actor`) in one store call, filling in
+    /// their form names, gives new ones their owners in round-robin mode, and announces them.
+    pub async fn store_many_from_meta(
+        &self,
+        leads: &mut [IncomingLead],
+        actor: &str,
+    ) -> Result<Vec<Upserted>, StoreError> {
+        for lead in leads.iter_mut() {
+            if lead.meta.form_name.is_none()
+                && let Some(form_id) = lead.meta.form_id.clone()
+            {
+                lead.meta.form_name = self.form_name(&form_id).await;
+            }
         }
-        let mut upserted = self.record(self.inner.store.upsert(&lead, actor).await)?;
-        if upserted.inserted {
-            tracing::info!(id = upserted.lead.id, leadgen_id = %lead.leadgen_id, "new lead stored");
-            upserted.lead = self.assign_new(upserted.lead).await;
+        let mut stored = self.record(self.inner.store.upsert_many(leads, actor).await)?;
+        for upserted in &mut stored {
+            if upserted.inserted {
+                tracing::info!(id = upserted.lead.id, leadgen_id = ?upserted.lead.leadgen_id, "new lead stored");
+                upserted.lead = self.assign_new(upserted.lead.clone()).await;
+            }
+            self.announce(&upserted.lead);
         }
-        self.announce(&upserted.lead);
-        Ok(upserted)
+        Ok(stored)
     }
 
     /// In round-robin mode, gives a new lead to the available rep whose turn it is. The lead was

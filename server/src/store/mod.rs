@@ -118,6 +118,19 @@ pub trait LeadStore:
     /// when nothing changed, and keeps an erased lead erased. `actor` (`facebook` or `sweeper`) is recorded in the activity.
     async fn upsert(&self, lead: &IncomingLead, actor: &str) -> Result<Upserted, StoreError>;
 
+    /// TEMPORARY until the store-bulk branch lands.
+    async fn upsert_many(
+        &self,
+        leads: &[IncomingLead],
+        actor: &str,
+    ) -> Result<Vec<Upserted>, StoreError> {
+        let mut stored = Vec::with_capacity(leads.len());
+        for lead in leads {
+            stored.push(self.upsert(lead, actor).await?);
+        }
+        Ok(stored)
+    }
+
     /// Stores a lead `rep` entered by hand (`is_manual`, no `leadgen_id`).
     async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError>;
 
