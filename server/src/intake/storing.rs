@@ -16,8 +16,8 @@ pub(super) struct Fetched {
     pub lead: IncomingLead,
 }
 
-/// Most leads written in one store call.
-pub(super) const STORE_BATCH: usize = 256;
+/// Most leads written in one store call (the store's all-or-nothing unit).
+pub(super) const STORE_BATCH: usize = crate::store::UPSERT_BATCH;
 /// Batches whose inbox outcomes may be on their way at once.
 const SETTLING: usize = 4;
 

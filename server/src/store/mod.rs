@@ -141,19 +141,6 @@ pub trait LeadStore:
         actor: &str,
     ) -> Result<Vec<Upserted>, StoreError>;
 
-    /// TEMPORARY until the store-bulk branch lands.
-    async fn upsert_many(
-        &self,
-        leads: &[IncomingLead],
-        actor: &str,
-    ) -> Result<Vec<Upserted>, StoreError> {
-        let mut stored = Vec::with_capacity(leads.len());
-        for lead in leads {
-            stored.push(self.upsert(lead, actor).await?);
-        }
-        Ok(stored)
-    }
-
     /// Stores a lead `rep` entered by hand (`is_manual`, no `leadgen_id`).
     async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError>;
 

@@ -36,7 +36,10 @@ async fn a_live_lead_goes_ahead_of_the_backlog_which_still_drains() {
         if leads.iter().any(|l| l.leadgen_id.as_deref() == Some(&live)) {
             break leads.len();
         }
-        assert!(tokio::time::Instant::now() < deadline, "the live lead never arrived");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the live lead never arrived"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(
