@@ -27,6 +27,8 @@ use tokio_util::sync::CancellationToken;
 pub const APP_SECRET: &str = "bench-app-secret";
 pub const PAGE_TOKEN: &str = "bench-page-token";
 pub const REP_TOKEN: &str = "bench-rep-token-1";
+/// No load or drain phase may take longer than this; a slower one is reported as a failure.
+pub const PHASE_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn settings() -> TestSettings {
     TestSettings {
@@ -78,22 +80,6 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
-    }
-
-    /// How many leads the store holds, through the API.
-    pub async fn stored_leads(&self) -> anyhow::Result<u64> {
-        let list: leadhook_shared::ApiList = self
-            .client
-            .get(self.url("/api/leads?limit=1"))
-            .bearer_auth(REP_TOKEN)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .context("GET /api/leads failed")?
-            .json()
-            .await
-            .context("GET /api/leads did not return a lead list")?;
-        Ok(list.count)
     }
 
     /// Graceful shutdown: requests and lead fetches in flight finish first (stalled fetches

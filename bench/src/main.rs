@@ -9,6 +9,7 @@ mod fixture;
 mod flood;
 mod ingest;
 mod polls;
+mod readback;
 mod replicas;
 mod report;
 
