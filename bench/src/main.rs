@@ -4,6 +4,7 @@
 //! count and time. Build with `--release`: `cargo run --release -p leadhook-bench -- all`.
 
 mod dashboard;
+mod drain;
 mod e2e;
 mod fixture;
 mod flood;
@@ -39,6 +40,9 @@ struct Cli {
 enum Command {
     /// Signed webhooks acknowledged durably: throughput at a concurrency, latency at a fixed rate.
     Ingest(ingest::IngestArgs),
+    /// The intake worker's drain rate with a full inbox, Graph answering at once and late, and
+    /// the most Graph lead fetches it has in flight at once.
+    Drain(drain::DrainArgs),
     /// Bytes and time of an idle `since` poll and of a full first page with many leads stored.
     Polls(polls::PollsArgs),
     /// Time from the webhook POST to the lead printed by `leadhook watch --json`, with push
@@ -60,6 +64,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
     anyhow::ensure!(cli.runs > 0, "--runs must be at least 1");
     match &cli.command {
         Command::Ingest(args) => ingest::run(args, cli.runs).await,
+        Command::Drain(args) => drain::run(args, cli.runs).await,
         Command::Polls(args) => polls::run(args, cli.runs).await,
         Command::E2e(args) => e2e::run(args, cli.runs).await,
         Command::Dashboard(args) => dashboard::run(args, cli.runs),
@@ -68,6 +73,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
         Command::All => {
             let mut figures = dashboard::run(&default_args(), cli.runs)?;
             figures.extend(ingest::run(&default_args(), cli.runs).await?);
+            figures.extend(drain::run(&default_args(), cli.runs).await?);
             figures.extend(polls::run(&default_args(), cli.runs).await?);
             figures.extend(e2e::run(&default_args(), cli.runs).await?);
             Ok(figures)
