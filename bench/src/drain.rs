@@ -58,12 +58,17 @@ pub async fn fill_inbox(server: &Server, leads: &[FakeLead]) -> anyhow::Result<I
     }
     let webhooks = signed_batches(leads, CHANGES_PER_WEBHOOK)?;
     let url = server.url("/webhook");
-    let mut first_ack = None;
-    for webhook in &webhooks {
-        post_webhook(&server.client, &url, webhook).await?;
-        first_ack.get_or_insert_with(Instant::now);
-    }
-    first_ack.context("no leads to put in the inbox")
+    let post_all = async {
+        let mut first_ack = None;
+        for webhook in &webhooks {
+            post_webhook(&server.client, &url, webhook).await?;
+            first_ack.get_or_insert_with(Instant::now);
+        }
+        first_ack.context("no leads to put in the inbox")
+    };
+    tokio::time::timeout(PHASE_LIMIT, post_all)
+        .await
+        .with_context(|| format!("the webhooks took longer than {PHASE_LIMIT:?}"))?
 }
 
 /// What one drain measured.
