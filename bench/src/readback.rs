@@ -1,13 +1,13 @@
 //! What a benchmark reads back from a running server through its API: how many leads it
-//! stores, whether every lead sent is stored exactly once, and the leads its `GET /api/events`
-//! stream pushes, each with when it arrived.
+//! stores, whether every lead sent is stored exactly once, and new leads as they show, each
+//! with when it arrived: pushed by `GET /api/events`, or listed by polling `GET /api/leads?since=`.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use leadhook_server::store::MAX_PAGE;
-use leadhook_shared::{ApiList, Lead};
+use leadhook_shared::{ApiList, Cursor, Lead};
 use leadhook_sim::FakeLead;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -138,5 +138,43 @@ impl Server {
             }
         });
         Ok((arrivals, reader))
+    }
+
+    /// Polls `GET /api/leads?since=` every `interval`, from before the first lead, as a
+    /// dashboard without push does, and returns each lead listed (again when it changes) with
+    /// when its answer arrived, and the polling task: it ends with the first failed poll, and
+    /// runs until aborted otherwise.
+    pub fn polled_arrivals(
+        &self,
+        interval: Duration,
+    ) -> (Arrivals, JoinHandle<anyhow::Result<()>>) {
+        let (client, base_url) = (self.client.clone(), self.base_url.clone());
+        let (arrived, arrivals) = mpsc::unbounded_channel();
+        let poller = tokio::spawn(async move {
+            let mut cursor = Cursor::START;
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                loop {
+                    let query = format!("limit={MAX_PAGE}&since={cursor}");
+                    let page = list_leads(&client, &base_url, &query).await?;
+                    let at = Instant::now();
+                    let full = page.data.len() == MAX_PAGE as usize;
+                    for lead in page.data {
+                        if let Some(id) = lead.leadgen_id
+                            && arrived.send((id, at)).is_err()
+                        {
+                            return Ok(());
+                        }
+                    }
+                    cursor = page.cursor;
+                    if !full {
+                        break;
+                    }
+                }
+            }
+        });
+        (arrivals, poller)
     }
 }
