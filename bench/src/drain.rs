@@ -26,9 +26,9 @@ pub const CHANGES_PER_WEBHOOK: usize = 1_000;
 /// The default answer delay of the stand-in's lead fetches where Graph is "far away".
 pub const DEFAULT_GRAPH_DELAY_MS: u64 = 150;
 
-/// Mirrors the server's default `LEADHOOK_GRAPH_CONCURRENCY`: lead fetches it may have in
-/// flight at once. To be read from the server's config once it has the setting.
-const SERVER_GRAPH_CONCURRENCY: u64 = 32;
+/// The benchmark's server runs with the default `LEADHOOK_GRAPH_CONCURRENCY`: Graph calls it may
+/// have in flight at once.
+const SERVER_GRAPH_CONCURRENCY: u64 = leadhook_server::config::DEFAULT_GRAPH_CONCURRENCY as u64;
 
 /// Drain rate target with Graph answering at once.
 const AT_ONCE_TARGET: f64 = 5_000.0;

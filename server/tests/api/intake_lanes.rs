@@ -1,10 +1,9 @@
 //! The intake's lanes: a lead that arrives while older events wait is fetched and stored ahead
-//! of them, and the backlog still drains completely.
+//! of them, and the backlog still drains completely, never with more Graph calls in flight than
+//! `LEADHOOK_GRAPH_CONCURRENCY`.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
-
-use leadhook_sim::GraphFault;
 
 use crate::helpers::*;
 
@@ -19,7 +18,7 @@ async fn a_live_lead_goes_ahead_of_the_backlog_which_still_drains() {
         graph.add_lead(PAGE_ID, FORM_ID, graph_lead(id, &[("full_name", &[id])]));
     }
     // Every lead fetch takes 100 ms and two run at once: the backlog needs about 6 s.
-    graph.fail_ratio(1.0, vec![GraphFault::Delay(Duration::from_millis(100))], 1);
+    graph.set_lead_read_latency(Duration::from_millis(100));
     let app = spawn_app_with(graph, tempfile::tempdir().unwrap(), |config| {
         config.graph_concurrency = 2;
     })
@@ -54,4 +53,9 @@ async fn a_live_lead_goes_ahead_of_the_backlog_which_still_drains() {
     assert_eq!(stored.len(), BACKLOG + 1);
     let health = app.wait_for_health(|h| h["inbox"]["pending"] == 0).await;
     assert_eq!(health["inbox"]["pending"], 0, "the backlog drained");
+    assert_eq!(
+        app.graph.peak_lead_reads_in_flight(),
+        2,
+        "the Graph API saw LEADHOOK_GRAPH_CONCURRENCY lead reads at once, never more"
+    );
 }
