@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use leadhook_server::intake::RetryPolicy;
+use leadhook_server::limits::MAX_WEBHOOK_BODY_BYTES;
 use leadhook_server::store::LeadStore;
 use leadhook_server::store::sqlite::SqliteStore;
 use leadhook_shared::meta::signature::{SIGNATURE_HEADER, sign};
@@ -27,6 +28,8 @@ use tokio_util::sync::CancellationToken;
 pub const APP_SECRET: &str = "bench-app-secret";
 pub const PAGE_TOKEN: &str = "bench-page-token";
 pub const REP_TOKEN: &str = "bench-rep-token-1";
+/// No load or drain phase may take longer than this; a slower one is reported as a failure.
+pub const PHASE_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn settings() -> TestSettings {
     TestSettings {
@@ -78,22 +81,6 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
-    }
-
-    /// How many leads the store holds, through the API.
-    pub async fn stored_leads(&self) -> anyhow::Result<u64> {
-        let list: leadhook_shared::ApiList = self
-            .client
-            .get(self.url("/api/leads?limit=1"))
-            .bearer_auth(REP_TOKEN)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .context("GET /api/leads failed")?
-            .json()
-            .await
-            .context("GET /api/leads did not return a lead list")?;
-        Ok(list.count)
     }
 
     /// Graceful shutdown: requests and lead fetches in flight finish first (stalled fetches
@@ -245,13 +232,26 @@ pub struct Signed {
     pub signature: HeaderValue,
 }
 
+/// One webhook per lead, as Meta usually sends them.
 pub fn signed_webhooks(leads: &[FakeLead]) -> anyhow::Result<Vec<Signed>> {
+    signed_batches(leads, 1)
+}
+
+/// Webhooks of up to `per_webhook` leadgen changes each, in the leads' order.
+pub fn signed_batches(leads: &[FakeLead], per_webhook: usize) -> anyhow::Result<Vec<Signed>> {
+    ensure!(per_webhook > 0, "a webhook carries at least one change");
     let sent_at = chrono::Utc::now().timestamp();
     leads
-        .iter()
-        .map(|lead| {
-            let body =
-                notification_body(&[LeadgenChange::from(lead)], &BodyStyle::default(), sent_at);
+        .chunks(per_webhook)
+        .map(|batch| {
+            let changes: Vec<LeadgenChange> = batch.iter().map(LeadgenChange::from).collect();
+            let body = notification_body(&changes, &BodyStyle::default(), sent_at);
+            ensure!(
+                body.len() <= MAX_WEBHOOK_BODY_BYTES,
+                "a webhook of {} changes is {} bytes, over the server's {MAX_WEBHOOK_BODY_BYTES}",
+                changes.len(),
+                body.len()
+            );
             let signature = HeaderValue::from_str(&sign(APP_SECRET.as_bytes(), &body))
                 .context("a signature is not a valid header value")?;
             Ok(Signed {

@@ -3,12 +3,15 @@
 //! Everything runs on loopback with servers started in this process; every load is bounded in
 //! count and time. Build with `--release`: `cargo run --release -p leadhook-bench -- all`.
 
+mod backlog;
 mod dashboard;
+mod drain;
 mod e2e;
 mod fixture;
 mod flood;
 mod ingest;
 mod polls;
+mod readback;
 mod replicas;
 mod report;
 
@@ -38,6 +41,12 @@ struct Cli {
 enum Command {
     /// Signed webhooks acknowledged durably: throughput at a concurrency, latency at a fixed rate.
     Ingest(ingest::IngestArgs),
+    /// The intake worker's drain rate with a full inbox, Graph answering at once and late, and
+    /// the most Graph lead fetches it has in flight at once.
+    Drain(drain::DrainArgs),
+    /// A new lead's time to the API while a backlog of older events drains (Graph late), and
+    /// the backlog's drain time meanwhile.
+    Backlog(backlog::BacklogArgs),
     /// Bytes and time of an idle `since` poll and of a full first page with many leads stored.
     Polls(polls::PollsArgs),
     /// Time from the webhook POST to the lead printed by `leadhook watch --json`, with push
@@ -59,6 +68,8 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
     anyhow::ensure!(cli.runs > 0, "--runs must be at least 1");
     match &cli.command {
         Command::Ingest(args) => ingest::run(args, cli.runs).await,
+        Command::Drain(args) => drain::run(args, cli.runs).await,
+        Command::Backlog(args) => backlog::run(args, cli.runs).await,
         Command::Polls(args) => polls::run(args, cli.runs).await,
         Command::E2e(args) => e2e::run(args, cli.runs).await,
         Command::Dashboard(args) => dashboard::run(args, cli.runs),
@@ -67,6 +78,8 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
         Command::All => {
             let mut figures = dashboard::run(&default_args(), cli.runs)?;
             figures.extend(ingest::run(&default_args(), cli.runs).await?);
+            figures.extend(drain::run(&default_args(), cli.runs).await?);
+            figures.extend(backlog::run(&default_args(), cli.runs).await?);
             figures.extend(polls::run(&default_args(), cli.runs).await?);
             figures.extend(e2e::run(&default_args(), cli.runs).await?);
             Ok(figures)

@@ -25,12 +25,9 @@ use clap::Args;
 use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::store::LeadStore;
 use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
-use leadhook_shared::Lead;
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 use crate::fixture::{
-    self, LoopbackService, REP_TOKEN, Server, Upstream, forward, post_webhook, signed_webhooks,
+    self, LoopbackService, Server, Upstream, forward, post_webhook, signed_webhooks,
 };
 use crate::report::{Figure, Figures, Latencies, Target};
 
@@ -137,45 +134,6 @@ impl Replica {
     }
 }
 
-/// The leads of replica `server`'s event stream, by `leadgen_id`, with when each was read, and
-/// the task reading it: abort it to close the stream (a server stops only once it is closed).
-async fn arrivals(
-    server: &Server,
-) -> anyhow::Result<(mpsc::UnboundedReceiver<(String, Instant)>, JoinHandle<()>)> {
-    let mut response = server
-        .client
-        .get(server.url("/api/events"))
-        .bearer_auth(REP_TOKEN)
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .context("GET /api/events failed")?;
-    let (arrived, arrivals) = mpsc::unbounded_channel();
-    let reader = tokio::spawn(async move {
-        let mut text = String::new();
-        while let Ok(Some(chunk)) = response.chunk().await {
-            let at = Instant::now();
-            text.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = text.find("\n\n") {
-                let event: String = text.drain(..end + 2).collect();
-                let lead = event
-                    .lines()
-                    .find_map(|line| line.strip_prefix("data: "))
-                    .and_then(|data| serde_json::from_str::<Lead>(data).ok());
-                if let Some(Lead {
-                    leadgen_id: Some(id),
-                    ..
-                }) = lead
-                    && arrived.send((id, at)).is_err()
-                {
-                    return;
-                }
-            }
-        }
-    });
-    Ok((arrivals, reader))
-}
-
 /// Posts `args.leads` webhooks to `b` and times each lead until it is on `a`'s event stream.
 async fn cross_replica(
     args: &ReplicasArgs,
@@ -188,7 +146,7 @@ async fn cross_replica(
         b.server.graph.add_fake_lead(lead);
     }
     let webhooks = signed_webhooks(&leads)?;
-    let (mut on_a, reader) = arrivals(&a.server).await?;
+    let (mut on_a, reader) = a.server.lead_arrivals().await?;
     let url = b.server.url("/webhook");
     let mut sent = HashMap::with_capacity(leads.len());
     let mut gap = tokio::time::interval(Duration::from_millis(args.gap_ms));

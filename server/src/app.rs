@@ -125,13 +125,7 @@ impl Application {
         data_dir_lock: DataDirLock,
     ) -> Result<Application, StartupError> {
         let inbox = Inbox::open(&config.data_dir.join("inbox.db"))?;
-        let graph = GraphClient::new(
-            &config.graph_url,
-            &config.graph_version,
-            config.page_access_token.clone(),
-            &config.app_secret,
-            config.graph_timeout,
-        )?;
+        let graph = GraphClient::for_config(&config)?;
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -168,6 +162,7 @@ impl Application {
             leads.clone(),
             Arc::clone(&metrics),
             retry,
+            config.graph_concurrency,
         );
         let sweeper = Sweeper::new(
             config.sweep.clone(),

@@ -34,6 +34,8 @@ use parse::{
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_GRAPH_VERSION: &str = "v25.0";
+/// Graph API calls in flight at once unless `LEADHOOK_GRAPH_CONCURRENCY` says otherwise.
+pub const DEFAULT_GRAPH_CONCURRENCY: usize = 32;
 
 /// Validated configuration of the running server.
 #[derive(Debug, Clone)]
@@ -50,6 +52,8 @@ pub struct Config {
     pub api_tokens: Vec<ApiToken>,
     /// How long a Graph API call may take before it counts as a transient failure.
     pub graph_timeout: Duration,
+    /// Most Graph API calls in flight at once (`LEADHOOK_GRAPH_CONCURRENCY`).
+    pub graph_concurrency: usize,
     pub sweep: SweepConfig,
     pub store: StoreConfig,
     /// With a shared store: how often the change follower reads changes made elsewhere.
@@ -194,6 +198,12 @@ impl Config {
             500,
             50..=60_000,
         )?;
+        let graph_concurrency = parse_number(
+            args.graph_concurrency,
+            "LEADHOOK_GRAPH_CONCURRENCY",
+            DEFAULT_GRAPH_CONCURRENCY as u64,
+            1..=256,
+        )? as usize;
         let store = args.supabase.store()?;
         let queue = QueueConfig {
             assignment: parse_assignment(args.assignment)?,
@@ -225,6 +235,7 @@ impl Config {
             data_dir,
             api_tokens,
             graph_timeout: Duration::from_secs(15),
+            graph_concurrency,
             sweep,
             store,
             queue,

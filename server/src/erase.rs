@@ -208,6 +208,7 @@ mod tests {
             secret.clone(),
             &secret,
             Duration::from_secs(1),
+            1,
         )
         .unwrap();
         let team = Team {

@@ -33,6 +33,10 @@ struct Inner {
     escalations: broadcast::Sender<Escalation>,
     form_names: Mutex<HashMap<String, Option<String>>>,
     team: Team,
+    /// Held from a store write until its announcement, so this server announces its changes in
+    /// the order the store gave them their cursors (`/api/events` skips anything older than what
+    /// it already sent).
+    in_order: Mutex<()>,
 }
 
 impl LeadWriter {
@@ -54,6 +58,7 @@ impl LeadWriter {
                 escalations: broadcast::channel(FEED_CAPACITY).0,
                 form_names: Mutex::default(),
                 team,
+                in_order: Mutex::default(),
             }),
         };
         (writer, follower)
@@ -83,25 +88,42 @@ impl LeadWriter {
         self.inner.escalations.subscribe()
     }
 
-    /// Stores a lead from Meta (webhook or sweep, named by `actor`), filling in its form name,
-    /// gives a new one its owner in round-robin mode, and announces it.
+    /// Stores a lead from Meta (webhook or sweep, named by `actor`): see [`Self::store_many_from_meta`].
     pub async fn store_from_meta(
         &self,
-        mut lead: IncomingLead,
+        lead: IncomingLead,
         actor: &str,
     ) -> Result<Upserted, StoreError> {
-        if lead.meta.form_name.is_none()
-            && let Some(form_id) = lead.meta.form_id.clone()
-        {
-            lead.meta.form_name = self.form_name(&form_id).await;
+        let mut stored = self.store_many_from_meta(&mut [lead], actor).await?;
+        stored
+            .pop()
+            .ok_or_else(|| StoreError::Internal("the store answered no lead for one".into()))
+    }
+
+    /// Stores leads from Meta (webhook or sweep, named by `actor`) in one store call, filling in
+    /// their form names, gives new ones their owners in round-robin mode, and announces them.
+    pub async fn store_many_from_meta(
+        &self,
+        leads: &mut [IncomingLead],
+        actor: &str,
+    ) -> Result<Vec<Upserted>, StoreError> {
+        for lead in leads.iter_mut() {
+            if lead.meta.form_name.is_none()
+                && let Some(form_id) = lead.meta.form_id.clone()
+            {
+                lead.meta.form_name = self.form_name(&form_id).await;
+            }
         }
-        let mut upserted = self.record(self.inner.store.upsert(&lead, actor).await)?;
-        if upserted.inserted {
-            tracing::info!(id = upserted.lead.id, leadgen_id = %lead.leadgen_id, "new lead stored");
-            upserted.lead = self.assign_new(upserted.lead).await;
+        let _in_order = self.inner.in_order.lock().await;
+        let mut stored = self.record(self.inner.store.upsert_many(leads, actor).await)?;
+        for upserted in &mut stored {
+            if upserted.inserted {
+                tracing::info!(id = upserted.lead.id, leadgen_id = ?upserted.lead.leadgen_id, "new lead stored");
+                upserted.lead = self.assign_new(upserted.lead.clone()).await;
+            }
+            self.announce(&upserted.lead);
         }
-        self.announce(&upserted.lead);
-        Ok(upserted)
+        Ok(stored)
     }
 
     /// In round-robin mode, gives a new lead to the available rep whose turn it is. The lead was
@@ -135,6 +157,7 @@ impl LeadWriter {
 
     /// Makes `rep` the owner unless another rep owns the lead; announces a claim.
     pub async fn claim(&self, id: i64, rep: &str) -> Result<Claim, StoreError> {
+        let _in_order = self.inner.in_order.lock().await;
         let claim = self.record(self.inner.store.claim(id, rep).await)?;
         if let Claim::Claimed(lead) = &claim {
             tracing::info!(id, rep, "lead claimed");
@@ -145,6 +168,7 @@ impl LeadWriter {
 
     /// Leaves the lead unowned and announces it; `None` when no lead has that id.
     pub async fn release(&self, id: i64, rep: &str) -> Result<Option<Lead>, StoreError> {
+        let _in_order = self.inner.in_order.lock().await;
         let released = self.record(self.inner.store.release(id, rep).await)?;
         if let Some(lead) = &released {
             tracing::info!(id, rep, "lead released");
@@ -156,6 +180,7 @@ impl LeadWriter {
     /// Erases the person's data of lead `id` (see [`crate::store::erase`]) and announces the
     /// tombstone; `None` when no lead has that id.
     pub async fn erase(&self, id: i64, actor: &str) -> Result<Option<Lead>, StoreError> {
+        let _in_order = self.inner.in_order.lock().await;
         let erased = self.record(self.inner.store.erase(id, actor).await)?;
         if let Some(lead) = &erased {
             tracing::info!(id, actor, "lead erased");
@@ -206,6 +231,7 @@ impl LeadWriter {
         patch: &LeadPatch,
         rep: &str,
     ) -> Result<Option<Lead>, StoreError> {
+        let _in_order = self.inner.in_order.lock().await;
         let updated = self.record(self.inner.store.update(id, patch, rep).await)?;
         if let Some(lead) = &updated {
             tracing::info!(id, rep, status = ?patch.status, notes_changed = patch.notes.is_some(), owner = ?patch.owner, "lead updated");
@@ -217,6 +243,7 @@ impl LeadWriter {
     /// Stores a lead a rep took by phone or in person, gives it an owner in round-robin mode,
     /// and announces it.
     pub async fn create_manual(&self, new: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
+        let _in_order = self.inner.in_order.lock().await;
         let lead = self.record(self.inner.store.create_manual(new, rep).await)?;
         tracing::info!(id = lead.id, rep, "manual lead created");
         let lead = self.assign_new(lead).await;

@@ -84,6 +84,10 @@ pub struct ServeArgs {
     /// servers or by hand, which this server then pushes to its dashboards.
     #[arg(long = "follow-interval-ms", env = "LEADHOOK_FOLLOW_INTERVAL_MS")]
     pub follow_interval_ms: Option<String>,
+    /// Most Graph API calls in flight at once (lead fetches, form names, sweeps), to stay within
+    /// Meta's limits.
+    #[arg(long = "graph-concurrency", env = "LEADHOOK_GRAPH_CONCURRENCY")]
+    pub graph_concurrency: Option<String>,
     /// Leads submitted more than this many days ago are erased once a day; unset: kept forever.
     #[arg(long = "retention-days", env = "LEADHOOK_RETENTION_DAYS")]
     pub retention_days: Option<String>,

@@ -197,6 +197,24 @@ fn follow_interval() {
 }
 
 #[test]
+fn graph_concurrency() {
+    let config = Config::from_args(complete()).unwrap();
+    assert_eq!(config.graph_concurrency, 32);
+    let mut args = complete();
+    args.graph_concurrency = Some("8".into());
+    assert_eq!(Config::from_args(args).unwrap().graph_concurrency, 8);
+    for bad in ["0", "257", "many"] {
+        let mut args = complete();
+        args.graph_concurrency = Some(bad.into());
+        let message = Config::from_args(args).unwrap_err().to_string();
+        assert!(
+            message.starts_with("LEADHOOK_GRAPH_CONCURRENCY is invalid"),
+            "{bad}: {message}"
+        );
+    }
+}
+
+#[test]
 fn supabase_settings_select_the_store() {
     assert!(matches!(
         Config::from_args(complete()).unwrap().store,

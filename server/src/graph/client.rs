@@ -1,9 +1,11 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use leadhook_shared::meta::signature::appsecret_proof;
 use leadhook_shared::meta::{GRAPH_LEAD_FIELDS, GraphLead};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
 
 use super::error::{GraphError, classify};
 use crate::config::{CapiConfig, Config};
@@ -12,10 +14,12 @@ use crate::config::{CapiConfig, Config};
 ///
 /// Every call carries `appsecret_proof` (HMAC of the token keyed with the App Secret), which Meta
 /// requires when the app enables "Require App Secret". Errors never contain the token: reqwest's
-/// errors are stripped of their URL.
+/// errors are stripped of their URL. At most `concurrency` calls of one client (and its clones) are
+/// in flight at once; the others wait their turn.
 #[derive(Clone)]
 pub struct GraphClient {
     http: reqwest::Client,
+    in_flight: Arc<Semaphore>,
     base: String,
     token: SecretString,
     appsecret_proof: SecretString,
@@ -28,6 +32,7 @@ impl GraphClient {
         token: SecretString,
         app_secret: &SecretString,
         timeout: Duration,
+        concurrency: usize,
     ) -> Result<GraphClient, GraphError> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -43,6 +48,7 @@ impl GraphClient {
         ));
         Ok(GraphClient {
             http,
+            in_flight: Arc::new(Semaphore::new(concurrency.max(1))),
             base: format!("{}/{}", graph_url.trim_end_matches('/'), version),
             token,
             appsecret_proof,
@@ -57,6 +63,7 @@ impl GraphClient {
             config.page_access_token.clone(),
             &config.app_secret,
             config.graph_timeout,
+            config.graph_concurrency,
         )
     }
 
@@ -68,6 +75,7 @@ impl GraphClient {
             capi.token.clone(),
             &config.app_secret,
             capi.timeout,
+            config.graph_concurrency,
         )
     }
 
@@ -130,6 +138,11 @@ impl GraphClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, GraphError> {
+        let _turn = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| GraphError::Other("the Graph API client was closed".into()))?;
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
         let headers = response.headers().clone();

@@ -1,8 +1,9 @@
 //! The durable inbox: every leadgen event Meta hands us is committed here (SQLite, WAL,
 //! synchronous=FULL) before the webhook answers 200, and stays until its lead is in the store.
 //!
-//! One thread owns the database. Enqueue requests that arrive while it is busy are committed
-//! together in one transaction (group commit), so a burst of webhooks costs one disk sync, not one each.
+//! One thread owns the database. Requests that arrive while it is busy (webhooks' enqueues, the
+//! worker's claims and outcomes) are committed together in one transaction (group commit), so a
+//! burst costs one disk sync, not one each.
 
 mod database;
 mod schema;
@@ -60,14 +61,27 @@ pub struct FailedEvent {
     pub attempts: u32,
 }
 
+/// What became of a claimed event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    /// The lead is in the store: the event is done.
+    Done(i64),
+    /// Try again at `at`, remembering why this attempt failed.
+    RetryAt {
+        id: i64,
+        at: DateTime<Utc>,
+        reason: String,
+    },
+    /// Keep the event, but stop trying until someone asks for a retry.
+    Failed { id: i64, reason: String },
+}
+
 type Reply<T> = oneshot::Sender<Result<T, InboxError>>;
 
 enum Command {
     Enqueue(Vec<LeadgenEvent>, Reply<usize>),
     Claim(usize, Reply<Vec<PendingEvent>>),
-    Complete(i64, Reply<()>),
-    RetryAt(i64, DateTime<Utc>, String, Reply<()>),
-    Fail(i64, String, Reply<()>),
+    Settle(Vec<Settlement>, Reply<()>),
     RetryFailed(Reply<usize>),
     Counts(Reply<InboxCounts>),
     Failures(usize, Reply<Vec<FailedEvent>>),
@@ -130,33 +144,22 @@ impl Inbox {
         self.arrivals.notified().await
     }
 
-    /// Takes up to `limit` due events, leasing them so they are not handed out twice.
+    /// Takes up to `limit` due events, leasing them so they are not handed out twice: live
+    /// events (never tried) newest first, and at least a quarter of `limit` from the backlog,
+    /// oldest first.
     pub async fn claim(&self, limit: usize) -> Result<Vec<PendingEvent>, InboxError> {
         self.ask(|reply| Command::Claim(limit, reply)).await
     }
 
-    /// The lead is in the store: the event is done.
-    pub async fn complete(&self, id: i64) -> Result<(), InboxError> {
-        self.ask(|reply| Command::Complete(id, reply)).await
+    /// Records what became of claimed events, all in one commit.
+    pub async fn settle(&self, settlements: Vec<Settlement>) -> Result<(), InboxError> {
+        if settlements.is_empty() {
+            return Ok(());
+        }
+        self.ask(|reply| Command::Settle(settlements, reply)).await
     }
 
-    /// Try again at `at`, remembering why this attempt failed.
-    pub async fn retry_at(
-        &self,
-        id: i64,
-        at: DateTime<Utc>,
-        reason: String,
-    ) -> Result<(), InboxError> {
-        self.ask(|reply| Command::RetryAt(id, at, reason, reply))
-            .await
-    }
-
-    /// Keep the event, but stop trying until someone asks for a retry.
-    pub async fn fail(&self, id: i64, reason: String) -> Result<(), InboxError> {
-        self.ask(|reply| Command::Fail(id, reason, reply)).await
-    }
-
-    /// Makes every failed event due again; returns how many.
+    /// Makes every failed event due again (in the backlog lane); returns how many.
     pub async fn retry_failed(&self) -> Result<usize, InboxError> {
         let count = self.ask(Command::RetryFailed).await?;
         if count > 0 {
@@ -198,7 +201,15 @@ mod tests {
             .map(|t| t.timestamp_micros())
     }
 
-    fn event(id: &str) -> LeadgenEvent {
+    fn retry(id: i64, at: DateTime<Utc>) -> Settlement {
+        Settlement::RetryAt {
+            id,
+            at,
+            reason: "graph timeout".into(),
+        }
+    }
+
+    pub(super) fn event(id: &str) -> LeadgenEvent {
         LeadgenEvent {
             leadgen_id: id.into(),
             page_id: Some("p".into()),
@@ -236,8 +247,12 @@ mod tests {
             .iter()
             .map(|p| p.event.leadgen_id.as_str())
             .collect();
-        assert_eq!(ids, ["1", "2"], "a restart makes leased events due again");
-        assert_eq!(claimed[0].event, event("1"));
+        assert_eq!(
+            ids,
+            ["2", "1"],
+            "a restart makes leased events due again (live ones newest first)"
+        );
+        assert_eq!(claimed[1].event, event("1"));
     }
 
     #[tokio::test]
@@ -252,8 +267,12 @@ mod tests {
                 .await
                 .unwrap();
             let claimed = inbox.claim(10).await.unwrap();
+            let backing_off = claimed
+                .iter()
+                .find(|p| p.event.leadgen_id == "backing-off")
+                .unwrap();
             inbox
-                .retry_at(claimed[0].id, later, "graph timeout".into())
+                .settle(vec![retry(backing_off.id, later)])
                 .await
                 .unwrap();
         }
@@ -295,14 +314,23 @@ mod tests {
             .await
             .unwrap();
         let claimed = inbox.claim(10).await.unwrap();
-        inbox.complete(claimed[0].id).await.unwrap();
+        let id = |leadgen_id: &str| {
+            claimed
+                .iter()
+                .find(|p| p.event.leadgen_id == leadgen_id)
+                .unwrap()
+                .id
+        };
         let later = Utc::now() + chrono::Duration::seconds(60);
         inbox
-            .retry_at(claimed[1].id, later, "graph timeout".into())
-            .await
-            .unwrap();
-        inbox
-            .fail(claimed[2].id, "token invalid".into())
+            .settle(vec![
+                Settlement::Done(id("a")),
+                retry(id("b"), later),
+                Settlement::Failed {
+                    id: id("c"),
+                    reason: "token invalid".into(),
+                },
+            ])
             .await
             .unwrap();
 
@@ -327,6 +355,90 @@ mod tests {
             0,
             "done events still dedupe"
         );
+    }
+
+    async fn claim_of(inbox: &Inbox, limit: usize) -> Vec<String> {
+        let claimed = inbox.claim(limit).await.unwrap();
+        claimed.into_iter().map(|p| p.event.leadgen_id).collect()
+    }
+
+    #[tokio::test]
+    async fn a_live_event_goes_before_the_backlog_which_keeps_a_share() {
+        let dir = tempfile::tempdir().unwrap();
+        let inbox = Inbox::open(&dir.path().join("inbox.db")).unwrap();
+        let backlog = (0..100).map(|i| event(&format!("old-{i:03}"))).collect();
+        inbox.enqueue(backlog).await.unwrap();
+        inbox.enqueue(vec![event("live")]).await.unwrap();
+        let claimed = claim_of(&inbox, 8).await;
+        assert_eq!(claimed.len(), 8);
+        assert_eq!(
+            claimed[0], "live",
+            "the newest event goes first: {claimed:?}"
+        );
+        assert!(
+            claimed[6..] == ["old-000", "old-001"],
+            "a quarter of the claim goes to the oldest: {claimed:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn retries_wait_behind_live_events_but_are_not_starved() {
+        let dir = tempfile::tempdir().unwrap();
+        let inbox = Inbox::open(&dir.path().join("inbox.db")).unwrap();
+        inbox
+            .enqueue((0..4).map(|i| event(&format!("retry-{i}"))).collect())
+            .await
+            .unwrap();
+        let due_again = Utc::now() - chrono::Duration::seconds(1);
+        let retries = inbox.claim(4).await.unwrap();
+        inbox
+            .settle(retries.iter().map(|p| retry(p.id, due_again)).collect())
+            .await
+            .unwrap();
+        inbox
+            .enqueue((0..40).map(|i| event(&format!("live-{i:02}"))).collect())
+            .await
+            .unwrap();
+
+        let first = claim_of(&inbox, 8).await;
+        assert_eq!(
+            first[..6],
+            [
+                "live-39", "live-38", "live-37", "live-36", "live-35", "live-34"
+            ],
+            "live events, newest first"
+        );
+        assert_eq!(first[6..], ["retry-0", "retry-1"], "and the oldest retries");
+        let second = claim_of(&inbox, 8).await;
+        assert_eq!(second[6..], ["retry-2", "retry-3"], "{second:?}");
+        let rest = claim_of(&inbox, 100).await;
+        assert_eq!(
+            rest.len(),
+            40 - 12,
+            "everything is handed out once: {rest:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn retried_failures_join_the_backlog_not_the_live_lane() {
+        let dir = tempfile::tempdir().unwrap();
+        let inbox = Inbox::open(&dir.path().join("inbox.db")).unwrap();
+        inbox.enqueue(vec![event("failed")]).await.unwrap();
+        let claimed = inbox.claim(1).await.unwrap();
+        inbox
+            .settle(vec![Settlement::Failed {
+                id: claimed[0].id,
+                reason: "token invalid".into(),
+            }])
+            .await
+            .unwrap();
+        inbox
+            .enqueue((0..8).map(|i| event(&format!("live-{i}"))).collect())
+            .await
+            .unwrap();
+        assert_eq!(inbox.retry_failed().await.unwrap(), 1);
+        let claimed = claim_of(&inbox, 4).await;
+        assert_eq!(claimed, ["live-7", "live-6", "live-5", "failed"]);
     }
 
     #[tokio::test]

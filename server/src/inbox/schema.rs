@@ -55,7 +55,33 @@ impl FromSql for EventState {
 
 /// `PRAGMA user_version` of the current layout. Files from before it carry 0 and have no
 /// `claimed` state: their `next_attempt_at` was lease and retry time at once.
-const VERSION: i64 = 1;
+/// 1: explicit states and claims; 2: events due from their arrival, the indexes of the live lane
+/// and of finished events.
+const VERSION: i64 = 2;
+
+/// Events nobody has tried yet: the live lane (see the inbox's `claim`).
+pub fn live_events() -> String {
+    format!(
+        "state = '{}' AND attempts = 0",
+        EventState::Pending.as_str()
+    )
+}
+
+/// Finished events, kept a while to recognise re-deliveries.
+pub fn done_events() -> String {
+    format!("state = '{}'", EventState::Done.as_str())
+}
+
+/// Partial indexes, so the live lane and the purge of old finished events read only their rows
+/// however many finished events the inbox keeps.
+fn create_indexes(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(&format!(
+        "CREATE INDEX IF NOT EXISTS events_live ON events (id) WHERE {live};
+         CREATE INDEX IF NOT EXISTS events_done ON events (done_at) WHERE {done};",
+        live = live_events(),
+        done = done_events(),
+    ))
+}
 
 fn create_events(tx: &Transaction) -> rusqlite::Result<()> {
     let states = EventState::ALL
@@ -93,7 +119,7 @@ pub fn prepare(conn: &mut Connection) -> Result<(), InboxError> {
         |row| row.get(0),
     )?;
     match (version, has_events) {
-        (VERSION, _) => {}
+        (1 | VERSION, _) => {}
         (0, false) => create_events(&tx)?,
         (0, true) => migrate_from_unversioned(&tx)?,
         (found, _) => {
@@ -103,6 +129,14 @@ pub fn prepare(conn: &mut Connection) -> Result<(), InboxError> {
             });
         }
     }
+    if version < 2 {
+        // Events are due from when they arrive, so the backlog lane takes them in that order.
+        tx.execute(
+            "UPDATE events SET next_attempt_at = received_at WHERE attempts = 0 AND next_attempt_at = 0",
+            [],
+        )?;
+    }
+    create_indexes(&tx)?;
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.execute(
         "UPDATE events SET state = ?1, lease_until = NULL WHERE state = ?2",
@@ -235,6 +269,48 @@ mod tests {
             ["due"],
             "opening the migrated inbox again only ends the claim"
         );
+    }
+
+    #[tokio::test]
+    async fn a_version_1_inbox_gains_the_lane_indexes_and_keeps_its_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inbox.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            create_events(&tx).unwrap();
+            tx.execute(
+                "INSERT INTO events (leadgen_id, received_at) VALUES ('kept', 1)",
+                [],
+            )
+            .unwrap();
+            tx.pragma_update(None, "user_version", 1).unwrap();
+            tx.commit().unwrap();
+        }
+        let inbox = Inbox::open(&path).unwrap();
+        assert_eq!(claim_ids(&inbox).await, ["kept"]);
+        drop(inbox);
+        let conn = Connection::open(&path).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, VERSION);
+        let due_from: i64 = conn
+            .query_row("SELECT next_attempt_at FROM events", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(due_from, 1, "due from its arrival");
+        let plan: String = conn
+            .query_row(
+                &format!(
+                    "EXPLAIN QUERY PLAN SELECT id FROM events INDEXED BY events_live WHERE {}
+                     ORDER BY id DESC LIMIT 8",
+                    live_events()
+                ),
+                [],
+                |row| row.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("events_live"), "{plan}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 use thiserror::Error;
 
 /// What can go wrong talking to a lead store, classified for the intake worker and health.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum StoreError {
     /// The store cannot be reached or is overloaded right now: retry later.
     #[error("lead store unavailable: {0}")]

@@ -9,6 +9,7 @@ pub mod postgrest;
 mod queue;
 pub mod replica;
 pub mod sqlite;
+mod upsert;
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
@@ -20,6 +21,7 @@ pub use erase::{ERASE_BATCH, Erasure, Person};
 pub use error::StoreError;
 pub use queue::{Claim, Contact, Escalated, OwnerCounts, QueueFigures, WorkQueue};
 pub use replica::{Lease, LeaseCondition, LeaseUpdate, ReplicaStore};
+pub use upsert::UPSERT_BATCH;
 
 use crate::config::{Config, StoreConfig};
 
@@ -116,7 +118,28 @@ pub trait LeadStore:
     /// Inserts a lead from Meta or refreshes the Meta-sourced columns of the one with the same
     /// `leadgen_id`. Never touches what reps own (`status`, `notes`), leaves `updated_at` alone
     /// when nothing changed, and keeps an erased lead erased. `actor` (`facebook` or `sweeper`) is recorded in the activity.
-    async fn upsert(&self, lead: &IncomingLead, actor: &str) -> Result<Upserted, StoreError>;
+    async fn upsert(&self, lead: &IncomingLead, actor: &str) -> Result<Upserted, StoreError> {
+        self.upsert_many(std::slice::from_ref(lead), actor)
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Internal("no result for the one lead stored".into()))
+    }
+
+    /// Stores several leads from Meta as `upsert` would one by one (same rules: never touches
+    /// status/notes/owner, leaves `updated_at` alone when nothing changed, keeps erased leads erased,
+    /// records activity with `actor`), all or nothing. Answers one `Upserted` per input, in input
+    /// order; a leadgen_id given twice is stored once (the later one wins) and both positions get
+    /// its result, with `inserted` true for at most one of them.
+    ///
+    /// "All or nothing" holds for up to [`UPSERT_BATCH`] leads; longer inputs are stored in pieces
+    /// of that size, each all or nothing. On PostgREST a piece that both inserts and refreshes
+    /// leads takes two requests: when the second fails, the new leads of the first stay stored
+    /// (nothing is lost) and a retry reports them as not inserted.
+    async fn upsert_many(
+        &self,
+        leads: &[IncomingLead],
+        actor: &str,
+    ) -> Result<Vec<Upserted>, StoreError>;
 
     /// Stores a lead `rep` entered by hand (`is_manual`, no `leadgen_id`).
     async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError>;

@@ -11,6 +11,7 @@ mod replica;
 mod rows;
 #[cfg(test)]
 mod tests;
+mod upsert;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -22,15 +23,11 @@ use leadhook_shared::{
     ActivityKind, Cursor, FormCount, Lead, LeadPatch, LeadStatus, NewManualLead, Stats,
 };
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::{
-    LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted, at_store_precision,
-};
+use super::{LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted};
 use queue::Change;
-use rows::{
-    INSERT_FROM_META, SELECT_LEADS, UPDATE_FROM_META, lead_from_row, meta_parameters, micros,
-};
+use rows::{SELECT_LEADS, lead_from_row, micros};
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -177,14 +174,18 @@ fn internal(error: rusqlite::Error) -> StoreError {
 
 impl Inner {
     fn next_change_micros(&mut self) -> i64 {
-        let now = Utc::now().timestamp_micros();
-        self.last_change_micros = now.max(self.last_change_micros + 1);
-        self.last_change_micros
+        next_stamp(&mut self.last_change_micros)
     }
 
     fn get(&self, id: i64) -> Result<Option<Lead>, StoreError> {
         lead_by_id(&self.conn, id)
     }
+}
+
+/// The next change stamp after `last` (now, or just after `last` if the clock is not past it).
+fn next_stamp(last: &mut i64) -> i64 {
+    *last = Utc::now().timestamp_micros().max(*last + 1);
+    *last
 }
 
 fn lead_by_id(conn: &Connection, id: i64) -> Result<Option<Lead>, StoreError> {
@@ -240,66 +241,12 @@ impl LeadStore for SqliteStore {
         "sqlite"
     }
 
-    async fn upsert(&self, lead: &IncomingLead, actor: &str) -> Result<Upserted, StoreError> {
-        let lead = lead.clone();
-        let actor = actor.to_string();
-        self.with(move |inner| {
-            let existing = inner
-                .conn
-                .query_row(
-                    &format!("{SELECT_LEADS} WHERE leadgen_id = ?1"),
-                    [&lead.leadgen_id],
-                    lead_from_row,
-                )
-                .optional()
-                .map_err(internal)?;
-            let meta = at_store_precision(&lead.meta);
-            // An erased lead stays erased, whatever Meta delivers again.
-            if let Some(stored) = &existing
-                && (stored.meta == meta || stored.erased_at.is_some())
-            {
-                return Ok(Upserted {
-                    lead: stored.clone(),
-                    inserted: false,
-                });
-            }
-            let search = search_text(
-                meta.name.as_deref(),
-                meta.email.as_deref(),
-                meta.phone.as_deref(),
-            );
-            let now = inner.next_change_micros();
-            let meta_parameters = meta_parameters(&meta).map_err(internal)?;
-            let mut parameters: Vec<&dyn ToSql> = vec![&lead.leadgen_id];
-            parameters.extend(meta_parameters.iter().map(|value| value as &dyn ToSql));
-            parameters.extend([&search as &dyn ToSql, &now]);
-            let sql = if existing.is_some() {
-                &UPDATE_FROM_META
-            } else {
-                &INSERT_FROM_META
-            };
-            let tx = inner.conn.transaction().map_err(internal)?;
-            let id: i64 = tx
-                .query_row(sql, parameters.as_slice(), |row| row.get(0))
-                .map_err(internal)?;
-            let change = match &existing {
-                None => Change::new(ActivityKind::Stored, None, None),
-                Some(before) => Change::new(
-                    ActivityKind::Redelivered,
-                    None,
-                    Some(queue::changed_meta_fields(&before.meta, &meta)),
-                ),
-            };
-            queue::record(&tx, id, now, &actor, change)?;
-            let stored = lead_by_id(&tx, id)?
-                .ok_or_else(|| StoreError::Internal("lead vanished after upsert".into()))?;
-            tx.commit().map_err(internal)?;
-            Ok(Upserted {
-                lead: stored,
-                inserted: existing.is_none(),
-            })
-        })
-        .await
+    async fn upsert_many(
+        &self,
+        leads: &[IncomingLead],
+        actor: &str,
+    ) -> Result<Vec<Upserted>, StoreError> {
+        self.store_from_meta(leads, actor).await
     }
 
     async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {

@@ -13,6 +13,7 @@ mod exposure;
 mod faults;
 mod helpers;
 mod input_limits;
+mod intake_lanes;
 mod json_logs;
 mod leads_api;
 mod raw_http;

@@ -125,6 +125,60 @@ async fn webhook_sweep_patch_and_manual_leads_each_reach_the_event_stream_once()
     assert_eq!(seen, expected);
 }
 
+/// Many writes at once (reps' edits while the worker stores a batch): the stream still carries
+/// every one. Announced out of cursor order, the stream skipped the older ones.
+#[tokio::test]
+async fn concurrent_writes_all_reach_the_event_stream() {
+    const LEADS: usize = 60;
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for i in 0..LEADS {
+        let created = app
+            .client
+            .post(app.url("/api/leads"))
+            .bearer_auth(REP_TOKEN)
+            .json(&serde_json::json!({"name": format!("Walk-in {i}"), "phone": format!("+1555010{i:04}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        ids.push(created.json::<ApiOk<Lead>>().await.unwrap().data.id);
+    }
+    let events = app
+        .client
+        .get(app.url(&format!("/api/events?since={}", app.leads().await.cursor)))
+        .bearer_auth(REP_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+
+    let edits = ids.iter().map(|id| {
+        let app = &app;
+        async move {
+            app.client
+                .patch(app.url(&format!("/api/leads/{id}")))
+                .bearer_auth(REP_TOKEN)
+                .json(&serde_json::json!({"notes": "called back"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    for status in futures::future::join_all(edits).await {
+        assert_eq!(status, 200);
+    }
+    let mut seen: Vec<i64> = read_events(events, LEADS)
+        .await
+        .into_iter()
+        .filter(|lead| lead.notes.as_deref() == Some("called back"))
+        .map(|lead| lead.id)
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, ids, "every edit on the stream, once");
+}
+
 /// A server on `data_dir` with its own retry policy.
 async fn start_server(graph: &GraphStandin, data_dir: &Path, retry: RetryPolicy) -> TestServer {
     let config = settings()

@@ -1,6 +1,7 @@
 //! The lead store conformance suite: every backend runs the same checks.
 //! Add a backend with one `conformance!` line and a function that builds a fresh, empty store.
 
+mod bulk;
 mod capi;
 mod erase;
 mod queue;
@@ -32,7 +33,7 @@ impl Fixture {
 macro_rules! conformance {
     ($backend:ident, $make:path) => {
         mod $backend {
-            conformance!(@tests $make;
+            conformance!(@in suite, $make;
                 upsert_inserts_once_then_refreshes,
                 redelivery_keeps_what_reps_changed,
                 unchanged_redelivery_keeps_updated_at,
@@ -50,7 +51,12 @@ macro_rules! conformance {
                 one_of_many_concurrent_takers_wins,
                 sweep_positions_are_kept_per_form,
             );
-            conformance!(@queue $make;
+            conformance!(@in bulk, $make;
+                upsert_many_stores_like_one_by_one,
+                upsert_many_of_nothing_is_empty,
+                upsert_many_takes_more_than_one_batch,
+            );
+            conformance!(@in queue, $make;
                 concurrent_claims_have_one_winner,
                 release_leaves_the_lead_unowned,
                 reassignment_changes_the_owner,
@@ -59,12 +65,12 @@ macro_rules! conformance {
                 escalation_marks_are_taken_once,
                 queue_figures_count_waiting_contacts_and_owners,
             );
-            conformance!(@capi $make;
+            conformance!(@in capi, $make;
                 each_facebook_stage_is_queued_once,
                 leases_retries_and_failures,
                 switching_on_backfills_only_since_the_given_time,
             );
-            conformance!(@erase $make;
+            conformance!(@in erase, $make;
                 erase_leaves_a_tombstone_that_redelivery_keeps,
                 leads_are_found_by_person_and_by_age,
                 retention_run_is_taken_once_a_day,
@@ -76,39 +82,12 @@ macro_rules! conformance {
             }
         }
     };
-    (@queue $make:path; $($test:ident),* $(,)?) => {
+    (@in $module:ident, $make:path; $($test:ident),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $test() {
                 let fixture = $make().await;
-                crate::queue::$test(&*fixture.store).await;
-            }
-        )*
-    };
-    (@capi $make:path; $($test:ident),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $test() {
-                let fixture = $make().await;
-                crate::capi::$test(&*fixture.store).await;
-            }
-        )*
-    };
-    (@erase $make:path; $($test:ident),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $test() {
-                let fixture = $make().await;
-                crate::erase::$test(&*fixture.store).await;
-            }
-        )*
-    };
-    (@tests $make:path; $($test:ident),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $test() {
-                let fixture = $make().await;
-                crate::suite::$test(&*fixture.store).await;
+                crate::$module::$test(&*fixture.store).await;
             }
         )*
     };

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use axum::Router;
 use chrono::Utc;
@@ -237,6 +238,24 @@ impl GraphStandin {
         self.shared.stall.send_replace(false);
     }
 
+    /// Every lead read (single leads and form leads) answers `latency` after it arrives, as a
+    /// Graph API that far away would (a real one is 100–300 ms away); faults and stalls still
+    /// apply. `Duration::ZERO`, the default, answers at once.
+    pub fn set_lead_read_latency(&self, latency: Duration) {
+        *self.shared.lead_read_latency() = latency;
+    }
+
+    /// Lead reads (single leads and form leads) that have arrived and are not answered yet.
+    pub fn lead_reads_in_flight(&self) -> u64 {
+        self.shared.lead_reads.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The most lead reads that were ever in flight at once: how many concurrent Graph calls
+    /// the server's intake made.
+    pub fn peak_lead_reads_in_flight(&self) -> u64 {
+        self.shared.lead_reads.peak.load(Ordering::SeqCst)
+    }
+
     /// Every call answers with `fault` until [`GraphStandin::heal`].
     pub fn fail_all(&self, fault: GraphFault) {
         *self.shared.faults() = FaultPlan::Always(fault);
@@ -363,7 +382,34 @@ struct Shared {
     stall: watch::Sender<bool>,
     shutdown: watch::Sender<bool>,
     calls: [AtomicU64; CallKind::ALL.len()],
+    lead_reads: InFlight,
+    lead_read_latency: Mutex<Duration>,
     capi: Mutex<capi::CapiLog>,
+}
+
+/// Calls being answered now, and the most there ever were at once.
+#[derive(Default)]
+struct InFlight {
+    in_flight: AtomicU64,
+    peak: AtomicU64,
+}
+
+impl InFlight {
+    /// Counts a call in until the guard is dropped: when its answer is returned, or when the
+    /// client goes away first and the handler is dropped.
+    fn enter(&self) -> InFlightGuard<'_> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        InFlightGuard(self)
+    }
+}
+
+struct InFlightGuard<'a>(&'a InFlight);
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Shared {
@@ -399,6 +445,8 @@ impl Shared {
             stall: watch::Sender::new(false),
             shutdown: watch::Sender::new(false),
             calls: Default::default(),
+            lead_reads: InFlight::default(),
+            lead_read_latency: Mutex::new(Duration::ZERO),
             capi: Mutex::default(),
         }
     }
@@ -415,8 +463,22 @@ impl Shared {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn lead_read_latency(&self) -> MutexGuard<'_, Duration> {
+        self.lead_read_latency
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     async fn stopped(&self) {
         let _ = self.shutdown.subscribe().wait_for(|stop| *stop).await;
+    }
+
+    /// Waits `delay`; `false` when the stand-in stops meanwhile.
+    async fn sleep(&self, delay: Duration) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(delay) => true,
+            () = self.stopped() => false,
+        }
     }
 
     /// Waits while lead reads are stalled; `false` when the stand-in stops meanwhile.

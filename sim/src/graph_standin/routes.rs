@@ -29,6 +29,8 @@ pub(super) async fn handle(
 ) -> Response {
     let request = parse_request(&shared, method, &uri, &headers, &body);
     shared.calls[request.kind as usize].fetch_add(1, Ordering::SeqCst);
+    let reads_leads = request.kind.reads_leads();
+    let _in_flight = reads_leads.then(|| shared.lead_reads.enter());
     let page_id = shared.config.page_id.as_str();
 
     let fault = shared.faults().next_fault();
@@ -38,16 +40,18 @@ pub(super) async fn handle(
             shared.stopped().await;
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
-        Some(GraphFault::Delay(delay)) => {
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = shared.stopped() => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
-            }
+        Some(GraphFault::Delay(delay)) if !shared.sleep(delay).await => {
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
-        None => {}
+        Some(GraphFault::Delay(_)) | None => {}
     }
-    if request.kind.reads_leads() && !shared.wait_unstalled().await {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    if reads_leads {
+        let latency = *shared.lead_read_latency();
+        // Even a zero sleep would wait for the timer's next tick.
+        let still_up = latency.is_zero() || shared.sleep(latency).await;
+        if !still_up || !shared.wait_unstalled().await {
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
     }
     let response = match answer(&shared, &request) {
         Ok(body) => json_response(StatusCode::OK, &body),

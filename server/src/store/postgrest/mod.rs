@@ -13,6 +13,7 @@ mod migrations;
 mod query;
 mod queue;
 mod replica;
+mod upsert;
 
 use std::fmt;
 use std::time::Duration;
@@ -30,9 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use error::PostgrestError;
 pub use migrations::MIGRATIONS;
 
-use super::{
-    LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted, at_store_precision,
-};
+use super::{LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted};
 use query::{EVERY_COLUMN, timestamp};
 
 /// How long one request may take, connecting included, before the store counts as unavailable.
@@ -175,9 +174,22 @@ impl PostgrestStore {
 
     /// Sends a request; any HTTP answer is `Ok`, only an unreachable server is an error.
     async fn send(&self, builder: Builder) -> Result<Reply, StoreError> {
+        self.send_preferring(builder, None).await
+    }
+
+    /// Sends a request with one more `Prefer` header, for preferences the `postgrest` crate has
+    /// no call for.
+    async fn send_preferring(
+        &self,
+        builder: Builder,
+        preference: Option<&str>,
+    ) -> Result<Reply, StoreError> {
         let base_url = &self.base_url;
-        let response = builder
-            .build()
+        let mut request = builder.build();
+        if let Some(preference) = preference {
+            request = request.header("Prefer", preference);
+        }
+        let response = request
             .timeout(REQUEST_TIMEOUT)
             .send()
             .await
@@ -338,31 +350,12 @@ impl LeadStore for PostgrestStore {
         "postgrest"
     }
 
-    async fn upsert(&self, lead: &IncomingLead, actor: &str) -> Result<Upserted, StoreError> {
-        // Only the columns Meta owns: rep-owned ones (`status`, `notes`, `owner`) and the ones set
-        // once on insert (`received_at`, `is_manual`) are not in the body, so merge-duplicates
-        // never overwrites them. `changed_by` names the writer for the activity trigger.
-        let body = to_json(&Written {
-            row: IncomingLead {
-                leadgen_id: lead.leadgen_id.clone(),
-                meta: at_store_precision(&lead.meta),
-            },
-            changed_by: actor,
-            owner_change: None,
-        })?;
-        let reply = self
-            .call(
-                self.table()
-                    .on_conflict("leadgen_id")
-                    .select(EVERY_COLUMN)
-                    .upsert(body),
-            )
-            .await?;
-        Ok(Upserted {
-            lead: reply.only_row()?,
-            // PostgREST answers 201 when the row was inserted, 200 when it was merged.
-            inserted: reply.status == 201,
-        })
+    async fn upsert_many(
+        &self,
+        leads: &[IncomingLead],
+        actor: &str,
+    ) -> Result<Vec<Upserted>, StoreError> {
+        self.store_from_meta(leads, actor).await
     }
 
     async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {

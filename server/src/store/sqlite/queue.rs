@@ -110,17 +110,19 @@ pub(super) fn record(
     actor: &str,
     change: Change,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO activity (lead_id, at, actor, kind, old, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
+    )
+    .and_then(|mut insert| {
+        insert.execute(params![
             lead_id,
             at,
             actor,
             kind_name(change.kind),
             change.old,
             change.new
-        ],
-    )
+        ])
+    })
     .map_err(internal)?;
     Ok(())
 }

@@ -92,7 +92,7 @@ pub(super) static INSERT_FROM_META: LazyLock<String> = LazyLock::new(|| {
     let placeholders: Vec<String> = (2..SEARCH_PARAMETER).map(|n| format!("?{n}")).collect();
     format!(
         "INSERT INTO leads (leadgen_id, {}, search_text, updated_at, received_at, is_manual)
-         VALUES (?1, {}, ?{SEARCH_PARAMETER}, ?{STAMP_PARAMETER}, ?{STAMP_PARAMETER}, 0) RETURNING id",
+         VALUES (?1, {}, ?{SEARCH_PARAMETER}, ?{STAMP_PARAMETER}, ?{STAMP_PARAMETER}, 0) RETURNING *",
         META_COLUMNS.join(", "),
         placeholders.join(", ")
     )
@@ -106,7 +106,7 @@ pub(super) static UPDATE_FROM_META: LazyLock<String> = LazyLock::new(|| {
         .collect();
     format!(
         "UPDATE leads SET {}, search_text = ?{SEARCH_PARAMETER}, updated_at = ?{STAMP_PARAMETER}
-         WHERE leadgen_id = ?1 RETURNING id",
+         WHERE leadgen_id = ?1 RETURNING *",
         assignments.join(", ")
     )
 });

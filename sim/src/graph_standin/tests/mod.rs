@@ -2,6 +2,7 @@
 
 mod capi;
 mod faults;
+mod load;
 mod reads;
 mod setup;
 mod tokens;
