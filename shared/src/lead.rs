@@ -98,25 +98,35 @@ pub struct Lead {
 }
 
 impl Lead {
-    /// The best short label for the lead: "erased" once erased, else name, else email, else
-    /// phone, else its id.
+    /// The best short label for the lead; see [`display_name`].
     pub fn display_name(&self) -> String {
-        if self.erased_at.is_some() {
-            return "erased".to_string();
-        }
         let meta = &self.meta;
-        meta.name
-            .as_deref()
-            .or(meta.email.as_deref())
-            .or(meta.phone.as_deref())
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("Lead #{}", self.id))
+        display_name(
+            self.id,
+            self.erased_at.is_some(),
+            [&meta.name, &meta.email, &meta.phone].map(Option::as_deref),
+        )
     }
 
     /// Time from the form being submitted to a rep's first contact, once there was one.
     pub fn speed_to_lead(&self) -> Option<chrono::Duration> {
         self.first_contact_at.map(|at| at - self.meta.created_at)
     }
+}
+
+/// The best short label for lead `id`: "erased" once erased, else the first of name, email and
+/// phone (`contact`, in that order) that is there, else its id. Shared with clients that keep
+/// only these parts of a lead.
+pub fn display_name(id: i64, erased: bool, contact: [Option<&str>; 3]) -> String {
+    if erased {
+        return "erased".to_string();
+    }
+    contact
+        .into_iter()
+        .flatten()
+        .next()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("Lead #{id}"))
 }
 
 /// Body of `PATCH /api/leads/{id}`: only the fields present change.

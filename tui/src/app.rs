@@ -12,13 +12,14 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use crossterm::event::KeyEvent;
 use leadhook_shared::{Activity, Lead, LeadPatch, Me, NewManualLead, Rep, SyncReport};
 
+pub use self::details::{DETAIL_CACHE_LEADS, Detail, Details};
 pub use self::mode::{LeadForm, Mode, Pane};
 pub use self::team::{LeadActivity, Team};
 use crate::audience::{self, Happening};
 use crate::client::MetaFeedback;
 use crate::client_error::ClientError;
 use crate::input::TextInput;
-use crate::leads::{Filter, Key, Leads};
+use crate::leads::{Filter, Key, LeadRow, Leads};
 use crate::notify::Notice;
 use crate::poller::PollEvent;
 
@@ -34,7 +35,12 @@ pub enum Msg {
     Key(KeyEvent),
     /// The clock moved on: the only way "now" enters the app.
     Tick(DateTime<Utc>),
-    Poll(PollEvent),
+    Poll(PollEvent<LeadRow>),
+    /// `GET /api/leads/{id}` answered, for the detail pane.
+    Detail {
+        id: i64,
+        result: Result<Lead, ClientError>,
+    },
     Saved {
         id: i64,
         result: Result<Lead, ClientError>,
@@ -67,7 +73,8 @@ pub enum Effect {
     },
     Create(NewManualLead),
     Sync,
-    Export(Vec<Lead>),
+    /// Write these leads, in this order, to a CSV file; the runtime fetches them whole.
+    Export(Vec<i64>),
     Notify(Notice),
     Claim {
         id: i64,
@@ -79,6 +86,8 @@ pub enum Effect {
     SetAvailable(bool),
     LoadReps,
     LoadActivity(i64),
+    /// Fetch this lead whole for the detail pane.
+    LoadDetail(i64),
     /// Put this text on the user's clipboard (OSC 52).
     Copy(String),
 }
@@ -139,7 +148,9 @@ pub struct App {
     creating: Option<NewManualLead>,
     /// Leads as they were before a change still in flight, to put back if it fails, and what
     /// the change was ("save", "claim"...).
-    before_save: HashMap<i64, (Lead, &'static str)>,
+    before_save: HashMap<i64, (LeadRow, &'static str)>,
+    /// The leads the detail pane showed last, whole.
+    pub details: Details,
     pub team: Team,
     pub toasts: Vec<Toast>,
     pub sync_started: Option<DateTime<Utc>>,
@@ -167,6 +178,7 @@ impl App {
             pending_since: None,
             creating: None,
             before_save: HashMap::new(),
+            details: Details::default(),
             team: Team::default(),
             toasts: Vec::new(),
             sync_started: None,
@@ -179,9 +191,11 @@ impl App {
     }
 
     /// One step. When the message itself wants nothing done, the dashboard may still need the
-    /// rep, the reps or the open lead's history; the clock ticks often enough to ask in turn.
+    /// open lead whole, the rep, the reps or the open lead's history; the clock ticks often
+    /// enough to ask in turn.
     pub fn update(&mut self, msg: Msg) -> Option<Effect> {
         self.step(msg)
+            .or_else(|| self.detail_wanted())
             .or_else(|| self.team_wanted())
             .or_else(|| self.activity_wanted())
     }
@@ -195,6 +209,10 @@ impl App {
                 self.flush_new_leads()
             }
             Msg::Poll(event) => self.on_poll(event),
+            Msg::Detail { id, result } => {
+                self.on_detail(id, result);
+                None
+            }
             Msg::Saved { id, result } => {
                 self.on_saved(id, result);
                 None
@@ -246,100 +264,13 @@ impl App {
         })
     }
 
-    pub fn selected_lead(&self) -> Option<&Lead> {
+    pub fn selected_lead(&self) -> Option<&LeadRow> {
         self.leads.visible_lead(self.selected_index()?)
     }
 
     /// A lead that arrived while the dashboard was open and has not been selected yet.
     pub fn is_unseen(&self, id: i64) -> bool {
         self.unseen.contains(&id)
-    }
-
-    /// Applies `patch` at once and asks the runtime to save it; a failed save is undone.
-    fn save(&mut self, id: i64, patch: LeadPatch) -> Option<Effect> {
-        let applied = patch.clone();
-        self.change(
-            id,
-            "save",
-            move |lead| {
-                if let Some(status) = applied.status {
-                    lead.status = status;
-                }
-                if let Some(notes) = applied.notes {
-                    lead.notes = Some(notes).filter(|notes| !notes.is_empty());
-                }
-                if let Some(owner) = applied.owner {
-                    lead.owner = owner;
-                }
-            },
-            Effect::Save { id, patch },
-        )
-    }
-
-    /// Shows `apply`'s change to lead `id` at once and asks for `effect`, which answers with
-    /// [`Msg::Saved`]; if that fails the lead is put back and a toast says "Could not {verb}".
-    fn change(
-        &mut self,
-        id: i64,
-        verb: &'static str,
-        apply: impl FnOnce(&mut Lead),
-        effect: Effect,
-    ) -> Option<Effect> {
-        let current = self.leads.get(id)?.clone();
-        let mut changed = current.clone();
-        apply(&mut changed);
-        self.before_save.entry(id).or_insert((current, verb));
-        self.leads.upsert(changed);
-        self.settle_selection();
-        Some(effect)
-    }
-
-    fn on_saved(&mut self, id: i64, result: Result<Lead, ClientError>) {
-        let before = self.before_save.remove(&id);
-        match (result, before) {
-            (Ok(lead), _) => {
-                self.leads.upsert(lead);
-            }
-            (Err(err), before) => {
-                let (name, verb) = before.as_ref().map_or_else(
-                    || (format!("lead #{id}"), "save"),
-                    |(lead, verb)| (lead.display_name(), *verb),
-                );
-                if let Some((before, _)) = before {
-                    self.leads.upsert(before);
-                }
-                self.toast(format!("Could not {verb} {name}: {err}"), Level::Error);
-            }
-        }
-        self.settle_selection();
-    }
-
-    fn on_created(&mut self, result: Result<Lead, ClientError>) {
-        self.creating = None;
-        match result {
-            Ok(lead) => {
-                let name = lead.display_name();
-                self.unseen.remove(&lead.id);
-                self.pending_new.retain(|id| *id != lead.id);
-                self.selected = Some(Key {
-                    created_at: lead.meta.created_at,
-                    id: lead.id,
-                });
-                self.leads.upsert(lead);
-                if matches!(self.mode, Mode::NewLead(_)) {
-                    self.mode = Mode::START;
-                }
-                self.toast(format!("Added {name}"), Level::Success);
-                self.settle_selection();
-            }
-            Err(err) => match &mut self.mode {
-                Mode::NewLead(form) => {
-                    form.saving = false;
-                    form.error = Some(err.to_string());
-                }
-                _ => self.toast(format!("Could not add the lead: {err}"), Level::Error),
-            },
-        }
     }
 
     fn on_synced(&mut self, result: Result<SyncReport, ClientError>) -> Option<Effect> {
@@ -374,15 +305,22 @@ impl App {
         }
     }
 
-    fn on_poll(&mut self, event: PollEvent) -> Option<Effect> {
+    fn on_poll(&mut self, event: PollEvent<LeadRow>) -> Option<Effect> {
         match event {
             PollEvent::Leads { leads, first_load } => {
+                for row in &leads {
+                    self.details.changed(row.id, row.updated_at);
+                }
                 let assigned = self.assigned_to_me(&leads);
                 // Detected by id: a known id coming back is an update, never a new lead.
                 let mut new_ids = self.leads.merge(leads);
                 if let Some(own) = &self.creating {
                     let leads = &self.leads;
-                    new_ids.retain(|id| !leads.get(*id).is_some_and(|lead| is_own(lead, own)));
+                    new_ids.retain(|id| {
+                        !leads
+                            .get(*id)
+                            .is_some_and(|lead| changes::is_own(lead, own))
+                    });
                 }
                 if !first_load && !new_ids.is_empty() {
                     self.unseen.extend(&new_ids);
@@ -415,7 +353,7 @@ impl App {
         self.pending_since = None;
         let ids = std::mem::take(&mut self.pending_new);
         let viewer = self.team.viewer();
-        let leads: Vec<&Lead> = ids
+        let leads: Vec<&LeadRow> = ids
             .iter()
             .rev()
             .filter_map(|id| self.leads.get(*id))
@@ -491,14 +429,6 @@ impl App {
     }
 }
 
-/// Whether `lead` is the one the user just submitted through the form.
-fn is_own(lead: &Lead, own: &NewManualLead) -> bool {
-    lead.is_manual
-        && lead.meta.name.as_deref() == Some(own.name.as_str())
-        && lead.meta.phone == own.phone
-        && lead.meta.email == own.email
-}
-
 /// "1 lead", "2 leads".
 pub fn plural(count: usize, noun: &str) -> String {
     if count == 1 {
@@ -508,6 +438,8 @@ pub fn plural(count: usize, noun: &str) -> String {
     }
 }
 
+mod changes;
+mod details;
 mod mode;
 mod on_key;
 mod team;

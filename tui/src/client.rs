@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use leadhook_shared::{
-    Activity, ApiError, ApiList, ApiOk, Availability, Cursor, Lead, LeadPatch, Me, NewManualLead,
-    Rep, SyncReport,
+    Activity, ApiError, ApiOk, Availability, Cursor, Lead, LeadPatch, Me, NewManualLead, Rep,
+    SyncReport,
 };
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
@@ -12,10 +12,48 @@ use serde::de::DeserializeOwned;
 
 use crate::client_error::ClientError;
 use crate::config::Settings;
+use crate::leads::LeadRow;
 use crate::sse::EventStream;
 
 /// Most leads one `GET /api/leads` returns.
 pub const PAGE_SIZE: usize = 1000;
+
+/// What a page of `GET /api/leads` ([`leadhook_shared::ApiList`]) is read for: its leads, each
+/// read as `T`, and the cursor to ask from next.
+#[derive(Debug, Deserialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub cursor: Cursor,
+}
+
+impl<T> Page<T> {
+    /// A short page is the last one: asking again would only bring an empty page.
+    pub fn is_last(&self) -> bool {
+        self.data.len() < PAGE_SIZE
+    }
+}
+
+/// How a lead is read from the list and the event stream.
+pub trait Listed: DeserializeOwned + Send + 'static {
+    /// The reader needs no form answers, so the server is asked to leave them out of the list
+    /// (`omit_fields=true`; a server without the parameter sends them and they are skipped).
+    const WITHOUT_ANSWERS: bool;
+}
+
+/// `watch --json` prints every lead whole.
+impl Listed for Lead {
+    const WITHOUT_ANSWERS: bool = false;
+}
+
+/// The dashboard's list; its detail pane fetches the one lead it shows.
+impl Listed for LeadRow {
+    const WITHOUT_ANSWERS: bool = true;
+}
+
+/// Reads a JSON answer of the server.
+pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ClientError> {
+    serde_json::from_slice(body).map_err(|err| ClientError::Unexpected(err.to_string()))
+}
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// A Graph API sweep can take a while on a page with many forms.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(300);
@@ -65,15 +103,35 @@ impl Client {
     }
 
     /// Leads created or changed after `since`, oldest change first, at most [`PAGE_SIZE`].
-    pub async fn changes_since(&self, since: Cursor) -> Result<ApiList, ClientError> {
-        let request = self
+    pub async fn changes_since<T: Listed>(&self, since: Cursor) -> Result<Page<T>, ClientError> {
+        let mut request = self
             .request(reqwest::Method::GET, "/api/leads")
             .query(&[
                 ("since", since.to_string()),
                 ("limit", PAGE_SIZE.to_string()),
             ])
             .timeout(REQUEST_TIMEOUT);
+        if T::WITHOUT_ANSWERS {
+            request = request.query(&[("omit_fields", "true")]);
+        }
         self.send(request).await
+    }
+
+    /// A page of leads, whole, newest first, skipping the `offset` newest.
+    pub async fn newest_first(&self, offset: usize) -> Result<Page<Lead>, ClientError> {
+        let request = self
+            .request(reqwest::Method::GET, "/api/leads")
+            .query(&[("limit", PAGE_SIZE), ("offset", offset)])
+            .timeout(REQUEST_TIMEOUT);
+        self.send(request).await
+    }
+
+    /// One lead, whole.
+    pub async fn lead(&self, id: i64) -> Result<Lead, ClientError> {
+        let request = self
+            .request(reqwest::Method::GET, &format!("/api/leads/{id}"))
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Lead>>(request).await.map(|ok| ok.data)
     }
 
     pub async fn update_lead(&self, id: i64, patch: &LeadPatch) -> Result<Lead, ClientError> {
@@ -190,7 +248,7 @@ impl Client {
             .bytes()
             .await
             .map_err(|err| self.unreachable(&err))?;
-        serde_json::from_slice(&body).map_err(|err| ClientError::Unexpected(err.to_string()))
+        decode(&body)
     }
 
     /// Turns an error status into a [`ClientError`], reading the `ApiError` envelope if any.

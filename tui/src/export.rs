@@ -1,11 +1,17 @@
 //! `x`: the leads on screen, as CSV.
+//!
+//! The list keeps no form answers, so the leads are fetched whole, newest first as the table
+//! shows them, and written as they come: memory stays at one page whatever the number of leads.
 
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, Utc};
 use leadhook_shared::Lead;
 
+use crate::client::Client;
+use crate::client_error::ClientError;
 use crate::sanitize;
 
 const COLUMNS: [&str; 16] = [
@@ -28,10 +34,11 @@ const COLUMNS: [&str; 16] = [
 ];
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {}: {source}; run leadhook from a folder you can write to", path.display())]
-pub struct ExportError {
-    path: PathBuf,
-    source: csv::Error,
+pub enum ExportError {
+    #[error("cannot write {}: {source}; run leadhook from a folder you can write to", path.display())]
+    Write { path: PathBuf, source: csv::Error },
+    #[error("cannot fetch the leads: {0}")]
+    Fetch(#[from] ClientError),
 }
 
 /// `leadhook-20260310-150000.csv` in `dir`, named after the local time.
@@ -40,18 +47,65 @@ pub fn path_for(dir: &Path, now: DateTime<Utc>, tz: FixedOffset) -> PathBuf {
     dir.join(format!("leadhook-{stamp}.csv"))
 }
 
-/// Writes `leads` to `path`, leaving out erased ones (nothing of the person is left to export);
-/// how many rows were written.
-pub fn write_csv(path: &Path, leads: &[Lead]) -> Result<usize, ExportError> {
-    let error = |source| ExportError {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut writer =
-        csv::Writer::from_writer(create_private(path).map_err(|err| error(err.into()))?);
-    writer.write_record(COLUMNS).map_err(error)?;
-    let mut written = 0;
-    for lead in leads.iter().filter(|lead| lead.erased_at.is_none()) {
+/// Fetches the leads `ids` whole and writes them to `path`, newest first (the table's order);
+/// how many rows were written. A failed export leaves no file behind.
+pub async fn export(client: &Client, ids: Vec<i64>, path: &Path) -> Result<usize, ExportError> {
+    let written = fetch_and_write(client, ids, path).await;
+    if written.is_err() {
+        // Best effort: a half-written file would pass for the whole export.
+        let _ = std::fs::remove_file(path);
+    }
+    written
+}
+
+async fn fetch_and_write(
+    client: &Client,
+    ids: Vec<i64>,
+    path: &Path,
+) -> Result<usize, ExportError> {
+    let mut file = CsvFile::create(path)?;
+    let mut wanted: HashSet<i64> = ids.into_iter().collect();
+    let mut offset = 0;
+    while !wanted.is_empty() {
+        let page = client.newest_first(offset).await?;
+        offset += page.data.len();
+        for lead in page.data.iter().filter(|lead| wanted.remove(&lead.id)) {
+            file.write(lead)?;
+        }
+        if page.is_last() {
+            break;
+        }
+    }
+    file.finish()
+}
+
+/// A CSV file of leads being written.
+pub struct CsvFile {
+    path: PathBuf,
+    writer: csv::Writer<File>,
+    written: usize,
+}
+
+impl CsvFile {
+    /// Creates `path`, readable by its owner only, and writes the header.
+    pub fn create(path: &Path) -> Result<CsvFile, ExportError> {
+        let file = create_private(path).map_err(|err| write_error(path, err.into()))?;
+        let mut writer = csv::Writer::from_writer(file);
+        writer
+            .write_record(COLUMNS)
+            .map_err(|err| write_error(path, err))?;
+        Ok(CsvFile {
+            path: path.to_path_buf(),
+            writer,
+            written: 0,
+        })
+    }
+
+    /// Adds `lead`, unless it is erased (nothing of the person is left to export).
+    pub fn write(&mut self, lead: &Lead) -> Result<(), ExportError> {
+        if lead.erased_at.is_some() {
+            return Ok(());
+        }
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
         let answers = lead
             .meta
@@ -82,13 +136,27 @@ pub fn write_csv(path: &Path, leads: &[Lead]) -> Result<usize, ExportError> {
                 .map(|speed| speed.num_seconds().to_string())
                 .unwrap_or_default(),
         ];
-        writer
+        self.writer
             .write_record(cells.iter().map(|cell| sanitize::spreadsheet_cell(cell)))
-            .map_err(error)?;
-        written += 1;
+            .map_err(|err| write_error(&self.path, err))?;
+        self.written += 1;
+        Ok(())
     }
-    writer.flush().map_err(|err| error(err.into()))?;
-    Ok(written)
+
+    /// Flushes the file; how many rows were written.
+    pub fn finish(mut self) -> Result<usize, ExportError> {
+        self.writer
+            .flush()
+            .map_err(|err| write_error(&self.path, err.into()))?;
+        Ok(self.written)
+    }
+}
+
+fn write_error(path: &Path, source: csv::Error) -> ExportError {
+    ExportError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Creates (or truncates) `path` readable and writable by its owner only: exports hold
@@ -113,6 +181,14 @@ fn create_private(path: &Path) -> std::io::Result<File> {
 mod tests {
     use super::*;
     use crate::fixtures::{lead, now};
+
+    fn write_csv(path: &Path, leads: &[Lead]) -> Result<usize, ExportError> {
+        let mut file = CsvFile::create(path)?;
+        for lead in leads {
+            file.write(lead)?;
+        }
+        file.finish()
+    }
 
     #[test]
     fn writes_a_header_and_one_quoted_row_per_lead() {

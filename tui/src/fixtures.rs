@@ -8,6 +8,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::app::{App, Msg};
+use crate::leads::LeadRow;
 use crate::poller::PollEvent;
 
 /// The fixed "now" of every test: Tuesday 2026-03-10 15:00 UTC.
@@ -29,15 +30,38 @@ pub fn app() -> App {
 /// A dashboard whose first load brought `leads`, last synced at `synced_at`.
 pub fn loaded(leads: Vec<Lead>, synced_at: DateTime<Utc>) -> App {
     let mut app = app();
-    app.update(Msg::Poll(PollEvent::Leads {
-        leads,
-        first_load: true,
-    }));
+    app.update(polled(&leads, true));
     app.update(Msg::Poll(PollEvent::Synced {
         at: synced_at,
         push: false,
     }));
     app
+}
+
+/// The poller bringing `leads`, as the list reads them.
+pub fn polled(leads: &[Lead], first_load: bool) -> Msg {
+    Msg::Poll(PollEvent::Leads {
+        leads: leads.iter().map(LeadRow::from).collect(),
+        first_load,
+    })
+}
+
+/// The server answering the detail pane's fetch of `lead`.
+pub fn fetched(lead: &Lead) -> Msg {
+    Msg::Detail {
+        id: lead.id,
+        result: Ok(lead.clone()),
+    }
+}
+
+/// The server answering the fetch of the selected lead, from `leads`.
+pub fn answer_selected(app: &mut App, leads: &[Lead]) {
+    let id = app.selected_lead().expect("a lead is selected").id;
+    let lead = leads
+        .iter()
+        .find(|lead| lead.id == id)
+        .expect("the selected lead is among those served");
+    app.update(fetched(lead));
 }
 
 /// A Facebook lead created `minutes_ago` before [`now`], with contact details derived from `id`.
@@ -86,6 +110,11 @@ pub fn lead(id: i64, name: &str, minutes_ago: i64) -> Lead {
         first_contact_at: None,
         erased_at: None,
     }
+}
+
+/// [`lead`] as the list keeps it.
+pub fn row(id: i64, name: &str, minutes_ago: i64) -> LeadRow {
+    LeadRow::from(&lead(id, name, minutes_ago))
 }
 
 /// `app` drawn on a `width` × `height` test terminal.

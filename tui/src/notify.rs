@@ -4,8 +4,9 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use leadhook_shared::{Escalation, Lead};
+use leadhook_shared::Escalation;
 
+use crate::leads::LeadRow;
 use crate::sanitize;
 
 /// What to tell the user about a batch of new leads.
@@ -17,12 +18,12 @@ pub struct Notice {
 
 impl Notice {
     /// One notice for a burst: "New lead" with who and which form, or "5 new leads".
-    pub fn new_leads(leads: &[&Lead]) -> Option<Notice> {
+    pub fn new_leads(leads: &[&LeadRow]) -> Option<Notice> {
         Notice::about(leads, "New lead", |count| format!("{count} new leads"))
     }
 
     /// Leads someone else gave to this rep: "Assigned to you", or "3 leads assigned to you".
-    pub fn assigned(leads: &[&Lead]) -> Option<Notice> {
+    pub fn assigned(leads: &[&LeadRow]) -> Option<Notice> {
         Notice::about(leads, "Assigned to you", |count| {
             format!("{count} leads assigned to you")
         })
@@ -41,12 +42,12 @@ impl Notice {
     }
 
     /// "{one}" naming the lead and its form, or `count(n)` naming the first few.
-    fn about(leads: &[&Lead], one: &str, count: impl Fn(usize) -> String) -> Option<Notice> {
+    fn about(leads: &[&LeadRow], one: &str, count: impl Fn(usize) -> String) -> Option<Notice> {
         match leads {
             [] => None,
             [lead] => Some(Notice {
                 summary: one.to_string(),
-                body: match (&lead.meta.form_name, lead.is_manual) {
+                body: match (&lead.form_name, lead.is_manual) {
                     (_, true) => format!("{} — added by hand", lead.display_name()),
                     (Some(form), false) => format!("{} — {form} form", lead.display_name()),
                     (None, false) => lead.display_name(),
@@ -191,7 +192,7 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     use super::*;
-    use crate::fixtures::{escalation, lead};
+    use crate::fixtures::{escalation, row as lead};
 
     struct Refusing;
 

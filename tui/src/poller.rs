@@ -8,11 +8,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use leadhook_shared::{Cursor, Escalation, Lead};
+use leadhook_shared::{Cursor, Escalation};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
-use crate::client::{Client, PAGE_SIZE};
+use crate::client::{Client, Listed};
 use crate::client_error::ClientError;
 use crate::sse::{EventStream, SseEvent};
 
@@ -24,10 +24,11 @@ const PUSH_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const PUSH_ABSENT_RETRY: Duration = Duration::from_secs(300);
 const PUSH_FAILED_RETRY: Duration = Duration::from_secs(60);
 
+/// What the poller tells; each lead read as `T` (see [`Listed`]).
 #[derive(Debug, Clone, PartialEq)]
-pub enum PollEvent {
+pub enum PollEvent<T> {
     /// Leads created or changed since the last event. `first_load` while loading the store.
-    Leads { leads: Vec<Lead>, first_load: bool },
+    Leads { leads: Vec<T>, first_load: bool },
     /// Everything the server had up to `at` is merged; `push` when events arrive live.
     Synced { at: DateTime<Utc>, push: bool },
     /// A lead has waited past a threshold (pushed only).
@@ -60,10 +61,10 @@ impl Push {
     }
 }
 
-pub struct Poller {
+pub struct Poller<T> {
     client: Client,
     interval: Duration,
-    events: mpsc::Sender<PollEvent>,
+    events: mpsc::Sender<PollEvent<T>>,
     commands: mpsc::Receiver<PollCommand>,
     cursor: Cursor,
     first_load: bool,
@@ -71,13 +72,13 @@ pub struct Poller {
     push: Push,
 }
 
-impl Poller {
+impl<T: Listed> Poller<T> {
     pub fn new(
         client: Client,
         interval: Duration,
-        events: mpsc::Sender<PollEvent>,
+        events: mpsc::Sender<PollEvent<T>>,
         commands: mpsc::Receiver<PollCommand>,
-    ) -> Poller {
+    ) -> Poller<T> {
         Poller {
             client,
             interval,
@@ -132,10 +133,9 @@ impl Poller {
     /// Fetches every change after the cursor, a page at a time.
     async fn poll(&mut self) -> Result<(), ClientError> {
         loop {
-            let page = self.client.changes_since(self.cursor).await?;
+            let page = self.client.changes_since::<T>(self.cursor).await?;
             self.cursor = page.cursor;
-            // A short page is the last one; stopping there saves the empty page's round trip.
-            let last = page.data.len() < PAGE_SIZE;
+            let last = page.is_last();
             if !page.data.is_empty() {
                 emit(
                     &self.events,
@@ -233,7 +233,7 @@ impl Poller {
         if event.event != "lead" {
             return;
         }
-        let lead = match serde_json::from_str::<Lead>(&event.data) {
+        let lead = match serde_json::from_str::<T>(&event.data) {
             Ok(lead) => lead,
             Err(err) => {
                 tracing::warn!("ignoring a pushed lead that does not parse: {err}");
@@ -262,7 +262,7 @@ impl Poller {
     }
 }
 
-async fn emit(events: &mpsc::Sender<PollEvent>, event: PollEvent) {
+async fn emit<T>(events: &mpsc::Sender<PollEvent<T>>, event: PollEvent<T>) {
     // A closed channel means the app is quitting; `run` notices and stops.
     let _ = events.send(event).await;
 }
@@ -281,10 +281,10 @@ async fn next_pushed(push: &mut Push) -> Option<Result<SseEvent, ClientError>> {
 }
 
 /// Starts a [`Poller`]. It stops by itself once both returned ends are dropped.
-pub fn spawn(
+pub fn spawn<T: Listed>(
     client: Client,
     interval: Duration,
-) -> (mpsc::Receiver<PollEvent>, mpsc::Sender<PollCommand>) {
+) -> (mpsc::Receiver<PollEvent<T>>, mpsc::Sender<PollCommand>) {
     let (event_tx, event_rx) = mpsc::channel(64);
     let (command_tx, command_rx) = mpsc::channel(8);
     tokio::spawn(Poller::new(client, interval, event_tx, command_rx).run());

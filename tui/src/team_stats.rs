@@ -2,9 +2,12 @@
 //! without scanning every lead: who is waiting, today's speed to lead, open leads per owner.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use leadhook_shared::{Lead, LeadStatus};
+use leadhook_shared::LeadStatus;
+
+use crate::leads::LeadRow;
 
 #[derive(Debug, Default)]
 pub struct TeamStats {
@@ -13,7 +16,7 @@ pub struct TeamStats {
     /// (first contact, id) → speed to lead, by first contact.
     contacts: BTreeSet<(DateTime<Utc>, i64, Duration)>,
     /// Open leads (not won, lost or unqualified) per owner.
-    open_owned: HashMap<String, usize>,
+    open_owned: HashMap<Arc<str>, usize>,
 }
 
 fn is_open(status: LeadStatus) -> bool {
@@ -24,25 +27,25 @@ fn is_open(status: LeadStatus) -> bool {
 }
 
 impl TeamStats {
-    pub fn add(&mut self, lead: &Lead) {
+    pub fn add(&mut self, lead: &LeadRow) {
         if lead.status == LeadStatus::NewLead {
-            self.waiting.insert((lead.meta.created_at, lead.id));
+            self.waiting.insert((lead.created_at, lead.id));
         }
         if let (Some(at), Some(speed)) = (lead.first_contact_at, lead.speed_to_lead()) {
             self.contacts.insert((at, lead.id, speed));
         }
         if let Some(owner) = lead.owner.as_ref().filter(|_| is_open(lead.status)) {
-            *self.open_owned.entry(owner.clone()).or_default() += 1;
+            *self.open_owned.entry(Arc::clone(owner)).or_default() += 1;
         }
     }
 
-    pub fn remove(&mut self, lead: &Lead) {
-        self.waiting.remove(&(lead.meta.created_at, lead.id));
+    pub fn remove(&mut self, lead: &LeadRow) {
+        self.waiting.remove(&(lead.created_at, lead.id));
         if let (Some(at), Some(speed)) = (lead.first_contact_at, lead.speed_to_lead()) {
             self.contacts.remove(&(at, lead.id, speed));
         }
         if let Some(owner) = lead.owner.as_ref().filter(|_| is_open(lead.status))
-            && let Some(count) = self.open_owned.get_mut(owner)
+            && let Some(count) = self.open_owned.get_mut(&**owner)
         {
             *count = count.saturating_sub(1);
         }
@@ -85,13 +88,13 @@ fn median(values: &[Duration]) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{lead, now};
+    use crate::fixtures::{now, row as lead};
 
-    fn contacted(id: i64, minutes_ago: i64, after_minutes: i64, owner: &str) -> Lead {
+    fn contacted(id: i64, minutes_ago: i64, after_minutes: i64, owner: &str) -> LeadRow {
         let mut lead = lead(id, "x", minutes_ago);
         lead.status = LeadStatus::Contacted;
         lead.owner = Some(owner.into());
-        lead.first_contact_at = Some(lead.meta.created_at + Duration::minutes(after_minutes));
+        lead.first_contact_at = Some(lead.created_at + Duration::minutes(after_minutes));
         lead
     }
 
@@ -135,7 +138,7 @@ mod tests {
             leads.upsert(contacted.clone());
             leads.upsert(waiting.clone());
         }
-        let page: Vec<Lead> = (0..40).map(|_| contacted.clone()).collect();
+        let page: Vec<LeadRow> = (0..40).map(|_| contacted.clone()).collect();
         leads.merge(page);
         let team = leads.team();
         assert_eq!(team.waiting(), (1, Some(now() - Duration::minutes(10))));

@@ -19,6 +19,7 @@ use crate::Error;
 use crate::app::{App, Effect, Msg};
 use crate::client::Client;
 use crate::config::Settings;
+use crate::leads::LeadRow;
 use crate::notify::Notifications;
 use crate::poller::{self, PollCommand, PollEvent};
 use crate::{clipboard, export};
@@ -49,7 +50,7 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
         if settings.notify { "on" } else { "off" }
     );
     let client = Client::new(&settings);
-    let (polls, poller) = poller::spawn(client.clone(), settings.interval);
+    let (polls, poller) = poller::spawn::<LeadRow>(client.clone(), settings.interval);
     let services = Services {
         client,
         poller,
@@ -93,7 +94,7 @@ pub async fn event_loop<B, I>(
     terminal: &mut Terminal<B>,
     mut app: App,
     mut input: I,
-    mut polls: mpsc::Receiver<PollEvent>,
+    mut polls: mpsc::Receiver<PollEvent<LeadRow>>,
     services: Services,
 ) -> Result<(), Error>
 where
@@ -171,13 +172,20 @@ impl Services {
                     let _ = results.send(Msg::Synced(client.sync().await));
                 });
             }
-            Effect::Export(leads) => {
+            Effect::Export(ids) => {
                 let path = export::path_for(&self.export_dir, app.now, app.tz);
-                tokio::task::spawn_blocking(move || {
-                    let written = export::write_csv(&path, &leads)
+                tokio::spawn(async move {
+                    let written = export::export(&client, ids, &path)
+                        .await
                         .map(|written| (path, written))
                         .map_err(|err| err.to_string());
                     let _ = results.send(Msg::Exported(written));
+                });
+            }
+            Effect::LoadDetail(id) => {
+                tokio::spawn(async move {
+                    let result = client.lead(id).await;
+                    let _ = results.send(Msg::Detail { id, result });
                 });
             }
             Effect::Claim { id } => {
@@ -237,7 +245,7 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     use super::*;
-    use crate::fixtures::lead;
+    use crate::fixtures::row as lead;
     use crate::notify::RecordingNotifier;
 
     /// The whole loop with a test terminal: a burst of five leads arrives from the poller and

@@ -38,7 +38,7 @@ impl Watcher {
         }
     }
 
-    pub fn handle(&mut self, event: PollEvent) -> Vec<Output> {
+    pub fn handle(&mut self, event: PollEvent<Lead>) -> Vec<Output> {
         match event {
             PollEvent::Leads { leads, first_load } => leads
                 .into_iter()
@@ -102,7 +102,7 @@ pub async fn run(settings: Settings, json: bool) -> Result<(), Error> {
         "leadhook: watching {} for new leads (Ctrl-C stops)",
         settings.server
     );
-    let (mut polls, _commands) = poller::spawn(Client::new(&settings), settings.interval);
+    let (mut polls, _commands) = poller::spawn::<Lead>(Client::new(&settings), settings.interval);
     let mut watcher = Watcher::new(json);
     loop {
         let event = tokio::select! {
@@ -133,7 +133,7 @@ mod tests {
     use super::*;
     use crate::fixtures::{lead, now};
 
-    fn leads(first_load: bool, leads: Vec<Lead>) -> PollEvent {
+    fn leads(first_load: bool, leads: Vec<Lead>) -> PollEvent<Lead> {
         PollEvent::Leads { leads, first_load }
     }
 

@@ -21,6 +21,9 @@ pub struct ListParams {
     status: Option<String>,
     q: Option<String>,
     since: Option<String>,
+    /// `true`: every lead's `fields` (its form answers, most of its size) is sent empty. For
+    /// lists that show no answers, like the dashboard's; `GET /api/leads/{id}` has them.
+    omit_fields: Option<bool>,
 }
 
 fn parse_status(text: &str) -> Result<LeadStatus, AppError> {
@@ -74,7 +77,12 @@ pub async fn list(
             .transpose()
             .map_err(|e| AppError::BadRequest(e.to_string()))?,
     };
-    let page = state.store.list(&query).await?;
+    let mut page = state.store.list(&query).await?;
+    if params.omit_fields == Some(true) {
+        for lead in &mut page.leads {
+            lead.meta.fields.clear();
+        }
+    }
     let list = ApiList {
         success: true,
         data: page.leads,

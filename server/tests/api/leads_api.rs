@@ -135,6 +135,65 @@ async fn list_filters_searches_and_polls_incrementally() {
     assert_eq!((page.data.len(), page.count), (1, 3));
 }
 
+/// The dashboard's list asks for the leads without their answers; the default and the single
+/// lead keep them.
+#[tokio::test]
+async fn omit_fields_leaves_the_answers_out_of_the_list_only() {
+    let app = spawn_app().await;
+    app.graph.add_lead(
+        PAGE_ID,
+        FORM_ID,
+        graph_lead(
+            "555000111",
+            &[
+                ("full_name", &["Ana Lima"]),
+                ("products", &["Solar", "Battery"]),
+            ],
+        ),
+    );
+    assert_eq!(
+        app.post_signed(&notification(&["555000111"]))
+            .await
+            .status(),
+        200
+    );
+    let stored = app.wait_for_leads(1).await.remove(0);
+    assert_eq!(stored.meta.fields.len(), 2);
+
+    for query in ["", "&omit_fields=false"] {
+        let full: ApiList = app
+            .api_get(&format!("/api/leads?since=0.0{query}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(full.data, std::slice::from_ref(&stored), "{query:?}");
+    }
+    let light = app.api_get("/api/leads?since=0.0&omit_fields=true").await;
+    assert_eq!(light.status(), 200);
+    let light: ApiList = light.json().await.unwrap();
+    let mut expected = stored.clone();
+    expected.meta.fields.clear();
+    assert_eq!(light.data, [expected]);
+    let newest: ApiList = app
+        .api_get("/api/leads?omit_fields=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(newest.data[0].meta.fields.is_empty());
+
+    let one: ApiOk<Lead> = app
+        .api_get(&format!("/api/leads/{}", stored.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one.data, stored);
+    let bad = app.api_get("/api/leads?omit_fields=yes").await;
+    assert_eq!(bad.status(), 400);
+}
+
 #[tokio::test]
 async fn stats_count_leads_by_status_and_form() {
     let app = spawn_app().await;

@@ -118,18 +118,16 @@ impl App {
                     return Some(Effect::Sync);
                 }
             }
-            ListAction::Refresh => return Some(Effect::Refresh),
+            ListAction::Refresh => {
+                self.details.retry();
+                return Some(Effect::Refresh);
+            }
             ListAction::Export => {
                 if self.leads.visible().is_empty() {
                     self.toast("No leads to export.".to_string(), Level::Info);
                 } else {
-                    let leads = self
-                        .leads
-                        .visible()
-                        .iter()
-                        .filter_map(|key| self.leads.get(key.id).cloned())
-                        .collect();
-                    return Some(Effect::Export(leads));
+                    let ids = self.leads.visible().iter().map(|key| key.id).collect();
+                    return Some(Effect::Export(ids));
                 }
             }
             ListAction::Help => {

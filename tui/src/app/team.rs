@@ -2,13 +2,13 @@
 //! right rep, and the open lead's history.
 
 use chrono::{DateTime, Duration, Utc};
-use leadhook_shared::{Activity, Assignment, Escalation, Lead, LeadPatch, Me, Rep};
+use leadhook_shared::{Activity, Assignment, Escalation, LeadPatch, Me, Rep};
 
 use super::{App, Effect, Level, Mode, Pane};
 use crate::audience::{self, Happening, Viewer};
 use crate::client_error::ClientError;
 use crate::keys::PickerAction;
-use crate::leads::Filter;
+use crate::leads::{Filter, LeadRow};
 use crate::notify::Notice;
 use crate::sanitize;
 
@@ -90,7 +90,7 @@ impl App {
         self.change(
             id,
             "claim",
-            |lead| lead.owner = Some(me),
+            |lead| lead.owner = Some(me.into()),
             Effect::Claim { id },
         )
     }
@@ -119,7 +119,7 @@ impl App {
             .team
             .reps
             .iter()
-            .position(|rep| Some(&rep.name) == lead.owner.as_ref())
+            .position(|rep| Some(rep.name.as_str()) == lead.owner.as_deref())
             .unwrap_or(0);
         self.mode = Mode::Assign {
             id: lead.id,
@@ -142,7 +142,7 @@ impl App {
             PickerAction::Choose => {
                 let (id, rep) = (*id, self.team.reps.get(*at)?.name.clone());
                 self.mode = Mode::Browse(*under);
-                if self.leads.get(id)?.owner.as_ref() == Some(&rep) {
+                if self.leads.get(id)?.owner.as_deref() == Some(rep.as_str()) {
                     return None;
                 }
                 let patch = LeadPatch {
@@ -152,7 +152,7 @@ impl App {
                 return self.change(
                     id,
                     "assign",
-                    |lead| lead.owner = Some(rep),
+                    |lead| lead.owner = Some(rep.into()),
                     Effect::Save { id, patch },
                 );
             }
@@ -186,13 +186,13 @@ impl App {
     /// `y`: the selected lead's phone, else its email, to the clipboard.
     pub(super) fn copy_contact(&mut self) -> Option<Effect> {
         let lead = self.selected_lead()?;
-        let filled = |value: &Option<String>| {
+        let filled = |value: &Option<Box<str>>| {
             value
                 .as_deref()
                 .map(sanitize::clipboard)
                 .filter(|text| !text.is_empty())
         };
-        let (what, text) = match (filled(&lead.meta.phone), filled(&lead.meta.email)) {
+        let (what, text) = match (filled(&lead.phone), filled(&lead.email)) {
             (Some(phone), _) => ("phone", phone),
             (None, Some(email)) => ("email", email),
             (None, None) => {
@@ -333,7 +333,7 @@ impl App {
     }
 
     /// Leads in `incoming` that a change not made here gives to this rep.
-    pub(super) fn assigned_to_me(&self, incoming: &[Lead]) -> Vec<i64> {
+    pub(super) fn assigned_to_me(&self, incoming: &[LeadRow]) -> Vec<i64> {
         let Some(viewer) = self.team.viewer() else {
             return Vec::new();
         };
@@ -356,7 +356,7 @@ impl App {
     }
 
     pub(super) fn tell_assigned(&mut self, ids: &[i64]) -> Option<Effect> {
-        let leads: Vec<&Lead> = ids.iter().filter_map(|id| self.leads.get(*id)).collect();
+        let leads: Vec<&LeadRow> = ids.iter().filter_map(|id| self.leads.get(*id)).collect();
         let notice = Notice::assigned(&leads)?;
         self.toast(notice.line(), Level::Info);
         Some(Effect::Notify(notice))

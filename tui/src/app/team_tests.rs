@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use leadhook_shared::{Activity, ActivityKind, LeadPatch};
 
 use super::*;
-use crate::fixtures::{escalation, lead, me, now, rep};
+use crate::fixtures::{escalation, fetched, lead, me, now, polled, rep};
 
 /// Alice's dashboard after its first load: leads 1..=3 (1 the newest), lead 2 owned by bob.
 fn alices(available: bool) -> App {
@@ -23,7 +23,9 @@ fn press(app: &mut App, code: KeyCode) -> Option<Effect> {
 }
 
 fn owner(app: &App, id: i64) -> Option<String> {
-    app.leads.get(id).and_then(|lead| lead.owner.clone())
+    app.leads
+        .get(id)
+        .and_then(|lead| lead.owner.as_deref().map(str::to_string))
 }
 
 fn last_toast(app: &App) -> &str {
@@ -202,8 +204,10 @@ fn y_copies_the_phone_else_the_email_and_says_what() {
 fn details_ask_for_the_history_once_per_lead_and_change() {
     let mut app = alices(true);
     app.team.reps_asked_at = Some(now());
+    // The whole lead first; its history once that is answered.
+    assert_eq!(press(&mut app, KeyCode::Enter), Some(Effect::LoadDetail(1)));
     assert_eq!(
-        press(&mut app, KeyCode::Enter),
+        app.update(fetched(&lead(1, "Lead 1", 10))),
         Some(Effect::LoadActivity(1))
     );
     assert_eq!(app.update(Msg::Tick(now())), None, "asked already");
@@ -223,31 +227,30 @@ fn details_ask_for_the_history_once_per_lead_and_change() {
     assert_eq!(app.update(Msg::Tick(now())), None, "cached");
     assert_eq!(
         press(&mut app, KeyCode::Char('j')),
+        Some(Effect::LoadDetail(2))
+    );
+    assert_eq!(
+        app.update(fetched(&lead(2, "Lead 2", 20))),
         Some(Effect::LoadActivity(2))
     );
     app.update(Msg::Activity {
         id: 2,
         result: Ok(Vec::new()),
     });
-    // Someone changed lead 2 while its details are open: its history is asked again.
+    // Someone changed lead 2 while its details are open: it and its history are asked again.
     let mut changed = lead(2, "Lead 2", 20);
     changed.updated_at = now();
     assert_eq!(
-        app.update(Msg::Poll(PollEvent::Leads {
-            leads: vec![changed],
-            first_load: false,
-        })),
-        Some(Effect::LoadActivity(2))
+        app.update(polled(&[changed.clone()], false)),
+        Some(Effect::LoadDetail(2))
     );
+    assert_eq!(app.update(fetched(&changed)), Some(Effect::LoadActivity(2)));
     let cached = app.team.activity.as_ref().expect("cached");
     assert_eq!((cached.lead, cached.loading), (2, true));
 }
 
 fn unowned_new_lead(app: &mut App) -> Option<Effect> {
-    app.update(Msg::Poll(PollEvent::Leads {
-        leads: vec![lead(20, "Jane Doe", 0)],
-        first_load: false,
-    }));
+    app.update(polled(&[lead(20, "Jane Doe", 0)], false));
     app.update(Msg::Tick(app.now + BATCH_WINDOW))
 }
 
@@ -269,17 +272,11 @@ fn a_new_lead_assigned_to_someone_else_is_not_my_news_but_a_reassignment_to_me_i
     let mut app = alices(true);
     let mut bobs = lead(21, "Bob's", 0);
     bobs.owner = Some("bob".into());
-    app.update(Msg::Poll(PollEvent::Leads {
-        leads: vec![bobs.clone()],
-        first_load: false,
-    }));
+    app.update(polled(&[bobs.clone()], false));
     assert_eq!(app.update(Msg::Tick(app.now + BATCH_WINDOW)), None);
 
     bobs.owner = Some("alice".into());
-    let effect = app.update(Msg::Poll(PollEvent::Leads {
-        leads: vec![bobs],
-        first_load: false,
-    }));
+    let effect = app.update(polled(&[bobs], false));
     let Some(Effect::Notify(notice)) = effect else {
         panic!("expected a notification, got {effect:?}");
     };
@@ -293,10 +290,7 @@ fn my_own_claim_coming_back_is_no_news() {
     press(&mut app, KeyCode::Char('c'));
     let mut claimed = lead(1, "Lead 1", 10);
     claimed.owner = Some("alice".into());
-    let effect = app.update(Msg::Poll(PollEvent::Leads {
-        leads: vec![claimed],
-        first_load: false,
-    }));
+    let effect = app.update(polled(&[claimed], false));
     assert!(!matches!(effect, Some(Effect::Notify(_))), "{effect:?}");
 }
 

@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEventKind, KeyEventState, KeyModifiers};
 use leadhook_shared::LeadStatus;
 
 use super::*;
-use crate::fixtures::{app, lead, now};
+use crate::fixtures::{app, lead, now, polled};
 use crate::keys;
 
 /// An app that finished its first load with leads 1..=n, lead 1 the newest.
@@ -37,13 +37,11 @@ fn tick(app: &mut App, after: Duration) -> Option<Effect> {
 }
 
 fn new_leads(ids: &[i64]) -> Msg {
-    Msg::Poll(PollEvent::Leads {
-        leads: ids
-            .iter()
-            .map(|&id| lead(id, &format!("New {id}"), 0))
-            .collect(),
-        first_load: false,
-    })
+    let leads: Vec<Lead> = ids
+        .iter()
+        .map(|&id| lead(id, &format!("New {id}"), 0))
+        .collect();
+    polled(&leads, false)
 }
 
 #[test]
@@ -283,10 +281,7 @@ fn the_users_own_new_lead_arriving_by_push_first_is_no_news() {
     own.is_manual = true;
     own.meta.phone = Some("+1 555 0100".into());
     own.meta.email = None;
-    app.update(Msg::Poll(PollEvent::Leads {
-        leads: vec![own.clone()],
-        first_load: false,
-    }));
+    app.update(polled(&[own.clone()], false));
     app.update(Msg::Created(Ok(own)));
     assert_eq!(tick(&mut app, BATCH_WINDOW), None);
     assert!(!app.is_unseen(50));
@@ -296,10 +291,7 @@ fn the_users_own_new_lead_arriving_by_push_first_is_no_news() {
 #[test]
 fn first_load_notifies_nothing() {
     let mut app = app();
-    app.update(Msg::Poll(PollEvent::Leads {
-        leads: vec![lead(1, "A", 1), lead(2, "B", 2)],
-        first_load: true,
-    }));
+    app.update(polled(&[lead(1, "A", 1), lead(2, "B", 2)], true));
     assert_eq!(tick(&mut app, Duration::seconds(5)), None);
     assert!(!app.is_unseen(1) && !app.is_unseen(2));
 }
@@ -336,10 +328,7 @@ fn new_leads_are_detected_by_id_not_count() {
     // Lead 2 changed and lead 3 is new: the same count of changes as two new leads.
     let mut changed = lead(2, "Lead 2", 20);
     changed.status = LeadStatus::Won;
-    app.update(Msg::Poll(PollEvent::Leads {
-        leads: vec![changed, lead(3, "Jane", 0)],
-        first_load: false,
-    }));
+    app.update(polled(&[changed, lead(3, "Jane", 0)], false));
     let Some(Effect::Notify(notice)) = tick(&mut app, BATCH_WINDOW) else {
         panic!("expected a notification");
     };
@@ -421,10 +410,10 @@ fn export_takes_exactly_the_visible_leads() {
     press(&mut app, KeyCode::Char('/'));
     type_text(&mut app, "lead 3");
     press(&mut app, KeyCode::Enter);
-    let Some(Effect::Export(leads)) = press(&mut app, KeyCode::Char('x')) else {
+    let Some(Effect::Export(ids)) = press(&mut app, KeyCode::Char('x')) else {
         panic!("expected an export");
     };
-    assert_eq!(leads.iter().map(|l| l.id).collect::<Vec<_>>(), [3]);
+    assert_eq!(ids, [3]);
     app.update(Msg::Exported(Ok(("/tmp/x.csv".into(), 1))));
     assert_eq!(
         app.toasts.last().unwrap().text,

@@ -1,4 +1,7 @@
 //! Everything about one lead: contact, every form answer, ad / campaign / form, times, notes.
+//!
+//! The list's row gives the contact, status, owner and notes at once; the form answers, the ad
+//! and the form come with the whole lead, which the app fetches when the pane opens on it.
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::{Activity, ActivityKind, Lead};
@@ -9,12 +12,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use super::{age, cut_to_width, hint_text, span};
-use crate::app::App;
+use crate::app::{App, Detail};
+use crate::leads::LeadRow;
 use crate::{keys, sanitize, theme};
 
 const LABEL_WIDTH: usize = 12;
 
-pub fn render(app: &App, lead: &Lead, scroll: u16, area: Rect, buf: &mut Buffer) {
+pub fn render(app: &App, lead: &LeadRow, scroll: u16, area: Rect, buf: &mut Buffer) {
     let block = Block::bordered()
         .border_style(theme::BORDER_FOCUS)
         .title(Line::from(vec![
@@ -99,17 +103,37 @@ impl Page {
         self.text(label, value, theme::VALUE);
     }
 
+    /// A field only the whole lead has: "loading…" until it is here.
+    fn whole_field(&mut self, label: &str, whole: Detail, value: impl FnOnce(&Lead) -> String) {
+        match whole {
+            Detail::Loaded(lead) => self.field(label, &value(lead)),
+            Detail::Loading | Detail::Failed(_) => {
+                let label = Span::styled(format!("{label:<LABEL_WIDTH$}"), theme::LABEL);
+                self.text(label, missing(whole), theme::LABEL);
+            }
+        }
+    }
+
     fn heading(&mut self, title: &'static str) {
         self.text(Span::styled(title, theme::TITLE), "", theme::VALUE);
     }
 }
 
-fn or_dash(value: &Option<String>) -> &str {
-    value.as_deref().unwrap_or("—")
+fn or_dash(value: Option<&str>) -> &str {
+    value.unwrap_or("—")
 }
 
-fn lines(app: &App, lead: &Lead, width: usize, rows: usize) -> Page {
+/// What stands for a part of the whole lead that is not here.
+fn missing(whole: Detail) -> &'static str {
+    match whole {
+        Detail::Failed(_) => "not loaded",
+        Detail::Loading | Detail::Loaded(_) => "loading…",
+    }
+}
+
+fn lines(app: &App, lead: &LeadRow, width: usize, rows: usize) -> Page {
     let mut page = Page::new(width, rows);
+    let whole = app.details.of(lead.id, lead.updated_at);
     let named = |name: &Option<String>, id: &Option<String>| match (name, id) {
         (Some(name), Some(id)) => format!("{name} ({id})"),
         (Some(text), None) | (None, Some(text)) => text.clone(),
@@ -123,6 +147,13 @@ fn lines(app: &App, lead: &Lead, width: usize, rows: usize) -> Page {
         )
     };
 
+    if let Detail::Failed(why) = whole {
+        page.text(
+            Span::raw(""),
+            &format!("The answers and the ad did not load (r tries again): {why}"),
+            theme::ERROR,
+        );
+    }
     if let Some(at) = lead.erased_at {
         page.field("Erased", &when(at));
         page.text(
@@ -131,25 +162,27 @@ fn lines(app: &App, lead: &Lead, width: usize, rows: usize) -> Page {
             theme::LABEL,
         );
     }
-    page.field("Phone", or_dash(&lead.meta.phone));
-    page.field("Email", or_dash(&lead.meta.email));
-    page.field("Form", &named(&lead.meta.form_name, &lead.meta.form_id));
-    let source = match (&lead.meta.platform, lead.meta.is_organic) {
-        (Some(platform), true) => format!(" · {platform}, organic"),
-        (Some(platform), false) => format!(" · {platform}, paid"),
-        (None, _) => String::new(),
-    };
-    page.field(
-        "Ad",
-        &(named(&lead.meta.ad_name, &lead.meta.ad_id) + &source),
-    );
-    page.field("Ad set", &named(&lead.meta.adset_name, &lead.meta.adset_id));
-    page.field(
-        "Campaign",
-        &named(&lead.meta.campaign_name, &lead.meta.campaign_id),
-    );
-    page.field("Created", &when(lead.meta.created_at));
-    page.field("Received", &when(lead.received_at));
+    page.field("Phone", or_dash(lead.phone.as_deref()));
+    page.field("Email", or_dash(lead.email.as_deref()));
+    page.whole_field("Form", whole, |lead| {
+        named(&lead.meta.form_name, &lead.meta.form_id)
+    });
+    page.whole_field("Ad", whole, |lead| {
+        let source = match (&lead.meta.platform, lead.meta.is_organic) {
+            (Some(platform), true) => format!(" · {platform}, organic"),
+            (Some(platform), false) => format!(" · {platform}, paid"),
+            (None, _) => String::new(),
+        };
+        named(&lead.meta.ad_name, &lead.meta.ad_id) + &source
+    });
+    page.whole_field("Ad set", whole, |lead| {
+        named(&lead.meta.adset_name, &lead.meta.adset_id)
+    });
+    page.whole_field("Campaign", whole, |lead| {
+        named(&lead.meta.campaign_name, &lead.meta.campaign_id)
+    });
+    page.field("Created", &when(lead.created_at));
+    page.whole_field("Received", whole, |lead| when(lead.received_at));
     page.field(
         "Manual",
         if lead.is_manual {
@@ -179,7 +212,12 @@ fn lines(app: &App, lead: &Lead, width: usize, rows: usize) -> Page {
         None => page.text(Span::raw(""), "none yet: N adds a note", theme::LABEL),
     }
     page.heading("Answers");
-    if lead.meta.fields.is_empty() {
+    let Detail::Loaded(whole) = whole else {
+        page.text(Span::raw(""), missing(whole), theme::LABEL);
+        activity(app, lead.id, &mut page);
+        return page;
+    };
+    if whole.meta.fields.is_empty() {
         let none = if lead.erased_at.is_some() {
             "erased"
         } else {
@@ -187,18 +225,18 @@ fn lines(app: &App, lead: &Lead, width: usize, rows: usize) -> Page {
         };
         page.text(Span::raw(""), none, theme::LABEL);
     }
-    for (question, answer) in &lead.meta.fields {
+    for (question, answer) in &whole.meta.fields {
         let question = Span::styled(format!("{question}: "), theme::LABEL);
         page.text(question, &answer.text(), theme::VALUE);
     }
-    activity(app, lead, &mut page);
+    activity(app, lead.id, &mut page);
     page
 }
 
 /// The lead's history, oldest first, once the server has sent it.
-fn activity(app: &App, lead: &Lead, page: &mut Page) {
+fn activity(app: &App, lead: i64, page: &mut Page) {
     page.heading("Activity");
-    let Some(history) = app.team.activity.as_ref().filter(|a| a.lead == lead.id) else {
+    let Some(history) = app.team.activity.as_ref().filter(|a| a.lead == lead) else {
         page.text(Span::raw(""), "loading…", theme::LABEL);
         return;
     };
@@ -241,26 +279,30 @@ fn change(entry: &Activity) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{app, lead};
+    use crate::fixtures::{app, fetched, lead, loaded, now, row};
 
     #[test]
     fn scrolling_stops_at_the_last_row() {
+        let ann = lead(1, "Ann", 0);
+        let mut app = loaded(vec![ann.clone()], now());
+        app.update(fetched(&ann));
         let area = Rect::new(0, 0, 40, 12);
         let mut buf = Buffer::empty(area);
-        render(&app(), &lead(1, "Ann", 0), 1000, area, &mut buf);
+        render(&app, &row(1, "Ann", 0), 1000, area, &mut buf);
         let screen: String = buf.content().iter().map(|cell| cell.symbol()).collect();
         // The last row is the history under the answers.
         assert!(screen.contains("loading…"), "{screen}");
+        assert!(!screen.contains("Answers"), "scrolled past them: {screen}");
     }
 
     /// A 2 MB note used to be laid out whole on every frame, keeping a core busy.
     #[test]
     fn only_what_the_pane_can_show_is_laid_out() {
         let app = app();
-        let mut long = lead(1, "Ann", 0);
-        long.notes = Some("word ".repeat(400_000));
-        let mut many = lead(2, "Bob", 0);
-        many.notes = Some("line\n".repeat(400_000));
+        let mut long = row(1, "Ann", 0);
+        long.notes = Some("word ".repeat(400_000).into());
+        let mut many = row(2, "Bob", 0);
+        many.notes = Some("line\n".repeat(400_000).into());
         for lead in [long, many] {
             let page = lines(&app, &lead, 60, 30);
             let laid_out: usize = page.lines.iter().map(Line::width).sum();

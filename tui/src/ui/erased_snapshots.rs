@@ -7,7 +7,7 @@ use insta::assert_snapshot;
 use leadhook_shared::{Lead, LeadStatus};
 
 use crate::app::{App, Msg};
-use crate::fixtures::{draw, lead, loaded, now};
+use crate::fixtures::{answer_selected, draw, lead, loaded, now};
 
 fn erased(mut lead: Lead) -> Lead {
     lead.meta.name = None;
@@ -19,17 +19,18 @@ fn erased(mut lead: Lead) -> Lead {
     lead
 }
 
-fn app_with_an_erased_lead() -> App {
+fn leads_with_an_erased_one() -> Vec<Lead> {
     let mut contacted = erased(lead(3, "Priya Natarajan", 180));
     contacted.status = LeadStatus::Contacted;
-    loaded(
-        vec![
-            lead(2, "Carlos Mendes", 47),
-            contacted,
-            lead(4, "Tom O'Brien", 60 * 26),
-        ],
-        now() - Duration::seconds(2),
-    )
+    vec![
+        lead(2, "Carlos Mendes", 47),
+        contacted,
+        lead(4, "Tom O'Brien", 60 * 26),
+    ]
+}
+
+fn app_with_an_erased_lead() -> App {
+    loaded(leads_with_an_erased_one(), now() - Duration::seconds(2))
 }
 
 #[test]
@@ -44,5 +45,6 @@ fn erased_details_say_what_was_erased() {
     for code in [KeyCode::Char('j'), KeyCode::Enter] {
         app.update(Msg::Key(KeyEvent::from(code)));
     }
+    answer_selected(&mut app, &leads_with_an_erased_one());
     assert_snapshot!(draw(&app, 130, 30));
 }

@@ -11,6 +11,8 @@ mod table;
 mod toast;
 
 #[cfg(test)]
+mod detail_snapshots;
+#[cfg(test)]
 mod erased_snapshots;
 #[cfg(test)]
 mod snapshot_tests;

@@ -3,13 +3,13 @@
 use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent};
 use insta::assert_snapshot;
-use leadhook_shared::LeadStatus;
+use leadhook_shared::{Lead, LeadStatus};
 use ratatui::backend::TestBackend;
 
 use crate::app::{App, Msg};
 use crate::client::MetaFeedback;
 use crate::client_error::ClientError;
-use crate::fixtures::{app, draw, lead, loaded, now};
+use crate::fixtures::{answer_selected, app, draw, fetched, lead, loaded, now, polled};
 use crate::poller::PollEvent;
 
 /// `app` after the user pressed `keys`, drawn at `width` × `height`.
@@ -40,8 +40,8 @@ fn unreachable(seconds: i64) -> Msg {
     })
 }
 
-/// A team's morning: a few leads in different states, synced 2 s ago, one just arrived.
-fn working_app() -> App {
+/// A team's morning: a few leads in different states.
+fn working_leads() -> Vec<Lead> {
     let people = [
         (2, "Carlos Mendes", 47, LeadStatus::Contacted),
         (3, "Priya Natarajan", 180, LeadStatus::Qualified),
@@ -62,11 +62,13 @@ fn working_app() -> App {
     leads[3].is_manual = true;
     leads[3].meta.form_name = None;
     leads[3].meta.fields.clear();
-    let mut app = loaded(leads, now() - Duration::seconds(2));
-    app.update(Msg::Poll(PollEvent::Leads {
-        leads: vec![lead(8, "Jane Doe", 2)],
-        first_load: false,
-    }));
+    leads
+}
+
+/// [`working_leads`] synced 2 s ago, one more just arrived.
+fn working_app() -> App {
+    let mut app = loaded(working_leads(), now() - Duration::seconds(2));
+    app.update(polled(&[lead(8, "Jane Doe", 2)], false));
     app
 }
 
@@ -87,16 +89,24 @@ fn new_lead_toast() {
     assert_snapshot!(draw(&app, 100, 24));
 }
 
-const THIRD_LEAD_DETAILS: [KeyCode; 3] = [KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Enter];
+/// The working app with the third lead's details open and fetched.
+fn third_lead_details() -> App {
+    let mut app = working_app();
+    for code in [KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Enter] {
+        press(&mut app, code);
+    }
+    answer_selected(&mut app, &working_leads());
+    app
+}
 
 #[test]
 fn detail_pane_beside_the_table() {
-    assert_snapshot!(after(working_app(), &THIRD_LEAD_DETAILS, 130, 30));
+    assert_snapshot!(draw(&third_lead_details(), 130, 30));
 }
 
 #[test]
 fn detail_pane_80x24() {
-    assert_snapshot!(after(working_app(), &THIRD_LEAD_DETAILS, 80, 24));
+    assert_snapshot!(draw(&third_lead_details(), 80, 24));
 }
 
 #[test]
@@ -123,8 +133,7 @@ fn new_lead_form() {
 
 #[test]
 fn notes_editor_over_the_details() {
-    let keys = [&THIRD_LEAD_DETAILS[..], &[KeyCode::Char('N')]].concat();
-    assert_snapshot!(after(working_app(), &keys, 130, 30));
+    assert_snapshot!(after(third_lead_details(), &[KeyCode::Char('N')], 130, 30));
 }
 
 #[test]
@@ -195,10 +204,7 @@ fn hostile_lead_text_is_neutralised_everywhere_on_screen() {
         "\u{202e}question".into(),
         leadhook_shared::Answer::One("answer\u{202b}\x1b[2J".into()),
     );
-    app.update(Msg::Poll(PollEvent::Leads {
-        leads: vec![eve],
-        first_load: false,
-    }));
+    app.update(polled(&[eve.clone()], false));
     app.update(Msg::Tick(now() + crate::app::BATCH_WINDOW));
     press(&mut app, KeyCode::Char('g'));
     let hazards = |screen: &TestBackend| -> Vec<String> {
@@ -213,6 +219,7 @@ fn hostile_lead_text_is_neutralised_everywhere_on_screen() {
     let list = draw(&app, 130, 30);
     assert_eq!(hazards(&list), Vec::<String>::new(), "{list}");
     press(&mut app, KeyCode::Enter);
+    app.update(fetched(&eve));
     let details = draw(&app, 130, 30);
     assert_eq!(hazards(&details), Vec::<String>::new(), "{details}");
     press(&mut app, KeyCode::Char('N'));

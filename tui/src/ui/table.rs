@@ -1,6 +1,6 @@
 //! The lead list: only the rows on screen are built, whatever the number of leads.
 
-use leadhook_shared::{Assignment, Lead};
+use leadhook_shared::Assignment;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span, Text};
@@ -13,6 +13,7 @@ use super::columns::{self, Column, KEPT};
 use super::{age, thousands};
 use crate::app::{App, Connection, Viewport};
 use crate::client_error::ClientError;
+use crate::leads::LeadRow;
 use crate::theme;
 
 const fn column(title: &'static str, least: u16, wanted: u16, rank: u8, grows: bool) -> Column {
@@ -158,8 +159,8 @@ fn title(app: &App) -> Line<'static> {
 }
 
 /// One lead's cells, in [`COLUMNS`] order.
-fn cells(app: &App, lead: &Lead) -> [Cell<'static>; 8] {
-    let text = |value: &Option<String>| Cell::from(value.clone().unwrap_or_default());
+fn cells(app: &App, lead: &LeadRow) -> [Cell<'static>; 8] {
+    let text = |value: Option<&str>| Cell::from(value.unwrap_or_default().to_string());
     let mark = if app.is_unseen(lead.id) {
         Cell::from(Span::styled("●", theme::UNSEEN))
     } else {
@@ -168,18 +169,18 @@ fn cells(app: &App, lead: &Lead) -> [Cell<'static>; 8] {
     let form = if lead.is_manual {
         Cell::from(Span::styled("by hand", theme::LABEL))
     } else {
-        text(&lead.meta.form_name)
+        text(lead.form_name.as_deref())
     };
     let owner = match &lead.owner {
         None => Span::styled("unowned", theme::UNOWNED),
-        Some(owner) if app.team.is_me(owner) => Span::styled(owner.clone(), theme::MINE),
-        Some(owner) => Span::raw(owner.clone()),
+        Some(owner) if app.team.is_me(owner) => Span::styled(owner.to_string(), theme::MINE),
+        Some(owner) => Span::raw(owner.to_string()),
     };
     [
         mark,
         Cell::from(Span::styled(
-            age(app.now, lead.meta.created_at),
-            theme::age(lead.status, app.now - lead.meta.created_at),
+            age(app.now, lead.created_at),
+            theme::age(lead.status, app.now - lead.created_at),
         )),
         if lead.erased_at.is_some() {
             Cell::from(Span::styled(lead.display_name(), theme::LABEL))
@@ -191,8 +192,8 @@ fn cells(app: &App, lead: &Lead) -> [Cell<'static>; 8] {
             lead.status.as_str(),
             theme::status(lead.status),
         )),
-        text(&lead.meta.phone),
-        text(&lead.meta.email),
+        text(lead.phone.as_deref()),
+        text(lead.email.as_deref()),
         form,
     ]
 }

@@ -3,17 +3,17 @@
 use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent};
 use insta::assert_snapshot;
-use leadhook_shared::{Activity, ActivityKind, LeadStatus};
+use leadhook_shared::{Activity, ActivityKind, Lead, LeadStatus};
 
 use crate::app::{App, Msg};
-use crate::fixtures::{draw, lead, loaded, me, now, rep};
+use crate::fixtures::{answer_selected, draw, lead, loaded, me, now, rep};
 
 fn press(app: &mut App, code: KeyCode) {
     app.update(Msg::Key(KeyEvent::from(code)));
 }
 
-/// Alice's team: new leads waiting 2, 7 and 45 minutes, some owned, one contacted after 3 min.
-fn team_app() -> App {
+/// New leads waiting 2, 7 and 45 minutes, some owned, one contacted after 3 min.
+fn team_leads() -> Vec<Lead> {
     let people = [
         (1, "Jane Doe", 2, LeadStatus::NewLead, None),
         (2, "Carlos Mendes", 7, LeadStatus::NewLead, Some("bob")),
@@ -21,7 +21,7 @@ fn team_app() -> App {
         (4, "Tom O'Brien", 50, LeadStatus::Contacted, Some("alice")),
         (5, "Mei Chen", 90, LeadStatus::Qualified, Some("alice")),
     ];
-    let leads = people
+    people
         .iter()
         .map(|&(id, name, minutes, status, owner)| {
             let mut lead = lead(id, name, minutes);
@@ -32,8 +32,12 @@ fn team_app() -> App {
             }
             lead
         })
-        .collect();
-    let mut app = loaded(leads, now() - Duration::seconds(1));
+        .collect()
+}
+
+/// Alice's team at work on [`team_leads`].
+fn team_app() -> App {
+    let mut app = loaded(team_leads(), now() - Duration::seconds(1));
     app.update(Msg::Me(Ok(me("alice", true))));
     app.update(Msg::Reps(Ok(vec![
         rep("alice", true, 2),
@@ -90,6 +94,7 @@ fn activity_under_the_answers() {
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Enter);
+    answer_selected(&mut app, &team_leads());
     let at = |minutes| now() - Duration::minutes(minutes);
     let entry = |id, minutes, actor: &str, kind, old: Option<&str>, new: Option<&str>| Activity {
         id,
@@ -141,6 +146,7 @@ fn assign_picker_with_availability() {
 fn details_at_120_columns_with_toasts() {
     let mut app = team_app();
     press(&mut app, KeyCode::Enter);
+    answer_selected(&mut app, &team_leads());
     press(&mut app, KeyCode::Char('y'));
     press(&mut app, KeyCode::Char('u'));
     press(&mut app, KeyCode::Char('y'));
@@ -152,6 +158,7 @@ fn details_at_120_columns_with_toasts() {
 fn details_80x24_with_toasts_below() {
     let mut app = team_app();
     press(&mut app, KeyCode::Enter);
+    answer_selected(&mut app, &team_leads());
     press(&mut app, KeyCode::Char('u'));
     press(&mut app, KeyCode::Char('y'));
     assert_snapshot!(draw(&app, 80, 24));

@@ -1,0 +1,160 @@
+//! A lead as the list keeps it, and the one copy of the strings many leads repeat.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use leadhook_shared::{Lead, LeadStatus};
+use serde::Deserialize;
+
+use super::Key;
+
+/// A lead as the dashboard's list keeps it: what the table, the search, the filters, the header's
+/// figures and the notifications read. The form answers and the ad, ad set and campaign stay on
+/// the server until the detail pane asks for the lead (`GET /api/leads/{id}`).
+///
+/// Read straight from a lead's JSON (`GET /api/leads`, `/api/events`); the other keys are skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LeadRow {
+    pub id: i64,
+    pub name: Option<Box<str>>,
+    pub email: Option<Box<str>>,
+    pub phone: Option<Box<str>>,
+    /// When the person submitted the form.
+    pub created_at: DateTime<Utc>,
+    /// One copy per form name, shared by the list's leads (see [`Interner`]).
+    pub form_name: Option<Arc<str>>,
+    pub status: LeadStatus,
+    pub is_manual: bool,
+    pub updated_at: DateTime<Utc>,
+    pub notes: Option<Box<str>>,
+    /// One copy per rep, shared like `form_name`.
+    #[serde(default)]
+    pub owner: Option<Arc<str>>,
+    #[serde(default)]
+    pub first_contact_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub erased_at: Option<DateTime<Utc>>,
+}
+
+impl LeadRow {
+    /// Where the lead sits in the newest-first order.
+    pub fn key(&self) -> Key {
+        Key {
+            created_at: self.created_at,
+            id: self.id,
+        }
+    }
+
+    /// "erased", else name, else email, else phone, else its id.
+    pub fn display_name(&self) -> String {
+        leadhook_shared::lead::display_name(
+            self.id,
+            self.erased_at.is_some(),
+            [&self.name, &self.email, &self.phone].map(Option::as_deref),
+        )
+    }
+
+    /// Time from the form being submitted to a rep's first contact, once there was one.
+    pub fn speed_to_lead(&self) -> Option<Duration> {
+        self.first_contact_at.map(|at| at - self.created_at)
+    }
+}
+
+impl From<&Lead> for LeadRow {
+    fn from(lead: &Lead) -> LeadRow {
+        let boxed = |text: &Option<String>| text.as_deref().map(Box::from);
+        let shared = |text: &Option<String>| text.as_deref().map(Arc::from);
+        LeadRow {
+            id: lead.id,
+            name: boxed(&lead.meta.name),
+            email: boxed(&lead.meta.email),
+            phone: boxed(&lead.meta.phone),
+            created_at: lead.meta.created_at,
+            form_name: shared(&lead.meta.form_name),
+            status: lead.status,
+            is_manual: lead.is_manual,
+            updated_at: lead.updated_at,
+            notes: boxed(&lead.notes),
+            owner: shared(&lead.owner),
+            first_contact_at: lead.first_contact_at,
+            erased_at: lead.erased_at,
+        }
+    }
+}
+
+/// One copy of each form name and owner, however many leads name it. It keeps every string it
+/// was given, so it never holds more than two per lead the list has seen; in practice a few
+/// dozen forms and reps.
+#[derive(Debug, Default)]
+pub(super) struct Interner(HashSet<Arc<str>>);
+
+impl Interner {
+    /// Points `row`'s form name and owner at the shared copies.
+    pub(super) fn share(&mut self, row: &mut LeadRow) {
+        for text in [&mut row.form_name, &mut row.owner].into_iter().flatten() {
+            match self.0.get(&**text) {
+                Some(shared) => *text = Arc::clone(shared),
+                None => {
+                    self.0.insert(Arc::clone(text));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::lead;
+
+    #[test]
+    fn reads_a_lead_from_the_servers_json_and_skips_the_rest() {
+        let mut full = lead(7, "Jane Doe", 5);
+        full.owner = Some("alice".into());
+        full.notes = Some("call back".into());
+        let json = serde_json::to_string(&full).unwrap();
+        let row: LeadRow = serde_json::from_str(&json).unwrap();
+        assert_eq!(row, LeadRow::from(&full));
+        assert_eq!(row.display_name(), full.display_name());
+
+        // A server from before owners (no owner keys) and one that left the answers out.
+        let mut value = serde_json::to_value(&full).unwrap();
+        let object = value.as_object_mut().unwrap();
+        for key in [
+            "owner",
+            "owned_at",
+            "first_contact_at",
+            "erased_at",
+            "fields",
+        ] {
+            object.remove(key);
+        }
+        let row: LeadRow = serde_json::from_value(value).unwrap();
+        assert_eq!(row.owner, None);
+        assert_eq!(row.name.as_deref(), Some("Jane Doe"));
+    }
+
+    #[test]
+    fn equal_strings_end_up_as_one_copy() {
+        let mut strings = Interner::default();
+        let mut rows: Vec<LeadRow> = (1..=3)
+            .map(|id| LeadRow::from(&lead(id, "x", id)))
+            .collect();
+        rows[2].owner = Some("alice".into());
+        rows[1].owner = Some("alice".into());
+        for row in &mut rows {
+            strings.share(row);
+        }
+        let forms: Vec<&Arc<str>> = rows
+            .iter()
+            .filter_map(|row| row.form_name.as_ref())
+            .collect();
+        assert!(Arc::ptr_eq(forms[0], forms[1]) && Arc::ptr_eq(forms[1], forms[2]));
+        let (Some(a), Some(b)) = (&rows[1].owner, &rows[2].owner) else {
+            panic!("owners kept");
+        };
+        assert!(Arc::ptr_eq(a, b));
+        assert_eq!(strings.0.len(), 2, "Spring Promo and alice");
+    }
+}

@@ -1,0 +1,189 @@
+//! The list kept sorted, filtered and counted as leads merge.
+
+use super::*;
+use crate::fixtures::{now as fixed_now, row as test_lead};
+
+fn ids(leads: &Leads) -> Vec<i64> {
+    leads.visible().iter().map(|key| key.id).collect()
+}
+
+#[test]
+fn keeps_newest_first_and_replaces_by_id() {
+    let mut leads = Leads::default();
+    assert!(leads.upsert(test_lead(1, "Ann", 30)));
+    assert!(leads.upsert(test_lead(2, "Bob", 10)));
+    assert!(leads.upsert(test_lead(3, "Cy", 20)));
+    assert_eq!(ids(&leads), [2, 3, 1]);
+
+    let mut contacted = test_lead(3, "Cy", 20);
+    contacted.status = LeadStatus::Contacted;
+    assert!(!leads.upsert(contacted));
+    assert_eq!(leads.len(), 3);
+    assert_eq!(leads.count_with_status(LeadStatus::NewLead), 2);
+    assert_eq!(leads.count_with_status(LeadStatus::Contacted), 1);
+}
+
+#[test]
+fn filter_by_status_and_search_then_merge_keeps_it_applied() {
+    let mut leads = Leads::default();
+    for (id, name) in [(1, "Jane Doe"), (2, "John Roe"), (3, "Janet Poe")] {
+        leads.upsert(test_lead(id, name, id * 10));
+    }
+    leads.set_filter(Filter {
+        status: None,
+        query: "jan".into(),
+        ..Filter::default()
+    });
+    assert_eq!(ids(&leads), [1, 3]);
+    leads.upsert(test_lead(4, "Jan Smith", 1));
+    leads.upsert(test_lead(5, "Bo", 2));
+    assert_eq!(ids(&leads), [4, 1, 3]);
+
+    leads.set_filter(Filter {
+        status: Some(LeadStatus::Contacted),
+        query: "jan".into(),
+        ..Filter::default()
+    });
+    assert!(ids(&leads).is_empty());
+}
+
+#[test]
+fn phone_search_ignores_formatting() {
+    let mut leads = Leads::default();
+    let mut lead = test_lead(1, "Ann", 1);
+    lead.phone = Some("+1 (555) 123-4567".into());
+    leads.upsert(lead);
+    leads.upsert(test_lead(2, "Bob", 2));
+    for query in ["5551234", "555 123", "(555) 123-45"] {
+        leads.set_filter(Filter {
+            status: None,
+            query: query.into(),
+            ..Filter::default()
+        });
+        assert_eq!(ids(&leads), [1], "{query}");
+    }
+}
+
+#[test]
+fn search_ignores_case_in_any_script() {
+    let mut leads = Leads::default();
+    leads.upsert(test_lead(1, "ÉMILIE Dupont", 1));
+    leads.upsert(test_lead(2, "Bob", 2));
+    for query in ["émilie", "DUPONT", "Émi", "bob"] {
+        leads.set_filter(Filter {
+            status: None,
+            query: query.into(),
+            ..Filter::default()
+        });
+        let expected = if query == "bob" { 2 } else { 1 };
+        assert_eq!(ids(&leads), [expected], "{query}");
+    }
+}
+
+#[test]
+fn narrowing_a_search_gives_the_same_rows_as_a_full_scan() {
+    let names = ["Jane", "Janet", "Jan", "Bob", "janine", "Ajax"];
+    let mut narrowed = Leads::default();
+    for (id, name) in names.iter().enumerate() {
+        narrowed.upsert(test_lead(id as i64, name, id as i64));
+    }
+    for query in ["j", "ja", "jan", "jane", "janet"] {
+        narrowed.set_filter(Filter {
+            status: None,
+            query: query.into(),
+            ..Filter::default()
+        });
+        let mut fresh = Leads::default();
+        for (id, name) in names.iter().enumerate() {
+            fresh.upsert(test_lead(id as i64, name, id as i64));
+        }
+        fresh.set_filter(narrowed.filter().clone());
+        assert_eq!(ids(&narrowed), ids(&fresh), "{query}");
+    }
+}
+
+#[test]
+fn counts_by_creation_time() {
+    let mut leads = Leads::default();
+    for minutes in [5, 90, 60 * 30] {
+        leads.upsert(test_lead(minutes, "x", minutes));
+    }
+    let now = fixed_now();
+    assert_eq!(leads.created_since(now - chrono::Duration::hours(1)), 1);
+    assert_eq!(leads.created_since(now - chrono::Duration::days(1)), 2);
+    assert_eq!(leads.created_since(now - chrono::Duration::days(7)), 3);
+}
+
+#[test]
+fn a_big_page_merges_like_one_by_one_upserts() {
+    let page = |ids: std::ops::Range<i64>| {
+        ids.map(|id| {
+            let mut lead = test_lead(id, &format!("Person {id}"), (id * 7) % 500);
+            if id % 3 == 0 {
+                lead.status = LeadStatus::Won;
+            }
+            lead
+        })
+        .collect::<Vec<_>>()
+    };
+    let filter = Filter {
+        status: Some(LeadStatus::Won),
+        query: "person 1".into(),
+        ..Filter::default()
+    };
+    let mut bulk = Leads::default();
+    bulk.set_filter(filter.clone());
+    let mut single = Leads::default();
+    single.set_filter(filter);
+    // Overlapping pages: ids 50..100 come back, some with another status.
+    let mut second = page(50..200);
+    for lead in &mut second[..20] {
+        lead.status = LeadStatus::Lost;
+    }
+    for batch in [page(0..100), second] {
+        let new_in_bulk = bulk.merge(batch.clone());
+        let new_one_by_one: Vec<i64> = batch
+            .into_iter()
+            .filter_map(|lead| {
+                let id = lead.id;
+                single.upsert(lead).then_some(id)
+            })
+            .collect();
+        assert_eq!(new_in_bulk, new_one_by_one);
+    }
+    assert_eq!(bulk.order, single.order);
+    assert_eq!(ids(&bulk), ids(&single));
+    for status in LeadStatus::ALL {
+        assert_eq!(
+            bulk.count_with_status(status),
+            single.count_with_status(status)
+        );
+    }
+}
+
+#[test]
+fn hundred_thousand_leads_load_and_search_quickly() {
+    let started = std::time::Instant::now();
+    let mut leads = Leads::default();
+    // The first load: pages of 1000, oldest first, each lead newer than all before it.
+    for page in 0..100 {
+        let batch = (page * 1000..(page + 1) * 1000)
+            .map(|id| test_lead(id, &format!("Person {id}"), 200_000 - id))
+            .collect();
+        leads.merge(batch);
+    }
+    assert_eq!(leads.len(), 100_000);
+    assert_eq!(leads.visible()[0].id, 99_999);
+    leads.upsert(test_lead(200_000, "Newest", 0));
+    leads.set_filter(Filter {
+        status: None,
+        query: "person 9999".into(),
+        ..Filter::default()
+    });
+    assert_eq!(leads.visible().len(), 11);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+}
