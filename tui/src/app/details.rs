@@ -19,8 +19,8 @@ pub struct Details {
     kept: VecDeque<Lead>,
     /// The lead whose fetch is under way.
     loading: Option<i64>,
-    /// The last fetch that failed, and why; asked again after `r`, a change of the lead or
-    /// another fetch.
+    /// The last fetch that failed, and why: shown, not asked again until `r`, a change of the
+    /// lead, or the pane showing another lead first.
     failed: Option<(i64, String)>,
 }
 
@@ -60,7 +60,12 @@ impl Details {
             }
             return false;
         }
-        if self.loading == Some(id) || self.failed.as_ref().is_some_and(|(at, _)| *at == id) {
+        match &self.failed {
+            Some((failed, _)) if *failed == id => return false,
+            Some(_) => self.failed = None,
+            None => {}
+        }
+        if self.loading == Some(id) {
             return false;
         }
         self.loading = Some(id);
@@ -284,6 +289,19 @@ mod tests {
         assert_eq!(press(&mut app, KeyCode::Char('r')), Some(Effect::Refresh));
         assert_eq!(app.update(Msg::Tick(now())), Some(Effect::LoadDetail(1)));
         assert_eq!(app.details.of(1, version), Detail::Loading);
+        // Failed again; showing another lead and coming back asks again too.
+        app.update(Msg::Detail {
+            id: 1,
+            result: Err(ClientError::NotFound("lead 1".into())),
+        });
+        assert_eq!(
+            press(&mut app, KeyCode::Char('j')),
+            Some(Effect::LoadDetail(2))
+        );
+        assert_eq!(
+            press(&mut app, KeyCode::Char('k')),
+            Some(Effect::LoadDetail(1))
+        );
     }
 
     #[test]

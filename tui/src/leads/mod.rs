@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::LeadStatus;
+use rustc_hash::FxHashMap;
 
 use self::row::Interner;
 pub use self::row::LeadRow;
@@ -123,28 +124,32 @@ struct Entry {
 }
 
 impl Entry {
+    /// The first load builds 100,000 of these, so each string is sized before it is filled.
     fn new(row: LeadRow) -> Entry {
-        let phone_digits = row
-            .phone
-            .as_deref()
-            .unwrap_or_default()
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect::<String>()
-            .into();
-        let mut haystack = String::new();
-        for text in [&row.name, &row.phone, &row.email].into_iter().flatten() {
+        let phone = row.phone.as_deref().unwrap_or_default();
+        let mut phone_digits =
+            String::with_capacity(phone.bytes().filter(u8::is_ascii_digit).count());
+        phone_digits.extend(phone.chars().filter(char::is_ascii_digit));
+        let contact = [&row.name, &row.phone, &row.email];
+        let mut haystack = String::with_capacity(
+            contact
+                .into_iter()
+                .flatten()
+                .map(|text| text.len() + 1)
+                .sum(),
+        );
+        for text in contact.into_iter().flatten() {
             if !haystack.is_empty() {
                 haystack.push('\n');
             }
-            // The first load builds 100,000 of these: ASCII, the usual case, needs no copy.
+            // ASCII, the usual case, is lowercased without a copy in between.
             if text.is_ascii() {
                 haystack.extend(text.chars().map(|c| c.to_ascii_lowercase()));
             } else {
                 haystack.push_str(&text.to_lowercase());
             }
         }
-        let haystack = haystack.into_boxed_str();
+        let (haystack, phone_digits) = (haystack.into_boxed_str(), phone_digits.into_boxed_str());
         Entry {
             row,
             haystack,
@@ -161,12 +166,13 @@ pub struct Leads {
     /// Every lead in the order first seen: a lead changes in place and is never dropped.
     entries: Vec<Entry>,
     /// Where each id sits in `entries`. (A map of the entries themselves would hold its spare
-    /// slots at their full size.)
-    index: HashMap<i64, usize>,
+    /// slots at their full size.) Ids come from our server, so a fast hash is safe.
+    index: FxHashMap<i64, usize>,
     strings: Interner,
     /// Every lead, newest first.
     order: Vec<Key>,
-    by_status: HashMap<LeadStatus, usize>,
+    /// How many leads have each status, by `status as usize`.
+    by_status: [usize; LeadStatus::ALL.len()],
     team: TeamStats,
     filter: Filter,
     /// The leads matching `filter`, newest first.
@@ -179,7 +185,7 @@ impl Leads {
         let entry = self.entry(row);
         let key = entry.row.key();
         let matches = self.filter.matcher().matches(&entry);
-        let old = self.put(entry);
+        let (_, old) = self.put(entry);
         if let Some(old) = &old {
             let old_key = old.row.key();
             remove_sorted(&mut self.order, old_key);
@@ -213,18 +219,20 @@ impl Leads {
         for row in rows {
             let id = row.id;
             let entry = self.entry(row);
-            match self.put(entry) {
+            let (at, old) = self.put(entry);
+            match old {
                 Some(old) => {
                     replaced.entry(id).or_insert_with(|| old.row.key());
                 }
                 None => new_ids.push(id),
             }
-            touched.push(id);
+            touched.push(at);
         }
         let matcher = self.filter.matcher();
         let mut in_order = Vec::with_capacity(touched.len());
         let mut in_view = Vec::new();
-        for entry in touched.iter().filter_map(|id| self.entry_of(*id)) {
+        // A lead twice in the page is touched twice: its last copy counts, the key deduplicated.
+        for entry in touched.iter().map(|&at| &self.entries[at]) {
             let key = entry.row.key();
             in_order.push(key);
             if matcher.matches(entry) {
@@ -236,12 +244,8 @@ impl Leads {
             self.order.retain(|key| !gone.contains(key));
             self.visible.retain(|key| !gone.contains(key));
         }
-        for (keys, added) in [(&mut self.order, in_order), (&mut self.visible, in_view)] {
-            keys.extend(added);
-            // Stable sort: merging one long sorted run with a short one is linear.
-            keys.sort();
-            keys.dedup();
-        }
+        merge_sorted(&mut self.order, in_order);
+        merge_sorted(&mut self.visible, in_view);
         new_ids
     }
 
@@ -251,26 +255,25 @@ impl Leads {
         Entry::new(row)
     }
 
-    /// Stores `entry` in the figures and the entries, returning the copy it replaces. The old
-    /// copy leaves the figures before the new one joins: both may count the same.
-    fn put(&mut self, entry: Entry) -> Option<Entry> {
-        let id = entry.row.id;
-        let at = self.index.get(&id).copied();
-        if let Some(old) = at.map(|at| &self.entries[at].row) {
+    /// Stores `entry` in the figures and the entries; returns where, and the copy it replaces.
+    /// The old copy leaves the figures before the new one joins: both may count the same.
+    fn put(&mut self, entry: Entry) -> (usize, Option<Entry>) {
+        let next = self.entries.len();
+        let at = *self.index.entry(entry.row.id).or_insert(next);
+        let known = at < next;
+        if known {
+            let old = &self.entries[at].row;
             self.team.remove(old);
-            if let Some(count) = self.by_status.get_mut(&old.status) {
-                *count = count.saturating_sub(1);
-            }
+            let count = &mut self.by_status[old.status as usize];
+            *count = count.saturating_sub(1);
         }
         self.team.add(&entry.row);
-        *self.by_status.entry(entry.row.status).or_default() += 1;
-        match at {
-            Some(at) => Some(std::mem::replace(&mut self.entries[at], entry)),
-            None => {
-                self.index.insert(id, self.entries.len());
-                self.entries.push(entry);
-                None
-            }
+        self.by_status[entry.row.status as usize] += 1;
+        if known {
+            (at, Some(std::mem::replace(&mut self.entries[at], entry)))
+        } else {
+            self.entries.push(entry);
+            (at, None)
         }
     }
 
@@ -291,7 +294,7 @@ impl Leads {
     }
 
     pub fn count_with_status(&self, status: LeadStatus) -> usize {
-        self.by_status.get(&status).copied().unwrap_or(0)
+        self.by_status[status as usize]
     }
 
     /// How many leads were created at or after `since`.
@@ -343,6 +346,26 @@ impl Leads {
     /// The row of `key`, or where it would be.
     pub fn position(&self, key: Key) -> Result<usize, usize> {
         self.visible.binary_search(&key)
+    }
+}
+
+/// Adds `added`, in any order and with repeats, to the sorted `keys` that hold none of them.
+/// A page of the first load lands wholly before or after the keys there (changes come oldest
+/// first, and a lead's creation rarely lags its last change by much), which needs no re-sort.
+fn merge_sorted(keys: &mut Vec<Key>, mut added: Vec<Key>) {
+    added.sort_unstable();
+    added.dedup();
+    let (Some(first), Some(last)) = (added.first(), added.last()) else {
+        return;
+    };
+    if keys.last().is_none_or(|end| end < first) {
+        keys.extend(added);
+    } else if keys.first().is_some_and(|start| last < start) {
+        keys.splice(0..0, added);
+    } else {
+        keys.extend(added);
+        // Stable sort: merging one long sorted run with a short one is linear.
+        keys.sort();
     }
 }
 

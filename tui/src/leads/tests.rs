@@ -161,6 +161,33 @@ fn a_big_page_merges_like_one_by_one_upserts() {
     }
 }
 
+/// Pages newer than the list (the first load in order of change), older (a backfill) and in
+/// between end up as one by one upserts would leave them.
+#[test]
+fn pages_before_after_and_among_the_list_merge_in_order() {
+    let page = |minutes: std::ops::Range<i64>| {
+        minutes
+            .map(|m| test_lead(1000 + m, &format!("Person {m}"), m))
+            .collect::<Vec<_>>()
+    };
+    let mut bulk = Leads::default();
+    let mut single = Leads::default();
+    for batch in [
+        page(400..500),
+        page(100..200),
+        page(700..800),
+        page(150..750),
+    ] {
+        bulk.merge(batch.clone());
+        for lead in batch {
+            single.upsert(lead);
+        }
+        assert_eq!(bulk.order, single.order);
+        assert!(bulk.order.is_sorted());
+    }
+    assert_eq!(bulk.len(), 700);
+}
+
 #[test]
 fn hundred_thousand_leads_load_and_search_quickly() {
     let started = std::time::Instant::now();
