@@ -76,6 +76,24 @@ impl Positions {
     }
 }
 
+/// Stores `input` as `upsert_many` promises: each `leadgen_id` once, in pieces of at most
+/// [`UPSERT_BATCH`] given to `store_piece` one after another, and one answer per input position.
+pub(super) async fn in_pieces<F, Fut>(
+    input: &[IncomingLead],
+    mut store_piece: F,
+) -> Result<Vec<Upserted>, StoreError>
+where
+    F: FnMut(Vec<IncomingLead>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<Upserted>, StoreError>>,
+{
+    let (leads, positions) = distinct(input);
+    let mut stored = Vec::with_capacity(leads.len());
+    for piece in pieces(leads) {
+        stored.extend(store_piece(piece).await?);
+    }
+    positions.spread(stored)
+}
+
 /// `leads` in pieces of at most [`UPSERT_BATCH`], without copying them.
 pub(super) fn pieces(leads: Vec<IncomingLead>) -> impl Iterator<Item = Vec<IncomingLead>> {
     let mut leads = leads.into_iter();

@@ -18,7 +18,7 @@ use leadhook_shared::meta::IncomingLead;
 
 use super::query::EVERY_COLUMN;
 use super::{PostgrestStore, Written, to_json};
-use crate::store::upsert::{distinct, pieces};
+use crate::store::upsert::in_pieces;
 use crate::store::{StoreError, Upserted};
 
 /// The unique column a lead from Meta is known by.
@@ -34,12 +34,10 @@ impl PostgrestStore {
         leads: &[IncomingLead],
         actor: &str,
     ) -> Result<Vec<Upserted>, StoreError> {
-        let (leads, positions) = distinct(leads);
-        let mut stored = Vec::with_capacity(leads.len());
-        for piece in pieces(leads) {
-            stored.extend(self.upsert_piece(&piece, actor).await?);
-        }
-        positions.spread(stored)
+        in_pieces(leads, |piece| async move {
+            self.upsert_piece(&piece, actor).await
+        })
+        .await
     }
 
     /// Stores `leads` (each `leadgen_id` once, at store precision); one result each, in order.

@@ -12,7 +12,7 @@ use super::rows::{
     INSERT_FROM_META, SELECT_LEADS, UPDATE_FROM_META, lead_from_row, meta_parameters,
 };
 use super::{Inner, SqliteStore, internal, search_text};
-use crate::store::upsert::{distinct, pieces};
+use crate::store::upsert::in_pieces;
 use crate::store::{StoreError, Upserted};
 
 impl SqliteStore {
@@ -21,16 +21,11 @@ impl SqliteStore {
         leads: &[IncomingLead],
         actor: &str,
     ) -> Result<Vec<Upserted>, StoreError> {
-        let (leads, positions) = distinct(leads);
-        let mut stored = Vec::with_capacity(leads.len());
-        for piece in pieces(leads) {
+        in_pieces(leads, |piece| {
             let actor = actor.to_string();
-            stored.extend(
-                self.with(move |inner| inner.upsert_piece(&piece, &actor))
-                    .await?,
-            );
-        }
-        positions.spread(stored)
+            self.with(move |inner| inner.upsert_piece(&piece, &actor))
+        })
+        .await
     }
 }
 
