@@ -9,34 +9,10 @@ use leadhook::config::Settings;
 use leadhook::export;
 use leadhook::leads::LeadRow;
 use leadhook_shared::{Cursor, Lead, NewManualLead};
-use leadhook_sim::{TestServer, TestSettings};
 
-const REP_TOKEN: &str = "rows-rep-token";
+mod real_server;
 
-async fn server() -> (tempfile::TempDir, leadhook_sim::GraphStandin, TestServer) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let settings = TestSettings {
-        app_secret: "rows-app-secret".into(),
-        verify_token: "rows-verify-token".into(),
-        page_token: "rows-page-token".into(),
-        api_tokens: format!("rep:{REP_TOKEN}"),
-    };
-    let graph = settings.spawn_graph().await.expect("Graph API stand-in");
-    let config = settings.config(&graph, dir.path()).expect("valid settings");
-    let server = TestServer::start(config, Default::default())
-        .await
-        .expect("server starts");
-    (dir, graph, server)
-}
-
-fn client(server: &TestServer) -> Client {
-    Client::new(&Settings {
-        server: server.base_url(),
-        token: Some(REP_TOKEN.into()),
-        interval: Duration::from_secs(3),
-        notify: false,
-    })
-}
+use real_server::{client, server};
 
 /// `count` leads added by hand, in the order the server stored them.
 async fn add_leads(client: &Client, count: usize) -> Vec<Lead> {
@@ -60,7 +36,7 @@ async fn add_leads(client: &Client, count: usize) -> Vec<Lead> {
 
 #[tokio::test]
 async fn rows_details_and_an_export_across_pages() {
-    let (_dir, _graph, server) = server().await;
+    let (_dir, _graph, server) = server(false).await;
     let client = client(&server);
     let leads = add_leads(&client, PAGE_SIZE + 5).await;
 

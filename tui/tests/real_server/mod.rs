@@ -1,0 +1,42 @@
+//! The real server, for the dashboard's tests of its reads: started in-process with a Graph API
+//! stand-in, and a dashboard client that talks to it.
+
+use std::time::Duration;
+
+use leadhook::client::Client;
+use leadhook::config::Settings;
+use leadhook_server::config::Config;
+use leadhook_sim::{DEFAULT_DATASET_ID, GraphStandin, TestServer, TestSettings};
+
+const REP_TOKEN: &str = "dashboard-rep-token";
+
+/// A server on a fresh data directory, sending lead stages to Meta's CRM dataset when `capi`.
+pub async fn server(capi: bool) -> (tempfile::TempDir, GraphStandin, TestServer) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = TestSettings {
+        app_secret: "dashboard-app-secret".into(),
+        verify_token: "dashboard-verify-token".into(),
+        page_token: "dashboard-page-token".into(),
+        api_tokens: format!("rep:{REP_TOKEN}"),
+    };
+    let graph = settings.spawn_graph().await.expect("Graph API stand-in");
+    let mut args = settings.serve_args(&graph.base_url(), dir.path());
+    if capi {
+        args.fb_dataset_id = Some(DEFAULT_DATASET_ID.into());
+    }
+    let config = Config::from_args(args).expect("valid settings");
+    let server = TestServer::start(config, Default::default())
+        .await
+        .expect("server starts");
+    (dir, graph, server)
+}
+
+/// The dashboard's client of `server`, signed in as a rep.
+pub fn client(server: &TestServer) -> Client {
+    Client::new(&Settings {
+        server: server.base_url(),
+        token: Some(REP_TOKEN.into()),
+        interval: Duration::from_secs(3),
+        notify: false,
+    })
+}
