@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use leadhook_server::intake::RetryPolicy;
 use leadhook_server::limits::MAX_WEBHOOK_BODY_BYTES;
-use leadhook_server::store::LeadStore;
 use leadhook_server::store::sqlite::SqliteStore;
+use leadhook_server::store::{LeadStore, UPSERT_BATCH};
 use leadhook_shared::meta::signature::{SIGNATURE_HEADER, sign};
 use leadhook_shared::meta::{GraphLead, IncomingLead, parse_graph_lead};
 use leadhook_sim::harness::TestSettings;
@@ -202,8 +202,9 @@ pub fn incoming(lead: &FakeLead, fallback_created: DateTime<Utc>) -> anyhow::Res
     Ok(incoming)
 }
 
-/// Fills a fresh SQLite lead store in `data_dir` with `count` leads through `LeadStore::upsert`,
-/// the call the intake makes. Returns the store and how long filling took.
+/// Fills a fresh SQLite lead store in `data_dir` with `count` leads through
+/// `LeadStore::upsert_many`, in pieces of `UPSERT_BATCH` as the intake stores them. Returns the
+/// store and how long filling took.
 pub async fn filled_store(
     data_dir: &Path,
     count: usize,
@@ -212,16 +213,17 @@ pub async fn filled_store(
     let store = SqliteStore::open(&path)
         .await
         .with_context(|| format!("cannot open the lead store at {}", path.display()))?;
-    let started = Instant::now();
     let now = Utc::now();
-    for lead in fake_leads(7, count) {
+    let leads = fake_leads(7, count)
+        .iter()
+        .map(|lead| incoming(lead, now))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let started = Instant::now();
+    for piece in leads.chunks(UPSERT_BATCH) {
         store
-            .upsert(
-                &incoming(&lead, now)?,
-                leadhook_shared::team::actor::FACEBOOK,
-            )
+            .upsert_many(piece, leadhook_shared::team::actor::FACEBOOK)
             .await
-            .context("cannot store a lead")?;
+            .context("cannot store leads")?;
     }
     Ok((Arc::new(store), started.elapsed()))
 }

@@ -14,6 +14,7 @@ mod polls;
 mod readback;
 mod replicas;
 mod report;
+mod store;
 
 use std::process::ExitCode;
 
@@ -47,6 +48,9 @@ enum Command {
     /// A new lead's time to the API while a backlog of older events drains (Graph late), and
     /// the backlog's drain time meanwhile.
     Backlog(backlog::BacklogArgs),
+    /// The lead store's write path: leads from Meta stored in bulk and one at a time, into
+    /// SQLite and through the real PostgREST 12 (needs PostgreSQL and PostgREST, as the tests do).
+    Store(store::StoreArgs),
     /// Bytes and time of an idle `since` poll and of a full first page with many leads stored.
     Polls(polls::PollsArgs),
     /// Time from the webhook POST to the lead printed by `leadhook watch --json`, with push
@@ -70,6 +74,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
         Command::Ingest(args) => ingest::run(args, cli.runs).await,
         Command::Drain(args) => drain::run(args, cli.runs).await,
         Command::Backlog(args) => backlog::run(args, cli.runs).await,
+        Command::Store(args) => store::run(args, cli.runs).await,
         Command::Polls(args) => polls::run(args, cli.runs).await,
         Command::E2e(args) => e2e::run(args, cli.runs).await,
         Command::Dashboard(args) => dashboard::run(args, cli.runs),
@@ -80,6 +85,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
             figures.extend(ingest::run(&default_args(), cli.runs).await?);
             figures.extend(drain::run(&default_args(), cli.runs).await?);
             figures.extend(backlog::run(&default_args(), cli.runs).await?);
+            figures.extend(store::run(&default_args(), cli.runs).await?);
             figures.extend(polls::run(&default_args(), cli.runs).await?);
             figures.extend(e2e::run(&default_args(), cli.runs).await?);
             Ok(figures)

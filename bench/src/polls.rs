@@ -148,7 +148,7 @@ pub async fn run(args: &PollsArgs, runs: usize) -> anyhow::Result<Figures> {
     eprintln!("polls: storing {} leads...", args.leads);
     let (store, fill_time) = fixture::filled_store(data_dir.path(), args.leads).await?;
     eprintln!(
-        "polls: stored {} leads in {:.1} s ({:.0} upserts/s)",
+        "polls: stored {} leads in {:.1} s ({:.0} leads/s)",
         args.leads,
         fill_time.as_secs_f64(),
         args.leads as f64 / fill_time.as_secs_f64()

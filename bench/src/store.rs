@@ -1,0 +1,185 @@
+//! The lead store's write path alone, no HTTP in front of it: leads from Meta stored through
+//! `LeadStore::upsert_many` in pieces of [`UPSERT_BATCH`] (what the intake does with fetched
+//! leads), and through `LeadStore::upsert` one at a time (what it did before, and still does
+//! when a store refuses a batch), into
+//!
+//! - a fresh SQLite store (the default) in a temporary directory;
+//! - a fresh local Supabase: the real PostgREST 12 on a throwaway PostgreSQL, behind the
+//!   Supabase-like gateway of the tests (needs `scripts/test --setup`, as the tests do).
+//!
+//! The leads are built before the clock starts. After each run the store must hold every lead
+//! exactly once, or the run fails.
+
+use std::time::Instant;
+
+use anyhow::{Context as _, ensure};
+use chrono::{Duration, Utc};
+use clap::Args;
+use leadhook_local_supabase::LocalSupabase;
+use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
+use leadhook_server::store::sqlite::SqliteStore;
+use leadhook_server::store::{LeadStore, StatsWindow, UPSERT_BATCH};
+use leadhook_shared::meta::IncomingLead;
+use leadhook_shared::team::actor::FACEBOOK;
+
+use crate::fixture;
+use crate::report::{Figure, Figures, Target};
+
+const BENCHMARK: &str = "store";
+/// The targets: 100,000 leads into SQLite within 5 s; PostgREST in bulk at 2,000/s.
+const SQLITE_SECONDS_TARGET: f64 = 5.0;
+const POSTGREST_RATE_TARGET: f64 = 2_000.0;
+
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Leads stored in bulk into a fresh SQLite store per run.
+    #[arg(long, default_value_t = 100_000)]
+    pub sqlite_leads: usize,
+    /// Leads stored in bulk into a fresh local Supabase per run.
+    #[arg(long, default_value_t = 20_000)]
+    pub postgrest_leads: usize,
+    /// Leads stored one `upsert` at a time per store and run, for comparison.
+    #[arg(long, default_value_t = 2_000)]
+    pub one_by_one_leads: usize,
+}
+
+/// How the leads are handed to the store.
+#[derive(Clone, Copy)]
+enum Way {
+    Bulk,
+    OneByOne,
+}
+
+/// Seconds to store `leads` into `store` the given way, after which the store holds exactly
+/// those leads.
+async fn store_all(store: &dyn LeadStore, leads: &[IncomingLead], way: Way) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    match way {
+        Way::Bulk => {
+            for piece in leads.chunks(UPSERT_BATCH) {
+                let stored = store.upsert_many(piece, FACEBOOK).await?;
+                ensure!(
+                    stored.iter().all(|upserted| upserted.inserted),
+                    "a lead of a fresh store was not inserted"
+                );
+            }
+        }
+        Way::OneByOne => {
+            for lead in leads {
+                ensure!(
+                    store.upsert(lead, FACEBOOK).await?.inserted,
+                    "lead {} of a fresh store was not inserted",
+                    lead.leadgen_id
+                );
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let now = Utc::now();
+    let total = store
+        .stats(StatsWindow {
+            today_start: now,
+            week_start: now,
+        })
+        .await
+        .context("cannot count the stored leads")?
+        .total;
+    ensure!(
+        total == leads.len() as u64,
+        "the store holds {total} leads after storing {}",
+        leads.len()
+    );
+    Ok(seconds)
+}
+
+/// `count` distinct leads as the intake would store them.
+fn leads(seed: u64, count: usize) -> anyhow::Result<Vec<IncomingLead>> {
+    let now = Utc::now() - Duration::seconds(1);
+    fixture::fake_leads(seed, count)
+        .iter()
+        .map(|lead| fixture::incoming(lead, now))
+        .collect()
+}
+
+async fn sqlite(count: usize, seed: u64, way: Way) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("leads.db");
+    let store = SqliteStore::open(&path)
+        .await
+        .with_context(|| format!("cannot open the lead store at {}", path.display()))?;
+    store_all(&store, &leads(seed, count)?, way).await
+}
+
+async fn postgrest(count: usize, seed: u64, way: Way) -> anyhow::Result<f64> {
+    let supabase = LocalSupabase::with_migrations(MIGRATIONS).await;
+    let store = PostgrestStore::new(&supabase.base_url, supabase.secret_key().to_string().into())
+        .context("cannot build the Supabase store")?;
+    store_all(&store, &leads(seed, count)?, way).await
+}
+
+pub async fn run(args: &StoreArgs, runs: usize) -> anyhow::Result<Figures> {
+    ensure!(
+        args.sqlite_leads > 0 && args.postgrest_leads > 0 && args.one_by_one_leads > 0,
+        "--sqlite-leads, --postgrest-leads and --one-by-one-leads must be at least 1"
+    );
+    let mut figures = Figures::default();
+    for run in 0..runs {
+        let seed = 5_000 + 4 * run as u64;
+        let seconds = sqlite(args.sqlite_leads, seed, Way::Bulk)
+            .await
+            .context("SQLite, in bulk")?;
+        figures.record(
+            Figure::new(
+                BENCHMARK,
+                format!(
+                    "SQLite: {} leads stored in pieces of {UPSERT_BATCH}",
+                    args.sqlite_leads
+                ),
+                "s",
+            )
+            .target(Target::AtMost(
+                SQLITE_SECONDS_TARGET * args.sqlite_leads as f64 / 100_000.0,
+            )),
+            seconds,
+        );
+        figures.record(
+            Figure::new(BENCHMARK, "SQLite: leads stored/s in bulk", "leads/s"),
+            args.sqlite_leads as f64 / seconds,
+        );
+        let seconds = sqlite(args.one_by_one_leads, seed + 1, Way::OneByOne)
+            .await
+            .context("SQLite, one at a time")?;
+        figures.record(
+            Figure::new(BENCHMARK, "SQLite: leads stored/s one at a time", "leads/s"),
+            args.one_by_one_leads as f64 / seconds,
+        );
+        let seconds = postgrest(args.postgrest_leads, seed + 2, Way::Bulk)
+            .await
+            .context("PostgREST, in bulk")?;
+        figures.record(
+            Figure::new(
+                BENCHMARK,
+                format!(
+                    "PostgREST 12: leads stored/s in pieces of {UPSERT_BATCH}, {} leads",
+                    args.postgrest_leads
+                ),
+                "leads/s",
+            )
+            .target(Target::AtLeast(POSTGREST_RATE_TARGET)),
+            args.postgrest_leads as f64 / seconds,
+        );
+        let seconds = postgrest(args.one_by_one_leads, seed + 3, Way::OneByOne)
+            .await
+            .context("PostgREST, one at a time")?;
+        figures.record(
+            Figure::new(
+                BENCHMARK,
+                "PostgREST 12: leads stored/s one at a time",
+                "leads/s",
+            ),
+            args.one_by_one_leads as f64 / seconds,
+        );
+        eprintln!("store: run {} of {runs} done", run + 1);
+    }
+    Ok(figures)
+}
