@@ -222,22 +222,23 @@ fn claim(
     let mut claimed = live
         .query_map([(limit - backlog_share) as i64], pending_event)?
         .collect::<Result<Vec<_>, _>>()?;
-    let mut backlog = db.prepare_cached(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events
-         WHERE (state = ?2 AND next_attempt_at <= ?1) OR (state = ?3 AND lease_until <= ?1)
-         ORDER BY next_attempt_at, id LIMIT ?4"
+    // Two reads in the order of `events_due`, each stopping at its limit: claims whose lease ran
+    // out (a fetch that crashed or hung; they were due before anything pending now), then due
+    // events oldest first. One query with OR would sort every due event on every claim.
+    let mut expired = db.prepare_cached(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE state = ?2 AND lease_until <= ?1
+         ORDER BY next_attempt_at, id LIMIT ?3"
+    ))?;
+    let mut due = db.prepare_cached(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE state = ?2 AND next_attempt_at <= ?1
+         ORDER BY next_attempt_at, id LIMIT ?3"
     ))?;
     // Ask for as many more as the live lane took: those may come back from this lane too.
-    let wanted = limit + claimed.len();
-    let oldest = backlog.query_map(
-        params![
-            micros(now),
-            EventState::Pending,
-            EventState::Claimed,
-            wanted as i64
-        ],
-        pending_event,
-    )?;
+    let wanted = (limit + claimed.len()) as i64;
+    let at = micros(now);
+    let oldest = expired
+        .query_map(params![at, EventState::Claimed, wanted], pending_event)?
+        .chain(due.query_map(params![at, EventState::Pending, wanted], pending_event)?);
     for event in oldest {
         let event = event?;
         if claimed.len() == limit {
@@ -330,8 +331,10 @@ fn failures(db: &Connection, limit: usize) -> Result<Vec<FailedEvent>, InboxErro
 fn next_due(db: &Connection) -> Result<Option<DateTime<Utc>>, InboxError> {
     Ok(db
         .query_row(
-            "SELECT MIN(CASE state WHEN ?1 THEN next_attempt_at ELSE lease_until END)
-             FROM events WHERE state IN (?1, ?2)",
+            // Two indexed lookups; MIN over an expression would read every pending event.
+            "SELECT MIN(at) FROM (
+                 SELECT MIN(next_attempt_at) AS at FROM events WHERE state = ?1
+                 UNION ALL SELECT MIN(lease_until) FROM events WHERE state = ?2)",
             params![EventState::Pending, EventState::Claimed],
             |row| row.get::<_, Option<i64>>(0),
         )
