@@ -63,12 +63,24 @@ impl Positions {
                 stored.len()
             )));
         }
+        let mut uses_left = vec![0usize; stored.len()];
+        for &slot in &self.slots {
+            uses_left[slot] += 1;
+        }
         let mut seen = vec![false; stored.len()];
+        let mut stored: Vec<Option<Upserted>> = stored.into_iter().map(Some).collect();
         Ok(self
             .slots
             .iter()
             .map(|&slot| {
-                let mut result = stored[slot].clone();
+                uses_left[slot] -= 1;
+                // Moved out at its last position, copied before (a lead given several times).
+                let mut result = if uses_left[slot] == 0 {
+                    stored[slot].take()
+                } else {
+                    stored[slot].clone()
+                }
+                .expect("a result is taken only at its slot's last position");
                 result.inserted &= !std::mem::replace(&mut seen[slot], true);
                 result
             })

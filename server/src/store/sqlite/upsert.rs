@@ -1,7 +1,7 @@
 //! Leads from Meta in the SQLite store. Each piece of up to [`UPSERT_BATCH`] leads is one
 //! transaction in one call of the blocking pool, with cached statements: per lead, one lookup by
-//! `leadgen_id`, and for a new or changed lead one write that returns the stored row and one
-//! activity row.
+//! `leadgen_id`, and for a new or changed lead one write and one activity row (a changed lead's
+//! row is read back; a new one's is known).
 
 use leadhook_shared::ActivityKind;
 use leadhook_shared::meta::IncomingLead;
@@ -9,7 +9,8 @@ use rusqlite::{Connection, OptionalExtension, ToSql};
 
 use super::queue::{self, Change};
 use super::rows::{
-    INSERT_FROM_META, SELECT_LEADS, UPDATE_FROM_META, lead_from_row, meta_parameters,
+    INSERT_FROM_META, SELECT_LEADS, UPDATE_FROM_META, inserted_from_meta, lead_from_row,
+    meta_parameters,
 };
 use super::{Inner, SqliteStore, internal, search_text};
 use crate::store::upsert::in_pieces;
@@ -23,7 +24,7 @@ impl SqliteStore {
     ) -> Result<Vec<Upserted>, StoreError> {
         in_pieces(leads, |piece| {
             let actor = actor.to_string();
-            self.with(move |inner| inner.upsert_piece(&piece, &actor))
+            self.with(move |inner| inner.upsert_piece(piece, &actor))
         })
         .await
     }
@@ -33,7 +34,7 @@ impl Inner {
     /// Stores `leads` (each `leadgen_id` once, at store precision) in one transaction.
     fn upsert_piece(
         &mut self,
-        leads: &[IncomingLead],
+        leads: Vec<IncomingLead>,
         actor: &str,
     ) -> Result<Vec<Upserted>, StoreError> {
         let Inner {
@@ -42,7 +43,7 @@ impl Inner {
         } = self;
         let tx = conn.transaction().map_err(internal)?;
         let stored = leads
-            .iter()
+            .into_iter()
             .map(|lead| upsert_one(&tx, lead, actor, || super::next_stamp(last_change_micros)))
             .collect::<Result<Vec<_>, _>>()?;
         tx.commit().map_err(internal)?;
@@ -52,7 +53,7 @@ impl Inner {
 
 fn upsert_one(
     conn: &Connection,
-    lead: &IncomingLead,
+    lead: IncomingLead,
     actor: &str,
     stamp: impl FnOnce() -> i64,
 ) -> Result<Upserted, StoreError> {
@@ -64,47 +65,59 @@ fn upsert_one(
                 .optional()
         })
         .map_err(internal)?;
-    let meta = &lead.meta;
     // An erased lead stays erased, whatever Meta delivers again.
     if let Some(stored) = existing
         .as_ref()
-        .filter(|stored| stored.meta == *meta || stored.erased_at.is_some())
+        .filter(|stored| stored.meta == lead.meta || stored.erased_at.is_some())
     {
         return Ok(Upserted {
             lead: stored.clone(),
             inserted: false,
         });
     }
+    let now = stamp();
+    let inserted = existing.is_none();
+    let (stored, change) = match existing {
+        Some(before) => {
+            let stored = with_meta_parameters(&lead, now, |parameters| {
+                conn.prepare_cached(&UPDATE_FROM_META)?
+                    .query_row(parameters, lead_from_row)
+            })?;
+            let changed = queue::changed_meta_fields(&before.meta, &lead.meta);
+            let change = Change::new(ActivityKind::Redelivered, None, Some(changed));
+            (stored, change)
+        }
+        None => {
+            with_meta_parameters(&lead, now, |parameters| {
+                conn.prepare_cached(&INSERT_FROM_META)?.execute(parameters)
+            })?;
+            let stored = inserted_from_meta(conn.last_insert_rowid(), lead, now);
+            (stored, Change::new(ActivityKind::Stored, None, None))
+        }
+    };
+    queue::record(conn, stored.id, now, actor, change)?;
+    Ok(Upserted {
+        lead: stored,
+        inserted,
+    })
+}
+
+/// Runs `write` with the parameters of [`INSERT_FROM_META`] and [`UPDATE_FROM_META`] for `lead`
+/// changed at `stamp`.
+fn with_meta_parameters<T>(
+    lead: &IncomingLead,
+    stamp: i64,
+    write: impl FnOnce(&[&dyn ToSql]) -> rusqlite::Result<T>,
+) -> Result<T, StoreError> {
+    let meta = &lead.meta;
     let search = search_text(
         meta.name.as_deref(),
         meta.email.as_deref(),
         meta.phone.as_deref(),
     );
-    let now = stamp();
     let meta_parameters = meta_parameters(meta).map_err(internal)?;
     let mut parameters: Vec<&dyn ToSql> = vec![&lead.leadgen_id];
     parameters.extend(meta_parameters.iter().map(|value| value as &dyn ToSql));
-    parameters.extend([&search as &dyn ToSql, &now]);
-    let sql = if existing.is_some() {
-        &UPDATE_FROM_META
-    } else {
-        &INSERT_FROM_META
-    };
-    let stored = conn
-        .prepare_cached(sql)
-        .and_then(|mut write| write.query_row(parameters.as_slice(), lead_from_row))
-        .map_err(internal)?;
-    let change = match &existing {
-        None => Change::new(ActivityKind::Stored, None, None),
-        Some(before) => Change::new(
-            ActivityKind::Redelivered,
-            None,
-            Some(queue::changed_meta_fields(&before.meta, meta)),
-        ),
-    };
-    queue::record(conn, stored.id, now, actor, change)?;
-    Ok(Upserted {
-        lead: stored,
-        inserted: existing.is_none(),
-    })
+    parameters.extend([&search as &dyn ToSql, &stamp]);
+    write(&parameters).map_err(internal)
 }
