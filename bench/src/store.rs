@@ -101,20 +101,90 @@ fn leads(seed: u64, count: usize) -> anyhow::Result<Vec<IncomingLead>> {
         .collect()
 }
 
-async fn sqlite(count: usize, seed: u64, way: Way) -> anyhow::Result<f64> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("leads.db");
-    let store = SqliteStore::open(&path)
-        .await
-        .with_context(|| format!("cannot open the lead store at {}", path.display()))?;
-    store_all(&store, &leads(seed, count)?, way).await
+/// Where the leads go: a fresh store of each kind per measurement.
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgrest,
 }
 
-async fn postgrest(count: usize, seed: u64, way: Way) -> anyhow::Result<f64> {
-    let supabase = LocalSupabase::with_migrations(MIGRATIONS).await;
-    let store = PostgrestStore::new(&supabase.base_url, supabase.secret_key().to_string().into())
-        .context("cannot build the Supabase store")?;
-    store_all(&store, &leads(seed, count)?, way).await
+impl Backend {
+    fn label(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgrest => "PostgREST 12",
+        }
+    }
+
+    /// Seconds to store `count` fresh leads the given way into a fresh store of this kind.
+    async fn time(self, count: usize, seed: u64, way: Way) -> anyhow::Result<f64> {
+        let leads = leads(seed, count)?;
+        match self {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir()?;
+                let path = dir.path().join("leads.db");
+                let store = SqliteStore::open(&path)
+                    .await
+                    .with_context(|| format!("cannot open the lead store at {}", path.display()))?;
+                store_all(&store, &leads, way).await
+            }
+            Backend::Postgrest => {
+                let supabase = LocalSupabase::with_migrations(MIGRATIONS).await;
+                let store = PostgrestStore::new(
+                    &supabase.base_url,
+                    supabase.secret_key().to_string().into(),
+                )
+                .context("cannot build the Supabase store")?;
+                store_all(&store, &leads, way).await
+            }
+        }
+    }
+}
+
+/// The figures of one measurement: a rate for each, and the targets where it set one.
+fn record(figures: &mut Figures, backend: Backend, way: Way, count: usize, seconds: f64) {
+    let label = backend.label();
+    let rate = count as f64 / seconds;
+    match (backend, way) {
+        (_, Way::OneByOne) => figures.record(
+            Figure::new(
+                BENCHMARK,
+                format!("{label}: leads stored/s one at a time"),
+                "leads/s",
+            ),
+            rate,
+        ),
+        (Backend::Sqlite, Way::Bulk) => {
+            figures.record(
+                Figure::new(
+                    BENCHMARK,
+                    format!("{label}: {count} leads stored in pieces of {UPSERT_BATCH}"),
+                    "s",
+                )
+                .target(Target::AtMost(
+                    SQLITE_SECONDS_TARGET * count as f64 / 100_000.0,
+                )),
+                seconds,
+            );
+            figures.record(
+                Figure::new(
+                    BENCHMARK,
+                    format!("{label}: leads stored/s in bulk"),
+                    "leads/s",
+                ),
+                rate,
+            );
+        }
+        (Backend::Postgrest, Way::Bulk) => figures.record(
+            Figure::new(
+                BENCHMARK,
+                format!("{label}: leads stored/s in pieces of {UPSERT_BATCH}, {count} leads"),
+                "leads/s",
+            )
+            .target(Target::AtLeast(POSTGREST_RATE_TARGET)),
+            rate,
+        ),
+    }
 }
 
 pub async fn run(args: &StoreArgs, runs: usize) -> anyhow::Result<Figures> {
@@ -122,63 +192,25 @@ pub async fn run(args: &StoreArgs, runs: usize) -> anyhow::Result<Figures> {
         args.sqlite_leads > 0 && args.postgrest_leads > 0 && args.one_by_one_leads > 0,
         "--sqlite-leads, --postgrest-leads and --one-by-one-leads must be at least 1"
     );
+    let measurements = [
+        (Backend::Sqlite, Way::Bulk, args.sqlite_leads),
+        (Backend::Sqlite, Way::OneByOne, args.one_by_one_leads),
+        (Backend::Postgrest, Way::Bulk, args.postgrest_leads),
+        (Backend::Postgrest, Way::OneByOne, args.one_by_one_leads),
+    ];
     let mut figures = Figures::default();
     for run in 0..runs {
-        let seed = 5_000 + 4 * run as u64;
-        let seconds = sqlite(args.sqlite_leads, seed, Way::Bulk)
-            .await
-            .context("SQLite, in bulk")?;
-        figures.record(
-            Figure::new(
-                BENCHMARK,
-                format!(
-                    "SQLite: {} leads stored in pieces of {UPSERT_BATCH}",
-                    args.sqlite_leads
-                ),
-                "s",
-            )
-            .target(Target::AtMost(
-                SQLITE_SECONDS_TARGET * args.sqlite_leads as f64 / 100_000.0,
-            )),
-            seconds,
-        );
-        figures.record(
-            Figure::new(BENCHMARK, "SQLite: leads stored/s in bulk", "leads/s"),
-            args.sqlite_leads as f64 / seconds,
-        );
-        let seconds = sqlite(args.one_by_one_leads, seed + 1, Way::OneByOne)
-            .await
-            .context("SQLite, one at a time")?;
-        figures.record(
-            Figure::new(BENCHMARK, "SQLite: leads stored/s one at a time", "leads/s"),
-            args.one_by_one_leads as f64 / seconds,
-        );
-        let seconds = postgrest(args.postgrest_leads, seed + 2, Way::Bulk)
-            .await
-            .context("PostgREST, in bulk")?;
-        figures.record(
-            Figure::new(
-                BENCHMARK,
-                format!(
-                    "PostgREST 12: leads stored/s in pieces of {UPSERT_BATCH}, {} leads",
-                    args.postgrest_leads
-                ),
-                "leads/s",
-            )
-            .target(Target::AtLeast(POSTGREST_RATE_TARGET)),
-            args.postgrest_leads as f64 / seconds,
-        );
-        let seconds = postgrest(args.one_by_one_leads, seed + 3, Way::OneByOne)
-            .await
-            .context("PostgREST, one at a time")?;
-        figures.record(
-            Figure::new(
-                BENCHMARK,
-                "PostgREST 12: leads stored/s one at a time",
-                "leads/s",
-            ),
-            args.one_by_one_leads as f64 / seconds,
-        );
+        for (step, (backend, way, count)) in measurements.into_iter().enumerate() {
+            let seed = 5_000 + (run * measurements.len() + step) as u64;
+            let seconds = backend.time(count, seed, way).await.with_context(|| {
+                let how = match way {
+                    Way::Bulk => "in bulk",
+                    Way::OneByOne => "one at a time",
+                };
+                format!("{}, {how}", backend.label())
+            })?;
+            record(&mut figures, backend, way, count, seconds);
+        }
         eprintln!("store: run {} of {runs} done", run + 1);
     }
     Ok(figures)
