@@ -71,9 +71,6 @@ const MIGRATIONS: &[&str] = &[
 
 /// The most memory the store's page cache takes.
 const PAGE_CACHE_KIB: i64 = 32 * 1024;
-/// WAL pages (4 KiB) after which a commit copies them into the database: index pages a burst
-/// rewrites again and again are copied once per checkpoint (SQLite's default is 1,000).
-const WAL_CHECKPOINT_PAGES: i64 = 8_000;
 
 pub struct SqliteStore {
     inner: Arc<Mutex<Inner>>,
@@ -103,8 +100,6 @@ impl SqliteStore {
             // Negative: KiB. SQLite's default of 2 MiB no longer holds the `leadgen_id` index once
             // there are ~50,000 leads, and every new lead's lookup and insert then reads pages back.
             conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)
-                .map_err(internal)?;
-            conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
                 .map_err(internal)?;
             conn.busy_timeout(std::time::Duration::from_secs(5))
                 .map_err(internal)?;
