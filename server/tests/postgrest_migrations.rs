@@ -413,3 +413,43 @@ async fn only_service_role_reaches_the_work_queue() {
         }
     }
 }
+
+/// A lead stored while another server switches the Conversions API on: either the storing
+/// transaction sees the switch on and queues its `New Lead` stage, or the switch's backfill sees
+/// the stored lead. Neither may miss the other (both used to read before the other committed).
+#[tokio::test]
+async fn a_lead_stored_while_the_conversions_api_switches_on_is_queued() {
+    let database = migrated().await;
+    let storing = database.connect().await;
+    let switching = database.connect().await;
+    storing
+        .batch_execute(
+            "BEGIN;
+             INSERT INTO public.leads (leadgen_id, name, changed_by) VALUES ('90001', 'Racing Lead', 'facebook');",
+        )
+        .await
+        .expect("store a lead in an open transaction");
+    let switch_on = tokio::spawn(async move {
+        switching
+            .query_one(
+                "SELECT public.capi_set_switch(true, now() - interval '7 days')",
+                &[],
+            )
+            .await
+            .expect("switch the Conversions API on")
+            .get::<_, i64>(0)
+    });
+    // Give the switch time to run (or to wait for the storing transaction) before it commits.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    storing.batch_execute("COMMIT").await.expect("commit");
+    switch_on.await.expect("the switch finishes");
+    let queued: i64 = storing
+        .query_one(
+            "SELECT count(*) FROM public.capi_events WHERE leadgen_id = '90001' AND stage = 'New Lead'",
+            &[],
+        )
+        .await
+        .expect("count queued stages")
+        .get(0);
+    assert_eq!(queued, 1, "the lead's New Lead stage is queued once");
+}

@@ -29,4 +29,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261130140000_erase.sql",
         include_str!("../../../../migrations/20261130140000_erase.sql"),
     ),
+    (
+        "20261130150000_capi_switch_race.sql",
+        include_str!("../../../../migrations/20261130150000_capi_switch_race.sql"),
+    ),
 ];
