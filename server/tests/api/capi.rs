@@ -18,8 +18,8 @@ use leadhook_sim::{CallKind, DEFAULT_DATASET_ID, GraphFault, GraphStandin, Serve
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    FORM_ID, PAGE_ID, REP_TOKEN, TestApp, graph_lead, notification, serve_args, server_binary,
-    settings, spawn_app_from_args, spawn_graph,
+    FORM_ID, PAGE_ID, REP_TOKEN, TestApp, graph_lead, serve_args, server_binary, settings,
+    spawn_app_from_args, spawn_graph,
 };
 
 /// Short waits so the tests take seconds; production defaults are 3s, 30s and 5m.
@@ -133,8 +133,7 @@ async fn webhook_lead(app: &TestApp, n: u64) -> Lead {
         FORM_ID,
         graph_lead(&id, &[("full_name", &["Jane Doe"])]),
     );
-    assert_eq!(app.post_signed(&notification(&[&id])).await.status(), 200);
-    app.wait_for_leads(1).await.remove(0)
+    app.deliver_first(&id).await
 }
 
 async fn set_status(app: &TestApp, lead: &Lead, status: &str) {

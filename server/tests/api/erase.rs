@@ -60,11 +60,7 @@ async fn an_erased_lead_stays_erased_after_redelivery_and_a_sweep() {
         config.sweep.interval = None;
     })
     .await;
-    assert_eq!(
-        app.post_signed(&notification(&["8001"])).await.status(),
-        200
-    );
-    let stored = app.wait_for_leads(1).await.remove(0);
+    let stored = app.deliver_first("8001").await;
     assert_eq!(stored.meta.name.as_deref(), Some("Erin Erase"));
 
     let response = app

@@ -150,6 +150,18 @@ impl TestApp {
         .await
     }
 
+    /// Announces `leadgen_id` (already on the Graph stand-in) in a signed webhook, checks the 200,
+    /// and returns the first lead the store then holds: in an empty store, that one.
+    pub async fn deliver_first(&self, leadgen_id: &str) -> Lead {
+        assert_eq!(
+            self.post_signed(&notification(&[leadgen_id]))
+                .await
+                .status(),
+            200
+        );
+        self.wait_for_leads(1).await.remove(0)
+    }
+
     pub async fn api_post(&self, path: &str) -> reqwest::Response {
         self.client
             .post(self.url(path))

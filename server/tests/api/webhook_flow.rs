@@ -83,13 +83,7 @@ async fn string_ids_and_multi_value_answers() {
             ],
         ),
     );
-    assert_eq!(
-        app.post_signed(&notification(&["555000111"]))
-            .await
-            .status(),
-        200
-    );
-    let lead = app.wait_for_leads(1).await.remove(0);
+    let lead = app.deliver_first("555000111").await;
     assert_eq!(lead.meta.name.as_deref(), Some("Ana Lima"));
     assert_eq!(lead.meta.email.as_deref(), Some("ana@corp.example"));
     assert_eq!(
