@@ -99,6 +99,7 @@ impl Drop for Bus {
 }
 
 #[test]
+#[allow(unsafe_code)]
 fn lead_text_reaches_a_markup_daemon_escaped_and_without_nul() {
     let bus = Bus::start();
     assert!(bus.address.starts_with("unix:"), "{}", bus.address);

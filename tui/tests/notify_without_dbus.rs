@@ -9,6 +9,7 @@ use std::time::Duration;
 use leadhook::notify::{Delivery, Notice};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(unsafe_code)]
 async fn without_a_dbus_session_the_bell_rings_and_nothing_breaks() {
     // SAFETY: this binary's only test sets the variable before any thread that reads it exists.
     unsafe {

@@ -89,6 +89,7 @@ fn mode(path: &Path) -> u32 {
 
 /// Even with umask 0, the data directory is 0700 and the databases with their WAL files 0600.
 #[tokio::test]
+#[allow(unsafe_code)]
 async fn the_data_dir_and_databases_are_private_whatever_the_umask() {
     let parent = tempfile::tempdir().unwrap();
     let data_dir = parent.path().join("data");

@@ -76,6 +76,7 @@ impl ServerProcess {
         let (_, hard) = rlimit::getrlimit(rlimit::Resource::NOFILE).map_err(ProcessError::Wait)?;
         let soft = open_files.min(hard);
         // SAFETY: setrlimit is async-signal-safe, and the closure allocates nothing.
+        #[allow(unsafe_code)]
         unsafe {
             command.pre_exec(move || rlimit::setrlimit(rlimit::Resource::NOFILE, soft, hard));
         }
