@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use leadhook_shared::team::median;
 use leadhook_shared::{Assignment, Rep, RepStats, SpeedToLead, SpeedToLeadStats};
 
 use crate::config::Config;
@@ -50,7 +51,7 @@ impl Team {
                     available: availability.get(name).copied().unwrap_or(true),
                     open_leads: figures.by_owner.get(name).map_or(0, |counts| counts.open),
                     contacted_today: today.len() as u64,
-                    median_speed_to_lead_today_secs: percentile(&today, 50),
+                    median_speed_to_lead_today_secs: median(&today),
                 }
             })
             .collect()
@@ -73,7 +74,7 @@ impl Team {
                     owned: counts.owned,
                     contacted: counts.contacted,
                     won: counts.won,
-                    median_speed_to_lead_secs: percentile(&week, 50),
+                    median_speed_to_lead_secs: median(&week),
                 }
             })
             .collect()
@@ -90,16 +91,8 @@ pub fn speed_to_lead(figures: &QueueFigures, window: StatsWindow) -> SpeedToLead
     );
     let week = speeds(figures.contacts.iter());
     SpeedToLeadStats {
-        today: summary(&today),
-        last_7_days: summary(&week),
-    }
-}
-
-fn summary(sorted: &[u64]) -> SpeedToLead {
-    SpeedToLead {
-        count: sorted.len() as u64,
-        median_secs: percentile(sorted, 50),
-        p90_secs: percentile(sorted, 90),
+        today: SpeedToLead::of_sorted(&today),
+        last_7_days: SpeedToLead::of_sorted(&week),
     }
 }
 
@@ -108,13 +101,6 @@ fn speeds<'a>(contacts: impl Iterator<Item = &'a Contact>) -> Vec<u64> {
     let mut speeds: Vec<u64> = contacts.map(|contact| contact.speed_secs).collect();
     speeds.sort_unstable();
     speeds
-}
-
-/// The nearest-rank percentile of sorted samples: the smallest value with at least `percent`% of
-/// the samples at or below it.
-fn percentile(sorted: &[u64], percent: usize) -> Option<u64> {
-    let rank = (sorted.len() * percent).div_ceil(100).max(1);
-    sorted.get(rank - 1).copied()
 }
 
 #[cfg(test)]
@@ -139,18 +125,6 @@ mod tests {
             today_start,
             week_start: today_start - Duration::days(6),
         }
-    }
-
-    #[test]
-    fn percentiles_are_nearest_rank() {
-        assert_eq!(percentile(&[], 50), None);
-        assert_eq!(percentile(&[7], 90), Some(7));
-        assert_eq!(percentile(&[1, 2, 3, 4], 50), Some(2));
-        assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90), Some(9));
-        assert_eq!(
-            percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 90),
-            Some(10)
-        );
     }
 
     #[test]

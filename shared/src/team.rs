@@ -117,6 +117,34 @@ pub struct SpeedToLead {
     pub p90_secs: Option<u64>,
 }
 
+impl SpeedToLead {
+    /// The figures of `sorted` speeds in seconds, ascending.
+    pub fn of_sorted(sorted: &[u64]) -> SpeedToLead {
+        SpeedToLead {
+            count: sorted.len() as u64,
+            median_secs: median(sorted),
+            p90_secs: percentile(sorted, 90),
+        }
+    }
+}
+
+/// The nearest-rank percentile of `sorted` (ascending) samples: the smallest sample with at least
+/// `percent`% of them at or below it; `None` without samples.
+///
+/// The one definition of speed-to-lead figures, for the server's `/api/stats` and `/api/reps`
+/// and the dashboard's header alike. Nearest rank always answers a time some lead really took,
+/// and whole seconds (the API's unit) round the same way as any finer unit.
+pub fn percentile<T: Copy>(sorted: &[T], percent: usize) -> Option<T> {
+    let rank = (sorted.len() * percent).div_ceil(100).max(1);
+    sorted.get(rank - 1).copied()
+}
+
+/// The [`percentile`] 50: for an even count the lower of the two middle samples (2 and 4
+/// minutes have a 2-minute median, not 3).
+pub fn median<T: Copy>(sorted: &[T]) -> Option<T> {
+    percentile(sorted, 50)
+}
+
 /// `speed_to_lead` in `/api/stats`, in the caller's time zone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpeedToLeadStats {
@@ -132,4 +160,36 @@ pub struct RepStats {
     pub contacted: u64,
     pub won: u64,
     pub median_speed_to_lead_secs: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        assert_eq!(percentile::<u64>(&[], 50), None);
+        assert_eq!(percentile(&[7], 90), Some(7));
+        assert_eq!(percentile(&[1, 2, 3, 4], 50), Some(2));
+        assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90), Some(9));
+        assert_eq!(
+            percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 90),
+            Some(10)
+        );
+        assert_eq!(percentile(&[1, 2, 3], 100), Some(3));
+    }
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_lower_middle() {
+        assert_eq!(median(&[120, 240]), Some(120));
+        assert_eq!(median(&[1, 2, 9]), Some(2));
+        assert_eq!(
+            SpeedToLead::of_sorted(&[60, 120, 240, 9000]),
+            SpeedToLead {
+                count: 4,
+                median_secs: Some(120),
+                p90_secs: Some(9000),
+            }
+        );
+    }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use leadhook_shared::LeadStatus;
+use leadhook_shared::team::median;
 
 use crate::leads::LeadRow;
 
@@ -59,7 +60,8 @@ impl TeamStats {
         )
     }
 
-    /// The median speed to lead of the leads first contacted at or after `since`.
+    /// The median speed to lead of the leads first contacted at or after `since`, as
+    /// `/api/stats` computes it ([`median`]).
     pub fn median_speed_since(&self, since: DateTime<Utc>) -> Option<Duration> {
         let mut speeds: Vec<Duration> = self
             .contacts
@@ -72,16 +74,6 @@ impl TeamStats {
 
     pub fn open_owned_by(&self, owner: &str) -> usize {
         self.open_owned.get(owner).copied().unwrap_or(0)
-    }
-}
-
-/// The middle value of sorted `values`; the mean of the two middle ones for an even count.
-fn median(values: &[Duration]) -> Option<Duration> {
-    let middle = values.len() / 2;
-    match values.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(values[middle]),
-        _ => Some((values[middle - 1] + values[middle]) / 2),
     }
 }
 
@@ -113,7 +105,8 @@ mod tests {
         }
         assert_eq!(stats.waiting(), (2, Some(now() - Duration::minutes(40))));
         let today = now() - Duration::hours(15);
-        assert_eq!(stats.median_speed_since(today), Some(Duration::minutes(5)));
+        // Reached after 2 and 8 minutes: nearest rank, as `/api/stats` says.
+        assert_eq!(stats.median_speed_since(today), Some(Duration::minutes(2)));
         assert_eq!(stats.open_owned_by("alice"), 2);
 
         stats.remove(&waiting);
@@ -123,7 +116,7 @@ mod tests {
         stats.add(&won);
         assert_eq!(stats.waiting(), (1, Some(now() - Duration::minutes(3))));
         assert_eq!(stats.open_owned_by("alice"), 1);
-        assert_eq!(stats.median_speed_since(today), Some(Duration::minutes(5)));
+        assert_eq!(stats.median_speed_since(today), Some(Duration::minutes(2)));
         assert_eq!(stats.median_speed_since(now()), None);
     }
 
@@ -145,13 +138,5 @@ mod tests {
         let today = now() - Duration::hours(15);
         assert_eq!(team.median_speed_since(today), Some(Duration::minutes(3)));
         assert_eq!(team.open_owned_by("alice"), 1);
-    }
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        let minutes = |m: &[i64]| m.iter().map(|m| Duration::minutes(*m)).collect::<Vec<_>>();
-        assert_eq!(median(&minutes(&[1, 2, 9])), Some(Duration::minutes(2)));
-        assert_eq!(median(&minutes(&[1, 3])), Some(Duration::minutes(2)));
-        assert_eq!(median(&[]), None);
     }
 }

@@ -8,6 +8,8 @@ use leadhook::client::{Client, PAGE_SIZE};
 use leadhook::config::Settings;
 use leadhook::export;
 use leadhook::leads::LeadRow;
+use leadhook::team_stats::TeamStats;
+use leadhook_server::store::{Contact, QueueFigures, StatsWindow};
 use leadhook_shared::{Cursor, Lead, NewManualLead};
 
 mod real_server;
@@ -104,4 +106,60 @@ async fn an_export_from_an_unreachable_server_says_so() {
         .expect_err("nothing to fetch from");
     assert!(err.to_string().contains("cannot fetch the leads"), "{err}");
     assert!(!path.exists(), "no half-written file");
+}
+
+/// `/api/stats` and the dashboard's header give the same speed to lead for an even count: the
+/// server's figures for two leads reached after 2 and 4 minutes, fed to the header's code.
+#[test]
+fn the_header_and_api_stats_agree_on_the_median_speed_to_lead() {
+    let now = chrono::Utc::now();
+    let today_start = now - chrono::Duration::hours(1);
+    let leads: Vec<Lead> = [(1, 2), (2, 4)]
+        .map(|(id, minutes)| {
+            let created_at = now - chrono::Duration::minutes(30);
+            serde_json::from_value(serde_json::json!({
+                "id": id,
+                "leadgen_id": null,
+                "name": format!("Reached after {minutes} min"),
+                "created_at": created_at,
+                "is_organic": false,
+                "fields": {},
+                "status": "Contacted",
+                "is_manual": true,
+                "received_at": created_at,
+                "updated_at": now,
+                "first_contact_at": created_at + chrono::Duration::minutes(minutes),
+            }))
+            .expect("a lead")
+        })
+        .into();
+    let figures = QueueFigures {
+        contacts: leads
+            .iter()
+            .map(|lead| Contact {
+                owner: None,
+                first_contact_at: lead.first_contact_at.expect("contacted"),
+                speed_secs: lead
+                    .speed_to_lead()
+                    .and_then(|speed| u64::try_from(speed.num_seconds()).ok())
+                    .expect("a speed"),
+            })
+            .collect(),
+        ..QueueFigures::default()
+    };
+    let window = StatsWindow {
+        today_start,
+        week_start: today_start - chrono::Duration::days(6),
+    };
+    let api = leadhook_server::team::speed_to_lead(&figures, window);
+    assert_eq!(api.today.median_secs, Some(120));
+
+    let mut header = TeamStats::default();
+    for lead in &leads {
+        header.add(&LeadRow::from(lead));
+    }
+    let shown = header
+        .median_speed_since(today_start)
+        .map(|median| median.num_seconds());
+    assert_eq!(shown, Some(120), "the header's median, in seconds");
 }
