@@ -14,5 +14,5 @@ pub use lead::{Answer, Lead, LeadPatch, MetaFields, NewManualLead};
 pub use status::{LeadStatus, UnknownStatus};
 pub use team::{
     Activity, ActivityKind, Assignment, Availability, Escalation, Me, Rep, RepStats, SpeedToLead,
-    SpeedToLeadStats, Waiting,
+    SpeedToLeadStats, UnknownActivityKind, Waiting,
 };

@@ -1,6 +1,9 @@
 //! The team's work queue on the wire: who works which lead (`/api/reps`), what happened to a lead
 //! (`/api/leads/{id}/activity`), and the escalation pushed on `/api/events`.
 
+use std::fmt;
+use std::str::FromStr;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -45,9 +48,11 @@ pub struct Rep {
     pub median_speed_to_lead_today_secs: Option<u64>,
 }
 
-/// What kind of change an activity row records.
+/// What kind of change an activity row records. Its one spelling is [`ActivityKind::as_str`]:
+/// the wire (serde), both stores' `kind` column, and the SQL that names kinds (checked by the
+/// server's tests) all use it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum ActivityKind {
     /// The lead was first stored (by `facebook`, `sweeper`, or a rep for a manual lead).
     Stored,
@@ -62,6 +67,67 @@ pub enum ActivityKind {
     /// The person's data was erased (by a rep, the `erase` command or retention); the row keeps
     /// no erased value.
     Erase,
+}
+
+impl ActivityKind {
+    pub const ALL: [ActivityKind; 8] = [
+        ActivityKind::Stored,
+        ActivityKind::Redelivered,
+        ActivityKind::Status,
+        ActivityKind::Notes,
+        ActivityKind::Claim,
+        ActivityKind::Release,
+        ActivityKind::Assign,
+        ActivityKind::Erase,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityKind::Stored => "stored",
+            ActivityKind::Redelivered => "redelivered",
+            ActivityKind::Status => "status",
+            ActivityKind::Notes => "notes",
+            ActivityKind::Claim => "claim",
+            ActivityKind::Release => "release",
+            ActivityKind::Assign => "assign",
+            ActivityKind::Erase => "erase",
+        }
+    }
+}
+
+impl fmt::Display for ActivityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown activity kind {0:?}")]
+pub struct UnknownActivityKind(pub String);
+
+impl FromStr for ActivityKind {
+    type Err = UnknownActivityKind;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        ActivityKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+            .ok_or_else(|| UnknownActivityKind(name.to_string()))
+    }
+}
+
+impl From<ActivityKind> for &'static str {
+    fn from(kind: ActivityKind) -> &'static str {
+        kind.as_str()
+    }
+}
+
+impl TryFrom<String> for ActivityKind {
+    type Error = UnknownActivityKind;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        name.parse()
+    }
 }
 
 /// Actors that are not reps.
@@ -165,6 +231,21 @@ pub struct RepStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn activity_kinds_read_back_as_written_on_the_wire_and_in_the_stores() {
+        for kind in ActivityKind::ALL {
+            let wire = serde_json::to_string(&kind).expect("serializes");
+            assert_eq!(wire, format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<ActivityKind>(&wire).ok(), Some(kind));
+            assert_eq!(kind.as_str().parse(), Ok(kind));
+        }
+        assert_eq!(
+            "Stored".parse::<ActivityKind>(),
+            Err(UnknownActivityKind("Stored".into()))
+        );
+        assert!(serde_json::from_str::<ActivityKind>("\"gone\"").is_err());
+    }
 
     #[test]
     fn percentiles_are_nearest_rank() {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use leadhook_shared::{Activity, ActivityKind, Lead, Waiting};
+use leadhook_shared::{Activity, Lead, Waiting};
 use serde::Deserialize;
 
 use super::{StatsWindow, StoreError};
@@ -112,36 +112,6 @@ pub trait WorkQueue {
     ) -> Result<Vec<Escalated>, StoreError>;
 
     async fn queue_figures(&self, window: StatsWindow) -> Result<QueueFigures, StoreError>;
-}
-
-/// An activity kind as both stores spell it.
-pub fn kind_name(kind: ActivityKind) -> &'static str {
-    match kind {
-        ActivityKind::Stored => "stored",
-        ActivityKind::Redelivered => "redelivered",
-        ActivityKind::Status => "status",
-        ActivityKind::Notes => "notes",
-        ActivityKind::Claim => "claim",
-        ActivityKind::Release => "release",
-        ActivityKind::Assign => "assign",
-        ActivityKind::Erase => "erase",
-    }
-}
-
-pub fn kind_from_name(name: &str) -> Result<ActivityKind, StoreError> {
-    [
-        ActivityKind::Stored,
-        ActivityKind::Redelivered,
-        ActivityKind::Status,
-        ActivityKind::Notes,
-        ActivityKind::Claim,
-        ActivityKind::Release,
-        ActivityKind::Assign,
-        ActivityKind::Erase,
-    ]
-    .into_iter()
-    .find(|kind| kind_name(*kind) == name)
-    .ok_or_else(|| StoreError::Internal(format!("unknown activity kind {name:?} in the store")))
 }
 
 /// Whole seconds from the form to the first contact (0 when the clocks disagree).

@@ -6,6 +6,7 @@ mod capi;
 mod erase;
 mod queue;
 mod replica_suite;
+mod sql_kinds;
 mod suite;
 
 use std::any::Any;

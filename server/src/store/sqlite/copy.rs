@@ -12,7 +12,6 @@ use super::rows::{META_COLUMNS, SELECT_LEADS, lead_from_row, meta_parameters, mi
 use super::{SqliteStore, internal, search_text};
 use crate::store::StoreError;
 use crate::store::copy::{CopyEnd, LeadKey, LeadRecord, Page, RepRecord};
-use crate::store::queue::kind_name;
 
 /// The columns a copy writes besides the Meta-side ones, in the order [`lead_parameters`] binds them.
 const OWN_COLUMNS: &[&str] = &[
@@ -121,7 +120,7 @@ fn write_page(conn: &mut Connection, page: &Page) -> Result<(), StoreError> {
                     row.lead_id,
                     micros(row.at),
                     row.actor,
-                    kind_name(row.kind),
+                    row.kind.as_str(),
                     row.old,
                     row.new
                 ])

@@ -11,7 +11,7 @@ use rusqlite::{Connection, params};
 
 use super::rows::{SELECT_LEADS, lead_from_row, micros, time_from};
 use super::{SqliteStore, internal, lead_by_id};
-use crate::store::queue::{kind_from_name, kind_name, speed_secs};
+use crate::store::queue::speed_secs;
 use crate::store::{
     Claim, Contact, Escalated, OwnerCounts, QueueFigures, StatsWindow, StoreError, WorkQueue,
 };
@@ -94,7 +94,9 @@ pub(super) fn activity_where(
             lead_id,
             at: time_from(at),
             actor,
-            kind: kind_from_name(&kind)?,
+            kind: kind
+                .parse()
+                .map_err(|unknown| StoreError::Internal(format!("{unknown} in the store")))?,
             old,
             new,
         });
@@ -118,7 +120,7 @@ pub(super) fn record(
             lead_id,
             at,
             actor,
-            kind_name(change.kind),
+            change.kind.as_str(),
             change.old,
             change.new
         ])
