@@ -11,7 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
-use leadhook_server::intake::RetryPolicy;
+use leadhook_server::intake::DEFAULT_RETRY;
 use leadhook_server::limits::MAX_WEBHOOK_BODY_BYTES;
 use leadhook_server::store::sqlite::SqliteStore;
 use leadhook_server::store::{LeadStore, UPSERT_BATCH};
@@ -65,10 +65,8 @@ impl Server {
             .config(&graph, data_dir)
             .context("the benchmark's server settings are invalid")?;
         let server = match store {
-            Some(store) => {
-                TestServer::start_with_store(config, store, RetryPolicy::default()).await
-            }
-            None => TestServer::start(config, RetryPolicy::default()).await,
+            Some(store) => TestServer::start_with_store(config, store, DEFAULT_RETRY).await,
+            None => TestServer::start(config, DEFAULT_RETRY).await,
         }
         .context("the server does not start")?;
         Ok(Server {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use clap::Parser;
 use leadhook::config::Settings;
 use leadhook_server::config::Config;
-use leadhook_server::intake::RetryPolicy;
+use leadhook_server::intake::DEFAULT_RETRY;
 use leadhook_sim::harness::TestSettings;
 use leadhook_sim::{
     AppSubscription, BodyStyle, GraphStandin, LeadFaker, LeadgenChange, TestServer, WebhookSender,
@@ -113,8 +113,7 @@ async fn run(args: Args) -> Result<(), DemoError> {
     serve.fb_page_id = Some(page_id);
     // Lead stages go to the stand-in's CRM dataset: a rep's status change shows up in the log.
     serve.fb_dataset_id = Some(graph.config().dataset_id.clone());
-    let server =
-        TestServer::start(Config::from_args(serve.clone())?, RetryPolicy::default()).await?;
+    let server = TestServer::start(Config::from_args(serve.clone())?, DEFAULT_RETRY).await?;
     let server_url = server.base_url();
     // Like a Meta app whose webhook is set up: test leads are announced to this server.
     graph.set_app_subscription(Some(AppSubscription::leadgen(format!(

@@ -9,7 +9,7 @@ use leadhook_server::config::{
 };
 use leadhook_server::doctor::{self, DoctorArgs};
 use leadhook_server::erase::{EraseArgs, erase_command};
-use leadhook_server::intake::RetryPolicy;
+use leadhook_server::intake::DEFAULT_RETRY;
 use leadhook_server::serve::raise_open_file_limit;
 use leadhook_server::store::copy as store_copy;
 use leadhook_server::store::postgrest::MIGRATIONS;
@@ -176,7 +176,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         config.data_dir.clone(),
         config.api_tokens.len(),
     );
-    let app = match Application::build(config, RetryPolicy::default()).await {
+    let app = match Application::build(config, DEFAULT_RETRY).await {
         Ok(app) => app,
         Err(error) => {
             eprintln!("error: {error}");

@@ -2,6 +2,7 @@
 //! and parsing of the payloads Meta sends (webhook notifications and Graph API leads).
 
 pub mod api;
+pub mod backoff;
 pub mod cursor;
 pub mod lead;
 pub mod meta;
@@ -9,6 +10,7 @@ pub mod status;
 pub mod team;
 
 pub use api::{ApiError, ApiErrorBody, ApiList, ApiOk, FormCount, Stats, SyncReport};
+pub use backoff::Backoff;
 pub use cursor::Cursor;
 pub use lead::{Answer, Lead, LeadPatch, MetaFields, NewManualLead};
 pub use status::{LeadStatus, UnknownStatus};

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::fake_leads::FakeLead;
 use super::meta_json;
+use leadhook_shared::Backoff;
 use leadhook_shared::meta::signature::{SIGNATURE_HEADER, sign};
 
 /// Meta's webhook requests identify themselves with this user agent.
@@ -147,15 +148,17 @@ impl RetryPolicy {
         }
     }
 
-    /// The wait before try number `attempt` (1-based).
+    /// The wait before try number `attempt` (1-based): none before the second, then the shared
+    /// backoff from `first_delay`.
     fn delay_before(&self, attempt: u32) -> Duration {
         match attempt {
             0..=2 => Duration::ZERO,
-            _ => self
-                .first_delay
-                .saturating_mul(1 << (attempt - 3).min(16))
-                .min(self.max_delay),
+            _ => self.backoff().delay(attempt - 3),
         }
+    }
+
+    fn backoff(&self) -> Backoff {
+        Backoff::new(self.first_delay, self.max_delay)
     }
 }
 
@@ -482,8 +485,14 @@ mod tests {
     #[test]
     fn retry_delays_grow_after_an_immediate_retry() {
         let policy = RetryPolicy::like_meta(10, Duration::from_secs(1));
-        let delays: Vec<u64> = (1..=10).map(|n| policy.delay_before(n).as_secs()).collect();
-        assert_eq!(delays, [0, 0, 1, 2, 4, 8, 16, 32, 64, 64]);
+        let steps: Vec<u64> = (0..8).map(|n| policy.backoff().step(n).as_secs()).collect();
+        assert_eq!(steps, [1, 2, 4, 8, 16, 32, 64, 64]);
+        assert_eq!(policy.delay_before(1), Duration::ZERO);
+        assert_eq!(policy.delay_before(2), Duration::ZERO);
+        for n in 3..=10 {
+            let (delay, step) = (policy.delay_before(n), policy.backoff().step(n - 3));
+            assert!(delay >= step / 2 && delay <= step, "try {n}: {delay:?}");
+        }
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use leadhook_server::config::Config;
-use leadhook_server::intake::RetryPolicy;
+use leadhook_server::intake::DEFAULT_RETRY;
 use leadhook_sim::TestServer;
 use leadhook_sim::harness::{TestSettings, wait_for_leads};
 use tokio::net::{TcpListener, TcpStream};
@@ -33,9 +33,7 @@ async fn simulate_produces_the_leads_it_reports() {
     let data_dir = tempfile::tempdir().unwrap();
     let graph_url = format!("http://{}", graph_door.local_addr().unwrap());
     let config = Config::from_args(settings.serve_args(&graph_url, data_dir.path())).unwrap();
-    let server = TestServer::start(config, RetryPolicy::default())
-        .await
-        .unwrap();
+    let server = TestServer::start(config, DEFAULT_RETRY).await.unwrap();
 
     let mut simulate = Command::new(env!("CARGO_BIN_EXE_leadhook-sim"))
         .args(["simulate", "--count", "5", "--rate", "20", "--seed", "42"])

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use leadhook_shared::{Cursor, Escalation};
+use leadhook_shared::{Backoff, Cursor, Escalation};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
@@ -154,10 +154,12 @@ impl<T: Listed> Poller<T> {
         Ok(())
     }
 
-    /// The interval, doubled per consecutive failure, at most [`MAX_BACKOFF`].
+    /// The shared backoff from the interval, doubling per consecutive failure up to
+    /// [`MAX_BACKOFF`], with jitter: dashboards that lost the same server do not all come back
+    /// in the same instant.
     fn backoff(&self) -> Duration {
-        let doublings = self.failures.saturating_sub(1).min(8);
-        (self.interval * 2u32.pow(doublings)).min(MAX_BACKOFF.max(self.interval))
+        Backoff::new(self.interval, MAX_BACKOFF.max(self.interval))
+            .delay(self.failures.saturating_sub(1))
     }
 
     async fn connect_push(&mut self) {

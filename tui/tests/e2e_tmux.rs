@@ -224,7 +224,7 @@ async fn start_server() -> (tempfile::TempDir, GraphStandin, Server) {
     let config = settings
         .config(&graph, &dir.path().join("data"))
         .expect("valid server settings");
-    let server = TestServer::start(config, Default::default())
+    let server = TestServer::start(config, leadhook_server::intake::DEFAULT_RETRY)
         .await
         .expect("leadhook server starts");
     let server = Server {

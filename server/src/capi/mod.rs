@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use leadhook_shared::Backoff;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
@@ -141,14 +142,11 @@ impl CapiSender {
         }
     }
 
-    /// Doubling from the batch wait up to the configured cap; Meta's advertised regain time wins
-    /// when longer (still capped).
+    /// The shared backoff from the batch wait up to the configured cap; Meta's advertised regain
+    /// time wins when longer (still capped).
     fn backoff(&self, failures: u32, retry_after: Option<Duration>) -> Duration {
-        let doubled = self
-            .config
-            .batch_wait
-            .saturating_mul(2u32.saturating_pow(failures.min(20)));
-        doubled
+        Backoff::new(self.config.batch_wait, self.config.retry_cap)
+            .delay(failures)
             .max(retry_after.unwrap_or_default())
             .min(self.config.retry_cap)
     }

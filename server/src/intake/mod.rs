@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-pub use outcome::RetryPolicy;
+pub use outcome::{DEFAULT_RETRY, RetryPolicy};
 use storing::{Fetched, STORE_BATCH};
 
 use crate::graph::GraphClient;

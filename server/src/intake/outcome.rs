@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rand::Rng;
+use leadhook_shared::Backoff;
 use thiserror::Error;
 
 use crate::graph::GraphError;
@@ -13,33 +13,12 @@ use crate::metrics::Metrics;
 use crate::status::{GraphStatus, RuntimeStatus};
 use crate::store::StoreError;
 
-/// How retries back off: `base * 2^attempts`, capped, with jitter.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub base: Duration,
-    pub cap: Duration,
-}
+/// How the intake backs off an event's retries: the shared formula, attempt by attempt.
+pub type RetryPolicy = Backoff;
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            base: Duration::from_secs(1),
-            cap: Duration::from_secs(300),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Delay before attempt `attempts + 1`, between half and all of the exponential step.
-    pub fn delay(&self, attempts: u32) -> Duration {
-        let step = self
-            .base
-            .saturating_mul(1u32 << attempts.min(20))
-            .min(self.cap);
-        let half = step / 2;
-        half + half.mul_f64(rand::rng().random::<f64>())
-    }
-}
+/// The intake's retries: from 1 second, doubling up to 5 minutes, with jitter.
+pub const DEFAULT_RETRY: RetryPolicy =
+    Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
 
 /// Why one event did not make it this time.
 #[derive(Debug, Error)]
@@ -97,26 +76,5 @@ pub(super) fn after_failure(
     Settlement::Failed {
         id: pending.id,
         reason: failure.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_with_jitter_and_stays_capped() {
-        let policy = RetryPolicy {
-            base: Duration::from_secs(1),
-            cap: Duration::from_secs(60),
-        };
-        for attempts in 0..40 {
-            let step = Duration::from_secs(1u64 << attempts.min(20)).min(Duration::from_secs(60));
-            let delay = policy.delay(attempts);
-            assert!(
-                delay >= step / 2 && delay <= step,
-                "attempt {attempts}: {delay:?} vs step {step:?}"
-            );
-        }
     }
 }

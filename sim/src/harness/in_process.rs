@@ -75,6 +75,7 @@ impl Drop for TestServer {
 mod tests {
     use super::*;
     use crate::harness::TestSettings;
+    use leadhook_server::intake::DEFAULT_RETRY;
 
     fn settings() -> TestSettings {
         TestSettings {
@@ -92,7 +93,7 @@ mod tests {
         let data_dir = tempfile::tempdir().unwrap();
         let server = TestServer::start(
             settings.config(&graph, data_dir.path()).unwrap(),
-            RetryPolicy::default(),
+            DEFAULT_RETRY,
         )
         .await
         .unwrap();

@@ -25,7 +25,7 @@ pub async fn server(capi: bool) -> (tempfile::TempDir, GraphStandin, TestServer)
         args.fb_dataset_id = Some(DEFAULT_DATASET_ID.into());
     }
     let config = Config::from_args(args).expect("valid settings");
-    let server = TestServer::start(config, Default::default())
+    let server = TestServer::start(config, leadhook_server::intake::DEFAULT_RETRY)
         .await
         .expect("server starts");
     (dir, graph, server)
