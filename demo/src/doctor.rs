@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use leadhook_server::config::ServeArgs;
 use leadhook_server::doctor::{self, DoctorArgs, EndToEndArgs};
 use leadhook_sim::GraphStandin;
+use secrecy::ExposeSecret;
 
 /// Doctor settings for the demo server at `server_url`, configured like it by `serve`. The
 /// doctor's own store check gets `data_dir`: the running server keeps its data dir to itself.
@@ -39,21 +40,40 @@ pub fn args(
 pub fn command_line(args: &DoctorArgs) -> String {
     let serve = &args.serve;
     let data_dir = serve.data_dir.as_ref().map(|dir| dir.display().to_string());
+    // The demo's own made-up secrets: the command line is for copying, so it spells them.
     let flags = [
-        ("--fb-app-id", args.fb_app_id.as_ref()),
-        ("--fb-app-secret", serve.fb_app_secret.as_ref()),
-        ("--fb-verify-token", serve.fb_verify_token.as_ref()),
+        ("--fb-app-id", args.fb_app_id.as_deref()),
+        (
+            "--fb-app-secret",
+            serve
+                .fb_app_secret
+                .as_ref()
+                .map(ExposeSecret::expose_secret),
+        ),
+        (
+            "--fb-verify-token",
+            serve
+                .fb_verify_token
+                .as_ref()
+                .map(ExposeSecret::expose_secret),
+        ),
         (
             "--fb-page-access-token",
-            serve.fb_page_access_token.as_ref(),
+            serve
+                .fb_page_access_token
+                .as_ref()
+                .map(ExposeSecret::expose_secret),
         ),
-        ("--fb-graph-url", serve.fb_graph_url.as_ref()),
-        ("--fb-page-id", serve.fb_page_id.as_ref()),
-        ("--public-url", serve.public_url.as_ref()),
-        ("--api-tokens", serve.api_tokens.as_ref()),
-        ("--data-dir", data_dir.as_ref()),
-        ("--server", args.e2e.server.as_ref()),
-        ("--token", args.e2e.token.as_ref()),
+        ("--fb-graph-url", serve.fb_graph_url.as_deref()),
+        ("--fb-page-id", serve.fb_page_id.as_deref()),
+        ("--public-url", serve.public_url.as_deref()),
+        (
+            "--api-tokens",
+            serve.api_tokens.as_ref().map(ExposeSecret::expose_secret),
+        ),
+        ("--data-dir", data_dir.as_deref()),
+        ("--server", args.e2e.server.as_deref()),
+        ("--token", args.e2e.token.as_deref()),
     ];
     let mut line = String::from("cargo run -p leadhook-server -- doctor --e2e");
     for (flag, value) in flags {

@@ -4,21 +4,23 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use secrecy::SecretString;
 
 use super::{ConfigError, StoreConfig, parse_store};
 
-/// Settings of `leadhook-server serve` (and of the commands that check a real setup).
+/// Settings of `leadhook-server serve` (and of the commands that check a real setup). Secrets are
+/// [`SecretString`]s, so `{:?}` of the settings (a log line, a panic) does not print them.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
     /// App Secret of the Meta app: the key of the webhook signature (Meta app > Settings > Basic).
     #[arg(long, env = "FB_APP_SECRET", hide_env_values = true)]
-    pub fb_app_secret: Option<String>,
+    pub fb_app_secret: Option<SecretString>,
     /// Token you also type into the Meta app's webhook setup; Meta echoes it in the subscription handshake.
     #[arg(long, env = "FB_VERIFY_TOKEN", hide_env_values = true)]
-    pub fb_verify_token: Option<String>,
+    pub fb_verify_token: Option<SecretString>,
     /// Long-lived Page access token used to read leads from the Graph API.
     #[arg(long, env = "FB_PAGE_ACCESS_TOKEN", hide_env_values = true)]
-    pub fb_page_access_token: Option<String>,
+    pub fb_page_access_token: Option<SecretString>,
     /// Graph API base URL (tests and the demo point it at a local stand-in).
     #[arg(long, env = "FB_GRAPH_URL")]
     pub fb_graph_url: Option<String>,
@@ -41,7 +43,7 @@ pub struct ServeArgs {
         env = "LEADHOOK_API_TOKENS",
         hide_env_values = true
     )]
-    pub api_tokens: Option<String>,
+    pub api_tokens: Option<SecretString>,
     /// Facebook Page ID(s) whose lead forms the sweeper checks for missed leads (comma-separated).
     #[arg(long = "fb-page-id", env = "FB_PAGE_ID")]
     pub fb_page_id: Option<String>,
@@ -67,7 +69,7 @@ pub struct ServeArgs {
     pub fb_dataset_id: Option<String>,
     /// Token allowed to send events to the dataset; default: the Page token.
     #[arg(long = "fb-capi-token", env = "FB_CAPI_TOKEN", hide_env_values = true)]
-    pub fb_capi_token: Option<String>,
+    pub fb_capi_token: Option<SecretString>,
     /// Event names per status, like "Won=Purchase,Lost=Lost"; default: each status's own name.
     #[arg(long = "capi-stages", env = "LEADHOOK_CAPI_STAGES")]
     pub capi_stages: Option<String>,
@@ -105,14 +107,14 @@ pub struct SupabaseArgs {
         env = "SUPABASE_SERVICE_ROLE_KEY",
         hide_env_values = true
     )]
-    pub supabase_service_role_key: Option<String>,
+    pub supabase_service_role_key: Option<SecretString>,
     /// Supabase secret key (sb_secret_...), accepted instead of the service_role key.
     #[arg(
         long = "supabase-secret-key",
         env = "SUPABASE_SECRET_KEY",
         hide_env_values = true
     )]
-    pub supabase_secret_key: Option<String>,
+    pub supabase_secret_key: Option<SecretString>,
 }
 
 impl SupabaseArgs {
@@ -122,5 +124,31 @@ impl SupabaseArgs {
             self.supabase_url,
             self.supabase_secret_key.or(self.supabase_service_role_key),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_holds_no_secret() {
+        let secret = "do-not-print-me-0123456789";
+        let args = ServeArgs {
+            fb_app_secret: Some(secret.into()),
+            fb_verify_token: Some(secret.into()),
+            fb_page_access_token: Some(secret.into()),
+            api_tokens: Some(format!("alice:{secret}").into()),
+            fb_capi_token: Some(secret.into()),
+            supabase: SupabaseArgs {
+                supabase_url: Some("https://project.supabase.co/rest/v1".into()),
+                supabase_service_role_key: Some(secret.into()),
+                supabase_secret_key: Some(secret.into()),
+            },
+            ..ServeArgs::default()
+        };
+        let printed = format!("{args:?} {args:#?}");
+        assert!(!printed.contains(secret), "{printed}");
+        assert!(printed.contains("https://project.supabase.co/rest/v1"));
     }
 }

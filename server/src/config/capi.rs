@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use leadhook_shared::LeadStatus;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::{ConfigError, parse_duration, required_secret};
 
@@ -34,7 +34,7 @@ impl CapiConfig {
 /// The raw CAPI settings, as `ServeArgs` holds them.
 pub(super) struct CapiArgs {
     pub dataset_id: Option<String>,
-    pub token: Option<String>,
+    pub token: Option<SecretString>,
     pub stages: Option<String>,
     pub batch_wait: Option<String>,
     pub timeout: Option<String>,
@@ -62,7 +62,7 @@ pub(super) fn parse(
         ));
     }
     let token = match args.token {
-        Some(token) if !token.trim().is_empty() => required_secret(
+        Some(token) if !token.expose_secret().trim().is_empty() => required_secret(
             Some(token),
             "FB_CAPI_TOKEN",
             "give a token allowed to send events to the dataset",

@@ -14,11 +14,11 @@ use super::{
 };
 
 pub(super) fn required_secret(
-    value: Option<String>,
+    value: Option<SecretString>,
     var: &'static str,
     hint: &'static str,
 ) -> Result<SecretString, ConfigError> {
-    match value.map(|v| v.trim().to_string()) {
+    match value.map(|v| v.expose_secret().trim().to_string()) {
         Some(v) if !v.is_empty() => Ok(SecretString::from(v)),
         _ => Err(ConfigError::Missing { var, hint }),
     }
@@ -111,12 +111,14 @@ pub(super) fn data_dir_or_default(data_dir: Option<PathBuf>) -> Result<PathBuf, 
 
 pub(super) fn parse_store(
     url: Option<String>,
-    key: Option<String>,
+    key: Option<SecretString>,
 ) -> Result<StoreConfig, ConfigError> {
     let url = url
         .map(|u| u.trim().trim_end_matches('/').to_string())
         .filter(|u| !u.is_empty());
-    let key = key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
+    let key = key
+        .map(|k| k.expose_secret().trim().to_string())
+        .filter(|k| !k.is_empty());
     match (url, key) {
         (None, None) => Ok(StoreConfig::Sqlite),
         (Some(_), None) => Err(ConfigError::Missing {
@@ -274,9 +276,9 @@ pub(super) fn parse_graph_version(value: Option<String>) -> Result<String, Confi
     }
 }
 
-pub(super) fn parse_api_tokens(value: Option<String>) -> Result<Vec<ApiToken>, ConfigError> {
+pub(super) fn parse_api_tokens(value: Option<SecretString>) -> Result<Vec<ApiToken>, ConfigError> {
     const VAR: &str = "LEADHOOK_API_TOKENS";
-    let text = value.unwrap_or_default();
+    let text = value.as_ref().map_or("", |text| text.expose_secret());
     let mut tokens: Vec<ApiToken> = Vec::new();
     for (index, pair) in text
         .split(',')

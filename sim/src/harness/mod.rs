@@ -53,13 +53,13 @@ impl TestSettings {
     /// `graph_url` and keeping its data in `data_dir`.
     pub fn serve_args(&self, graph_url: &str, data_dir: &Path) -> ServeArgs {
         ServeArgs {
-            fb_app_secret: Some(self.app_secret.clone()),
-            fb_verify_token: Some(self.verify_token.clone()),
-            fb_page_access_token: Some(self.page_token.clone()),
+            fb_app_secret: Some(self.app_secret.clone().into()),
+            fb_verify_token: Some(self.verify_token.clone().into()),
+            fb_page_access_token: Some(self.page_token.clone().into()),
             fb_graph_url: Some(graph_url.to_string()),
             listen: Some(ANY_LOOPBACK_PORT.to_string()),
             data_dir: Some(data_dir.to_path_buf()),
-            api_tokens: Some(self.api_tokens.clone()),
+            api_tokens: Some(self.api_tokens.clone().into()),
             ..ServeArgs::default()
         }
     }
