@@ -139,90 +139,84 @@ where
 impl Services {
     /// Asks the server for its Conversions API state; the answer comes back as a [`Msg`].
     fn ask_meta_feedback(&self, results: &mpsc::UnboundedSender<Msg>) {
+        self.request(results, |client| async move {
+            Msg::MetaFeedback(client.meta_feedback().await)
+        });
+    }
+
+    /// Runs `call` with a client in the background; the message it comes to goes to `results`.
+    fn request<F, Call>(&self, results: &mpsc::UnboundedSender<Msg>, call: F)
+    where
+        F: FnOnce(Client) -> Call,
+        Call: Future<Output = Msg> + Send + 'static,
+    {
         let results = results.clone();
-        let client = self.client.clone();
+        let call = call(self.client.clone());
         tokio::spawn(async move {
-            let _ = results.send(Msg::MetaFeedback(client.meta_feedback().await));
+            // A closed channel means the app is quitting.
+            let _ = results.send(call.await);
         });
     }
 
     /// Starts the work of `effect`; its outcome comes back later as a [`Msg`] on `results`.
     fn perform(&self, effect: Effect, app: &App, results: &mpsc::UnboundedSender<Msg>) {
-        let results = results.clone();
-        let client = self.client.clone();
         match effect {
             Effect::Quit => {}
             Effect::Refresh => {
                 // A full queue already holds a refresh.
                 let _ = self.poller.try_send(PollCommand::Refresh);
             }
-            Effect::Save { id, patch } => {
-                tokio::spawn(async move {
-                    let result = client.update_lead(id, &patch).await;
-                    let _ = results.send(Msg::Saved { id, result });
-                });
-            }
-            Effect::Create(lead) => {
-                tokio::spawn(async move {
-                    let _ = results.send(Msg::Created(client.create_lead(&lead).await));
-                });
-            }
+            Effect::Save { id, patch } => self.request(results, move |client| async move {
+                let result = client.update_lead(id, &patch).await;
+                Msg::Saved { id, result }
+            }),
+            Effect::Create(lead) => self.request(results, move |client| async move {
+                Msg::Created(client.create_lead(&lead).await)
+            }),
             Effect::Sync => {
-                tokio::spawn(async move {
-                    let _ = results.send(Msg::Synced(client.sync().await));
-                });
+                self.request(
+                    results,
+                    |client| async move { Msg::Synced(client.sync().await) },
+                )
             }
             Effect::Export(ids) => {
                 let path = export::path_for(&self.export_dir, app.now, app.tz);
-                tokio::spawn(async move {
+                self.request(results, move |client| async move {
                     let written = export::export(&client, ids, &path)
                         .await
                         .map(|written| (path, written))
                         .map_err(|err| err.to_string());
-                    let _ = results.send(Msg::Exported(written));
+                    Msg::Exported(written)
                 });
             }
-            Effect::LoadDetail(id) => {
-                tokio::spawn(async move {
-                    let result = client.lead(id).await;
-                    let _ = results.send(Msg::Detail { id, result });
-                });
-            }
-            Effect::Claim { id } => {
-                tokio::spawn(async move {
-                    let result = client.claim(id).await;
-                    let _ = results.send(Msg::Saved { id, result });
-                });
-            }
-            Effect::Release { id } => {
-                tokio::spawn(async move {
-                    let result = client.release(id).await;
-                    let _ = results.send(Msg::Saved { id, result });
-                });
-            }
+            Effect::LoadDetail(id) => self.request(results, move |client| async move {
+                let result = client.lead(id).await;
+                Msg::Detail { id, result }
+            }),
+            Effect::Claim { id } => self.request(results, move |client| async move {
+                let result = client.claim(id).await;
+                Msg::Saved { id, result }
+            }),
+            Effect::Release { id } => self.request(results, move |client| async move {
+                let result = client.release(id).await;
+                Msg::Saved { id, result }
+            }),
             Effect::LoadMe => {
-                tokio::spawn(async move {
-                    let _ = results.send(Msg::Me(client.me().await));
-                });
+                self.request(results, |client| async move { Msg::Me(client.me().await) })
             }
-            Effect::SetAvailable(available) => {
-                tokio::spawn(async move {
-                    let result = client.set_available(available).await;
-                    let _ = results.send(Msg::Availability(result));
-                });
-            }
+            Effect::SetAvailable(available) => self.request(results, move |client| async move {
+                Msg::Availability(client.set_available(available).await)
+            }),
             Effect::LoadReps => {
                 let tz_offset_minutes = app.tz.local_minus_utc() / 60;
-                tokio::spawn(async move {
-                    let _ = results.send(Msg::Reps(client.reps(tz_offset_minutes).await));
+                self.request(results, move |client| async move {
+                    Msg::Reps(client.reps(tz_offset_minutes).await)
                 });
             }
-            Effect::LoadActivity(id) => {
-                tokio::spawn(async move {
-                    let result = client.activity(id).await;
-                    let _ = results.send(Msg::Activity { id, result });
-                });
-            }
+            Effect::LoadActivity(id) => self.request(results, move |client| async move {
+                let result = client.activity(id).await;
+                Msg::Activity { id, result }
+            }),
             Effect::Copy(text) => {
                 if let Err(err) = clipboard::copy(&text) {
                     tracing::warn!("could not write the clipboard sequence: {err}");
