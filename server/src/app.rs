@@ -21,11 +21,11 @@ use crate::error::AppError;
 use crate::escalation::Escalator;
 use crate::follower::ChangeFollower;
 use crate::graph::{GraphClient, GraphError};
+use crate::health::RuntimeHealth;
 use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
 use crate::metrics::Metrics;
 use crate::serve::{self, ServeLimits};
-use crate::status::RuntimeStatus;
 use crate::store::{LeadStore, StoreError};
 use crate::sweeper::Sweeper;
 use crate::team::Team;
@@ -41,7 +41,7 @@ pub struct AppState {
     pub store: Arc<dyn LeadStore>,
     pub inbox: Inbox,
     /// The write service's runtime status.
-    pub status: Arc<RuntimeStatus>,
+    pub status: Arc<RuntimeHealth>,
     pub metrics: Arc<Metrics>,
     pub sweeper: Sweeper,
     pub admission: Arc<Admission>,

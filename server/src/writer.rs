@@ -15,7 +15,7 @@ use tokio::sync::{Mutex, broadcast};
 
 use crate::follower::{ChangeFollower, FEED_CAPACITY, LiveFeed};
 use crate::graph::GraphClient;
-use crate::status::{RuntimeStatus, StoreStatus};
+use crate::health::{RuntimeHealth, StoreStatus};
 use crate::store::{Claim, LeadStore, StoreError, Upserted};
 use crate::team::Team;
 
@@ -28,7 +28,7 @@ pub struct LeadWriter {
 struct Inner {
     store: Arc<dyn LeadStore>,
     graph: GraphClient,
-    status: Arc<RuntimeStatus>,
+    status: Arc<RuntimeHealth>,
     feed: LiveFeed,
     escalations: broadcast::Sender<Escalation>,
     form_names: Mutex<HashMap<String, Option<String>>>,
@@ -74,7 +74,7 @@ impl LeadWriter {
     }
 
     /// The server's runtime status, which this service and the Graph callers keep up to date.
-    pub fn status(&self) -> &Arc<RuntimeStatus> {
+    pub fn status(&self) -> &Arc<RuntimeHealth> {
         &self.inner.status
     }
 

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::health::{GraphStatus, StoreStatus};
 use crate::inbox::{FailedEvent, InboxCounts};
-use crate::status::{GraphStatus, StoreStatus};
 use crate::store::CapiFigures;
 use crate::sweeper::LastSweep;
 

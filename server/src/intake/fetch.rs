@@ -6,8 +6,8 @@ use leadhook_shared::meta::{IncomingLead, parse_graph_lead};
 use super::Intake;
 use super::outcome::Failure;
 use crate::graph::GraphError;
+use crate::health::GraphStatus;
 use crate::inbox::PendingEvent;
-use crate::status::GraphStatus;
 
 impl Intake {
     /// Fetches the event's lead; what the webhook said fills what the Graph API left out.

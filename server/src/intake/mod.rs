@@ -22,9 +22,9 @@ pub use outcome::{DEFAULT_RETRY, RetryPolicy};
 use storing::{Fetched, STORE_BATCH};
 
 use crate::graph::GraphClient;
+use crate::health::GraphStatus;
 use crate::inbox::{Inbox, PendingEvent};
 use crate::metrics::Metrics;
-use crate::status::GraphStatus;
 use crate::writer::LeadWriter;
 
 /// Longest idle wait before the worker looks at the inbox again by itself.

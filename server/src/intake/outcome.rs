@@ -8,9 +8,9 @@ use leadhook_shared::Backoff;
 use thiserror::Error;
 
 use crate::graph::GraphError;
+use crate::health::{GraphStatus, RuntimeHealth};
 use crate::inbox::{PendingEvent, Settlement};
 use crate::metrics::Metrics;
-use crate::status::{GraphStatus, RuntimeStatus};
 use crate::store::StoreError;
 
 /// How the intake backs off an event's retries: the shared formula, attempt by attempt.
@@ -46,7 +46,7 @@ pub(super) fn after_failure(
     pending: &PendingEvent,
     failure: Failure,
     retry: &RetryPolicy,
-    status: &RuntimeStatus,
+    status: &RuntimeHealth,
     metrics: &Metrics,
 ) -> Settlement {
     let leadgen_id = &pending.event.leadgen_id;

@@ -22,9 +22,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::SweepConfig;
 use crate::graph::{GraphClient, LeadForm};
+use crate::health::GraphStatus;
 use crate::lease::{Lease, replica_id};
 use crate::metrics::Metrics;
-use crate::status::GraphStatus;
 use crate::writer::LeadWriter;
 
 /// Leads are fetched from a little before the high-water mark, so clock skew loses nothing.

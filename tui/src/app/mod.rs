@@ -14,7 +14,7 @@ use leadhook_shared::{Activity, Lead, LeadPatch, Me, NewManualLead, Rep, SyncRep
 
 pub use self::details::{DETAIL_CACHE_LEADS, Detail, Details};
 pub use self::mode::{LeadForm, Mode, Pane};
-pub use self::team::{LeadActivity, Team};
+pub use self::team::{LeadActivity, WorkQueueView};
 use crate::audience::{self, Happening};
 use crate::client::MetaFeedback;
 use crate::client_error::ClientError;
@@ -151,7 +151,7 @@ pub struct App {
     before_save: HashMap<i64, (LeadRow, &'static str)>,
     /// The leads the detail pane showed last, whole.
     pub details: Details,
-    pub team: Team,
+    pub team: WorkQueueView,
     pub toasts: Vec<Toast>,
     pub sync_started: Option<DateTime<Utc>>,
     pub viewport: Cell<Viewport>,
@@ -179,7 +179,7 @@ impl App {
             creating: None,
             before_save: HashMap::new(),
             details: Details::default(),
-            team: Team::default(),
+            team: WorkQueueView::default(),
             toasts: Vec::new(),
             sync_started: None,
             viewport: Cell::new(Viewport {

@@ -18,7 +18,7 @@ const REPS_REFRESH: Duration = Duration::seconds(30);
 pub const MAX_COPY_CHARS: usize = 254;
 
 #[derive(Debug, Default)]
-pub struct Team {
+pub struct WorkQueueView {
     /// `None` until the server answers, and for a server without reps.
     pub me: Option<Me>,
     me_asked_at: Option<DateTime<Utc>>,
@@ -40,7 +40,7 @@ pub struct LeadActivity {
     pub error: Option<String>,
 }
 
-impl Team {
+impl WorkQueueView {
     pub fn assignment(&self) -> Option<Assignment> {
         self.me.as_ref().map(|me| me.assignment)
     }

@@ -63,13 +63,13 @@ struct State {
 }
 
 #[derive(Debug)]
-pub struct RuntimeStatus {
+pub struct RuntimeHealth {
     state: Mutex<State>,
 }
 
-impl Default for RuntimeStatus {
+impl Default for RuntimeHealth {
     fn default() -> Self {
-        RuntimeStatus {
+        RuntimeHealth {
             state: Mutex::new(State {
                 graph: GraphStatus::Ok,
                 store: StoreStatus::Ok,
@@ -79,7 +79,7 @@ impl Default for RuntimeStatus {
     }
 }
 
-impl RuntimeStatus {
+impl RuntimeHealth {
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         let mut state = self
             .state
@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn errors_about_one_lead_leave_the_status_alone() {
-        let status = RuntimeStatus::default();
+        let status = RuntimeHealth::default();
         for error in [
             GraphError::PermissionDenied {
                 code: 200,
@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn a_recorded_failure_becomes_the_status() {
-        let status = RuntimeStatus::default();
+        let status = RuntimeHealth::default();
         let recorded = status.graph_failed(&GraphError::Transient("timeout".into()));
         assert_eq!(recorded, Some(status.graph()));
         assert!(matches!(status.graph(), GraphStatus::Failing { .. }));
