@@ -59,6 +59,16 @@ impl Push {
     fn is_live(&self) -> bool {
         matches!(self, Push::Live(_))
     }
+
+    /// Off after the stream ended: trying again at the next poll, or once the server's
+    /// `retry:` has passed.
+    fn reconnect_later(&self) -> Push {
+        let retry = match self {
+            Push::Live(stream) => stream.retry(),
+            Push::Off { .. } => None,
+        };
+        push_off_for(retry.unwrap_or(Duration::ZERO))
+    }
 }
 
 pub struct Poller<T> {
@@ -211,12 +221,12 @@ impl<T: Listed> Poller<T> {
                     Some(Ok(event)) => self.pushed(event).await,
                     Some(Err(err)) => {
                         tracing::warn!("push stream failed ({err}); polling");
-                        self.push = push_off_for(Duration::ZERO);
+                        self.push = self.push.reconnect_later();
                         return true;
                     }
                     None => {
                         tracing::info!("server closed the push stream; polling");
-                        self.push = push_off_for(Duration::ZERO);
+                        self.push = self.push.reconnect_later();
                         return true;
                     }
                 },
@@ -291,4 +301,30 @@ pub fn spawn<T: Listed>(
     let (command_tx, command_rx) = mpsc::channel(8);
     tokio::spawn(Poller::new(client, interval, event_tx, command_rx).run());
     (event_rx, command_tx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn off_until(push: &Push) -> Instant {
+        match push {
+            Push::Off { retry_at } => *retry_at,
+            Push::Live(_) => panic!("still live"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_ended_stream_reconnects_after_the_servers_retry() {
+        let body = futures::stream::iter([Ok(bytes::Bytes::from("retry: 5000\n\n"))]);
+        let mut stream = EventStream::new(body);
+        assert!(stream.next().await.is_none(), "the server closed it");
+        let before = Instant::now();
+        let retry_at = off_until(&Push::Live(stream).reconnect_later());
+        assert!(retry_at >= before + Duration::from_secs(5));
+        assert!(retry_at <= Instant::now() + Duration::from_secs(5));
+
+        let silent = EventStream::new(futures::stream::iter(Vec::new()));
+        assert!(off_until(&Push::Live(silent).reconnect_later()) <= Instant::now());
+    }
 }
