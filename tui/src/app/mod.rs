@@ -441,6 +441,8 @@ pub fn plural(count: usize, noun: &str) -> String {
 mod changes;
 mod details;
 mod mode;
+#[cfg(test)]
+mod notify_tests;
 mod on_key;
 mod team;
 #[cfg(test)]
