@@ -5,7 +5,8 @@ use leadhook_server::config::{Config, ServeArgs};
 use leadhook_server::intake::RetryPolicy;
 use leadhook_shared::meta::signature::sign;
 use leadhook_shared::{ApiList, Lead};
-use leadhook_sim::harness::{TestSettings, poll_until, wait_for_leads};
+pub use leadhook_sim::harness::poll_until;
+use leadhook_sim::harness::{TestSettings, wait_for_leads};
 use leadhook_sim::{GraphStandin, StandinConfig, TestServer};
 use serde_json::Value;
 

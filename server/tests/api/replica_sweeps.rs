@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use leadhook_local_supabase::LocalSupabase;
 use leadhook_shared::{ApiOk, SyncReport};
-use leadhook_sim::harness::poll_until;
 use leadhook_sim::{CallKind, GraphFault, GraphStandin, ServerProcess};
 use serde_json::Value;
 
