@@ -10,9 +10,7 @@ use leadhook::export;
 use leadhook::leads::LeadRow;
 use leadhook_shared::{Cursor, Lead, NewManualLead};
 
-mod real_server;
-
-use real_server::{client, server};
+use crate::real_server::{client, server};
 
 /// `count` leads added by hand, in the order the server stored them.
 async fn add_leads(client: &Client, count: usize) -> Vec<Lead> {
