@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use leadhook_server::intake::RetryPolicy;
 use leadhook_server::limits::MAX_WEBHOOK_BODY_BYTES;
 use leadhook_server::store::sqlite::SqliteStore;
-use leadhook_server::store::{LeadStore, UPSERT_BATCH};
+use leadhook_server::store::{LeadStore, LeadWrites, UPSERT_BATCH};
 use leadhook_shared::meta::signature::{SIGNATURE_HEADER, sign};
 use leadhook_shared::meta::{GraphLead, IncomingLead, parse_graph_lead};
 use leadhook_sim::harness::TestSettings;

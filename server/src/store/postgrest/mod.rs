@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use error::PostgrestError;
 pub use migrations::MIGRATIONS;
 
-use super::{LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted};
+use super::{LeadPage, LeadQuery, LeadReader, LeadWrites, StatsWindow, StoreError, Upserted};
 use query::{EVERY_COLUMN, timestamp};
 
 /// How long one request may take, connecting included, before the store counts as unavailable.
@@ -345,11 +345,7 @@ fn index(position: u64) -> usize {
 }
 
 #[async_trait]
-impl LeadStore for PostgrestStore {
-    fn backend(&self) -> &'static str {
-        "postgrest"
-    }
-
+impl LeadWrites for PostgrestStore {
     async fn upsert_many(
         &self,
         leads: &[IncomingLead],
@@ -376,14 +372,6 @@ impl LeadStore for PostgrestStore {
             .only_row()
     }
 
-    async fn get(&self, id: i64) -> Result<Option<Lead>, StoreError> {
-        let rows: Vec<Lead> = self
-            .call(self.table().select(EVERY_COLUMN).eq("id", id.to_string()))
-            .await?
-            .json()?;
-        Ok(rows.into_iter().next())
-    }
-
     async fn update(
         &self,
         id: i64,
@@ -400,6 +388,25 @@ impl LeadStore for PostgrestStore {
         };
         self.patch_lead(self.table().eq("id", id.to_string()), &body)
             .await
+    }
+}
+
+#[async_trait]
+impl LeadReader for PostgrestStore {
+    fn backend(&self) -> &'static str {
+        "postgrest"
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<Lead>, StoreError> {
+        let rows: Vec<Lead> = self
+            .call(self.table().select(EVERY_COLUMN).eq("id", id.to_string()))
+            .await?
+            .json()?;
+        Ok(rows.into_iter().next())
     }
 
     async fn list(&self, query: &LeadQuery) -> Result<LeadPage, StoreError> {
