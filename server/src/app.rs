@@ -26,8 +26,10 @@ use crate::intake::{Intake, RetryPolicy};
 use crate::metrics::Metrics;
 use crate::serve::{self, ServeLimits};
 use crate::status::RuntimeStatus;
-use crate::store::{LeadStore, StoreError};
-use crate::sweeper::Sweeper;
+use crate::store::{
+    CapiOutbox, ErasureTargets, EscalationMarks, LeadReader, LeadStore, StoreError,
+};
+use crate::sweeper::{SweepStore, Sweeper};
 use crate::team::Team;
 use crate::writer::LeadWriter;
 use crate::{api, webhook};
@@ -37,8 +39,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Every lead write goes through here, and so does every announcement of one.
     pub leads: LeadWriter,
-    /// The write service's store, for reading.
-    pub store: Arc<dyn LeadStore>,
+    /// The store's read role: handlers read here and write through `leads`.
+    pub store: Arc<dyn LeadReader>,
     pub inbox: Inbox,
     /// The write service's runtime status.
     pub status: Arc<RuntimeStatus>,
@@ -97,6 +99,10 @@ pub struct Application {
     follower: Option<ChangeFollower>,
     /// Keeps other servers off this data dir until this one has stopped.
     data_dir_lock: DataDirLock,
+    /// What the escalator reads.
+    escalation_marks: Arc<dyn EscalationMarks>,
+    /// What the retention run reads.
+    erasure_targets: Arc<dyn ErasureTargets>,
 }
 
 impl Application {
@@ -138,7 +144,7 @@ impl Application {
             Some(capi) => Some(CapiSender::new(
                 &config,
                 capi,
-                Arc::clone(&store),
+                Arc::clone(&store) as Arc<dyn CapiOutbox>,
                 Arc::clone(&metrics),
             )?),
             None => {
@@ -150,8 +156,11 @@ impl Application {
                 None
             }
         };
+        // The store is split into its roles here, each handed to the part that uses it.
+        let reader: Arc<dyn LeadReader> = Arc::clone(&store) as _;
         let (leads, follower) = LeadWriter::new(
-            store,
+            Arc::clone(&store) as _,
+            Arc::clone(&reader),
             graph.clone(),
             Team::from_config(&config),
             config.follow_interval,
@@ -168,12 +177,16 @@ impl Application {
             config.sweep.clone(),
             graph,
             leads.clone(),
+            SweepStore {
+                positions: Arc::clone(&store) as _,
+                leases: Arc::clone(&store) as _,
+            },
             Arc::clone(&metrics),
             &config.data_dir,
         );
         let state = AppState {
             config: Arc::new(config),
-            store: Arc::clone(leads.store()),
+            store: reader,
             status: Arc::clone(leads.status()),
             leads,
             inbox,
@@ -188,6 +201,8 @@ impl Application {
             intake,
             follower,
             data_dir_lock,
+            escalation_marks: Arc::clone(&store) as _,
+            erasure_targets: store,
         })
     }
 
@@ -207,13 +222,18 @@ impl Application {
             tokio::spawn(capi.run(shutdown.clone()));
         }
         tokio::spawn(
-            Escalator::new(self.state.leads.clone(), &self.state.config.queue)
-                .run(shutdown.clone()),
+            Escalator::new(
+                self.escalation_marks,
+                self.state.leads.clone(),
+                &self.state.config.queue,
+            )
+            .run(shutdown.clone()),
         );
         if let Some(follower) = self.follower {
             tokio::spawn(follower.run(shutdown.clone()));
         }
         if let Some(retention) = Retention::new(
+            self.erasure_targets,
             self.state.leads.clone(),
             Arc::clone(&self.state.config.queue.clock),
             self.state.config.retention_days,

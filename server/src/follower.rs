@@ -15,7 +15,7 @@ use leadhook_shared::{Cursor, Lead};
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 
-use crate::store::{LeadQuery, LeadStore, MAX_PAGE, StoreError};
+use crate::store::{LeadQuery, LeadReader, MAX_PAGE, StoreError};
 
 /// Changes a slow listener may fall behind by before it resumes from its cursor in the store.
 pub const FEED_CAPACITY: usize = 1024;
@@ -32,7 +32,7 @@ impl LiveFeed {
     /// A feed for `store`: announced directly when this server is its only writer, else by a
     /// follower, returned too, which must run for anything to be announced.
     pub fn for_store(
-        store: &Arc<dyn LeadStore>,
+        store: &Arc<dyn LeadReader>,
         interval: Duration,
     ) -> (LiveFeed, Option<ChangeFollower>) {
         let sender = broadcast::channel(FEED_CAPACITY).0;
@@ -81,7 +81,7 @@ impl LiveFeed {
 /// Reads every change after its cursor from the store and announces it: when woken by a write
 /// of this server, and every `interval` for the changes made elsewhere.
 pub struct ChangeFollower {
-    store: Arc<dyn LeadStore>,
+    store: Arc<dyn LeadReader>,
     sender: broadcast::Sender<Lead>,
     wake: Arc<Notify>,
     interval: Duration,

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::store::{LeadStore, LeaseCondition, LeaseUpdate, StoreError};
+use crate::store::{LeaseCondition, LeaseUpdate, Leases, StoreError};
 
 /// How often a server waiting for a busy lease asks again.
 const WAIT_STEP: Duration = Duration::from_millis(200);
@@ -22,7 +22,7 @@ const WAIT_STEP: Duration = Duration::from_millis(200);
 /// One server's handle on one lease; cheap to clone.
 #[derive(Clone)]
 pub struct Lease {
-    store: Arc<dyn LeadStore>,
+    store: Arc<dyn Leases>,
     name: &'static str,
     holder: Arc<str>,
     lifetime: Duration,
@@ -32,7 +32,7 @@ impl Lease {
     /// The lease `name` for this server (`holder`). While held it lasts `lifetime` past the last
     /// renewal, which happens three times a lifetime.
     pub fn new(
-        store: Arc<dyn LeadStore>,
+        store: Arc<dyn Leases>,
         name: &'static str,
         holder: &str,
         lifetime: Duration,

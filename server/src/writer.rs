@@ -16,7 +16,7 @@ use tokio::sync::{Mutex, broadcast};
 use crate::follower::{ChangeFollower, FEED_CAPACITY, LiveFeed};
 use crate::graph::GraphClient;
 use crate::status::{RuntimeStatus, StoreStatus};
-use crate::store::{Claim, LeadStore, StoreError, Upserted};
+use crate::store::{Claim, LeadReader, LeadWrites, StoreError, Upserted};
 use crate::team::Team;
 
 /// Handle to the write service; cheap to clone.
@@ -26,7 +26,8 @@ pub struct LeadWriter {
 }
 
 struct Inner {
-    store: Arc<dyn LeadStore>,
+    /// The store's write role: nothing else in the server holds it.
+    store: Arc<dyn LeadWrites>,
     graph: GraphClient,
     status: Arc<RuntimeStatus>,
     feed: LiveFeed,
@@ -40,15 +41,16 @@ struct Inner {
 }
 
 impl LeadWriter {
-    /// The write service, and the change follower that must run when `store` is shared (see
-    /// [`LiveFeed::for_store`]); it reads the store every `follow_interval` when idle.
+    /// The write service on `store`, and the change follower that must run when the store is
+    /// shared (see [`LiveFeed::for_store`]); it reads `reader` every `follow_interval` when idle.
     pub fn new(
-        store: Arc<dyn LeadStore>,
+        store: Arc<dyn LeadWrites>,
+        reader: Arc<dyn LeadReader>,
         graph: GraphClient,
         team: Team,
         follow_interval: Duration,
     ) -> (LeadWriter, Option<ChangeFollower>) {
-        let (feed, follower) = LiveFeed::for_store(&store, follow_interval);
+        let (feed, follower) = LiveFeed::for_store(&reader, follow_interval);
         let writer = LeadWriter {
             inner: Arc::new(Inner {
                 store,
@@ -66,11 +68,6 @@ impl LeadWriter {
 
     pub fn team(&self) -> &Team {
         &self.inner.team
-    }
-
-    /// The store, for reading. Writes go through this service.
-    pub fn store(&self) -> &Arc<dyn LeadStore> {
-        &self.inner.store
     }
 
     /// The server's runtime status, which this service and the Graph callers keep up to date.

@@ -11,14 +11,14 @@ pub mod event;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{CapiConfig, Config};
 use crate::graph::{GraphClient, GraphError};
 use crate::metrics::Metrics;
-use crate::store::{LeadStore, QueuedStage, StoreError};
+use crate::store::{CapiFigures, CapiOutbox, QueuedStage, StoreError};
 use event::{MAX_EVENT_AGE, Prepared, prepare};
 
 /// Meta takes at most this many events per request.
@@ -27,7 +27,7 @@ pub const MAX_EVENTS_PER_REQUEST: u32 = 1000;
 /// Sends queued stages to Meta until shutdown.
 #[derive(Clone)]
 pub struct CapiSender {
-    store: Arc<dyn LeadStore>,
+    outbox: Arc<dyn CapiOutbox>,
     graph: GraphClient,
     config: CapiConfig,
     metrics: Arc<Metrics>,
@@ -49,16 +49,21 @@ impl CapiSender {
     pub fn new(
         config: &Config,
         capi: CapiConfig,
-        store: Arc<dyn LeadStore>,
+        outbox: Arc<dyn CapiOutbox>,
         metrics: Arc<Metrics>,
     ) -> Result<CapiSender, GraphError> {
         let graph = GraphClient::for_capi(config, &capi)?;
         Ok(CapiSender {
-            store,
+            outbox,
             graph,
             config: capi,
             metrics,
         })
+    }
+
+    /// What the outbox holds now, for `/api/health`; `today_start` begins "sent today".
+    pub async fn figures(&self, today_start: DateTime<Utc>) -> Result<CapiFigures, StoreError> {
+        self.outbox.capi_figures(today_start).await
     }
 
     /// A claimed batch stays leased this long: a sender that dies mid-batch leaves it to another
@@ -79,7 +84,7 @@ impl CapiSender {
             }
             loop {
                 let batch = match self
-                    .store
+                    .outbox
                     .capi_claim(MAX_EVENTS_PER_REQUEST, self.lease())
                     .await
                 {
@@ -100,7 +105,8 @@ impl CapiSender {
                         let wait = self.backoff(failures, pause.retry_after);
                         tracing::warn!(reason = %pause.reason, retry_in = ?wait, "Conversions API: batch postponed");
                         let ids: Vec<i64> = batch.iter().map(|stage| stage.id).collect();
-                        if let Err(error) = self.store.capi_retry(&ids, wait, &pause.reason).await {
+                        if let Err(error) = self.outbox.capi_retry(&ids, wait, &pause.reason).await
+                        {
                             tracing::warn!(%error, "Conversions API: cannot postpone the batch; its lease ends it");
                         }
                         break;
@@ -118,7 +124,7 @@ impl CapiSender {
     async fn switch_on(&self, shutdown: &CancellationToken) -> bool {
         loop {
             match self
-                .store
+                .outbox
                 .capi_switch(true, Utc::now() - MAX_EVENT_AGE)
                 .await
             {
@@ -172,7 +178,7 @@ impl CapiSender {
             match self.post(&events).await {
                 Ok(()) => {
                     let ids: Vec<i64> = events.iter().map(|event| event.outbox_id).collect();
-                    self.store.capi_sent(&ids).await.map_err(store_pause)?;
+                    self.outbox.capi_sent(&ids).await.map_err(store_pause)?;
                     self.metrics.capi_request("ok");
                     self.metrics.capi_events("sent", ids.len());
                 }
@@ -208,7 +214,7 @@ impl CapiSender {
             reason,
             "Conversions API: stage will not be sent"
         );
-        self.store
+        self.outbox
             .capi_failed(id, reason)
             .await
             .map_err(store_pause)?;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::store::LeadStore;
+use crate::store::SweepPositions;
 
 /// The file, in the data dir.
 pub(super) const FILE_NAME: &str = "sweep-state.json";
@@ -17,7 +17,7 @@ struct LegacyPositions {
 
 /// Moves the positions of the file at `path`, if there is one, into `store`; the error says
 /// what went wrong, for the sweep report.
-pub(super) async fn import(path: &Path, store: &dyn LeadStore) -> Result<(), String> {
+pub(super) async fn import(path: &Path, store: &dyn SweepPositions) -> Result<(), String> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
