@@ -19,7 +19,7 @@ use crate::data_dir_lock::{DataDirLock, DataDirLockError};
 use crate::erase::Retention;
 use crate::error::AppError;
 use crate::escalation::Escalator;
-use crate::follower::ChangeFollower;
+use crate::feed::{ChangeFollower, Feed, LiveFeed};
 use crate::graph::{GraphClient, GraphError};
 use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
@@ -39,6 +39,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Every lead write goes through here, and so does every announcement of one.
     pub leads: LeadWriter,
+    /// What `/api/events` streams: lead changes and escalations.
+    pub feed: LiveFeed,
     /// The store's read role: handlers read here and write through `leads`.
     pub store: Arc<dyn LeadReader>,
     pub inbox: Inbox,
@@ -158,12 +160,16 @@ impl Application {
         };
         // The store is split into its roles here, each handed to the part that uses it.
         let reader: Arc<dyn LeadReader> = Arc::clone(&store) as _;
-        let (leads, follower) = LeadWriter::new(
+        let Feed {
+            live: feed,
+            announcer,
+            follower,
+        } = Feed::for_store(Arc::clone(&reader), config.follow_interval);
+        let leads = LeadWriter::new(
             Arc::clone(&store) as _,
-            Arc::clone(&reader),
+            announcer,
             graph.clone(),
             Team::from_config(&config),
-            config.follow_interval,
         );
         let intake = Intake::new(
             inbox.clone(),
@@ -187,6 +193,7 @@ impl Application {
         let state = AppState {
             config: Arc::new(config),
             store: reader,
+            feed,
             status: Arc::clone(leads.status()),
             leads,
             inbox,
@@ -225,6 +232,7 @@ impl Application {
             Escalator::new(
                 self.escalation_marks,
                 self.state.leads.clone(),
+                self.state.feed.clone(),
                 &self.state.config.queue,
             )
             .run(shutdown.clone()),

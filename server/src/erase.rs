@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, ServeArgs};
+use crate::feed::Feed;
 use crate::graph::{GraphClient, GraphError};
 use crate::store::{self, ErasureTargets, Person, StoreError};
 use crate::team::Team;
@@ -72,12 +73,13 @@ pub async fn erase_command(args: EraseArgs) -> Result<Vec<Lead>, EraseCommandErr
     let store = store::open(&config).await?;
     // The writer wants a Graph client for form names; an erase never asks Meta for anything.
     let graph = GraphClient::for_config(&config)?;
-    let (leads, _follower) = LeadWriter::new(
+    // Nobody listens: the feed only takes the writer's announcements.
+    let feed = Feed::for_store(Arc::clone(&store) as _, config.follow_interval);
+    let leads = LeadWriter::new(
         Arc::clone(&store) as _,
-        Arc::clone(&store) as _,
+        feed.announcer,
         graph,
         Team::from_config(&config),
-        config.follow_interval,
     );
     Ok(erase_person(store.as_ref(), &leads, &person, SYSTEM).await?)
 }
@@ -229,14 +231,8 @@ mod tests {
             assignment: Assignment::Claim,
             reps: vec!["alice".into()],
         };
-        LeadWriter::new(
-            Arc::clone(&store) as _,
-            store,
-            graph,
-            team,
-            std::time::Duration::from_secs(1),
-        )
-        .0
+        let feed = Feed::for_store(Arc::clone(&store) as _, Duration::from_secs(1));
+        LeadWriter::new(store, feed.announcer, graph, team)
     }
 
     #[tokio::test]

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::config::QueueConfig;
+use crate::feed::LiveFeed;
 use crate::store::{EscalationMarks, StoreError};
 use crate::writer::LeadWriter;
 
@@ -33,6 +34,7 @@ pub struct Escalator {
     marks: Arc<dyn EscalationMarks>,
     /// Takes the marks, so the store's health is recorded like any write's.
     leads: LeadWriter,
+    feed: LiveFeed,
     clock: Arc<dyn Clock>,
     thresholds: Vec<Duration>,
     /// Marks taken before this server started are not its dashboards' business.
@@ -45,11 +47,13 @@ impl Escalator {
     pub fn new(
         marks: Arc<dyn EscalationMarks>,
         leads: LeadWriter,
+        feed: LiveFeed,
         config: &QueueConfig,
     ) -> Escalator {
         Escalator {
             marks,
             leads,
+            feed,
             started_at: config.clock.now(),
             clock: Arc::clone(&config.clock),
             thresholds: config.escalation_thresholds(),
@@ -100,7 +104,7 @@ impl Escalator {
             };
             let key = (escalated.lead.id, escalated.level);
             if self.announced.insert(key, escalated.at).is_none() {
-                self.leads
+                self.feed
                     .announce_escalation(&escalated.lead, *threshold, now);
             }
         }
