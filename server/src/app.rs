@@ -34,6 +34,23 @@ use crate::team::Team;
 use crate::writer::LeadWriter;
 use crate::{api, webhook};
 
+/// What every handler gets. It can read the store and write only through [`LeadWriter`], which
+/// announces each change once: the store it holds is the read role, so a write past the writer
+/// does not compile. Reading compiles:
+///
+/// ```no_run
+/// # async fn handler(state: leadhook_server::app::AppState) {
+/// let lead = state.store.get(1).await;
+/// # }
+/// ```
+///
+/// writing does not:
+///
+/// ```compile_fail,E0599
+/// # async fn handler(state: leadhook_server::app::AppState) {
+/// let released = state.store.release(1, "mallory").await;
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,

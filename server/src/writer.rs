@@ -18,7 +18,13 @@ use crate::status::{RuntimeStatus, StoreStatus};
 use crate::store::{Claim, LeadWrites, StoreError, Upserted};
 use crate::team::Team;
 
-/// Handle to the write service; cheap to clone.
+/// Handle to the write service; cheap to clone. It does not hand its store out:
+///
+/// ```compile_fail,E0599
+/// # fn bypass(leads: &leadhook_server::writer::LeadWriter) {
+/// let store = leads.store();
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct LeadWriter {
     inner: Arc<Inner>,
