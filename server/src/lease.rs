@@ -1,5 +1,6 @@
 //! Turns at a scheduled job among several servers on one store, so that one of them does it at a
-//! time, through a lease row in the store (see [`crate::store::replica`]).
+//! time, through a lease row in the store (a [`crate::store::LeaseRow`], kept through
+//! [`crate::store::Leases`]).
 //!
 //! The lease names the server working on the job now, until `expires_at`, which it pushes on while
 //! it works. When it is done it frees the lease and sets `expires_at` to when the job is next due;
@@ -19,16 +20,16 @@ use crate::store::{LeaseCondition, LeaseUpdate, Leases, StoreError};
 /// How often a server waiting for a busy lease asks again.
 const WAIT_STEP: Duration = Duration::from_millis(200);
 
-/// One server's handle on one lease; cheap to clone.
+/// One server's turn-taking at one scheduled job, through the job's lease row; cheap to clone.
 #[derive(Clone)]
-pub struct Lease {
+pub struct JobLease {
     store: Arc<dyn Leases>,
     name: &'static str,
     holder: Arc<str>,
     lifetime: Duration,
 }
 
-impl Lease {
+impl JobLease {
     /// The lease `name` for this server (`holder`). While held it lasts `lifetime` past the last
     /// renewal, which happens three times a lifetime.
     pub fn new(
@@ -36,8 +37,8 @@ impl Lease {
         name: &'static str,
         holder: &str,
         lifetime: Duration,
-    ) -> Lease {
-        Lease {
+    ) -> JobLease {
+        JobLease {
             store,
             name,
             holder: holder.into(),

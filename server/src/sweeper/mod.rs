@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::SweepConfig;
 use crate::graph::{GraphClient, LeadForm};
-use crate::lease::{Lease, replica_id};
+use crate::lease::{JobLease, replica_id};
 use crate::metrics::Metrics;
 use crate::status::GraphStatus;
 use crate::store::{Leases, SweepPositions};
@@ -65,7 +65,7 @@ struct Inner {
     leads: LeadWriter,
     positions: Arc<dyn SweepPositions>,
     metrics: Arc<Metrics>,
-    lease: Lease,
+    lease: JobLease,
     /// Where sweep positions were kept before they moved into the store.
     legacy_positions: PathBuf,
     running: tokio::sync::Mutex<Option<RunningSweep>>,
@@ -89,7 +89,7 @@ impl Sweeper {
         data_dir: &Path,
     ) -> Sweeper {
         let lifetime = config.interval.unwrap_or(MANUAL_SWEEP_LEASE);
-        let lease = Lease::new(store.leases, SWEEP_LEASE, &replica_id(), lifetime);
+        let lease = JobLease::new(store.leases, SWEEP_LEASE, &replica_id(), lifetime);
         Sweeper {
             inner: Arc::new(Inner {
                 config,
