@@ -49,3 +49,70 @@ pub(super) async fn import(path: &Path, store: &dyn SweepPositions) -> Result<()
     tracing::info!(path = %path.display(), "sweep positions moved into the lead store");
     set_aside("json.imported")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::store::StoreError;
+
+    /// Sweep positions in memory.
+    #[derive(Default)]
+    struct MemoryPositions(Mutex<HashMap<String, i64>>);
+
+    #[async_trait]
+    impl SweepPositions for MemoryPositions {
+        async fn sweep_positions(&self) -> Result<HashMap<String, i64>, StoreError> {
+            Ok(self.0.lock().unwrap().clone())
+        }
+
+        async fn save_sweep_position(&self, form_id: &str, newest: i64) -> Result<(), StoreError> {
+            self.0.lock().unwrap().insert(form_id.to_string(), newest);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_later_position_of_each_form_moves_into_the_store_and_the_file_is_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(
+            &path,
+            r#"{"forms": {"ahead": 50, "behind": 300, "new": 70}}"#,
+        )
+        .unwrap();
+        let store = MemoryPositions::default();
+        store.save_sweep_position("ahead", 100).await.unwrap();
+        store.save_sweep_position("behind", 200).await.unwrap();
+
+        import(&path, &store).await.unwrap();
+
+        let expected = HashMap::from([
+            ("ahead".into(), 100),
+            ("behind".into(), 300),
+            ("new".into(), 70),
+        ]);
+        assert_eq!(store.sweep_positions().await.unwrap(), expected);
+        assert!(!path.exists());
+        assert!(path.with_extension("json.imported").exists());
+        // Nothing left to import the next time.
+        import(&path, &store).await.unwrap();
+        assert_eq!(store.sweep_positions().await.unwrap(), expected);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_file_is_set_aside_and_the_store_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, "not json").unwrap();
+        let store = MemoryPositions::default();
+
+        import(&path, &store).await.unwrap();
+
+        assert!(store.sweep_positions().await.unwrap().is_empty());
+        assert!(path.with_extension("json.unreadable").exists());
+    }
+}
