@@ -270,3 +270,128 @@ fn store_pause(error: StoreError) -> Pause {
         retry_after: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use chrono::TimeDelta;
+    use secrecy::SecretString;
+    use tokio::sync::watch;
+
+    use super::*;
+
+    /// An outbox in memory that hands out one batch, then nothing, and records how each stage
+    /// was settled.
+    struct MemoryOutbox {
+        batch: Mutex<Vec<QueuedStage>>,
+        claims: watch::Sender<usize>,
+        failed: Mutex<Vec<(i64, String)>>,
+        sent_or_retried: Mutex<Vec<i64>>,
+    }
+
+    #[async_trait]
+    impl CapiOutbox for MemoryOutbox {
+        async fn capi_switch(&self, _: bool, _: DateTime<Utc>) -> Result<u64, StoreError> {
+            Ok(0)
+        }
+
+        async fn capi_claim(&self, _: u32, _: Duration) -> Result<Vec<QueuedStage>, StoreError> {
+            let batch = std::mem::take(&mut *self.batch.lock().unwrap());
+            self.claims.send_modify(|n| *n += 1);
+            Ok(batch)
+        }
+
+        async fn capi_sent(&self, ids: &[i64]) -> Result<(), StoreError> {
+            self.sent_or_retried.lock().unwrap().extend(ids);
+            Ok(())
+        }
+
+        async fn capi_failed(&self, id: i64, reason: &str) -> Result<(), StoreError> {
+            self.failed.lock().unwrap().push((id, reason.to_string()));
+            Ok(())
+        }
+
+        async fn capi_retry(&self, ids: &[i64], _: Duration, _: &str) -> Result<(), StoreError> {
+            self.sent_or_retried.lock().unwrap().extend(ids);
+            Ok(())
+        }
+
+        async fn capi_figures(&self, _: DateTime<Utc>) -> Result<CapiFigures, StoreError> {
+            Ok(CapiFigures::default())
+        }
+    }
+
+    fn stage(id: i64, leadgen_id: &str, at: DateTime<Utc>) -> QueuedStage {
+        QueuedStage {
+            id,
+            event_id: format!("leadhook-{id}-1"),
+            leadgen_id: leadgen_id.to_string(),
+            stage: "Contacted".to_string(),
+            at,
+            lead_created_at: at,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stages_meta_would_refuse_are_kept_as_failed_without_asking_meta() {
+        let now = Utc::now();
+        let outbox = Arc::new(MemoryOutbox {
+            batch: Mutex::new(vec![
+                stage(1, "1234", now - TimeDelta::days(8)),
+                stage(2, "not-a-number", now),
+            ]),
+            claims: watch::channel(0).0,
+            failed: Mutex::default(),
+            sent_or_retried: Mutex::default(),
+        });
+        let secret = SecretString::from("unused");
+        // Nothing listens there: a request would fail and postpone the batch (a retry).
+        let graph = GraphClient::new(
+            "http://127.0.0.1:9",
+            "v25.0",
+            secret.clone(),
+            &secret,
+            Duration::from_secs(1),
+            1,
+        )
+        .unwrap();
+        let sender = CapiSender {
+            outbox: outbox.clone(),
+            graph,
+            config: CapiConfig {
+                dataset_id: "42".into(),
+                token: secret,
+                stages: BTreeMap::new(),
+                batch_wait: Duration::from_secs(1),
+                timeout: Duration::from_secs(1),
+                retry_cap: Duration::from_secs(60),
+            },
+            metrics: Arc::default(),
+        };
+        let shutdown = CancellationToken::new();
+        let running = tokio::spawn(sender.run(shutdown.clone()));
+
+        // The second claim comes after the first batch was settled.
+        outbox
+            .claims
+            .subscribe()
+            .wait_for(|n| *n >= 2)
+            .await
+            .unwrap();
+        shutdown.cancel();
+        running.await.unwrap();
+
+        let failed = outbox.failed.lock().unwrap().clone();
+        assert_eq!(failed.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [1, 2]);
+        assert!(
+            failed[0].1.contains("more than 7 days ago"),
+            "{}",
+            failed[0].1
+        );
+        assert!(failed[1].1.contains("not numeric"), "{}", failed[1].1);
+        assert!(outbox.sent_or_retried.lock().unwrap().is_empty());
+    }
+}
