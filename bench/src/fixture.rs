@@ -203,7 +203,7 @@ pub fn incoming(lead: &FakeLead, fallback_created: DateTime<Utc>) -> anyhow::Res
 }
 
 /// Fills a fresh SQLite lead store in `data_dir` with `count` leads through
-/// `LeadStore::upsert_many`, in pieces of `UPSERT_BATCH` as the intake stores them. Returns the
+/// `LeadWrites::upsert_many`, in pieces of `UPSERT_BATCH` as the intake stores them. Returns the
 /// store and how long filling took.
 pub async fn filled_store(
     data_dir: &Path,

@@ -1,4 +1,6 @@
-//! Wiring: builds the state, the router and the background workers, and runs them until shutdown.
+//! Wiring: opens the store and hands each part of the server the store roles it uses (see
+//! [`crate::store`]), builds the state, the router and the background workers, and runs them until
+//! shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -4,13 +4,13 @@
 //!
 //! | role | methods | held by |
 //! |---|---|---|
-//! | [`LeadReader`] (with [`QueueReads`]) | leads, history, figures, availability, health | the HTTP API, the live feed, `doctor` |
+//! | [`LeadReader`] (with [`QueueReads`]) | leads, history, figures, availability, reachability | the HTTP API, the live feed, `doctor` |
 //! | [`LeadWrites`] (with [`QueueWrites`], [`Erasure`]) | every change to a lead or a rep | [`crate::writer::LeadWriter`] only |
 //! | [`EscalationMarks`] | leads due for escalation, marks taken | [`crate::escalation::Escalator`] |
 //! | [`ErasureTargets`] | whose leads to erase, the daily retention run | [`crate::erase`] |
 //! | [`Leases`] | turns at scheduled jobs among replicas | [`crate::lease::JobLease`] |
 //! | [`SweepPositions`] | where the backfill sweep stopped per form | the sweeper, `store copy` |
-//! | [`CapiOutbox`] | the Conversions API outbox | [`crate::capi::CapiSender`] |
+//! | [`CapiOutbox`] | the Conversions API outbox and its figures | [`crate::capi::CapiSender`] (`/api/health` asks it for the figures) |
 //! | [`copy::CopyEnd`] | bulk reads and writes | `store copy` |
 //!
 //! [`LeadStore`] is all of them at once: what [`open`] returns and the wiring in
