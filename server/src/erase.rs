@@ -186,8 +186,8 @@ mod tests {
     use secrecy::SecretString;
 
     use super::*;
-    use crate::store::LeadStore;
     use crate::store::sqlite::SqliteStore;
+    use crate::store::{LeadReader, LeadWrites};
 
     /// A clock the test moves by hand.
     #[derive(Debug)]
@@ -215,7 +215,7 @@ mod tests {
         }
     }
 
-    fn writer(store: Arc<dyn LeadStore>) -> LeadWriter {
+    fn writer(store: Arc<SqliteStore>) -> LeadWriter {
         let secret = SecretString::from("unused");
         // Never called: the leads here come with their form names.
         let graph = GraphClient::new(
@@ -231,14 +231,14 @@ mod tests {
             assignment: Assignment::Claim,
             reps: vec!["alice".into()],
         };
-        let feed = Feed::for_store(Arc::clone(&store) as _, Duration::from_secs(1));
+        let feed = Feed::for_store(store.clone(), Duration::from_secs(1));
         LeadWriter::new(store, feed.announcer, graph, team)
     }
 
     #[tokio::test]
     async fn retention_erases_exactly_the_leads_past_the_limit_once_a_day() {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn LeadStore> = Arc::new(
+        let store = Arc::new(
             SqliteStore::open(&dir.path().join("leads.db"))
                 .await
                 .unwrap(),
