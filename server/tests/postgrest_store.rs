@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{Duration as Age, Utc};
 use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::store::postgrest::{KeyKind, MIGRATIONS, PostgrestStore};
-use leadhook_server::store::{LeadQuery, LeadStore, StoreError};
+use leadhook_server::store::{LeadQuery, LeadReader, LeadWrites, StoreError};
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{Cursor, MetaFields};

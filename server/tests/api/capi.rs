@@ -10,7 +10,7 @@ use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::config::{ServeArgs, StoreConfig};
 use leadhook_server::doctor::{self, DoctorArgs, Verdict};
 use leadhook_server::store::sqlite::SqliteStore;
-use leadhook_server::store::{CapiOutbox, LeadStore};
+use leadhook_server::store::{CapiOutbox, LeadWrites};
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{Lead, MetaFields};

@@ -224,7 +224,7 @@ async fn a_server_with_retention_erases_the_leads_past_the_limit_when_it_starts(
                 meta,
             }
         };
-        use leadhook_server::store::LeadStore as _;
+        use leadhook_server::store::LeadWrites as _;
         let old = store
             .upsert(&stored("9001", 40), "facebook")
             .await
