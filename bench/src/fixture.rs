@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use leadhook_server::intake::DEFAULT_RETRY;
 use leadhook_server::limits::MAX_WEBHOOK_BODY_BYTES;
 use leadhook_server::store::sqlite::SqliteStore;
-use leadhook_server::store::{LeadStore, UPSERT_BATCH};
+use leadhook_server::store::{LeadStore, LeadWrites, UPSERT_BATCH};
 use leadhook_shared::meta::signature::{SIGNATURE_HEADER, sign};
 use leadhook_shared::meta::{GraphLead, IncomingLead, parse_graph_lead};
 use leadhook_sim::harness::TestSettings;
@@ -201,7 +201,7 @@ pub fn incoming(lead: &FakeLead, fallback_created: DateTime<Utc>) -> anyhow::Res
 }
 
 /// Fills a fresh SQLite lead store in `data_dir` with `count` leads through
-/// `LeadStore::upsert_many`, in pieces of `UPSERT_BATCH` as the intake stores them. Returns the
+/// `LeadWrites::upsert_many`, in pieces of `UPSERT_BATCH` as the intake stores them. Returns the
 /// store and how long filling took.
 pub async fn filled_store(
     data_dir: &Path,

@@ -1,6 +1,6 @@
 //! The lead store's write path alone, no HTTP in front of it: leads from Meta stored through
-//! `LeadStore::upsert_many` in pieces of [`UPSERT_BATCH`] (what the intake does with fetched
-//! leads), and through `LeadStore::upsert` one at a time (what it did before, and still does
+//! `LeadWrites::upsert_many` in pieces of [`UPSERT_BATCH`] (what the intake does with fetched
+//! leads), and through `LeadWrites::upsert` one at a time (what it did before, and still does
 //! when a store refuses a batch), into
 //!
 //! - a fresh SQLite store (the default) in a temporary directory;

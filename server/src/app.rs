@@ -1,4 +1,6 @@
-//! Wiring: builds the state, the router and the background workers, and runs them until shutdown.
+//! Wiring: opens the store and hands each part of the server the store roles it uses (see
+//! [`crate::store`]), builds the state, the router and the background workers, and runs them until
+//! shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,26 +21,47 @@ use crate::data_dir_lock::{DataDirLock, DataDirLockError};
 use crate::erase::Retention;
 use crate::error::AppError;
 use crate::escalation::Escalator;
-use crate::follower::ChangeFollower;
+use crate::feed::{ChangeFollower, Feed, LiveFeed};
 use crate::graph::{GraphClient, GraphError};
 use crate::health::RuntimeHealth;
 use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
 use crate::metrics::Metrics;
 use crate::serve::{self, ServeLimits};
-use crate::store::{LeadStore, StoreError};
-use crate::sweeper::Sweeper;
+use crate::store::{
+    CapiOutbox, ErasureTargets, EscalationMarks, LeadReader, LeadStore, StoreError,
+};
+use crate::sweeper::{SweepStore, Sweeper};
 use crate::team::Team;
 use crate::writer::LeadWriter;
 use crate::{api, webhook};
 
+/// What every handler gets. It can read the store and write only through [`LeadWriter`], which
+/// announces each change once: the store it holds is the read role, so a write past the writer
+/// does not compile. Reading compiles:
+///
+/// ```no_run
+/// # async fn handler(state: leadhook_server::app::AppState) {
+/// let lead = state.store.get(1).await;
+/// # }
+/// ```
+///
+/// writing does not:
+///
+/// ```compile_fail,E0599
+/// # async fn handler(state: leadhook_server::app::AppState) {
+/// let released = state.store.release(1, "mallory").await;
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     /// Every lead write goes through here, and so does every announcement of one.
     pub leads: LeadWriter,
-    /// The write service's store, for reading.
-    pub store: Arc<dyn LeadStore>,
+    /// What `/api/events` streams: lead changes and escalations.
+    pub feed: LiveFeed,
+    /// The store's read role: handlers read here and write through `leads`.
+    pub store: Arc<dyn LeadReader>,
     pub inbox: Inbox,
     /// The write service's runtime status.
     pub status: Arc<RuntimeHealth>,
@@ -97,6 +120,10 @@ pub struct Application {
     follower: Option<ChangeFollower>,
     /// Keeps other servers off this data dir until this one has stopped.
     data_dir_lock: DataDirLock,
+    /// What the escalator reads.
+    escalation_marks: Arc<dyn EscalationMarks>,
+    /// What the retention run reads.
+    erasure_targets: Arc<dyn ErasureTargets>,
 }
 
 impl Application {
@@ -138,7 +165,7 @@ impl Application {
             Some(capi) => Some(CapiSender::new(
                 &config,
                 capi,
-                Arc::clone(&store),
+                Arc::clone(&store) as Arc<dyn CapiOutbox>,
                 Arc::clone(&metrics),
             )?),
             None => {
@@ -150,11 +177,18 @@ impl Application {
                 None
             }
         };
-        let (leads, follower) = LeadWriter::new(
-            store,
+        // The store is split into its roles here, each handed to the part that uses it.
+        let reader: Arc<dyn LeadReader> = Arc::clone(&store) as _;
+        let Feed {
+            live: feed,
+            announcer,
+            follower,
+        } = Feed::for_store(Arc::clone(&reader), config.follow_interval);
+        let leads = LeadWriter::new(
+            Arc::clone(&store) as _,
+            announcer,
             graph.clone(),
             Team::from_config(&config),
-            config.follow_interval,
         );
         let intake = Intake::new(
             inbox.clone(),
@@ -168,12 +202,17 @@ impl Application {
             config.sweep.clone(),
             graph,
             leads.clone(),
+            SweepStore {
+                positions: Arc::clone(&store) as _,
+                leases: Arc::clone(&store) as _,
+            },
             Arc::clone(&metrics),
             &config.data_dir,
         );
         let state = AppState {
             config: Arc::new(config),
-            store: Arc::clone(leads.store()),
+            store: reader,
+            feed,
             status: Arc::clone(leads.status()),
             leads,
             inbox,
@@ -188,6 +227,8 @@ impl Application {
             intake,
             follower,
             data_dir_lock,
+            escalation_marks: Arc::clone(&store) as _,
+            erasure_targets: store,
         })
     }
 
@@ -207,13 +248,19 @@ impl Application {
             tokio::spawn(capi.run(shutdown.clone()));
         }
         tokio::spawn(
-            Escalator::new(self.state.leads.clone(), &self.state.config.queue)
-                .run(shutdown.clone()),
+            Escalator::new(
+                self.escalation_marks,
+                self.state.leads.clone(),
+                self.state.feed.clone(),
+                &self.state.config.queue,
+            )
+            .run(shutdown.clone()),
         );
         if let Some(follower) = self.follower {
             tokio::spawn(follower.run(shutdown.clone()));
         }
         if let Some(retention) = Retention::new(
+            self.erasure_targets,
             self.state.leads.clone(),
             Arc::clone(&self.state.config.queue.clock),
             self.state.config.retention_days,

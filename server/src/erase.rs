@@ -12,8 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, ServeArgs};
+use crate::feed::Feed;
 use crate::graph::{GraphClient, GraphError};
-use crate::store::{self, Person, StoreError};
+use crate::store::{self, ErasureTargets, Person, StoreError};
 use crate::team::Team;
 use crate::writer::LeadWriter;
 
@@ -72,17 +73,21 @@ pub async fn erase_command(args: EraseArgs) -> Result<Vec<Lead>, EraseCommandErr
     let store = store::open(&config).await?;
     // The writer wants a Graph client for form names; an erase never asks Meta for anything.
     let graph = GraphClient::for_config(&config)?;
-    let (leads, _follower) = LeadWriter::new(
-        store,
+    // Nobody listens: the feed only takes the writer's announcements.
+    let feed = Feed::for_store(Arc::clone(&store) as _, config.follow_interval);
+    let leads = LeadWriter::new(
+        Arc::clone(&store) as _,
+        feed.announcer,
         graph,
         Team::from_config(&config),
-        config.follow_interval,
     );
-    Ok(erase_person(&leads, &person, SYSTEM).await?)
+    Ok(erase_person(store.as_ref(), &leads, &person, SYSTEM).await?)
 }
 
-/// Erases every lead holding `person`'s email, phone or Meta lead id, as `actor`; the tombstones.
+/// Erases every lead holding `person`'s email, phone or Meta lead id (found in `targets`), as
+/// `actor`; the tombstones.
 pub async fn erase_person(
+    targets: &dyn ErasureTargets,
     leads: &LeadWriter,
     person: &Person,
     actor: &str,
@@ -90,7 +95,7 @@ pub async fn erase_person(
     let mut erased = Vec::new();
     // Each batch holds only leads not erased yet, so this ends.
     loop {
-        let ids = leads.store().leads_of(person).await?;
+        let ids = targets.leads_of(person).await?;
         if ids.is_empty() {
             return Ok(erased);
         }
@@ -111,6 +116,7 @@ async fn erase_each(leads: &LeadWriter, ids: &[i64], actor: &str) -> Result<Vec<
 
 /// The daily erasure of leads submitted more than `days` days ago.
 pub struct Retention {
+    targets: Arc<dyn ErasureTargets>,
     leads: LeadWriter,
     clock: Arc<dyn Clock>,
     days: u32,
@@ -118,8 +124,18 @@ pub struct Retention {
 
 impl Retention {
     /// `None` when retention is off.
-    pub fn new(leads: LeadWriter, clock: Arc<dyn Clock>, days: Option<u32>) -> Option<Retention> {
-        days.map(|days| Retention { leads, clock, days })
+    pub fn new(
+        targets: Arc<dyn ErasureTargets>,
+        leads: LeadWriter,
+        clock: Arc<dyn Clock>,
+        days: Option<u32>,
+    ) -> Option<Retention> {
+        days.map(|days| Retention {
+            targets,
+            leads,
+            clock,
+            days,
+        })
     }
 
     /// Leads submitted before this are past the limit.
@@ -131,13 +147,13 @@ impl Retention {
     /// the limit; how many, or `None` when the run was not this server's to take.
     pub async fn run_once(&self) -> Result<Option<usize>, StoreError> {
         let now = self.clock.now();
-        if !self.leads.store().take_retention_run(now).await? {
+        if !self.targets.take_retention_run(now).await? {
             return Ok(None);
         }
         let cutoff = self.cutoff(now);
         let mut erased = 0;
         loop {
-            let ids = self.leads.store().older_than(cutoff).await?;
+            let ids = self.targets.older_than(cutoff).await?;
             if ids.is_empty() {
                 tracing::info!(erased, days = self.days, "retention run done");
                 return Ok(Some(erased));
@@ -170,8 +186,8 @@ mod tests {
     use secrecy::SecretString;
 
     use super::*;
-    use crate::store::LeadStore;
     use crate::store::sqlite::SqliteStore;
+    use crate::store::{LeadReader, LeadWrites};
 
     /// A clock the test moves by hand.
     #[derive(Debug)]
@@ -199,7 +215,7 @@ mod tests {
         }
     }
 
-    fn writer(store: Arc<dyn LeadStore>) -> LeadWriter {
+    fn writer(store: Arc<SqliteStore>) -> LeadWriter {
         let secret = SecretString::from("unused");
         // Never called: the leads here come with their form names.
         let graph = GraphClient::new(
@@ -215,13 +231,14 @@ mod tests {
             assignment: Assignment::Claim,
             reps: vec!["alice".into()],
         };
-        LeadWriter::new(store, graph, team, std::time::Duration::from_secs(1)).0
+        let feed = Feed::for_store(store.clone(), Duration::from_secs(1));
+        LeadWriter::new(store, feed.announcer, graph, team)
     }
 
     #[tokio::test]
     async fn retention_erases_exactly_the_leads_past_the_limit_once_a_day() {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn LeadStore> = Arc::new(
+        let store = Arc::new(
             SqliteStore::open(&dir.path().join("leads.db"))
                 .await
                 .unwrap(),
@@ -245,7 +262,8 @@ mod tests {
         }
         let clock = Arc::new(TestClock(Mutex::new(now)));
         let leads = writer(Arc::clone(&store));
-        let retention = Retention::new(leads.clone(), clock.clone(), Some(30)).unwrap();
+        let retention =
+            Retention::new(store.clone(), leads.clone(), clock.clone(), Some(30)).unwrap();
         let erased_ones = || async {
             let mut erased = Vec::new();
             for (leadgen_id, id) in &ids {
@@ -263,7 +281,7 @@ mod tests {
         assert_eq!(erased_ones().await, ["just-past", "old"]);
 
         // Another replica at the same time, and this one an hour later: the day's run is taken.
-        let replica = Retention::new(leads, clock.clone(), Some(30)).unwrap();
+        let replica = Retention::new(store.clone(), leads, clock.clone(), Some(30)).unwrap();
         assert_eq!(replica.run_once().await.unwrap(), None);
         *clock.0.lock().unwrap() = now + TimeDelta::hours(1);
         assert_eq!(retention.run_once().await.unwrap(), None);

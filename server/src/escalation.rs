@@ -13,7 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::config::QueueConfig;
-use crate::store::StoreError;
+use crate::feed::LiveFeed;
+use crate::store::{EscalationMarks, StoreError};
 use crate::writer::LeadWriter;
 
 /// How often waiting leads are checked.
@@ -30,7 +31,10 @@ const RECENT: TimeDelta = TimeDelta::seconds(60);
 const ANNOUNCE_LIMIT: u32 = 1000;
 
 pub struct Escalator {
+    marks: Arc<dyn EscalationMarks>,
+    /// Takes the marks, so the store's health is recorded like any write's.
     leads: LeadWriter,
+    feed: LiveFeed,
     clock: Arc<dyn Clock>,
     thresholds: Vec<Duration>,
     /// Marks taken before this server started are not its dashboards' business.
@@ -40,9 +44,16 @@ pub struct Escalator {
 }
 
 impl Escalator {
-    pub fn new(leads: LeadWriter, config: &QueueConfig) -> Escalator {
+    pub fn new(
+        marks: Arc<dyn EscalationMarks>,
+        leads: LeadWriter,
+        feed: LiveFeed,
+        config: &QueueConfig,
+    ) -> Escalator {
         Escalator {
+            marks,
             leads,
+            feed,
             started_at: config.clock.now(),
             clock: Arc::clone(&config.clock),
             thresholds: config.escalation_thresholds(),
@@ -74,8 +85,7 @@ impl Escalator {
                 continue;
             };
             let due = self
-                .leads
-                .store()
+                .marks
                 .due_for_escalation(now - HORIZON, now - age, level, BATCH)
                 .await?;
             for lead in &due {
@@ -84,11 +94,7 @@ impl Escalator {
         }
         let since = (now - RECENT).max(self.started_at);
         self.announced.retain(|_, taken_at| *taken_at > since);
-        let recent = self
-            .leads
-            .store()
-            .escalated_since(since, ANNOUNCE_LIMIT)
-            .await?;
+        let recent = self.marks.escalated_since(since, ANNOUNCE_LIMIT).await?;
         for escalated in recent {
             let Some(threshold) = self
                 .thresholds
@@ -98,7 +104,7 @@ impl Escalator {
             };
             let key = (escalated.lead.id, escalated.level);
             if self.announced.insert(key, escalated.at).is_none() {
-                self.leads
+                self.feed
                     .announce_escalation(&escalated.lead, *threshold, now);
             }
         }

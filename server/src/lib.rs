@@ -12,7 +12,7 @@ pub mod doctor;
 pub mod erase;
 pub mod error;
 pub mod escalation;
-pub mod follower;
+pub mod feed;
 pub mod graph;
 pub mod health;
 pub mod inbox;

@@ -1,36 +1,41 @@
 //! The one way leads are written. Leads from Meta (webhook or sweep), a rep's edit and a manual lead
 //! all go through [`LeadWriter`], which keeps the form-name cache, records the store's health in
 //! the runtime status and announces every stored change on the live feed (directly, or through
-//! the change follower when the store is shared: see [`crate::follower`]). Nothing else in this
-//! server publishes its writes, so each is announced exactly once.
+//! the change follower when the store is shared: see [`crate::feed`]). It holds the store's only
+//! write role and the feed's only [`ChangeAnnouncer`], so each change is announced exactly once.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::meta::IncomingLead;
-use leadhook_shared::{Assignment, Escalation, Lead, LeadPatch, NewManualLead};
-use tokio::sync::{Mutex, broadcast};
+use leadhook_shared::{Assignment, Lead, LeadPatch, NewManualLead};
+use tokio::sync::Mutex;
 
-use crate::follower::{ChangeFollower, FEED_CAPACITY, LiveFeed};
+use crate::feed::ChangeAnnouncer;
 use crate::graph::GraphClient;
 use crate::health::{RuntimeHealth, StoreStatus};
-use crate::store::{Claim, LeadStore, StoreError, Upserted};
+use crate::store::{Claim, LeadWrites, StoreError, Upserted};
 use crate::team::Team;
 
-/// Handle to the write service; cheap to clone.
+/// Handle to the write service; cheap to clone. It does not hand its store out:
+///
+/// ```compile_fail,E0599
+/// # fn bypass(leads: &leadhook_server::writer::LeadWriter) {
+/// let store = leads.store();
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct LeadWriter {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    store: Arc<dyn LeadStore>,
+    /// The store's write role: nothing else in the server holds it.
+    store: Arc<dyn LeadWrites>,
     graph: GraphClient,
     status: Arc<RuntimeHealth>,
-    feed: LiveFeed,
-    escalations: broadcast::Sender<Escalation>,
+    announcer: ChangeAnnouncer,
     form_names: Mutex<HashMap<String, Option<String>>>,
     team: Team,
     /// Held from a store write until its announcement, so this server announces its changes in
@@ -40,52 +45,34 @@ struct Inner {
 }
 
 impl LeadWriter {
-    /// The write service, and the change follower that must run when `store` is shared (see
-    /// [`LiveFeed::for_store`]); it reads the store every `follow_interval` when idle.
+    /// The write service on `store`, announcing its changes through `announcer` (see
+    /// [`crate::feed::Feed::for_store`]).
     pub fn new(
-        store: Arc<dyn LeadStore>,
+        store: Arc<dyn LeadWrites>,
+        announcer: ChangeAnnouncer,
         graph: GraphClient,
         team: Team,
-        follow_interval: Duration,
-    ) -> (LeadWriter, Option<ChangeFollower>) {
-        let (feed, follower) = LiveFeed::for_store(&store, follow_interval);
-        let writer = LeadWriter {
+    ) -> LeadWriter {
+        LeadWriter {
             inner: Arc::new(Inner {
                 store,
                 graph,
                 status: Arc::default(),
-                feed,
-                escalations: broadcast::channel(FEED_CAPACITY).0,
+                announcer,
                 form_names: Mutex::default(),
                 team,
                 in_order: Mutex::default(),
             }),
-        };
-        (writer, follower)
+        }
     }
 
     pub fn team(&self) -> &Team {
         &self.inner.team
     }
 
-    /// The store, for reading. Writes go through this service.
-    pub fn store(&self) -> &Arc<dyn LeadStore> {
-        &self.inner.store
-    }
-
     /// The server's runtime status, which this service and the Graph callers keep up to date.
     pub fn status(&self) -> &Arc<RuntimeHealth> {
         &self.inner.status
-    }
-
-    /// Every lead stored or changed from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Lead> {
-        self.inner.feed.subscribe()
-    }
-
-    /// Every escalation raised from now on.
-    pub fn subscribe_escalations(&self) -> broadcast::Receiver<Escalation> {
-        self.inner.escalations.subscribe()
     }
 
     /// Stores a lead from Meta (webhook or sweep, named by `actor`): see [`Self::store_many_from_meta`].
@@ -210,20 +197,6 @@ impl LeadWriter {
         Ok(taken)
     }
 
-    /// Tells this server's dashboards that `lead` has waited past `threshold`.
-    pub fn announce_escalation(&self, lead: &Lead, threshold: Duration, now: DateTime<Utc>) {
-        let waiting_secs = u64::try_from((now - lead.meta.created_at).num_seconds()).unwrap_or(0);
-        // No listeners is fine.
-        let _ = self.inner.escalations.send(Escalation {
-            lead_id: lead.id,
-            name: lead.display_name(),
-            form_name: lead.meta.form_name.clone(),
-            owner: lead.owner.clone(),
-            threshold_secs: threshold.as_secs(),
-            waiting_secs,
-        });
-    }
-
     /// Applies a rep's change and announces it; `None` when no lead has that id.
     pub async fn update(
         &self,
@@ -297,6 +270,6 @@ impl LeadWriter {
 
     /// The only place this server's writes reach the live feed.
     fn announce(&self, lead: &Lead) {
-        self.inner.feed.announce(lead);
+        self.inner.announcer.announce(lead);
     }
 }

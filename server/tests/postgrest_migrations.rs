@@ -6,6 +6,7 @@ use std::process::Command;
 
 use leadhook_local_supabase::TestDatabase;
 use leadhook_server::store::postgrest::MIGRATIONS;
+use leadhook_sim::harness::poll_until;
 use tokio_postgres::Client;
 
 fn migrations_dir() -> PathBuf {
@@ -439,8 +440,27 @@ async fn a_lead_stored_while_the_conversions_api_switches_on_is_queued() {
             .expect("switch the Conversions API on")
             .get::<_, i64>(0)
     });
-    // Give the switch time to run (or to wait for the storing transaction) before it commits.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The lead commits once the switch has run, or waits for a lock the storing transaction holds.
+    let observer = database.connect().await;
+    let under_way = poll_until(
+        std::time::Duration::from_secs(10),
+        || async {
+            switch_on.is_finished()
+                || observer
+                    .query_one(
+                        "SELECT count(*) FROM pg_stat_activity
+                          WHERE wait_event_type = 'Lock' AND query LIKE '%capi_set_switch%'",
+                        &[],
+                    )
+                    .await
+                    .expect("read pg_stat_activity")
+                    .get::<_, i64>(0)
+                    > 0
+        },
+        |&under_way| under_way,
+    )
+    .await;
+    assert!(under_way, "the switch neither ran nor waited for the lead");
     storing.batch_execute("COMMIT").await.expect("commit");
     switch_on.await.expect("the switch finishes");
     let queued: i64 = storing

@@ -14,7 +14,10 @@ use leadhook_server::store::Erasure as _;
 use leadhook_server::store::copy::{CopyEnd, LeadRecord, RepRecord, copy, fingerprint};
 use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
 use leadhook_server::store::sqlite::SqliteStore;
-use leadhook_server::store::{CapiOutbox, LeadQuery, LeadStore, ReplicaStore, WorkQueue};
+use leadhook_server::store::{
+    CapiOutbox, LeadQuery, LeadReader, LeadStore, LeadWrites, QueueReads, QueueWrites,
+    SweepPositions,
+};
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{Activity, Answer, LeadPatch, LeadStatus, MetaFields, NewManualLead};

@@ -36,8 +36,8 @@ pub struct CapiHealth {
 
 /// The outbox figures are read only for the full report (`with_figures`), not for `/healthz`.
 async fn capi_health(state: &AppState, with_figures: bool) -> CapiHealth {
-    let capi = state.config.capi.as_ref().filter(|_| with_figures);
-    let Some(capi) = capi else {
+    let sender = state.capi.as_ref().filter(|_| with_figures);
+    let (Some(sender), Some(capi)) = (sender, state.config.capi.as_ref()) else {
         return CapiHealth {
             enabled: state.config.capi.is_some(),
             dataset_id: None,
@@ -49,7 +49,7 @@ async fn capi_health(state: &AppState, with_figures: bool) -> CapiHealth {
         .date_naive()
         .and_time(chrono::NaiveTime::MIN)
         .and_utc();
-    let (figures, error) = match state.store.capi_figures(today_start).await {
+    let (figures, error) = match sender.figures(today_start).await {
         Ok(figures) => (Some(figures), None),
         Err(error) => (None, Some(error.to_string())),
     };

@@ -11,7 +11,7 @@ pub mod event;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use leadhook_shared::Backoff;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{CapiConfig, Config};
 use crate::graph::{GraphClient, GraphError};
 use crate::metrics::Metrics;
-use crate::store::{LeadStore, QueuedStage, StoreError};
+use crate::store::{CapiFigures, CapiOutbox, QueuedStage, StoreError};
 use event::{MAX_EVENT_AGE, Prepared, prepare};
 
 /// Meta takes at most this many events per request.
@@ -28,7 +28,7 @@ pub const MAX_EVENTS_PER_REQUEST: u32 = 1000;
 /// Sends queued stages to Meta until shutdown.
 #[derive(Clone)]
 pub struct CapiSender {
-    store: Arc<dyn LeadStore>,
+    outbox: Arc<dyn CapiOutbox>,
     graph: GraphClient,
     config: CapiConfig,
     metrics: Arc<Metrics>,
@@ -50,16 +50,21 @@ impl CapiSender {
     pub fn new(
         config: &Config,
         capi: CapiConfig,
-        store: Arc<dyn LeadStore>,
+        outbox: Arc<dyn CapiOutbox>,
         metrics: Arc<Metrics>,
     ) -> Result<CapiSender, GraphError> {
         let graph = GraphClient::for_capi(config, &capi)?;
         Ok(CapiSender {
-            store,
+            outbox,
             graph,
             config: capi,
             metrics,
         })
+    }
+
+    /// What the outbox holds now, for `/api/health`; `today_start` begins "sent today".
+    pub async fn figures(&self, today_start: DateTime<Utc>) -> Result<CapiFigures, StoreError> {
+        self.outbox.capi_figures(today_start).await
     }
 
     /// A claimed batch stays leased this long: a sender that dies mid-batch leaves it to another
@@ -80,7 +85,7 @@ impl CapiSender {
             }
             loop {
                 let batch = match self
-                    .store
+                    .outbox
                     .capi_claim(MAX_EVENTS_PER_REQUEST, self.lease())
                     .await
                 {
@@ -101,7 +106,8 @@ impl CapiSender {
                         let wait = self.backoff(failures, pause.retry_after);
                         tracing::warn!(reason = %pause.reason, retry_in = ?wait, "Conversions API: batch postponed");
                         let ids: Vec<i64> = batch.iter().map(|stage| stage.id).collect();
-                        if let Err(error) = self.store.capi_retry(&ids, wait, &pause.reason).await {
+                        if let Err(error) = self.outbox.capi_retry(&ids, wait, &pause.reason).await
+                        {
                             tracing::warn!(%error, "Conversions API: cannot postpone the batch; its lease ends it");
                         }
                         break;
@@ -119,7 +125,7 @@ impl CapiSender {
     async fn switch_on(&self, shutdown: &CancellationToken) -> bool {
         loop {
             match self
-                .store
+                .outbox
                 .capi_switch(true, Utc::now() - MAX_EVENT_AGE)
                 .await
             {
@@ -170,7 +176,7 @@ impl CapiSender {
             match self.post(&events).await {
                 Ok(()) => {
                     let ids: Vec<i64> = events.iter().map(|event| event.outbox_id).collect();
-                    self.store.capi_sent(&ids).await.map_err(store_pause)?;
+                    self.outbox.capi_sent(&ids).await.map_err(store_pause)?;
                     self.metrics.capi_request("ok");
                     self.metrics.capi_events("sent", ids.len());
                 }
@@ -206,7 +212,7 @@ impl CapiSender {
             reason,
             "Conversions API: stage will not be sent"
         );
-        self.store
+        self.outbox
             .capi_failed(id, reason)
             .await
             .map_err(store_pause)?;
@@ -260,5 +266,130 @@ fn store_pause(error: StoreError) -> Pause {
     Pause {
         reason: format!("outbox unavailable: {error}"),
         retry_after: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use chrono::TimeDelta;
+    use secrecy::SecretString;
+    use tokio::sync::watch;
+
+    use super::*;
+
+    /// An outbox in memory that hands out one batch, then nothing, and records how each stage
+    /// was settled.
+    struct MemoryOutbox {
+        batch: Mutex<Vec<QueuedStage>>,
+        claims: watch::Sender<usize>,
+        failed: Mutex<Vec<(i64, String)>>,
+        sent_or_retried: Mutex<Vec<i64>>,
+    }
+
+    #[async_trait]
+    impl CapiOutbox for MemoryOutbox {
+        async fn capi_switch(&self, _: bool, _: DateTime<Utc>) -> Result<u64, StoreError> {
+            Ok(0)
+        }
+
+        async fn capi_claim(&self, _: u32, _: Duration) -> Result<Vec<QueuedStage>, StoreError> {
+            let batch = std::mem::take(&mut *self.batch.lock().unwrap());
+            self.claims.send_modify(|n| *n += 1);
+            Ok(batch)
+        }
+
+        async fn capi_sent(&self, ids: &[i64]) -> Result<(), StoreError> {
+            self.sent_or_retried.lock().unwrap().extend(ids);
+            Ok(())
+        }
+
+        async fn capi_failed(&self, id: i64, reason: &str) -> Result<(), StoreError> {
+            self.failed.lock().unwrap().push((id, reason.to_string()));
+            Ok(())
+        }
+
+        async fn capi_retry(&self, ids: &[i64], _: Duration, _: &str) -> Result<(), StoreError> {
+            self.sent_or_retried.lock().unwrap().extend(ids);
+            Ok(())
+        }
+
+        async fn capi_figures(&self, _: DateTime<Utc>) -> Result<CapiFigures, StoreError> {
+            Ok(CapiFigures::default())
+        }
+    }
+
+    fn stage(id: i64, leadgen_id: &str, at: DateTime<Utc>) -> QueuedStage {
+        QueuedStage {
+            id,
+            event_id: format!("leadhook-{id}-1"),
+            leadgen_id: leadgen_id.to_string(),
+            stage: "Contacted".to_string(),
+            at,
+            lead_created_at: at,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stages_meta_would_refuse_are_kept_as_failed_without_asking_meta() {
+        let now = Utc::now();
+        let outbox = Arc::new(MemoryOutbox {
+            batch: Mutex::new(vec![
+                stage(1, "1234", now - TimeDelta::days(8)),
+                stage(2, "not-a-number", now),
+            ]),
+            claims: watch::channel(0).0,
+            failed: Mutex::default(),
+            sent_or_retried: Mutex::default(),
+        });
+        let secret = SecretString::from("unused");
+        // Nothing listens there: a request would fail and postpone the batch (a retry).
+        let graph = GraphClient::new(
+            "http://127.0.0.1:9",
+            "v25.0",
+            secret.clone(),
+            &secret,
+            Duration::from_secs(1),
+            1,
+        )
+        .unwrap();
+        let sender = CapiSender {
+            outbox: outbox.clone(),
+            graph,
+            config: CapiConfig {
+                dataset_id: "42".into(),
+                token: secret,
+                stages: BTreeMap::new(),
+                batch_wait: Duration::from_secs(1),
+                timeout: Duration::from_secs(1),
+                retry_cap: Duration::from_secs(60),
+            },
+            metrics: Arc::default(),
+        };
+        let shutdown = CancellationToken::new();
+        let running = tokio::spawn(sender.run(shutdown.clone()));
+
+        // The second claim comes after the first batch was settled.
+        outbox
+            .claims
+            .subscribe()
+            .wait_for(|n| *n >= 2)
+            .await
+            .unwrap();
+        shutdown.cancel();
+        running.await.unwrap();
+
+        let failed = outbox.failed.lock().unwrap().clone();
+        assert_eq!(failed.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [1, 2]);
+        assert!(
+            failed[0].1.contains("more than 7 days ago"),
+            "{}",
+            failed[0].1
+        );
+        assert!(failed[1].1.contains("not numeric"), "{}", failed[1].1);
+        assert!(outbox.sent_or_retried.lock().unwrap().is_empty());
     }
 }

@@ -10,7 +10,7 @@ use leadhook_shared::Lead;
 
 use super::StoreError;
 
-/// Most leads one [`Erasure::leads_of`] or [`Erasure::older_than`] call returns.
+/// Most leads one [`ErasureTargets::leads_of`] or [`ErasureTargets::older_than`] call returns.
 pub const ERASE_BATCH: u32 = 1000;
 
 /// Whose data to erase: the leads holding this email, phone or Meta lead id.
@@ -38,12 +38,18 @@ impl Person {
     }
 }
 
+/// Erasing one lead: part of [`super::LeadWrites`], so it goes through the writer like every
+/// other change.
 #[async_trait]
 pub trait Erasure {
     /// Erases lead `id` and records an `erase` activity by `actor`, in one transaction; `None`
     /// when no lead has that id. An erased lead is returned as it is, without a second record.
     async fn erase(&self, id: i64, actor: &str) -> Result<Option<Lead>, StoreError>;
+}
 
+/// Which leads to erase: a person's, or those past the retention limit.
+#[async_trait]
+pub trait ErasureTargets: Send + Sync {
     /// Ids of the leads not yet erased that hold `person`'s email, phone or Meta lead id.
     async fn leads_of(&self, person: &Person) -> Result<Vec<i64>, StoreError>;
 

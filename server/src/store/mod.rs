@@ -1,5 +1,20 @@
-//! The lead store: where leads live once they are complete. One trait, several backends
-//! (the embedded SQLite file by default, Supabase through PostgREST in production).
+//! The lead store: where leads live once they are complete. Several backends (the embedded
+//! SQLite file by default, Supabase through PostgREST in production), each implementing every
+//! role below; each part of the server is handed only the roles it uses:
+//!
+//! | role | methods | held by |
+//! |---|---|---|
+//! | [`LeadReader`] (with [`QueueReads`]) | leads, history, figures, availability, reachability | the HTTP API, the live feed, `doctor` |
+//! | [`LeadWrites`] (with [`QueueWrites`], [`Erasure`]) | every change to a lead or a rep | [`crate::writer::LeadWriter`] only |
+//! | [`EscalationMarks`] | leads due for escalation, marks taken | [`crate::escalation::Escalator`] |
+//! | [`ErasureTargets`] | whose leads to erase, the daily retention run | [`crate::erase`] |
+//! | [`Leases`] | turns at scheduled jobs among replicas | [`crate::lease::JobLease`] |
+//! | [`SweepPositions`] | where the backfill sweep stopped per form | the sweeper, `store copy` |
+//! | [`CapiOutbox`] | the Conversions API outbox and its figures | [`crate::capi::CapiSender`] (`/api/health` asks it for the figures) |
+//! | [`copy::CopyEnd`] | bulk reads and writes | `store copy` |
+//!
+//! [`LeadStore`] is all of them at once: what [`open`] returns and the wiring in
+//! [`crate::app`] splits into roles.
 
 pub mod capi;
 pub mod copy;
@@ -17,10 +32,12 @@ use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManualLead, Stats};
 
 pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
-pub use erase::{ERASE_BATCH, Erasure, Person};
+pub use erase::{ERASE_BATCH, Erasure, ErasureTargets, Person};
 pub use error::StoreError;
-pub use queue::{Claim, Contact, Escalated, OwnerCounts, QueueFigures, WorkQueue};
-pub use replica::{Lease, LeaseCondition, LeaseUpdate, ReplicaStore};
+pub use queue::{
+    Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
+};
+pub use replica::{LeaseCondition, LeaseRow, LeaseUpdate, Leases, SweepPositions};
 pub use upsert::UPSERT_BATCH;
 
 use crate::config::{Config, StoreConfig};
@@ -108,13 +125,57 @@ pub struct StatsWindow {
     pub week_start: DateTime<Utc>,
 }
 
-#[async_trait]
+/// Every role at once: a backend implements each of them, and gets this for free.
 pub trait LeadStore:
-    WorkQueue + ReplicaStore + CapiOutbox + Erasure + Send + Sync + 'static
+    LeadReader
+    + LeadWrites
+    + EscalationMarks
+    + ErasureTargets
+    + Leases
+    + SweepPositions
+    + CapiOutbox
+    + 'static
 {
+}
+
+impl<T> LeadStore for T where
+    T: LeadReader
+        + LeadWrites
+        + EscalationMarks
+        + ErasureTargets
+        + Leases
+        + SweepPositions
+        + CapiOutbox
+        + 'static
+{
+}
+
+/// The read role: what the HTTP API, the live feed and `doctor` ask of the store. It cannot
+/// change anything, so a handler holding it cannot write past [`crate::writer::LeadWriter`].
+#[async_trait]
+pub trait LeadReader: QueueReads + Send + Sync {
     /// A short name for logs and health: "sqlite", "postgrest".
     fn backend(&self) -> &'static str;
 
+    /// Whether others (other servers, Supabase Studio, SQL, a CRM) can change the leads behind
+    /// this server's back. Then the server follows the store's change cursor to push every change;
+    /// otherwise its own writes are all there is.
+    fn is_shared(&self) -> bool;
+
+    async fn get(&self, id: i64) -> Result<Option<Lead>, StoreError>;
+
+    async fn list(&self, query: &LeadQuery) -> Result<LeadPage, StoreError>;
+
+    async fn stats(&self, window: StatsWindow) -> Result<Stats, StoreError>;
+
+    /// Cheap reachability check for health reports.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// The write role, held by [`crate::writer::LeadWriter`] alone: every change to a lead goes
+/// through it, so that each is announced once.
+#[async_trait]
+pub trait LeadWrites: QueueWrites + Erasure + Send + Sync {
     /// Inserts a lead from Meta or refreshes the Meta-sourced columns of the one with the same
     /// `leadgen_id`. Never touches what reps own (`status`, `notes`), leaves `updated_at` alone
     /// when nothing changed, and keeps an erased lead erased. `actor` (`facebook` or `sweeper`) is recorded in the activity.
@@ -144,8 +205,6 @@ pub trait LeadStore:
     /// Stores a lead `rep` entered by hand (`is_manual`, no `leadgen_id`).
     async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError>;
 
-    async fn get(&self, id: i64) -> Result<Option<Lead>, StoreError>;
-
     /// Applies `rep`'s change (a new owner is recorded as `assign`); `None` when no lead has that
     /// id. The first move off `New Lead` sets `first_contact_at`, once.
     async fn update(
@@ -154,11 +213,4 @@ pub trait LeadStore:
         patch: &LeadPatch,
         rep: &str,
     ) -> Result<Option<Lead>, StoreError>;
-
-    async fn list(&self, query: &LeadQuery) -> Result<LeadPage, StoreError>;
-
-    async fn stats(&self, window: StatsWindow) -> Result<Stats, StoreError>;
-
-    /// Cheap reachability check for health reports.
-    async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -61,10 +61,11 @@ pub struct QueueFigures {
     pub by_owner: HashMap<String, OwnerCounts>,
 }
 
-/// The work-queue side of a lead store. Every change writes its activity row in the same
-/// transaction; owner changes are conditional in the store, so concurrent claims have one winner.
+/// The work-queue writes: owners, turns, availability and escalation marks. Every change writes
+/// its activity row in the same transaction; owner changes are conditional in the store, so
+/// concurrent claims have one winner. Part of [`super::LeadWrites`].
 #[async_trait]
-pub trait WorkQueue {
+pub trait QueueWrites {
     /// Makes `rep` the owner unless another rep owns the lead.
     async fn claim(&self, id: i64, rep: &str) -> Result<Claim, StoreError>;
 
@@ -78,12 +79,32 @@ pub trait WorkQueue {
 
     async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError>;
 
+    /// Marks the lead as escalated to `level` at `at` if it is still `New Lead` and below that
+    /// level. `true` for the one caller that took the mark.
+    async fn take_escalation(
+        &self,
+        id: i64,
+        level: u8,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The work-queue reads of the HTTP API. Part of [`super::LeadReader`].
+#[async_trait]
+pub trait QueueReads {
     /// Reps whose availability was ever set, by name; a rep not listed is available.
     async fn availability(&self) -> Result<HashMap<String, bool>, StoreError>;
 
     /// The lead's history, oldest first; `None` when no lead has that id.
     async fn activity(&self, id: i64) -> Result<Option<Vec<Activity>>, StoreError>;
 
+    async fn queue_figures(&self, window: StatsWindow) -> Result<QueueFigures, StoreError>;
+}
+
+/// What the escalator reads: the leads waiting past a threshold, and the marks taken (by any
+/// server) that its dashboards have not heard of. The marks are taken through the writer.
+#[async_trait]
+pub trait EscalationMarks: Send + Sync {
     /// Leads still `New Lead`, submitted after `created_after` and at or before `created_before`,
     /// not yet escalated to `level`; oldest first, at most `limit`.
     async fn due_for_escalation(
@@ -94,15 +115,6 @@ pub trait WorkQueue {
         limit: u32,
     ) -> Result<Vec<Lead>, StoreError>;
 
-    /// Marks the lead as escalated to `level` at `at` if it is still `New Lead` and below that
-    /// level. `true` for the one caller that took the mark.
-    async fn take_escalation(
-        &self,
-        id: i64,
-        level: u8,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
-
     /// Leads whose latest escalation mark was taken after `since`, by any server; oldest mark
     /// first, at most `limit`.
     async fn escalated_since(
@@ -110,8 +122,6 @@ pub trait WorkQueue {
         since: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Escalated>, StoreError>;
-
-    async fn queue_figures(&self, window: StatsWindow) -> Result<QueueFigures, StoreError>;
 }
 
 /// Whole seconds from the form to the first contact (0 when the clocks disagree).

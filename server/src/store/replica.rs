@@ -1,6 +1,7 @@
-//! What several servers on one store coordinate through: leases (who does a scheduled job now)
-//! and the sweep position per lead form. Every backend implements it, so one code path serves a
-//! single server on SQLite and N replicas on Supabase alike.
+//! What several servers on one store coordinate through: [`Leases`] (who does a scheduled job
+//! now) and [`SweepPositions`] (how far the backfill sweep got per lead form). Every backend
+//! implements both, so one code path serves a single server on SQLite and N replicas on Supabase
+//! alike.
 
 use std::collections::HashMap;
 
@@ -9,10 +10,10 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 
-/// A lease row: who holds `name` and until when. A lease without a holder is free; its
-/// `expires_at` then says when the job is next due.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lease {
+/// A lease as the store keeps it: who holds `name` and until when. A lease without a holder is
+/// free; its `expires_at` then says when the job is next due.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct LeaseRow {
     pub name: String,
     pub holder: Option<String>,
     pub expires_at: DateTime<Utc>,
@@ -38,13 +39,9 @@ pub struct LeaseUpdate<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Turns at scheduled jobs, for [`crate::lease::JobLease`].
 #[async_trait]
-pub trait ReplicaStore: Send + Sync {
-    /// Whether others (other servers, Supabase Studio, SQL, a CRM) can change the leads behind
-    /// this server's back. Then the server follows the store's change cursor to push every change;
-    /// otherwise its own writes are all there is.
-    fn is_shared(&self) -> bool;
-
+pub trait Leases: Send + Sync {
     /// Writes `update` to lease `name` when `condition` holds, in one conditional statement, and
     /// says whether it did. A lease that does not exist yet is created for `Expired` and `Free`
     /// (unless another caller creates it first).
@@ -55,8 +52,12 @@ pub trait ReplicaStore: Send + Sync {
         update: LeaseUpdate<'_>,
     ) -> Result<bool, StoreError>;
 
-    async fn lease(&self, name: &str) -> Result<Option<Lease>, StoreError>;
+    async fn lease(&self, name: &str) -> Result<Option<LeaseRow>, StoreError>;
+}
 
+/// Where the backfill sweep stopped, per lead form.
+#[async_trait]
+pub trait SweepPositions: Send + Sync {
     /// Per lead form, the newest `created_time` (unix seconds) a complete sweep has seen.
     async fn sweep_positions(&self) -> Result<HashMap<String, i64>, StoreError>;
 

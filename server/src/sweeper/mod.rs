@@ -22,9 +22,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::SweepConfig;
 use crate::graph::{GraphClient, LeadForm};
-use crate::health::GraphStatus;
-use crate::lease::{Lease, replica_id};
+use crate::lease::{JobLease, replica_id};
 use crate::metrics::Metrics;
+use crate::health::GraphStatus;
+use crate::store::{Leases, SweepPositions};
 use crate::writer::LeadWriter;
 
 /// Leads are fetched from a little before the high-water mark, so clock skew loses nothing.
@@ -62,34 +63,39 @@ struct Inner {
     config: SweepConfig,
     graph: GraphClient,
     leads: LeadWriter,
+    positions: Arc<dyn SweepPositions>,
     metrics: Arc<Metrics>,
-    lease: Lease,
+    lease: JobLease,
     /// Where sweep positions were kept before they moved into the store.
     legacy_positions: PathBuf,
     running: tokio::sync::Mutex<Option<RunningSweep>>,
     last: Mutex<Option<LastSweep>>,
 }
 
+/// What the sweeper keeps in the store besides leads: its positions, and the lease it sweeps under.
+pub struct SweepStore {
+    pub positions: Arc<dyn SweepPositions>,
+    pub leases: Arc<dyn Leases>,
+}
+
 impl Sweeper {
+    /// A sweeper storing leads through `leads`, its positions and lease in `store`.
     pub fn new(
         config: SweepConfig,
         graph: GraphClient,
         leads: LeadWriter,
+        store: SweepStore,
         metrics: Arc<Metrics>,
         data_dir: &Path,
     ) -> Sweeper {
         let lifetime = config.interval.unwrap_or(MANUAL_SWEEP_LEASE);
-        let lease = Lease::new(
-            Arc::clone(leads.store()),
-            SWEEP_LEASE,
-            &replica_id(),
-            lifetime,
-        );
+        let lease = JobLease::new(store.leases, SWEEP_LEASE, &replica_id(), lifetime);
         Sweeper {
             inner: Arc::new(Inner {
                 config,
                 graph,
                 leads,
+                positions: store.positions,
                 metrics,
                 lease,
                 legacy_positions: data_dir.join(legacy_positions::FILE_NAME),
@@ -218,8 +224,8 @@ impl Inner {
             ));
             return self.finish(report, started);
         }
-        let store = self.leads.store();
-        if let Err(error) = legacy_positions::import(&self.legacy_positions, store.as_ref()).await {
+        let store = self.positions.as_ref();
+        if let Err(error) = legacy_positions::import(&self.legacy_positions, store).await {
             report.errors.push(error);
         }
         let marks = match store.sweep_positions().await {

@@ -10,12 +10,14 @@ use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::config::{ServeArgs, StoreConfig};
 use leadhook_server::doctor::{self, DoctorArgs, Verdict};
 use leadhook_server::store::sqlite::SqliteStore;
-use leadhook_server::store::{CapiOutbox, LeadStore};
+use leadhook_server::store::{CapiOutbox, LeadWrites};
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{Lead, MetaFields};
 use leadhook_sim::{CallKind, DEFAULT_DATASET_ID, GraphFault, GraphStandin, ServerProcess};
 use serde_json::{Value, json};
+
+use leadhook_sim::harness::poll_until;
 
 use crate::helpers::{
     FORM_ID, PAGE_ID, REP_TOKEN, TestApp, graph_lead, serve_args, server_binary, settings,
@@ -104,14 +106,26 @@ fn age_by_eight_days(data_dir: &Path, lead_ids: &[i64]) {
 
 /// Waits (bounded) until the stand-in kept at least `count` events.
 async fn wait_for_events(graph: &GraphStandin, count: usize) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let events = graph.capi_events();
-        if events.len() >= count || tokio::time::Instant::now() > deadline {
-            return events;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    poll_until(
+        Duration::from_secs(60),
+        || async { graph.capi_events() },
+        |events| events.len() >= count,
+    )
+    .await
+}
+
+/// Waits (bounded) until `settled` holds for the health report and nothing is queued any more,
+/// and returns that report: the sender has recorded Meta's answer to every stage it sent, so
+/// nothing else goes out unless a new stage is queued.
+async fn wait_for_settled_outbox(app: &TestApp, settled: impl Fn(&Value) -> bool) -> Value {
+    let health = app
+        .wait_for_health(|h| h["capi"]["queued"] == 0 && settled(h))
+        .await;
+    assert_eq!(
+        health["capi"]["queued"], 0,
+        "the outbox never settled: {health:#}"
+    );
+    health
 }
 
 fn lead_ids_of(events: &[Value]) -> Vec<u64> {
@@ -196,11 +210,10 @@ async fn stages_reach_meta_once(app: &TestApp) {
     set_status(app, &manual, "Won").await;
     set_status(app, &lead, "Won").await;
 
-    let events = wait_for_events(&app.graph, 3).await;
-    // Several more batch rounds: nothing else may arrive.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let events_after = app.graph.capi_events();
-    assert_eq!(events_after, events);
+    wait_for_events(&app.graph, 3).await;
+    // Every status change above queued its stage before it was answered.
+    wait_for_settled_outbox(app, |_| true).await;
+    let events = app.graph.capi_events();
     assert_eq!(events.len(), 3, "{events:#?}");
     assert_eq!(app.graph.capi_repeats(), 0, "nothing sent twice");
     let names: Vec<&str> = events
@@ -273,9 +286,10 @@ async fn twenty_five_hundred_queued_stages_go_out_in_three_requests() {
     let data_dir = tempfile::tempdir().expect("dir");
     stored_leads(data_dir.path(), 2500).await;
     let app = spawn_capi_app(spawn_graph().await, data_dir).await;
-    let events = wait_for_events(&app.graph, 2500).await;
+    wait_for_events(&app.graph, 2500).await;
+    wait_for_settled_outbox(&app, |_| true).await;
+    let events = app.graph.capi_events();
     assert_eq!(events.len(), 2500);
-    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.graph.capi_accepted_requests(), 3);
     assert_eq!(app.graph.calls(CallKind::Events), 3);
     let unique: BTreeSet<u64> = lead_ids_of(&events).into_iter().collect();
@@ -341,8 +355,13 @@ async fn the_first_start_backfills_only_the_last_seven_days() {
     let ids = stored_leads(data_dir.path(), 4).await;
     age_by_eight_days(data_dir.path(), &ids[..3]);
     let app = spawn_capi_app(spawn_graph().await, data_dir).await;
-    let health = app.wait_for_health(|h| h["capi"]["sent_today"] == 1).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Before the sender switches queueing on, the outbox is empty too: wait for its first send.
+    let health = wait_for_settled_outbox(&app, |h| {
+        h["capi"]["sent_today"]
+            .as_u64()
+            .is_some_and(|sent| sent >= 1)
+    })
+    .await;
     assert_eq!(
         lead_ids_of(&app.graph.capi_events()),
         [1_234_567_890_000_003]
@@ -351,7 +370,6 @@ async fn the_first_start_backfills_only_the_last_seven_days() {
         health["capi"]["failed"], 0,
         "older stages are not even queued"
     );
-    assert_eq!(app.health().await["capi"]["queued"], 0);
 }
 
 #[tokio::test]
@@ -377,15 +395,13 @@ async fn every_stage_arrives_once_through_failures_and_kills() {
             .await
             .expect("start");
         calls += 2;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        while graph.calls(CallKind::Events) < calls && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        assert!(
-            graph.calls(CallKind::Events) >= calls,
-            "{fault:?}: {}",
-            server.log()
-        );
+        let seen = poll_until(
+            Duration::from_secs(30),
+            || async { graph.calls(CallKind::Events) },
+            |&seen| seen >= calls,
+        )
+        .await;
+        assert!(seen >= calls, "{fault:?}: {}", server.log());
         calls = graph.calls(CallKind::Events);
         server.kill().expect("SIGKILL");
     }

@@ -36,13 +36,14 @@ async fn an_acknowledged_lead_survives_sigkill() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    let fetches = poll_until(
+        Duration::from_secs(10),
+        || async { graph.lead_fetches() },
+        |&fetches| fetches > 0,
+    )
+    .await;
+    assert!(fetches > 0, "the worker never called the Graph API");
     // The worker is now stuck on the stalled Graph call.
-    for _ in 0..200 {
-        if graph.lead_fetches() > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
     server.kill().expect("SIGKILL");
 
     graph.release();

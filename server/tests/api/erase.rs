@@ -79,12 +79,14 @@ async fn an_erased_lead_stays_erased_after_redelivery_and_a_sweep() {
         app.post_signed(&notification(&["8001"])).await.status(),
         200
     );
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while app.graph.calls(CallKind::Lead) < 2 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(app.graph.calls(CallKind::Lead), 2);
-    app.wait_for_health(|h| h["inbox"]["pending"] == 0).await;
+    let fetches = poll_until(
+        Duration::from_secs(20),
+        || async { app.graph.calls(CallKind::Lead) },
+        |&fetches| fetches >= 2,
+    )
+    .await;
+    assert_eq!(fetches, 2);
+    app.wait_for_settled_inbox().await;
     assert_erased(&lead(&app, stored.id).await);
 
     // The sweeper finds it in the form's leads.
@@ -222,7 +224,7 @@ async fn a_server_with_retention_erases_the_leads_past_the_limit_when_it_starts(
                 meta,
             }
         };
-        use leadhook_server::store::LeadStore as _;
+        use leadhook_server::store::LeadWrites as _;
         let old = store
             .upsert(&stored("9001", 40), "facebook")
             .await
@@ -239,11 +241,13 @@ async fn a_server_with_retention_erases_the_leads_past_the_limit_when_it_starts(
         config.retention_days = Some(30);
     })
     .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while lead(&app, old).await.erased_at.is_none() && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_erased(&lead(&app, old).await);
+    let erased = poll_until(
+        Duration::from_secs(20),
+        || lead(&app, old),
+        |lead| lead.erased_at.is_some(),
+    )
+    .await;
+    assert_erased(&erased);
     let kept = lead(&app, recent).await;
     assert_eq!(
         (kept.erased_at, kept.meta.name.as_deref()),

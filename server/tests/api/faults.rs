@@ -46,7 +46,7 @@ async fn a_flaky_graph_api_loses_nothing() {
     let stored: BTreeSet<_> = leads.iter().filter_map(|l| l.leadgen_id.clone()).collect();
     assert_eq!(leads.len(), 200, "exactly once each");
     assert_eq!(stored, ids.iter().cloned().collect::<BTreeSet<_>>());
-    let health = app.wait_for_health(|h| h["inbox"]["pending"] == 0).await;
+    let health = app.wait_for_settled_inbox().await;
     assert_eq!(health["inbox"]["failed"], 0);
 
     let metrics = app.metrics().await;

@@ -5,6 +5,7 @@ use leadhook_server::config::{Config, ServeArgs};
 use leadhook_server::intake::RetryPolicy;
 use leadhook_shared::meta::signature::sign;
 use leadhook_shared::{ApiList, Lead};
+pub use leadhook_sim::harness::poll_until;
 use leadhook_sim::harness::{TestSettings, wait_for_leads};
 use leadhook_sim::{GraphStandin, StandinConfig, TestServer};
 use serde_json::Value;
@@ -173,14 +174,30 @@ impl TestApp {
 
     /// Polls the health report until `done` holds (bounded), and returns the last report.
     pub async fn wait_for_health(&self, done: impl Fn(&Value) -> bool) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let health = self.health().await;
-            if done(&health) || tokio::time::Instant::now() > deadline {
-                return health;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        poll_until(Duration::from_secs(20), || self.health(), done).await
+    }
+
+    /// Waits (bounded) until the inbox holds no pending event, and returns that health report.
+    /// The inbox commits an event before the webhook is answered, so after a 200 this is the
+    /// witness that the intake is done with what it accepted (stored or failed it for good).
+    pub async fn wait_for_settled_inbox(&self) -> Value {
+        let health = self
+            .wait_for_health(|health| health["inbox"]["pending"] == 0)
+            .await;
+        assert_eq!(
+            health["inbox"]["pending"], 0,
+            "the inbox never settled: {health:#}"
+        );
+        health
+    }
+
+    /// The value of one sample of `/metrics` (`name{labels}`, exactly as printed), 0 when absent.
+    pub async fn metric(&self, sample: &str) -> f64 {
+        self.metrics()
+            .await
+            .lines()
+            .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' '))
+            .map_or(0.0, |value| value.trim().parse().expect("a numeric sample"))
     }
 
     /// The Prometheus text of `/metrics`.

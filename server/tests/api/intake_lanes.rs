@@ -29,18 +29,15 @@ async fn a_live_lead_goes_ahead_of_the_backlog_which_still_drains() {
     app.wait_for_leads(1).await;
     assert_eq!(app.post_signed(&notification(&[&live])).await.status(), 200);
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let stored_with_live = loop {
-        let leads = app.leads().await.data;
-        if leads.iter().any(|l| l.leadgen_id.as_deref() == Some(&live)) {
-            break leads.len();
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the live lead never arrived"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let is_live = |lead: &leadhook_shared::Lead| lead.leadgen_id.as_deref() == Some(&live);
+    let leads = poll_until(
+        Duration::from_secs(30),
+        || async { app.leads().await.data },
+        |leads| leads.iter().any(is_live),
+    )
+    .await;
+    assert!(leads.iter().any(is_live), "the live lead never arrived");
+    let stored_with_live = leads.len();
     assert!(
         stored_with_live < BACKLOG / 2,
         "the live lead waited for {} of {BACKLOG} older leads",
@@ -51,8 +48,7 @@ async fn a_live_lead_goes_ahead_of_the_backlog_which_still_drains() {
     let stored: BTreeSet<_> = leads.iter().filter_map(|l| l.leadgen_id.clone()).collect();
     assert_eq!(leads.len(), BACKLOG + 1, "every lead exactly once");
     assert_eq!(stored.len(), BACKLOG + 1);
-    let health = app.wait_for_health(|h| h["inbox"]["pending"] == 0).await;
-    assert_eq!(health["inbox"]["pending"], 0, "the backlog drained");
+    app.wait_for_settled_inbox().await;
     assert_eq!(
         app.graph.peak_lead_reads_in_flight(),
         2,

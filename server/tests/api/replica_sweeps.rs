@@ -84,36 +84,45 @@ async fn sql_text(supabase: &LocalSupabase, sql: &str) -> Option<String> {
 
 /// Asks `sql` until it yields a row with a non-null text, for at most `wait`.
 async fn wait_for_sql(supabase: &LocalSupabase, sql: &str, wait: Duration) -> String {
-    let deadline = Instant::now() + wait;
-    loop {
-        if let Some(text) = sql_text(supabase, sql).await {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "nothing from {sql} within {wait:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    poll_until(wait, || sql_text(supabase, sql), Option::is_some)
+        .await
+        .unwrap_or_else(|| panic!("nothing from {sql} within {wait:?}"))
+}
+
+/// Watches the stand-in's form reads until `count` have happened (bounded), and returns when
+/// each was first seen. Two reads seen at one look count as simultaneous.
+async fn form_read_times(graph: &GraphStandin, count: usize) -> Vec<Instant> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut times = Vec::new();
+    while times.len() < count {
+        let reads = graph.calls(CallKind::FormLeads) as usize;
+        let now = Instant::now();
+        times.resize(reads.max(times.len()), now);
+        assert!(now < deadline, "only {reads} form reads in 30 s");
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    times
 }
 
 #[tokio::test]
 async fn two_replicas_sweeping_every_second_read_the_graph_as_often_as_one() {
     let supabase = supabase().await;
     let graph = graph_with_form().await;
-    let started = Instant::now();
     let _a = sweeping_replica(&graph, &supabase, Some(INTERVAL)).await;
     let _b = sweeping_replica(&graph, &supabase, Some(INTERVAL)).await;
-    tokio::time::sleep(Duration::from_secs(6)).await;
-    let reads = graph.calls(CallKind::FormLeads) as i64;
-    // One replica sweeps at its start and then once an interval.
-    let one_replica = (started.elapsed().as_secs_f64() / INTERVAL.as_secs_f64()).floor() as i64 + 1;
-    // Never more than one replica's reads; fewer only when a loaded machine delays sweeps.
-    assert!(
-        reads <= one_replica + 1 && reads >= one_replica / 2,
-        "{reads} form reads in {:?}; one replica makes {one_replica}",
-        started.elapsed()
-    );
+    let times = form_read_times(&graph, 6).await;
+    // Whichever replica sweeps, the next sweep is due one interval after the last one ended, so
+    // reads are at least an interval apart. Two replicas on their own clocks would read twice an
+    // interval, and one gap of every two would be half an interval or less. A loaded machine
+    // only makes the gaps longer.
+    for (n, pair) in times.windows(2).enumerate() {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap > INTERVAL / 2,
+            "form reads {n} and {} were {gap:?} apart (interval {INTERVAL:?})",
+            n + 1
+        );
+    }
 }
 
 #[tokio::test]
@@ -147,17 +156,37 @@ async fn killing_the_sweeping_replica_hands_the_lease_over_within_two_intervals(
     )
     .await;
     // The lease is taken before the read it guards: count reads once A's is held by the stall.
-    let stalled_since = Instant::now();
-    while graph.lead_reads_in_flight() == 0 {
-        assert!(
-            stalled_since.elapsed() < INTERVAL * 4,
-            "A never read the forms while holding the lease"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let in_flight = poll_until(
+        INTERVAL * 4,
+        || async { graph.lead_reads_in_flight() },
+        |&reads| reads > 0,
+    )
+    .await;
+    assert!(
+        in_flight > 0,
+        "A never read the forms while holding the lease"
+    );
     let reads = graph.calls(CallKind::FormLeads);
     let b = sweeping_replica(&graph, &supabase, Some(INTERVAL)).await;
-    tokio::time::sleep(INTERVAL * 2).await;
+    // B's scheduler sleeps until the lease's expiry, then asks for the lease. A renews it while
+    // it sweeps (three times a lifetime of one interval), so one interval after the expiry B
+    // could have read at its start, B has asked at least once, and was refused.
+    let expiry_at_start = sql_text(
+        &supabase,
+        "select expires_at::text from public.leases where name = 'sweep'",
+    )
+    .await
+    .expect("A's lease has an expiry");
+    wait_for_sql(
+        &supabase,
+        &format!(
+            "select holder from public.leases where name = 'sweep' \
+             and now() > '{expiry_at_start}'::timestamptz + interval '{} ms'",
+            INTERVAL.as_millis()
+        ),
+        INTERVAL * 10,
+    )
+    .await;
     assert_eq!(
         graph.calls(CallKind::FormLeads),
         reads,
@@ -177,17 +206,14 @@ async fn killing_the_sweeping_replica_hands_the_lease_over_within_two_intervals(
     a.kill().expect("kill A");
     let killed = Instant::now();
     graph.release();
-    let report = loop {
-        let health = b.health().await;
-        if !health["last_sweep"].is_null() {
-            break health["last_sweep"].clone();
-        }
-        assert!(
-            killed.elapsed() < INTERVAL * 4,
-            "B did not sweep after A died"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let health = poll_until(
+        INTERVAL * 4,
+        || b.health(),
+        |health| !health["last_sweep"].is_null(),
+    )
+    .await;
+    let report = health["last_sweep"].clone();
+    assert!(!report.is_null(), "B did not sweep after A died");
     assert!(
         killed.elapsed() <= INTERVAL * 2,
         "B swept {:?} after A died",

@@ -48,12 +48,19 @@ async fn the_sweeper_finds_a_lead_whose_webhook_never_came_and_stores_each_once(
     );
     assert!(report.errors.is_empty(), "{report:?}");
 
-    // The webhook for one of them arrives late: still one lead each.
+    // The webhook for one of them arrives late: once the intake has stored its event, still
+    // one lead each.
     assert_eq!(
         app.post_signed(&notification(&["6002"])).await.status(),
         200
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.wait_for_settled_inbox().await;
+    assert_eq!(
+        app.metric("leadhook_events_processed_total{outcome=\"stored\"}")
+            .await,
+        1.0,
+        "the late webhook's event was stored"
+    );
     let leads = app.leads().await;
     assert_eq!(leads.count, 2);
     let lead = leads

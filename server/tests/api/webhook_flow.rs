@@ -177,7 +177,17 @@ async fn the_same_delivery_three_times_is_one_lead_and_keeps_rep_changes() {
 
     // Meta retries for up to 36 hours: a late re-delivery must not undo the rep's work.
     assert_eq!(app.post_signed(&body).await.status(), 200);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.wait_for_settled_inbox().await;
+    assert_eq!(
+        app.metric("leadhook_webhooks_received_total").await,
+        4.0,
+        "the late re-delivery was received"
+    );
+    assert_eq!(
+        app.metric("leadhook_events_accepted_total").await,
+        1.0,
+        "the inbox kept the first delivery only"
+    );
     let leads = app.leads().await;
     assert_eq!(leads.count, 1);
     assert_eq!(leads.data[0].status, LeadStatus::Contacted);

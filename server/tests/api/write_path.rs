@@ -8,7 +8,7 @@ use leadhook_shared::meta::signature::sign;
 use leadhook_shared::{ApiList, ApiOk, Lead, LeadStatus, SyncReport};
 use leadhook_sim::{GraphFault, GraphStandin, TestServer};
 use serde_json::Value;
-use tokio::time::{Instant, sleep, timeout_at};
+use tokio::time::{Instant, timeout_at};
 
 use crate::helpers::*;
 
@@ -220,11 +220,13 @@ async fn events_backing_off_are_not_retried_before_their_backoff_ends_after_a_re
         .await
         .unwrap();
     assert_eq!(webhook.status(), 200);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while graph.lead_fetches() < 2 && Instant::now() < deadline {
-        sleep(Duration::from_millis(10)).await;
-    }
-    assert_eq!(graph.lead_fetches(), 2, "each event tried once and failed");
+    let fetches = poll_until(
+        Duration::from_secs(10),
+        || async { graph.lead_fetches() },
+        |&fetches| fetches >= 2,
+    )
+    .await;
+    assert_eq!(fetches, 2, "each event tried once and failed");
     let failed_at = Instant::now();
     // Stops accepting, lets lead fetches in flight record their outcome, and waits for the end.
     first.stop().await.expect("server stops cleanly");
@@ -239,15 +241,13 @@ async fn events_backing_off_are_not_retried_before_their_backoff_ends_after_a_re
     );
     assert_eq!(lead_count(&second).await, 0);
 
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while lead_count(&second).await < 2 && Instant::now() < deadline {
-        sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(
-        lead_count(&second).await,
-        2,
-        "retried once the backoff ended"
-    );
+    let stored = poll_until(
+        Duration::from_secs(20),
+        || lead_count(&second),
+        |&count| count >= 2,
+    )
+    .await;
+    assert_eq!(stored, 2, "retried once the backoff ended");
     assert_eq!(graph.lead_fetches(), 4);
     second.stop().await.expect("server stops cleanly");
 }

@@ -86,6 +86,30 @@ impl TestSettings {
 /// How long [`wait_for_leads`] keeps asking.
 pub const LEADS_WAIT: Duration = Duration::from_secs(30);
 
+/// How often [`poll_until`] asks again.
+pub const POLL_EVERY: Duration = Duration::from_millis(25);
+
+/// Asks `probe` until its answer satisfies `done` or `within` has passed, and returns the last
+/// answer either way, so that the caller's assertion shows what was seen. The one way tests here
+/// wait for a fact (a stored lead, a counter, a health figure) instead of sleeping.
+pub async fn poll_until<T, Fut>(
+    within: Duration,
+    mut probe: impl FnMut() -> Fut,
+    done: impl Fn(&T) -> bool,
+) -> T
+where
+    Fut: Future<Output = T>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let answer = probe().await;
+        if done(&answer) || tokio::time::Instant::now() >= deadline {
+            return answer;
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
 /// Asks `GET /api/leads?limit=1000` of the server at `base_url` (as the rep with `token`) until
 /// `done` holds for the list or [`LEADS_WAIT`] has passed, and returns the last list, newest
 /// first. Failed requests and answers other than 200 (the server restarting, a store outage)
@@ -96,23 +120,21 @@ pub async fn wait_for_leads(
     token: &str,
     done: impl Fn(&[Lead]) -> bool,
 ) -> Vec<Lead> {
-    let deadline = tokio::time::Instant::now() + LEADS_WAIT;
-    let mut leads = Vec::new();
-    loop {
+    let list = || async {
         let answer = client
             .get(format!("{base_url}/api/leads?limit=1000"))
             .bearer_auth(token)
             .send()
-            .await;
-        if let Ok(answer) = answer
-            && answer.status() == reqwest::StatusCode::OK
-            && let Ok(list) = answer.json::<ApiList>().await
-        {
-            leads = list.data;
+            .await
+            .ok()?;
+        if answer.status() != reqwest::StatusCode::OK {
+            return None;
         }
-        if done(&leads) || tokio::time::Instant::now() >= deadline {
-            return leads;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+        answer.json::<ApiList>().await.ok().map(|list| list.data)
+    };
+    poll_until(LEADS_WAIT, list, |leads| {
+        leads.as_deref().is_some_and(&done)
+    })
+    .await
+    .unwrap_or_default()
 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use check::{Fingerprint, fingerprint};
 pub use command::{progress_bar, run};
 
-use super::{ReplicaStore, StoreError};
+use super::{StoreError, SweepPositions};
 
 /// Leads per bulk write: one PostgREST request or one SQLite transaction each.
 pub const PAGE_SIZE: u32 = 500;
@@ -58,7 +58,7 @@ pub struct Page {
 
 /// One side of a copy: a store read and written in bulk.
 #[async_trait]
-pub trait CopyEnd: ReplicaStore + Send + Sync {
+pub trait CopyEnd: SweepPositions + Send + Sync {
     /// "sqlite" or "supabase", for messages.
     fn name(&self) -> &'static str;
     /// Fails, saying what to fix, when this store cannot take part in a copy.

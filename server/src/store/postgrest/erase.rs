@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::PostgrestStore;
 use super::query::{quoted, timestamp};
-use crate::store::{ERASE_BATCH, Erasure, Person, StoreError};
+use crate::store::{ERASE_BATCH, Erasure, ErasureTargets, Person, StoreError};
 
 /// `public.erase_lead(target_lead, actor)`.
 const ERASE_FUNCTION: &str = "erase_lead";
@@ -42,7 +42,10 @@ impl Erasure for PostgrestStore {
             .json()?;
         Ok(rows.into_iter().next())
     }
+}
 
+#[async_trait]
+impl ErasureTargets for PostgrestStore {
     async fn leads_of(&self, person: &Person) -> Result<Vec<i64>, StoreError> {
         let filtered = self
             .table()

@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use super::query::{EVERY_COLUMN, timestamp};
 use super::{PostgrestStore, Written, to_json};
-use crate::store::{Claim, Escalated, LeadStore, QueueFigures, StatsWindow, StoreError, WorkQueue};
+use crate::store::{
+    Claim, Escalated, EscalationMarks, LeadReader, QueueFigures, QueueReads, QueueWrites,
+    StatsWindow, StoreError,
+};
 
 /// `public.assign_next_rep(target_lead, rep_names)`.
 const ASSIGN_FUNCTION: &str = "assign_next_rep";
@@ -86,7 +89,7 @@ impl PostgrestStore {
 }
 
 #[async_trait]
-impl WorkQueue for PostgrestStore {
+impl QueueWrites for PostgrestStore {
     async fn claim(&self, id: i64, rep: &str) -> Result<Claim, StoreError> {
         let body = Self::change_owner(Some(rep), ActivityKind::Claim, rep);
         for _ in 0..CLAIM_ATTEMPTS {
@@ -141,6 +144,31 @@ impl WorkQueue for PostgrestStore {
         Ok(())
     }
 
+    async fn take_escalation(
+        &self,
+        id: i64,
+        level: u8,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let still_waiting = self
+            .lead_filter(id)
+            .eq("status", LeadStatus::NewLead.as_str())
+            .lt("escalated_level", level.to_string());
+        let taken = self
+            .patch_lead(
+                still_waiting,
+                &EscalationColumns {
+                    escalated_level: level,
+                    escalated_at: at,
+                },
+            )
+            .await?;
+        Ok(taken.is_some())
+    }
+}
+
+#[async_trait]
+impl QueueReads for PostgrestStore {
     async fn availability(&self) -> Result<HashMap<String, bool>, StoreError> {
         let mut availability = HashMap::new();
         loop {
@@ -188,6 +216,16 @@ impl WorkQueue for PostgrestStore {
         Ok(Some(history))
     }
 
+    async fn queue_figures(&self, window: StatsWindow) -> Result<QueueFigures, StoreError> {
+        let args = serde_json::json!({ "week_start": timestamp(window.week_start) });
+        self.call(self.client.rpc(FIGURES_FUNCTION, args.to_string()))
+            .await?
+            .json()
+    }
+}
+
+#[async_trait]
+impl EscalationMarks for PostgrestStore {
     async fn due_for_escalation(
         &self,
         created_after: DateTime<Utc>,
@@ -206,28 +244,6 @@ impl WorkQueue for PostgrestStore {
             .json()
     }
 
-    async fn take_escalation(
-        &self,
-        id: i64,
-        level: u8,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let still_waiting = self
-            .lead_filter(id)
-            .eq("status", LeadStatus::NewLead.as_str())
-            .lt("escalated_level", level.to_string());
-        let taken = self
-            .patch_lead(
-                still_waiting,
-                &EscalationColumns {
-                    escalated_level: level,
-                    escalated_at: at,
-                },
-            )
-            .await?;
-        Ok(taken.is_some())
-    }
-
     async fn escalated_since(
         &self,
         since: DateTime<Utc>,
@@ -235,13 +251,6 @@ impl WorkQueue for PostgrestStore {
     ) -> Result<Vec<Escalated>, StoreError> {
         let escalated = self.table().gt("escalated_at", timestamp(since));
         self.call(first_rows(escalated, "escalated_at.asc,id.asc", limit))
-            .await?
-            .json()
-    }
-
-    async fn queue_figures(&self, window: StatsWindow) -> Result<QueueFigures, StoreError> {
-        let args = serde_json::json!({ "week_start": timestamp(window.week_start) });
-        self.call(self.client.rpc(FIGURES_FUNCTION, args.to_string()))
             .await?
             .json()
     }

@@ -6,14 +6,13 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::query::{quoted, timestamp};
 use super::{PostgrestStore, to_json};
 use crate::store::StoreError;
-use crate::store::replica::{Lease, LeaseCondition, LeaseUpdate, ReplicaStore};
+use crate::store::replica::{LeaseCondition, LeaseRow, LeaseUpdate, Leases, SweepPositions};
 
 const LEASES: &str = "leases";
 const LEASE_COLUMNS: &str = "name,holder,expires_at";
@@ -22,24 +21,13 @@ const SWEEP_POSITIONS: &str = "sweep_positions";
 const CONFLICT: u16 = 409;
 
 #[derive(Deserialize)]
-struct LeaseRow {
-    name: String,
-    holder: Option<String>,
-    expires_at: DateTime<Utc>,
-}
-
-#[derive(Deserialize)]
 struct PositionRow {
     form_id: String,
     newest_created_at: i64,
 }
 
 #[async_trait]
-impl ReplicaStore for PostgrestStore {
-    fn is_shared(&self) -> bool {
-        true
-    }
-
+impl Leases for PostgrestStore {
     async fn update_lease(
         &self,
         name: &str,
@@ -89,7 +77,7 @@ impl ReplicaStore for PostgrestStore {
         Ok(true)
     }
 
-    async fn lease(&self, name: &str) -> Result<Option<Lease>, StoreError> {
+    async fn lease(&self, name: &str) -> Result<Option<LeaseRow>, StoreError> {
         let rows: Vec<LeaseRow> = self
             .call(
                 self.client
@@ -99,13 +87,12 @@ impl ReplicaStore for PostgrestStore {
             )
             .await?
             .json()?;
-        Ok(rows.into_iter().next().map(|row| Lease {
-            name: row.name,
-            holder: row.holder,
-            expires_at: row.expires_at,
-        }))
+        Ok(rows.into_iter().next())
     }
+}
 
+#[async_trait]
+impl SweepPositions for PostgrestStore {
     async fn sweep_positions(&self) -> Result<HashMap<String, i64>, StoreError> {
         let rows: Vec<PositionRow> = self
             .call(

@@ -9,7 +9,7 @@ use super::capi::queue_stage_trigger;
 use super::queue::{self, Change};
 use super::rows::micros;
 use super::{SqliteStore, internal, lead_by_id};
-use crate::store::{ERASE_BATCH, Erasure, Person, StoreError};
+use crate::store::{ERASE_BATCH, Erasure, ErasureTargets, Person, StoreError};
 
 /// Adds `erased_at`, lets activity rows be of kind `erase` (SQLite cannot change a CHECK, so the
 /// table is rebuilt with every row and the CAPI trigger on it recreated), and adds the marker row
@@ -73,7 +73,10 @@ impl Erasure for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl ErasureTargets for SqliteStore {
     async fn leads_of(&self, person: &Person) -> Result<Vec<i64>, StoreError> {
         let sql = format!(
             "SELECT id FROM leads WHERE {} = ?1 AND erased_at IS NULL ORDER BY id LIMIT {ERASE_BATCH}",

@@ -25,7 +25,7 @@ use leadhook_shared::{
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::{LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted};
+use super::{LeadPage, LeadQuery, LeadReader, LeadWrites, StatsWindow, StoreError, Upserted};
 use queue::Change;
 use rows::{SELECT_LEADS, lead_from_row, micros};
 
@@ -243,11 +243,7 @@ fn where_sql(clauses: &[String]) -> String {
 }
 
 #[async_trait]
-impl LeadStore for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
-    }
-
+impl LeadWrites for SqliteStore {
     async fn upsert_many(
         &self,
         leads: &[IncomingLead],
@@ -293,10 +289,6 @@ impl LeadStore for SqliteStore {
         .await
     }
 
-    async fn get(&self, id: i64) -> Result<Option<Lead>, StoreError> {
-        self.with(move |inner| inner.get(id)).await
-    }
-
     async fn update(
         &self,
         id: i64,
@@ -310,6 +302,21 @@ impl LeadStore for SqliteStore {
             lead_by_id(tx, id)
         })
         .await
+    }
+}
+
+#[async_trait]
+impl LeadReader for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<Lead>, StoreError> {
+        self.with(move |inner| inner.get(id)).await
     }
 
     async fn list(&self, query: &LeadQuery) -> Result<LeadPage, StoreError> {

@@ -13,7 +13,8 @@ use super::rows::{SELECT_LEADS, lead_from_row, micros, time_from};
 use super::{SqliteStore, internal, lead_by_id};
 use crate::store::queue::speed_secs;
 use crate::store::{
-    Claim, Contact, Escalated, OwnerCounts, QueueFigures, StatsWindow, StoreError, WorkQueue,
+    Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
+    StatsWindow, StoreError,
 };
 
 /// The team's work queue: lead owners, first contact, escalation marks, the activity history,
@@ -236,7 +237,7 @@ fn reread(conn: &Connection, id: i64) -> Result<Lead, StoreError> {
 }
 
 #[async_trait]
-impl WorkQueue for SqliteStore {
+impl QueueWrites for SqliteStore {
     async fn claim(&self, id: i64, rep: &str) -> Result<Claim, StoreError> {
         let rep = rep.to_string();
         self.changing(id, Claim::NotFound, move |tx, before, now| {
@@ -318,6 +319,29 @@ impl WorkQueue for SqliteStore {
         .await
     }
 
+    async fn take_escalation(
+        &self,
+        id: i64,
+        level: u8,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.with(move |inner| {
+            let changed = inner
+                .conn
+                .execute(
+                    "UPDATE leads SET escalated_level = ?2, escalated_at = ?3
+                     WHERE id = ?1 AND escalated_level < ?2 AND status = 'New Lead'",
+                    params![id, level, micros(at)],
+                )
+                .map_err(internal)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl QueueReads for SqliteStore {
     async fn availability(&self) -> Result<HashMap<String, bool>, StoreError> {
         self.with(|inner| {
             let mut statement = inner
@@ -339,85 +363,6 @@ impl WorkQueue for SqliteStore {
             }
             let history = activity_where(&inner.conn, "lead_id = ?1", [id])?;
             Ok(Some(history))
-        })
-        .await
-    }
-
-    async fn due_for_escalation(
-        &self,
-        created_after: DateTime<Utc>,
-        created_before: DateTime<Utc>,
-        level: u8,
-        limit: u32,
-    ) -> Result<Vec<Lead>, StoreError> {
-        self.with(move |inner| {
-            let mut statement = inner
-                .conn
-                .prepare_cached(&format!(
-                    "{SELECT_LEADS} WHERE status = 'New Lead' AND created_at > ?1 AND created_at <= ?2
-                       AND escalated_level < ?3
-                     ORDER BY created_at, id LIMIT ?4"
-                ))
-                .map_err(internal)?;
-            let leads = statement
-                .query_map(params![
-                        micros(created_after),
-                        micros(created_before),
-                        level,
-                        limit
-                    ], lead_from_row)
-                .map_err(internal)?
-                .collect::<Result<_, _>>()
-                .map_err(internal)?;
-            Ok(leads)
-        })
-        .await
-    }
-
-    async fn take_escalation(
-        &self,
-        id: i64,
-        level: u8,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        self.with(move |inner| {
-            let changed = inner
-                .conn
-                .execute(
-                    "UPDATE leads SET escalated_level = ?2, escalated_at = ?3
-                     WHERE id = ?1 AND escalated_level < ?2 AND status = 'New Lead'",
-                    params![id, level, micros(at)],
-                )
-                .map_err(internal)?;
-            Ok(changed == 1)
-        })
-        .await
-    }
-
-    async fn escalated_since(
-        &self,
-        since: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<Escalated>, StoreError> {
-        self.with(move |inner| {
-            let mut statement = inner
-                .conn
-                .prepare_cached(&format!(
-                    "{SELECT_LEADS} WHERE escalated_at > ?1 ORDER BY escalated_at, id LIMIT ?2"
-                ))
-                .map_err(internal)?;
-            let escalated = statement
-                .query_map(params![micros(since), limit], |row| {
-                    Ok(Escalated {
-                        lead: lead_from_row(row)?,
-                        level: row.get("escalated_level")?,
-                        at: time_from(row.get("escalated_at")?),
-                    })
-                })
-                .map_err(internal)?
-                .collect::<Result<_, _>>()
-                .map_err(internal)?;
-            Ok(escalated)
         })
         .await
     }
@@ -481,6 +426,68 @@ impl WorkQueue for SqliteStore {
                 contacts,
                 by_owner,
             })
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl EscalationMarks for SqliteStore {
+    async fn due_for_escalation(
+        &self,
+        created_after: DateTime<Utc>,
+        created_before: DateTime<Utc>,
+        level: u8,
+        limit: u32,
+    ) -> Result<Vec<Lead>, StoreError> {
+        self.with(move |inner| {
+            let mut statement = inner
+                .conn
+                .prepare_cached(&format!(
+                    "{SELECT_LEADS} WHERE status = 'New Lead' AND created_at > ?1 AND created_at <= ?2
+                       AND escalated_level < ?3
+                     ORDER BY created_at, id LIMIT ?4"
+                ))
+                .map_err(internal)?;
+            let leads = statement
+                .query_map(params![
+                        micros(created_after),
+                        micros(created_before),
+                        level,
+                        limit
+                    ], lead_from_row)
+                .map_err(internal)?
+                .collect::<Result<_, _>>()
+                .map_err(internal)?;
+            Ok(leads)
+        })
+        .await
+    }
+
+    async fn escalated_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Escalated>, StoreError> {
+        self.with(move |inner| {
+            let mut statement = inner
+                .conn
+                .prepare_cached(&format!(
+                    "{SELECT_LEADS} WHERE escalated_at > ?1 ORDER BY escalated_at, id LIMIT ?2"
+                ))
+                .map_err(internal)?;
+            let escalated = statement
+                .query_map(params![micros(since), limit], |row| {
+                    Ok(Escalated {
+                        lead: lead_from_row(row)?,
+                        level: row.get("escalated_level")?,
+                        at: time_from(row.get("escalated_at")?),
+                    })
+                })
+                .map_err(internal)?
+                .collect::<Result<_, _>>()
+                .map_err(internal)?;
+            Ok(escalated)
         })
         .await
     }

@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, params};
 use super::rows::micros;
 use super::{SqliteStore, internal};
 use crate::store::StoreError;
-use crate::store::replica::{Lease, LeaseCondition, LeaseUpdate, ReplicaStore};
+use crate::store::replica::{LeaseCondition, LeaseRow, LeaseUpdate, Leases, SweepPositions};
 
 /// The schema of this module, appended to the store's migrations.
 pub(super) const MIGRATION: &str = r#"
@@ -31,11 +31,7 @@ const UPSERT_LEASE: &str = "INSERT INTO leases (name, holder, expires_at) VALUES
      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at";
 
 #[async_trait]
-impl ReplicaStore for SqliteStore {
-    fn is_shared(&self) -> bool {
-        false
-    }
-
+impl Leases for SqliteStore {
     async fn update_lease(
         &self,
         name: &str,
@@ -78,7 +74,7 @@ impl ReplicaStore for SqliteStore {
         .await
     }
 
-    async fn lease(&self, name: &str) -> Result<Option<Lease>, StoreError> {
+    async fn lease(&self, name: &str) -> Result<Option<LeaseRow>, StoreError> {
         let name = name.to_string();
         self.with(move |inner| {
             inner
@@ -87,7 +83,7 @@ impl ReplicaStore for SqliteStore {
                     "SELECT name, holder, expires_at FROM leases WHERE name = ?1",
                     [&name],
                     |row| {
-                        Ok(Lease {
+                        Ok(LeaseRow {
                             name: row.get(0)?,
                             holder: row.get(1)?,
                             expires_at: DateTime::from_timestamp_micros(row.get(2)?)
@@ -100,7 +96,10 @@ impl ReplicaStore for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl SweepPositions for SqliteStore {
     async fn sweep_positions(&self) -> Result<HashMap<String, i64>, StoreError> {
         self.with(|inner| {
             let mut statement = inner

@@ -4,7 +4,7 @@ use leadhook_shared::{ActivityKind, LeadStatus};
 use rusqlite::Connection;
 
 use super::{MIGRATIONS, SqliteStore};
-use crate::store::{CapiOutbox, Erasure, LeadStore, WorkQueue};
+use crate::store::{CapiOutbox, Erasure, EscalationMarks, LeadReader, LeadWrites, QueueReads};
 
 /// A database left by the release before the work queue: schema version 1, with two leads.
 fn database_before_the_work_queue(path: &std::path::Path) {

@@ -93,7 +93,11 @@ async fn stalls_lead_reads_until_released() {
         StatusCode::OK,
         "only lead reads stall"
     );
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        standin.lead_reads_in_flight(),
+        1,
+        "the lead read is held while a later call was answered"
+    );
     assert!(!pending.is_finished());
     standin.release();
     assert_eq!(pending.await.unwrap(), StatusCode::OK);

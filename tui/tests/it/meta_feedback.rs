@@ -3,9 +3,7 @@
 
 use leadhook::client::MetaFeedback;
 
-mod real_server;
-
-use real_server::{client, server};
+use crate::real_server::{client, server};
 
 #[tokio::test]
 async fn the_dashboard_reads_the_servers_meta_feedback() {

@@ -1,9 +1,6 @@
 //! Desktop notifications against a real session D-Bus: a private `dbus-daemon` and a recording
 //! `org.freedesktop.Notifications` server that, like most desktop daemons, renders body markup.
 //! Lead names must arrive as text, never as markup. Needs `dbus-daemon` (Debian package `dbus`).
-//! Alone in its own test binary because it points the process at that bus.
-
-mod support;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -14,6 +11,8 @@ use std::time::Duration;
 
 use leadhook::notify::{Delivery, Notice};
 use zbus::zvariant::OwnedValue;
+
+use super::{assert_in_child, desktop_with_counted_bell, run_in_child};
 
 /// The summary and body of every notification the daemon was asked to show.
 #[derive(Clone, Default)]
@@ -98,48 +97,45 @@ impl Drop for Bus {
     }
 }
 
-#[test]
-#[allow(unsafe_code)]
-fn lead_text_reaches_a_markup_daemon_escaped_and_without_nul() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lead_text_reaches_a_markup_daemon_escaped_and_without_nul() {
     let bus = Bus::start();
     assert!(bus.address.starts_with("unix:"), "{}", bus.address);
-    // SAFETY: this binary's only test sets the variable before starting any thread.
-    unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address) };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
+    let recorder = Recorder::default();
+    let _server = zbus::connection::Builder::address(bus.address.as_str())
+        .expect("bus address")
+        .name("org.freedesktop.Notifications")
+        .expect("well-known name")
+        .serve_at("/org/freedesktop/Notifications", recorder.clone())
+        .expect("object path")
         .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let recorder = Recorder::default();
-        let _server = zbus::connection::Builder::session()
-            .expect("session bus")
-            .name("org.freedesktop.Notifications")
-            .expect("well-known name")
-            .serve_at("/org/freedesktop/Notifications", recorder.clone())
-            .expect("object path")
-            .build()
-            .await
-            .expect("the recording daemon connects to the test bus");
+        .await
+        .expect("the recording daemon connects to the test bus");
 
-        let (notifications, rings) = support::desktop_with_counted_bell();
-        let notice = Notice {
-            summary: "New lead: <b>Eve</b> & co".into(),
-            body: "<a href=\"http://evil.test\">Claim</a> <img src=\"http://evil.test/x.png\"/>\0 — Spring \u{202e}Promo form".into(),
-        };
-        let delivery = tokio::time::timeout(Duration::from_secs(20), notifications.deliver(notice))
-            .await
-            .expect("the notification is answered");
-        assert_eq!(delivery, Delivery::Desktop);
-        assert_eq!(rings.load(Ordering::Relaxed), 0);
+    run_in_child("notify::dbus::desktop_delivery_in_child", &bus.address).await;
 
-        let received = recorder.received.lock().expect("recorder lock").clone();
-        assert_eq!(
-            received,
-            vec![(
-                "New lead: &lt;b&gt;Eve&lt;/b&gt; &amp; co".to_string(),
-                "&lt;a href=\"http://evil.test\"&gt;Claim&lt;/a&gt; &lt;img src=\"http://evil.test/x.png\"/&gt; — Spring Promo form".to_string(),
-            )]
-        );
-    });
+    let received = recorder.received.lock().expect("recorder lock").clone();
+    assert_eq!(
+        received,
+        vec![(
+            "New lead: &lt;b&gt;Eve&lt;/b&gt; &amp; co".to_string(),
+            "&lt;a href=\"http://evil.test\"&gt;Claim&lt;/a&gt; &lt;img src=\"http://evil.test/x.png\"/&gt; — Spring Promo form".to_string(),
+        )]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the child part of lead_text_reaches_a_markup_daemon_escaped_and_without_nul"]
+async fn desktop_delivery_in_child() {
+    assert_in_child();
+    let (notifications, rings) = desktop_with_counted_bell();
+    let notice = Notice {
+        summary: "New lead: <b>Eve</b> & co".into(),
+        body: "<a href=\"http://evil.test\">Claim</a> <img src=\"http://evil.test/x.png\"/>\0 — Spring \u{202e}Promo form".into(),
+    };
+    let delivery = tokio::time::timeout(Duration::from_secs(20), notifications.deliver(notice))
+        .await
+        .expect("the notification is answered");
+    assert_eq!(delivery, Delivery::Desktop);
+    assert_eq!(rings.load(Ordering::Relaxed), 0);
 }

@@ -1,24 +1,26 @@
 //! With no D-Bus session, a desktop notification fails quietly and the bell rings instead.
-//! Alone in its own test binary because it changes the process environment.
-
-mod support;
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use leadhook::notify::{Delivery, Notice};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[allow(unsafe_code)]
+use super::{assert_in_child, desktop_with_counted_bell, run_in_child};
+
+#[tokio::test]
 async fn without_a_dbus_session_the_bell_rings_and_nothing_breaks() {
-    // SAFETY: this binary's only test sets the variable before any thread that reads it exists.
-    unsafe {
-        std::env::set_var(
-            "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/leadhook-test-bus",
-        );
-    }
-    let (notifications, rings) = support::desktop_with_counted_bell();
+    run_in_child(
+        "notify::without_dbus::bell_rings_in_child",
+        "unix:path=/nonexistent/leadhook-test-bus",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the child part of without_a_dbus_session_the_bell_rings_and_nothing_breaks"]
+async fn bell_rings_in_child() {
+    assert_in_child();
+    let (notifications, rings) = desktop_with_counted_bell();
     let notice = Notice {
         summary: "New lead".into(),
         body: "Jane Doe — Spring Promo form".into(),

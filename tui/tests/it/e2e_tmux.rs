@@ -3,7 +3,8 @@
 //! test inside tmux, a signed webhook announcing a lead, and a key press that changes the lead's
 //! status on the server.
 //!
-//! Skipped, loudly, only when tmux is missing outside CI; in CI (`CI` set) it must run.
+//! Needs tmux: without it the terminal tests fail with an install hint, as the D-Bus and
+//! PostgREST tests do (`scripts/test` installs all three).
 //! Beside it, `leadhook watch --json` against the same server, through a pipe, and the team's
 //! work queue: alice claims a lead and bob's dashboard shows her as its owner within a second.
 
@@ -12,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use leadhook_shared::{ApiList, ApiOk, Lead, LeadStatus};
-use leadhook_sim::harness::TestSettings;
+use leadhook_sim::harness::{TestSettings, poll_until};
 use leadhook_sim::{BodyStyle, GraphStandin, LeadFaker, TestServer, WebhookSender};
 
 const APP_SECRET: &str = "e2e-app-secret";
@@ -22,33 +23,30 @@ const ALICE_TOKEN: &str = "e2e-alice-token";
 const BOB_TOKEN: &str = "e2e-bob-token";
 const WAIT: Duration = Duration::from_secs(40);
 
-/// Whether tmux can run here; panics in CI without it.
-fn tmux_or_skip() -> bool {
-    if !tmux_available() {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "tmux is required in CI for the terminal end-to-end test; install it (apt-get install tmux)"
-            );
-        }
-        eprintln!(
-            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-             !! SKIPPED e2e_tmux: tmux is not installed. Install tmux to run this test. !!\n\
-             !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
-        );
-        return false;
-    }
-    true
+/// The server with its Graph API stand-in, and the dashboard against it in tmux as the rep of
+/// `token`, polling every `interval`, once `ready` is on its screen.
+async fn dashboard_session(
+    token: &str,
+    interval: &str,
+    ready: &str,
+) -> (tempfile::TempDir, GraphStandin, Server, Tmux) {
+    let tmux_runs = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    assert!(
+        tmux_runs,
+        "tmux not found: apt-get install tmux, or run scripts/test which installs it"
+    );
+    let (dir, graph, server) = start_server().await;
+    let tmux = Tmux::dashboard(dir.path(), &server, token, interval);
+    tmux.wait_for_text(ready).await;
+    (dir, graph, server, tmux)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
-    if !tmux_or_skip() {
-        return;
-    }
-    let (dir, graph, server) = start_server().await;
-
-    let tmux = Tmux::dashboard(dir.path(), &server, REP_TOKEN, "300ms");
-    tmux.wait_for_text("synced").await;
+    let (dir, graph, server, tmux) = dashboard_session(REP_TOKEN, "300ms", "synced").await;
 
     let (leadgen_id, name) = announce_lead(&graph, &server, 4).await;
 
@@ -61,36 +59,36 @@ async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
     let lead = server.lead_by_leadgen_id(&leadgen_id).await;
     assert_eq!(lead.status, LeadStatus::NewLead);
     tmux.send_keys(&["g", "2"]);
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let current = server.lead(lead.id).await;
-        if current.status == LeadStatus::Contacted {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "status is still {} after pressing 2; screen:\n{}",
-            current.status,
-            tmux.capture()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let current = poll_until(
+        WAIT,
+        || server.lead(lead.id),
+        |current| current.status == LeadStatus::Contacted,
+    )
+    .await;
+    assert_eq!(
+        current.status,
+        LeadStatus::Contacted,
+        "after pressing 2; screen:\n{}",
+        tmux.capture()
+    );
     tmux.wait_for_text("Contacted").await;
 
     tmux.send_keys(&["q"]);
     let exit_code = dir.path().join("exit-code");
-    let deadline = Instant::now() + WAIT;
-    while !std::fs::read_to_string(&exit_code).is_ok_and(|code| code.ends_with('\n')) {
-        assert!(
-            Instant::now() < deadline,
-            "leadhook did not exit on q:\n{}\nlog:\n{}",
-            tmux.capture(),
-            std::fs::read_to_string(dir.path().join("leadhook").join("leadhook.log"))
-                .unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let code = std::fs::read_to_string(&exit_code).unwrap_or_default();
+    // The shell writes the code and a newline once leadhook has exited.
+    let code = poll_until(
+        WAIT,
+        || async { std::fs::read_to_string(&exit_code).unwrap_or_default() },
+        |code| code.ends_with('\n'),
+    )
+    .await;
+    assert!(
+        code.ends_with('\n'),
+        "leadhook did not exit on q:\n{}\nlog:\n{}",
+        tmux.capture(),
+        std::fs::read_to_string(dir.path().join("leadhook").join("leadhook.log"))
+            .unwrap_or_default()
+    );
     assert_eq!(code.trim(), "0", "leadhook exited with {code}");
     // The terminal was restored: the alternate screen is gone, so the dashboard is too.
     let screen = tmux.capture();
@@ -104,14 +102,8 @@ async fn a_webhook_lead_appears_on_screen_and_2_marks_it_contacted() {
 /// owner within a second. Then bob presses `c` on it and the lost claim is a toast naming alice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_by_alice_shows_on_bobs_dashboard_within_a_second() {
-    if !tmux_or_skip() {
-        return;
-    }
-    let (dir, graph, server) = start_server().await;
-
     // A 60 s poll interval: only the pushed event can bring the change within the second.
-    let tmux = Tmux::dashboard(dir.path(), &server, BOB_TOKEN, "60s");
-    tmux.wait_for_text("live").await;
+    let (_dir, graph, server, tmux) = dashboard_session(BOB_TOKEN, "60s", "live").await;
     let (leadgen_id, name) = announce_lead(&graph, &server, 12).await;
     let shown: String = name.chars().take(14).collect();
     tmux.wait_for_text(&shown).await;
@@ -137,17 +129,16 @@ async fn a_claim_by_alice_shows_on_bobs_dashboard_within_a_second() {
         .post(&format!("/api/leads/{}/claim", lead.id), ALICE_TOKEN)
         .await;
     assert_eq!(claimed.data.owner.as_deref(), Some("alice"));
-    loop {
-        let screen = tmux.capture();
-        if row(&screen).contains("alice") {
-            break;
-        }
-        assert!(
-            claimed_at.elapsed() < Duration::from_secs(1),
-            "alice is not the owner on bob's screen 1 s after her claim:\n{screen}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let screen = poll_until(
+        Duration::from_secs(1).saturating_sub(claimed_at.elapsed()),
+        || async { tmux.capture() },
+        |screen| row(screen).contains("alice"),
+    )
+    .await;
+    assert!(
+        row(&screen).contains("alice"),
+        "alice is not the owner on bob's screen 1 s after her claim:\n{screen}"
+    );
     eprintln!("claim to bob's screen: {:?}", claimed_at.elapsed());
 
     tmux.send_keys(&["c"]);
@@ -250,13 +241,6 @@ async fn announce_lead(graph: &GraphStandin, server: &Server, seed: u64) -> (Str
     .await
     .expect("the server accepts the signed webhook");
     (leadgen_id, fake.display_name())
-}
-
-fn tmux_available() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|out| out.status.success())
 }
 
 fn dashboard_binary() -> PathBuf {
@@ -386,18 +370,17 @@ impl Tmux {
     }
 
     async fn wait_for_text(&self, text: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let screen = self.capture();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{text:?} never appeared on screen:\n{screen}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let screen = poll_until(
+            WAIT,
+            || async { self.capture() },
+            |screen| screen.contains(text),
+        )
+        .await;
+        assert!(
+            screen.contains(text),
+            "{text:?} never appeared on screen:\n{screen}"
+        );
+        screen
     }
 }
 

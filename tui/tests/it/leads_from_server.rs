@@ -12,9 +12,7 @@ use leadhook::team_stats::TeamStats;
 use leadhook_server::store::{Contact, QueueFigures, StatsWindow};
 use leadhook_shared::{Cursor, Lead, NewManualLead};
 
-mod real_server;
-
-use real_server::{client, server};
+use crate::real_server::{client, server};
 
 /// `count` leads added by hand, in the order the server stored them.
 async fn add_leads(client: &Client, count: usize) -> Vec<Lead> {

@@ -3,8 +3,10 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-#[test]
-fn every_line_of_a_json_log_file_parses_as_json() {
+use leadhook_sim::harness::poll_until;
+
+#[tokio::test]
+async fn every_line_of_a_json_log_file_parses_as_json() {
     let home = tempfile::tempdir().unwrap();
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -24,7 +26,12 @@ fn every_line_of_a_json_log_file_parses_as_json() {
         .stderr(Stdio::null())
         .spawn()
         .expect("leadhook watch starts");
-    std::thread::sleep(Duration::from_millis(800));
+    let log_file = home.path().join("cache/leadhook/leadhook.log");
+    let read_log = || async { std::fs::read_to_string(&log_file).unwrap_or_default() };
+    // Two failed polls logged: watch has been through its loop, Ctrl-C handler included.
+    let failed_polls = |log: &String| log.matches("poll failed").count() >= 2;
+    let log = poll_until(Duration::from_secs(20), read_log, failed_polls).await;
+    assert!(failed_polls(&log), "watch logged no failed polls:\n{log}");
     // Ctrl-C: watch stops cleanly and flushes its log.
     let interrupted = Command::new("kill")
         .args(["-INT", &watch.id().to_string()])
@@ -34,8 +41,7 @@ fn every_line_of_a_json_log_file_parses_as_json() {
     let status = watch.wait().unwrap();
     assert!(status.success(), "{status}");
 
-    let log = std::fs::read_to_string(home.path().join("cache/leadhook/leadhook.log"))
-        .expect("the log file exists");
+    let log = std::fs::read_to_string(&log_file).expect("the log file exists");
     let events: Vec<serde_json::Value> = log
         .lines()
         .map(|line| {

@@ -1,0 +1,142 @@
+//! The live feed behind `/api/events`: every lead change, once and in cursor order, and the
+//! escalations raised while a dashboard listens.
+//!
+//! - [`ChangeAnnouncer`]: where [`crate::writer::LeadWriter`], which owns the only one, announces
+//!   the changes it made. On SQLite this server is the store's only writer, so each change goes
+//!   to listeners at once. On Supabase other replicas, Studio, SQL or a CRM change leads too;
+//!   there the announcer only wakes the [`ChangeFollower`] (in [`follower`]), which reads every
+//!   change after its cursor from the store, its own writes with the rest, and announces them in
+//!   cursor order: each change is announced once, and never after a later one.
+//! - [`LiveFeed`]: what listeners subscribe to, and where the escalator announces escalations
+//!   (live only: a dashboard that was away has no one left to notify).
+//! - [`stream`]: one listener's Server-Sent Events, replayed from the store after the cursor it
+//!   resumes from, then live.
+
+mod follower;
+pub mod stream;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use leadhook_shared::{Cursor, Escalation, Lead};
+use tokio::sync::{Notify, broadcast};
+
+pub use follower::ChangeFollower;
+
+use crate::store::{LeadPage, LeadQuery, LeadReader, MAX_PAGE, StoreError};
+
+/// Changes a slow listener may fall behind by before it resumes from its cursor in the store.
+pub const FEED_CAPACITY: usize = 1024;
+
+/// The feed of one server, as [`Feed::for_store`] builds it.
+pub struct Feed {
+    pub live: LiveFeed,
+    pub announcer: ChangeAnnouncer,
+    /// Present when the store is shared: it must run for anything to be announced.
+    pub follower: Option<ChangeFollower>,
+}
+
+impl Feed {
+    /// The feed for `store`; the follower, if any, reads it every `interval` when idle.
+    pub fn for_store(store: Arc<dyn LeadReader>, interval: Duration) -> Feed {
+        let changes = broadcast::channel(FEED_CAPACITY).0;
+        let live = LiveFeed {
+            changes: changes.clone(),
+            escalations: broadcast::channel(FEED_CAPACITY).0,
+        };
+        if !store.is_shared() {
+            return Feed {
+                live,
+                announcer: ChangeAnnouncer {
+                    changes,
+                    follower: None,
+                },
+                follower: None,
+            };
+        }
+        let wake = Arc::new(Notify::new());
+        Feed {
+            live,
+            announcer: ChangeAnnouncer {
+                changes: changes.clone(),
+                follower: Some(Arc::clone(&wake)),
+            },
+            follower: Some(ChangeFollower::new(store, changes, wake, interval)),
+        }
+    }
+}
+
+/// What listeners subscribe to; cheap to clone.
+#[derive(Clone)]
+pub struct LiveFeed {
+    changes: broadcast::Sender<Lead>,
+    escalations: broadcast::Sender<Escalation>,
+}
+
+impl LiveFeed {
+    /// Every lead change from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Lead> {
+        self.changes.subscribe()
+    }
+
+    /// Every escalation raised from now on.
+    pub fn subscribe_escalations(&self) -> broadcast::Receiver<Escalation> {
+        self.escalations.subscribe()
+    }
+
+    /// Tells this server's listeners that `lead` has waited past `threshold`.
+    pub fn announce_escalation(&self, lead: &Lead, threshold: Duration, now: DateTime<Utc>) {
+        let waiting_secs = u64::try_from((now - lead.meta.created_at).num_seconds()).unwrap_or(0);
+        // No listeners is fine.
+        let _ = self.escalations.send(Escalation {
+            lead_id: lead.id,
+            name: lead.display_name(),
+            form_name: lead.meta.form_name.clone(),
+            owner: lead.owner.clone(),
+            threshold_secs: threshold.as_secs(),
+            waiting_secs,
+        });
+    }
+}
+
+/// Where this server's own changes are announced; there is one, and the writer holds it.
+pub struct ChangeAnnouncer {
+    changes: broadcast::Sender<Lead>,
+    /// Set when a follower announces changes: writes then wake it instead.
+    follower: Option<Arc<Notify>>,
+}
+
+impl ChangeAnnouncer {
+    /// Announces a change this server made.
+    pub fn announce(&self, lead: &Lead) {
+        match &self.follower {
+            Some(wake) => wake.notify_one(),
+            // No listeners is fine.
+            None => {
+                let _ = self.changes.send(lead.clone());
+            }
+        }
+    }
+}
+
+/// The cursor of the newest change in the store: where a listener that wants only what comes
+/// next starts.
+async fn newest_change(store: &dyn LeadReader) -> Result<Cursor, StoreError> {
+    let query = LeadQuery {
+        limit: 1,
+        ..LeadQuery::default()
+    };
+    Ok(store.list(&query).await?.cursor)
+}
+
+/// The next page of changes after `cursor`, oldest first.
+async fn changes_after(store: &dyn LeadReader, cursor: Cursor) -> Result<LeadPage, StoreError> {
+    store
+        .list(&LeadQuery {
+            limit: MAX_PAGE,
+            since: Some(cursor),
+            ..LeadQuery::default()
+        })
+        .await
+}

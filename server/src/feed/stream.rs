@@ -1,0 +1,117 @@
+//! One listener's events for `/api/events`: every lead changed after its cursor, replayed from
+//! the store, then the live feed (falling back to the store whenever it falls behind), with the
+//! escalations raised while it listens.
+
+use std::sync::Arc;
+
+use axum::response::sse::Event;
+use futures::Stream;
+use leadhook_shared::{Cursor, Escalation, Lead};
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::{LiveFeed, changes_after, newest_change};
+use crate::store::{LeadReader, StoreError};
+
+/// Events waiting for a slow client before the sender waits for it.
+const BUFFERED_EVENTS: usize = 256;
+
+/// The events after `resume`, or after the newest change when `None` (a fresh listener's first
+/// load came from `/api/leads`). Ends when the client goes away (the stream is dropped).
+pub async fn lead_events(
+    store: Arc<dyn LeadReader>,
+    feed: &LiveFeed,
+    resume: Option<Cursor>,
+) -> Result<impl Stream<Item = Event> + use<>, StoreError> {
+    let mut cursor = match resume {
+        Some(cursor) => cursor,
+        None => newest_change(store.as_ref()).await?,
+    };
+    // Subscribe before replaying, so nothing stored in between is missed.
+    let mut live = feed.subscribe();
+    let mut escalations = feed.subscribe_escalations();
+    let (sender, receiver) = mpsc::channel::<Event>(BUFFERED_EVENTS);
+    tokio::spawn(async move {
+        loop {
+            let Ok(sent_up_to) = replay(store.as_ref(), cursor, &sender).await else {
+                return;
+            };
+            cursor = sent_up_to;
+            loop {
+                let received = tokio::select! {
+                    () = sender.closed() => return,
+                    received = live.recv() => received,
+                    escalation = escalations.recv() => {
+                        match escalation {
+                            Ok(escalation) => {
+                                if sender.send(escalation_event(&escalation)).await.is_err() {
+                                    return;
+                                }
+                            }
+                            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                                tracing::warn!(missed, "an event stream fell behind on escalations");
+                            }
+                            Err(broadcast::error::RecvError::Closed) => return,
+                        }
+                        continue;
+                    }
+                };
+                match received {
+                    Ok(lead) => {
+                        let position = Cursor::new(lead.updated_at, lead.id);
+                        if position <= cursor {
+                            continue;
+                        }
+                        if sender.send(lead_event(&lead, position)).await.is_err() {
+                            return;
+                        }
+                        cursor = position;
+                    }
+                    // Fell behind the live feed: catch up from the store.
+                    Err(broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        }
+    });
+    Ok(ReceiverStream::new(receiver))
+}
+
+fn lead_event(lead: &Lead, position: Cursor) -> Event {
+    Event::default()
+        .event("lead")
+        .id(position.to_string())
+        .json_data(lead)
+        .unwrap_or_else(|_| Event::default().comment("unserialisable lead skipped"))
+}
+
+fn escalation_event(escalation: &Escalation) -> Event {
+    Event::default()
+        .event("escalation")
+        .json_data(escalation)
+        .unwrap_or_else(|_| Event::default().comment("unserialisable escalation skipped"))
+}
+
+/// Sends every lead changed after `cursor`; returns the cursor of the last one sent.
+async fn replay(
+    store: &dyn LeadReader,
+    mut cursor: Cursor,
+    sender: &mpsc::Sender<Event>,
+) -> Result<Cursor, ()> {
+    loop {
+        let page = changes_after(store, cursor).await.map_err(|error| {
+            tracing::warn!("event stream cannot replay from the store: {error}")
+        })?;
+        if page.leads.is_empty() {
+            return Ok(cursor);
+        }
+        for lead in &page.leads {
+            let position = Cursor::new(lead.updated_at, lead.id);
+            sender
+                .send(lead_event(lead, position))
+                .await
+                .map_err(|_| ())?;
+            cursor = position;
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The dashboard's integration tests, in one test binary so that the workspace links one
+//! instead of seven. Each module says what it drives: the real `leadhook` binary, the real
+//! server in this process, tmux, or a private D-Bus.
+
+mod cli_docs;
+mod e2e_tmux;
+mod json_log_file;
+mod leads_from_server;
+mod meta_feedback;
+mod notify;
+mod real_server;
