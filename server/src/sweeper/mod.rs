@@ -22,9 +22,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::SweepConfig;
 use crate::graph::{GraphClient, LeadForm};
+use crate::health::GraphStatus;
 use crate::lease::{JobLease, replica_id};
 use crate::metrics::Metrics;
-use crate::health::GraphStatus;
 use crate::store::{Leases, SweepPositions};
 use crate::writer::LeadWriter;
 
