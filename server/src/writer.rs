@@ -16,7 +16,7 @@ use tokio::sync::{Mutex, broadcast};
 use crate::follower::{ChangeFollower, FEED_CAPACITY, LiveFeed};
 use crate::graph::GraphClient;
 use crate::status::{RuntimeStatus, StoreStatus};
-use crate::store::{Claim, LeadStore, StoreError, Upserted};
+use crate::store::{Claim, LeadStore, Routing, StoreError, Upserted};
 use crate::team::Team;
 
 /// Handle to the write service; cheap to clone.
@@ -115,7 +115,12 @@ impl LeadWriter {
             }
         }
         let _in_order = self.inner.in_order.lock().await;
-        let mut stored = self.record(self.inner.store.upsert_many(leads, actor).await)?;
+        let mut stored = self.record(
+            self.inner
+                .store
+                .upsert_many(leads, actor, Routing::UNOWNED)
+                .await,
+        )?;
         for upserted in &mut stored {
             if upserted.inserted {
                 tracing::info!(id = upserted.lead.id, leadgen_id = ?upserted.lead.leadgen_id, "new lead stored");
@@ -244,7 +249,12 @@ impl LeadWriter {
     /// and announces it.
     pub async fn create_manual(&self, new: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
         let _in_order = self.inner.in_order.lock().await;
-        let lead = self.record(self.inner.store.create_manual(new, rep).await)?;
+        let lead = self.record(
+            self.inner
+                .store
+                .create_manual(new, rep, Routing::UNOWNED)
+                .await,
+        )?;
         tracing::info!(id = lead.id, rep, "manual lead created");
         let lead = self.assign_new(lead).await;
         self.announce(&lead);

@@ -6,6 +6,7 @@ mod capi;
 mod erase;
 mod queue;
 mod replica_suite;
+mod routing;
 mod suite;
 
 use std::any::Any;
@@ -75,12 +76,21 @@ macro_rules! conformance {
                 leads_are_found_by_person_and_by_age,
                 retention_run_is_taken_once_a_day,
             );
-            #[tokio::test]
-            async fn round_robin_is_even_and_survives_restarts() {
-                let fixture = $make().await;
-                crate::queue::round_robin_is_even_and_survives_restarts(&fixture).await;
-            }
+            conformance!(@with_fixture routing, $make;
+                a_routed_lead_is_never_visible_unowned,
+                a_lead_is_never_unowned_to_a_concurrent_reader,
+                round_robin_is_even_and_survives_restarts,
+            );
         }
+    };
+    (@with_fixture $module:ident, $make:path; $($test:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                let fixture = $make().await;
+                crate::$module::$test(&fixture).await;
+            }
+        )*
     };
     (@in $module:ident, $make:path; $($test:ident),* $(,)?) => {
         $(

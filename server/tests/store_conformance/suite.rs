@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 pub use crate::replica_suite::*;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use leadhook_server::store::{LeadQuery, LeadStore, StatsWindow};
+use leadhook_server::store::{LeadQuery, LeadStore, Routing, StatsWindow};
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{Answer, Cursor, LeadPatch, LeadStatus, MetaFields, NewManualLead};
@@ -155,6 +155,7 @@ pub async fn manual_leads(store: &dyn LeadStore) {
                 ..NewManualLead::default()
             },
             "alice",
+            Routing::UNOWNED,
         )
         .await
         .unwrap();
@@ -173,6 +174,7 @@ pub async fn manual_leads(store: &dyn LeadStore) {
                 ..NewManualLead::default()
             },
             "alice",
+            Routing::UNOWNED,
         )
         .await
         .unwrap();

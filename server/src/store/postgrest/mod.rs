@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use error::PostgrestError;
 pub use migrations::MIGRATIONS;
 
-use super::{LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted};
+use super::{LeadPage, LeadQuery, LeadStore, Routing, StatsWindow, StoreError, Upserted};
 use query::{EVERY_COLUMN, timestamp};
 
 /// How long one request may take, connecting included, before the store counts as unavailable.
@@ -354,11 +354,17 @@ impl LeadStore for PostgrestStore {
         &self,
         leads: &[IncomingLead],
         actor: &str,
+        _routing: Routing<'_>,
     ) -> Result<Vec<Upserted>, StoreError> {
         self.store_from_meta(leads, actor).await
     }
 
-    async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
+    async fn create_manual(
+        &self,
+        lead: &NewManualLead,
+        rep: &str,
+        _routing: Routing<'_>,
+    ) -> Result<Lead, StoreError> {
         let body = to_json(&Written {
             row: ManualColumns {
                 name: &lead.name,

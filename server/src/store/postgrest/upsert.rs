@@ -89,6 +89,7 @@ impl PostgrestStore {
                 Ok(Upserted {
                     lead: stored.clone(),
                     inserted,
+                    changed: true,
                 })
             })
             .collect()

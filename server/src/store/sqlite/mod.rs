@@ -25,7 +25,7 @@ use leadhook_shared::{
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::{LeadPage, LeadQuery, LeadStore, StatsWindow, StoreError, Upserted};
+use super::{LeadPage, LeadQuery, LeadStore, Routing, StatsWindow, StoreError, Upserted};
 use queue::Change;
 use rows::{SELECT_LEADS, lead_from_row, micros};
 
@@ -252,11 +252,17 @@ impl LeadStore for SqliteStore {
         &self,
         leads: &[IncomingLead],
         actor: &str,
+        _routing: Routing<'_>,
     ) -> Result<Vec<Upserted>, StoreError> {
         self.store_from_meta(leads, actor).await
     }
 
-    async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
+    async fn create_manual(
+        &self,
+        lead: &NewManualLead,
+        rep: &str,
+        _routing: Routing<'_>,
+    ) -> Result<Lead, StoreError> {
         let lead = lead.clone();
         let rep = rep.to_string();
         self.with(move |inner| {

@@ -73,6 +73,7 @@ fn upsert_one(
         return Ok(Upserted {
             lead: stored.clone(),
             inserted: false,
+            changed: true,
         });
     }
     let now = stamp();
@@ -99,6 +100,7 @@ fn upsert_one(
     Ok(Upserted {
         lead: stored,
         inserted,
+        changed: true,
     })
 }
 
