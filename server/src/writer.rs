@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::meta::IncomingLead;
-use leadhook_shared::{Assignment, Escalation, Lead, LeadPatch, NewManualLead};
+use leadhook_shared::{Escalation, Lead, LeadPatch, NewManualLead};
 use tokio::sync::{Mutex, broadcast};
 
 use crate::follower::{ChangeFollower, FEED_CAPACITY, LiveFeed};
@@ -101,7 +101,9 @@ impl LeadWriter {
     }
 
     /// Stores leads from Meta (webhook or sweep, named by `actor`) in one store call, filling in
-    /// their form names, gives new ones their owners in round-robin mode, and announces them.
+    /// their form names; the store gives new ones their owners as it inserts them (see
+    /// [`Routing`]). Announces the leads the store changed, and nothing for a re-delivery that
+    /// changed nothing.
     pub async fn store_many_from_meta(
         &self,
         leads: &mut [IncomingLead],
@@ -115,48 +117,27 @@ impl LeadWriter {
             }
         }
         let _in_order = self.inner.in_order.lock().await;
-        let mut stored = self.record(
+        let stored = self.record(
             self.inner
                 .store
-                .upsert_many(leads, actor, Routing::UNOWNED)
+                .upsert_many(leads, actor, self.routing())
                 .await,
         )?;
-        for upserted in &mut stored {
+        for upserted in stored.iter().filter(|upserted| upserted.changed) {
             if upserted.inserted {
-                tracing::info!(id = upserted.lead.id, leadgen_id = ?upserted.lead.leadgen_id, "new lead stored");
-                upserted.lead = self.assign_new(upserted.lead.clone()).await;
+                tracing::info!(id = upserted.lead.id, leadgen_id = ?upserted.lead.leadgen_id, owner = ?upserted.lead.owner, "new lead stored");
             }
             self.announce(&upserted.lead);
         }
         Ok(stored)
     }
 
-    /// In round-robin mode, gives a new lead to the available rep whose turn it is. The lead was
-    /// stored already: if this fails it stays unowned for a rep to claim, and the error is logged.
-    async fn assign_new(&self, lead: Lead) -> Lead {
+    /// How the store routes the new leads this server writes: the team's mode and reps.
+    fn routing(&self) -> Routing<'_> {
         let team = &self.inner.team;
-        if team.assignment != Assignment::RoundRobin {
-            return lead;
-        }
-        match self.inner.store.assign_next(lead.id, &team.reps).await {
-            Ok(Some(assigned)) => {
-                tracing::info!(id = assigned.id, owner = ?assigned.owner, "lead assigned in turn");
-                assigned
-            }
-            Ok(None) => {
-                tracing::warn!(
-                    id = lead.id,
-                    "every rep is away: the new lead stays unowned"
-                );
-                lead
-            }
-            Err(error) => {
-                tracing::warn!(
-                    id = lead.id,
-                    "cannot assign the new lead, it stays unowned: {error}"
-                );
-                lead
-            }
+        Routing {
+            assignment: team.assignment,
+            reps: &team.reps,
         }
     }
 
@@ -245,18 +226,17 @@ impl LeadWriter {
         Ok(updated)
     }
 
-    /// Stores a lead a rep took by phone or in person, gives it an owner in round-robin mode,
-    /// and announces it.
+    /// Stores a lead a rep took by phone or in person (the store routes it as it inserts it), and
+    /// announces it.
     pub async fn create_manual(&self, new: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
         let _in_order = self.inner.in_order.lock().await;
         let lead = self.record(
             self.inner
                 .store
-                .create_manual(new, rep, Routing::UNOWNED)
+                .create_manual(new, rep, self.routing())
                 .await,
         )?;
-        tracing::info!(id = lead.id, rep, "manual lead created");
-        let lead = self.assign_new(lead).await;
+        tracing::info!(id = lead.id, rep, owner = ?lead.owner, "manual lead created");
         self.announce(&lead);
         Ok(lead)
     }

@@ -4,7 +4,7 @@
 pub mod capi;
 pub mod copy;
 pub mod erase;
-mod error;
+pub(crate) mod error;
 pub mod postgrest;
 mod queue;
 pub mod replica;

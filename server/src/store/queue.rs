@@ -71,11 +71,6 @@ pub trait WorkQueue {
     /// Leaves the lead unowned, whoever owned it; `None` when no lead has that id.
     async fn release(&self, id: i64, rep: &str) -> Result<Option<Lead>, StoreError>;
 
-    /// Gives an unowned lead to the available rep of `reps` whose turn it is (the one assigned
-    /// least recently; never assigned first, then in the order of `reps`). `None` when the lead
-    /// does not exist, is owned already, or every rep is away.
-    async fn assign_next(&self, id: i64, reps: &[String]) -> Result<Option<Lead>, StoreError>;
-
     async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError>;
 
     /// Reps whose availability was ever set, by name; a rep not listed is available.

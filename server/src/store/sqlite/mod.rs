@@ -8,6 +8,7 @@ mod copy;
 mod erase;
 mod queue;
 mod replica;
+mod route;
 mod rows;
 #[cfg(test)]
 mod tests;
@@ -252,19 +253,20 @@ impl LeadStore for SqliteStore {
         &self,
         leads: &[IncomingLead],
         actor: &str,
-        _routing: Routing<'_>,
+        routing: Routing<'_>,
     ) -> Result<Vec<Upserted>, StoreError> {
-        self.store_from_meta(leads, actor).await
+        self.store_from_meta(leads, actor, routing).await
     }
 
     async fn create_manual(
         &self,
         lead: &NewManualLead,
         rep: &str,
-        _routing: Routing<'_>,
+        routing: Routing<'_>,
     ) -> Result<Lead, StoreError> {
         let lead = lead.clone();
         let rep = rep.to_string();
+        let (assignment, reps) = (routing.assignment, routing.reps.to_vec());
         self.with(move |inner| {
             let now = inner.next_change_micros();
             let search = search_text(Some(&lead.name), lead.email.as_deref(), lead.phone.as_deref());
@@ -293,6 +295,7 @@ impl LeadStore for SqliteStore {
             queue::record(&tx, id, now, &rep, Change::new(ActivityKind::Stored, None, None))?;
             let stored = lead_by_id(&tx, id)?
                 .ok_or_else(|| StoreError::Internal("lead vanished after insert".into()))?;
+            let stored = route::route_new(&tx, stored, Routing { assignment, reps: &reps }, now)?;
             tx.commit().map_err(internal)?;
             Ok(stored)
         })
