@@ -167,7 +167,6 @@ mod tests {
     use leadhook_shared::Assignment;
     use leadhook_shared::meta::IncomingLead;
     use leadhook_shared::team::actor::FACEBOOK;
-    use secrecy::SecretString;
 
     use super::*;
     use crate::store::LeadStore;
@@ -200,22 +199,11 @@ mod tests {
     }
 
     fn writer(store: Arc<dyn LeadStore>) -> LeadWriter {
-        let secret = SecretString::from("unused");
-        // Never called: the leads here come with their form names.
-        let graph = GraphClient::new(
-            "http://127.0.0.1:9",
-            "v25.0",
-            secret.clone(),
-            &secret,
-            Duration::from_secs(1),
-            1,
-        )
-        .unwrap();
         let team = Team {
             assignment: Assignment::Claim,
             reps: vec!["alice".into()],
         };
-        LeadWriter::new(store, graph, team, std::time::Duration::from_secs(1)).0
+        LeadWriter::for_tests(store, team)
     }
 
     #[tokio::test]

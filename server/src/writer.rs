@@ -290,3 +290,96 @@ impl LeadWriter {
         self.inner.feed.announce(lead);
     }
 }
+
+#[cfg(test)]
+impl LeadWriter {
+    /// A writer on `store` for unit tests: its Graph client is never called (leads come with
+    /// their form names).
+    pub(crate) fn for_tests(store: Arc<dyn LeadStore>, team: Team) -> LeadWriter {
+        let secret = secrecy::SecretString::from("unused");
+        let graph = GraphClient::new(
+            "http://127.0.0.1:9",
+            "v25.0",
+            secret.clone(),
+            &secret,
+            Duration::from_secs(1),
+            1,
+        )
+        .expect("a Graph client for tests");
+        LeadWriter::new(store, graph, team, Duration::from_secs(1)).0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leadhook_shared::team::actor::FACEBOOK;
+    use leadhook_shared::{Assignment, LeadStatus};
+
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    fn incoming(leadgen_id: &str) -> IncomingLead {
+        let meta = serde_json::from_value(serde_json::json!({
+            "name": format!("Person {leadgen_id}"),
+            "created_at": "2026-12-01T10:00:00Z",
+            "form_name": "Spring Promo",
+            "is_organic": false,
+            "fields": {},
+        }))
+        .expect("meta fields");
+        IncomingLead {
+            leadgen_id: leadgen_id.to_string(),
+            meta,
+        }
+    }
+
+    /// The feed carries the lead, the rep's change, then the next lead: the identical re-delivery
+    /// in between changed nothing and is not announced.
+    #[tokio::test]
+    async fn a_redelivery_that_changes_nothing_is_not_announced() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("leads.db"))
+            .await
+            .unwrap();
+        let team = Team {
+            assignment: Assignment::Claim,
+            reps: vec!["alice".into()],
+        };
+        let writer = LeadWriter::for_tests(Arc::new(store), team);
+        let mut feed = writer.subscribe();
+
+        let first = writer
+            .store_from_meta(incoming("a"), FACEBOOK)
+            .await
+            .unwrap();
+        assert!(first.changed);
+        let patch = LeadPatch {
+            status: Some(LeadStatus::Contacted),
+            ..LeadPatch::default()
+        };
+        writer.update(first.lead.id, &patch, "alice").await.unwrap();
+        let again = writer
+            .store_from_meta(incoming("a"), FACEBOOK)
+            .await
+            .unwrap();
+        assert!(!again.changed);
+        writer
+            .store_from_meta(incoming("b"), FACEBOOK)
+            .await
+            .unwrap();
+
+        let mut announced = Vec::new();
+        while announced.len() < 3 {
+            let lead = feed.recv().await.unwrap();
+            announced.push((lead.leadgen_id.unwrap_or_default(), lead.status));
+        }
+        assert_eq!(
+            announced,
+            [
+                ("a".to_string(), LeadStatus::NewLead),
+                ("a".to_string(), LeadStatus::Contacted),
+                ("b".to_string(), LeadStatus::NewLead),
+            ]
+        );
+    }
+}
