@@ -178,4 +178,24 @@ mod tests {
         );
         assert_eq!(joined_preferences(std::iter::empty(), None), None);
     }
+
+    /// The answer a gateway produced by dropping `return=representation`: 201, empty body.
+    #[test]
+    fn an_unreadable_answer_is_retried_only_for_an_idempotent_write() {
+        let empty = Reply {
+            status: 201,
+            content_range: None,
+            body: Vec::new(),
+        };
+        let write = empty.written::<Vec<serde_json::Value>>().unwrap_err();
+        assert!(
+            matches!(write, StoreError::Unavailable(_)) && write.is_retryable(),
+            "{write:?}"
+        );
+        let other = empty.json::<Vec<serde_json::Value>>().unwrap_err();
+        assert!(
+            matches!(other, StoreError::Internal(_)) && !other.is_retryable(),
+            "{other:?}"
+        );
+    }
 }
