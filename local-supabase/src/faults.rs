@@ -223,7 +223,7 @@ async fn inject(
 fn keep_last_of_each(headers: &mut axum::http::HeaderMap) {
     let names: Vec<_> = headers.keys().cloned().collect();
     for name in names {
-        if let Some(last) = headers.get_all(&name).iter().last().cloned() {
+        if let Some(last) = headers.get_all(&name).iter().next_back().cloned() {
             headers.insert(name, last);
         }
     }

@@ -4,6 +4,7 @@
 mod bulk;
 mod capi;
 mod erase;
+mod list;
 mod queue;
 mod replica_suite;
 mod routing;
@@ -42,15 +43,17 @@ macro_rules! conformance {
                 manual_leads,
                 update_of_unknown_lead_is_none,
                 partial_updates,
-                list_is_newest_first_with_paging,
-                list_filters_by_status_and_search,
-                since_cursor_returns_only_changes,
-                since_cursor_pages_without_gaps,
                 stats_count_by_window_status_and_form,
                 ping_succeeds,
                 a_lease_has_one_holder_until_it_expires_or_is_freed,
                 one_of_many_concurrent_takers_wins,
                 sweep_positions_are_kept_per_form,
+            );
+            conformance!(@in list, $make;
+                list_is_newest_first_with_paging,
+                list_filters_by_status_and_search,
+                since_cursor_returns_only_changes,
+                since_cursor_pages_without_gaps,
             );
             conformance!(@in bulk, $make;
                 upsert_many_stores_like_one_by_one,
