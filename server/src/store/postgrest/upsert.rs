@@ -22,6 +22,7 @@ use leadhook_shared::meta::IncomingLead;
 
 use super::query::{EVERY_COLUMN, quoted};
 use super::{New, PostgrestStore, Written, to_json};
+use crate::store::error::Answer;
 use crate::store::upsert::in_pieces;
 use crate::store::{Routing, StoreError, Upserted};
 
@@ -111,7 +112,7 @@ impl PostgrestStore {
                 let earlier = before.get(id);
                 let stored = merged.get(id).or(earlier).ok_or_else(|| {
                     StoreError::unreadable(
-                        crate::store::error::Answer::IdempotentWrite,
+                        Answer::IdempotentWrite,
                         format!("PostgREST returned no row for lead {id}"),
                     )
                 })?;
