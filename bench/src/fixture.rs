@@ -219,7 +219,11 @@ pub async fn filled_store(
     let started = Instant::now();
     for piece in leads.chunks(UPSERT_BATCH) {
         store
-            .upsert_many(piece, leadhook_shared::team::actor::FACEBOOK)
+            .upsert_many(
+                piece,
+                leadhook_shared::team::actor::FACEBOOK,
+                leadhook_server::store::Routing::UNOWNED,
+            )
             .await
             .context("cannot store leads")?;
     }

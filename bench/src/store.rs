@@ -57,7 +57,9 @@ async fn store_all(store: &dyn LeadStore, leads: &[IncomingLead], way: Way) -> a
     match way {
         Way::Bulk => {
             for piece in leads.chunks(UPSERT_BATCH) {
-                let stored = store.upsert_many(piece, FACEBOOK).await?;
+                let stored = store
+                    .upsert_many(piece, FACEBOOK, leadhook_server::store::Routing::UNOWNED)
+                    .await?;
                 ensure!(
                     stored.iter().all(|upserted| upserted.inserted),
                     "a lead of a fresh store was not inserted"

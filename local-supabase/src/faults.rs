@@ -1,5 +1,5 @@
 //! The front door of the local Supabase: a listener that tests can make answer 503, refuse
-//! connections, restart or answer slowly, in front of the gateway. Everything else a test breaks,
+//! connections, restart, answer slowly or drop repeated headers, in front of the gateway. Everything else a test breaks,
 //! it breaks in the database (REVOKE, DROP TABLE) and lets the real PostgREST answer.
 
 use std::net::SocketAddr;
@@ -25,6 +25,7 @@ const REBIND_ATTEMPTS: u32 = 50;
 struct Switches {
     unavailable_until: Option<Instant>,
     slow: Option<(Duration, Instant)>,
+    keep_last_header: bool,
 }
 
 /// The fault switches of one local Supabase.
@@ -85,6 +86,14 @@ impl Faults {
     pub fn slow_down_for(&self, duration: Duration, delay: Duration) {
         if let Ok(mut switches) = self.switches.lock() {
             switches.slow = Some((delay, Instant::now() + duration));
+        }
+    }
+
+    /// From now on, of a header sent several times only the last one passes, as some gateways
+    /// do (RFC 7230 lets a list header be sent several times; they keep one).
+    pub fn drop_repeated_headers(&self) {
+        if let Ok(mut switches) = self.switches.lock() {
+            switches.keep_last_header = true;
         }
     }
 
@@ -175,11 +184,11 @@ fn serve(listener: TcpListener, app: Router) -> Running {
 
 async fn inject(
     State(switches): State<Arc<StdMutex<Switches>>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let now = Instant::now();
-    let (unavailable, delay) = switches
+    let (unavailable, delay, keep_last_header) = switches
         .lock()
         .map(|switches| {
             (
@@ -188,9 +197,13 @@ async fn inject(
                     .slow
                     .filter(|(_, until)| now < *until)
                     .map(|(delay, _)| delay),
+                switches.keep_last_header,
             )
         })
-        .unwrap_or((false, None));
+        .unwrap_or((false, None, false));
+    if keep_last_header {
+        keep_last_of_each(request.headers_mut());
+    }
     if unavailable {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -204,4 +217,36 @@ async fn inject(
         tokio::time::sleep(delay).await;
     }
     next.run(request).await
+}
+
+/// Leaves one value per header name: the last one sent.
+fn keep_last_of_each(headers: &mut axum::http::HeaderMap) {
+    let names: Vec<_> = headers.keys().cloned().collect();
+    for name in names {
+        if let Some(last) = headers.get_all(&name).iter().next_back().cloned() {
+            headers.insert(name, last);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue};
+
+    use super::*;
+
+    #[test]
+    fn repeated_headers_keep_their_last_value() {
+        let mut headers = HeaderMap::new();
+        headers.append("prefer", HeaderValue::from_static("return=representation"));
+        headers.append(
+            "prefer",
+            HeaderValue::from_static("resolution=ignore-duplicates"),
+        );
+        headers.append("apikey", HeaderValue::from_static("key"));
+        keep_last_of_each(&mut headers);
+        let prefer: Vec<_> = headers.get_all("prefer").iter().collect();
+        assert_eq!(prefer, ["resolution=ignore-duplicates"]);
+        assert_eq!(headers["apikey"], "key");
+    }
 }

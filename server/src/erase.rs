@@ -183,7 +183,6 @@ mod tests {
     use leadhook_shared::Assignment;
     use leadhook_shared::meta::IncomingLead;
     use leadhook_shared::team::actor::FACEBOOK;
-    use secrecy::SecretString;
 
     use super::*;
     use crate::store::sqlite::SqliteStore;
@@ -216,23 +215,11 @@ mod tests {
     }
 
     fn writer(store: Arc<SqliteStore>) -> LeadWriter {
-        let secret = SecretString::from("unused");
-        // Never called: the leads here come with their form names.
-        let graph = GraphClient::new(
-            "http://127.0.0.1:9",
-            "v25.0",
-            secret.clone(),
-            &secret,
-            Duration::from_secs(1),
-            1,
-        )
-        .unwrap();
         let team = Team {
             assignment: Assignment::Claim,
             reps: vec!["alice".into()],
         };
-        let feed = Feed::for_store(store.clone(), Duration::from_secs(1));
-        LeadWriter::new(store, feed.announcer, graph, team)
+        LeadWriter::for_tests(store, team).0
     }
 
     #[tokio::test]

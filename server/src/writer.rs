@@ -9,13 +9,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::meta::IncomingLead;
-use leadhook_shared::{Assignment, Lead, LeadPatch, NewManualLead};
+use leadhook_shared::{Lead, LeadPatch, NewManualLead};
 use tokio::sync::Mutex;
 
 use crate::feed::ChangeAnnouncer;
 use crate::graph::GraphClient;
 use crate::health::{RuntimeHealth, StoreStatus};
-use crate::store::{Claim, LeadWrites, StoreError, Upserted};
+use crate::store::{Claim, LeadWrites, Routing, StoreError, Upserted};
 use crate::team::Team;
 
 /// Handle to the write service; cheap to clone. It does not hand its store out:
@@ -88,7 +88,9 @@ impl LeadWriter {
     }
 
     /// Stores leads from Meta (webhook or sweep, named by `actor`) in one store call, filling in
-    /// their form names, gives new ones their owners in round-robin mode, and announces them.
+    /// their form names; the store gives new ones their owners as it inserts them (see
+    /// [`Routing`]). Announces the leads the store changed, and nothing for a re-delivery that
+    /// changed nothing.
     pub async fn store_many_from_meta(
         &self,
         leads: &mut [IncomingLead],
@@ -102,43 +104,27 @@ impl LeadWriter {
             }
         }
         let _in_order = self.inner.in_order.lock().await;
-        let mut stored = self.record(self.inner.store.upsert_many(leads, actor).await)?;
-        for upserted in &mut stored {
+        let stored = self.record(
+            self.inner
+                .store
+                .upsert_many(leads, actor, self.routing())
+                .await,
+        )?;
+        for upserted in stored.iter().filter(|upserted| upserted.changed) {
             if upserted.inserted {
-                tracing::info!(id = upserted.lead.id, leadgen_id = ?upserted.lead.leadgen_id, "new lead stored");
-                upserted.lead = self.assign_new(upserted.lead.clone()).await;
+                tracing::info!(id = upserted.lead.id, leadgen_id = ?upserted.lead.leadgen_id, owner = ?upserted.lead.owner, "new lead stored");
             }
             self.announce(&upserted.lead);
         }
         Ok(stored)
     }
 
-    /// In round-robin mode, gives a new lead to the available rep whose turn it is. The lead was
-    /// stored already: if this fails it stays unowned for a rep to claim, and the error is logged.
-    async fn assign_new(&self, lead: Lead) -> Lead {
+    /// How the store routes the new leads this server writes: the team's mode and reps.
+    fn routing(&self) -> Routing<'_> {
         let team = &self.inner.team;
-        if team.assignment != Assignment::RoundRobin {
-            return lead;
-        }
-        match self.inner.store.assign_next(lead.id, &team.reps).await {
-            Ok(Some(assigned)) => {
-                tracing::info!(id = assigned.id, owner = ?assigned.owner, "lead assigned in turn");
-                assigned
-            }
-            Ok(None) => {
-                tracing::warn!(
-                    id = lead.id,
-                    "every rep is away: the new lead stays unowned"
-                );
-                lead
-            }
-            Err(error) => {
-                tracing::warn!(
-                    id = lead.id,
-                    "cannot assign the new lead, it stays unowned: {error}"
-                );
-                lead
-            }
+        Routing {
+            assignment: team.assignment,
+            reps: &team.reps,
         }
     }
 
@@ -213,13 +199,17 @@ impl LeadWriter {
         Ok(updated)
     }
 
-    /// Stores a lead a rep took by phone or in person, gives it an owner in round-robin mode,
-    /// and announces it.
+    /// Stores a lead a rep took by phone or in person (the store routes it as it inserts it), and
+    /// announces it.
     pub async fn create_manual(&self, new: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
         let _in_order = self.inner.in_order.lock().await;
-        let lead = self.record(self.inner.store.create_manual(new, rep).await)?;
-        tracing::info!(id = lead.id, rep, "manual lead created");
-        let lead = self.assign_new(lead).await;
+        let lead = self.record(
+            self.inner
+                .store
+                .create_manual(new, rep, self.routing())
+                .await,
+        )?;
+        tracing::info!(id = lead.id, rep, owner = ?lead.owner, "manual lead created");
         self.announce(&lead);
         Ok(lead)
     }
@@ -271,5 +261,103 @@ impl LeadWriter {
     /// The only place this server's writes reach the live feed.
     fn announce(&self, lead: &Lead) {
         self.inner.announcer.announce(lead);
+    }
+}
+
+#[cfg(test)]
+impl LeadWriter {
+    /// A writer on `store` for unit tests, with the live feed it announces on: its Graph client
+    /// is never called (leads come with their form names).
+    pub(crate) fn for_tests(
+        store: Arc<crate::store::sqlite::SqliteStore>,
+        team: Team,
+    ) -> (LeadWriter, crate::feed::LiveFeed) {
+        let secret = secrecy::SecretString::from("unused");
+        let graph = GraphClient::new(
+            "http://127.0.0.1:9",
+            "v25.0",
+            secret.clone(),
+            &secret,
+            std::time::Duration::from_secs(1),
+            1,
+        )
+        .expect("a Graph client for tests");
+        let feed = crate::feed::Feed::for_store(store.clone(), std::time::Duration::from_secs(1));
+        let writer = LeadWriter::new(store, feed.announcer, graph, team);
+        (writer, feed.live)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leadhook_shared::team::actor::FACEBOOK;
+    use leadhook_shared::{Assignment, LeadStatus};
+
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    fn incoming(leadgen_id: &str) -> IncomingLead {
+        let meta = serde_json::from_value(serde_json::json!({
+            "name": format!("Person {leadgen_id}"),
+            "created_at": "2026-12-01T10:00:00Z",
+            "form_name": "Spring Promo",
+            "is_organic": false,
+            "fields": {},
+        }))
+        .expect("meta fields");
+        IncomingLead {
+            leadgen_id: leadgen_id.to_string(),
+            meta,
+        }
+    }
+
+    /// The feed carries the lead, the rep's change, then the next lead: the identical re-delivery
+    /// in between changed nothing and is not announced.
+    #[tokio::test]
+    async fn a_redelivery_that_changes_nothing_is_not_announced() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("leads.db"))
+            .await
+            .unwrap();
+        let team = Team {
+            assignment: Assignment::Claim,
+            reps: vec!["alice".into()],
+        };
+        let (writer, live) = LeadWriter::for_tests(Arc::new(store), team);
+        let mut feed = live.subscribe();
+
+        let first = writer
+            .store_from_meta(incoming("a"), FACEBOOK)
+            .await
+            .unwrap();
+        assert!(first.changed);
+        let patch = LeadPatch {
+            status: Some(LeadStatus::Contacted),
+            ..LeadPatch::default()
+        };
+        writer.update(first.lead.id, &patch, "alice").await.unwrap();
+        let again = writer
+            .store_from_meta(incoming("a"), FACEBOOK)
+            .await
+            .unwrap();
+        assert!(!again.changed);
+        writer
+            .store_from_meta(incoming("b"), FACEBOOK)
+            .await
+            .unwrap();
+
+        let mut announced = Vec::new();
+        while announced.len() < 3 {
+            let lead = feed.recv().await.unwrap();
+            announced.push((lead.leadgen_id.unwrap_or_default(), lead.status));
+        }
+        assert_eq!(
+            announced,
+            [
+                ("a".to_string(), LeadStatus::NewLead),
+                ("a".to_string(), LeadStatus::Contacted),
+                ("b".to_string(), LeadStatus::NewLead),
+            ]
+        );
     }
 }

@@ -6,10 +6,10 @@ use std::time::Duration;
 use chrono::{Duration as Age, Utc};
 use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::store::postgrest::{KeyKind, MIGRATIONS, PostgrestStore};
-use leadhook_server::store::{LeadQuery, LeadReader, LeadWrites, StoreError};
+use leadhook_server::store::{LeadQuery, LeadReader, LeadWrites, Routing, StoreError};
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
-use leadhook_shared::{Cursor, MetaFields};
+use leadhook_shared::{Assignment, Cursor, MetaFields};
 use leadhook_sim::harness::poll_until;
 use secrecy::SecretString;
 
@@ -397,4 +397,79 @@ async fn concurrent_writes_never_share_a_cursor_position() {
         stamps.windows(2).all(|pair| pair[0] < pair[1]),
         "updated_at is strictly increasing: {stamps:?}"
     );
+}
+
+/// Rolling deploy: a replica of the previous release inserts without routing and then calls
+/// `assign_next_rep`. That still routes its lead, taking turns with the insert's routing, and on a
+/// lead the insert routed already it does nothing.
+#[tokio::test]
+async fn an_older_replica_still_routes_and_leaves_routed_leads_alone() {
+    let setup = setup().await;
+    let reps: Vec<String> = vec!["alice".into(), "bob".into()];
+    let routing = Routing {
+        assignment: Assignment::RoundRobin,
+        reps: &reps,
+    };
+    let deliver = |leadgen_id: &'static str| {
+        let store = &setup.store;
+        async move {
+            store
+                .upsert_many(&[lead(leadgen_id, 1)], FACEBOOK, routing)
+                .await
+                .unwrap()
+                .remove(0)
+                .lead
+        }
+    };
+    let routed = deliver("1").await;
+    assert_eq!(routed.owner.as_deref(), Some("alice"));
+
+    let client = setup.supabase.database.connect().await;
+    let assign = "select public.assign_next_rep($1, $2)";
+    let again: Option<String> = client
+        .query_one(assign, &[&routed.id, &reps])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(again, None, "a routed lead is left alone");
+
+    let unrouted = setup
+        .store
+        .upsert(&lead("2", 1), FACEBOOK)
+        .await
+        .unwrap()
+        .lead;
+    assert_eq!(unrouted.owner, None);
+    let owner: Option<String> = client
+        .query_one(assign, &[&unrouted.id, &reps])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(owner.as_deref(), Some("bob"), "the turns are shared");
+    assert_eq!(deliver("3").await.owner.as_deref(), Some("alice"));
+    let routed_now = setup.store.get(routed.id).await.unwrap().unwrap();
+    assert_eq!(routed_now.owner.as_deref(), Some("alice"));
+    assert_eq!(routed_now.updated_at, routed.updated_at, "and unchanged");
+
+    // The routing functions are the server's alone, like the rest of the queue.
+    for function in ["public.route_new_lead(text[])", "public.leads_route()"] {
+        let granted = |role: &'static str| {
+            let client = &client;
+            async move {
+                client
+                    .query_one(
+                        &format!(
+                            "select has_function_privilege('{role}', '{function}', 'EXECUTE')"
+                        ),
+                        &[],
+                    )
+                    .await
+                    .unwrap()
+                    .get::<_, bool>(0)
+            }
+        };
+        assert!(granted("service_role").await, "{function}");
+        assert!(!granted("anon").await, "{function}");
+        assert!(!granted("authenticated").await, "{function}");
+    }
 }

@@ -94,7 +94,10 @@ async fn seeded_sqlite(dir: &Path) -> SqliteStore {
             status: (n % 2 == 0).then_some(LeadStatus::Qualified),
             notes: Some("met at the fair".into()),
         };
-        store.create_manual(&manual, "carol").await.expect("manual");
+        store
+            .create_manual(&manual, "carol", leadhook_server::store::Routing::UNOWNED)
+            .await
+            .expect("manual");
     }
     store.set_available("bob", false).await.expect("away");
     store.set_available("alice", true).await.expect("here");

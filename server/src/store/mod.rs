@@ -19,10 +19,11 @@
 pub mod capi;
 pub mod copy;
 pub mod erase;
-mod error;
+pub(crate) mod error;
 pub mod postgrest;
 mod queue;
 pub mod replica;
+mod routing;
 pub mod sqlite;
 mod upsert;
 
@@ -38,6 +39,7 @@ pub use queue::{
     Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
 };
 pub use replica::{LeaseCondition, LeaseRow, LeaseUpdate, Leases, SweepPositions};
+pub use routing::Routing;
 pub use upsert::UPSERT_BATCH;
 
 use crate::config::{Config, StoreConfig};
@@ -107,6 +109,9 @@ pub struct Upserted {
     pub lead: Lead,
     /// `true` when the lead was new, `false` when an existing one was refreshed.
     pub inserted: bool,
+    /// `true` when the stored row changed: inserted, or its Meta-side columns refreshed. A
+    /// re-delivery or sweep that changed nothing is `false`, and is not announced.
+    pub changed: bool,
 }
 
 /// The Meta-side fields as both stores keep them: times cut to the microsecond. Compared with what
@@ -179,8 +184,9 @@ pub trait LeadWrites: QueueWrites + Erasure + Send + Sync {
     /// Inserts a lead from Meta or refreshes the Meta-sourced columns of the one with the same
     /// `leadgen_id`. Never touches what reps own (`status`, `notes`), leaves `updated_at` alone
     /// when nothing changed, and keeps an erased lead erased. `actor` (`facebook` or `sweeper`) is recorded in the activity.
+    /// A new lead stays unowned ([`Routing::UNOWNED`]): the server stores through `upsert_many`.
     async fn upsert(&self, lead: &IncomingLead, actor: &str) -> Result<Upserted, StoreError> {
-        self.upsert_many(std::slice::from_ref(lead), actor)
+        self.upsert_many(std::slice::from_ref(lead), actor, Routing::UNOWNED)
             .await?
             .pop()
             .ok_or_else(|| StoreError::Internal("no result for the one lead stored".into()))
@@ -190,7 +196,10 @@ pub trait LeadWrites: QueueWrites + Erasure + Send + Sync {
     /// status/notes/owner, leaves `updated_at` alone when nothing changed, keeps erased leads erased,
     /// records activity with `actor`), all or nothing. Answers one `Upserted` per input, in input
     /// order; a leadgen_id given twice is stored once (the later one wins) and both positions get
-    /// its result, with `inserted` true for at most one of them.
+    /// its result, with `inserted` and `changed` true for at most one of them.
+    ///
+    /// Each new lead gets its owner as `routing` decides, in the write that inserts it: no reader
+    /// sees it unowned first. A lead that existed already keeps its owner.
     ///
     /// "All or nothing" holds for up to [`UPSERT_BATCH`] leads; longer inputs are stored in pieces
     /// of that size, each all or nothing. On PostgREST a piece that both inserts and refreshes
@@ -200,10 +209,17 @@ pub trait LeadWrites: QueueWrites + Erasure + Send + Sync {
         &self,
         leads: &[IncomingLead],
         actor: &str,
+        routing: Routing<'_>,
     ) -> Result<Vec<Upserted>, StoreError>;
 
-    /// Stores a lead `rep` entered by hand (`is_manual`, no `leadgen_id`).
-    async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError>;
+    /// Stores a lead `rep` entered by hand (`is_manual`, no `leadgen_id`), with its owner as
+    /// `routing` decides, in the same write.
+    async fn create_manual(
+        &self,
+        lead: &NewManualLead,
+        rep: &str,
+        routing: Routing<'_>,
+    ) -> Result<Lead, StoreError>;
 
     /// Applies `rep`'s change (a new owner is recorded as `assign`); `None` when no lead has that
     /// id. The first move off `New Lead` sets `first_contact_at`, once.

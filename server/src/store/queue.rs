@@ -72,11 +72,6 @@ pub trait QueueWrites {
     /// Leaves the lead unowned, whoever owned it; `None` when no lead has that id.
     async fn release(&self, id: i64, rep: &str) -> Result<Option<Lead>, StoreError>;
 
-    /// Gives an unowned lead to the available rep of `reps` whose turn it is (the one assigned
-    /// least recently; never assigned first, then in the order of `reps`). `None` when the lead
-    /// does not exist, is owned already, or every rep is away.
-    async fn assign_next(&self, id: i64, reps: &[String]) -> Result<Option<Lead>, StoreError>;
-
     async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError>;
 
     /// Marks the lead as escalated to `level` at `at` if it is still `New Lead` and below that

@@ -54,7 +54,8 @@ pub(super) fn distinct(input: &[IncomingLead]) -> (Vec<IncomingLead>, Positions)
 
 impl Positions {
     /// Turns one result per distinct lead (in the order [`distinct`] gave them) into one per input
-    /// position. A lead given several times was inserted at most once: at its first position.
+    /// position. A lead given several times was inserted (or changed) at most once: at its first
+    /// position.
     pub(super) fn spread(&self, stored: Vec<Upserted>) -> Result<Vec<Upserted>, StoreError> {
         if stored.len() != self.distinct {
             return Err(StoreError::Internal(format!(
@@ -81,7 +82,9 @@ impl Positions {
                     stored[slot].clone()
                 }
                 .expect("a result is taken only at its slot's last position");
-                result.inserted &= !std::mem::replace(&mut seen[slot], true);
+                let first = !std::mem::replace(&mut seen[slot], true);
+                result.inserted &= first;
+                result.changed &= first;
                 result
             })
             .collect())
@@ -147,6 +150,7 @@ mod tests {
     }
 
     fn stored(id: i64, lead: &IncomingLead, inserted: bool) -> Upserted {
+        let changed = inserted;
         Upserted {
             lead: Lead {
                 id,
@@ -163,6 +167,7 @@ mod tests {
                 erased_at: None,
             },
             inserted,
+            changed,
         }
     }
 
@@ -192,8 +197,19 @@ mod tests {
                 stored(2, &leads[1], false),
             ])
             .unwrap();
-        let seen: Vec<_> = results.iter().map(|r| (r.lead.id, r.inserted)).collect();
-        assert_eq!(seen, [(1, true), (2, false), (1, false), (1, false)]);
+        let seen: Vec<_> = results
+            .iter()
+            .map(|r| (r.lead.id, r.inserted, r.changed))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (1, true, true),
+                (2, false, false),
+                (1, false, false),
+                (1, false, false)
+            ]
+        );
     }
 
     #[test]

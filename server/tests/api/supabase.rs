@@ -166,3 +166,29 @@ async fn a_slow_store_does_not_hold_up_webhooks() {
         started.elapsed()
     );
 }
+
+/// A gateway that keeps only the last of several headers of one name. The server sends all its
+/// preferences in one `Prefer` header, so an insert still answers with its rows: the leads are
+/// stored and no event is failed for good. (Sent as two headers, `return=representation` was
+/// dropped, PostgREST stored the rows and answered 201 with an empty body, and every such event
+/// was kept as failed.)
+#[tokio::test]
+async fn a_gateway_that_keeps_one_of_repeated_headers_loses_no_lead() {
+    let SupabaseApp { app, supabase } = spawn_supabase_app().await;
+    supabase.faults.drop_repeated_headers();
+    let ids = ["450001", "450002"];
+    for id in ids {
+        app.graph.add_lead(
+            PAGE_ID,
+            FORM_ID,
+            graph_lead(id, &[("full_name", &[&format!("Gateway {id}")])]),
+        );
+    }
+    assert_eq!(app.post_signed(&notification(&ids)).await.status(), 200);
+    let health = app
+        .wait_for_health(|h| h["inbox"]["pending"] == 0 && h["inbox"]["failed"] == 0)
+        .await;
+    assert_eq!(health["inbox"]["pending"], 0, "{health}");
+    assert_eq!(health["inbox"]["failed"], 0, "{health}");
+    assert_eq!(app.wait_for_leads(2).await.len(), 2);
+}

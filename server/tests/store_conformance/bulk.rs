@@ -2,7 +2,7 @@
 //! by one would, with the same activity and `updated_at` behaviour, in one answer per input.
 
 use chrono::{DateTime, Utc};
-use leadhook_server::store::{LeadQuery, LeadStore, UPSERT_BATCH, Upserted};
+use leadhook_server::store::{LeadQuery, LeadStore, Routing, UPSERT_BATCH, Upserted};
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::{FACEBOOK, SWEEPER};
 use leadhook_shared::{ActivityKind, Lead, LeadPatch, LeadStatus, MetaFields};
@@ -102,8 +102,8 @@ fn delivery(prefix: &str, created: DateTime<Utc>) -> Vec<IncomingLead> {
     ]
 }
 
-/// Whether each input position was inserted, and each position's final `key`.
-fn flags(prefix: &str, results: &[Upserted]) -> Vec<(String, bool)> {
+/// Each position's final `key`, and whether it was inserted and whether it changed the store.
+fn flags(prefix: &str, results: &[Upserted]) -> Vec<(String, bool, bool)> {
     results
         .iter()
         .map(|r| {
@@ -111,6 +111,7 @@ fn flags(prefix: &str, results: &[Upserted]) -> Vec<(String, bool)> {
             (
                 id.trim_start_matches(&format!("{prefix}-")).to_string(),
                 r.inserted,
+                r.changed,
             )
         })
         .collect()
@@ -127,27 +128,30 @@ pub async fn upsert_many_stores_like_one_by_one(store: &dyn LeadStore) {
         one_by_one.push(store.upsert(&lead, SWEEPER).await.unwrap());
     }
     let bulk = store
-        .upsert_many(&delivery("bulk", created), SWEEPER)
+        .upsert_many(&delivery("bulk", created), SWEEPER, Routing::UNOWNED)
         .await
         .unwrap();
 
     assert_eq!(bulk.len(), 9, "one answer per input");
-    let expected_flags: Vec<(String, bool)> = [
-        ("new", true),
-        ("changed", false),
-        ("same", false),
-        ("erased", false),
-        ("worked", false),
-        ("twice-new", true),
-        ("twice-old", false),
-        ("twice-new", false),
-        ("twice-old", false),
-    ]
-    .iter()
-    .map(|(key, inserted)| (key.to_string(), *inserted))
-    .collect();
-    assert_eq!(flags("bulk", &bulk), expected_flags);
-    assert_eq!(flags("single", &one_by_one), expected_flags);
+    // Unchanged and erased leads change nothing; a lead given twice changes the store once.
+    let expected_flags = |twice_changed: bool| -> Vec<(String, bool, bool)> {
+        [
+            ("new", true, true),
+            ("changed", false, true),
+            ("same", false, false),
+            ("erased", false, false),
+            ("worked", false, true),
+            ("twice-new", true, true),
+            ("twice-old", false, true),
+            ("twice-new", false, twice_changed),
+            ("twice-old", false, twice_changed),
+        ]
+        .iter()
+        .map(|(key, inserted, changed)| (key.to_string(), *inserted, *changed))
+        .collect()
+    };
+    assert_eq!(flags("bulk", &bulk), expected_flags(false));
+    assert_eq!(flags("single", &one_by_one), expected_flags(true));
 
     // The later delivery of a lead given twice wins, and both positions get its result.
     for (first, second, name) in [(5, 7, "Second Try"), (6, 8, "Third Name")] {
@@ -213,7 +217,13 @@ pub async fn upsert_many_stores_like_one_by_one(store: &dyn LeadStore) {
 }
 
 pub async fn upsert_many_of_nothing_is_empty(store: &dyn LeadStore) {
-    assert_eq!(store.upsert_many(&[], FACEBOOK).await.unwrap(), Vec::new());
+    assert_eq!(
+        store
+            .upsert_many(&[], FACEBOOK, Routing::UNOWNED)
+            .await
+            .unwrap(),
+        Vec::new()
+    );
     assert_eq!(store.list(&LeadQuery::default()).await.unwrap().count, 0);
 }
 
@@ -224,7 +234,10 @@ pub async fn upsert_many_takes_more_than_one_batch(store: &dyn LeadStore) {
     let known: Vec<IncomingLead> = (total - 5..total)
         .map(|i| lead("big", &i.to_string(), "Known", created))
         .collect();
-    store.upsert_many(&known, FACEBOOK).await.unwrap();
+    store
+        .upsert_many(&known, FACEBOOK, Routing::UNOWNED)
+        .await
+        .unwrap();
     let mut batch: Vec<IncomingLead> = (0..total)
         .map(|i| lead("big", &i.to_string(), &format!("Person {i}"), created))
         .collect();
@@ -233,7 +246,10 @@ pub async fn upsert_many_takes_more_than_one_batch(store: &dyn LeadStore) {
     again.meta.form_name = Some("Autumn Promo".into());
     batch.push(again);
 
-    let results = store.upsert_many(&batch, FACEBOOK).await.unwrap();
+    let results = store
+        .upsert_many(&batch, FACEBOOK, Routing::UNOWNED)
+        .await
+        .unwrap();
     assert_eq!(results.len(), batch.len());
     for (i, (result, sent)) in results.iter().zip(&batch).enumerate() {
         assert_eq!(

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use leadhook_server::store::LeadStore;
+use leadhook_server::store::{LeadStore, Routing};
 use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{LeadPatch, LeadStatus, NewManualLead};
 
@@ -40,6 +40,7 @@ pub async fn each_facebook_stage_is_queued_once(store: &dyn LeadStore) {
                 notes: None,
             },
             "alice",
+            Routing::UNOWNED,
         )
         .await
         .unwrap();

@@ -4,8 +4,10 @@
 mod bulk;
 mod capi;
 mod erase;
+mod list;
 mod queue;
 mod replica_suite;
+mod routing;
 mod sql_kinds;
 mod suite;
 
@@ -42,15 +44,17 @@ macro_rules! conformance {
                 manual_leads,
                 update_of_unknown_lead_is_none,
                 partial_updates,
-                list_is_newest_first_with_paging,
-                list_filters_by_status_and_search,
-                since_cursor_returns_only_changes,
-                since_cursor_pages_without_gaps,
                 stats_count_by_window_status_and_form,
                 ping_succeeds,
                 a_lease_has_one_holder_until_it_expires_or_is_freed,
                 one_of_many_concurrent_takers_wins,
                 sweep_positions_are_kept_per_form,
+            );
+            conformance!(@in list, $make;
+                list_is_newest_first_with_paging,
+                list_filters_by_status_and_search,
+                since_cursor_returns_only_changes,
+                since_cursor_pages_without_gaps,
             );
             conformance!(@in bulk, $make;
                 upsert_many_stores_like_one_by_one,
@@ -76,12 +80,21 @@ macro_rules! conformance {
                 leads_are_found_by_person_and_by_age,
                 retention_run_is_taken_once_a_day,
             );
-            #[tokio::test]
-            async fn round_robin_is_even_and_survives_restarts() {
-                let fixture = $make().await;
-                crate::queue::round_robin_is_even_and_survives_restarts(&fixture).await;
-            }
+            conformance!(@with_fixture routing, $make;
+                a_routed_lead_is_never_visible_unowned,
+                a_lead_is_never_unowned_to_a_concurrent_reader,
+                round_robin_is_even_and_survives_restarts,
+            );
         }
+    };
+    (@with_fixture $module:ident, $make:path; $($test:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                let fixture = $make().await;
+                crate::$module::$test(&fixture).await;
+            }
+        )*
     };
     (@in $module:ident, $make:path; $($test:ident),* $(,)?) => {
         $(

@@ -2,11 +2,10 @@
 
 use chrono::{Duration, Utc};
 use futures::future::join_all;
-use leadhook_server::store::{Claim, LeadStore, StatsWindow};
-use leadhook_shared::team::actor::{FACEBOOK, SWEEPER, SYSTEM};
+use leadhook_server::store::{Claim, LeadStore, Routing, StatsWindow};
+use leadhook_shared::team::actor::{FACEBOOK, SWEEPER};
 use leadhook_shared::{ActivityKind, LeadPatch, LeadStatus, NewManualLead};
 
-use crate::Fixture;
 use crate::suite::{at, incoming};
 
 const REPS: [&str; 10] = [
@@ -230,6 +229,7 @@ pub async fn every_change_is_recorded_with_its_actor(store: &dyn LeadStore) {
                 ..NewManualLead::default()
             },
             "dave",
+            Routing::UNOWNED,
         )
         .await
         .unwrap();
@@ -288,6 +288,7 @@ pub async fn first_contact_is_set_once(store: &dyn LeadStore) {
                 ..NewManualLead::default()
             },
             "alice",
+            Routing::UNOWNED,
         )
         .await
         .unwrap();
@@ -295,69 +296,6 @@ pub async fn first_contact_is_set_once(store: &dyn LeadStore) {
 }
 
 /// Ten new leads over alice, bob and carol with carol away, five before and five after a restart.
-pub async fn round_robin_is_even_and_survives_restarts(fixture: &Fixture) {
-    let reps: Vec<String> = ["alice", "bob", "carol"].map(String::from).to_vec();
-    let store = &*fixture.store;
-    store.set_available("carol", false).await.unwrap();
-    let mut owners = Vec::new();
-    let mut ids = Vec::new();
-    for i in 0..5 {
-        let id = new_lead(store, &format!("80{i}")).await;
-        ids.push(id);
-        let lead = store
-            .assign_next(id, &reps)
-            .await
-            .unwrap()
-            .expect("assigned");
-        owners.push(lead.owner.unwrap());
-    }
-    let reopened = fixture.reopen().await;
-    assert_eq!(
-        reopened.availability().await.unwrap().get("carol"),
-        Some(&false),
-        "availability is kept in the store"
-    );
-    for i in 5..10 {
-        let id = new_lead(&*reopened, &format!("80{i}")).await;
-        ids.push(id);
-        let lead = reopened
-            .assign_next(id, &reps)
-            .await
-            .unwrap()
-            .expect("assigned");
-        owners.push(lead.owner.unwrap());
-    }
-    assert_eq!(
-        owners,
-        [
-            "alice", "bob", "alice", "bob", "alice", "bob", "alice", "bob", "alice", "bob"
-        ],
-        "turns alternate over the available reps and carry on after the restart"
-    );
-    let last = new_lead(&*reopened, "810").await;
-    reopened.claim(last, "carol").await.unwrap();
-    assert!(
-        reopened.assign_next(last, &reps).await.unwrap().is_none(),
-        "an owned lead keeps its owner"
-    );
-    assert_eq!(
-        history(&*reopened, ids[9]).await[1],
-        (
-            SYSTEM.into(),
-            ActivityKind::Assign,
-            None,
-            Some("bob".into())
-        )
-    );
-    reopened.set_available("alice", false).await.unwrap();
-    reopened.set_available("bob", false).await.unwrap();
-    let nobody = new_lead(&*reopened, "811").await;
-    assert!(
-        reopened.assign_next(nobody, &reps).await.unwrap().is_none(),
-        "with everyone away the lead stays unowned"
-    );
-}
-
 pub async fn escalation_marks_are_taken_once(store: &dyn LeadStore) {
     let now = Utc::now();
     let waiting = store

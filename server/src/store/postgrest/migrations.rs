@@ -33,4 +33,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261130150000_capi_switch_race.sql",
         include_str!("../../../../migrations/20261130150000_capi_switch_race.sql"),
     ),
+    (
+        "20261201100000_route_on_insert.sql",
+        include_str!("../../../../migrations/20261201100000_route_on_insert.sql"),
+    ),
 ];

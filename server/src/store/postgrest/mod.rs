@@ -1,14 +1,16 @@
 //! The Supabase lead store: the `leads` table behind PostgREST (`https://<project>.supabase.co/rest/v1`).
 //!
-//! Requests are built with the `postgrest` crate. It hands back 4xx/5xx answers as `Ok`, so every
-//! answer goes through [`Reply`], which turns a non-2xx one into a [`PostgrestError`] and from there
-//! into a classified [`StoreError`]. The schema (table, trigger, stats function, grants) is in
+//! Requests are built with the `postgrest` crate and sent by `http.rs`. The crate hands back 4xx/5xx
+//! answers as `Ok`, so every answer goes through `http::Reply`, which turns a non-2xx one into a
+//! [`PostgrestError`] and from there into a classified [`StoreError`]. The schema (table, trigger, stats function, grants) is in
 //! [`MIGRATIONS`]; the trigger stamps `updated_at`, so this side never sends it.
 
 mod capi;
 mod copy;
 mod erase;
 mod error;
+mod http;
+mod key;
 mod migrations;
 mod query;
 mod queue;
@@ -17,94 +19,21 @@ mod replica;
 mod upsert;
 
 use std::fmt;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{ActivityKind, Cursor, Lead, LeadPatch, NewManualLead};
 use postgrest::{Builder, Postgrest};
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use error::PostgrestError;
+pub use key::KeyKind;
 pub use migrations::MIGRATIONS;
 
-use super::{LeadQuery, LeadReader, LeadWrites, StoreError, Upserted};
+use super::{LeadQuery, LeadReader, LeadWrites, Routing, StoreError, Upserted};
 use query::EVERY_COLUMN;
-
-/// How long one request may take, connecting included, before the store counts as unavailable.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Which kind of Supabase key the store holds: it decides the headers that carry it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    /// `sb_secret_...`: not a JWT, sent as `apikey` only.
-    Secret,
-    /// The legacy `service_role` JWT: sent as `apikey` and as `Authorization: Bearer`.
-    LegacyJwt,
-}
-
-impl KeyKind {
-    /// Tells the kind from the key's shape and refuses keys that can never work for a server
-    /// (publishable keys, the anon JWT), so a mix-up shows at startup rather than at the first lead.
-    pub fn of(key: &str) -> Result<KeyKind, StoreError> {
-        let wrong = |message: &str| StoreError::Misconfigured {
-            message: message.to_string(),
-            fix: error::FIX_WRONG_KEY.to_string(),
-        };
-        if key.is_empty() {
-            return Err(wrong("the Supabase key is empty"));
-        }
-        if !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(wrong(
-                "the Supabase key contains spaces or characters that cannot be sent in a header",
-            ));
-        }
-        if key.starts_with("sb_secret_") {
-            return Ok(KeyKind::Secret);
-        }
-        if key.starts_with("sb_publishable_") {
-            return Err(wrong(
-                "the Supabase key is a publishable key, which cannot read or write leads",
-            ));
-        }
-        match jwt_role(key) {
-            Some(role) if role != "service_role" => Err(wrong(&format!(
-                "the Supabase key is the {role} key, which cannot read or write leads"
-            ))),
-            _ => Ok(KeyKind::LegacyJwt),
-        }
-    }
-}
-
-impl fmt::Display for KeyKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            KeyKind::Secret => "secret key",
-            KeyKind::LegacyJwt => "legacy service_role key",
-        })
-    }
-}
-
-/// The `role` claim of a JWT, read without checking the signature (only to catch mix-ups).
-fn jwt_role(key: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Claims {
-        role: Option<String>,
-    }
-    let mut parts = key.split('.');
-    let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
-    }
-    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    serde_json::from_slice::<Claims>(&json).ok()?.role
-}
 
 pub struct PostgrestStore {
     client: Postgrest,
@@ -173,72 +102,6 @@ impl PostgrestStore {
         builder
     }
 
-    /// Sends a request; any HTTP answer is `Ok`, only an unreachable server is an error.
-    async fn send(&self, builder: Builder) -> Result<Reply, StoreError> {
-        self.send_preferring(builder, None).await
-    }
-
-    /// Sends a request with one more `Prefer` header, for preferences the `postgrest` crate has
-    /// no call for.
-    async fn send_preferring(
-        &self,
-        builder: Builder,
-        preference: Option<&str>,
-    ) -> Result<Reply, StoreError> {
-        let base_url = &self.base_url;
-        let mut request = builder.build();
-        if let Some(preference) = preference {
-            request = request.header("Prefer", preference);
-        }
-        let response = request
-            .timeout(REQUEST_TIMEOUT)
-            .send()
-            .await
-            .map_err(|error| {
-                if error.is_builder() {
-                    StoreError::Misconfigured {
-                        message: format!("cannot build a request to {base_url}: {error}"),
-                        fix: error::FIX_URL.to_string(),
-                    }
-                } else if error.is_timeout() {
-                    StoreError::Unavailable(format!(
-                        "PostgREST at {base_url} did not answer within {}s",
-                        REQUEST_TIMEOUT.as_secs()
-                    ))
-                } else {
-                    StoreError::Unavailable(format!(
-                        "cannot reach PostgREST at {base_url}: {error}"
-                    ))
-                }
-            })?;
-        let status = response.status().as_u16();
-        let content_range = response
-            .headers()
-            .get("content-range")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_string);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| {
-                StoreError::Unavailable(format!(
-                    "PostgREST at {base_url} broke off its answer: {error}"
-                ))
-            })?
-            .to_vec();
-        tracing::trace!(status, "PostgREST answered");
-        Ok(Reply {
-            status,
-            content_range,
-            body,
-        })
-    }
-
-    /// Sends a request that must succeed.
-    async fn call(&self, builder: Builder) -> Result<Reply, StoreError> {
-        Ok(self.send(builder).await?.success()?)
-    }
-
     /// How many leads match the filters of `query`, without fetching them.
     async fn count(&self, query: &LeadQuery) -> Result<u64, StoreError> {
         self.call(self.filtered(query).select("id").exact_count())
@@ -269,52 +132,6 @@ impl PostgrestStore {
     }
 }
 
-/// An HTTP answer from PostgREST, read whole.
-struct Reply {
-    status: u16,
-    content_range: Option<String>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn success(self) -> Result<Reply, PostgrestError> {
-        if (200..300).contains(&self.status) {
-            Ok(self)
-        } else {
-            Err(PostgrestError::from_response(self.status, &self.body))
-        }
-    }
-
-    fn json<T: DeserializeOwned>(&self) -> Result<T, StoreError> {
-        serde_json::from_slice(&self.body).map_err(|error| {
-            StoreError::Internal(format!(
-                "PostgREST sent an answer leadhook cannot read: {error}"
-            ))
-        })
-    }
-
-    /// The first row of a `return=representation` answer.
-    fn only_row(&self) -> Result<Lead, StoreError> {
-        self.json::<Vec<Lead>>()?
-            .into_iter()
-            .next()
-            .ok_or_else(|| StoreError::Internal("PostgREST returned no row for a write".into()))
-    }
-
-    /// The total of an exact count.
-    fn total(&self) -> Result<u64, StoreError> {
-        self.content_range
-            .as_deref()
-            .and_then(query::content_range_total)
-            .ok_or_else(|| {
-                StoreError::Internal(format!(
-                    "PostgREST sent no count (Content-Range: {:?})",
-                    self.content_range
-                ))
-            })
-    }
-}
-
 #[derive(Serialize)]
 struct ManualColumns<'a> {
     name: &'a str,
@@ -336,6 +153,16 @@ struct Written<'a, T: Serialize> {
     owner_change: Option<ActivityKind>,
 }
 
+/// A row to insert, with what the routing trigger `leads_route` needs: the reps who take turns,
+/// absent when new leads are not given out (see migrations/20261201100000_route_on_insert.sql).
+#[derive(Serialize)]
+struct New<'a, T: Serialize> {
+    #[serde(flatten)]
+    written: Written<'a, T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route_to: Option<&'a [String]>,
+}
+
 fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|error| StoreError::Internal(error.to_string()))
 }
@@ -346,26 +173,39 @@ impl LeadWrites for PostgrestStore {
         &self,
         leads: &[IncomingLead],
         actor: &str,
+        routing: Routing<'_>,
     ) -> Result<Vec<Upserted>, StoreError> {
-        self.store_from_meta(leads, actor).await
+        self.store_from_meta(leads, actor, routing).await
     }
 
-    async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
-        let body = to_json(&Written {
-            row: ManualColumns {
-                name: &lead.name,
-                email: lead.email.as_deref(),
-                phone: lead.phone.as_deref(),
-                status: lead.status.unwrap_or_default().as_str(),
-                notes: lead.notes.as_deref(),
-                is_manual: true,
+    async fn create_manual(
+        &self,
+        lead: &NewManualLead,
+        rep: &str,
+        routing: Routing<'_>,
+    ) -> Result<Lead, StoreError> {
+        let body = to_json(&New {
+            written: Written {
+                row: ManualColumns {
+                    name: &lead.name,
+                    email: lead.email.as_deref(),
+                    phone: lead.phone.as_deref(),
+                    status: lead.status.unwrap_or_default().as_str(),
+                    notes: lead.notes.as_deref(),
+                    is_manual: true,
+                },
+                changed_by: rep,
+                owner_change: None,
             },
-            changed_by: rep,
-            owner_change: None,
+            route_to: routing.turns(),
         })?;
+        // Not idempotent (no leadgen_id): an unreadable answer is not retried.
         self.call(self.table().select(EVERY_COLUMN).insert(body))
             .await?
-            .only_row()
+            .json::<Vec<Lead>>()?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Internal("PostgREST returned no row for a write".into()))
     }
 
     async fn update(
@@ -390,48 +230,6 @@ impl LeadWrites for PostgrestStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn jwt(claims: &str) -> String {
-        let part = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
-        format!(
-            "{}.{}.signature",
-            part(r#"{"alg":"HS256","typ":"JWT"}"#),
-            part(claims)
-        )
-    }
-
-    fn fix_of(error: StoreError) -> String {
-        match error {
-            StoreError::Misconfigured { fix, .. } => fix,
-            other => panic!("expected Misconfigured, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn key_kinds() {
-        assert_eq!(KeyKind::of("sb_secret_abc123").unwrap(), KeyKind::Secret);
-        assert_eq!(
-            KeyKind::of(&jwt(r#"{"role":"service_role","iss":"supabase"}"#)).unwrap(),
-            KeyKind::LegacyJwt
-        );
-        // Not recognisably anything: sent like a legacy key, and the server decides.
-        assert_eq!(KeyKind::of("opaque-key").unwrap(), KeyKind::LegacyJwt);
-    }
-
-    #[test]
-    fn keys_that_cannot_work_are_refused_without_showing_them() {
-        for key in [
-            "sb_publishable_abc123".to_string(),
-            jwt(r#"{"role":"anon"}"#),
-            String::new(),
-            "two words".to_string(),
-        ] {
-            let error = KeyKind::of(&key).unwrap_err();
-            let text = error.to_string();
-            assert!(fix_of(error).starts_with("wrong key"), "{key:?}");
-            assert!(key.is_empty() || !text.contains(&key), "{text}");
-        }
-    }
 
     #[test]
     fn base_url_is_checked_and_trimmed() {

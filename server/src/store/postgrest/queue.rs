@@ -18,8 +18,6 @@ use crate::store::{
     StatsWindow, StoreError,
 };
 
-/// `public.assign_next_rep(target_lead, rep_names)`.
-const ASSIGN_FUNCTION: &str = "assign_next_rep";
 /// `public.lead_queue_figures(week_start)`.
 const FIGURES_FUNCTION: &str = "lead_queue_figures";
 const ACTIVITY_TABLE: &str = "activity";
@@ -115,18 +113,6 @@ impl QueueWrites for PostgrestStore {
     async fn release(&self, id: i64, rep: &str) -> Result<Option<Lead>, StoreError> {
         let body = Self::change_owner(None, ActivityKind::Release, rep);
         self.patch_lead(self.lead_filter(id), &body).await
-    }
-
-    async fn assign_next(&self, id: i64, reps: &[String]) -> Result<Option<Lead>, StoreError> {
-        let args = serde_json::json!({ "target_lead": id, "rep_names": reps });
-        let owner: Option<String> = self
-            .call(self.client.rpc(ASSIGN_FUNCTION, args.to_string()))
-            .await?
-            .json()?;
-        match owner {
-            Some(_) => self.get(id).await,
-            None => Ok(None),
-        }
     }
 
     async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError> {

@@ -8,6 +8,7 @@ mod copy;
 mod erase;
 mod queue;
 mod replica;
+mod route;
 mod rows;
 #[cfg(test)]
 mod tests;
@@ -25,7 +26,9 @@ use leadhook_shared::{
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::{LeadPage, LeadQuery, LeadReader, LeadWrites, StatsWindow, StoreError, Upserted};
+use super::{
+    LeadPage, LeadQuery, LeadReader, LeadWrites, Routing, StatsWindow, StoreError, Upserted,
+};
 use queue::Change;
 use rows::{SELECT_LEADS, lead_from_row, micros};
 
@@ -248,13 +251,20 @@ impl LeadWrites for SqliteStore {
         &self,
         leads: &[IncomingLead],
         actor: &str,
+        routing: Routing<'_>,
     ) -> Result<Vec<Upserted>, StoreError> {
-        self.store_from_meta(leads, actor).await
+        self.store_from_meta(leads, actor, routing).await
     }
 
-    async fn create_manual(&self, lead: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
+    async fn create_manual(
+        &self,
+        lead: &NewManualLead,
+        rep: &str,
+        routing: Routing<'_>,
+    ) -> Result<Lead, StoreError> {
         let lead = lead.clone();
         let rep = rep.to_string();
+        let (assignment, reps) = (routing.assignment, routing.reps.to_vec());
         self.with(move |inner| {
             let now = inner.next_change_micros();
             let search = search_text(Some(&lead.name), lead.email.as_deref(), lead.phone.as_deref());
@@ -283,6 +293,7 @@ impl LeadWrites for SqliteStore {
             queue::record(&tx, id, now, &rep, Change::new(ActivityKind::Stored, None, None))?;
             let stored = lead_by_id(&tx, id)?
                 .ok_or_else(|| StoreError::Internal("lead vanished after insert".into()))?;
+            let stored = route::route_new(&tx, stored, Routing { assignment, reps: &reps }, now)?;
             tx.commit().map_err(internal)?;
             Ok(stored)
         })

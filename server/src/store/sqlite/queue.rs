@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use leadhook_shared::team::actor::SYSTEM;
 use leadhook_shared::{Activity, ActivityKind, Lead, LeadPatch, LeadStatus, MetaFields, Waiting};
 use rusqlite::{Connection, params};
 
@@ -191,7 +190,7 @@ pub(super) fn apply_patch(
 }
 
 /// Gives the lead to `owner` (or nobody) and records it as `kind` by `actor`.
-fn set_owner(
+pub(super) fn set_owner(
     conn: &Connection,
     before: &Lead,
     owner: Option<&str>,
@@ -231,7 +230,7 @@ impl SqliteStore {
 }
 
 /// Reads the lead back after a change in the same transaction.
-fn reread(conn: &Connection, id: i64) -> Result<Lead, StoreError> {
+pub(super) fn reread(conn: &Connection, id: i64) -> Result<Lead, StoreError> {
     lead_by_id(conn, id)?
         .ok_or_else(|| StoreError::Internal(format!("lead {id} vanished while changing it")))
 }
@@ -262,42 +261,6 @@ impl QueueWrites for SqliteStore {
                 return Ok(Some(before));
             }
             set_owner(tx, &before, None, ActivityKind::Release, &rep, now)?;
-            reread(tx, id).map(Some)
-        })
-        .await
-    }
-
-    async fn assign_next(&self, id: i64, reps: &[String]) -> Result<Option<Lead>, StoreError> {
-        let reps = reps.to_vec();
-        self.changing(id, None, move |tx, before, now| {
-            if before.owner.is_some() {
-                return Ok(None);
-            }
-            let mut turns = Vec::with_capacity(reps.len());
-            for (position, rep) in reps.iter().enumerate() {
-                let (available, last_assigned): (bool, Option<i64>) = tx
-                    .query_row(
-                        "INSERT INTO reps (name) VALUES (?1)
-                         ON CONFLICT (name) DO UPDATE SET name = excluded.name
-                         RETURNING available, last_assigned_at",
-                        [rep],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
-                    )
-                    .map_err(internal)?;
-                if available {
-                    // Never assigned (None) sorts first, then the longest wait, then list order.
-                    turns.push((last_assigned, position, rep));
-                }
-            }
-            let Some((_, _, next)) = turns.into_iter().min() else {
-                return Ok(None);
-            };
-            tx.execute(
-                "UPDATE reps SET last_assigned_at = ?2 WHERE name = ?1",
-                params![next, now],
-            )
-            .map_err(internal)?;
-            set_owner(tx, &before, Some(next), ActivityKind::Assign, SYSTEM, now)?;
             reread(tx, id).map(Some)
         })
         .await

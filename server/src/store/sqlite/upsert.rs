@@ -1,41 +1,56 @@
 //! Leads from Meta in the SQLite store. Each piece of up to [`UPSERT_BATCH`] leads is one
 //! transaction in one call of the blocking pool, with cached statements: per lead, one lookup by
 //! `leadgen_id`, and for a new or changed lead one write and one activity row (a changed lead's
-//! row is read back; a new one's is known).
+//! row is read back; a new one's is known). A new lead is routed in the same transaction.
 
 use leadhook_shared::ActivityKind;
 use leadhook_shared::meta::IncomingLead;
 use rusqlite::{Connection, OptionalExtension, ToSql};
 
 use super::queue::{self, Change};
+use super::route::route_new;
 use super::rows::{
     INSERT_FROM_META, SELECT_LEADS, UPDATE_FROM_META, inserted_from_meta, lead_from_row,
     meta_parameters,
 };
 use super::{Inner, SqliteStore, internal, search_text};
 use crate::store::upsert::in_pieces;
-use crate::store::{StoreError, Upserted};
+use crate::store::{Routing, StoreError, Upserted};
 
 impl SqliteStore {
     pub(super) async fn store_from_meta(
         &self,
         leads: &[IncomingLead],
         actor: &str,
+        routing: Routing<'_>,
     ) -> Result<Vec<Upserted>, StoreError> {
+        let (assignment, reps) = (routing.assignment, routing.reps.to_vec());
         in_pieces(leads, |piece| {
             let actor = actor.to_string();
-            self.with(move |inner| inner.upsert_piece(piece, &actor))
+            let reps = reps.clone();
+            self.with(move |inner| {
+                inner.upsert_piece(
+                    piece,
+                    &actor,
+                    Routing {
+                        assignment,
+                        reps: &reps,
+                    },
+                )
+            })
         })
         .await
     }
 }
 
 impl Inner {
-    /// Stores `leads` (each `leadgen_id` once, at store precision) in one transaction.
+    /// Stores `leads` (each `leadgen_id` once, at store precision) in one transaction, routing
+    /// the new ones.
     fn upsert_piece(
         &mut self,
         leads: Vec<IncomingLead>,
         actor: &str,
+        routing: Routing<'_>,
     ) -> Result<Vec<Upserted>, StoreError> {
         let Inner {
             conn,
@@ -44,7 +59,11 @@ impl Inner {
         let tx = conn.transaction().map_err(internal)?;
         let stored = leads
             .into_iter()
-            .map(|lead| upsert_one(&tx, lead, actor, || super::next_stamp(last_change_micros)))
+            .map(|lead| {
+                upsert_one(&tx, lead, actor, routing, || {
+                    super::next_stamp(last_change_micros)
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         tx.commit().map_err(internal)?;
         Ok(stored)
@@ -55,6 +74,7 @@ fn upsert_one(
     conn: &Connection,
     lead: IncomingLead,
     actor: &str,
+    routing: Routing<'_>,
     stamp: impl FnOnce() -> i64,
 ) -> Result<Upserted, StoreError> {
     let existing = conn
@@ -73,6 +93,7 @@ fn upsert_one(
         return Ok(Upserted {
             lead: stored.clone(),
             inserted: false,
+            changed: false,
         });
     }
     let now = stamp();
@@ -96,9 +117,15 @@ fn upsert_one(
         }
     };
     queue::record(conn, stored.id, now, actor, change)?;
+    let stored = if inserted {
+        route_new(conn, stored, routing, now)?
+    } else {
+        stored
+    };
     Ok(Upserted {
         lead: stored,
         inserted,
+        changed: true,
     })
 }
 
