@@ -7,7 +7,7 @@ use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::{FACEBOOK, SWEEPER};
 use leadhook_shared::{ActivityKind, Lead, LeadPatch, LeadStatus, MetaFields};
 
-use crate::suite::{at, incoming};
+use super::suite::{at, incoming};
 
 /// A lead of scenario `prefix`: the same data in every scenario but for the `leadgen_id`.
 fn lead(prefix: &str, key: &str, name: &str, created_at: DateTime<Utc>) -> IncomingLead {

@@ -6,7 +6,7 @@ use leadhook_server::store::{LeadQuery, LeadStore, Person, StatsWindow};
 use leadhook_shared::team::actor::{FACEBOOK, SWEEPER};
 use leadhook_shared::{ActivityKind, Lead, LeadPatch, LeadStatus};
 
-use crate::suite::{at, incoming};
+use super::suite::{at, incoming};
 
 fn window() -> StatsWindow {
     StatsWindow {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-pub use crate::replica_suite::*;
+pub use super::replica_suite::*;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use leadhook_server::store::{LeadQuery, LeadStore, Routing, StatsWindow};

@@ -6,7 +6,7 @@ use leadhook_server::store::{Claim, LeadStore, Routing, StatsWindow};
 use leadhook_shared::team::actor::{FACEBOOK, SWEEPER};
 use leadhook_shared::{ActivityKind, LeadPatch, LeadStatus, NewManualLead};
 
-use crate::suite::{at, incoming};
+use super::suite::{at, incoming};
 
 const REPS: [&str; 10] = [
     "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",

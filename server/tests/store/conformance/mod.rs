@@ -92,7 +92,7 @@ macro_rules! conformance {
             #[tokio::test]
             async fn $test() {
                 let fixture = $make().await;
-                crate::$module::$test(&fixture).await;
+                crate::conformance::$module::$test(&fixture).await;
             }
         )*
     };
@@ -101,7 +101,7 @@ macro_rules! conformance {
             #[tokio::test]
             async fn $test() {
                 let fixture = $make().await;
-                crate::$module::$test(&*fixture.store).await;
+                crate::conformance::$module::$test(&*fixture.store).await;
             }
         )*
     };
@@ -147,5 +147,5 @@ async fn postgrest_store() -> Fixture {
     }
 }
 
-conformance!(sqlite, crate::sqlite_store);
-conformance!(postgrest, crate::postgrest_store);
+conformance!(sqlite, crate::conformance::sqlite_store);
+conformance!(postgrest, crate::conformance::postgrest_store);

@@ -8,7 +8,7 @@ use leadhook_server::store::{LeadStore, Routing};
 use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{LeadPatch, LeadStatus, NewManualLead};
 
-use crate::suite::{at, incoming};
+use super::suite::{at, incoming};
 
 const LEASE: Duration = Duration::from_secs(3600);
 

@@ -16,16 +16,16 @@ use serde_json::{Map, Value};
 
 /// The seed corpus of the fuzz targets: Meta's documented samples and their variants.
 const SEEDS: &[&[u8]] = &[
-    include_bytes!("../../fuzz/corpus/webhook_payload/seed-meta-doc-sample.json"),
-    include_bytes!("../../fuzz/corpus/webhook_payload/seed-numeric-ids.json"),
-    include_bytes!("../../fuzz/corpus/webhook_payload/seed-batch-mixed-fields.json"),
-    include_bytes!("../../fuzz/corpus/webhook_payload/seed-other-object.json"),
-    include_bytes!("../../fuzz/corpus/graph_lead/seed-meta-doc-lead.json"),
-    include_bytes!("../../fuzz/corpus/graph_lead/seed-numeric-ids-organic.json"),
-    include_bytes!("../../fuzz/corpus/graph_lead/seed-unicode-escaped-names.json"),
-    include_bytes!("../../fuzz/corpus/graph_lead/seed-multiple-choice-and-missing.json"),
-    include_bytes!("../../fuzz/corpus/graph_lead/seed-time-meta.txt"),
-    include_bytes!("../../fuzz/corpus/graph_lead/seed-time-rfc3339.txt"),
+    include_bytes!("../../../fuzz/corpus/webhook_payload/seed-meta-doc-sample.json"),
+    include_bytes!("../../../fuzz/corpus/webhook_payload/seed-numeric-ids.json"),
+    include_bytes!("../../../fuzz/corpus/webhook_payload/seed-batch-mixed-fields.json"),
+    include_bytes!("../../../fuzz/corpus/webhook_payload/seed-other-object.json"),
+    include_bytes!("../../../fuzz/corpus/graph_lead/seed-meta-doc-lead.json"),
+    include_bytes!("../../../fuzz/corpus/graph_lead/seed-numeric-ids-organic.json"),
+    include_bytes!("../../../fuzz/corpus/graph_lead/seed-unicode-escaped-names.json"),
+    include_bytes!("../../../fuzz/corpus/graph_lead/seed-multiple-choice-and-missing.json"),
+    include_bytes!("../../../fuzz/corpus/graph_lead/seed-time-meta.txt"),
+    include_bytes!("../../../fuzz/corpus/graph_lead/seed-time-rfc3339.txt"),
 ];
 
 /// Pieces of JSON that steer random input towards the parsers' interesting paths.

@@ -7,8 +7,8 @@ use leadhook_server::store::{Claim, LeadQuery, LeadStore, Routing};
 use leadhook_shared::team::actor::{FACEBOOK, SYSTEM};
 use leadhook_shared::{ActivityKind, Assignment, Cursor, NewManualLead};
 
-use crate::Fixture;
-use crate::suite::{at, incoming};
+use super::Fixture;
+use super::suite::{at, incoming};
 
 fn round_robin(reps: &[String]) -> Routing<'_> {
     Routing {

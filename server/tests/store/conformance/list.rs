@@ -4,7 +4,7 @@ use leadhook_server::store::{LeadQuery, LeadStore};
 use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{Cursor, LeadPatch, LeadStatus};
 
-use crate::suite::{at, incoming};
+use super::suite::{at, incoming};
 
 pub async fn list_is_newest_first_with_paging(store: &dyn LeadStore) {
     for (i, hours_ago) in [5, 1, 3, 2, 4].into_iter().enumerate() {

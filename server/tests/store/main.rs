@@ -1,0 +1,8 @@
+//! The lead stores, in one test binary (one link instead of four): the conformance suite every
+//! backend passes, the Supabase store and its migrations against the real PostgREST 12 and
+//! PostgreSQL, and `store copy` between the two.
+
+mod conformance;
+mod copy;
+mod postgrest_migrations;
+mod postgrest_store;
