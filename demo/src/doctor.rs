@@ -30,7 +30,7 @@ pub fn args(
         e2e: EndToEndArgs {
             e2e: true,
             server: Some(server_url.to_string()),
-            token: Some(rep_token.to_string()),
+            token: Some(rep_token.into()),
             ..EndToEndArgs::default()
         },
     }
@@ -73,7 +73,10 @@ pub fn command_line(args: &DoctorArgs) -> String {
         ),
         ("--data-dir", data_dir.as_deref()),
         ("--server", args.e2e.server.as_deref()),
-        ("--token", args.e2e.token.as_deref()),
+        (
+            "--token",
+            args.e2e.token.as_ref().map(ExposeSecret::expose_secret),
+        ),
     ];
     let mut line = String::from("cargo run -p leadhook-server -- doctor --e2e");
     for (flag, value) in flags {

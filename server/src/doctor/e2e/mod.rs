@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use secrecy::SecretString;
 use tokio::sync::mpsc;
 
 use super::{Check, DoctorArgs};
@@ -36,7 +37,7 @@ pub struct EndToEndArgs {
     pub server: Option<String>,
     /// An API token of that server (default: the first of LEADHOOK_API_TOKENS).
     #[arg(long, env = "LEADHOOK_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    pub token: Option<SecretString>,
     /// Seconds to wait for the test lead.
     #[arg(long = "e2e-timeout", default_value_t = 120)]
     pub timeout_seconds: u64,
@@ -304,4 +305,20 @@ fn no_webhook(problem: String) -> Check {
         problem,
         "check the app's webhook subscription (Page object, leadgen field, callback <LEADHOOK_PUBLIC_URL>/webhook), that the page is subscribed to the app (doctor --subscribe) and that the public webhook reaches this server (the checks above)",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_holds_no_token() {
+        let secret = "do-not-print-me-0123456789";
+        let args = EndToEndArgs {
+            token: Some(secret.into()),
+            ..EndToEndArgs::default()
+        };
+        let printed = format!("{args:?} {args:#?}");
+        assert!(!printed.contains(secret), "{printed}");
+    }
 }

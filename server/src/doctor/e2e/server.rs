@@ -33,7 +33,11 @@ impl WatchedServer {
             .map(|url| url.trim().trim_end_matches('/').to_string())
             .filter(|url| !url.is_empty())
             .unwrap_or_else(|| format!("http://{}", reachable(config.listen)));
-        let token = match args.token.as_deref().map(str::trim) {
+        let token = match args
+            .token
+            .as_ref()
+            .map(|token| token.expose_secret().trim())
+        {
             Some(token) if !token.is_empty() => SecretString::from(token),
             _ => config
                 .api_tokens
