@@ -256,31 +256,13 @@ struct Server {
 
 impl Server {
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
-        self.http
-            .get(format!("{}{path}", self.url))
-            .bearer_auth(REP_TOKEN)
-            .send()
-            .await
-            .expect("API request")
-            .error_for_status()
-            .expect("API success")
-            .json()
-            .await
-            .expect("API JSON")
+        let request = self.http.get(format!("{}{path}", self.url));
+        answer(request.bearer_auth(REP_TOKEN)).await
     }
 
     async fn post<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
-        self.http
-            .post(format!("{}{path}", self.url))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("API request")
-            .error_for_status()
-            .expect("API success")
-            .json()
-            .await
-            .expect("API JSON")
+        let request = self.http.post(format!("{}{path}", self.url));
+        answer(request.bearer_auth(token)).await
     }
 
     async fn lead(&self, id: i64) -> Lead {
@@ -388,4 +370,17 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         self.run(&["kill-server"]);
     }
+}
+
+/// The JSON of a successful API answer to `request`.
+async fn answer<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder) -> T {
+    request
+        .send()
+        .await
+        .expect("API request")
+        .error_for_status()
+        .expect("API success")
+        .json()
+        .await
+        .expect("API JSON")
 }
