@@ -133,3 +133,44 @@ impl ErasureTargets for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use leadhook_shared::NewManualLead;
+
+    use super::*;
+    use crate::store::{LeadWrites, Routing};
+
+    /// Erased bytes do not linger in free space of the database file or in its WAL.
+    #[tokio::test]
+    async fn an_erased_name_is_gone_from_the_file_and_its_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leads.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        let name = "Zebulon Quixotic-Erasable";
+        let lead = NewManualLead {
+            name: name.into(),
+            email: Some("zebulon.quixotic@example.org".into()),
+            phone: None,
+            status: None,
+            notes: Some(format!("call {name} back on Tuesday")),
+        };
+        let lead = store
+            .create_manual(&lead, "alice", Routing::UNOWNED)
+            .await
+            .unwrap();
+        store.erase(lead.id, "alice").await.unwrap();
+        let checkpoint = rusqlite::Connection::open(&path).unwrap();
+        checkpoint
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+
+        for file in ["leads.db", "leads.db-wal"] {
+            let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
+            let found = bytes
+                .windows(name.len())
+                .any(|window| window == name.as_bytes());
+            assert!(!found, "the erased name is still in {file}");
+        }
+    }
+}

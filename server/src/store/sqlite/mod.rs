@@ -100,6 +100,10 @@ impl SqliteStore {
                 .map_err(internal)?;
             conn.pragma_update(None, "synchronous", "NORMAL")
                 .map_err(internal)?;
+            // An erased person's bytes are overwritten, not left in free pages for a copy of the
+            // file to reveal.
+            conn.pragma_update(None, "secure_delete", "ON")
+                .map_err(internal)?;
             // Negative: KiB. SQLite's default of 2 MiB no longer holds the `leadgen_id` index once
             // there are ~50,000 leads, and every new lead's lookup and insert then reads pages back.
             conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)
