@@ -85,6 +85,7 @@ impl AppError {
             AppError::Store(StoreError::Unavailable(_) | StoreError::Misconfigured { .. }) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable")
             }
+            AppError::Store(StoreError::Erased { .. }) => (StatusCode::CONFLICT, "lead_erased"),
             AppError::Store(StoreError::Internal(_)) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -98,6 +99,9 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let message = match &self {
+            AppError::Store(StoreError::Erased { id }) => format!(
+                "lead {id} was erased: it keeps no personal data and cannot be changed; if the person gets in touch again, enter them as a new lead"
+            ),
             // Internal details go to the log, not to clients.
             AppError::Store(error) => {
                 tracing::error!("store error answering a request: {error}");

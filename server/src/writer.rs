@@ -245,7 +245,7 @@ impl LeadWriter {
     fn record<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
         let status = match &result {
             Ok(_) => StoreStatus::Ok,
-            Err(StoreError::Rejected(_)) => return result,
+            Err(StoreError::Rejected(_) | StoreError::Erased { .. }) => return result,
             Err(StoreError::Misconfigured { message, fix }) => StoreStatus::Misconfigured {
                 message: message.clone(),
                 fix: fix.clone(),

@@ -16,6 +16,9 @@ pub enum StoreError {
     /// The store refused this particular data: sending it again fails again.
     #[error("lead store rejected the data: {0}")]
     Rejected(String),
+    /// The lead was erased: its tombstone takes no new data (a rep's patch included).
+    #[error("lead {id} was erased: it keeps no personal data and cannot be changed")]
+    Erased { id: i64 },
     /// A bug or corruption on our side of the store.
     #[error("lead store failed: {0}")]
     Internal(String),
@@ -36,7 +39,7 @@ impl StoreError {
     pub fn is_retryable(&self) -> bool {
         match self {
             StoreError::Unavailable(_) | StoreError::Misconfigured { .. } => true,
-            StoreError::Rejected(_) | StoreError::Internal(_) => false,
+            StoreError::Rejected(_) | StoreError::Erased { .. } | StoreError::Internal(_) => false,
         }
     }
 

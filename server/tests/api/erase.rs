@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use leadhook_shared::{Activity, ActivityKind, ApiOk, Lead, SyncReport};
+use leadhook_shared::{Activity, ActivityKind, ApiError, ApiOk, Lead, SyncReport};
 use leadhook_sim::CallKind;
 use serde_json::Value;
 
@@ -128,6 +128,41 @@ async fn erasing_an_unknown_lead_is_404() {
     let app = spawn_app().await;
     let response = app.api_post("/api/leads/424242/erase").await;
     assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn a_patch_on_an_erased_lead_is_409_and_stores_nothing() {
+    let app = spawn_app().await;
+    let created = app
+        .client
+        .post(app.url("/api/leads"))
+        .bearer_auth(REP_TOKEN)
+        .json(&serde_json::json!({"name": "Pat Patched", "phone": "+15550001111"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let id = created.json::<ApiOk<Lead>>().await.unwrap().data.id;
+    assert_eq!(
+        app.api_post(&format!("/api/leads/{id}/erase"))
+            .await
+            .status(),
+        200
+    );
+
+    let refused = app
+        .client
+        .patch(app.url(&format!("/api/leads/{id}")))
+        .bearer_auth(REP_TOKEN)
+        .json(&serde_json::json!({"notes": "new address: 2 Secret Road"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 409);
+    let error = refused.json::<ApiError>().await.unwrap().error;
+    assert_eq!(error.code, "lead_erased");
+    assert!(error.message.contains("new lead"), "{}", error.message);
+    assert_erased(&lead(&app, id).await);
 }
 
 /// `leadhook-server erase --email ...` with the server's settings, in a directory without `.env`.

@@ -214,16 +214,28 @@ impl LeadWrites for PostgrestStore {
         patch: &LeadPatch,
         rep: &str,
     ) -> Result<Option<Lead>, StoreError> {
-        if patch.is_empty() {
-            return self.get(id).await;
-        }
-        let body = Written {
-            row: patch,
-            changed_by: rep,
-            owner_change: patch.owner.is_some().then_some(ActivityKind::Assign),
+        let updated = if patch.is_empty() {
+            None
+        } else {
+            let body = Written {
+                row: patch,
+                changed_by: rep,
+                owner_change: patch.owner.is_some().then_some(ActivityKind::Assign),
+            };
+            let live = self
+                .table()
+                .eq("id", id.to_string())
+                .is("erased_at", "null");
+            self.patch_lead(live, &body).await?
         };
-        self.patch_lead(self.table().eq("id", id.to_string()), &body)
-            .await
+        match updated {
+            Some(lead) => Ok(Some(lead)),
+            // Nothing patched: no such lead, an erased one, or an empty patch to read back.
+            None => match self.get(id).await? {
+                Some(lead) if lead.erased_at.is_some() => Err(StoreError::Erased { id }),
+                found => Ok(found),
+            },
+        }
     }
 }
 

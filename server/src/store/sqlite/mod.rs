@@ -313,6 +313,9 @@ impl LeadWrites for SqliteStore {
         let patch = patch.clone();
         let rep = rep.to_string();
         self.changing(id, None, move |tx, before, now| {
+            if before.erased_at.is_some() {
+                return Err(StoreError::Erased { id });
+            }
             queue::apply_patch(tx, &before, &patch, &rep, now)?;
             lead_by_id(tx, id)
         })

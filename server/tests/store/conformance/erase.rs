@@ -2,7 +2,7 @@
 //! storing the same Meta lead again (webhook re-delivery, sweep) never brings the person back.
 
 use chrono::{Duration, Utc};
-use leadhook_server::store::{LeadQuery, LeadStore, Person, StatsWindow};
+use leadhook_server::store::{LeadQuery, LeadStore, Person, StatsWindow, StoreError};
 use leadhook_shared::team::actor::{FACEBOOK, SWEEPER};
 use leadhook_shared::{ActivityKind, Lead, LeadPatch, LeadStatus};
 
@@ -188,4 +188,32 @@ pub async fn retention_run_is_taken_once_a_day(store: &dyn LeadStore) {
             .await
             .unwrap()
     );
+}
+
+/// A rep's patch cannot put personal data back on a tombstone, nor change it otherwise.
+pub async fn a_patch_on_an_erased_lead_is_refused(store: &dyn LeadStore) {
+    let stored = store
+        .upsert(&incoming("7101", "Pat Patched", at(2)), FACEBOOK)
+        .await
+        .unwrap()
+        .lead;
+    store.erase(stored.id, "alice").await.unwrap();
+    let notes = LeadPatch {
+        notes: Some("new address: 2 Secret Road".into()),
+        ..LeadPatch::default()
+    };
+    let status = LeadPatch {
+        status: Some(LeadStatus::Won),
+        ..LeadPatch::default()
+    };
+    for patch in [notes, status] {
+        let refused = store.update(stored.id, &patch, "alice").await;
+        assert!(
+            matches!(refused, Err(StoreError::Erased { id }) if id == stored.id),
+            "{refused:?}"
+        );
+    }
+    let after = store.get(stored.id).await.unwrap().expect("tombstone");
+    assert_erased(&after);
+    assert_eq!(after.status, LeadStatus::NewLead);
 }

@@ -79,6 +79,7 @@ macro_rules! conformance {
                 erase_leaves_a_tombstone_that_redelivery_keeps,
                 leads_are_found_by_person_and_by_age,
                 retention_run_is_taken_once_a_day,
+                a_patch_on_an_erased_lead_is_refused,
             );
             conformance!(@with_fixture routing, $make;
                 a_routed_lead_is_never_visible_unowned,
