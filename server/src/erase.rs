@@ -181,12 +181,12 @@ mod tests {
     use std::sync::Mutex;
 
     use leadhook_shared::Assignment;
-    use leadhook_shared::meta::IncomingLead;
     use leadhook_shared::team::actor::FACEBOOK;
 
     use super::*;
     use crate::store::sqlite::SqliteStore;
     use crate::store::{LeadReader, LeadWrites};
+    use crate::writer::test_lead;
 
     /// A clock the test moves by hand.
     #[derive(Debug)]
@@ -195,22 +195,6 @@ mod tests {
     impl Clock for TestClock {
         fn now(&self) -> DateTime<Utc> {
             *self.0.lock().unwrap()
-        }
-    }
-
-    fn incoming(leadgen_id: &str, created_at: DateTime<Utc>) -> IncomingLead {
-        let meta = serde_json::from_value(serde_json::json!({
-            "name": format!("Person {leadgen_id}"),
-            "email": format!("{leadgen_id}@example.com"),
-            "created_at": created_at,
-            "form_name": "Spring Promo",
-            "is_organic": false,
-            "fields": {"budget": "high"},
-        }))
-        .unwrap();
-        IncomingLead {
-            leadgen_id: leadgen_id.to_string(),
-            meta,
         }
     }
 
@@ -241,7 +225,7 @@ mod tests {
             ("fresh", now - TimeDelta::hours(1)),
         ] {
             let lead = store
-                .upsert(&incoming(leadgen_id, created_at), FACEBOOK)
+                .upsert(&test_lead(leadgen_id, created_at), FACEBOOK)
                 .await
                 .unwrap()
                 .lead;

@@ -288,6 +288,25 @@ impl LeadWriter {
     }
 }
 
+/// A lead from Meta for unit tests: `Person <leadgen_id>` with an e-mail and one answer,
+/// submitted at `created_at` on the Spring Promo form.
+#[cfg(test)]
+pub(crate) fn test_lead(leadgen_id: &str, created_at: DateTime<Utc>) -> IncomingLead {
+    let meta = serde_json::from_value(serde_json::json!({
+        "name": format!("Person {leadgen_id}"),
+        "email": format!("{leadgen_id}@example.com"),
+        "created_at": created_at,
+        "form_name": "Spring Promo",
+        "is_organic": false,
+        "fields": {"budget": "high"},
+    }))
+    .expect("meta fields");
+    IncomingLead {
+        leadgen_id: leadgen_id.to_string(),
+        meta,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use leadhook_shared::team::actor::FACEBOOK;
@@ -296,25 +315,14 @@ mod tests {
     use super::*;
     use crate::store::sqlite::SqliteStore;
 
-    fn incoming(leadgen_id: &str) -> IncomingLead {
-        let meta = serde_json::from_value(serde_json::json!({
-            "name": format!("Person {leadgen_id}"),
-            "created_at": "2026-12-01T10:00:00Z",
-            "form_name": "Spring Promo",
-            "is_organic": false,
-            "fields": {},
-        }))
-        .expect("meta fields");
-        IncomingLead {
-            leadgen_id: leadgen_id.to_string(),
-            meta,
-        }
-    }
-
     /// The feed carries the lead, the rep's change, then the next lead: the identical re-delivery
     /// in between changed nothing and is not announced.
     #[tokio::test]
     async fn a_redelivery_that_changes_nothing_is_not_announced() {
+        let submitted = DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let lead = |leadgen_id: &str| test_lead(leadgen_id, submitted);
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("leads.db"))
             .await
@@ -326,25 +334,16 @@ mod tests {
         let (writer, live) = LeadWriter::for_tests(Arc::new(store), team);
         let mut feed = live.subscribe();
 
-        let first = writer
-            .store_from_meta(incoming("a"), FACEBOOK)
-            .await
-            .unwrap();
+        let first = writer.store_from_meta(lead("a"), FACEBOOK).await.unwrap();
         assert!(first.changed);
         let patch = LeadPatch {
             status: Some(LeadStatus::Contacted),
             ..LeadPatch::default()
         };
         writer.update(first.lead.id, &patch, "alice").await.unwrap();
-        let again = writer
-            .store_from_meta(incoming("a"), FACEBOOK)
-            .await
-            .unwrap();
+        let again = writer.store_from_meta(lead("a"), FACEBOOK).await.unwrap();
         assert!(!again.changed);
-        writer
-            .store_from_meta(incoming("b"), FACEBOOK)
-            .await
-            .unwrap();
+        writer.store_from_meta(lead("b"), FACEBOOK).await.unwrap();
 
         let mut announced = Vec::new();
         while announced.len() < 3 {
