@@ -1,6 +1,7 @@
 //! Types that cross the wire between the leadhook server and its clients,
 //! and parsing of the payloads Meta sends (webhook notifications and Graph API leads).
 
+pub mod access;
 pub mod api;
 pub mod backoff;
 pub mod cursor;
@@ -9,6 +10,7 @@ pub mod meta;
 pub mod status;
 pub mod team;
 
+pub use access::{Action, Role, UnknownRole, Visibility};
 pub use api::{ApiError, ApiErrorBody, ApiList, ApiOk, FormCount, Stats, SyncReport};
 pub use backoff::Backoff;
 pub use cursor::Cursor;

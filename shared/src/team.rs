@@ -7,6 +7,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::access::{Role, Visibility};
+
 /// How new leads get an owner (`LEADHOOK_ASSIGNMENT`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -27,6 +29,16 @@ pub struct Me {
     pub available: bool,
     /// The server's assignment mode, so a dashboard offers only the actions that apply.
     pub assignment: Assignment,
+    /// What the rep may do; servers before roles gave every token every power.
+    #[serde(default = "all_powers")]
+    pub role: Role,
+    /// Whether this rep sees leads other reps own.
+    #[serde(default)]
+    pub visibility: Visibility,
+}
+
+fn all_powers() -> Role {
+    Role::Admin
 }
 
 /// Body of `PUT /api/reps/me`.

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
-use leadhook_shared::{Answer, Assignment, Escalation, Lead, LeadStatus, Me, MetaFields, Rep};
+use leadhook_shared::{
+    Answer, Assignment, Escalation, Lead, LeadStatus, Me, MetaFields, Rep, Role, Visibility,
+};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -126,12 +128,14 @@ pub fn draw(app: &App, width: u16, height: u16) -> TestBackend {
     terminal.backend().clone()
 }
 
-/// The rep `name` on a server where reps claim leads.
+/// The manager `name` on a server where reps claim leads.
 pub fn me(name: &str, available: bool) -> Me {
     Me {
         name: name.into(),
         available,
         assignment: Assignment::Claim,
+        role: Role::Manager,
+        visibility: Visibility::Team,
     }
 }
 

@@ -5,12 +5,17 @@ use axum::response::Response;
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
+use leadhook_shared::Role;
+
 use crate::app::AppState;
 use crate::error::AppError;
 
-/// The sales rep a request comes from, by the name paired with their token.
-#[derive(Debug, Clone)]
-pub struct Rep(pub String);
+/// Who a request comes from: the rep whose token it carries, and their role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub name: String,
+    pub role: Role,
+}
 
 /// Accepts `Authorization: Bearer <token>` for any token in `LEADHOOK_API_TOKENS`.
 pub async fn require_token(
@@ -41,9 +46,12 @@ pub async fn require_token(
                 .as_bytes()
                 .ct_eq(presented.as_bytes())
                 .into();
-            found.or(matches.then(|| candidate.name.clone()))
+            found.or(matches.then(|| Caller {
+                name: candidate.name.clone(),
+                role: candidate.role,
+            }))
         })
         .ok_or(AppError::Unauthorized)?;
-    request.extensions_mut().insert(Rep(rep));
+    request.extensions_mut().insert(rep);
     Ok(next.run(request).await)
 }

@@ -5,7 +5,7 @@ use axum::Extension;
 use axum::extract::State;
 use leadhook_shared::{Activity, ApiOk, Assignment, Lead};
 
-use super::Rep;
+use super::Caller;
 use super::extract::Path;
 use crate::app::AppState;
 use crate::error::AppError;
@@ -23,11 +23,11 @@ pub fn require_owners(state: &AppState) -> Result<(), AppError> {
 /// `POST /api/leads/{id}/claim`: the caller becomes the owner, unless another rep is (409).
 pub async fn claim(
     State(state): State<AppState>,
-    Extension(rep): Extension<Rep>,
+    Extension(rep): Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
     require_owners(&state)?;
-    match state.leads.claim(id, &rep.0).await? {
+    match state.leads.claim(id, &rep.name).await? {
         Claim::Claimed(lead) => Ok(axum::Json(ApiOk::new(*lead))),
         Claim::Taken { owner } => Err(AppError::AlreadyClaimed { id, owner }),
         Claim::NotFound => Err(AppError::LeadNotFound(id)),
@@ -37,13 +37,13 @@ pub async fn claim(
 /// `POST /api/leads/{id}/release`: the lead goes back to the unowned queue.
 pub async fn release(
     State(state): State<AppState>,
-    Extension(rep): Extension<Rep>,
+    Extension(rep): Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
     require_owners(&state)?;
     let lead = state
         .leads
-        .release(id, &rep.0)
+        .release(id, &rep.name)
         .await?
         .ok_or(AppError::LeadNotFound(id))?;
     Ok(axum::Json(ApiOk::new(lead)))

@@ -4,7 +4,7 @@ use axum::Extension;
 use axum::extract::State;
 use leadhook_shared::{ApiOk, Lead};
 
-use super::Rep;
+use super::Caller;
 use super::extract::Path;
 use crate::app::AppState;
 use crate::error::AppError;
@@ -12,12 +12,12 @@ use crate::error::AppError;
 /// Erases the lead's personal data and answers with the tombstone; erasing twice is harmless.
 pub async fn erase(
     State(state): State<AppState>,
-    Extension(rep): Extension<Rep>,
+    Extension(rep): Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
     let lead = state
         .leads
-        .erase(id, &rep.0)
+        .erase(id, &rep.name)
         .await?
         .ok_or(AppError::LeadNotFound(id))?;
     Ok(axum::Json(ApiOk::new(lead)))

@@ -15,7 +15,7 @@ use futures::{Stream, StreamExt};
 use leadhook_shared::Cursor;
 use serde::Deserialize;
 
-use super::Rep;
+use super::Caller;
 use super::extract::Query;
 use crate::app::AppState;
 use crate::error::AppError;
@@ -28,12 +28,12 @@ pub struct EventsParams {
 
 pub async fn stream(
     State(state): State<AppState>,
-    Extension(rep): Extension<Rep>,
+    Extension(rep): Extension<Caller>,
     headers: HeaderMap,
     Query(params): Query<EventsParams>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     // Held by the response body: freed when the client goes away.
-    let slot = state.admission.open_stream(&rep.0)?;
+    let slot = state.admission.open_stream(&rep.name)?;
     let resume = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())

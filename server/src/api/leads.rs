@@ -7,7 +7,7 @@ use leadhook_shared::{ApiList, ApiOk, Cursor, Lead, LeadPatch, LeadStatus, NewMa
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::Rep;
+use super::Caller;
 use super::extract::{Json, Path, Query};
 use crate::app::AppState;
 use crate::error::AppError;
@@ -150,7 +150,7 @@ pub struct PatchBody {
 /// `PATCH /api/leads/{id}` with `status`, `notes` and/or `owner`.
 pub async fn update(
     State(state): State<AppState>,
-    Extension(rep): Extension<Rep>,
+    Extension(rep): Extension<Caller>,
     Path(id): Path<i64>,
     Json(body): Json<PatchBody>,
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
@@ -170,7 +170,7 @@ pub async fn update(
     }
     let lead = state
         .leads
-        .update(id, &patch, &rep.0)
+        .update(id, &patch, &rep.name)
         .await?
         .ok_or(AppError::LeadNotFound(id))?;
     Ok(axum::Json(ApiOk::new(lead)))
@@ -206,7 +206,7 @@ fn non_blank(text: Option<String>) -> Option<String> {
 /// `POST /api/leads`: a lead a rep took by phone or in person.
 pub async fn create(
     State(state): State<AppState>,
-    Extension(rep): Extension<Rep>,
+    Extension(rep): Extension<Caller>,
     Json(body): Json<CreateBody>,
 ) -> Result<(StatusCode, axum::Json<ApiOk<Lead>>), AppError> {
     let name = non_blank(body.name)
@@ -225,6 +225,6 @@ pub async fn create(
         status: body.status.as_deref().map(parse_status).transpose()?,
         notes: non_blank(body.notes),
     };
-    let lead = state.leads.create_manual(&new, &rep.0).await?;
+    let lead = state.leads.create_manual(&new, &rep.name).await?;
     Ok((StatusCode::CREATED, axum::Json(ApiOk::new(lead))))
 }

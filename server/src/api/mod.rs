@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use crate::app::AppState;
 use crate::limits::MAX_API_BODY_BYTES;
 
-pub use auth::Rep;
+pub use auth::Caller;
 pub use health::healthz;
 
 pub fn router(state: AppState) -> Router<AppState> {

@@ -4,7 +4,7 @@ use axum::Extension;
 use axum::extract::State;
 use leadhook_shared::{ApiOk, Availability, Me};
 
-use super::Rep;
+use super::Caller;
 use super::extract::{Json, Query};
 use super::stats::{StatsParams, window};
 use crate::app::AppState;
@@ -13,33 +13,37 @@ use crate::error::AppError;
 /// `GET /api/reps/me`
 pub async fn me(
     State(state): State<AppState>,
-    Extension(rep): Extension<Rep>,
+    Extension(rep): Extension<Caller>,
 ) -> Result<axum::Json<ApiOk<Me>>, AppError> {
     let available = state
         .store
         .availability()
         .await?
-        .get(&rep.0)
+        .get(&rep.name)
         .copied()
         .unwrap_or(true);
     Ok(axum::Json(ApiOk::new(Me {
-        name: rep.0,
+        name: rep.name,
         available,
         assignment: state.leads.team().assignment,
+        role: rep.role,
+        visibility: state.config.visibility,
     })))
 }
 
 /// `PUT /api/reps/me` with `{"available": false}`: round robin skips reps who are away.
 pub async fn set_me(
     State(state): State<AppState>,
-    Extension(rep): Extension<Rep>,
+    Extension(rep): Extension<Caller>,
     Json(body): Json<Availability>,
 ) -> Result<axum::Json<ApiOk<Me>>, AppError> {
-    state.leads.set_available(&rep.0, body.available).await?;
+    state.leads.set_available(&rep.name, body.available).await?;
     Ok(axum::Json(ApiOk::new(Me {
-        name: rep.0,
+        name: rep.name,
         available: body.available,
         assignment: state.leads.team().assignment,
+        role: rep.role,
+        visibility: state.config.visibility,
     })))
 }
 

@@ -44,6 +44,10 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub api_tokens: Option<SecretString>,
+    /// What reps see of leads other reps own: team (every lead, the default) or own (their own
+    /// and unowned ones). Managers and admins always see every lead.
+    #[arg(long = "visibility", env = "LEADHOOK_VISIBILITY")]
+    pub visibility: Option<String>,
     /// Facebook Page ID(s) whose lead forms the sweeper checks for missed leads (comma-separated).
     #[arg(long = "fb-page-id", env = "FB_PAGE_ID")]
     pub fb_page_id: Option<String>,

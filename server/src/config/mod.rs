@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use leadhook_shared::Assignment;
+use leadhook_shared::{Assignment, Visibility};
 use secrecy::SecretString;
 use thiserror::Error;
 
@@ -29,7 +29,7 @@ pub use tools::{BackupArgs, LogArgs, LogFormat};
 use parse::{
     data_dir_or_default, parse_api_tokens, parse_assignment, parse_duration, parse_escalate_after,
     parse_graph_url, parse_graph_version, parse_ids, parse_number, parse_public_url,
-    parse_retention_days, parse_store, required_secret,
+    parse_retention_days, parse_store, parse_visibility, required_secret,
 };
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
@@ -50,6 +50,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub api_tokens: Vec<ApiToken>,
+    /// What reps see of leads other reps own (`LEADHOOK_VISIBILITY`).
+    pub visibility: Visibility,
     /// How long a Graph API call may take before it counts as a transient failure.
     pub graph_timeout: Duration,
     /// Most Graph API calls in flight at once (`LEADHOOK_GRAPH_CONCURRENCY`).
@@ -120,6 +122,7 @@ pub enum StoreConfig {
 #[derive(Debug, Clone)]
 pub struct ApiToken {
     pub name: String,
+    pub role: leadhook_shared::Role,
     pub token: SecretString,
 }
 
@@ -183,6 +186,7 @@ impl Config {
         })?;
         let data_dir = data_dir_or_default(args.data_dir)?;
         let api_tokens = parse_api_tokens(args.api_tokens)?;
+        let visibility = parse_visibility(args.visibility)?;
         let sync_seconds =
             parse_number(args.sync_interval, "LEADHOOK_SYNC_INTERVAL", 60, 0..=86_400)?;
         let backfill_days = parse_number(args.backfill_days, "LEADHOOK_BACKFILL_DAYS", 7, 0..=90)?;
@@ -234,6 +238,7 @@ impl Config {
             listen,
             data_dir,
             api_tokens,
+            visibility,
             graph_timeout: Duration::from_secs(15),
             graph_concurrency,
             sweep,

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use leadhook_shared::Assignment;
 use leadhook_shared::team::actor;
+use leadhook_shared::{Assignment, Role, Visibility};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{
@@ -295,6 +295,14 @@ pub(super) fn parse_api_tokens(value: Option<SecretString>) -> Result<Vec<ApiTok
                 ),
             )
         })?;
+        // `name:role:token` sets a role; `name:token`, the older form, keeps every power.
+        let (role, token) = match token.split_once(':') {
+            Some((role, rest)) => match role.parse::<Role>() {
+                Ok(role) => (role, rest),
+                Err(_) => (Role::Admin, token),
+            },
+            None => (Role::Admin, token),
+        };
         let (name, token) = (name.trim(), token.trim());
         if name.is_empty() || token.is_empty() {
             return Err(ConfigError::invalid(
@@ -330,6 +338,7 @@ pub(super) fn parse_api_tokens(value: Option<SecretString>) -> Result<Vec<ApiTok
         }
         tokens.push(ApiToken {
             name: name.to_string(),
+            role,
             token: SecretString::from(token.to_string()),
         });
     }
@@ -340,4 +349,17 @@ pub(super) fn parse_api_tokens(value: Option<SecretString>) -> Result<Vec<ApiTok
         });
     }
     Ok(tokens)
+}
+
+pub(super) fn parse_visibility(value: Option<String>) -> Result<Visibility, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") | Some("team") => Ok(Visibility::Team),
+        Some("own") => Ok(Visibility::Own),
+        Some(other) => Err(ConfigError::invalid(
+            "LEADHOOK_VISIBILITY",
+            format!(
+                "\"{other}\" is not a visibility; use team (reps see every lead) or own (reps see their own and unowned leads)"
+            ),
+        )),
+    }
 }
