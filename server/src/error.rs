@@ -18,6 +18,15 @@ pub enum AppError {
         "missing or invalid bearer token; send Authorization: Bearer <token> with a token from LEADHOOK_API_TOKENS"
     )]
     Unauthorized,
+    #[error(
+        "your role ({role}) may not {}: that needs the {} role; ask an admin (leadhook-server reps set-role)",
+        action.describe(),
+        action.least_role()
+    )]
+    Forbidden {
+        action: leadhook_shared::Action,
+        role: leadhook_shared::Role,
+    },
     #[error("{0}")]
     Signature(#[from] SignatureError),
     #[error(
@@ -66,6 +75,7 @@ impl AppError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::Signature(_) => (StatusCode::FORBIDDEN, "invalid_signature"),
             AppError::VerificationFailed => (StatusCode::FORBIDDEN, "verification_failed"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),

@@ -6,6 +6,7 @@ use axum::extract::State;
 use leadhook_shared::{Activity, ApiOk, Assignment, Lead};
 
 use super::Caller;
+use super::authz::{LeadChange, authorize, visible_lead};
 use super::extract::Path;
 use crate::app::AppState;
 use crate::error::AppError;
@@ -27,6 +28,8 @@ pub async fn claim(
     Path(id): Path<i64>,
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
     require_owners(&state)?;
+    let lead = visible_lead(&state, &rep, id).await?;
+    authorize(&rep, &lead, LeadChange::Claim)?;
     match state.leads.claim(id, &rep.name).await? {
         Claim::Claimed(lead) => Ok(axum::Json(ApiOk::new(*lead))),
         Claim::Taken { owner } => Err(AppError::AlreadyClaimed { id, owner }),
@@ -41,6 +44,8 @@ pub async fn release(
     Path(id): Path<i64>,
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
     require_owners(&state)?;
+    let lead = visible_lead(&state, &rep, id).await?;
+    authorize(&rep, &lead, LeadChange::Release)?;
     let lead = state
         .leads
         .release(id, &rep.name)
@@ -52,8 +57,10 @@ pub async fn release(
 /// `GET /api/leads/{id}/activity`, oldest first.
 pub async fn activity(
     State(state): State<AppState>,
+    Extension(rep): Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Result<axum::Json<ApiOk<Vec<Activity>>>, AppError> {
+    visible_lead(&state, &rep, id).await?;
     let history = state
         .store
         .activity(id)

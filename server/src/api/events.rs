@@ -42,7 +42,10 @@ pub async fn stream(
         .map(|text| text.parse::<Cursor>())
         .transpose()
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let events = lead_events(Arc::clone(&state.store), &state.feed, resume).await?;
+    let visibility = state.config.visibility;
+    let caller = rep.clone();
+    let sees = Box::new(move |owner: Option<&str>| caller.sees_owned_by(owner, visibility));
+    let events = lead_events(Arc::clone(&state.store), &state.feed, resume, sees).await?;
     let events = events.map(move |event| {
         let _open = &slot;
         Ok(event)

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::Caller;
+use super::authz::{LeadChange, authorize, visible_lead};
 use super::extract::{Json, Path, Query};
 use crate::app::AppState;
 use crate::error::AppError;
@@ -45,6 +46,7 @@ fn check_notes(notes: Option<&str>) -> Result<(), AppError> {
 /// `GET /api/leads`
 pub async fn list(
     State(state): State<AppState>,
+    Extension(rep): Extension<Caller>,
     headers: HeaderMap,
     Query(params): Query<ListParams>,
 ) -> Result<Response, AppError> {
@@ -76,6 +78,7 @@ pub async fn list(
             .map(str::parse::<Cursor>)
             .transpose()
             .map_err(|e| AppError::BadRequest(e.to_string()))?,
+        visible_to: rep.visible_to(state.config.visibility),
     };
     let mut page = state.store.list(&query).await?;
     if params.omit_fields == Some(true) {
@@ -126,14 +129,12 @@ fn with_etag(headers: &HeaderMap, list: &ApiList) -> Response {
 /// `GET /api/leads/{id}`
 pub async fn show(
     State(state): State<AppState>,
+    Extension(rep): Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
-    let lead = state
-        .store
-        .get(id)
-        .await?
-        .ok_or(AppError::LeadNotFound(id))?;
-    Ok(axum::Json(ApiOk::new(lead)))
+    Ok(axum::Json(ApiOk::new(
+        visible_lead(&state, &rep, id).await?,
+    )))
 }
 
 /// Body of PATCH, read leniently so a bad status gets a 422 listing the allowed ones.
@@ -167,6 +168,13 @@ pub async fn update(
         return Err(AppError::Unprocessable(
             "send \"status\", \"notes\" and/or \"owner\" to change".into(),
         ));
+    }
+    let lead = visible_lead(&state, &rep, id).await?;
+    if patch.status.is_some() || patch.notes.is_some() {
+        authorize(&rep, &lead, LeadChange::Work)?;
+    }
+    if let Some(owner) = &patch.owner {
+        authorize(&rep, &lead, LeadChange::SetOwner(owner.as_deref()))?;
     }
     let lead = state
         .leads

@@ -1,6 +1,7 @@
 //! The HTTP API for sales reps' clients, under `/api`, behind bearer tokens.
 
 mod auth;
+mod authz;
 mod claims;
 mod erase;
 mod events;
@@ -13,8 +14,10 @@ mod sync;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
+
+use leadhook_shared::Action;
 
 use crate::app::AppState;
 use crate::limits::MAX_API_BODY_BYTES;
@@ -22,21 +25,32 @@ use crate::limits::MAX_API_BODY_BYTES;
 pub use auth::Caller;
 pub use health::healthz;
 
+/// Every route, with the action it needs when the whole route needs one ([`authz::needs`]);
+/// the rest decide per lead in [`authz`].
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/leads", get(leads::list).post(leads::create))
-        .route("/leads/sync", post(sync::run))
+        .route(
+            "/leads/sync",
+            post(sync::run).route_layer(from_fn(authz::needs(Action::Sync))),
+        )
         .route("/leads/{id}", get(leads::show).patch(leads::update))
         .route("/leads/{id}/claim", post(claims::claim))
         .route("/leads/{id}/release", post(claims::release))
         .route("/leads/{id}/activity", get(claims::activity))
-        .route("/leads/{id}/erase", post(erase::erase))
+        .route(
+            "/leads/{id}/erase",
+            post(erase::erase).route_layer(from_fn(authz::needs(Action::Erase))),
+        )
         .route("/reps", get(reps::list))
         .route("/reps/me", get(reps::me).put(reps::set_me))
         .route("/stats", get(stats::show))
         .route("/events", get(events::stream))
         .route("/health", get(health::detailed))
-        .route("/inbox/retry", post(health::retry_failed))
+        .route(
+            "/inbox/retry",
+            post(health::retry_failed).route_layer(from_fn(authz::needs(Action::RetryInbox))),
+        )
         .route_layer(from_fn_with_state(state, auth::require_token))
         .layer(DefaultBodyLimit::max(MAX_API_BODY_BYTES))
 }

@@ -1,8 +1,10 @@
+use axum::Extension;
 use axum::extract::State;
 use chrono::{Duration, FixedOffset, Utc};
-use leadhook_shared::{ApiOk, Stats};
+use leadhook_shared::{Action, ApiOk, Stats};
 use serde::Deserialize;
 
+use super::Caller;
 use super::extract::Query;
 use crate::app::AppState;
 use crate::error::AppError;
@@ -41,6 +43,7 @@ pub fn window(params: &StatsParams) -> Result<StatsWindow, AppError> {
 /// `GET /api/stats`
 pub async fn show(
     State(state): State<AppState>,
+    Extension(rep): Extension<Caller>,
     Query(params): Query<StatsParams>,
 ) -> Result<axum::Json<ApiOk<Stats>>, AppError> {
     let window = window(&params)?;
@@ -49,6 +52,10 @@ pub async fn show(
     let team = state.leads.team();
     stats.speed_to_lead = crate::team::speed_to_lead(&figures, window);
     stats.per_rep = team.per_rep(&figures);
+    // Whose figures the caller may see: everyone's, or their own.
+    if !rep.role.may(Action::SeePerRepStats) {
+        stats.per_rep.retain(|figures| figures.name == rep.name);
+    }
     stats.waiting = figures.waiting;
     Ok(axum::Json(ApiOk::new(stats)))
 }

@@ -16,12 +16,18 @@ use crate::store::{LeadReader, StoreError};
 /// Events waiting for a slow client before the sender waits for it.
 const BUFFERED_EVENTS: usize = 256;
 
+/// Whether a listener may see a lead owned by this rep (`None`: unowned).
+pub type Sees = Box<dyn Fn(Option<&str>) -> bool + Send + Sync>;
+
 /// The events after `resume`, or after the newest change when `None` (a fresh listener's first
 /// load came from `/api/leads`). Ends when the client goes away (the stream is dropped).
+/// A change to a lead the listener may not see is sent as a `hidden` event holding only its id,
+/// so a dashboard drops a lead that was given to someone else.
 pub async fn lead_events(
     store: Arc<dyn LeadReader>,
     feed: &LiveFeed,
     resume: Option<Cursor>,
+    sees: Sees,
 ) -> Result<impl Stream<Item = Event> + use<>, StoreError> {
     let mut cursor = match resume {
         Some(cursor) => cursor,
@@ -33,7 +39,7 @@ pub async fn lead_events(
     let (sender, receiver) = mpsc::channel::<Event>(BUFFERED_EVENTS);
     tokio::spawn(async move {
         loop {
-            let Ok(sent_up_to) = replay(store.as_ref(), cursor, &sender).await else {
+            let Ok(sent_up_to) = replay(store.as_ref(), cursor, &sender, &sees).await else {
                 return;
             };
             cursor = sent_up_to;
@@ -43,6 +49,7 @@ pub async fn lead_events(
                     received = live.recv() => received,
                     escalation = escalations.recv() => {
                         match escalation {
+                            Ok(escalation) if !sees(escalation.owner.as_deref()) => {}
                             Ok(escalation) => {
                                 if sender.send(escalation_event(&escalation)).await.is_err() {
                                     return;
@@ -62,7 +69,11 @@ pub async fn lead_events(
                         if position <= cursor {
                             continue;
                         }
-                        if sender.send(lead_event(&lead, position)).await.is_err() {
+                        if sender
+                            .send(lead_event(&lead, position, &sees))
+                            .await
+                            .is_err()
+                        {
                             return;
                         }
                         cursor = position;
@@ -77,12 +88,16 @@ pub async fn lead_events(
     Ok(ReceiverStream::new(receiver))
 }
 
-fn lead_event(lead: &Lead, position: Cursor) -> Event {
-    Event::default()
-        .event("lead")
-        .id(position.to_string())
-        .json_data(lead)
-        .unwrap_or_else(|_| Event::default().comment("unserialisable lead skipped"))
+fn lead_event(lead: &Lead, position: Cursor, sees: &Sees) -> Event {
+    let event = Event::default().id(position.to_string());
+    let event = if sees(lead.owner.as_deref()) {
+        event.event("lead").json_data(lead)
+    } else {
+        event
+            .event("hidden")
+            .json_data(serde_json::json!({ "id": lead.id }))
+    };
+    event.unwrap_or_else(|_| Event::default().comment("unserialisable lead skipped"))
 }
 
 fn escalation_event(escalation: &Escalation) -> Event {
@@ -97,6 +112,7 @@ async fn replay(
     store: &dyn LeadReader,
     mut cursor: Cursor,
     sender: &mpsc::Sender<Event>,
+    sees: &Sees,
 ) -> Result<Cursor, ()> {
     loop {
         let page = changes_after(store, cursor).await.map_err(|error| {
@@ -108,7 +124,7 @@ async fn replay(
         for lead in &page.leads {
             let position = Cursor::new(lead.updated_at, lead.id);
             sender
-                .send(lead_event(lead, position))
+                .send(lead_event(lead, position, sees))
                 .await
                 .map_err(|_| ())?;
             cursor = position;

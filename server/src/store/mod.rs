@@ -79,6 +79,8 @@ pub struct LeadQuery {
     /// Only leads changed after this cursor, oldest change first (for incremental polling).
     /// Without it, leads come newest first by `created_at`.
     pub since: Option<Cursor>,
+    /// Only the leads this rep owns and unowned ones (`LEADHOOK_VISIBILITY=own`).
+    pub visible_to: Option<String>,
 }
 
 impl Default for LeadQuery {
@@ -89,6 +91,7 @@ impl Default for LeadQuery {
             status: None,
             search: None,
             since: None,
+            visible_to: None,
         }
     }
 }

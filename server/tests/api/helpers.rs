@@ -23,13 +23,14 @@ pub const TEST_RETRY: RetryPolicy = RetryPolicy {
     cap: Duration::from_millis(500),
 };
 
-/// The secrets every test server and Graph API stand-in here share; two reps.
+/// The secrets every test server and Graph API stand-in here share; two reps: alice with a
+/// token of the older `name:token` form (every power, as before roles) and bob, a manager.
 pub fn settings() -> TestSettings {
     TestSettings {
         app_secret: APP_SECRET.into(),
         verify_token: VERIFY_TOKEN.into(),
         page_token: PAGE_TOKEN.into(),
-        api_tokens: format!("alice:{REP_TOKEN},bob:bob-token-456"),
+        api_tokens: format!("alice:{REP_TOKEN},bob:manager:bob-token-456"),
     }
 }
 
@@ -267,4 +268,32 @@ pub async fn post_signed(
 /// Path of the real server binary, for tests that kill it.
 pub fn server_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_leadhook-server"))
+}
+
+/// Reads `/api/events` until `deadline`: the (event, data) pairs seen.
+pub async fn events_until(
+    response: &mut reqwest::Response,
+    deadline: tokio::time::Instant,
+) -> Vec<(String, String)> {
+    let mut text = String::new();
+    let mut events = Vec::new();
+    while let Ok(chunk) = tokio::time::timeout_at(deadline, response.chunk()).await {
+        let Some(chunk) = chunk.expect("event stream readable") else {
+            break;
+        };
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|line| line.strip_prefix(name))
+                    .map(str::to_string)
+            };
+            if let (Some(event), Some(data)) = (field("event: "), field("data: ")) {
+                events.push((event, data));
+            }
+        }
+    }
+    events
 }

@@ -67,7 +67,8 @@ pub fn contains_pattern(text: &str) -> String {
     pattern
 }
 
-/// The logic trees (joined for `and=(...)`) that narrow a list: the search and the cursor.
+/// The logic trees (joined for `and=(...)`) that narrow a list: the search, the cursor and
+/// the visibility.
 /// The status filter is a plain `status=eq.<status>` parameter and not part of this.
 pub fn logic_filters(query: &LeadQuery) -> Option<String> {
     let mut trees = Vec::new();
@@ -84,6 +85,9 @@ pub fn logic_filters(query: &LeadQuery) -> Option<String> {
     }
     if let Some(since) = query.since {
         trees.push(after_cursor(since));
+    }
+    if let Some(rep) = &query.visible_to {
+        trees.push(format!("or(owner.eq.{},owner.is.null)", quoted(rep)));
     }
     (!trees.is_empty()).then(|| trees.join(","))
 }

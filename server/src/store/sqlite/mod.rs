@@ -221,7 +221,7 @@ fn search_text(name: Option<&str>, email: Option<&str>, phone: Option<&str>) -> 
         .to_lowercase()
 }
 
-/// WHERE clause and parameters for the status and search filters.
+/// WHERE clause and parameters for the status, search and visibility filters.
 fn filters(query: &LeadQuery) -> (Vec<String>, Vec<Value>) {
     let mut clauses = Vec::new();
     let mut values = Vec::new();
@@ -237,6 +237,10 @@ fn filters(query: &LeadQuery) -> (Vec<String>, Vec<Value>) {
     {
         clauses.push("instr(search_text, ?) > 0".to_string());
         values.push(Value::Text(search.to_lowercase()));
+    }
+    if let Some(rep) = &query.visible_to {
+        clauses.push("(owner = ? OR owner IS NULL)".to_string());
+        values.push(Value::Text(rep.clone()));
     }
     (clauses, values)
 }

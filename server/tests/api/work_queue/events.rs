@@ -9,10 +9,10 @@ use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::clock::Clock;
 use leadhook_server::config::StoreConfig;
 use leadhook_shared::{Escalation, Lead};
-use tokio::time::{Instant, timeout_at};
+use tokio::time::Instant;
 
 use super::{BOB_TOKEN, claim, data, manual_lead, send};
-use crate::helpers::{REP_TOKEN, spawn_app, spawn_app_with, spawn_graph};
+use crate::helpers::{REP_TOKEN, events_until, spawn_app, spawn_app_with, spawn_graph};
 
 /// A clock the test moves by hand.
 #[derive(Debug)]
@@ -28,34 +28,6 @@ impl Clock for TestClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap()
     }
-}
-
-/// Reads `/api/events` until `deadline`: the (event, data) pairs seen.
-async fn events_until(
-    response: &mut reqwest::Response,
-    deadline: Instant,
-) -> Vec<(String, String)> {
-    let mut text = String::new();
-    let mut events = Vec::new();
-    while let Ok(chunk) = timeout_at(deadline, response.chunk()).await {
-        let Some(chunk) = chunk.expect("event stream readable") else {
-            break;
-        };
-        text.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = text.find("\n\n") {
-            let block: String = text.drain(..end + 2).collect();
-            let field = |name: &str| {
-                block
-                    .lines()
-                    .find_map(|line| line.strip_prefix(name))
-                    .map(str::to_string)
-            };
-            if let (Some(event), Some(data)) = (field("event: "), field("data: ")) {
-                events.push((event, data));
-            }
-        }
-    }
-    events
 }
 
 async fn escalations_until(response: &mut reqwest::Response, deadline: Instant) -> Vec<Escalation> {

@@ -245,3 +245,40 @@ pub async fn since_cursor_pages_without_gaps(store: &dyn LeadStore) {
         "paging through changes sees each once, in order"
     );
 }
+
+pub async fn visible_to_keeps_own_and_unowned_leads(store: &dyn LeadStore) {
+    let mut ids = Vec::new();
+    for (i, name) in ["Mine", "Bob's", "Nobody's"].into_iter().enumerate() {
+        let lead = store
+            .upsert(
+                &incoming(&format!("40{i}"), name, at(i as i64 + 1)),
+                FACEBOOK,
+            )
+            .await
+            .unwrap()
+            .lead;
+        ids.push(lead.id);
+    }
+    store.claim(ids[0], "alice").await.unwrap();
+    store.claim(ids[1], "bob").await.unwrap();
+    let for_alice = |search: Option<&str>| LeadQuery {
+        visible_to: Some("alice".into()),
+        search: search.map(str::to_string),
+        ..LeadQuery::default()
+    };
+    let page = store.list(&for_alice(None)).await.unwrap();
+    let names: Vec<_> = page
+        .leads
+        .iter()
+        .map(|l| l.meta.name.clone().unwrap())
+        .collect();
+    assert_eq!(names, ["Mine", "Nobody's"]);
+    assert_eq!(page.count, 2, "the count leaves out what alice may not see");
+    let searched = store.list(&for_alice(Some("bob"))).await.unwrap();
+    assert_eq!(
+        searched.count, 0,
+        "a search does not reach around visibility"
+    );
+    let everyone = store.list(&LeadQuery::default()).await.unwrap();
+    assert_eq!(everyone.count, 3);
+}

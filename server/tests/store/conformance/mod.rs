@@ -55,6 +55,7 @@ macro_rules! conformance {
                 list_filters_by_status_and_search,
                 since_cursor_returns_only_changes,
                 since_cursor_pages_without_gaps,
+                visible_to_keeps_own_and_unowned_leads,
             );
             conformance!(@in bulk, $make;
                 upsert_many_stores_like_one_by_one,
