@@ -1,9 +1,11 @@
 //! One key table per mode of the dashboard. A table maps keys to its mode's actions and feeds
 //! the key handling, the help popup and the hint bar alike, so the three never drift apart.
-//! Ctrl-C quits from every mode and is in no table.
+//! Ctrl-C quits from every mode and is in no table. A binding may need a permission of the
+//! server's role table ([`leadhook_shared::access`]): a rep whose role lacks it does not see
+//! the key in the help or the hints.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use leadhook_shared::LeadStatus;
+use leadhook_shared::{Action, LeadStatus, Role};
 
 pub struct Binding<A: 'static> {
     pub keys: &'static [KeyCode],
@@ -13,6 +15,19 @@ pub struct Binding<A: 'static> {
     pub description: &'static str,
     /// Shown in the hint bar as "keys text", in table order, as many as fit.
     pub hint: Option<Hint>,
+    /// What the server must allow the rep's role for this key to do anything.
+    pub needs: Option<Action>,
+}
+
+impl<A> Binding<A> {
+    const fn needs(mut self, action: Action) -> Self {
+        self.needs = Some(action);
+        self
+    }
+
+    pub fn allowed(&self, role: Role) -> bool {
+        self.needs.is_none_or(|action| role.may(action))
+    }
 }
 
 pub struct Hint {
@@ -30,13 +45,18 @@ pub struct KeyTable<A: 'static> {
 impl<A: Copy> KeyTable<A> {
     /// The action of `key` in this mode. Keys with Ctrl or Alt are never in a table.
     pub fn action_for(&self, key: &KeyEvent) -> Option<A> {
+        self.pressed(key).map(|binding| binding.action)
+    }
+
+    /// The binding of `key` in this mode, allowed or not.
+    pub fn pressed(&self, key: &KeyEvent) -> Option<&Binding<A>> {
         if key
             .modifiers
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
         {
             return None;
         }
-        self.binding_for(key.code).map(|binding| binding.action)
+        self.binding_for(key.code)
     }
 
     fn binding_for(&self, code: KeyCode) -> Option<&Binding<A>> {
@@ -45,9 +65,11 @@ impl<A: Copy> KeyTable<A> {
             .find(|binding| binding.keys.contains(&code))
     }
 
-    pub fn hints(&self) -> impl Iterator<Item = &Hint> {
+    /// The hints of the keys `role` may use.
+    pub fn hints(&self, role: Role) -> impl Iterator<Item = &Hint> {
         self.bindings
             .iter()
+            .filter(move |binding| binding.allowed(role))
             .filter_map(|binding| binding.hint.as_ref())
     }
 
@@ -56,9 +78,11 @@ impl<A: Copy> KeyTable<A> {
     pub fn hints_under<'a, B: Copy>(
         &'a self,
         over: &'a KeyTable<B>,
+        role: Role,
     ) -> impl Iterator<Item = &'a Hint> {
         self.bindings
             .iter()
+            .filter(move |binding| binding.allowed(role))
             .filter(|binding| {
                 !binding
                     .keys
@@ -68,10 +92,11 @@ impl<A: Copy> KeyTable<A> {
             .filter_map(|binding| binding.hint.as_ref())
     }
 
-    /// (label, description) of every binding, for the help popup.
-    pub fn entries(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
+    /// (label, description) of every binding `role` may use, for the help popup.
+    pub fn entries(&self, role: Role) -> impl Iterator<Item = (&'static str, &'static str)> {
         self.bindings
             .iter()
+            .filter(move |binding| binding.allowed(role))
             .map(|binding| (binding.label, binding.description))
     }
 }
@@ -89,6 +114,7 @@ const fn key<A>(
         action,
         description,
         hint,
+        needs: None,
     }
 }
 
@@ -140,7 +166,7 @@ pub const LIST: KeyTable<ListAction> = KeyTable { title: "Lead list", bindings: 
     key(&[KeyCode::Enter], "Enter", ListAction::OpenDetail, "show details", hint("⏎", "details")),
     key(&[KeyCode::Char('c')], "c", ListAction::Claim, "claim: make the lead mine", hint("c", "claim")),
     key(&[KeyCode::Char('u')], "u", ListAction::Release, "release: give the lead back", None),
-    key(&[KeyCode::Char('a')], "a", ListAction::Assign, "assign to a rep", hint("a", "assign")),
+    key(&[KeyCode::Char('a')], "a", ListAction::Assign, "assign to a rep", hint("a", "assign")).needs(Action::Assign),
     key(&[KeyCode::Char('m')], "m", ListAction::ToggleMine, "mine + unowned / everyone", hint("m", "mine")),
     key(&[KeyCode::Char('A')], "A", ListAction::ToggleAvailable, "toggle my availability", None),
     key(&[KeyCode::Char('y')], "y", ListAction::Copy, "copy phone (or email)", hint("y", "copy")),
@@ -154,9 +180,9 @@ pub const LIST: KeyTable<ListAction> = KeyTable { title: "Lead list", bindings: 
     key(&[KeyCode::Char('6')], "6", ListAction::SetStatus(LeadStatus::Lost), "mark as Lost", None),
     key(&[KeyCode::Char('n')], "n", ListAction::NewLead, "add a lead by hand", hint("n", "new")),
     key(&[KeyCode::Char('N')], "N", ListAction::EditNotes, "edit notes", hint("N", "notes")),
-    key(&[KeyCode::Char('s')], "s", ListAction::Sync, "sync from Facebook", hint("s", "sync")),
+    key(&[KeyCode::Char('s')], "s", ListAction::Sync, "sync from Facebook", hint("s", "sync")).needs(Action::Sync),
     key(&[KeyCode::Char('r')], "r", ListAction::Refresh, "refresh now", None),
-    key(&[KeyCode::Char('x')], "x", ListAction::Export, "export shown leads to CSV", hint("x", "export")),
+    key(&[KeyCode::Char('x')], "x", ListAction::Export, "export shown leads to CSV", hint("x", "export")).needs(Action::Export),
     key(&[KeyCode::Esc], "Esc", ListAction::Back, "clear search, else quit", None),
     key(&[KeyCode::Char('q')], "q", ListAction::Quit, "quit (Ctrl-C anywhere)", hint("q", "quit")),
 ]};
@@ -316,10 +342,26 @@ mod tests {
     }
 
     #[test]
+    fn a_rep_is_offered_no_manager_keys() {
+        let rep: Vec<&str> = LIST.entries(Role::Rep).map(|(label, _)| label).collect();
+        let manager: Vec<&str> = LIST
+            .entries(Role::Manager)
+            .map(|(label, _)| label)
+            .collect();
+        for label in ["a", "s", "x"] {
+            assert!(!rep.contains(&label), "{label} offered to a rep: {rep:?}");
+            assert!(manager.contains(&label), "{label} not offered to a manager");
+        }
+        assert!(rep.contains(&"c") && rep.contains(&"N"), "{rep:?}");
+        let hints: Vec<&str> = LIST.hints(Role::Rep).map(|hint| hint.text).collect();
+        assert!(!hints.contains(&"assign"), "{hints:?}");
+    }
+
+    #[test]
     fn details_hide_the_list_hints_whose_keys_they_take() {
         let texts: Vec<&str> = DETAIL
-            .hints()
-            .chain(LIST.hints_under(&DETAIL))
+            .hints(Role::Admin)
+            .chain(LIST.hints_under(&DETAIL, Role::Admin))
             .map(|hint| hint.text)
             .collect();
         assert_eq!(texts[..2], ["scroll", "close"]);

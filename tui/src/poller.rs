@@ -33,6 +33,8 @@ pub enum PollEvent<T> {
     Synced { at: DateTime<Utc>, push: bool },
     /// A lead has waited past a threshold (pushed only).
     Escalation(Escalation),
+    /// The server no longer shows this lead to this rep (pushed only).
+    Hidden(i64),
     /// The last poll failed; the next try is at `retry_at`.
     Failed {
         error: ClientError,
@@ -234,11 +236,32 @@ impl<T: Listed> Poller<T> {
         }
     }
 
+    /// Moves the cursor to a pushed event's id, so a reconnect resumes after it.
+    fn advance(&mut self, id: Option<&str>) {
+        if let Some(cursor) = id.and_then(|id| id.parse::<Cursor>().ok()) {
+            self.cursor = self.cursor.max(cursor);
+        }
+    }
+
     async fn pushed(&mut self, event: SseEvent) {
         if event.event == "escalation" {
             match serde_json::from_str::<Escalation>(&event.data) {
                 Ok(escalation) => emit(&self.events, PollEvent::Escalation(escalation)).await,
                 Err(err) => tracing::warn!("ignoring an escalation that does not parse: {err}"),
+            }
+            return;
+        }
+        if event.event == "hidden" {
+            #[derive(serde::Deserialize)]
+            struct Hidden {
+                id: i64,
+            }
+            match serde_json::from_str::<Hidden>(&event.data) {
+                Ok(hidden) => {
+                    self.advance(event.id.as_deref());
+                    emit(&self.events, PollEvent::Hidden(hidden.id)).await;
+                }
+                Err(err) => tracing::warn!("ignoring a hidden lead that does not parse: {err}"),
             }
             return;
         }
@@ -252,9 +275,7 @@ impl<T: Listed> Poller<T> {
                 return;
             }
         };
-        if let Some(cursor) = event.id.and_then(|id| id.parse::<Cursor>().ok()) {
-            self.cursor = self.cursor.max(cursor);
-        }
+        self.advance(event.id.as_deref());
         emit(
             &self.events,
             PollEvent::Leads {

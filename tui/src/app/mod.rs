@@ -341,6 +341,12 @@ impl App {
                 None
             }
             PollEvent::Escalation(escalation) => self.on_escalation(&escalation),
+            PollEvent::Hidden(id) => {
+                if self.leads.remove(id) {
+                    self.settle_selection();
+                }
+                None
+            }
         }
     }
 

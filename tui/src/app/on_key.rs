@@ -52,9 +52,21 @@ impl App {
     }
 
     fn list_key(&mut self, key: &KeyEvent) -> Option<Effect> {
-        keys::LIST
-            .action_for(key)
-            .and_then(|action| self.act(action))
+        let binding = keys::LIST.pressed(key)?;
+        let role = self.team.role();
+        if let Some(action) = binding.needs.filter(|action| !role.may(*action)) {
+            self.toast(
+                format!(
+                    "{}: your role ({role}) may not {}; that needs the {} role.",
+                    binding.label,
+                    action.describe(),
+                    action.least_role()
+                ),
+                Level::Error,
+            );
+            return None;
+        }
+        self.act(binding.action)
     }
 
     fn act(&mut self, action: ListAction) -> Option<Effect> {

@@ -2,7 +2,7 @@
 //! right rep, and the open lead's history.
 
 use chrono::{DateTime, Duration, Utc};
-use leadhook_shared::{Activity, Assignment, Escalation, LeadPatch, Me, Rep};
+use leadhook_shared::{Activity, Assignment, Escalation, LeadPatch, Me, Rep, Role};
 
 use super::{App, Effect, Level, Mode, Pane};
 use crate::audience::{self, Happening, Viewer};
@@ -43,6 +43,12 @@ pub struct LeadActivity {
 impl WorkQueueView {
     pub fn assignment(&self) -> Option<Assignment> {
         self.me.as_ref().map(|me| me.assignment)
+    }
+
+    /// The rep's role, for the keys the dashboard offers. Until the server has said, every key
+    /// is offered: the server decides in the end, and says so when it refuses.
+    pub fn role(&self) -> Role {
+        self.me.as_ref().map_or(Role::Admin, |me| me.role)
     }
 
     pub fn is_me(&self, name: &str) -> bool {

@@ -163,7 +163,7 @@ const SMALL_BATCH: usize = 32;
 
 #[derive(Default)]
 pub struct Leads {
-    /// Every lead in the order first seen: a lead changes in place and is never dropped.
+    /// Every lead: a lead changes in place, and leaves only when the server hides it.
     entries: Vec<Entry>,
     /// Where each id sits in `entries`. (A map of the entries themselves would hold its spare
     /// slots at their full size.) Ids come from our server, so a fast hash is safe.
@@ -247,6 +247,25 @@ impl Leads {
         merge_sorted(&mut self.order, in_order);
         merge_sorted(&mut self.visible, in_view);
         new_ids
+    }
+
+    /// Forgets a lead the server no longer shows this rep (it was given to another rep, with
+    /// `LEADHOOK_VISIBILITY=own`). False when it was not known.
+    pub fn remove(&mut self, id: i64) -> bool {
+        let Some(at) = self.index.remove(&id) else {
+            return false;
+        };
+        let entry = self.entries.swap_remove(at);
+        if let Some(moved) = self.entries.get(at) {
+            self.index.insert(moved.row.id, at);
+        }
+        self.team.remove(&entry.row);
+        let count = &mut self.by_status[entry.row.status as usize];
+        *count = count.saturating_sub(1);
+        let key = entry.row.key();
+        remove_sorted(&mut self.order, key);
+        remove_sorted(&mut self.visible, key);
+        true
     }
 
     /// `row` with its strings shared, ready to search.

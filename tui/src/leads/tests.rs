@@ -24,6 +24,29 @@ fn keeps_newest_first_and_replaces_by_id() {
 }
 
 #[test]
+fn a_hidden_lead_leaves_the_list_and_the_counts() {
+    let mut leads = Leads::default();
+    for id in 1..=3 {
+        leads.upsert(test_lead(id, "Ann", id * 10));
+    }
+    assert!(leads.remove(1));
+    assert!(!leads.remove(1), "gone already");
+    assert_eq!(ids(&leads), [2, 3]);
+    assert_eq!(leads.len(), 2);
+    assert_eq!(leads.count_with_status(LeadStatus::NewLead), 2);
+    assert!(leads.get(1).is_none());
+    // The lead moved into the freed slot is still found and updated in place.
+    let mut contacted = test_lead(3, "Ann", 30);
+    contacted.status = LeadStatus::Contacted;
+    assert!(!leads.upsert(contacted));
+    assert_eq!(
+        leads.get(3).map(|lead| lead.status),
+        Some(LeadStatus::Contacted)
+    );
+    assert_eq!(leads.len(), 2);
+}
+
+#[test]
 fn filter_by_status_and_search_then_merge_keeps_it_applied() {
     let mut leads = Leads::default();
     for (id, name) in [(1, "Jane Doe"), (2, "John Roe"), (3, "Janet Poe")] {

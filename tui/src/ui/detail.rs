@@ -27,7 +27,7 @@ pub fn render(app: &App, lead: &LeadRow, scroll: u16, area: Rect, buf: &mut Buff
         ]))
         .title_bottom(
             Line::from(Span::styled(
-                format!(" {} ", hint_text(keys::DETAIL.hints())),
+                format!(" {} ", hint_text(keys::DETAIL.hints(app.team.role()))),
                 theme::LABEL,
             ))
             .right_aligned(),

@@ -15,6 +15,8 @@ mod detail_snapshots;
 #[cfg(test)]
 mod erased_snapshots;
 #[cfg(test)]
+mod role_snapshots;
+#[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]
 mod team_snapshots;
@@ -71,7 +73,7 @@ impl Widget for &App {
         status_bar::render_hints(self, hints, buf);
         toast::render(self, toasts, buf);
         match &self.mode {
-            Mode::Help { .. } => popup::help(area, buf),
+            Mode::Help { .. } => popup::help(self.team.role(), area, buf),
             Mode::NewLead(form) => popup::new_lead(form, area, buf),
             Mode::Notes { id, input, .. } => popup::notes(self, *id, input, area, buf),
             Mode::Assign { id, at, .. } => popup::assign(self, *id, *at, area, buf),

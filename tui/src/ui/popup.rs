@@ -1,5 +1,6 @@
 //! Overlays drawn over a cleared, centred area: help, the new-lead form, the notes editor.
 
+use leadhook_shared::{Action, Role};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -24,21 +25,25 @@ fn frame(title: &str, width: u16, height: u16, area: Rect, buf: &mut Buffer) -> 
     inner
 }
 
-/// Every key table: the list's in two columns, then one line per other mode.
-pub fn help(area: Rect, buf: &mut Buffer) {
-    let list: Vec<_> = keys::LIST.entries().collect();
+/// Every key table, with the keys `role` may use: the list's in two columns, then one line per
+/// other mode.
+pub fn help(role: Role, area: Rect, buf: &mut Buffer) {
+    let list: Vec<_> = keys::LIST.entries(role).collect();
     let rows = list.len().div_ceil(2);
-    let others = [
+    let mut others = vec![
         (
             keys::DETAIL.title,
-            keys::DETAIL.entries().collect::<Vec<_>>(),
+            keys::DETAIL.entries(role).collect::<Vec<_>>(),
         ),
-        (keys::SEARCH.title, keys::SEARCH.entries().collect()),
-        (keys::FORM.title, keys::FORM.entries().collect()),
-        (keys::NOTES.title, keys::NOTES.entries().collect()),
-        (keys::PICKER.title, keys::PICKER.entries().collect()),
-        (keys::HELP.title, keys::HELP.entries().collect()),
+        (keys::SEARCH.title, keys::SEARCH.entries(role).collect()),
+        (keys::FORM.title, keys::FORM.entries(role).collect()),
+        (keys::NOTES.title, keys::NOTES.entries(role).collect()),
     ];
+    // The rep picker opens only for those who may assign.
+    if role.may(Action::Assign) {
+        others.push((keys::PICKER.title, keys::PICKER.entries(role).collect()));
+    }
+    others.push((keys::HELP.title, keys::HELP.entries(role).collect()));
     let height = rows + 1 + others.len() + 2;
     let inner = frame("Keys", 78, height as u16, area, buf);
     let [top, bottom] =
@@ -112,7 +117,10 @@ pub fn notes(app: &App, id: i64, input: &TextInput, area: Rect, buf: &mut Buffer
     let inner = frame(&format!("Notes on {name}"), 72, 4, area, buf);
     Paragraph::new(vec![
         input_line(input, true, usize::from(inner.width)),
-        Line::from(Span::styled(hint_text(keys::NOTES.hints()), theme::LABEL)),
+        Line::from(Span::styled(
+            hint_text(keys::NOTES.hints(app.team.role())),
+            theme::LABEL,
+        )),
     ])
     .wrap(Wrap { trim: false })
     .render(inner, buf);
@@ -161,7 +169,7 @@ pub fn assign(app: &App, id: i64, at: usize, area: Rect, buf: &mut Buffer) {
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
-        hint_text(keys::PICKER.hints()),
+        hint_text(keys::PICKER.hints(app.team.role())),
         theme::LABEL,
     )));
     Paragraph::new(lines).render(inner, buf);

@@ -149,9 +149,10 @@ fn meta_feedback(feedback: &MetaFeedback) -> Span<'static> {
 
 /// The hints of the mode's key table, as many as fit; in the search box, the query first.
 pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
+    let role = app.team.role();
     let hints: Vec<&Hint> = match &app.mode {
         Mode::Search => {
-            let hints = format!("  {}", hint_text(keys::SEARCH.hints()));
+            let hints = format!("  {}", hint_text(keys::SEARCH.hints(role)));
             let room = usize::from(area.width).saturating_sub(4 + hints.chars().count());
             let mut line = Line::from(Span::styled(" / ", theme::KEY));
             line.spans.push(Span::raw(" "));
@@ -161,15 +162,15 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
             line.render(area, buf);
             return;
         }
-        Mode::Browse(Pane::List) => keys::LIST.hints().collect(),
+        Mode::Browse(Pane::List) => keys::LIST.hints(role).collect(),
         Mode::Browse(Pane::Detail { .. }) => keys::DETAIL
-            .hints()
-            .chain(keys::LIST.hints_under(&keys::DETAIL))
+            .hints(role)
+            .chain(keys::LIST.hints_under(&keys::DETAIL, role))
             .collect(),
-        Mode::Help { .. } => keys::HELP.hints().collect(),
-        Mode::NewLead(_) => keys::FORM.hints().collect(),
-        Mode::Notes { .. } => keys::NOTES.hints().collect(),
-        Mode::Assign { .. } => keys::PICKER.hints().collect(),
+        Mode::Help { .. } => keys::HELP.hints(role).collect(),
+        Mode::NewLead(_) => keys::FORM.hints(role).collect(),
+        Mode::Notes { .. } => keys::NOTES.hints(role).collect(),
+        Mode::Assign { .. } => keys::PICKER.hints(role).collect(),
     };
     let mut spans = vec![Span::raw(" ")];
     let mut width = 1;
