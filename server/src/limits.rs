@@ -39,6 +39,16 @@ pub const MAX_LIST_OFFSET: u64 = i64::MAX as u64;
 /// Largest note on a lead, in bytes of UTF-8.
 pub const MAX_NOTES_BYTES: usize = 64 * 1024;
 
+/// Longest name of a manual lead, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Longest email of a manual lead, in bytes: the longest address SMTP can carry (RFC 5321).
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+/// Longest phone number of a manual lead, in characters (room for extensions and notes like
+/// "ext. 12").
+pub const MAX_PHONE_CHARS: usize = 64;
+
 /// Largest `/api` request body (a note of [`MAX_NOTES_BYTES`] written as JSON escapes, plus the
 /// other fields).
 pub const MAX_API_BODY_BYTES: usize = 512 * 1024;

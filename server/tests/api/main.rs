@@ -16,6 +16,7 @@ mod input_limits;
 mod intake_lanes;
 mod json_logs;
 mod leads_api;
+mod private_dirs;
 mod raw_http;
 mod replica_sweeps;
 mod replicas;
