@@ -9,6 +9,7 @@ mod data_dir_lock;
 mod doctor;
 mod dos;
 mod erase;
+mod erase_requests;
 mod exposure;
 mod faults;
 mod helpers;
