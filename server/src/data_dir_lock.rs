@@ -33,7 +33,7 @@ pub struct DataDirLock {
 }
 
 impl DataDirLock {
-    /// Creates `data_dir` if needed and locks it for this process.
+    /// Creates `data_dir` (private) if needed and locks it for this process.
     pub fn acquire(data_dir: &Path) -> Result<DataDirLock, DataDirLockError> {
         let path = data_dir.join(FILE_NAME);
         let io_error = |error: std::io::Error| DataDirLockError::Io {
@@ -41,7 +41,7 @@ impl DataDirLock {
             path: path.display().to_string(),
             reason: error.to_string(),
         };
-        std::fs::create_dir_all(data_dir).map_err(io_error)?;
+        crate::private_files::create_private_dir(data_dir).map_err(io_error)?;
         // Not truncated on open: until the lock is ours, the pid in it is the holder's.
         let mut file = OpenOptions::new()
             .read(true)

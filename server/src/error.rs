@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use leadhook_shared::{ApiError, ApiErrorBody};
 use thiserror::Error;
@@ -63,6 +64,14 @@ pub enum AppError {
     Overloaded,
     #[error("this token already has {limit} event streams open; close one first")]
     TooManyStreams { limit: usize },
+    #[error(
+        "you erased {limit} leads through the API in the last hour; try again in {} s, or erase many leads at once with the `leadhook-server erase` command on the server (--lead-id, --ids-from)",
+        retry_after.as_secs()
+    )]
+    TooManyErasures {
+        limit: usize,
+        retry_after: std::time::Duration,
+    },
     #[error("{0}")]
     Store(#[from] StoreError),
     #[error("internal error; see the server log")]
@@ -88,6 +97,9 @@ impl AppError {
             AppError::BodyTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
             AppError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             AppError::TooManyStreams { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
+            AppError::TooManyErasures { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_erasures")
+            }
             AppError::SyncNotConfigured => (StatusCode::CONFLICT, "sync_not_configured"),
             AppError::Store(StoreError::Rejected(_)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "store_rejected")
@@ -108,6 +120,10 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        let retry_after = match &self {
+            AppError::TooManyErasures { retry_after, .. } => Some(retry_after.as_secs()),
+            _ => None,
+        };
         let message = match &self {
             AppError::Store(StoreError::Erased { id }) => format!(
                 "lead {id} was erased: it keeps no personal data and cannot be changed; if the person gets in touch again, enter them as a new lead"
@@ -137,7 +153,13 @@ impl IntoResponse for AppError {
                 message,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

@@ -39,6 +39,26 @@ pub const MAX_LIST_OFFSET: u64 = i64::MAX as u64;
 /// Largest note on a lead, in bytes of UTF-8.
 pub const MAX_NOTES_BYTES: usize = 64 * 1024;
 
+/// Longest name of a manual lead, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Longest email of a manual lead, in bytes: the longest address SMTP can carry (RFC 5321).
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+/// Longest phone number of a manual lead, in characters (room for extensions and notes like
+/// "ext. 12").
+pub const MAX_PHONE_CHARS: usize = 64;
+
+/// Longest reason of an erasure (the data-subject request's reference), in characters.
+pub const MAX_ERASE_REASON_CHARS: usize = 200;
+
+/// Erasures one rep may ask for through the API per [`ERASURE_WINDOW`]; bulk erasure goes
+/// through `leadhook-server erase`. Counted per server process, in memory.
+pub const ERASURES_PER_REP: usize = 10;
+
+/// The sliding window [`ERASURES_PER_REP`] counts in.
+pub const ERASURE_WINDOW: Duration = Duration::from_secs(60 * 60);
+
 /// Largest `/api` request body (a note of [`MAX_NOTES_BYTES`] written as JSON escapes, plus the
 /// other fields).
 pub const MAX_API_BODY_BYTES: usize = 512 * 1024;

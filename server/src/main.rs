@@ -8,7 +8,7 @@ use leadhook_server::config::{
     BackupArgs, Config, LogArgs, LogFormat, ServeArgs, StoreCopyArgs, load_dotenv,
 };
 use leadhook_server::doctor::{self, DoctorArgs};
-use leadhook_server::erase::{EraseArgs, erase_command};
+use leadhook_server::erase::{EraseArgs, Progress, erase_command};
 use leadhook_server::intake::DEFAULT_RETRY;
 use leadhook_server::serve::raise_open_file_limit;
 use leadhook_server::store::copy as store_copy;
@@ -260,24 +260,37 @@ async fn store_copy(args: StoreCopyArgs) -> ExitCode {
 }
 
 async fn erase(args: EraseArgs) -> ExitCode {
-    match erase_command(args).await {
-        Ok(erased) if erased.is_empty() => {
+    let mut progress = |step: Progress<'_>| {
+        let lead = step.lead;
+        let count = match step.total {
+            Some(total) => format!("[{}/{total}] ", step.done),
+            None => String::new(),
+        };
+        println!(
+            "{count}erased lead {} (Meta lead id {}, submitted {})",
+            lead.id,
+            lead.leadgen_id
+                .as_deref()
+                .unwrap_or("none: entered by hand"),
+            lead.meta.created_at.to_rfc3339()
+        );
+    };
+    match erase_command(args, &mut progress).await {
+        Ok(report) if report.erased.is_empty() && report.missing.is_empty() => {
             println!("no lead holds that person's data (or it was erased already)");
             ExitCode::SUCCESS
         }
-        Ok(erased) => {
-            for lead in &erased {
-                println!(
-                    "erased lead {} (Meta lead id {}, submitted {})",
-                    lead.id,
-                    lead.leadgen_id
-                        .as_deref()
-                        .unwrap_or("none: entered by hand"),
-                    lead.meta.created_at.to_rfc3339()
-                );
+        Ok(report) => {
+            println!("{} lead(s) erased", report.erased.len());
+            if report.missing.is_empty() {
+                return ExitCode::SUCCESS;
             }
-            println!("{} lead(s) erased", erased.len());
-            ExitCode::SUCCESS
+            let missing: Vec<String> = report.missing.iter().map(i64::to_string).collect();
+            eprintln!(
+                "error: no lead has the id(s) {}; check them (the others were erased)",
+                missing.join(", ")
+            );
+            ExitCode::FAILURE
         }
         Err(error) => {
             eprintln!("error: {error}");

@@ -151,10 +151,15 @@ impl LeadWriter {
     }
 
     /// Erases the person's data of lead `id` (see [`crate::store::erase`]) and announces the
-    /// tombstone; `None` when no lead has that id.
-    pub async fn erase(&self, id: i64, actor: &str) -> Result<Option<Lead>, StoreError> {
+    /// tombstone; `None` when no lead has that id. `reason` goes into the history's erase row.
+    pub async fn erase(
+        &self,
+        id: i64,
+        actor: &str,
+        reason: Option<&str>,
+    ) -> Result<Option<Lead>, StoreError> {
         let _in_order = self.inner.in_order.lock().await;
-        let erased = self.record(self.inner.store.erase(id, actor).await)?;
+        let erased = self.record(self.inner.store.erase(id, actor, reason).await)?;
         if let Some(lead) = &erased {
             tracing::info!(id, actor, "lead erased");
             self.announce(lead);

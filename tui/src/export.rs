@@ -39,7 +39,15 @@ pub enum ExportError {
     Write { path: PathBuf, source: csv::Error },
     #[error("cannot fetch the leads: {0}")]
     Fetch(#[from] ClientError),
+    #[error(
+        "{} and the next {FREE_NAME_TRIES} names after it are taken; move or delete old exports and export again",
+        path.display()
+    )]
+    NoFreeName { path: PathBuf },
 }
+
+/// Names tried after the first one (`-1` to `-99`) before an export gives up.
+const FREE_NAME_TRIES: u32 = 99;
 
 /// `leadhook-20260310-150000.csv` in `dir`, named after the local time.
 pub fn path_for(dir: &Path, now: DateTime<Utc>, tz: FixedOffset) -> PathBuf {
@@ -47,23 +55,30 @@ pub fn path_for(dir: &Path, now: DateTime<Utc>, tz: FixedOffset) -> PathBuf {
     dir.join(format!("leadhook-{stamp}.csv"))
 }
 
-/// Fetches the leads `ids` whole and writes them to `path`, newest first (the table's order);
-/// how many rows were written. A failed export leaves no file behind.
-pub async fn export(client: &Client, ids: Vec<i64>, path: &Path) -> Result<usize, ExportError> {
-    let written = fetch_and_write(client, ids, path).await;
+/// Fetches the leads `ids` whole and writes them to a new file at `path` (or the next free name
+/// after it), newest first (the table's order); the file's path and how many rows were written.
+/// A failed export leaves no file behind.
+pub async fn export(
+    client: &Client,
+    ids: Vec<i64>,
+    path: &Path,
+) -> Result<(PathBuf, usize), ExportError> {
+    let file = CsvFile::create(path)?;
+    let path = file.path().to_path_buf();
+    let written = fetch_and_write(client, ids, file).await;
     if written.is_err() {
-        // Best effort: a half-written file would pass for the whole export.
-        let _ = std::fs::remove_file(path);
+        // Best effort: a half-written file would pass for the whole export. It is the file this
+        // export created, never one that was there before.
+        let _ = std::fs::remove_file(&path);
     }
-    written
+    written.map(|written| (path, written))
 }
 
 async fn fetch_and_write(
     client: &Client,
     ids: Vec<i64>,
-    path: &Path,
+    mut file: CsvFile,
 ) -> Result<usize, ExportError> {
-    let mut file = CsvFile::create(path)?;
     let mut wanted: HashSet<i64> = ids.into_iter().collect();
     let mut offset = 0;
     while !wanted.is_empty() {
@@ -87,18 +102,24 @@ pub struct CsvFile {
 }
 
 impl CsvFile {
-    /// Creates `path`, readable by its owner only, and writes the header.
+    /// Creates a new file at `path`, or at the first free name after it (`x-1.csv`, `x-2.csv`,
+    /// ...), readable by its owner only, and writes the header.
     pub fn create(path: &Path) -> Result<CsvFile, ExportError> {
-        let file = create_private(path).map_err(|err| write_error(path, err.into()))?;
+        let (file, path) = create_free(path)?;
         let mut writer = csv::Writer::from_writer(file);
         writer
             .write_record(COLUMNS)
-            .map_err(|err| write_error(path, err))?;
+            .map_err(|err| write_error(&path, err))?;
         Ok(CsvFile {
-            path: path.to_path_buf(),
+            path,
             writer,
             written: 0,
         })
+    }
+
+    /// Where the rows go.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Adds `lead`, unless it is erased (nothing of the person is left to export).
@@ -159,21 +180,45 @@ fn write_error(path: &Path, source: csv::Error) -> ExportError {
     }
 }
 
-/// Creates (or truncates) `path` readable and writable by its owner only: exports hold
-/// customers' contact details.
-fn create_private(path: &Path) -> std::io::Result<File> {
+/// The new file at `path` or at the first of the next [`FREE_NAME_TRIES`] names not taken.
+fn create_free(path: &Path) -> Result<(File, PathBuf), ExportError> {
+    for n in 0..=FREE_NAME_TRIES {
+        let candidate = numbered(path, n);
+        match create_new_private(&candidate) {
+            Ok(file) => return Ok((file, candidate)),
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(err) => return Err(write_error(&candidate, err.into())),
+        }
+    }
+    Err(ExportError::NoFreeName {
+        path: path.to_path_buf(),
+    })
+}
+
+/// `x.csv` for 0, `x-1.csv` for 1.
+fn numbered(path: &Path, n: u32) -> PathBuf {
+    if n == 0 {
+        return path.to_path_buf();
+    }
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(extension) => format!("{stem}-{n}.{}", extension.to_string_lossy()),
+        None => format!("{stem}-{n}"),
+    };
+    path.with_file_name(name)
+}
+
+/// Creates `path`, readable and writable by its owner only (exports hold customers' contact
+/// details), failing with `AlreadyExists` when anything is there: `create_new` is `O_EXCL`, which
+/// never follows a symbolic link, even one pointing nowhere; `O_NOFOLLOW` says so twice.
+fn create_new_private(path: &Path) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        let file = options.open(path)?;
-        // An older file of the same name keeps its mode through `open`; tighten it too.
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        Ok(file)
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
-    #[cfg(not(unix))]
     options.open(path)
 }
 
@@ -272,6 +317,44 @@ mod tests {
         write_csv(&path, &[lead(1, "Ann", 0)]).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+
+    /// A link planted at the export's name (by another user of a shared folder, say) is not
+    /// followed: the file it points to is left as it was.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_at_the_export_path_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.txt");
+        std::fs::write(&target, "keep me").unwrap();
+        let path = dir.path().join("x.csv");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        let file = CsvFile::create(&path).unwrap();
+        assert_eq!(file.path(), dir.path().join("x-1.csv"));
+        file.finish().unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+        assert!(path.is_symlink());
+    }
+
+    #[test]
+    fn an_existing_file_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        std::fs::write(&path, "an earlier export").unwrap();
+        write_csv(&path, &[lead(1, "Ann", 0)]).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "an earlier export");
+        let next = dir.path().join("x-1.csv");
+        let mut reader = csv::Reader::from_path(&next).unwrap();
+        assert_eq!(reader.records().count(), 1);
+
+        for n in 2..=FREE_NAME_TRIES {
+            std::fs::write(dir.path().join(format!("x-{n}.csv")), "").unwrap();
+        }
+        let err = write_csv(&path, &[]).expect_err("no free name");
+        assert!(
+            err.to_string().contains("move or delete old exports"),
+            "{err}"
+        );
     }
 
     #[test]

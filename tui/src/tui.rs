@@ -184,7 +184,6 @@ impl Services {
                 self.request(results, move |client| async move {
                     let written = export::export(&client, ids, &path)
                         .await
-                        .map(|written| (path, written))
                         .map_err(|err| err.to_string());
                     Msg::Exported(written)
                 });

@@ -10,9 +10,10 @@ use sha2::{Digest, Sha256};
 use super::Caller;
 use super::authz::{LeadChange, authorize, visible_lead};
 use super::extract::{Json, Path, Query};
+use super::text_limits;
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::limits::{MAX_LIST_OFFSET, MAX_NOTES_BYTES};
+use crate::limits::MAX_LIST_OFFSET;
 use crate::store::{LeadQuery, MAX_PAGE};
 
 #[derive(Debug, Deserialize)]
@@ -30,17 +31,6 @@ pub struct ListParams {
 fn parse_status(text: &str) -> Result<LeadStatus, AppError> {
     text.parse()
         .map_err(|e: leadhook_shared::UnknownStatus| AppError::Unprocessable(e.to_string()))
-}
-
-/// Notes are capped so one lead cannot weigh on every list, stream and dashboard frame.
-fn check_notes(notes: Option<&str>) -> Result<(), AppError> {
-    match notes {
-        Some(notes) if notes.len() > MAX_NOTES_BYTES => Err(AppError::Unprocessable(format!(
-            "notes may be at most {MAX_NOTES_BYTES} bytes of UTF-8; these are {}",
-            notes.len()
-        ))),
-        _ => Ok(()),
-    }
 }
 
 /// `GET /api/leads`
@@ -155,7 +145,7 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(body): Json<PatchBody>,
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
-    check_notes(body.notes.as_deref())?;
+    text_limits::NOTES.check(body.notes.as_deref())?;
     if let Some(owner) = &body.owner {
         check_owner(&state, owner.as_deref())?;
     }
@@ -225,7 +215,12 @@ pub async fn create(
             "a manual lead needs a \"phone\" or an \"email\"".into(),
         ));
     }
-    check_notes(body.notes.as_deref())?;
+    text_limits::check_manual_lead(
+        &name,
+        email.as_deref(),
+        phone.as_deref(),
+        body.notes.as_deref(),
+    )?;
     let new = NewManualLead {
         name,
         email,

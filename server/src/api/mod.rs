@@ -11,6 +11,7 @@ mod leads;
 mod reps;
 mod stats;
 mod sync;
+mod text_limits;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -1,5 +1,6 @@
 //! Erasing a person's data (a data-subject request, or retention): name, email, phone, every
-//! answer, the notes and the values in the lead's activity rows go; a tombstone stays (id,
+//! answer, the notes and the values in the lead's activity rows go (the `erase` row keeps its
+//! reason); a tombstone stays (id,
 //! `leadgen_id`, times, status, `erased_at`) so the stats stay right and so neither a re-delivery
 //! from Meta nor the sweeper brings the person back: both stores keep an erased row erased when
 //! the same `leadgen_id` is stored again.
@@ -42,9 +43,16 @@ impl Person {
 /// other change.
 #[async_trait]
 pub trait Erasure {
-    /// Erases lead `id` and records an `erase` activity by `actor`, in one transaction; `None`
-    /// when no lead has that id. An erased lead is returned as it is, without a second record.
-    async fn erase(&self, id: i64, actor: &str) -> Result<Option<Lead>, StoreError>;
+    /// Erases lead `id` and records an `erase` activity by `actor`, with `reason` as its new
+    /// value, in one transaction; `None` when no lead has that id. An erased lead is returned as
+    /// it is, without a second record. The reason is what the admin typed (the request's
+    /// reference), not the person's data, so it is kept.
+    async fn erase(
+        &self,
+        id: i64,
+        actor: &str,
+        reason: Option<&str>,
+    ) -> Result<Option<Lead>, StoreError>;
 }
 
 /// Which leads to erase: a person's, or those past the retention limit.

@@ -48,12 +48,14 @@ use crate::config::{Config, StoreConfig};
 pub async fn open(config: &Config) -> Result<std::sync::Arc<dyn LeadStore>, StoreError> {
     match &config.store {
         StoreConfig::Sqlite => {
-            std::fs::create_dir_all(&config.data_dir).map_err(|e| StoreError::Misconfigured {
-                message: format!(
-                    "cannot create the data directory {}: {e}",
-                    config.data_dir.display()
-                ),
-                fix: "set LEADHOOK_DATA_DIR to a writable directory".into(),
+            crate::private_files::create_private_dir(&config.data_dir).map_err(|e| {
+                StoreError::Misconfigured {
+                    message: format!(
+                        "cannot create the data directory {}: {e}",
+                        config.data_dir.display()
+                    ),
+                    fix: "set LEADHOOK_DATA_DIR to a writable directory".into(),
+                }
             })?;
             let path = config.data_dir.join("leads.db");
             tracing::info!(path = %path.display(), "lead store: embedded SQLite");

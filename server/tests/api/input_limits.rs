@@ -134,3 +134,44 @@ async fn numeric_query_parameters_out_of_range_are_400() {
         200
     );
 }
+
+/// Issue 24: a manual lead's name, email and phone are bounded (200 characters, 254 bytes as in
+/// RFC 5321, 64 characters); one over the limit gets 422 naming the field and the limit, and
+/// nothing is stored.
+#[tokio::test]
+async fn manual_lead_fields_are_bounded() {
+    let app = spawn_app().await;
+    let email_at = |bytes: usize| format!("{}@example.com", "e".repeat(bytes - 12));
+    let at_limits = json!({
+        "name": "\u{00e9}".repeat(200),
+        "email": email_at(254),
+        "phone": "5".repeat(64),
+    });
+    assert_eq!(create_manual(&app, at_limits).await.status(), 201);
+
+    for (body, mentions) in [
+        (
+            json!({"name": "\u{00e9}".repeat(201), "phone": "+1555"}),
+            "name",
+        ),
+        (json!({"name": "Walk-in", "email": email_at(255)}), "email"),
+        (json!({"name": "Walk-in", "phone": "5".repeat(65)}), "phone"),
+    ] {
+        let response = create_manual(&app, body).await;
+        assert_eq!(response.status(), 422);
+        let body: Value = response.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(mentions), "{body}");
+        let limit = match mentions {
+            "name" => "200",
+            "email" => "254",
+            _ => "64",
+        };
+        assert!(message.contains(limit), "{body}");
+    }
+    assert_eq!(
+        app.leads().await.count,
+        1,
+        "a refused manual lead was stored"
+    );
+}

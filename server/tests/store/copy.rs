@@ -83,7 +83,10 @@ async fn seeded_sqlite(dir: &Path) -> SqliteStore {
         }
         if n % 97 == 0 {
             // A person who asked to be forgotten stays a tombstone in the other store too.
-            store.erase(id, "alice").await.expect("erase");
+            store
+                .erase(id, "alice", Some("DSR-1"))
+                .await
+                .expect("erase");
         }
     }
     for n in 0..MANUAL_LEADS {

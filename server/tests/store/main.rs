@@ -4,5 +4,6 @@
 
 mod conformance;
 mod copy;
+mod erase_migration;
 mod postgrest_migrations;
 mod postgrest_store;

@@ -14,7 +14,7 @@ fn migrations_dir() -> PathBuf {
 }
 
 /// A database with the migrations applied twice (they are idempotent).
-async fn migrated() -> TestDatabase {
+pub(crate) async fn migrated() -> TestDatabase {
     let database = TestDatabase::migrated(MIGRATIONS).await;
     for (file, sql) in MIGRATIONS {
         database

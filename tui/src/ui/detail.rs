@@ -272,7 +272,11 @@ fn change(entry: &Activity) -> String {
         ActivityKind::Claim => "claimed".to_string(),
         ActivityKind::Release => "released".to_string(),
         ActivityKind::Assign => format!("assigned {} → {}", value(&entry.old), value(&entry.new)),
-        ActivityKind::Erase => "erased".to_string(),
+        // The reason is what the admin typed (a request's reference); `Page::text` neutralises it.
+        ActivityKind::Erase => match &entry.new {
+            Some(reason) => format!("erased: {reason}"),
+            None => "erased".to_string(),
+        },
     }
 }
 
@@ -280,6 +284,22 @@ fn change(entry: &Activity) -> String {
 mod tests {
     use super::*;
     use crate::fixtures::{app, fetched, lead, loaded, now, row};
+
+    #[test]
+    fn an_erasure_shows_its_reason() {
+        let mut entry = Activity {
+            id: 1,
+            lead_id: 1,
+            at: now(),
+            actor: "alice".into(),
+            kind: ActivityKind::Erase,
+            old: None,
+            new: None,
+        };
+        assert_eq!(change(&entry), "erased");
+        entry.new = Some("DSR-2026-041".into());
+        assert_eq!(change(&entry), "erased: DSR-2026-041");
+    }
 
     #[test]
     fn scrolling_stops_at_the_last_row() {

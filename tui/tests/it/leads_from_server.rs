@@ -74,7 +74,7 @@ async fn rows_details_and_an_export_across_pages() {
     let written = export::export(&client, wanted.clone(), &path)
         .await
         .expect("export");
-    assert_eq!(written, 3);
+    assert_eq!(written, (path.clone(), 3));
     let mut reader = csv::Reader::from_path(&path).expect("csv");
     let rows: Vec<csv::StringRecord> = reader.records().map(|row| row.expect("row")).collect();
     let ids: Vec<i64> = rows.iter().map(|row| row[0].parse().expect("id")).collect();

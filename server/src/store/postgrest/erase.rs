@@ -11,7 +11,7 @@ use super::PostgrestStore;
 use super::query::{quoted, timestamp};
 use crate::store::{ERASE_BATCH, Erasure, ErasureTargets, Person, StoreError};
 
-/// `public.erase_lead(target_lead, actor)`.
+/// `public.erase_lead(target_lead, actor, reason)` (20261207100000_erase_reason.sql).
 const ERASE_FUNCTION: &str = "erase_lead";
 /// `public.take_retention_run(run_at)`.
 const RETENTION_FUNCTION: &str = "take_retention_run";
@@ -34,8 +34,13 @@ fn batch() -> usize {
 
 #[async_trait]
 impl Erasure for PostgrestStore {
-    async fn erase(&self, id: i64, actor: &str) -> Result<Option<Lead>, StoreError> {
-        let args = serde_json::json!({ "target_lead": id, "actor": actor });
+    async fn erase(
+        &self,
+        id: i64,
+        actor: &str,
+        reason: Option<&str>,
+    ) -> Result<Option<Lead>, StoreError> {
+        let args = serde_json::json!({ "target_lead": id, "actor": actor, "reason": reason });
         let rows: Vec<Lead> = self
             .call(self.client.rpc(ERASE_FUNCTION, args.to_string()))
             .await?

@@ -51,8 +51,14 @@ pub(super) const MIGRATION: &str = concat!(
 
 #[async_trait]
 impl Erasure for SqliteStore {
-    async fn erase(&self, id: i64, actor: &str) -> Result<Option<Lead>, StoreError> {
+    async fn erase(
+        &self,
+        id: i64,
+        actor: &str,
+        reason: Option<&str>,
+    ) -> Result<Option<Lead>, StoreError> {
         let actor = actor.to_string();
+        let reason = reason.map(str::to_string);
         self.changing(id, None, move |tx, before, now| {
             if before.erased_at.is_some() {
                 return Ok(Some(before));
@@ -68,7 +74,7 @@ impl Erasure for SqliteStore {
                 [id],
             )
             .map_err(internal)?;
-            queue::record(tx, id, now, &actor, Change::new(ActivityKind::Erase, None, None))?;
+            queue::record(tx, id, now, &actor, Change::new(ActivityKind::Erase, None, reason))?;
             lead_by_id(tx, id)
         })
         .await
@@ -159,7 +165,7 @@ mod tests {
             .create_manual(&lead, "alice", Routing::UNOWNED)
             .await
             .unwrap();
-        store.erase(lead.id, "alice").await.unwrap();
+        store.erase(lead.id, "alice", None).await.unwrap();
         let checkpoint = rusqlite::Connection::open(&path).unwrap();
         checkpoint
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))

@@ -107,6 +107,6 @@ async fn the_erase_migration_keeps_history_and_queued_stages() {
         figures.queued, 3,
         "the two stages from before and the new one"
     );
-    let erased = store.erase(1, "alice").await.unwrap().unwrap();
+    let erased = store.erase(1, "alice", None).await.unwrap().unwrap();
     assert!(erased.erased_at.is_some());
 }

@@ -80,7 +80,11 @@ async fn before_delivery(
         .await
         .unwrap()
         .unwrap();
-    stored[2].1 = store.erase(stored[2].1.id, "bob").await.unwrap().unwrap();
+    stored[2].1 = store
+        .erase(stored[2].1.id, "bob", None)
+        .await
+        .unwrap()
+        .unwrap();
     stored
 }
 

@@ -42,7 +42,7 @@ pub async fn erase_leaves_a_tombstone_that_redelivery_keeps(store: &dyn LeadStor
     let stats_before = store.stats(window()).await.unwrap();
 
     let erased = store
-        .erase(stored.id, "alice")
+        .erase(stored.id, "alice", Some("DSR-2026-041"))
         .await
         .unwrap()
         .expect("lead exists");
@@ -55,14 +55,20 @@ pub async fn erase_leaves_a_tombstone_that_redelivery_keeps(store: &dyn LeadStor
     assert_eq!(store.stats(window()).await.unwrap(), stats_before);
 
     let activity = store.activity(stored.id).await.unwrap().expect("history");
+    let (last, before) = activity.split_last().expect("an erase row");
     assert!(
-        activity.iter().all(|a| a.old.is_none() && a.new.is_none()),
+        before.iter().all(|a| a.old.is_none() && a.new.is_none()),
         "activity values remain: {activity:?}"
     );
-    let last = activity.last().expect("an erase row");
+    // The erase row keeps who erased and why (what the admin typed, never the person's data).
     assert_eq!(
-        (last.kind, last.actor.as_str()),
-        (ActivityKind::Erase, "alice")
+        (
+            last.kind,
+            last.actor.as_str(),
+            last.old.as_deref(),
+            last.new.as_deref()
+        ),
+        (ActivityKind::Erase, "alice", None, Some("DSR-2026-041"))
     );
 
     let capi_before = store.capi_figures(at(24)).await.unwrap().queued;
@@ -92,7 +98,11 @@ pub async fn erase_leaves_a_tombstone_that_redelivery_keeps(store: &dyn LeadStor
         .unwrap();
     assert_eq!(found.count, 0, "an erased person is not found by name");
     let activity = store.activity(stored.id).await.unwrap().expect("history");
-    assert!(activity.iter().all(|a| a.old.is_none() && a.new.is_none()));
+    assert!(
+        activity
+            .iter()
+            .all(|a| a.old.is_none() && (a.new.is_none() || a.kind == ActivityKind::Erase))
+    );
     assert_eq!(
         activity
             .iter()
@@ -103,15 +113,21 @@ pub async fn erase_leaves_a_tombstone_that_redelivery_keeps(store: &dyn LeadStor
 
     // Erasing again changes nothing; the other lead was never touched.
     let twice = store
-        .erase(stored.id, "bob")
+        .erase(stored.id, "bob", Some("DSR-2026-042"))
         .await
         .unwrap()
         .expect("tombstone");
     assert_eq!(twice.erased_at, erased.erased_at);
+    let activity = store.activity(stored.id).await.unwrap().expect("history");
+    assert_eq!(
+        activity.last().and_then(|a| a.new.as_deref()),
+        Some("DSR-2026-041"),
+        "a second erase leaves the first one's record"
+    );
     let kept = store.get(other.id).await.unwrap().expect("other lead");
     assert_eq!(kept.erased_at, None);
     assert_eq!(kept.meta.name.as_deref(), Some("Kept Person"));
-    assert_eq!(store.erase(i64::MAX, "alice").await.unwrap(), None);
+    assert_eq!(store.erase(i64::MAX, "alice", None).await.unwrap(), None);
 }
 
 pub async fn leads_are_found_by_person_and_by_age(store: &dyn LeadStore) {
@@ -157,7 +173,7 @@ pub async fn leads_are_found_by_person_and_by_age(store: &dyn LeadStore) {
         store.older_than(cutoff).await.unwrap(),
         vec![older.id, old.id]
     );
-    store.erase(older.id, "system").await.unwrap();
+    store.erase(older.id, "system", None).await.unwrap();
     assert_eq!(store.older_than(cutoff).await.unwrap(), vec![old.id]);
     assert_eq!(
         store
@@ -197,7 +213,7 @@ pub async fn a_patch_on_an_erased_lead_is_refused(store: &dyn LeadStore) {
         .await
         .unwrap()
         .lead;
-    store.erase(stored.id, "alice").await.unwrap();
+    store.erase(stored.id, "alice", None).await.unwrap();
     let notes = LeadPatch {
         notes: Some("new address: 2 Secret Road".into()),
         ..LeadPatch::default()
