@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use leadhook_shared::{ApiError, ApiErrorBody};
 use thiserror::Error;
@@ -54,6 +55,10 @@ pub enum AppError {
     Overloaded,
     #[error("this token already has {limit} event streams open; close one first")]
     TooManyStreams { limit: usize },
+    #[error(
+        "too many failed API tokens from this address; try again in {retry_after_secs} seconds"
+    )]
+    TooManyFailedTokens { retry_after_secs: u64 },
     #[error("{0}")]
     Store(#[from] StoreError),
     #[error("internal error; see the server log")]
@@ -78,6 +83,9 @@ impl AppError {
             AppError::BodyTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
             AppError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             AppError::TooManyStreams { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
+            AppError::TooManyFailedTokens { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_failed_logins")
+            }
             AppError::SyncNotConfigured => (StatusCode::CONFLICT, "sync_not_configured"),
             AppError::Store(StoreError::Rejected(_)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "store_rejected")
@@ -127,7 +135,13 @@ impl IntoResponse for AppError {
                 message,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let AppError::TooManyFailedTokens { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
     }
 }
 

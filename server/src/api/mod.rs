@@ -10,10 +10,13 @@ mod leads;
 mod reps;
 mod stats;
 mod sync;
+mod throttle;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::from_fn_with_state;
+use axum::extract::Request;
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::Response;
 use axum::routing::{get, post};
 
 use crate::app::AppState;
@@ -21,6 +24,7 @@ use crate::limits::MAX_API_BODY_BYTES;
 
 pub use auth::Caller;
 pub use health::healthz;
+pub use throttle::AuthThrottle;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -37,6 +41,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/events", get(events::stream))
         .route("/health", get(health::detailed))
         .route("/inbox/retry", post(health::retry_failed))
-        .route_layer(from_fn_with_state(state, auth::require_token))
+        // Innermost first: name the rep in the request span, check the token, count failures.
+        .route_layer(from_fn(record_caller))
+        .route_layer(from_fn_with_state(state.clone(), auth::require_token))
+        .route_layer(from_fn_with_state(state, throttle::count_failures))
         .layer(DefaultBodyLimit::max(MAX_API_BODY_BYTES))
+}
+
+/// Names the rep in the request's span (see [`crate::serve::request_span`]), so its log lines say
+/// whose token the request carried.
+async fn record_caller(request: Request, next: Next) -> Response {
+    if let Some(caller) = request.extensions().get::<Caller>() {
+        tracing::Span::current().record("rep", caller.name.as_str());
+    }
+    next.run(request).await
 }
