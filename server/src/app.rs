@@ -27,6 +27,7 @@ use crate::graph::{GraphClient, GraphError};
 use crate::health::RuntimeHealth;
 use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
+use crate::limits::MAX_METRICS_CONNECTIONS;
 use crate::metrics::Metrics;
 use crate::serve::{self, ServeLimits};
 use crate::store::{
@@ -295,9 +296,11 @@ impl Application {
             let metrics = metrics_router(self.state.clone());
             let shutdown = shutdown.clone();
             tokio::spawn(async move {
-                if let Err(error) =
-                    serve::serve(listener, metrics, ServeLimits::default(), shutdown).await
-                {
+                let limits = ServeLimits {
+                    max_connections: MAX_METRICS_CONNECTIONS,
+                    ..ServeLimits::default()
+                };
+                if let Err(error) = serve::serve(listener, metrics, limits, shutdown).await {
                     tracing::error!("the metrics listener stopped: {error}");
                 }
             });
