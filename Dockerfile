@@ -13,6 +13,8 @@ RUN apt-get update \
 COPY --from=build /src/target/release/leadhook-server /usr/local/bin/leadhook-server
 USER leadhook
 WORKDIR /var/lib/leadhook
+# /metrics stays on the container's loopback (127.0.0.1:9464) unless LEADHOOK_METRICS_ADDR opens it
+# to a private network, as deploy/compose.replicas.yaml does; never publish that port.
 ENV LEADHOOK_LISTEN=0.0.0.0:8080 \
     LEADHOOK_DATA_DIR=/var/lib/leadhook/data
 VOLUME ["/var/lib/leadhook/data"]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
+use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use thiserror::Error;
 use tokio::net::TcpListener;
@@ -26,6 +27,7 @@ use crate::graph::{GraphClient, GraphError};
 use crate::health::RuntimeHealth;
 use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
+use crate::limits::MAX_METRICS_CONNECTIONS;
 use crate::metrics::Metrics;
 use crate::serve::{self, ServeLimits};
 use crate::store::{
@@ -34,7 +36,7 @@ use crate::store::{
 use crate::sweeper::{SweepStore, Sweeper};
 use crate::team::Team;
 use crate::writer::LeadWriter;
-use crate::{api, webhook};
+use crate::{api, client_addr, webhook};
 
 /// What every handler gets. It can read the store and write only through [`LeadWriter`], which
 /// announces each change once: the store it holds is the read role, so a write past the writer
@@ -68,6 +70,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub sweeper: Sweeper,
     pub admission: Arc<Admission>,
+    /// Counts failed API tokens per client address.
+    pub auth_throttle: Arc<api::AuthThrottle>,
     /// Sends lead stages to Meta; `None` when `FB_DATASET_ID` is unset.
     pub capi: Option<CapiSender>,
 }
@@ -80,11 +84,19 @@ pub fn router(state: AppState) -> Router {
         )
         .nest("/api", api::router(state.clone()))
         .route("/healthz", get(api::healthz))
-        .route("/metrics", get(metrics))
-        // Outermost first: give the request an id, log in a span that carries it, echo it back.
+        // Outermost first: give the request an id, find its client address, log in a span that
+        // carries both, echo the id back.
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(serve::request_span))
+        .layer(from_fn_with_state(state.clone(), client_addr::resolve))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// What the metrics listener (`LEADHOOK_METRICS_ADDR`) serves: `/metrics` and nothing else.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
         .with_state(state)
 }
 
@@ -106,14 +118,20 @@ pub enum StartupError {
     #[error("{0}")]
     Graph(#[from] GraphError),
     #[error(
-        "cannot listen on {addr}: {reason}; is another server running there? Set LEADHOOK_LISTEN to another address"
+        "cannot listen on {addr}: {reason}; is another server running there? Set {var} to another address"
     )]
-    Listen { addr: SocketAddr, reason: String },
+    Listen {
+        var: &'static str,
+        addr: SocketAddr,
+        reason: String,
+    },
 }
 
 /// A server bound to its port, ready to run.
 pub struct Application {
     listener: TcpListener,
+    /// Serves `/metrics` alone; `None` when `LEADHOOK_METRICS_ADDR=off`.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     intake: Intake,
     /// Runs when the store is shared, so changes made elsewhere reach this server's dashboards.
@@ -153,13 +171,11 @@ impl Application {
     ) -> Result<Application, StartupError> {
         let inbox = Inbox::open(&config.data_dir.join("inbox.db"))?;
         let graph = GraphClient::for_config(&config)?;
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|e| StartupError::Listen {
-                    addr: config.listen,
-                    reason: e.to_string(),
-                })?;
+        let listener = bind("LEADHOOK_LISTEN", config.listen).await?;
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(bind("LEADHOOK_METRICS_ADDR", addr).await?),
+            None => None,
+        };
         let metrics: Arc<Metrics> = Arc::default();
         let capi = match config.capi.clone() {
             Some(capi) => Some(CapiSender::new(
@@ -219,10 +235,12 @@ impl Application {
             metrics,
             sweeper,
             admission: Arc::default(),
+            auth_throttle: Arc::default(),
             capi,
         };
         Ok(Application {
             listener,
+            metrics_listener,
             state,
             intake,
             follower,
@@ -236,6 +254,13 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or(self.state.config.listen)
+    }
+
+    /// Where `/metrics` is served, when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// Serves until `shutdown` fires: stops accepting, finishes in-flight requests and lead
@@ -267,6 +292,19 @@ impl Application {
         ) {
             tokio::spawn(retention.run(shutdown.clone()));
         }
+        if let Some(listener) = self.metrics_listener {
+            let metrics = metrics_router(self.state.clone());
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                let limits = ServeLimits {
+                    max_connections: MAX_METRICS_CONNECTIONS,
+                    ..ServeLimits::default()
+                };
+                if let Err(error) = serve::serve(listener, metrics, limits, shutdown).await {
+                    tracing::error!("the metrics listener stopped: {error}");
+                }
+            });
+        }
         let app = router(self.state);
         let result =
             serve::serve(self.listener, app, ServeLimits::default(), shutdown.clone()).await;
@@ -277,6 +315,16 @@ impl Application {
         drop(data_dir_lock);
         result
     }
+}
+
+async fn bind(var: &'static str, addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartupError::Listen {
+            var,
+            addr,
+            reason: e.to_string(),
+        })
 }
 
 /// The data directory, private to the server's user when it creates it.

@@ -72,6 +72,10 @@ pub enum AppError {
         limit: usize,
         retry_after: std::time::Duration,
     },
+    #[error(
+        "too many failed API tokens from this address; try again in {retry_after_secs} seconds"
+    )]
+    TooManyFailedTokens { retry_after_secs: u64 },
     #[error("{0}")]
     Store(#[from] StoreError),
     #[error("internal error; see the server log")]
@@ -100,6 +104,9 @@ impl AppError {
             AppError::TooManyErasures { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_erasures")
             }
+            AppError::TooManyFailedTokens { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_failed_tokens")
+            }
             AppError::SyncNotConfigured => (StatusCode::CONFLICT, "sync_not_configured"),
             AppError::Store(StoreError::Rejected(_)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "store_rejected")
@@ -122,6 +129,7 @@ impl IntoResponse for AppError {
         let (status, code) = self.status_and_code();
         let retry_after = match &self {
             AppError::TooManyErasures { retry_after, .. } => Some(retry_after.as_secs()),
+            AppError::TooManyFailedTokens { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
         let message = match &self {

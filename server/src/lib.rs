@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod backup;
 pub mod capi;
+pub mod client_addr;
 pub mod clock;
 pub mod config;
 pub mod data_dir_lock;

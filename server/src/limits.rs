@@ -26,6 +26,9 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections served at once, at most. Lowered to fit the open-file limit (see
 /// [`FILES_KEPT_FREE`]); further connections wait in the listen queue.
 pub const MAX_CONNECTIONS: usize = 2048;
+/// Connections the metrics listener serves at once: a scraper or two, never a crowd, so it takes
+/// almost nothing from the open files the public port needs.
+pub const MAX_METRICS_CONNECTIONS: usize = 8;
 
 /// Open files kept free for the databases, the Graph API client and the log.
 pub const FILES_KEPT_FREE: u64 = 64;

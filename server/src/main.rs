@@ -196,6 +196,9 @@ async fn serve(args: ServeArgs) -> ExitCode {
     }
     tracing::info!(
         listen = %app.local_addr(),
+        metrics = %app
+            .metrics_addr()
+            .map_or_else(|| "off".to_string(), |addr| addr.to_string()),
         data_dir = %data_dir.display(),
         graph = %format!("{graph_url}/{graph_version}"),
         api_tokens = reps,

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -13,7 +15,9 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceExt as _;
 
+use crate::client_addr::ClientAddr;
 use crate::limits::{FILES_KEPT_FREE, HEADER_READ_TIMEOUT, MAX_CONNECTIONS, SHUTDOWN_GRACE};
 
 /// Pause after an accept error that is not the client's (such as running out of files), so the
@@ -77,10 +81,10 @@ pub async fn serve(
                 Err(_) => break,
             },
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     if !is_client_error(&error) {
                         tracing::warn!("cannot accept a connection: {error}");
@@ -92,9 +96,15 @@ pub async fn serve(
         };
         // Answers are small; do not hold them back for Nagle's algorithm.
         let _ = stream.set_nodelay(true);
-        let connection = graceful.watch(
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone())),
-        );
+        // The peer address, as axum's `ConnectInfo`, for every request of this connection.
+        let service = app
+            .clone()
+            .map_request(move |mut request: axum::http::Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let connection = graceful
+            .watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!("connection ended: {error}");
@@ -116,7 +126,8 @@ pub async fn serve(
 }
 
 /// The span every request is logged in: its id (as in `X-Request-Id`), method and path, never
-/// the query string, which carries `hub.verify_token` on Meta's handshake. At info level, so that
+/// the query string, which carries `hub.verify_token` on Meta's handshake; the client address
+/// ([`ClientAddr`]) and, on `/api` once the token is checked, the rep. At info level, so that
 /// warnings logged while serving a request carry its id.
 pub fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
     let request_id = request
@@ -129,6 +140,11 @@ pub fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
         request_id,
         method = %request.method(),
         path = %request.uri().path(),
+        client = request
+            .extensions()
+            .get::<ClientAddr>()
+            .map(|client| tracing::field::display(client.0)),
+        rep = tracing::field::Empty,
     )
 }
 

@@ -12,10 +12,13 @@ mod reps;
 mod stats;
 mod sync;
 mod text_limits;
+mod throttle;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::extract::Request;
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::Response;
 use axum::routing::{get, post};
 
 use leadhook_shared::Action;
@@ -25,6 +28,7 @@ use crate::limits::MAX_API_BODY_BYTES;
 
 pub use auth::Caller;
 pub use health::healthz;
+pub use throttle::AuthThrottle;
 
 /// Every route, with the action it needs when the whole route needs one ([`authz::needs`]);
 /// the rest decide per lead in [`authz`].
@@ -52,6 +56,18 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/inbox/retry",
             post(health::retry_failed).route_layer(from_fn(authz::needs(Action::RetryInbox))),
         )
-        .route_layer(from_fn_with_state(state, auth::require_token))
+        // Innermost first: name the rep in the request span, check the token, count failures.
+        .route_layer(from_fn(record_caller))
+        .route_layer(from_fn_with_state(state.clone(), auth::require_token))
+        .route_layer(from_fn_with_state(state, throttle::count_failures))
         .layer(DefaultBodyLimit::max(MAX_API_BODY_BYTES))
+}
+
+/// Names the rep in the request's span (see [`crate::serve::request_span`]), so its log lines say
+/// whose token the request carried.
+async fn record_caller(request: Request, next: Next) -> Response {
+    if let Some(caller) = request.extensions().get::<Caller>() {
+        tracing::Span::current().record("rep", caller.name.as_str());
+    }
+    next.run(request).await
 }

@@ -97,6 +97,14 @@ pub struct ServeArgs {
     /// Leads submitted more than this many days ago are erased once a day; unset: kept forever.
     #[arg(long = "retention-days", env = "LEADHOOK_RETENTION_DAYS")]
     pub retention_days: Option<String>,
+    /// Reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For names the client;
+    /// from anyone else the header is ignored. Unset: none.
+    #[arg(long = "trusted-proxies", env = "LEADHOOK_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
+    /// Address of the Prometheus /metrics listener, kept off the public port; `off` disables it.
+    /// Default: 127.0.0.1:9464.
+    #[arg(long = "metrics-addr", env = "LEADHOOK_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
 }
 
 /// The Supabase project that holds the leads; without a URL the embedded SQLite store does.

@@ -16,6 +16,7 @@ use crate::clock::{Clock, SystemClock};
 
 mod args;
 mod capi;
+mod network;
 mod parse;
 mod store_copy;
 #[cfg(test)]
@@ -23,9 +24,11 @@ mod tests;
 mod tools;
 pub use args::{ServeArgs, SupabaseArgs};
 pub use capi::CapiConfig;
+pub use network::DEFAULT_METRICS_ADDR;
 pub use store_copy::{CopyTarget, StoreCopyArgs, StoreCopySettings};
 pub use tools::{BackupArgs, LogArgs, LogFormat};
 
+use network::{parse_metrics_addr, parse_trusted_proxies};
 use parse::{
     data_dir_or_default, parse_api_tokens, parse_assignment, parse_duration, parse_escalate_after,
     parse_graph_url, parse_graph_version, parse_ids, parse_number, parse_public_url,
@@ -65,6 +68,10 @@ pub struct Config {
     pub capi: Option<CapiConfig>,
     /// Leads older than this many days are erased daily (`LEADHOOK_RETENTION_DAYS`); `None`: off.
     pub retention_days: Option<u32>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`LEADHOOK_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where `/metrics` is served (`LEADHOOK_METRICS_ADDR`); `None`: nowhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// The team's work queue: how leads get owners and when a waiting lead is escalated.
@@ -226,7 +233,11 @@ impl Config {
             &page_access_token,
         )?;
         let retention_days = parse_retention_days(args.retention_days)?;
+        let trusted_proxies = parse_trusted_proxies(args.trusted_proxies)?;
+        let metrics_listen = parse_metrics_addr(args.metrics_addr)?;
         Ok(Config {
+            trusted_proxies,
+            metrics_listen,
             capi,
             retention_days,
             app_secret,

@@ -36,6 +36,8 @@ pub fn settings() -> TestSettings {
 
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:PORT` of the metrics listener.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub graph: GraphStandin,
     _server: TestServer,
@@ -93,6 +95,7 @@ pub async fn spawn_app_from_args(
         .expect("server starts");
     TestApp {
         address: server.base_url(),
+        metrics_address: server.metrics_url(),
         client: reqwest::Client::new(),
         graph,
         _server: server,
@@ -201,10 +204,14 @@ impl TestApp {
             .map_or(0.0, |value| value.trim().parse().expect("a numeric sample"))
     }
 
-    /// The Prometheus text of `/metrics`.
+    /// The Prometheus text of `/metrics`, from the metrics listener.
     pub async fn metrics(&self) -> String {
+        let metrics = self
+            .metrics_address
+            .as_deref()
+            .expect("the test server has a metrics listener");
         self.client
-            .get(self.url("/metrics"))
+            .get(format!("{metrics}/metrics"))
             .send()
             .await
             .expect("metrics request")

@@ -84,3 +84,37 @@ async fn every_json_log_line_parses_and_request_lines_carry_the_request_id() {
         "every request was logged with its id"
     );
 }
+
+/// The line logged for each `/api` request names the rep whose token it carried and the client
+/// address.
+#[tokio::test]
+async fn api_request_lines_name_the_rep_and_the_client_address() {
+    let graph = spawn_graph().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut env = settings().env(&graph.base_url(), data_dir.path());
+    env.push(("LEADHOOK_LOG_FORMAT", "json".into()));
+    env.push(("RUST_LOG", "info,tower_http=debug".into()));
+    let server = ServerProcess::start(&server_binary(), env)
+        .await
+        .expect("leadhook-server starts with JSON logs");
+    let answer = reqwest::Client::new()
+        .get(format!("{}/api/leads", server.base_url()))
+        .bearer_auth(REP_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+
+    let (_, log) = server.terminate().await.expect("server stops");
+    let finished: Vec<Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|event| {
+            event["message"] == "finished processing request"
+                && event["span"]["path"] == "/api/leads"
+        })
+        .collect();
+    assert_eq!(finished.len(), 1, "{log}");
+    assert_eq!(finished[0]["span"]["rep"], "alice", "{log}");
+    assert_eq!(finished[0]["span"]["client"], "127.0.0.1", "{log}");
+}

@@ -1,5 +1,6 @@
 //! The real server on a random port, a Graph API stand-in on another, talked to over HTTP.
 
+mod auth_throttle;
 mod backup;
 mod bad_requests;
 mod capi;
@@ -17,6 +18,7 @@ mod input_limits;
 mod intake_lanes;
 mod json_logs;
 mod leads_api;
+mod metrics_port;
 mod private_dirs;
 mod raw_http;
 mod replica_sweeps;

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 /// cancels it and aborts its task.
 pub struct TestServer {
     address: SocketAddr,
+    metrics_address: Option<SocketAddr>,
     shutdown: CancellationToken,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -37,10 +38,12 @@ impl TestServer {
 
     fn run(app: Application) -> TestServer {
         let address = app.local_addr();
+        let metrics_address = app.metrics_addr();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(app.run_until(shutdown.clone()));
         TestServer {
             address,
+            metrics_address,
             shutdown,
             task: Some(task),
         }
@@ -49,6 +52,12 @@ impl TestServer {
     /// `http://127.0.0.1:PORT`: the address the server is bound to.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.address)
+    }
+
+    /// `http://127.0.0.1:PORT` of the metrics listener, when `LEADHOOK_METRICS_ADDR` is not off.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics_address
+            .map(|address| format!("http://{address}"))
     }
 
     /// Graceful shutdown: requests and lead fetches in flight finish first, and unfinished

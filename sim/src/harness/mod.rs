@@ -60,6 +60,7 @@ impl TestSettings {
             listen: Some(ANY_LOOPBACK_PORT.to_string()),
             data_dir: Some(data_dir.to_path_buf()),
             api_tokens: Some(self.api_tokens.clone().into()),
+            metrics_addr: Some(ANY_LOOPBACK_PORT.to_string()),
             ..ServeArgs::default()
         }
     }

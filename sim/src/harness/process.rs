@@ -188,6 +188,8 @@ where
     command
         .arg("serve")
         .env_clear()
+        // No metrics listener: the default port would clash between servers (env may override).
+        .env("LEADHOOK_METRICS_ADDR", "off")
         .envs(env)
         .env("LEADHOOK_LISTEN", ANY_LOOPBACK_PORT)
         .stdin(Stdio::null())
