@@ -79,10 +79,13 @@ pub enum ActivityKind {
     /// The person's data was erased (by a rep, the `erase` command or retention); the row keeps
     /// no erased value.
     Erase,
+    /// A rep (a manager or admin) took the lead whole in an export (`GET /api/leads/export`); the
+    /// lead itself did not change.
+    Exported,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 8] = [
+    pub const ALL: [ActivityKind; 9] = [
         ActivityKind::Stored,
         ActivityKind::Redelivered,
         ActivityKind::Status,
@@ -91,6 +94,7 @@ impl ActivityKind {
         ActivityKind::Release,
         ActivityKind::Assign,
         ActivityKind::Erase,
+        ActivityKind::Exported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +107,7 @@ impl ActivityKind {
             ActivityKind::Release => "release",
             ActivityKind::Assign => "assign",
             ActivityKind::Erase => "erase",
+            ActivityKind::Exported => "exported",
         }
     }
 }

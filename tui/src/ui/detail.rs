@@ -277,6 +277,7 @@ fn change(entry: &Activity) -> String {
             Some(reason) => format!("erased: {reason}"),
             None => "erased".to_string(),
         },
+        ActivityKind::Exported => "exported".to_string(),
     }
 }
 
