@@ -167,6 +167,17 @@ impl LeadWriter {
         Ok(erased)
     }
 
+    /// Records in each lead's history that `rep` exported it. Nothing of the leads changes, so
+    /// nothing is announced and no change cursor moves.
+    pub async fn record_export(&self, ids: &[i64], rep: &str) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.record(self.inner.store.record_exports(ids, rep).await)?;
+        tracing::info!(rep, leads = ids.len(), "leads exported");
+        Ok(())
+    }
+
     pub async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError> {
         self.record(self.inner.store.set_available(rep, available).await)?;
         tracing::info!(rep, available, "availability changed");

@@ -40,18 +40,7 @@ pub async fn list(
     headers: HeaderMap,
     Query(params): Query<ListParams>,
 ) -> Result<Response, AppError> {
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(AppError::BadRequest(format!(
-            "limit must be between 1 and {MAX_PAGE}"
-        )));
-    }
-    let offset = params.offset.unwrap_or(0);
-    if offset > MAX_LIST_OFFSET {
-        return Err(AppError::BadRequest(format!(
-            "offset must be between 0 and {MAX_LIST_OFFSET}"
-        )));
-    }
+    let (limit, offset) = page_bounds(params.limit, params.offset)?;
     let query = LeadQuery {
         limit,
         offset,
@@ -83,6 +72,24 @@ pub async fn list(
         cursor: page.cursor,
     };
     Ok(with_etag(&headers, &list))
+}
+
+/// A page's `limit` (100 when not given) and `offset`, checked; `GET /api/leads/export` pages
+/// alike.
+pub(super) fn page_bounds(limit: Option<u32>, offset: Option<u64>) -> Result<(u32, u64), AppError> {
+    let limit = limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(AppError::BadRequest(format!(
+            "limit must be between 1 and {MAX_PAGE}"
+        )));
+    }
+    let offset = offset.unwrap_or(0);
+    if offset > MAX_LIST_OFFSET {
+        return Err(AppError::BadRequest(format!(
+            "offset must be between 0 and {MAX_LIST_OFFSET}"
+        )));
+    }
+    Ok((limit, offset))
 }
 
 /// Answers 304 when the client already holds this exact answer (`If-None-Match`), so a dashboard

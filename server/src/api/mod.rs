@@ -5,6 +5,7 @@ mod authz;
 mod claims;
 mod erase;
 mod events;
+mod export;
 mod extract;
 mod health;
 mod leads;
@@ -38,6 +39,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/leads/sync",
             post(sync::run).route_layer(from_fn(authz::needs(Action::Sync))),
+        )
+        .route(
+            "/leads/export",
+            get(export::page).route_layer(from_fn(authz::needs(Action::Export))),
         )
         .route("/leads/{id}", get(leads::show).patch(leads::update))
         .route("/leads/{id}/claim", post(claims::claim))

@@ -72,6 +72,11 @@ pub trait QueueWrites {
     /// Leaves the lead unowned, whoever owned it; `None` when no lead has that id.
     async fn release(&self, id: i64, rep: &str) -> Result<Option<Lead>, StoreError>;
 
+    /// Records that `actor` exported the leads `ids`: one `exported` activity row each, in one
+    /// write. The leads do not change (no `updated_at`, no change cursor, nothing to announce);
+    /// an id no longer stored is skipped.
+    async fn record_exports(&self, ids: &[i64], actor: &str) -> Result<(), StoreError>;
+
     async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError>;
 
     /// Marks the lead as escalated to `level` at `at` if it is still `New Lead` and below that

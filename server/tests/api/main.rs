@@ -11,6 +11,7 @@ mod doctor;
 mod dos;
 mod erase;
 mod erase_requests;
+mod export;
 mod exposure;
 mod faults;
 mod helpers;

@@ -378,6 +378,7 @@ async fn only_service_role_reaches_the_work_queue() {
         "public.lead_queue_figures(timestamptz)",
         "public.leads_record_activity()",
         "public.leads_track_queue()",
+        "public.record_exports(bigint[], text)",
     ];
     for function in functions {
         assert!(

@@ -41,4 +41,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207100000_erase_reason.sql",
         include_str!("../../../../migrations/20261207100000_erase_reason.sql"),
     ),
+    (
+        "20261207110000_export_activity.sql",
+        include_str!("../../../../migrations/20261207110000_export_activity.sql"),
+    ),
 ];

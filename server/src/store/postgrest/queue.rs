@@ -20,6 +20,8 @@ use crate::store::{
 
 /// `public.lead_queue_figures(week_start)`.
 const FIGURES_FUNCTION: &str = "lead_queue_figures";
+/// `public.record_exports(lead_ids, exported_by)`.
+const EXPORTS_FUNCTION: &str = "record_exports";
 const ACTIVITY_TABLE: &str = "activity";
 const REPS_TABLE: &str = "reps";
 /// Rows one request reads; Supabase caps answers at 1000.
@@ -113,6 +115,13 @@ impl QueueWrites for PostgrestStore {
     async fn release(&self, id: i64, rep: &str) -> Result<Option<Lead>, StoreError> {
         let body = Self::change_owner(None, ActivityKind::Release, rep);
         self.patch_lead(self.lead_filter(id), &body).await
+    }
+
+    async fn record_exports(&self, ids: &[i64], actor: &str) -> Result<(), StoreError> {
+        let args = serde_json::json!({ "lead_ids": ids, "exported_by": actor });
+        self.call(self.client.rpc(EXPORTS_FUNCTION, args.to_string()))
+            .await?;
+        Ok(())
     }
 
     async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError> {

@@ -5,41 +5,18 @@ use chrono::{DateTime, Duration, Utc};
 use leadhook_shared::{ActivityKind, Lead};
 use rusqlite::{OptionalExtension, params};
 
-use super::capi::queue_stage_trigger;
 use super::queue::{self, Change};
 use super::rows::micros;
 use super::{SqliteStore, internal, lead_by_id};
 use crate::store::{ERASE_BATCH, Erasure, ErasureTargets, Person, StoreError};
 
-/// Adds `erased_at`, lets activity rows be of kind `erase` (SQLite cannot change a CHECK, so the
-/// table is rebuilt with every row and the CAPI trigger on it recreated), and adds the marker row
-/// the daily retention run is taken on. With foreign keys on, dropping the old `activity` deletes
-/// the `capi_events` rows that reference it (ON DELETE CASCADE), so they are kept aside and put
-/// back under the same ids.
+/// Adds `erased_at`, lets activity rows be of kind `erase`, and adds the marker row the daily
+/// retention run is taken on.
 pub(super) const MIGRATION: &str = concat!(
-    r#"
-    ALTER TABLE leads ADD COLUMN erased_at INTEGER;
-    CREATE TABLE activity_with_erase (
-        id       INTEGER PRIMARY KEY AUTOINCREMENT,
-        lead_id  INTEGER NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
-        at       INTEGER NOT NULL,
-        actor    TEXT NOT NULL,
-        kind     TEXT NOT NULL
-                 CHECK (kind IN ('stored','redelivered','status','notes','claim','release','assign','erase')),
-        old      TEXT,
-        new      TEXT
-    );
-    INSERT INTO activity_with_erase (id, lead_id, at, actor, kind, old, new)
-        SELECT id, lead_id, at, actor, kind, old, new FROM activity;
-    CREATE TEMP TABLE capi_events_kept AS SELECT * FROM capi_events;
-    DROP TABLE activity;
-    ALTER TABLE activity_with_erase RENAME TO activity;
-    CREATE INDEX activity_by_lead ON activity (lead_id, id);
-    INSERT INTO capi_events SELECT * FROM capi_events_kept WHERE true
-        ON CONFLICT (id) DO NOTHING;
-    DROP TABLE capi_events_kept;
-"#,
-    queue_stage_trigger!(),
+    "ALTER TABLE leads ADD COLUMN erased_at INTEGER;",
+    activity_with_kinds!(
+        "'stored','redelivered','status','notes','claim','release','assign','erase'"
+    ),
     r#"
     CREATE TABLE retention_run (
         id          INTEGER PRIMARY KEY CHECK (id = 1),
@@ -48,6 +25,41 @@ pub(super) const MIGRATION: &str = concat!(
     INSERT INTO retention_run (id, last_run_at) VALUES (1, NULL);
 "#
 );
+
+/// Rebuilds `activity` with `$kinds` (SQL literals) as the kinds its CHECK allows. SQLite cannot
+/// change a CHECK, so the table is rebuilt with every row and the CAPI trigger on it recreated.
+/// With foreign keys on, dropping the old `activity` deletes the `capi_events` rows that reference
+/// it (ON DELETE CASCADE), so they are kept aside and put back under the same ids.
+macro_rules! activity_with_kinds {
+    ($kinds:literal) => {
+        concat!(
+            r#"
+    CREATE TABLE activity_rebuilt (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        lead_id  INTEGER NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+        at       INTEGER NOT NULL,
+        actor    TEXT NOT NULL,
+        kind     TEXT NOT NULL CHECK (kind IN ("#,
+            $kinds,
+            r#")),
+        old      TEXT,
+        new      TEXT
+    );
+    INSERT INTO activity_rebuilt (id, lead_id, at, actor, kind, old, new)
+        SELECT id, lead_id, at, actor, kind, old, new FROM activity;
+    CREATE TEMP TABLE capi_events_kept AS SELECT * FROM capi_events;
+    DROP TABLE activity;
+    ALTER TABLE activity_rebuilt RENAME TO activity;
+    CREATE INDEX activity_by_lead ON activity (lead_id, id);
+    INSERT INTO capi_events SELECT * FROM capi_events_kept WHERE true
+        ON CONFLICT (id) DO NOTHING;
+    DROP TABLE capi_events_kept;
+"#,
+            $crate::store::sqlite::capi::queue_stage_trigger!()
+        )
+    };
+}
+pub(super) use activity_with_kinds;
 
 #[async_trait]
 impl Erasure for SqliteStore {

@@ -6,6 +6,7 @@
 mod capi;
 mod copy;
 mod erase;
+mod export;
 mod queue;
 mod replica;
 mod route;
@@ -70,6 +71,7 @@ const MIGRATIONS: &[&str] = &[
     replica::MIGRATION,
     capi::MIGRATION,
     erase::MIGRATION,
+    export::MIGRATION,
 ];
 
 /// The most memory the store's page cache takes.

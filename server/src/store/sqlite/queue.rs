@@ -266,6 +266,12 @@ impl QueueWrites for SqliteStore {
         .await
     }
 
+    async fn record_exports(&self, ids: &[i64], actor: &str) -> Result<(), StoreError> {
+        let (ids, actor) = (ids.to_vec(), actor.to_string());
+        self.with(move |inner| super::export::record(&inner.conn, &ids, &actor, micros(Utc::now())))
+            .await
+    }
+
     async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError> {
         let rep = rep.to_string();
         self.with(move |inner| {

@@ -4,7 +4,9 @@ use leadhook_shared::{ActivityKind, LeadStatus};
 use rusqlite::Connection;
 
 use super::{MIGRATIONS, SqliteStore};
-use crate::store::{CapiOutbox, Erasure, EscalationMarks, LeadReader, LeadWrites, QueueReads};
+use crate::store::{
+    CapiOutbox, Erasure, EscalationMarks, LeadReader, LeadWrites, QueueReads, QueueWrites,
+};
 
 /// A database left by the release before the work queue: schema version 1, with two leads.
 fn database_before_the_work_queue(path: &std::path::Path) {
@@ -62,31 +64,30 @@ async fn an_existing_database_migrates_in_place_and_keeps_every_lead() {
     assert_eq!(version, MIGRATIONS.len() as i64);
 }
 
-/// The erase migration rebuilds `activity` (to allow `erase` rows): a database with history and
-/// queued Conversions API stages keeps all of it, and the stage trigger still works.
-#[tokio::test]
-async fn the_erase_migration_keeps_history_and_queued_stages() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("leads.db");
-    let before_erase = MIGRATIONS
+/// A database with history and queued Conversions API stages, left just before `migration`, opened
+/// (so migrated) by this leadhook. The erase and export migrations rebuild `activity` (to allow a
+/// new kind): the history and the stages must survive, and the stage trigger still work.
+async fn migrated_over(dir: &std::path::Path, migration: &str) -> SqliteStore {
+    let path = dir.join("leads.db");
+    let before = MIGRATIONS
         .iter()
-        .position(|sql| *sql == super::erase::MIGRATION)
-        .expect("the erase migration is listed");
+        .position(|sql| *sql == migration)
+        .expect("the migration is listed");
     {
         let conn = Connection::open(&path).unwrap();
-        for sql in &MIGRATIONS[..before_erase] {
+        for sql in &MIGRATIONS[..before] {
             conn.execute_batch(sql).unwrap();
         }
         conn.execute_batch(
             "UPDATE capi_switch SET enabled = 1;
              INSERT INTO leads (leadgen_id, name, status, created_at, received_at, updated_at)
-             VALUES ('333', 'Before Erase', 'Contacted', 1000000, 2000000, 3000000);
+             VALUES ('333', 'Before Rebuild', 'Contacted', 1000000, 2000000, 3000000);
              INSERT INTO activity (lead_id, at, actor, kind) VALUES (1, 2000000, 'facebook', 'stored');
              INSERT INTO activity (lead_id, at, actor, kind, old, new)
              VALUES (1, 3000000, 'alice', 'status', 'New Lead', 'Contacted');",
         )
         .unwrap();
-        conn.pragma_update(None, "user_version", before_erase as i64)
+        conn.pragma_update(None, "user_version", before as i64)
             .unwrap();
     }
     let store = SqliteStore::open(&path).await.unwrap();
@@ -107,6 +108,25 @@ async fn the_erase_migration_keeps_history_and_queued_stages() {
         figures.queued, 3,
         "the two stages from before and the new one"
     );
+    store
+}
+
+#[tokio::test]
+async fn the_erase_migration_keeps_history_and_queued_stages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = migrated_over(dir.path(), super::erase::MIGRATION).await;
     let erased = store.erase(1, "alice", None).await.unwrap().unwrap();
     assert!(erased.erased_at.is_some());
+}
+
+#[tokio::test]
+async fn the_export_migration_keeps_history_and_queued_stages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = migrated_over(dir.path(), super::export::MIGRATION).await;
+    store.record_exports(&[1], "carol").await.unwrap();
+    let last = store.activity(1).await.unwrap().unwrap().pop().unwrap();
+    assert_eq!(
+        (last.kind, last.actor.as_str()),
+        (ActivityKind::Exported, "carol")
+    );
 }

@@ -4,6 +4,7 @@
 mod bulk;
 mod capi;
 mod erase;
+mod export;
 mod list;
 mod queue;
 mod replica_suite;
@@ -81,6 +82,9 @@ macro_rules! conformance {
                 leads_are_found_by_person_and_by_age,
                 retention_run_is_taken_once_a_day,
                 a_patch_on_an_erased_lead_is_refused,
+            );
+            conformance!(@in export, $make;
+                exports_are_in_the_history_and_change_nothing,
             );
             conformance!(@with_fixture routing, $make;
                 a_routed_lead_is_never_visible_unowned,
