@@ -119,10 +119,12 @@ impl Client {
         self.send(request).await
     }
 
-    /// A page of leads, whole, newest first, skipping the `offset` newest.
-    pub async fn newest_first(&self, offset: usize) -> Result<Page<Lead>, ClientError> {
+    /// A page of leads to export, whole, newest first, skipping the `offset` newest. The server
+    /// records the export in each lead's history, and refuses (403, with its reason) a role that
+    /// may not export.
+    pub async fn export_page(&self, offset: usize) -> Result<Page<Lead>, ClientError> {
         let request = self
-            .request(reqwest::Method::GET, "/api/leads")
+            .request(reqwest::Method::GET, "/api/leads/export")
             .query(&[("limit", PAGE_SIZE), ("offset", offset)])
             .timeout(REQUEST_TIMEOUT);
         self.send(request).await

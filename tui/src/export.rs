@@ -1,7 +1,9 @@
 //! `x`: the leads on screen, as CSV.
 //!
-//! The list keeps no form answers, so the leads are fetched whole, newest first as the table
-//! shows them, and written as they come: memory stays at one page whatever the number of leads.
+//! The list keeps no form answers, so the leads are fetched whole from the server's export
+//! (`GET /api/leads/export`, which records the export in each lead's history and is for managers
+//! and admins), newest first as the table shows them, and written as they come: memory stays at
+//! one page whatever the number of leads.
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -38,12 +40,26 @@ pub enum ExportError {
     #[error("cannot write {}: {source}; run leadhook from a folder you can write to", path.display())]
     Write { path: PathBuf, source: csv::Error },
     #[error("cannot fetch the leads: {0}")]
-    Fetch(#[from] ClientError),
+    Fetch(ClientError),
+    /// The server's reason, which names the role an export needs.
+    #[error("{0}")]
+    Refused(String),
     #[error(
         "{} and the next {FREE_NAME_TRIES} names after it are taken; move or delete old exports and export again",
         path.display()
     )]
     NoFreeName { path: PathBuf },
+}
+
+impl From<ClientError> for ExportError {
+    fn from(err: ClientError) -> ExportError {
+        match err {
+            ClientError::Rejected { code, message } if code == "forbidden" => {
+                ExportError::Refused(message)
+            }
+            other => ExportError::Fetch(other),
+        }
+    }
 }
 
 /// Names tried after the first one (`-1` to `-99`) before an export gives up.
@@ -82,7 +98,7 @@ async fn fetch_and_write(
     let mut wanted: HashSet<i64> = ids.into_iter().collect();
     let mut offset = 0;
     while !wanted.is_empty() {
-        let page = client.newest_first(offset).await?;
+        let page = client.export_page(offset).await?;
         offset += page.data.len();
         for lead in page.data.iter().filter(|lead| wanted.remove(&lead.id)) {
             file.write(lead)?;

@@ -10,9 +10,9 @@ use leadhook::export;
 use leadhook::leads::LeadRow;
 use leadhook::team_stats::TeamStats;
 use leadhook_server::store::{Contact, QueueFigures, StatsWindow};
-use leadhook_shared::{Cursor, Lead, NewManualLead};
+use leadhook_shared::{ActivityKind, Cursor, Lead, NewManualLead};
 
-use crate::real_server::{client, server};
+use crate::real_server::{client, rep_role_client, server};
 
 /// `count` leads added by hand, in the order the server stored them.
 async fn add_leads(client: &Client, count: usize) -> Vec<Lead> {
@@ -87,6 +87,29 @@ async fn rows_details_and_an_export_across_pages() {
         .expect("name")
         .trim_start_matches("Walk-in ");
     assert_eq!(&rows[2][12], format!("'=note {n}"), "notes neutralised");
+    let history = client.activity(wanted[0]).await.expect("history");
+    assert!(
+        history
+            .iter()
+            .any(|row| row.kind == ActivityKind::Exported && row.actor == "rep"),
+        "the export is in the history: {history:?}"
+    );
+}
+
+/// A rep whose role may not export sees the server's reason, which names the role it needs, and
+/// gets no file.
+#[tokio::test]
+async fn an_export_refused_for_the_role_says_which_role_it_needs() {
+    let (_dir, _graph, server) = server(false).await;
+    let leads = add_leads(&client(&server), 1).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("export.csv");
+    let err = export::export(&rep_role_client(&server), vec![leads[0].id], &path)
+        .await
+        .expect_err("a rep may not export");
+    assert!(matches!(err, export::ExportError::Refused(_)), "{err:?}");
+    assert!(err.to_string().contains("needs the manager role"), "{err}");
+    assert!(!path.exists(), "no file");
 }
 
 #[tokio::test]

@@ -9,6 +9,8 @@ use leadhook_server::config::Config;
 use leadhook_sim::{DEFAULT_DATASET_ID, GraphStandin, TestServer, TestSettings};
 
 const REP_TOKEN: &str = "dashboard-rep-token";
+/// A token in the role-less form, `name:token`, has every power; this one has the rep role only.
+const REP_ROLE_TOKEN: &str = "dashboard-rep-role-token";
 
 /// A server on a fresh data directory, sending lead stages to Meta's CRM dataset when `capi`.
 pub async fn server(capi: bool) -> (tempfile::TempDir, GraphStandin, TestServer) {
@@ -17,7 +19,7 @@ pub async fn server(capi: bool) -> (tempfile::TempDir, GraphStandin, TestServer)
         app_secret: "dashboard-app-secret".into(),
         verify_token: "dashboard-verify-token".into(),
         page_token: "dashboard-page-token".into(),
-        api_tokens: format!("rep:{REP_TOKEN}"),
+        api_tokens: format!("rep:{REP_TOKEN},walker:rep:{REP_ROLE_TOKEN}"),
     };
     let graph = settings.spawn_graph().await.expect("Graph API stand-in");
     let mut args = settings.serve_args(&graph.base_url(), dir.path());
@@ -31,11 +33,20 @@ pub async fn server(capi: bool) -> (tempfile::TempDir, GraphStandin, TestServer)
     (dir, graph, server)
 }
 
-/// The dashboard's client of `server`, signed in as a rep.
+/// The dashboard's client of `server`, signed in as a rep with every power.
 pub fn client(server: &TestServer) -> Client {
+    client_with(server, REP_TOKEN)
+}
+
+/// The dashboard's client of `server`, signed in as a rep whose role is `rep`.
+pub fn rep_role_client(server: &TestServer) -> Client {
+    client_with(server, REP_ROLE_TOKEN)
+}
+
+fn client_with(server: &TestServer, token: &str) -> Client {
     Client::new(&Settings {
         server: server.base_url(),
-        token: Some(REP_TOKEN.into()),
+        token: Some(token.into()),
         interval: Duration::from_secs(3),
         notify: false,
     })
