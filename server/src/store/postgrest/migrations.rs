@@ -37,4 +37,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261201100000_route_on_insert.sql",
         include_str!("../../../../migrations/20261201100000_route_on_insert.sql"),
     ),
+    (
+        "20261207100000_rep_tokens.sql",
+        include_str!("../../../../migrations/20261207100000_rep_tokens.sql"),
+    ),
 ];

@@ -8,6 +8,7 @@ mod copy;
 mod erase;
 mod queue;
 mod replica;
+mod reps;
 mod route;
 mod rows;
 #[cfg(test)]
@@ -70,6 +71,7 @@ const MIGRATIONS: &[&str] = &[
     replica::MIGRATION,
     capi::MIGRATION,
     erase::MIGRATION,
+    reps::MIGRATION,
 ];
 
 /// The most memory the store's page cache takes.

@@ -7,6 +7,7 @@ mod erase;
 mod list;
 mod queue;
 mod replica_suite;
+mod reps;
 mod routing;
 mod sql_kinds;
 mod suite;
@@ -80,6 +81,11 @@ macro_rules! conformance {
                 leads_are_found_by_person_and_by_age,
                 retention_run_is_taken_once_a_day,
                 a_patch_on_an_erased_lead_is_refused,
+            );
+            conformance!(@in reps, $make;
+                reps_are_added_once_listed_oldest_first_and_touched,
+                reps_rotate_with_and_without_grace_and_change_role,
+                reps_removed_return_their_open_leads_to_the_queue,
             );
             conformance!(@with_fixture routing, $make;
                 a_routed_lead_is_never_visible_unowned,
