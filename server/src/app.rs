@@ -27,12 +27,12 @@ use crate::health::RuntimeHealth;
 use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
 use crate::metrics::Metrics;
+use crate::reps::RepCache;
 use crate::serve::{self, ServeLimits};
 use crate::store::{
     CapiOutbox, ErasureTargets, EscalationMarks, LeadReader, LeadStore, StoreError,
 };
 use crate::sweeper::{SweepStore, Sweeper};
-use crate::team::Team;
 use crate::writer::LeadWriter;
 use crate::{api, webhook};
 
@@ -70,6 +70,8 @@ pub struct AppState {
     pub admission: Arc<Admission>,
     /// Sends lead stages to Meta; `None` when `FB_DATASET_ID` is unset.
     pub capi: Option<CapiSender>,
+    /// Who may call `/api`: the configured reps and the store's, kept current.
+    pub reps: RepCache,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -178,6 +180,17 @@ impl Application {
             }
         };
         // The store is split into its roles here, each handed to the part that uses it.
+        let reps = RepCache::new(
+            config.api_tokens.clone(),
+            config.queue.assignment,
+            Arc::clone(&store) as _,
+        );
+        reps.refresh().await;
+        if reps.tokens() == 0 {
+            tracing::warn!(
+                "no rep can log in yet: add one with `leadhook-server reps add NAME --role admin`"
+            );
+        }
         let reader: Arc<dyn LeadReader> = Arc::clone(&store) as _;
         let Feed {
             live: feed,
@@ -188,7 +201,7 @@ impl Application {
             Arc::clone(&store) as _,
             announcer,
             graph.clone(),
-            Team::from_config(&config),
+            reps.team(),
         );
         let intake = Intake::new(
             inbox.clone(),
@@ -220,6 +233,7 @@ impl Application {
             sweeper,
             admission: Arc::default(),
             capi,
+            reps,
         };
         Ok(Application {
             listener,
@@ -247,6 +261,7 @@ impl Application {
         if let Some(capi) = self.state.capi.clone() {
             tokio::spawn(capi.run(shutdown.clone()));
         }
+        tokio::spawn(self.state.reps.clone().run(shutdown.clone()));
         tokio::spawn(
             Escalator::new(
                 self.escalation_marks,

@@ -79,7 +79,7 @@ pub async fn erase_command(args: EraseArgs) -> Result<Vec<Lead>, EraseCommandErr
         Arc::clone(&store) as _,
         feed.announcer,
         graph,
-        Team::from_config(&config),
+        Team::from_config(&config).fixed(),
     );
     Ok(erase_person(store.as_ref(), &leads, &person, SYSTEM).await?)
 }

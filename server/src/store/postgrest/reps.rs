@@ -11,7 +11,8 @@ use crate::store::StoreError;
 use crate::store::reps::{RepDirectory, RepRecord, Rotation};
 
 const TABLE: &str = "rep_tokens";
-const COLUMNS: &str = "name,role,token_hash,previous_token_hash,previous_valid_until,created_at,last_used_at";
+const COLUMNS: &str =
+    "name,role,token_hash,previous_token_hash,previous_valid_until,created_at,last_used_at";
 /// PostgREST's answer to an insert that breaks a unique constraint.
 const CONFLICT: u16 = 409;
 /// Rotations of one rep racing this one before it gives up.
@@ -62,7 +63,12 @@ impl RepDirectory for PostgrestStore {
     ) -> Result<bool, StoreError> {
         let row = json!({ "name": name, "role": role, "token_hash": token_hash, "created_at": at });
         let reply = self
-            .send(self.client.from(TABLE).select("name").insert(to_json(&row)?))
+            .send(
+                self.client
+                    .from(TABLE)
+                    .select("name")
+                    .insert(to_json(&row)?),
+            )
             .await?;
         if reply.status == CONFLICT {
             return Ok(false);

@@ -32,13 +32,15 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<RepRecord> {
     let role: String = row.get("role")?;
     Ok(RepRecord {
         name: row.get("name")?,
-        role: role.parse().map_err(|e: leadhook_shared::access::UnknownRole| {
-            rusqlite::Error::FromSqlConversionFailure(
-                1,
-                rusqlite::types::Type::Text,
-                e.to_string().into(),
-            )
-        })?,
+        role: role
+            .parse()
+            .map_err(|e: leadhook_shared::access::UnknownRole| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    1,
+                    rusqlite::types::Type::Text,
+                    e.to_string().into(),
+                )
+            })?,
         token_hash: row.get("token_hash")?,
         previous_token_hash: row.get("previous_token_hash")?,
         previous_valid_until: row
@@ -90,7 +92,12 @@ impl RepDirectory for SqliteStore {
         self.change_rep(
             "INSERT INTO rep_tokens (name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (name) DO NOTHING",
-            (name.to_string(), role.as_str(), token_hash.to_string(), micros(at)),
+            (
+                name.to_string(),
+                role.as_str(),
+                token_hash.to_string(),
+                micros(at),
+            ),
         )
         .await
     }

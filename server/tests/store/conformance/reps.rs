@@ -44,7 +44,10 @@ pub async fn reps_are_added_once_listed_oldest_first_and_touched(store: &dyn Lea
             .iter()
             .map(|rep| (rep.name.as_str(), rep.role, rep.token_hash.as_str()))
             .collect::<Vec<_>>(),
-        [("bob", Role::Manager, "hash-b"), ("ann", Role::Rep, "hash-a")]
+        [
+            ("bob", Role::Manager, "hash-b"),
+            ("ann", Role::Rep, "hash-a")
+        ]
     );
     assert_eq!(listed[0].created_at, created);
     assert_eq!(listed[0].last_used_at, None);
@@ -65,7 +68,10 @@ pub async fn reps_rotate_with_and_without_grace_and_change_role(store: &dyn Lead
     assert!(store.rotate_rep("ann", graced).await.unwrap());
     let ann = rep(store, "ann").await.unwrap();
     assert!(ann.accepts("new", now));
-    assert!(ann.accepts("old", now), "the old token works during the grace");
+    assert!(
+        ann.accepts("old", now),
+        "the old token works during the grace"
+    );
     assert!(!ann.accepts("old", until), "and not after it");
     let abrupt = Rotation {
         token_hash: "newer",
@@ -74,7 +80,10 @@ pub async fn reps_rotate_with_and_without_grace_and_change_role(store: &dyn Lead
     assert!(store.rotate_rep("ann", abrupt).await.unwrap());
     let ann = rep(store, "ann").await.unwrap();
     assert!(ann.accepts("newer", now));
-    assert!(!ann.accepts("new", now), "no grace: the old token stops at once");
+    assert!(
+        !ann.accepts("new", now),
+        "no grace: the old token stops at once"
+    );
     assert_eq!(ann.previous_token_hash, None);
     assert!(!store.rotate_rep("nobody", abrupt).await.unwrap());
 
