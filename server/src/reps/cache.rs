@@ -239,3 +239,112 @@ impl RepCache {
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use async_trait::async_trait;
+    use leadhook_shared::Role;
+
+    use super::*;
+    use crate::store::{Rotation, StoreError};
+
+    /// One stored rep, `ann` with token `ann-token`; reads fail while `down`.
+    #[derive(Default)]
+    struct Directory {
+        down: AtomicBool,
+        touches: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl RepDirectory for Directory {
+        async fn reps(&self) -> Result<Vec<RepRecord>, StoreError> {
+            if self.down.load(Ordering::Relaxed) {
+                return Err(StoreError::Unavailable("down".into()));
+            }
+            Ok(vec![RepRecord {
+                name: "ann".into(),
+                role: Role::Manager,
+                token_hash: token::hash("ann-token"),
+                previous_token_hash: None,
+                previous_valid_until: None,
+                created_at: Utc::now(),
+                last_used_at: None,
+            }])
+        }
+        async fn add_rep(
+            &self,
+            _: &str,
+            _: Role,
+            _: &str,
+            _: DateTime<Utc>,
+        ) -> Result<bool, StoreError> {
+            unreachable!("the cache never adds reps")
+        }
+        async fn rotate_rep(&self, _: &str, _: Rotation<'_>) -> Result<bool, StoreError> {
+            unreachable!("the cache never rotates")
+        }
+        async fn set_rep_role(&self, _: &str, _: Role) -> Result<bool, StoreError> {
+            unreachable!("the cache never changes roles")
+        }
+        async fn remove_rep(&self, _: &str, _: &str) -> Result<Option<u64>, StoreError> {
+            unreachable!("the cache never removes reps")
+        }
+        async fn touch_rep(&self, name: &str, _: DateTime<Utc>) -> Result<(), StoreError> {
+            assert_eq!(name, "ann");
+            self.touches.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+
+    fn configured() -> Vec<ApiToken> {
+        vec![ApiToken {
+            name: "bob".into(),
+            role: Role::Rep,
+            token: "bob-token".to_string().into(),
+            role_given: true,
+        }]
+    }
+
+    #[tokio::test]
+    async fn store_reps_join_the_configured_ones_and_stay_while_the_store_is_down() {
+        let directory = Arc::new(Directory::default());
+        let cache = RepCache::new(configured(), Assignment::Claim, directory.clone());
+        let team = cache.team();
+        assert_eq!(cache.authenticate("ann-token"), None, "not read yet");
+        cache.refresh().await;
+        assert_eq!(
+            cache.authenticate("ann-token"),
+            Some(Caller {
+                name: "ann".into(),
+                role: Role::Manager
+            })
+        );
+        assert_eq!(
+            cache.authenticate("bob-token").map(|c| c.role),
+            Some(Role::Rep)
+        );
+        assert_eq!(team.borrow().reps, ["bob", "ann"]);
+        directory.down.store(true, Ordering::Relaxed);
+        cache.refresh().await;
+        assert!(
+            cache.authenticate("ann-token").is_some(),
+            "the last good table stays"
+        );
+        assert_eq!(cache.authenticate("nobody"), None);
+    }
+
+    #[tokio::test]
+    async fn a_reps_use_is_written_once_a_minute_at_most() {
+        let directory = Arc::new(Directory::default());
+        let cache = RepCache::new(configured(), Assignment::Claim, directory.clone());
+        cache.refresh().await;
+        for _ in 0..3 {
+            cache.authenticate("ann-token").unwrap();
+            cache.authenticate("bob-token").unwrap();
+            cache.refresh().await;
+        }
+        assert_eq!(directory.touches.load(Ordering::Relaxed), 1);
+    }
+}
