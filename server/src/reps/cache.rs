@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::token;
 use crate::api::Caller;
 use crate::config::ApiToken;
-use crate::store::{RepDirectory, RepRecord};
+use crate::store::{RepDirectory, StoredRep};
 use crate::team::{Team, TeamView};
 
 /// How often the table is read again from the store.
@@ -59,7 +59,7 @@ struct Entry {
 }
 
 impl Table {
-    fn build(configured: &[ApiToken], stored: &[RepRecord]) -> Table {
+    fn build(configured: &[ApiToken], stored: &[StoredRep]) -> Table {
         let mut by_hash = HashMap::new();
         for entry in configured {
             let caller = Caller {
@@ -99,7 +99,7 @@ impl Table {
 }
 
 /// The configured reps in their order, then the store's, each name once.
-fn team(assignment: Assignment, configured: &[ApiToken], stored: &[RepRecord]) -> Team {
+fn team(assignment: Assignment, configured: &[ApiToken], stored: &[StoredRep]) -> Team {
     let mut reps: Vec<String> = Vec::new();
     for name in configured
         .iter()
@@ -176,7 +176,7 @@ impl RepCache {
                 tracing::debug!(rep = %name, %error, "cannot record the rep's last use");
             }
         }
-        match self.inner.store.reps().await {
+        match self.inner.store.list_reps().await {
             Ok(stored) => {
                 let table = Table::build(&self.inner.configured, &stored);
                 *self.inner.table.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(table);
@@ -259,11 +259,11 @@ mod tests {
 
     #[async_trait]
     impl RepDirectory for Directory {
-        async fn reps(&self) -> Result<Vec<RepRecord>, StoreError> {
+        async fn list_reps(&self) -> Result<Vec<StoredRep>, StoreError> {
             if self.down.load(Ordering::Relaxed) {
                 return Err(StoreError::Unavailable("down".into()));
             }
-            Ok(vec![RepRecord {
+            Ok(vec![StoredRep {
                 name: "ann".into(),
                 role: Role::Manager,
                 token_hash: token::hash("ann-token"),

@@ -114,7 +114,7 @@ pub async fn run(command: RepsCommand) -> Result<(), RepsError> {
             show_once(&token);
         }
         RepsCommand::List { store } => {
-            let reps = open(store).await?.reps().await?;
+            let reps = open(store).await?.list_reps().await?;
             if reps.is_empty() {
                 eprintln!(
                     "no reps in the store yet: add one with `leadhook-server reps add NAME --role admin`"
@@ -188,7 +188,7 @@ fn format_time(time: DateTime<Utc>) -> String {
     time.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-fn table(reps: &[crate::store::RepRecord]) -> String {
+fn table(reps: &[crate::store::StoredRep]) -> String {
     let rows: Vec<[String; 4]> = reps
         .iter()
         .map(|rep| {

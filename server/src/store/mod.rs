@@ -41,7 +41,7 @@ pub use queue::{
     Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
 };
 pub use replica::{LeaseCondition, LeaseRow, LeaseUpdate, Leases, SweepPositions};
-pub use reps::{RepDirectory, RepRecord, Rotation};
+pub use reps::{RepDirectory, Rotation, StoredRep};
 pub use routing::Routing;
 pub use upsert::UPSERT_BATCH;
 

@@ -6,13 +6,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use leadhook_shared::Role;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 
 /// One rep as the store holds them.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct RepRecord {
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRep {
     pub name: String,
     pub role: Role,
     /// SHA-256 (hex) of the current token.
@@ -25,7 +25,7 @@ pub struct RepRecord {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-impl RepRecord {
+impl StoredRep {
     /// Whether the token hashing to `hash` lets this rep in at `now`.
     pub fn accepts(&self, hash: &str, now: DateTime<Utc>) -> bool {
         self.token_hash == hash
@@ -48,7 +48,7 @@ pub struct Rotation<'a> {
 #[async_trait]
 pub trait RepDirectory: Send + Sync {
     /// Every rep, oldest first.
-    async fn reps(&self) -> Result<Vec<RepRecord>, StoreError>;
+    async fn list_reps(&self) -> Result<Vec<StoredRep>, StoreError>;
 
     /// Adds a rep created `at`; `false` when the name is taken.
     async fn add_rep(

@@ -196,7 +196,7 @@ async fn rotations_and_removals_reach_every_replica() {
     }
     let used = poll_until(
         REACH,
-        || async { store.reps().await.unwrap()[0].last_used_at },
+        || async { store.list_reps().await.unwrap()[0].last_used_at },
         Option::is_some,
     )
     .await;

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{PostgrestStore, to_json};
 use crate::store::StoreError;
-use crate::store::reps::{RepDirectory, RepRecord, Rotation};
+use crate::store::reps::{RepDirectory, Rotation, StoredRep};
 
 const TABLE: &str = "rep_tokens";
 const COLUMNS: &str =
@@ -19,8 +19,8 @@ const CONFLICT: u16 = 409;
 const ROTATE_ATTEMPTS: usize = 5;
 
 impl PostgrestStore {
-    async fn rep(&self, name: &str) -> Result<Option<RepRecord>, StoreError> {
-        let rows: Vec<RepRecord> = self
+    async fn rep(&self, name: &str) -> Result<Option<StoredRep>, StoreError> {
+        let rows: Vec<StoredRep> = self
             .call(self.client.from(TABLE).select(COLUMNS).eq("name", name))
             .await?
             .json()?;
@@ -43,7 +43,7 @@ impl PostgrestStore {
 
 #[async_trait]
 impl RepDirectory for PostgrestStore {
-    async fn reps(&self) -> Result<Vec<RepRecord>, StoreError> {
+    async fn list_reps(&self) -> Result<Vec<StoredRep>, StoreError> {
         self.call(
             self.client
                 .from(TABLE)

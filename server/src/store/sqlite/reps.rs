@@ -10,7 +10,7 @@ use super::queue::set_owner;
 use super::rows::{micros, time_from};
 use super::{Inner, SqliteStore, internal, lead_by_id, next_stamp};
 use crate::store::StoreError;
-use crate::store::reps::{RepDirectory, RepRecord, Rotation};
+use crate::store::reps::{RepDirectory, Rotation, StoredRep};
 
 /// The schema of this module, appended to the store's migrations.
 pub(super) const MIGRATION: &str = r#"
@@ -28,9 +28,9 @@ pub(super) const MIGRATION: &str = r#"
 const COLUMNS: &str = "name, role, token_hash, previous_token_hash, previous_valid_until, \
                        created_at, last_used_at";
 
-fn record_from_row(row: &Row<'_>) -> rusqlite::Result<RepRecord> {
+fn record_from_row(row: &Row<'_>) -> rusqlite::Result<StoredRep> {
     let role: String = row.get("role")?;
-    Ok(RepRecord {
+    Ok(StoredRep {
         name: row.get("name")?,
         role: role
             .parse()
@@ -64,7 +64,7 @@ impl SqliteStore {
 
 #[async_trait]
 impl RepDirectory for SqliteStore {
-    async fn reps(&self) -> Result<Vec<RepRecord>, StoreError> {
+    async fn list_reps(&self) -> Result<Vec<StoredRep>, StoreError> {
         self.with(|inner| {
             let mut statement = inner
                 .conn

@@ -2,15 +2,15 @@
 //! with a grace period, and removal that returns a rep's open leads to the queue.
 
 use chrono::{Duration, SubsecRound, Utc};
-use leadhook_server::store::{LeadStore, RepRecord, Rotation};
+use leadhook_server::store::{LeadStore, Rotation, StoredRep};
 use leadhook_shared::team::actor::{FACEBOOK, SYSTEM};
 use leadhook_shared::{ActivityKind, LeadPatch, LeadStatus, Role};
 
 use super::suite::{at, incoming};
 
-async fn rep(store: &dyn LeadStore, name: &str) -> Option<RepRecord> {
+async fn rep(store: &dyn LeadStore, name: &str) -> Option<StoredRep> {
     store
-        .reps()
+        .list_reps()
         .await
         .unwrap()
         .into_iter()
@@ -38,7 +38,7 @@ pub async fn reps_are_added_once_listed_oldest_first_and_touched(store: &dyn Lea
             .unwrap(),
         "a taken name is refused"
     );
-    let listed = store.reps().await.unwrap();
+    let listed = store.list_reps().await.unwrap();
     assert_eq!(
         listed
             .iter()
