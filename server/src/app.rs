@@ -29,12 +29,12 @@ use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
 use crate::limits::MAX_METRICS_CONNECTIONS;
 use crate::metrics::Metrics;
+use crate::reps::RepCache;
 use crate::serve::{self, ServeLimits};
 use crate::store::{
     CapiOutbox, ErasureTargets, EscalationMarks, LeadReader, LeadStore, StoreError,
 };
 use crate::sweeper::{SweepStore, Sweeper};
-use crate::team::Team;
 use crate::writer::LeadWriter;
 use crate::{api, client_addr, webhook};
 
@@ -74,6 +74,8 @@ pub struct AppState {
     pub auth_throttle: Arc<api::AuthThrottle>,
     /// Sends lead stages to Meta; `None` when `FB_DATASET_ID` is unset.
     pub capi: Option<CapiSender>,
+    /// Who may call `/api`: the configured reps and the store's, kept current.
+    pub reps: RepCache,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -194,6 +196,17 @@ impl Application {
             }
         };
         // The store is split into its roles here, each handed to the part that uses it.
+        let reps = RepCache::new(
+            config.api_tokens.clone(),
+            config.queue.assignment,
+            Arc::clone(&store) as _,
+        );
+        reps.refresh().await;
+        if reps.tokens() == 0 {
+            tracing::warn!(
+                "no rep can log in yet: add one with `leadhook-server reps add NAME --role admin`"
+            );
+        }
         let reader: Arc<dyn LeadReader> = Arc::clone(&store) as _;
         let Feed {
             live: feed,
@@ -204,7 +217,7 @@ impl Application {
             Arc::clone(&store) as _,
             announcer,
             graph.clone(),
-            Team::from_config(&config),
+            reps.team(),
         );
         let intake = Intake::new(
             inbox.clone(),
@@ -237,6 +250,7 @@ impl Application {
             admission: Arc::default(),
             auth_throttle: Arc::default(),
             capi,
+            reps,
         };
         Ok(Application {
             listener,
@@ -272,6 +286,7 @@ impl Application {
         if let Some(capi) = self.state.capi.clone() {
             tokio::spawn(capi.run(shutdown.clone()));
         }
+        tokio::spawn(self.state.reps.clone().run(shutdown.clone()));
         tokio::spawn(
             Escalator::new(
                 self.escalation_marks,

@@ -181,7 +181,7 @@ pub async fn erase_command(
         Arc::clone(&store) as _,
         feed.announcer,
         graph,
-        Team::from_config(&config),
+        Team::from_config(&config).fixed(),
     );
     let reason = reason.as_deref();
     let mut report = EraseReport::default();

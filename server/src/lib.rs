@@ -22,6 +22,7 @@ pub mod lease;
 pub mod limits;
 pub mod metrics;
 pub mod private_files;
+pub mod reps;
 pub mod serve;
 pub mod store;
 pub mod sweeper;

@@ -10,6 +10,7 @@ use leadhook_server::config::{
 use leadhook_server::doctor::{self, DoctorArgs};
 use leadhook_server::erase::{EraseArgs, Progress, erase_command};
 use leadhook_server::intake::DEFAULT_RETRY;
+use leadhook_server::reps::cli::{self as reps_cli, RepsCommand};
 use leadhook_server::serve::raise_open_file_limit;
 use leadhook_server::store::copy as store_copy;
 use leadhook_server::store::postgrest::MIGRATIONS;
@@ -49,6 +50,9 @@ enum Command {
     Store(StoreCommand),
     /// Copy the embedded lead store and the inbox into a new directory while the server runs.
     Backup(BackupArgs),
+    /// Add, list, rotate, change and remove the reps and their tokens, without a restart.
+    #[command(subcommand)]
+    Reps(RepsCommand),
     /// Print a shell completion script, e.g. `leadhook-server completions bash > ~/.local/share/bash-completion/completions/leadhook-server`.
     Completions { shell: clap_complete::Shell },
     /// Print the manual page (roff), e.g. `leadhook-server man | man -l -`.
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         Command::Migrate { print } => migrate(print),
         Command::Store(StoreCommand::Copy(args)) => runtime.block_on(store_copy(args)),
         Command::Backup(args) => back_up(&args),
+        Command::Reps(command) => runtime.block_on(reps(command)),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -258,6 +263,20 @@ async fn store_copy(args: StoreCopyArgs) -> ExitCode {
                  rows copied already are written again, never twice."
             );
             ExitCode::FAILURE
+        }
+    }
+}
+
+async fn reps(command: RepsCommand) -> ExitCode {
+    match reps_cli::run(command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            if error.is_config() {
+                ExitCode::from(EXIT_CONFIG)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
-//! The team: the reps of `LEADHOOK_API_TOKENS`, how leads get owners, and the figures the
+//! The team: the reps (of `LEADHOOK_API_TOKENS` and the store, see [`crate::reps::RepCache`]), how leads get owners, and the figures the
 //! dashboards show about them (`/api/reps`, and `waiting`, `speed_to_lead`, `per_rep` of `/api/stats`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use leadhook_shared::team::median;
 use leadhook_shared::{Assignment, Rep, RepStats, SpeedToLead, SpeedToLeadStats};
@@ -9,7 +10,11 @@ use leadhook_shared::{Assignment, Rep, RepStats, SpeedToLead, SpeedToLeadStats};
 use crate::config::Config;
 use crate::store::{Contact, QueueFigures, StatsWindow};
 
-/// The reps, in the order `LEADHOOK_API_TOKENS` lists them, and the assignment mode.
+/// The team as it is now: it changes without a restart when reps are added or removed.
+pub type TeamView = tokio::sync::watch::Receiver<Arc<Team>>;
+
+/// The reps (those of `LEADHOOK_API_TOKENS` in its order, then the store's, oldest first), and
+/// the assignment mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Team {
     pub assignment: Assignment,
@@ -26,6 +31,11 @@ impl Team {
                 .map(|token| token.name.clone())
                 .collect(),
         }
+    }
+
+    /// A view that never changes, for commands and tests without a [`crate::reps::RepCache`].
+    pub fn fixed(self) -> TeamView {
+        tokio::sync::watch::channel(Arc::new(self)).1
     }
 
     pub fn is_rep(&self, name: &str) -> bool {

@@ -16,7 +16,7 @@ use crate::feed::ChangeAnnouncer;
 use crate::graph::GraphClient;
 use crate::health::{RuntimeHealth, StoreStatus};
 use crate::store::{Claim, LeadWrites, Routing, StoreError, Upserted};
-use crate::team::Team;
+use crate::team::{Team, TeamView};
 
 /// Handle to the write service; cheap to clone. It does not hand its store out:
 ///
@@ -37,7 +37,7 @@ struct Inner {
     status: Arc<RuntimeHealth>,
     announcer: ChangeAnnouncer,
     form_names: Mutex<HashMap<String, Option<String>>>,
-    team: Team,
+    team: TeamView,
     /// Held from a store write until its announcement, so this server announces its changes in
     /// the order the store gave them their cursors (`/api/events` skips anything older than what
     /// it already sent).
@@ -51,7 +51,7 @@ impl LeadWriter {
         store: Arc<dyn LeadWrites>,
         announcer: ChangeAnnouncer,
         graph: GraphClient,
-        team: Team,
+        team: TeamView,
     ) -> LeadWriter {
         LeadWriter {
             inner: Arc::new(Inner {
@@ -66,8 +66,9 @@ impl LeadWriter {
         }
     }
 
-    pub fn team(&self) -> &Team {
-        &self.inner.team
+    /// The team as it is now.
+    pub fn team(&self) -> Arc<Team> {
+        Arc::clone(&self.inner.team.borrow())
     }
 
     /// The server's runtime status, which this service and the Graph callers keep up to date.
@@ -103,11 +104,12 @@ impl LeadWriter {
                 lead.meta.form_name = self.form_name(&form_id).await;
             }
         }
+        let team = self.team();
         let _in_order = self.inner.in_order.lock().await;
         let stored = self.record(
             self.inner
                 .store
-                .upsert_many(leads, actor, self.routing())
+                .upsert_many(leads, actor, routing(&team))
                 .await,
         )?;
         for upserted in stored.iter().filter(|upserted| upserted.changed) {
@@ -117,15 +119,6 @@ impl LeadWriter {
             self.announce(&upserted.lead);
         }
         Ok(stored)
-    }
-
-    /// How the store routes the new leads this server writes: the team's mode and reps.
-    fn routing(&self) -> Routing<'_> {
-        let team = &self.inner.team;
-        Routing {
-            assignment: team.assignment,
-            reps: &team.reps,
-        }
     }
 
     /// Makes `rep` the owner unless another rep owns the lead; announces a claim.
@@ -218,11 +211,12 @@ impl LeadWriter {
     /// Stores a lead a rep took by phone or in person (the store routes it as it inserts it), and
     /// announces it.
     pub async fn create_manual(&self, new: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
+        let team = self.team();
         let _in_order = self.inner.in_order.lock().await;
         let lead = self.record(
             self.inner
                 .store
-                .create_manual(new, rep, self.routing())
+                .create_manual(new, rep, routing(&team))
                 .await,
         )?;
         tracing::info!(id = lead.id, rep, owner = ?lead.owner, "manual lead created");
@@ -280,6 +274,14 @@ impl LeadWriter {
     }
 }
 
+/// How the store routes the new leads this server writes: the team's mode and reps.
+fn routing(team: &Team) -> Routing<'_> {
+    Routing {
+        assignment: team.assignment,
+        reps: &team.reps,
+    }
+}
+
 #[cfg(test)]
 impl LeadWriter {
     /// A writer on `store` for unit tests, with the live feed it announces on: its Graph client
@@ -299,7 +301,7 @@ impl LeadWriter {
         )
         .expect("a Graph client for tests");
         let feed = crate::feed::Feed::for_store(store.clone(), std::time::Duration::from_secs(1));
-        let writer = LeadWriter::new(store, feed.announcer, graph, team);
+        let writer = LeadWriter::new(store, feed.announcer, graph, team.fixed());
         (writer, feed.live)
     }
 }

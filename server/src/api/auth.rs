@@ -2,8 +2,6 @@ use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::Response;
-use secrecy::ExposeSecret;
-use subtle::ConstantTimeEq;
 
 use leadhook_shared::Role;
 
@@ -17,7 +15,8 @@ pub struct Caller {
     pub role: Role,
 }
 
-/// Accepts `Authorization: Bearer <token>` for any token in `LEADHOOK_API_TOKENS`.
+/// Accepts `Authorization: Bearer <token>` for a token of `LEADHOOK_API_TOKENS` or of a rep in
+/// the store (see [`crate::reps::RepCache`]), looked up by its SHA-256.
 pub async fn require_token(
     State(state): State<AppState>,
     mut request: Request,
@@ -34,23 +33,9 @@ pub async fn require_token(
         })
         .map(str::trim)
         .ok_or(AppError::Unauthorized)?;
-    // Compare against every token so the time taken does not tell which one nearly matched.
     let rep = state
-        .config
-        .api_tokens
-        .iter()
-        .fold(None, |found, candidate| {
-            let matches: bool = candidate
-                .token
-                .expose_secret()
-                .as_bytes()
-                .ct_eq(presented.as_bytes())
-                .into();
-            found.or(matches.then(|| Caller {
-                name: candidate.name.clone(),
-                role: candidate.role,
-            }))
-        })
+        .reps
+        .authenticate(presented)
         .ok_or(AppError::Unauthorized)?;
     request.extensions_mut().insert(rep);
     Ok(next.run(request).await)

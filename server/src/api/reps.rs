@@ -47,7 +47,7 @@ pub async fn set_me(
     })))
 }
 
-/// `GET /api/reps?tz_offset_minutes=`: every rep in the order of `LEADHOOK_API_TOKENS`, with
+/// `GET /api/reps?tz_offset_minutes=`: every rep (see [`crate::team::Team`]), with
 /// availability and today's figures in the caller's time zone.
 pub async fn list(
     State(state): State<AppState>,

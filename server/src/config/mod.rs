@@ -25,14 +25,15 @@ mod tools;
 pub use args::{ServeArgs, SupabaseArgs};
 pub use capi::CapiConfig;
 pub use network::DEFAULT_METRICS_ADDR;
+pub use parse::data_dir_or_default;
 pub use store_copy::{CopyTarget, StoreCopyArgs, StoreCopySettings};
 pub use tools::{BackupArgs, LogArgs, LogFormat};
 
 use network::{parse_metrics_addr, parse_trusted_proxies};
 use parse::{
-    data_dir_or_default, parse_api_tokens, parse_assignment, parse_duration, parse_escalate_after,
-    parse_graph_url, parse_graph_version, parse_ids, parse_number, parse_public_url,
-    parse_retention_days, parse_store, parse_visibility, required_secret,
+    parse_api_tokens, parse_assignment, parse_duration, parse_escalate_after, parse_graph_url,
+    parse_graph_version, parse_ids, parse_number, parse_public_url, parse_retention_days,
+    parse_store, parse_visibility, required_secret,
 };
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
@@ -131,6 +132,8 @@ pub struct ApiToken {
     pub name: String,
     pub role: leadhook_shared::Role,
     pub token: SecretString,
+    /// Written `name:role:token`; the older `name:token` gives admin power.
+    pub role_given: bool,
 }
 
 /// A setting that is missing or malformed. The message names the variable and what to do.

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use leadhook_shared::team::actor;
 use leadhook_shared::{Assignment, Role, Visibility};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -98,7 +97,7 @@ pub(super) fn parse_duration(
 }
 
 /// `LEADHOOK_DATA_DIR`, by default `./leadhook-data`.
-pub(super) fn data_dir_or_default(data_dir: Option<PathBuf>) -> Result<PathBuf, ConfigError> {
+pub fn data_dir_or_default(data_dir: Option<PathBuf>) -> Result<PathBuf, ConfigError> {
     let data_dir = data_dir.unwrap_or_else(|| PathBuf::from("./leadhook-data"));
     if data_dir.as_os_str().is_empty() {
         return Err(ConfigError::invalid(
@@ -296,12 +295,12 @@ pub(super) fn parse_api_tokens(value: Option<SecretString>) -> Result<Vec<ApiTok
             )
         })?;
         // `name:role:token` sets a role; `name:token`, the older form, keeps every power.
-        let (role, token) = match token.split_once(':') {
+        let (role, token, role_given) = match token.split_once(':') {
             Some((role, rest)) => match role.parse::<Role>() {
-                Ok(role) => (role, rest),
-                Err(_) => (Role::Admin, token),
+                Ok(role) => (role, rest, true),
+                Err(_) => (Role::Admin, token, false),
             },
-            None => (Role::Admin, token),
+            None => (Role::Admin, token, false),
         };
         let (name, token) = (name.trim(), token.trim());
         if name.is_empty() || token.is_empty() {
@@ -310,12 +309,8 @@ pub(super) fn parse_api_tokens(value: Option<SecretString>) -> Result<Vec<ApiTok
                 format!("entry {} needs both a name and a token", index + 1),
             ));
         }
-        if [actor::FACEBOOK, actor::SWEEPER, actor::SYSTEM].contains(&name) {
-            return Err(ConfigError::invalid(
-                VAR,
-                format!("\"{name}\" names the server in lead histories; give the rep another name"),
-            ));
-        }
+        crate::reps::valid_name(name)
+            .map_err(|e| ConfigError::invalid(VAR, format!("entry {}: {e}", index + 1)))?;
         if token.len() < 8 {
             return Err(ConfigError::invalid(
                 VAR,
@@ -340,14 +335,10 @@ pub(super) fn parse_api_tokens(value: Option<SecretString>) -> Result<Vec<ApiTok
             name: name.to_string(),
             role,
             token: SecretString::from(token.to_string()),
+            role_given,
         });
     }
-    if tokens.is_empty() {
-        return Err(ConfigError::Missing {
-            var: VAR,
-            hint: "give each sales rep a token, e.g. LEADHOOK_API_TOKENS=alice:$(openssl rand -hex 16)",
-        });
-    }
+    // Empty is fine: the reps may all be in the store (`leadhook-server reps add`).
     Ok(tokens)
 }
 

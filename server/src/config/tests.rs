@@ -81,15 +81,31 @@ fn defaults_fill_the_optional_settings() {
     assert_eq!(names, ["alice", "bob"]);
 }
 
+/// Reps may all live in the store (`leadhook-server reps add`); `name:token` is the older form.
+#[test]
+fn api_tokens_may_be_empty_and_say_whether_a_role_was_given() {
+    let mut args = complete();
+    args.api_tokens = Some(" , ".into());
+    assert!(Config::from_args(args).unwrap().api_tokens.is_empty());
+    let mut args = complete();
+    args.api_tokens = Some("alice:alice-token-1,bob:rep:bob-token-22".into());
+    let given: Vec<_> = Config::from_args(args)
+        .unwrap()
+        .api_tokens
+        .iter()
+        .map(|t| (t.name.clone(), t.role_given))
+        .collect();
+    assert_eq!(given, [("alice".into(), false), ("bob".into(), true)]);
+}
+
 type Spoil = fn(&mut ServeArgs);
 
 #[test]
 fn each_required_setting_is_named_when_missing() {
-    let cases: [(Spoil, &str); 4] = [
+    let cases: [(Spoil, &str); 3] = [
         (|a| a.fb_app_secret = None, "FB_APP_SECRET"),
         (|a| a.fb_verify_token = Some("  ".into()), "FB_VERIFY_TOKEN"),
         (|a| a.fb_page_access_token = None, "FB_PAGE_ACCESS_TOKEN"),
-        (|a| a.api_tokens = Some(" , ".into()), "LEADHOOK_API_TOKENS"),
     ];
     for (unset, var) in cases {
         let mut args = complete();

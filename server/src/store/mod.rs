@@ -11,6 +11,7 @@
 //! | [`Leases`] | turns at scheduled jobs among replicas | [`crate::lease::JobLease`] |
 //! | [`SweepPositions`] | where the backfill sweep stopped per form | the sweeper, `store copy` |
 //! | [`CapiOutbox`] | the Conversions API outbox and its figures | [`crate::capi::CapiSender`] (`/api/health` asks it for the figures) |
+//! | [`RepDirectory`] | reps, their roles and token hashes | [`crate::reps::RepCache`], `leadhook-server reps` |
 //! | [`copy::CopyEnd`] | bulk reads and writes | `store copy` |
 //!
 //! [`LeadStore`] is all of them at once: what [`open`] returns and the wiring in
@@ -23,6 +24,7 @@ pub(crate) mod error;
 pub mod postgrest;
 mod queue;
 pub mod replica;
+pub mod reps;
 mod routing;
 pub mod sqlite;
 mod upsert;
@@ -39,6 +41,7 @@ pub use queue::{
     Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
 };
 pub use replica::{LeaseCondition, LeaseRow, LeaseUpdate, Leases, SweepPositions};
+pub use reps::{RepDirectory, Rotation, StoredRep};
 pub use routing::Routing;
 pub use upsert::UPSERT_BATCH;
 
@@ -46,18 +49,26 @@ use crate::config::{Config, StoreConfig};
 
 /// Opens the lead store the configuration selects, and says which in the log (never the key).
 pub async fn open(config: &Config) -> Result<std::sync::Arc<dyn LeadStore>, StoreError> {
-    match &config.store {
+    open_at(&config.data_dir, &config.store).await
+}
+
+/// Opens the lead store `store` selects, the embedded one in `data_dir`.
+pub async fn open_at(
+    data_dir: &std::path::Path,
+    store: &StoreConfig,
+) -> Result<std::sync::Arc<dyn LeadStore>, StoreError> {
+    match store {
         StoreConfig::Sqlite => {
-            crate::private_files::create_private_dir(&config.data_dir).map_err(|e| {
+            crate::private_files::create_private_dir(data_dir).map_err(|e| {
                 StoreError::Misconfigured {
                     message: format!(
                         "cannot create the data directory {}: {e}",
-                        config.data_dir.display()
+                        data_dir.display()
                     ),
                     fix: "set LEADHOOK_DATA_DIR to a writable directory".into(),
                 }
             })?;
-            let path = config.data_dir.join("leads.db");
+            let path = data_dir.join("leads.db");
             tracing::info!(path = %path.display(), "lead store: embedded SQLite");
             Ok(std::sync::Arc::new(sqlite::SqliteStore::open(&path).await?))
         }
@@ -144,6 +155,7 @@ pub trait LeadStore:
     + Leases
     + SweepPositions
     + CapiOutbox
+    + RepDirectory
     + 'static
 {
 }
@@ -156,6 +168,7 @@ impl<T> LeadStore for T where
         + Leases
         + SweepPositions
         + CapiOutbox
+        + RepDirectory
         + 'static
 {
 }

@@ -24,6 +24,7 @@ mod private_dirs;
 mod raw_http;
 mod replica_sweeps;
 mod replicas;
+mod reps;
 mod roles;
 mod supabase;
 mod sweep;

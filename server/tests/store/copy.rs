@@ -16,11 +16,11 @@ use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
 use leadhook_server::store::sqlite::SqliteStore;
 use leadhook_server::store::{
     CapiOutbox, LeadQuery, LeadReader, LeadStore, LeadWrites, QueueReads, QueueWrites,
-    SweepPositions,
+    RepDirectory, Rotation, StoredRep, SweepPositions,
 };
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
-use leadhook_shared::{Activity, Answer, LeadPatch, LeadStatus, MetaFields, NewManualLead};
+use leadhook_shared::{Activity, Answer, LeadPatch, LeadStatus, MetaFields, NewManualLead, Role};
 use secrecy::SecretString;
 
 const FACEBOOK_LEADS: usize = 10_000;
@@ -57,7 +57,8 @@ fn incoming(n: usize) -> IncomingLead {
     }
 }
 
-/// A store with a history: statuses, notes, owners, erased leads, manual leads, a rep away.
+/// A store with a history: statuses, notes, owners, erased leads, manual leads, a rep away, reps
+/// with tokens.
 async fn seeded_sqlite(dir: &Path) -> SqliteStore {
     let store = open_sqlite(dir).await;
     for n in 0..FACEBOOK_LEADS {
@@ -104,6 +105,22 @@ async fn seeded_sqlite(dir: &Path) -> SqliteStore {
     }
     store.set_available("bob", false).await.expect("away");
     store.set_available("alice", true).await.expect("here");
+    // Reps in the store with their token hashes: one rotated with a grace period, one used.
+    let now = Utc::now();
+    store
+        .add_rep("carol", Role::Manager, "hash-c1", now)
+        .await
+        .expect("carol");
+    let rotation = Rotation {
+        token_hash: "hash-c2",
+        previous_valid_until: Some(now + Age::hours(1)),
+    };
+    store.rotate_rep("carol", rotation).await.expect("rotate");
+    store
+        .add_rep("dave", Role::Rep, "hash-d", now)
+        .await
+        .expect("dave");
+    store.touch_rep("dave", now).await.expect("touch");
     store
         .save_sweep_position("form-1", 1_780_000_000)
         .await
@@ -133,7 +150,14 @@ async fn open_sqlite(dir: &Path) -> SqliteStore {
 }
 
 /// Everything a copy carries, read page by page as the copy reads it.
-async fn everything(end: &dyn CopyEnd) -> (Vec<LeadRecord>, Vec<Activity>, Vec<RepRecord>) {
+type Everything = (
+    Vec<LeadRecord>,
+    Vec<Activity>,
+    Vec<RepRecord>,
+    Vec<StoredRep>,
+);
+
+async fn everything(end: &dyn CopyEnd) -> Everything {
     let (mut leads, mut activity) = (Vec::new(), Vec::new());
     let mut after = i64::MIN;
     loop {
@@ -143,7 +167,12 @@ async fn everything(end: &dyn CopyEnd) -> (Vec<LeadRecord>, Vec<Activity>, Vec<R
         leads.extend(page.leads);
         activity.extend(page.activity);
     }
-    (leads, activity, end.reps().await.expect("reps"))
+    (
+        leads,
+        activity,
+        end.reps().await.expect("reps"),
+        end.list_reps().await.expect("stored reps"),
+    )
 }
 
 async fn lead_count(store: &dyn LeadStore) -> u64 {

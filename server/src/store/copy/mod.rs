@@ -1,5 +1,5 @@
-//! `leadhook-server store copy`: moves every lead, its history, the reps' availability and the
-//! sweep positions from one store to the other, as they were (ids, statuses, owners, timestamps).
+//! `leadhook-server store copy`: moves every lead, its history, the reps' availability, the reps
+//! with their roles and token hashes, and the sweep positions from one store to the other, as they were (ids, statuses, owners, timestamps).
 //!
 //! Rows keep their ids in the target, so a lead's key is its id (with its `leadgen_id` checked
 //! alongside) and a copy writes with upserts on the id: running it again, or again after it was
@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use check::{Fingerprint, fingerprint};
 pub use command::{progress_bar, run};
 
-use super::{StoreError, SweepPositions};
+use super::{RepDirectory, StoreError, StoredRep, SweepPositions};
 
 /// Leads per bulk write: one PostgREST request or one SQLite transaction each.
 pub const PAGE_SIZE: u32 = 500;
@@ -58,7 +58,7 @@ pub struct Page {
 
 /// One side of a copy: a store read and written in bulk.
 #[async_trait]
-pub trait CopyEnd: SweepPositions + Send + Sync {
+pub trait CopyEnd: SweepPositions + RepDirectory + Send + Sync {
     /// "sqlite" or "supabase", for messages.
     fn name(&self) -> &'static str;
     /// Fails, saying what to fix, when this store cannot take part in a copy.
@@ -74,6 +74,9 @@ pub trait CopyEnd: SweepPositions + Send + Sync {
     async fn write_page(&self, page: &Page) -> Result<(), StoreError>;
     async fn reps(&self) -> Result<Vec<RepRecord>, StoreError>;
     async fn write_reps(&self, reps: &[RepRecord]) -> Result<(), StoreError>;
+    /// Writes the reps of the [`RepDirectory`] as they are (token hashes, times), replacing
+    /// those with the same names.
+    async fn write_stored_reps(&self, reps: &[StoredRep]) -> Result<(), StoreError>;
     /// Makes ids handed out later continue after the copied ones.
     async fn finish(&self) -> Result<(), StoreError>;
 }
@@ -154,6 +157,11 @@ pub async fn copy(
     }
     let reps = source.reps().await.map_err(on(source))?;
     target.write_reps(&reps).await.map_err(on(target))?;
+    let stored = source.list_reps().await.map_err(on(source))?;
+    target
+        .write_stored_reps(&stored)
+        .await
+        .map_err(on(target))?;
     // Where the backfill sweep stopped per form, so the target's first sweep continues there.
     // Leases are not copied: they belong to the servers of each store.
     let positions = source.sweep_positions().await.map_err(on(source))?;

@@ -11,8 +11,8 @@ use serde::de::DeserializeOwned;
 
 use super::query::{EVERY_COLUMN, TABLE};
 use super::{PostgrestStore, to_json};
-use crate::store::StoreError;
 use crate::store::copy::{CopyEnd, LeadKey, LeadRecord, Page, RepRecord};
+use crate::store::{StoreError, StoredRep};
 
 const ACTIVITY: &str = "activity";
 const REPS: &str = "reps";
@@ -189,6 +189,10 @@ impl CopyEnd for PostgrestStore {
 
     async fn write_reps(&self, reps: &[RepRecord]) -> Result<(), StoreError> {
         self.upsert_rows(REPS, reps, "name").await
+    }
+
+    async fn write_stored_reps(&self, reps: &[StoredRep]) -> Result<(), StoreError> {
+        self.upsert_rows("rep_tokens", reps, "name").await
     }
 
     async fn finish(&self) -> Result<(), StoreError> {

@@ -45,4 +45,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207110000_export_activity.sql",
         include_str!("../../../../migrations/20261207110000_export_activity.sql"),
     ),
+    (
+        "20261207120000_rep_tokens.sql",
+        include_str!("../../../../migrations/20261207120000_rep_tokens.sql"),
+    ),
 ];

@@ -16,6 +16,7 @@ mod query;
 mod queue;
 mod reads;
 mod replica;
+mod reps;
 mod upsert;
 
 use std::fmt;

@@ -10,8 +10,8 @@ use rusqlite::{Connection, ToSql, params, params_from_iter};
 use super::queue::activity_where;
 use super::rows::{META_COLUMNS, SELECT_LEADS, lead_from_row, meta_parameters, micros, time_from};
 use super::{SqliteStore, internal, search_text};
-use crate::store::StoreError;
 use crate::store::copy::{CopyEnd, LeadKey, LeadRecord, Page, RepRecord};
+use crate::store::{StoreError, StoredRep};
 
 /// The columns a copy writes besides the Meta-side ones, in the order [`lead_parameters`] binds them.
 const OWN_COLUMNS: &[&str] = &[
@@ -247,6 +247,32 @@ impl CopyEnd for SqliteStore {
                      ON CONFLICT (name) DO UPDATE SET available = excluded.available,
                        last_assigned_at = excluded.last_assigned_at",
                     params![rep.name, rep.available, rep.last_assigned_at.map(micros)],
+                )
+                .map_err(internal)?;
+            }
+            tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn write_stored_reps(&self, reps: &[StoredRep]) -> Result<(), StoreError> {
+        let reps = reps.to_vec();
+        self.with(move |inner| {
+            let tx = inner.conn.transaction().map_err(internal)?;
+            for rep in &reps {
+                tx.execute(
+                    "INSERT OR REPLACE INTO rep_tokens (name, role, token_hash, previous_token_hash,
+                       previous_valid_until, created_at, last_used_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        rep.name,
+                        rep.role.as_str(),
+                        rep.token_hash,
+                        rep.previous_token_hash,
+                        rep.previous_valid_until.map(micros),
+                        micros(rep.created_at),
+                        rep.last_used_at.map(micros)
+                    ],
                 )
                 .map_err(internal)?;
             }

@@ -9,6 +9,7 @@ mod erase;
 mod export;
 mod queue;
 mod replica;
+mod reps;
 mod route;
 mod rows;
 #[cfg(test)]
@@ -72,6 +73,7 @@ const MIGRATIONS: &[&str] = &[
     capi::MIGRATION,
     erase::MIGRATION,
     export::MIGRATION,
+    reps::MIGRATION,
 ];
 
 /// The most memory the store's page cache takes.

@@ -8,6 +8,7 @@ mod export;
 mod list;
 mod queue;
 mod replica_suite;
+mod reps;
 mod routing;
 mod sql_kinds;
 mod suite;
@@ -85,6 +86,11 @@ macro_rules! conformance {
             );
             conformance!(@in export, $make;
                 exports_are_in_the_history_and_change_nothing,
+            );
+            conformance!(@in reps, $make;
+                reps_are_added_once_listed_oldest_first_and_touched,
+                reps_rotate_with_and_without_grace_and_change_role,
+                reps_removed_return_their_open_leads_to_the_queue,
             );
             conformance!(@with_fixture routing, $make;
                 a_routed_lead_is_never_visible_unowned,
