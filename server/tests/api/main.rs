@@ -19,6 +19,7 @@ mod leads_api;
 mod raw_http;
 mod replica_sweeps;
 mod replicas;
+mod secret_flags;
 mod supabase;
 mod sweep;
 mod webhook_flow;
