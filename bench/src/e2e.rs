@@ -110,7 +110,8 @@ impl Watch {
         mode: Mode,
     ) -> anyhow::Result<Watch> {
         let mut child = Command::new(binary)
-            .args(["--server", server_url, "--token", REP_TOKEN])
+            .args(["--server", server_url])
+            .env("LEADHOOK_TOKEN", REP_TOKEN)
             .args(["--interval", interval, "--no-notify", "watch", "--json"])
             .env("XDG_CONFIG_HOME", home)
             .env("XDG_CACHE_HOME", home)

@@ -40,45 +40,33 @@ pub fn args(
 pub fn command_line(args: &DoctorArgs) -> String {
     let serve = &args.serve;
     let data_dir = serve.data_dir.as_ref().map(|dir| dir.display().to_string());
-    // The demo's own made-up secrets: the command line is for copying, so it spells them.
+    // The demo's own made-up secrets, spelled for copying. They go in the environment: the server
+    // refuses a secret flag, as every local user sees a command line in `ps`.
+    let secrets = [
+        ("FB_APP_SECRET", serve.fb_app_secret.as_ref()),
+        ("FB_VERIFY_TOKEN", serve.fb_verify_token.as_ref()),
+        ("FB_PAGE_ACCESS_TOKEN", serve.fb_page_access_token.as_ref()),
+        ("LEADHOOK_API_TOKENS", serve.api_tokens.as_ref()),
+        ("LEADHOOK_TOKEN", args.e2e.token.as_ref()),
+    ];
     let flags = [
         ("--fb-app-id", args.fb_app_id.as_deref()),
-        (
-            "--fb-app-secret",
-            serve
-                .fb_app_secret
-                .as_ref()
-                .map(ExposeSecret::expose_secret),
-        ),
-        (
-            "--fb-verify-token",
-            serve
-                .fb_verify_token
-                .as_ref()
-                .map(ExposeSecret::expose_secret),
-        ),
-        (
-            "--fb-page-access-token",
-            serve
-                .fb_page_access_token
-                .as_ref()
-                .map(ExposeSecret::expose_secret),
-        ),
         ("--fb-graph-url", serve.fb_graph_url.as_deref()),
         ("--fb-page-id", serve.fb_page_id.as_deref()),
         ("--public-url", serve.public_url.as_deref()),
-        (
-            "--api-tokens",
-            serve.api_tokens.as_ref().map(ExposeSecret::expose_secret),
-        ),
         ("--data-dir", data_dir.as_deref()),
         ("--server", args.e2e.server.as_deref()),
-        (
-            "--token",
-            args.e2e.token.as_ref().map(ExposeSecret::expose_secret),
-        ),
     ];
-    let mut line = String::from("cargo run -p leadhook-server -- doctor --e2e");
+    let mut line = String::new();
+    for (var, value) in secrets {
+        if let Some(value) = value {
+            line.push_str(&format!(
+                "{var}={} \\\n",
+                shell_quoted(value.expose_secret())
+            ));
+        }
+    }
+    line.push_str("cargo run -p leadhook-server -- doctor --e2e");
     for (flag, value) in flags {
         if let Some(value) = value {
             line.push_str(&format!(" \\\n    {flag} {}", shell_quoted(value)));
@@ -116,6 +104,46 @@ pub async fn run(args: &DoctorArgs) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_command_line_sets_secrets_in_the_environment_not_as_flags() {
+        let args = DoctorArgs {
+            serve: ServeArgs {
+                fb_app_secret: Some("app-secret".into()),
+                fb_verify_token: Some("verify-token".into()),
+                fb_page_access_token: Some("page-token".into()),
+                api_tokens: Some("demo:rep-token".into()),
+                fb_page_id: Some("123".into()),
+                ..ServeArgs::default()
+            },
+            fb_app_id: Some("42".into()),
+            subscribe: false,
+            capi_test: None,
+            e2e: EndToEndArgs {
+                e2e: true,
+                server: Some("http://127.0.0.1:9".into()),
+                token: Some("rep-token".into()),
+                ..EndToEndArgs::default()
+            },
+        };
+        let line = command_line(&args);
+        for set in [
+            "FB_APP_SECRET=app-secret \\\n",
+            "FB_VERIFY_TOKEN=verify-token \\\n",
+            "FB_PAGE_ACCESS_TOKEN=page-token \\\n",
+            "LEADHOOK_API_TOKENS=demo:rep-token \\\n",
+            "LEADHOOK_TOKEN=rep-token \\\ncargo run -p leadhook-server -- doctor --e2e",
+            "--fb-page-id 123",
+            "--server http://127.0.0.1:9",
+        ] {
+            assert!(line.contains(set), "{set:?} missing in:\n{line}");
+        }
+        let (_, flags) = line.split_once("doctor --e2e").unwrap();
+        assert!(
+            !flags.contains("token") && !flags.contains("secret"),
+            "{line}"
+        );
+    }
 
     #[test]
     fn odd_values_are_quoted_for_the_shell() {

@@ -74,7 +74,7 @@ fn main() -> ExitCode {
         eprintln!("error: {error}");
         return ExitCode::from(EXIT_CONFIG);
     }
-    let cli = Cli::parse();
+    let cli: Cli = leadhook_shared::secret_args::parse();
     init_logging(cli.log.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -364,4 +364,40 @@ fn stop_on_signal(shutdown: CancellationToken) -> std::io::Result<impl Future<Ou
         tracing::info!("shutting down: finishing requests in flight");
         shutdown.cancel();
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every secret (an argument with hidden env values) of `command` and its subcommands, with
+    /// whether it is hidden and has a `-file` form beside it.
+    fn secrets(command: &clap::Command, found: &mut Vec<(String, bool)>) {
+        for arg in command
+            .get_arguments()
+            .filter(|arg| arg.is_hide_env_values_set())
+        {
+            let long = arg.get_long().unwrap_or_default();
+            let file_form = format!("{long}-file");
+            let has_file_form = command
+                .get_arguments()
+                .any(|other| other.get_long() == Some(file_form.as_str()));
+            found.push((
+                format!("{} --{long}", command.get_name()),
+                arg.is_hide_set() && has_file_form,
+            ));
+        }
+        command
+            .get_subcommands()
+            .for_each(|sub| secrets(sub, found));
+    }
+
+    #[test]
+    fn every_secret_flag_is_hidden_and_has_a_file_form() {
+        let mut found = Vec::new();
+        secrets(&Cli::command(), &mut found);
+        assert!(found.len() >= 8, "{found:?}");
+        let lacking: Vec<_> = found.iter().filter(|(_, ok)| !ok).collect();
+        assert!(lacking.is_empty(), "{lacking:?}");
+    }
 }

@@ -7,6 +7,7 @@ pub mod backoff;
 pub mod cursor;
 pub mod lead;
 pub mod meta;
+pub mod secret_args;
 pub mod status;
 pub mod team;
 

@@ -5,7 +5,9 @@
 pub enum ClientError {
     #[error("server unreachable at {server} ({reason}); is leadhook-server running there?")]
     Unreachable { server: String, reason: String },
-    #[error("token rejected: set LEADHOOK_TOKEN (or --token) to one of the server's API tokens")]
+    #[error(
+        "token rejected: set LEADHOOK_TOKEN (or --token-file) to one of the server's API tokens"
+    )]
     Unauthorized,
     #[error("not found: {0}")]
     NotFound(String),

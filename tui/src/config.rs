@@ -1,12 +1,16 @@
 //! Command line, environment and config file, merged into [`Settings`].
 //!
 //! Precedence: flags beat environment (both handled by clap's `env`), which beat the config
-//! file (`<config dir>/leadhook/config.toml`), which beats the built-in defaults.
+//! file (`<config dir>/leadhook/config.toml`), which beats the built-in defaults. The token is
+//! never a flag ([`leadhook_shared::secret_args`]): it comes from `LEADHOOK_TOKEN`,
+//! `--token-file` or the config file, and the files must be private.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use leadhook_shared::secret_args::{SecretFileError, ensure_private, read_secret_file};
 use serde::Deserialize;
 
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
@@ -23,8 +27,23 @@ pub struct Cli {
     /// Base URL of the leadhook server [default: http://127.0.0.1:8080]
     #[arg(long, env = "LEADHOOK_SERVER", global = true)]
     pub server: Option<String>,
-    /// API token (one of the server's LEADHOOK_API_TOKENS)
-    #[arg(long, env = "LEADHOOK_TOKEN", global = true, hide_env_values = true)]
+    /// File holding the API token, one of the server's LEADHOOK_API_TOKENS (or set LEADHOOK_TOKEN)
+    #[arg(
+        long,
+        env = "LEADHOOK_TOKEN_FILE",
+        value_name = "PATH",
+        value_parser = token_file,
+        global = true
+    )]
+    pub token_file: Option<String>,
+    /// Refused on the command line, where `ps` shows it (see `secret_args`): environment only.
+    #[arg(
+        long,
+        env = "LEADHOOK_TOKEN",
+        global = true,
+        hide_env_values = true,
+        hide = true
+    )]
     pub token: Option<String>,
     /// How often to poll when push is unavailable, e.g. 3s or 500ms [default: 3s]
     #[arg(long, value_parser = parse_interval, global = true)]
@@ -106,6 +125,8 @@ pub enum ConfigError {
     Interval(String),
     #[error("invalid server URL \"{0}\": write it like http://127.0.0.1:8080")]
     Server(String),
+    #[error("config file holds the API token, but {0}")]
+    ExposedToken(SecretFileError),
 }
 
 impl Settings {
@@ -139,8 +160,9 @@ impl Settings {
             (None, None) => DEFAULT_INTERVAL,
         };
         let token = cli
-            .token
+            .token_file
             .clone()
+            .or_else(|| cli.token.clone())
             .or(file.token)
             .filter(|token| !token.trim().is_empty());
         Ok(Settings {
@@ -157,14 +179,46 @@ pub fn default_config_path() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|dirs| dirs.config_dir().join("leadhook").join("config.toml"))
 }
 
+/// The config file at `path`; refused when it holds a token that group or others can read.
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let unreadable = |source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    toml::from_str(&text).map_err(|err| ConfigError::Parse {
+    };
+    let text = std::fs::read_to_string(path).map_err(unreadable)?;
+    let file: FileConfig = toml::from_str(&text).map_err(|err| ConfigError::Parse {
         path: path.to_path_buf(),
         message: err.message().to_string(),
+    })?;
+    if file.token.is_some() {
+        let metadata = std::fs::metadata(path).map_err(unreadable)?;
+        ensure_private(path, &metadata).map_err(ConfigError::ExposedToken)?;
+    }
+    Ok(file)
+}
+
+/// The clap parser of `--token-file PATH`: the token in that file, which only its owner may read.
+fn token_file(path: &str) -> Result<String, SecretFileError> {
+    read_secret_file(Path::new(path))
+}
+
+/// A warning for a token sent over plain HTTP to `server` beyond this machine, where anyone on
+/// the way can read it; `None` for HTTPS, loopback, or without a token.
+pub fn cleartext_token_warning(server: &str, has_token: bool) -> Option<String> {
+    let url = reqwest::Url::parse(server).ok()?;
+    let host = url
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<IpAddr>()
+            .is_ok_and(|address| address.is_loopback());
+    (has_token && url.scheme() == "http" && !loopback).then(|| {
+        format!(
+            "warning: the API token travels unencrypted to {server}, readable by anyone on the way; \
+             use https:// (a TLS proxy in front of the server)"
+        )
     })
 }
 
@@ -253,6 +307,93 @@ mod tests {
         let err = Settings::merge(&cli(&["--server", "localhost:8080"]), FileConfig::default())
             .unwrap_err();
         assert!(err.to_string().contains("http://127.0.0.1:8080"));
+    }
+
+    fn private_file(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        path
+    }
+
+    #[test]
+    fn the_token_file_is_read_without_its_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = private_file(dir.path(), "token", "file-token\n", 0o600);
+        let shown = path.display().to_string();
+        let cli: Cli = leadhook_shared::secret_args::try_parse_from([
+            "leadhook",
+            "--token-file",
+            shown.as_str(),
+        ])
+        .unwrap();
+        let settings = Settings::merge(&cli, FileConfig::default()).unwrap();
+        assert_eq!(settings.token.as_deref(), Some("file-token"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_config_file_holding_a_token_others_can_read_is_refused_with_chmod() {
+        let dir = tempfile::tempdir().unwrap();
+        let exposed = private_file(dir.path(), "exposed.toml", "token = \"t0ken-123\"\n", 0o644);
+        let shown = exposed.display().to_string();
+        let err = Settings::load(&cli(&["--config", &shown]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&shown) && err.ends_with(&format!("run chmod 600 {shown}")),
+            "{err}"
+        );
+        assert!(!err.contains("t0ken-123"), "{err}");
+
+        let private = private_file(dir.path(), "private.toml", "token = \"t0ken-123\"\n", 0o600);
+        let cli_private = cli(&["--config", &private.display().to_string()]);
+        let settings = Settings::load(&cli_private).unwrap();
+        assert_eq!(settings.token.as_deref(), Some("t0ken-123"));
+
+        let tokenless = private_file(dir.path(), "tokenless.toml", "interval = \"2s\"\n", 0o644);
+        let cli_tokenless = cli(&["--config", &tokenless.display().to_string()]);
+        assert!(
+            Settings::load(&cli_tokenless).is_ok(),
+            "no token, nothing to protect"
+        );
+    }
+
+    #[test]
+    fn a_token_over_plain_http_to_another_host_is_warned_about() {
+        for server in [
+            "http://leads.example.com",
+            "http://10.0.0.5:8080",
+            "http://[2001:db8::1]:8080",
+            "http://localhost.example.com",
+        ] {
+            let warning = cleartext_token_warning(server, true)
+                .unwrap_or_else(|| panic!("{server} must be warned about"));
+            assert!(
+                warning.contains(server) && warning.contains("https://"),
+                "{warning}"
+            );
+        }
+        for server in [
+            "https://leads.example.com",
+            "http://127.0.0.1:8080",
+            "http://127.8.9.10",
+            "http://[::1]:8080",
+            "http://localhost:8080",
+            "http://LOCALHOST",
+        ] {
+            assert_eq!(cleartext_token_warning(server, true), None, "{server}");
+        }
+        assert_eq!(
+            cleartext_token_warning("http://leads.example.com", false),
+            None
+        );
     }
 
     #[test]

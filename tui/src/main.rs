@@ -1,12 +1,12 @@
 use std::process::ExitCode;
 
-use clap::{CommandFactory as _, Parser};
-use leadhook::config::{Cli, Command, Settings};
+use clap::CommandFactory as _;
+use leadhook::config::{Cli, Command, Settings, cleartext_token_warning};
 use leadhook::{logging, tui, watch};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = leadhook_shared::secret_args::parse();
     // Completions and the manual need neither settings nor a log.
     let watch_json = match cli.command {
         Some(Command::Completions { shell }) => {
@@ -30,6 +30,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Before the screen is taken over, so it stays on the terminal when the dashboard ends.
+    if let Some(warning) = cleartext_token_warning(&settings.server, settings.token.is_some()) {
+        tracing::warn!("{warning}");
+        eprintln!("leadhook: {warning}");
+    }
     let result = match watch_json {
         Some(json) => watch::run(settings, json).await,
         None => tui::run(settings).await,

@@ -6,20 +6,49 @@ use std::path::PathBuf;
 use clap::Args;
 use secrecy::SecretString;
 
-use super::{ConfigError, StoreConfig, parse_store};
+#[cfg(doc)]
+use leadhook_shared::secret_args;
+
+use super::{ConfigError, StoreConfig, parse_store, secret_file};
 
 /// Settings of `leadhook-server serve` (and of the commands that check a real setup). Secrets are
 /// [`SecretString`]s, so `{:?}` of the settings (a log line, a panic) does not print them.
+///
+/// Each secret comes from its variable or from its `-file` flag (which wins); its plain flag is
+/// hidden and refused by [`secret_args::parse`], since a command line shows in `ps`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
-    /// App Secret of the Meta app: the key of the webhook signature (Meta app > Settings > Basic).
-    #[arg(long, env = "FB_APP_SECRET", hide_env_values = true)]
+    /// File holding the App Secret of the Meta app: the key of the webhook signature (Meta app > Settings >
+    /// Basic) (or set FB_APP_SECRET).
+    #[arg(long = "fb-app-secret-file", env = "FB_APP_SECRET_FILE", value_name = "PATH", value_parser = secret_file)]
+    pub fb_app_secret_file: Option<SecretString>,
+    #[arg(
+        long = "fb-app-secret",
+        env = "FB_APP_SECRET",
+        hide_env_values = true,
+        hide = true
+    )]
     pub fb_app_secret: Option<SecretString>,
-    /// Token you also type into the Meta app's webhook setup; Meta echoes it in the subscription handshake.
-    #[arg(long, env = "FB_VERIFY_TOKEN", hide_env_values = true)]
+    /// File holding the token you also type into the Meta app's webhook setup; Meta echoes it in the
+    /// subscription handshake (or set FB_VERIFY_TOKEN).
+    #[arg(long = "fb-verify-token-file", env = "FB_VERIFY_TOKEN_FILE", value_name = "PATH", value_parser = secret_file)]
+    pub fb_verify_token_file: Option<SecretString>,
+    #[arg(
+        long = "fb-verify-token",
+        env = "FB_VERIFY_TOKEN",
+        hide_env_values = true,
+        hide = true
+    )]
     pub fb_verify_token: Option<SecretString>,
-    /// Long-lived Page access token used to read leads from the Graph API.
-    #[arg(long, env = "FB_PAGE_ACCESS_TOKEN", hide_env_values = true)]
+    /// File holding the long-lived Page access token used to read leads from the Graph API (or set FB_PAGE_ACCESS_TOKEN).
+    #[arg(long = "fb-page-access-token-file", env = "FB_PAGE_ACCESS_TOKEN_FILE", value_name = "PATH", value_parser = secret_file)]
+    pub fb_page_access_token_file: Option<SecretString>,
+    #[arg(
+        long = "fb-page-access-token",
+        env = "FB_PAGE_ACCESS_TOKEN",
+        hide_env_values = true,
+        hide = true
+    )]
     pub fb_page_access_token: Option<SecretString>,
     /// Graph API base URL (tests and the demo point it at a local stand-in).
     #[arg(long, env = "FB_GRAPH_URL")]
@@ -37,11 +66,14 @@ pub struct ServeArgs {
     /// Directory of the durable webhook inbox and the embedded lead store.
     #[arg(long = "data-dir", env = "LEADHOOK_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Comma-separated name:token pairs, one per sales rep, for the /api bearer tokens.
+    /// File holding the comma-separated name:token pairs, one per sales rep, for the /api bearer tokens (or set LEADHOOK_API_TOKENS).
+    #[arg(long = "api-tokens-file", env = "LEADHOOK_API_TOKENS_FILE", value_name = "PATH", value_parser = secret_file)]
+    pub api_tokens_file: Option<SecretString>,
     #[arg(
         long = "api-tokens",
         env = "LEADHOOK_API_TOKENS",
-        hide_env_values = true
+        hide_env_values = true,
+        hide = true
     )]
     pub api_tokens: Option<SecretString>,
     /// What reps see of leads other reps own: team (every lead, the default) or own (their own
@@ -71,8 +103,15 @@ pub struct ServeArgs {
     /// The CRM dataset (pixel) id lead stages are sent to with the Conversions API; unset: off.
     #[arg(long = "fb-dataset-id", env = "FB_DATASET_ID")]
     pub fb_dataset_id: Option<String>,
-    /// Token allowed to send events to the dataset; default: the Page token.
-    #[arg(long = "fb-capi-token", env = "FB_CAPI_TOKEN", hide_env_values = true)]
+    /// File holding the token allowed to send events to the dataset; default: the Page token (or set FB_CAPI_TOKEN).
+    #[arg(long = "fb-capi-token-file", env = "FB_CAPI_TOKEN_FILE", value_name = "PATH", value_parser = secret_file)]
+    pub fb_capi_token_file: Option<SecretString>,
+    #[arg(
+        long = "fb-capi-token",
+        env = "FB_CAPI_TOKEN",
+        hide_env_values = true,
+        hide = true
+    )]
     pub fb_capi_token: Option<SecretString>,
     /// Event names per status, like "Won=Purchase,Lost=Lost"; default: each status's own name.
     #[arg(long = "capi-stages", env = "LEADHOOK_CAPI_STAGES")]
@@ -113,18 +152,24 @@ pub struct SupabaseArgs {
     /// Supabase project REST URL, e.g. https://<project>.supabase.co/rest/v1; selects the Supabase store.
     #[arg(long = "supabase-url", env = "SUPABASE_URL")]
     pub supabase_url: Option<String>,
-    /// Supabase service_role key (legacy JWT) for the Supabase store.
+    /// File holding the Supabase service_role key (legacy JWT) for the Supabase store (or set SUPABASE_SERVICE_ROLE_KEY).
+    #[arg(long = "supabase-service-role-key-file", env = "SUPABASE_SERVICE_ROLE_KEY_FILE", value_name = "PATH", value_parser = secret_file)]
+    pub supabase_service_role_key_file: Option<SecretString>,
     #[arg(
         long = "supabase-service-role-key",
         env = "SUPABASE_SERVICE_ROLE_KEY",
-        hide_env_values = true
+        hide_env_values = true,
+        hide = true
     )]
     pub supabase_service_role_key: Option<SecretString>,
-    /// Supabase secret key (sb_secret_...), accepted instead of the service_role key.
+    /// File holding the Supabase secret key (sb_secret_...), accepted instead of the service_role key (or set SUPABASE_SECRET_KEY).
+    #[arg(long = "supabase-secret-key-file", env = "SUPABASE_SECRET_KEY_FILE", value_name = "PATH", value_parser = secret_file)]
+    pub supabase_secret_key_file: Option<SecretString>,
     #[arg(
         long = "supabase-secret-key",
         env = "SUPABASE_SECRET_KEY",
-        hide_env_values = true
+        hide_env_values = true,
+        hide = true
     )]
     pub supabase_secret_key: Option<SecretString>,
 }
@@ -134,7 +179,10 @@ impl SupabaseArgs {
     pub fn store(self) -> Result<StoreConfig, ConfigError> {
         parse_store(
             self.supabase_url,
-            self.supabase_secret_key.or(self.supabase_service_role_key),
+            self.supabase_secret_key_file
+                .or(self.supabase_secret_key)
+                .or(self.supabase_service_role_key_file)
+                .or(self.supabase_service_role_key),
         )
     }
 }
@@ -152,10 +200,14 @@ mod tests {
             fb_page_access_token: Some(secret.into()),
             api_tokens: Some(format!("alice:{secret}").into()),
             fb_capi_token: Some(secret.into()),
+            fb_app_secret_file: Some(secret.into()),
+            api_tokens_file: Some(secret.into()),
             supabase: SupabaseArgs {
                 supabase_url: Some("https://project.supabase.co/rest/v1".into()),
                 supabase_service_role_key: Some(secret.into()),
                 supabase_secret_key: Some(secret.into()),
+                supabase_service_role_key_file: Some(secret.into()),
+                supabase_secret_key_file: Some(secret.into()),
             },
             ..ServeArgs::default()
         };

@@ -1,4 +1,5 @@
 //! Configuration: flags beat environment variables beat a `.env` file in the working directory.
+//! Secrets come only from the environment or a private file (`--<secret>-file`), never a flag.
 //!
 //! Every field is parsed as text first and validated here, so that a bad setting stops start-up
 //! with one line naming the variable and what is wrong (exit status 2), never a panic or a stack of usage text.
@@ -26,6 +27,7 @@ pub use args::{ServeArgs, SupabaseArgs};
 pub use capi::CapiConfig;
 pub use network::DEFAULT_METRICS_ADDR;
 pub use parse::data_dir_or_default;
+pub use parse::secret_file;
 pub use store_copy::{CopyTarget, StoreCopyArgs, StoreCopySettings};
 pub use tools::{BackupArgs, LogArgs, LogFormat};
 
@@ -170,17 +172,17 @@ pub fn load_dotenv() -> Result<(), ConfigError> {
 impl Config {
     pub fn from_args(args: ServeArgs) -> Result<Config, ConfigError> {
         let app_secret = required_secret(
-            args.fb_app_secret,
+            args.fb_app_secret_file.or(args.fb_app_secret),
             "FB_APP_SECRET",
             "copy the App Secret from your Meta app (Settings > Basic)",
         )?;
         let verify_token = required_secret(
-            args.fb_verify_token,
+            args.fb_verify_token_file.or(args.fb_verify_token),
             "FB_VERIFY_TOKEN",
             "choose any random string and enter the same one in the Meta app's webhook setup",
         )?;
         let page_access_token = required_secret(
-            args.fb_page_access_token,
+            args.fb_page_access_token_file.or(args.fb_page_access_token),
             "FB_PAGE_ACCESS_TOKEN",
             "create a long-lived Page access token with leads_retrieval (see the README)",
         )?;
@@ -195,7 +197,7 @@ impl Config {
             )
         })?;
         let data_dir = data_dir_or_default(args.data_dir)?;
-        let api_tokens = parse_api_tokens(args.api_tokens)?;
+        let api_tokens = parse_api_tokens(args.api_tokens_file.or(args.api_tokens))?;
         let visibility = parse_visibility(args.visibility)?;
         let sync_seconds =
             parse_number(args.sync_interval, "LEADHOOK_SYNC_INTERVAL", 60, 0..=86_400)?;
@@ -227,7 +229,7 @@ impl Config {
         let capi = capi::parse(
             capi::CapiArgs {
                 dataset_id: args.fb_dataset_id,
-                token: args.fb_capi_token,
+                token: args.fb_capi_token_file.or(args.fb_capi_token),
                 stages: args.capi_stages,
                 batch_wait: args.capi_batch_wait,
                 timeout: args.capi_timeout,

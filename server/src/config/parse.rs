@@ -1,9 +1,10 @@
 //! Checks of single settings: each turns the text of one variable into its value, or into an
 //! error naming the variable and what is wrong.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use leadhook_shared::secret_args::{SecretFileError, read_secret_file};
 use leadhook_shared::{Assignment, Role, Visibility};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -11,6 +12,12 @@ use super::{
     ApiToken, ConfigError, DEFAULT_ESCALATE_AFTER, DEFAULT_GRAPH_URL, DEFAULT_GRAPH_VERSION,
     StoreConfig,
 };
+
+/// The clap parser of every `--<secret>-file PATH`: the secret in that file, which only its owner
+/// may read.
+pub fn secret_file(path: &str) -> Result<SecretString, SecretFileError> {
+    read_secret_file(Path::new(path)).map(SecretString::from)
+}
 
 pub(super) fn required_secret(
     value: Option<SecretString>,

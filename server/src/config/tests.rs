@@ -292,3 +292,60 @@ fn graph_url_loses_its_trailing_slash() {
         "http://127.0.0.1:9999"
     );
 }
+
+/// `leadhook-server serve`'s arguments, parsed as the binary parses them.
+#[derive(Debug, clap::Parser)]
+struct Serve {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
+#[test]
+fn every_secret_file_form_reads_its_file_without_the_trailing_newline() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("{text}\n")).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        path.display().to_string()
+    };
+    let argv = [
+        "serve".to_string(),
+        format!("--fb-app-secret-file={}", file("app", "app-secret")),
+        format!("--fb-verify-token-file={}", file("verify", "verify-token")),
+        format!("--fb-page-access-token-file={}", file("page", "page-token")),
+        format!("--api-tokens-file={}", file("api", "alice:alice-token-1")),
+        format!("--fb-capi-token-file={}", file("capi", "capi-token")),
+        "--fb-dataset-id=123".to_string(),
+        "--supabase-url=https://project.supabase.co/rest/v1".to_string(),
+        format!("--supabase-secret-key-file={}", file("sb", "sb_secret_1")),
+    ];
+    let serve: Serve = leadhook_shared::secret_args::try_parse_from(argv).unwrap();
+    let config = Config::from_args(serve.args).unwrap();
+    assert_eq!(config.app_secret.expose_secret(), "app-secret");
+    assert_eq!(config.verify_token.expose_secret(), "verify-token");
+    assert_eq!(config.page_access_token.expose_secret(), "page-token");
+    assert_eq!(config.api_tokens[0].token.expose_secret(), "alice-token-1");
+    assert_eq!(config.capi.unwrap().token.expose_secret(), "capi-token");
+    assert!(
+        matches!(&config.store, StoreConfig::Supabase { key, .. } if key.expose_secret() == "sb_secret_1")
+    );
+
+    let argv = [
+        "serve".to_string(),
+        format!(
+            "--supabase-service-role-key-file={}",
+            file("role", "role-key")
+        ),
+    ];
+    let serve: Serve = leadhook_shared::secret_args::try_parse_from(argv).unwrap();
+    let mut supabase = serve.args.supabase;
+    supabase.supabase_url = Some("https://project.supabase.co/rest/v1".into());
+    assert!(
+        matches!(supabase.store(), Ok(StoreConfig::Supabase { key, .. }) if key.expose_secret() == "role-key")
+    );
+}

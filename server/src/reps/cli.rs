@@ -180,7 +180,7 @@ async fn open(args: StoreArgs) -> Result<std::sync::Arc<dyn store::LeadStore>, R
 fn show_once(token: &SecretString) {
     println!("{}", token.expose_secret());
     eprintln!(
-        "This token will not be shown again: give it to the rep now (leadhook --token, or LEADHOOK_TOKEN)."
+        "This token will not be shown again: give it to the rep now (the dashboard reads it from LEADHOOK_TOKEN or a private file given with --token-file)."
     );
 }
 

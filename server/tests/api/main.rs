@@ -26,6 +26,7 @@ mod replica_sweeps;
 mod replicas;
 mod reps;
 mod roles;
+mod secret_flags;
 mod supabase;
 mod sweep;
 mod webhook_flow;

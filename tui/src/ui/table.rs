@@ -221,7 +221,7 @@ fn empty(app: &App, area: Rect, buf: &mut Buffer) {
             ..
         } => (
             "The server rejected the token.".to_string(),
-            "Set LEADHOOK_TOKEN (or --token) to one of the server's API tokens and restart."
+            "Set LEADHOOK_TOKEN (or --token-file) to one of the server's API tokens and restart."
                 .to_string(),
         ),
         Connection::Down { retry_at, .. } if !app.loaded => (

@@ -157,15 +157,9 @@ async fn watch_json_prints_a_pushed_lead_at_once() {
     let (dir, graph, server) = start_server().await;
     let home = dir.path();
     let mut watch = tokio::process::Command::new(dashboard_binary())
-        .args([
-            "watch",
-            "--json",
-            "--server",
-            &server.url,
-            "--token",
-            REP_TOKEN,
-        ])
+        .args(["watch", "--json", "--server", &server.url])
         .args(["--interval", "60s"])
+        .env("LEADHOOK_TOKEN", REP_TOKEN)
         .env("XDG_CONFIG_HOME", home)
         .env("XDG_CACHE_HOME", home)
         .env("HOME", home)
@@ -293,17 +287,16 @@ impl Tmux {
             binary.as_str(),
             "--server",
             &server.url,
-            "--token",
-            token,
             "--interval",
             interval,
             "--no-notify",
         ];
-        Tmux::start(dir, &command)
+        Tmux::start(dir, token, &command)
     }
 
-    /// Runs `command` in a 120x40 session; its exit code lands in `<dir>/exit-code`.
-    fn start(dir: &Path, command: &[&str]) -> Tmux {
+    /// Runs `command` with `LEADHOOK_TOKEN=token` in a 120x40 session; its exit code lands in
+    /// `<dir>/exit-code`.
+    fn start(dir: &Path, token: &str, command: &[&str]) -> Tmux {
         // One tmux server per test: the tests of this file run at the same time.
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let nth = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -312,8 +305,9 @@ impl Tmux {
         };
         let home = dir.to_string_lossy();
         // Config and logs go to the temp dir; no desktop session either way.
-        let mut shell =
-            format!("env XDG_CONFIG_HOME='{home}' XDG_CACHE_HOME='{home}' LEADHOOK_LOG=debug");
+        let mut shell = format!(
+            "env XDG_CONFIG_HOME='{home}' XDG_CACHE_HOME='{home}' LEADHOOK_LOG=debug LEADHOOK_TOKEN='{token}'"
+        );
         for part in command {
             shell.push_str(&format!(" '{part}'"));
         }

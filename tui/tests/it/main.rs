@@ -9,3 +9,4 @@ mod leads_from_server;
 mod meta_feedback;
 mod notify;
 mod real_server;
+mod secret_flags;

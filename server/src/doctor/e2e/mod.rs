@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use tokio::sync::mpsc;
 
 use super::{Check, DoctorArgs};
-use crate::config::Config;
+use crate::config::{Config, secret_file};
 use crate::graph::GraphClient;
 use server::{Health, WatchedServer};
 
@@ -35,8 +35,11 @@ pub struct EndToEndArgs {
     /// The running server to watch (default: http://<LEADHOOK_LISTEN>).
     #[arg(long, env = "LEADHOOK_SERVER")]
     pub server: Option<String>,
-    /// An API token of that server (default: the first of LEADHOOK_API_TOKENS).
-    #[arg(long, env = "LEADHOOK_TOKEN", hide_env_values = true)]
+    /// File holding an API token of that server (or set LEADHOOK_TOKEN; default: the first of
+    /// LEADHOOK_API_TOKENS).
+    #[arg(long = "token-file", env = "LEADHOOK_TOKEN_FILE", value_name = "PATH", value_parser = secret_file)]
+    pub token_file: Option<SecretString>,
+    #[arg(long, env = "LEADHOOK_TOKEN", hide_env_values = true, hide = true)]
     pub token: Option<SecretString>,
     /// Seconds to wait for the test lead.
     #[arg(long = "e2e-timeout", default_value_t = 120)]
@@ -49,6 +52,7 @@ impl Default for EndToEndArgs {
             e2e: false,
             form: None,
             server: None,
+            token_file: None,
             token: None,
             timeout_seconds: 120,
         }

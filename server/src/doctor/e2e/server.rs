@@ -34,8 +34,9 @@ impl WatchedServer {
             .filter(|url| !url.is_empty())
             .unwrap_or_else(|| format!("http://{}", reachable(config.listen)));
         let token = match args
-            .token
+            .token_file
             .as_ref()
+            .or(args.token.as_ref())
             .map(|token| token.expose_secret().trim())
         {
             Some(token) if !token.is_empty() => SecretString::from(token),
@@ -92,7 +93,7 @@ impl WatchedServer {
             reqwest::StatusCode::UNAUTHORIZED => Err(Check::fail(
                 NAME,
                 format!("the server at {} refused the API token", self.base),
-                "pass --token (or LEADHOOK_TOKEN) with one of that server's LEADHOOK_API_TOKENS",
+                "set LEADHOOK_TOKEN (or --token-file) to one of that server's LEADHOOK_API_TOKENS",
             )),
             status => Err(Check::fail(
                 NAME,

@@ -117,15 +117,24 @@ async fn doctor_e2e_names_leads_access_when_the_lead_cannot_be_read() {
     );
 }
 
-/// `leadhook-server doctor --e2e` as a process, watching the served test server as `token`.
+/// `leadhook-server doctor --e2e` as a process, watching the served test server as `token`
+/// (given in a private file, as a token on the command line is refused).
 async fn e2e_command(app: &TestApp, token: &str) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let token_file = token_file.display().to_string();
     let flags = [
         "--e2e",
         "--server",
         &app.address,
-        "--token",
-        token,
+        "--token-file",
+        &token_file,
         "--e2e-timeout",
         "30",
     ];
