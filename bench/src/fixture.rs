@@ -36,7 +36,7 @@ fn settings() -> TestSettings {
         app_secret: APP_SECRET.into(),
         verify_token: "bench-verify-token".into(),
         page_token: PAGE_TOKEN.into(),
-        api_tokens: format!("bench:{REP_TOKEN}"),
+        api_tokens: format!("bench:admin:{REP_TOKEN}"),
     }
 }
 

@@ -97,7 +97,7 @@ async fn run(args: Args) -> Result<(), DemoError> {
         app_secret: APP_SECRET.into(),
         verify_token: "demo-verify-token".into(),
         page_token: PAGE_TOKEN.into(),
-        api_tokens: format!("demo:{REP_TOKEN}"),
+        api_tokens: format!("demo:admin:{REP_TOKEN}"),
     };
     let graph = demo.spawn_graph().await?;
     let page_id = graph.config().page_id.clone();
