@@ -231,7 +231,10 @@ async fn start_server(binary: &Path, data_dir: &Path) -> anyhow::Result<ServerPr
         // No Graph API: the intake retries in the background; the flood is about /webhook.
         ("FB_GRAPH_URL", "http://127.0.0.1:9".as_ref()),
         ("LEADHOOK_DATA_DIR", data_dir.as_os_str()),
-        ("LEADHOOK_API_TOKENS", "bench:admin:bench-rep-token-1".as_ref()),
+        (
+            "LEADHOOK_API_TOKENS",
+            "bench:admin:bench-rep-token-1".as_ref(),
+        ),
         // Quiet, but for the line that says where the server listens.
         ("RUST_LOG", "error,leadhook_server=info".as_ref()),
     ];

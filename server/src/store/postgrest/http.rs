@@ -18,7 +18,32 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 const PREFER: &str = "prefer";
 
+/// PostgREST's answer to an insert whose key exists already.
+const CONFLICT: u16 = 409;
+
 impl PostgrestStore {
+    /// Inserts `row` into `table`, a table keyed by its `name` column, unless a row of that name
+    /// exists: `false` then.
+    pub(super) async fn insert_new(
+        &self,
+        table: &str,
+        row: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        let reply = self
+            .send(
+                self.client
+                    .from(table)
+                    .select("name")
+                    .insert(super::to_json(row)?),
+            )
+            .await?;
+        if reply.status == CONFLICT {
+            return Ok(false);
+        }
+        reply.success()?;
+        Ok(true)
+    }
+
     /// Sends a request; any HTTP answer is `Ok`, only an unreachable server is an error.
     pub(super) async fn send(&self, builder: Builder) -> Result<Reply, StoreError> {
         self.send_preferring(builder, None).await

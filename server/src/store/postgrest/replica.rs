@@ -18,7 +18,6 @@ const LEASES: &str = "leases";
 const LEASE_COLUMNS: &str = "name,holder,expires_at";
 const SWEEP_POSITIONS: &str = "sweep_positions";
 /// PostgREST's answer to an insert that breaks a unique constraint.
-const CONFLICT: u16 = 409;
 
 #[derive(Deserialize)]
 struct PositionRow {
@@ -62,19 +61,7 @@ impl Leases for PostgrestStore {
             return Ok(false);
         }
         // Nothing matched: the lease is taken, or does not exist yet. Creating it settles which.
-        let reply = self
-            .send(
-                self.client
-                    .from(LEASES)
-                    .select("name")
-                    .insert(to_json(&row)?),
-            )
-            .await?;
-        if reply.status == CONFLICT {
-            return Ok(false);
-        }
-        reply.success()?;
-        Ok(true)
+        self.insert_new(LEASES, &row).await
     }
 
     async fn lease(&self, name: &str) -> Result<Option<LeaseRow>, StoreError> {

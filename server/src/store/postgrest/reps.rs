@@ -14,7 +14,6 @@ const TABLE: &str = "rep_tokens";
 const COLUMNS: &str =
     "name,role,token_hash,previous_token_hash,previous_valid_until,created_at,last_used_at";
 /// PostgREST's answer to an insert that breaks a unique constraint.
-const CONFLICT: u16 = 409;
 /// Rotations of one rep racing this one before it gives up.
 const ROTATE_ATTEMPTS: usize = 5;
 
@@ -62,19 +61,7 @@ impl RepDirectory for PostgrestStore {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let row = json!({ "name": name, "role": role, "token_hash": token_hash, "created_at": at });
-        let reply = self
-            .send(
-                self.client
-                    .from(TABLE)
-                    .select("name")
-                    .insert(to_json(&row)?),
-            )
-            .await?;
-        if reply.status == CONFLICT {
-            return Ok(false);
-        }
-        reply.success()?;
-        Ok(true)
+        self.insert_new(TABLE, &row).await
     }
 
     async fn rotate_rep(&self, name: &str, rotation: Rotation<'_>) -> Result<bool, StoreError> {
