@@ -128,6 +128,7 @@ async fn lead_routes(app: &RolesApp) {
 fn team_routes() -> Vec<(Method, &'static str, Option<Value>, [u16; 3])> {
     vec![
         (Method::GET, "/api/leads", None, [200, 200, 200]),
+        (Method::GET, "/api/leads/export", None, [403, 200, 200]),
         (
             Method::POST,
             "/api/leads",

@@ -43,6 +43,31 @@ async fn reps_see_their_own_and_unowned_leads(backend: Backend) {
         (vec![mine.id, zoes.id, nobodys.id], 3)
     );
 
+    let stats: Value = app
+        .send_as("alice", Method::GET, "/api/stats", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let per_rep: Vec<&str> = stats["data"]["per_rep"]
+        .as_array()
+        .expect("per_rep")
+        .iter()
+        .filter_map(|rep| rep["name"].as_str())
+        .collect();
+    assert_eq!(per_rep, ["alice"], "a rep's figures only");
+    let export = app
+        .send_as("alice", Method::GET, "/api/leads/export", None)
+        .await;
+    assert_eq!(export.status(), 403, "exports are for managers");
+    let exported: ApiList = app
+        .send_as("mia", Method::GET, "/api/leads/export", None)
+        .await
+        .json()
+        .await
+        .expect("an export page");
+    assert_eq!(exported.count, 3, "a manager exports every lead");
+
     let hidden = format!("/api/leads/{}", zoes.id);
     for (method, path, body) in [
         (Method::GET, hidden.clone(), None),
