@@ -64,7 +64,7 @@ pub struct Rep {
 /// the wire (serde), both stores' `kind` column, and the SQL that names kinds (checked by the
 /// server's tests) all use it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(into = "&'static str", try_from = "String")]
+#[serde(into = "&'static str", from = "String")]
 pub enum ActivityKind {
     /// The lead was first stored (by `facebook`, `sweeper`, or a rep for a manual lead).
     Stored,
@@ -82,9 +82,17 @@ pub enum ActivityKind {
     /// A rep (a manager or admin) took the lead whole in an export (`GET /api/leads/export`); the
     /// lead itself did not change.
     Exported,
+    /// A kind this build does not know, written by a newer server sharing the store (a rolling
+    /// deploy). Read, shown as a change, never written.
+    Other,
 }
 
 impl ActivityKind {
+    /// The kind of a history entry as stored or sent, a kind this build does not know included.
+    pub fn read(name: &str) -> ActivityKind {
+        name.parse().unwrap_or(ActivityKind::Other)
+    }
+
     pub const ALL: [ActivityKind; 9] = [
         ActivityKind::Stored,
         ActivityKind::Redelivered,
@@ -107,6 +115,7 @@ impl ActivityKind {
             ActivityKind::Release => "release",
             ActivityKind::Assign => "assign",
             ActivityKind::Erase => "erase",
+            ActivityKind::Other => "other",
             ActivityKind::Exported => "exported",
         }
     }
@@ -139,11 +148,9 @@ impl From<ActivityKind> for &'static str {
     }
 }
 
-impl TryFrom<String> for ActivityKind {
-    type Error = UnknownActivityKind;
-
-    fn try_from(name: String) -> Result<Self, Self::Error> {
-        name.parse()
+impl From<String> for ActivityKind {
+    fn from(name: String) -> Self {
+        ActivityKind::read(&name)
     }
 }
 
@@ -261,7 +268,22 @@ mod tests {
             "Stored".parse::<ActivityKind>(),
             Err(UnknownActivityKind("Stored".into()))
         );
-        assert!(serde_json::from_str::<ActivityKind>("\"gone\"").is_err());
+    }
+
+    /// During a rolling deploy an older server (or dashboard) reads the history a newer one
+    /// wrote: a kind it does not know must not make the whole history unreadable.
+    #[test]
+    fn a_history_entry_of_a_kind_from_a_newer_server_still_reads() {
+        let entry = r#"{"id": 1, "lead_id": 2, "at": "2026-12-07T10:00:00Z", "actor": "alice",
+            "kind": "follow_up", "old": null, "new": "Call back"}"#;
+        let activity: Activity = serde_json::from_str(entry).expect("an activity");
+        assert_eq!(activity.kind, ActivityKind::Other);
+        assert_eq!(activity.new.as_deref(), Some("Call back"));
+        assert_eq!(ActivityKind::read("claim"), ActivityKind::Claim);
+        assert!(
+            !ActivityKind::ALL.contains(&ActivityKind::Other),
+            "never written"
+        );
     }
 
     #[test]

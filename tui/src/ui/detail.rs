@@ -278,6 +278,7 @@ fn change(entry: &Activity) -> String {
             None => "erased".to_string(),
         },
         ActivityKind::Exported => "exported".to_string(),
+        ActivityKind::Other => "changed (update leadhook to see how)".to_string(),
     }
 }
 

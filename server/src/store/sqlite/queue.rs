@@ -94,9 +94,7 @@ pub(super) fn activity_where(
             lead_id,
             at: time_from(at),
             actor,
-            kind: kind
-                .parse()
-                .map_err(|unknown| StoreError::Internal(format!("{unknown} in the store")))?,
+            kind: ActivityKind::read(&kind),
             old,
             new,
         });
