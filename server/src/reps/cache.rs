@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::Assignment;
+use secrecy::ExposeSecret;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -21,6 +22,8 @@ use crate::team::{Team, TeamView};
 
 /// How often the table is read again from the store.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(2);
+/// Configured tokens shorter than this get a warning at start (the minimum is 8).
+const STRONG_TOKEN_CHARS: usize = 32;
 /// A rep's `last_used_at` is written at most this often by one server.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
@@ -130,6 +133,18 @@ impl RepCache {
                 reps = %older.join(", "),
                 "LEADHOOK_API_TOKENS entries of the form name:token give admin power; move each rep to \
                  `leadhook-server reps add NAME --role rep|manager|admin` (or write name:role:token)"
+            );
+        }
+        let short: Vec<&str> = configured
+            .iter()
+            .filter(|entry| entry.token.expose_secret().chars().count() < STRONG_TOKEN_CHARS)
+            .map(|entry| entry.name.as_str())
+            .collect();
+        if !short.is_empty() {
+            tracing::warn!(
+                reps = %short.join(", "),
+                "LEADHOOK_API_TOKENS tokens shorter than {STRONG_TOKEN_CHARS} characters can be \
+                 guessed; give these reps tokens from `leadhook-server reps add` (32 random bytes)"
             );
         }
         let (team, _) = watch::channel(Arc::new(team(assignment, &configured, &[])));
