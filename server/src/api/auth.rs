@@ -1,4 +1,5 @@
 use axum::extract::{Request, State};
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -15,15 +16,9 @@ pub struct Caller {
     pub role: Role,
 }
 
-/// Accepts `Authorization: Bearer <token>` for a token of `LEADHOOK_API_TOKENS` or of a rep in
-/// the store (see [`crate::reps::RepCache`]), looked up by its SHA-256.
-pub async fn require_token(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Result<Response, AppError> {
-    let presented = request
-        .headers()
+/// The token of `Authorization: Bearer <token>`, if the request carries one.
+pub(super) fn presented_token(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| {
@@ -32,7 +27,16 @@ pub async fn require_token(
                 .or_else(|| value.strip_prefix("bearer "))
         })
         .map(str::trim)
-        .ok_or(AppError::Unauthorized)?;
+}
+
+/// Accepts `Authorization: Bearer <token>` for a token of `LEADHOOK_API_TOKENS` or of a rep in
+/// the store (see [`crate::reps::RepCache`]), looked up by its SHA-256.
+pub async fn require_token(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    let presented = presented_token(request.headers()).ok_or(AppError::Unauthorized)?;
     let rep = state
         .reps
         .authenticate(presented)
