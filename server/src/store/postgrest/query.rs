@@ -12,8 +12,9 @@ pub const TABLE: &str = "leads";
 /// The dashboard counters, `public.lead_stats(today_start, week_start)`.
 pub const STATS_FUNCTION: &str = "lead_stats";
 
-/// What rows are read with: every column, and a `Lead` takes the ones it has by name.
-pub const EVERY_COLUMN: &str = "*";
+/// What rows are read with: every column, and a `Lead` takes the ones it has by name, plus the
+/// computed field `next_step` (`public.next_step(leads)`), the wire shape of the two columns.
+pub const EVERY_COLUMN: &str = "*,next_step";
 
 /// Newest lead first, the dashboard's order.
 pub const NEWEST_FIRST: &str = "created_at.desc,id.desc";
@@ -67,8 +68,8 @@ pub fn contains_pattern(text: &str) -> String {
     pattern
 }
 
-/// The logic trees (joined for `and=(...)`) that narrow a list: the search, the cursor and
-/// the visibility.
+/// The logic trees (joined for `and=(...)`) that narrow a list: the search, the cursor, the
+/// visibility, the due time and the owner.
 /// The status filter is a plain `status=eq.<status>` parameter and not part of this.
 pub fn logic_filters(query: &LeadQuery) -> Option<String> {
     let mut trees = Vec::new();
@@ -88,6 +89,15 @@ pub fn logic_filters(query: &LeadQuery) -> Option<String> {
     }
     if let Some(rep) = &query.visible_to {
         trees.push(format!("or(owner.eq.{},owner.is.null)", quoted(rep)));
+    }
+    if let Some(due_before) = query.due_before {
+        trees.push(format!(
+            "next_step_at.lt.{}",
+            quoted(&timestamp(due_before))
+        ));
+    }
+    if let Some(owner) = &query.owner {
+        trees.push(format!("owner.eq.{}", quoted(owner)));
     }
     (!trees.is_empty()).then(|| trees.join(","))
 }
