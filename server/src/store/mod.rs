@@ -96,7 +96,8 @@ pub struct LeadQuery {
     pub since: Option<Cursor>,
     /// Only the leads this rep owns and unowned ones (`LEADHOOK_VISIBILITY=own`).
     pub visible_to: Option<String>,
-    /// Only leads with a next step due before this time.
+    /// Only leads with a next step due before this time, soonest due first (unless `since`
+    /// orders them).
     pub due_before: Option<DateTime<Utc>>,
     /// Only the leads this rep owns.
     pub owner: Option<String>,

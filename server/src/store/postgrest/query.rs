@@ -18,6 +18,8 @@ pub const EVERY_COLUMN: &str = "*,next_step";
 
 /// Newest lead first, the dashboard's order.
 pub const NEWEST_FIRST: &str = "created_at.desc,id.desc";
+/// The follow-up due soonest first (overdue ones before the rest), the order of a due list.
+pub const SOONEST_DUE_FIRST: &str = "next_step_at.asc,id.asc";
 /// Oldest change first, the order of incremental polling.
 pub const OLDEST_CHANGE_FIRST: &str = "updated_at.asc,id.asc";
 /// Newest change first, to find the cursor of the whole store.
@@ -163,6 +165,19 @@ mod tests {
             ..LeadQuery::default()
         };
         assert_eq!(logic_filters(&blank), None);
+    }
+
+    #[test]
+    fn filters_for_due_time_and_owner() {
+        let query = LeadQuery {
+            due_before: Some(Utc.timestamp_opt(1_700_000_000, 0).unwrap()),
+            owner: Some("o'neil, jr.".into()),
+            ..LeadQuery::default()
+        };
+        assert_eq!(
+            logic_filters(&query).unwrap(),
+            r#"next_step_at.lt."2023-11-14T22:13:20.000000Z",owner.eq."o'neil, jr.""#
+        );
     }
 
     #[test]

@@ -370,6 +370,8 @@ impl LeadReader for SqliteStore {
                     Value::Integer(since.id),
                 ]);
                 "ORDER BY updated_at, id"
+            } else if query.due_before.is_some() {
+                "ORDER BY next_step_at, id"
             } else {
                 "ORDER BY created_at DESC, id DESC"
             };

@@ -309,14 +309,14 @@ pub async fn follow_ups_due_leads_are_listed_by_time_and_owner(store: &dyn LeadS
         ..LeadQuery::default()
     };
     let listed = |page: leadhook_server::store::LeadPage| {
-        let mut found: Vec<i64> = page.leads.iter().map(|lead| lead.id).collect();
-        found.sort_unstable();
+        let found: Vec<i64> = page.leads.iter().map(|lead| lead.id).collect();
         assert_eq!(page.count, found.len() as u64);
         found
     };
     assert_eq!(
         listed(store.list(&due(None)).await.unwrap()),
-        [ids[0], ids[2], ids[4]]
+        [ids[4], ids[0], ids[2]],
+        "the overdue one first, then by due time"
     );
     assert_eq!(
         listed(store.list(&due(Some("alice"))).await.unwrap()),
@@ -328,7 +328,8 @@ pub async fn follow_ups_due_leads_are_listed_by_time_and_owner(store: &dyn LeadS
     };
     assert_eq!(
         listed(store.list(&everyone_of_alice).await.unwrap()),
-        [ids[0], ids[1], ids[3]]
+        [ids[3], ids[1], ids[0]],
+        "newest first without a due time"
     );
 }
 
