@@ -3,7 +3,7 @@
 //! records it and schedules the next step together (migrations/20261207130000_follow_ups.sql).
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use leadhook_shared::{Lead, NewAttempt, NextStep};
 use serde::Serialize;
 
@@ -13,6 +13,11 @@ use crate::store::{FollowUps, LeadReader, StoreError};
 
 /// `public.record_attempt(target_lead, actor, history, schedule_at, schedule_what)`.
 const ATTEMPT_FUNCTION: &str = "record_attempt";
+
+/// Cut to the microsecond as the SQLite store does; PostgreSQL would round instead.
+fn at_store_precision(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
+}
 
 #[derive(Serialize)]
 struct NextStepColumns<'a> {
@@ -40,7 +45,7 @@ impl FollowUps for PostgrestStore {
     ) -> Result<Option<Lead>, StoreError> {
         let body = Written {
             row: NextStepColumns {
-                next_step_at: step.map(|step| step.at),
+                next_step_at: step.map(|step| at_store_precision(step.at)),
                 next_step_what: step.map(|step| step.what.as_str()),
             },
             changed_by: rep,
@@ -67,7 +72,7 @@ impl FollowUps for PostgrestStore {
             "target_lead": id,
             "actor": rep,
             "history": attempt.outcome.history_text(attempt.note.as_deref()),
-            "schedule_at": schedule.map(|steps| steps.iter().map(|step| step.at).collect::<Vec<_>>()),
+            "schedule_at": schedule.map(|steps| steps.iter().map(|step| at_store_precision(step.at)).collect::<Vec<_>>()),
             "schedule_what": schedule.map(|steps| steps.iter().map(|step| step.what.as_str()).collect::<Vec<_>>()),
         });
         let rows: Vec<Lead> = self

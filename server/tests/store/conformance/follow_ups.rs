@@ -118,6 +118,22 @@ pub async fn follow_ups_next_step_is_set_changed_cleared_and_recorded(store: &dy
             .unwrap(),
         None
     );
+
+    // Both stores keep a time to the microsecond, cut rather than rounded.
+    let whole = in_hours(3);
+    let fine = NextStep {
+        at: whole + Duration::nanoseconds(1_999),
+        what: "Call back".into(),
+    };
+    let kept = store
+        .set_next_step(lead.id, Some(&fine), "alice")
+        .await
+        .unwrap()
+        .expect("lead exists");
+    let expected = whole + Duration::microseconds(1);
+    assert_eq!(kept.next_step.map(|step| step.at), Some(expected));
+    let read = store.get(lead.id).await.unwrap().unwrap();
+    assert_eq!(read.next_step.map(|step| step.at), Some(expected));
 }
 
 pub async fn follow_ups_closing_a_lead_clears_its_next_step(store: &dyn LeadStore) {
