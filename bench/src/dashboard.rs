@@ -94,6 +94,8 @@ fn page_leads(page: usize, total: usize, now: DateTime<Utc>) -> anyhow::Result<V
                 owned_at: None,
                 first_contact_at: None,
                 erased_at: None,
+                next_step: None,
+                attempts: 0,
             })
         })
         .collect()

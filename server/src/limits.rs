@@ -52,6 +52,12 @@ pub const MAX_EMAIL_BYTES: usize = 254;
 /// "ext. 12").
 pub const MAX_PHONE_CHARS: usize = 64;
 
+/// Longest text of a lead's next step ("Call back", "Send the quote"), in characters.
+pub const MAX_NEXT_STEP_CHARS: usize = 200;
+
+/// Largest note of a call attempt, in bytes of UTF-8.
+pub const MAX_ATTEMPT_NOTE_BYTES: usize = 4 * 1024;
+
 /// Longest reason of an erasure (the data-subject request's reference), in characters.
 pub const MAX_ERASE_REASON_CHARS: usize = 200;
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::meta::IncomingLead;
-use leadhook_shared::{Lead, LeadPatch, NewManualLead};
+use leadhook_shared::{Lead, LeadPatch, NewAttempt, NewManualLead, NextStep};
 use tokio::sync::Mutex;
 
 use crate::feed::ChangeAnnouncer;
@@ -206,6 +206,47 @@ impl LeadWriter {
             self.announce(lead);
         }
         Ok(updated)
+    }
+
+    /// Sets (or with `None` clears) lead `id`'s next step and announces it; `None` when no lead
+    /// has that id.
+    pub async fn set_next_step(
+        &self,
+        id: i64,
+        step: Option<&NextStep>,
+        rep: &str,
+    ) -> Result<Option<Lead>, StoreError> {
+        let _in_order = self.inner.in_order.lock().await;
+        let changed = self.record(self.inner.store.set_next_step(id, step, rep).await)?;
+        if let Some(lead) = &changed {
+            tracing::info!(id, rep, at = ?step.map(|step| step.at), "next step set");
+            self.announce(lead);
+        }
+        Ok(changed)
+    }
+
+    /// Records a call attempt, scheduling the next step from `schedule` (see
+    /// [`crate::store::FollowUps::record_attempt`]), and announces it; `None` when no lead has
+    /// that id.
+    pub async fn record_attempt(
+        &self,
+        id: i64,
+        attempt: &NewAttempt,
+        rep: &str,
+        schedule: Option<&[NextStep]>,
+    ) -> Result<Option<Lead>, StoreError> {
+        let _in_order = self.inner.in_order.lock().await;
+        let changed = self.record(
+            self.inner
+                .store
+                .record_attempt(id, attempt, rep, schedule)
+                .await,
+        )?;
+        if let Some(lead) = &changed {
+            tracing::info!(id, rep, outcome = %attempt.outcome, attempts = lead.attempts, "call attempt recorded");
+            self.announce(lead);
+        }
+        Ok(changed)
     }
 
     /// Stores a lead a rep took by phone or in person (the store routes it as it inserts it), and

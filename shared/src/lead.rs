@@ -95,6 +95,12 @@ pub struct Lead {
     /// a tombstone without name, email, phone, answers or notes.
     #[serde(default)]
     pub erased_at: Option<DateTime<Utc>>,
+    /// What a rep plans to do next, and when; `Won`, `Lost` and `Unqualified` clear it.
+    #[serde(default)]
+    pub next_step: Option<crate::NextStep>,
+    /// Call attempts recorded on the lead (`POST /api/leads/{id}/attempts`).
+    #[serde(default)]
+    pub attempts: u32,
 }
 
 impl Lead {
@@ -202,9 +208,16 @@ mod tests {
         let lead: Lead = serde_json::from_str(WIRE_LEAD).unwrap();
         let mut expected = wire_value();
         // A lead from a server without owners reads as unowned and is written with the new keys.
-        for key in ["owner", "owned_at", "first_contact_at", "erased_at"] {
+        for key in [
+            "owner",
+            "owned_at",
+            "first_contact_at",
+            "erased_at",
+            "next_step",
+        ] {
             expected[key] = serde_json::Value::Null;
         }
+        expected["attempts"] = 0.into();
         assert_eq!(serde_json::to_value(&lead).unwrap(), expected);
     }
 

@@ -5,6 +5,7 @@ pub mod access;
 pub mod api;
 pub mod backoff;
 pub mod cursor;
+pub mod follow_up;
 pub mod lead;
 pub mod meta;
 pub mod secret_args;
@@ -15,6 +16,7 @@ pub use access::{Action, Role, UnknownRole, Visibility};
 pub use api::{ApiError, ApiErrorBody, ApiList, ApiOk, FormCount, Stats, SyncReport};
 pub use backoff::Backoff;
 pub use cursor::Cursor;
+pub use follow_up::{Attempted, CallOutcome, NewAttempt, NextStep, UnknownOutcome};
 pub use lead::{Answer, Lead, LeadPatch, MetaFields, NewManualLead};
 pub use status::{LeadStatus, UnknownStatus};
 pub use team::{

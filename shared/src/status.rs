@@ -40,6 +40,14 @@ impl LeadStatus {
         }
     }
 
+    /// `Won`, `Lost` and `Unqualified`: the lead needs no more work, so no next step.
+    pub fn is_closed(self) -> bool {
+        matches!(
+            self,
+            LeadStatus::Won | LeadStatus::Lost | LeadStatus::Unqualified
+        )
+    }
+
     /// The allowed labels joined for error messages: `"New Lead", "Contacted", ...`.
     pub fn allowed_list() -> String {
         Self::ALL

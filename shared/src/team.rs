@@ -82,6 +82,11 @@ pub enum ActivityKind {
     /// A rep (a manager or admin) took the lead whole in an export (`GET /api/leads/export`); the
     /// lead itself did not change.
     Exported,
+    /// The next step was set (`new`), changed or cleared (`new` is `None`); both values are
+    /// spelled as [`crate::NextStep::history_text`].
+    NextStep,
+    /// A call attempt; `new` is [`crate::CallOutcome::history_text`] (the outcome, then the note).
+    Attempt,
     /// A kind this build does not know, written by a newer server sharing the store (a rolling
     /// deploy). Read, shown as a change, never written.
     Other,
@@ -93,7 +98,7 @@ impl ActivityKind {
         name.parse().unwrap_or(ActivityKind::Other)
     }
 
-    pub const ALL: [ActivityKind; 9] = [
+    pub const ALL: [ActivityKind; 11] = [
         ActivityKind::Stored,
         ActivityKind::Redelivered,
         ActivityKind::Status,
@@ -103,6 +108,8 @@ impl ActivityKind {
         ActivityKind::Assign,
         ActivityKind::Erase,
         ActivityKind::Exported,
+        ActivityKind::NextStep,
+        ActivityKind::Attempt,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -117,6 +124,8 @@ impl ActivityKind {
             ActivityKind::Erase => "erase",
             ActivityKind::Other => "other",
             ActivityKind::Exported => "exported",
+            ActivityKind::NextStep => "next_step",
+            ActivityKind::Attempt => "attempt",
         }
     }
 }

@@ -111,6 +111,8 @@ pub fn lead(id: i64, name: &str, minutes_ago: i64) -> Lead {
         owned_at: None,
         first_contact_at: None,
         erased_at: None,
+        next_step: None,
+        attempts: 0,
     }
 }
 

@@ -133,6 +133,8 @@ mod tests {
             owned_at: None,
             first_contact_at: None,
             erased_at: None,
+            next_step: None,
+            attempts: 0,
         }
     }
 

@@ -23,6 +23,10 @@ pub struct ListParams {
     status: Option<String>,
     q: Option<String>,
     since: Option<String>,
+    /// Only leads with a next step due before this RFC 3339 time.
+    due_before: Option<String>,
+    /// `me`: only the caller's leads.
+    owner: Option<String>,
     /// `true`: every lead's `fields` (its form answers, most of its size) is sent empty. For
     /// lists that show no answers, like the dashboard's; `GET /api/leads/{id}` has them.
     omit_fields: Option<bool>,
@@ -58,6 +62,16 @@ pub async fn list(
             .transpose()
             .map_err(|e| AppError::BadRequest(e.to_string()))?,
         visible_to: rep.visible_to(state.config.visibility),
+        due_before: params.due_before.as_deref().map(parse_time).transpose()?,
+        owner: match params.owner.as_deref() {
+            None | Some("") => None,
+            Some("me") => Some(rep.name.clone()),
+            Some(other) => {
+                return Err(AppError::BadRequest(format!(
+                    "owner={other:?}: only owner=me is supported"
+                )));
+            }
+        },
     };
     let mut page = state.store.list(&query).await?;
     if params.omit_fields == Some(true) {
@@ -72,6 +86,16 @@ pub async fn list(
         cursor: page.cursor,
     };
     Ok(with_etag(&headers, &list))
+}
+
+fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&chrono::Utc))
+        .map_err(|e| {
+            AppError::BadRequest(format!(
+                "due_before={text:?} is not an RFC 3339 time like 2026-12-08T09:00:00Z ({e})"
+            ))
+        })
 }
 
 /// A page's `limit` (100 when not given) and `offset`, checked; `GET /api/leads/export` pages

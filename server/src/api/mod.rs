@@ -7,6 +7,7 @@ mod erase;
 mod events;
 mod export;
 mod extract;
+mod follow_ups;
 mod health;
 mod leads;
 mod reps;
@@ -20,7 +21,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use leadhook_shared::Action;
 
@@ -48,6 +49,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/leads/{id}/claim", post(claims::claim))
         .route("/leads/{id}/release", post(claims::release))
         .route("/leads/{id}/activity", get(claims::activity))
+        .route(
+            "/leads/{id}/next-step",
+            put(follow_ups::set).delete(follow_ups::clear),
+        )
+        .route("/leads/{id}/attempts", post(follow_ups::attempt))
         .route(
             "/leads/{id}/erase",
             post(erase::erase).route_layer(from_fn(authz::needs(Action::Erase))),

@@ -144,6 +144,10 @@ pub struct ServeArgs {
     /// Default: 127.0.0.1:9464.
     #[arg(long = "metrics-addr", env = "LEADHOOK_METRICS_ADDR")]
     pub metrics_addr: Option<String>,
+    /// Waits before each call back after an unanswered call, like the default 15m,2h,1d,3d,7d;
+    /// after the last one no call back is planned.
+    #[arg(long = "cadence", env = "LEADHOOK_CADENCE")]
+    pub cadence: Option<String>,
 }
 
 /// The Supabase project that holds the leads; without a URL the embedded SQLite store does.

@@ -16,6 +16,7 @@ use thiserror::Error;
 use crate::clock::{Clock, SystemClock};
 
 mod args;
+mod cadence;
 mod capi;
 mod network;
 mod parse;
@@ -24,6 +25,7 @@ mod store_copy;
 mod tests;
 mod tools;
 pub use args::{ServeArgs, SupabaseArgs};
+pub use cadence::{Cadence, DEFAULT_CADENCE};
 pub use capi::CapiConfig;
 pub use network::DEFAULT_METRICS_ADDR;
 pub use parse::data_dir_or_default;
@@ -77,7 +79,8 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
 }
 
-/// The team's work queue: how leads get owners and when a waiting lead is escalated.
+/// The team's work queue: how leads get owners, when a waiting lead is escalated, and when an
+/// unanswered one is called back.
 #[derive(Debug, Clone)]
 pub struct QueueConfig {
     pub assignment: Assignment,
@@ -85,6 +88,8 @@ pub struct QueueConfig {
     pub escalate_after: Duration,
     /// The time escalations are measured by (tests substitute their own).
     pub clock: Arc<dyn Clock>,
+    /// When to call back after an unanswered call (`LEADHOOK_CADENCE`).
+    pub cadence: Cadence,
 }
 
 /// A waiting lead is escalated again at this age.
@@ -225,6 +230,7 @@ impl Config {
             assignment: parse_assignment(args.assignment)?,
             escalate_after: parse_escalate_after(args.escalate_after)?,
             clock: Arc::new(SystemClock),
+            cadence: cadence::parse_cadence(args.cadence)?,
         };
         let capi = capi::parse(
             capi::CapiArgs {

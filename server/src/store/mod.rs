@@ -5,7 +5,7 @@
 //! | role | methods | held by |
 //! |---|---|---|
 //! | [`LeadReader`] (with [`QueueReads`]) | leads, history, figures, availability, reachability | the HTTP API, the live feed, `doctor` |
-//! | [`LeadWrites`] (with [`QueueWrites`], [`Erasure`]) | every change to a lead or a rep | [`crate::writer::LeadWriter`] only |
+//! | [`LeadWrites`] (with [`QueueWrites`], [`Erasure`], [`FollowUps`]) | every change to a lead or a rep | [`crate::writer::LeadWriter`] only |
 //! | [`EscalationMarks`] | leads due for escalation, marks taken | [`crate::escalation::Escalator`] |
 //! | [`ErasureTargets`] | whose leads to erase, the daily retention run | [`crate::erase`] |
 //! | [`Leases`] | turns at scheduled jobs among replicas | [`crate::lease::JobLease`] |
@@ -21,6 +21,7 @@ pub mod capi;
 pub mod copy;
 pub mod erase;
 pub(crate) mod error;
+mod follow_ups;
 pub mod postgrest;
 mod queue;
 pub mod replica;
@@ -37,6 +38,7 @@ use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManual
 pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
 pub use erase::{ERASE_BATCH, Erasure, ErasureTargets, Person};
 pub use error::StoreError;
+pub use follow_ups::FollowUps;
 pub use queue::{
     Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
 };
@@ -94,6 +96,11 @@ pub struct LeadQuery {
     pub since: Option<Cursor>,
     /// Only the leads this rep owns and unowned ones (`LEADHOOK_VISIBILITY=own`).
     pub visible_to: Option<String>,
+    /// Only leads with a next step due before this time, soonest due first (unless `since`
+    /// orders them).
+    pub due_before: Option<DateTime<Utc>>,
+    /// Only the leads this rep owns.
+    pub owner: Option<String>,
 }
 
 impl Default for LeadQuery {
@@ -105,6 +112,8 @@ impl Default for LeadQuery {
             search: None,
             since: None,
             visible_to: None,
+            due_before: None,
+            owner: None,
         }
     }
 }
@@ -198,7 +207,7 @@ pub trait LeadReader: QueueReads + Send + Sync {
 /// The write role, held by [`crate::writer::LeadWriter`] alone: every change to a lead goes
 /// through it, so that each is announced once.
 #[async_trait]
-pub trait LeadWrites: QueueWrites + Erasure + Send + Sync {
+pub trait LeadWrites: QueueWrites + Erasure + FollowUps + Send + Sync {
     /// Inserts a lead from Meta or refreshes the Meta-sourced columns of the one with the same
     /// `leadgen_id`. Never touches what reps own (`status`, `notes`), leaves `updated_at` alone
     /// when nothing changed, and keeps an erased lead erased. `actor` (`facebook` or `sweeper`) is recorded in the activity.

@@ -14,6 +14,7 @@ mod erase_requests;
 mod export;
 mod exposure;
 mod faults;
+mod follow_ups;
 mod helpers;
 mod input_limits;
 mod intake_lanes;

@@ -278,6 +278,11 @@ fn change(entry: &Activity) -> String {
             None => "erased".to_string(),
         },
         ActivityKind::Exported => "exported".to_string(),
+        ActivityKind::NextStep => match &entry.new {
+            Some(step) => format!("next step {step}"),
+            None => "next step cleared".to_string(),
+        },
+        ActivityKind::Attempt => format!("call: {}", entry.new.as_deref().unwrap_or("—")),
         ActivityKind::Other => "changed (update leadhook to see how)".to_string(),
     }
 }

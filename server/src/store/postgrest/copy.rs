@@ -68,6 +68,26 @@ impl PostgrestStore {
     }
 }
 
+/// A lead as its table row: the next step in its two columns, as `next_step` is a computed field
+/// (read, never written).
+fn lead_row(record: &LeadRecord) -> Result<serde_json::Value, StoreError> {
+    let mut row =
+        serde_json::to_value(record).map_err(|error| StoreError::Internal(error.to_string()))?;
+    if let Some(columns) = row.as_object_mut() {
+        columns.remove("next_step");
+        let step = record.lead.next_step.as_ref();
+        columns.insert(
+            "next_step_at".into(),
+            serde_json::json!(step.map(|step| step.at)),
+        );
+        columns.insert(
+            "next_step_what".into(),
+            serde_json::json!(step.map(|step| &step.what)),
+        );
+    }
+    Ok(row)
+}
+
 #[derive(serde::Deserialize)]
 struct IdOnly {
     id: i64,
@@ -172,7 +192,12 @@ impl CopyEnd for PostgrestStore {
     }
 
     async fn write_page(&self, page: &Page) -> Result<(), StoreError> {
-        self.upsert_rows(TABLE, &page.leads, "id").await?;
+        let leads = page
+            .leads
+            .iter()
+            .map(lead_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.upsert_rows(TABLE, &leads, "id").await?;
         self.upsert_rows(ACTIVITY, &page.activity, "id").await
     }
 

@@ -49,4 +49,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207120000_rep_tokens.sql",
         include_str!("../../../../migrations/20261207120000_rep_tokens.sql"),
     ),
+    (
+        "20261207130000_follow_ups.sql",
+        include_str!("../../../../migrations/20261207130000_follow_ups.sql"),
+    ),
 ];

@@ -9,6 +9,7 @@ mod capi;
 mod copy;
 mod erase;
 mod error;
+mod follow_ups;
 mod http;
 mod key;
 mod migrations;
@@ -33,7 +34,7 @@ pub use error::PostgrestError;
 pub use key::KeyKind;
 pub use migrations::MIGRATIONS;
 
-use super::{LeadQuery, LeadReader, LeadWrites, Routing, StoreError, Upserted};
+use super::{LeadQuery, LeadWrites, Routing, StoreError, Upserted};
 use query::EVERY_COLUMN;
 
 pub struct PostgrestStore {
@@ -232,10 +233,7 @@ impl LeadWrites for PostgrestStore {
         match updated {
             Some(lead) => Ok(Some(lead)),
             // Nothing patched: no such lead, an erased one, or an empty patch to read back.
-            None => match self.get(id).await? {
-                Some(lead) if lead.erased_at.is_some() => Err(StoreError::Erased { id }),
-                found => Ok(found),
-            },
+            None => self.unchanged(id).await,
         }
     }
 }

@@ -12,11 +12,14 @@ pub const TABLE: &str = "leads";
 /// The dashboard counters, `public.lead_stats(today_start, week_start)`.
 pub const STATS_FUNCTION: &str = "lead_stats";
 
-/// What rows are read with: every column, and a `Lead` takes the ones it has by name.
-pub const EVERY_COLUMN: &str = "*";
+/// What rows are read with: every column, and a `Lead` takes the ones it has by name, plus the
+/// computed field `next_step` (`public.next_step(leads)`), the wire shape of the two columns.
+pub const EVERY_COLUMN: &str = "*,next_step";
 
 /// Newest lead first, the dashboard's order.
 pub const NEWEST_FIRST: &str = "created_at.desc,id.desc";
+/// The follow-up due soonest first (overdue ones before the rest), the order of a due list.
+pub const SOONEST_DUE_FIRST: &str = "next_step_at.asc,id.asc";
 /// Oldest change first, the order of incremental polling.
 pub const OLDEST_CHANGE_FIRST: &str = "updated_at.asc,id.asc";
 /// Newest change first, to find the cursor of the whole store.
@@ -67,8 +70,8 @@ pub fn contains_pattern(text: &str) -> String {
     pattern
 }
 
-/// The logic trees (joined for `and=(...)`) that narrow a list: the search, the cursor and
-/// the visibility.
+/// The logic trees (joined for `and=(...)`) that narrow a list: the search, the cursor, the
+/// visibility, the due time and the owner.
 /// The status filter is a plain `status=eq.<status>` parameter and not part of this.
 pub fn logic_filters(query: &LeadQuery) -> Option<String> {
     let mut trees = Vec::new();
@@ -88,6 +91,15 @@ pub fn logic_filters(query: &LeadQuery) -> Option<String> {
     }
     if let Some(rep) = &query.visible_to {
         trees.push(format!("or(owner.eq.{},owner.is.null)", quoted(rep)));
+    }
+    if let Some(due_before) = query.due_before {
+        trees.push(format!(
+            "next_step_at.lt.{}",
+            quoted(&timestamp(due_before))
+        ));
+    }
+    if let Some(owner) = &query.owner {
+        trees.push(format!("owner.eq.{}", quoted(owner)));
     }
     (!trees.is_empty()).then(|| trees.join(","))
 }
@@ -153,6 +165,19 @@ mod tests {
             ..LeadQuery::default()
         };
         assert_eq!(logic_filters(&blank), None);
+    }
+
+    #[test]
+    fn filters_for_due_time_and_owner() {
+        let query = LeadQuery {
+            due_before: Some(Utc.timestamp_opt(1_700_000_000, 0).unwrap()),
+            owner: Some("o'neil, jr.".into()),
+            ..LeadQuery::default()
+        };
+        assert_eq!(
+            logic_filters(&query).unwrap(),
+            r#"next_step_at.lt."2023-11-14T22:13:20.000000Z",owner.eq."o'neil, jr.""#
+        );
     }
 
     #[test]

@@ -34,6 +34,8 @@ impl LeadReader for PostgrestStore {
         };
         let order = if query.since.is_some() {
             query::OLDEST_CHANGE_FIRST
+        } else if query.due_before.is_some() {
+            query::SOONEST_DUE_FIRST
         } else {
             query::NEWEST_FIRST
         };

@@ -29,6 +29,9 @@ const OWN_COLUMNS: &[&str] = &[
     "escalated_at",
     "erased_at",
     "search_text",
+    "next_step_at",
+    "next_step_what",
+    "attempts",
 ];
 
 static UPSERT_LEAD: LazyLock<String> = LazyLock::new(|| {
@@ -72,6 +75,13 @@ fn lead_parameters(record: &LeadRecord) -> rusqlite::Result<Vec<ToSqlOutput<'_>>
             meta.email.as_deref(),
             meta.phone.as_deref(),
         )),
+        optional_micros(lead.next_step.as_ref().map(|step| step.at)),
+        ToSqlOutput::Owned(
+            lead.next_step
+                .as_ref()
+                .map_or(Value::Null, |step| Value::Text(step.what.clone())),
+        ),
+        ToSqlOutput::from(i64::from(lead.attempts)),
     ];
     values.extend(meta_parameters(meta)?);
     Ok(values)

@@ -77,6 +77,7 @@ impl Erasure for SqliteStore {
             }
             tx.execute(
                 "UPDATE leads SET name = NULL, email = NULL, phone = NULL, fields = '{}', notes = NULL,
+                    next_step_at = NULL, next_step_what = NULL,
                     search_text = '', erased_at = ?2, updated_at = ?2 WHERE id = ?1",
                 params![id, now],
             )

@@ -7,6 +7,7 @@ mod capi;
 mod copy;
 mod erase;
 mod export;
+mod follow_ups;
 mod queue;
 mod replica;
 mod reps;
@@ -74,6 +75,7 @@ const MIGRATIONS: &[&str] = &[
     erase::MIGRATION,
     export::MIGRATION,
     reps::MIGRATION,
+    follow_ups::MIGRATION,
 ];
 
 /// The most memory the store's page cache takes.
@@ -225,7 +227,7 @@ fn search_text(name: Option<&str>, email: Option<&str>, phone: Option<&str>) -> 
         .to_lowercase()
 }
 
-/// WHERE clause and parameters for the status, search and visibility filters.
+/// WHERE clause and parameters for the status, search, visibility, due and owner filters.
 fn filters(query: &LeadQuery) -> (Vec<String>, Vec<Value>) {
     let mut clauses = Vec::new();
     let mut values = Vec::new();
@@ -245,6 +247,14 @@ fn filters(query: &LeadQuery) -> (Vec<String>, Vec<Value>) {
     if let Some(rep) = &query.visible_to {
         clauses.push("(owner = ? OR owner IS NULL)".to_string());
         values.push(Value::Text(rep.clone()));
+    }
+    if let Some(due_before) = query.due_before {
+        clauses.push("next_step_at < ?".to_string());
+        values.push(Value::Integer(micros(due_before)));
+    }
+    if let Some(owner) = &query.owner {
+        clauses.push("owner = ?".to_string());
+        values.push(Value::Text(owner.clone()));
     }
     (clauses, values)
 }
@@ -360,6 +370,8 @@ impl LeadReader for SqliteStore {
                     Value::Integer(since.id),
                 ]);
                 "ORDER BY updated_at, id"
+            } else if query.due_before.is_some() {
+                "ORDER BY next_step_at, id"
             } else {
                 "ORDER BY created_at DESC, id DESC"
             };

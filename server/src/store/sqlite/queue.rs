@@ -168,6 +168,9 @@ pub(super) fn apply_patch(
         );
         record(conn, before.id, now, rep, change)?;
     }
+    if status.is_closed() && status != before.status {
+        super::follow_ups::write_next_step(conn, before, None, rep, now)?;
+    }
     if notes != before.notes {
         let change = Change::new(ActivityKind::Notes, before.notes.clone(), notes);
         record(conn, before.id, now, rep, change)?;

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::meta::IncomingLead;
-use leadhook_shared::{Answer, Lead, LeadStatus, MetaFields};
+use leadhook_shared::{Answer, Lead, LeadStatus, MetaFields, NextStep};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Row, ToSql};
 
@@ -118,6 +118,8 @@ pub(super) fn inserted_from_meta(id: i64, lead: IncomingLead, stamp: i64) -> Lea
         owned_at: None,
         first_contact_at: None,
         erased_at: None,
+        next_step: None,
+        attempts: 0,
     }
 }
 
@@ -172,5 +174,15 @@ pub(super) fn lead_from_row(row: &Row<'_>) -> rusqlite::Result<Lead> {
             .get::<_, Option<i64>>("first_contact_at")?
             .map(time_from),
         erased_at: row.get::<_, Option<i64>>("erased_at")?.map(time_from),
+        next_step: match row.get::<_, Option<i64>>("next_step_at")? {
+            Some(at) => Some(NextStep {
+                at: time_from(at),
+                what: row
+                    .get::<_, Option<String>>("next_step_what")?
+                    .unwrap_or_default(),
+            }),
+            None => None,
+        },
+        attempts: row.get("attempts")?,
     })
 }

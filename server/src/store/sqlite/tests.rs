@@ -130,3 +130,28 @@ async fn the_export_migration_keeps_history_and_queued_stages() {
         (ActivityKind::Exported, "carol")
     );
 }
+
+#[tokio::test]
+async fn the_follow_ups_migration_keeps_history_and_queued_stages() {
+    use crate::store::FollowUps;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = migrated_over(dir.path(), super::follow_ups::MIGRATION).await;
+    let lead = store.get(1).await.unwrap().unwrap();
+    assert_eq!((lead.next_step, lead.attempts), (None, 0));
+    let attempt = leadhook_shared::NewAttempt {
+        outcome: leadhook_shared::CallOutcome::WrongNumber,
+        note: None,
+    };
+    let counted = store
+        .record_attempt(1, &attempt, "alice", None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(counted.attempts, 1);
+    let last = store.activity(1).await.unwrap().unwrap().pop().unwrap();
+    assert_eq!(
+        (last.kind, last.new.as_deref()),
+        (ActivityKind::Attempt, Some("wrong_number"))
+    );
+}

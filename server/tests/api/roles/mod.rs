@@ -6,7 +6,7 @@ mod matrix;
 mod visibility;
 
 use leadhook_local_supabase::LocalSupabase;
-use leadhook_server::config::StoreConfig;
+use leadhook_server::config::{ServeArgs, StoreConfig};
 use leadhook_shared::{ApiOk, Lead};
 use serde_json::{Value, json};
 
@@ -43,6 +43,15 @@ impl std::ops::Deref for RolesApp {
 }
 
 pub async fn spawn(backend: Backend, visibility: &str) -> RolesApp {
+    spawn_with(backend, visibility, |_| {}).await
+}
+
+/// As [`spawn`], with more settings made by `edit_args`.
+pub async fn spawn_with(
+    backend: Backend,
+    visibility: &str,
+    edit_args: impl FnOnce(&mut ServeArgs),
+) -> RolesApp {
     let supabase = match backend {
         Backend::Sqlite => None,
         Backend::Supabase => Some(
@@ -65,6 +74,7 @@ pub async fn spawn(backend: Backend, visibility: &str) -> RolesApp {
         |args| {
             args.api_tokens = Some(tokens.into());
             args.visibility = Some(visibility);
+            edit_args(args);
         },
         |config| {
             if let Some(store) = store {

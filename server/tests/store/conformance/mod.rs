@@ -5,6 +5,7 @@ mod bulk;
 mod capi;
 mod erase;
 mod export;
+mod follow_ups;
 mod list;
 mod queue;
 mod replica_suite;
@@ -86,6 +87,13 @@ macro_rules! conformance {
             );
             conformance!(@in export, $make;
                 exports_are_in_the_history_and_change_nothing,
+            );
+            conformance!(@in follow_ups, $make;
+                follow_ups_next_step_is_set_changed_cleared_and_recorded,
+                follow_ups_closing_a_lead_clears_its_next_step,
+                follow_ups_attempts_are_counted_and_follow_the_schedule,
+                follow_ups_due_leads_are_listed_by_time_and_owner,
+                follow_ups_erasing_removes_its_next_step_and_attempt_notes,
             );
             conformance!(@in reps, $make;
                 reps_are_added_once_listed_oldest_first_and_touched,

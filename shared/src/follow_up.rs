@@ -1,0 +1,165 @@
+//! Follow-ups on the wire: a lead's next step and the call attempts made on it
+//! (`PUT /api/leads/{id}/next-step`, `POST /api/leads/{id}/attempts`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::lead::Lead;
+
+/// What a rep plans to do next on a lead, and when (UTC). Also the body of
+/// `PUT /api/leads/{id}/next-step`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextStep {
+    pub at: DateTime<Utc>,
+    pub what: String,
+}
+
+impl NextStep {
+    /// The step as its `next_step` history entry spells it: `"<RFC 3339 UTC, seconds> <what>"`,
+    /// e.g. `"2026-12-08T09:00:00Z Call back"`.
+    pub fn history_text(&self) -> String {
+        format!(
+            "{} {}",
+            self.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            self.what
+        )
+    }
+}
+
+/// How a call attempt went. Its one spelling is [`CallOutcome::as_str`], on the wire and in the
+/// `attempt` history entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "&'static str", try_from = "String")]
+pub enum CallOutcome {
+    NoAnswer,
+    LeftVoicemail,
+    Talked,
+    WrongNumber,
+}
+
+impl CallOutcome {
+    pub const ALL: [CallOutcome; 4] = [
+        CallOutcome::NoAnswer,
+        CallOutcome::LeftVoicemail,
+        CallOutcome::Talked,
+        CallOutcome::WrongNumber,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::NoAnswer => "no_answer",
+            CallOutcome::LeftVoicemail => "left_voicemail",
+            CallOutcome::Talked => "talked",
+            CallOutcome::WrongNumber => "wrong_number",
+        }
+    }
+
+    /// Whether the person was not reached, so the cadence schedules the next call.
+    pub fn call_back(self) -> bool {
+        matches!(self, CallOutcome::NoAnswer | CallOutcome::LeftVoicemail)
+    }
+
+    /// The `attempt` history entry's `new`: the outcome, then `": "` and the note when there is
+    /// one (`"no_answer: busy tone"`). No outcome holds a `:`, so the first one splits them.
+    pub fn history_text(self, note: Option<&str>) -> String {
+        match note.filter(|note| !note.is_empty()) {
+            Some(note) => format!("{}: {note}", self.as_str()),
+            None => self.as_str().to_string(),
+        }
+    }
+}
+
+impl fmt::Display for CallOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown outcome {0:?}: one of no_answer, left_voicemail, talked, wrong_number")]
+pub struct UnknownOutcome(pub String);
+
+impl FromStr for CallOutcome {
+    type Err = UnknownOutcome;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        CallOutcome::ALL
+            .into_iter()
+            .find(|outcome| outcome.as_str() == name)
+            .ok_or_else(|| UnknownOutcome(name.to_string()))
+    }
+}
+
+impl From<CallOutcome> for &'static str {
+    fn from(outcome: CallOutcome) -> &'static str {
+        outcome.as_str()
+    }
+}
+
+impl TryFrom<String> for CallOutcome {
+    type Error = UnknownOutcome;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        name.parse()
+    }
+}
+
+/// Body of `POST /api/leads/{id}/attempts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAttempt {
+    pub outcome: CallOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Answer of `POST /api/leads/{id}/attempts`: the lead as it is now, and what to do when the
+/// cadence has run out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempted {
+    pub lead: Lead,
+    /// Set after the last call the cadence plans went unanswered: no next step was scheduled, and
+    /// the rep should close the lead as one of these statuses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggest: Option<Vec<crate::LeadStatus>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_have_one_spelling() {
+        for outcome in CallOutcome::ALL {
+            let wire = serde_json::to_string(&outcome).unwrap();
+            assert_eq!(wire, format!("\"{}\"", outcome.as_str()));
+            assert_eq!(
+                serde_json::from_str::<CallOutcome>(&wire).ok(),
+                Some(outcome)
+            );
+            assert!(!outcome.as_str().contains(':'));
+        }
+        let error = serde_json::from_str::<NewAttempt>(r#"{"outcome": "busy"}"#).unwrap_err();
+        assert!(
+            error.to_string().contains("no_answer, left_voicemail"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn history_texts() {
+        let step = NextStep {
+            at: "2026-12-08T09:00:00.5Z".parse().unwrap(),
+            what: "Call back".into(),
+        };
+        assert_eq!(step.history_text(), "2026-12-08T09:00:00Z Call back");
+        assert_eq!(CallOutcome::NoAnswer.history_text(None), "no_answer");
+        assert_eq!(CallOutcome::Talked.history_text(Some("")), "talked");
+        assert_eq!(
+            CallOutcome::LeftVoicemail.history_text(Some("a: b")),
+            "left_voicemail: a: b"
+        );
+    }
+}
