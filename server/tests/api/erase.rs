@@ -165,22 +165,6 @@ async fn a_patch_on_an_erased_lead_is_409_and_stores_nothing() {
     assert_erased(&lead(&app, id).await);
 }
 
-/// `leadhook-server erase --email ...` with the server's settings, in a directory without `.env`.
-fn erase_command(app: &TestApp, flag: &str, value: &str) -> std::process::Output {
-    let workdir = tempfile::tempdir().expect("temp dir");
-    std::process::Command::new(server_binary())
-        .current_dir(workdir.path())
-        .env_clear()
-        .env("FB_APP_SECRET", APP_SECRET)
-        .env("FB_VERIFY_TOKEN", VERIFY_TOKEN)
-        .env("FB_PAGE_ACCESS_TOKEN", PAGE_TOKEN)
-        .env("LEADHOOK_API_TOKENS", settings().api_tokens)
-        .env("LEADHOOK_DATA_DIR", app.data_dir())
-        .args(["erase", flag, value])
-        .output()
-        .expect("run leadhook-server erase")
-}
-
 #[tokio::test]
 async fn the_erase_command_erases_every_lead_of_an_email_and_says_which() {
     let app = spawn_app().await;
@@ -207,7 +191,7 @@ async fn the_erase_command_erases_every_lead_of_an_email_and_says_which() {
         .unwrap();
     let other = response.json::<ApiOk<Lead>>().await.unwrap().data;
 
-    let output = erase_command(&app, "--email", "pat@example.com");
+    let output = erase_command(&app, &["--email", "pat@example.com"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -228,11 +212,11 @@ async fn the_erase_command_erases_every_lead_of_an_email_and_says_which() {
         Some("Someone Else")
     );
 
-    let again = erase_command(&app, "--email", "pat@example.com");
+    let again = erase_command(&app, &["--email", "pat@example.com"]);
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout).contains("no lead holds"));
 
-    let no_person = erase_command(&app, "--phone", " ");
+    let no_person = erase_command(&app, &["--phone", " "]);
     assert!(!no_person.status.success());
     assert!(
         String::from_utf8_lossy(&no_person.stderr).contains("--email, --phone or --leadgen-id")

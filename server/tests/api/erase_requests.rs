@@ -110,23 +110,6 @@ async fn an_admin_erases_at_most_ten_leads_an_hour_through_the_api() {
     assert_eq!(ada.status(), 200);
 }
 
-/// `leadhook-server erase <args>` with the server's settings, in a directory without `.env`.
-fn erase_command(app: &TestApp, args: &[&str]) -> std::process::Output {
-    let workdir = tempfile::tempdir().expect("temp dir");
-    std::process::Command::new(server_binary())
-        .current_dir(workdir.path())
-        .env_clear()
-        .env("FB_APP_SECRET", APP_SECRET)
-        .env("FB_VERIFY_TOKEN", VERIFY_TOKEN)
-        .env("FB_PAGE_ACCESS_TOKEN", PAGE_TOKEN)
-        .env("LEADHOOK_API_TOKENS", settings().api_tokens)
-        .env("LEADHOOK_DATA_DIR", app.data_dir())
-        .arg("erase")
-        .args(args)
-        .output()
-        .expect("run leadhook-server erase")
-}
-
 #[tokio::test]
 async fn the_erase_command_erases_many_leads_by_id_with_a_reason_and_progress() {
     let app = spawn_app().await;

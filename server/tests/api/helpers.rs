@@ -304,3 +304,20 @@ pub async fn events_until(
     }
     events
 }
+
+/// `leadhook-server erase <args>` with the server's settings, in a directory without `.env`.
+pub fn erase_command(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let workdir = tempfile::tempdir().expect("temp dir");
+    std::process::Command::new(server_binary())
+        .current_dir(workdir.path())
+        .env_clear()
+        .env("FB_APP_SECRET", APP_SECRET)
+        .env("FB_VERIFY_TOKEN", VERIFY_TOKEN)
+        .env("FB_PAGE_ACCESS_TOKEN", PAGE_TOKEN)
+        .env("LEADHOOK_API_TOKENS", settings().api_tokens)
+        .env("LEADHOOK_DATA_DIR", app.data_dir())
+        .arg("erase")
+        .args(args)
+        .output()
+        .expect("run leadhook-server erase")
+}

@@ -5,20 +5,26 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
+/// The real server with JSON logs, the per-request lines (debug) included, and what it needs
+/// kept alive: its Graph API stand-in and its data dir.
+async fn json_logging_server() -> (ServerProcess, leadhook_sim::GraphStandin, tempfile::TempDir) {
+    let graph = spawn_graph().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut env = settings().env(&graph.base_url(), data_dir.path());
+    env.push(("LEADHOOK_LOG_FORMAT", "json".into()));
+    env.push(("RUST_LOG", "info,tower_http=debug".into()));
+    let server = ServerProcess::start(&server_binary(), env)
+        .await
+        .expect("leadhook-server starts with JSON logs");
+    (server, graph, data_dir)
+}
+
 /// With `LEADHOOK_LOG_FORMAT=json` every line the real server writes is one JSON object with
 /// timestamp, level, target and message; the lines logged while serving a request carry the id
 /// the response returns as `X-Request-Id`; the query string stays out of the log.
 #[tokio::test]
 async fn every_json_log_line_parses_and_request_lines_carry_the_request_id() {
-    let graph = spawn_graph().await;
-    let data_dir = tempfile::tempdir().unwrap();
-    let mut env = settings().env(&graph.base_url(), data_dir.path());
-    env.push(("LEADHOOK_LOG_FORMAT", "json".into()));
-    // The per-request "finished processing request" lines are debug.
-    env.push(("RUST_LOG", "info,tower_http=debug".into()));
-    let server = ServerProcess::start(&server_binary(), env)
-        .await
-        .expect("leadhook-server starts with JSON logs");
+    let (server, _graph, _data_dir) = json_logging_server().await;
     let client = reqwest::Client::new();
     let base = server.base_url();
     let responses = [
@@ -89,14 +95,7 @@ async fn every_json_log_line_parses_and_request_lines_carry_the_request_id() {
 /// address.
 #[tokio::test]
 async fn api_request_lines_name_the_rep_and_the_client_address() {
-    let graph = spawn_graph().await;
-    let data_dir = tempfile::tempdir().unwrap();
-    let mut env = settings().env(&graph.base_url(), data_dir.path());
-    env.push(("LEADHOOK_LOG_FORMAT", "json".into()));
-    env.push(("RUST_LOG", "info,tower_http=debug".into()));
-    let server = ServerProcess::start(&server_binary(), env)
-        .await
-        .expect("leadhook-server starts with JSON logs");
+    let (server, _graph, _data_dir) = json_logging_server().await;
     let answer = reqwest::Client::new()
         .get(format!("{}/api/leads", server.base_url()))
         .bearer_auth(REP_TOKEN)
