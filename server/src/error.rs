@@ -16,7 +16,7 @@ use crate::webhook::signature::SignatureError;
 #[derive(Debug, Error)]
 pub enum AppError {
     #[error(
-        "missing or invalid bearer token; send Authorization: Bearer <token> with a token from LEADHOOK_API_TOKENS"
+        "missing or invalid bearer token; send Authorization: Bearer <token> with a rep's token (an admin makes one with `leadhook-server reps add`)"
     )]
     Unauthorized,
     #[error(
