@@ -270,6 +270,11 @@ impl Application {
             .unwrap_or(self.state.config.listen)
     }
 
+    /// How many tokens let someone in now, of `LEADHOOK_API_TOKENS` and of the store's reps.
+    pub fn tokens(&self) -> usize {
+        self.state.reps.tokens()
+    }
+
     /// Where `/metrics` is served, when it is.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_listener

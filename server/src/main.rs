@@ -175,11 +175,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
         Ok(limit) => tracing::debug!(limit, "open-file limit raised to its hard limit"),
         Err(error) => tracing::warn!("cannot raise the open-file limit: {error}"),
     }
-    let (graph_url, graph_version, data_dir, reps) = (
+    let (graph_url, graph_version, data_dir) = (
         config.graph_url.clone(),
         config.graph_version.clone(),
         config.data_dir.clone(),
-        config.api_tokens.len(),
     );
     let app = match Application::build(config, DEFAULT_RETRY).await {
         Ok(app) => app,
@@ -206,7 +205,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
             .map_or_else(|| "off".to_string(), |addr| addr.to_string()),
         data_dir = %data_dir.display(),
         graph = %format!("{graph_url}/{graph_version}"),
-        api_tokens = reps,
+        api_tokens = app.tokens(),
         "leadhook-server ready: webhook at /webhook, API at /api, health at /healthz"
     );
     match app.run_until(shutdown).await {

@@ -142,7 +142,7 @@ pub async fn run(args: &DoctorArgs) -> Vec<Check> {
     checks.push(Check::pass(
         "configuration",
         format!(
-            "{} API token(s), Graph API {}/{}",
+            "{} API token(s) in LEADHOOK_API_TOKENS (reps in the store: `leadhook-server reps list`), Graph API {}/{}",
             config.api_tokens.len(),
             config.graph_url,
             config.graph_version
