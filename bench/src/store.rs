@@ -82,6 +82,7 @@ async fn store_all(store: &dyn LeadStore, leads: &[IncomingLead], way: Way) -> a
         .stats(StatsWindow {
             today_start: now,
             week_start: now,
+            now,
         })
         .await
         .context("cannot count the stored leads")?

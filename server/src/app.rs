@@ -29,10 +29,11 @@ use crate::inbox::{Inbox, InboxError};
 use crate::intake::{Intake, RetryPolicy};
 use crate::limits::MAX_METRICS_CONNECTIONS;
 use crate::metrics::Metrics;
+use crate::reminders::Reminders;
 use crate::reps::RepCache;
 use crate::serve::{self, ServeLimits};
 use crate::store::{
-    CapiOutbox, ErasureTargets, EscalationMarks, LeadReader, LeadStore, StoreError,
+    CapiOutbox, ErasureTargets, EscalationMarks, LeadReader, LeadStore, ReminderMarks, StoreError,
 };
 use crate::sweeper::{SweepStore, Sweeper};
 use crate::writer::LeadWriter;
@@ -142,6 +143,8 @@ pub struct Application {
     data_dir_lock: DataDirLock,
     /// What the escalator reads.
     escalation_marks: Arc<dyn EscalationMarks>,
+    /// What the reminders read.
+    reminder_marks: Arc<dyn ReminderMarks>,
     /// What the retention run reads.
     erasure_targets: Arc<dyn ErasureTargets>,
 }
@@ -260,6 +263,7 @@ impl Application {
             follower,
             data_dir_lock,
             escalation_marks: Arc::clone(&store) as _,
+            reminder_marks: Arc::clone(&store) as _,
             erasure_targets: store,
         })
     }
@@ -298,6 +302,15 @@ impl Application {
                 self.state.leads.clone(),
                 self.state.feed.clone(),
                 &self.state.config.queue,
+            )
+            .run(shutdown.clone()),
+        );
+        tokio::spawn(
+            Reminders::new(
+                self.reminder_marks,
+                self.state.leads.clone(),
+                self.state.feed.clone(),
+                Arc::clone(&self.state.config.queue.clock),
             )
             .run(shutdown.clone()),
         );

@@ -4,31 +4,24 @@
 //! across restarts and replicas alike. Every server then announces the marks taken recently, by
 //! itself or another replica, to its own dashboards, once each.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use tokio_util::sync::CancellationToken;
 
+use crate::announce_once::{ANNOUNCE_LIMIT, AnnouncedMarks, CHECK_EVERY};
 use crate::clock::Clock;
 use crate::config::QueueConfig;
 use crate::feed::LiveFeed;
 use crate::store::{EscalationMarks, StoreError};
 use crate::writer::LeadWriter;
 
-/// How often waiting leads are checked.
-const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// Most leads escalated per threshold per check; the rest follow at the next check.
 const BATCH: u32 = 100;
 /// Leads submitted longer ago than this are not escalated: a sweep that backfills a week of
 /// missed leads should not ring every dashboard hundreds of times.
 const HORIZON: TimeDelta = TimeDelta::days(1);
-/// How far back each check looks for marks to announce. Longer than a check plus a slow commit,
-/// so a mark another replica took is seen even when it became visible late.
-const RECENT: TimeDelta = TimeDelta::seconds(60);
-/// Most marks announced per check (marks taken within `RECENT`).
-const ANNOUNCE_LIMIT: u32 = 1000;
 
 pub struct Escalator {
     marks: Arc<dyn EscalationMarks>,
@@ -37,10 +30,8 @@ pub struct Escalator {
     feed: LiveFeed,
     clock: Arc<dyn Clock>,
     thresholds: Vec<Duration>,
-    /// Marks taken before this server started are not its dashboards' business.
-    started_at: DateTime<Utc>,
-    /// Marks already announced here, by (lead, level), with when they were taken.
-    announced: HashMap<(i64, u8), DateTime<Utc>>,
+    /// Marks already announced here, by (lead, level).
+    announced: AnnouncedMarks<(i64, u8)>,
 }
 
 impl Escalator {
@@ -54,10 +45,9 @@ impl Escalator {
             marks,
             leads,
             feed,
-            started_at: config.clock.now(),
+            announced: AnnouncedMarks::new(config.clock.now()),
             clock: Arc::clone(&config.clock),
             thresholds: config.escalation_thresholds(),
-            announced: HashMap::new(),
         }
     }
 
@@ -92,8 +82,7 @@ impl Escalator {
                 self.leads.take_escalation(lead, level, now).await?;
             }
         }
-        let since = (now - RECENT).max(self.started_at);
-        self.announced.retain(|_, taken_at| *taken_at > since);
+        let since = self.announced.window_start(now);
         let recent = self.marks.escalated_since(since, ANNOUNCE_LIMIT).await?;
         for escalated in recent {
             let Some(threshold) = self
@@ -103,7 +92,7 @@ impl Escalator {
                 continue;
             };
             let key = (escalated.lead.id, escalated.level);
-            if self.announced.insert(key, escalated.at).is_none() {
+            if self.announced.first_time(key, escalated.at) {
                 self.feed
                     .announce_escalation(&escalated.lead, *threshold, now);
             }

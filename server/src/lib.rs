@@ -1,6 +1,7 @@
 //! leadhook-server: Facebook Lead Ads webhooks in, leads out to sales reps.
 
 pub mod admission;
+pub mod announce_once;
 pub mod api;
 pub mod app;
 pub mod backup;
@@ -22,6 +23,7 @@ pub mod lease;
 pub mod limits;
 pub mod metrics;
 pub mod private_files;
+pub mod reminders;
 pub mod reps;
 pub mod serve;
 pub mod store;

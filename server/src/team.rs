@@ -85,6 +85,7 @@ impl Team {
                     contacted: counts.contacted,
                     won: counts.won,
                     median_speed_to_lead_secs: median(&week),
+                    overdue: counts.overdue,
                 }
             })
             .collect()
@@ -134,6 +135,7 @@ mod tests {
         StatsWindow {
             today_start,
             week_start: today_start - Duration::days(6),
+            now: today_start + Duration::hours(12),
         }
     }
 

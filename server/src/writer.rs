@@ -177,6 +177,27 @@ impl LeadWriter {
         Ok(())
     }
 
+    pub async fn set_time_zone(&self, rep: &str, zone: &str) -> Result<(), StoreError> {
+        self.record(self.inner.store.set_time_zone(rep, zone).await)?;
+        tracing::info!(rep, zone, "time zone set");
+        Ok(())
+    }
+
+    /// Takes the store's mark for reminding of `lead`'s next step; `true` for the one server that
+    /// took it. Every server announces the marks it finds (see [`crate::reminders`]).
+    pub async fn take_reminder(
+        &self,
+        lead: &Lead,
+        step_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let taken = self.record(self.inner.store.take_reminder(lead.id, step_at, at).await)?;
+        if taken {
+            tracing::info!(id = lead.id, %step_at, "follow-up due");
+        }
+        Ok(taken)
+    }
+
     /// Takes the store's mark for escalating `lead` to `level`; `true` for the one server that
     /// took it. Every server announces the marks it finds (see [`crate::escalation`]).
     pub async fn take_escalation(

@@ -63,6 +63,9 @@ pub struct Stats {
     /// Every rep of `LEADHOOK_API_TOKENS`, in the order given there.
     #[serde(default)]
     pub per_rep: Vec<RepStats>,
+    /// Call attempts and how many people they reached.
+    #[serde(default)]
+    pub follow_ups: crate::FollowUpStats,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

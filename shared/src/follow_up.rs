@@ -126,6 +126,61 @@ pub struct Attempted {
     pub suggest: Option<Vec<crate::LeadStatus>>,
 }
 
+/// The `reminder` event of `/api/events`: a lead's next step fell due. Announced once per step,
+/// whichever replica noticed; an unowned lead's reminder is for the available reps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminder {
+    pub lead_id: i64,
+    /// The lead's display name.
+    pub name: String,
+    pub form_name: Option<String>,
+    pub owner: Option<String>,
+    pub at: DateTime<Utc>,
+    pub what: String,
+}
+
+impl Reminder {
+    /// The reminder of `lead`'s next step, if it has one.
+    pub fn of(lead: &Lead) -> Option<Reminder> {
+        let step = lead.next_step.as_ref()?;
+        Some(Reminder {
+            lead_id: lead.id,
+            name: lead.display_name(),
+            form_name: lead.meta.form_name.clone(),
+            owner: lead.owner.clone(),
+            at: step.at,
+            what: step.what.clone(),
+        })
+    }
+}
+
+/// `follow_ups` in `/api/stats`: the call attempts on the leads the caller may see.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpStats {
+    /// Every call attempt recorded.
+    pub attempts: u64,
+    /// Leads with at least one attempt.
+    pub leads_attempted: u64,
+    /// Leads with at least one `talked` attempt: the person was reached.
+    pub leads_talked: u64,
+    /// Next steps past due, whoever owns the lead.
+    pub overdue: u64,
+}
+
+impl FollowUpStats {
+    /// Attempts per lead attempted, in tenths (`23` is 2.3), so the figure stays exact.
+    pub fn attempts_per_lead_tenths(&self) -> Option<u64> {
+        (self.leads_attempted > 0)
+            .then(|| (self.attempts * 10 + self.leads_attempted / 2) / self.leads_attempted)
+    }
+
+    /// Leads reached per lead attempted, in whole percent.
+    pub fn contact_rate_percent(&self) -> Option<u64> {
+        (self.leads_attempted > 0)
+            .then(|| (self.leads_talked * 100 + self.leads_attempted / 2) / self.leads_attempted)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +201,21 @@ mod tests {
             error.to_string().contains("no_answer, left_voicemail"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn follow_up_figures_round_to_the_nearest() {
+        let none = FollowUpStats::default();
+        assert_eq!(none.attempts_per_lead_tenths(), None);
+        assert_eq!(none.contact_rate_percent(), None);
+        let some = FollowUpStats {
+            attempts: 7,
+            leads_attempted: 3,
+            leads_talked: 2,
+            overdue: 0,
+        };
+        assert_eq!(some.attempts_per_lead_tenths(), Some(23));
+        assert_eq!(some.contact_rate_percent(), Some(67));
     }
 
     #[test]

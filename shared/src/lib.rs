@@ -18,10 +18,12 @@ pub use api::{ApiError, ApiErrorBody, ApiList, ApiOk, FormCount, Stats, SyncRepo
 pub use backoff::Backoff;
 pub use cursor::Cursor;
 pub use due_time::{DueTimeError, QuickChoice, Tz, parse_due, parse_zone, quick_choices, show_due};
-pub use follow_up::{Attempted, CallOutcome, NewAttempt, NextStep, UnknownOutcome};
+pub use follow_up::{
+    Attempted, CallOutcome, FollowUpStats, NewAttempt, NextStep, Reminder, UnknownOutcome,
+};
 pub use lead::{Answer, Lead, LeadPatch, MetaFields, NewManualLead};
 pub use status::{LeadStatus, UnknownStatus};
 pub use team::{
-    Activity, ActivityKind, Assignment, Availability, Escalation, Me, Rep, RepStats, SpeedToLead,
+    Activity, ActivityKind, Assignment, Escalation, Me, MeUpdate, Rep, RepStats, SpeedToLead,
     SpeedToLeadStats, UnknownActivityKind, Waiting,
 };

@@ -35,16 +35,26 @@ pub struct Me {
     /// Whether this rep sees leads other reps own.
     #[serde(default)]
     pub visibility: Visibility,
+    /// The rep's IANA time zone ("Europe/Berlin"), kept in the store: the dashboard reads typed
+    /// follow-up times in it. `None` until a dashboard has set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 fn all_powers() -> Role {
     Role::Admin
 }
 
-/// Body of `PUT /api/reps/me`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Availability {
-    pub available: bool,
+/// Body of `PUT /api/reps/me`: what to change, at least one of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeUpdate {
+    /// Whether round robin may give the rep new leads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available: Option<bool>,
+    /// An IANA time zone name ("Europe/Berlin").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// One rep in `GET /api/reps`, with today's figures in the caller's time zone.
@@ -259,6 +269,9 @@ pub struct RepStats {
     pub contacted: u64,
     pub won: u64,
     pub median_speed_to_lead_secs: Option<u64>,
+    /// The rep's leads whose next step is past due.
+    #[serde(default)]
+    pub overdue: u64,
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use leadhook_shared::{
-    Activity, ApiError, ApiOk, Availability, Cursor, Lead, LeadPatch, Me, NewManualLead, Rep,
+    Activity, ApiError, ApiOk, Cursor, Lead, LeadPatch, Me, MeUpdate, NewManualLead, Rep,
     SyncReport,
 };
 use reqwest::{RequestBuilder, Response, StatusCode};
@@ -182,7 +182,10 @@ impl Client {
     pub async fn set_available(&self, available: bool) -> Result<Me, ClientError> {
         let request = self
             .request(reqwest::Method::PUT, "/api/reps/me")
-            .json(&Availability { available })
+            .json(&MeUpdate {
+                available: Some(available),
+                ..MeUpdate::default()
+            })
             .timeout(REQUEST_TIMEOUT);
         self.send::<ApiOk<Me>>(request).await.map(|ok| ok.data)
     }

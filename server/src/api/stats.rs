@@ -1,6 +1,6 @@
 use axum::Extension;
 use axum::extract::State;
-use chrono::{Duration, FixedOffset, Utc};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
 use leadhook_shared::{Action, ApiOk, Stats};
 use serde::Deserialize;
 
@@ -16,8 +16,8 @@ pub struct StatsParams {
     tz_offset_minutes: Option<i32>,
 }
 
-/// Today and the last 7 days in the caller's time zone.
-pub fn window(params: &StatsParams) -> Result<StatsWindow, AppError> {
+/// Today and the last 7 days in the caller's time zone, as of `now`.
+pub fn window(params: &StatsParams, now: DateTime<Utc>) -> Result<StatsWindow, AppError> {
     let offset_minutes = params.tz_offset_minutes.unwrap_or(0);
     let offset = offset_minutes
         .checked_mul(60)
@@ -25,7 +25,7 @@ pub fn window(params: &StatsParams) -> Result<StatsWindow, AppError> {
         .ok_or_else(|| {
             AppError::BadRequest("tz_offset_minutes must be between -1439 and 1439".into())
         })?;
-    let local_midnight = Utc::now()
+    let local_midnight = now
         .with_timezone(&offset)
         .date_naive()
         .and_hms_opt(0, 0, 0)
@@ -37,6 +37,7 @@ pub fn window(params: &StatsParams) -> Result<StatsWindow, AppError> {
     Ok(StatsWindow {
         today_start: local_midnight,
         week_start: local_midnight - Duration::days(6),
+        now,
     })
 }
 
@@ -46,7 +47,7 @@ pub async fn show(
     Extension(rep): Extension<Caller>,
     Query(params): Query<StatsParams>,
 ) -> Result<axum::Json<ApiOk<Stats>>, AppError> {
-    let window = window(&params)?;
+    let window = window(&params, state.config.queue.clock.now())?;
     let mut stats = state.store.stats(window).await?;
     let figures = state.store.queue_figures(window).await?;
     let team = state.leads.team();
@@ -57,5 +58,6 @@ pub async fn show(
         stats.per_rep.retain(|figures| figures.name == rep.name);
     }
     stats.waiting = figures.waiting;
+    stats.follow_ups = figures.follow_ups;
     Ok(axum::Json(ApiOk::new(stats)))
 }

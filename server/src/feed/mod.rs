@@ -7,8 +7,9 @@
 //!   there the announcer only wakes the [`ChangeFollower`] (in [`follower`]), which reads every
 //!   change after its cursor from the store, its own writes with the rest, and announces them in
 //!   cursor order: each change is announced once, and never after a later one.
-//! - [`LiveFeed`]: what listeners subscribe to, and where the escalator announces escalations
-//!   (live only: a dashboard that was away has no one left to notify).
+//! - [`LiveFeed`]: what listeners subscribe to, and where the escalator and the reminders
+//!   announce their [`Alert`]s (live only: a dashboard that was away lists what is overdue
+//!   itself).
 //! - [`stream`]: one listener's Server-Sent Events, replayed from the store after the cursor it
 //!   resumes from, then live.
 
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use leadhook_shared::{Cursor, Escalation, Lead};
+use leadhook_shared::{Cursor, Escalation, Lead, Reminder};
 use tokio::sync::{Notify, broadcast};
 
 pub use follower::ChangeFollower;
@@ -43,7 +44,7 @@ impl Feed {
         let changes = broadcast::channel(FEED_CAPACITY).0;
         let live = LiveFeed {
             changes: changes.clone(),
-            escalations: broadcast::channel(FEED_CAPACITY).0,
+            alerts: broadcast::channel(FEED_CAPACITY).0,
         };
         if !store.is_shared() {
             return Feed {
@@ -67,11 +68,28 @@ impl Feed {
     }
 }
 
+/// Something a rep may have to act on now, announced once per server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Alert {
+    Escalation(Escalation),
+    Reminder(Reminder),
+}
+
+impl Alert {
+    /// Who owns the lead it is about.
+    pub fn owner(&self) -> Option<&str> {
+        match self {
+            Alert::Escalation(escalation) => escalation.owner.as_deref(),
+            Alert::Reminder(reminder) => reminder.owner.as_deref(),
+        }
+    }
+}
+
 /// What listeners subscribe to; cheap to clone.
 #[derive(Clone)]
 pub struct LiveFeed {
     changes: broadcast::Sender<Lead>,
-    escalations: broadcast::Sender<Escalation>,
+    alerts: broadcast::Sender<Alert>,
 }
 
 impl LiveFeed {
@@ -80,23 +98,29 @@ impl LiveFeed {
         self.changes.subscribe()
     }
 
-    /// Every escalation raised from now on.
-    pub fn subscribe_escalations(&self) -> broadcast::Receiver<Escalation> {
-        self.escalations.subscribe()
+    /// Every escalation and reminder from now on.
+    pub fn subscribe_alerts(&self) -> broadcast::Receiver<Alert> {
+        self.alerts.subscribe()
     }
 
     /// Tells this server's listeners that `lead` has waited past `threshold`.
     pub fn announce_escalation(&self, lead: &Lead, threshold: Duration, now: DateTime<Utc>) {
         let waiting_secs = u64::try_from((now - lead.meta.created_at).num_seconds()).unwrap_or(0);
         // No listeners is fine.
-        let _ = self.escalations.send(Escalation {
+        let _ = self.alerts.send(Alert::Escalation(Escalation {
             lead_id: lead.id,
             name: lead.display_name(),
             form_name: lead.meta.form_name.clone(),
             owner: lead.owner.clone(),
             threshold_secs: threshold.as_secs(),
             waiting_secs,
-        });
+        }));
+    }
+
+    /// Tells this server's listeners that a lead's next step fell due.
+    pub fn announce_reminder(&self, reminder: Reminder) {
+        // No listeners is fine.
+        let _ = self.alerts.send(Alert::Reminder(reminder));
     }
 }
 

@@ -1,16 +1,16 @@
 //! One listener's events for `/api/events`: every lead changed after its cursor, replayed from
 //! the store, then the live feed (falling back to the store whenever it falls behind), with the
-//! escalations raised while it listens.
+//! escalations and reminders raised while it listens.
 
 use std::sync::Arc;
 
 use axum::response::sse::Event;
 use futures::Stream;
-use leadhook_shared::{Cursor, Escalation, Lead};
+use leadhook_shared::{Cursor, Lead};
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::{LiveFeed, changes_after, newest_change};
+use super::{Alert, LiveFeed, changes_after, newest_change};
 use crate::store::{LeadReader, StoreError};
 
 /// Events waiting for a slow client before the sender waits for it.
@@ -35,7 +35,7 @@ pub async fn lead_events(
     };
     // Subscribe before replaying, so nothing stored in between is missed.
     let mut live = feed.subscribe();
-    let mut escalations = feed.subscribe_escalations();
+    let mut alerts = feed.subscribe_alerts();
     let (sender, receiver) = mpsc::channel::<Event>(BUFFERED_EVENTS);
     tokio::spawn(async move {
         loop {
@@ -47,16 +47,16 @@ pub async fn lead_events(
                 let received = tokio::select! {
                     () = sender.closed() => return,
                     received = live.recv() => received,
-                    escalation = escalations.recv() => {
-                        match escalation {
-                            Ok(escalation) if !sees(escalation.owner.as_deref()) => {}
-                            Ok(escalation) => {
-                                if sender.send(escalation_event(&escalation)).await.is_err() {
+                    alert = alerts.recv() => {
+                        match alert {
+                            Ok(alert) if !sees(alert.owner()) => {}
+                            Ok(alert) => {
+                                if sender.send(alert_event(&alert)).await.is_err() {
                                     return;
                                 }
                             }
                             Err(broadcast::error::RecvError::Lagged(missed)) => {
-                                tracing::warn!(missed, "an event stream fell behind on escalations");
+                                tracing::warn!(missed, "an event stream fell behind on escalations and reminders");
                             }
                             Err(broadcast::error::RecvError::Closed) => return,
                         }
@@ -100,11 +100,12 @@ fn lead_event(lead: &Lead, position: Cursor, sees: &Sees) -> Event {
     event.unwrap_or_else(|_| Event::default().comment("unserialisable lead skipped"))
 }
 
-fn escalation_event(escalation: &Escalation) -> Event {
-    Event::default()
-        .event("escalation")
-        .json_data(escalation)
-        .unwrap_or_else(|_| Event::default().comment("unserialisable escalation skipped"))
+fn alert_event(alert: &Alert) -> Event {
+    let event = match alert {
+        Alert::Escalation(escalation) => Event::default().event("escalation").json_data(escalation),
+        Alert::Reminder(reminder) => Event::default().event("reminder").json_data(reminder),
+    };
+    event.unwrap_or_else(|_| Event::default().comment("unserialisable alert skipped"))
 }
 
 /// Sends every lead changed after `cursor`; returns the cursor of the last one sent.

@@ -2,6 +2,7 @@
 //! by [`crate::writer::LeadWriter`] alone.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use leadhook_shared::{Lead, NewAttempt, NextStep};
 
 use super::StoreError;
@@ -29,4 +30,15 @@ pub trait FollowUps: Send + Sync {
         rep: &str,
         schedule: Option<&[NextStep]>,
     ) -> Result<Option<Lead>, StoreError>;
+
+    /// Marks the reminder of lead `id`'s next step, due at `step_at`, as taken at `at`, if the
+    /// lead still has that step, is not erased and its reminder was not taken. `true` for the one
+    /// caller that took the mark. The lead does not change otherwise (no `updated_at`, nothing in
+    /// the history).
+    async fn take_reminder(
+        &self,
+        id: i64,
+        step_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }

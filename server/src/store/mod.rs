@@ -7,6 +7,7 @@
 //! | [`LeadReader`] (with [`QueueReads`]) | leads, history, figures, availability, reachability | the HTTP API, the live feed, `doctor` |
 //! | [`LeadWrites`] (with [`QueueWrites`], [`Erasure`], [`FollowUps`]) | every change to a lead or a rep | [`crate::writer::LeadWriter`] only |
 //! | [`EscalationMarks`] | leads due for escalation, marks taken | [`crate::escalation::Escalator`] |
+//! | [`ReminderMarks`] | follow-ups due for a reminder, marks taken | [`crate::reminders::Reminders`] |
 //! | [`ErasureTargets`] | whose leads to erase, the daily retention run | [`crate::erase`] |
 //! | [`Leases`] | turns at scheduled jobs among replicas | [`crate::lease::JobLease`] |
 //! | [`SweepPositions`] | where the backfill sweep stopped per form | the sweeper, `store copy` |
@@ -24,6 +25,7 @@ pub(crate) mod error;
 mod follow_ups;
 pub mod postgrest;
 mod queue;
+mod reminders;
 pub mod replica;
 pub mod reps;
 mod routing;
@@ -42,6 +44,7 @@ pub use follow_ups::FollowUps;
 pub use queue::{
     Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
 };
+pub use reminders::{Reminded, ReminderMarks};
 pub use replica::{LeaseCondition, LeaseRow, LeaseUpdate, Leases, SweepPositions};
 pub use reps::{RepDirectory, Rotation, StoredRep};
 pub use routing::Routing;
@@ -153,6 +156,8 @@ fn at_store_precision(meta: &MetaFields) -> MetaFields {
 pub struct StatsWindow {
     pub today_start: DateTime<Utc>,
     pub week_start: DateTime<Utc>,
+    /// The moment the figures are for: next steps before it are overdue.
+    pub now: DateTime<Utc>,
 }
 
 /// Every role at once: a backend implements each of them, and gets this for free.
@@ -160,6 +165,7 @@ pub trait LeadStore:
     LeadReader
     + LeadWrites
     + EscalationMarks
+    + ReminderMarks
     + ErasureTargets
     + Leases
     + SweepPositions
@@ -173,6 +179,7 @@ impl<T> LeadStore for T where
     T: LeadReader
         + LeadWrites
         + EscalationMarks
+        + ReminderMarks
         + ErasureTargets
         + Leases
         + SweepPositions

@@ -39,6 +39,9 @@ pub struct OwnerCounts {
     pub open: u64,
     pub contacted: u64,
     pub won: u64,
+    /// Owned, with a next step past due (servers before follow-ups: 0).
+    #[serde(default)]
+    pub overdue: u64,
 }
 
 /// A lead with its latest escalation mark.
@@ -59,6 +62,9 @@ pub struct QueueFigures {
     /// Leads first contacted since the window's `week_start`.
     pub contacts: Vec<Contact>,
     pub by_owner: HashMap<String, OwnerCounts>,
+    /// Call attempts and overdue steps over every lead.
+    #[serde(default)]
+    pub follow_ups: leadhook_shared::FollowUpStats,
 }
 
 /// The work-queue writes: owners, turns, availability and escalation marks. Every change writes
@@ -79,6 +85,9 @@ pub trait QueueWrites {
 
     async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError>;
 
+    /// Keeps `rep`'s IANA time zone, already checked to be one.
+    async fn set_time_zone(&self, rep: &str, zone: &str) -> Result<(), StoreError>;
+
     /// Marks the lead as escalated to `level` at `at` if it is still `New Lead` and below that
     /// level. `true` for the one caller that took the mark.
     async fn take_escalation(
@@ -94,6 +103,9 @@ pub trait QueueWrites {
 pub trait QueueReads {
     /// Reps whose availability was ever set, by name; a rep not listed is available.
     async fn availability(&self) -> Result<HashMap<String, bool>, StoreError>;
+
+    /// `rep`'s IANA time zone, once a dashboard has set it.
+    async fn time_zone(&self, rep: &str) -> Result<Option<String>, StoreError>;
 
     /// The lead's history, oldest first; `None` when no lead has that id.
     async fn activity(&self, id: i64) -> Result<Option<Vec<Activity>>, StoreError>;

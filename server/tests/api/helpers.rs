@@ -277,6 +277,26 @@ pub fn server_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_leadhook-server"))
 }
 
+/// A clock the test moves by hand, for the server's work queue (`config.queue.clock`).
+#[derive(Debug)]
+pub struct TestClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl TestClock {
+    pub fn at(now: chrono::DateTime<chrono::Utc>) -> std::sync::Arc<TestClock> {
+        std::sync::Arc::new(TestClock(std::sync::Mutex::new(now)))
+    }
+
+    pub fn advance_to(&self, at: chrono::DateTime<chrono::Utc>) {
+        *self.0.lock().expect("clock lock") = at;
+    }
+}
+
+impl leadhook_server::clock::Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().expect("clock lock")
+    }
+}
+
 /// Reads `/api/events` until `deadline`: the (event, data) pairs seen.
 pub async fn events_until(
     response: &mut reqwest::Response,

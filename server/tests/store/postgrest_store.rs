@@ -169,6 +169,7 @@ async fn a_missing_grant_is_misconfigured_and_names_the_grant() {
     let window = leadhook_server::store::StatsWindow {
         today_start: Utc::now(),
         week_start: Utc::now(),
+        now: Utc::now(),
     };
     let (_, fix) = misconfigured(setup.store.stats(window).await.unwrap_err());
     assert!(fix.starts_with("grant to service_role"), "{fix}");

@@ -7,7 +7,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use leadhook_shared::{Lead, NewAttempt, NextStep};
 use serde::Serialize;
 
-use super::query::EVERY_COLUMN;
+use super::query::{EVERY_COLUMN, timestamp};
 use super::{PostgrestStore, Written};
 use crate::store::{FollowUps, LeadReader, StoreError};
 
@@ -17,6 +17,11 @@ const ATTEMPT_FUNCTION: &str = "record_attempt";
 /// Cut to the microsecond as the SQLite store does; PostgreSQL would round instead.
 fn at_store_precision(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
+}
+
+#[derive(Serialize)]
+struct ReminderColumn {
+    reminded_at: DateTime<Utc>,
 }
 
 #[derive(Serialize)]
@@ -87,5 +92,23 @@ impl FollowUps for PostgrestStore {
             Some(lead) => Ok(Some(lead)),
             None => self.unchanged(id).await,
         }
+    }
+
+    async fn take_reminder(
+        &self,
+        id: i64,
+        step_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let still_due = self
+            .table()
+            .eq("id", id.to_string())
+            .eq("next_step_at", timestamp(step_at))
+            .is("reminded_at", "null")
+            .is("erased_at", "null");
+        let taken = self
+            .patch_lead(still_due, &ReminderColumn { reminded_at: at })
+            .await?;
+        Ok(taken.is_some())
     }
 }

@@ -53,4 +53,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207130000_follow_ups.sql",
         include_str!("../../../../migrations/20261207130000_follow_ups.sql"),
     ),
+    (
+        "20261207140000_reminders.sql",
+        include_str!("../../../../migrations/20261207140000_reminders.sql"),
+    ),
 ];

@@ -16,6 +16,7 @@ mod migrations;
 mod query;
 mod queue;
 mod reads;
+mod reminders;
 mod replica;
 mod reps;
 mod upsert;

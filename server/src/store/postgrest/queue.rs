@@ -18,7 +18,7 @@ use crate::store::{
     StatsWindow, StoreError,
 };
 
-/// `public.lead_queue_figures(week_start)`.
+/// `public.lead_queue_figures(week_start, at_time)`.
 const FIGURES_FUNCTION: &str = "lead_queue_figures";
 /// `public.record_exports(lead_ids, exported_by)`.
 const EXPORTS_FUNCTION: &str = "record_exports";
@@ -46,8 +46,14 @@ struct RepRow {
     available: bool,
 }
 
+#[derive(Serialize, Deserialize)]
+struct RepTimeZone {
+    name: String,
+    time_zone: Option<String>,
+}
+
 /// The first `limit` leads (at most [`PAGE_ROWS`]) `filtered` selects, in `order`.
-fn first_rows(filtered: Builder, order: &str, limit: u32) -> Builder {
+pub(super) fn first_rows(filtered: Builder, order: &str, limit: u32) -> Builder {
     let limit = usize::try_from(limit)
         .unwrap_or(PAGE_ROWS)
         .clamp(1, PAGE_ROWS);
@@ -139,6 +145,21 @@ impl QueueWrites for PostgrestStore {
         Ok(())
     }
 
+    async fn set_time_zone(&self, rep: &str, zone: &str) -> Result<(), StoreError> {
+        let body = to_json(&RepTimeZone {
+            name: rep.to_string(),
+            time_zone: Some(zone.to_string()),
+        })?;
+        self.call(
+            self.client
+                .from(REPS_TABLE)
+                .on_conflict("name")
+                .upsert(body),
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn take_escalation(
         &self,
         id: i64,
@@ -211,8 +232,24 @@ impl QueueReads for PostgrestStore {
         Ok(Some(history))
     }
 
+    async fn time_zone(&self, rep: &str) -> Result<Option<String>, StoreError> {
+        let rows: Vec<RepTimeZone> = self
+            .call(
+                self.client
+                    .from(REPS_TABLE)
+                    .select("name,time_zone")
+                    .eq("name", rep),
+            )
+            .await?
+            .json()?;
+        Ok(rows.into_iter().next().and_then(|row| row.time_zone))
+    }
+
     async fn queue_figures(&self, window: StatsWindow) -> Result<QueueFigures, StoreError> {
-        let args = serde_json::json!({ "week_start": timestamp(window.week_start) });
+        let args = serde_json::json!({
+            "week_start": timestamp(window.week_start),
+            "at_time": timestamp(window.now),
+        });
         self.call(self.client.rpc(FIGURES_FUNCTION, args.to_string()))
             .await?
             .json()

@@ -2,8 +2,8 @@
 //! activity row share one transaction.
 
 use async_trait::async_trait;
-use chrono::SubsecRound;
-use leadhook_shared::{ActivityKind, Lead, NewAttempt, NextStep};
+use chrono::{DateTime, SubsecRound, Utc};
+use leadhook_shared::{ActivityKind, FollowUpStats, Lead, NewAttempt, NextStep};
 use rusqlite::{Connection, params};
 
 use super::erase::activity_with_kinds;
@@ -43,7 +43,8 @@ pub(super) fn write_next_step(
         return Ok(());
     }
     conn.execute(
-        "UPDATE leads SET next_step_at = ?2, next_step_what = ?3, updated_at = ?4 WHERE id = ?1",
+        "UPDATE leads SET next_step_at = ?2, next_step_what = ?3, reminded_at = NULL, updated_at = ?4
+         WHERE id = ?1",
         params![
             before.id,
             step.as_ref().map(|step| micros(step.at)),
@@ -58,6 +59,27 @@ pub(super) fn write_next_step(
         step.as_ref().map(NextStep::history_text),
     );
     queue::record(conn, before.id, now, actor, change)
+}
+
+/// Call attempts over every lead, and the next steps due before `now`.
+pub(super) fn figures(conn: &Connection, now: DateTime<Utc>) -> Result<FollowUpStats, StoreError> {
+    let count = |n: i64| n.max(0) as u64;
+    conn.query_row(
+        "SELECT COUNT(*), COUNT(DISTINCT lead_id),
+                COUNT(DISTINCT lead_id) FILTER (WHERE new = 'talked' OR new LIKE 'talked:%'),
+                (SELECT COUNT(*) FROM leads WHERE next_step_at < ?1)
+         FROM activity WHERE kind = 'attempt'",
+        [micros(now)],
+        |row| {
+            Ok(FollowUpStats {
+                attempts: count(row.get(0)?),
+                leads_attempted: count(row.get(1)?),
+                leads_talked: count(row.get(2)?),
+                overdue: count(row.get(3)?),
+            })
+        },
+    )
+    .map_err(internal)
 }
 
 #[async_trait]
@@ -110,6 +132,27 @@ impl FollowUps for SqliteStore {
                 write_next_step(tx, &before, schedule.get(number - 1), &rep, now)?;
             }
             reread(tx, id).map(Some)
+        })
+        .await
+    }
+
+    async fn take_reminder(
+        &self,
+        id: i64,
+        step_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.with(move |inner| {
+            let changed = inner
+                .conn
+                .execute(
+                    "UPDATE leads SET reminded_at = ?3
+                     WHERE id = ?1 AND next_step_at = ?2 AND reminded_at IS NULL
+                       AND erased_at IS NULL",
+                    params![id, micros(step_at), micros(at)],
+                )
+                .map_err(internal)?;
+            Ok(changed == 1)
         })
         .await
     }

@@ -9,6 +9,7 @@ mod erase;
 mod export;
 mod follow_ups;
 mod queue;
+mod reminders;
 mod replica;
 mod reps;
 mod route;
@@ -76,6 +77,7 @@ const MIGRATIONS: &[&str] = &[
     export::MIGRATION,
     reps::MIGRATION,
     follow_ups::MIGRATION,
+    reminders::MIGRATION,
 ];
 
 /// The most memory the store's page cache takes.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use leadhook_shared::{Activity, ActivityKind, Lead, LeadPatch, LeadStatus, MetaFields, Waiting};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::rows::{SELECT_LEADS, lead_from_row, micros, time_from};
 use super::{SqliteStore, internal, lead_by_id};
@@ -289,6 +289,22 @@ impl QueueWrites for SqliteStore {
         .await
     }
 
+    async fn set_time_zone(&self, rep: &str, zone: &str) -> Result<(), StoreError> {
+        let (rep, zone) = (rep.to_string(), zone.to_string());
+        self.with(move |inner| {
+            inner
+                .conn
+                .execute(
+                    "INSERT INTO reps (name, time_zone) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO UPDATE SET time_zone = excluded.time_zone",
+                    params![rep, zone],
+                )
+                .map_err(internal)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn take_escalation(
         &self,
         id: i64,
@@ -322,6 +338,21 @@ impl QueueReads for SqliteStore {
                 .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
                 .map_err(internal)?;
             rows.collect::<Result<_, _>>().map_err(internal)
+        })
+        .await
+    }
+
+    async fn time_zone(&self, rep: &str) -> Result<Option<String>, StoreError> {
+        let rep = rep.to_string();
+        self.with(move |inner| {
+            inner
+                .conn
+                .query_row("SELECT time_zone FROM reps WHERE name = ?1", [rep], |row| {
+                    row.get(0)
+                })
+                .optional()
+                .map(Option::flatten)
+                .map_err(internal)
         })
         .await
     }
@@ -368,12 +399,13 @@ impl QueueReads for SqliteStore {
                 .prepare_cached(
                     "SELECT owner, COUNT(*),
                         COUNT(*) FILTER (WHERE status NOT IN ('Won', 'Lost', 'Unqualified')),
-                        COUNT(first_contact_at), COUNT(*) FILTER (WHERE status = 'Won')
+                        COUNT(first_contact_at), COUNT(*) FILTER (WHERE status = 'Won'),
+                        COUNT(*) FILTER (WHERE next_step_at < ?1)
                      FROM leads WHERE owner IS NOT NULL GROUP BY owner",
                 )
                 .map_err(internal)?;
             let by_owner = owners_statement
-                .query_map([], |row| {
+                .query_map([micros(window.now)], |row| {
                     let count = |index: usize| row.get::<_, i64>(index).map(|n| n.max(0) as u64);
                     Ok((
                         row.get::<_, String>(0)?,
@@ -382,6 +414,7 @@ impl QueueReads for SqliteStore {
                             open: count(2)?,
                             contacted: count(3)?,
                             won: count(4)?,
+                            overdue: count(5)?,
                         },
                     ))
                 })
@@ -395,6 +428,7 @@ impl QueueReads for SqliteStore {
                 },
                 contacts,
                 by_owner,
+                follow_ups: super::follow_ups::figures(conn, window.now)?,
             })
         })
         .await

@@ -1,34 +1,17 @@
 //! The work queue on `/api/events`: claims and releases reach every dashboard once, and each
 //! escalation threshold is announced once, on one server and across replicas.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use leadhook_local_supabase::LocalSupabase;
-use leadhook_server::clock::Clock;
 use leadhook_server::config::StoreConfig;
 use leadhook_shared::{Escalation, Lead};
 use tokio::time::Instant;
 
 use super::{BOB_TOKEN, claim, data, manual_lead, send};
-use crate::helpers::{REP_TOKEN, events_until, spawn_app, spawn_app_with, spawn_graph};
-
-/// A clock the test moves by hand.
-#[derive(Debug)]
-struct TestClock(Mutex<DateTime<Utc>>);
-
-impl TestClock {
-    fn advance_to(&self, at: DateTime<Utc>) {
-        *self.0.lock().unwrap() = at;
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
+use crate::helpers::{REP_TOKEN, TestClock, events_until, spawn_app, spawn_app_with, spawn_graph};
 
 async fn escalations_until(response: &mut reqwest::Response, deadline: Instant) -> Vec<Escalation> {
     events_until(response, deadline)
@@ -79,7 +62,7 @@ async fn claims_and_releases_reach_every_dashboard_once() {
 #[tokio::test]
 async fn a_waiting_lead_is_escalated_once_per_threshold() {
     let started = Utc::now();
-    let clock = Arc::new(TestClock(Mutex::new(started)));
+    let clock = TestClock::at(started);
     let app = {
         let clock = Arc::clone(&clock);
         spawn_app_with(
@@ -127,7 +110,7 @@ async fn a_waiting_lead_is_escalated_once_per_threshold() {
 async fn every_replica_tells_its_dashboards_of_an_escalation_once() {
     let supabase =
         LocalSupabase::with_migrations(leadhook_server::store::postgrest::MIGRATIONS).await;
-    let clock = Arc::new(TestClock(Mutex::new(Utc::now())));
+    let clock = TestClock::at(Utc::now());
     let mut replicas = Vec::new();
     for _ in 0..2 {
         let clock = Arc::clone(&clock);

@@ -2,6 +2,7 @@
 //! history and the queue figures of `/api/stats`; what dashboards hear of it in [`events`].
 
 mod events;
+mod reminders;
 
 use leadhook_shared::{Activity, ActivityKind, ApiError, ApiOk, Assignment, Lead, Me, Rep, Stats};
 use serde_json::{Value, json};

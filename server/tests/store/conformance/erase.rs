@@ -12,6 +12,7 @@ fn window() -> StatsWindow {
     StatsWindow {
         today_start: at(12),
         week_start: at(24 * 7),
+        now: Utc::now(),
     }
 }
 

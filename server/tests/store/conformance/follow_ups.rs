@@ -12,18 +12,18 @@ use leadhook_shared::{
 use super::suite::{at, incoming};
 
 /// A time `hours` from now, to the second (what both stores keep exactly).
-fn in_hours(hours: i64) -> DateTime<Utc> {
+pub(super) fn in_hours(hours: i64) -> DateTime<Utc> {
     Utc::now().trunc_subsecs(0) + Duration::hours(hours)
 }
 
-fn step(hours: i64, what: &str) -> NextStep {
+pub(super) fn step(hours: i64, what: &str) -> NextStep {
     NextStep {
         at: in_hours(hours),
         what: what.into(),
     }
 }
 
-async fn new_lead(store: &dyn LeadStore, leadgen_id: &str) -> Lead {
+pub(super) async fn new_lead(store: &dyn LeadStore, leadgen_id: &str) -> Lead {
     store
         .upsert(&incoming(leadgen_id, "Fay Follow", at(1)), FACEBOOK)
         .await
@@ -32,7 +32,7 @@ async fn new_lead(store: &dyn LeadStore, leadgen_id: &str) -> Lead {
 }
 
 /// The lead's history after its `stored` row, as (actor, kind, old, new).
-async fn history(
+pub(super) async fn history(
     store: &dyn LeadStore,
     id: i64,
 ) -> Vec<(String, ActivityKind, Option<String>, Option<String>)> {
@@ -43,7 +43,7 @@ async fn history(
         .collect()
 }
 
-fn attempt(outcome: CallOutcome, note: Option<&str>) -> NewAttempt {
+pub(super) fn attempt(outcome: CallOutcome, note: Option<&str>) -> NewAttempt {
     NewAttempt {
         outcome,
         note: note.map(str::to_string),

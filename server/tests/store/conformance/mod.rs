@@ -8,6 +8,7 @@ mod export;
 mod follow_ups;
 mod list;
 mod queue;
+mod reminders;
 mod replica_suite;
 mod reps;
 mod routing;
@@ -94,6 +95,13 @@ macro_rules! conformance {
                 follow_ups_attempts_are_counted_and_follow_the_schedule,
                 follow_ups_due_leads_are_listed_by_time_and_owner,
                 follow_ups_erasing_removes_its_next_step_and_attempt_notes,
+            );
+            conformance!(@in reminders, $make;
+                reminders_are_taken_once_per_step,
+                reminders_skip_steps_cleared_closed_or_erased,
+                reminders_have_one_taker_among_many,
+                reps_keep_their_time_zone,
+                figures_count_attempts_people_reached_and_overdue_steps,
             );
             conformance!(@in reps, $make;
                 reps_are_added_once_listed_oldest_first_and_touched,

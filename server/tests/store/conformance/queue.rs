@@ -407,6 +407,7 @@ pub async fn queue_figures_count_waiting_contacts_and_owners(store: &dyn LeadSto
     let window = StatsWindow {
         today_start: now - Duration::hours(6),
         week_start: now - Duration::days(6),
+        now,
     };
     let oldest = store
         .upsert(&incoming("951", "Old", now - Duration::hours(3)), FACEBOOK)

@@ -249,6 +249,7 @@ pub async fn stats_count_by_window_status_and_form(store: &dyn LeadStore) {
     let window = StatsWindow {
         today_start,
         week_start: today_start - Duration::days(6),
+        now: Utc::now(),
     };
     let recent = store
         .upsert(
