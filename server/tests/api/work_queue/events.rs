@@ -140,10 +140,16 @@ async fn every_replica_tells_its_dashboards_of_an_escalation_once() {
     let checks = Duration::from_millis(3500);
     for (minutes, threshold) in [(6, 300), (31, 1800)] {
         clock.advance_to(lead.meta.created_at + chrono::Duration::minutes(minutes));
+        // Both streams read at once: a stream not read holds its events back.
         let deadline = Instant::now() + checks;
-        for stream in &mut streams {
-            let heard: Vec<(i64, u64)> = escalations_until(stream, deadline)
-                .await
+        let heard = futures::future::join_all(
+            streams
+                .iter_mut()
+                .map(|stream| escalations_until(stream, deadline)),
+        )
+        .await;
+        for heard in heard {
+            let heard: Vec<(i64, u64)> = heard
                 .iter()
                 .map(|e| (e.lead_id, e.threshold_secs))
                 .collect();
