@@ -87,6 +87,12 @@ async fn seeded_sqlite(dir: &Path) -> SqliteStore {
                 .set_next_step(id, Some(&step), "alice")
                 .await
                 .expect("next step");
+            if n % 14 == 0 {
+                store
+                    .take_reminder(id, step.at, Utc::now().trunc_subsecs(0))
+                    .await
+                    .expect("reminder mark");
+            }
         }
         if n % 13 == 0 {
             let attempt = NewAttempt {
@@ -128,6 +134,10 @@ async fn seeded_sqlite(dir: &Path) -> SqliteStore {
     }
     store.set_available("bob", false).await.expect("away");
     store.set_available("alice", true).await.expect("here");
+    store
+        .set_time_zone("alice", "Europe/Berlin")
+        .await
+        .expect("time zone");
     // Reps in the store with their token hashes: one rotated with a grace period, one used.
     let now = Utc::now();
     store

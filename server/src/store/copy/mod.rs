@@ -1,4 +1,4 @@
-//! `leadhook-server store copy`: moves every lead, its history, the reps' availability, the reps
+//! `leadhook-server store copy`: moves every lead, its history, the reps' availability and time zones, the reps
 //! with their roles and token hashes, and the sweep positions from one store to the other, as they were (ids, statuses, owners, timestamps).
 //!
 //! Rows keep their ids in the target, so a lead's key is its id (with its `leadgen_id` checked
@@ -32,6 +32,9 @@ pub struct LeadRecord {
     pub lead: Lead,
     pub escalated_level: i16,
     pub escalated_at: Option<DateTime<Utc>>,
+    /// When its next step's reminder was taken (absent from stores before reminders).
+    #[serde(default)]
+    pub reminded_at: Option<DateTime<Utc>>,
 }
 
 /// A rep's availability and round-robin turn.
@@ -40,6 +43,8 @@ pub struct RepRecord {
     pub name: String,
     pub available: bool,
     pub last_assigned_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// A lead's identity: its id, and Meta's id for Facebook leads.

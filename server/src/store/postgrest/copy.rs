@@ -205,7 +205,7 @@ impl CopyEnd for PostgrestStore {
         self.call(
             self.client
                 .from(REPS)
-                .select("name,available,last_assigned_at")
+                .select("name,available,last_assigned_at,time_zone")
                 .order("name.asc"),
         )
         .await?

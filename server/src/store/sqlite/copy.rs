@@ -32,6 +32,7 @@ const OWN_COLUMNS: &[&str] = &[
     "next_step_at",
     "next_step_what",
     "attempts",
+    "reminded_at",
 ];
 
 static UPSERT_LEAD: LazyLock<String> = LazyLock::new(|| {
@@ -82,6 +83,7 @@ fn lead_parameters(record: &LeadRecord) -> rusqlite::Result<Vec<ToSqlOutput<'_>>
                 .map_or(Value::Null, |step| Value::Text(step.what.clone())),
         ),
         ToSqlOutput::from(i64::from(lead.attempts)),
+        optional_micros(record.reminded_at),
     ];
     values.extend(meta_parameters(meta)?);
     Ok(values)
@@ -157,6 +159,7 @@ fn read_page(conn: &Connection, after_id: i64, limit: u32) -> Result<Page, Store
                 lead: lead_from_row(row)?,
                 escalated_level: row.get("escalated_level")?,
                 escalated_at: row.get::<_, Option<i64>>("escalated_at")?.map(time_from),
+                reminded_at: row.get::<_, Option<i64>>("reminded_at")?.map(time_from),
             })
         })
         .map_err(internal)?
@@ -231,7 +234,9 @@ impl CopyEnd for SqliteStore {
         self.with(|inner| {
             let mut statement = inner
                 .conn
-                .prepare("SELECT name, available, last_assigned_at FROM reps ORDER BY name")
+                .prepare(
+                    "SELECT name, available, last_assigned_at, time_zone FROM reps ORDER BY name",
+                )
                 .map_err(internal)?;
             let rows = statement
                 .query_map([], |row| {
@@ -239,6 +244,7 @@ impl CopyEnd for SqliteStore {
                         name: row.get(0)?,
                         available: row.get(1)?,
                         last_assigned_at: row.get::<_, Option<i64>>(2)?.map(time_from),
+                        time_zone: row.get(3)?,
                     })
                 })
                 .map_err(internal)?;
@@ -253,10 +259,17 @@ impl CopyEnd for SqliteStore {
             let tx = inner.conn.transaction().map_err(internal)?;
             for rep in &reps {
                 tx.execute(
-                    "INSERT INTO reps (name, available, last_assigned_at) VALUES (?1, ?2, ?3)
+                    "INSERT INTO reps (name, available, last_assigned_at, time_zone)
+                     VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (name) DO UPDATE SET available = excluded.available,
-                       last_assigned_at = excluded.last_assigned_at",
-                    params![rep.name, rep.available, rep.last_assigned_at.map(micros)],
+                       last_assigned_at = excluded.last_assigned_at,
+                       time_zone = excluded.time_zone",
+                    params![
+                        rep.name,
+                        rep.available,
+                        rep.last_assigned_at.map(micros),
+                        rep.time_zone
+                    ],
                 )
                 .map_err(internal)?;
             }
