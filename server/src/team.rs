@@ -159,6 +159,7 @@ mod tests {
                     open: 3,
                     contacted: 4,
                     won: 1,
+                    overdue: 2,
                 },
             )]),
             ..QueueFigures::default()
@@ -182,7 +183,7 @@ mod tests {
             ]
         );
         let per_rep = team.per_rep(&figures);
-        assert_eq!(per_rep[0].owned, 5);
+        assert_eq!((per_rep[0].owned, per_rep[0].overdue), (5, 2));
         assert_eq!(per_rep[0].median_speed_to_lead_secs, Some(120));
         assert_eq!(per_rep[2].median_speed_to_lead_secs, None);
         let speed = speed_to_lead(&figures, window());
