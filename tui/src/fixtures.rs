@@ -138,6 +138,7 @@ pub fn me(name: &str, available: bool) -> Me {
         assignment: Assignment::Claim,
         role: Role::Manager,
         visibility: Visibility::Team,
+        time_zone: None,
     }
 }
 

@@ -148,6 +148,12 @@ pub enum ListAction {
     Sync,
     Refresh,
     Export,
+    /// Set or clear the selected lead's next step.
+    NextStep,
+    /// Record a call attempt on the selected lead.
+    Attempt,
+    /// The due view: the rep's follow-ups, overdue first.
+    DueView,
     Help,
     /// Clear the search and filter, else quit.
     Back,
@@ -180,6 +186,9 @@ pub const LIST: KeyTable<ListAction> = KeyTable { title: "Lead list", bindings: 
     key(&[KeyCode::Char('6')], "6", ListAction::SetStatus(LeadStatus::Lost), "mark as Lost", None),
     key(&[KeyCode::Char('n')], "n", ListAction::NewLead, "add a lead by hand", hint("n", "new")),
     key(&[KeyCode::Char('N')], "N", ListAction::EditNotes, "edit notes", hint("N", "notes")),
+    key(&[KeyCode::Char('F')], "F", ListAction::NextStep, "follow up: set the next step", hint("F", "follow up")).needs(Action::WorkOwnLead),
+    key(&[KeyCode::Char('t')], "t", ListAction::Attempt, "record a call attempt", hint("t", "call")).needs(Action::WorkOwnLead),
+    key(&[KeyCode::Char('D')], "D", ListAction::DueView, "due follow-ups", hint("D", "due")),
     key(&[KeyCode::Char('s')], "s", ListAction::Sync, "sync from Facebook", hint("s", "sync")).needs(Action::Sync),
     key(&[KeyCode::Char('r')], "r", ListAction::Refresh, "refresh now", None),
     key(&[KeyCode::Char('x')], "x", ListAction::Export, "export shown leads to CSV", hint("x", "export")).needs(Action::Export),
@@ -279,6 +288,103 @@ pub const PICKER: KeyTable<PickerAction> = KeyTable { title: "Assign", bindings:
     key(&[KeyCode::Esc, KeyCode::Char('q')], "Esc q", PickerAction::Cancel, "cancel", hint("Esc", "cancel")),
 ]};
 
+/// The next-step popup of `F`; other keys edit the focused field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStepAction {
+    NextField,
+    PreviousField,
+    Save,
+    Cancel,
+}
+
+#[rustfmt::skip]
+pub const NEXT_STEP: KeyTable<NextStepAction> = KeyTable { title: "Next step", bindings: &[
+    key(&[KeyCode::Tab], "Tab", NextStepAction::NextField, "next field", hint("Tab", "field")),
+    key(&[KeyCode::BackTab], "⇧Tab", NextStepAction::PreviousField, "previous field", None),
+    key(&[KeyCode::Enter], "⏎", NextStepAction::Save, "save", hint("⏎", "save")),
+    key(&[KeyCode::Esc], "Esc", NextStepAction::Cancel, "cancel", hint("Esc", "cancel")),
+]};
+
+/// The quick choices of the next-step popup, while they have the focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChoiceAction {
+    Pick(usize),
+    Down,
+    Up,
+    /// Clear the lead's next step.
+    Clear,
+}
+
+#[rustfmt::skip]
+pub const CHOICES: KeyTable<ChoiceAction> = KeyTable { title: "Due time", bindings: &[
+    key(&[KeyCode::Char('1')], "1", ChoiceAction::Pick(0), "first choice", hint("1-4", "pick")),
+    key(&[KeyCode::Char('2')], "2", ChoiceAction::Pick(1), "second choice", None),
+    key(&[KeyCode::Char('3')], "3", ChoiceAction::Pick(2), "third choice", None),
+    key(&[KeyCode::Char('4')], "4", ChoiceAction::Pick(3), "fourth choice", None),
+    key(&[KeyCode::Char('j'), KeyCode::Down], "j ↓", ChoiceAction::Down, "next choice", None),
+    key(&[KeyCode::Char('k'), KeyCode::Up], "k ↑", ChoiceAction::Up, "previous choice", None),
+    key(&[KeyCode::Char('d'), KeyCode::Delete], "d Del", ChoiceAction::Clear, "clear the next step", hint("d", "clear")),
+]};
+
+/// The call-attempt popup of `t`; other keys edit the note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptAction {
+    /// Between the outcomes and the note.
+    SwitchField,
+    Down,
+    Up,
+    Send,
+    Cancel,
+}
+
+#[rustfmt::skip]
+pub const ATTEMPT: KeyTable<AttemptAction> = KeyTable { title: "Call attempt", bindings: &[
+    key(&[KeyCode::Tab, KeyCode::BackTab], "Tab", AttemptAction::SwitchField, "outcome / note", hint("Tab", "note")),
+    key(&[KeyCode::Down], "↓", AttemptAction::Down, "next outcome", None),
+    key(&[KeyCode::Up], "↑", AttemptAction::Up, "previous outcome", None),
+    key(&[KeyCode::Enter], "⏎", AttemptAction::Send, "send", hint("⏎", "send")),
+    key(&[KeyCode::Esc], "Esc", AttemptAction::Cancel, "cancel", hint("Esc", "cancel")),
+]};
+
+/// The outcomes of the call-attempt popup, while they have the focus: a digit picks one, by its
+/// place in [`leadhook_shared::CallOutcome::ALL`], and moves on to the note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutcomeAction(pub usize);
+
+#[rustfmt::skip]
+pub const OUTCOMES: KeyTable<OutcomeAction> = KeyTable { title: "Outcome", bindings: &[
+    key(&[KeyCode::Char('1')], "1", OutcomeAction(0), "no answer", hint("1-4", "outcome")),
+    key(&[KeyCode::Char('2')], "2", OutcomeAction(1), "left voicemail", None),
+    key(&[KeyCode::Char('3')], "3", OutcomeAction(2), "talked", None),
+    key(&[KeyCode::Char('4')], "4", OutcomeAction(3), "wrong number", None),
+]};
+
+/// The due view of `D`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueAction {
+    Down,
+    Up,
+    Open,
+    NextStep,
+    Attempt,
+    /// Whose follow-ups: mine, everyone's, each rep's.
+    CycleWhose,
+    Help,
+    Back,
+}
+
+#[rustfmt::skip]
+pub const DUE: KeyTable<DueAction> = KeyTable { title: "Due", bindings: &[
+    key(&[KeyCode::Char('j'), KeyCode::Down], "j ↓", DueAction::Down, "next follow-up", hint("↑↓", "move")),
+    key(&[KeyCode::Char('k'), KeyCode::Up], "k ↑", DueAction::Up, "previous follow-up", None),
+    key(&[KeyCode::Enter], "⏎", DueAction::Open, "show the lead's details", hint("⏎", "details")),
+    key(&[KeyCode::Char('F')], "F", DueAction::NextStep, "set the next step", hint("F", "follow up")).needs(Action::WorkOwnLead),
+    key(&[KeyCode::Char('t')], "t", DueAction::Attempt, "record a call attempt", hint("t", "call")).needs(Action::WorkOwnLead),
+    key(&[KeyCode::Char('w')], "w", DueAction::CycleWhose, "whose: mine, everyone's, each rep's", hint("w", "whose")).needs(Action::SeeEveryLead),
+    key(&[KeyCode::Char('?')], "?", DueAction::Help, "help", None),
+    key(&[KeyCode::Esc, KeyCode::Char('D'), KeyCode::Char('q')], "Esc D q", DueAction::Back, "back to the list", hint("Esc", "back")),
+]};
+
 /// Ctrl-C quits from every mode.
 pub fn is_interrupt(key: &KeyEvent) -> bool {
     key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c')
@@ -319,6 +425,29 @@ mod tests {
         no_key_twice(&FORM);
         no_key_twice(&NOTES);
         no_key_twice(&PICKER);
+        no_key_twice(&NEXT_STEP);
+        no_key_twice(&CHOICES);
+        no_key_twice(&ATTEMPT);
+        no_key_twice(&OUTCOMES);
+        no_key_twice(&DUE);
+    }
+
+    #[test]
+    fn follow_up_keys_need_work_and_whose_needs_seeing_every_lead() {
+        let f = KeyEvent::from(KeyCode::Char('F'));
+        let binding = LIST.pressed(&f).expect("F is bound");
+        assert_eq!(binding.action, ListAction::NextStep);
+        assert_eq!(binding.needs, Some(Action::WorkOwnLead));
+        let t = LIST.pressed(&KeyEvent::from(KeyCode::Char('t'))).expect("t");
+        assert_eq!(t.action, ListAction::Attempt);
+        assert_eq!(t.needs, Some(Action::WorkOwnLead));
+        assert_eq!(
+            LIST.action_for(&KeyEvent::from(KeyCode::Char('D'))),
+            Some(ListAction::DueView)
+        );
+        let rep: Vec<&str> = DUE.entries(Role::Rep).map(|(label, _)| label).collect();
+        assert!(!rep.contains(&"w"), "{rep:?}");
+        assert!(DUE.entries(Role::Manager).any(|(label, _)| label == "w"));
     }
 
     #[test]

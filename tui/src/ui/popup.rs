@@ -11,7 +11,7 @@ use crate::app::{App, LeadForm};
 use crate::input::TextInput;
 use crate::{keys, theme};
 
-fn frame(title: &str, width: u16, height: u16, area: Rect, buf: &mut Buffer) -> Rect {
+pub(super) fn frame(title: &str, width: u16, height: u16, area: Rect, buf: &mut Buffer) -> Rect {
     let rect = area.centered(
         Constraint::Length(width.min(area.width)),
         Constraint::Length(height.min(area.height)),
@@ -26,7 +26,7 @@ fn frame(title: &str, width: u16, height: u16, area: Rect, buf: &mut Buffer) -> 
 }
 
 /// Every key table, with the keys `role` may use: the list's in two columns, then one line per
-/// other mode.
+/// other mode, the most used first: a short terminal cuts the last.
 pub fn help(role: Role, area: Rect, buf: &mut Buffer) {
     let list: Vec<_> = keys::LIST.entries(role).collect();
     let rows = list.len().div_ceil(2);
@@ -36,6 +36,22 @@ pub fn help(role: Role, area: Rect, buf: &mut Buffer) {
             keys::DETAIL.entries(role).collect::<Vec<_>>(),
         ),
         (keys::SEARCH.title, keys::SEARCH.entries(role).collect()),
+        (keys::DUE.title, keys::DUE.entries(role).collect()),
+        (
+            keys::NEXT_STEP.title,
+            keys::CHOICES
+                .entries(role)
+                .filter(|(label, _)| !label.starts_with(['2', '3', '4']))
+                .chain(keys::NEXT_STEP.entries(role))
+                .collect(),
+        ),
+        (
+            keys::ATTEMPT.title,
+            keys::OUTCOMES
+                .entries(role)
+                .chain(keys::ATTEMPT.entries(role))
+                .collect(),
+        ),
         (keys::FORM.title, keys::FORM.entries(role).collect()),
         (keys::NOTES.title, keys::NOTES.entries(role).collect()),
     ];
