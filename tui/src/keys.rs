@@ -338,7 +338,7 @@ pub enum AttemptAction {
 }
 
 #[rustfmt::skip]
-pub const ATTEMPT: KeyTable<AttemptAction> = KeyTable { title: "Call attempt", bindings: &[
+pub const ATTEMPT: KeyTable<AttemptAction> = KeyTable { title: "Call", bindings: &[
     key(&[KeyCode::Tab, KeyCode::BackTab], "Tab", AttemptAction::SwitchField, "outcome / note", hint("Tab", "note")),
     key(&[KeyCode::Down], "↓", AttemptAction::Down, "next outcome", None),
     key(&[KeyCode::Up], "↑", AttemptAction::Up, "previous outcome", None),
