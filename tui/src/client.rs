@@ -212,7 +212,10 @@ impl Client {
 
     pub async fn clear_next_step(&self, id: i64) -> Result<Lead, ClientError> {
         let request = self
-            .request(reqwest::Method::DELETE, &format!("/api/leads/{id}/next-step"))
+            .request(
+                reqwest::Method::DELETE,
+                &format!("/api/leads/{id}/next-step"),
+            )
             .timeout(REQUEST_TIMEOUT);
         self.send::<ApiOk<Lead>>(request).await.map(|ok| ok.data)
     }

@@ -308,7 +308,8 @@ pub const NEXT_STEP: KeyTable<NextStepAction> = KeyTable { title: "Next step", b
 /// The quick choices of the next-step popup, while they have the focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChoiceAction {
-    Pick(usize),
+    /// The choice of the digit pressed (see [`digit`]).
+    Pick,
     Down,
     Up,
     /// Clear the lead's next step.
@@ -317,13 +318,10 @@ pub enum ChoiceAction {
 
 #[rustfmt::skip]
 pub const CHOICES: KeyTable<ChoiceAction> = KeyTable { title: "Due time", bindings: &[
-    key(&[KeyCode::Char('1')], "1", ChoiceAction::Pick(0), "first choice", hint("1-4", "pick")),
-    key(&[KeyCode::Char('2')], "2", ChoiceAction::Pick(1), "second choice", None),
-    key(&[KeyCode::Char('3')], "3", ChoiceAction::Pick(2), "third choice", None),
-    key(&[KeyCode::Char('4')], "4", ChoiceAction::Pick(3), "fourth choice", None),
-    key(&[KeyCode::Char('j'), KeyCode::Down], "j ↓", ChoiceAction::Down, "next choice", None),
-    key(&[KeyCode::Char('k'), KeyCode::Up], "k ↑", ChoiceAction::Up, "previous choice", None),
-    key(&[KeyCode::Char('d'), KeyCode::Delete], "d Del", ChoiceAction::Clear, "clear the next step", hint("d", "clear")),
+    key(&FOUR_DIGITS, "1-4", ChoiceAction::Pick, "pick", hint("1-4", "pick")),
+    key(&[KeyCode::Char('j'), KeyCode::Down], "j ↓", ChoiceAction::Down, "next", None),
+    key(&[KeyCode::Char('k'), KeyCode::Up], "k ↑", ChoiceAction::Up, "previous", None),
+    key(&[KeyCode::Char('d'), KeyCode::Delete], "d Del", ChoiceAction::Clear, "clear the step", hint("d", "clear")),
 ]};
 
 /// The call-attempt popup of `t`; other keys edit the note.
@@ -339,7 +337,7 @@ pub enum AttemptAction {
 
 #[rustfmt::skip]
 pub const ATTEMPT: KeyTable<AttemptAction> = KeyTable { title: "Call", bindings: &[
-    key(&[KeyCode::Tab, KeyCode::BackTab], "Tab", AttemptAction::SwitchField, "outcome / note", hint("Tab", "note")),
+    key(&[KeyCode::Tab, KeyCode::BackTab], "Tab", AttemptAction::SwitchField, "outcome/note", hint("Tab", "note")),
     key(&[KeyCode::Down], "↓", AttemptAction::Down, "next outcome", None),
     key(&[KeyCode::Up], "↑", AttemptAction::Up, "previous outcome", None),
     key(&[KeyCode::Enter], "⏎", AttemptAction::Send, "send", hint("⏎", "send")),
@@ -347,17 +345,29 @@ pub const ATTEMPT: KeyTable<AttemptAction> = KeyTable { title: "Call", bindings:
 ]};
 
 /// The outcomes of the call-attempt popup, while they have the focus: a digit picks one, by its
-/// place in [`leadhook_shared::CallOutcome::ALL`], and moves on to the note.
+/// place in [`leadhook_shared::CallOutcome::ALL`] (see [`digit`]), and moves on to the note.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutcomeAction(pub usize);
+pub struct OutcomeAction;
 
 #[rustfmt::skip]
 pub const OUTCOMES: KeyTable<OutcomeAction> = KeyTable { title: "Outcome", bindings: &[
-    key(&[KeyCode::Char('1')], "1", OutcomeAction(0), "no answer", hint("1-4", "outcome")),
-    key(&[KeyCode::Char('2')], "2", OutcomeAction(1), "left voicemail", None),
-    key(&[KeyCode::Char('3')], "3", OutcomeAction(2), "talked", None),
-    key(&[KeyCode::Char('4')], "4", OutcomeAction(3), "wrong number", None),
+    key(&FOUR_DIGITS, "1-4", OutcomeAction, "no answer, voicemail, talked, wrong number", hint("1-4", "outcome")),
 ]};
+
+const FOUR_DIGITS: [KeyCode; 4] = [
+    KeyCode::Char('1'),
+    KeyCode::Char('2'),
+    KeyCode::Char('3'),
+    KeyCode::Char('4'),
+];
+
+/// Which of a popup's numbered rows `key` picks: '1' is 0.
+pub fn digit(key: &KeyEvent) -> Option<usize> {
+    match key.code {
+        KeyCode::Char(c @ '1'..='9') => Some(c as usize - '1' as usize),
+        _ => None,
+    }
+}
 
 /// The due view of `D`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -375,14 +385,14 @@ pub enum DueAction {
 
 #[rustfmt::skip]
 pub const DUE: KeyTable<DueAction> = KeyTable { title: "Due", bindings: &[
-    key(&[KeyCode::Char('j'), KeyCode::Down], "j ↓", DueAction::Down, "next follow-up", hint("↑↓", "move")),
-    key(&[KeyCode::Char('k'), KeyCode::Up], "k ↑", DueAction::Up, "previous follow-up", None),
-    key(&[KeyCode::Enter], "⏎", DueAction::Open, "show the lead's details", hint("⏎", "details")),
-    key(&[KeyCode::Char('F')], "F", DueAction::NextStep, "set the next step", hint("F", "follow up")).needs(Action::WorkOwnLead),
-    key(&[KeyCode::Char('t')], "t", DueAction::Attempt, "record a call attempt", hint("t", "call")).needs(Action::WorkOwnLead),
-    key(&[KeyCode::Char('w')], "w", DueAction::CycleWhose, "whose: mine, everyone's, each rep's", hint("w", "whose")).needs(Action::SeeEveryLead),
+    key(&[KeyCode::Char('j'), KeyCode::Down], "j ↓", DueAction::Down, "next", hint("↑↓", "move")),
+    key(&[KeyCode::Char('k'), KeyCode::Up], "k ↑", DueAction::Up, "previous", None),
+    key(&[KeyCode::Enter], "⏎", DueAction::Open, "details", hint("⏎", "details")),
+    key(&[KeyCode::Char('F')], "F", DueAction::NextStep, "next step", hint("F", "follow up")).needs(Action::WorkOwnLead),
+    key(&[KeyCode::Char('t')], "t", DueAction::Attempt, "call", hint("t", "call")).needs(Action::WorkOwnLead),
+    key(&[KeyCode::Char('w')], "w", DueAction::CycleWhose, "whose: mine, all, each rep", hint("w", "whose")).needs(Action::SeeEveryLead),
     key(&[KeyCode::Char('?')], "?", DueAction::Help, "help", None),
-    key(&[KeyCode::Esc, KeyCode::Char('D'), KeyCode::Char('q')], "Esc D q", DueAction::Back, "back to the list", hint("Esc", "back")),
+    key(&[KeyCode::Esc, KeyCode::Char('D'), KeyCode::Char('q')], "Esc D q", DueAction::Back, "back", hint("Esc", "back")),
 ]};
 
 /// Ctrl-C quits from every mode.
@@ -438,7 +448,9 @@ mod tests {
         let binding = LIST.pressed(&f).expect("F is bound");
         assert_eq!(binding.action, ListAction::NextStep);
         assert_eq!(binding.needs, Some(Action::WorkOwnLead));
-        let t = LIST.pressed(&KeyEvent::from(KeyCode::Char('t'))).expect("t");
+        let t = LIST
+            .pressed(&KeyEvent::from(KeyCode::Char('t')))
+            .expect("t");
         assert_eq!(t.action, ListAction::Attempt);
         assert_eq!(t.needs, Some(Action::WorkOwnLead));
         assert_eq!(

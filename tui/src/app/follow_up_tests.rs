@@ -49,7 +49,10 @@ fn settled() -> App {
     let mut alice = me("alice", true);
     alice.time_zone = Some("Europe/Berlin".into());
     app.update(Msg::Me(Ok(alice)));
-    app.update(Msg::Reps(Ok(vec![rep("alice", true, 2), rep("bob", true, 1)])));
+    app.update(Msg::Reps(Ok(vec![
+        rep("alice", true, 2),
+        rep("bob", true, 1),
+    ])));
     drain(&mut app);
     app.toasts.clear();
     app
@@ -184,12 +187,21 @@ fn a_refused_next_step_is_put_back() {
     select(&mut app, 4);
     press(&mut app, KeyCode::Char('F'));
     press(&mut app, KeyCode::Enter);
-    assert!(app.leads.get(4).is_some_and(|lead| lead.next_step.is_some()));
+    assert!(
+        app.leads
+            .get(4)
+            .is_some_and(|lead| lead.next_step.is_some())
+    );
     app.update(Msg::Saved {
         id: 4,
-        result: Err(ClientError::Unexpected("HTTP 400: \"at\" is in the past".into())),
+        result: Err(ClientError::Unexpected(
+            "HTTP 400: \"at\" is in the past".into(),
+        )),
     });
-    assert_eq!(app.leads.get(4).and_then(|lead| lead.next_step.clone()), None);
+    assert_eq!(
+        app.leads.get(4).and_then(|lead| lead.next_step.clone()),
+        None
+    );
     assert!(
         last_toast(&app).starts_with("Could not set the next step of Quiet Lead: "),
         "{}",
@@ -294,7 +306,10 @@ fn d_in_the_popup_clears_the_next_step() {
         press(&mut app, KeyCode::Char('d')),
         Some(Effect::ClearNextStep { id: 1 })
     );
-    assert_eq!(app.leads.get(1).and_then(|lead| lead.next_step.clone()), None);
+    assert_eq!(
+        app.leads.get(1).and_then(|lead| lead.next_step.clone()),
+        None
+    );
 
     select(&mut app, 4);
     press(&mut app, KeyCode::Char('F'));
@@ -448,12 +463,7 @@ fn a_manager_cycles_whose_follow_ups_a_rep_may_not() {
     }
     assert_eq!(
         seen,
-        [
-            DueOf::Everyone,
-            DueOf::Rep(0),
-            DueOf::Rep(1),
-            DueOf::Mine
-        ]
+        [DueOf::Everyone, DueOf::Rep(0), DueOf::Rep(1), DueOf::Mine]
     );
     let bobs: Vec<i64> = app
         .due_rows(DueOf::Rep(1))
@@ -560,7 +570,10 @@ fn a_reminder_for_me_is_a_toast_and_a_notification_once() {
     let bobs = reminder(8, Some("bob"));
     assert_eq!(app.update(Msg::Poll(PollEvent::Reminder(bobs))), None);
     let unowned = reminder(7, None);
-    assert!(app.update(Msg::Poll(PollEvent::Reminder(unowned))).is_some());
+    assert!(
+        app.update(Msg::Poll(PollEvent::Reminder(unowned)))
+            .is_some()
+    );
 }
 
 #[test]

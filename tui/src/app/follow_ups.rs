@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Days, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 use leadhook_shared::{
-    Attempted, CallOutcome, LeadStatus, Me, NewAttempt, NextStep, QuickChoice, Reminder, Stats,
-    Tz, parse_due, parse_zone, quick_choices, show_due,
+    Attempted, CallOutcome, LeadStatus, Me, NewAttempt, NextStep, QuickChoice, Reminder, Stats, Tz,
+    parse_due, parse_zone, quick_choices, show_due,
 };
 
 use super::{App, Connection, Effect, LONG_TOAST_TIME, Level, Mode, Pane};
@@ -79,7 +79,9 @@ impl NextStepForm {
             self.choices
                 .get(self.chosen)
                 .map(|choice| choice.at)
-                .ok_or_else(|| "Type a time: 15:30, tue 10:00, +2h or 2026-12-14 09:00".to_string())?
+                .ok_or_else(|| {
+                    "Type a time: 15:30, tue 10:00, +2h or 2026-12-14 09:00".to_string()
+                })?
         } else {
             parse_due(typed, now, zone).map_err(|err| err.to_string())?
         };
@@ -291,12 +293,13 @@ impl App {
         {
             let last = form.choices.len().saturating_sub(1);
             match action {
-                ChoiceAction::Pick(at) if at <= last => {
-                    form.chosen = at;
-                    form.time = TextInput::default();
-                    form.error = None;
+                ChoiceAction::Pick => {
+                    if let Some(at) = keys::digit(key).filter(|at| *at <= last) {
+                        form.chosen = at;
+                        form.time = TextInput::default();
+                        form.error = None;
+                    }
                 }
-                ChoiceAction::Pick(_) => {}
                 ChoiceAction::Down => form.chosen = (form.chosen + 1).min(last),
                 ChoiceAction::Up => form.chosen = form.chosen.saturating_sub(1),
                 ChoiceAction::Clear => {
@@ -373,7 +376,8 @@ impl App {
         };
         let last = CallOutcome::ALL.len() - 1;
         if !form.note_focused
-            && let Some(OutcomeAction(outcome)) = keys::OUTCOMES.action_for(key)
+            && keys::OUTCOMES.action_for(key) == Some(OutcomeAction)
+            && let Some(outcome) = keys::digit(key)
         {
             form.outcome = outcome.min(last);
             form.note_focused = true;

@@ -511,9 +511,9 @@ pub fn plural(count: usize, noun: &str) -> String {
 
 mod changes;
 mod details;
-mod follow_ups;
 #[cfg(test)]
 mod follow_up_tests;
+mod follow_ups;
 mod mode;
 #[cfg(test)]
 mod notify_tests;

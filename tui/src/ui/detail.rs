@@ -325,9 +325,10 @@ fn attempt_text(text: &str) -> String {
         Some((outcome, note)) => (outcome, Some(note)),
         None => (text, None),
     };
-    let outcome = outcome
-        .parse::<CallOutcome>()
-        .map_or_else(|_| outcome.to_string(), |known| outcome_text(known).to_string());
+    let outcome = outcome.parse::<CallOutcome>().map_or_else(
+        |_| outcome.to_string(),
+        |known| outcome_text(known).to_string(),
+    );
     match note {
         Some(note) => format!("{outcome} — {note}"),
         None => outcome,

@@ -11,7 +11,8 @@ use super::cut_to_width;
 use crate::app::{App, DueOf};
 use crate::theme;
 
-const WHEN_WIDTH: u16 = 18;
+/// The row mark and the longest due time, "› 2026-12-14 09:00".
+const WHEN_WIDTH: u16 = 19;
 const ATTEMPTS_WIDTH: u16 = 5;
 const OWNER_WIDTH: u16 = 10;
 
@@ -21,7 +22,11 @@ pub fn render(app: &App, at: usize, whose: DueOf, area: Rect, buf: &mut Buffer) 
     let counts = {
         let overdue = rows
             .iter()
-            .filter(|lead| lead.next_step.as_ref().is_some_and(|step| step.at <= app.now))
+            .filter(|lead| {
+                lead.next_step
+                    .as_ref()
+                    .is_some_and(|step| step.at <= app.now)
+            })
             .count();
         format!("{} follow-ups, {overdue} overdue", rows.len())
     };
@@ -29,7 +34,10 @@ pub fn render(app: &App, at: usize, whose: DueOf, area: Rect, buf: &mut Buffer) 
         .border_style(theme::BORDER_FOCUS)
         .title(Line::from(vec![
             Span::styled(" Due ", theme::TITLE),
-            Span::styled(format!("· {} · {counts} ", app.due_whose_label(whose)), theme::LABEL),
+            Span::styled(
+                format!("· {} · {counts} ", app.due_whose_label(whose)),
+                theme::LABEL,
+            ),
         ]))
         .title_bottom(
             Line::from(Span::styled(
@@ -76,8 +84,12 @@ pub fn render(app: &App, at: usize, whose: DueOf, area: Rect, buf: &mut Buffer) 
             } else {
                 theme::VALUE
             };
+            let mark = if index == at { "› " } else { "  " };
             let mut cells = vec![
-                Cell::from(Span::styled(when, when_style)),
+                Cell::from(Line::from(vec![
+                    Span::raw(mark),
+                    Span::styled(when, when_style),
+                ])),
                 Cell::from(cut_to_width(&step.what, what_width).to_string()),
                 Cell::from(Span::styled(lead.display_name(), theme::EMPHASIS)),
                 Cell::from(Line::from(lead.attempts.to_string()).right_aligned()),
@@ -99,7 +111,7 @@ pub fn render(app: &App, at: usize, whose: DueOf, area: Rect, buf: &mut Buffer) 
         Constraint::Fill(1),
         Constraint::Length(ATTEMPTS_WIDTH),
     ];
-    let mut header = vec!["Due", "What", "Lead", "Calls"];
+    let mut header = vec!["  Due", "What", "Lead", "Calls"];
     if show_owner {
         widths.push(Constraint::Length(OWNER_WIDTH));
         header.push("Owner");

@@ -2,16 +2,17 @@
 
 use leadhook_shared::{CallOutcome, parse_due, show_due};
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::popup::frame;
 use super::{cut_to_width, hint_text, input_line};
 use crate::app::{App, AttemptForm, NextStepField, NextStepForm, outcome_text};
 use crate::{keys, theme};
 
-const WIDTH: u16 = 64;
+/// Wide enough for most of `parse_due`'s one-line errors; narrower terminals wrap them.
+const WIDTH: u16 = 96;
 const LABEL_WIDTH: usize = 7;
 
 fn lead_name(app: &App, id: i64) -> String {
@@ -32,7 +33,8 @@ fn label(text: &str, focused: bool) -> Span<'static> {
 /// `F`: the quick choices with their times, the typed time (and what it reads as), and what to do.
 pub fn next_step(app: &App, id: i64, form: &NextStepForm, area: Rect, buf: &mut Buffer) {
     let zone = app.zone();
-    let rows = form.choices.len() as u16 + 7;
+    // Choices, a blank, time, what, a blank, two rows for the message, the hints.
+    let rows = form.choices.len() as u16 + 9;
     let inner = frame(
         &format!("Next step for {}", lead_name(app, id)),
         WIDTH,
@@ -81,25 +83,33 @@ pub fn next_step(app: &App, id: i64, form: &NextStepForm, area: Rect, buf: &mut 
     what.spans
         .extend(input_line(&form.what, focused(NextStepField::What), room).spans);
     lines.push(what);
-    lines.push(Line::default());
-    lines.push(match &form.error {
+    let message = match &form.error {
         Some(error) => Line::from(Span::styled(
-            cut_to_width(error, usize::from(inner.width)).to_string(),
+            cut_to_width(error, usize::from(inner.width) * 2).to_string(),
             theme::ERROR,
         )),
         None => Line::from(Span::styled(
             format!("Times in {}; type 15:30, tue 10:00, +2h…", zone.name()),
             theme::LABEL,
         )),
-    });
+    };
+    let [fields, message_area, hints_area] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(2),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    Paragraph::new(lines).render(fields, buf);
+    Paragraph::new(message)
+        .wrap(Wrap { trim: false })
+        .render(message_area, buf);
     let role = app.team.role();
     let hints = if on_choices {
         hint_text(keys::CHOICES.hints(role).chain(keys::NEXT_STEP.hints(role)))
     } else {
         hint_text(keys::NEXT_STEP.hints(role))
     };
-    lines.push(Line::from(Span::styled(hints, theme::LABEL)));
-    Paragraph::new(lines).render(inner, buf);
+    Line::from(Span::styled(hints, theme::LABEL)).render(hints_area, buf);
 }
 
 /// `t`: the four outcomes and a note.

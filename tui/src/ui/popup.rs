@@ -41,7 +41,6 @@ pub fn help(role: Role, area: Rect, buf: &mut Buffer) {
             keys::NEXT_STEP.title,
             keys::CHOICES
                 .entries(role)
-                .filter(|(label, _)| !label.starts_with(['2', '3', '4']))
                 .chain(keys::NEXT_STEP.entries(role))
                 .collect(),
         ),
