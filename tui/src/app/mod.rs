@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use crossterm::event::KeyEvent;
 use leadhook_shared::{
     Activity, Attempted, CallOutcome, Lead, LeadPatch, Me, NewAttempt, NewManualLead, NextStep,
-    Rep, Stats, SyncReport, Tz,
+    Rep, Stats, SyncReport,
 };
 
 pub use self::details::{DETAIL_CACHE_LEADS, Detail, Details};
@@ -225,13 +225,6 @@ impl App {
         }
     }
 
-    /// This computer's IANA zone; `found` when it was read, not the UTC fallback.
-    pub fn with_local_zone(mut self, zone: Tz, found: bool) -> App {
-        self.follow_ups.local_zone = zone;
-        self.follow_ups.local_zone_known = found;
-        self
-    }
-
     /// One step. When the message itself wants nothing done, the dashboard may still need the
     /// open lead whole, the rep, the reps or the open lead's history; the clock ticks often
     /// enough to ask in turn.
@@ -311,9 +304,7 @@ impl App {
             }
             Msg::Stats(result) => {
                 // A failed ask keeps the last figures, as with the Conversions API state.
-                if let Ok(stats) = result {
-                    self.follow_ups.stats = Some(stats);
-                }
+                self.follow_ups.stats = result.ok().or(self.follow_ups.stats.take());
                 None
             }
         }
@@ -511,6 +502,9 @@ pub fn plural(count: usize, noun: &str) -> String {
 
 mod changes;
 mod details;
+#[cfg(test)]
+mod due_tests;
+mod follow_up_keys;
 #[cfg(test)]
 mod follow_up_tests;
 mod follow_ups;
