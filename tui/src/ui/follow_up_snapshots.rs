@@ -197,3 +197,58 @@ fn attempt_popup_80x24() {
     }
     assert_snapshot!(draw(&app, 80, 24));
 }
+
+/// The reps in the assign picker with their overdue follow-ups from `/api/stats`.
+#[test]
+fn assign_picker_with_overdue_per_rep_80x24() {
+    let mut app = alices();
+    let figures = |name: &str, overdue| leadhook_shared::RepStats {
+        name: name.into(),
+        owned: 3,
+        contacted: 1,
+        won: 0,
+        median_speed_to_lead_secs: None,
+        overdue,
+    };
+    let mut stats = leadhook_shared::Stats::default();
+    stats.per_rep = vec![figures("alice", 1), figures("bob", 0)];
+    app.update(Msg::Stats(Ok(stats)));
+    press(&mut app, KeyCode::Char('a'));
+    assert_snapshot!(draw(&app, 80, 24));
+}
+
+/// A stranger's name and a rep's "what" with bidirectional overrides and escapes reach neither
+/// the due view, the popups nor a reminder's toast as they are.
+#[test]
+fn hostile_text_is_neutralised_in_the_due_view_popups_and_toasts() {
+    let mut app = alices();
+    let mut eve = lead(9, "Eve\u{202e}gnp.exe\x1b[2J", 5);
+    eve.owner = Some("alice".into());
+    eve.next_step = step(now() + Duration::minutes(5), "Call\u{2066} back\x07");
+    app.update(polled(&[eve], false));
+    app.update(Msg::Poll(PollEvent::Reminder(leadhook_shared::Reminder {
+        lead_id: 9,
+        name: "Eve\u{202e}gnp.exe".into(),
+        form_name: None,
+        owner: Some("alice".into()),
+        at: now(),
+        what: "Call\u{2066} back".into(),
+    })));
+    let hazards = |app: &App| -> Vec<String> {
+        draw(app, 120, 40)
+            .buffer()
+            .content()
+            .iter()
+            .map(|cell| cell.symbol().to_string())
+            .filter(|symbol| symbol.chars().any(crate::sanitize::is_hazard))
+            .collect()
+    };
+    assert!(!app.toasts.is_empty(), "the reminder is a toast");
+    press(&mut app, KeyCode::Char('D'));
+    assert_eq!(hazards(&app), Vec::<String>::new());
+    press(&mut app, KeyCode::Char('F'));
+    assert_eq!(hazards(&app), Vec::<String>::new());
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('t'));
+    assert_eq!(hazards(&app), Vec::<String>::new());
+}
