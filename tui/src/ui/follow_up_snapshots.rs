@@ -210,8 +210,10 @@ fn assign_picker_with_overdue_per_rep_80x24() {
         median_speed_to_lead_secs: None,
         overdue,
     };
-    let mut stats = leadhook_shared::Stats::default();
-    stats.per_rep = vec![figures("alice", 1), figures("bob", 0)];
+    let stats = leadhook_shared::Stats {
+        per_rep: vec![figures("alice", 1), figures("bob", 0)],
+        ..leadhook_shared::Stats::default()
+    };
     app.update(Msg::Stats(Ok(stats)));
     press(&mut app, KeyCode::Char('a'));
     assert_snapshot!(draw(&app, 80, 24));
