@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use leadhook_shared::{ApiList, ApiOk, Lead, LeadStatus, NextStep};
+use leadhook_shared::{ApiList, ApiOk, Lead, LeadStatus, Me, NextStep};
 use leadhook_sim::harness::{TestSettings, poll_until};
 use leadhook_sim::{BodyStyle, GraphStandin, LeadFaker, TestServer, WebhookSender};
 
@@ -185,6 +185,17 @@ async fn a_follow_up_falling_due_is_a_toast_on_the_owners_screen() {
     );
     assert!(screen.contains("— Call back"), "{screen}");
     tmux.wait_for_text("1 overdue").await;
+
+    // On start the dashboard set this computer's zone as alice's.
+    if let Ok(local) = iana_time_zone::get_timezone() {
+        let me = poll_until(
+            WAIT,
+            || server.get_as::<ApiOk<Me>>("/api/reps/me", ALICE_TOKEN),
+            |me| me.data.time_zone.is_some(),
+        )
+        .await;
+        assert_eq!(me.data.time_zone.as_deref(), Some(local.as_str()));
+    }
 }
 
 /// `watch --json` prints a new lead as one JSON line the moment it is stored: with a 60 s poll
@@ -290,8 +301,12 @@ struct Server {
 
 impl Server {
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.get_as(path, REP_TOKEN).await
+    }
+
+    async fn get_as<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
         let request = self.http.get(format!("{}{path}", self.url));
-        answer(request.bearer_auth(REP_TOKEN)).await
+        answer(request.bearer_auth(token)).await
     }
 
     async fn post<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
