@@ -20,6 +20,8 @@ pub enum Happening<'a> {
     Assigned { owner: &'a str, by: Option<&'a str> },
     /// A lead is still `New Lead` past a threshold.
     Escalation,
+    /// A lead's next step fell due; `owner` is the lead's owner.
+    Reminder { owner: Option<&'a str> },
 }
 
 /// Whether `viewer` is told about `happening`. Without a viewer (a server without reps, or
@@ -37,8 +39,11 @@ pub fn tells(viewer: Option<Viewer>, happening: Happening) -> bool {
         Happening::NewLead {
             owner: Some(owner), ..
         }
-        | Happening::Assigned { owner, .. } => owner == viewer.name,
-        Happening::NewLead { owner: None, .. } | Happening::Escalation => viewer.available,
+        | Happening::Assigned { owner, .. }
+        | Happening::Reminder { owner: Some(owner) } => owner == viewer.name,
+        Happening::NewLead { owner: None, .. }
+        | Happening::Escalation
+        | Happening::Reminder { owner: None } => viewer.available,
     }
 }
 
@@ -104,6 +109,28 @@ mod tests {
             by: None,
         };
         assert!(!tells(Some(ALICE), to_bob));
+    }
+
+    #[test]
+    fn a_reminder_tells_its_owner_even_when_away_and_no_one_else() {
+        let alices = Happening::Reminder {
+            owner: Some("alice"),
+        };
+        assert!(tells(Some(ALICE), alices));
+        assert!(tells(Some(ALICE_AWAY), alices));
+        let bobs = Happening::Reminder { owner: Some("bob") };
+        assert!(!tells(Some(ALICE), bobs));
+        assert!(!tells(Some(ALICE_AWAY), bobs));
+    }
+
+    #[test]
+    fn an_unowned_leads_reminder_tells_the_available_reps() {
+        let unowned = Happening::Reminder { owner: None };
+        assert!(tells(Some(ALICE), unowned));
+        assert!(!tells(Some(ALICE_AWAY), unowned));
+        // Without reps every reminder is news, as escalations are.
+        assert!(tells(None, unowned));
+        assert!(tells(None, Happening::Reminder { owner: Some("bob") }));
     }
 
     #[test]

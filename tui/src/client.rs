@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use leadhook_shared::{
-    Activity, ApiError, ApiOk, Cursor, Lead, LeadPatch, Me, MeUpdate, NewManualLead, Rep,
-    SyncReport,
+    Activity, ApiError, ApiOk, Attempted, Cursor, Lead, LeadPatch, Me, MeUpdate, NewAttempt,
+    NewManualLead, NextStep, Rep, Stats, SyncReport,
 };
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
@@ -188,6 +188,57 @@ impl Client {
             })
             .timeout(REQUEST_TIMEOUT);
         self.send::<ApiOk<Me>>(request).await.map(|ok| ok.data)
+    }
+
+    /// Tells the server the rep's IANA time zone, for their reminders and "today".
+    pub async fn set_time_zone(&self, zone: &str) -> Result<Me, ClientError> {
+        let request = self
+            .request(reqwest::Method::PUT, "/api/reps/me")
+            .json(&MeUpdate {
+                time_zone: Some(zone.to_string()),
+                ..MeUpdate::default()
+            })
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Me>>(request).await.map(|ok| ok.data)
+    }
+
+    pub async fn set_next_step(&self, id: i64, step: &NextStep) -> Result<Lead, ClientError> {
+        let request = self
+            .request(reqwest::Method::PUT, &format!("/api/leads/{id}/next-step"))
+            .json(step)
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Lead>>(request).await.map(|ok| ok.data)
+    }
+
+    pub async fn clear_next_step(&self, id: i64) -> Result<Lead, ClientError> {
+        let request = self
+            .request(
+                reqwest::Method::DELETE,
+                &format!("/api/leads/{id}/next-step"),
+            )
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Lead>>(request).await.map(|ok| ok.data)
+    }
+
+    /// Records a call attempt; the answer carries the lead and, when the cadence ran out, the
+    /// statuses to close it as.
+    pub async fn attempt(&self, id: i64, attempt: &NewAttempt) -> Result<Attempted, ClientError> {
+        let request = self
+            .request(reqwest::Method::POST, &format!("/api/leads/{id}/attempts"))
+            .json(attempt)
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Attempted>>(request)
+            .await
+            .map(|ok| ok.data)
+    }
+
+    /// The team's figures (`GET /api/stats`), "today" in `tz_offset_minutes`.
+    pub async fn stats(&self, tz_offset_minutes: i32) -> Result<Stats, ClientError> {
+        let request = self
+            .request(reqwest::Method::GET, "/api/stats")
+            .query(&[("tz_offset_minutes", tz_offset_minutes)])
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Stats>>(request).await.map(|ok| ok.data)
     }
 
     /// Every rep with availability and today's figures, "today" in `tz_offset_minutes`.

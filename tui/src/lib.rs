@@ -25,6 +25,7 @@ pub mod theme;
 pub mod tui;
 pub mod ui;
 pub mod watch;
+pub mod zone;
 
 #[cfg(test)]
 mod fixtures;

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use leadhook_shared::Escalation;
+use leadhook_shared::{Escalation, Reminder};
 
 use crate::leads::LeadRow;
 use crate::sanitize;
@@ -39,6 +39,37 @@ impl Notice {
                 None => escalation.name.clone(),
             },
         }
+    }
+
+    /// "Follow-up due" with who and what to do: "Jane Doe — Call back".
+    pub fn reminder(reminder: &Reminder) -> Notice {
+        Notice {
+            summary: "Follow-up due".to_string(),
+            body: format!("{} — {}", reminder.name, reminder.what),
+        }
+    }
+
+    /// "2 follow-ups due while you were away" naming the first few leads, soonest due first.
+    pub fn due_while_away(names: &[String]) -> Option<Notice> {
+        const NAMED: usize = 3;
+        if names.is_empty() {
+            return None;
+        }
+        let mut body = names
+            .iter()
+            .take(NAMED)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        if names.len() > NAMED {
+            body.push_str(&format!(" and {} more", names.len() - NAMED));
+        }
+        let summary = if names.len() == 1 {
+            "1 follow-up due while you were away".to_string()
+        } else {
+            format!("{} follow-ups due while you were away", names.len())
+        };
+        Some(Notice { summary, body })
     }
 
     /// "{one}" naming the lead and its form, or `count(n)` naming the first few.

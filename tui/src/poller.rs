@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use leadhook_shared::{Backoff, Cursor, Escalation};
+use leadhook_shared::{Backoff, Cursor, Escalation, Reminder};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
@@ -33,6 +33,8 @@ pub enum PollEvent<T> {
     Synced { at: DateTime<Utc>, push: bool },
     /// A lead has waited past a threshold (pushed only).
     Escalation(Escalation),
+    /// A lead's next step fell due (pushed only).
+    Reminder(Reminder),
     /// The server no longer shows this lead to this rep (pushed only).
     Hidden(i64),
     /// The last poll failed; the next try is at `retry_at`.
@@ -248,6 +250,13 @@ impl<T: Listed> Poller<T> {
             match serde_json::from_str::<Escalation>(&event.data) {
                 Ok(escalation) => emit(&self.events, PollEvent::Escalation(escalation)).await,
                 Err(err) => tracing::warn!("ignoring an escalation that does not parse: {err}"),
+            }
+            return;
+        }
+        if event.event == "reminder" {
+            match serde_json::from_str::<Reminder>(&event.data) {
+                Ok(reminder) => emit(&self.events, PollEvent::Reminder(reminder)).await,
+                Err(err) => tracing::warn!("ignoring a reminder that does not parse: {err}"),
             }
             return;
         }

@@ -58,5 +58,10 @@ pub fn age(status: LeadStatus, waited: chrono::Duration) -> Style {
         _ => Style::new(),
     }
 }
+/// A follow-up past its time.
+pub const OVERDUE: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+/// A follow-up due later today.
+pub const DUE_TODAY: Style = Style::new().fg(Color::Yellow);
+
 /// The ground of a toast, set off from the table under it.
 pub const TOAST: Style = Style::new().bg(Color::Rgb(30, 30, 40));

@@ -22,7 +22,7 @@ use crate::config::Settings;
 use crate::leads::LeadRow;
 use crate::notify::Notifications;
 use crate::poller::{self, PollCommand, PollEvent};
-use crate::{clipboard, export};
+use crate::{clipboard, export, zone};
 
 /// How often the server is asked what it sends to Meta (the status line's "Meta:" part).
 const META_FEEDBACK_INTERVAL: Duration = Duration::from_secs(60);
@@ -57,7 +57,9 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
         notifications: settings.notify.then(|| Arc::new(Notifications::desktop())),
         export_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
     };
-    let app = App::new(&settings.server, Utc::now(), *Local::now().offset());
+    let (zone, found) = zone::local_zone();
+    let app =
+        App::new(&settings.server, Utc::now(), *Local::now().offset()).with_local_zone(zone, found);
     let mut terminal = ratatui::try_init()?;
     let result = tokio::select! {
         result = event_loop(&mut terminal, app, EventStream::new(), polls, services) => result,
@@ -114,7 +116,7 @@ where
         let msg = tokio::select! {
             _ = ticks.tick() => Msg::Tick(Utc::now()),
             _ = feedback_ticks.tick() => {
-                services.ask_meta_feedback(&results_tx);
+                services.ask_meta_feedback(&app, &results_tx);
                 continue;
             }
             event = input.next() => match event {
@@ -137,10 +139,15 @@ where
 }
 
 impl Services {
-    /// Asks the server for its Conversions API state; the answer comes back as a [`Msg`].
-    fn ask_meta_feedback(&self, results: &mpsc::UnboundedSender<Msg>) {
+    /// Asks the server for its Conversions API state and the team's figures; the answers come
+    /// back as [`Msg`]s.
+    fn ask_meta_feedback(&self, app: &App, results: &mpsc::UnboundedSender<Msg>) {
         self.request(results, |client| async move {
             Msg::MetaFeedback(client.meta_feedback().await)
+        });
+        let tz_offset_minutes = app.tz.local_minus_utc() / 60;
+        self.request(results, move |client| async move {
+            Msg::Stats(client.stats(tz_offset_minutes).await)
         });
     }
 
@@ -215,6 +222,26 @@ impl Services {
             Effect::LoadActivity(id) => self.request(results, move |client| async move {
                 let result = client.activity(id).await;
                 Msg::Activity { id, result }
+            }),
+            Effect::SetTimeZone(zone) => self.request(results, move |client| async move {
+                Msg::TimeZoneSet(client.set_time_zone(&zone).await)
+            }),
+            Effect::SetNextStep { id, step } => self.request(results, move |client| async move {
+                let result = client.set_next_step(id, &step).await;
+                Msg::Saved { id, result }
+            }),
+            Effect::ClearNextStep { id } => self.request(results, move |client| async move {
+                let result = client.clear_next_step(id).await;
+                Msg::Saved { id, result }
+            }),
+            Effect::Attempt { id, attempt } => self.request(results, move |client| async move {
+                let outcome = attempt.outcome;
+                let result = client.attempt(id, &attempt).await;
+                Msg::Attempted {
+                    id,
+                    outcome,
+                    result,
+                }
             }),
             Effect::Copy(text) => {
                 if let Err(err) = clipboard::copy(&text) {

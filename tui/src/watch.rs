@@ -47,7 +47,7 @@ impl Watcher {
                 .collect(),
             // watch prints new leads; the dashboard tells the reps about escalations and drops
             // the leads the server hides.
-            PollEvent::Escalation(_) | PollEvent::Hidden(_) => Vec::new(),
+            PollEvent::Escalation(_) | PollEvent::Reminder(_) | PollEvent::Hidden(_) => Vec::new(),
             PollEvent::Synced { push, .. } => {
                 let how = if push { "live" } else { "polling" };
                 let message = format!("connected ({how}), {} leads known", self.known.len());

@@ -10,9 +10,16 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use crossterm::event::KeyEvent;
-use leadhook_shared::{Activity, Lead, LeadPatch, Me, NewManualLead, Rep, SyncReport};
+use leadhook_shared::{
+    Activity, Attempted, CallOutcome, Lead, LeadPatch, Me, NewAttempt, NewManualLead, NextStep,
+    Rep, Stats, SyncReport,
+};
 
 pub use self::details::{DETAIL_CACHE_LEADS, Detail, Details};
+pub use self::follow_ups::{
+    AttemptForm, DEFAULT_WHAT, DueCounts, DueOf, FollowUps, NextStepField, NextStepForm,
+    outcome_text,
+};
 pub use self::mode::{LeadForm, Mode, Pane};
 pub use self::team::{LeadActivity, WorkQueueView};
 use crate::audience::{self, Happening};
@@ -26,7 +33,7 @@ use crate::poller::PollEvent;
 /// New leads arriving within this window share one notification.
 pub const BATCH_WINDOW: Duration = Duration::milliseconds(500);
 const TOAST_TIME: Duration = Duration::seconds(6);
-const LONG_TOAST_TIME: Duration = Duration::seconds(15);
+pub(super) const LONG_TOAST_TIME: Duration = Duration::seconds(15);
 /// More would cover the table; the oldest goes first.
 const MAX_TOASTS: usize = 2;
 
@@ -59,6 +66,16 @@ pub enum Msg {
     },
     /// The server's Conversions API state, asked now and then.
     MetaFeedback(Result<Option<MetaFeedback>, ClientError>),
+    /// `PUT /api/reps/me {"time_zone": …}` answered.
+    TimeZoneSet(Result<Me, ClientError>),
+    /// `POST /api/leads/{id}/attempts` answered.
+    Attempted {
+        id: i64,
+        outcome: CallOutcome,
+        result: Result<Attempted, ClientError>,
+    },
+    /// `GET /api/stats` answered, asked now and then.
+    Stats(Result<Stats, ClientError>),
 }
 
 /// Work the app wants done outside itself.
@@ -90,6 +107,21 @@ pub enum Effect {
     LoadDetail(i64),
     /// Put this text on the user's clipboard (OSC 52).
     Copy(String),
+    /// Tell the server the rep's IANA time zone.
+    SetTimeZone(String),
+    /// `PUT` the lead's next step; answers with [`Msg::Saved`].
+    SetNextStep {
+        id: i64,
+        step: NextStep,
+    },
+    /// `DELETE` the lead's next step; answers with [`Msg::Saved`].
+    ClearNextStep {
+        id: i64,
+    },
+    Attempt {
+        id: i64,
+        attempt: NewAttempt,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -157,6 +189,8 @@ pub struct App {
     pub viewport: Cell<Viewport>,
     /// What the server last said about sending lead stages to Meta, when it does.
     pub meta_feedback: Option<MetaFeedback>,
+    /// Next steps, reminders, the rep's zone and the follow-up figures.
+    pub follow_ups: FollowUps,
 }
 
 impl App {
@@ -187,6 +221,7 @@ impl App {
                 height: 10,
             }),
             meta_feedback: None,
+            follow_ups: FollowUps::default(),
         }
     }
 
@@ -198,6 +233,8 @@ impl App {
             .or_else(|| self.detail_wanted())
             .or_else(|| self.team_wanted())
             .or_else(|| self.activity_wanted())
+            .or_else(|| self.zone_wanted())
+            .or_else(|| self.catch_up_wanted())
     }
 
     fn step(&mut self, msg: Msg) -> Option<Effect> {
@@ -251,6 +288,23 @@ impl App {
             }
             Msg::Activity { id, result } => {
                 self.on_activity(id, result);
+                None
+            }
+            Msg::TimeZoneSet(result) => {
+                self.on_time_zone_set(result);
+                None
+            }
+            Msg::Attempted {
+                id,
+                outcome,
+                result,
+            } => {
+                self.on_attempted(id, outcome, result);
+                None
+            }
+            Msg::Stats(result) => {
+                // A failed ask keeps the last figures, as with the Conversions API state.
+                self.follow_ups.stats = result.ok().or(self.follow_ups.stats.take());
                 None
             }
         }
@@ -331,7 +385,8 @@ impl App {
                 self.tell_assigned(&assigned)
             }
             PollEvent::Synced { at, push } => {
-                self.connection = Connection::Online { push };
+                let before = std::mem::replace(&mut self.connection, Connection::Online { push });
+                self.on_connected(&before, push);
                 self.last_ok = Some(at);
                 self.loaded = true;
                 None
@@ -341,6 +396,7 @@ impl App {
                 None
             }
             PollEvent::Escalation(escalation) => self.on_escalation(&escalation),
+            PollEvent::Reminder(reminder) => self.on_reminder(&reminder),
             PollEvent::Hidden(id) => {
                 if self.leads.remove(id) {
                     self.settle_selection();
@@ -446,6 +502,12 @@ pub fn plural(count: usize, noun: &str) -> String {
 
 mod changes;
 mod details;
+#[cfg(test)]
+mod due_tests;
+mod follow_up_keys;
+#[cfg(test)]
+mod follow_up_tests;
+mod follow_ups;
 mod mode;
 #[cfg(test)]
 mod notify_tests;

@@ -1,7 +1,9 @@
-//! The dashboard's modes, the pane under them and the new-lead form.
+//! The dashboard's modes, the pane under them and the new-lead form; the follow-up popups'
+//! forms are in [`super::follow_ups`].
 
 use leadhook_shared::NewManualLead;
 
+use super::follow_ups::{AttemptForm, DueOf, NextStepForm};
 use crate::input::TextInput;
 
 /// What the screen shows under any overlay.
@@ -11,6 +13,11 @@ pub enum Pane {
     /// The selected lead's details, scrolled down by `scroll` rows.
     Detail {
         scroll: u16,
+    },
+    /// The due view: follow-ups, overdue first; `at` indexes its rows.
+    Due {
+        at: usize,
+        whose: DueOf,
     },
 }
 
@@ -35,6 +42,18 @@ pub enum Mode {
         at: usize,
         under: Pane,
     },
+    /// Setting or clearing lead `id`'s next step.
+    NextStep {
+        id: i64,
+        form: NextStepForm,
+        under: Pane,
+    },
+    /// Recording a call attempt on lead `id`.
+    Attempt {
+        id: i64,
+        form: AttemptForm,
+        under: Pane,
+    },
 }
 
 impl Mode {
@@ -46,7 +65,9 @@ impl Mode {
             Mode::Browse(pane)
             | Mode::Help { under: pane }
             | Mode::Notes { under: pane, .. }
-            | Mode::Assign { under: pane, .. } => *pane,
+            | Mode::Assign { under: pane, .. }
+            | Mode::NextStep { under: pane, .. }
+            | Mode::Attempt { under: pane, .. } => *pane,
             Mode::Search | Mode::NewLead(_) => Pane::List,
         }
     }

@@ -1,9 +1,9 @@
 //! Keys, mode by mode: each mode asks its own table in [`crate::keys`] what a key means.
 
 use crossterm::event::{KeyEvent, KeyEventKind};
-use leadhook_shared::{LeadPatch, LeadStatus};
+use leadhook_shared::{Action, LeadPatch, LeadStatus};
 
-use super::{App, Effect, LeadForm, Level, Mode, Pane};
+use super::{App, DueOf, Effect, LeadForm, Level, Mode, Pane};
 use crate::input::TextInput;
 use crate::keys::{
     self, DetailAction, FormAction, HelpAction, ListAction, NotesAction, SearchAction,
@@ -20,6 +20,7 @@ impl App {
         }
         match &mut self.mode {
             Mode::Browse(Pane::List) => self.list_key(&key),
+            Mode::Browse(Pane::Due { .. }) => self.due_key(&key),
             Mode::Browse(Pane::Detail { scroll }) => match keys::DETAIL.action_for(&key) {
                 Some(DetailAction::ScrollDown) => {
                     *scroll = scroll.saturating_add(1);
@@ -30,7 +31,8 @@ impl App {
                     None
                 }
                 Some(DetailAction::Close) => {
-                    self.mode = Mode::Browse(Pane::List);
+                    let back = self.follow_ups.due_return.take().unwrap_or(Pane::List);
+                    self.mode = Mode::Browse(back);
                     None
                 }
                 None => self.list_key(&key),
@@ -48,6 +50,8 @@ impl App {
             Mode::NewLead(_) => self.form_key(key),
             Mode::Notes { .. } => self.notes_key(key),
             Mode::Assign { .. } => self.picker_key(keys::PICKER.action_for(&key)),
+            Mode::NextStep { .. } => self.next_step_key(&key),
+            Mode::Attempt { .. } => self.attempt_key(&key),
         }
     }
 
@@ -55,18 +59,23 @@ impl App {
         let binding = keys::LIST.pressed(key)?;
         let role = self.team.role();
         if let Some(action) = binding.needs.filter(|action| !role.may(*action)) {
-            self.toast(
-                format!(
-                    "{}: your role ({role}) may not {}; that needs the {} role.",
-                    binding.label,
-                    action.describe(),
-                    action.least_role()
-                ),
-                Level::Error,
-            );
+            self.refuse(binding.label, action);
             return None;
         }
         self.act(binding.action)
+    }
+
+    /// A toast saying the rep's role may not use the key `label`.
+    pub(super) fn refuse(&mut self, label: &str, action: Action) {
+        let role = self.team.role();
+        self.toast(
+            format!(
+                "{label}: your role ({role}) may not {}; that needs the {} role.",
+                action.describe(),
+                action.least_role()
+            ),
+            Level::Error,
+        );
     }
 
     fn act(&mut self, action: ListAction) -> Option<Effect> {
@@ -141,6 +150,15 @@ impl App {
                     let ids = self.leads.visible().iter().map(|key| key.id).collect();
                     return Some(Effect::Export(ids));
                 }
+            }
+            ListAction::NextStep => return self.open_next_step(),
+            ListAction::Attempt => return self.open_attempt(),
+            ListAction::DueView => {
+                self.follow_ups.due_return = None;
+                self.mode = Mode::Browse(Pane::Due {
+                    at: 0,
+                    whose: DueOf::Mine,
+                });
             }
             ListAction::Help => {
                 self.mode = Mode::Help {

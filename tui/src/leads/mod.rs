@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::LeadStatus;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use self::row::Interner;
 pub use self::row::LeadRow;
@@ -174,6 +174,9 @@ pub struct Leads {
     /// How many leads have each status, by `status as usize`.
     by_status: [usize; LeadStatus::ALL.len()],
     team: TeamStats,
+    /// The ids of the leads with a next step: the due view and the header's counts read only
+    /// these, not every lead on each frame.
+    with_next_step: FxHashSet<i64>,
     filter: Filter,
     /// The leads matching `filter`, newest first.
     visible: Vec<Key>,
@@ -260,6 +263,7 @@ impl Leads {
             self.index.insert(moved.row.id, at);
         }
         self.team.remove(&entry.row);
+        self.with_next_step.remove(&id);
         let count = &mut self.by_status[entry.row.status as usize];
         *count = count.saturating_sub(1);
         let key = entry.row.key();
@@ -287,6 +291,11 @@ impl Leads {
             *count = count.saturating_sub(1);
         }
         self.team.add(&entry.row);
+        if entry.row.next_step.is_some() {
+            self.with_next_step.insert(entry.row.id);
+        } else {
+            self.with_next_step.remove(&entry.row.id);
+        }
         self.by_status[entry.row.status as usize] += 1;
         if known {
             (at, Some(std::mem::replace(&mut self.entries[at], entry)))
@@ -319,6 +328,11 @@ impl Leads {
     /// How many leads were created at or after `since`.
     pub fn created_since(&self, since: DateTime<Utc>) -> usize {
         self.order.partition_point(|key| key.created_at >= since)
+    }
+
+    /// Every lead with a next step, in no order.
+    pub fn with_next_step(&self) -> impl Iterator<Item = &LeadRow> {
+        self.with_next_step.iter().filter_map(|id| self.get(*id))
     }
 
     /// Who waits, today's speed to lead and each owner's open leads.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use leadhook_shared::{Lead, LeadStatus};
+use leadhook_shared::{Lead, LeadStatus, NextStep};
 use rustc_hash::FxHashSet;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
@@ -39,6 +39,11 @@ pub struct LeadRow {
     pub first_contact_at: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "optional_timestamp")]
     pub erased_at: Option<DateTime<Utc>>,
+    /// Boxed: most leads have none, and the list may hold 100,000 rows.
+    #[serde(default)]
+    pub next_step: Option<Box<NextStep>>,
+    #[serde(default)]
+    pub attempts: u32,
 }
 
 /// A first load reads 100,000 leads, so their strings are read straight into what the row keeps,
@@ -147,6 +152,8 @@ impl From<&Lead> for LeadRow {
             owner: shared(&lead.owner),
             first_contact_at: lead.first_contact_at,
             erased_at: lead.erased_at,
+            next_step: lead.next_step.clone().map(Box::new),
+            attempts: lead.attempts,
         }
     }
 }

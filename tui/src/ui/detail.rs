@@ -4,7 +4,7 @@
 //! and the form come with the whole lead, which the app fetches when the pane opens on it.
 
 use chrono::{DateTime, Utc};
-use leadhook_shared::{Activity, ActivityKind, Lead};
+use leadhook_shared::{Activity, ActivityKind, CallOutcome, Lead, Tz, show_due};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use super::{age, cut_to_width, hint_text, span};
-use crate::app::{App, Detail};
+use crate::app::{App, Detail, outcome_text};
 use crate::leads::LeadRow;
 use crate::{keys, sanitize, theme};
 
@@ -204,6 +204,8 @@ fn lines(app: &App, lead: &LeadRow, width: usize, rows: usize) -> Page {
         );
     }
 
+    follow_up(app, lead, &mut page);
+
     // Notes first: they are what the team writes, and the answers can run long.
     page.heading("Notes");
     match &lead.notes {
@@ -233,6 +235,24 @@ fn lines(app: &App, lead: &LeadRow, width: usize, rows: usize) -> Page {
     page
 }
 
+/// "Next step  today 15:30 — Call back" (red once overdue) and "Attempts  3".
+fn follow_up(app: &App, lead: &LeadRow, page: &mut Page) {
+    let label = Span::styled(format!("{:<LABEL_WIDTH$}", "Next step"), theme::LABEL);
+    match &lead.next_step {
+        Some(step) => {
+            let when = show_due(step.at, app.now, app.zone());
+            let (style, late) = if step.at <= app.now {
+                (theme::OVERDUE, " (overdue)")
+            } else {
+                (theme::VALUE, "")
+            };
+            page.text(label, &format!("{when} — {}{late}", step.what), style);
+        }
+        None => page.text(label, "none: F sets one", theme::LABEL),
+    }
+    page.field("Attempts", &lead.attempts.to_string());
+}
+
 /// The lead's history, oldest first, once the server has sent it.
 fn activity(app: &App, lead: i64, page: &mut Page) {
     page.heading("Activity");
@@ -253,12 +273,12 @@ fn activity(app: &App, lead: i64, page: &mut Page) {
     for entry in &history.entries {
         let when = entry.at.with_timezone(&app.tz).format("%m-%d %H:%M ");
         let who = Span::styled(format!("{when}{:<10} ", entry.actor), theme::LABEL);
-        page.text(who, &change(entry), theme::VALUE);
+        page.text(who, &change(entry, app.now, app.zone()), theme::VALUE);
     }
 }
 
-/// "status New Lead → Contacted", "claimed", "assigned alice → bob".
-fn change(entry: &Activity) -> String {
+/// "status New Lead → Contacted", "claimed", "assigned alice → bob", "no answer — busy".
+fn change(entry: &Activity, now: DateTime<Utc>, zone: Tz) -> String {
     let value = |value: &Option<String>| value.clone().unwrap_or_else(|| "unowned".to_string());
     match entry.kind {
         ActivityKind::Stored => "stored".to_string(),
@@ -279,11 +299,39 @@ fn change(entry: &Activity) -> String {
         },
         ActivityKind::Exported => "exported".to_string(),
         ActivityKind::NextStep => match &entry.new {
-            Some(step) => format!("next step {step}"),
-            None => "next step cleared".to_string(),
+            Some(step) => format!("set next step: {}", next_step_text(step, now, zone)),
+            None => "cleared the next step".to_string(),
         },
-        ActivityKind::Attempt => format!("call: {}", entry.new.as_deref().unwrap_or("—")),
+        ActivityKind::Attempt => attempt_text(entry.new.as_deref().unwrap_or("—")),
         ActivityKind::Other => "changed (update leadhook to see how)".to_string(),
+    }
+}
+
+/// A `next_step` entry (`"2026-12-08T09:00:00Z Call back"`, see [`NextStep::history_text`])
+/// as the rep reads it: "tomorrow 09:00 Call back". Text of another shape is shown as it is.
+///
+/// [`NextStep::history_text`]: leadhook_shared::NextStep::history_text
+fn next_step_text(text: &str, now: DateTime<Utc>, zone: Tz) -> String {
+    let parsed = text.split_once(' ').and_then(|(at, what)| {
+        let at = DateTime::parse_from_rfc3339(at).ok()?.to_utc();
+        Some(format!("{} {what}", show_due(at, now, zone)))
+    });
+    parsed.unwrap_or_else(|| text.to_string())
+}
+
+/// An `attempt` entry (`"no_answer: busy"`) as the rep reads it: "no answer — busy".
+fn attempt_text(text: &str) -> String {
+    let (outcome, note) = match text.split_once(": ") {
+        Some((outcome, note)) => (outcome, Some(note)),
+        None => (text, None),
+    };
+    let outcome = outcome.parse::<CallOutcome>().map_or_else(
+        |_| outcome.to_string(),
+        |known| outcome_text(known).to_string(),
+    );
+    match note {
+        Some(note) => format!("{outcome} — {note}"),
+        None => outcome,
     }
 }
 
@@ -303,9 +351,37 @@ mod tests {
             old: None,
             new: None,
         };
-        assert_eq!(change(&entry), "erased");
+        assert_eq!(change(&entry, now(), Tz::UTC), "erased");
         entry.new = Some("DSR-2026-041".into());
-        assert_eq!(change(&entry), "erased: DSR-2026-041");
+        assert_eq!(change(&entry, now(), Tz::UTC), "erased: DSR-2026-041");
+    }
+
+    #[test]
+    fn follow_up_history_reads_as_words_in_the_reps_zone() {
+        let mut entry = Activity {
+            id: 1,
+            lead_id: 1,
+            at: now(),
+            actor: "alice".into(),
+            kind: ActivityKind::NextStep,
+            old: None,
+            new: Some("2026-03-11T08:00:00Z Call back".into()),
+        };
+        // 08:00 UTC is 09:00 in Berlin, the day after the fixed now.
+        let berlin = Tz::Europe__Berlin;
+        assert_eq!(
+            change(&entry, now(), berlin),
+            "set next step: tomorrow 09:00 Call back"
+        );
+        entry.new = None;
+        assert_eq!(change(&entry, now(), berlin), "cleared the next step");
+        entry.kind = ActivityKind::Attempt;
+        entry.new = Some("no_answer: busy: try later".into());
+        assert_eq!(change(&entry, now(), berlin), "no answer — busy: try later");
+        entry.new = Some("talked".into());
+        assert_eq!(change(&entry, now(), berlin), "talked");
+        entry.new = Some("shouted".into());
+        assert_eq!(change(&entry, now(), berlin), "shouted");
     }
 
     #[test]

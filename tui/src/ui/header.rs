@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Sparkline, Widget};
 
 use super::{span, thousands};
-use crate::app::App;
+use crate::app::{App, DueCounts};
 use crate::theme;
 
 const HOURS: usize = 24;
@@ -59,6 +59,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         ));
         spans.push(Span::raw("  "));
     }
+    spans.extend(follow_up_figures(app));
     Line::from(spans).render(statuses, buf);
     queue_line(app).render(queue, buf);
 }
@@ -79,6 +80,7 @@ fn queue_line(app: &App) -> Line<'static> {
             theme::age(LeadStatus::NewLead, waited).patch(theme::EMPHASIS),
         ));
     }
+    spans.extend(due_counts(app));
     spans.push(Span::styled("   Speed to lead today ", theme::LABEL));
     spans.push(match team.median_speed_since(start_of_today(app)) {
         Some(median) => Span::styled(format!("{} median", span(median)), theme::EMPHASIS),
@@ -95,6 +97,48 @@ fn queue_line(app: &App) -> Line<'static> {
         spans.push(Span::styled("   showing mine + unowned (m)", theme::WARN));
     }
     Line::from(spans)
+}
+
+/// "   Follow-ups 3 due, 1 overdue": the rep's own, overdue in red; nothing when there are none.
+fn due_counts(app: &App) -> Vec<Span<'static>> {
+    let counts = app.my_due_counts();
+    if counts == DueCounts::default() {
+        return Vec::new();
+    }
+    let mut spans = vec![
+        Span::styled("   Follow-ups ", theme::LABEL),
+        Span::styled(format!("{} due", counts.today), theme::EMPHASIS),
+    ];
+    if counts.overdue > 0 {
+        spans.push(Span::styled(", ", theme::LABEL));
+        spans.push(Span::styled(
+            format!("{} overdue", counts.overdue),
+            theme::OVERDUE,
+        ));
+    }
+    spans
+}
+
+/// "Calls 2.3/lead · 67% reached" from `/api/stats`, once some lead was called.
+fn follow_up_figures(app: &App) -> Vec<Span<'static>> {
+    let Some(figures) = app.follow_ups.stats.as_ref().map(|stats| &stats.follow_ups) else {
+        return Vec::new();
+    };
+    let (Some(tenths), Some(reached)) = (
+        figures.attempts_per_lead_tenths(),
+        figures.contact_rate_percent(),
+    ) else {
+        return Vec::new();
+    };
+    vec![
+        Span::styled("Calls ", theme::LABEL),
+        Span::styled(
+            format!("{}.{}/lead", tenths / 10, tenths % 10),
+            theme::EMPHASIS,
+        ),
+        Span::styled(" · ", theme::LABEL),
+        Span::styled(format!("{reached}% reached"), theme::EMPHASIS),
+    ]
 }
 
 /// Midnight in the user's time zone.

@@ -4,6 +4,8 @@
 
 mod columns;
 mod detail;
+mod due;
+mod follow_up_popup;
 mod header;
 mod popup;
 mod status_bar;
@@ -14,6 +16,8 @@ mod toast;
 mod detail_snapshots;
 #[cfg(test)]
 mod erased_snapshots;
+#[cfg(test)]
+mod follow_up_snapshots;
 #[cfg(test)]
 mod role_snapshots;
 #[cfg(test)]
@@ -64,6 +68,10 @@ impl Widget for &App {
                 detail::render(self, lead, scroll, details, buf);
                 below
             }
+            (Pane::Due { at, whose }, _) => {
+                due::render(self, at, whose, body, buf);
+                inside(body)
+            }
             _ => {
                 table::render(self, body, buf);
                 inside(body)
@@ -77,6 +85,10 @@ impl Widget for &App {
             Mode::NewLead(form) => popup::new_lead(form, area, buf),
             Mode::Notes { id, input, .. } => popup::notes(self, *id, input, area, buf),
             Mode::Assign { id, at, .. } => popup::assign(self, *id, *at, area, buf),
+            Mode::NextStep { id, form, .. } => {
+                follow_up_popup::next_step(self, *id, form, area, buf)
+            }
+            Mode::Attempt { id, form, .. } => follow_up_popup::attempt(self, *id, form, area, buf),
             Mode::Browse(_) | Mode::Search => {}
         }
         neutralise(area, buf);

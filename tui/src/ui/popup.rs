@@ -11,7 +11,7 @@ use crate::app::{App, LeadForm};
 use crate::input::TextInput;
 use crate::{keys, theme};
 
-fn frame(title: &str, width: u16, height: u16, area: Rect, buf: &mut Buffer) -> Rect {
+pub(super) fn frame(title: &str, width: u16, height: u16, area: Rect, buf: &mut Buffer) -> Rect {
     let rect = area.centered(
         Constraint::Length(width.min(area.width)),
         Constraint::Length(height.min(area.height)),
@@ -26,7 +26,7 @@ fn frame(title: &str, width: u16, height: u16, area: Rect, buf: &mut Buffer) -> 
 }
 
 /// Every key table, with the keys `role` may use: the list's in two columns, then one line per
-/// other mode.
+/// other mode, the most used first: a short terminal cuts the last.
 pub fn help(role: Role, area: Rect, buf: &mut Buffer) {
     let list: Vec<_> = keys::LIST.entries(role).collect();
     let rows = list.len().div_ceil(2);
@@ -36,6 +36,21 @@ pub fn help(role: Role, area: Rect, buf: &mut Buffer) {
             keys::DETAIL.entries(role).collect::<Vec<_>>(),
         ),
         (keys::SEARCH.title, keys::SEARCH.entries(role).collect()),
+        (keys::DUE.title, keys::DUE.entries(role).collect()),
+        (
+            keys::NEXT_STEP.title,
+            keys::CHOICES
+                .entries(role)
+                .chain(keys::NEXT_STEP.entries(role))
+                .collect(),
+        ),
+        (
+            keys::ATTEMPT.title,
+            keys::OUTCOMES
+                .entries(role)
+                .chain(keys::ATTEMPT.entries(role))
+                .collect(),
+        ),
         (keys::FORM.title, keys::FORM.entries(role).collect()),
         (keys::NOTES.title, keys::NOTES.entries(role).collect()),
     ];
@@ -126,7 +141,15 @@ pub fn notes(app: &App, id: i64, input: &TextInput, area: Rect, buf: &mut Buffer
     .render(inner, buf);
 }
 
-/// `a`: the reps, who is available and how many open leads each has; the lead's owner marked.
+/// The rep's overdue follow-ups, as `/api/stats` last counted them.
+fn overdue(app: &App, rep: &str) -> Option<u64> {
+    let stats = app.follow_ups.stats.as_ref()?;
+    let figures = stats.per_rep.iter().find(|figures| figures.name == rep)?;
+    Some(figures.overdue)
+}
+
+/// `a`: the reps, who is available, how many open leads and overdue follow-ups each has; the
+/// lead's owner marked.
 pub fn assign(app: &App, id: i64, at: usize, area: Rect, buf: &mut Buffer) {
     let lead = app.leads.get(id);
     let name = lead.map_or_else(|| format!("lead #{id}"), |lead| lead.display_name());
@@ -135,7 +158,7 @@ pub fn assign(app: &App, id: i64, at: usize, area: Rect, buf: &mut Buffer) {
     let rows = u16::try_from(reps.len().max(1)).unwrap_or(u16::MAX);
     let inner = frame(
         &format!("Assign {name}"),
-        56,
+        66,
         rows.saturating_add(4),
         area,
         buf,
@@ -155,6 +178,12 @@ pub fn assign(app: &App, id: i64, at: usize, area: Rect, buf: &mut Buffer) {
                 Span::styled(format!("{mark}  "), style),
                 Span::styled(format!("{} open", rep.open_leads), theme::LABEL),
             ]);
+            if let Some(overdue) = overdue(app, &rep.name).filter(|overdue| *overdue > 0) {
+                line.spans.push(Span::styled(
+                    format!(" · {overdue} overdue"),
+                    theme::OVERDUE,
+                ));
+            }
             if owner == Some(rep.name.as_str()) {
                 line.spans.push(Span::styled(" · owner", theme::LABEL));
             }

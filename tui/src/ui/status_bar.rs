@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::{age, hint_text, input_line, thousands};
-use crate::app::{App, Connection, Mode, Pane};
+use crate::app::{App, Connection, Mode, NextStepField, Pane};
 use crate::client::MetaFeedback;
 use crate::client_error::ClientError;
 use crate::keys::{self, Hint};
@@ -171,6 +171,17 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
         Mode::NewLead(_) => keys::FORM.hints(role).collect(),
         Mode::Notes { .. } => keys::NOTES.hints(role).collect(),
         Mode::Assign { .. } => keys::PICKER.hints(role).collect(),
+        Mode::Browse(Pane::Due { .. }) => keys::DUE.hints(role).collect(),
+        Mode::NextStep { form, .. } if form.focus == NextStepField::Choices => keys::CHOICES
+            .hints(role)
+            .chain(keys::NEXT_STEP.hints(role))
+            .collect(),
+        Mode::NextStep { .. } => keys::NEXT_STEP.hints(role).collect(),
+        Mode::Attempt { form, .. } if !form.note_focused => keys::OUTCOMES
+            .hints(role)
+            .chain(keys::ATTEMPT.hints(role))
+            .collect(),
+        Mode::Attempt { .. } => keys::ATTEMPT.hints(role).collect(),
     };
     let mut spans = vec![Span::raw(" ")];
     let mut width = 1;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use leadhook_shared::{ApiList, ApiOk, Lead, LeadStatus};
+use leadhook_shared::{ApiList, ApiOk, Lead, LeadStatus, Me, NextStep};
 use leadhook_sim::harness::{TestSettings, poll_until};
 use leadhook_sim::{BodyStyle, GraphStandin, LeadFaker, TestServer, WebhookSender};
 
@@ -147,6 +147,57 @@ async fn a_claim_by_alice_shows_on_bobs_dashboard_within_a_second() {
     assert_eq!(server.lead(lead.id).await.owner.as_deref(), Some("alice"));
 }
 
+/// A follow-up alice sets through the API 5 s ahead: when it falls due the server pushes a
+/// reminder (its clock is real here) and her dashboard shows the toast, then counts it overdue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_up_falling_due_is_a_toast_on_the_owners_screen() {
+    let (_dir, graph, server, tmux) = dashboard_session(ALICE_TOKEN, "60s", "live").await;
+    let (leadgen_id, name) = announce_lead(&graph, &server, 21).await;
+    let shown: String = name.chars().take(14).collect();
+    tmux.wait_for_text(&shown).await;
+    tmux.wait_for_text("alice ● available").await;
+    let lead = server.lead_by_leadgen_id(&leadgen_id).await;
+    let _: ApiOk<Lead> = server
+        .post(&format!("/api/leads/{}/claim", lead.id), ALICE_TOKEN)
+        .await;
+
+    let at = chrono::Utc::now() + chrono::Duration::seconds(5);
+    let step = NextStep {
+        at,
+        what: "Call back".into(),
+    };
+    let set: ApiOk<Lead> = server
+        .put(
+            &format!("/api/leads/{}/next-step", lead.id),
+            ALICE_TOKEN,
+            &step,
+        )
+        .await;
+    assert_eq!(
+        set.data.next_step.map(|step| step.what).as_deref(),
+        Some("Call back")
+    );
+
+    let screen = tmux.wait_for_text(&format!("Follow-up due: {shown}")).await;
+    assert!(
+        chrono::Utc::now() >= at - chrono::Duration::seconds(1),
+        "the reminder came before the step was due:\n{screen}"
+    );
+    assert!(screen.contains("— Call back"), "{screen}");
+    tmux.wait_for_text("1 overdue").await;
+
+    // On start the dashboard set this computer's zone as alice's.
+    if let Ok(local) = iana_time_zone::get_timezone() {
+        let me = poll_until(
+            WAIT,
+            || server.get_as::<ApiOk<Me>>("/api/reps/me", ALICE_TOKEN),
+            |me| me.data.time_zone.is_some(),
+        )
+        .await;
+        assert_eq!(me.data.time_zone.as_deref(), Some(local.as_str()));
+    }
+}
+
 /// `watch --json` prints a new lead as one JSON line the moment it is stored: with a 60 s poll
 /// interval, only the pushed event can deliver it within the wait, and only a flushed line can
 /// cross the pipe.
@@ -250,12 +301,26 @@ struct Server {
 
 impl Server {
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.get_as(path, REP_TOKEN).await
+    }
+
+    async fn get_as<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
         let request = self.http.get(format!("{}{path}", self.url));
-        answer(request.bearer_auth(REP_TOKEN)).await
+        answer(request.bearer_auth(token)).await
     }
 
     async fn post<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
         let request = self.http.post(format!("{}{path}", self.url));
+        answer(request.bearer_auth(token)).await
+    }
+
+    async fn put<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &str,
+        body: &impl serde::Serialize,
+    ) -> T {
+        let request = self.http.put(format!("{}{path}", self.url)).json(body);
         answer(request.bearer_auth(token)).await
     }
 

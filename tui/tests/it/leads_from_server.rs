@@ -171,7 +171,7 @@ fn the_header_and_api_stats_agree_on_the_median_speed_to_lead() {
     let window = StatsWindow {
         today_start,
         week_start: today_start - chrono::Duration::days(6),
-        now: chrono::Utc::now(),
+        now,
     };
     let api = leadhook_server::team::speed_to_lead(&figures, window);
     assert_eq!(api.today.median_secs, Some(120));

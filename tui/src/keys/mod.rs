@@ -7,6 +7,13 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use leadhook_shared::{Action, LeadStatus, Role};
 
+pub use self::follow_ups::{
+    ATTEMPT, AttemptAction, CHOICES, ChoiceAction, DUE, DueAction, NEXT_STEP, NextStepAction,
+    OUTCOMES, OutcomeAction, digit,
+};
+
+mod follow_ups;
+
 pub struct Binding<A: 'static> {
     pub keys: &'static [KeyCode],
     /// How the help popup names the keys: "j ↓".
@@ -148,6 +155,12 @@ pub enum ListAction {
     Sync,
     Refresh,
     Export,
+    /// Set or clear the selected lead's next step.
+    NextStep,
+    /// Record a call attempt on the selected lead.
+    Attempt,
+    /// The due view: the rep's follow-ups, overdue first.
+    DueView,
     Help,
     /// Clear the search and filter, else quit.
     Back,
@@ -180,6 +193,9 @@ pub const LIST: KeyTable<ListAction> = KeyTable { title: "Lead list", bindings: 
     key(&[KeyCode::Char('6')], "6", ListAction::SetStatus(LeadStatus::Lost), "mark as Lost", None),
     key(&[KeyCode::Char('n')], "n", ListAction::NewLead, "add a lead by hand", hint("n", "new")),
     key(&[KeyCode::Char('N')], "N", ListAction::EditNotes, "edit notes", hint("N", "notes")),
+    key(&[KeyCode::Char('F')], "F", ListAction::NextStep, "follow up: set the next step", hint("F", "follow up")).needs(Action::WorkOwnLead),
+    key(&[KeyCode::Char('t')], "t", ListAction::Attempt, "record a call attempt", hint("t", "call")).needs(Action::WorkOwnLead),
+    key(&[KeyCode::Char('D')], "D", ListAction::DueView, "due follow-ups", hint("D", "due")),
     key(&[KeyCode::Char('s')], "s", ListAction::Sync, "sync from Facebook", hint("s", "sync")).needs(Action::Sync),
     key(&[KeyCode::Char('r')], "r", ListAction::Refresh, "refresh now", None),
     key(&[KeyCode::Char('x')], "x", ListAction::Export, "export shown leads to CSV", hint("x", "export")).needs(Action::Export),
@@ -319,6 +335,31 @@ mod tests {
         no_key_twice(&FORM);
         no_key_twice(&NOTES);
         no_key_twice(&PICKER);
+        no_key_twice(&NEXT_STEP);
+        no_key_twice(&CHOICES);
+        no_key_twice(&ATTEMPT);
+        no_key_twice(&OUTCOMES);
+        no_key_twice(&DUE);
+    }
+
+    #[test]
+    fn follow_up_keys_need_work_and_whose_needs_seeing_every_lead() {
+        let f = KeyEvent::from(KeyCode::Char('F'));
+        let binding = LIST.pressed(&f).expect("F is bound");
+        assert_eq!(binding.action, ListAction::NextStep);
+        assert_eq!(binding.needs, Some(Action::WorkOwnLead));
+        let t = LIST
+            .pressed(&KeyEvent::from(KeyCode::Char('t')))
+            .expect("t");
+        assert_eq!(t.action, ListAction::Attempt);
+        assert_eq!(t.needs, Some(Action::WorkOwnLead));
+        assert_eq!(
+            LIST.action_for(&KeyEvent::from(KeyCode::Char('D'))),
+            Some(ListAction::DueView)
+        );
+        let rep: Vec<&str> = DUE.entries(Role::Rep).map(|(label, _)| label).collect();
+        assert!(!rep.contains(&"w"), "{rep:?}");
+        assert!(DUE.entries(Role::Manager).any(|(label, _)| label == "w"));
     }
 
     #[test]
