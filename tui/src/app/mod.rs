@@ -26,7 +26,7 @@ use crate::audience::{self, Happening};
 use crate::client::MetaFeedback;
 use crate::client_error::ClientError;
 use crate::input::TextInput;
-use crate::leads::{Filter, Key, LeadRow, Leads};
+use crate::leads::{Key, LeadRow, Leads};
 use crate::notify::Notice;
 use crate::poller::PollEvent;
 
@@ -429,52 +429,6 @@ impl App {
         Some(Effect::Notify(notice))
     }
 
-    fn set_query(&mut self, query: String) {
-        self.set_filter(Filter {
-            query,
-            ..self.leads.filter().clone()
-        });
-    }
-
-    fn set_filter(&mut self, filter: Filter) {
-        self.leads.set_filter(filter);
-        self.settle_selection();
-    }
-
-    fn move_by(&mut self, delta: isize) {
-        let Some(current) = self.selected_index() else {
-            return;
-        };
-        self.move_to(current.saturating_add_signed(delta));
-    }
-
-    fn move_to(&mut self, index: usize) {
-        let visible = self.leads.visible();
-        let Some(last) = visible.len().checked_sub(1) else {
-            return;
-        };
-        self.selected = Some(visible[index.min(last)]);
-        self.moved = true;
-        if let Mode::Browse(Pane::Detail { scroll }) = &mut self.mode {
-            *scroll = 0;
-        }
-        self.settle_selection();
-    }
-
-    /// Keeps the selection on a visible lead (the same one when it can) and marks it seen.
-    fn settle_selection(&mut self) {
-        let pin_to_newest = self.selected.is_none() || (!self.loaded && !self.moved);
-        let index = if pin_to_newest {
-            Some(0)
-        } else {
-            self.selected_index()
-        };
-        if let Some(&key) = index.and_then(|index| self.leads.visible().get(index)) {
-            self.selected = Some(key);
-            self.unseen.remove(&key.id);
-        }
-    }
-
     fn toast(&mut self, text: String, level: Level) {
         self.toast_for(text, level, TOAST_TIME);
     }
@@ -512,6 +466,7 @@ mod mode;
 #[cfg(test)]
 mod notify_tests;
 mod on_key;
+mod selection;
 mod team;
 #[cfg(test)]
 mod team_tests;
