@@ -4,7 +4,9 @@
 use axum::Extension;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use leadhook_shared::{ApiOk, Attempted, CallOutcome, Lead, LeadStatus, NewAttempt, NextStep};
+use leadhook_shared::{
+    ApiOk, Assignment, Attempted, CallOutcome, Lead, LeadPatch, LeadStatus, NewAttempt, NextStep,
+};
 use serde::Deserialize;
 
 use super::Caller;
@@ -98,6 +100,24 @@ pub async fn clear(
     Ok(axum::Json(ApiOk::new(lead)))
 }
 
+/// A call attempt is the first contact: a lead still `New Lead` becomes `Contacted` (speed to lead
+/// stops counting, escalations stop), unless another rep owns it by now.
+async fn first_contact(state: &AppState, rep: &Caller, lead: Lead) -> Result<Lead, AppError> {
+    let still_new = lead.status == LeadStatus::NewLead;
+    if !still_new || lead.owner.as_deref().is_some_and(|owner| owner != rep.name) {
+        return Ok(lead);
+    }
+    let contacted = LeadPatch {
+        status: Some(LeadStatus::Contacted),
+        ..LeadPatch::default()
+    };
+    state
+        .leads
+        .update(lead.id, &contacted, &rep.name)
+        .await?
+        .ok_or(AppError::LeadNotFound(lead.id))
+}
+
 /// `POST /api/leads/{id}/attempts` `{"outcome": "no_answer", "note": "..."}`. After an unanswered
 /// call the cadence plans the next one; after its last, the answer suggests closing the lead.
 pub async fn attempt(
@@ -115,7 +135,12 @@ pub async fn attempt(
         .map(|note| note.trim().to_string())
         .filter(|note| !note.is_empty());
     text_limits::ATTEMPT_NOTE.check_request(note.as_deref())?;
-    workable(&state, &rep, id).await?;
+    let before = workable(&state, &rep, id).await?;
+    // Whoever logs a call on an unowned lead is working it: it becomes theirs, unless another
+    // rep claimed it in the meantime (the store decides).
+    if before.owner.is_none() && state.leads.team().assignment != Assignment::None {
+        state.leads.claim(id, &rep.name).await?;
+    }
     let cadence = &state.config.queue.cadence;
     let schedule = outcome
         .call_back()
@@ -126,6 +151,7 @@ pub async fn attempt(
         .record_attempt(id, &attempt, &rep.name, schedule.as_deref())
         .await?
         .ok_or(AppError::LeadNotFound(id))?;
+    let lead = first_contact(&state, &rep, lead).await?;
     let ran_out = outcome.call_back() && lead.attempts as usize > cadence.waits().len();
     let suggest = ran_out.then(|| vec![LeadStatus::Lost, LeadStatus::Unqualified]);
     Ok(axum::Json(ApiOk::new(Attempted { lead, suggest })))

@@ -247,22 +247,28 @@ async fn follow_ups_attempts_schedule_call_backs_and_dashboards_hear_it() {
     let cleared: Lead = data(send(&app, "alice", Method::DELETE, &next_step, None).await).await;
     assert_eq!(cleared.next_step, None);
 
-    let heard: Vec<(u32, Option<String>)> =
+    let heard: Vec<(u32, LeadStatus, Option<String>)> =
         events_until(&mut events, Instant::now() + Duration::from_millis(1500))
             .await
             .into_iter()
             .filter(|(event, _)| event == "lead")
             .map(|(_, data)| serde_json::from_str::<Lead>(&data).expect("a lead event"))
             .filter(|changed| changed.id == lead.id)
-            .map(|changed| (changed.attempts, changed.next_step.map(|step| step.what)))
+            .map(|changed| {
+                let what = changed.next_step.map(|step| step.what);
+                (changed.attempts, changed.status, what)
+            })
             .collect();
+    let call_back = Some("Call back (attempt 2)".to_string());
+    let contacted = LeadStatus::Contacted;
     assert_eq!(
         heard,
         [
-            (1, Some("Call back (attempt 2)".to_string())),
-            (2, None),
-            (2, Some("Send the quote".to_string())),
-            (2, None)
+            (1, LeadStatus::NewLead, call_back.clone()),
+            (1, contacted, call_back),
+            (2, contacted, None),
+            (2, contacted, Some("Send the quote".to_string())),
+            (2, contacted, None)
         ]
     );
 
@@ -289,6 +295,50 @@ async fn follow_ups_attempts_schedule_call_backs_and_dashboards_hear_it() {
             ("alice", Some("left_voicemail"))
         ]
     );
+}
+
+/// Logging a call is working the lead: an unowned one becomes the caller's, a new one Contacted
+/// (the first contact); a lead another rep owns keeps its owner and status.
+#[tokio::test]
+async fn follow_ups_a_first_call_claims_an_unowned_lead_and_marks_it_contacted() {
+    let app = app().await;
+    let unowned = app.lead_owned_by(None).await;
+    let path = format!("/api/leads/{}/attempts", unowned.id);
+    let called: Attempted = data(
+        send(
+            &app,
+            "alice",
+            Method::POST,
+            &path,
+            Some(json!({"outcome": "talked"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(called.lead.owner.as_deref(), Some("alice"));
+    assert_eq!(called.lead.status, LeadStatus::Contacted);
+    assert!(called.lead.first_contact_at.is_some());
+
+    let theirs = app.lead_owned_by(Some("alice")).await;
+    let path = format!("/api/leads/{}/attempts", theirs.id);
+    let by_manager: Attempted = data(
+        send(
+            &app,
+            "mia",
+            Method::POST,
+            &path,
+            Some(json!({"outcome": "no_answer"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(by_manager.lead.owner.as_deref(), Some("alice"));
+    assert_eq!(
+        by_manager.lead.status,
+        LeadStatus::NewLead,
+        "alice's to contact"
+    );
+    assert_eq!(by_manager.lead.attempts, 1);
 }
 
 async fn data_list(response: reqwest::Response) -> ApiList {
