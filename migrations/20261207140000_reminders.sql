@@ -133,7 +133,7 @@ as $$
                       count(*) filter (where l.status not in ('Won', 'Lost', 'Unqualified')) as open,
                       count(l.first_contact_at) as contacted,
                       count(*) filter (where l.status = 'Won') as won,
-                      count(*) filter (where l.next_step_at < at_time) as overdue
+                      count(*) filter (where l.next_step_at <= at_time) as overdue
                  from public.leads as l where l.owner is not null group by l.owner) as o),
       '{}'::jsonb),
     'follow_ups', (
@@ -142,7 +142,7 @@ as $$
                'leads_attempted', count(distinct a.lead_id),
                'leads_talked', count(distinct a.lead_id)
                                  filter (where a.new = 'talked' or a.new like 'talked:%'),
-               'overdue', (select count(*) from public.leads as l where l.next_step_at < at_time))
+               'overdue', (select count(*) from public.leads as l where l.next_step_at <= at_time))
         from public.activity as a where a.kind = 'attempt')
   )
 $$;

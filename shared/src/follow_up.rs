@@ -18,6 +18,12 @@ pub struct NextStep {
 }
 
 impl NextStep {
+    /// Whether the step's time has come: it is overdue from then on (the reminder goes out, the
+    /// header, the due view and `/api/stats` count it as overdue).
+    pub fn is_due(&self, now: DateTime<Utc>) -> bool {
+        self.at <= now
+    }
+
     /// The step as its `next_step` history entry spells it: `"<RFC 3339 UTC, seconds> <what>"`,
     /// e.g. `"2026-12-08T09:00:00Z Call back"`.
     pub fn history_text(&self) -> String {

@@ -243,7 +243,7 @@ impl App {
             let Some(step) = &lead.next_step else {
                 continue;
             };
-            if step.at <= self.now {
+            if step.is_due(self.now) {
                 counts.overdue += 1;
             } else if step.at < tomorrow {
                 counts.today += 1;

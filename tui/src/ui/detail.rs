@@ -241,7 +241,7 @@ fn follow_up(app: &App, lead: &LeadRow, page: &mut Page) {
     match &lead.next_step {
         Some(step) => {
             let when = show_due(step.at, app.now, app.zone());
-            let (style, late) = if step.at <= app.now {
+            let (style, late) = if step.is_due(app.now) {
                 (theme::OVERDUE, " (overdue)")
             } else {
                 (theme::VALUE, "")

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget};
 
 use super::cut_to_width;
-use crate::app::{App, DueOf};
+use crate::app::{App, DueOf, plural};
 use crate::theme;
 
 /// The row mark and the longest due time, "› 2026-12-14 09:00".
@@ -25,10 +25,10 @@ pub fn render(app: &App, at: usize, whose: DueOf, area: Rect, buf: &mut Buffer) 
             .filter(|lead| {
                 lead.next_step
                     .as_ref()
-                    .is_some_and(|step| step.at <= app.now)
+                    .is_some_and(|step| step.is_due(app.now))
             })
             .count();
-        format!("{} follow-ups, {overdue} overdue", rows.len())
+        format!("{}, {overdue} overdue", plural(rows.len(), "follow-up"))
     };
     let block = Block::bordered()
         .border_style(theme::BORDER_FOCUS)
@@ -77,7 +77,7 @@ pub fn render(app: &App, at: usize, whose: DueOf, area: Rect, buf: &mut Buffer) 
         .filter_map(|(index, lead)| {
             let step = lead.next_step.as_ref()?;
             let when = show_due(step.at, app.now, zone);
-            let when_style = if step.at <= app.now {
+            let when_style = if step.is_due(app.now) {
                 theme::OVERDUE
             } else if when.starts_with("today") {
                 theme::DUE_TODAY

@@ -67,7 +67,7 @@ pub(super) fn figures(conn: &Connection, now: DateTime<Utc>) -> Result<FollowUpS
     conn.query_row(
         "SELECT COUNT(*), COUNT(DISTINCT lead_id),
                 COUNT(DISTINCT lead_id) FILTER (WHERE new = 'talked' OR new LIKE 'talked:%'),
-                (SELECT COUNT(*) FROM leads WHERE next_step_at < ?1)
+                (SELECT COUNT(*) FROM leads WHERE next_step_at <= ?1)
          FROM activity WHERE kind = 'attempt'",
         [micros(now)],
         |row| {

@@ -400,7 +400,7 @@ impl QueueReads for SqliteStore {
                     "SELECT owner, COUNT(*),
                         COUNT(*) FILTER (WHERE status NOT IN ('Won', 'Lost', 'Unqualified')),
                         COUNT(first_contact_at), COUNT(*) FILTER (WHERE status = 'Won'),
-                        COUNT(*) FILTER (WHERE next_step_at < ?1)
+                        COUNT(*) FILTER (WHERE next_step_at <= ?1)
                      FROM leads WHERE owner IS NOT NULL GROUP BY owner",
                 )
                 .map_err(internal)?;
