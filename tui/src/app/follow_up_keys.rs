@@ -164,7 +164,9 @@ impl App {
                 };
                 let id = *id;
                 self.mode = Mode::Browse(*under);
-                return Some(Effect::Attempt { id, attempt });
+                // In flight from here: the claim the server makes for it is this rep's own.
+                let effect = Effect::Attempt { id, attempt };
+                return self.change(id, "record the call on", |_| {}, effect);
             }
             None => {
                 if !form.note_focused && matches!(key.code, KeyCode::Char(_)) {
@@ -185,6 +187,7 @@ impl App {
         outcome: CallOutcome,
         result: Result<Attempted, ClientError>,
     ) {
+        self.before_save.remove(&id);
         let attempted = match result {
             Ok(attempted) => attempted,
             Err(err) => {

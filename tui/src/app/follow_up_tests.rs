@@ -356,6 +356,37 @@ fn t_records_an_outcome_and_a_note_and_digits_in_the_note_are_text() {
     assert_eq!(app.mode, Mode::START);
 }
 
+/// The server gives an unowned lead to whoever logs a call on it: that claim, coming back on
+/// the feed before the answer, is this rep's own doing, not news.
+#[test]
+fn a_call_logged_on_an_unowned_lead_is_not_assigned_to_me_news() {
+    let mut app = settled();
+    select(&mut app, 2);
+    press(&mut app, KeyCode::Char('t'));
+    press(&mut app, KeyCode::Char('3'));
+    assert!(matches!(
+        press(&mut app, KeyCode::Enter),
+        Some(Effect::Attempt { id: 2, .. })
+    ));
+    let mut claimed = lead(2, "John Roe", 20);
+    claimed.owner = Some("alice".into());
+    let effect = app.update(crate::fixtures::polled(&[claimed.clone()], false));
+    assert_eq!(effect, None);
+    assert!(app.toasts.is_empty(), "{:?}", app.toasts);
+
+    claimed.attempts = 1;
+    app.update(Msg::Attempted {
+        id: 2,
+        outcome: CallOutcome::Talked,
+        result: Ok(Attempted {
+            lead: claimed,
+            suggest: None,
+        }),
+    });
+    assert_eq!(last_toast(&app), "attempt 1: talked");
+    assert_eq!(drain(&mut app), []);
+}
+
 #[test]
 fn the_answer_to_an_attempt_is_a_toast_with_the_next_call() {
     let mut app = settled();
