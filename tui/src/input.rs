@@ -7,6 +7,8 @@ pub struct TextInput {
     value: String,
     /// Cursor position in characters.
     cursor: usize,
+    /// The value is a suggestion: the first character typed replaces it, as over a selection.
+    suggested: bool,
 }
 
 impl TextInput {
@@ -14,6 +16,16 @@ impl TextInput {
         TextInput {
             value: value.to_string(),
             cursor: value.chars().count(),
+            suggested: false,
+        }
+    }
+
+    /// A field holding `value` until the user types: then what they type replaces it. Moving
+    /// the cursor or deleting first keeps it for editing.
+    pub fn suggesting(value: &str) -> TextInput {
+        TextInput {
+            suggested: true,
+            ..TextInput::new(value)
         }
     }
 
@@ -26,13 +38,25 @@ impl TextInput {
         self.value.split_at(self.byte_index())
     }
 
-    /// Applies an editing key. Returns false for keys a text field doesn't use.
+    /// Applies an editing key. Returns false for keys a text field doesn't use. Ctrl-U clears
+    /// what is before the cursor, as in a shell.
     pub fn handle(&mut self, key: &KeyEvent) -> bool {
+        let suggested = std::mem::take(&mut self.suggested);
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('u') {
+            let at = self.byte_index();
+            self.value.replace_range(..at, "");
+            self.cursor = 0;
+            return true;
+        }
         if key
             .modifiers
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
         {
+            self.suggested = suggested;
             return false;
+        }
+        if suggested && matches!(key.code, KeyCode::Char(_)) {
+            *self = TextInput::default();
         }
         match key.code {
             KeyCode::Char(c) => {
@@ -54,7 +78,10 @@ impl TextInput {
             KeyCode::Home => self.cursor = 0,
             KeyCode::End => self.cursor = self.value.chars().count(),
             KeyCode::Backspace | KeyCode::Delete => {}
-            _ => return false,
+            _ => {
+                self.suggested = suggested;
+                return false;
+            }
         }
         true
     }
@@ -73,6 +100,30 @@ mod tests {
 
     fn press(input: &mut TextInput, code: KeyCode) {
         input.handle(&KeyEvent::from(code));
+    }
+
+    #[test]
+    fn a_suggestion_is_replaced_by_typing_and_kept_by_editing() {
+        let mut typed_over = TextInput::suggesting("Call back");
+        press(&mut typed_over, KeyCode::Char('Q'));
+        press(&mut typed_over, KeyCode::Char('!'));
+        assert_eq!(typed_over.value(), "Q!");
+
+        let mut edited = TextInput::suggesting("Call back");
+        press(&mut edited, KeyCode::Backspace);
+        press(&mut edited, KeyCode::Char('K'));
+        assert_eq!(edited.value(), "Call bacK");
+    }
+
+    #[test]
+    fn ctrl_u_clears_before_the_cursor() {
+        let mut input = TextInput::new("Call back");
+        press(&mut input, KeyCode::Left);
+        press(&mut input, KeyCode::Left);
+        input.handle(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        assert_eq!(input.value(), "ck");
+        press(&mut input, KeyCode::Char('x'));
+        assert_eq!(input.value(), "xck");
     }
 
     #[test]

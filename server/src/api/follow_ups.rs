@@ -76,7 +76,8 @@ pub async fn set(
     Json(body): Json<NextStepBody>,
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
     let step = parse_step(body, state.config.queue.clock.now())?;
-    workable(&state, &rep, id).await?;
+    let before = workable(&state, &rep, id).await?;
+    take_if_unowned(&state, &rep, &before).await?;
     let lead = state
         .leads
         .set_next_step(id, Some(&step), &rep.name)
@@ -98,6 +99,15 @@ pub async fn clear(
         .await?
         .ok_or(AppError::LeadNotFound(id))?;
     Ok(axum::Json(ApiOk::new(lead)))
+}
+
+/// Whoever plans or logs a call on an unowned lead is working it: it becomes theirs (so it is in
+/// their due list and nobody else calls), unless another rep claimed it first (the store decides).
+async fn take_if_unowned(state: &AppState, rep: &Caller, lead: &Lead) -> Result<(), AppError> {
+    if lead.owner.is_none() && state.leads.team().assignment != Assignment::None {
+        state.leads.claim(lead.id, &rep.name).await?;
+    }
+    Ok(())
 }
 
 /// A call attempt is the first contact: a lead still `New Lead` becomes `Contacted` (speed to lead
@@ -136,11 +146,7 @@ pub async fn attempt(
         .filter(|note| !note.is_empty());
     text_limits::ATTEMPT_NOTE.check_request(note.as_deref())?;
     let before = workable(&state, &rep, id).await?;
-    // Whoever logs a call on an unowned lead is working it: it becomes theirs, unless another
-    // rep claimed it in the meantime (the store decides).
-    if before.owner.is_none() && state.leads.team().assignment != Assignment::None {
-        state.leads.claim(id, &rep.name).await?;
-    }
+    take_if_unowned(&state, &rep, &before).await?;
     let cadence = &state.config.queue.cadence;
     let schedule = outcome
         .call_back()

@@ -297,10 +297,11 @@ async fn follow_ups_attempts_schedule_call_backs_and_dashboards_hear_it() {
     );
 }
 
-/// Logging a call is working the lead: an unowned one becomes the caller's, a new one Contacted
+/// Planning or logging a call is working the lead: an unowned one becomes the rep's; a call makes
+/// a new one Contacted
 /// (the first contact); a lead another rep owns keeps its owner and status.
 #[tokio::test]
-async fn follow_ups_a_first_call_claims_an_unowned_lead_and_marks_it_contacted() {
+async fn follow_ups_a_first_call_or_plan_claims_an_unowned_lead_and_a_call_marks_it_contacted() {
     let app = app().await;
     let unowned = app.lead_owned_by(None).await;
     let path = format!("/api/leads/{}/attempts", unowned.id);
@@ -318,6 +319,17 @@ async fn follow_ups_a_first_call_claims_an_unowned_lead_and_marks_it_contacted()
     assert_eq!(called.lead.owner.as_deref(), Some("alice"));
     assert_eq!(called.lead.status, LeadStatus::Contacted);
     assert!(called.lead.first_contact_at.is_some());
+
+    let planned = app.lead_owned_by(None).await;
+    let path = format!("/api/leads/{}/next-step", planned.id);
+    let step = json!({"at": in_minutes(30), "what": "Call back"});
+    let zoes: Lead = data(send(&app, "zoe", Method::PUT, &path, Some(step)).await).await;
+    assert_eq!(
+        zoes.owner.as_deref(),
+        Some("zoe"),
+        "planning a call is working it"
+    );
+    assert_eq!(zoes.status, LeadStatus::NewLead, "but no contact yet");
 
     let theirs = app.lead_owned_by(Some("alice")).await;
     let path = format!("/api/leads/{}/attempts", theirs.id);

@@ -66,7 +66,7 @@ impl NextStepForm {
             chosen: 0,
             focus: NextStepField::Choices,
             time: TextInput::default(),
-            what: TextInput::new(what),
+            what: TextInput::suggesting(what),
             error: None,
         }
     }
