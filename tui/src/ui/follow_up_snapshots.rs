@@ -104,6 +104,18 @@ fn overdue_is_red_in_the_due_view_and_the_header() {
     assert_eq!(find("1 overdue"), Color::Red);
 }
 
+/// With only overdue steps the header says so, without "0 due".
+#[test]
+fn the_header_leaves_out_a_zero_count() {
+    let mut app = alices();
+    let mut priya = lead(2, "Priya Natarajan", 60);
+    priya.owner = Some("alice".into());
+    app.update(polled(&[priya], false));
+    let screen = format!("{:?}", draw(&app, 120, 40));
+    assert!(screen.contains("Follow-ups 1 overdue"), "{screen}");
+    assert!(!screen.contains("0 due"), "{screen}");
+}
+
 #[test]
 fn header_counts_80x24() {
     assert_snapshot!(draw(&alices(), 80, 24));

@@ -99,18 +99,24 @@ fn queue_line(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-/// "   Follow-ups 3 due, 1 overdue": the rep's own, overdue in red; nothing when there are none.
+/// "   Follow-ups 3 due, 1 overdue" (either part left out at zero): the rep's own, overdue in
+/// red; nothing when there are none.
 fn due_counts(app: &App) -> Vec<Span<'static>> {
     let counts = app.my_due_counts();
     if counts == DueCounts::default() {
         return Vec::new();
     }
-    let mut spans = vec![
-        Span::styled("   Follow-ups ", theme::LABEL),
-        Span::styled(format!("{} due", counts.today), theme::EMPHASIS),
-    ];
+    let mut spans = vec![Span::styled("   Follow-ups ", theme::LABEL)];
+    if counts.today > 0 {
+        spans.push(Span::styled(
+            format!("{} due", counts.today),
+            theme::EMPHASIS,
+        ));
+    }
     if counts.overdue > 0 {
-        spans.push(Span::styled(", ", theme::LABEL));
+        if counts.today > 0 {
+            spans.push(Span::styled(", ", theme::LABEL));
+        }
         spans.push(Span::styled(
             format!("{} overdue", counts.overdue),
             theme::OVERDUE,
