@@ -266,11 +266,7 @@ impl App {
                 };
                 self.mode = Mode::Browse(Pane::Due { at: 0, whose });
             }
-            DueAction::Help => {
-                self.mode = Mode::Help {
-                    under: self.mode.pane(),
-                }
-            }
+            DueAction::Help => self.open_help(),
             DueAction::Back => {
                 self.follow_ups.due_return = None;
                 self.mode = Mode::START;

@@ -157,6 +157,13 @@ pub struct Viewport {
     pub height: usize,
 }
 
+/// The help's scroll position; drawing sets `max` from the lines that do not fit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HelpScroll {
+    pub at: u16,
+    pub max: u16,
+}
+
 pub struct App {
     pub now: DateTime<Utc>,
     /// The user's UTC offset, for "today" and for the times in the detail pane.
@@ -187,6 +194,8 @@ pub struct App {
     pub toasts: Vec<Toast>,
     pub sync_started: Option<DateTime<Utc>>,
     pub viewport: Cell<Viewport>,
+    /// How far the help is scrolled, and (kept by drawing) how far it can be.
+    pub help_scroll: Cell<HelpScroll>,
     /// What the server last said about sending lead stages to Meta, when it does.
     pub meta_feedback: Option<MetaFeedback>,
     /// Next steps, reminders, the rep's zone and the follow-up figures.
@@ -220,6 +229,7 @@ impl App {
                 offset: 0,
                 height: 10,
             }),
+            help_scroll: Cell::default(),
             meta_feedback: None,
             follow_ups: FollowUps::default(),
         }
@@ -427,6 +437,14 @@ impl App {
         let notice = Notice::new_leads(&leads)?;
         self.toast(notice.line(), Level::Info);
         Some(Effect::Notify(notice))
+    }
+
+    /// Opens the help over the current pane, scrolled to its top.
+    fn open_help(&mut self) {
+        self.help_scroll.set(HelpScroll::default());
+        self.mode = Mode::Help {
+            under: self.mode.pane(),
+        };
     }
 
     fn toast(&mut self, text: String, level: Level) {

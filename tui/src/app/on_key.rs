@@ -42,9 +42,14 @@ impl App {
                 None
             }
             Mode::Help { under } => {
-                if keys::HELP.action_for(&key) == Some(HelpAction::Close) {
-                    self.mode = Mode::Browse(*under);
+                let mut scroll = self.help_scroll.get();
+                match keys::HELP.action_for(&key) {
+                    Some(HelpAction::Close) => self.mode = Mode::Browse(*under),
+                    Some(HelpAction::Down) => scroll.at = (scroll.at + 1).min(scroll.max),
+                    Some(HelpAction::Up) => scroll.at = scroll.at.saturating_sub(1),
+                    None => {}
                 }
+                self.help_scroll.set(scroll);
                 None
             }
             Mode::NewLead(_) => self.form_key(key),
@@ -160,11 +165,7 @@ impl App {
                     whose: DueOf::Mine,
                 });
             }
-            ListAction::Help => {
-                self.mode = Mode::Help {
-                    under: self.mode.pane(),
-                }
-            }
+            ListAction::Help => self.open_help(),
             ListAction::Back => {
                 if self.leads.filter().is_active() {
                     self.search = TextInput::default();

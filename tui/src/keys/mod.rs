@@ -238,6 +238,9 @@ pub const SEARCH: KeyTable<SearchAction> = KeyTable { title: "Search", bindings:
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HelpAction {
     Close,
+    /// Scroll, when the terminal is too short for every table.
+    Down,
+    Up,
 }
 
 #[rustfmt::skip]
@@ -246,6 +249,8 @@ pub const HELP: KeyTable<HelpAction> = KeyTable { title: "Help", bindings: &[
         &[KeyCode::Esc, KeyCode::Enter, KeyCode::Char('?'), KeyCode::Char('q')],
         "Esc ⏎ ? q", HelpAction::Close, "close", hint("Esc ⏎ ? q", "close"),
     ),
+    key(&[KeyCode::Char('j'), KeyCode::Down], "j ↓", HelpAction::Down, "scroll down", hint("↑↓", "scroll")),
+    key(&[KeyCode::Char('k'), KeyCode::Up], "k ↑", HelpAction::Up, "scroll up", None),
 ]};
 
 /// The new-lead form; other keys edit the focused field.

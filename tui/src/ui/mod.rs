@@ -81,7 +81,7 @@ impl Widget for &App {
         status_bar::render_hints(self, hints, buf);
         toast::render(self, toasts, buf);
         match &self.mode {
-            Mode::Help { .. } => popup::help(self.team.role(), area, buf),
+            Mode::Help { .. } => popup::help(self.team.role(), &self.help_scroll, area, buf),
             Mode::NewLead(form) => popup::new_lead(form, area, buf),
             Mode::Notes { id, input, .. } => popup::notes(self, *id, input, area, buf),
             Mode::Assign { id, at, .. } => popup::assign(self, *id, *at, area, buf),

@@ -1,13 +1,15 @@
 //! Overlays drawn over a cleared, centred area: help, the new-lead form, the notes editor.
 
+use std::cell::Cell;
+
 use leadhook_shared::{Action, Role};
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
 use super::{hint_text, input_line};
-use crate::app::{App, LeadForm};
+use crate::app::{App, HelpScroll, LeadForm};
 use crate::input::TextInput;
 use crate::{keys, theme};
 
@@ -26,10 +28,42 @@ pub(super) fn frame(title: &str, width: u16, height: u16, area: Rect, buf: &mut 
 }
 
 /// Every key table, with the keys `role` may use: the list's in two columns, then one line per
-/// other mode, the most used first: a short terminal cuts the last.
-pub fn help(role: Role, area: Rect, buf: &mut Buffer) {
+/// other mode, the most used first. A terminal too short for all of it scrolls (`j`/`k`), and the
+/// title says how.
+pub fn help(role: Role, scroll: &Cell<HelpScroll>, area: Rect, buf: &mut Buffer) {
+    let lines = help_lines(role);
+    let width = 78;
+    let wanted = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let visible = wanted.min(area.height).saturating_sub(2);
+    let max = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_sub(visible);
+    let at = scroll.get().at.min(max);
+    scroll.set(HelpScroll { at, max });
+    let title = if max > 0 { "Keys (j/k scroll)" } else { "Keys" };
+    let inner = frame(title, width, wanted, area, buf);
+    Paragraph::new(lines).scroll((at, 0)).render(inner, buf);
+}
+
+fn help_lines(role: Role) -> Vec<Line<'static>> {
     let list: Vec<_> = keys::LIST.entries(role).collect();
     let rows = list.len().div_ceil(2);
+    let entry = |(label, description): (&'static str, &'static str)| {
+        vec![
+            Span::styled(format!(" {label:<7}"), theme::EMPHASIS),
+            Span::styled(format!("{description:<30}"), theme::VALUE),
+        ]
+    };
+    let mut lines: Vec<Line> = (0..rows)
+        .map(|row| {
+            let mut spans = entry(list[row]);
+            if let Some(right) = list.get(row + rows) {
+                spans.extend(entry(*right));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    lines.push(Line::default());
     let mut others = vec![
         (
             keys::DETAIL.title,
@@ -59,39 +93,18 @@ pub fn help(role: Role, area: Rect, buf: &mut Buffer) {
         others.push((keys::PICKER.title, keys::PICKER.entries(role).collect()));
     }
     others.push((keys::HELP.title, keys::HELP.entries(role).collect()));
-    let height = rows + 1 + others.len() + 2;
-    let inner = frame("Keys", 78, height as u16, area, buf);
-    let [top, bottom] =
-        Layout::vertical([Constraint::Length(rows as u16 + 1), Constraint::Fill(1)]).areas(inner);
-    let columns: [Rect; 2] =
-        Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(top);
-    for (column, entries) in columns.into_iter().zip(list.chunks(rows)) {
-        let lines: Vec<Line> = entries
-            .iter()
-            .map(|(label, description)| {
-                Line::from(vec![
-                    Span::styled(format!(" {label:<7}"), theme::EMPHASIS),
-                    Span::styled(*description, theme::VALUE),
-                ])
-            })
-            .collect();
-        Paragraph::new(lines).render(column, buf);
-    }
-    let lines: Vec<Line> = others
-        .iter()
-        .map(|(title, entries)| {
-            let mut spans = vec![Span::styled(format!(" {title:<10}"), theme::TITLE)];
-            for (at, (label, description)) in entries.iter().enumerate() {
-                if at > 0 {
-                    spans.push(Span::styled(" · ", theme::LABEL));
-                }
-                spans.push(Span::styled(format!("{label} "), theme::EMPHASIS));
-                spans.push(Span::styled(*description, theme::VALUE));
+    lines.extend(others.iter().map(|(title, entries)| {
+        let mut spans = vec![Span::styled(format!(" {title:<10}"), theme::TITLE)];
+        for (at, (label, description)) in entries.iter().enumerate() {
+            if at > 0 {
+                spans.push(Span::styled(" · ", theme::LABEL));
             }
-            Line::from(spans)
-        })
-        .collect();
-    Paragraph::new(lines).render(bottom, buf);
+            spans.push(Span::styled(format!("{label} "), theme::EMPHASIS));
+            spans.push(Span::styled(*description, theme::VALUE));
+        }
+        Line::from(spans)
+    }));
+    lines
 }
 
 pub fn new_lead(form: &LeadForm, area: Rect, buf: &mut Buffer) {

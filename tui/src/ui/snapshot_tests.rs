@@ -120,6 +120,29 @@ fn help_overlay() {
     assert_snapshot!(after(working_app(), &[KeyCode::Char('?')], 80, 24));
 }
 
+/// At 80×24 the help is taller than the screen: it scrolls to its last table, and no further.
+#[test]
+fn help_scrolls_to_its_end_on_a_short_terminal() {
+    let mut app = working_app();
+    press(&mut app, KeyCode::Char('?'));
+    let top = format!("{:?}", draw(&app, 80, 24));
+    assert!(top.contains("Keys (j/k scroll)"), "{top}");
+    assert!(
+        !top.contains("? q close"),
+        "the help's own line is below: {top}"
+    );
+    for _ in 0..40 {
+        press(&mut app, KeyCode::Char('j'));
+        draw(&app, 80, 24);
+    }
+    assert_snapshot!(draw(&app, 80, 24));
+    let bottom = format!("{:?}", draw(&app, 80, 24));
+    assert!(bottom.contains("? q close"), "{bottom}");
+    press(&mut app, KeyCode::Char('k'));
+    let one_up = format!("{:?}", draw(&app, 80, 24));
+    assert_ne!(one_up, bottom, "one k moves back at once");
+}
+
 #[test]
 fn new_lead_form() {
     let keys = [
