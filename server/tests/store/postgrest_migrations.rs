@@ -474,3 +474,53 @@ async fn a_lead_stored_while_the_conversions_api_switches_on_is_queued() {
         .get(0);
     assert_eq!(queued, 1, "the lead's New Lead stage is queued once");
 }
+
+/// 20261207140000_reminders.sql: taking a reminder mark is no change (no new cursor position, no
+/// history), moving the step clears it, and the figures function of older servers still answers.
+#[tokio::test]
+async fn a_reminder_mark_is_no_change_and_a_moved_step_is_reminded_again() {
+    let database = migrated().await;
+    let client = database.connect().await;
+    let stored = stamp(
+        &client,
+        "INSERT INTO leads (leadgen_id, name) VALUES ('1', 'A')",
+    )
+    .await;
+    let planned = stamp(
+        &client,
+        "UPDATE leads SET next_step_at = now() + interval '1 hour', next_step_what = 'Call back',
+                         changed_by = 'alice'",
+    )
+    .await;
+    assert!(planned > stored);
+    let history = "SELECT count(*) FROM activity";
+    let rows: i64 = client.query_one(history, &[]).await.unwrap().get(0);
+    let marked = stamp(&client, "UPDATE leads SET reminded_at = now()").await;
+    assert_eq!(marked, planned, "a mark does not move the change cursor");
+    let after: i64 = client.query_one(history, &[]).await.unwrap().get(0);
+    assert_eq!(after, rows, "nor write history");
+
+    client
+        .batch_execute("UPDATE leads SET next_step_at = next_step_at + interval '1 day'")
+        .await
+        .unwrap();
+    assert!(
+        flag(&client, "SELECT reminded_at IS NULL FROM leads").await,
+        "a moved step is a new follow-up"
+    );
+
+    let figures = |sql: &'static str| {
+        let client = &client;
+        async move {
+            let text: String = client.query_one(sql, &[]).await.unwrap().get(0);
+            serde_json::from_str::<serde_json::Value>(&text).unwrap()
+        }
+    };
+    let old = figures("SELECT lead_queue_figures(now() - interval '7 days')::text").await;
+    assert!(old.get("by_owner").is_some(), "{old}");
+    let new = figures(
+        "SELECT lead_queue_figures(now() - interval '7 days', now() + interval '2 days')::text",
+    )
+    .await;
+    assert_eq!(new["follow_ups"]["overdue"], 1, "{new}");
+}
