@@ -6,7 +6,11 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::store::StoreError;
 
 /// How often the store is checked for what fell due.
 pub const CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -15,6 +19,28 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(1);
 const RECENT: TimeDelta = TimeDelta::seconds(60);
 /// Most marks announced per check (marks taken within `RECENT`).
 pub const ANNOUNCE_LIMIT: u32 = 1000;
+
+/// A job that checks the store every [`CHECK_EVERY`] for marks to take and announce.
+#[async_trait]
+pub trait DueCheck: Send {
+    /// What it looks for, for the log: "waiting leads".
+    const LOOKS_FOR: &'static str;
+
+    async fn check(&mut self) -> Result<(), StoreError>;
+}
+
+/// Runs `job`'s checks until `shutdown`; a failed check is logged and the next one tries again.
+pub async fn run_checks<J: DueCheck>(mut job: J, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(CHECK_EVERY) => {}
+        }
+        if let Err(error) = job.check().await {
+            tracing::warn!("cannot check for {}: {error}", J::LOOKS_FOR);
+        }
+    }
+}
 
 /// The marks this server announced, by key, with when each was taken.
 pub struct AnnouncedMarks<K> {

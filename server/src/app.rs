@@ -16,6 +16,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::admission::Admission;
+use crate::announce_once::run_checks;
 use crate::capi::CapiSender;
 use crate::config::Config;
 use crate::data_dir_lock::{DataDirLock, DataDirLockError};
@@ -296,24 +297,20 @@ impl Application {
             tokio::spawn(capi.run(shutdown.clone()));
         }
         tokio::spawn(self.state.reps.clone().run(shutdown.clone()));
-        tokio::spawn(
-            Escalator::new(
-                self.escalation_marks,
-                self.state.leads.clone(),
-                self.state.feed.clone(),
-                &self.state.config.queue,
-            )
-            .run(shutdown.clone()),
+        let escalator = Escalator::new(
+            self.escalation_marks,
+            self.state.leads.clone(),
+            self.state.feed.clone(),
+            &self.state.config.queue,
         );
-        tokio::spawn(
-            Reminders::new(
-                self.reminder_marks,
-                self.state.leads.clone(),
-                self.state.feed.clone(),
-                Arc::clone(&self.state.config.queue.clock),
-            )
-            .run(shutdown.clone()),
+        tokio::spawn(run_checks(escalator, shutdown.clone()));
+        let reminders = Reminders::new(
+            self.reminder_marks,
+            self.state.leads.clone(),
+            self.state.feed.clone(),
+            Arc::clone(&self.state.config.queue.clock),
         );
+        tokio::spawn(run_checks(reminders, shutdown.clone()));
         if let Some(follower) = self.follower {
             tokio::spawn(follower.run(shutdown.clone()));
         }

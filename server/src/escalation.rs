@@ -7,10 +7,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use chrono::TimeDelta;
-use tokio_util::sync::CancellationToken;
 
-use crate::announce_once::{ANNOUNCE_LIMIT, AnnouncedMarks, CHECK_EVERY};
+use crate::announce_once::{ANNOUNCE_LIMIT, AnnouncedMarks, DueCheck};
 use crate::clock::Clock;
 use crate::config::QueueConfig;
 use crate::feed::LiveFeed;
@@ -50,24 +50,17 @@ impl Escalator {
             thresholds: config.escalation_thresholds(),
         }
     }
+}
 
-    pub async fn run(mut self, shutdown: CancellationToken) {
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(CHECK_EVERY) => {}
-            }
-            if let Err(error) = self.check().await {
-                tracing::warn!("cannot check for waiting leads: {error}");
-            }
-        }
-    }
+#[async_trait]
+impl DueCheck for Escalator {
+    const LOOKS_FOR: &'static str = "waiting leads";
 
     /// Takes the marks of every lead that has crossed a threshold since it was last escalated,
     /// then announces the marks taken recently by any server. A lead past several thresholds (the
     /// server was down) is escalated for the longest one only: longest first, and taking that mark
     /// takes the shorter ones with it.
-    pub async fn check(&mut self) -> Result<(), StoreError> {
+    async fn check(&mut self) -> Result<(), StoreError> {
         let now = self.clock.now();
         for (index, threshold) in self.thresholds.iter().enumerate().rev() {
             let level = u8::try_from(index + 1).unwrap_or(u8::MAX);

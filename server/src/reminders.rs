@@ -7,11 +7,11 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use leadhook_shared::Reminder;
-use tokio_util::sync::CancellationToken;
 
-use crate::announce_once::{ANNOUNCE_LIMIT, AnnouncedMarks, CHECK_EVERY};
+use crate::announce_once::{ANNOUNCE_LIMIT, AnnouncedMarks, DueCheck};
 use crate::clock::Clock;
 use crate::feed::LiveFeed;
 use crate::store::{ReminderMarks, StoreError};
@@ -48,22 +48,15 @@ impl Reminders {
             clock,
         }
     }
+}
 
-    pub async fn run(mut self, shutdown: CancellationToken) {
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(CHECK_EVERY) => {}
-            }
-            if let Err(error) = self.check().await {
-                tracing::warn!("cannot check for due follow-ups: {error}");
-            }
-        }
-    }
+#[async_trait]
+impl DueCheck for Reminders {
+    const LOOKS_FOR: &'static str = "due follow-ups";
 
     /// Takes the marks of the steps that fell due, then announces the marks taken recently by
     /// any server.
-    pub async fn check(&mut self) -> Result<(), StoreError> {
+    async fn check(&mut self) -> Result<(), StoreError> {
         let now = self.clock.now();
         let due = self
             .marks
