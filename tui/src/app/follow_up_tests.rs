@@ -135,6 +135,25 @@ fn the_local_zone_is_sent_once_when_the_server_has_another_or_none() {
     );
 }
 
+/// A server from before time zones refuses the body (422); the dashboard keeps reading times
+/// in this computer's zone without an error toast at every start. Other failures are shown.
+#[test]
+fn a_server_that_keeps_no_zones_is_not_an_error_on_screen() {
+    let mut app = alices();
+    app.update(Msg::Me(Ok(me("alice", true))));
+    drain(&mut app);
+    app.toasts.clear();
+    app.update(Msg::TimeZoneSet(Err(ClientError::Rejected {
+        code: "validation_failed".into(),
+        message: "Failed to deserialize the JSON body: missing field `available`".into(),
+    })));
+    assert!(app.toasts.is_empty(), "{:?}", app.toasts);
+    assert_eq!(app.zone(), BERLIN);
+
+    app.update(Msg::TimeZoneSet(Err(ClientError::Unexpected("HTTP 500".into()))));
+    assert!(last_toast(&app).starts_with("Could not tell the server your time zone"));
+}
+
 #[test]
 fn the_reps_zone_on_the_server_wins_over_the_local_one() {
     let mut app = alices();

@@ -266,6 +266,14 @@ impl App {
     pub(super) fn on_time_zone_set(&mut self, result: Result<Me, ClientError>) {
         match result {
             Ok(me) => self.team.me = Some(me),
+            // A server from before time zones knows only `available`: times stay in this
+            // computer's zone, and nothing is wrong on the rep's side.
+            Err(ClientError::Rejected { code, message }) if code == "validation_failed" => {
+                tracing::warn!(
+                    "the server keeps no time zones ({message}); update leadhook-server so \
+                     follow-up times follow the rep"
+                );
+            }
             Err(err) => {
                 tracing::warn!("could not set the rep's time zone: {err}");
                 self.toast(
