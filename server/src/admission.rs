@@ -1,25 +1,21 @@
 //! Who may take server resources right now: bytes of webhook bodies being received (a fixed
-//! budget shared by all webhook requests), event streams per API token, and erasures per rep.
+//! budget shared by all webhook requests) and event streams per API token.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::AppError;
 use crate::limits::{
-    ERASURE_WINDOW, ERASURES_PER_REP, MAX_EVENT_STREAMS_PER_TOKEN, MAX_WEBHOOK_BODY_BYTES,
-    SMALL_WEBHOOK_BODY_BYTES, WEBHOOK_BUFFER_BUDGET_BYTES,
+    MAX_EVENT_STREAMS_PER_TOKEN, MAX_WEBHOOK_BODY_BYTES, SMALL_WEBHOOK_BODY_BYTES,
+    WEBHOOK_BUFFER_BUDGET_BYTES,
 };
 
 #[derive(Debug)]
 pub struct Admission {
     webhook_bytes: Arc<Semaphore>,
     streams: Arc<Mutex<HashMap<String, usize>>>,
-    /// When each rep's erasures of the last [`ERASURE_WINDOW`] were asked for, oldest first.
-    /// In this process's memory: a restart, or another replica, starts counting afresh.
-    erasures: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
 impl Default for Admission {
@@ -27,7 +23,6 @@ impl Default for Admission {
         Admission {
             webhook_bytes: Arc::new(Semaphore::new(WEBHOOK_BUFFER_BUDGET_BYTES)),
             streams: Arc::default(),
-            erasures: Mutex::default(),
         }
     }
 }
@@ -82,32 +77,6 @@ impl Admission {
             token_name: token_name.to_string(),
             streams: Arc::clone(&self.streams),
         })
-    }
-}
-
-impl Admission {
-    /// Counts one erasure by `rep` at `now`, unless `rep` asked for [`ERASURES_PER_REP`] in the
-    /// [`ERASURE_WINDOW`] before; then says when the next one may be asked for.
-    pub fn take_erasure(&self, rep: &str, now: Instant) -> Result<(), AppError> {
-        let mut erasures = lock(&self.erasures);
-        let recent = erasures.entry(rep.to_string()).or_default();
-        while recent
-            .front()
-            .is_some_and(|&at| now.saturating_duration_since(at) >= ERASURE_WINDOW)
-        {
-            recent.pop_front();
-        }
-        if let Some(&oldest) = recent.front()
-            && recent.len() >= ERASURES_PER_REP
-        {
-            let retry_after = ERASURE_WINDOW.saturating_sub(now.saturating_duration_since(oldest));
-            return Err(AppError::TooManyErasures {
-                limit: ERASURES_PER_REP,
-                retry_after: retry_after.max(Duration::from_secs(1)),
-            });
-        }
-        recent.push_back(now);
-        Ok(())
     }
 }
 
@@ -168,33 +137,5 @@ mod tests {
         assert!(admission.open_stream("bob").is_ok());
         drop(alice);
         assert!(admission.open_stream("alice").is_ok());
-    }
-
-    #[test]
-    fn erasures_are_counted_per_rep_in_a_sliding_hour() {
-        let admission = Admission::default();
-        let start = Instant::now();
-        let minute = Duration::from_secs(60);
-        for n in 0..ERASURES_PER_REP {
-            let at = start + minute * u32::try_from(n).unwrap();
-            admission.take_erasure("alice", at).unwrap();
-        }
-        let later = start + minute * 30;
-        match admission.take_erasure("alice", later) {
-            Err(AppError::TooManyErasures { retry_after, .. }) => {
-                assert_eq!(retry_after, ERASURE_WINDOW - minute * 30);
-            }
-            other => panic!("{other:?}"),
-        }
-        admission.take_erasure("bob", later).unwrap();
-        // An hour after the first, one more is allowed, and only one.
-        admission
-            .take_erasure("alice", start + ERASURE_WINDOW)
-            .unwrap();
-        assert!(
-            admission
-                .take_erasure("alice", start + ERASURE_WINDOW)
-                .is_err()
-        );
     }
 }

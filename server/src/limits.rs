@@ -61,8 +61,9 @@ pub const MAX_ATTEMPT_NOTE_BYTES: usize = 4 * 1024;
 /// Longest reason of an erasure (the data-subject request's reference), in characters.
 pub const MAX_ERASE_REASON_CHARS: usize = 200;
 
-/// Erasures one rep may ask for through the API per [`ERASURE_WINDOW`]; bulk erasure goes
-/// through `leadhook-server erase`. Counted per server process, in memory.
+/// Erasures one rep may make through the API per [`ERASURE_WINDOW`]; bulk erasure goes
+/// through `leadhook-server erase`. Counted from the history in the store, so every replica and
+/// restart counts the same erasures.
 pub const ERASURES_PER_REP: usize = 10;
 
 /// The sliding window [`ERASURES_PER_REP`] counts in.

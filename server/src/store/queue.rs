@@ -107,6 +107,15 @@ pub trait QueueReads {
     /// `rep`'s IANA time zone, once a dashboard has set it.
     async fn time_zone(&self, rep: &str) -> Result<Option<String>, StoreError>;
 
+    /// When `actor` erased leads after `since` (their `erase` history rows), oldest first, at
+    /// most `limit`: what the API's erasure limit counts, the same on every replica.
+    async fn erasures_since(
+        &self,
+        actor: &str,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError>;
+
     /// The lead's history, oldest first; `None` when no lead has that id.
     async fn activity(&self, id: i64) -> Result<Option<Vec<Activity>>, StoreError>;
 

@@ -170,3 +170,41 @@ async fn the_erase_command_erases_many_leads_by_id_with_a_reason_and_progress() 
     );
     assert!(erase_row(&app, kept).await.is_some());
 }
+
+/// The limit counts the history in the store: ten erasures through one replica leave none for
+/// the same admin on another.
+#[tokio::test]
+async fn the_erasure_limit_holds_across_replicas() {
+    let supabase = leadhook_local_supabase::LocalSupabase::with_migrations(
+        leadhook_server::store::postgrest::MIGRATIONS,
+    )
+    .await;
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let (url, key) = (supabase.base_url.clone(), supabase.secret_key().to_string());
+        replicas.push(
+            spawn_app_with(
+                spawn_graph().await,
+                tempfile::tempdir().unwrap(),
+                move |config| {
+                    config.store = leadhook_server::config::StoreConfig::Supabase {
+                        url,
+                        key: key.into(),
+                    };
+                },
+            )
+            .await,
+        );
+    }
+    let mut ids = Vec::new();
+    for n in 0..11 {
+        ids.push(manual_lead(&replicas[0], &format!("Person {n}")).await);
+    }
+    for id in &ids[..10] {
+        let erased = erase_with(&replicas[0], *id, REP_TOKEN, json!({})).await;
+        assert_eq!(erased.status(), 200);
+    }
+    let refused = erase_with(&replicas[1], ids[10], REP_TOKEN, json!({})).await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(erase_row(&replicas[1], ids[10]).await, None);
+}

@@ -150,7 +150,9 @@ fn a_server_that_keeps_no_zones_is_not_an_error_on_screen() {
     assert!(app.toasts.is_empty(), "{:?}", app.toasts);
     assert_eq!(app.zone(), BERLIN);
 
-    app.update(Msg::TimeZoneSet(Err(ClientError::Unexpected("HTTP 500".into()))));
+    app.update(Msg::TimeZoneSet(Err(ClientError::Unexpected(
+        "HTTP 500".into(),
+    ))));
     assert!(last_toast(&app).starts_with("Could not tell the server your time zone"));
 }
 

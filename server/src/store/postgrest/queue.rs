@@ -245,6 +245,34 @@ impl QueueReads for PostgrestStore {
         Ok(rows.into_iter().next().and_then(|row| row.time_zone))
     }
 
+    async fn erasures_since(
+        &self,
+        actor: &str,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        #[derive(Deserialize)]
+        struct At {
+            at: DateTime<Utc>,
+        }
+        let erasures = self
+            .client
+            .from(ACTIVITY_TABLE)
+            .select("at")
+            .eq("kind", ActivityKind::Erase.as_str())
+            .eq("actor", actor)
+            .gt("at", timestamp(since));
+        let rows: Vec<At> = self
+            .call(
+                erasures
+                    .order("at.asc")
+                    .limit(usize::try_from(limit).unwrap_or(PAGE_ROWS).min(PAGE_ROWS)),
+            )
+            .await?
+            .json()?;
+        Ok(rows.into_iter().map(|row| row.at).collect())
+    }
+
     async fn queue_figures(&self, window: StatsWindow) -> Result<QueueFigures, StoreError> {
         let args = serde_json::json!({
             "week_start": timestamp(window.week_start),

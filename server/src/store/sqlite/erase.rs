@@ -6,7 +6,7 @@ use leadhook_shared::{ActivityKind, Lead};
 use rusqlite::{OptionalExtension, params};
 
 use super::queue::{self, Change};
-use super::rows::micros;
+use super::rows::{micros, time_from};
 use super::{SqliteStore, internal, lead_by_id};
 use crate::store::{ERASE_BATCH, Erasure, ErasureTargets, Person, StoreError};
 
@@ -51,6 +51,7 @@ macro_rules! activity_with_kinds {
     DROP TABLE activity;
     ALTER TABLE activity_rebuilt RENAME TO activity;
     CREATE INDEX activity_by_lead ON activity (lead_id, id);
+    CREATE INDEX IF NOT EXISTS activity_erasures ON activity (actor, at) WHERE kind = 'erase';
     INSERT INTO capi_events SELECT * FROM capi_events_kept WHERE true
         ON CONFLICT (id) DO NOTHING;
     DROP TABLE capi_events_kept;
@@ -60,6 +61,34 @@ macro_rules! activity_with_kinds {
     };
 }
 pub(super) use activity_with_kinds;
+
+/// Indexes an admin's erasures by time, for the API's erasure limit (rebuilding `activity` with
+/// [`activity_with_kinds`] keeps it).
+pub(super) const ERASURES_INDEX_MIGRATION: &str =
+    "CREATE INDEX IF NOT EXISTS activity_erasures ON activity (actor, at) WHERE kind = 'erase';";
+
+/// When `actor` erased leads after `since`, oldest first, at most `limit`.
+pub(super) fn erasures_since(
+    conn: &rusqlite::Connection,
+    actor: &str,
+    since: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<DateTime<Utc>>, StoreError> {
+    let mut statement = conn
+        .prepare_cached(
+            "SELECT at FROM activity WHERE kind = 'erase' AND actor = ?1 AND at > ?2
+             ORDER BY at LIMIT ?3",
+        )
+        .map_err(internal)?;
+    let times = statement
+        .query_map(params![actor, micros(since), limit], |row| {
+            row.get(0).map(time_from)
+        })
+        .map_err(internal)?
+        .collect::<Result<_, _>>()
+        .map_err(internal)?;
+    Ok(times)
+}
 
 #[async_trait]
 impl Erasure for SqliteStore {

@@ -78,6 +78,7 @@ const MIGRATIONS: &[&str] = &[
     reps::MIGRATION,
     follow_ups::MIGRATION,
     reminders::MIGRATION,
+    erase::ERASURES_INDEX_MIGRATION,
 ];
 
 /// The most memory the store's page cache takes.

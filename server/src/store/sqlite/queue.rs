@@ -357,6 +357,17 @@ impl QueueReads for SqliteStore {
         .await
     }
 
+    async fn erasures_since(
+        &self,
+        actor: &str,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        let actor = actor.to_string();
+        self.with(move |inner| super::erase::erasures_since(&inner.conn, &actor, since, limit))
+            .await
+    }
+
     async fn activity(&self, id: i64) -> Result<Option<Vec<Activity>>, StoreError> {
         self.with(move |inner| {
             if lead_by_id(&inner.conn, id)?.is_none() {

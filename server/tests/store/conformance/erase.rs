@@ -234,3 +234,50 @@ pub async fn a_patch_on_an_erased_lead_is_refused(store: &dyn LeadStore) {
     assert_erased(&after);
     assert_eq!(after.status, LeadStatus::NewLead);
 }
+
+pub async fn erasures_are_counted_per_admin_from_the_history(store: &dyn LeadStore) {
+    let started = Utc::now() - Duration::seconds(1);
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        let stored = store
+            .upsert(&incoming(&format!("76{n:02}"), "Erin", at(3)), FACEBOOK)
+            .await
+            .unwrap();
+        ids.push(stored.lead.id);
+    }
+    for id in &ids[..3] {
+        store.erase(*id, "alice", None).await.unwrap();
+    }
+    store.erase(ids[0], "alice", None).await.unwrap();
+    store.erase(ids[3], "ada", Some("DSR-7")).await.unwrap();
+    let alices = store.erasures_since("alice", started, 10).await.unwrap();
+    assert_eq!(alices.len(), 3, "erasing twice is one erasure: {alices:?}");
+    assert!(
+        alices.windows(2).all(|pair| pair[0] <= pair[1]),
+        "oldest first"
+    );
+    assert_eq!(
+        store
+            .erasures_since("alice", started, 2)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store
+            .erasures_since("ada", started, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let later = Utc::now() + Duration::seconds(1);
+    assert!(
+        store
+            .erasures_since("alice", later, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

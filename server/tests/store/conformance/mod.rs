@@ -85,6 +85,7 @@ macro_rules! conformance {
                 leads_are_found_by_person_and_by_age,
                 retention_run_is_taken_once_a_day,
                 a_patch_on_an_erased_lead_is_refused,
+                erasures_are_counted_per_admin_from_the_history,
             );
             conformance!(@in export, $make;
                 exports_are_in_the_history_and_change_nothing,
