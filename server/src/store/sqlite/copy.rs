@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::{ToSqlOutput, Value};
 use rusqlite::{Connection, ToSql, params, params_from_iter};
 
-use super::queue::activity_where;
+use super::history::activity_where;
 use super::rows::{META_COLUMNS, SELECT_LEADS, lead_from_row, meta_parameters, micros, time_from};
 use super::{SqliteStore, internal, search_text};
 use crate::store::copy::{CopyEnd, LeadKey, LeadRecord, Page, RepRecord};

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use leadhook_shared::{ActivityKind, Lead};
 use rusqlite::{OptionalExtension, params};
 
-use super::queue::{self, Change};
+use super::history::{self, Change};
 use super::rows::{micros, time_from};
 use super::{SqliteStore, internal, lead_by_id};
 use crate::store::{ERASE_BATCH, Erasure, ErasureTargets, Person, StoreError};
@@ -116,7 +116,7 @@ impl Erasure for SqliteStore {
                 [id],
             )
             .map_err(internal)?;
-            queue::record(tx, id, now, &actor, Change::new(ActivityKind::Erase, None, reason))?;
+            history::record(tx, id, now, &actor, Change::new(ActivityKind::Erase, None, reason))?;
             lead_by_id(tx, id)
         })
         .await

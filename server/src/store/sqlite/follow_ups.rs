@@ -7,7 +7,8 @@ use leadhook_shared::{ActivityKind, FollowUpStats, Lead, NewAttempt, NextStep};
 use rusqlite::{Connection, params};
 
 use super::erase::activity_with_kinds;
-use super::queue::{self, Change, reread};
+use super::history::{self, Change};
+use super::queue::reread;
 use super::rows::micros;
 use super::{SqliteStore, internal};
 use crate::store::{FollowUps, StoreError};
@@ -58,7 +59,7 @@ pub(super) fn write_next_step(
         before.next_step.as_ref().map(NextStep::history_text),
         step.as_ref().map(NextStep::history_text),
     );
-    queue::record(conn, before.id, now, actor, change)
+    history::record(conn, before.id, now, actor, change)
 }
 
 /// Call attempts over every lead, and the next steps due before `now`.
@@ -120,7 +121,7 @@ impl FollowUps for SqliteStore {
             )
             .map_err(internal)?;
             let text = attempt.outcome.history_text(attempt.note.as_deref());
-            queue::record(
+            history::record(
                 tx,
                 id,
                 now,

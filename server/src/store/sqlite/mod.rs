@@ -8,6 +8,7 @@ mod copy;
 mod erase;
 mod export;
 mod follow_ups;
+mod history;
 mod queue;
 mod reminders;
 mod replica;
@@ -33,7 +34,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use super::{
     LeadPage, LeadQuery, LeadReader, LeadWrites, Routing, StatsWindow, StoreError, Upserted,
 };
-use queue::Change;
+use history::Change;
 use rows::{SELECT_LEADS, lead_from_row, micros};
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
@@ -315,7 +316,7 @@ impl LeadWrites for SqliteStore {
                     |row| row.get(0),
                 )
                 .map_err(internal)?;
-            queue::record(&tx, id, now, &rep, Change::new(ActivityKind::Stored, None, None))?;
+            history::record(&tx, id, now, &rep, Change::new(ActivityKind::Stored, None, None))?;
             let stored = lead_by_id(&tx, id)?
                 .ok_or_else(|| StoreError::Internal("lead vanished after insert".into()))?;
             let stored = route::route_new(&tx, stored, Routing { assignment, reps: &reps }, now)?;

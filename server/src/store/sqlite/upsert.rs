@@ -7,7 +7,7 @@ use leadhook_shared::ActivityKind;
 use leadhook_shared::meta::IncomingLead;
 use rusqlite::{Connection, OptionalExtension, ToSql};
 
-use super::queue::{self, Change};
+use super::history::{self, Change};
 use super::route::route_new;
 use super::rows::{
     INSERT_FROM_META, SELECT_LEADS, UPDATE_FROM_META, inserted_from_meta, lead_from_row,
@@ -104,7 +104,7 @@ fn upsert_one(
                 conn.prepare_cached(&UPDATE_FROM_META)?
                     .query_row(parameters, lead_from_row)
             })?;
-            let changed = queue::changed_meta_fields(&before.meta, &lead.meta);
+            let changed = super::queue::changed_meta_fields(&before.meta, &lead.meta);
             let change = Change::new(ActivityKind::Redelivered, None, Some(changed));
             (stored, change)
         }
@@ -116,7 +116,7 @@ fn upsert_one(
             (stored, Change::new(ActivityKind::Stored, None, None))
         }
     };
-    queue::record(conn, stored.id, now, actor, change)?;
+    history::record(conn, stored.id, now, actor, change)?;
     let stored = if inserted {
         route_new(conn, stored, routing, now)?
     } else {
