@@ -43,6 +43,8 @@ fn incoming(n: usize) -> IncomingLead {
             name: Some(format!("Person {n} \"quoted\" <b>")),
             email: Some(format!("p{n}@example.com")),
             phone: n.is_multiple_of(2).then(|| format!("+1555{n:07}")),
+            phone_e164: None,
+            phone_invalid: false,
             created_at: Utc::now() - Age::minutes(n as i64),
             page_id: Some("page-1".into()),
             form_id: Some(format!("form-{}", n % 3)),
@@ -121,6 +123,8 @@ async fn seeded_sqlite(dir: &Path) -> SqliteStore {
     }
     for n in 0..MANUAL_LEADS {
         let manual = NewManualLead {
+            phone_e164: None,
+            phone_invalid: false,
             name: format!("Walk-in {n}"),
             email: None,
             phone: Some(format!("+4930{n:05}")),

@@ -57,4 +57,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207140000_reminders.sql",
         include_str!("../../../../migrations/20261207140000_reminders.sql"),
     ),
+    (
+        "20261207150000_phone_e164.sql",
+        include_str!("../../../../migrations/20261207150000_phone_e164.sql"),
+    ),
 ];
