@@ -1,0 +1,103 @@
+//! Phones over HTTP: a lead's phone is read with its page's region (else the default) as it is
+//! stored, and one that is not a number is stored, served and marked, never dropped or held.
+
+use std::collections::HashMap;
+
+use leadhook_server::config::PhoneRegions;
+use leadhook_shared::{ApiOk, Lead};
+
+use crate::helpers::*;
+use crate::leads_api::create_manual;
+
+const PLACEHOLDER: &str = "<test lead: dummy data for phone_number>";
+
+async fn app_reading_german_pages() -> TestApp {
+    spawn_app_with(
+        spawn_graph().await,
+        tempfile::tempdir().expect("temp dir"),
+        |config| {
+            config.phone_regions = PhoneRegions {
+                default: "US".parse().ok(),
+                pages: HashMap::from([(PAGE_ID.to_string(), "DE".parse().unwrap())]),
+            };
+        },
+    )
+    .await
+}
+
+async fn served(app: &TestApp, id: i64) -> Lead {
+    let response = app.api_get(&format!("/api/leads/{id}")).await;
+    assert_eq!(response.status(), 200);
+    response.json::<ApiOk<Lead>>().await.unwrap().data
+}
+
+#[tokio::test]
+async fn a_lead_whose_phone_is_not_a_number_is_stored_and_served_marked() {
+    let app = app_reading_german_pages().await;
+    app.graph.add_lead(
+        PAGE_ID,
+        FORM_ID,
+        graph_lead(
+            "555000301",
+            &[
+                ("full_name", &["Test Lead"]),
+                ("phone_number", &[PLACEHOLDER]),
+            ],
+        ),
+    );
+    let stored = app.deliver_first("555000301").await;
+    assert_eq!(
+        stored.meta.phone.as_deref(),
+        Some(PLACEHOLDER),
+        "kept as typed"
+    );
+    assert_eq!(stored.meta.phone_e164, None);
+    assert!(stored.meta.phone_invalid);
+    let lead = served(&app, stored.id).await;
+    assert!(lead.meta.phone_invalid && lead.meta.phone.as_deref() == Some(PLACEHOLDER));
+    let raw: serde_json::Value = app
+        .api_get(&format!("/api/leads/{}", stored.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(raw["data"]["phone_invalid"], true);
+    assert_eq!(raw["data"]["phone_e164"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn phones_are_read_with_the_pages_region_else_the_default() {
+    let app = app_reading_german_pages().await;
+    app.graph.add_lead(
+        PAGE_ID,
+        FORM_ID,
+        graph_lead(
+            "555000302",
+            &[
+                ("full_name", &["Jonas"]),
+                ("phone_number", &["030 1234567"]),
+            ],
+        ),
+    );
+    let stored = app.deliver_first("555000302").await;
+    assert_eq!(stored.meta.phone.as_deref(), Some("030 1234567"));
+    assert_eq!(stored.meta.phone_e164.as_deref(), Some("+49301234567"));
+    assert!(!stored.meta.phone_invalid);
+
+    // A manual lead has no page: the default region.
+    let response = create_manual(
+        &app,
+        serde_json::json!({"name": "Walk-in", "phone": "(650) 253-0000",
+            "phone_e164": "+10000000000", "phone_invalid": true}),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let manual = response.json::<ApiOk<Lead>>().await.unwrap().data;
+    assert_eq!(
+        manual.meta.phone_e164.as_deref(),
+        Some("+16502530000"),
+        "the server reads the phone; a client cannot set its normalised form"
+    );
+    assert!(!manual.meta.phone_invalid);
+    assert_eq!(served(&app, manual.id).await.meta, manual.meta);
+}
