@@ -241,10 +241,13 @@ mod tests {
             "first_contact_at",
             "erased_at",
             "next_step",
+            "phone_e164",
         ] {
             expected[key] = serde_json::Value::Null;
         }
         expected["attempts"] = 0.into();
+        // A server from before phones were read: the raw phone, not marked.
+        expected["phone_invalid"] = false.into();
         assert_eq!(serde_json::to_value(&lead).unwrap(), expected);
     }
 

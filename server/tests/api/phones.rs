@@ -87,17 +87,20 @@ async fn phones_are_read_with_the_pages_region_else_the_default() {
     // A manual lead has no page: the default region.
     let response = create_manual(
         &app,
-        serde_json::json!({"name": "Walk-in", "phone": "(650) 253-0000",
-            "phone_e164": "+10000000000", "phone_invalid": true}),
+        serde_json::json!({"name": "Walk-in", "phone": "(650) 253-0000"}),
     )
     .await;
     assert_eq!(response.status(), 201);
     let manual = response.json::<ApiOk<Lead>>().await.unwrap().data;
-    assert_eq!(
-        manual.meta.phone_e164.as_deref(),
-        Some("+16502530000"),
-        "the server reads the phone; a client cannot set its normalised form"
-    );
+    assert_eq!(manual.meta.phone_e164.as_deref(), Some("+16502530000"));
     assert!(!manual.meta.phone_invalid);
     assert_eq!(served(&app, manual.id).await.meta, manual.meta);
+
+    // The normalised form is the server's: a client that sends one is refused, as any unknown key.
+    let response = create_manual(
+        &app,
+        serde_json::json!({"name": "Spoof", "phone": "(650) 253-0000", "phone_e164": "+1"}),
+    )
+    .await;
+    assert_eq!(response.status(), 422);
 }
