@@ -83,7 +83,13 @@ pub fn normalize(raw: &str, default_region: Option<Region>) -> Phone {
 /// The international format of a stored E.164 value (`+4930123456` → `+49 30 123456`), for
 /// showing; `None` when it is not one.
 pub fn international(e164: &str) -> Option<String> {
-    normalize(e164, None).international
+    // Only formatting: the value was checked when it was stored, and the dashboard calls this for
+    // every phone it draws.
+    if !e164.starts_with('+') || e164.len() > 16 {
+        return None;
+    }
+    let number = phonenumber::parse(None, e164).ok()?;
+    Some(number.format().mode(Mode::International).to_string())
 }
 
 /// The number `raw` is, if it is a valid one. The value is bounded first: libphonenumber itself
@@ -227,6 +233,7 @@ mod tests {
             Some("+49 30 123456")
         );
         assert_eq!(international("not a number"), None);
+        assert_eq!(international("030 123456"), None, "E.164 only");
     }
 
     proptest::proptest! {
