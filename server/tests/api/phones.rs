@@ -2,9 +2,15 @@
 //! stored, and one that is not a number is stored, served and marked, never dropped or held.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use leadhook_server::config::PhoneRegions;
+use leadhook_server::store::LeadWrites;
+use leadhook_server::store::sqlite::SqliteStore;
+use leadhook_shared::meta::IncomingLead;
+use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{ApiOk, Lead};
+use leadhook_sim::harness::poll_until;
 
 use crate::helpers::*;
 use crate::leads_api::create_manual;
@@ -103,4 +109,58 @@ async fn phones_are_read_with_the_pages_region_else_the_default() {
     )
     .await;
     assert_eq!(response.status(), 422);
+}
+
+/// Leads stored before phones were read (straight into the data dir, as an older server left
+/// them) get their E.164 after the server has started, without holding the start.
+#[tokio::test]
+async fn leads_stored_before_get_their_e164_after_start() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&data_dir.path().join("leads.db"))
+        .await
+        .expect("store");
+    let mut ids = Vec::new();
+    for (n, phone) in ["030 1234567", PLACEHOLDER].into_iter().enumerate() {
+        let lead = IncomingLead {
+            leadgen_id: format!("55500040{n}"),
+            meta: serde_json::from_value(serde_json::json!({
+                "name": "Earlier", "phone": phone, "page_id": PAGE_ID,
+                "created_at": "2026-11-29T08:49:14Z", "is_organic": false, "fields": {},
+            }))
+            .expect("meta fields"),
+        };
+        ids.push(store.upsert(&lead, FACEBOOK).await.expect("stored").lead.id);
+    }
+    drop(store);
+
+    let app = spawn_app_with(spawn_graph().await, data_dir, |config| {
+        config.phone_regions = PhoneRegions {
+            default: "US".parse().ok(),
+            pages: HashMap::from([(PAGE_ID.to_string(), "DE".parse().unwrap())]),
+        };
+    })
+    .await;
+    let read = poll_until(
+        Duration::from_secs(30),
+        || async {
+            let mut leads = Vec::new();
+            for &id in &ids {
+                leads.push(served(&app, id).await);
+            }
+            leads
+        },
+        |leads: &Vec<Lead>| {
+            leads
+                .iter()
+                .all(|lead| lead.meta.phone_e164.is_some() || lead.meta.phone_invalid)
+        },
+    )
+    .await;
+    assert_eq!(read[0].meta.phone_e164.as_deref(), Some("+49301234567"));
+    assert!(read[1].meta.phone_invalid && read[1].meta.phone_e164.is_none());
+    assert_eq!(
+        read[0].meta.phone.as_deref(),
+        Some("030 1234567"),
+        "kept as typed"
+    );
 }
