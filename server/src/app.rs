@@ -34,7 +34,8 @@ use crate::reminders::Reminders;
 use crate::reps::RepCache;
 use crate::serve::{self, ServeLimits};
 use crate::store::{
-    CapiOutbox, ErasureTargets, EscalationMarks, LeadReader, LeadStore, ReminderMarks, StoreError,
+    CapiOutbox, ErasureTargets, EscalationMarks, LeadReader, LeadStore, PhoneBackfill,
+    ReminderMarks, StoreError,
 };
 use crate::sweeper::{SweepStore, Sweeper};
 use crate::writer::LeadWriter;
@@ -148,6 +149,8 @@ pub struct Application {
     reminder_marks: Arc<dyn ReminderMarks>,
     /// What the retention run reads.
     erasure_targets: Arc<dyn ErasureTargets>,
+    /// What the phone backfill reads and fills in.
+    phone_backfill: Arc<dyn PhoneBackfill>,
 }
 
 impl Application {
@@ -222,6 +225,7 @@ impl Application {
             announcer,
             graph.clone(),
             reps.team(),
+            config.phone_regions.clone(),
         );
         let intake = Intake::new(
             inbox.clone(),
@@ -265,6 +269,7 @@ impl Application {
             data_dir_lock,
             escalation_marks: Arc::clone(&store) as _,
             reminder_marks: Arc::clone(&store) as _,
+            phone_backfill: Arc::clone(&store) as _,
             erasure_targets: store,
         })
     }
@@ -311,6 +316,11 @@ impl Application {
             Arc::clone(&self.state.config.queue.clock),
         );
         tokio::spawn(run_checks(reminders, shutdown.clone()));
+        tokio::spawn(crate::phones::run(
+            self.phone_backfill,
+            self.state.config.phone_regions.clone(),
+            shutdown.clone(),
+        ));
         if let Some(follower) = self.follower {
             tokio::spawn(follower.run(shutdown.clone()));
         }

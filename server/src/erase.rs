@@ -182,6 +182,7 @@ pub async fn erase_command(
         feed.announcer,
         graph,
         Team::from_config(&config).fixed(),
+        config.phone_regions.clone(),
     );
     let reason = reason.as_deref();
     let mut report = EraseReport::default();

@@ -22,6 +22,7 @@ pub mod intake;
 pub mod lease;
 pub mod limits;
 pub mod metrics;
+pub mod phones;
 pub mod private_files;
 pub mod reminders;
 pub mod reps;

@@ -12,6 +12,7 @@ use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{Lead, LeadPatch, NewAttempt, NewManualLead, NextStep};
 use tokio::sync::Mutex;
 
+use crate::config::PhoneRegions;
 use crate::feed::ChangeAnnouncer;
 use crate::graph::GraphClient;
 use crate::health::{RuntimeHealth, StoreStatus};
@@ -38,6 +39,8 @@ struct Inner {
     announcer: ChangeAnnouncer,
     form_names: Mutex<HashMap<String, Option<String>>>,
     team: TeamView,
+    /// The regions leads' phone numbers are read in.
+    phone_regions: PhoneRegions,
     /// Held from a store write until its announcement, so this server announces its changes in
     /// the order the store gave them their cursors (`/api/events` skips anything older than what
     /// it already sent).
@@ -52,6 +55,7 @@ impl LeadWriter {
         announcer: ChangeAnnouncer,
         graph: GraphClient,
         team: TeamView,
+        phone_regions: PhoneRegions,
     ) -> LeadWriter {
         LeadWriter {
             inner: Arc::new(Inner {
@@ -61,6 +65,7 @@ impl LeadWriter {
                 announcer,
                 form_names: Mutex::default(),
                 team,
+                phone_regions,
                 in_order: Mutex::default(),
             }),
         }
@@ -98,6 +103,11 @@ impl LeadWriter {
         actor: &str,
     ) -> Result<Vec<Upserted>, StoreError> {
         for lead in leads.iter_mut() {
+            let region = self
+                .inner
+                .phone_regions
+                .for_page(lead.meta.page_id.as_deref());
+            lead.meta.normalize_phone(region);
             if lead.meta.form_name.is_none()
                 && let Some(form_id) = lead.meta.form_id.clone()
             {
@@ -273,6 +283,9 @@ impl LeadWriter {
     /// Stores a lead a rep took by phone or in person (the store routes it as it inserts it), and
     /// announces it.
     pub async fn create_manual(&self, new: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
+        let mut new = new.clone();
+        new.normalize_phone(self.inner.phone_regions.for_page(None));
+        let new = &new;
         let team = self.team();
         let _in_order = self.inner.in_order.lock().await;
         let lead = self.record(
@@ -363,7 +376,13 @@ impl LeadWriter {
         )
         .expect("a Graph client for tests");
         let feed = crate::feed::Feed::for_store(store.clone(), std::time::Duration::from_secs(1));
-        let writer = LeadWriter::new(store, feed.announcer, graph, team.fixed());
+        let writer = LeadWriter::new(
+            store,
+            feed.announcer,
+            graph,
+            team.fixed(),
+            PhoneRegions::default(),
+        );
         (writer, feed.live)
     }
 }

@@ -35,6 +35,13 @@ macro_rules! with_meta_fields {
             name: Option<String>,
             email: Option<String>,
             phone: Option<String>,
+            /// `phone` in E.164 when it is a valid number by libphonenumber's rules (read with
+            /// the page's default region); filled in by the server, never by Meta.
+            #[serde(default)]
+            phone_e164: Option<String>,
+            /// `phone` is there but is not a valid number: kept as typed, and marked.
+            #[serde(default)]
+            phone_invalid: bool,
             /// When the person submitted the form.
             created_at: ::chrono::DateTime<::chrono::Utc>,
             page_id: Option<String>,
@@ -179,6 +186,26 @@ pub struct NewManualLead {
     pub status: Option<LeadStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// Set by the server from `phone`, as [`MetaFields::phone_e164`]; never read from a client.
+    #[serde(skip)]
+    pub phone_e164: Option<String>,
+    /// Set by the server from `phone`, as [`MetaFields::phone_invalid`].
+    #[serde(skip)]
+    pub phone_invalid: bool,
+}
+
+impl NewManualLead {
+    /// Fills in the normalised phone from `phone`, read with `region` (see [`crate::phone`]).
+    pub fn normalize_phone(&mut self, region: Option<crate::phone::Region>) {
+        (self.phone_e164, self.phone_invalid) = crate::phone::stored(self.phone.as_deref(), region);
+    }
+}
+
+impl MetaFields {
+    /// Fills in the normalised phone from `phone`, read with `region` (see [`crate::phone`]).
+    pub fn normalize_phone(&mut self, region: Option<crate::phone::Region>) {
+        (self.phone_e164, self.phone_invalid) = crate::phone::stored(self.phone.as_deref(), region);
+    }
 }
 
 #[cfg(test)]
@@ -214,10 +241,13 @@ mod tests {
             "first_contact_at",
             "erased_at",
             "next_step",
+            "phone_e164",
         ] {
             expected[key] = serde_json::Value::Null;
         }
         expected["attempts"] = 0.into();
+        // A server from before phones were read: the raw phone, not marked.
+        expected["phone_invalid"] = false.into();
         assert_eq!(serde_json::to_value(&lead).unwrap(), expected);
     }
 

@@ -9,6 +9,7 @@ pub mod due_time;
 pub mod follow_up;
 pub mod lead;
 pub mod meta;
+pub mod phone;
 pub mod secret_args;
 pub mod status;
 pub mod team;
@@ -22,6 +23,7 @@ pub use follow_up::{
     Attempted, CallOutcome, FollowUpStats, NewAttempt, NextStep, Reminder, UnknownOutcome,
 };
 pub use lead::{Answer, Lead, LeadPatch, MetaFields, NewManualLead};
+pub use phone::{Phone, Region, UnknownRegion};
 pub use status::{LeadStatus, UnknownStatus};
 pub use team::{
     Activity, ActivityKind, Assignment, Escalation, Me, MeUpdate, Rep, RepStats, SpeedToLead,

@@ -88,6 +88,8 @@ pub fn lead(id: i64, name: &str, minutes_ago: i64) -> Lead {
             name: Some(name.to_string()),
             email: Some(email),
             phone: Some(phone),
+            phone_e164: None,
+            phone_invalid: false,
             created_at,
             page_id: Some("1001".into()),
             form_id: Some("2002".into()),

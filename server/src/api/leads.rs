@@ -253,6 +253,8 @@ pub async fn create(
         body.notes.as_deref(),
     )?;
     let new = NewManualLead {
+        phone_e164: None,
+        phone_invalid: false,
         name,
         email,
         phone,

@@ -80,6 +80,14 @@ pub struct ServeArgs {
     /// and unowned ones). Managers and admins always see every lead.
     #[arg(long = "visibility", env = "LEADHOOK_VISIBILITY")]
     pub visibility: Option<String>,
+    /// The region (two-letter code like US, GB, DE) a lead's phone number without a country
+    /// code is read in; without it only numbers with + get an E.164 form.
+    #[arg(long = "default-region", env = "LEADHOOK_DEFAULT_REGION")]
+    pub default_region: Option<String>,
+    /// A page's own region, before the default: comma-separated page_id:REGION, like
+    /// 153125381133:DE.
+    #[arg(long = "page-regions", env = "LEADHOOK_PAGE_REGIONS")]
+    pub page_regions: Option<String>,
     /// Facebook Page ID(s) whose lead forms the sweeper checks for missed leads (comma-separated).
     #[arg(long = "fb-page-id", env = "FB_PAGE_ID")]
     pub fb_page_id: Option<String>,

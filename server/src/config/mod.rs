@@ -20,6 +20,7 @@ mod cadence;
 mod capi;
 mod network;
 mod parse;
+mod phone;
 mod store_copy;
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,7 @@ pub use capi::CapiConfig;
 pub use network::DEFAULT_METRICS_ADDR;
 pub use parse::data_dir_or_default;
 pub use parse::secret_file;
+pub use phone::PhoneRegions;
 pub use store_copy::{CopyTarget, StoreCopyArgs, StoreCopySettings};
 pub use tools::{BackupArgs, LogArgs, LogFormat};
 
@@ -60,6 +62,8 @@ pub struct Config {
     pub api_tokens: Vec<ApiToken>,
     /// What reps see of leads other reps own (`LEADHOOK_VISIBILITY`).
     pub visibility: Visibility,
+    /// The regions phone numbers without a country code are read in.
+    pub phone_regions: PhoneRegions,
     /// How long a Graph API call may take before it counts as a transient failure.
     pub graph_timeout: Duration,
     /// Most Graph API calls in flight at once (`LEADHOOK_GRAPH_CONCURRENCY`).
@@ -204,6 +208,7 @@ impl Config {
         let data_dir = data_dir_or_default(args.data_dir)?;
         let api_tokens = parse_api_tokens(args.api_tokens_file.or(args.api_tokens))?;
         let visibility = parse_visibility(args.visibility)?;
+        let phone_regions = phone::parse_phone_regions(args.default_region, args.page_regions)?;
         let sync_seconds =
             parse_number(args.sync_interval, "LEADHOOK_SYNC_INTERVAL", 60, 0..=86_400)?;
         let backfill_days = parse_number(args.backfill_days, "LEADHOOK_BACKFILL_DAYS", 7, 0..=90)?;
@@ -261,6 +266,7 @@ impl Config {
             data_dir,
             api_tokens,
             visibility,
+            phone_regions,
             graph_timeout: Duration::from_secs(15),
             graph_concurrency,
             sweep,

@@ -23,6 +23,7 @@ pub mod copy;
 pub mod erase;
 pub(crate) mod error;
 mod follow_ups;
+mod phones;
 pub mod postgrest;
 mod queue;
 mod reminders;
@@ -41,6 +42,7 @@ pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
 pub use erase::{ERASE_BATCH, Erasure, ErasureTargets, Person};
 pub use error::StoreError;
 pub use follow_ups::FollowUps;
+pub use phones::{PhoneBackfill, ReadPhone, UnreadPhone};
 pub use queue::{
     Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
 };
@@ -171,6 +173,7 @@ pub trait LeadStore:
     + SweepPositions
     + CapiOutbox
     + RepDirectory
+    + PhoneBackfill
     + 'static
 {
 }
@@ -185,6 +188,7 @@ impl<T> LeadStore for T where
         + SweepPositions
         + CapiOutbox
         + RepDirectory
+        + PhoneBackfill
         + 'static
 {
 }

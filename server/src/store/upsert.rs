@@ -132,6 +132,8 @@ mod tests {
                 name: Some(name.into()),
                 email: None,
                 phone: None,
+                phone_e164: None,
+                phone_invalid: false,
                 created_at: Utc.timestamp_opt(1_700_000_000, 123_456_789).unwrap(),
                 page_id: None,
                 form_id: None,

@@ -55,6 +55,8 @@ fn incoming(leadgen_id: String) -> IncomingLead {
             name: Some("Jane Doe".into()),
             email: None,
             phone: None,
+            phone_e164: None,
+            phone_invalid: false,
             created_at: Utc::now() - chrono::Duration::days(9),
             page_id: Some(PAGE_ID.into()),
             form_id: Some(FORM_ID.into()),

@@ -37,12 +37,19 @@ fn incoming(n: usize) -> IncomingLead {
         "interests".to_string(),
         Answer::Many(vec!["solar".into(), format!("option {}", n % 7)]),
     );
-    IncomingLead {
+    let mut lead = IncomingLead {
         leadgen_id: format!("lg-{n:06}"),
         meta: MetaFields {
             name: Some(format!("Person {n} \"quoted\" <b>")),
             email: Some(format!("p{n}@example.com")),
-            phone: n.is_multiple_of(2).then(|| format!("+1555{n:07}")),
+            // Every fourth a valid number, every other fourth one that is not: the copy carries
+            // both the E.164 and the mark.
+            phone: n.is_multiple_of(2).then(|| match n % 4 {
+                0 => format!("(650) 253-{:04}", n % 10_000),
+                _ => format!("+1555{n:07}"),
+            }),
+            phone_e164: None,
+            phone_invalid: false,
             created_at: Utc::now() - Age::minutes(n as i64),
             page_id: Some("page-1".into()),
             form_id: Some(format!("form-{}", n % 3)),
@@ -57,7 +64,9 @@ fn incoming(n: usize) -> IncomingLead {
             is_organic: n.is_multiple_of(5),
             fields,
         },
-    }
+    };
+    lead.meta.normalize_phone("US".parse().ok());
+    lead
 }
 
 /// A store with a history: statuses, notes, owners, erased leads, manual leads, a rep away, reps
@@ -121,6 +130,8 @@ async fn seeded_sqlite(dir: &Path) -> SqliteStore {
     }
     for n in 0..MANUAL_LEADS {
         let manual = NewManualLead {
+            phone_e164: None,
+            phone_invalid: false,
             name: format!("Walk-in {n}"),
             email: None,
             phone: Some(format!("+4930{n:05}")),
@@ -234,6 +245,20 @@ async fn ten_thousand_leads_to_supabase_and_back_are_equal() {
     capi_on(&postgrest).await;
     let original = everything(&sqlite).await;
     assert_eq!(original.0.len(), TOTAL);
+    let phones = |marked: bool| {
+        original
+            .0
+            .iter()
+            .filter(|record| {
+                let meta = &record.lead.meta;
+                meta.phone_invalid == marked && (marked || meta.phone_e164.is_some())
+            })
+            .count()
+    };
+    assert!(
+        phones(false) > 0 && phones(true) > 0,
+        "normalised and marked phones"
+    );
     assert!(
         original.1.len() > TOTAL,
         "the history has more than one row per lead"

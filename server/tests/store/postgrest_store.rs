@@ -38,6 +38,8 @@ fn lead(leadgen_id: &str, hours_ago: i64) -> IncomingLead {
             name: Some(format!("Lead {leadgen_id}")),
             email: None,
             phone: None,
+            phone_e164: None,
+            phone_invalid: false,
             created_at: Utc::now() - Age::hours(hours_ago),
             page_id: None,
             form_id: Some("form-1".into()),

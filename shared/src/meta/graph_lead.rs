@@ -143,6 +143,8 @@ pub fn parse_graph_lead(
             name,
             email,
             phone,
+            phone_e164: None,
+            phone_invalid: false,
             created_at,
             page_id: None,
             form_id: lead.form_id,

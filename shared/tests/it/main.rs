@@ -2,4 +2,5 @@
 //! the front pages (README.md, ARCHITECTURE.md) keep up with the tree.
 
 mod parsers_never_panic;
+mod phone_oracle;
 mod workspace_docs;

@@ -95,6 +95,8 @@ impl LeadForm {
             return Err("Enter a phone number or an email address.".to_string());
         }
         Ok(NewManualLead {
+            phone_e164: None,
+            phone_invalid: false,
             name: name.to_string(),
             phone: optional(phone),
             email: optional(email),

@@ -189,16 +189,16 @@ impl App {
         Some(Effect::SetAvailable(me.available))
     }
 
-    /// `y`: the selected lead's phone, else its email, to the clipboard.
+    /// `y`: the selected lead's phone (in E.164 when it is a valid number), else its email, to the
+    /// clipboard.
     pub(super) fn copy_contact(&mut self) -> Option<Effect> {
         let lead = self.selected_lead()?;
-        let filled = |value: &Option<Box<str>>| {
+        let filled = |value: Option<&str>| {
             value
-                .as_deref()
                 .map(sanitize::clipboard)
                 .filter(|text| !text.is_empty())
         };
-        let (what, text) = match (filled(&lead.phone), filled(&lead.email)) {
+        let (what, text) = match (filled(lead.phone_to_copy()), filled(lead.email.as_deref())) {
             (Some(phone), _) => ("phone", phone),
             (None, Some(email)) => ("email", email),
             (None, None) => {

@@ -250,6 +250,8 @@ fn new_lead_form_validates_then_creates_and_selects() {
     assert_eq!(
         effect,
         Some(Effect::Create(NewManualLead {
+            phone_e164: None,
+            phone_invalid: false,
             name: "Walk In".into(),
             email: Some("walk@in.test".into()),
             ..NewManualLead::default()

@@ -21,6 +21,12 @@ pub struct LeadRow {
     pub name: Option<Box<str>>,
     pub email: Option<Box<str>>,
     pub phone: Option<Box<str>>,
+    /// `phone` in E.164, when the server read it as a valid number (absent from older servers).
+    #[serde(default)]
+    pub phone_e164: Option<Box<str>>,
+    /// The server marked `phone` as not a valid number.
+    #[serde(default)]
+    pub phone_invalid: bool,
     /// When the person submitted the form.
     #[serde(deserialize_with = "timestamp")]
     pub created_at: DateTime<Utc>,
@@ -132,6 +138,23 @@ impl LeadRow {
     pub fn speed_to_lead(&self) -> Option<Duration> {
         self.first_contact_at.map(|at| at - self.created_at)
     }
+
+    /// The phone as the dashboard shows it: a valid number in the international format
+    /// (`+49 30 1234567`), else as typed; `true` when the server marked it as not a number.
+    pub fn phone_shown(&self) -> Option<(String, bool)> {
+        if let Some(e164) = self.phone_e164.as_deref() {
+            let shown = leadhook_shared::phone::international(e164).unwrap_or_else(|| e164.into());
+            return Some((shown, false));
+        }
+        self.phone
+            .as_deref()
+            .map(|phone| (phone.to_string(), self.phone_invalid))
+    }
+
+    /// What `y` copies as the phone: E.164 when there is one, else the phone as typed.
+    pub fn phone_to_copy(&self) -> Option<&str> {
+        self.phone_e164.as_deref().or(self.phone.as_deref())
+    }
 }
 
 impl From<&Lead> for LeadRow {
@@ -143,6 +166,8 @@ impl From<&Lead> for LeadRow {
             name: boxed(&lead.meta.name),
             email: boxed(&lead.meta.email),
             phone: boxed(&lead.meta.phone),
+            phone_e164: boxed(&lead.meta.phone_e164),
+            phone_invalid: lead.meta.phone_invalid,
             created_at: lead.meta.created_at,
             form_name: shared(&lead.meta.form_name),
             status: lead.status,

@@ -162,7 +162,12 @@ fn lines(app: &App, lead: &LeadRow, width: usize, rows: usize) -> Page {
             theme::LABEL,
         );
     }
-    page.field("Phone", or_dash(lead.phone.as_deref()));
+    let phone = match lead.phone_shown() {
+        Some((phone, true)) => format!("? {phone} (not a valid number)"),
+        Some((phone, false)) => phone,
+        None => "—".to_string(),
+    };
+    page.field("Phone", &phone);
     page.field("Email", or_dash(lead.email.as_deref()));
     page.whole_field("Form", whole, |lead| {
         named(&lead.meta.form_name, &lead.meta.form_id)

@@ -19,6 +19,8 @@ mod erased_snapshots;
 #[cfg(test)]
 mod follow_up_snapshots;
 #[cfg(test)]
+mod phone_snapshots;
+#[cfg(test)]
 mod role_snapshots;
 #[cfg(test)]
 mod snapshot_tests;

@@ -192,7 +192,16 @@ fn cells(app: &App, lead: &LeadRow) -> [Cell<'static>; 8] {
             lead.status.as_str(),
             theme::status(lead.status),
         )),
-        text(lead.phone.as_deref()),
+        match lead.phone_shown() {
+            // Not a number by libphonenumber's rules: kept as typed, marked first (a long value
+            // is cut at the column's end).
+            Some((phone, true)) => Cell::from(Line::from(vec![
+                Span::styled("? ", theme::WARN),
+                Span::raw(phone),
+            ])),
+            Some((phone, false)) => Cell::from(phone),
+            None => Cell::from(""),
+        },
         text(lead.email.as_deref()),
         form,
     ]

@@ -19,6 +19,8 @@ async fn add_leads(client: &Client, count: usize) -> Vec<Lead> {
     let mut leads: Vec<Lead> = futures::stream::iter(0..count)
         .map(|n| {
             let lead = NewManualLead {
+                phone_e164: None,
+                phone_invalid: false,
                 name: format!("Walk-in {n}"),
                 phone: Some(format!("+1555{n:07}")),
                 notes: Some(format!("=note {n}")),

@@ -61,4 +61,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207141000_erasure_counts.sql",
         include_str!("../../../../migrations/20261207141000_erasure_counts.sql"),
     ),
+    (
+        "20261207150000_phone_e164.sql",
+        include_str!("../../../../migrations/20261207150000_phone_e164.sql"),
+    ),
 ];

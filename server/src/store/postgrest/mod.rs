@@ -13,6 +13,7 @@ mod follow_ups;
 mod http;
 mod key;
 mod migrations;
+mod phones;
 mod query;
 mod queue;
 mod reads;
@@ -140,6 +141,8 @@ struct ManualColumns<'a> {
     name: &'a str,
     email: Option<&'a str>,
     phone: Option<&'a str>,
+    phone_e164: Option<&'a str>,
+    phone_invalid: bool,
     status: &'static str,
     notes: Option<&'a str>,
     is_manual: bool,
@@ -193,6 +196,8 @@ impl LeadWrites for PostgrestStore {
                     name: &lead.name,
                     email: lead.email.as_deref(),
                     phone: lead.phone.as_deref(),
+                    phone_e164: lead.phone_e164.as_deref(),
+                    phone_invalid: lead.phone_invalid,
                     status: lead.status.unwrap_or_default().as_str(),
                     notes: lead.notes.as_deref(),
                     is_manual: true,

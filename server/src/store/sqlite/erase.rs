@@ -105,7 +105,8 @@ impl Erasure for SqliteStore {
                 return Ok(Some(before));
             }
             tx.execute(
-                "UPDATE leads SET name = NULL, email = NULL, phone = NULL, fields = '{}', notes = NULL,
+                "UPDATE leads SET name = NULL, email = NULL, phone = NULL, phone_e164 = NULL, phone_invalid = 0,
+                        fields = '{}', notes = NULL,
                     next_step_at = NULL, next_step_what = NULL,
                     search_text = '', erased_at = ?2, updated_at = ?2 WHERE id = ?1",
                 params![id, now],
@@ -197,6 +198,8 @@ mod tests {
         let store = SqliteStore::open(&path).await.unwrap();
         let name = "Zebulon Quixotic-Erasable";
         let lead = NewManualLead {
+            phone_e164: None,
+            phone_invalid: false,
             name: name.into(),
             email: Some("zebulon.quixotic@example.org".into()),
             phone: None,

@@ -9,6 +9,7 @@ mod erase;
 mod export;
 mod follow_ups;
 mod history;
+mod phones;
 mod queue;
 mod reminders;
 mod replica;
@@ -80,6 +81,7 @@ const MIGRATIONS: &[&str] = &[
     follow_ups::MIGRATION,
     reminders::MIGRATION,
     erase::ERASURES_INDEX_MIGRATION,
+    phones::MIGRATION,
 ];
 
 /// The most memory the store's page cache takes.
@@ -301,8 +303,8 @@ impl LeadWrites for SqliteStore {
             let id: i64 = tx
                 .query_row(
                     "INSERT INTO leads (name, email, phone, status, notes, is_manual, created_at, received_at, updated_at,
-                        search_text, first_contact_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?6, ?7, ?8) RETURNING id",
+                        search_text, first_contact_at, phone_e164, phone_invalid)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?6, ?7, ?8, ?9, ?10) RETURNING id",
                     params![
                         lead.name,
                         lead.email,
@@ -311,7 +313,9 @@ impl LeadWrites for SqliteStore {
                         lead.notes,
                         now,
                         search,
-                        first_contact
+                        first_contact,
+                        lead.phone_e164,
+                        lead.phone_invalid
                     ],
                     |row| row.get(0),
                 )

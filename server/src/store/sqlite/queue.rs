@@ -49,6 +49,9 @@ pub(super) const MIGRATION: &str = r#"
     );
 "#;
 
+/// Fields the server derives from Meta's, not listed as changed (the raw `phone` is).
+const DERIVED_FIELDS: [&str; 2] = ["phone_e164", "phone_invalid"];
+
 /// The Meta-side fields a re-delivery changed, as "email, phone".
 pub(super) fn changed_meta_fields(old: &MetaFields, new: &MetaFields) -> String {
     let (Ok(serde_json::Value::Object(old)), Ok(serde_json::Value::Object(new))) =
@@ -57,6 +60,7 @@ pub(super) fn changed_meta_fields(old: &MetaFields, new: &MetaFields) -> String 
         return String::new();
     };
     new.iter()
+        .filter(|(field, _)| !DERIVED_FIELDS.contains(&field.as_str()))
         .filter(|(field, value)| old.get(*field) != Some(value))
         .map(|(field, _)| field.as_str())
         .collect::<Vec<_>>()

@@ -3,8 +3,8 @@
 //! `leadgen_id`, and for a new or changed lead one write and one activity row (a changed lead's
 //! row is read back; a new one's is known). A new lead is routed in the same transaction.
 
-use leadhook_shared::ActivityKind;
 use leadhook_shared::meta::IncomingLead;
+use leadhook_shared::{ActivityKind, MetaFields};
 use rusqlite::{Connection, OptionalExtension, ToSql};
 
 use super::history::{self, Change};
@@ -88,10 +88,27 @@ fn upsert_one(
     // An erased lead stays erased, whatever Meta delivers again.
     if let Some(stored) = existing
         .as_ref()
-        .filter(|stored| stored.meta == lead.meta || stored.erased_at.is_some())
+        .filter(|stored| same_person_data(&stored.meta, &lead.meta) || stored.erased_at.is_some())
     {
+        let mut stored = stored.clone();
+        // Only the normalised phone differs (stored before it existed): filled in without a
+        // change, as the backfill does and as the Supabase store's triggers treat it.
+        if stored.erased_at.is_none() && stored.meta != lead.meta {
+            conn.prepare_cached(
+                "UPDATE leads SET phone_e164 = ?2, phone_invalid = ?3 WHERE leadgen_id = ?1",
+            )
+            .and_then(|mut update| {
+                update.execute(rusqlite::params![
+                    lead.leadgen_id,
+                    lead.meta.phone_e164,
+                    lead.meta.phone_invalid
+                ])
+            })
+            .map_err(internal)?;
+            stored.meta = lead.meta;
+        }
         return Ok(Upserted {
-            lead: stored.clone(),
+            lead: stored,
             inserted: false,
             changed: false,
         });
@@ -127,6 +144,19 @@ fn upsert_one(
         inserted,
         changed: true,
     })
+}
+
+/// Whether two deliveries carry the same data, apart from the normalised phone derived from it.
+fn same_person_data(stored: &MetaFields, incoming: &MetaFields) -> bool {
+    MetaFields {
+        phone_e164: None,
+        phone_invalid: false,
+        ..stored.clone()
+    } == MetaFields {
+        phone_e164: None,
+        phone_invalid: false,
+        ..incoming.clone()
+    }
 }
 
 /// Runs `write` with the parameters of [`INSERT_FROM_META`] and [`UPDATE_FROM_META`] for `lead`

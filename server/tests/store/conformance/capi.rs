@@ -33,6 +33,8 @@ pub async fn each_facebook_stage_is_queued_once(store: &dyn LeadStore) {
     let manual = store
         .create_manual(
             &NewManualLead {
+                phone_e164: None,
+                phone_invalid: false,
                 name: "Walk In".into(),
                 email: None,
                 phone: None,

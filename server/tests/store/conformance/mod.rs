@@ -7,6 +7,7 @@ mod erase;
 mod export;
 mod follow_ups;
 mod list;
+mod phones;
 mod queue;
 mod reminders;
 mod replica_suite;
@@ -103,6 +104,12 @@ macro_rules! conformance {
                 reminders_have_one_taker_among_many,
                 reps_keep_their_time_zone,
                 figures_count_attempts_people_reached_and_overdue_steps,
+            );
+            conformance!(@in phones, $make;
+                phones_are_stored_refreshed_and_filled_in_silently,
+                phones_of_manual_leads_are_stored,
+                phones_of_earlier_leads_are_backfilled_without_a_change,
+                erasing_removes_the_normalised_phone,
             );
             conformance!(@in reps, $make;
                 reps_are_added_once_listed_oldest_first_and_touched,

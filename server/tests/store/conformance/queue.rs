@@ -224,6 +224,8 @@ pub async fn every_change_is_recorded_with_its_actor(store: &dyn LeadStore) {
     let manual = store
         .create_manual(
             &NewManualLead {
+                phone_e164: None,
+                phone_invalid: false,
                 name: "Walk In".into(),
                 phone: Some("+15550000001".into()),
                 ..NewManualLead::default()
@@ -282,6 +284,8 @@ pub async fn first_contact_is_set_once(store: &dyn LeadStore) {
     let manual = store
         .create_manual(
             &NewManualLead {
+                phone_e164: None,
+                phone_invalid: false,
                 name: "Phoned In".into(),
                 phone: Some("+15550000002".into()),
                 status: Some(LeadStatus::Contacted),

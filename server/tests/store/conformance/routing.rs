@@ -77,6 +77,8 @@ pub async fn a_routed_lead_is_never_visible_unowned(fixture: &Fixture) {
     let manual = store
         .create_manual(
             &NewManualLead {
+                phone_e164: None,
+                phone_invalid: false,
                 name: "Walk In".into(),
                 ..NewManualLead::default()
             },

@@ -24,6 +24,8 @@ pub fn incoming(leadgen_id: &str, name: &str, created_at: DateTime<Utc>) -> Inco
                 name.to_lowercase().replace(' ', ".")
             )),
             phone: Some(format!("+1555{leadgen_id}")),
+            phone_e164: None,
+            phone_invalid: false,
             created_at,
             page_id: Some("page-1".into()),
             form_id: Some("form-1".into()),
@@ -150,6 +152,8 @@ pub async fn manual_leads(store: &dyn LeadStore) {
     let lead = store
         .create_manual(
             &NewManualLead {
+                phone_e164: None,
+                phone_invalid: false,
                 name: "Walk-in Customer".into(),
                 phone: Some("+15550001".into()),
                 ..NewManualLead::default()
@@ -167,6 +171,8 @@ pub async fn manual_leads(store: &dyn LeadStore) {
     let second = store
         .create_manual(
             &NewManualLead {
+                phone_e164: None,
+                phone_invalid: false,
                 name: "Referral".into(),
                 email: Some("ref@example.com".into()),
                 status: Some(LeadStatus::Qualified),
