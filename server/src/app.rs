@@ -318,6 +318,7 @@ impl Application {
         tokio::spawn(run_checks(reminders, shutdown.clone()));
         tokio::spawn(crate::phones::run(
             self.phone_backfill,
+            self.state.leads.clone(),
             self.state.config.phone_regions.clone(),
             shutdown.clone(),
         ));

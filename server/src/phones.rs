@@ -13,7 +13,7 @@ use leadhook_shared::phone;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::PhoneRegions;
-use crate::store::{PhoneBackfill, ReadPhone, StoreError, UnreadPhone};
+use crate::store::{PhoneBackfill, PhoneWrites, ReadPhone, StoreError, UnreadPhone};
 
 /// Leads read and written per store round trip.
 pub const BACKFILL_BATCH: u32 = 500;
@@ -25,6 +25,7 @@ const RETRY: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(
 /// `shutdown` fires; a failing store is retried with backoff. Logs its progress.
 pub async fn run(
     store: Arc<dyn PhoneBackfill>,
+    writes: impl PhoneWrites,
     regions: PhoneRegions,
     shutdown: CancellationToken,
 ) {
@@ -34,7 +35,7 @@ pub async fn run(
     loop {
         let step = tokio::select! {
             () = shutdown.cancelled() => return,
-            step = backfill_batch(store.as_ref(), &regions, after_id) => step,
+            step = backfill_batch(store.as_ref(), &writes, &regions, after_id) => step,
         };
         match step {
             Ok(None) => {
@@ -69,6 +70,7 @@ pub async fn run(
 /// One batch after lead `after_id`: the last id read and how many, or `None` when none is left.
 pub async fn backfill_batch(
     store: &dyn PhoneBackfill,
+    writes: &dyn PhoneWrites,
     regions: &PhoneRegions,
     after_id: i64,
 ) -> Result<Option<(i64, u64)>, StoreError> {
@@ -77,7 +79,7 @@ pub async fn backfill_batch(
         return Ok(None);
     };
     let read: Vec<ReadPhone> = unread.iter().map(|lead| read(lead, regions)).collect();
-    store.store_read_phones(&read).await?;
+    writes.store_read_phones(&read).await?;
     Ok(Some((last, read.len() as u64)))
 }
 
@@ -95,10 +97,11 @@ fn read(lead: &UnreadPhone, regions: &PhoneRegions) -> ReadPhone {
 /// Runs the backfill to the end (tests and tools): every lead's phone read.
 pub async fn backfill_all(
     store: &dyn PhoneBackfill,
+    writes: &dyn PhoneWrites,
     regions: &PhoneRegions,
 ) -> Result<u64, StoreError> {
     let (mut after_id, mut done) = (0, 0);
-    while let Some((last, count)) = backfill_batch(store, regions, after_id).await? {
+    while let Some((last, count)) = backfill_batch(store, writes, regions, after_id).await? {
         after_id = last;
         done += count;
     }

@@ -16,7 +16,7 @@ use crate::config::PhoneRegions;
 use crate::feed::ChangeAnnouncer;
 use crate::graph::GraphClient;
 use crate::health::{RuntimeHealth, StoreStatus};
-use crate::store::{Claim, LeadWrites, Routing, StoreError, Upserted};
+use crate::store::{Claim, LeadWrites, PhoneWrites, ReadPhone, Routing, StoreError, Upserted};
 use crate::team::{Team, TeamView};
 
 /// Handle to the write service; cheap to clone. It does not hand its store out:
@@ -403,6 +403,15 @@ pub(crate) fn test_lead(leadgen_id: &str, created_at: DateTime<Utc>) -> Incoming
     IncomingLead {
         leadgen_id: leadgen_id.to_string(),
         meta,
+    }
+}
+
+/// The phone backfill writes through the writer, so the store's health is recorded like any
+/// write's. Nothing is announced: a phone read is a derived value, not a change.
+#[async_trait::async_trait]
+impl PhoneWrites for LeadWriter {
+    async fn store_read_phones(&self, phones: &[ReadPhone]) -> Result<(), StoreError> {
+        self.record(self.inner.store.store_read_phones(phones).await)
     }
 }
 

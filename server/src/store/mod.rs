@@ -42,7 +42,7 @@ pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
 pub use erase::{ERASE_BATCH, Erasure, ErasureTargets, Person};
 pub use error::StoreError;
 pub use follow_ups::FollowUps;
-pub use phones::{PhoneBackfill, ReadPhone, UnreadPhone};
+pub use phones::{PhoneBackfill, PhoneWrites, ReadPhone, UnreadPhone};
 pub use queue::{
     Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
 };
@@ -218,7 +218,7 @@ pub trait LeadReader: QueueReads + Send + Sync {
 /// The write role, held by [`crate::writer::LeadWriter`] alone: every change to a lead goes
 /// through it, so that each is announced once.
 #[async_trait]
-pub trait LeadWrites: QueueWrites + Erasure + FollowUps + Send + Sync {
+pub trait LeadWrites: QueueWrites + Erasure + FollowUps + PhoneWrites + Send + Sync {
     /// Inserts a lead from Meta or refreshes the Meta-sourced columns of the one with the same
     /// `leadgen_id`. Never touches what reps own (`status`, `notes`), leaves `updated_at` alone
     /// when nothing changed, and keeps an erased lead erased. `actor` (`facebook` or `sweeper`) is recorded in the activity.

@@ -36,7 +36,12 @@ pub trait PhoneBackfill: Send + Sync {
         after_id: i64,
         limit: u32,
     ) -> Result<Vec<UnreadPhone>, StoreError>;
+}
 
+/// The backfill's write, part of [`super::LeadWrites`]: the server makes it through
+/// [`crate::writer::LeadWriter`] like every other.
+#[async_trait]
+pub trait PhoneWrites: Send + Sync {
     /// Stores each lead's normalised phone, where the lead still has that raw phone and is not
     /// erased.
     async fn store_read_phones(&self, phones: &[ReadPhone]) -> Result<(), StoreError>;

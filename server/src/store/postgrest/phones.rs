@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::{PostgrestStore, to_json};
-use crate::store::{PhoneBackfill, ReadPhone, StoreError, UnreadPhone};
+use crate::store::{PhoneBackfill, PhoneWrites, ReadPhone, StoreError, UnreadPhone};
 
 /// `public.store_read_phones(phones)`.
 const STORE_FUNCTION: &str = "store_read_phones";
@@ -29,7 +29,10 @@ impl PhoneBackfill for PostgrestStore {
             .limit(limit as usize);
         self.call(unread).await?.json()
     }
+}
 
+#[async_trait]
+impl PhoneWrites for PostgrestStore {
     async fn store_read_phones(&self, phones: &[ReadPhone]) -> Result<(), StoreError> {
         if phones.is_empty() {
             return Ok(());

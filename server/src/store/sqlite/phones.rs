@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::params;
 
 use super::{SqliteStore, internal};
-use crate::store::{PhoneBackfill, ReadPhone, StoreError, UnreadPhone};
+use crate::store::{PhoneBackfill, PhoneWrites, ReadPhone, StoreError, UnreadPhone};
 
 /// Adds the normalised phone beside the raw one. Leads stored before have neither: the backfill
 /// fills them in.
@@ -44,7 +44,10 @@ impl PhoneBackfill for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl PhoneWrites for SqliteStore {
     async fn store_read_phones(&self, phones: &[ReadPhone]) -> Result<(), StoreError> {
         let phones = phones.to_vec();
         self.with(move |inner| {

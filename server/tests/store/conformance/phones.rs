@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use leadhook_server::config::PhoneRegions;
 use leadhook_server::phones::backfill_all;
-use leadhook_server::store::{LeadStore, PhoneBackfill, Routing};
+use leadhook_server::store::{LeadStore, PhoneBackfill, PhoneWrites, Routing};
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{ActivityKind, Lead, NewManualLead};
@@ -140,7 +140,8 @@ pub async fn phones_of_earlier_leads_are_backfilled_without_a_change(store: &dyn
         pages: HashMap::from([("153125381133".to_string(), "DE".parse().unwrap())]),
     };
     let backfill: &dyn PhoneBackfill = store;
-    assert_eq!(backfill_all(backfill, &regions).await.unwrap(), 4);
+    let writes: &dyn PhoneWrites = store;
+    assert_eq!(backfill_all(backfill, writes, &regions).await.unwrap(), 4);
 
     let after: Vec<Lead> = futures::future::join_all(ids.iter().map(|&id| lead(store, id))).await;
     let phones: Vec<_> = after
@@ -171,7 +172,7 @@ pub async fn phones_of_earlier_leads_are_backfilled_without_a_change(store: &dyn
         );
     }
     // Done is done: a second run (a restart) finds nothing left.
-    assert_eq!(backfill_all(backfill, &regions).await.unwrap(), 0);
+    assert_eq!(backfill_all(backfill, writes, &regions).await.unwrap(), 0);
 }
 
 pub async fn erasing_removes_the_normalised_phone(store: &dyn LeadStore) {
