@@ -5,9 +5,10 @@
 //! | role | methods | held by |
 //! |---|---|---|
 //! | [`LeadReader`] (with [`QueueReads`]) | leads, history, figures, availability, reachability | the HTTP API, the live feed, `doctor` |
-//! | [`LeadWrites`] (with [`QueueWrites`], [`Erasure`], [`FollowUps`]) | every change to a lead or a rep | [`crate::writer::LeadWriter`] only |
+//! | [`LeadWrites`] (with [`QueueWrites`], [`Erasure`], [`FollowUps`], [`PhoneWrites`]) | every change to a lead or a rep | [`crate::writer::LeadWriter`] only |
 //! | [`EscalationMarks`] | leads due for escalation, marks taken | [`crate::escalation::Escalator`] |
 //! | [`ReminderMarks`] | follow-ups due for a reminder, marks taken | [`crate::reminders::Reminders`] |
+//! | [`PhoneBackfill`] | leads whose phone was never read | [`crate::phones`] |
 //! | [`ErasureTargets`] | whose leads to erase, the daily retention run | [`crate::erase`] |
 //! | [`Leases`] | turns at scheduled jobs among replicas | [`crate::lease::JobLease`] |
 //! | [`SweepPositions`] | where the backfill sweep stopped per form | the sweeper, `store copy` |
