@@ -139,11 +139,22 @@ impl LeadRow {
         self.first_contact_at.map(|at| at - self.created_at)
     }
 
-    /// The phone as the dashboard shows it: a valid number in the international format
-    /// (`+49 30 1234567`), else as typed; `true` when the server marked it as not a number.
-    pub fn phone_shown(&self) -> Option<(String, bool)> {
+    /// The phone as the dashboard shows it in `width` characters: a valid number in the
+    /// international format (`+49 30 1234567`) when it fits, else compact (E.164), else cut with
+    /// "…"; an unread one as typed, `true` when the server marked it as not a number.
+    pub fn phone_shown(&self, width: usize) -> Option<(String, bool)> {
         if let Some(e164) = self.phone_e164.as_deref() {
-            let shown = leadhook_shared::phone::international(e164).unwrap_or_else(|| e164.into());
+            let international = leadhook_shared::phone::international(e164);
+            let shown = match international {
+                Some(international) if international.chars().count() <= width => international,
+                _ if e164.chars().count() <= width => e164.to_string(),
+                // Visibly cut: a rep must not dial a number missing its last digits.
+                _ => e164
+                    .chars()
+                    .take(width.saturating_sub(1))
+                    .chain(std::iter::once('…'))
+                    .collect(),
+            };
             return Some((shown, false));
         }
         self.phone
@@ -208,6 +219,20 @@ impl Interner {
 mod tests {
     use super::*;
     use crate::fixtures::lead;
+
+    /// A rep dials what the table shows: a number too long for the column is shown compact
+    /// (E.164), and one too long even for that ends in "…", never silently short of a digit.
+    #[test]
+    fn a_phone_is_never_cut_short_of_a_digit() {
+        let mut polish = lead(1, "Małgorzata", 5);
+        polish.meta.phone = Some("58 645 10 96".into());
+        polish.meta.phone_e164 = Some("+48586451096".into());
+        let row = LeadRow::from(&polish);
+        let shown = |width| row.phone_shown(width).map(|(phone, _)| phone);
+        assert_eq!(shown(16).as_deref(), Some("+48 58 645 10 96"));
+        assert_eq!(shown(15).as_deref(), Some("+48586451096"));
+        assert_eq!(shown(10).as_deref(), Some("+48586451…"));
+    }
 
     #[test]
     fn reads_a_lead_from_the_servers_json_and_skips_the_rest() {

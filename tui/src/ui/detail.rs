@@ -162,7 +162,7 @@ fn lines(app: &App, lead: &LeadRow, width: usize, rows: usize) -> Page {
             theme::LABEL,
         );
     }
-    let phone = match lead.phone_shown() {
+    let phone = match lead.phone_shown(usize::MAX) {
         Some((phone, true)) => format!("? {phone} (not a valid number)"),
         Some((phone, false)) => phone,
         None => "—".to_string(),

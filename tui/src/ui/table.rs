@@ -28,6 +28,7 @@ const fn column(title: &'static str, least: u16, wanted: u16, rank: u8, grows: b
 
 /// Owner is the column this table leaves out for a server without owners.
 const OWNER: usize = 3;
+const PHONE: usize = 5;
 #[rustfmt::skip]
 const COLUMNS: [Column; 8] = [
     column("", 1, 1, KEPT + 2, false),
@@ -35,7 +36,7 @@ const COLUMNS: [Column; 8] = [
     column("Name", 16, 22, KEPT, true),
     column("Owner", 7, 10, 6, false),
     column("Status", 9, 11, 5, false),
-    column("Phone", 12, 15, 4, false),
+    column("Phone", 12, 16, 4, false),
     column("Email", 12, 26, 3, true),
     column("Form", 8, 16, 2, false),
 ];
@@ -81,7 +82,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let rows = visible[offset..end]
         .iter()
         .filter_map(|key| app.leads.get(key.id))
-        .map(|lead| Row::new(keep(cells(app, lead))));
+        .map(|lead| Row::new(keep(cells(app, lead, widths[PHONE]))));
     let header = keep(COLUMNS.map(|column| Cell::from(column.title)));
     let table = Table::new(
         rows,
@@ -158,8 +159,8 @@ fn title(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-/// One lead's cells, in [`COLUMNS`] order.
-fn cells(app: &App, lead: &LeadRow) -> [Cell<'static>; 8] {
+/// One lead's cells, in [`COLUMNS`] order; the phone in `phone_width` characters.
+fn cells(app: &App, lead: &LeadRow, phone_width: Option<u16>) -> [Cell<'static>; 8] {
     let text = |value: Option<&str>| Cell::from(value.unwrap_or_default().to_string());
     let mark = if app.is_unseen(lead.id) {
         Cell::from(Span::styled("●", theme::UNSEEN))
@@ -192,7 +193,7 @@ fn cells(app: &App, lead: &LeadRow) -> [Cell<'static>; 8] {
             lead.status.as_str(),
             theme::status(lead.status),
         )),
-        match lead.phone_shown() {
+        match lead.phone_shown(usize::from(phone_width.unwrap_or(0))) {
             // Not a number by libphonenumber's rules: kept as typed, marked first (a long value
             // is cut at the column's end).
             Some((phone, true)) => Cell::from(Line::from(vec![
