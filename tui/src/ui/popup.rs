@@ -32,7 +32,7 @@ pub(super) fn frame(title: &str, width: u16, height: u16, area: Rect, buf: &mut 
 /// title says how.
 pub fn help(role: Role, scroll: &Cell<HelpScroll>, area: Rect, buf: &mut Buffer) {
     let lines = help_lines(role);
-    let width = 78;
+    let width = HELP_TEXT_WIDTH as u16 + 2;
     let wanted = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let visible = wanted.min(area.height).saturating_sub(2);
     let max = u16::try_from(lines.len())
@@ -44,6 +44,9 @@ pub fn help(role: Role, scroll: &Cell<HelpScroll>, area: Rect, buf: &mut Buffer)
     let inner = frame(title, width, wanted, area, buf);
     Paragraph::new(lines).scroll((at, 0)).render(inner, buf);
 }
+
+/// The help's text width inside its border.
+const HELP_TEXT_WIDTH: usize = 76;
 
 fn help_lines(role: Role) -> Vec<Line<'static>> {
     let list: Vec<_> = keys::LIST.entries(role).collect();
@@ -93,17 +96,25 @@ fn help_lines(role: Role) -> Vec<Line<'static>> {
         others.push((keys::PICKER.title, keys::PICKER.entries(role).collect()));
     }
     others.push((keys::HELP.title, keys::HELP.entries(role).collect()));
-    lines.extend(others.iter().map(|(title, entries)| {
-        let mut spans = vec![Span::styled(format!(" {title:<10}"), theme::TITLE)];
+    for (title, entries) in &others {
+        // A table's keys go on as many lines as they need, continued under the first.
+        let mut line = vec![Span::styled(format!(" {title:<10}"), theme::TITLE)];
         for (at, (label, description)) in entries.iter().enumerate() {
-            if at > 0 {
-                spans.push(Span::styled(" · ", theme::LABEL));
+            let entry = [
+                Span::styled(format!("{label} "), theme::EMPHASIS),
+                Span::styled(*description, theme::VALUE),
+            ];
+            let width: usize = line.iter().chain(&entry).map(Span::width).sum::<usize>() + 3;
+            if at > 0 && width > HELP_TEXT_WIDTH {
+                lines.push(Line::from(std::mem::take(&mut line)));
+                line.push(Span::raw(" ".repeat(11)));
+            } else if at > 0 {
+                line.push(Span::styled(" · ", theme::LABEL));
             }
-            spans.push(Span::styled(format!("{label} "), theme::EMPHASIS));
-            spans.push(Span::styled(*description, theme::VALUE));
+            line.extend(entry);
         }
-        Line::from(spans)
-    }));
+        lines.push(Line::from(line));
+    }
     lines
 }
 
