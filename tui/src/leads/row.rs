@@ -147,25 +147,36 @@ impl LeadRow {
             let international = leadhook_shared::phone::international(e164);
             let shown = match international {
                 Some(international) if international.chars().count() <= width => international,
-                _ if e164.chars().count() <= width => e164.to_string(),
-                // Visibly cut: a rep must not dial a number missing its last digits.
-                _ => e164
-                    .chars()
-                    .take(width.saturating_sub(1))
-                    .chain(std::iter::once('…'))
-                    .collect(),
+                _ => cut_visibly(e164, width),
             };
             return Some((shown, false));
         }
-        self.phone
-            .as_deref()
-            .map(|phone| (phone.to_string(), self.phone_invalid))
+        let phone = self.phone.as_deref()?;
+        // An invalid phone is shown after a "? " mark.
+        let room = if self.phone_invalid {
+            width.saturating_sub(2)
+        } else {
+            width
+        };
+        Some((cut_visibly(phone, room), self.phone_invalid))
     }
 
     /// What `y` copies as the phone: E.164 when there is one, else the phone as typed.
     pub fn phone_to_copy(&self) -> Option<&str> {
         self.phone_e164.as_deref().or(self.phone.as_deref())
     }
+}
+
+/// `text` in `width` characters, ending in "…" when cut: a rep must not dial a number missing
+/// its last digits without seeing so.
+fn cut_visibly(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    text.chars()
+        .take(width.saturating_sub(1))
+        .chain(std::iter::once('…'))
+        .collect()
 }
 
 impl From<&Lead> for LeadRow {
@@ -232,6 +243,12 @@ mod tests {
         assert_eq!(shown(16).as_deref(), Some("+48 58 645 10 96"));
         assert_eq!(shown(15).as_deref(), Some("+48586451096"));
         assert_eq!(shown(10).as_deref(), Some("+48586451…"));
+
+        let mut typed = lead(2, "Priya", 5);
+        typed.meta.phone = Some("<test lead: dummy data for phone_number>".into());
+        typed.meta.phone_invalid = true;
+        let row = LeadRow::from(&typed);
+        assert_eq!(row.phone_shown(16), Some(("<test lead: d…".into(), true)));
     }
 
     #[test]
