@@ -16,7 +16,7 @@ use crate::client::Client;
 use crate::client_error::ClientError;
 use crate::sanitize;
 
-const COLUMNS: [&str; 16] = [
+const COLUMNS: [&str; 20] = [
     "id",
     "created_at",
     "received_at",
@@ -33,6 +33,10 @@ const COLUMNS: [&str; 16] = [
     "owner",
     "first_contact_at",
     "speed_to_lead_secs",
+    "phone_e164",
+    "attempts",
+    "next_step_at",
+    "next_step",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +155,7 @@ impl CsvFile {
             .map(|(question, answer)| format!("{question}: {}", answer.text()))
             .collect::<Vec<_>>()
             .join("; ");
+        let step = lead.next_step.as_ref();
         let cells = [
             lead.id.to_string(),
             lead.meta.created_at.to_rfc3339(),
@@ -172,6 +177,10 @@ impl CsvFile {
             lead.speed_to_lead()
                 .map(|speed| speed.num_seconds().to_string())
                 .unwrap_or_default(),
+            text(&lead.meta.phone_e164),
+            lead.attempts.to_string(),
+            step.map(|step| step.at.to_rfc3339()).unwrap_or_default(),
+            step.map(|step| step.what.clone()).unwrap_or_default(),
         ];
         self.writer
             .write_record(cells.iter().map(|cell| sanitize::spreadsheet_cell(cell)))
@@ -274,6 +283,43 @@ mod tests {
         assert_eq!(&rows[0][15], "95");
         // Bob is unowned and not contacted yet.
         assert_eq!([&rows[1][13], &rows[1][14], &rows[1][15]], ["", "", ""]);
+    }
+
+    /// What a dialer or a CRM import needs: the phone in E.164 beside the raw one, and the
+    /// follow-up state.
+    #[test]
+    fn the_e164_phone_and_the_follow_up_are_exported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        let mut jane = lead(7, "Jane Doe", 0);
+        jane.meta.phone = Some("030 1234567".into());
+        jane.meta.phone_e164 = Some("+49301234567".into());
+        jane.attempts = 2;
+        jane.next_step = Some(leadhook_shared::NextStep {
+            at: "2026-03-11T09:00:00Z".parse().unwrap(),
+            what: "Send the quote".into(),
+        });
+        write_csv(&path, &[jane, lead(8, "Bob", 1)]).unwrap();
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let header = reader.headers().unwrap().clone();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let cell = |row: usize, column: &str| {
+            let at = header.iter().position(|name| name == column).unwrap();
+            rows[row][at].to_string()
+        };
+        assert_eq!(cell(0, "phone"), "030 1234567");
+        assert_eq!(cell(0, "phone_e164"), "'+49301234567");
+        assert_eq!(cell(0, "attempts"), "2");
+        assert_eq!(cell(0, "next_step_at"), "2026-03-11T09:00:00+00:00");
+        assert_eq!(cell(0, "next_step"), "Send the quote");
+        assert_eq!(
+            [
+                cell(1, "phone_e164"),
+                cell(1, "next_step_at"),
+                cell(1, "next_step")
+            ],
+            ["", "", ""]
+        );
     }
 
     #[test]
