@@ -77,6 +77,20 @@ impl PostgrestStore {
         Ok(rows.into_iter().next())
     }
 
+    /// Writes the columns `row` holds of a rep's row, adding the row when it is the first; the
+    /// rep's other columns stay as they are.
+    async fn upsert_rep<T: Serialize>(&self, row: &T) -> Result<(), StoreError> {
+        let body = to_json(row)?;
+        self.call(
+            self.client
+                .from(REPS_TABLE)
+                .on_conflict("name")
+                .upsert(body),
+        )
+        .await?;
+        Ok(())
+    }
+
     fn lead_filter(&self, id: i64) -> Builder {
         self.table().eq("id", id.to_string())
     }
@@ -131,33 +145,19 @@ impl QueueWrites for PostgrestStore {
     }
 
     async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError> {
-        let body = to_json(&RepRow {
+        self.upsert_rep(&RepRow {
             name: rep.to_string(),
             available,
-        })?;
-        self.call(
-            self.client
-                .from(REPS_TABLE)
-                .on_conflict("name")
-                .upsert(body),
-        )
-        .await?;
-        Ok(())
+        })
+        .await
     }
 
     async fn set_time_zone(&self, rep: &str, zone: &str) -> Result<(), StoreError> {
-        let body = to_json(&RepTimeZone {
+        self.upsert_rep(&RepTimeZone {
             name: rep.to_string(),
             time_zone: Some(zone.to_string()),
-        })?;
-        self.call(
-            self.client
-                .from(REPS_TABLE)
-                .on_conflict("name")
-                .upsert(body),
-        )
-        .await?;
-        Ok(())
+        })
+        .await
     }
 
     async fn take_escalation(

@@ -157,6 +157,25 @@ impl SqliteStore {
 }
 
 /// Reads the lead back after a change in the same transaction.
+/// Sets one of `rep`'s settings (`column` is one of this file's literals, never input), adding
+/// the rep's row when it is the first.
+fn set_rep_column(
+    conn: &Connection,
+    rep: &str,
+    column: &'static str,
+    value: impl rusqlite::ToSql,
+) -> Result<(), StoreError> {
+    conn.execute(
+        &format!(
+            "INSERT INTO reps (name, {column}) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET {column} = excluded.{column}"
+        ),
+        params![rep, value],
+    )
+    .map_err(internal)?;
+    Ok(())
+}
+
 pub(super) fn reread(conn: &Connection, id: i64) -> Result<Lead, StoreError> {
     lead_by_id(conn, id)?
         .ok_or_else(|| StoreError::Internal(format!("lead {id} vanished while changing it")))
@@ -201,34 +220,14 @@ impl QueueWrites for SqliteStore {
 
     async fn set_available(&self, rep: &str, available: bool) -> Result<(), StoreError> {
         let rep = rep.to_string();
-        self.with(move |inner| {
-            inner
-                .conn
-                .execute(
-                    "INSERT INTO reps (name, available) VALUES (?1, ?2)
-                     ON CONFLICT (name) DO UPDATE SET available = excluded.available",
-                    params![rep, available],
-                )
-                .map_err(internal)?;
-            Ok(())
-        })
-        .await
+        self.with(move |inner| set_rep_column(&inner.conn, &rep, "available", available))
+            .await
     }
 
     async fn set_time_zone(&self, rep: &str, zone: &str) -> Result<(), StoreError> {
         let (rep, zone) = (rep.to_string(), zone.to_string());
-        self.with(move |inner| {
-            inner
-                .conn
-                .execute(
-                    "INSERT INTO reps (name, time_zone) VALUES (?1, ?2)
-                     ON CONFLICT (name) DO UPDATE SET time_zone = excluded.time_zone",
-                    params![rep, zone],
-                )
-                .map_err(internal)?;
-            Ok(())
-        })
-        .await
+        self.with(move |inner| set_rep_column(&inner.conn, &rep, "time_zone", zone))
+            .await
     }
 
     async fn take_escalation(
