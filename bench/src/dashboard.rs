@@ -96,6 +96,8 @@ fn page_leads(page: usize, total: usize, now: DateTime<Utc>) -> anyhow::Result<V
                 erased_at: None,
                 next_step: None,
                 attempts: 0,
+                repeat_of: None,
+                junk_cleared_at: None,
             })
         })
         .collect()

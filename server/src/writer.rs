@@ -107,7 +107,7 @@ impl LeadWriter {
                 .inner
                 .phone_regions
                 .for_page(lead.meta.page_id.as_deref());
-            lead.meta.normalize_phone(region);
+            lead.meta.normalize(region);
             if lead.meta.form_name.is_none()
                 && let Some(form_id) = lead.meta.form_id.clone()
             {
@@ -284,7 +284,7 @@ impl LeadWriter {
     /// announces it.
     pub async fn create_manual(&self, new: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
         let mut new = new.clone();
-        new.normalize_phone(self.inner.phone_regions.for_page(None));
+        new.normalize(self.inner.phone_regions.for_page(None));
         let new = &new;
         let team = self.team();
         let _in_order = self.inner.in_order.lock().await;

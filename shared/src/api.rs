@@ -66,6 +66,20 @@ pub struct Stats {
     /// Call attempts and how many people they reached.
     #[serde(default)]
     pub follow_ups: crate::FollowUpStats,
+    /// The same periods counted in people: a person's repeat submissions count once, junk not
+    /// at all. `total`, `today` and `last_7_days` above count every submission.
+    #[serde(default)]
+    pub people: PeopleStats,
+}
+
+/// People behind the leads, and the junk set aside.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeopleStats {
+    pub total: u64,
+    pub today: u64,
+    pub last_7_days: u64,
+    /// Leads flagged junk and not cleared (not counted among the people).
+    pub junk: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

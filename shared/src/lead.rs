@@ -42,6 +42,16 @@ macro_rules! with_meta_fields {
             /// `phone` is there but is not a valid number: kept as typed, and marked.
             #[serde(default)]
             phone_invalid: bool,
+            /// `email` trimmed and lower-cased when it looks like an address: what a person is
+            /// matched on beside the phone (see [`crate::person`]); filled in by the server.
+            #[serde(default)]
+            email_key: Option<String>,
+            /// Why the server took the lead for junk as it arrived (a Meta test lead, no way to
+            /// reach the person, an operator's rule); `None` for a lead that looked real. Junk is
+            /// stored like every lead but not routed, notified or escalated, until a rep clears
+            /// it ([`Lead::junk`]).
+            #[serde(default)]
+            junk_reason: Option<String>,
             /// When the person submitted the form.
             created_at: ::chrono::DateTime<::chrono::Utc>,
             page_id: Option<String>,
@@ -108,6 +118,14 @@ pub struct Lead {
     /// Call attempts recorded on the lead (`POST /api/leads/{id}/attempts`).
     #[serde(default)]
     pub attempts: u32,
+    /// The person's first lead, when this one is a later submission of the same person (matched
+    /// on phone or e-mail, or merged by a rep). Always a lead that is itself no repeat: links are
+    /// never chained. `None` for a person's first (or only) lead.
+    #[serde(default)]
+    pub repeat_of: Option<i64>,
+    /// When a rep cleared the junk flag (`DELETE /api/leads/{id}/junk`).
+    #[serde(default)]
+    pub junk_cleared_at: Option<DateTime<Utc>>,
 }
 
 impl Lead {
@@ -119,6 +137,19 @@ impl Lead {
             self.erased_at.is_some(),
             [&meta.name, &meta.email, &meta.phone].map(Option::as_deref),
         )
+    }
+
+    /// Who this lead's person is: the id of the person's first lead.
+    pub fn person_id(&self) -> i64 {
+        self.repeat_of.unwrap_or(self.id)
+    }
+
+    /// Why the lead is junk, while it is (flagged as it arrived and not cleared by a rep).
+    pub fn junk(&self) -> Option<&str> {
+        self.meta
+            .junk_reason
+            .as_deref()
+            .filter(|_| self.junk_cleared_at.is_none())
     }
 
     /// Time from the form being submitted to a rep's first contact, once there was one.
@@ -165,6 +196,13 @@ impl LeadPatch {
     }
 }
 
+/// Body of `PUT /api/leads/{id}/person`: the lead is the same person as lead `same_as` (a rep's
+/// merge). The lead, and any submissions linked to it, join `same_as`'s person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonLink {
+    pub same_as: i64,
+}
+
 /// Tells a key given as `null` (`Some(None)`) from a missing key (`None`, by `default`).
 pub fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
 where
@@ -192,19 +230,38 @@ pub struct NewManualLead {
     /// Set by the server from `phone`, as [`MetaFields::phone_invalid`].
     #[serde(skip)]
     pub phone_invalid: bool,
+    /// Set by the server from `email`, as [`MetaFields::email_key`].
+    #[serde(skip)]
+    pub email_key: Option<String>,
 }
 
 impl NewManualLead {
-    /// Fills in the normalised phone from `phone`, read with `region` (see [`crate::phone`]).
-    pub fn normalize_phone(&mut self, region: Option<crate::phone::Region>) {
+    /// Fills in what a person is matched on: the phone read with `region` (see
+    /// [`crate::phone`]) and the e-mail's key (see [`crate::person`]).
+    pub fn normalize(&mut self, region: Option<crate::phone::Region>) {
         (self.phone_e164, self.phone_invalid) = crate::phone::stored(self.phone.as_deref(), region);
+        self.email_key = crate::person::email_key(self.email.as_deref());
     }
 }
 
 impl MetaFields {
-    /// Fills in the normalised phone from `phone`, read with `region` (see [`crate::phone`]).
-    pub fn normalize_phone(&mut self, region: Option<crate::phone::Region>) {
+    /// Fills in what a person is matched on: the phone read with `region` (see
+    /// [`crate::phone`]) and the e-mail's key (see [`crate::person`]).
+    pub fn normalize(&mut self, region: Option<crate::phone::Region>) {
         (self.phone_e164, self.phone_invalid) = crate::phone::stored(self.phone.as_deref(), region);
+        self.email_key = crate::person::email_key(self.email.as_deref());
+    }
+
+    /// These fields without what the server derives from them (normalised phone, e-mail key,
+    /// junk reason): two deliveries whose forms match are the same data.
+    pub fn as_delivered(&self) -> MetaFields {
+        MetaFields {
+            phone_e164: None,
+            phone_invalid: false,
+            email_key: None,
+            junk_reason: None,
+            ..self.clone()
+        }
     }
 }
 
@@ -242,6 +299,10 @@ mod tests {
             "erased_at",
             "next_step",
             "phone_e164",
+            "email_key",
+            "junk_reason",
+            "repeat_of",
+            "junk_cleared_at",
         ] {
             expected[key] = serde_json::Value::Null;
         }

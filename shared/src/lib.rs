@@ -9,20 +9,21 @@ pub mod due_time;
 pub mod follow_up;
 pub mod lead;
 pub mod meta;
+pub mod person;
 pub mod phone;
 pub mod secret_args;
 pub mod status;
 pub mod team;
 
 pub use access::{Action, Role, UnknownRole, Visibility};
-pub use api::{ApiError, ApiErrorBody, ApiList, ApiOk, FormCount, Stats, SyncReport};
+pub use api::{ApiError, ApiErrorBody, ApiList, ApiOk, FormCount, PeopleStats, Stats, SyncReport};
 pub use backoff::Backoff;
 pub use cursor::Cursor;
 pub use due_time::{DueTimeError, QuickChoice, Tz, parse_due, parse_zone, quick_choices, show_due};
 pub use follow_up::{
     Attempted, CallOutcome, FollowUpStats, NewAttempt, NextStep, Reminder, UnknownOutcome,
 };
-pub use lead::{Answer, Lead, LeadPatch, MetaFields, NewManualLead};
+pub use lead::{Answer, Lead, LeadPatch, MetaFields, NewManualLead, PersonLink};
 pub use phone::{Phone, Region, UnknownRegion};
 pub use status::{LeadStatus, UnknownStatus};
 pub use team::{

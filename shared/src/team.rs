@@ -97,6 +97,15 @@ pub enum ActivityKind {
     NextStep,
     /// A call attempt; `new` is [`crate::CallOutcome::history_text`] (the outcome, then the note).
     Attempt,
+    /// The lead became a submission of another lead's person: `new` says whose (`#12`) and how
+    /// (`same phone`, `same e-mail`, `merged by hand`).
+    Linked,
+    /// The person of this lead submitted again: `new` names the new lead and its form.
+    SubmittedAgain,
+    /// A rep undid the lead's link to its person (`old`: `#12`); it is a person of its own again.
+    Unlinked,
+    /// A rep cleared the junk flag (`old`: the reason).
+    JunkCleared,
     /// A kind this build does not know, written by a newer server sharing the store (a rolling
     /// deploy). Read, shown as a change, never written.
     Other,
@@ -108,7 +117,7 @@ impl ActivityKind {
         name.parse().unwrap_or(ActivityKind::Other)
     }
 
-    pub const ALL: [ActivityKind; 11] = [
+    pub const ALL: [ActivityKind; 15] = [
         ActivityKind::Stored,
         ActivityKind::Redelivered,
         ActivityKind::Status,
@@ -120,6 +129,10 @@ impl ActivityKind {
         ActivityKind::Exported,
         ActivityKind::NextStep,
         ActivityKind::Attempt,
+        ActivityKind::Linked,
+        ActivityKind::SubmittedAgain,
+        ActivityKind::Unlinked,
+        ActivityKind::JunkCleared,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -136,6 +149,10 @@ impl ActivityKind {
             ActivityKind::Exported => "exported",
             ActivityKind::NextStep => "next_step",
             ActivityKind::Attempt => "attempt",
+            ActivityKind::Linked => "linked",
+            ActivityKind::SubmittedAgain => "submitted_again",
+            ActivityKind::Unlinked => "unlinked",
+            ActivityKind::JunkCleared => "junk_cleared",
         }
     }
 }

@@ -90,6 +90,8 @@ pub fn lead(id: i64, name: &str, minutes_ago: i64) -> Lead {
             phone: Some(phone),
             phone_e164: None,
             phone_invalid: false,
+            email_key: None,
+            junk_reason: None,
             created_at,
             page_id: Some("1001".into()),
             form_id: Some("2002".into()),
@@ -115,6 +117,8 @@ pub fn lead(id: i64, name: &str, minutes_ago: i64) -> Lead {
         erased_at: None,
         next_step: None,
         attempts: 0,
+        repeat_of: None,
+        junk_cleared_at: None,
     }
 }
 

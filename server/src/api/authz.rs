@@ -135,6 +135,8 @@ mod tests {
             erased_at: None,
             next_step: None,
             attempts: 0,
+            repeat_of: None,
+            junk_cleared_at: None,
         }
     }
 

@@ -255,6 +255,7 @@ pub async fn create(
     let new = NewManualLead {
         phone_e164: None,
         phone_invalid: false,
+        email_key: None,
         name,
         email,
         phone,

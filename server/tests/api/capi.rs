@@ -57,6 +57,8 @@ fn incoming(leadgen_id: String) -> IncomingLead {
             phone: None,
             phone_e164: None,
             phone_invalid: false,
+            email_key: None,
+            junk_reason: None,
             created_at: Utc::now() - chrono::Duration::days(9),
             page_id: Some(PAGE_ID.into()),
             form_id: Some(FORM_ID.into()),

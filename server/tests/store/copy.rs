@@ -50,6 +50,8 @@ fn incoming(n: usize) -> IncomingLead {
             }),
             phone_e164: None,
             phone_invalid: false,
+            email_key: None,
+            junk_reason: None,
             created_at: Utc::now() - Age::minutes(n as i64),
             page_id: Some("page-1".into()),
             form_id: Some(format!("form-{}", n % 3)),
@@ -65,7 +67,7 @@ fn incoming(n: usize) -> IncomingLead {
             fields,
         },
     };
-    lead.meta.normalize_phone("US".parse().ok());
+    lead.meta.normalize("US".parse().ok());
     lead
 }
 
@@ -132,6 +134,7 @@ async fn seeded_sqlite(dir: &Path) -> SqliteStore {
         let manual = NewManualLead {
             phone_e164: None,
             phone_invalid: false,
+            email_key: None,
             name: format!("Walk-in {n}"),
             email: None,
             phone: Some(format!("+4930{n:05}")),

@@ -40,6 +40,8 @@ fn lead(leadgen_id: &str, hours_ago: i64) -> IncomingLead {
             phone: None,
             phone_e164: None,
             phone_invalid: false,
+            email_key: None,
+            junk_reason: None,
             created_at: Utc::now() - Age::hours(hours_ago),
             page_id: None,
             form_id: Some("form-1".into()),

@@ -145,6 +145,8 @@ pub fn parse_graph_lead(
             phone,
             phone_e164: None,
             phone_invalid: false,
+            email_key: None,
+            junk_reason: None,
             created_at,
             page_id: None,
             form_id: lead.form_id,

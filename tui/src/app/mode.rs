@@ -97,6 +97,7 @@ impl LeadForm {
         Ok(NewManualLead {
             phone_e164: None,
             phone_invalid: false,
+            email_key: None,
             name: name.to_string(),
             phone: optional(phone),
             email: optional(email),

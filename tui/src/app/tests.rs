@@ -252,6 +252,7 @@ fn new_lead_form_validates_then_creates_and_selects() {
         Some(Effect::Create(NewManualLead {
             phone_e164: None,
             phone_invalid: false,
+            email_key: None,
             name: "Walk In".into(),
             email: Some("walk@in.test".into()),
             ..NewManualLead::default()

@@ -308,6 +308,12 @@ fn change(entry: &Activity, now: DateTime<Utc>, zone: Tz) -> String {
             None => "cleared the next step".to_string(),
         },
         ActivityKind::Attempt => attempt_text(entry.new.as_deref().unwrap_or("—")),
+        ActivityKind::Linked => format!("same person as {}", entry.new.as_deref().unwrap_or("—")),
+        ActivityKind::SubmittedAgain => {
+            format!("submitted again: {}", entry.new.as_deref().unwrap_or("—"))
+        }
+        ActivityKind::Unlinked => format!("no longer linked to {}", value(&entry.old)),
+        ActivityKind::JunkCleared => format!("not junk (was: {})", value(&entry.old)),
         ActivityKind::Other => "changed (update leadhook to see how)".to_string(),
     }
 }

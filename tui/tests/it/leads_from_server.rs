@@ -21,6 +21,7 @@ async fn add_leads(client: &Client, count: usize) -> Vec<Lead> {
             let lead = NewManualLead {
                 phone_e164: None,
                 phone_invalid: false,
+                email_key: None,
                 name: format!("Walk-in {n}"),
                 phone: Some(format!("+1555{n:07}")),
                 notes: Some(format!("=note {n}")),

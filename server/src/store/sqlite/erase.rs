@@ -200,6 +200,7 @@ mod tests {
         let lead = NewManualLead {
             phone_e164: None,
             phone_invalid: false,
+            email_key: None,
             name: name.into(),
             email: Some("zebulon.quixotic@example.org".into()),
             phone: None,

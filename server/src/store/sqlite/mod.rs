@@ -9,6 +9,7 @@ mod erase;
 mod export;
 mod follow_ups;
 mod history;
+mod people;
 mod phones;
 mod queue;
 mod reminders;
@@ -82,6 +83,7 @@ const MIGRATIONS: &[&str] = &[
     reminders::MIGRATION,
     erase::ERASURES_INDEX_MIGRATION,
     phones::MIGRATION,
+    people::MIGRATION,
 ];
 
 /// The most memory the store's page cache takes.

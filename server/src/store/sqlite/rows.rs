@@ -94,8 +94,8 @@ const STAMP_PARAMETER: usize = META_COLUMNS.len() + 3;
 pub(super) static INSERT_FROM_META: LazyLock<String> = LazyLock::new(|| {
     let placeholders: Vec<String> = (2..SEARCH_PARAMETER).map(|n| format!("?{n}")).collect();
     format!(
-        "INSERT INTO leads (leadgen_id, {}, search_text, updated_at, received_at, is_manual)
-         VALUES (?1, {}, ?{SEARCH_PARAMETER}, ?{STAMP_PARAMETER}, ?{STAMP_PARAMETER}, 0)",
+        "INSERT INTO leads (leadgen_id, {}, search_text, updated_at, received_at, is_manual, triaged)
+         VALUES (?1, {}, ?{SEARCH_PARAMETER}, ?{STAMP_PARAMETER}, ?{STAMP_PARAMETER}, 0, 1)",
         META_COLUMNS.join(", "),
         placeholders.join(", ")
     )
@@ -120,6 +120,8 @@ pub(super) fn inserted_from_meta(id: i64, lead: IncomingLead, stamp: i64) -> Lea
         erased_at: None,
         next_step: None,
         attempts: 0,
+        repeat_of: None,
+        junk_cleared_at: None,
     }
 }
 
@@ -184,5 +186,7 @@ pub(super) fn lead_from_row(row: &Row<'_>) -> rusqlite::Result<Lead> {
             None => None,
         },
         attempts: row.get("attempts")?,
+        repeat_of: row.get("repeat_of")?,
+        junk_cleared_at: row.get::<_, Option<i64>>("junk_cleared_at")?.map(time_from),
     })
 }

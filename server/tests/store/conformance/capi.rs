@@ -35,6 +35,7 @@ pub async fn each_facebook_stage_is_queued_once(store: &dyn LeadStore) {
             &NewManualLead {
                 phone_e164: None,
                 phone_invalid: false,
+                email_key: None,
                 name: "Walk In".into(),
                 email: None,
                 phone: None,

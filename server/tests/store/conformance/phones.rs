@@ -28,7 +28,7 @@ fn with_phone(leadgen_id: &str, phone: Option<&str>) -> IncomingLead {
 }
 
 fn normalised(mut lead: IncomingLead) -> IncomingLead {
-    lead.meta.normalize_phone("US".parse().ok());
+    lead.meta.normalize("US".parse().ok());
     lead
 }
 
@@ -102,7 +102,7 @@ pub async fn phones_of_manual_leads_are_stored(store: &dyn LeadStore) {
         phone: Some("030 1234567".into()),
         ..NewManualLead::default()
     };
-    new.normalize_phone("DE".parse().ok());
+    new.normalize("DE".parse().ok());
     let stored = store
         .create_manual(&new, "alice", Routing::UNOWNED)
         .await

@@ -226,6 +226,7 @@ pub async fn every_change_is_recorded_with_its_actor(store: &dyn LeadStore) {
             &NewManualLead {
                 phone_e164: None,
                 phone_invalid: false,
+                email_key: None,
                 name: "Walk In".into(),
                 phone: Some("+15550000001".into()),
                 ..NewManualLead::default()
@@ -286,6 +287,7 @@ pub async fn first_contact_is_set_once(store: &dyn LeadStore) {
             &NewManualLead {
                 phone_e164: None,
                 phone_invalid: false,
+                email_key: None,
                 name: "Phoned In".into(),
                 phone: Some("+15550000002".into()),
                 status: Some(LeadStatus::Contacted),

@@ -79,6 +79,7 @@ pub async fn a_routed_lead_is_never_visible_unowned(fixture: &Fixture) {
             &NewManualLead {
                 phone_e164: None,
                 phone_invalid: false,
+                email_key: None,
                 name: "Walk In".into(),
                 ..NewManualLead::default()
             },

@@ -26,6 +26,8 @@ pub fn incoming(leadgen_id: &str, name: &str, created_at: DateTime<Utc>) -> Inco
             phone: Some(format!("+1555{leadgen_id}")),
             phone_e164: None,
             phone_invalid: false,
+            email_key: None,
+            junk_reason: None,
             created_at,
             page_id: Some("page-1".into()),
             form_id: Some("form-1".into()),
@@ -154,6 +156,7 @@ pub async fn manual_leads(store: &dyn LeadStore) {
             &NewManualLead {
                 phone_e164: None,
                 phone_invalid: false,
+                email_key: None,
                 name: "Walk-in Customer".into(),
                 phone: Some("+15550001".into()),
                 ..NewManualLead::default()
@@ -173,6 +176,7 @@ pub async fn manual_leads(store: &dyn LeadStore) {
             &NewManualLead {
                 phone_e164: None,
                 phone_invalid: false,
+                email_key: None,
                 name: "Referral".into(),
                 email: Some("ref@example.com".into()),
                 status: Some(LeadStatus::Qualified),
