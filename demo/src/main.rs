@@ -17,7 +17,8 @@ use leadhook_server::config::Config;
 use leadhook_server::intake::DEFAULT_RETRY;
 use leadhook_sim::harness::TestSettings;
 use leadhook_sim::{
-    AppSubscription, BodyStyle, GraphStandin, LeadFaker, LeadgenChange, TestServer, WebhookSender,
+    AppSubscription, BodyStyle, FakeLead, GraphStandin, LeadFaker, LeadgenChange, TestServer,
+    WebhookSender,
 };
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
@@ -194,8 +195,12 @@ async fn run(args: Args) -> Result<(), DemoError> {
     Ok(result?)
 }
 
+/// How many earlier leads a returning person is picked from.
+const RETURNING_FROM: usize = 20;
+
 /// Every few seconds a person fills in a lead form: the lead appears in the Graph API and Meta
-/// delivers a signed webhook for it.
+/// delivers a signed webhook for it. As on a real page, about one in six is someone who submitted
+/// before (a repeat, linked to their person), and the fourth is Meta's test lead (junk).
 async fn simulate_page(
     graph: GraphStandin,
     mut faker: LeadFaker,
@@ -203,13 +208,27 @@ async fn simulate_page(
     every: f64,
     shutdown: CancellationToken,
 ) {
-    loop {
+    let mut earlier: Vec<FakeLead> = Vec::new();
+    for n in 1.. {
         let pause = Duration::from_secs_f64(every * rand::rng().random_range(0.5..1.5));
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
             _ = shutdown.cancelled() => return,
         }
-        let lead = faker.next_lead(chrono::Utc::now());
+        let mut lead = faker.next_lead(chrono::Utc::now());
+        if n == 4 {
+            lead = lead.into_meta_test_lead();
+        } else if let Some(before) = earlier
+            .get(rand::rng().random_range(0..earlier.len().max(1)))
+            .filter(|_| rand::rng().random_ratio(1, 6))
+        {
+            lead.submitted_again_by(before);
+        } else {
+            if earlier.len() == RETURNING_FROM {
+                earlier.remove(0);
+            }
+            earlier.push(lead.clone());
+        }
         graph.add_fake_lead(&lead);
         if let Err(error) = sender
             .send_leads(&[LeadgenChange::from(&lead)], &BodyStyle::default())

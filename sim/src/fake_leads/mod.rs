@@ -189,6 +189,44 @@ impl FakeLead {
             .unwrap_or_else(|| format!("lead {}", self.id))
     }
 
+    /// The same person submitting again: their name, e-mail and phone as `earlier` gave them,
+    /// wherever this lead's form asks for them (the other answers stay this form's).
+    pub fn submitted_again_by(&mut self, earlier: &FakeLead) {
+        const WHO: [&str; 6] = [
+            "full_name",
+            "first_name",
+            "last_name",
+            "email",
+            "work_email",
+            "phone_number",
+        ];
+        for field in &mut self.field_data {
+            if let Some(theirs) = earlier
+                .field_data
+                .iter()
+                .find(|their| their.name == field.name && WHO.contains(&field.name.as_str()))
+            {
+                field.values = theirs.values.clone();
+            }
+        }
+    }
+
+    /// What Meta's Lead Ads Testing Tool makes of this lead: every answer a placeholder like
+    /// `<test lead: dummy data for full_name>`, the e-mail `test@fb.com`, no ad.
+    pub fn into_meta_test_lead(mut self) -> FakeLead {
+        for field in &mut self.field_data {
+            let value = if field.name == "email" {
+                TEST_LEAD_EMAIL.to_string()
+            } else {
+                test_lead_placeholder(&field.name)
+            };
+            field.values = vec![value];
+        }
+        self.ad = None;
+        self.is_organic = true;
+        self
+    }
+
     /// Replaces the answer to `name`, or adds the question when the form did not ask it.
     pub fn set_answer(&mut self, name: &str, values: Vec<String>) {
         match self.field_data.iter_mut().find(|field| field.name == name) {
@@ -199,6 +237,14 @@ impl FakeLead {
             }),
         }
     }
+}
+
+/// The e-mail of Meta's test leads.
+pub const TEST_LEAD_EMAIL: &str = "test@fb.com";
+
+/// What Meta's Lead Ads Testing Tool puts in field `name` of a test lead.
+pub fn test_lead_placeholder(name: &str) -> String {
+    format!("<test lead: dummy data for {name}>")
 }
 
 fn meta_time<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -340,6 +386,46 @@ mod tests {
 
     fn at(seconds: i64) -> DateTime<Utc> {
         Utc.timestamp_opt(1_740_000_000 + seconds, 0).unwrap()
+    }
+
+    fn answer<'a>(lead: &'a FakeLead, name: &str) -> Option<&'a [String]> {
+        lead.field_data
+            .iter()
+            .find(|field| field.name == name)
+            .map(|field| &field.values[..])
+    }
+
+    #[test]
+    fn a_returning_person_brings_their_name_email_and_phone() {
+        let mut faker = LeadFaker::new(7);
+        let first = faker.next_lead(at(0));
+        let mut again = faker.next_lead(at(60));
+        again.submitted_again_by(&first);
+        for name in ["email", "phone_number"] {
+            if answer(&again, name).is_some() && answer(&first, name).is_some() {
+                assert_eq!(answer(&again, name), answer(&first, name), "{name}");
+            }
+        }
+        assert_ne!(again.id, first.id, "a new lead");
+        assert!(
+            ["email", "phone_number"]
+                .iter()
+                .any(|name| answer(&again, name).is_some()
+                    && answer(&again, name) == answer(&first, name)),
+            "something to match the person on"
+        );
+    }
+
+    #[test]
+    fn a_meta_test_lead_is_placeholders_and_metas_email() {
+        let lead = LeadFaker::new(7).next_lead(at(0)).into_meta_test_lead();
+        assert_eq!(
+            answer(&lead, "email"),
+            Some(&[TEST_LEAD_EMAIL.to_string()][..])
+        );
+        let name = lead.display_name();
+        assert!(name.starts_with("<test lead: dummy data for "), "{name}");
+        assert!(lead.ad.is_none() && lead.is_organic);
     }
 
     fn leads(seed: u64, count: i64) -> Vec<FakeLead> {

@@ -8,6 +8,7 @@ use super::errors::GraphError;
 use super::request::GraphRequest;
 use super::world::World;
 use crate::deliver::LeadgenChange;
+use crate::fake_leads::{TEST_LEAD_EMAIL, test_lead_placeholder};
 
 /// `GET /<version>/<app_id>/subscriptions` (with the app token): the app's webhook subscriptions.
 pub(super) fn app_subscriptions(world: &World) -> Value {
@@ -125,9 +126,9 @@ pub(super) fn delete_lead(world: &mut World, request: &GraphRequest) -> Result<V
 /// What Meta fills a test lead with when the request gives no `field_data`.
 fn default_field_data() -> Value {
     json!([
-        {"name": "full_name", "values": ["<test lead: dummy data for full_name>"]},
-        {"name": "email", "values": ["test@fb.com"]},
-        {"name": "phone_number", "values": ["<test lead: dummy data for phone_number>"]},
+        {"name": "full_name", "values": [test_lead_placeholder("full_name")]},
+        {"name": "email", "values": [TEST_LEAD_EMAIL]},
+        {"name": "phone_number", "values": [test_lead_placeholder("phone_number")]},
     ])
 }
 
