@@ -34,8 +34,8 @@ use crate::reminders::Reminders;
 use crate::reps::RepCache;
 use crate::serve::{self, ServeLimits};
 use crate::store::{
-    CapiOutbox, ErasureTargets, EscalationMarks, LeadReader, LeadStore, PhoneBackfill,
-    ReminderMarks, StoreError,
+    CapiOutbox, ErasureTargets, EscalationMarks, LeadReader, LeadStore, ReminderMarks, StoreError,
+    TriageBackfill,
 };
 use crate::sweeper::{SweepStore, Sweeper};
 use crate::writer::LeadWriter;
@@ -149,8 +149,8 @@ pub struct Application {
     reminder_marks: Arc<dyn ReminderMarks>,
     /// What the retention run reads.
     erasure_targets: Arc<dyn ErasureTargets>,
-    /// What the phone backfill reads and fills in.
-    phone_backfill: Arc<dyn PhoneBackfill>,
+    /// What the triage backfill reads.
+    triage_backfill: Arc<dyn TriageBackfill>,
 }
 
 impl Application {
@@ -225,7 +225,7 @@ impl Application {
             announcer,
             graph.clone(),
             reps.team(),
-            config.phone_regions.clone(),
+            config.triage.clone(),
         );
         let intake = Intake::new(
             inbox.clone(),
@@ -269,7 +269,7 @@ impl Application {
             data_dir_lock,
             escalation_marks: Arc::clone(&store) as _,
             reminder_marks: Arc::clone(&store) as _,
-            phone_backfill: Arc::clone(&store) as _,
+            triage_backfill: Arc::clone(&store) as _,
             erasure_targets: store,
         })
     }
@@ -316,10 +316,10 @@ impl Application {
             Arc::clone(&self.state.config.queue.clock),
         );
         tokio::spawn(run_checks(reminders, shutdown.clone()));
-        tokio::spawn(crate::phones::run(
-            self.phone_backfill,
+        tokio::spawn(crate::triage::backfill::run(
+            self.triage_backfill,
             self.state.leads.clone(),
-            self.state.config.phone_regions.clone(),
+            self.state.config.triage.clone(),
             shutdown.clone(),
         ));
         if let Some(follower) = self.follower {

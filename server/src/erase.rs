@@ -182,7 +182,7 @@ pub async fn erase_command(
         feed.announcer,
         graph,
         Team::from_config(&config).fixed(),
-        config.phone_regions.clone(),
+        config.triage.clone(),
     );
     let reason = reason.as_deref();
     let mut report = EraseReport::default();

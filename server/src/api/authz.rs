@@ -104,6 +104,13 @@ pub async fn visible_lead(state: &AppState, caller: &Caller, id: i64) -> Result<
         .ok_or(AppError::LeadNotFound(id))
 }
 
+/// The lead `id`, if the caller may see it and work it ([`LeadChange::Work`]).
+pub async fn workable_lead(state: &AppState, caller: &Caller, id: i64) -> Result<Lead, AppError> {
+    let lead = visible_lead(state, caller, id).await?;
+    authorize(caller, &lead, LeadChange::Work)?;
+    Ok(lead)
+}
+
 #[cfg(test)]
 mod tests {
     use leadhook_shared::Role;

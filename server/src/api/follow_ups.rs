@@ -10,7 +10,7 @@ use leadhook_shared::{
 use serde::Deserialize;
 
 use super::Caller;
-use super::authz::{LeadChange, authorize, visible_lead};
+use super::authz::workable_lead;
 use super::extract::{Json, Path};
 use super::text_limits;
 use crate::app::AppState;
@@ -34,13 +34,6 @@ pub struct NextStepBody {
 pub struct AttemptBody {
     outcome: String,
     note: Option<String>,
-}
-
-/// The lead `id`, if the caller may see it and work it.
-async fn workable(state: &AppState, caller: &Caller, id: i64) -> Result<Lead, AppError> {
-    let lead = visible_lead(state, caller, id).await?;
-    authorize(caller, &lead, LeadChange::Work)?;
-    Ok(lead)
 }
 
 fn parse_step(body: NextStepBody, now: DateTime<Utc>) -> Result<NextStep, AppError> {
@@ -76,7 +69,7 @@ pub async fn set(
     Json(body): Json<NextStepBody>,
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
     let step = parse_step(body, state.config.queue.clock.now())?;
-    let before = workable(&state, &rep, id).await?;
+    let before = workable_lead(&state, &rep, id).await?;
     take_if_unowned(&state, &rep, &before).await?;
     let lead = state
         .leads
@@ -92,7 +85,7 @@ pub async fn clear(
     Extension(rep): Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
-    workable(&state, &rep, id).await?;
+    workable_lead(&state, &rep, id).await?;
     let lead = state
         .leads
         .set_next_step(id, None, &rep.name)
@@ -145,7 +138,7 @@ pub async fn attempt(
         .map(|note| note.trim().to_string())
         .filter(|note| !note.is_empty());
     text_limits::ATTEMPT_NOTE.check_request(note.as_deref())?;
-    let before = workable(&state, &rep, id).await?;
+    let before = workable_lead(&state, &rep, id).await?;
     take_if_unowned(&state, &rep, &before).await?;
     let cadence = &state.config.queue.cadence;
     let schedule = outcome

@@ -10,6 +10,7 @@ mod extract;
 mod follow_ups;
 mod health;
 mod leads;
+mod people;
 mod reps;
 mod stats;
 mod sync;
@@ -21,7 +22,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 
 use leadhook_shared::Action;
 
@@ -54,6 +55,11 @@ pub fn router(state: AppState) -> Router<AppState> {
             put(follow_ups::set).delete(follow_ups::clear),
         )
         .route("/leads/{id}/attempts", post(follow_ups::attempt))
+        .route(
+            "/leads/{id}/person",
+            put(people::merge).delete(people::unlink),
+        )
+        .route("/leads/{id}/junk", delete(people::clear_junk))
         .route(
             "/leads/{id}/erase",
             post(erase::erase).route_layer(from_fn(authz::needs(Action::Erase))),

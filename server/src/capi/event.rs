@@ -11,6 +11,8 @@ use crate::store::QueuedStage;
 pub const MAX_EVENT_AGE: chrono::TimeDelta = chrono::TimeDelta::days(7);
 /// Clock difference between Meta and this server tolerated around a lead's creation.
 const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+/// The stage the stores queue for a lead stored as junk (both stores' CAPI triggers write it).
+pub const JUNK_STAGE: &str = "Junk";
 /// Our name in `custom_data.lead_event_source`.
 pub const LEAD_EVENT_SOURCE: &str = "leadhook";
 
@@ -47,11 +49,16 @@ pub fn prepare(
             stage.lead_created_at.format("%Y-%m-%d %H:%M:%SZ")
         ));
     }
-    let status: LeadStatus = stage.stage.parse().map_err(|e| format!("{e}"))?;
+    let event_name = if stage.stage == JUNK_STAGE {
+        config.junk_event.as_str()
+    } else {
+        let status: LeadStatus = stage.stage.parse().map_err(|e| format!("{e}"))?;
+        config.event_name(status)
+    };
     Ok(Prepared {
         outbox_id: stage.id,
         body: json!({
-            "event_name": config.event_name(status),
+            "event_name": event_name,
             "event_time": event_time,
             "action_source": "system_generated",
             "user_data": {"lead_id": lead_id},
@@ -75,6 +82,7 @@ mod tests {
             dataset_id: "1".into(),
             token: SecretString::from("t"),
             stages: BTreeMap::from([(LeadStatus::Won, "Purchase".to_string())]),
+            junk_event: "Worthless".into(),
             batch_wait: Duration::from_secs(1),
             timeout: Duration::from_secs(1),
             retry_cap: Duration::from_secs(1),

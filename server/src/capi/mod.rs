@@ -8,6 +8,8 @@
 
 pub mod event;
 
+pub use event::JUNK_STAGE;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -363,6 +365,7 @@ mod tests {
                 dataset_id: "42".into(),
                 token: secret,
                 stages: BTreeMap::new(),
+                junk_event: crate::capi::JUNK_STAGE.into(),
                 batch_wait: Duration::from_secs(1),
                 timeout: Duration::from_secs(1),
                 retry_cap: Duration::from_secs(60),

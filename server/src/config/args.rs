@@ -88,6 +88,15 @@ pub struct ServeArgs {
     /// 153125381133:DE.
     #[arg(long = "page-regions", env = "LEADHOOK_PAGE_REGIONS")]
     pub page_regions: Option<String>,
+    /// How far apart two submissions with the same phone or e-mail are one person's (a repeat
+    /// goes to the earlier lead's owner): like 30d (the default) or 12h; 0 never links.
+    #[arg(long = "duplicate-window", env = "LEADHOOK_DUPLICATE_WINDOW")]
+    pub duplicate_window: Option<String>,
+    /// File of junk rules, one per line: name, email, domain or phone, then a pattern (* and ?
+    /// wildcards, any case), like "domain mailinator.com". Meta's test leads and leads with no way
+    /// to reach the person are junk without rules.
+    #[arg(long = "junk-rules", env = "LEADHOOK_JUNK_RULES", value_name = "PATH")]
+    pub junk_rules: Option<PathBuf>,
     /// Facebook Page ID(s) whose lead forms the sweeper checks for missed leads (comma-separated).
     #[arg(long = "fb-page-id", env = "FB_PAGE_ID")]
     pub fb_page_id: Option<String>,

@@ -7,6 +7,7 @@ use leadhook_shared::LeadStatus;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{ConfigError, parse_duration, required_secret};
+use crate::capi::JUNK_STAGE;
 
 /// Sending each stage of each Facebook lead to a CRM dataset (`FB_DATASET_ID`).
 #[derive(Debug, Clone)]
@@ -15,6 +16,8 @@ pub struct CapiConfig {
     pub token: SecretString,
     /// The event name of each status (every status has one).
     pub stages: BTreeMap<LeadStatus, String>,
+    /// The event name a lead stored as junk is reported with (`Junk=...`; default `Junk`).
+    pub junk_event: String,
     /// How long changes gather before a request goes out.
     pub batch_wait: Duration,
     /// How long one request may take; a claimed batch is leased for this plus a margin.
@@ -69,10 +72,12 @@ pub(super) fn parse(
         )?,
         _ => page_token.clone(),
     };
+    let (stages, junk_event) = parse_stages(args.stages)?;
     Ok(Some(CapiConfig {
         dataset_id,
         token,
-        stages: parse_stages(args.stages)?,
+        stages,
+        junk_event,
         batch_wait: parse_duration(
             args.batch_wait,
             "LEADHOOK_CAPI_BATCH_WAIT",
@@ -94,26 +99,26 @@ pub(super) fn parse(
     }))
 }
 
-/// `Status=Event name` pairs, comma-separated; statuses not named keep their own name.
-fn parse_stages(value: Option<String>) -> Result<BTreeMap<LeadStatus, String>, ConfigError> {
+/// `Status=Event name` pairs, comma-separated; statuses not named keep their own name. `Junk`
+/// names the event of a lead stored as junk.
+fn parse_stages(
+    value: Option<String>,
+) -> Result<(BTreeMap<LeadStatus, String>, String), ConfigError> {
     const VAR: &str = "LEADHOOK_CAPI_STAGES";
     let mut stages: BTreeMap<LeadStatus, String> = LeadStatus::ALL
         .iter()
         .map(|status| (*status, status.as_str().to_string()))
         .collect();
+    let mut junk_event = JUNK_STAGE.to_string();
     for pair in value
         .unwrap_or_default()
         .split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
     {
-        let (status, name) = pair.split_once('=').ok_or_else(|| {
+        let (stage, name) = pair.split_once('=').ok_or_else(|| {
             ConfigError::invalid(VAR, format!("\"{pair}\" is not Status=Event name"))
         })?;
-        let status: LeadStatus = status
-            .trim()
-            .parse()
-            .map_err(|e| ConfigError::invalid(VAR, format!("{e}")))?;
         let name = name.trim();
         if name.is_empty()
             || name.chars().count() > MAX_EVENT_NAME
@@ -122,13 +127,21 @@ fn parse_stages(value: Option<String>) -> Result<BTreeMap<LeadStatus, String>, C
             return Err(ConfigError::invalid(
                 VAR,
                 format!(
-                    "the event name of {status} must be 1 to {MAX_EVENT_NAME} printable characters"
+                    "the event name of {} must be 1 to {MAX_EVENT_NAME} printable characters",
+                    stage.trim()
                 ),
             ));
         }
+        if stage.trim().eq_ignore_ascii_case(JUNK_STAGE) {
+            junk_event = name.to_string();
+            continue;
+        }
+        let status: LeadStatus = stage.trim().parse().map_err(|e| {
+            ConfigError::invalid(VAR, format!("{e}, or Junk for leads stored as junk"))
+        })?;
         stages.insert(status, name.to_string());
     }
-    Ok(stages)
+    Ok((stages, junk_event))
 }
 
 #[cfg(test)]
@@ -156,6 +169,7 @@ mod tests {
         for status in LeadStatus::ALL {
             assert_eq!(config.event_name(status), status.as_str());
         }
+        assert_eq!(config.junk_event, "Junk");
         assert_eq!(config.batch_wait, Duration::from_secs(3));
     }
 
@@ -163,7 +177,10 @@ mod tests {
     fn stages_rename_statuses_and_bad_ones_are_named() {
         let page = SecretString::from("page-token");
         let config = parse(
-            args(Some("1"), Some("Won=Purchase, Lost = Lost deal")),
+            args(
+                Some("1"),
+                Some("Won=Purchase, Lost = Lost deal, junk=Junk lead"),
+            ),
             &page,
         )
         .unwrap()
@@ -171,6 +188,7 @@ mod tests {
         assert_eq!(config.event_name(LeadStatus::Won), "Purchase");
         assert_eq!(config.event_name(LeadStatus::Lost), "Lost deal");
         assert_eq!(config.event_name(LeadStatus::Contacted), "Contacted");
+        assert_eq!(config.junk_event, "Junk lead");
         for (dataset, stages) in [
             ("pixel", None),
             ("1", Some("Won")),

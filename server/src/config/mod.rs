@@ -14,6 +14,7 @@ use secrecy::SecretString;
 use thiserror::Error;
 
 use crate::clock::{Clock, SystemClock};
+use crate::triage::Triage;
 
 mod args;
 mod cadence;
@@ -37,9 +38,10 @@ pub use tools::{BackupArgs, LogArgs, LogFormat};
 
 use network::{parse_metrics_addr, parse_trusted_proxies};
 use parse::{
-    parse_api_tokens, parse_assignment, parse_duration, parse_escalate_after, parse_graph_url,
-    parse_graph_version, parse_ids, parse_number, parse_public_url, parse_retention_days,
-    parse_store, parse_visibility, required_secret,
+    parse_api_tokens, parse_assignment, parse_duplicate_window, parse_duration,
+    parse_escalate_after, parse_graph_url, parse_graph_version, parse_ids, parse_junk_rules,
+    parse_number, parse_public_url, parse_retention_days, parse_store, parse_visibility,
+    required_secret,
 };
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
@@ -62,8 +64,8 @@ pub struct Config {
     pub api_tokens: Vec<ApiToken>,
     /// What reps see of leads other reps own (`LEADHOOK_VISIBILITY`).
     pub visibility: Visibility,
-    /// The regions phone numbers without a country code are read in.
-    pub phone_regions: PhoneRegions,
+    /// How leads are read as they arrive: phone regions, junk rules, the duplicate window.
+    pub triage: Triage,
     /// How long a Graph API call may take before it counts as a transient failure.
     pub graph_timeout: Duration,
     /// Most Graph API calls in flight at once (`LEADHOOK_GRAPH_CONCURRENCY`).
@@ -208,7 +210,11 @@ impl Config {
         let data_dir = data_dir_or_default(args.data_dir)?;
         let api_tokens = parse_api_tokens(args.api_tokens_file.or(args.api_tokens))?;
         let visibility = parse_visibility(args.visibility)?;
-        let phone_regions = phone::parse_phone_regions(args.default_region, args.page_regions)?;
+        let triage = Triage {
+            regions: phone::parse_phone_regions(args.default_region, args.page_regions)?,
+            junk: parse_junk_rules(args.junk_rules)?,
+            repeat_window: parse_duplicate_window(args.duplicate_window)?,
+        };
         let sync_seconds =
             parse_number(args.sync_interval, "LEADHOOK_SYNC_INTERVAL", 60, 0..=86_400)?;
         let backfill_days = parse_number(args.backfill_days, "LEADHOOK_BACKFILL_DAYS", 7, 0..=90)?;
@@ -266,7 +272,7 @@ impl Config {
             data_dir,
             api_tokens,
             visibility,
-            phone_regions,
+            triage,
             graph_timeout: Duration::from_secs(15),
             graph_concurrency,
             sweep,

@@ -8,6 +8,8 @@ use leadhook_shared::secret_args::{SecretFileError, read_secret_file};
 use leadhook_shared::{Assignment, Role, Visibility};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::triage::junk::JunkRules;
+
 use super::{
     ApiToken, ConfigError, DEFAULT_ESCALATE_AFTER, DEFAULT_GRAPH_URL, DEFAULT_GRAPH_VERSION,
     StoreConfig,
@@ -69,6 +71,36 @@ pub(super) fn parse_escalate_after(value: Option<String>) -> Result<Duration, Co
         DEFAULT_ESCALATE_AFTER,
         Duration::from_secs(1)..=Duration::from_secs(86_400),
     )
+}
+
+/// `LEADHOOK_DUPLICATE_WINDOW`: 30 days unless set; `0` never links.
+pub(super) fn parse_duplicate_window(
+    value: Option<String>,
+) -> Result<chrono::Duration, ConfigError> {
+    if value.as_deref().map(str::trim) == Some("0") {
+        return Ok(chrono::Duration::zero());
+    }
+    let window = parse_duration(
+        value,
+        "LEADHOOK_DUPLICATE_WINDOW",
+        Duration::from_secs(30 * 86_400),
+        Duration::from_secs(60)..=Duration::from_secs(365 * 86_400),
+    )?;
+    chrono::Duration::from_std(window)
+        .map_err(|e| ConfigError::invalid("LEADHOOK_DUPLICATE_WINDOW", e.to_string()))
+}
+
+/// `LEADHOOK_JUNK_RULES`: the operator's junk rules file, read once at start.
+pub(super) fn parse_junk_rules(path: Option<PathBuf>) -> Result<JunkRules, ConfigError> {
+    let Some(path) = path.filter(|path| !path.as_os_str().is_empty()) else {
+        return Ok(JunkRules::default());
+    };
+    JunkRules::read(&path).map_err(|message| {
+        ConfigError::invalid(
+            "LEADHOOK_JUNK_RULES",
+            format!("{message}; fix the file or unset LEADHOOK_JUNK_RULES"),
+        )
+    })
 }
 
 /// A duration like `5m` or `90s` within `range`, or `default` when unset.

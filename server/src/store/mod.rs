@@ -5,10 +5,10 @@
 //! | role | methods | held by |
 //! |---|---|---|
 //! | [`LeadReader`] (with [`QueueReads`]) | leads, history, figures, availability, reachability | the HTTP API, the live feed, `doctor` |
-//! | [`LeadWrites`] (with [`QueueWrites`], [`Erasure`], [`FollowUps`], [`PhoneWrites`]) | every change to a lead or a rep | [`crate::writer::LeadWriter`] only |
+//! | [`LeadWrites`] (with [`QueueWrites`], [`Erasure`], [`FollowUps`], [`People`], [`TriageWrites`]) | every change to a lead or a rep | [`crate::writer::LeadWriter`] only |
 //! | [`EscalationMarks`] | leads due for escalation, marks taken | [`crate::escalation::Escalator`] |
 //! | [`ReminderMarks`] | follow-ups due for a reminder, marks taken | [`crate::reminders::Reminders`] |
-//! | [`PhoneBackfill`] | leads whose phone was never read | [`crate::phones`] |
+//! | [`TriageBackfill`] | leads stored before phones, people and junk were read | [`crate::triage`] |
 //! | [`ErasureTargets`] | whose leads to erase, the daily retention run | [`crate::erase`] |
 //! | [`Leases`] | turns at scheduled jobs among replicas | [`crate::lease::JobLease`] |
 //! | [`SweepPositions`] | where the backfill sweep stopped per form | the sweeper, `store copy` |
@@ -24,7 +24,7 @@ pub mod copy;
 pub mod erase;
 pub(crate) mod error;
 mod follow_ups;
-mod phones;
+pub mod people;
 pub mod postgrest;
 mod queue;
 mod reminders;
@@ -43,7 +43,7 @@ pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
 pub use erase::{ERASE_BATCH, Erasure, ErasureTargets, Person};
 pub use error::StoreError;
 pub use follow_ups::FollowUps;
-pub use phones::{PhoneBackfill, PhoneWrites, ReadPhone, UnreadPhone};
+pub use people::{People, Relinked, TriageBackfill, TriageWrites, Triaged, Untriaged};
 pub use queue::{
     Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
 };
@@ -174,7 +174,7 @@ pub trait LeadStore:
     + SweepPositions
     + CapiOutbox
     + RepDirectory
-    + PhoneBackfill
+    + TriageBackfill
     + 'static
 {
 }
@@ -189,7 +189,7 @@ impl<T> LeadStore for T where
         + SweepPositions
         + CapiOutbox
         + RepDirectory
-        + PhoneBackfill
+        + TriageBackfill
         + 'static
 {
 }
@@ -219,7 +219,9 @@ pub trait LeadReader: QueueReads + Send + Sync {
 /// The write role, held by [`crate::writer::LeadWriter`] alone: every change to a lead goes
 /// through it, so that each is announced once.
 #[async_trait]
-pub trait LeadWrites: QueueWrites + Erasure + FollowUps + PhoneWrites + Send + Sync {
+pub trait LeadWrites:
+    QueueWrites + Erasure + FollowUps + People + TriageWrites + Send + Sync
+{
     /// Inserts a lead from Meta or refreshes the Meta-sourced columns of the one with the same
     /// `leadgen_id`. Never touches what reps own (`status`, `notes`), leaves `updated_at` alone
     /// when nothing changed, and keeps an erased lead erased. `actor` (`facebook` or `sweeper`) is recorded in the activity.

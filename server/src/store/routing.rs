@@ -1,9 +1,10 @@
 //! Who owns a lead the moment it is stored. The store decides it inside the insert (same
 //! transaction on SQLite, same statement on Supabase), so no reader ever sees a new lead before its
-//! owner, and a crash cannot leave it half-routed. [`Routing`] is the one input of that decision;
-//! routing rules that come later (a person's repeat goes to the earlier owner, junk to nobody)
-//! belong here and in the two places that apply it: `sqlite/route.rs` and the SQL function
-//! `public.route_new_lead` (migrations/20261201100000_route_on_insert.sql).
+//! owner, and a crash cannot leave it half-routed. [`Routing`] is the one input of that decision:
+//! junk goes to nobody, a person's repeat to the person's owner (see [`super::people`]), anything
+//! else takes the next turn. The rules are applied in `sqlite/people.rs` with `sqlite/route.rs`,
+//! and by the triggers `leads_link` and `leads_route` on Supabase
+//! (migrations/20261207160000_people.sql, 20261201100000_route_on_insert.sql).
 
 use leadhook_shared::Assignment;
 
@@ -12,13 +13,17 @@ use leadhook_shared::Assignment;
 pub struct Routing<'a> {
     pub assignment: Assignment,
     pub reps: &'a [String],
+    /// How far apart two submissions of one person may be to be linked
+    /// (`LEADHOOK_DUPLICATE_WINDOW`); zero never links.
+    pub repeat_window: chrono::Duration,
 }
 
 impl Routing<'static> {
-    /// New leads stay unowned (claim mode, or tools that store leads without a team).
+    /// New leads stay unowned and unlinked (tools that store leads without a team).
     pub const UNOWNED: Routing<'static> = Routing {
         assignment: Assignment::Claim,
         reps: &[],
+        repeat_window: chrono::Duration::zero(),
     };
 }
 
@@ -39,6 +44,7 @@ mod tests {
         let routing = |assignment| Routing {
             assignment,
             reps: &reps,
+            repeat_window: chrono::Duration::days(30),
         };
         assert_eq!(routing(Assignment::RoundRobin).turns(), Some(&reps[..]));
         assert_eq!(routing(Assignment::Claim).turns(), None);

@@ -12,11 +12,13 @@ use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{Lead, LeadPatch, NewAttempt, NewManualLead, NextStep};
 use tokio::sync::Mutex;
 
-use crate::config::PhoneRegions;
+use crate::triage::Triage;
+
+mod people;
 use crate::feed::ChangeAnnouncer;
 use crate::graph::GraphClient;
 use crate::health::{RuntimeHealth, StoreStatus};
-use crate::store::{Claim, LeadWrites, PhoneWrites, ReadPhone, Routing, StoreError, Upserted};
+use crate::store::{Claim, LeadWrites, Routing, StoreError, Upserted};
 use crate::team::{Team, TeamView};
 
 /// Handle to the write service; cheap to clone. It does not hand its store out:
@@ -39,8 +41,8 @@ struct Inner {
     announcer: ChangeAnnouncer,
     form_names: Mutex<HashMap<String, Option<String>>>,
     team: TeamView,
-    /// The regions leads' phone numbers are read in.
-    phone_regions: PhoneRegions,
+    /// How leads are read as they arrive (phones, e-mail keys, junk, the duplicate window).
+    triage: Triage,
     /// Held from a store write until its announcement, so this server announces its changes in
     /// the order the store gave them their cursors (`/api/events` skips anything older than what
     /// it already sent).
@@ -55,7 +57,7 @@ impl LeadWriter {
         announcer: ChangeAnnouncer,
         graph: GraphClient,
         team: TeamView,
-        phone_regions: PhoneRegions,
+        triage: Triage,
     ) -> LeadWriter {
         LeadWriter {
             inner: Arc::new(Inner {
@@ -65,7 +67,7 @@ impl LeadWriter {
                 announcer,
                 form_names: Mutex::default(),
                 team,
-                phone_regions,
+                triage,
                 in_order: Mutex::default(),
             }),
         }
@@ -103,11 +105,7 @@ impl LeadWriter {
         actor: &str,
     ) -> Result<Vec<Upserted>, StoreError> {
         for lead in leads.iter_mut() {
-            let region = self
-                .inner
-                .phone_regions
-                .for_page(lead.meta.page_id.as_deref());
-            lead.meta.normalize(region);
+            self.inner.triage.read(&mut lead.meta);
             if lead.meta.form_name.is_none()
                 && let Some(form_id) = lead.meta.form_id.clone()
             {
@@ -119,7 +117,7 @@ impl LeadWriter {
         let stored = self.record(
             self.inner
                 .store
-                .upsert_many(leads, actor, routing(&team))
+                .upsert_many(leads, actor, self.routing(&team))
                 .await,
         )?;
         for upserted in stored.iter().filter(|upserted| upserted.changed) {
@@ -284,14 +282,14 @@ impl LeadWriter {
     /// announces it.
     pub async fn create_manual(&self, new: &NewManualLead, rep: &str) -> Result<Lead, StoreError> {
         let mut new = new.clone();
-        new.normalize(self.inner.phone_regions.for_page(None));
+        self.inner.triage.read_manual(&mut new);
         let new = &new;
         let team = self.team();
         let _in_order = self.inner.in_order.lock().await;
         let lead = self.record(
             self.inner
                 .store
-                .create_manual(new, rep, routing(&team))
+                .create_manual(new, rep, self.routing(&team))
                 .await,
         )?;
         tracing::info!(id = lead.id, rep, owner = ?lead.owner, "manual lead created");
@@ -343,17 +341,19 @@ impl LeadWriter {
         result
     }
 
+    /// How the store routes the new leads this server writes: the team's mode and reps, and the
+    /// window a person's repeats are linked in.
+    fn routing<'a>(&self, team: &'a Team) -> Routing<'a> {
+        Routing {
+            assignment: team.assignment,
+            reps: &team.reps,
+            repeat_window: self.inner.triage.repeat_window,
+        }
+    }
+
     /// The only place this server's writes reach the live feed.
     fn announce(&self, lead: &Lead) {
         self.inner.announcer.announce(lead);
-    }
-}
-
-/// How the store routes the new leads this server writes: the team's mode and reps.
-fn routing(team: &Team) -> Routing<'_> {
-    Routing {
-        assignment: team.assignment,
-        reps: &team.reps,
     }
 }
 
@@ -381,7 +381,7 @@ impl LeadWriter {
             feed.announcer,
             graph,
             team.fixed(),
-            PhoneRegions::default(),
+            Triage::default(),
         );
         (writer, feed.live)
     }
@@ -403,15 +403,6 @@ pub(crate) fn test_lead(leadgen_id: &str, created_at: DateTime<Utc>) -> Incoming
     IncomingLead {
         leadgen_id: leadgen_id.to_string(),
         meta,
-    }
-}
-
-/// The phone backfill writes through the writer, so the store's health is recorded like any
-/// write's. Nothing is announced: a phone read is a derived value, not a change.
-#[async_trait::async_trait]
-impl PhoneWrites for LeadWriter {
-    async fn store_read_phones(&self, phones: &[ReadPhone]) -> Result<(), StoreError> {
-        self.record(self.inner.store.store_read_phones(phones).await)
     }
 }
 

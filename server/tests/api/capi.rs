@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 use leadhook_sim::harness::poll_until;
 
 use crate::helpers::{
-    FORM_ID, PAGE_ID, REP_TOKEN, TestApp, graph_lead, serve_args, server_binary, settings,
-    spawn_app_from_args, spawn_graph,
+    FORM_ID, PAGE_ID, REP_TOKEN, TestApp, graph_lead, notification, serve_args, server_binary,
+    settings, spawn_app_from_args, spawn_graph,
 };
 
 /// Short waits so the tests take seconds; production defaults are 3s, 30s and 5m.
@@ -37,6 +37,7 @@ fn capi_on(args: &mut ServeArgs) {
     args.capi_batch_wait = Some(SETTINGS[1].1.into());
     args.capi_timeout = Some(SETTINGS[2].1.into());
     args.capi_retry_cap = Some(SETTINGS[3].1.into());
+    args.capi_stages = Some("Junk=Worthless lead".into());
 }
 
 async fn spawn_capi_app(graph: GraphStandin, data_dir: tempfile::TempDir) -> TestApp {
@@ -149,7 +150,13 @@ async fn webhook_lead(app: &TestApp, n: u64) -> Lead {
     app.graph.add_lead(
         PAGE_ID,
         FORM_ID,
-        graph_lead(&id, &[("full_name", &["Jane Doe"])]),
+        graph_lead(
+            &id,
+            &[
+                ("full_name", &["Jane Doe"]),
+                ("email", &[&format!("jane{n}@example.com")]),
+            ],
+        ),
     );
     app.deliver_first(&id).await
 }
@@ -213,21 +220,42 @@ async fn stages_reach_meta_once(app: &TestApp) {
     set_status(app, &lead, "Contacted").await;
     set_status(app, &manual, "Won").await;
     set_status(app, &lead, "Won").await;
+    // Meta's own test lead is junk: Meta hears it as its own stage, named as configured.
+    let junk_id = leadgen_id(43);
+    app.graph.add_lead(
+        PAGE_ID,
+        FORM_ID,
+        graph_lead(
+            &junk_id,
+            &[
+                ("full_name", &["<test lead: dummy data for full_name>"]),
+                ("email", &["test@fb.com"]),
+            ],
+        ),
+    );
+    assert_eq!(
+        app.post_signed(&notification(&[&junk_id])).await.status(),
+        200
+    );
 
-    wait_for_events(&app.graph, 3).await;
+    wait_for_events(&app.graph, 4).await;
     // Every status change above queued its stage before it was answered.
     wait_for_settled_outbox(app, |_| true).await;
     let events = app.graph.capi_events();
-    assert_eq!(events.len(), 3, "{events:#?}");
+    assert_eq!(events.len(), 4, "{events:#?}");
     assert_eq!(app.graph.capi_repeats(), 0, "nothing sent twice");
     let names: Vec<&str> = events
         .iter()
         .map(|e| e["event_name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["New Lead", "Contacted", "Won"]);
+    assert_eq!(names, ["New Lead", "Contacted", "Won", "Worthless lead"]);
     let now = Utc::now().timestamp();
+    assert_eq!(
+        events[3]["user_data"],
+        json!({"lead_id": 1_234_567_890_000_043_u64})
+    );
     let mut event_ids = BTreeSet::new();
-    for event in &events {
+    for event in &events[..3] {
         let fields: BTreeSet<&str> = event
             .as_object()
             .unwrap()
@@ -274,13 +302,13 @@ async fn stages_reach_meta_once(app: &TestApp) {
     let health = app.health().await;
     assert_eq!(health["capi"]["enabled"], true);
     assert_eq!(health["capi"]["dataset_id"], DEFAULT_DATASET_ID);
-    assert_eq!(health["capi"]["sent_today"], 3);
+    assert_eq!(health["capi"]["sent_today"], 4);
     assert_eq!(health["capi"]["queued"], 0);
     assert_eq!(health["capi"]["failed"], 0);
     assert!(health["capi"]["last_success_at"].is_string());
     let metrics = app.metrics().await;
     assert!(
-        metrics.contains("leadhook_capi_events_total{outcome=\"sent\"} 3"),
+        metrics.contains("leadhook_capi_events_total{outcome=\"sent\"} 4"),
         "{metrics}"
     );
 }

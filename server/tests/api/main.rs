@@ -21,6 +21,7 @@ mod intake_lanes;
 mod json_logs;
 mod leads_api;
 mod metrics_port;
+mod people;
 mod phones;
 mod private_dirs;
 mod raw_http;

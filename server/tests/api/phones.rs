@@ -22,7 +22,7 @@ async fn app_reading_german_pages() -> TestApp {
         spawn_graph().await,
         tempfile::tempdir().expect("temp dir"),
         |config| {
-            config.phone_regions = PhoneRegions {
+            config.triage.regions = PhoneRegions {
                 default: "US".parse().ok(),
                 pages: HashMap::from([(PAGE_ID.to_string(), "DE".parse().unwrap())]),
             };
@@ -111,16 +111,20 @@ async fn phones_are_read_with_the_pages_region_else_the_default() {
     assert_eq!(response.status(), 422);
 }
 
-/// Leads stored before phones were read (straight into the data dir, as an older server left
-/// them) get their E.164 after the server has started, without holding the start.
+/// Leads stored before phones, people and junk were read (straight into the data dir, as an older
+/// server left them) get their E.164, their person and their junk flag after the server has
+/// started, without holding the start.
 #[tokio::test]
-async fn leads_stored_before_get_their_e164_after_start() {
+async fn leads_stored_before_get_their_e164_person_and_junk_after_start() {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open(&data_dir.path().join("leads.db"))
         .await
         .expect("store");
     let mut ids = Vec::new();
-    for (n, phone) in ["030 1234567", PLACEHOLDER].into_iter().enumerate() {
+    for (n, phone) in ["030 1234567", PLACEHOLDER, "+49 30 1234567"]
+        .into_iter()
+        .enumerate()
+    {
         let lead = IncomingLead {
             leadgen_id: format!("55500040{n}"),
             meta: serde_json::from_value(serde_json::json!({
@@ -132,9 +136,13 @@ async fn leads_stored_before_get_their_e164_after_start() {
         ids.push(store.upsert(&lead, FACEBOOK).await.expect("stored").lead.id);
     }
     drop(store);
+    rusqlite::Connection::open(data_dir.path().join("leads.db"))
+        .expect("the lead file")
+        .execute("UPDATE leads SET triaged = 0", [])
+        .expect("as an older server left them");
 
     let app = spawn_app_with(spawn_graph().await, data_dir, |config| {
-        config.phone_regions = PhoneRegions {
+        config.triage.regions = PhoneRegions {
             default: "US".parse().ok(),
             pages: HashMap::from([(PAGE_ID.to_string(), "DE".parse().unwrap())]),
         };
@@ -158,6 +166,23 @@ async fn leads_stored_before_get_their_e164_after_start() {
     .await;
     assert_eq!(read[0].meta.phone_e164.as_deref(), Some("+49301234567"));
     assert!(read[1].meta.phone_invalid && read[1].meta.phone_e164.is_none());
+    assert_eq!(
+        read[1].junk(),
+        Some("Meta test lead"),
+        "the placeholder phone"
+    );
+    assert_eq!(read[0].junk(), None);
+    let third = poll_until(
+        Duration::from_secs(30),
+        || served(&app, ids[2]),
+        |lead: &Lead| lead.repeat_of.is_some(),
+    )
+    .await;
+    assert_eq!(
+        third.repeat_of,
+        Some(ids[0]),
+        "the same number: the same person"
+    );
     assert_eq!(
         read[0].meta.phone.as_deref(),
         Some("030 1234567"),

@@ -11,6 +11,7 @@ use indicatif::ProgressBar;
 use leadhook_local_supabase::{Builder, LocalSupabase};
 use leadhook_server::data_dir_lock::DataDirLock;
 use leadhook_server::store::Erasure as _;
+use leadhook_server::store::People as _;
 use leadhook_server::store::copy::{CopyEnd, LeadRecord, RepRecord, copy, fingerprint};
 use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
 use leadhook_server::store::sqlite::SqliteStore;
@@ -68,6 +69,8 @@ fn incoming(n: usize) -> IncomingLead {
         },
     };
     lead.meta.normalize("US".parse().ok());
+    // Every 19th is junk: the copy carries the flag, and the cleared flag of every 38th.
+    lead.meta.junk_reason = n.is_multiple_of(19).then(|| "Meta test lead".to_string());
     lead
 }
 
@@ -75,9 +78,21 @@ fn incoming(n: usize) -> IncomingLead {
 /// with tokens.
 async fn seeded_sqlite(dir: &Path) -> SqliteStore {
     let store = open_sqlite(dir).await;
+    let mut previous = None;
     for n in 0..FACEBOOK_LEADS {
         let stored = store.upsert(&incoming(n), FACEBOOK).await.expect("upsert");
         let id = stored.lead.id;
+        // Every 17th is the same person as the lead before it: the copy carries the link.
+        if let Some(before) = previous.filter(|_| n % 17 == 0 && (n - 1) % 97 != 0) {
+            store.merge(id, before, "alice").await.expect("merge");
+        }
+        if n % 38 == 0 {
+            store
+                .clear_junk(id, "bob", leadhook_server::store::Routing::UNOWNED)
+                .await
+                .expect("clear junk");
+        }
+        previous = Some(id);
         if n % 3 == 0 {
             let patch = LeadPatch {
                 status: Some(LeadStatus::Contacted),
@@ -261,6 +276,25 @@ async fn ten_thousand_leads_to_supabase_and_back_are_equal() {
     assert!(
         phones(false) > 0 && phones(true) > 0,
         "normalised and marked phones"
+    );
+    let repeats = original
+        .0
+        .iter()
+        .filter(|r| r.lead.repeat_of.is_some())
+        .count();
+    let junk = original
+        .0
+        .iter()
+        .filter(|r| r.lead.junk().is_some())
+        .count();
+    let cleared = original
+        .0
+        .iter()
+        .filter(|r| r.lead.junk_cleared_at.is_some())
+        .count();
+    assert!(
+        repeats > 0 && junk > 0 && cleared > 0,
+        "links, junk and cleared junk"
     );
     assert!(
         original.1.len() > TOTAL,

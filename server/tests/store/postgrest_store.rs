@@ -414,6 +414,7 @@ async fn an_older_replica_still_routes_and_leaves_routed_leads_alone() {
     let routing = Routing {
         assignment: Assignment::RoundRobin,
         reps: &reps,
+        repeat_window: chrono::Duration::days(30),
     };
     let deliver = |leadgen_id: &'static str| {
         let store = &setup.store;

@@ -35,6 +35,13 @@ pub struct LeadRecord {
     /// When its next step's reminder was taken (absent from stores before reminders).
     #[serde(default)]
     pub reminded_at: Option<DateTime<Utc>>,
+    /// How it joined its person (`phone`, `email`, `hand`; see [`super::people::via`]).
+    #[serde(default)]
+    pub repeat_via: Option<String>,
+    /// Whether its phone, e-mail key and junk flag were read (absent from stores before people:
+    /// then not, and the target's triage backfill reads it).
+    #[serde(default)]
+    pub triaged: bool,
 }
 
 /// A rep's availability and round-robin turn.

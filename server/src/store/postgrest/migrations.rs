@@ -65,4 +65,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207150000_phone_e164.sql",
         include_str!("../../../../migrations/20261207150000_phone_e164.sql"),
     ),
+    (
+        "20261207160000_people.sql",
+        include_str!("../../../../migrations/20261207160000_people.sql"),
+    ),
 ];

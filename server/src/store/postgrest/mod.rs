@@ -13,7 +13,7 @@ mod follow_ups;
 mod http;
 mod key;
 mod migrations;
-mod phones;
+mod people;
 mod query;
 mod queue;
 mod reads;
@@ -143,6 +143,7 @@ struct ManualColumns<'a> {
     phone: Option<&'a str>,
     phone_e164: Option<&'a str>,
     phone_invalid: bool,
+    email_key: Option<&'a str>,
     status: &'static str,
     notes: Option<&'a str>,
     is_manual: bool,
@@ -159,14 +160,29 @@ struct Written<'a, T: Serialize> {
     owner_change: Option<ActivityKind>,
 }
 
-/// A row to insert, with what the routing trigger `leads_route` needs: the reps who take turns,
-/// absent when new leads are not given out (see migrations/20261201100000_route_on_insert.sql).
+/// A row to insert, with what the triggers that place it need: `leads_link` the duplicate window
+/// in seconds, `leads_route` the reps who take turns (absent when new leads are not given out);
+/// neither is stored (see migrations/20261207160000_people.sql). `triaged` tells the triage
+/// backfill this server read the lead.
 #[derive(Serialize)]
 struct New<'a, T: Serialize> {
     #[serde(flatten)]
     written: Written<'a, T>,
     #[serde(skip_serializing_if = "Option::is_none")]
     route_to: Option<&'a [String]>,
+    link_window: i64,
+    triaged: bool,
+}
+
+impl<'a, T: Serialize> New<'a, T> {
+    fn placed(written: Written<'a, T>, routing: Routing<'a>) -> New<'a, T> {
+        New {
+            written,
+            route_to: routing.turns(),
+            link_window: routing.repeat_window.num_seconds().max(0),
+            triaged: true,
+        }
+    }
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
@@ -190,14 +206,15 @@ impl LeadWrites for PostgrestStore {
         rep: &str,
         routing: Routing<'_>,
     ) -> Result<Lead, StoreError> {
-        let body = to_json(&New {
-            written: Written {
+        let body = to_json(&New::placed(
+            Written {
                 row: ManualColumns {
                     name: &lead.name,
                     email: lead.email.as_deref(),
                     phone: lead.phone.as_deref(),
                     phone_e164: lead.phone_e164.as_deref(),
                     phone_invalid: lead.phone_invalid,
+                    email_key: lead.email_key.as_deref(),
                     status: lead.status.unwrap_or_default().as_str(),
                     notes: lead.notes.as_deref(),
                     is_manual: true,
@@ -205,8 +222,8 @@ impl LeadWrites for PostgrestStore {
                 changed_by: rep,
                 owner_change: None,
             },
-            route_to: routing.turns(),
-        })?;
+            routing,
+        ))?;
         // Not idempotent (no leadgen_id): an unreadable answer is not retried.
         self.call(self.table().select(EVERY_COLUMN).insert(body))
             .await?

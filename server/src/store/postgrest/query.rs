@@ -11,6 +11,8 @@ pub const TABLE: &str = "leads";
 
 /// The dashboard counters, `public.lead_stats(today_start, week_start)`.
 pub const STATS_FUNCTION: &str = "lead_stats";
+/// People and junk beside the submission counts (migrations/20261207160000_people.sql).
+pub const PEOPLE_FUNCTION: &str = "lead_people";
 
 /// What rows are read with: every column, and a `Lead` takes the ones it has by name, plus the
 /// computed field `next_step` (`public.next_step(leads)`), the wire shape of the two columns.

@@ -169,7 +169,8 @@ impl QueueWrites for PostgrestStore {
         let still_waiting = self
             .lead_filter(id)
             .eq("status", LeadStatus::NewLead.as_str())
-            .lt("escalated_level", level.to_string());
+            .lt("escalated_level", level.to_string())
+            .or("junk_reason.is.null,junk_cleared_at.not.is.null");
         let taken = self
             .patch_lead(
                 still_waiting,
@@ -298,7 +299,8 @@ impl EscalationMarks for PostgrestStore {
             .eq("status", LeadStatus::NewLead.as_str())
             .gt("created_at", timestamp(created_after))
             .lte("created_at", timestamp(created_before))
-            .lt("escalated_level", level.to_string());
+            .lt("escalated_level", level.to_string())
+            .or("junk_reason.is.null,junk_cleared_at.not.is.null");
         self.call(first_rows(waiting, "created_at.asc,id.asc", limit))
             .await?
             .json()

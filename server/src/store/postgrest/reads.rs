@@ -107,9 +107,15 @@ impl LeadReader for PostgrestStore {
             "today_start": timestamp(window.today_start),
             "week_start": timestamp(window.week_start),
         });
-        self.call(self.client.rpc(query::STATS_FUNCTION, args.to_string()))
+        let mut stats: Stats = self
+            .call(self.client.rpc(query::STATS_FUNCTION, args.to_string()))
             .await?
-            .json()
+            .json()?;
+        stats.people = self
+            .call(self.client.rpc(query::PEOPLE_FUNCTION, args.to_string()))
+            .await?
+            .json()?;
+        Ok(stats)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -58,10 +58,7 @@ impl PostgrestStore {
     ) -> Result<Vec<Upserted>, StoreError> {
         let rows: Vec<New<'_, &IncomingLead>> = leads
             .iter()
-            .map(|lead| New {
-                written: written(lead, actor),
-                route_to: routing.turns(),
-            })
+            .map(|lead| New::placed(written(lead, actor), routing))
             .collect();
         let insert = self
             .table()

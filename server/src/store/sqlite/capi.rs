@@ -45,18 +45,30 @@ pub(super) const MIGRATION: &str = concat!(
 
 /// The trigger that queues a stage for each `stored` or `status` activity row of a Facebook lead;
 /// a literal, so the migration that rebuilds `activity` (see `erase.rs`) creates the same one.
+/// Without an argument the stage is the status, as first written; migrations from
+/// [`super::people::MIGRATION`] on pass the junk-aware stage as `$stage`, so a junk lead
+/// is stored as the stage `Junk` ([`crate::capi::JUNK_STAGE`]).
 macro_rules! queue_stage_trigger {
     () => {
-        r#"
+        $crate::store::sqlite::capi::queue_stage_trigger!(
+            "CASE WHEN NEW.kind = 'status' THEN NEW.new ELSE l.status END"
+        )
+    };
+    ($stage:literal) => {
+        concat!(
+            r#"
     CREATE TRIGGER capi_queue_stage AFTER INSERT ON activity
     WHEN NEW.kind IN ('stored', 'status') AND (SELECT enabled FROM capi_switch) = 1
     BEGIN
         INSERT INTO capi_events (activity_id, lead_id, leadgen_id, stage, at, lead_created_at)
         SELECT NEW.id, l.id, l.leadgen_id,
-               CASE WHEN NEW.kind = 'status' THEN NEW.new ELSE l.status END, NEW.at, l.created_at
+               "#,
+            $stage,
+            r#", NEW.at, l.created_at
           FROM leads AS l WHERE l.id = NEW.lead_id AND l.leadgen_id IS NOT NULL;
     END;
 "#
+        )
     };
 }
 pub(super) use queue_stage_trigger;

@@ -33,6 +33,10 @@ const OWN_COLUMNS: &[&str] = &[
     "next_step_what",
     "attempts",
     "reminded_at",
+    "repeat_of",
+    "repeat_via",
+    "junk_cleared_at",
+    "triaged",
 ];
 
 static UPSERT_LEAD: LazyLock<String> = LazyLock::new(|| {
@@ -84,6 +88,10 @@ fn lead_parameters(record: &LeadRecord) -> rusqlite::Result<Vec<ToSqlOutput<'_>>
         ),
         ToSqlOutput::from(i64::from(lead.attempts)),
         optional_micros(record.reminded_at),
+        lead.repeat_of.to_sql()?,
+        record.repeat_via.to_sql()?,
+        optional_micros(lead.junk_cleared_at),
+        record.triaged.to_sql()?,
     ];
     values.extend(meta_parameters(meta)?);
     Ok(values)
@@ -160,6 +168,8 @@ fn read_page(conn: &Connection, after_id: i64, limit: u32) -> Result<Page, Store
                 escalated_level: row.get("escalated_level")?,
                 escalated_at: row.get::<_, Option<i64>>("escalated_at")?.map(time_from),
                 reminded_at: row.get::<_, Option<i64>>("reminded_at")?.map(time_from),
+                repeat_via: row.get("repeat_via")?,
+                triaged: row.get("triaged")?,
             })
         })
         .map_err(internal)?

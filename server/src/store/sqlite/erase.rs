@@ -26,12 +26,16 @@ pub(super) const MIGRATION: &str = concat!(
 "#
 );
 
-/// Rebuilds `activity` with `$kinds` (SQL literals) as the kinds its CHECK allows. SQLite cannot
+/// Rebuilds `activity` with `$kinds` (SQL literals) as the kinds its CHECK allows, and the CAPI
+/// trigger `$trigger` (by default the first one: see `capi.rs`). SQLite cannot
 /// change a CHECK, so the table is rebuilt with every row and the CAPI trigger on it recreated.
 /// With foreign keys on, dropping the old `activity` deletes the `capi_events` rows that reference
 /// it (ON DELETE CASCADE), so they are kept aside and put back under the same ids.
 macro_rules! activity_with_kinds {
     ($kinds:literal) => {
+        activity_with_kinds!($kinds, $crate::store::sqlite::capi::queue_stage_trigger!())
+    };
+    ($kinds:literal, $trigger:expr) => {
         concat!(
             r#"
     CREATE TABLE activity_rebuilt (
@@ -56,7 +60,7 @@ macro_rules! activity_with_kinds {
         ON CONFLICT (id) DO NOTHING;
     DROP TABLE capi_events_kept;
 "#,
-            $crate::store::sqlite::capi::queue_stage_trigger!()
+            $trigger
         )
     };
 }
@@ -104,8 +108,11 @@ impl Erasure for SqliteStore {
             if before.erased_at.is_some() {
                 return Ok(Some(before));
             }
+            // The person's links go with their data; the lead's repeats stay one person.
+            super::people::detach(tx, &before, &actor, now, false)?;
             tx.execute(
                 "UPDATE leads SET name = NULL, email = NULL, phone = NULL, phone_e164 = NULL, phone_invalid = 0,
+                        email_key = NULL, junk_reason = NULL, repeat_of = NULL, repeat_via = NULL,
                         fields = '{}', notes = NULL,
                     next_step_at = NULL, next_step_what = NULL,
                     search_text = '', erased_at = ?2, updated_at = ?2 WHERE id = ?1",

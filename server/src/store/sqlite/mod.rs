@@ -10,7 +10,6 @@ mod export;
 mod follow_ups;
 mod history;
 mod people;
-mod phones;
 mod queue;
 mod reminders;
 mod replica;
@@ -19,6 +18,7 @@ mod route;
 mod rows;
 #[cfg(test)]
 mod tests;
+mod triage;
 mod upsert;
 
 use std::path::Path;
@@ -82,7 +82,7 @@ const MIGRATIONS: &[&str] = &[
     follow_ups::MIGRATION,
     reminders::MIGRATION,
     erase::ERASURES_INDEX_MIGRATION,
-    phones::MIGRATION,
+    people::PHONES_MIGRATION,
     people::MIGRATION,
 ];
 
@@ -124,6 +124,10 @@ impl SqliteStore {
                 .map_err(internal)?;
             conn.busy_timeout(std::time::Duration::from_secs(5))
                 .map_err(internal)?;
+            // Every transaction writes: take the write lock at its start, so a second connection
+            // to the file (a tool, `store copy`) waits its turn instead of failing on an upgrade,
+            // and what a transaction reads before it writes (a person's earlier leads) is current.
+            conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
             migrate(&mut conn)?;
             let last_change_micros = conn
                 .query_row(
@@ -294,7 +298,11 @@ impl LeadWrites for SqliteStore {
     ) -> Result<Lead, StoreError> {
         let lead = lead.clone();
         let rep = rep.to_string();
-        let (assignment, reps) = (routing.assignment, routing.reps.to_vec());
+        let (assignment, reps, repeat_window) = (
+            routing.assignment,
+            routing.reps.to_vec(),
+            routing.repeat_window,
+        );
         self.with(move |inner| {
             let now = inner.next_change_micros();
             let search = search_text(Some(&lead.name), lead.email.as_deref(), lead.phone.as_deref());
@@ -305,8 +313,8 @@ impl LeadWrites for SqliteStore {
             let id: i64 = tx
                 .query_row(
                     "INSERT INTO leads (name, email, phone, status, notes, is_manual, created_at, received_at, updated_at,
-                        search_text, first_contact_at, phone_e164, phone_invalid)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                        search_text, first_contact_at, phone_e164, phone_invalid, email_key, triaged)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?6, ?7, ?8, ?9, ?10, ?11, 1) RETURNING id",
                     params![
                         lead.name,
                         lead.email,
@@ -317,7 +325,8 @@ impl LeadWrites for SqliteStore {
                         search,
                         first_contact,
                         lead.phone_e164,
-                        lead.phone_invalid
+                        lead.phone_invalid,
+                        lead.email_key
                     ],
                     |row| row.get(0),
                 )
@@ -325,7 +334,8 @@ impl LeadWrites for SqliteStore {
             history::record(&tx, id, now, &rep, Change::new(ActivityKind::Stored, None, None))?;
             let stored = lead_by_id(&tx, id)?
                 .ok_or_else(|| StoreError::Internal("lead vanished after insert".into()))?;
-            let stored = route::route_new(&tx, stored, Routing { assignment, reps: &reps }, now)?;
+            let routing = Routing { assignment, reps: &reps, repeat_window };
+            let stored = people::place_new(&tx, stored, routing, now)?;
             tx.commit().map_err(internal)?;
             Ok(stored)
         })
@@ -446,6 +456,7 @@ impl LeadReader for SqliteStore {
                 total: total as u64,
                 today: today as u64,
                 last_7_days: last_7_days as u64,
+                people: people::figures(conn, window)?,
                 ..Stats::default()
             };
             let mut by_status = conn

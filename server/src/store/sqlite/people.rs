@@ -3,7 +3,28 @@
 //! [`crate::store::people`]), in the transaction that inserts it; a rep merges and unlinks by hand;
 //! junk is cleared by a rep.
 
+use async_trait::async_trait;
+use leadhook_shared::team::actor::SYSTEM;
+use leadhook_shared::{ActivityKind, Lead, PeopleStats};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::capi::queue_stage_trigger;
 use super::erase::activity_with_kinds;
+use super::history::{self, Change};
+use super::queue::{reread, set_owner};
+use super::route::route_new;
+use super::rows::micros;
+use super::{SqliteStore, internal, lead_by_id};
+use crate::store::people::{Relinked, linked_text, submitted_again_text, via};
+use crate::store::{People, Routing, StatsWindow, StoreError};
+
+/// Adds the normalised phone beside the raw one. Leads stored before have neither: the triage
+/// backfill fills them in.
+pub(super) const PHONES_MIGRATION: &str = r#"
+    ALTER TABLE leads ADD COLUMN phone_e164 TEXT;
+    ALTER TABLE leads ADD COLUMN phone_invalid INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX leads_phone_e164 ON leads (phone_e164) WHERE phone_e164 IS NOT NULL;
+"#;
 
 /// The e-mail key, the junk flag, the person link, and which leads the triage backfill has read
 /// (leads stored before have `triaged = 0`; every insert from now on sets it).
@@ -13,12 +34,341 @@ pub(super) const MIGRATION: &str = concat!(
     ALTER TABLE leads ADD COLUMN junk_reason TEXT;
     ALTER TABLE leads ADD COLUMN junk_cleared_at INTEGER;
     ALTER TABLE leads ADD COLUMN repeat_of INTEGER;
+    ALTER TABLE leads ADD COLUMN repeat_via TEXT;
     ALTER TABLE leads ADD COLUMN triaged INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX leads_email_key ON leads (email_key) WHERE email_key IS NOT NULL;
     CREATE INDEX leads_repeat_of ON leads (repeat_of) WHERE repeat_of IS NOT NULL;
     CREATE INDEX leads_untriaged ON leads (id) WHERE triaged = 0;
 "#,
     activity_with_kinds!(
-        "'stored','redelivered','status','notes','claim','release','assign','erase','exported','next_step','attempt','linked','submitted_again','unlinked','junk_cleared'"
+        "'stored','redelivered','status','notes','claim','release','assign','erase','exported','next_step','attempt','linked','submitted_again','unlinked','junk_cleared'",
+        queue_stage_trigger!(
+            "CASE WHEN NEW.kind = 'status' THEN NEW.new
+                  WHEN l.junk_reason IS NOT NULL AND l.junk_cleared_at IS NULL THEN 'Junk'
+                  ELSE l.status END"
+        )
     )
 );
+
+/// A lead that is not junk: never flagged, or cleared by a rep.
+pub(super) const NOT_JUNK: &str = "(junk_reason IS NULL OR junk_cleared_at IS NOT NULL)";
+
+/// Gives `lead`, just stored at `now` in the transaction `conn` holds, its place: junk stays
+/// alone and unowned; a repeat joins its person (and the person's owner); anything else is routed
+/// by `routing`. The lead as it is then.
+pub(super) fn place_new(
+    conn: &Connection,
+    lead: Lead,
+    routing: Routing<'_>,
+    now: i64,
+) -> Result<Lead, StoreError> {
+    if lead.junk().is_some() {
+        return Ok(lead);
+    }
+    let Some((person, how)) = person_of(conn, &lead, routing.repeat_window)? else {
+        return route_new(conn, lead, routing, now);
+    };
+    // As on Supabase: the owner first, then the link, in the history too.
+    let lead = match person_owner(conn, person)? {
+        Some(owner) if lead.owner.is_none() => {
+            set_owner(conn, &lead, Some(&owner), ActivityKind::Assign, SYSTEM, now)?;
+            lead
+        }
+        Some(_) => lead,
+        None => route_new(conn, lead, routing, now)?,
+    };
+    link(conn, &lead, person, how, now)?;
+    reread(conn, lead.id)
+}
+
+/// Links `lead`, stored before people were matched, to its person as [`place_new`] would, without
+/// changing its owner.
+pub(super) fn place_existing(
+    conn: &Connection,
+    lead: &Lead,
+    window: chrono::Duration,
+    now: i64,
+) -> Result<(), StoreError> {
+    let has_repeats = conn
+        .prepare_cached("SELECT 1 FROM leads WHERE repeat_of = ?1 LIMIT 1")
+        .and_then(|mut select| select.exists([lead.id]))
+        .map_err(internal)?;
+    // A person's first lead (merged by hand meanwhile) stays first: links are never chained.
+    if lead.junk().is_some() || has_repeats {
+        return Ok(());
+    }
+    match person_of(conn, lead, window)? {
+        Some((person, how)) => link(conn, lead, person, how, now),
+        None => Ok(()),
+    }
+}
+
+/// The person `lead` is a repeat of, and what matched: the newest other lead within `window`,
+/// not erased, not junk and not one of `lead`'s own repeats, with the same phone, else the same
+/// e-mail key.
+fn person_of(
+    conn: &Connection,
+    lead: &Lead,
+    window: chrono::Duration,
+) -> Result<Option<(i64, &'static str)>, StoreError> {
+    if window <= chrono::Duration::zero() || lead.repeat_of.is_some() {
+        return Ok(None);
+    }
+    let created = micros(lead.meta.created_at);
+    let window = window.num_microseconds().unwrap_or(i64::MAX);
+    let keys = [
+        ("phone_e164", lead.meta.phone_e164.as_deref(), via::PHONE),
+        ("email_key", lead.meta.email_key.as_deref(), via::EMAIL),
+    ];
+    for (column, key, how) in keys {
+        let Some(key) = key else { continue };
+        let person = conn
+            .prepare_cached(&format!(
+                "SELECT COALESCE(repeat_of, id) FROM leads
+                 WHERE {column} = ?1 AND id <> ?2 AND erased_at IS NULL AND {NOT_JUNK}
+                   AND created_at BETWEEN ?3 AND ?4 AND COALESCE(repeat_of, 0) <> ?2
+                 ORDER BY created_at DESC, id DESC LIMIT 1"
+            ))
+            .and_then(|mut select| {
+                select
+                    .query_row(
+                        params![
+                            key,
+                            lead.id,
+                            created.saturating_sub(window),
+                            created.saturating_add(window)
+                        ],
+                        |row| row.get::<_, i64>(0),
+                    )
+                    .optional()
+            })
+            .map_err(internal)?;
+        if let Some(person) = person {
+            return Ok(Some((person, how)));
+        }
+    }
+    Ok(None)
+}
+
+/// Makes `lead` a submission of `person` (matched `how`), in both histories.
+fn link(
+    conn: &Connection,
+    lead: &Lead,
+    person: i64,
+    how: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE leads SET repeat_of = ?2, repeat_via = ?3, updated_at = ?4 WHERE id = ?1",
+        params![lead.id, person, how, now],
+    )
+    .map_err(internal)?;
+    let linked = Change::new(ActivityKind::Linked, None, Some(linked_text(person, how)));
+    history::record(conn, lead.id, now, SYSTEM, linked)?;
+    let again = submitted_again_text(lead.id, lead.meta.form_name.as_deref());
+    let again = Change::new(ActivityKind::SubmittedAgain, None, Some(again));
+    history::record(conn, person, now, SYSTEM, again)
+}
+
+/// The owner of `person`'s newest owned lead.
+fn person_owner(conn: &Connection, person: i64) -> Result<Option<String>, StoreError> {
+    conn.prepare_cached(
+        "SELECT owner FROM leads WHERE (id = ?1 OR repeat_of = ?1) AND owner IS NOT NULL
+           AND erased_at IS NULL
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .and_then(|mut select| select.query_row([person], |row| row.get(0)).optional())
+    .map_err(internal)
+}
+
+/// Takes lead `id` out of its person: a repeat becomes its own person; a person's first lead
+/// leaves its repeats together under the oldest of them. Records `unlinked` by `actor` on `id`
+/// and on the lead it was linked to when `record` says so. The other leads whose link moved.
+pub(super) fn detach(
+    conn: &Connection,
+    lead: &Lead,
+    actor: &str,
+    now: i64,
+    record: bool,
+) -> Result<Vec<i64>, StoreError> {
+    if let Some(person) = lead.repeat_of {
+        conn.execute(
+            "UPDATE leads SET repeat_of = NULL, repeat_via = NULL, updated_at = ?2 WHERE id = ?1",
+            params![lead.id, now],
+        )
+        .map_err(internal)?;
+        if record {
+            let change =
+                |other: i64| Change::new(ActivityKind::Unlinked, Some(format!("#{other}")), None);
+            history::record(conn, lead.id, now, actor, change(person))?;
+            history::record(conn, person, now, actor, change(lead.id))?;
+        }
+        return Ok(Vec::new());
+    }
+    let repeats: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM leads WHERE repeat_of = ?1 ORDER BY created_at, id")
+        .and_then(|mut select| {
+            select
+                .query_map([lead.id], |row| row.get(0))?
+                .collect::<Result<_, _>>()
+        })
+        .map_err(internal)?;
+    let Some((&first, _)) = repeats.split_first() else {
+        return Ok(Vec::new());
+    };
+    conn.execute(
+        "UPDATE leads SET repeat_of = NULL, repeat_via = NULL, updated_at = ?2 WHERE id = ?1",
+        params![first, now],
+    )
+    .map_err(internal)?;
+    conn.execute(
+        "UPDATE leads SET repeat_of = ?2, updated_at = ?3 WHERE repeat_of = ?1",
+        params![lead.id, first, now],
+    )
+    .map_err(internal)?;
+    if record {
+        let change =
+            |other: i64| Change::new(ActivityKind::Unlinked, Some(format!("#{other}")), None);
+        history::record(conn, lead.id, now, actor, change(first))?;
+        history::record(conn, first, now, actor, change(lead.id))?;
+    }
+    Ok(repeats)
+}
+
+#[async_trait]
+impl People for SqliteStore {
+    async fn merge(
+        &self,
+        id: i64,
+        same_as: i64,
+        rep: &str,
+    ) -> Result<Option<Relinked>, StoreError> {
+        let rep = rep.to_string();
+        self.changing(id, None, move |conn, lead, now| {
+            let Some(other) = lead_by_id(conn, same_as)? else {
+                return Ok(None);
+            };
+            for one in [&lead, &other] {
+                if one.erased_at.is_some() {
+                    return Err(StoreError::Erased { id: one.id });
+                }
+            }
+            let person = other.person_id();
+            if lead.person_id() == person {
+                return Ok(Some(Relinked {
+                    lead,
+                    moved: Vec::new(),
+                }));
+            }
+            // A person's first lead brings its repeats; a repeat leaves its old person.
+            let moved: Vec<i64> = if lead.repeat_of.is_none() {
+                conn.prepare_cached("SELECT id FROM leads WHERE repeat_of = ?1 ORDER BY id")
+                    .and_then(|mut select| {
+                        select
+                            .query_map([lead.id], |row| row.get(0))?
+                            .collect::<Result<_, _>>()
+                    })
+                    .map_err(internal)?
+            } else {
+                Vec::new()
+            };
+            conn.execute(
+                "UPDATE leads SET repeat_of = ?2, updated_at = ?3 WHERE repeat_of = ?1",
+                params![lead.id, person, now],
+            )
+            .map_err(internal)?;
+            conn.execute(
+                "UPDATE leads SET repeat_of = ?2, repeat_via = ?3, updated_at = ?4 WHERE id = ?1",
+                params![lead.id, person, via::HAND, now],
+            )
+            .map_err(internal)?;
+            let linked =
+                |to: i64| Change::new(ActivityKind::Linked, None, Some(linked_text(to, via::HAND)));
+            history::record(conn, lead.id, now, &rep, linked(person))?;
+            history::record(conn, person, now, &rep, linked(lead.id))?;
+            relinked(conn, id, &moved).map(Some)
+        })
+        .await
+    }
+
+    async fn unlink(&self, id: i64, rep: &str) -> Result<Option<Relinked>, StoreError> {
+        let rep = rep.to_string();
+        self.changing(id, None, move |conn, lead, now| {
+            let moved = detach(conn, &lead, &rep, now, true)?;
+            relinked(conn, id, &moved).map(Some)
+        })
+        .await
+    }
+
+    async fn clear_junk(
+        &self,
+        id: i64,
+        rep: &str,
+        routing: Routing<'_>,
+    ) -> Result<Option<Lead>, StoreError> {
+        let rep = rep.to_string();
+        let (assignment, reps, repeat_window) = (
+            routing.assignment,
+            routing.reps.to_vec(),
+            routing.repeat_window,
+        );
+        self.changing(id, None, move |conn, lead, now| {
+            let Some(reason) = lead.junk().map(str::to_string) else {
+                return Ok(Some(lead));
+            };
+            conn.execute(
+                "UPDATE leads SET junk_cleared_at = ?2, updated_at = ?2 WHERE id = ?1",
+                params![id, now],
+            )
+            .map_err(internal)?;
+            let cleared = Change::new(ActivityKind::JunkCleared, Some(reason), None);
+            history::record(conn, id, now, &rep, cleared)?;
+            let lead = reread(conn, id)?;
+            if lead.owner.is_some() || lead.erased_at.is_some() {
+                return Ok(Some(lead));
+            }
+            let routing = Routing {
+                assignment,
+                reps: &reps,
+                repeat_window,
+            };
+            place_new(conn, lead, routing, now).map(Some)
+        })
+        .await
+    }
+}
+
+/// People and junk for `GET /api/stats`: a person's submissions count once, junk not at all.
+pub(super) fn figures(conn: &Connection, window: StatsWindow) -> Result<PeopleStats, StoreError> {
+    let count = |n: i64| n.max(0) as u64;
+    conn.query_row(
+        &format!(
+            "SELECT COUNT(DISTINCT person),
+                COUNT(DISTINCT person) FILTER (WHERE created_at >= ?1),
+                COUNT(DISTINCT person) FILTER (WHERE created_at >= ?2),
+                (SELECT COUNT(*) FROM leads WHERE NOT {NOT_JUNK})
+             FROM (SELECT COALESCE(repeat_of, id) AS person, created_at FROM leads WHERE {NOT_JUNK})"
+        ),
+        params![micros(window.today_start), micros(window.week_start)],
+        |row| {
+            Ok(PeopleStats {
+                total: count(row.get(0)?),
+                today: count(row.get(1)?),
+                last_7_days: count(row.get(2)?),
+                junk: count(row.get(3)?),
+            })
+        },
+    )
+    .map_err(internal)
+}
+
+/// Lead `id` and the leads `moved` as they are now.
+fn relinked(conn: &Connection, id: i64, moved: &[i64]) -> Result<Relinked, StoreError> {
+    Ok(Relinked {
+        lead: reread(conn, id)?,
+        moved: moved
+            .iter()
+            .map(|&other| reread(conn, other))
+            .collect::<Result<_, _>>()?,
+    })
+}

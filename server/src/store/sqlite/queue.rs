@@ -9,6 +9,7 @@ use leadhook_shared::{Activity, ActivityKind, Lead, LeadPatch, LeadStatus, MetaF
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::history::{Change, activity_where, record};
+use super::people::NOT_JUNK;
 use super::rows::{SELECT_LEADS, lead_from_row, micros, time_from};
 use super::{SqliteStore, internal, lead_by_id};
 use crate::store::queue::speed_secs;
@@ -309,7 +310,9 @@ impl QueueReads for SqliteStore {
             let conn = &inner.conn;
             let (count, oldest): (i64, Option<i64>) = conn
                 .query_row(
-                    "SELECT COUNT(*), MIN(created_at) FROM leads WHERE status = 'New Lead'",
+                    &format!(
+                        "SELECT COUNT(*), MIN(created_at) FROM leads WHERE status = 'New Lead' AND {NOT_JUNK}"
+                    ),
                     [],
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )
@@ -385,7 +388,7 @@ impl EscalationMarks for SqliteStore {
                 .conn
                 .prepare_cached(&format!(
                     "{SELECT_LEADS} WHERE status = 'New Lead' AND created_at > ?1 AND created_at <= ?2
-                       AND escalated_level < ?3
+                       AND escalated_level < ?3 AND {NOT_JUNK}
                      ORDER BY created_at, id LIMIT ?4"
                 ))
                 .map_err(internal)?;

@@ -3,12 +3,12 @@
 //! `leadgen_id`, and for a new or changed lead one write and one activity row (a changed lead's
 //! row is read back; a new one's is known). A new lead is routed in the same transaction.
 
+use leadhook_shared::ActivityKind;
 use leadhook_shared::meta::IncomingLead;
-use leadhook_shared::{ActivityKind, MetaFields};
 use rusqlite::{Connection, OptionalExtension, ToSql};
 
 use super::history::{self, Change};
-use super::route::route_new;
+use super::people::place_new;
 use super::rows::{
     INSERT_FROM_META, SELECT_LEADS, UPDATE_FROM_META, inserted_from_meta, lead_from_row,
     meta_parameters,
@@ -24,7 +24,11 @@ impl SqliteStore {
         actor: &str,
         routing: Routing<'_>,
     ) -> Result<Vec<Upserted>, StoreError> {
-        let (assignment, reps) = (routing.assignment, routing.reps.to_vec());
+        let (assignment, reps, repeat_window) = (
+            routing.assignment,
+            routing.reps.to_vec(),
+            routing.repeat_window,
+        );
         in_pieces(leads, |piece| {
             let actor = actor.to_string();
             let reps = reps.clone();
@@ -35,6 +39,7 @@ impl SqliteStore {
                     Routing {
                         assignment,
                         reps: &reps,
+                        repeat_window,
                     },
                 )
             })
@@ -86,22 +91,26 @@ fn upsert_one(
         })
         .map_err(internal)?;
     // An erased lead stays erased, whatever Meta delivers again.
-    if let Some(stored) = existing
-        .as_ref()
-        .filter(|stored| same_person_data(&stored.meta, &lead.meta) || stored.erased_at.is_some())
-    {
+    if let Some(stored) = existing.as_ref().filter(|stored| {
+        stored.meta.as_delivered() == lead.meta.as_delivered() || stored.erased_at.is_some()
+    }) {
         let mut stored = stored.clone();
-        // Only the normalised phone differs (stored before it existed): filled in without a
-        // change, as the backfill does and as the Supabase store's triggers treat it.
+        // Only what the server derives differs (stored before it was derived, or by other
+        // rules): filled in without a change, as the backfill does and as the Supabase store's
+        // triggers treat it.
         if stored.erased_at.is_none() && stored.meta != lead.meta {
             conn.prepare_cached(
-                "UPDATE leads SET phone_e164 = ?2, phone_invalid = ?3 WHERE leadgen_id = ?1",
+                "UPDATE leads SET phone_e164 = ?2, phone_invalid = ?3, email_key = ?4,
+                    junk_reason = ?5, triaged = 1
+                 WHERE leadgen_id = ?1",
             )
             .and_then(|mut update| {
                 update.execute(rusqlite::params![
                     lead.leadgen_id,
                     lead.meta.phone_e164,
-                    lead.meta.phone_invalid
+                    lead.meta.phone_invalid,
+                    lead.meta.email_key,
+                    lead.meta.junk_reason
                 ])
             })
             .map_err(internal)?;
@@ -135,7 +144,7 @@ fn upsert_one(
     };
     history::record(conn, stored.id, now, actor, change)?;
     let stored = if inserted {
-        route_new(conn, stored, routing, now)?
+        place_new(conn, stored, routing, now)?
     } else {
         stored
     };
@@ -144,19 +153,6 @@ fn upsert_one(
         inserted,
         changed: true,
     })
-}
-
-/// Whether two deliveries carry the same data, apart from the normalised phone derived from it.
-fn same_person_data(stored: &MetaFields, incoming: &MetaFields) -> bool {
-    MetaFields {
-        phone_e164: None,
-        phone_invalid: false,
-        ..stored.clone()
-    } == MetaFields {
-        phone_e164: None,
-        phone_invalid: false,
-        ..incoming.clone()
-    }
 }
 
 /// Runs `write` with the parameters of [`INSERT_FROM_META`] and [`UPDATE_FROM_META`] for `lead`

@@ -266,7 +266,13 @@ async fn reps_list_availability_and_round_robin_skips_the_away() {
     app.graph.add_lead(
         PAGE_ID,
         FORM_ID,
-        graph_lead("7070", &[("full_name", &["From Facebook"])]),
+        graph_lead(
+            "7070",
+            &[
+                ("full_name", &["From Facebook"]),
+                ("email", &["from.facebook@example.com"]),
+            ],
+        ),
     );
     assert_eq!(
         app.post_signed(&notification(&["7070"])).await.status(),

@@ -7,6 +7,7 @@ mod erase;
 mod export;
 mod follow_ups;
 mod list;
+mod people;
 mod phones;
 mod queue;
 mod reminders;
@@ -30,11 +31,18 @@ pub struct Fixture {
     pub _guard: Box<dyn Any + Send>,
     /// Opens the same store again, as a restarted server (or another replica) would.
     reopen: Box<dyn Fn() -> BoxFuture<'static, Arc<dyn LeadStore>> + Send + Sync>,
+    /// Runs SQL on the database behind the store, as an older server or an operator would.
+    sql: Box<dyn Fn(String) -> BoxFuture<'static, ()> + Send + Sync>,
 }
 
 impl Fixture {
     pub async fn reopen(&self) -> Arc<dyn LeadStore> {
         (self.reopen)().await
+    }
+
+    /// Runs `sql` (written to mean the same on SQLite and PostgreSQL) on the store's database.
+    pub async fn sql(&self, sql: &str) {
+        (self.sql)(sql.to_string()).await
     }
 }
 
@@ -108,13 +116,27 @@ macro_rules! conformance {
             conformance!(@in phones, $make;
                 phones_are_stored_refreshed_and_filled_in_silently,
                 phones_of_manual_leads_are_stored,
-                phones_of_earlier_leads_are_backfilled_without_a_change,
                 erasing_removes_the_normalised_phone,
             );
             conformance!(@in reps, $make;
                 reps_are_added_once_listed_oldest_first_and_touched,
                 reps_rotate_with_and_without_grace_and_change_role,
                 reps_removed_return_their_open_leads_to_the_queue,
+            );
+            conformance!(@in people, $make;
+                repeats_are_linked_by_phone_then_email_and_keep_the_owner,
+                links_keep_to_the_window_and_skip_erased_and_junk,
+                junk_is_stored_unrouted_unescalated_and_cleared_by_a_rep,
+                ten_leads_of_six_people_over_three_reps_give_each_person_one_owner,
+                a_rep_merges_and_unlinks_leads,
+                stats_count_people_beside_submissions,
+                erasing_removes_links_and_keys,
+            );
+            conformance!(@with_fixture people, $make;
+                concurrent_submissions_of_one_person_are_linked,
+            );
+            conformance!(@with_fixture phones, $make;
+                phones_of_earlier_leads_are_backfilled_without_a_change,
             );
             conformance!(@with_fixture routing, $make;
                 a_routed_lead_is_never_visible_unowned,
@@ -155,19 +177,42 @@ async fn sqlite_store() -> Fixture {
             Arc::new(store) as Arc<dyn LeadStore>
         })
     };
+    let sql_path = dir.path().join("leads.db");
+    let sql = move |sql: String| -> BoxFuture<'static, ()> {
+        let path = sql_path.clone();
+        Box::pin(async move {
+            let conn = rusqlite::Connection::open(&path).expect("open the SQLite file");
+            conn.busy_timeout(std::time::Duration::from_secs(5))
+                .expect("busy timeout");
+            conn.execute_batch(&sql).expect("SQL runs on SQLite");
+        })
+    };
     Fixture {
         store: open().await,
         _guard: Box::new(dir),
         reopen: Box::new(open),
+        sql: Box::new(sql),
     }
 }
 
 /// A local Supabase (the real PostgREST on a fresh database with the migrations applied, behind a
 /// Supabase-like gateway) and the store talking to it with a secret key.
 async fn postgrest_store() -> Fixture {
-    let supabase =
-        LocalSupabase::with_migrations(leadhook_server::store::postgrest::MIGRATIONS).await;
+    let supabase = Arc::new(
+        LocalSupabase::with_migrations(leadhook_server::store::postgrest::MIGRATIONS).await,
+    );
     let (url, key) = (supabase.base_url.clone(), supabase.secret_key().to_string());
+    let database = Arc::clone(&supabase);
+    let sql = move |sql: String| -> BoxFuture<'static, ()> {
+        let database = Arc::clone(&database);
+        Box::pin(async move {
+            database
+                .database
+                .execute(&sql)
+                .await
+                .expect("SQL runs on PostgreSQL");
+        })
+    };
     let open = move || -> BoxFuture<'static, Arc<dyn LeadStore>> {
         let store = leadhook_server::store::postgrest::PostgrestStore::new(
             &url,
@@ -180,6 +225,7 @@ async fn postgrest_store() -> Fixture {
         store: open().await,
         _guard: Box::new(supabase),
         reopen: Box::new(open),
+        sql: Box::new(sql),
     }
 }
 

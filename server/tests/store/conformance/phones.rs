@@ -5,12 +5,15 @@
 use std::collections::HashMap;
 
 use leadhook_server::config::PhoneRegions;
-use leadhook_server::phones::backfill_all;
-use leadhook_server::store::{LeadStore, PhoneBackfill, PhoneWrites, Routing};
+use leadhook_server::store::{LeadStore, Routing, TriageBackfill, TriageWrites};
+use leadhook_server::triage::Triage;
+use leadhook_server::triage::backfill::backfill_all;
+use leadhook_server::triage::junk::META_TEST_LEAD;
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
 use leadhook_shared::{ActivityKind, Lead, NewManualLead};
 
+use super::Fixture;
 use super::suite::{at, incoming};
 
 const PLACEHOLDER: &str = "<test lead: dummy data for phone_number>";
@@ -114,7 +117,8 @@ pub async fn phones_of_manual_leads_are_stored(store: &dyn LeadStore) {
     );
 }
 
-pub async fn phones_of_earlier_leads_are_backfilled_without_a_change(store: &dyn LeadStore) {
+pub async fn phones_of_earlier_leads_are_backfilled_without_a_change(fixture: &Fixture) {
+    let store = &*fixture.store;
     let mut german = with_phone("8201", Some("030 1234567"));
     german.meta.page_id = Some("153125381133".into());
     let leads = [
@@ -134,14 +138,25 @@ pub async fn phones_of_earlier_leads_are_backfilled_without_a_change(store: &dyn
     let histories: Vec<_> =
         futures::future::join_all(ids.iter().map(|&id| history(store, id))).await;
     assert!(before.iter().all(|lead| lead.meta.phone_e164.is_none()));
+    // As a server from before the triage stored them.
+    fixture
+        .sql("UPDATE leads SET triaged = false WHERE leadgen_id LIKE '820%'")
+        .await;
 
-    let regions = PhoneRegions {
-        default: "US".parse().ok(),
-        pages: HashMap::from([("153125381133".to_string(), "DE".parse().unwrap())]),
+    let triage = Triage {
+        regions: PhoneRegions {
+            default: "US".parse().ok(),
+            pages: HashMap::from([("153125381133".to_string(), "DE".parse().unwrap())]),
+        },
+        ..Triage::default()
     };
-    let backfill: &dyn PhoneBackfill = store;
-    let writes: &dyn PhoneWrites = store;
-    assert_eq!(backfill_all(backfill, writes, &regions).await.unwrap(), 4);
+    let backfill: &dyn TriageBackfill = store;
+    let writes: &dyn TriageWrites = store;
+    assert_eq!(
+        backfill_all(backfill, writes, &triage).await.unwrap(),
+        5,
+        "every lead not erased, with or without a phone"
+    );
 
     let after: Vec<Lead> = futures::future::join_all(ids.iter().map(|&id| lead(store, id))).await;
     let phones: Vec<_> = after
@@ -159,6 +174,15 @@ pub async fn phones_of_earlier_leads_are_backfilled_without_a_change(store: &dyn
             (None, false),
         ]
     );
+    let junk: Vec<_> = after
+        .iter()
+        .map(|lead| lead.meta.junk_reason.as_deref())
+        .collect();
+    assert_eq!(junk, [None, None, Some(META_TEST_LEAD), None, None, None]);
+    assert_eq!(
+        after[0].meta.email_key.as_deref(),
+        Some("person.8201@example.com")
+    );
     for ((before, after), history_before) in before.iter().zip(&after).zip(&histories) {
         assert_eq!(
             after.updated_at, before.updated_at,
@@ -172,7 +196,7 @@ pub async fn phones_of_earlier_leads_are_backfilled_without_a_change(store: &dyn
         );
     }
     // Done is done: a second run (a restart) finds nothing left.
-    assert_eq!(backfill_all(backfill, writes, &regions).await.unwrap(), 0);
+    assert_eq!(backfill_all(backfill, writes, &triage).await.unwrap(), 0);
 }
 
 pub async fn erasing_removes_the_normalised_phone(store: &dyn LeadStore) {

@@ -14,6 +14,7 @@ fn round_robin(reps: &[String]) -> Routing<'_> {
     Routing {
         assignment: Assignment::RoundRobin,
         reps,
+        repeat_window: chrono::Duration::days(30),
     }
 }
 
@@ -208,6 +209,7 @@ pub async fn round_robin_is_even_and_survives_restarts(fixture: &Fixture) {
                 Routing {
                     assignment: Assignment::Claim,
                     reps: &team,
+                    repeat_window: chrono::Duration::zero(),
                 },
             )
             .await
