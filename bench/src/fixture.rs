@@ -197,6 +197,8 @@ pub fn incoming(lead: &FakeLead, fallback_created: DateTime<Utc>) -> anyhow::Res
         parse_graph_lead(graph_lead, fallback_created).context("cannot parse a fake lead")?;
     incoming.meta.page_id = Some(lead.page_id.clone());
     incoming.meta.form_name = Some(lead.form_name.clone());
+    // Read as the server reads a lead before storing it: E.164 phone, e-mail key, junk flag.
+    leadhook_server::triage::Triage::default().read(&mut incoming.meta);
     Ok(incoming)
 }
 

@@ -1,7 +1,8 @@
 //! The lead store's write path alone, no HTTP in front of it: leads from Meta stored through
 //! `LeadWrites::upsert_many` in pieces of [`UPSERT_BATCH`] (what the intake does with fetched
-//! leads), and through `LeadWrites::upsert` one at a time (what it did before, and still does
-//! when a store refuses a batch), into
+//! leads), and one lead per call (what it did before, and still does when a store refuses a
+//! batch), each new lead matched against its person's earlier leads (the 30-day duplicate
+//! window), into
 //!
 //! - a fresh SQLite store (the default) in a temporary directory;
 //! - a fresh local Supabase: the real PostgREST 12 on a throwaway PostgreSQL, behind the
@@ -18,7 +19,8 @@ use clap::Args;
 use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
 use leadhook_server::store::sqlite::SqliteStore;
-use leadhook_server::store::{LeadStore, StatsWindow, UPSERT_BATCH};
+use leadhook_server::store::{LeadStore, Routing, StatsWindow, UPSERT_BATCH};
+use leadhook_shared::Assignment;
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
 
@@ -26,6 +28,14 @@ use crate::fixture;
 use crate::report::{Figure, Figures, Target};
 
 const BENCHMARK: &str = "store";
+
+/// Claim mode with the default duplicate window: every new lead is matched against its person's
+/// earlier leads, as the server stores them.
+const LINKING: Routing<'static> = Routing {
+    assignment: Assignment::Claim,
+    reps: &[],
+    repeat_window: Duration::days(30),
+};
 /// The targets: 100,000 leads into SQLite within 5 s; PostgREST in bulk at 2,000/s.
 const SQLITE_SECONDS_TARGET: f64 = 5.0;
 const POSTGREST_RATE_TARGET: f64 = 2_000.0;
@@ -38,7 +48,7 @@ pub struct StoreArgs {
     /// Leads stored in bulk into a fresh local Supabase per run.
     #[arg(long, default_value_t = 20_000)]
     pub postgrest_leads: usize,
-    /// Leads stored one `upsert` at a time per store and run, for comparison.
+    /// Leads stored one per call at a time per store and run, for comparison.
     #[arg(long, default_value_t = 2_000)]
     pub one_by_one_leads: usize,
 }
@@ -57,9 +67,7 @@ async fn store_all(store: &dyn LeadStore, leads: &[IncomingLead], way: Way) -> a
     match way {
         Way::Bulk => {
             for piece in leads.chunks(UPSERT_BATCH) {
-                let stored = store
-                    .upsert_many(piece, FACEBOOK, leadhook_server::store::Routing::UNOWNED)
-                    .await?;
+                let stored = store.upsert_many(piece, FACEBOOK, LINKING).await?;
                 ensure!(
                     stored.iter().all(|upserted| upserted.inserted),
                     "a lead of a fresh store was not inserted"
@@ -68,8 +76,11 @@ async fn store_all(store: &dyn LeadStore, leads: &[IncomingLead], way: Way) -> a
         }
         Way::OneByOne => {
             for lead in leads {
+                let mut stored = store
+                    .upsert_many(std::slice::from_ref(lead), FACEBOOK, LINKING)
+                    .await?;
                 ensure!(
-                    store.upsert(lead, FACEBOOK).await?.inserted,
+                    stored.pop().is_some_and(|upserted| upserted.inserted),
                     "lead {} of a fresh store was not inserted",
                     lead.leadgen_id
                 );
