@@ -75,3 +75,10 @@ pub const MAX_API_BODY_BYTES: usize = 512 * 1024;
 
 /// On shutdown, how long requests in flight (and event streams) may take to finish.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// Most rules a junk rules file (`LEADHOOK_JUNK_RULES`) may hold; each lead is checked against
+/// every rule as it arrives.
+pub const MAX_JUNK_RULES: usize = 10_000;
+
+/// Largest junk rules file, read whole at start.
+pub const MAX_JUNK_RULES_BYTES: u64 = 1024 * 1024;

@@ -9,6 +9,8 @@ use globset::{GlobBuilder, GlobMatcher};
 use leadhook_shared::MetaFields;
 use leadhook_shared::person::is_plausible_email;
 
+use crate::limits::{MAX_JUNK_RULES, MAX_JUNK_RULES_BYTES};
+
 /// How Meta's Lead Ads Testing Tool fills a field: `<test lead: dummy data for full_name>`.
 const TEST_LEAD_PLACEHOLDER: &str = "<test lead:";
 
@@ -20,9 +22,6 @@ pub const META_TEST_LEAD: &str = "Meta test lead";
 
 /// The reason given for a lead without a valid phone or a plausible e-mail.
 pub const UNREACHABLE: &str = "no way to reach the person (no valid phone, no plausible e-mail)";
-
-/// The most rules a rules file may hold.
-pub const MAX_RULES: usize = 10_000;
 
 /// What a rule looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,8 +72,15 @@ pub struct RuleError {
 impl JunkRules {
     /// Reads the rules file at `path` (see [`JunkRules::parse`]).
     pub fn read(path: &Path) -> Result<JunkRules, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let cannot_read = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+        let size = std::fs::metadata(path).map_err(cannot_read)?.len();
+        if size > MAX_JUNK_RULES_BYTES {
+            return Err(format!(
+                "{} is {size} bytes; a rules file may be at most {MAX_JUNK_RULES_BYTES}",
+                path.display()
+            ));
+        }
+        let text = std::fs::read_to_string(path).map_err(cannot_read)?;
         JunkRules::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -119,8 +125,8 @@ impl JunkRules {
                 .build()
                 .map_err(|e| error(format!("\"{pattern}\" is not a pattern: {e}")))?
                 .compile_matcher();
-            if rules.len() == MAX_RULES {
-                return Err(error(format!("more than {MAX_RULES} rules")));
+            if rules.len() == MAX_JUNK_RULES {
+                return Err(error(format!("more than {MAX_JUNK_RULES} rules")));
             }
             rules.push(Rule {
                 field,
@@ -303,6 +309,29 @@ mod tests {
         assert_eq!(
             check("Mickey Mouse Jr", Some("jane@notmailinator.com"), None),
             None
+        );
+    }
+
+    #[test]
+    fn a_rules_file_is_bounded_in_rules_and_bytes() {
+        let many = "name x\n".repeat(MAX_JUNK_RULES + 1);
+        assert_eq!(
+            JunkRules::parse(&many).unwrap_err().line,
+            MAX_JUNK_RULES + 1
+        );
+        assert_eq!(
+            JunkRules::parse(&many[..many.len() - 7]).unwrap().len(),
+            MAX_JUNK_RULES
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junk-rules.txt");
+        std::fs::write(&path, "#".repeat(MAX_JUNK_RULES_BYTES as usize + 1)).unwrap();
+        let error = JunkRules::read(&path).unwrap_err();
+        assert!(error.contains("at most"), "{error}");
+        assert!(
+            JunkRules::read(&dir.path().join("missing"))
+                .unwrap_err()
+                .contains("cannot read")
         );
     }
 
