@@ -16,7 +16,7 @@ use crate::client::Client;
 use crate::client_error::ClientError;
 use crate::sanitize;
 
-const COLUMNS: [&str; 20] = [
+const COLUMNS: [&str; 22] = [
     "id",
     "created_at",
     "received_at",
@@ -37,6 +37,8 @@ const COLUMNS: [&str; 20] = [
     "attempts",
     "next_step_at",
     "next_step",
+    "person",
+    "junk",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -181,6 +183,8 @@ impl CsvFile {
             lead.attempts.to_string(),
             step.map(|step| step.at.to_rfc3339()).unwrap_or_default(),
             step.map(|step| step.what.clone()).unwrap_or_default(),
+            lead.person_id().to_string(),
+            lead.junk().unwrap_or_default().to_string(),
         ];
         self.writer
             .write_record(cells.iter().map(|cell| sanitize::spreadsheet_cell(cell)))
@@ -319,6 +323,32 @@ mod tests {
                 cell(1, "next_step")
             ],
             ["", "", ""]
+        );
+    }
+
+    /// A spreadsheet groups a person's submissions by `person` (their first lead's id) and can
+    /// filter junk out by its reason.
+    #[test]
+    fn the_person_and_the_junk_reason_are_exported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        let first = lead(7, "Jane Doe", 0);
+        let mut again = lead(9, "Jane Doe", 1);
+        again.repeat_of = Some(7);
+        let mut junk = lead(10, "Nobody", 2);
+        junk.meta.junk_reason = Some("=Meta test lead".into());
+        write_csv(&path, &[first, again, junk]).unwrap();
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let header = reader.headers().unwrap().clone();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let column = |name: &str| header.iter().position(|column| column == name).unwrap();
+        let people: Vec<&str> = rows.iter().map(|row| &row[column("person")]).collect();
+        assert_eq!(people, ["7", "7", "10"]);
+        assert_eq!(&rows[0][column("junk")], "");
+        assert_eq!(
+            &rows[2][column("junk")],
+            "'=Meta test lead",
+            "neutralised like every cell"
         );
     }
 
