@@ -57,6 +57,8 @@ impl App {
             Mode::Assign { .. } => self.picker_key(keys::PICKER.action_for(&key)),
             Mode::NextStep { .. } => self.next_step_key(&key),
             Mode::Attempt { .. } => self.attempt_key(&key),
+            Mode::ConfirmMerge { .. } => self.confirm_key(keys::CONFIRM.action_for(&key)),
+            Mode::Unlink { .. } => self.unlink_key(keys::UNLINK.action_for(&key)),
         }
     }
 
@@ -165,6 +167,10 @@ impl App {
                     whose: DueOf::Mine,
                 });
             }
+            ListAction::ToggleJunk => self.toggle_junk(),
+            ListAction::ClearJunk => return self.clear_junk(),
+            ListAction::Merge => return self.merge(),
+            ListAction::Unlink => return self.open_unlink(),
             ListAction::Help => self.open_help(),
             ListAction::Back => {
                 if self.leads.filter().is_active() {

@@ -11,12 +11,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
-use super::{age, cut_to_width, hint_text, span};
+use super::{age, cut_to_width, hint_text, person_detail, span};
 use crate::app::{App, Detail, outcome_text};
 use crate::leads::LeadRow;
 use crate::{keys, sanitize, theme};
 
-const LABEL_WIDTH: usize = 12;
+pub(super) const LABEL_WIDTH: usize = 12;
 
 pub fn render(app: &App, lead: &LeadRow, scroll: u16, area: Rect, buf: &mut Buffer) {
     let block = Block::bordered()
@@ -56,7 +56,7 @@ pub fn render(app: &App, lead: &LeadRow, scroll: u16, area: Rect, buf: &mut Buff
 
 /// The lines of the pane, enough to fill its rows and no more: a note can be megabytes long,
 /// and laying all of it out on every frame kept a core busy.
-struct Page {
+pub(super) struct Page {
     width: usize,
     /// Rows still to fill, counting whole characters: word wrap needs as many or more.
     rows_left: usize,
@@ -78,7 +78,7 @@ impl Page {
     }
 
     /// Adds `text` after `prefix`, one line per line of `text`, cut to the rows left.
-    fn text(&mut self, prefix: Span<'static>, text: &str, style: Style) {
+    pub(super) fn text(&mut self, prefix: Span<'static>, text: &str, style: Style) {
         let mut prefix = Some(prefix);
         for line in text.split('\n') {
             if self.is_full() {
@@ -98,7 +98,7 @@ impl Page {
         }
     }
 
-    fn field(&mut self, label: &str, value: &str) {
+    pub(super) fn field(&mut self, label: &str, value: &str) {
         let label = Span::styled(format!("{label:<LABEL_WIDTH$}"), theme::LABEL);
         self.text(label, value, theme::VALUE);
     }
@@ -124,7 +124,7 @@ fn or_dash(value: Option<&str>) -> &str {
 }
 
 /// What stands for a part of the whole lead that is not here.
-fn missing(whole: Detail) -> &'static str {
+pub(super) fn missing(whole: Detail) -> &'static str {
     match whole {
         Detail::Failed(_) => "not loaded",
         Detail::Loading | Detail::Loaded(_) => "loading…",
@@ -153,6 +153,10 @@ fn lines(app: &App, lead: &LeadRow, width: usize, rows: usize) -> Page {
             &format!("The answers and the ad did not load (r tries again): {why}"),
             theme::ERROR,
         );
+    }
+    if let Some(reason) = lead.junk() {
+        let label = Span::styled(format!("{:<LABEL_WIDTH$}", "Junk"), theme::WARN);
+        page.text(label, &format!("{reason} (C clears the flag)"), theme::WARN);
     }
     if let Some(at) = lead.erased_at {
         page.field("Erased", &when(at));
@@ -218,6 +222,10 @@ fn lines(app: &App, lead: &LeadRow, width: usize, rows: usize) -> Page {
         None if lead.erased_at.is_some() => page.text(Span::raw(""), "erased", theme::LABEL),
         None => page.text(Span::raw(""), "none yet: N adds a note", theme::LABEL),
     }
+    if person_detail::submissions(app, lead, &mut page) {
+        activity(app, lead.id, &mut page);
+        return page;
+    }
     page.heading("Answers");
     let Detail::Loaded(whole) = whole else {
         page.text(Span::raw(""), missing(whole), theme::LABEL);
@@ -232,12 +240,17 @@ fn lines(app: &App, lead: &LeadRow, width: usize, rows: usize) -> Page {
         };
         page.text(Span::raw(""), none, theme::LABEL);
     }
-    for (question, answer) in &whole.meta.fields {
-        let question = Span::styled(format!("{question}: "), theme::LABEL);
-        page.text(question, &answer.text(), theme::VALUE);
-    }
+    answers(whole, "", &mut page);
     activity(app, lead.id, &mut page);
     page
+}
+
+/// Every form answer of `lead`, each line after `indent`.
+pub(super) fn answers(lead: &Lead, indent: &str, page: &mut Page) {
+    for (question, answer) in &lead.meta.fields {
+        let question = Span::styled(format!("{indent}{question}: "), theme::LABEL);
+        page.text(question, &answer.text(), theme::VALUE);
+    }
 }
 
 /// "Next step  today 15:30 — Call back" (red once overdue) and "Attempts  3".
@@ -308,12 +321,22 @@ fn change(entry: &Activity, now: DateTime<Utc>, zone: Tz) -> String {
             None => "cleared the next step".to_string(),
         },
         ActivityKind::Attempt => attempt_text(entry.new.as_deref().unwrap_or("—")),
-        ActivityKind::Linked => format!("same person as {}", entry.new.as_deref().unwrap_or("—")),
-        ActivityKind::SubmittedAgain => {
-            format!("submitted again: {}", entry.new.as_deref().unwrap_or("—"))
-        }
-        ActivityKind::Unlinked => format!("no longer linked to {}", value(&entry.old)),
-        ActivityKind::JunkCleared => format!("not junk (was: {})", value(&entry.old)),
+        ActivityKind::Linked => format!(
+            "linked: the same person as {}",
+            entry.new.as_deref().unwrap_or("—")
+        ),
+        ActivityKind::SubmittedAgain => format!(
+            "the person submitted again: {}",
+            entry.new.as_deref().unwrap_or("—")
+        ),
+        ActivityKind::Unlinked => format!(
+            "link to {} undone: a person of its own",
+            entry.old.as_deref().unwrap_or("—")
+        ),
+        ActivityKind::JunkCleared => format!(
+            "junk flag cleared (was: {})",
+            entry.old.as_deref().unwrap_or("—")
+        ),
         ActivityKind::Other => "changed (update leadhook to see how)".to_string(),
     }
 }
