@@ -275,6 +275,25 @@ mod tests {
         assert_eq!(two.line(), "2 leads assigned to you");
     }
 
+    #[test]
+    fn a_repeat_says_who_submitted_again_and_on_which_form() {
+        let mut again = lead(19, "Jane Doe", 0);
+        again.repeat_of = Some(12);
+        let notice = Notice::submitted_again(&again);
+        assert_eq!(notice.line(), "Jane Doe submitted again (Spring Promo)");
+        again.is_manual = true;
+        assert_eq!(
+            Notice::submitted_again(&again).line(),
+            "Jane Doe submitted again (by hand)"
+        );
+        again.form_name = None;
+        again.is_manual = false;
+        assert_eq!(
+            Notice::submitted_again(&again).summary,
+            "Jane Doe submitted again"
+        );
+    }
+
     #[tokio::test]
     async fn refused_notifications_ring_the_bell_and_keep_going() {
         let rings = Arc::new(AtomicUsize::new(0));

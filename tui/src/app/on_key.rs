@@ -154,7 +154,14 @@ impl App {
                 if self.leads.visible().is_empty() {
                     self.toast("No leads to export.".to_string(), Level::Info);
                 } else {
-                    let ids = self.leads.visible().iter().map(|key| key.id).collect();
+                    // A person's row stands for every submission it shows.
+                    let leads = &self.leads;
+                    let ids = leads
+                        .visible()
+                        .iter()
+                        .flat_map(|key| leads.submissions(key.id))
+                        .map(|lead| lead.id)
+                        .collect();
                     return Some(Effect::Export(ids));
                 }
             }

@@ -343,3 +343,23 @@ fn junk_notifies_nobody_whoever_it_is_for() {
     };
     assert_eq!(notice.line(), "New lead: Ann Real — Spring Promo form");
 }
+
+#[test]
+fn an_export_takes_every_submission_of_the_people_shown() {
+    let mut app = alice(people());
+    app.update(Msg::Me(Ok(me("alice", true))));
+    let Some(Effect::Export(ids)) = press(&mut app, KeyCode::Char('x')) else {
+        panic!("expected an export");
+    };
+    assert_eq!(ids, [19, 12, 13], "Jane's two submissions, Bob; no junk");
+}
+
+#[test]
+fn junk_given_to_this_rep_is_no_news_either() {
+    let mut app = alice(people());
+    let mut test = people().remove(3);
+    test.owner = Some("alice".into());
+    app.update(polled(&[test], false));
+    assert!(app.toasts.is_empty(), "{:?}", app.toasts);
+    assert_eq!(tick(&mut app, BATCH_WINDOW), None);
+}

@@ -282,10 +282,18 @@ mod tests {
         let mut full = lead(7, "Jane Doe", 5);
         full.owner = Some("alice".into());
         full.notes = Some("call back".into());
+        full.repeat_of = Some(3);
+        full.meta.junk_reason = Some("Meta test lead".into());
+        full.junk_cleared_at = Some(full.updated_at);
         let json = serde_json::to_string(&full).unwrap();
         let row: LeadRow = serde_json::from_str(&json).unwrap();
         assert_eq!(row, LeadRow::from(&full));
         assert_eq!(row.display_name(), full.display_name());
+        assert_eq!(
+            (row.person_id(), row.junk()),
+            (full.person_id(), full.junk())
+        );
+        assert_eq!((row.person_id(), row.junk()), (3, None), "cleared junk");
 
         // A server from before owners (no owner keys) and one that left the answers out.
         let mut value = serde_json::to_value(&full).unwrap();
