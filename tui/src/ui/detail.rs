@@ -23,7 +23,10 @@ pub fn render(app: &App, lead: &LeadRow, scroll: u16, area: Rect, buf: &mut Buff
         .border_style(theme::BORDER_FOCUS)
         .title(Line::from(vec![
             Span::styled(format!(" {} ", lead.display_name()), theme::TITLE),
-            Span::styled(format!("· {} ", lead.status), theme::status(lead.status)),
+            match lead.junk() {
+                Some(_) => Span::styled("· junk ", theme::WARN),
+                None => Span::styled(format!("· {} ", lead.status), theme::status(lead.status)),
+            },
         ]))
         .title_bottom(
             Line::from(Span::styled(
@@ -388,6 +391,44 @@ mod tests {
         assert_eq!(change(&entry, now(), Tz::UTC), "erased");
         entry.new = Some("DSR-2026-041".into());
         assert_eq!(change(&entry, now(), Tz::UTC), "erased: DSR-2026-041");
+    }
+
+    #[test]
+    fn links_and_cleared_junk_read_as_words() {
+        let entry = |kind, old: Option<&str>, new: Option<&str>| Activity {
+            id: 1,
+            lead_id: 19,
+            at: now(),
+            actor: "alice".into(),
+            kind,
+            old: old.map(Into::into),
+            new: new.map(Into::into),
+        };
+        let read = |entry: Activity| change(&entry, now(), Tz::UTC);
+        assert_eq!(
+            read(entry(ActivityKind::Linked, None, Some("#12 (same phone)"))),
+            "linked: the same person as #12 (same phone)"
+        );
+        assert_eq!(
+            read(entry(
+                ActivityKind::SubmittedAgain,
+                None,
+                Some("#19 Spring Promo")
+            )),
+            "the person submitted again: #19 Spring Promo"
+        );
+        assert_eq!(
+            read(entry(ActivityKind::Unlinked, Some("#12"), None)),
+            "link to #12 undone: a person of its own"
+        );
+        assert_eq!(
+            read(entry(
+                ActivityKind::JunkCleared,
+                Some("Meta test lead"),
+                None
+            )),
+            "junk flag cleared (was: Meta test lead)"
+        );
     }
 
     #[test]
