@@ -7,6 +7,7 @@ mod detail;
 mod due;
 mod follow_up_popup;
 mod header;
+mod history;
 mod people;
 mod person_detail;
 mod popup;
