@@ -5,7 +5,7 @@
 use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent};
 use insta::assert_snapshot;
-use leadhook_shared::{Answer, Lead, LeadStatus, PeopleStats, Stats};
+use leadhook_shared::{Answer, Lead, LeadStatus, NextStep, PeopleStats, Stats};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
@@ -13,13 +13,18 @@ use crate::app::{App, Msg};
 use crate::fixtures::{draw, fetched, lead, me, now, polled};
 use crate::poller::PollEvent;
 
-/// Jane Doe (#12, Spring Promo, yesterday, Contacted by alice) who submitted again today (#19,
+/// Jane Doe (#12, Spring Promo, yesterday, Contacted by alice, a call planned) who submitted
+/// again today (#19,
 /// Summer Promo, 5 minutes ago, New Lead, alice's: a repeat keeps its owner); Carlos; and a Meta
 /// test lead flagged junk.
 fn people() -> Vec<Lead> {
     let mut jane = lead(12, "Jane Doe", 60 * 26);
     jane.owner = Some("alice".into());
     jane.status = LeadStatus::Contacted;
+    jane.next_step = Some(NextStep {
+        at: now() + Duration::hours(2),
+        what: "Call back about the quote".into(),
+    });
     let mut again = lead(19, "Jane Doe", 5);
     again.repeat_of = Some(12);
     again.owner = Some("alice".into());

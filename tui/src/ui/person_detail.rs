@@ -1,7 +1,8 @@
 //! The details of a person who submitted more than once: every submission, newest first, with
-//! its form, when it came, its own status and owner where they differ from the row's, and its
-//! answers (fetched whole, like the row's own; see [`crate::app::SUBMISSIONS_WHOLE`]).
+//! its form, when it came, its own status, owner and next step where they differ from the
+//! row's, and its answers (fetched whole, like the row's own; see [`crate::app::SUBMISSIONS_WHOLE`]).
 
+use leadhook_shared::show_due;
 use ratatui::text::Span;
 
 use super::age;
@@ -46,6 +47,18 @@ pub(super) fn submissions(app: &App, lead: &LeadRow, page: &mut Page) -> bool {
                 ),
                 &format!("{} · {owner}", row.status),
                 theme::status(row.status),
+            );
+        }
+        // The row's own next step is above; another submission's would otherwise be unseen.
+        if let Some(step) = row.next_step.as_ref().filter(|_| row.id != lead.id) {
+            let when = show_due(step.at, app.now, app.zone());
+            page.text(
+                Span::styled(
+                    format!("  {:<w$}", "Next step", w = LABEL_WIDTH - 2),
+                    theme::LABEL,
+                ),
+                &format!("{when} — {}", step.what),
+                theme::VALUE,
             );
         }
         if let Some(reason) = row.junk() {
