@@ -295,13 +295,16 @@ impl App {
                 let assigned = self.assigned_to_me(&leads);
                 // Detected by id: a known id coming back is an update, never a new lead.
                 let mut new_ids = self.leads.merge(leads);
-                // Junk is news to nobody; the user's own new lead neither.
-                let (leads, own) = (&self.leads, self.creating.as_ref());
-                new_ids.retain(|id| {
-                    leads.get(*id).is_some_and(|lead| {
-                        lead.junk().is_none() && !own.is_some_and(|own| changes::is_own(lead, own))
-                    })
-                });
+                if !first_load {
+                    // Junk is news to nobody; the user's own new lead neither.
+                    let (leads, own) = (&self.leads, self.creating.as_ref());
+                    new_ids.retain(|id| {
+                        leads.get(*id).is_some_and(|lead| {
+                            lead.junk().is_none()
+                                && !own.is_some_and(|own| changes::is_own(lead, own))
+                        })
+                    });
+                }
                 if !first_load && !new_ids.is_empty() {
                     self.unseen.extend(&new_ids);
                     self.pending_new.extend(new_ids);

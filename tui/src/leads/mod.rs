@@ -216,13 +216,7 @@ impl Leads {
     /// insert per lead: the first load comes oldest first, so each insert would land at the
     /// front of the newest-first order and move everything behind it.
     pub fn merge(&mut self, rows: Vec<LeadRow>) -> Vec<i64> {
-        let mut persons: Vec<i64> = Vec::with_capacity(rows.len());
-        for row in &rows {
-            persons.push(row.person_id());
-            persons.extend(self.get(row.id).map(LeadRow::person_id));
-        }
-        persons.sort_unstable();
-        persons.dedup();
+        let persons = self.people_touched(&rows);
         let before: Vec<PersonView> = persons.iter().map(|id| self.person(*id)).collect();
 
         let mut new_ids = Vec::new();
@@ -247,7 +241,9 @@ impl Leads {
             .collect();
         remove_keys(&mut self.order, replaced.into_values().collect());
         add_keys(&mut self.order, in_order);
-        self.regroup(&persons, &before);
+        touched.sort_unstable();
+        touched.dedup();
+        self.regroup(&persons, &before, &touched);
         new_ids
     }
 
@@ -267,24 +263,8 @@ impl Leads {
         }
         self.forget(&entry.row);
         remove_sorted(&mut self.order, entry.row.key());
-        self.regroup(&[person], &[before]);
+        self.regroup(&[person], &[before], &[]);
         true
-    }
-
-    /// Takes `persons` out of the table as `before` showed them and puts them back as they are.
-    fn regroup(&mut self, persons: &[i64], before: &[PersonView]) {
-        let after: Vec<PersonView> = persons.iter().map(|id| self.person(*id)).collect();
-        for (before, after) in before.iter().zip(&after) {
-            self.people.count(before, after);
-        }
-        remove_keys(
-            &mut self.visible,
-            before.iter().filter_map(|view| view.row).collect(),
-        );
-        add_keys(
-            &mut self.visible,
-            after.iter().filter_map(|view| view.row).collect(),
-        );
     }
 
     /// `row` with its strings shared, ready to search.

@@ -7,7 +7,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{Entry, Key, LeadRow, Leads};
+use super::{Entry, Key, LeadRow, Leads, add_keys, remove_keys};
 
 /// How one person stands under the current filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,15 @@ pub(super) struct PersonView {
     any: bool,
     /// Some submission is in the list and not junk.
     real: bool,
+}
+
+impl PersonView {
+    /// A person with nothing in the list.
+    const NONE: PersonView = PersonView {
+        row: None,
+        any: false,
+        real: false,
+    };
 }
 
 #[derive(Debug, Default)]
@@ -49,6 +58,10 @@ impl People {
         }
     }
 
+    fn has_repeats(&self, person: i64) -> bool {
+        self.repeats.contains_key(&person)
+    }
+
     fn repeats(&self, person: i64) -> &[i64] {
         self.repeats.get(&person).map_or(&[], Vec::as_slice)
     }
@@ -72,6 +85,64 @@ impl People {
 }
 
 impl Leads {
+    /// The people `rows` touch beyond a new lead alone, sorted: a repeat's person, a known
+    /// lead's person before and after, a lead others repeat. Most of a first load is new leads
+    /// alone, which [`Leads::regroup`] shows without looking people up.
+    pub(super) fn people_touched(&self, rows: &[LeadRow]) -> Vec<i64> {
+        let mut persons = Vec::new();
+        for row in rows {
+            let known = self.get(row.id).map(LeadRow::person_id);
+            if row.repeat_of.is_some() || known.is_some() || self.people.has_repeats(row.id) {
+                persons.push(row.person_id());
+                persons.extend(known);
+            }
+        }
+        persons.sort_unstable();
+        persons.dedup();
+        persons
+    }
+
+    /// Takes `persons` out of the table as `before` showed them and puts them back as they
+    /// are; the entries at `touched` that are not among them are new leads alone, which
+    /// nothing showed before.
+    pub(super) fn regroup(&mut self, persons: &[i64], before: &[PersonView], touched: &[usize]) {
+        let after: Vec<PersonView> = persons.iter().map(|id| self.person(*id)).collect();
+        let alone: Vec<PersonView> = touched
+            .iter()
+            .map(|&at| &self.entries[at])
+            .filter(|entry| {
+                entry.row.repeat_of.is_none() && persons.binary_search(&entry.row.id).is_err()
+            })
+            .map(|entry| self.alone(entry))
+            .collect();
+        let unseen = std::iter::repeat(&PersonView::NONE);
+        for (before, after) in before.iter().chain(unseen).zip(after.iter().chain(&alone)) {
+            self.people.count(before, after);
+        }
+        remove_keys(
+            &mut self.visible,
+            before.iter().filter_map(|view| view.row).collect(),
+        );
+        add_keys(
+            &mut self.visible,
+            after
+                .iter()
+                .chain(&alone)
+                .filter_map(|view| view.row)
+                .collect(),
+        );
+    }
+
+    /// How a lead that is its person's only submission shows.
+    fn alone(&self, entry: &Entry) -> PersonView {
+        let shown = self.matcher.eligible(entry) && self.matcher.matches(entry);
+        PersonView {
+            row: shown.then(|| entry.row.key()),
+            any: true,
+            real: entry.row.junk().is_none(),
+        }
+    }
+
     /// The submissions of person `person` in the list, in no order.
     fn members(&self, person: i64) -> impl Iterator<Item = &Entry> {
         let first = self
@@ -86,11 +157,7 @@ impl Leads {
     /// How person `person` shows under the filter: as its newest submission that counts (junk
     /// only while junk is shown), when any submission that counts matches.
     pub(super) fn person(&self, person: i64) -> PersonView {
-        let mut view = PersonView {
-            row: None,
-            any: false,
-            real: false,
-        };
+        let mut view = PersonView::NONE;
         let mut matched = false;
         for entry in self.members(person) {
             view.any = true;
