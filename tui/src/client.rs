@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use leadhook_shared::{
     Activity, ApiError, ApiOk, Attempted, Cursor, Lead, LeadPatch, Me, MeUpdate, NewAttempt,
-    NewManualLead, NextStep, Rep, Stats, SyncReport,
+    NewManualLead, NextStep, PersonLink, Rep, Stats, SyncReport,
 };
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
@@ -216,6 +216,32 @@ impl Client {
                 reqwest::Method::DELETE,
                 &format!("/api/leads/{id}/next-step"),
             )
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Lead>>(request).await.map(|ok| ok.data)
+    }
+
+    /// Lead `id`, and the submissions linked to it, become submissions of `same_as`'s person.
+    pub async fn merge_person(&self, id: i64, same_as: i64) -> Result<Lead, ClientError> {
+        let request = self
+            .request(reqwest::Method::PUT, &format!("/api/leads/{id}/person"))
+            .json(&PersonLink { same_as })
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Lead>>(request).await.map(|ok| ok.data)
+    }
+
+    /// Undoes lead `id`'s link to its person: a person of its own again.
+    pub async fn unlink_person(&self, id: i64) -> Result<Lead, ClientError> {
+        self.delete_lead_part(id, "person").await
+    }
+
+    /// Clears lead `id`'s junk flag.
+    pub async fn clear_junk(&self, id: i64) -> Result<Lead, ClientError> {
+        self.delete_lead_part(id, "junk").await
+    }
+
+    async fn delete_lead_part(&self, id: i64, part: &str) -> Result<Lead, ClientError> {
+        let request = self
+            .request(reqwest::Method::DELETE, &format!("/api/leads/{id}/{part}"))
             .timeout(REQUEST_TIMEOUT);
         self.send::<ApiOk<Lead>>(request).await.map(|ok| ok.data)
     }

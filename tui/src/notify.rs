@@ -22,6 +22,19 @@ impl Notice {
         Notice::about(leads, "New lead", |count| format!("{count} new leads"))
     }
 
+    /// A person who had submitted before did again: "Jane Doe submitted again (Spring Promo)".
+    pub fn submitted_again(lead: &LeadRow) -> Notice {
+        let form = match (&lead.form_name, lead.is_manual) {
+            (_, true) => " (by hand)".to_string(),
+            (Some(form), false) => format!(" ({form})"),
+            (None, false) => String::new(),
+        };
+        Notice {
+            summary: format!("{} submitted again{form}", lead.display_name()),
+            body: String::new(),
+        }
+    }
+
     /// Leads someone else gave to this rep: "Assigned to you", or "3 leads assigned to you".
     pub fn assigned(leads: &[&LeadRow]) -> Option<Notice> {
         Notice::about(leads, "Assigned to you", |count| {
@@ -104,9 +117,10 @@ impl Notice {
     }
 
     /// One line for a toast: "New lead: Jane Doe — Spring Promo form", "Waiting 5 min: Jane
-    /// Doe (Spring Promo)", or for a burst its count alone: "5 new leads".
+    /// Doe (Spring Promo)", and the summary alone for a burst ("5 new leads") or a notice
+    /// without a body ("Jane Doe submitted again (Spring Promo)").
     pub fn line(&self) -> String {
-        if self.summary.starts_with(|c: char| c.is_ascii_digit()) {
+        if self.summary.starts_with(|c: char| c.is_ascii_digit()) || self.body.is_empty() {
             self.summary.clone()
         } else {
             format!("{}: {}", self.summary, self.body)
@@ -259,6 +273,25 @@ mod tests {
         assert_eq!(one.line(), "Assigned to you: Jane Doe — Spring Promo form");
         let two = Notice::assigned(&[&jane, &bob]).unwrap();
         assert_eq!(two.line(), "2 leads assigned to you");
+    }
+
+    #[test]
+    fn a_repeat_says_who_submitted_again_and_on_which_form() {
+        let mut again = lead(19, "Jane Doe", 0);
+        again.repeat_of = Some(12);
+        let notice = Notice::submitted_again(&again);
+        assert_eq!(notice.line(), "Jane Doe submitted again (Spring Promo)");
+        again.is_manual = true;
+        assert_eq!(
+            Notice::submitted_again(&again).line(),
+            "Jane Doe submitted again (by hand)"
+        );
+        again.form_name = None;
+        again.is_manual = false;
+        assert_eq!(
+            Notice::submitted_again(&again).summary,
+            "Jane Doe submitted again"
+        );
     }
 
     #[tokio::test]

@@ -65,3 +65,14 @@ pub const DUE_TODAY: Style = Style::new().fg(Color::Yellow);
 
 /// The ground of a toast, set off from the table under it.
 pub const TOAST: Style = Style::new().bg(Color::Rgb(30, 30, 40));
+
+/// A junk lead's row, shown only on request (`H`).
+pub const JUNK: Style = Style::new().fg(Color::DarkGray);
+/// Why a lead is junk, in its row.
+pub const JUNK_REASON: Style = Style::new()
+    .fg(Color::DarkGray)
+    .add_modifier(Modifier::ITALIC);
+/// How many submissions a person's row stands for.
+pub const PERSON: Style = Style::new().fg(Color::Cyan);
+/// The person `M` marked for a merge.
+pub const MARKED: Style = Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD);

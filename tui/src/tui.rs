@@ -16,7 +16,7 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
 use crate::Error;
-use crate::app::{App, Effect, Msg};
+use crate::app::{App, Effect, Msg, PersonChange};
 use crate::client::Client;
 use crate::config::Settings;
 use crate::leads::LeadRow;
@@ -242,6 +242,14 @@ impl Services {
                     outcome,
                     result,
                 }
+            }),
+            Effect::Person { id, change } => self.request(results, move |client| async move {
+                let result = match change {
+                    PersonChange::Merge { same_as } => client.merge_person(id, same_as).await,
+                    PersonChange::Unlink => client.unlink_person(id).await,
+                    PersonChange::ClearJunk => client.clear_junk(id).await,
+                };
+                Msg::Person { id, change, result }
             }),
             Effect::Copy(text) => {
                 if let Err(err) = clipboard::copy(&text) {

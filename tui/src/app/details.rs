@@ -13,6 +13,10 @@ use crate::client_error::ClientError;
 /// between a few leads asks the server once for each.
 pub const DETAIL_CACHE_LEADS: usize = 8;
 
+/// A person's submissions fetched whole for the details, newest first: the rest show their row
+/// only. Fewer than [`DETAIL_CACHE_LEADS`], so the person just shown is kept too.
+pub const SUBMISSIONS_WHOLE: usize = 4;
+
 #[derive(Debug, Default)]
 pub struct Details {
     /// At most [`DETAIL_CACHE_LEADS`], the least recently shown first.
@@ -99,16 +103,29 @@ impl Details {
 }
 
 impl App {
-    /// The whole of the lead the detail pane shows, when it is not kept yet.
+    /// The whole of the lead the detail pane shows, and of its person's other submissions
+    /// (the newest [`SUBMISSIONS_WHOLE`]), one at a time, when they are not kept yet.
     pub(super) fn detail_wanted(&mut self) -> Option<Effect> {
         if !matches!(self.mode.pane(), Pane::Detail { .. }) {
             return None;
         }
         let row = self.selected_lead()?;
-        let (id, version) = (row.id, row.updated_at);
-        self.details
-            .wanted(id, version)
-            .then_some(Effect::LoadDetail(id))
+        let shown: Vec<(i64, DateTime<Utc>)> = self
+            .leads
+            .submissions(row.id)
+            .iter()
+            .take(SUBMISSIONS_WHOLE)
+            .map(|lead| (lead.id, lead.updated_at))
+            .collect();
+        for (id, version) in shown {
+            if self.details.loading == Some(id) {
+                return None;
+            }
+            if self.details.wanted(id, version) {
+                return Some(Effect::LoadDetail(id));
+            }
+        }
+        None
     }
 
     /// `GET /api/leads/{id}` answered. An answer older than the row (a change came in while it

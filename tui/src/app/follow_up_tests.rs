@@ -3,7 +3,7 @@
 
 use chrono::{Duration, TimeZone};
 use crossterm::event::{KeyCode, KeyEvent};
-use leadhook_shared::{LeadStatus, Tz};
+use leadhook_shared::{Attempted, CallOutcome, LeadStatus, NewAttempt, NextStep, Tz};
 
 use super::*;
 use crate::fixtures::{lead, me, now, rep};

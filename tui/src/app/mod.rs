@@ -6,21 +6,18 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
-use crossterm::event::KeyEvent;
-use leadhook_shared::{
-    Activity, Attempted, CallOutcome, Lead, LeadPatch, Me, NewAttempt, NewManualLead, NextStep,
-    Rep, Stats, SyncReport,
-};
+use leadhook_shared::{NewManualLead, SyncReport};
 
-pub use self::details::{DETAIL_CACHE_LEADS, Detail, Details};
+pub use self::details::{DETAIL_CACHE_LEADS, Detail, Details, SUBMISSIONS_WHOLE};
 pub use self::follow_ups::{
     AttemptForm, DEFAULT_WHAT, DueCounts, DueOf, FollowUps, NextStepField, NextStepForm,
     outcome_text,
 };
+pub use self::messages::{Effect, Msg};
 pub use self::mode::{LeadForm, Mode, Pane};
+pub use self::people::PersonChange;
 pub use self::team::{LeadActivity, WorkQueueView};
 use crate::audience::{self, Happening};
 use crate::client::MetaFeedback;
@@ -36,93 +33,6 @@ const TOAST_TIME: Duration = Duration::seconds(6);
 pub(super) const LONG_TOAST_TIME: Duration = Duration::seconds(15);
 /// More would cover the table; the oldest goes first.
 const MAX_TOASTS: usize = 2;
-
-#[derive(Debug)]
-pub enum Msg {
-    Key(KeyEvent),
-    /// The clock moved on: the only way "now" enters the app.
-    Tick(DateTime<Utc>),
-    Poll(PollEvent<LeadRow>),
-    /// `GET /api/leads/{id}` answered, for the detail pane.
-    Detail {
-        id: i64,
-        result: Result<Lead, ClientError>,
-    },
-    Saved {
-        id: i64,
-        result: Result<Lead, ClientError>,
-    },
-    Created(Result<Lead, ClientError>),
-    Synced(Result<SyncReport, ClientError>),
-    Exported(Result<(PathBuf, usize), String>),
-    /// `GET /api/reps/me` answered.
-    Me(Result<Me, ClientError>),
-    /// `PUT /api/reps/me` answered.
-    Availability(Result<Me, ClientError>),
-    Reps(Result<Vec<Rep>, ClientError>),
-    Activity {
-        id: i64,
-        result: Result<Vec<Activity>, ClientError>,
-    },
-    /// The server's Conversions API state, asked now and then.
-    MetaFeedback(Result<Option<MetaFeedback>, ClientError>),
-    /// `PUT /api/reps/me {"time_zone": …}` answered.
-    TimeZoneSet(Result<Me, ClientError>),
-    /// `POST /api/leads/{id}/attempts` answered.
-    Attempted {
-        id: i64,
-        outcome: CallOutcome,
-        result: Result<Attempted, ClientError>,
-    },
-    /// `GET /api/stats` answered, asked now and then.
-    Stats(Result<Stats, ClientError>),
-}
-
-/// Work the app wants done outside itself.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    Quit,
-    /// Poll now.
-    Refresh,
-    Save {
-        id: i64,
-        patch: LeadPatch,
-    },
-    Create(NewManualLead),
-    Sync,
-    /// Write these leads, in this order, to a CSV file; the runtime fetches them whole.
-    Export(Vec<i64>),
-    Notify(Notice),
-    Claim {
-        id: i64,
-    },
-    Release {
-        id: i64,
-    },
-    LoadMe,
-    SetAvailable(bool),
-    LoadReps,
-    LoadActivity(i64),
-    /// Fetch this lead whole for the detail pane.
-    LoadDetail(i64),
-    /// Put this text on the user's clipboard (OSC 52).
-    Copy(String),
-    /// Tell the server the rep's IANA time zone.
-    SetTimeZone(String),
-    /// `PUT` the lead's next step; answers with [`Msg::Saved`].
-    SetNextStep {
-        id: i64,
-        step: NextStep,
-    },
-    /// `DELETE` the lead's next step; answers with [`Msg::Saved`].
-    ClearNextStep {
-        id: i64,
-    },
-    Attempt {
-        id: i64,
-        attempt: NewAttempt,
-    },
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Connection {
@@ -200,6 +110,8 @@ pub struct App {
     pub meta_feedback: Option<MetaFeedback>,
     /// Next steps, reminders, the rep's zone and the follow-up figures.
     pub follow_ups: FollowUps,
+    /// The person `M` marked, to merge with the next person `M` is pressed on.
+    merge_mark: Option<i64>,
 }
 
 impl App {
@@ -232,6 +144,7 @@ impl App {
             help_scroll: Cell::default(),
             meta_feedback: None,
             follow_ups: FollowUps::default(),
+            merge_mark: None,
         }
     }
 
@@ -317,6 +230,10 @@ impl App {
                 self.follow_ups.stats = result.ok().or(self.follow_ups.stats.take());
                 None
             }
+            Msg::Person { id, change, result } => {
+                self.on_person(id, change, result);
+                None
+            }
         }
     }
 
@@ -378,12 +295,14 @@ impl App {
                 let assigned = self.assigned_to_me(&leads);
                 // Detected by id: a known id coming back is an update, never a new lead.
                 let mut new_ids = self.leads.merge(leads);
-                if let Some(own) = &self.creating {
-                    let leads = &self.leads;
+                if !first_load {
+                    // Junk is news to nobody; the user's own new lead neither.
+                    let (leads, own) = (&self.leads, self.creating.as_ref());
                     new_ids.retain(|id| {
-                        !leads
-                            .get(*id)
-                            .is_some_and(|lead| changes::is_own(lead, own))
+                        leads.get(*id).is_some_and(|lead| {
+                            lead.junk().is_none()
+                                && !own.is_some_and(|own| changes::is_own(lead, own))
+                        })
                     });
                 }
                 if !first_load && !new_ids.is_empty() {
@@ -434,7 +353,10 @@ impl App {
                 audience::tells(viewer, Happening::NewLead { owner, by: None })
             })
             .collect();
-        let notice = Notice::new_leads(&leads)?;
+        let notice = match leads[..] {
+            [lead] if lead.repeat_of.is_some() => Notice::submitted_again(lead),
+            _ => Notice::new_leads(&leads)?,
+        };
         self.toast(notice.line(), Level::Info);
         Some(Effect::Notify(notice))
     }
@@ -480,10 +402,14 @@ mod follow_up_keys;
 #[cfg(test)]
 mod follow_up_tests;
 mod follow_ups;
+mod messages;
 mod mode;
 #[cfg(test)]
 mod notify_tests;
 mod on_key;
+mod people;
+#[cfg(test)]
+mod people_tests;
 mod selection;
 mod team;
 #[cfg(test)]

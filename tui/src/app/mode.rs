@@ -54,6 +54,19 @@ pub enum Mode {
         form: AttemptForm,
         under: Pane,
     },
+    /// Asking whether lead `id` (and its submissions) is the same person as lead `into`.
+    ConfirmMerge {
+        id: i64,
+        into: i64,
+        under: Pane,
+    },
+    /// Choosing which linked submission of lead `id`'s person is someone else; `at` indexes
+    /// [`crate::app::App::linked`].
+    Unlink {
+        id: i64,
+        at: usize,
+        under: Pane,
+    },
 }
 
 impl Mode {
@@ -67,7 +80,9 @@ impl Mode {
             | Mode::Notes { under: pane, .. }
             | Mode::Assign { under: pane, .. }
             | Mode::NextStep { under: pane, .. }
-            | Mode::Attempt { under: pane, .. } => *pane,
+            | Mode::Attempt { under: pane, .. }
+            | Mode::ConfirmMerge { under: pane, .. }
+            | Mode::Unlink { under: pane, .. } => *pane,
             Mode::Search | Mode::NewLead(_) => Pane::List,
         }
     }

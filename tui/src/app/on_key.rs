@@ -57,6 +57,8 @@ impl App {
             Mode::Assign { .. } => self.picker_key(keys::PICKER.action_for(&key)),
             Mode::NextStep { .. } => self.next_step_key(&key),
             Mode::Attempt { .. } => self.attempt_key(&key),
+            Mode::ConfirmMerge { .. } => self.confirm_key(keys::CONFIRM.action_for(&key)),
+            Mode::Unlink { .. } => self.unlink_key(keys::UNLINK.action_for(&key)),
         }
     }
 
@@ -152,7 +154,14 @@ impl App {
                 if self.leads.visible().is_empty() {
                     self.toast("No leads to export.".to_string(), Level::Info);
                 } else {
-                    let ids = self.leads.visible().iter().map(|key| key.id).collect();
+                    // A person's row stands for every submission it shows.
+                    let leads = &self.leads;
+                    let ids = leads
+                        .visible()
+                        .iter()
+                        .flat_map(|key| leads.submissions(key.id))
+                        .map(|lead| lead.id)
+                        .collect();
                     return Some(Effect::Export(ids));
                 }
             }
@@ -165,6 +174,10 @@ impl App {
                     whose: DueOf::Mine,
                 });
             }
+            ListAction::ToggleJunk => self.toggle_junk(),
+            ListAction::ClearJunk => return self.clear_junk(),
+            ListAction::Merge => return self.merge(),
+            ListAction::Unlink => return self.open_unlink(),
             ListAction::Help => self.open_help(),
             ListAction::Back => {
                 if self.leads.filter().is_active() {

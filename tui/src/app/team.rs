@@ -345,6 +345,8 @@ impl App {
         };
         incoming
             .iter()
+            // Junk is news to nobody, whoever it is given to.
+            .filter(|lead| lead.junk().is_none())
             .filter_map(|lead| {
                 let known = self.leads.get(lead.id)?;
                 let owner = lead.owner.as_deref()?;

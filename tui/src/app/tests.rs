@@ -2,8 +2,8 @@
 //! effects out.
 
 use chrono::Duration;
-use crossterm::event::{KeyCode, KeyEventKind, KeyEventState, KeyModifiers};
-use leadhook_shared::LeadStatus;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
+use leadhook_shared::{Lead, LeadPatch, LeadStatus};
 
 use super::*;
 use crate::fixtures::{app, lead, now, polled};

@@ -12,7 +12,10 @@ pub use self::follow_ups::{
     OUTCOMES, OutcomeAction, digit,
 };
 
+pub use self::people::{CONFIRM, ConfirmAction, UNLINK, UnlinkAction};
+
 mod follow_ups;
+mod people;
 
 pub struct Binding<A: 'static> {
     pub keys: &'static [KeyCode],
@@ -161,6 +164,14 @@ pub enum ListAction {
     Attempt,
     /// The due view: the rep's follow-ups, overdue first.
     DueView,
+    /// Show junk too, or hide it again.
+    ToggleJunk,
+    /// Clear the selected lead's junk flag.
+    ClearJunk,
+    /// Mark the selected person, or merge the marked one with it.
+    Merge,
+    /// Undo the link of one of the selected person's submissions.
+    Unlink,
     Help,
     /// Clear the search and filter, else quit.
     Back,
@@ -196,6 +207,10 @@ pub const LIST: KeyTable<ListAction> = KeyTable { title: "Lead list", bindings: 
     key(&[KeyCode::Char('F')], "F", ListAction::NextStep, "follow up: set the next step", hint("F", "follow up")).needs(Action::WorkOwnLead),
     key(&[KeyCode::Char('t')], "t", ListAction::Attempt, "record a call attempt", hint("t", "call")).needs(Action::WorkOwnLead),
     key(&[KeyCode::Char('D')], "D", ListAction::DueView, "due follow-ups", hint("D", "due")),
+    key(&[KeyCode::Char('H')], "H", ListAction::ToggleJunk, "show / hide junk leads", None),
+    key(&[KeyCode::Char('C')], "C", ListAction::ClearJunk, "clear junk flag: a real lead", None).needs(Action::WorkOwnLead),
+    key(&[KeyCode::Char('M')], "M", ListAction::Merge, "same person: mark, M on other", None).needs(Action::WorkOwnLead),
+    key(&[KeyCode::Char('U')], "U", ListAction::Unlink, "undo a submission's link", None).needs(Action::WorkOwnLead),
     key(&[KeyCode::Char('s')], "s", ListAction::Sync, "sync from Facebook", hint("s", "sync")).needs(Action::Sync),
     key(&[KeyCode::Char('r')], "r", ListAction::Refresh, "refresh now", None),
     key(&[KeyCode::Char('x')], "x", ListAction::Export, "export shown leads to CSV", hint("x", "export")).needs(Action::Export),
@@ -345,6 +360,8 @@ mod tests {
         no_key_twice(&ATTEMPT);
         no_key_twice(&OUTCOMES);
         no_key_twice(&DUE);
+        no_key_twice(&CONFIRM);
+        no_key_twice(&UNLINK);
     }
 
     #[test]

@@ -5,18 +5,22 @@
 //! "today" / "7 days" / per-hour counts are binary searches over the sorted order. And small:
 //! each lead is a [`LeadRow`] (no form answers), its form name and owner shared with every other
 //! lead that names them.
+//!
+//! The table shows people, not submissions: a lead and its later submissions ([`people`]) are
+//! one row, and only the people a change touches are regrouped.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::LeadStatus;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use self::people::{People, PersonView};
 use self::row::Interner;
 pub use self::row::LeadRow;
 use crate::team_stats::TeamStats;
 
+mod people;
 mod row;
 
 /// Where a lead sits in the newest-first order.
@@ -42,13 +46,16 @@ impl PartialOrd for Key {
     }
 }
 
-/// Which leads the table shows: a status, a live search over name, phone and email, and `m`'s
-/// "mine + unowned" for the rep named in `mine`.
+/// Which leads the table shows: a status, a live search over name, phone and email, `m`'s
+/// "mine + unowned" for the rep named in `mine`, and junk (hidden unless `junk`). A person (a
+/// lead and its later submissions) is one row, shown when any of its submissions matches.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     pub status: Option<LeadStatus>,
     pub query: String,
     pub mine: Option<String>,
+    /// Show junk leads too.
+    pub junk: bool,
 }
 
 impl Filter {
@@ -68,12 +75,14 @@ impl Filter {
             mine: self.mine.clone(),
             needle,
             digits,
+            junk: self.junk,
         }
     }
 
-    /// True when every lead this filter shows is also shown by `wider`.
+    /// True when every lead this filter shows is also shown by `wider`, as the same row.
     fn narrows(&self, wider: &Filter) -> bool {
-        (wider.status.is_none() || wider.status == self.status)
+        self.junk == wider.junk
+            && (wider.status.is_none() || wider.status == self.status)
             && (wider.mine.is_none() || wider.mine == self.mine)
             && self
                 .query
@@ -82,21 +91,28 @@ impl Filter {
                 .contains(&wider.query.trim().to_lowercase())
     }
 
-    /// A search or status filter is on (`Esc` clears them; "mine" stays until `m`).
+    /// A search, status or junk filter is on (`Esc` clears them; "mine" stays until `m`).
     pub fn is_active(&self) -> bool {
-        self.status.is_some() || !self.query.trim().is_empty()
+        self.status.is_some() || !self.query.trim().is_empty() || self.junk
     }
 }
 
+#[derive(Default)]
 struct Matcher {
     status: Option<LeadStatus>,
     mine: Option<String>,
     needle: String,
     /// The needle's digits when it looks like a phone number ("555 12-34"), else empty.
     digits: String,
+    junk: bool,
 }
 
 impl Matcher {
+    /// Whether `entry` counts at all: junk only when junk is shown.
+    fn eligible(&self, entry: &Entry) -> bool {
+        self.junk || entry.row.junk().is_none()
+    }
+
     fn matches(&self, entry: &Entry) -> bool {
         if self.status.is_some_and(|status| status != entry.row.status) {
             return false;
@@ -177,47 +193,34 @@ pub struct Leads {
     /// The ids of the leads with a next step: the due view and the header's counts read only
     /// these, not every lead on each frame.
     with_next_step: FxHashSet<i64>,
+    /// Later submissions by person, and how many people there are.
+    people: People,
+    /// Leads flagged junk and not cleared.
+    junk: usize,
     filter: Filter,
-    /// The leads matching `filter`, newest first.
+    matcher: Matcher,
+    /// One row per person matching `filter`: the person's newest submission, newest first.
     visible: Vec<Key>,
 }
 
 impl Leads {
     /// Adds a lead, or replaces the one with the same id. Returns true if the id is new.
     pub fn upsert(&mut self, row: LeadRow) -> bool {
-        let entry = self.entry(row);
-        let key = entry.row.key();
-        let matches = self.filter.matcher().matches(&entry);
-        let (_, old) = self.put(entry);
-        if let Some(old) = &old {
-            let old_key = old.row.key();
-            remove_sorted(&mut self.order, old_key);
-            remove_sorted(&mut self.visible, old_key);
-        }
-        insert_sorted(&mut self.order, key);
-        if matches {
-            insert_sorted(&mut self.visible, key);
-        }
-        old.is_none()
+        !self.merge(vec![row]).is_empty()
     }
 
     /// Merges a page of leads; returns the ids that were not known before, in page order.
     ///
-    /// A big page (the first load) is appended and the order re-sorted once, instead of one
+    /// The rows of the people the page touches are taken out and put back as they are now. A
+    /// big page (the first load) is appended and the order re-sorted once, instead of one
     /// insert per lead: the first load comes oldest first, so each insert would land at the
     /// front of the newest-first order and move everything behind it.
     pub fn merge(&mut self, rows: Vec<LeadRow>) -> Vec<i64> {
-        if rows.len() <= SMALL_BATCH {
-            return rows
-                .into_iter()
-                .filter_map(|row| {
-                    let id = row.id;
-                    self.upsert(row).then_some(id)
-                })
-                .collect();
-        }
+        let persons = self.people_touched(&rows);
+        let before: Vec<PersonView> = persons.iter().map(|id| self.person(*id)).collect();
+
         let mut new_ids = Vec::new();
-        let mut replaced = HashMap::new();
+        let mut replaced = FxHashMap::default();
         let mut touched = Vec::with_capacity(rows.len());
         for row in rows {
             let id = row.id;
@@ -231,30 +234,26 @@ impl Leads {
             }
             touched.push(at);
         }
-        let matcher = self.filter.matcher();
-        let mut in_order = Vec::with_capacity(touched.len());
-        let mut in_view = Vec::new();
         // A lead twice in the page is touched twice: its last copy counts, the key deduplicated.
-        for entry in touched.iter().map(|&at| &self.entries[at]) {
-            let key = entry.row.key();
-            in_order.push(key);
-            if matcher.matches(entry) {
-                in_view.push(key);
-            }
-        }
-        if !replaced.is_empty() {
-            let gone: HashSet<Key> = replaced.into_values().collect();
-            self.order.retain(|key| !gone.contains(key));
-            self.visible.retain(|key| !gone.contains(key));
-        }
-        merge_sorted(&mut self.order, in_order);
-        merge_sorted(&mut self.visible, in_view);
+        let in_order = touched
+            .iter()
+            .map(|&at| self.entries[at].row.key())
+            .collect();
+        remove_keys(&mut self.order, replaced.into_values().collect());
+        add_keys(&mut self.order, in_order);
+        touched.sort_unstable();
+        touched.dedup();
+        self.regroup(&persons, &before, &touched);
         new_ids
     }
 
     /// Forgets a lead the server no longer shows this rep (it was given to another rep, with
     /// `LEADHOOK_VISIBILITY=own`). False when it was not known.
     pub fn remove(&mut self, id: i64) -> bool {
+        let Some(person) = self.get(id).map(LeadRow::person_id) else {
+            return false;
+        };
+        let before = self.person(person);
         let Some(at) = self.index.remove(&id) else {
             return false;
         };
@@ -262,13 +261,9 @@ impl Leads {
         if let Some(moved) = self.entries.get(at) {
             self.index.insert(moved.row.id, at);
         }
-        self.team.remove(&entry.row);
-        self.with_next_step.remove(&id);
-        let count = &mut self.by_status[entry.row.status as usize];
-        *count = count.saturating_sub(1);
-        let key = entry.row.key();
-        remove_sorted(&mut self.order, key);
-        remove_sorted(&mut self.visible, key);
+        self.forget(&entry.row);
+        remove_sorted(&mut self.order, entry.row.key());
+        self.regroup(&[person], &[before], &[]);
         true
     }
 
@@ -283,26 +278,41 @@ impl Leads {
     fn put(&mut self, entry: Entry) -> (usize, Option<Entry>) {
         let next = self.entries.len();
         let at = *self.index.entry(entry.row.id).or_insert(next);
-        let known = at < next;
-        if known {
-            let old = &self.entries[at].row;
-            self.team.remove(old);
-            let count = &mut self.by_status[old.status as usize];
-            *count = count.saturating_sub(1);
-        }
-        self.team.add(&entry.row);
-        if entry.row.next_step.is_some() {
-            self.with_next_step.insert(entry.row.id);
-        } else {
-            self.with_next_step.remove(&entry.row.id);
-        }
-        self.by_status[entry.row.status as usize] += 1;
-        if known {
-            (at, Some(std::mem::replace(&mut self.entries[at], entry)))
+        let old = if at < next {
+            Some(std::mem::replace(&mut self.entries[at], entry))
         } else {
             self.entries.push(entry);
-            (at, None)
+            None
+        };
+        if let Some(old) = &old {
+            self.forget(&old.row);
         }
+        let row = &self.entries[at].row;
+        // Junk is in no one's queue: it waits for nobody and has no status worth counting.
+        if row.junk().is_none() {
+            self.team.add(row);
+            self.by_status[row.status as usize] += 1;
+        } else {
+            self.junk += 1;
+        }
+        if row.next_step.is_some() {
+            self.with_next_step.insert(row.id);
+        }
+        self.people.add(row);
+        (at, old)
+    }
+
+    /// Takes `row` out of the figures.
+    fn forget(&mut self, row: &LeadRow) {
+        if row.junk().is_none() {
+            self.team.remove(row);
+            let count = &mut self.by_status[row.status as usize];
+            *count = count.saturating_sub(1);
+        } else {
+            self.junk = self.junk.saturating_sub(1);
+        }
+        self.with_next_step.remove(&row.id);
+        self.people.remove(row);
     }
 
     pub fn get(&self, id: i64) -> Option<&LeadRow> {
@@ -313,6 +323,7 @@ impl Leads {
         self.index.get(&id).map(|&at| &self.entries[at])
     }
 
+    /// Every lead, each submission counted.
     pub fn len(&self) -> usize {
         self.order.len()
     }
@@ -321,6 +332,18 @@ impl Leads {
         self.order.is_empty()
     }
 
+    /// The rows the table shows without a search or status filter: one per person, junk
+    /// counted only while it is shown.
+    pub fn people(&self) -> usize {
+        self.people.shown(self.filter.junk)
+    }
+
+    /// Leads flagged junk (and not cleared): hidden unless the filter shows junk.
+    pub fn junk(&self) -> usize {
+        self.junk
+    }
+
+    /// How many leads that are not junk have `status`.
     pub fn count_with_status(&self, status: LeadStatus) -> usize {
         self.by_status[status as usize]
     }
@@ -335,7 +358,7 @@ impl Leads {
         self.with_next_step.iter().filter_map(|id| self.get(*id))
     }
 
-    /// Who waits, today's speed to lead and each owner's open leads.
+    /// Who waits, today's speed to lead and each owner's open leads (junk left out).
     pub fn team(&self) -> &TeamStats {
         &self.team
     }
@@ -349,25 +372,22 @@ impl Leads {
         if filter == self.filter {
             return;
         }
-        let matcher = filter.matcher();
-        let source = if filter.narrows(&self.filter) {
-            &self.visible
-        } else {
-            &self.order
-        };
+        let narrower = filter.narrows(&self.filter);
+        self.matcher = filter.matcher();
+        self.filter = filter;
+        let source = if narrower { &self.visible } else { &self.order };
         let visible = source
             .iter()
             .filter(|key| {
                 self.entry_of(key.id)
-                    .is_some_and(|entry| matcher.matches(entry))
+                    .is_some_and(|entry| self.person(entry.row.person_id()).row == Some(**key))
             })
             .copied()
             .collect();
         self.visible = visible;
-        self.filter = filter;
     }
 
-    /// The leads the table shows, newest first.
+    /// The rows the table shows, newest first: each the newest submission of its person.
     pub fn visible(&self) -> &[Key] {
         &self.visible
     }
@@ -376,9 +396,14 @@ impl Leads {
         self.visible.get(index).and_then(|key| self.get(key.id))
     }
 
-    /// The row of `key`, or where it would be.
+    /// The row of `key`, or of the person whose submission it is, or where it would be.
     pub fn position(&self, key: Key) -> Result<usize, usize> {
-        self.visible.binary_search(&key)
+        self.visible.binary_search(&key).or_else(|at| {
+            self.get(key.id)
+                .and_then(|lead| self.person(lead.person_id()).row)
+                .and_then(|row| self.visible.binary_search(&row).ok())
+                .ok_or(at)
+        })
     }
 }
 
@@ -399,6 +424,29 @@ fn merge_sorted(keys: &mut Vec<Key>, mut added: Vec<Key>) {
         keys.extend(added);
         // Stable sort: merging one long sorted run with a short one is linear.
         keys.sort();
+    }
+}
+
+/// Adds `added` to the sorted `keys`: one by one when they are few, else merged.
+fn add_keys(keys: &mut Vec<Key>, added: Vec<Key>) {
+    if added.len() <= SMALL_BATCH {
+        for key in added {
+            insert_sorted(keys, key);
+        }
+    } else {
+        merge_sorted(keys, added);
+    }
+}
+
+/// Takes `gone` out of the sorted `keys`: one by one when they are few, else in one pass.
+fn remove_keys(keys: &mut Vec<Key>, gone: Vec<Key>) {
+    if gone.len() <= SMALL_BATCH {
+        for key in gone {
+            remove_sorted(keys, key);
+        }
+    } else {
+        let gone: FxHashSet<Key> = gone.into_iter().collect();
+        keys.retain(|key| !gone.contains(key));
     }
 }
 

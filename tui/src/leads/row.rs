@@ -50,6 +50,16 @@ pub struct LeadRow {
     pub next_step: Option<Box<NextStep>>,
     #[serde(default)]
     pub attempts: u32,
+    /// The person's first lead, when this one is a later submission of the same person.
+    #[serde(default)]
+    pub repeat_of: Option<i64>,
+    /// Why the server took the lead for junk as it arrived; shared like `form_name` (a few rules
+    /// give every reason).
+    #[serde(default, deserialize_with = "shared")]
+    pub junk_reason: Option<Arc<str>>,
+    /// When a rep cleared the junk flag.
+    #[serde(default, deserialize_with = "optional_timestamp")]
+    pub junk_cleared_at: Option<DateTime<Utc>>,
 }
 
 /// A first load reads 100,000 leads, so their strings are read straight into what the row keeps,
@@ -123,6 +133,18 @@ impl LeadRow {
             created_at: self.created_at,
             id: self.id,
         }
+    }
+
+    /// Who this lead's person is: the id of the person's first lead.
+    pub fn person_id(&self) -> i64 {
+        self.repeat_of.unwrap_or(self.id)
+    }
+
+    /// Why the lead is junk, while it is (flagged as it arrived, not cleared by a rep).
+    pub fn junk(&self) -> Option<&str> {
+        self.junk_reason
+            .as_deref()
+            .filter(|_| self.junk_cleared_at.is_none())
     }
 
     /// "erased", else name, else email, else phone, else its id.
@@ -201,21 +223,25 @@ impl From<&Lead> for LeadRow {
             erased_at: lead.erased_at,
             next_step: lead.next_step.clone().map(Box::new),
             attempts: lead.attempts,
+            repeat_of: lead.repeat_of,
+            junk_reason: shared(&lead.meta.junk_reason),
+            junk_cleared_at: lead.junk_cleared_at,
         }
     }
 }
 
-/// One copy of each form name and owner, however many leads name it. It keeps every string it
-/// was given, so it never holds more than two per lead the list has seen; in practice a few
-/// dozen forms and reps. (Page admins name forms and the server's config names reps, so a fast
-/// hash is safe.)
+/// One copy of each form name, owner and junk reason, however many leads name it. It keeps every string it
+/// was given, so it never holds more than three per lead the list has seen; in practice a few
+/// dozen forms, reps and junk rules. (Page admins name forms, the server's config names reps
+/// and the server's rules word the reasons, so a fast hash is safe.)
 #[derive(Debug, Default)]
 pub(super) struct Interner(FxHashSet<Arc<str>>);
 
 impl Interner {
-    /// Points `row`'s form name and owner at the shared copies.
+    /// Points `row`'s form name, owner and junk reason at the shared copies.
     pub(super) fn share(&mut self, row: &mut LeadRow) {
-        for text in [&mut row.form_name, &mut row.owner].into_iter().flatten() {
+        let texts = [&mut row.form_name, &mut row.owner, &mut row.junk_reason];
+        for text in texts.into_iter().flatten() {
             match self.0.get(&**text) {
                 Some(shared) => *text = Arc::clone(shared),
                 None => {
@@ -256,10 +282,18 @@ mod tests {
         let mut full = lead(7, "Jane Doe", 5);
         full.owner = Some("alice".into());
         full.notes = Some("call back".into());
+        full.repeat_of = Some(3);
+        full.meta.junk_reason = Some("Meta test lead".into());
+        full.junk_cleared_at = Some(full.updated_at);
         let json = serde_json::to_string(&full).unwrap();
         let row: LeadRow = serde_json::from_str(&json).unwrap();
         assert_eq!(row, LeadRow::from(&full));
         assert_eq!(row.display_name(), full.display_name());
+        assert_eq!(
+            (row.person_id(), row.junk()),
+            (full.person_id(), full.junk())
+        );
+        assert_eq!((row.person_id(), row.junk()), (3, None), "cleared junk");
 
         // A server from before owners (no owner keys) and one that left the answers out.
         let mut value = serde_json::to_value(&full).unwrap();

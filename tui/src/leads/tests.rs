@@ -237,3 +237,161 @@ fn hundred_thousand_leads_load_and_search_quickly() {
         started.elapsed()
     );
 }
+
+/// `id` as a later submission of `person`'s.
+fn repeat(id: i64, person: i64, minutes_ago: i64) -> LeadRow {
+    let mut row = test_lead(id, "Jane", minutes_ago);
+    row.repeat_of = Some(person);
+    row
+}
+
+fn junk(id: i64, minutes_ago: i64) -> LeadRow {
+    let mut row = test_lead(id, "Test", minutes_ago);
+    row.junk_reason = Some("Meta test lead".into());
+    row
+}
+
+#[test]
+fn a_person_is_one_row_whichever_order_their_submissions_come_in() {
+    let rows = vec![
+        repeat(5, 1, 5),
+        test_lead(2, "Bob", 20),
+        test_lead(1, "Jane", 30),
+        repeat(7, 1, 1),
+        junk(9, 3),
+    ];
+    let mut one_by_one = Leads::default();
+    for row in rows.clone() {
+        one_by_one.upsert(row);
+    }
+    let mut reversed = Leads::default();
+    for row in rows.iter().rev().cloned() {
+        reversed.upsert(row);
+    }
+    let mut big = Leads::default();
+    big.merge(
+        (10..50)
+            .map(|id| test_lead(id, "Filler", 1000 + id))
+            .collect(),
+    );
+    big.merge(
+        rows.into_iter()
+            .chain((50..90).map(|id| test_lead(id, "Filler", 1000 + id)))
+            .collect(),
+    );
+    for leads in [&one_by_one, &reversed] {
+        assert_eq!(ids(leads), [7, 2]);
+        assert_eq!((leads.people(), leads.junk(), leads.len()), (2, 1, 5));
+    }
+    assert_eq!(ids(&big)[..2], [7, 2]);
+    assert_eq!(big.people(), 82);
+}
+
+#[test]
+fn unlinking_and_removing_regroup_the_person() {
+    let mut leads = Leads::default();
+    for row in [test_lead(1, "Jane", 30), repeat(5, 1, 5)] {
+        leads.upsert(row);
+    }
+    assert_eq!((ids(&leads), leads.people()), (vec![5], 1));
+    // Undone: #5 is a person of its own.
+    leads.upsert(test_lead(5, "Jane", 5));
+    assert_eq!((ids(&leads), leads.people()), (vec![5, 1], 2));
+    // Linked again, then its first lead hidden from this rep: the rest still shows.
+    leads.upsert(repeat(5, 1, 5));
+    assert!(leads.remove(1));
+    assert_eq!((ids(&leads), leads.people()), (vec![5], 1));
+    assert!(leads.remove(5));
+    assert_eq!((ids(&leads), leads.people()), (vec![], 0));
+}
+
+#[test]
+fn junk_shows_only_when_asked_and_never_heads_a_real_persons_row() {
+    let mut leads = Leads::default();
+    let mut junk_repeat = junk(5, 1);
+    junk_repeat.repeat_of = Some(1);
+    for row in [test_lead(1, "Jane", 30), junk_repeat, junk(9, 3)] {
+        leads.upsert(row);
+    }
+    assert_eq!(
+        ids(&leads),
+        [1],
+        "Jane as her real lead; the test lead hidden"
+    );
+    assert_eq!(leads.submissions(1).len(), 1);
+    leads.set_filter(Filter {
+        junk: true,
+        ..Filter::default()
+    });
+    assert_eq!(
+        ids(&leads),
+        [5, 9],
+        "Jane's newest submission heads her row"
+    );
+    assert_eq!(leads.submissions(1).len(), 2);
+    assert_eq!(leads.people(), 2);
+    // Cleared: counted as real from now on.
+    let mut cleared = junk(9, 3);
+    cleared.junk_cleared_at = Some(fixed_now());
+    leads.upsert(cleared);
+    assert_eq!(leads.junk(), 1);
+    leads.set_filter(Filter::default());
+    assert_eq!(ids(&leads), [9, 1]);
+    assert_eq!(
+        leads.count_with_status(LeadStatus::NewLead),
+        2,
+        "junk has no status count"
+    );
+}
+
+/// Pages with repeats, junk, leads twice in a page and people linked and unlinked between pages
+/// end up as one by one upserts leave them, rows and counts alike.
+#[test]
+fn pages_of_people_merge_like_one_by_one_upserts() {
+    let lead = |id: i64, page: i64| {
+        let mut row = test_lead(id, &format!("P{id}"), (id * 13) % 300);
+        // Every fifth lead repeats the one five before it, in the second page only some do.
+        if id % 5 == 0 && id >= 5 && (page == 0 || id % 2 == 0) {
+            row.repeat_of = Some(id - 5 - (id - 5) % 5 + 1);
+        }
+        if id % 7 == 0 {
+            row.junk_reason = Some("Meta test lead".into());
+        }
+        row
+    };
+    let first: Vec<LeadRow> = (1..80).map(|id| lead(id, 0)).collect();
+    let mut second: Vec<LeadRow> = (40..120).map(|id| lead(id, 1)).collect();
+    // The same lead twice in a page: first as a repeat, last as a person of its own.
+    second.push(repeat(41, 1, 3));
+    second.push(test_lead(41, "P41", 3));
+    for junk_shown in [false, true] {
+        let filter = Filter {
+            junk: junk_shown,
+            ..Filter::default()
+        };
+        let mut bulk = Leads::default();
+        bulk.set_filter(filter.clone());
+        let mut single = Leads::default();
+        single.set_filter(filter);
+        for page in [first.clone(), second.clone()] {
+            bulk.merge(page.clone());
+            for row in page {
+                single.upsert(row);
+            }
+            assert_eq!(ids(&bulk), ids(&single));
+            assert_eq!(bulk.order, single.order);
+            assert_eq!(
+                (bulk.people(), bulk.junk(), bulk.len()),
+                (single.people(), single.junk(), single.len())
+            );
+        }
+        // Every person is one row: no id shows twice, no submission beside its person's row.
+        let shown = ids(&bulk);
+        let persons: std::collections::HashSet<i64> = shown
+            .iter()
+            .map(|id| bulk.get(*id).unwrap().person_id())
+            .collect();
+        assert_eq!(persons.len(), shown.len());
+        assert_eq!(bulk.people(), shown.len());
+    }
+}

@@ -1,29 +1,34 @@
-//! Everything about one lead: contact, every form answer, ad / campaign / form, times, notes.
+//! Everything about one lead: contact, every form answer, ad / campaign / form, times, notes,
+//! then its history ([`super::history`]).
 //!
 //! The list's row gives the contact, status, owner and notes at once; the form answers, the ad
 //! and the form come with the whole lead, which the app fetches when the pane opens on it.
 
 use chrono::{DateTime, Utc};
-use leadhook_shared::{Activity, ActivityKind, CallOutcome, Lead, Tz, show_due};
+use leadhook_shared::{Lead, show_due};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
-use super::{age, cut_to_width, hint_text, span};
-use crate::app::{App, Detail, outcome_text};
+use super::history::activity;
+use super::{age, cut_to_width, hint_text, person_detail, span};
+use crate::app::{App, Detail};
 use crate::leads::LeadRow;
 use crate::{keys, sanitize, theme};
 
-const LABEL_WIDTH: usize = 12;
+pub(super) const LABEL_WIDTH: usize = 12;
 
 pub fn render(app: &App, lead: &LeadRow, scroll: u16, area: Rect, buf: &mut Buffer) {
     let block = Block::bordered()
         .border_style(theme::BORDER_FOCUS)
         .title(Line::from(vec![
             Span::styled(format!(" {} ", lead.display_name()), theme::TITLE),
-            Span::styled(format!("· {} ", lead.status), theme::status(lead.status)),
+            match lead.junk() {
+                Some(_) => Span::styled("· junk ", theme::WARN),
+                None => Span::styled(format!("· {} ", lead.status), theme::status(lead.status)),
+            },
         ]))
         .title_bottom(
             Line::from(Span::styled(
@@ -56,7 +61,7 @@ pub fn render(app: &App, lead: &LeadRow, scroll: u16, area: Rect, buf: &mut Buff
 
 /// The lines of the pane, enough to fill its rows and no more: a note can be megabytes long,
 /// and laying all of it out on every frame kept a core busy.
-struct Page {
+pub(super) struct Page {
     width: usize,
     /// Rows still to fill, counting whole characters: word wrap needs as many or more.
     rows_left: usize,
@@ -78,7 +83,7 @@ impl Page {
     }
 
     /// Adds `text` after `prefix`, one line per line of `text`, cut to the rows left.
-    fn text(&mut self, prefix: Span<'static>, text: &str, style: Style) {
+    pub(super) fn text(&mut self, prefix: Span<'static>, text: &str, style: Style) {
         let mut prefix = Some(prefix);
         for line in text.split('\n') {
             if self.is_full() {
@@ -98,7 +103,7 @@ impl Page {
         }
     }
 
-    fn field(&mut self, label: &str, value: &str) {
+    pub(super) fn field(&mut self, label: &str, value: &str) {
         let label = Span::styled(format!("{label:<LABEL_WIDTH$}"), theme::LABEL);
         self.text(label, value, theme::VALUE);
     }
@@ -114,7 +119,7 @@ impl Page {
         }
     }
 
-    fn heading(&mut self, title: &'static str) {
+    pub(super) fn heading(&mut self, title: &'static str) {
         self.text(Span::styled(title, theme::TITLE), "", theme::VALUE);
     }
 }
@@ -124,7 +129,7 @@ fn or_dash(value: Option<&str>) -> &str {
 }
 
 /// What stands for a part of the whole lead that is not here.
-fn missing(whole: Detail) -> &'static str {
+pub(super) fn missing(whole: Detail) -> &'static str {
     match whole {
         Detail::Failed(_) => "not loaded",
         Detail::Loading | Detail::Loaded(_) => "loading…",
@@ -153,6 +158,10 @@ fn lines(app: &App, lead: &LeadRow, width: usize, rows: usize) -> Page {
             &format!("The answers and the ad did not load (r tries again): {why}"),
             theme::ERROR,
         );
+    }
+    if let Some(reason) = lead.junk() {
+        let label = Span::styled(format!("{:<LABEL_WIDTH$}", "Junk"), theme::WARN);
+        page.text(label, &format!("{reason} (C clears the flag)"), theme::WARN);
     }
     if let Some(at) = lead.erased_at {
         page.field("Erased", &when(at));
@@ -218,6 +227,10 @@ fn lines(app: &App, lead: &LeadRow, width: usize, rows: usize) -> Page {
         None if lead.erased_at.is_some() => page.text(Span::raw(""), "erased", theme::LABEL),
         None => page.text(Span::raw(""), "none yet: N adds a note", theme::LABEL),
     }
+    if person_detail::submissions(app, lead, &mut page) {
+        activity(app, lead.id, &mut page);
+        return page;
+    }
     page.heading("Answers");
     let Detail::Loaded(whole) = whole else {
         page.text(Span::raw(""), missing(whole), theme::LABEL);
@@ -232,12 +245,17 @@ fn lines(app: &App, lead: &LeadRow, width: usize, rows: usize) -> Page {
         };
         page.text(Span::raw(""), none, theme::LABEL);
     }
-    for (question, answer) in &whole.meta.fields {
-        let question = Span::styled(format!("{question}: "), theme::LABEL);
-        page.text(question, &answer.text(), theme::VALUE);
-    }
+    answers(whole, "", &mut page);
     activity(app, lead.id, &mut page);
     page
+}
+
+/// Every form answer of `lead`, each line after `indent`.
+pub(super) fn answers(lead: &Lead, indent: &str, page: &mut Page) {
+    for (question, answer) in &lead.meta.fields {
+        let question = Span::styled(format!("{indent}{question}: "), theme::LABEL);
+        page.text(question, &answer.text(), theme::VALUE);
+    }
 }
 
 /// "Next step  today 15:30 — Call back" (red once overdue) and "Attempts  3".
@@ -258,142 +276,10 @@ fn follow_up(app: &App, lead: &LeadRow, page: &mut Page) {
     page.field("Attempts", &lead.attempts.to_string());
 }
 
-/// The lead's history, oldest first, once the server has sent it.
-fn activity(app: &App, lead: i64, page: &mut Page) {
-    page.heading("Activity");
-    let Some(history) = app.team.activity.as_ref().filter(|a| a.lead == lead) else {
-        page.text(Span::raw(""), "loading…", theme::LABEL);
-        return;
-    };
-    if let Some(error) = &history.error {
-        page.text(Span::raw(""), &format!("not loaded: {error}"), theme::ERROR);
-    } else if history.entries.is_empty() {
-        let text = if history.loading {
-            "loading…"
-        } else {
-            "none"
-        };
-        page.text(Span::raw(""), text, theme::LABEL);
-    }
-    for entry in &history.entries {
-        let when = entry.at.with_timezone(&app.tz).format("%m-%d %H:%M ");
-        let who = Span::styled(format!("{when}{:<10} ", entry.actor), theme::LABEL);
-        page.text(who, &change(entry, app.now, app.zone()), theme::VALUE);
-    }
-}
-
-/// "status New Lead → Contacted", "claimed", "assigned alice → bob", "no answer — busy".
-fn change(entry: &Activity, now: DateTime<Utc>, zone: Tz) -> String {
-    let value = |value: &Option<String>| value.clone().unwrap_or_else(|| "unowned".to_string());
-    match entry.kind {
-        ActivityKind::Stored => "stored".to_string(),
-        ActivityKind::Redelivered => "delivered again by Meta".to_string(),
-        ActivityKind::Status => format!(
-            "status {} → {}",
-            entry.old.as_deref().unwrap_or("—"),
-            entry.new.as_deref().unwrap_or("—")
-        ),
-        ActivityKind::Notes => "notes changed".to_string(),
-        ActivityKind::Claim => "claimed".to_string(),
-        ActivityKind::Release => "released".to_string(),
-        ActivityKind::Assign => format!("assigned {} → {}", value(&entry.old), value(&entry.new)),
-        // The reason is what the admin typed (a request's reference); `Page::text` neutralises it.
-        ActivityKind::Erase => match &entry.new {
-            Some(reason) => format!("erased: {reason}"),
-            None => "erased".to_string(),
-        },
-        ActivityKind::Exported => "exported".to_string(),
-        ActivityKind::NextStep => match &entry.new {
-            Some(step) => format!("set next step: {}", next_step_text(step, now, zone)),
-            None => "cleared the next step".to_string(),
-        },
-        ActivityKind::Attempt => attempt_text(entry.new.as_deref().unwrap_or("—")),
-        ActivityKind::Linked => format!("same person as {}", entry.new.as_deref().unwrap_or("—")),
-        ActivityKind::SubmittedAgain => {
-            format!("submitted again: {}", entry.new.as_deref().unwrap_or("—"))
-        }
-        ActivityKind::Unlinked => format!("no longer linked to {}", value(&entry.old)),
-        ActivityKind::JunkCleared => format!("not junk (was: {})", value(&entry.old)),
-        ActivityKind::Other => "changed (update leadhook to see how)".to_string(),
-    }
-}
-
-/// A `next_step` entry (`"2026-12-08T09:00:00Z Call back"`, see [`NextStep::history_text`])
-/// as the rep reads it: "tomorrow 09:00 Call back". Text of another shape is shown as it is.
-///
-/// [`NextStep::history_text`]: leadhook_shared::NextStep::history_text
-fn next_step_text(text: &str, now: DateTime<Utc>, zone: Tz) -> String {
-    let parsed = text.split_once(' ').and_then(|(at, what)| {
-        let at = DateTime::parse_from_rfc3339(at).ok()?.to_utc();
-        Some(format!("{} {what}", show_due(at, now, zone)))
-    });
-    parsed.unwrap_or_else(|| text.to_string())
-}
-
-/// An `attempt` entry (`"no_answer: busy"`) as the rep reads it: "no answer — busy".
-fn attempt_text(text: &str) -> String {
-    let (outcome, note) = match text.split_once(": ") {
-        Some((outcome, note)) => (outcome, Some(note)),
-        None => (text, None),
-    };
-    let outcome = outcome.parse::<CallOutcome>().map_or_else(
-        |_| outcome.to_string(),
-        |known| outcome_text(known).to_string(),
-    );
-    match note {
-        Some(note) => format!("{outcome} — {note}"),
-        None => outcome,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fixtures::{app, fetched, lead, loaded, now, row};
-
-    #[test]
-    fn an_erasure_shows_its_reason() {
-        let mut entry = Activity {
-            id: 1,
-            lead_id: 1,
-            at: now(),
-            actor: "alice".into(),
-            kind: ActivityKind::Erase,
-            old: None,
-            new: None,
-        };
-        assert_eq!(change(&entry, now(), Tz::UTC), "erased");
-        entry.new = Some("DSR-2026-041".into());
-        assert_eq!(change(&entry, now(), Tz::UTC), "erased: DSR-2026-041");
-    }
-
-    #[test]
-    fn follow_up_history_reads_as_words_in_the_reps_zone() {
-        let mut entry = Activity {
-            id: 1,
-            lead_id: 1,
-            at: now(),
-            actor: "alice".into(),
-            kind: ActivityKind::NextStep,
-            old: None,
-            new: Some("2026-03-11T08:00:00Z Call back".into()),
-        };
-        // 08:00 UTC is 09:00 in Berlin, the day after the fixed now.
-        let berlin = Tz::Europe__Berlin;
-        assert_eq!(
-            change(&entry, now(), berlin),
-            "set next step: tomorrow 09:00 Call back"
-        );
-        entry.new = None;
-        assert_eq!(change(&entry, now(), berlin), "cleared the next step");
-        entry.kind = ActivityKind::Attempt;
-        entry.new = Some("no_answer: busy: try later".into());
-        assert_eq!(change(&entry, now(), berlin), "no answer — busy: try later");
-        entry.new = Some("talked".into());
-        assert_eq!(change(&entry, now(), berlin), "talked");
-        entry.new = Some("shouted".into());
-        assert_eq!(change(&entry, now(), berlin), "shouted");
-    }
 
     #[test]
     fn scrolling_stops_at_the_last_row() {

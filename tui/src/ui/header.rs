@@ -1,7 +1,7 @@
 //! Totals, counts by status and a sparkline of leads per hour over the last 24 h.
 
 use chrono::{DateTime, Duration, Utc};
-use leadhook_shared::LeadStatus;
+use leadhook_shared::{LeadStatus, PeopleStats};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -15,29 +15,14 @@ const HOURS: usize = 24;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let [top, statuses, queue] = Layout::vertical([Constraint::Length(1); 3]).areas(area);
+    let (line, label_width) = totals_line(app, usize::from(top.width).saturating_sub(HOURS));
     let [totals, label, spark] = Layout::horizontal([
         Constraint::Min(0),
-        Constraint::Length(9),
+        Constraint::Length(label_width),
         Constraint::Length(HOURS as u16),
     ])
     .areas(top);
-
-    let leads = &app.leads;
-    let stat = |name: &'static str, value: usize| {
-        [
-            Span::styled(format!("{name} "), theme::LABEL),
-            Span::styled(thousands(value), theme::EMPHASIS),
-            Span::raw("  "),
-        ]
-    };
-    let mut spans = vec![Span::styled(" leadhook  ", theme::TITLE)];
-    spans.extend(stat("Total", leads.len()));
-    spans.extend(stat("Today", leads.created_since(start_of_today(app))));
-    spans.extend(stat(
-        "7 days",
-        leads.created_since(app.now - Duration::days(7)),
-    ));
-    Line::from(spans).render(totals, buf);
+    line.render(totals, buf);
 
     Line::from(Span::styled("leads/h ", theme::LABEL))
         .right_aligned()
@@ -47,6 +32,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .style(theme::SPARKLINE)
         .render(spark, buf);
 
+    let leads = &app.leads;
     let mut spans = vec![Span::raw(" ")];
     for status in LeadStatus::ALL {
         spans.push(Span::styled(
@@ -62,6 +48,52 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     spans.extend(follow_up_figures(app));
     Line::from(spans).render(statuses, buf);
     queue_line(app).render(queue, buf);
+}
+
+/// The sparkline's label, which gives way to today's people on a narrow terminal.
+const LABEL_WIDTH: u16 = 9;
+
+/// "Total 7 · 6 people  Today 3 · 2 people  7 days 5 · 4 people": the leads (every submission)
+/// and, once `/api/stats` has counted them, the people behind them (repeats once, junk not at
+/// all), in `width` columns beside the sparkline's label, and that label's width. Where that is
+/// too wide, only today's people ("Today 3 · 2 people"), without the label if need be.
+fn totals_line(app: &App, width: usize) -> (Line<'static>, u16) {
+    let leads = &app.leads;
+    let figures = [
+        ("Total", leads.len()),
+        ("Today", leads.created_since(start_of_today(app))),
+        ("7 days", leads.created_since(app.now - Duration::days(7))),
+    ];
+    // A server from before people sends none: nothing is said rather than "0 people".
+    let people = app
+        .follow_ups
+        .stats
+        .as_ref()
+        .map(|stats| stats.people)
+        .filter(|people| *people != PeopleStats::default())
+        .map(|people| [people.total, people.today, people.last_7_days].map(|n| n as usize));
+    let line = |with_people: [bool; 3]| {
+        let mut spans = vec![Span::styled(" leadhook  ", theme::TITLE)];
+        for (at, (name, value)) in figures.iter().enumerate() {
+            if at > 0 {
+                spans.push(Span::raw("  "));
+            }
+            spans.push(Span::styled(format!("{name} "), theme::LABEL));
+            spans.push(Span::styled(thousands(*value), theme::EMPHASIS));
+            if let Some(people) = people.filter(|_| with_people[at]) {
+                spans.push(Span::styled(" · ", theme::LABEL));
+                spans.push(Span::styled(thousands(people[at]), theme::EMPHASIS));
+                spans.push(Span::styled(" people", theme::LABEL));
+            }
+        }
+        Line::from(spans)
+    };
+    let today = [false, true, false];
+    [([true; 3], LABEL_WIDTH), (today, LABEL_WIDTH), (today, 0)]
+        .into_iter()
+        .map(|(with_people, label)| (line(with_people), label))
+        .find(|(line, label)| line.width() <= width.saturating_sub(usize::from(*label)))
+        .unwrap_or_else(|| (line([false; 3]), LABEL_WIDTH))
 }
 
 /// Who waits and for how long, how fast the team reached leads today, and the user's own leads.

@@ -7,6 +7,9 @@ mod detail;
 mod due;
 mod follow_up_popup;
 mod header;
+mod history;
+mod people;
+mod person_detail;
 mod popup;
 mod status_bar;
 mod table;
@@ -18,6 +21,8 @@ mod detail_snapshots;
 mod erased_snapshots;
 #[cfg(test)]
 mod follow_up_snapshots;
+#[cfg(test)]
+mod people_snapshots;
 #[cfg(test)]
 mod phone_snapshots;
 #[cfg(test)]
@@ -91,6 +96,10 @@ impl Widget for &App {
                 follow_up_popup::next_step(self, *id, form, area, buf)
             }
             Mode::Attempt { id, form, .. } => follow_up_popup::attempt(self, *id, form, area, buf),
+            Mode::ConfirmMerge { id, into, .. } => {
+                people::confirm_merge(self, *id, *into, area, buf)
+            }
+            Mode::Unlink { id, at, .. } => people::unlink(self, *id, *at, area, buf),
             Mode::Browse(_) | Mode::Search => {}
         }
         neutralise(area, buf);

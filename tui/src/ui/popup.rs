@@ -88,6 +88,8 @@ fn help_lines(role: Role) -> Vec<Line<'static>> {
                 .chain(keys::ATTEMPT.entries(role))
                 .collect(),
         ),
+        (keys::UNLINK.title, keys::UNLINK.entries(role).collect()),
+        (keys::CONFIRM.title, keys::CONFIRM.entries(role).collect()),
         (keys::FORM.title, keys::FORM.entries(role).collect()),
         (keys::NOTES.title, keys::NOTES.entries(role).collect()),
     ];

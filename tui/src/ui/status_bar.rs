@@ -182,6 +182,8 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
             .chain(keys::ATTEMPT.hints(role))
             .collect(),
         Mode::Attempt { .. } => keys::ATTEMPT.hints(role).collect(),
+        Mode::ConfirmMerge { .. } => keys::CONFIRM.hints(role).collect(),
+        Mode::Unlink { .. } => keys::UNLINK.hints(role).collect(),
     };
     let mut spans = vec![Span::raw(" ")];
     let mut width = 1;

@@ -10,7 +10,7 @@ use ratatui::widgets::{
 };
 
 use super::columns::{self, Column, KEPT};
-use super::{age, thousands};
+use super::{age, people, thousands};
 use crate::app::{App, Connection, Viewport};
 use crate::client_error::ClientError;
 use crate::leads::LeadRow;
@@ -26,6 +26,7 @@ const fn column(title: &'static str, least: u16, wanted: u16, rank: u8, grows: b
     }
 }
 
+const NAME: usize = 2;
 /// Owner is the column this table leaves out for a server without owners.
 const OWNER: usize = 3;
 const PHONE: usize = 5;
@@ -82,7 +83,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let rows = visible[offset..end]
         .iter()
         .filter_map(|key| app.leads.get(key.id))
-        .map(|lead| Row::new(keep(cells(app, lead, widths[PHONE]))));
+        .map(|lead| {
+            let row = Row::new(keep(cells(app, lead, &widths)));
+            if lead.junk().is_some() {
+                row.style(theme::JUNK)
+            } else {
+                row
+            }
+        });
     let header = keep(COLUMNS.map(|column| Cell::from(column.title)));
     let table = Table::new(
         rows,
@@ -130,23 +138,36 @@ fn scroll_offset(previous: usize, selected: usize, height: usize, len: usize) ->
     offset.min(len.saturating_sub(height))
 }
 
+/// " Leads 6 · 2 junk hidden (H) ": the rows (one per person), the filters, and the junk the
+/// table leaves out or shows.
 fn title(app: &App) -> Line<'static> {
     let filter = app.leads.filter();
     let mut spans = vec![
         Span::styled(" Leads ", theme::TITLE),
         Span::styled(
-            if filter.is_active() {
+            if filter.status.is_some() || !filter.query.trim().is_empty() {
                 format!(
                     "{} of {} ",
                     thousands(app.leads.visible().len()),
-                    thousands(app.leads.len())
+                    thousands(app.leads.people())
                 )
             } else {
-                format!("{} ", thousands(app.leads.len()))
+                format!("{} ", thousands(app.leads.people()))
             },
             theme::LABEL,
         ),
     ];
+    match app.leads.junk() {
+        0 => {}
+        junk if filter.junk => spans.push(Span::styled(
+            format!("· {} junk shown (H hides) ", thousands(junk)),
+            theme::WARN,
+        )),
+        junk => spans.push(Span::styled(
+            format!("· {} junk hidden (H) ", thousands(junk)),
+            theme::LABEL,
+        )),
+    }
     if let Some(status) = filter.status {
         spans.push(Span::styled(format!("· {status} "), theme::status(status)));
     }
@@ -159,10 +180,15 @@ fn title(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-/// One lead's cells, in [`COLUMNS`] order; the phone in `phone_width` characters.
-fn cells(app: &App, lead: &LeadRow, phone_width: Option<u16>) -> [Cell<'static>; 8] {
+/// One person's cells, in [`COLUMNS`] order, in the columns' `widths`. A junk lead is dimmed
+/// by its row, so its cells keep no colour of their own.
+fn cells(app: &App, lead: &LeadRow, widths: &[Option<u16>]) -> [Cell<'static>; 8] {
     let text = |value: Option<&str>| Cell::from(value.unwrap_or_default().to_string());
-    let mark = if app.is_unseen(lead.id) {
+    let width = |column: usize| usize::from(widths[column].unwrap_or(0));
+    let junk = lead.junk().is_some();
+    let mark = if app.is_marked(lead) {
+        Cell::from(Span::styled("*", theme::MARKED))
+    } else if app.is_unseen(lead.id) {
         Cell::from(Span::styled("●", theme::UNSEEN))
     } else {
         Cell::from("")
@@ -173,6 +199,7 @@ fn cells(app: &App, lead: &LeadRow, phone_width: Option<u16>) -> [Cell<'static>;
         text(lead.form_name.as_deref())
     };
     let owner = match &lead.owner {
+        None if junk => Span::raw("unowned"),
         None => Span::styled("unowned", theme::UNOWNED),
         Some(owner) if app.team.is_me(owner) => Span::styled(owner.to_string(), theme::MINE),
         Some(owner) => Span::raw(owner.to_string()),
@@ -181,19 +208,23 @@ fn cells(app: &App, lead: &LeadRow, phone_width: Option<u16>) -> [Cell<'static>;
         mark,
         Cell::from(Span::styled(
             age(app.now, lead.created_at),
-            theme::age(lead.status, app.now - lead.created_at),
+            if junk {
+                theme::JUNK
+            } else {
+                theme::age(lead.status, app.now - lead.created_at)
+            },
         )),
-        if lead.erased_at.is_some() {
-            Cell::from(Span::styled(lead.display_name(), theme::LABEL))
-        } else {
-            Cell::from(lead.display_name())
-        },
+        Cell::from(people::name(app, lead, width(NAME))),
         Cell::from(owner),
-        Cell::from(Span::styled(
-            lead.status.as_str(),
-            theme::status(lead.status),
-        )),
-        match lead.phone_shown(usize::from(phone_width.unwrap_or(0))) {
+        if junk {
+            Cell::from("junk")
+        } else {
+            Cell::from(Span::styled(
+                lead.status.as_str(),
+                theme::status(lead.status),
+            ))
+        },
+        match lead.phone_shown(width(PHONE)) {
             // Not a number by libphonenumber's rules: kept as typed, marked first (a long value
             // is cut at the column's end).
             Some((phone, true)) => Cell::from(Line::from(vec![
@@ -221,10 +252,15 @@ fn empty(app: &App, area: Rect, buf: &mut Buffer) {
             if let Some(status) = filter.status {
                 headline.push_str(&format!(" with status {status}"));
             }
-            (
-                headline,
-                "Esc clears the search and filter; f changes the status filter.".to_string(),
-            )
+            let mut advice =
+                "Esc clears the search and filter; f changes the status filter.".to_string();
+            if !filter.junk && app.leads.junk() > 0 {
+                advice.push_str(&format!(
+                    " H shows the junk ({}).",
+                    thousands(app.leads.junk())
+                ));
+            }
+            (headline, advice)
         }
         Connection::Down {
             error: ClientError::Unauthorized,

@@ -8,5 +8,6 @@ mod json_log_file;
 mod leads_from_server;
 mod meta_feedback;
 mod notify;
+mod person_calls;
 mod real_server;
 mod secret_flags;
