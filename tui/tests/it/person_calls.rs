@@ -1,172 +1,107 @@
-//! The dashboard's calls for people and junk (`PUT`/`DELETE /api/leads/{id}/person`, `DELETE
-//! /api/leads/{id}/junk`), against a one-request stand-in that records what it was sent: the
-//! server's routes were being built beside this client, so these pin the requests and how the
-//! answers and refusals are read. The real server's tests of the routes are the server's own.
-
-use std::time::Duration;
+//! The dashboard's calls for people and junk against the real server: `M` merges through
+//! `PUT /api/leads/{id}/person`, `U` undoes a link through `DELETE /api/leads/{id}/person`, `C`
+//! clears a junk flag through `DELETE /api/leads/{id}/junk`, and a refusal carries the server's
+//! reason.
 
 use leadhook::client::Client;
 use leadhook::client_error::ClientError;
-use leadhook::config::Settings;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+use leadhook_shared::{Cursor, Lead, NewManualLead};
+use leadhook_sim::harness::poll_until;
+use leadhook_sim::{BodyStyle, FakeLead, LeadFaker, LeadgenChange, WebhookSender};
 
-/// What the stand-in received.
-#[derive(Debug)]
-struct Request {
-    method: String,
-    path: String,
-    authorization: Option<String>,
-    body: String,
-}
+use crate::real_server::{APP_SECRET, client, rep_role_client, server};
 
-/// Answers one request with `status` and `body`, and hands back what was asked.
-async fn stand_in(
-    status: &'static str,
-    body: String,
-) -> (String, tokio::task::JoinHandle<Request>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    let served = tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.expect("a request");
-        let mut reader = BufReader::new(stream);
-        let mut line = String::new();
-        reader.read_line(&mut line).await.expect("request line");
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or_default().to_string();
-        let path = parts.next().unwrap_or_default().to_string();
-        let (mut length, mut authorization) = (0, None);
-        loop {
-            let mut header = String::new();
-            reader.read_line(&mut header).await.expect("header");
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            let (name, value) = header.split_once(':').unwrap_or((header, ""));
-            match name.to_ascii_lowercase().as_str() {
-                "content-length" => length = value.trim().parse().unwrap_or(0),
-                "authorization" => authorization = Some(value.trim().to_string()),
-                _ => {}
-            }
-        }
-        let mut body_bytes = vec![0; length];
-        reader.read_exact(&mut body_bytes).await.expect("body");
-        let answer = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let mut stream = reader.into_inner();
-        stream.write_all(answer.as_bytes()).await.expect("answer");
-        stream.shutdown().await.expect("close");
-        Request {
-            method,
-            path,
-            authorization,
-            body: String::from_utf8(body_bytes).expect("UTF-8 body"),
-        }
-    });
-    (url, served)
-}
-
-fn client(url: String) -> Client {
-    Client::new(&Settings {
-        server: url,
-        token: Some("lhk_test".into()),
-        interval: Duration::from_secs(3),
-        notify: false,
-    })
-}
-
-/// Lead `id` as the server answers it, a submission of `repeat_of`'s person.
-fn lead_json(id: i64, repeat_of: Option<i64>) -> String {
-    serde_json::json!({
-        "success": true,
-        "data": {
-            "id": id,
-            "name": "Jane Doe",
-            "created_at": "2026-03-10T14:55:00Z",
-            "is_organic": false,
-            "fields": {},
-            "status": "New Lead",
-            "is_manual": false,
-            "received_at": "2026-03-10T14:55:02Z",
-            "updated_at": "2026-03-10T15:00:00Z",
-            "notes": null,
-            "repeat_of": repeat_of,
-            "junk_reason": "Meta test lead",
-            "junk_cleared_at": "2026-03-10T15:00:00Z",
-        }
-    })
-    .to_string()
+async fn walk_in(client: &Client, name: &str, phone: &str) -> Lead {
+    let lead = NewManualLead {
+        name: name.into(),
+        phone: Some(phone.into()),
+        ..NewManualLead::default()
+    };
+    client.create_lead(&lead).await.expect("a manual lead")
 }
 
 #[tokio::test]
-async fn a_merge_puts_the_other_person_and_reads_the_lead() {
-    let (url, served) = stand_in("200 OK", lead_json(19, Some(12))).await;
-    let lead = client(url).merge_person(19, 12).await.expect("merged");
+async fn merges_undone_links_and_cleared_junk_reach_the_server() {
+    let (_dir, graph, server) = server(false).await;
+    let client = client(&server);
+    let jane = walk_in(&client, "Jane Doe", "+1 202 555 0101").await;
+    let jane_at_work = walk_in(&client, "J. Doe", "+1 202 555 0102").await;
     assert_eq!(
-        (lead.id, lead.repeat_of, lead.person_id()),
-        (19, Some(12), 12)
+        jane_at_work.repeat_of, None,
+        "another number: another person"
     );
-    let request = served.await.expect("served");
-    assert_eq!(
-        (request.method.as_str(), request.path.as_str()),
-        ("PUT", "/api/leads/19/person")
-    );
-    assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&request.body).expect("JSON"),
-        serde_json::json!({"same_as": 12})
-    );
-    assert_eq!(request.authorization.as_deref(), Some("Bearer lhk_test"));
-}
 
-#[tokio::test]
-async fn an_undone_link_and_a_cleared_flag_are_deletes() {
-    let (url, served) = stand_in("200 OK", lead_json(19, None)).await;
-    let lead = client(url).unlink_person(19).await.expect("unlinked");
-    assert_eq!(lead.person_id(), 19);
-    let request = served.await.expect("served");
-    assert_eq!(
-        (request.method.as_str(), request.path.as_str()),
-        ("DELETE", "/api/leads/19/person")
-    );
-    assert_eq!(request.body, "");
+    let merged = client
+        .merge_person(jane_at_work.id, jane.id)
+        .await
+        .expect("merged");
+    assert_eq!((merged.id, merged.person_id()), (jane_at_work.id, jane.id));
+    let unlinked = client
+        .unlink_person(jane_at_work.id)
+        .await
+        .expect("unlinked");
+    assert_eq!(unlinked.person_id(), jane_at_work.id);
 
-    let (url, served) = stand_in("200 OK", lead_json(14, None)).await;
-    let lead = client(url).clear_junk(14).await.expect("cleared");
-    assert_eq!(lead.junk(), None, "the reason stays, the flag is cleared");
-    assert_eq!(lead.meta.junk_reason.as_deref(), Some("Meta test lead"));
-    let request = served.await.expect("served");
+    // Meta's test lead arrives as junk; the rep says it is real.
+    let test_lead: FakeLead = LeadFaker::new(3)
+        .on_page(graph.config().page_id.clone())
+        .next_lead(chrono::Utc::now())
+        .into_meta_test_lead();
+    graph.add_fake_lead(&test_lead);
+    WebhookSender::new(
+        format!("{}/webhook", server.base_url()),
+        APP_SECRET.to_string().into(),
+    )
+    .expect("a sender")
+    .send_leads(&[LeadgenChange::from(&test_lead)], &BodyStyle::default())
+    .await
+    .expect("delivered");
+    let junk = poll_until(
+        std::time::Duration::from_secs(10),
+        || async {
+            let page = client
+                .changes_since::<Lead>(Cursor::START)
+                .await
+                .expect("leads");
+            page.data
+                .into_iter()
+                .find(|lead| lead.leadgen_id.as_deref() == Some(test_lead.id.as_str()))
+        },
+        Option::is_some,
+    )
+    .await
+    .expect("the test lead is stored");
+    assert_eq!(junk.junk(), Some("Meta test lead"));
+    let cleared = client.clear_junk(junk.id).await.expect("cleared");
+    assert_eq!(cleared.junk(), None);
     assert_eq!(
-        (request.method.as_str(), request.path.as_str()),
-        ("DELETE", "/api/leads/14/junk")
+        cleared.meta.junk_reason.as_deref(),
+        Some("Meta test lead"),
+        "the reason stays"
     );
 }
 
 #[tokio::test]
 async fn a_refusal_carries_the_servers_reason() {
-    let refusal = serde_json::json!({
-        "success": false,
-        "error": {"code": "forbidden", "message": "bob owns this lead"}
-    })
-    .to_string();
-    let (url, served) = stand_in("403 Forbidden", refusal).await;
-    let refused = client(url).merge_person(19, 12).await;
-    assert_eq!(
-        refused.map(|lead| lead.id),
-        Err(ClientError::Rejected {
-            code: "forbidden".into(),
-            message: "bob owns this lead".into()
-        })
-    );
-    served.await.expect("served");
-    // A server without the routes yet says so as a missing endpoint, like other new routes.
-    let (url, served) = stand_in("404 Not Found", String::new()).await;
-    let missing = client(url).clear_junk(14).await.map(|lead| lead.id);
+    let (_dir, _graph, server) = server(false).await;
+    let manager = client(&server);
+    let lead = walk_in(&manager, "Jane Doe", "+1 202 555 0103").await;
+    let itself = manager
+        .merge_person(lead.id, lead.id)
+        .await
+        .map(|lead| lead.id);
     assert!(
-        matches!(missing, Err(ClientError::NotFound(_))),
-        "{missing:?}"
+        matches!(&itself, Err(ClientError::Rejected { message, .. }) if message.contains("itself")),
+        "{itself:?}"
     );
-    served.await.expect("served");
+    // A rep may not change a lead another rep owns: the server says so, the dashboard shows it.
+    manager.claim(lead.id).await.expect("claimed");
+    let refused = rep_role_client(&server)
+        .unlink_person(lead.id)
+        .await
+        .map(|lead| lead.id);
+    assert!(
+        matches!(refused, Err(ClientError::Rejected { .. })),
+        "{refused:?}"
+    );
 }

@@ -8,6 +8,8 @@ use leadhook::config::Settings;
 use leadhook_server::config::Config;
 use leadhook_sim::{DEFAULT_DATASET_ID, GraphStandin, TestServer, TestSettings};
 
+/// The app secret the server checks webhooks with.
+pub const APP_SECRET: &str = "dashboard-app-secret";
 const REP_TOKEN: &str = "dashboard-rep-token";
 /// A token in the role-less form, `name:token`, has every power; this one has the rep role only.
 const REP_ROLE_TOKEN: &str = "dashboard-rep-role-token";
@@ -16,7 +18,7 @@ const REP_ROLE_TOKEN: &str = "dashboard-rep-role-token";
 pub async fn server(capi: bool) -> (tempfile::TempDir, GraphStandin, TestServer) {
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = TestSettings {
-        app_secret: "dashboard-app-secret".into(),
+        app_secret: APP_SECRET.into(),
         verify_token: "dashboard-verify-token".into(),
         page_token: "dashboard-page-token".into(),
         api_tokens: format!("rep:{REP_TOKEN},walker:rep:{REP_ROLE_TOKEN}"),
