@@ -27,6 +27,10 @@ use crate::{clipboard, export, zone};
 /// How often the server is asked what it sends to Meta (the status line's "Meta:" part).
 const META_FEEDBACK_INTERVAL: Duration = Duration::from_secs(60);
 
+/// The team's figures (`/api/stats`: the people behind the leads) are asked again once the
+/// leads changed, at most this often, so the header's people keep up with its lead counts.
+const STATS_MIN_GAP: Duration = Duration::from_secs(5);
+
 /// How often the clock ticks: ages, "synced 2s ago", toasts and notification batches follow it.
 const TICK: Duration = Duration::from_millis(250);
 
@@ -109,14 +113,24 @@ where
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut feedback_ticks = tokio::time::interval(META_FEEDBACK_INTERVAL);
     feedback_ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut stats_asked = (tokio::time::Instant::now(), leads_shape(&app));
     loop {
         terminal
             .draw(|frame| frame.render_widget(&app, frame.area()))
             .map_err(io::Error::other)?;
         let msg = tokio::select! {
-            _ = ticks.tick() => Msg::Tick(Utc::now()),
+            _ = ticks.tick() => {
+                let shape = leads_shape(&app);
+                if shape != stats_asked.1 && stats_asked.0.elapsed() >= STATS_MIN_GAP {
+                    services.ask_stats(&app, &results_tx);
+                    stats_asked = (tokio::time::Instant::now(), shape);
+                }
+                Msg::Tick(Utc::now())
+            }
             _ = feedback_ticks.tick() => {
-                services.ask_meta_feedback(&app, &results_tx);
+                services.ask_meta_feedback(&results_tx);
+                services.ask_stats(&app, &results_tx);
+                stats_asked = (tokio::time::Instant::now(), leads_shape(&app));
                 continue;
             }
             event = input.next() => match event {
@@ -138,13 +152,21 @@ where
     }
 }
 
+/// What the team's figures depend on: the leads, the people they make and the junk among them.
+fn leads_shape(app: &App) -> (usize, usize, usize) {
+    (app.leads.len(), app.leads.people(), app.leads.junk())
+}
+
 impl Services {
-    /// Asks the server for its Conversions API state and the team's figures; the answers come
-    /// back as [`Msg`]s.
-    fn ask_meta_feedback(&self, app: &App, results: &mpsc::UnboundedSender<Msg>) {
+    /// Asks the server for its Conversions API state; the answer comes back as a [`Msg`].
+    fn ask_meta_feedback(&self, results: &mpsc::UnboundedSender<Msg>) {
         self.request(results, |client| async move {
             Msg::MetaFeedback(client.meta_feedback().await)
         });
+    }
+
+    /// Asks the server for the team's figures; the answer comes back as a [`Msg`].
+    fn ask_stats(&self, app: &App, results: &mpsc::UnboundedSender<Msg>) {
         let tz_offset_minutes = app.tz.local_minus_utc() / 60;
         self.request(results, move |client| async move {
             Msg::Stats(client.stats(tz_offset_minutes).await)
