@@ -19,8 +19,14 @@ alter table public.leads add column if not exists repeat_via text;
 alter table public.leads add column if not exists triaged boolean not null default false;
 -- Sent with each new row by the server (seconds; 0 never links), never stored: see leads_link.
 alter table public.leads add column if not exists link_window bigint;
-create index if not exists leads_email_key on public.leads (email_key) where email_key is not null;
-create index if not exists leads_repeat_of on public.leads (repeat_of) where repeat_of is not null;
+-- A person's earlier leads by key and time: one index step however many leads share a key.
+drop index if exists public.leads_phone_e164;
+create index if not exists leads_person_phone on public.leads (phone_e164, created_at, id)
+  where phone_e164 is not null;
+create index if not exists leads_person_email on public.leads (email_key, created_at, id)
+  where email_key is not null;
+create index if not exists leads_repeat_of on public.leads (repeat_of, created_at, id)
+  where repeat_of is not null;
 create index if not exists leads_untriaged on public.leads (id) where not triaged;
 
 alter table public.activity drop constraint if exists activity_kind_check;
@@ -34,14 +40,14 @@ alter table public.activity add constraint activity_kind_check
 -- repeats, with the same phone, else the same e-mail key. Call it under the routing lock.
 create or replace function public.person_match(lead_id bigint, e164 text, mail text,
                                                submitted timestamptz, span interval)
-returns table (person bigint, via text)
+returns table (person bigint, matched bigint, via text)
 language plpgsql
 set search_path = ''
 as $$
 begin
   if e164 is not null then
     return query
-      select coalesce(l.repeat_of, l.id), 'phone'::text from public.leads as l
+      select coalesce(l.repeat_of, l.id), l.id, 'phone'::text from public.leads as l
        where l.phone_e164 = e164 and l.id <> lead_id and l.erased_at is null
          and (l.junk_reason is null or l.junk_cleared_at is not null)
          and l.created_at between submitted - span and submitted + span
@@ -53,7 +59,7 @@ begin
   end if;
   if mail is not null then
     return query
-      select coalesce(l.repeat_of, l.id), 'email'::text from public.leads as l
+      select coalesce(l.repeat_of, l.id), l.id, 'email'::text from public.leads as l
        where l.email_key = mail and l.id <> lead_id and l.erased_at is null
          and (l.junk_reason is null or l.junk_cleared_at is not null)
          and l.created_at between submitted - span and submitted + span
@@ -63,15 +69,15 @@ begin
 end
 $$;
 
--- The owner of the person's newest owned lead.
-create or replace function public.person_owner(person bigint)
+-- Who works the person: the owner of the lead that matched, else of the person's first lead.
+create or replace function public.person_owner(matched bigint, person bigint)
 returns text
 language sql
 set search_path = ''
 as $$
   select l.owner from public.leads as l
-   where (l.id = person or l.repeat_of = person) and l.owner is not null and l.erased_at is null
-   order by l.created_at desc, l.id desc limit 1
+   where l.id in (matched, person) and l.owner is not null and l.erased_at is null
+   order by l.id = matched desc limit 1
 $$;
 
 -- Links a row being inserted to its person, before leads_route (triggers fire in name order), so
@@ -85,7 +91,7 @@ set search_path = ''
 as $$
 declare
   span interval := coalesce(new.link_window, 30 * 86400) * interval '1 second';
-  matched record;
+  found record;
 begin
   new.link_window := null;
   if new.repeat_of is not null or new.erased_at is not null or span <= interval '0'
@@ -99,13 +105,13 @@ begin
      and exists (select 1 from public.leads as l where l.leadgen_id = new.leadgen_id) then
     return new;
   end if;
-  select m.person, m.via into matched
+  select m.person, m.matched, m.via into found
     from public.person_match(new.id, new.phone_e164, new.email_key, new.created_at, span) as m;
-  if matched.person is not null then
-    new.repeat_of := matched.person;
-    new.repeat_via := matched.via;
+  if found.person is not null then
+    new.repeat_of := found.person;
+    new.repeat_via := found.via;
     if new.owner is null then
-      new.owner := public.person_owner(matched.person);
+      new.owner := public.person_owner(found.matched, found.person);
       if new.owner is not null then
         new.owner_change := 'assign';
       end if;
@@ -275,10 +281,10 @@ set search_path = ''
 as $$
 declare
   target public.leads;
-  matched record;
+  found record;
   chosen text;
 begin
-  select null::bigint as person, null::text as via into matched;
+  select null::bigint as person, null::bigint as matched, null::text as via into found;
   perform pg_catalog.pg_advisory_xact_lock(7419180302);
   select * into target from public.leads as l where l.id = target_lead;
   if target.id is null then
@@ -291,15 +297,15 @@ begin
       values (target_lead, actor, 'junk_cleared', target.junk_reason);
     if target.owner is null and target.erased_at is null then
       if repeat_window > 0 and target.repeat_of is null then
-        select m.person, m.via into matched
+        select m.person, m.matched, m.via into found
           from public.person_match(target.id, target.phone_e164, target.email_key,
                                    target.created_at, repeat_window * interval '1 second') as m;
       end if;
-      if matched.person is not null then
-        update public.leads set repeat_of = matched.person, repeat_via = matched.via,
+      if found.person is not null then
+        update public.leads set repeat_of = found.person, repeat_via = found.via,
                                 changed_by = 'system'
          where id = target_lead;
-        chosen := public.person_owner(matched.person);
+        chosen := public.person_owner(found.matched, found.person);
       end if;
       if chosen is null and route_to is not null then
         chosen := public.route_new_lead(route_to);
@@ -325,7 +331,7 @@ as $$
 declare
   item record;
   target public.leads;
-  matched record;
+  found record;
 begin
   perform pg_catalog.pg_advisory_xact_lock(7419180302);
   for item in
@@ -342,11 +348,11 @@ begin
     continue when target.id is null or item.junk_reason is not null or target.repeat_of is not null
       or repeat_window <= 0
       or exists (select 1 from public.leads as l where l.repeat_of = target.id);
-    select m.person, m.via into matched
+    select m.person, m.via into found
       from public.person_match(target.id, target.phone_e164, target.email_key, target.created_at,
                                repeat_window * interval '1 second') as m;
-    if matched.person is not null then
-      update public.leads set repeat_of = matched.person, repeat_via = matched.via,
+    if found.person is not null then
+      update public.leads set repeat_of = found.person, repeat_via = found.via,
                               changed_by = 'system'
        where id = target.id;
     end if;
@@ -569,7 +575,7 @@ declare
 begin
   foreach fn in array array[
     'public.person_match(bigint, text, text, timestamptz, interval)',
-    'public.person_owner(bigint)', 'public.leads_link()', 'public.leads_record_link()',
+    'public.person_owner(bigint, bigint)', 'public.leads_link()', 'public.leads_record_link()',
     'public.leads_route()', 'public.detach_lead(public.leads, text, boolean)',
     'public.merge_leads(bigint, bigint, text)', 'public.unlink_lead(bigint, text)',
     'public.clear_junk(bigint, text, text[], bigint)', 'public.store_triage(jsonb, bigint)',

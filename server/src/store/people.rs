@@ -10,8 +10,8 @@
 //!   `email_key`;
 //! - the new lead's `repeat_of` becomes the candidate's person (its `repeat_of`, or its id): links
 //!   are never chained;
-//! - the owner is the owner of the person's newest owned lead; when there is none, the lead is
-//!   routed as usual;
+//! - the owner is the owner of the lead that matched, else of the person's first lead; when
+//!   neither has one, the lead is routed as usual;
 //! - the new lead's history says `linked` (`#12 (same phone)`), the person's first lead's says
 //!   `submitted_again` (`#19 Spring Promo`);
 //! - junk is never linked and never routed.

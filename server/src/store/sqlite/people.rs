@@ -36,8 +36,12 @@ pub(super) const MIGRATION: &str = concat!(
     ALTER TABLE leads ADD COLUMN repeat_of INTEGER;
     ALTER TABLE leads ADD COLUMN repeat_via TEXT;
     ALTER TABLE leads ADD COLUMN triaged INTEGER NOT NULL DEFAULT 0;
-    CREATE INDEX leads_email_key ON leads (email_key) WHERE email_key IS NOT NULL;
-    CREATE INDEX leads_repeat_of ON leads (repeat_of) WHERE repeat_of IS NOT NULL;
+    DROP INDEX leads_phone_e164;
+    CREATE INDEX leads_person_phone ON leads (phone_e164, created_at, id)
+        WHERE phone_e164 IS NOT NULL;
+    CREATE INDEX leads_person_email ON leads (email_key, created_at, id)
+        WHERE email_key IS NOT NULL;
+    CREATE INDEX leads_repeat_of ON leads (repeat_of, created_at, id) WHERE repeat_of IS NOT NULL;
     CREATE INDEX leads_untriaged ON leads (id) WHERE triaged = 0;
 "#,
     activity_with_kinds!(
@@ -65,11 +69,16 @@ pub(super) fn place_new(
     if lead.junk().is_some() {
         return Ok(lead);
     }
-    let Some((person, how)) = person_of(conn, &lead, routing.repeat_window)? else {
+    let Some(Match {
+        person,
+        matched,
+        how,
+    }) = person_of(conn, &lead, routing.repeat_window)?
+    else {
         return route_new(conn, lead, routing, now);
     };
     // As on Supabase: the owner first, then the link, in the history too.
-    let lead = match person_owner(conn, person)? {
+    let lead = match person_owner(conn, matched, person)? {
         Some(owner) if lead.owner.is_none() => {
             set_owner(conn, &lead, Some(&owner), ActivityKind::Assign, SYSTEM, now)?;
             lead
@@ -98,19 +107,29 @@ pub(super) fn place_existing(
         return Ok(());
     }
     match person_of(conn, lead, window)? {
-        Some((person, how)) => link(conn, lead, person, how, now),
+        Some(found) => link(conn, lead, found.person, found.how, now),
         None => Ok(()),
     }
 }
 
-/// The person `lead` is a repeat of, and what matched: the newest other lead within `window`,
-/// not erased, not junk and not one of `lead`'s own repeats, with the same phone, else the same
-/// e-mail key.
+/// An earlier lead of the same person.
+struct Match {
+    /// The person's first lead.
+    person: i64,
+    /// The lead that matched.
+    matched: i64,
+    /// What matched ([`via`]).
+    how: &'static str,
+}
+
+/// The person `lead` is a repeat of: the newest other lead within `window`, not erased, not junk
+/// and not one of `lead`'s own repeats, with the same phone, else the same e-mail key (found
+/// through the indexes on key and time, however many leads share the key).
 fn person_of(
     conn: &Connection,
     lead: &Lead,
     window: chrono::Duration,
-) -> Result<Option<(i64, &'static str)>, StoreError> {
+) -> Result<Option<Match>, StoreError> {
     if window <= chrono::Duration::zero() || lead.repeat_of.is_some() {
         return Ok(None);
     }
@@ -124,7 +143,7 @@ fn person_of(
         let Some(key) = key else { continue };
         let person = conn
             .prepare_cached(&format!(
-                "SELECT COALESCE(repeat_of, id) FROM leads
+                "SELECT COALESCE(repeat_of, id), id FROM leads
                  WHERE {column} = ?1 AND id <> ?2 AND erased_at IS NULL AND {NOT_JUNK}
                    AND created_at BETWEEN ?3 AND ?4 AND COALESCE(repeat_of, 0) <> ?2
                  ORDER BY created_at DESC, id DESC LIMIT 1"
@@ -138,13 +157,17 @@ fn person_of(
                             created.saturating_sub(window),
                             created.saturating_add(window)
                         ],
-                        |row| row.get::<_, i64>(0),
+                        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
                     )
                     .optional()
             })
             .map_err(internal)?;
-        if let Some(person) = person {
-            return Ok(Some((person, how)));
+        if let Some((person, matched)) = person {
+            return Ok(Some(Match {
+                person,
+                matched,
+                how,
+            }));
         }
     }
     Ok(None)
@@ -170,14 +193,21 @@ fn link(
     history::record(conn, person, now, SYSTEM, again)
 }
 
-/// The owner of `person`'s newest owned lead.
-fn person_owner(conn: &Connection, person: i64) -> Result<Option<String>, StoreError> {
+/// Who works the person: the owner of the lead that matched, else of the person's first lead.
+fn person_owner(
+    conn: &Connection,
+    matched: i64,
+    person: i64,
+) -> Result<Option<String>, StoreError> {
     conn.prepare_cached(
-        "SELECT owner FROM leads WHERE (id = ?1 OR repeat_of = ?1) AND owner IS NOT NULL
-           AND erased_at IS NULL
-         ORDER BY created_at DESC, id DESC LIMIT 1",
+        "SELECT owner FROM leads WHERE id IN (?1, ?2) AND owner IS NOT NULL AND erased_at IS NULL
+         ORDER BY id = ?1 DESC LIMIT 1",
     )
-    .and_then(|mut select| select.query_row([person], |row| row.get(0)).optional())
+    .and_then(|mut select| {
+        select
+            .query_row([matched, person], |row| row.get(0))
+            .optional()
+    })
     .map_err(internal)
 }
 
