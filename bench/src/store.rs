@@ -29,13 +29,15 @@ use crate::report::{Figure, Figures, Target};
 
 const BENCHMARK: &str = "store";
 
-/// Claim mode with the default duplicate window: every new lead is matched against its person's
-/// earlier leads, as the server stores them.
-const LINKING: Routing<'static> = Routing {
-    assignment: Assignment::Claim,
-    reps: &[],
-    repeat_window: Duration::days(30),
-};
+/// Claim mode with a duplicate window of `days` (the server's default is 30): every new lead is
+/// matched against its person's earlier leads, as the server stores them; 0 links nothing.
+fn linking(days: i64) -> Routing<'static> {
+    Routing {
+        assignment: Assignment::Claim,
+        reps: &[],
+        repeat_window: Duration::days(days),
+    }
+}
 /// The targets: 100,000 leads into SQLite within 5 s; PostgREST in bulk at 2,000/s.
 const SQLITE_SECONDS_TARGET: f64 = 5.0;
 const POSTGREST_RATE_TARGET: f64 = 2_000.0;
@@ -51,6 +53,10 @@ pub struct StoreArgs {
     /// Leads stored one per call at a time per store and run, for comparison.
     #[arg(long, default_value_t = 2_000)]
     pub one_by_one_leads: usize,
+    /// Days apart two submissions with the same phone or e-mail are one person's, as
+    /// `LEADHOOK_DUPLICATE_WINDOW`; 0 measures the store without linking people.
+    #[arg(long, default_value_t = 30)]
+    pub duplicate_window_days: i64,
 }
 
 /// How the leads are handed to the store.
@@ -62,12 +68,18 @@ enum Way {
 
 /// Seconds to store `leads` into `store` the given way, after which the store holds exactly
 /// those leads.
-async fn store_all(store: &dyn LeadStore, leads: &[IncomingLead], way: Way) -> anyhow::Result<f64> {
+/// Returns the seconds and how many people the leads turned out to be.
+async fn store_all(
+    store: &dyn LeadStore,
+    leads: &[IncomingLead],
+    way: Way,
+    routing: Routing<'_>,
+) -> anyhow::Result<(f64, u64)> {
     let started = Instant::now();
     match way {
         Way::Bulk => {
             for piece in leads.chunks(UPSERT_BATCH) {
-                let stored = store.upsert_many(piece, FACEBOOK, LINKING).await?;
+                let stored = store.upsert_many(piece, FACEBOOK, routing).await?;
                 ensure!(
                     stored.iter().all(|upserted| upserted.inserted),
                     "a lead of a fresh store was not inserted"
@@ -77,7 +89,7 @@ async fn store_all(store: &dyn LeadStore, leads: &[IncomingLead], way: Way) -> a
         Way::OneByOne => {
             for lead in leads {
                 let mut stored = store
-                    .upsert_many(std::slice::from_ref(lead), FACEBOOK, LINKING)
+                    .upsert_many(std::slice::from_ref(lead), FACEBOOK, routing)
                     .await?;
                 ensure!(
                     stored.pop().is_some_and(|upserted| upserted.inserted),
@@ -89,21 +101,21 @@ async fn store_all(store: &dyn LeadStore, leads: &[IncomingLead], way: Way) -> a
     }
     let seconds = started.elapsed().as_secs_f64();
     let now = Utc::now();
-    let total = store
+    let stats = store
         .stats(StatsWindow {
             today_start: now,
             week_start: now,
             now,
         })
         .await
-        .context("cannot count the stored leads")?
-        .total;
+        .context("cannot count the stored leads")?;
     ensure!(
-        total == leads.len() as u64,
-        "the store holds {total} leads after storing {}",
+        stats.total == leads.len() as u64,
+        "the store holds {} leads after storing {}",
+        stats.total,
         leads.len()
     );
-    Ok(seconds)
+    Ok((seconds, stats.people.total))
 }
 
 /// `count` distinct leads as the intake would store them.
@@ -130,8 +142,15 @@ impl Backend {
         }
     }
 
-    /// Seconds to store `count` fresh leads the given way into a fresh store of this kind.
-    async fn time(self, count: usize, seed: u64, way: Way) -> anyhow::Result<f64> {
+    /// Seconds to store `count` fresh leads the given way into a fresh store of this kind, and
+    /// the people they made.
+    async fn time(
+        self,
+        count: usize,
+        seed: u64,
+        way: Way,
+        routing: Routing<'_>,
+    ) -> anyhow::Result<(f64, u64)> {
         let leads = leads(seed, count)?;
         match self {
             Backend::Sqlite => {
@@ -140,7 +159,7 @@ impl Backend {
                 let store = SqliteStore::open(&path)
                     .await
                     .with_context(|| format!("cannot open the lead store at {}", path.display()))?;
-                store_all(&store, &leads, way).await
+                store_all(&store, &leads, way, routing).await
             }
             Backend::Postgrest => {
                 let supabase = LocalSupabase::with_migrations(MIGRATIONS).await;
@@ -149,14 +168,18 @@ impl Backend {
                     supabase.secret_key().to_string().into(),
                 )
                 .context("cannot build the Supabase store")?;
-                store_all(&store, &leads, way).await
+                store_all(&store, &leads, way, routing).await
             }
         }
     }
 }
 
 /// The figures of one measurement: a rate for each, and the targets where it set one.
-fn record(figures: &mut Figures, backend: Backend, way: Way, count: usize, seconds: f64) {
+fn record(
+    figures: &mut Figures,
+    (backend, way, count): (Backend, Way, usize),
+    (seconds, people): (f64, u64),
+) {
     let label = backend.label();
     let rate = count as f64 / seconds;
     match (backend, way) {
@@ -169,6 +192,14 @@ fn record(figures: &mut Figures, backend: Backend, way: Way, count: usize, secon
             rate,
         ),
         (Backend::Sqlite, Way::Bulk) => {
+            figures.record(
+                Figure::new(
+                    BENCHMARK,
+                    format!("{label}: share of the {count} leads linked to an earlier person"),
+                    "%",
+                ),
+                100.0 * (count as f64 - people as f64) / count as f64,
+            );
             figures.record(
                 Figure::new(
                     BENCHMARK,
@@ -206,6 +237,10 @@ pub async fn run(args: &StoreArgs, runs: usize) -> anyhow::Result<Figures> {
         args.sqlite_leads > 0 && args.postgrest_leads > 0 && args.one_by_one_leads > 0,
         "--sqlite-leads, --postgrest-leads and --one-by-one-leads must be at least 1"
     );
+    ensure!(
+        (0..=365).contains(&args.duplicate_window_days),
+        "--duplicate-window-days must be 0 to 365"
+    );
     let measurements = [
         (Backend::Sqlite, Way::Bulk, args.sqlite_leads),
         (Backend::Sqlite, Way::OneByOne, args.one_by_one_leads),
@@ -216,14 +251,18 @@ pub async fn run(args: &StoreArgs, runs: usize) -> anyhow::Result<Figures> {
     for run in 0..runs {
         for (step, (backend, way, count)) in measurements.into_iter().enumerate() {
             let seed = 5_000 + (run * measurements.len() + step) as u64;
-            let seconds = backend.time(count, seed, way).await.with_context(|| {
-                let how = match way {
-                    Way::Bulk => "in bulk",
-                    Way::OneByOne => "one at a time",
-                };
-                format!("{}, {how}", backend.label())
-            })?;
-            record(&mut figures, backend, way, count, seconds);
+            let routing = linking(args.duplicate_window_days);
+            let measured = backend
+                .time(count, seed, way, routing)
+                .await
+                .with_context(|| {
+                    let how = match way {
+                        Way::Bulk => "in bulk",
+                        Way::OneByOne => "one at a time",
+                    };
+                    format!("{}, {how}", backend.label())
+                })?;
+            record(&mut figures, (backend, way, count), measured);
         }
         eprintln!("store: run {} of {runs} done", run + 1);
     }
