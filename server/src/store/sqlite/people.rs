@@ -221,48 +221,53 @@ pub(super) fn detach(
     now: i64,
     record: bool,
 ) -> Result<Vec<i64>, StoreError> {
-    if let Some(person) = lead.repeat_of {
-        conn.execute(
-            "UPDATE leads SET repeat_of = NULL, repeat_via = NULL, updated_at = ?2 WHERE id = ?1",
-            params![lead.id, now],
-        )
-        .map_err(internal)?;
-        if record {
-            let change =
-                |other: i64| Change::new(ActivityKind::Unlinked, Some(format!("#{other}")), None);
-            history::record(conn, lead.id, now, actor, change(person))?;
-            history::record(conn, person, now, actor, change(lead.id))?;
+    let (partner, moved) = match lead.repeat_of {
+        Some(person) => {
+            own_person(conn, lead.id, now)?;
+            (person, Vec::new())
         }
-        return Ok(Vec::new());
-    }
-    let repeats: Vec<i64> = conn
-        .prepare_cached("SELECT id FROM leads WHERE repeat_of = ?1 ORDER BY created_at, id")
-        .and_then(|mut select| {
-            select
-                .query_map([lead.id], |row| row.get(0))?
-                .collect::<Result<_, _>>()
-        })
-        .map_err(internal)?;
-    let Some((&first, _)) = repeats.split_first() else {
-        return Ok(Vec::new());
+        None => {
+            let repeats = repeats_of(conn, lead.id)?;
+            let Some(&first) = repeats.first() else {
+                return Ok(Vec::new());
+            };
+            own_person(conn, first, now)?;
+            conn.execute(
+                "UPDATE leads SET repeat_of = ?2, updated_at = ?3 WHERE repeat_of = ?1",
+                params![lead.id, first, now],
+            )
+            .map_err(internal)?;
+            (first, repeats)
+        }
     };
+    if record {
+        for (on, other) in [(lead.id, partner), (partner, lead.id)] {
+            let change = Change::new(ActivityKind::Unlinked, Some(format!("#{other}")), None);
+            history::record(conn, on, now, actor, change)?;
+        }
+    }
+    Ok(moved)
+}
+
+/// Makes lead `id` a person of its own.
+fn own_person(conn: &Connection, id: i64, now: i64) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE leads SET repeat_of = NULL, repeat_via = NULL, updated_at = ?2 WHERE id = ?1",
-        params![first, now],
+        params![id, now],
     )
     .map_err(internal)?;
-    conn.execute(
-        "UPDATE leads SET repeat_of = ?2, updated_at = ?3 WHERE repeat_of = ?1",
-        params![lead.id, first, now],
-    )
-    .map_err(internal)?;
-    if record {
-        let change =
-            |other: i64| Change::new(ActivityKind::Unlinked, Some(format!("#{other}")), None);
-        history::record(conn, lead.id, now, actor, change(first))?;
-        history::record(conn, first, now, actor, change(lead.id))?;
-    }
-    Ok(repeats)
+    Ok(())
+}
+
+/// The leads linked to first lead `person`, oldest first.
+fn repeats_of(conn: &Connection, person: i64) -> Result<Vec<i64>, StoreError> {
+    conn.prepare_cached("SELECT id FROM leads WHERE repeat_of = ?1 ORDER BY created_at, id")
+        .and_then(|mut select| {
+            select
+                .query_map([person], |row| row.get(0))?
+                .collect::<Result<_, _>>()
+        })
+        .map_err(internal)
 }
 
 #[async_trait]
@@ -291,14 +296,8 @@ impl People for SqliteStore {
                 }));
             }
             // A person's first lead brings its repeats; a repeat leaves its old person.
-            let moved: Vec<i64> = if lead.repeat_of.is_none() {
-                conn.prepare_cached("SELECT id FROM leads WHERE repeat_of = ?1 ORDER BY id")
-                    .and_then(|mut select| {
-                        select
-                            .query_map([lead.id], |row| row.get(0))?
-                            .collect::<Result<_, _>>()
-                    })
-                    .map_err(internal)?
+            let moved = if lead.repeat_of.is_none() {
+                repeats_of(conn, lead.id)?
             } else {
                 Vec::new()
             };
