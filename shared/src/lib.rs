@@ -7,6 +7,7 @@ pub mod backoff;
 pub mod cursor;
 pub mod due_time;
 pub mod follow_up;
+pub mod insights;
 pub mod lead;
 pub mod meta;
 pub mod person;
@@ -23,6 +24,7 @@ pub use due_time::{DueTimeError, QuickChoice, Tz, parse_due, parse_zone, quick_c
 pub use follow_up::{
     Attempted, CallOutcome, FollowUpStats, NewAttempt, NextStep, Reminder, UnknownOutcome,
 };
+pub use insights::{Grouping, Insights, InsightsParams, Period};
 pub use lead::{Answer, Lead, LeadPatch, MetaFields, NewManualLead, PersonLink};
 pub use phone::{Phone, Region, UnknownRegion};
 pub use status::{LeadStatus, UnknownStatus};
