@@ -8,9 +8,11 @@ use rand::{Rng, SeedableRng};
 use serde::{Serialize, Serializer};
 
 mod ads;
+pub mod history;
 mod people;
 
 use ads::ADS;
+pub use history::{PastMonth, past_month};
 use people::{JOB_TITLES, Person};
 
 /// The simulated Facebook Page, when none is given.
