@@ -88,6 +88,9 @@ pub enum Action {
     Export,
     /// Every rep's figures in the stats.
     SeePerRepStats,
+    /// The manager's insights (`GET /api/insights`): which sources bring customers, the team's
+    /// speed, each rep's figures, what the ads cost.
+    SeeInsights,
     /// Retry the inbox's failed events.
     RetryInbox,
     /// Sweep the Graph API now.
@@ -108,6 +111,7 @@ impl Action {
             | Action::Assign
             | Action::Export
             | Action::SeePerRepStats
+            | Action::SeeInsights
             | Action::RetryInbox
             | Action::Sync => Role::Manager,
             Action::Erase | Action::ManageReps => Role::Admin,
@@ -123,6 +127,7 @@ impl Action {
             Action::Assign => "assign or release another rep's lead",
             Action::Export => "export leads",
             Action::SeePerRepStats => "see every rep's figures",
+            Action::SeeInsights => "see the insights",
             Action::RetryInbox => "retry the inbox",
             Action::Sync => "sync from Facebook",
             Action::Erase => "erase a person's data",
@@ -144,6 +149,7 @@ mod tests {
             Action::Assign,
             Action::Export,
             Action::SeePerRepStats,
+            Action::SeeInsights,
             Action::RetryInbox,
             Action::Sync,
             Action::Erase,
@@ -156,6 +162,8 @@ mod tests {
         }
         assert!(!Role::Rep.may(Action::Assign));
         assert!(!Role::Manager.may(Action::Erase));
+        assert!(!Role::Rep.may(Action::SeeInsights));
+        assert!(Role::Manager.may(Action::SeeInsights));
     }
 
     #[test]
