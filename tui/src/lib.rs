@@ -12,6 +12,7 @@ pub mod client_error;
 pub mod clipboard;
 pub mod config;
 pub mod export;
+pub mod figures;
 pub mod input;
 pub mod keys;
 pub mod leads;
