@@ -88,6 +88,8 @@ pub enum Action {
     Export,
     /// Every rep's figures in the stats.
     SeePerRepStats,
+    /// The insights: figures by campaign, ad and rep, and what the leads cost.
+    SeeInsights,
     /// Retry the inbox's failed events.
     RetryInbox,
     /// Sweep the Graph API now.
@@ -108,6 +110,7 @@ impl Action {
             | Action::Assign
             | Action::Export
             | Action::SeePerRepStats
+            | Action::SeeInsights
             | Action::RetryInbox
             | Action::Sync => Role::Manager,
             Action::Erase | Action::ManageReps => Role::Admin,
@@ -123,6 +126,7 @@ impl Action {
             Action::Assign => "assign or release another rep's lead",
             Action::Export => "export leads",
             Action::SeePerRepStats => "see every rep's figures",
+            Action::SeeInsights => "see the insights",
             Action::RetryInbox => "retry the inbox",
             Action::Sync => "sync from Facebook",
             Action::Erase => "erase a person's data",
@@ -144,6 +148,7 @@ mod tests {
             Action::Assign,
             Action::Export,
             Action::SeePerRepStats,
+            Action::SeeInsights,
             Action::RetryInbox,
             Action::Sync,
             Action::Erase,
