@@ -88,8 +88,7 @@ pub enum Action {
     Export,
     /// Every rep's figures in the stats.
     SeePerRepStats,
-    /// The manager's insights (`GET /api/insights`): which sources bring customers, the team's
-    /// speed, each rep's figures, what the ads cost.
+    /// The insights: figures by campaign, ad and rep, and what the leads cost.
     SeeInsights,
     /// Retry the inbox's failed events.
     RetryInbox,
@@ -162,8 +161,6 @@ mod tests {
         }
         assert!(!Role::Rep.may(Action::Assign));
         assert!(!Role::Manager.may(Action::Erase));
-        assert!(!Role::Rep.may(Action::SeeInsights));
-        assert!(Role::Manager.may(Action::SeeInsights));
     }
 
     #[test]
