@@ -27,6 +27,7 @@ use crate::feed::{ChangeFollower, Feed, LiveFeed};
 use crate::graph::{GraphClient, GraphError};
 use crate::health::RuntimeHealth;
 use crate::inbox::{Inbox, InboxError};
+use crate::insights::spend::SpendReader;
 use crate::intake::{Intake, RetryPolicy};
 use crate::limits::MAX_METRICS_CONNECTIONS;
 use crate::metrics::Metrics;
@@ -79,6 +80,8 @@ pub struct AppState {
     pub capi: Option<CapiSender>,
     /// Who may call `/api`: the configured reps and the store's, kept current.
     pub reps: RepCache,
+    /// Reads what the ads cost, for the insights; `None` when `FB_AD_ACCOUNT_ID` is unset.
+    pub spend: Option<Arc<SpendReader>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -246,6 +249,13 @@ impl Application {
             Arc::clone(&metrics),
             &config.data_dir,
         );
+        let spend = match &config.ads {
+            Some(ads) => Some(SpendReader::new(
+                GraphClient::for_ads(&config, ads)?,
+                ads.account(),
+            )),
+            None => None,
+        };
         let state = AppState {
             config: Arc::new(config),
             store: reader,
@@ -259,6 +269,7 @@ impl Application {
             auth_throttle: Arc::default(),
             capi,
             reps,
+            spend,
         };
         Ok(Application {
             listener,

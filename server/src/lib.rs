@@ -18,6 +18,7 @@ pub mod feed;
 pub mod graph;
 pub mod health;
 pub mod inbox;
+pub mod insights;
 pub mod intake;
 pub mod lease;
 pub mod limits;

@@ -82,3 +82,14 @@ pub const MAX_JUNK_RULES: usize = 10_000;
 
 /// Largest junk rules file, read whole at start.
 pub const MAX_JUNK_RULES_BYTES: u64 = 1024 * 1024;
+
+/// How long Meta's answer about ad spend is reused: Meta updates spend a few times an hour, and
+/// each read counts against the ad account's rate limit.
+pub const SPEND_FRESH_FOR: Duration = Duration::from_secs(10 * 60);
+
+/// How long a failed spend read is remembered before Meta is asked again, so a broken token
+/// does not cost a Graph call per dashboard refresh.
+pub const SPEND_FAILURE_KEPT_FOR: Duration = Duration::from_secs(60);
+
+/// Most (level, period) answers about ad spend kept at once; the oldest goes first.
+pub const SPEND_CACHE_ENTRIES: usize = 64;

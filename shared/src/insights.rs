@@ -36,7 +36,10 @@ pub enum Period {
     Last7Days,
     Last30Days,
     /// From `from` through `to`, both included.
-    Range { from: NaiveDate, to: NaiveDate },
+    Range {
+        from: NaiveDate,
+        to: NaiveDate,
+    },
 }
 
 impl Period {

@@ -26,7 +26,7 @@ pub use deliver::{
 };
 pub use fake_leads::{FakeLead, LeadFaker, PastMonth, past_month};
 pub use graph_standin::{
-    AppSubscription, CallKind, DEFAULT_DATASET_ID, GraphError, GraphFault, GraphStandin,
-    StandinConfig, StandinError, TokenState,
+    AppSubscription, CallKind, DEFAULT_AD_ACCOUNT_ID, DEFAULT_DATASET_ID, GraphError, GraphFault,
+    GraphStandin, StandinConfig, StandinError, TokenState,
 };
 pub use harness::{ServerProcess, TestServer, TestSettings};

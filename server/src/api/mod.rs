@@ -9,6 +9,7 @@ mod export;
 mod extract;
 mod follow_ups;
 mod health;
+mod insights;
 mod leads;
 mod people;
 mod reps;
@@ -67,6 +68,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/reps", get(reps::list))
         .route("/reps/me", get(reps::me).put(reps::set_me))
         .route("/stats", get(stats::show))
+        .route(
+            "/insights",
+            get(insights::show).route_layer(from_fn(authz::needs(Action::SeeInsights))),
+        )
         .route("/events", get(events::stream))
         .route("/health", get(health::detailed))
         .route(

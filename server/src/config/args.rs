@@ -130,6 +130,19 @@ pub struct ServeArgs {
         hide = true
     )]
     pub fb_capi_token: Option<SecretString>,
+    /// The ad account whose spend the insights show (its number, with or without act_); unset: no cost figures.
+    #[arg(long = "fb-ad-account-id", env = "FB_AD_ACCOUNT_ID")]
+    pub fb_ad_account_id: Option<String>,
+    /// File holding a token with ads_read on that account; default: the Page token (or set FB_ADS_TOKEN).
+    #[arg(long = "fb-ads-token-file", env = "FB_ADS_TOKEN_FILE", value_name = "PATH", value_parser = secret_file)]
+    pub fb_ads_token_file: Option<SecretString>,
+    #[arg(
+        long = "fb-ads-token",
+        env = "FB_ADS_TOKEN",
+        hide_env_values = true,
+        hide = true
+    )]
+    pub fb_ads_token: Option<SecretString>,
     /// Event names per status, like "Won=Purchase,Lost=Lost"; default: each status's own name.
     #[arg(long = "capi-stages", env = "LEADHOOK_CAPI_STAGES")]
     pub capi_stages: Option<String>,
@@ -221,6 +234,8 @@ mod tests {
             fb_page_access_token: Some(secret.into()),
             api_tokens: Some(format!("alice:{secret}").into()),
             fb_capi_token: Some(secret.into()),
+            fb_ads_token: Some(secret.into()),
+            fb_ads_token_file: Some(secret.into()),
             fb_app_secret_file: Some(secret.into()),
             api_tokens_file: Some(secret.into()),
             supabase: SupabaseArgs {

@@ -16,6 +16,7 @@ use thiserror::Error;
 use crate::clock::{Clock, SystemClock};
 use crate::triage::Triage;
 
+mod ads;
 mod args;
 mod cadence;
 mod capi;
@@ -26,6 +27,7 @@ mod store_copy;
 #[cfg(test)]
 mod tests;
 mod tools;
+pub use ads::AdsConfig;
 pub use args::{ServeArgs, SupabaseArgs};
 pub use cadence::{Cadence, DEFAULT_CADENCE};
 pub use capi::CapiConfig;
@@ -77,6 +79,8 @@ pub struct Config {
     pub queue: QueueConfig,
     /// Sending lead stages to Meta; `None` when `FB_DATASET_ID` is unset.
     pub capi: Option<CapiConfig>,
+    /// Reading the ads' spend for the insights; `None` when `FB_AD_ACCOUNT_ID` is unset.
+    pub ads: Option<AdsConfig>,
     /// Leads older than this many days are erased daily (`LEADHOOK_RETENTION_DAYS`); `None`: off.
     pub retention_days: Option<u32>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`LEADHOOK_TRUSTED_PROXIES`).
@@ -254,6 +258,11 @@ impl Config {
             },
             &page_access_token,
         )?;
+        let ads = ads::parse(
+            args.fb_ad_account_id,
+            args.fb_ads_token_file.or(args.fb_ads_token),
+            &page_access_token,
+        )?;
         let retention_days = parse_retention_days(args.retention_days)?;
         let trusted_proxies = parse_trusted_proxies(args.trusted_proxies)?;
         let metrics_listen = parse_metrics_addr(args.metrics_addr)?;
@@ -261,6 +270,7 @@ impl Config {
             trusted_proxies,
             metrics_listen,
             capi,
+            ads,
             retention_days,
             app_secret,
             verify_token,

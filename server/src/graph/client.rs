@@ -237,7 +237,7 @@ const MAX_PAGES: usize = 1000;
 
 impl GraphClient {
     /// Follows `paging.cursors.after` until `paging.next` is absent.
-    async fn all_pages<T: DeserializeOwned>(
+    pub(super) async fn all_pages<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, &str)],

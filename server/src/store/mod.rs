@@ -24,6 +24,7 @@ pub mod copy;
 pub mod erase;
 pub(crate) mod error;
 mod follow_ups;
+pub mod insights;
 pub mod people;
 pub mod postgrest;
 mod queue;
@@ -43,6 +44,7 @@ pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
 pub use erase::{ERASE_BATCH, Erasure, ErasureTargets, Person};
 pub use error::StoreError;
 pub use follow_ups::FollowUps;
+pub use insights::{InsightsQuery, InsightsReads, StoreInsights};
 pub use people::{People, Relinked, TriageBackfill, TriageWrites, Triaged, Untriaged};
 pub use queue::{
     Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
@@ -197,7 +199,7 @@ impl<T> LeadStore for T where
 /// The read role: what the HTTP API, the live feed and `doctor` ask of the store. It cannot
 /// change anything, so a handler holding it cannot write past [`crate::writer::LeadWriter`].
 #[async_trait]
-pub trait LeadReader: QueueReads + Send + Sync {
+pub trait LeadReader: QueueReads + InsightsReads + Send + Sync {
     /// A short name for logs and health: "sqlite", "postgrest".
     fn backend(&self) -> &'static str;
 

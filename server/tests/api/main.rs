@@ -17,6 +17,7 @@ mod faults;
 mod follow_ups;
 mod helpers;
 mod input_limits;
+mod insights;
 mod intake_lanes;
 mod json_logs;
 mod leads_api;

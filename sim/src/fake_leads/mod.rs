@@ -245,6 +245,11 @@ impl FakeLead {
 pub const TEST_LEAD_EMAIL: &str = "test@fb.com";
 
 /// What Meta's Lead Ads Testing Tool puts in field `name` of a test lead.
+/// Every ad the simulated page runs, with its ad set and campaign.
+pub fn ad_placements() -> impl Iterator<Item = AdPlacement> {
+    ADS.iter().map(|ad| ad.placement())
+}
+
 pub fn test_lead_placeholder(name: &str) -> String {
     format!("<test lead: dummy data for {name}>")
 }

@@ -10,6 +10,7 @@
 //! - [`paging`]: `time_created` filters and cursor paging of edges;
 //! - [`errors`] and [`faults`]: Meta's error answers and the faults tests switch on.
 
+mod ads_insights;
 mod capi;
 mod errors;
 mod faults;
@@ -36,6 +37,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use ads_insights::{CURRENCY, daily_cents};
 pub use errors::GraphError;
 pub use faults::GraphFault;
 pub use world::{AppSubscription, FULL_SCOPES};
@@ -47,6 +49,8 @@ use world::World;
 
 /// The CRM dataset a default stand-in knows.
 pub const DEFAULT_DATASET_ID: &str = "1029384756102938";
+/// The simulated ad account's number (`act_4455667788`).
+pub const DEFAULT_AD_ACCOUNT_ID: &str = "4455667788";
 
 /// Who the stand-in is: the app, the page and the Page token it accepts.
 #[derive(Debug, Clone)]
@@ -66,6 +70,8 @@ pub struct StandinConfig {
     pub subscribed: bool,
     /// The CRM dataset whose `/events` edge takes Conversions API events.
     pub dataset_id: String,
+    /// The ad account (its number) whose `act_<id>/insights` edge says what the ads spent.
+    pub ad_account_id: String,
 }
 
 impl Default for StandinConfig {
@@ -81,6 +87,7 @@ impl Default for StandinConfig {
             require_appsecret_proof: false,
             subscribed: true,
             dataset_id: DEFAULT_DATASET_ID.to_string(),
+            ad_account_id: DEFAULT_AD_ACCOUNT_ID.to_string(),
         }
     }
 }
@@ -113,14 +120,17 @@ pub enum CallKind {
     DebugToken,
     /// `POST /<version>/<dataset_id>/events` (Conversions API).
     Events,
+    /// `GET /<version>/act_<id>/insights` (ads insights: spend).
+    AdsInsights,
     /// `me`, a page or form node, unknown edges and paths.
     Other,
 }
 
 impl CallKind {
-    const ALL: [CallKind; 7] = [
+    const ALL: [CallKind; 8] = [
         CallKind::Lead,
         CallKind::Events,
+        CallKind::AdsInsights,
         CallKind::FormLeads,
         CallKind::LeadgenForms,
         CallKind::SubscribedApps,

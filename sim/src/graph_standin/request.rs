@@ -67,6 +67,7 @@ pub(super) fn parse_request(
             Some("leadgen_forms") => CallKind::LeadgenForms,
             Some("subscribed_apps") => CallKind::SubscribedApps,
             Some("events") => CallKind::Events,
+            Some("insights") => CallKind::AdsInsights,
             Some(_) => CallKind::Other,
             None if node == "debug_token" => CallKind::DebugToken,
             None => {

@@ -88,6 +88,12 @@ pub(super) fn answer(shared: &Shared, request: &GraphRequest) -> Result<Value, G
         (Some("events"), &Method::POST) if request.node == shared.config.dataset_id => {
             super::capi::receive(&mut shared.capi(), request)
         }
+        (Some("insights"), &Method::GET)
+            if request.node == format!("act_{}", shared.config.ad_account_id) =>
+        {
+            super::ads_insights::answer(request)
+        }
+        (Some("insights"), &Method::GET) => Err(GraphError::unreadable(&request.node)),
         (Some(edge), &Method::GET) => Err(GraphError::invalid_parameter(format!(
             "(#100) Tried accessing nonexisting field ({edge}) on node type (Page)"
         ))),

@@ -8,6 +8,7 @@
 
 mod check;
 mod command;
+mod history;
 
 use std::collections::HashMap;
 
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use check::{Fingerprint, fingerprint};
 pub use command::{progress_bar, run};
+pub use history::write_history;
 
 use super::{RepDirectory, StoreError, StoredRep, SweepPositions};
 

@@ -69,4 +69,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207160000_people.sql",
         include_str!("../../../../migrations/20261207160000_people.sql"),
     ),
+    (
+        "20261207170000_insights.sql",
+        include_str!("../../../../migrations/20261207170000_insights.sql"),
+    ),
 ];

@@ -11,6 +11,7 @@ mod erase;
 mod error;
 mod follow_ups;
 mod http;
+mod insights;
 mod key;
 mod migrations;
 mod people;

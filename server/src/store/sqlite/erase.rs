@@ -56,6 +56,8 @@ macro_rules! activity_with_kinds {
     ALTER TABLE activity_rebuilt RENAME TO activity;
     CREATE INDEX activity_by_lead ON activity (lead_id, id);
     CREATE INDEX IF NOT EXISTS activity_erasures ON activity (actor, at) WHERE kind = 'erase';
+    CREATE INDEX IF NOT EXISTS activity_status_by_lead ON activity (lead_id, new)
+        WHERE kind = 'status';
     INSERT INTO capi_events SELECT * FROM capi_events_kept WHERE true
         ON CONFLICT (id) DO NOTHING;
     DROP TABLE capi_events_kept;

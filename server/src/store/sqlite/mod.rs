@@ -9,6 +9,7 @@ mod erase;
 mod export;
 mod follow_ups;
 mod history;
+mod insights;
 mod people;
 mod queue;
 mod reminders;
@@ -84,6 +85,7 @@ const MIGRATIONS: &[&str] = &[
     erase::ERASURES_INDEX_MIGRATION,
     people::PHONES_MIGRATION,
     people::MIGRATION,
+    insights::MIGRATION,
 ];
 
 /// The most memory the store's page cache takes.

@@ -6,6 +6,7 @@ mod capi;
 mod erase;
 mod export;
 mod follow_ups;
+mod insights;
 mod list;
 mod people;
 mod phones;
@@ -24,6 +25,7 @@ use futures::future::BoxFuture;
 
 use leadhook_local_supabase::LocalSupabase;
 use leadhook_server::store::LeadStore;
+use leadhook_server::store::copy::CopyEnd;
 
 /// A fresh, empty store plus whatever must stay alive while it is used (temp dirs, servers).
 pub struct Fixture {
@@ -33,6 +35,8 @@ pub struct Fixture {
     reopen: Box<dyn Fn() -> BoxFuture<'static, Arc<dyn LeadStore>> + Send + Sync>,
     /// Runs SQL on the database behind the store, as an older server or an operator would.
     sql: Box<dyn Fn(String) -> BoxFuture<'static, ()> + Send + Sync>,
+    /// The same store as one end of a copy: leads written as they were, with their history.
+    copy_end: Box<dyn Fn() -> BoxFuture<'static, Arc<dyn CopyEnd>> + Send + Sync>,
 }
 
 impl Fixture {
@@ -43,6 +47,10 @@ impl Fixture {
     /// Runs `sql` (written to mean the same on SQLite and PostgreSQL) on the store's database.
     pub async fn sql(&self, sql: &str) {
         (self.sql)(sql.to_string()).await
+    }
+
+    pub async fn copy_end(&self) -> Arc<dyn CopyEnd> {
+        (self.copy_end)().await
     }
 }
 
@@ -135,6 +143,10 @@ macro_rules! conformance {
             conformance!(@with_fixture people, $make;
                 concurrent_submissions_of_one_person_are_linked,
             );
+            conformance!(@with_fixture insights, $make;
+                insights_count_sources_people_stages_speeds_reps_and_days,
+                insights_group_by_platform_and_organic_and_count_an_empty_period,
+            );
             conformance!(@with_fixture phones, $make;
                 phones_of_earlier_leads_are_backfilled_without_a_change,
             );
@@ -187,11 +199,22 @@ async fn sqlite_store() -> Fixture {
             conn.execute_batch(&sql).expect("SQL runs on SQLite");
         })
     };
+    let copy_path = dir.path().join("leads.db");
+    let copy_end = move || -> BoxFuture<'static, Arc<dyn CopyEnd>> {
+        let path = copy_path.clone();
+        Box::pin(async move {
+            let store = leadhook_server::store::sqlite::SqliteStore::open(&path)
+                .await
+                .expect("open sqlite store");
+            Arc::new(store) as Arc<dyn CopyEnd>
+        })
+    };
     Fixture {
         store: open().await,
         _guard: Box::new(dir),
         reopen: Box::new(open),
         sql: Box::new(sql),
+        copy_end: Box::new(copy_end),
     }
 }
 
@@ -221,11 +244,21 @@ async fn postgrest_store() -> Fixture {
         .expect("build postgrest store");
         Box::pin(async move { Arc::new(store) as Arc<dyn LeadStore> })
     };
+    let (copy_url, copy_key) = (supabase.base_url.clone(), supabase.secret_key().to_string());
+    let copy_end = move || -> BoxFuture<'static, Arc<dyn CopyEnd>> {
+        let store = leadhook_server::store::postgrest::PostgrestStore::new(
+            &copy_url,
+            secrecy::SecretString::from(copy_key.clone()),
+        )
+        .expect("build postgrest store");
+        Box::pin(async move { Arc::new(store) as Arc<dyn CopyEnd> })
+    };
     Fixture {
         store: open().await,
         _guard: Box::new(supabase),
         reopen: Box::new(open),
         sql: Box::new(sql),
+        copy_end: Box::new(copy_end),
     }
 }
 

@@ -1,0 +1,27 @@
+//! Insights in the Supabase store: one call of `public.lead_insights`
+//! (migrations/20261207170000_insights.sql), which counts in PostgreSQL.
+
+use async_trait::async_trait;
+use leadhook_shared::insights::SPEED_BUCKET_EDGES;
+
+use super::PostgrestStore;
+use super::query::timestamp;
+use crate::store::StoreError;
+use crate::store::insights::{InsightsQuery, InsightsReads, StoreInsights};
+
+const INSIGHTS_FUNCTION: &str = "lead_insights";
+
+#[async_trait]
+impl InsightsReads for PostgrestStore {
+    async fn insights(&self, query: &InsightsQuery) -> Result<StoreInsights, StoreError> {
+        let day_starts: Vec<String> = query.day_starts.iter().copied().map(timestamp).collect();
+        let args = serde_json::json!({
+            "source_by": query.by.as_str(),
+            "day_starts": day_starts,
+            "speed_edges": SPEED_BUCKET_EDGES,
+        });
+        self.call(self.client.rpc(INSIGHTS_FUNCTION, args.to_string()))
+            .await?
+            .json()
+    }
+}
