@@ -1,4 +1,5 @@
-//! Snapshots of the insights screen: narrow and wide, scrolled, empty, loading and refused.
+//! Snapshots of the insights screen: scrolled, empty, loading and refused. The whole screen at
+//! 80×24 and 160×48 is snapshotted on the real server's answer (`tests/it/insights_from_server`).
 
 use crossterm::event::{KeyCode, KeyEvent};
 use insta::assert_snapshot;
@@ -29,11 +30,6 @@ fn showing(answer: Result<Insights, ClientError>) -> App {
 }
 
 #[test]
-fn a_month_at_80x24() {
-    assert_snapshot!(draw(&showing(Ok(month())), 80, 24));
-}
-
-#[test]
 fn a_month_at_80x24_scrolled_to_the_speed_and_reps() {
     let mut app = showing(Ok(month()));
     // Drawing first tells the screen how far it can scroll.
@@ -42,11 +38,6 @@ fn a_month_at_80x24_scrolled_to_the_speed_and_reps() {
         press(&mut app, KeyCode::Char('j'));
     }
     assert_snapshot!(draw(&app, 80, 24));
-}
-
-#[test]
-fn a_month_at_160x48() {
-    assert_snapshot!(draw(&showing(Ok(month())), 160, 48));
 }
 
 #[test]
