@@ -107,3 +107,23 @@ fn series_and_the_five_minute_line_in_colour() {
     assert!(styled("▓", crate::theme::SERIES[1]));
     assert!(styled("╌", crate::theme::FIVE_MINUTES));
 }
+
+/// Any terminal size draws: a tiny one shows what fits, the widest the two columns, a day's
+/// figures one bar.
+#[test]
+fn every_size_draws_what_fits() {
+    let mut today = month();
+    today.per_day.days.truncate(1);
+    for figures in [month(), empty(), today] {
+        let app = showing(Ok(figures));
+        for (width, height) in [(12, 6), (40, 12), (80, 24), (119, 30), (120, 30), (250, 70)] {
+            let screen = format!("{}", draw(&app, width, height));
+            assert!(screen.contains("Insights") || width < 20, "{screen}");
+        }
+    }
+    let screen = format!("{}", draw(&showing(Ok(month())), 250, 70));
+    assert!(
+        screen.contains("Summer Giveaway") && screen.contains("carol"),
+        "{screen}"
+    );
+}
