@@ -1,6 +1,7 @@
 //! The insights against the real server, on a month of the simulator's history written into its
-//! store before it starts: the screen as the dashboard draws the answer, the figures checked
-//! against the month itself, and `leadhook report` run as a manager, a rep and without a server.
+//! store before it starts: the screen as the dashboard draws the answer, the same screen opened
+//! with `I` in the real dashboard under tmux, the figures checked against the month itself, and
+//! `leadhook report` run as a manager, a rep and without a server.
 
 use std::process::{Command, Output};
 
@@ -15,6 +16,7 @@ use leadhook_sim::{PastMonth, TestServer, past_month};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use crate::e2e_tmux::Tmux;
 use crate::real_server::{
     MANAGER_TOKEN, REP_ROLE_TOKEN, manager_client, rep_role_client, server_with_history,
 };
@@ -289,4 +291,31 @@ async fn report_tells_a_rep_a_bad_token_and_a_missing_server_what_to_do() {
         assert!(stderr.contains(advice), "{advice:?} not in {stderr}");
         assert!(output.stdout.is_empty(), "{output:?}");
     }
+}
+
+/// The real dashboard in a terminal: `I` opens the insights through its event loop, `g` asks
+/// for them by ad set, Esc goes back to the leads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn i_in_the_real_dashboard_shows_the_month() {
+    let month = past_month(29, Utc::now(), 300, &REPS);
+    let (dir, _graph, server) = server_with_history(&month).await;
+    let binary = env!("CARGO_BIN_EXE_leadhook");
+    let url = server.base_url();
+    let tmux = Tmux::start(
+        dir.path(),
+        MANAGER_TOKEN,
+        &[binary, "--server", &url, "--no-notify"],
+    );
+    // The dashboard knows its manager once the status line names them.
+    tmux.wait_for_text("boss ● available").await;
+    tmux.send_keys(&["I"]);
+    tmux.wait_for_text("Leads per day").await;
+    let screen = tmux.wait_for_text("Summer Giveaway").await;
+    assert!(screen.contains("last 30 days · by campaign"), "{screen}");
+    tmux.send_keys(&["g"]);
+    tmux.wait_for_text("by ad set").await;
+    tmux.wait_for_text("Broad – ages 18-65").await;
+    tmux.send_keys(&["Escape"]);
+    let screen = tmux.wait_for_text("Leads ").await;
+    assert!(!screen.contains("Leads per day"), "{screen}");
 }
