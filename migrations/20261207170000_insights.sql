@@ -22,8 +22,10 @@ as $$
   select case status when 'Qualified' then 1 when 'Won' then 2 when 'Lost' then 4 else 0 end
 $$;
 
--- A lead's source for a grouping: its key and its name.
-create or replace function public.insights_key(l public.leads, source_by text)
+-- A lead's source for a grouping: its key and its name. For `answer`, `questions` maps form ids
+-- (and '*' for every other form) to the question whose answer is the key (several values joined
+-- with ', ', as the dashboard shows them).
+create or replace function public.insights_key(l public.leads, source_by text, questions jsonb)
 returns text
 language sql
 immutable
@@ -36,6 +38,13 @@ as $$
            when 'form' then l.form_id
            when 'platform' then l.platform
            when 'organic' then case when l.is_organic then '1' else '0' end
+           when 'answer' then (
+             select case pg_catalog.jsonb_typeof(l.fields -> q.question)
+                      when 'array' then (select pg_catalog.string_agg(v.value, ', ' order by v.n)
+                                           from pg_catalog.jsonb_array_elements_text(l.fields -> q.question)
+                                                  with ordinality as v(value, n))
+                      else l.fields ->> q.question end
+               from (select coalesce(questions ->> l.form_id, questions ->> '*') as question) as q)
          end
 $$;
 
@@ -55,14 +64,15 @@ $$;
 
 -- The figures of leads created from day_starts[1] to the last day_starts (each pair of
 -- neighbours one local day, computed by the server from the viewer's zone), grouped by `source_by`.
-create or replace function public.lead_insights(source_by text, day_starts timestamptz[], speed_edges bigint[])
+create or replace function public.lead_insights(source_by text, day_starts timestamptz[], speed_edges bigint[],
+                                                answer_questions jsonb default null)
 returns jsonb
 language sql
 stable
 set search_path = ''
 as $$
   with p as materialized (
-    select l.created_at, public.insights_key(l, source_by) as k, public.insights_name(l, source_by) as nm,
+    select l.created_at, public.insights_key(l, source_by, answer_questions) as k, public.insights_name(l, source_by) as nm,
            l.owner, (l.junk_reason is not null and l.junk_cleared_at is null) as junk,
            coalesce(l.repeat_of, l.id) as person,
            case when l.first_contact_at is not null
@@ -114,7 +124,7 @@ as $$
       left join names as n on c.facet = 'g' and n.k is not distinct from c.k
   ),
   days as (
-    select d.i - 1 as day, public.insights_key(l, source_by) as k, count(*) as leads
+    select d.i - 1 as day, public.insights_key(l, source_by, answer_questions) as k, count(*) as leads
       from unnest(day_starts[1:pg_catalog.array_length(day_starts, 1) - 1],
                   day_starts[2:pg_catalog.array_length(day_starts, 1)])
              with ordinality as d(s, e, i)
@@ -148,8 +158,9 @@ declare
   fn text;
 begin
   foreach fn in array array[
-    'public.insights_stage_bit(text)', 'public.insights_key(public.leads, text)',
-    'public.insights_name(public.leads, text)', 'public.lead_insights(text, timestamptz[], bigint[])']
+    'public.insights_stage_bit(text)', 'public.insights_key(public.leads, text, jsonb)',
+    'public.insights_name(public.leads, text)',
+    'public.lead_insights(text, timestamptz[], bigint[], jsonb)']
   loop
     execute 'revoke all on function ' || fn || ' from public, anon, authenticated';
     execute 'grant execute on function ' || fn || ' to service_role';

@@ -29,6 +29,9 @@ pub const SPEED_BUCKET_LABELS: [&str; 8] = [
 /// The index of the first bucket slower than five minutes (where the dashboard draws its line).
 pub const PAST_FIVE_MINUTES: usize = 2;
 
+/// How `by` names an answer column: `answer:budget`.
+pub const ANSWER_PREFIX: &str = "answer:";
+
 /// Which days the figures cover, in the viewer's time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
@@ -94,6 +97,10 @@ pub enum Grouping {
     Platform,
     /// Organic or paid.
     Organic,
+    /// A form answer named as a column (`LEADHOOK_ANSWER_COLUMNS`); `param` is `answer:<column>`.
+    Answer {
+        param: String,
+    },
 }
 
 impl Grouping {
@@ -107,7 +114,23 @@ impl Grouping {
         Grouping::Organic,
     ];
 
-    pub fn as_str(&self) -> &'static str {
+    /// Grouping by the answer column `column`.
+    pub fn answer(column: &str) -> Grouping {
+        Grouping::Answer {
+            param: format!("{ANSWER_PREFIX}{column}"),
+        }
+    }
+
+    /// The answer column grouped by, if any.
+    pub fn answer_column(&self) -> Option<&str> {
+        match self {
+            Grouping::Answer { param } => param.strip_prefix(ANSWER_PREFIX),
+            _ => None,
+        }
+    }
+
+    /// The `by` query value.
+    pub fn as_str(&self) -> &str {
         match self {
             Grouping::Campaign => "campaign",
             Grouping::AdSet => "adset",
@@ -115,11 +138,12 @@ impl Grouping {
             Grouping::Form => "form",
             Grouping::Platform => "platform",
             Grouping::Organic => "organic",
+            Grouping::Answer { param } => param,
         }
     }
 
     /// The heading of the grouping's column ("Campaign", "Ad set", ...).
-    pub fn heading(&self) -> &'static str {
+    pub fn heading(&self) -> &str {
         match self {
             Grouping::Campaign => "Campaign",
             Grouping::AdSet => "Ad set",
@@ -127,6 +151,7 @@ impl Grouping {
             Grouping::Form => "Form",
             Grouping::Platform => "Platform",
             Grouping::Organic => "Organic/paid",
+            Grouping::Answer { .. } => self.answer_column().unwrap_or_default(),
         }
     }
 
@@ -139,6 +164,7 @@ impl Grouping {
             Grouping::Form => "(no form)",
             Grouping::Platform => "(unknown platform)",
             Grouping::Organic => "(unknown)",
+            Grouping::Answer { .. } => "(no answer)",
         }
     }
 
@@ -174,6 +200,9 @@ impl FromStr for Grouping {
     type Err = InsightsParamError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(column) = s.strip_prefix(ANSWER_PREFIX) {
+            return Ok(Grouping::answer(column));
+        }
         Self::ALL
             .into_iter()
             .find(|grouping| grouping.as_str() == s)
@@ -185,7 +214,7 @@ impl FromStr for Grouping {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InsightsParamError {
     #[error(
-        "unknown grouping \"{0}\"; by must be one of campaign, adset, ad, form, platform, organic"
+        "unknown grouping \"{0}\"; by must be one of campaign, adset, ad, form, platform, organic, or answer:<column>"
     )]
     Grouping(String),
     #[error("unknown period \"{0}\"; period must be today, 7d, 30d, or custom with from and to")]
@@ -441,6 +470,9 @@ mod tests {
             ..InsightsParams::default()
         };
         assert_eq!(by_ad.read().map(|read| read.1), Ok(Grouping::AdSet));
+        let by_budget: Grouping = "answer:budget".parse().expect("an answer column");
+        assert_eq!(by_budget.answer_column(), Some("budget"));
+        assert_eq!(by_budget.as_str(), "answer:budget");
     }
 
     #[test]

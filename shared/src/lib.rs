@@ -2,6 +2,7 @@
 //! and parsing of the payloads Meta sends (webhook notifications and Graph API leads).
 
 pub mod access;
+pub mod answer_columns;
 pub mod api;
 pub mod backoff;
 pub mod cursor;
@@ -17,6 +18,7 @@ pub mod status;
 pub mod team;
 
 pub use access::{Action, Role, UnknownRole, Visibility};
+pub use answer_columns::{AnswerColumn, AnswerColumns};
 pub use api::{ApiError, ApiErrorBody, ApiList, ApiOk, FormCount, PeopleStats, Stats, SyncReport};
 pub use backoff::Backoff;
 pub use cursor::Cursor;

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Role, Visibility};
+use crate::answer_columns::AnswerColumns;
 
 /// How new leads get an owner (`LEADHOOK_ASSIGNMENT`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,6 +40,9 @@ pub struct Me {
     /// follow-up times in it. `None` until a dashboard has set it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// The form answers the server names as columns (`LEADHOOK_ANSWER_COLUMNS`).
+    #[serde(default, skip_serializing_if = "AnswerColumns::is_empty")]
+    pub answer_columns: AnswerColumns,
 }
 
 fn all_powers() -> Role {

@@ -147,6 +147,7 @@ pub fn me(name: &str, available: bool) -> Me {
         role: Role::Manager,
         visibility: Visibility::Team,
         time_zone: None,
+        answer_columns: Default::default(),
     }
 }
 

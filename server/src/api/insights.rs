@@ -22,7 +22,14 @@ pub async fn show(
         Some(name) => parse_zone(name).map_err(|error| AppError::BadRequest(error.to_string()))?,
         None => Tz::UTC,
     };
-    let asked = Asked::new(period, by, zone, state.config.queue.clock.now());
+    let asked = Asked::new(
+        period,
+        by,
+        zone,
+        state.config.queue.clock.now(),
+        &state.config.answer_columns,
+    )
+    .map_err(|error| AppError::BadRequest(error.to_string()))?;
     let query = asked.store_query();
     let (counted, spend) = tokio::join!(state.store.insights(&query), async {
         match &state.spend {

@@ -75,8 +75,11 @@ pub async fn list(
     };
     let mut page = state.store.list(&query).await?;
     if params.omit_fields == Some(true) {
+        let columns = &state.config.answer_columns;
         for lead in &mut page.leads {
-            lead.meta.fields.clear();
+            lead.meta
+                .fields
+                .retain(|question, _| columns.reads(question));
         }
     }
     let list = ApiList {

@@ -28,6 +28,7 @@ async fn me_now(state: &AppState, rep: Caller) -> Result<Me, AppError> {
         visibility: state.config.visibility,
         time_zone,
         name: rep.name,
+        answer_columns: state.config.answer_columns.clone(),
     })
 }
 

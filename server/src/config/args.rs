@@ -130,6 +130,9 @@ pub struct ServeArgs {
         hide = true
     )]
     pub fb_capi_token: Option<SecretString>,
+    /// Form answers as named columns: "budget=what_is_your_budget?,123456:zip=postcode" ([form_id:]column=question, comma-separated).
+    #[arg(long = "answer-columns", env = "LEADHOOK_ANSWER_COLUMNS")]
+    pub answer_columns: Option<String>,
     /// The ad account whose spend the insights show (its number, with or without act_); unset: no cost figures.
     #[arg(long = "fb-ad-account-id", env = "FB_AD_ACCOUNT_ID")]
     pub fb_ad_account_id: Option<String>,

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use leadhook_shared::{Assignment, Visibility};
+use leadhook_shared::{AnswerColumns, Assignment, Visibility};
 use secrecy::SecretString;
 use thiserror::Error;
 
@@ -81,6 +81,8 @@ pub struct Config {
     pub capi: Option<CapiConfig>,
     /// Reading the ads' spend for the insights; `None` when `FB_AD_ACCOUNT_ID` is unset.
     pub ads: Option<AdsConfig>,
+    /// Form answers named as columns (`LEADHOOK_ANSWER_COLUMNS`).
+    pub answer_columns: AnswerColumns,
     /// Leads older than this many days are erased daily (`LEADHOOK_RETENTION_DAYS`); `None`: off.
     pub retention_days: Option<u32>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`LEADHOOK_TRUSTED_PROXIES`).
@@ -258,6 +260,8 @@ impl Config {
             },
             &page_access_token,
         )?;
+        let answer_columns = AnswerColumns::parse(args.answer_columns.as_deref().unwrap_or(""))
+            .map_err(|error| ConfigError::invalid("LEADHOOK_ANSWER_COLUMNS", error.to_string()))?;
         let ads = ads::parse(
             args.fb_ad_account_id,
             args.fb_ads_token_file.or(args.fb_ads_token),
@@ -271,6 +275,7 @@ impl Config {
             metrics_listen,
             capi,
             ads,
+            answer_columns,
             retention_days,
             app_secret,
             verify_token,

@@ -120,7 +120,15 @@ fn each_required_setting_is_named_when_missing() {
 
 #[test]
 fn malformed_settings_say_what_is_wrong() {
-    let cases: [(Spoil, &str); 10] = [
+    let cases: [(Spoil, &str); 12] = [
+        (
+            |a| a.answer_columns = Some("Budget=what_is_your_budget?".into()),
+            "LEADHOOK_ANSWER_COLUMNS is invalid: column name \"Budget\"",
+        ),
+        (
+            |a| a.fb_ad_account_id = Some("act_my-shop".into()),
+            "FB_AD_ACCOUNT_ID is invalid",
+        ),
         (
             |a| a.sync_interval = Some("often".into()),
             "LEADHOOK_SYNC_INTERVAL is invalid",

@@ -9,13 +9,24 @@ pub mod spend;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use leadhook_shared::Tz;
 use leadhook_shared::insights::{
     Cost, DayLeads, Grouping, Insights, InsightsPeriod, PerDay, Period, SourceFigures, TOP_SERIES,
 };
+use leadhook_shared::{AnswerColumn, AnswerColumns, Tz};
 
 use crate::store::insights::{DayCount, GroupFigures, InsightsQuery, StoreInsights};
 use spend::Spend;
+
+/// `by=answer:<column>` names no configured column.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown answer column \"{name}\"; LEADHOOK_ANSWER_COLUMNS names: {}",
+    if known.is_empty() { "none (set it to group by form answers)" } else { known.as_str() }
+)]
+pub struct UnknownColumn {
+    pub name: String,
+    pub known: String,
+}
 
 /// The label of the leads outside the top sources in the per-day bars.
 pub const OTHER_SERIES: &str = "Other";
@@ -25,27 +36,52 @@ pub const OTHER_SERIES: &str = "Other";
 pub struct Asked {
     pub period: Period,
     pub by: Grouping,
+    /// The answer column grouped by, for [`Grouping::Answer`].
+    pub answer: Option<AnswerColumn>,
     pub zone: Tz,
     pub first_day: NaiveDate,
     pub last_day: NaiveDate,
 }
 
 impl Asked {
-    pub fn new(period: Period, by: Grouping, zone: Tz, now: DateTime<Utc>) -> Asked {
+    /// What was asked, as of `now`; an answer column must be one of `columns`.
+    pub fn new(
+        period: Period,
+        by: Grouping,
+        zone: Tz,
+        now: DateTime<Utc>,
+        columns: &AnswerColumns,
+    ) -> Result<Asked, UnknownColumn> {
+        let answer = match by.answer_column() {
+            Some(name) => Some(columns.get(name).cloned().ok_or_else(|| {
+                UnknownColumn {
+                    name: name.to_string(),
+                    known: columns
+                        .0
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }
+            })?),
+            None => None,
+        };
         let today = now.with_timezone(&zone).date_naive();
         let (first_day, last_day) = period.days(today);
-        Asked {
+        Ok(Asked {
             period,
             by,
+            answer,
             zone,
             first_day,
             last_day,
-        }
+        })
     }
 
     pub fn store_query(&self) -> InsightsQuery {
         InsightsQuery {
             by: self.by.clone(),
+            answer: self.answer.clone(),
             day_starts: period::day_starts(self.zone, self.first_day, self.last_day),
         }
     }
@@ -198,7 +234,9 @@ mod tests {
             Grouping::Form,
             Tz::UTC,
             "2026-12-07T12:00:00Z".parse().expect("time"),
-        );
+            &AnswerColumns::default(),
+        )
+        .expect("no answer column asked");
         let query = asked.store_query();
         let counted = StoreInsights {
             groups: (1..=6).map(|n| group(&format!("f{n}"), n)).collect(),

@@ -56,7 +56,7 @@ fn level(by: &Grouping) -> Option<&'static str> {
         Grouping::Campaign => Some("campaign"),
         Grouping::AdSet => Some("adset"),
         Grouping::Ad => Some("ad"),
-        Grouping::Form | Grouping::Platform | Grouping::Organic => None,
+        Grouping::Form | Grouping::Platform | Grouping::Organic | Grouping::Answer { .. } => None,
     }
 }
 

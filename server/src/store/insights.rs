@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use leadhook_shared::AnswerColumn;
 use leadhook_shared::insights::{Funnel, Grouping, RepInsights, SPEED_BUCKET_EDGES};
 use serde::Deserialize;
 
@@ -12,6 +13,8 @@ use super::StoreError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InsightsQuery {
     pub by: Grouping,
+    /// For [`Grouping::Answer`]: the column's question per form, as configured.
+    pub answer: Option<AnswerColumn>,
     /// The local midnights of the period's days in UTC, and the end after the last day: day `i`
     /// is `day_starts[i]..day_starts[i + 1]`, the period `day_starts[0]..day_starts[last]`.
     /// Computed by the server from the viewer's zone, so both stores cut days the same way.

@@ -44,8 +44,22 @@ async fn spawn(edit: fn(&mut ServeArgs)) -> TestApp {
 
 /// Lead `n` from campaign `campaign` (the simulator's ads), submitted an hour ago by `email`.
 async fn lead_from(app: &TestApp, n: u32, campaign: &str, email: &str) -> i64 {
+    answered(app, n, campaign, email, &[]).await
+}
+
+/// As [`lead_from`], with more answers to the form.
+async fn answered(
+    app: &TestApp,
+    n: u32,
+    campaign: &str,
+    email: &str,
+    answers: &[(&str, &[&str])],
+) -> i64 {
     let id = format!("7100000000{n:04}");
-    let mut lead = graph_lead(&id, &[("full_name", &["Jane Doe"]), ("email", &[email])]);
+    let emails = [email];
+    let mut fields: Vec<(&str, &[&str])> = vec![("full_name", &["Jane Doe"]), ("email", &emails)];
+    fields.extend_from_slice(answers);
+    let mut lead = graph_lead(&id, &fields);
     lead["created_time"] = json!(
         (Utc::now() - Duration::hours(1))
             .to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -220,6 +234,7 @@ async fn insights_are_refused_to_reps_and_for_bad_parameters() {
         ),
         ("from=2026-11-01&to=2026-11-02", "period=custom only"),
         ("period=custom&from=yesterday&to=2026-11-02", "from"),
+        ("by=answer:budget", "unknown answer column \"budget\""),
     ] {
         let answer = insights(&app, MANAGER_TOKEN, query).await;
         assert_eq!(answer.status(), 400, "{query}");
@@ -244,4 +259,63 @@ async fn when_meta_cannot_say_the_cost_the_figures_still_come_with_the_reason() 
     };
     assert!(reason.contains("FB_AD_ACCOUNT_ID"), "{reason}");
     assert!(!reason.contains(crate::helpers::PAGE_TOKEN), "{reason}");
+}
+
+#[tokio::test]
+async fn answer_columns_come_with_me_stay_in_lists_and_group_the_insights() {
+    let app = spawn(|args| {
+        with_a_plain_rep(args);
+        args.answer_columns = Some("budget=what_is_your_budget?".into());
+    })
+    .await;
+    let budget: &[&str] = &["5000"];
+    let other: &[&str] = &["weekends"];
+    answered(
+        &app,
+        1,
+        SPRING,
+        "jane@example.com",
+        &[("what_is_your_budget?", budget), ("best_time?", other)],
+    )
+    .await;
+    answered(
+        &app,
+        2,
+        SPRING,
+        "joe@example.com",
+        &[("what_is_your_budget?", budget)],
+    )
+    .await;
+    lead_from(&app, 3, SPRING, "ann@example.com").await;
+
+    let me: Value = app
+        .api_get("/api/reps/me")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        me["data"]["answer_columns"],
+        json!([{"name": "budget", "questions": {"*": "what_is_your_budget?"}}])
+    );
+    let list: Value = app
+        .api_get("/api/leads?omit_fields=true")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let jane = list["data"]
+        .as_array()
+        .and_then(|leads| leads.iter().find(|l| l["email"] == "jane@example.com"))
+        .expect("jane");
+    assert_eq!(jane["fields"], json!({"what_is_your_budget?": "5000"}));
+
+    let figures = read(&app, "period=today&by=answer:budget").await;
+    let sources: Vec<(&str, u64)> = figures
+        .sources
+        .iter()
+        .map(|source| (source.label.as_str(), source.funnel.leads))
+        .collect();
+    assert_eq!(sources, [("5000", 2), ("(no answer)", 1)]);
+    assert_eq!(figures.by, "answer:budget");
 }

@@ -2,7 +2,7 @@
 //! (migrations/20261207170000_insights.sql), which counts in PostgreSQL.
 
 use async_trait::async_trait;
-use leadhook_shared::insights::SPEED_BUCKET_EDGES;
+use leadhook_shared::insights::{Grouping, SPEED_BUCKET_EDGES};
 
 use super::PostgrestStore;
 use super::query::timestamp;
@@ -15,8 +15,13 @@ const INSIGHTS_FUNCTION: &str = "lead_insights";
 impl InsightsReads for PostgrestStore {
     async fn insights(&self, query: &InsightsQuery) -> Result<StoreInsights, StoreError> {
         let day_starts: Vec<String> = query.day_starts.iter().copied().map(timestamp).collect();
+        let source_by = match query.by {
+            Grouping::Answer { .. } => "answer",
+            ref by => by.as_str(),
+        };
         let args = serde_json::json!({
-            "source_by": query.by.as_str(),
+            "source_by": source_by,
+            "answer_questions": query.answer.as_ref().map(|column| &column.questions),
             "day_starts": day_starts,
             "speed_edges": SPEED_BUCKET_EDGES,
         });

@@ -2,8 +2,9 @@
 //! store's one connection, so they read the same leads.
 
 use async_trait::async_trait;
-use leadhook_shared::LeadStatus;
+use leadhook_shared::answer_columns::EVERY_FORM;
 use leadhook_shared::insights::{Funnel, Grouping, RepInsights, SPEED_BUCKET_EDGES};
+use leadhook_shared::{AnswerColumn, LeadStatus};
 use rusqlite::{Row, params};
 
 use super::rows::micros;
@@ -14,16 +15,39 @@ use crate::store::insights::{DayCount, GroupFigures, InsightsQuery, InsightsRead
 /// Lets a lead's stages be read from its history one index step per lead.
 pub(super) const MIGRATION: &str = "CREATE INDEX IF NOT EXISTS activity_status_by_lead ON activity (lead_id, new) WHERE kind = 'status';";
 
-/// The SQL of a source's key and name for each grouping (columns of `leads AS l`).
-fn source_columns(by: &Grouping) -> (&'static str, &'static str) {
-    match by {
-        Grouping::Campaign => ("l.campaign_id", "l.campaign_name"),
-        Grouping::AdSet => ("l.adset_id", "l.adset_name"),
-        Grouping::Ad => ("l.ad_id", "l.ad_name"),
-        Grouping::Form => ("l.form_id", "l.form_name"),
-        Grouping::Platform => ("l.platform", "NULL"),
-        Grouping::Organic => ("CASE WHEN l.is_organic THEN '1' ELSE '0' END", "NULL"),
+/// The SQL of a source's key and name for the query's grouping (columns of `leads AS l`).
+fn source_columns(query: &InsightsQuery) -> (String, &'static str) {
+    match &query.by {
+        Grouping::Campaign => ("l.campaign_id".into(), "l.campaign_name"),
+        Grouping::AdSet => ("l.adset_id".into(), "l.adset_name"),
+        Grouping::Ad => ("l.ad_id".into(), "l.ad_name"),
+        Grouping::Form => ("l.form_id".into(), "l.form_name"),
+        Grouping::Platform => ("l.platform".into(), "NULL"),
+        Grouping::Organic => (
+            "CASE WHEN l.is_organic THEN '1' ELSE '0' END".into(),
+            "NULL",
+        ),
+        Grouping::Answer { .. } => (answer_sql(query.answer.as_ref()), "NULL"),
     }
+}
+
+/// A lead's answer to its form's question of `column` (several values joined with ", "), as
+/// [`AnswerColumn::value`] reads it. The questions are checked when configured (no quotes,
+/// backslashes or control characters; form ids are digits), so they can sit in the SQL.
+fn answer_sql(column: Option<&AnswerColumn>) -> String {
+    let questions = column
+        .map(|column| serde_json::json!(column.questions).to_string())
+        .unwrap_or_else(|| "{}".into())
+        .replace('\'', "''");
+    format!(
+        "(SELECT CASE json_type(l.fields, q.path)
+                   WHEN 'array' THEN (SELECT group_concat(value, ', ' ORDER BY key)
+                                        FROM json_each(l.fields, q.path))
+                   ELSE json_extract(l.fields, q.path) END
+            FROM (SELECT '$.\"' || COALESCE(json_extract('{questions}', '$.\"' || l.form_id || '\"'),
+                                             json_extract('{questions}', '$.\"{EVERY_FORM}\"'))
+                         || '\"' AS path) AS q)"
+    )
 }
 
 /// A status as the bit of the stages the insights count (qualified 1, won 2, lost 4, else 0).
@@ -42,8 +66,8 @@ const SPEED: &str = "CASE WHEN l.first_contact_at IS NOT NULL \
 
 /// Every figure of the period's leads per facet: `t` (all), `g` (each source), `r` (each owner).
 /// Medians are nearest rank: the sample at rank ceil(n * p / 100).
-fn funnel_sql(by: &Grouping) -> String {
-    let (key, name) = source_columns(by);
+fn funnel_sql(query: &InsightsQuery) -> String {
+    let (key, name) = source_columns(query);
     let status_bit = stage_bit("l.status");
     let history_bit = stage_bit("a.new");
     format!(
@@ -97,8 +121,8 @@ fn histogram_sql() -> String {
 }
 
 /// Leads per day and source; `?1` is the days as a JSON array of `[start, end]` microseconds.
-fn per_day_sql(by: &Grouping) -> String {
-    let (key, _) = source_columns(by);
+fn per_day_sql(query: &InsightsQuery) -> String {
+    let (key, _) = source_columns(query);
     format!(
         "WITH days AS (SELECT CAST(key AS INTEGER) AS d, json_extract(value, '$[0]') AS s,
                               json_extract(value, '$[1]') AS e FROM json_each(?1))
@@ -124,9 +148,7 @@ impl InsightsReads for SqliteStore {
             let conn = &inner.conn;
             let (start, end) = (micros(query.start()), micros(query.end()));
             let mut answer = StoreInsights::default();
-            let mut statement = conn
-                .prepare_cached(&funnel_sql(&query.by))
-                .map_err(internal)?;
+            let mut statement = conn.prepare_cached(&funnel_sql(&query)).map_err(internal)?;
             let mut rows = statement.query(params![start, end]).map_err(internal)?;
             while let Some(row) = rows.next().map_err(internal)? {
                 let facet: String = row.get(0).map_err(internal)?;
@@ -174,7 +196,7 @@ impl InsightsReads for SqliteStore {
                 .collect();
             let days = serde_json::Value::from(days).to_string();
             let mut statement = conn
-                .prepare_cached(&per_day_sql(&query.by))
+                .prepare_cached(&per_day_sql(&query))
                 .map_err(internal)?;
             answer.days = statement
                 .query_map([days], |row| {

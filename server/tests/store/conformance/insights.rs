@@ -10,7 +10,9 @@ use leadhook_server::insights::period::day_starts;
 use leadhook_server::store::copy::write_history;
 use leadhook_server::store::insights::{DayCount, GroupFigures, InsightsQuery, StoreInsights};
 use leadhook_shared::insights::{Funnel, Grouping, RepInsights};
-use leadhook_shared::{Activity, ActivityKind, Lead, LeadStatus, MetaFields, Tz};
+use leadhook_shared::{
+    Activity, ActivityKind, Answer, AnswerColumns, Lead, LeadStatus, MetaFields, Tz,
+};
 
 use super::Fixture;
 
@@ -111,10 +113,24 @@ async fn three_days(fixture: &Fixture) {
     };
     let mut leads = Vec::new();
     let mut first = lead(1, berlin(1, 10, 0), SPRING);
+    first
+        .meta
+        .fields
+        .insert("budget?".into(), Answer::One("5000".into()));
     walk.take(&mut first, "alice", 120, &[Contacted, Qualified, Won]);
     leads.push(first);
     // 00:30 on the 2nd in Berlin is still the 1st in UTC: the viewer's day counts.
     let mut second = lead(2, berlin(2, 0, 30), SPRING);
+    // Form 555 asks for the budget in its own words.
+    second.meta.form_id = Some("555".into());
+    second
+        .meta
+        .fields
+        .insert("budget_eur".into(), Answer::One("5000".into()));
+    second
+        .meta
+        .fields
+        .insert("budget?".into(), Answer::One("not this form's".into()));
     walk.take(&mut second, "bob", 600, &[Contacted, Lost]);
     leads.push(second);
     let mut repeat = lead(3, berlin(2, 12, 0), SPRING);
@@ -123,6 +139,10 @@ async fn three_days(fixture: &Fixture) {
     leads.push(repeat);
     // Qualified once, then back to Contacted: it still reached Qualified.
     let mut renamed = lead(4, berlin(2, 13, 0), Some(("c2", "Old name")));
+    renamed.meta.fields.insert(
+        "budget?".into(),
+        Answer::Many(vec!["1000".into(), "2000".into()]),
+    );
     walk.take(&mut renamed, "bob", 30, &[Qualified, Contacted]);
     leads.push(renamed);
     let mut junk = lead(5, berlin(3, 9, 0), Some(("c2", "Summer")));
@@ -154,6 +174,10 @@ async fn three_days(fixture: &Fixture) {
 
 fn query(by: Grouping) -> InsightsQuery {
     InsightsQuery {
+        answer: AnswerColumns::parse("budget=budget?,555:budget=budget_eur")
+            .expect("columns")
+            .get("budget")
+            .cloned(),
         by,
         day_starts: day_starts(BERLIN, day(1), day(3)),
     }
@@ -273,8 +297,30 @@ pub async fn insights_count_sources_people_stages_speeds_reps_and_days(fixture: 
     );
 }
 
-pub async fn insights_group_by_platform_and_organic_and_count_an_empty_period(fixture: &Fixture) {
+pub async fn insights_group_by_platform_organic_and_answers_and_count_an_empty_period(
+    fixture: &Fixture,
+) {
     three_days(fixture).await;
+    let budgets = fixture
+        .store
+        .insights(&query(Grouping::answer("budget")))
+        .await
+        .expect("insights");
+    let leads: Vec<(Option<String>, u64)> = budgets
+        .groups
+        .iter()
+        .map(|group| (group.key.clone(), group.funnel.leads))
+        .collect();
+    assert_eq!(
+        sorted(leads),
+        [
+            (None, 4),
+            (Some("1000, 2000".into()), 1),
+            (Some("5000".into()), 2)
+        ]
+    );
+    let days: u64 = budgets.days.iter().map(|day| day.leads).sum();
+    assert_eq!(days, 7);
     let platforms = fixture
         .store
         .insights(&query(Grouping::Platform))
@@ -309,6 +355,7 @@ pub async fn insights_group_by_platform_and_organic_and_count_an_empty_period(fi
         .store
         .insights(&InsightsQuery {
             by: Grouping::Ad,
+            answer: None,
             day_starts: day_starts(BERLIN, day(20), day(21)),
         })
         .await
