@@ -8,7 +8,7 @@ use leadhook::{logging, report, tui, watch};
 async fn main() -> ExitCode {
     let cli: Cli = leadhook_shared::secret_args::parse();
     // Completions and the manual need neither settings nor a log.
-    let run = match cli.command {
+    let run = match cli.command.clone() {
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 shell,

@@ -62,7 +62,7 @@ impl App {
                 return self.load_insights();
             }
             InsightsAction::CycleGrouping => {
-                self.insights.grouping = self.insights.grouping.next();
+                self.insights.grouping = self.next_grouping();
                 self.insights.scroll.set(HelpScroll::default());
                 return self.load_insights();
             }
@@ -74,6 +74,20 @@ impl App {
         }
         self.insights.scroll.set(scroll);
         None
+    }
+
+    /// The grouping after the current one: Meta's, then the form answers the server names as
+    /// columns (`LEADHOOK_ANSWER_COLUMNS`), then Meta's again.
+    fn next_grouping(&self) -> Grouping {
+        let columns = self.team.me.iter().flat_map(|me| &me.answer_columns.0);
+        let all: Vec<Grouping> = Grouping::ALL
+            .into_iter()
+            .chain(columns.map(|column| Grouping::answer(&column.name)))
+            .collect();
+        let at = all
+            .iter()
+            .position(|grouping| *grouping == self.insights.grouping);
+        all[at.map_or(0, |at| (at + 1) % all.len())].clone()
     }
 
     /// The server's answer to `params`; an answer to an older request is dropped.

@@ -2,6 +2,7 @@
 //! answers to older requests are dropped.
 
 use crossterm::event::{KeyCode, KeyEvent};
+use leadhook_shared::answer_columns::AnswerColumns;
 use leadhook_shared::{Grouping, InsightsParams, Period, Role};
 
 use super::{App, Effect, Mode, Msg, Pane};
@@ -49,6 +50,26 @@ fn p_and_g_cycle_and_ask_again() {
     let params = asked(press(&mut app, KeyCode::Char('r')));
     assert_eq!(params.read(), Ok((Period::Today, Grouping::AdSet)));
     assert_eq!(app.insights.loading, Some(params));
+}
+
+#[test]
+fn g_goes_through_the_answer_columns_after_metas_groupings() {
+    let mut app = app();
+    let mut manager = me("alice", true);
+    manager.answer_columns =
+        AnswerColumns::parse("budget=budget,timeline=when_would_you_like_to_start?")
+            .expect("columns");
+    app.update(Msg::Me(Ok(manager)));
+    press(&mut app, KeyCode::Char('I'));
+    let mut seen = Vec::new();
+    for _ in 0..Grouping::ALL.len() + 2 {
+        let params = asked(press(&mut app, KeyCode::Char('g')));
+        seen.push(params.by.unwrap_or_default());
+    }
+    assert_eq!(
+        seen[Grouping::ALL.len() - 1..],
+        ["answer:budget", "answer:timeline", "campaign"]
+    );
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::io::Write;
 use leadhook_shared::insights::InsightsParamError;
 use leadhook_shared::{Insights, InsightsParams};
 
-pub use self::args::{ReportArgs, ReportBy, ReportFormat, ReportPeriod};
+pub use self::args::{ReportArgs, ReportFormat, ReportPeriod};
 use crate::client::Client;
 use crate::client_error::ClientError;
 use crate::config::Settings;
@@ -32,7 +32,7 @@ pub enum ReportError {
 /// Asks the server for the figures of `args`' period in this computer's zone, and prints them.
 pub async fn run(settings: Settings, args: ReportArgs) -> Result<(), ReportError> {
     let (zone, _) = zone::local_zone();
-    let params = InsightsParams::new(args.period(), &args.grouping(), zone.name());
+    let params = InsightsParams::new(args.period(), &args.by, zone.name());
     params.read()?;
     let insights = Client::new(&settings)
         .insights(&params)

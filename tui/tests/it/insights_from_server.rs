@@ -4,6 +4,7 @@
 //! `leadhook report` run as a manager, a rep and without a server.
 
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -12,6 +13,7 @@ use leadhook_shared::insights::SpendStatus;
 use leadhook_shared::{
     Assignment, Grouping, Insights, InsightsParams, Lead, LeadStatus, Me, Period, Role, Visibility,
 };
+use leadhook_sim::harness::poll_until;
 use leadhook_sim::{PastMonth, TestServer, past_month};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -49,6 +51,7 @@ fn manager() -> Me {
         role: Role::Manager,
         visibility: Visibility::Team,
         time_zone: Some("UTC".into()),
+        answer_columns: Default::default(),
     }
 }
 
@@ -316,6 +319,12 @@ async fn i_in_the_real_dashboard_shows_the_month() {
     tmux.wait_for_text("by ad set").await;
     tmux.wait_for_text("Broad – ages 18-65").await;
     tmux.send_keys(&["Escape"]);
-    let screen = tmux.wait_for_text("Leads ").await;
+    let screen = poll_until(
+        Duration::from_secs(20),
+        || async { tmux.capture() },
+        |screen| !screen.contains("Leads per day"),
+    )
+    .await;
     assert!(!screen.contains("Leads per day"), "{screen}");
+    assert!(screen.contains("Owner"), "the leads' table: {screen}");
 }

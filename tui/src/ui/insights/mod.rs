@@ -10,7 +10,7 @@ mod per_day;
 mod speed;
 mod tables;
 
-use leadhook_shared::Insights;
+use leadhook_shared::{Grouping, Insights};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -95,7 +95,8 @@ fn draw(figures: &Insights, notes: &[Line<'static>], area: Rect) -> Buffer {
     let width = area.width;
     let wide = width >= SIDE_BY_SIDE_WIDTH;
     let empty = figures.total.funnel.leads == 0;
-    let heading = grouping_of(figures).map_or("Source", |grouping| grouping.heading());
+    let grouping = grouping_of(figures);
+    let heading = grouping.as_ref().map_or("Source", Grouping::heading);
     let sources = tables::sources_height(&figures.sources) + 1;
     let side = speed::HEIGHT + 1 + tables::reps_height(&figures.per_rep);
     let top = notes.len() as u16 + 2;
