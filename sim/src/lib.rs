@@ -24,7 +24,7 @@ pub use deliver::{
     BodyStyle, Delivery, DeliveryError, IdStyle, LeadgenChange, RetryPolicy, WebhookSender,
     notification_body,
 };
-pub use fake_leads::{FakeLead, LeadFaker};
+pub use fake_leads::{FakeLead, LeadFaker, PastMonth, past_month};
 pub use graph_standin::{
     AppSubscription, CallKind, DEFAULT_AD_ACCOUNT_ID, DEFAULT_DATASET_ID, GraphError, GraphFault,
     GraphStandin, StandinConfig, StandinError, TokenState,

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use leadhook_shared::{
-    Activity, ApiError, ApiOk, Attempted, Cursor, Lead, LeadPatch, Me, MeUpdate, NewAttempt,
-    NewManualLead, NextStep, PersonLink, Rep, Stats, SyncReport,
+    Activity, ApiError, ApiOk, Attempted, Cursor, Insights, InsightsParams, Lead, LeadPatch, Me,
+    MeUpdate, NewAttempt, NewManualLead, NextStep, PersonLink, Rep, Stats, SyncReport,
 };
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
@@ -265,6 +265,18 @@ impl Client {
             .query(&[("tz_offset_minutes", tz_offset_minutes)])
             .timeout(REQUEST_TIMEOUT);
         self.send::<ApiOk<Stats>>(request).await.map(|ok| ok.data)
+    }
+
+    /// The manager's figures for a period (`GET /api/insights`); a role that may not see them
+    /// is refused (403, with its reason).
+    pub async fn insights(&self, params: &InsightsParams) -> Result<Insights, ClientError> {
+        let request = self
+            .request(reqwest::Method::GET, "/api/insights")
+            .query(params)
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Insights>>(request)
+            .await
+            .map(|ok| ok.data)
     }
 
     /// Every rep with availability and today's figures, "today" in `tz_offset_minutes`.

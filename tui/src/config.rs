@@ -13,6 +13,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use leadhook_shared::secret_args::{SecretFileError, ensure_private, read_secret_file};
 use serde::Deserialize;
 
+use crate::report::ReportArgs;
+
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(3);
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
@@ -67,7 +69,7 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// No screen: print each new lead as one line, for scripts
     Watch {
@@ -75,6 +77,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the manager's figures for a period: which sources bring customers, the team's speed
+    /// and each rep's figures (managers and admins)
+    Report(ReportArgs),
     /// Print a shell completion script, e.g. `leadhook completions bash > ~/.local/share/bash-completion/completions/leadhook`
     Completions { shell: clap_complete::Shell },
     /// Print the manual page (roff), e.g. `leadhook man | man -l -`

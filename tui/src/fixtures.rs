@@ -1,5 +1,7 @@
 //! Leads and a fixed clock for tests.
 
+pub mod insights;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};

@@ -12,12 +12,14 @@ pub mod client_error;
 pub mod clipboard;
 pub mod config;
 pub mod export;
+pub mod figures;
 pub mod input;
 pub mod keys;
 pub mod leads;
 pub mod logging;
 pub mod notify;
 pub mod poller;
+pub mod report;
 pub mod sanitize;
 pub mod sse;
 pub mod team_stats;
@@ -35,6 +37,8 @@ mod fixtures;
 pub enum Error {
     #[error(transparent)]
     Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Report(#[from] report::ReportError),
     #[error("terminal error: {0}; try another terminal emulator or check that stdout is a TTY")]
     Terminal(#[from] std::io::Error),
 }

@@ -2,13 +2,13 @@ use std::process::ExitCode;
 
 use clap::CommandFactory as _;
 use leadhook::config::{Cli, Command, Settings, cleartext_token_warning};
-use leadhook::{logging, tui, watch};
+use leadhook::{logging, report, tui, watch};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli: Cli = leadhook_shared::secret_args::parse();
     // Completions and the manual need neither settings nor a log.
-    let watch_json = match cli.command {
+    let run = match cli.command.clone() {
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 shell,
@@ -19,8 +19,9 @@ async fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some(Command::Man) => return print_manual(),
-        Some(Command::Watch { json }) => Some(json),
-        None => None,
+        Some(Command::Watch { json }) => Run::Watch { json },
+        Some(Command::Report(args)) => Run::Report(args),
+        None => Run::Dashboard,
     };
     let _log_guard = logging::init(cli.log_format);
     let settings = match Settings::load(&cli) {
@@ -35,9 +36,10 @@ async fn main() -> ExitCode {
         tracing::warn!("{warning}");
         eprintln!("leadhook: {warning}");
     }
-    let result = match watch_json {
-        Some(json) => watch::run(settings, json).await,
-        None => tui::run(settings).await,
+    let result = match run {
+        Run::Watch { json } => watch::run(settings, json).await,
+        Run::Report(args) => report::run(settings, args).await.map_err(Into::into),
+        Run::Dashboard => tui::run(settings).await,
     };
     match result {
         Ok(()) => {
@@ -50,6 +52,13 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// What this run is, once the commands that need no settings are done.
+enum Run {
+    Dashboard,
+    Watch { json: bool },
+    Report(report::ReportArgs),
 }
 
 fn print_manual() -> ExitCode {

@@ -76,3 +76,17 @@ pub const JUNK_REASON: Style = Style::new()
 pub const PERSON: Style = Style::new().fg(Color::Cyan);
 /// The person `M` marked for a merge.
 pub const MARKED: Style = Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD);
+
+/// The series of the insights' leads-per-day bars, in the server's order (the top sources, then
+/// "Other"); each also has its own glyph, so the stacks read without colour.
+pub const SERIES: [Style; 5] = [
+    Style::new().fg(Color::Cyan),
+    Style::new().fg(Color::Yellow),
+    Style::new().fg(Color::Magenta),
+    Style::new().fg(Color::Green),
+    Style::new().fg(Color::Gray),
+];
+/// The insights' five-minute line in the speed-to-lead histogram.
+pub const FIVE_MINUTES: Style = Style::new().fg(Color::Rgb(255, 176, 0));
+/// A bar of the insights' speed-to-lead histogram.
+pub const SPEED_BAR: Style = Style::new().fg(Color::Blue);

@@ -273,6 +273,10 @@ impl Services {
                 };
                 Msg::Person { id, change, result }
             }),
+            Effect::LoadInsights(params) => self.request(results, move |client| async move {
+                let result = client.insights(&params).await;
+                Msg::Insights { params, result }
+            }),
             Effect::Copy(text) => {
                 if let Err(err) = clipboard::copy(&text) {
                     tracing::warn!("could not write the clipboard sequence: {err}");

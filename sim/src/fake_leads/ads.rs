@@ -32,6 +32,15 @@ pub(super) const ADS: &[Ad] = &[
     },
 ];
 
+/// A campaign only the past month ([`super::history`]) runs, kept out of [`ADS`] so the leads of
+/// every seed elsewhere stay as they were: a giveaway that brings many cheap leads, few of whom
+/// meant to buy.
+pub(super) const GIVEAWAY: Ad = Ad {
+    campaign: ("120210000000000400", "Summer Giveaway"),
+    adset: ("120210000000000410", "Broad – ages 18-65"),
+    ad: ("120210000000000411", "Win a home battery 🎁"),
+};
+
 impl Ad {
     pub(super) fn placement(&self) -> AdPlacement {
         AdPlacement {

@@ -8,9 +8,11 @@ use rand::{Rng, SeedableRng};
 use serde::{Serialize, Serializer};
 
 mod ads;
+pub mod history;
 mod people;
 
-use ads::ADS;
+use ads::{ADS, GIVEAWAY};
+pub use history::{PastMonth, past_month};
 use people::{JOB_TITLES, Person};
 
 /// The simulated Facebook Page, when none is given.
@@ -242,12 +244,13 @@ impl FakeLead {
 /// The e-mail of Meta's test leads.
 pub const TEST_LEAD_EMAIL: &str = "test@fb.com";
 
-/// What Meta's Lead Ads Testing Tool puts in field `name` of a test lead.
-/// Every ad the simulated page runs, with its ad set and campaign.
+/// Every ad the simulated page runs, with its ad set and campaign: those new leads come from,
+/// and the giveaway of the past month ([`past_month`]).
 pub fn ad_placements() -> impl Iterator<Item = AdPlacement> {
-    ADS.iter().map(|ad| ad.placement())
+    ADS.iter().chain([&GIVEAWAY]).map(|ad| ad.placement())
 }
 
+/// What Meta's Lead Ads Testing Tool puts in field `name` of a test lead.
 pub fn test_lead_placeholder(name: &str) -> String {
     format!("<test lead: dummy data for {name}>")
 }

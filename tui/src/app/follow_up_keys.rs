@@ -22,6 +22,7 @@ impl App {
                 rows.get(at.min(rows.len().saturating_sub(1))).copied()
             }
             Pane::List | Pane::Detail { .. } => self.selected_lead(),
+            Pane::Insights => None,
         }
     }
 

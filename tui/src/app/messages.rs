@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use leadhook_shared::{
-    Activity, Attempted, CallOutcome, Lead, LeadPatch, Me, NewAttempt, NewManualLead, NextStep,
-    Rep, Stats, SyncReport,
+    Activity, Attempted, CallOutcome, Insights, InsightsParams, Lead, LeadPatch, Me, NewAttempt,
+    NewManualLead, NextStep, Rep, Stats, SyncReport,
 };
 
 use super::PersonChange;
@@ -61,6 +61,11 @@ pub enum Msg {
         change: PersonChange,
         result: Result<Lead, ClientError>,
     },
+    /// `GET /api/insights` with `params` answered.
+    Insights {
+        params: InsightsParams,
+        result: Result<Insights, ClientError>,
+    },
 }
 
 /// Work the app wants done outside itself.
@@ -112,4 +117,6 @@ pub enum Effect {
         id: i64,
         change: PersonChange,
     },
+    /// Fetch the insights; answers with [`Msg::Insights`].
+    LoadInsights(InsightsParams),
 }

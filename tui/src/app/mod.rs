@@ -15,6 +15,7 @@ pub use self::follow_ups::{
     AttemptForm, DEFAULT_WHAT, DueCounts, DueOf, FollowUps, NextStepField, NextStepForm,
     outcome_text,
 };
+pub use self::insights::InsightsView;
 pub use self::messages::{Effect, Msg};
 pub use self::mode::{LeadForm, Mode, Pane};
 pub use self::people::PersonChange;
@@ -112,6 +113,8 @@ pub struct App {
     pub follow_ups: FollowUps,
     /// The person `M` marked, to merge with the next person `M` is pressed on.
     merge_mark: Option<i64>,
+    /// The manager's insights of `I`.
+    pub insights: InsightsView,
 }
 
 impl App {
@@ -145,6 +148,7 @@ impl App {
             meta_feedback: None,
             follow_ups: FollowUps::default(),
             merge_mark: None,
+            insights: InsightsView::default(),
         }
     }
 
@@ -232,6 +236,10 @@ impl App {
             }
             Msg::Person { id, change, result } => {
                 self.on_person(id, change, result);
+                None
+            }
+            Msg::Insights { params, result } => {
+                self.on_insights(params, result);
                 None
             }
         }
@@ -402,6 +410,9 @@ mod follow_up_keys;
 #[cfg(test)]
 mod follow_up_tests;
 mod follow_ups;
+mod insights;
+#[cfg(test)]
+mod insights_tests;
 mod messages;
 mod mode;
 #[cfg(test)]

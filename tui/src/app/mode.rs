@@ -19,6 +19,8 @@ pub enum Pane {
         at: usize,
         whose: DueOf,
     },
+    /// The manager's insights ([`super::InsightsView`]).
+    Insights,
 }
 
 /// What keys go to: each mode has its key table in [`crate::keys`].

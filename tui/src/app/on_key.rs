@@ -21,6 +21,7 @@ impl App {
         match &mut self.mode {
             Mode::Browse(Pane::List) => self.list_key(&key),
             Mode::Browse(Pane::Due { .. }) => self.due_key(&key),
+            Mode::Browse(Pane::Insights) => self.insights_key(&key),
             Mode::Browse(Pane::Detail { scroll }) => match keys::DETAIL.action_for(&key) {
                 Some(DetailAction::ScrollDown) => {
                     *scroll = scroll.saturating_add(1);
@@ -178,6 +179,7 @@ impl App {
             ListAction::ClearJunk => return self.clear_junk(),
             ListAction::Merge => return self.merge(),
             ListAction::Unlink => return self.open_unlink(),
+            ListAction::Insights => return self.open_insights(),
             ListAction::Help => self.open_help(),
             ListAction::Back => {
                 if self.leads.filter().is_active() {

@@ -12,9 +12,11 @@ pub use self::follow_ups::{
     OUTCOMES, OutcomeAction, digit,
 };
 
+pub use self::insights::{INSIGHTS, InsightsAction};
 pub use self::people::{CONFIRM, ConfirmAction, UNLINK, UnlinkAction};
 
 mod follow_ups;
+mod insights;
 mod people;
 
 pub struct Binding<A: 'static> {
@@ -172,6 +174,8 @@ pub enum ListAction {
     Merge,
     /// Undo the link of one of the selected person's submissions.
     Unlink,
+    /// The manager's insights: which sources bring customers.
+    Insights,
     Help,
     /// Clear the search and filter, else quit.
     Back,
@@ -214,6 +218,7 @@ pub const LIST: KeyTable<ListAction> = KeyTable { title: "Lead list", bindings: 
     key(&[KeyCode::Char('s')], "s", ListAction::Sync, "sync from Facebook", hint("s", "sync")).needs(Action::Sync),
     key(&[KeyCode::Char('r')], "r", ListAction::Refresh, "refresh now", None),
     key(&[KeyCode::Char('x')], "x", ListAction::Export, "export shown leads to CSV", hint("x", "export")).needs(Action::Export),
+    key(&[KeyCode::Char('I')], "I", ListAction::Insights, "insights: what brings sales", hint("I", "insights")).needs(Action::SeeInsights),
     key(&[KeyCode::Esc], "Esc", ListAction::Back, "clear search, else quit", None),
     key(&[KeyCode::Char('q')], "q", ListAction::Quit, "quit (Ctrl-C anywhere)", hint("q", "quit")),
 ]};
@@ -362,6 +367,7 @@ mod tests {
         no_key_twice(&DUE);
         no_key_twice(&CONFIRM);
         no_key_twice(&UNLINK);
+        no_key_twice(&INSIGHTS);
     }
 
     #[test]
@@ -411,7 +417,7 @@ mod tests {
             .entries(Role::Manager)
             .map(|(label, _)| label)
             .collect();
-        for label in ["a", "s", "x"] {
+        for label in ["a", "s", "x", "I"] {
             assert!(!rep.contains(&label), "{label} offered to a rep: {rep:?}");
             assert!(manager.contains(&label), "{label} not offered to a manager");
         }

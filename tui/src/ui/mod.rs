@@ -8,6 +8,7 @@ mod due;
 mod follow_up_popup;
 mod header;
 mod history;
+mod insights;
 mod people;
 mod person_detail;
 mod popup;
@@ -21,6 +22,8 @@ mod detail_snapshots;
 mod erased_snapshots;
 #[cfg(test)]
 mod follow_up_snapshots;
+#[cfg(test)]
+mod insights_snapshots;
 #[cfg(test)]
 mod people_snapshots;
 #[cfg(test)]
@@ -49,14 +52,22 @@ const SIDE_BY_SIDE_WIDTH: u16 = 110;
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
+        // The insights have their own header: the leads' one would only take their rows.
+        let header_rows = if self.mode.pane() == Pane::Insights {
+            0
+        } else {
+            3
+        };
         let [header, body, status, hints] = Layout::vertical([
-            Constraint::Length(3),
+            Constraint::Length(header_rows),
             Constraint::Min(3),
             Constraint::Length(1),
             Constraint::Length(1),
         ])
         .areas(area);
-        header::render(self, header, buf);
+        if header_rows > 0 {
+            header::render(self, header, buf);
+        }
         // Toasts go over the table, inside its border, and never over the details' text.
         let inside = |area: Rect| area.inner(Margin::new(1, 1));
         let toasts = match (self.mode.pane(), self.selected_lead()) {
@@ -77,6 +88,10 @@ impl Widget for &App {
             }
             (Pane::Due { at, whose }, _) => {
                 due::render(self, at, whose, body, buf);
+                inside(body)
+            }
+            (Pane::Insights, _) => {
+                insights::render(self, body, buf);
                 inside(body)
             }
             _ => {

@@ -97,6 +97,9 @@ fn help_lines(role: Role) -> Vec<Line<'static>> {
     if role.may(Action::Assign) {
         others.push((keys::PICKER.title, keys::PICKER.entries(role).collect()));
     }
+    if role.may(Action::SeeInsights) {
+        others.push((keys::INSIGHTS.title, keys::INSIGHTS.entries(role).collect()));
+    }
     others.push((keys::HELP.title, keys::HELP.entries(role).collect()));
     for (title, entries) in &others {
         // A table's keys go on as many lines as they need, continued under the first.

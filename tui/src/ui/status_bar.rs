@@ -172,6 +172,7 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
         Mode::Notes { .. } => keys::NOTES.hints(role).collect(),
         Mode::Assign { .. } => keys::PICKER.hints(role).collect(),
         Mode::Browse(Pane::Due { .. }) => keys::DUE.hints(role).collect(),
+        Mode::Browse(Pane::Insights) => keys::INSIGHTS.hints(role).collect(),
         Mode::NextStep { form, .. } if form.focus == NextStepField::Choices => keys::CHOICES
             .hints(role)
             .chain(keys::NEXT_STEP.hints(role))

@@ -16,7 +16,7 @@ fn printed(args: &[&str]) -> String {
 fn completion_scripts_name_every_subcommand() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let script = printed(&["completions", shell]);
-        for subcommand in ["watch", "completions", "man"] {
+        for subcommand in ["watch", "report", "completions", "man"] {
             assert!(
                 script.contains(subcommand),
                 "{shell} script lacks {subcommand}"
@@ -29,7 +29,7 @@ fn completion_scripts_name_every_subcommand() {
 fn the_manual_page_is_roff_naming_the_subcommands() {
     let page = printed(&["man"]);
     assert!(page.contains(".TH leadhook"), "{page}");
-    for subcommand in ["watch", "completions"] {
+    for subcommand in ["watch", "report", "completions"] {
         assert!(page.contains(subcommand), "the manual lacks {subcommand}");
     }
 }

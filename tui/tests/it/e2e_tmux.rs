@@ -340,7 +340,7 @@ impl Server {
 }
 
 /// A tmux server of our own (its own socket), so nothing touches the user's sessions.
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
 }
 
@@ -361,7 +361,7 @@ impl Tmux {
 
     /// Runs `command` with `LEADHOOK_TOKEN=token` in a 120x40 session; its exit code lands in
     /// `<dir>/exit-code`.
-    fn start(dir: &Path, token: &str, command: &[&str]) -> Tmux {
+    pub(crate) fn start(dir: &Path, token: &str, command: &[&str]) -> Tmux {
         // One tmux server per test: the tests of this file run at the same time.
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let nth = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -400,17 +400,17 @@ impl Tmux {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
-    fn capture(&self) -> String {
+    pub(crate) fn capture(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "e2e"])
     }
 
-    fn send_keys(&self, keys: &[&str]) {
+    pub(crate) fn send_keys(&self, keys: &[&str]) {
         for key in keys {
             self.run(&["send-keys", "-t", "e2e", key]);
         }
     }
 
-    async fn wait_for_text(&self, text: &str) -> String {
+    pub(crate) async fn wait_for_text(&self, text: &str) -> String {
         let screen = poll_until(
             WAIT,
             || async { self.capture() },

@@ -4,6 +4,7 @@
 
 mod cli_docs;
 mod e2e_tmux;
+mod insights_from_server;
 mod json_log_file;
 mod leads_from_server;
 mod meta_feedback;
