@@ -10,6 +10,7 @@ mod e2e;
 mod fixture;
 mod flood;
 mod ingest;
+mod insights;
 mod polls;
 mod readback;
 mod replicas;
@@ -51,6 +52,9 @@ enum Command {
     /// The lead store's write path: leads from Meta stored in bulk and one at a time, into
     /// SQLite and through the real PostgREST 12 (needs PostgreSQL and PostgREST, as the tests do).
     Store(store::StoreArgs),
+    /// The store's answer to `GET /api/insights` over a month of leads with their history, on
+    /// SQLite and through the real PostgREST 12 (needs PostgreSQL and PostgREST, as the tests do).
+    Insights(insights::InsightsArgs),
     /// Bytes and time of an idle `since` poll and of a full first page with many leads stored.
     Polls(polls::PollsArgs),
     /// Time from the webhook POST to the lead printed by `leadhook watch --json`, with push
@@ -76,6 +80,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
         Command::Backlog(args) => backlog::run(args, cli.runs).await,
         Command::Store(args) => store::run(args, cli.runs).await,
         Command::Polls(args) => polls::run(args, cli.runs).await,
+        Command::Insights(args) => insights::run(args, cli.runs).await,
         Command::E2e(args) => e2e::run(args, cli.runs).await,
         Command::Dashboard(args) => dashboard::run(args, cli.runs),
         Command::Flood(args) => flood::run(args, cli.runs).await,
@@ -87,6 +92,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
             figures.extend(backlog::run(&default_args(), cli.runs).await?);
             figures.extend(store::run(&default_args(), cli.runs).await?);
             figures.extend(polls::run(&default_args(), cli.runs).await?);
+            figures.extend(insights::run(&default_args(), cli.runs).await?);
             figures.extend(e2e::run(&default_args(), cli.runs).await?);
             Ok(figures)
         }

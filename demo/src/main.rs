@@ -2,7 +2,8 @@
 //!
 //! A Graph API stand-in plays Facebook (realistic leads: accents, several forms, custom
 //! questions, organic and ad leads), the real server runs on the embedded store in a temporary
-//! data dir, a simulated page submits a lead every few seconds and delivers it as a signed
+//! data dir (holding a month of past leads and what the team did with them, for the insights),
+//! a simulated page submits a lead every few seconds and delivers it as a signed
 //! `leadgen` webhook to the real `/webhook`, and the dashboard shows them. Quitting the dashboard
 //! stops everything and removes the temporary data.
 
@@ -15,10 +16,12 @@ use clap::Parser;
 use leadhook::config::Settings;
 use leadhook_server::config::Config;
 use leadhook_server::intake::DEFAULT_RETRY;
+use leadhook_server::store::copy::write_history;
+use leadhook_server::store::sqlite::SqliteStore;
 use leadhook_sim::harness::TestSettings;
 use leadhook_sim::{
     AppSubscription, BodyStyle, FakeLead, GraphStandin, LeadFaker, LeadgenChange, TestServer,
-    WebhookSender,
+    WebhookSender, past_month,
 };
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
@@ -28,6 +31,13 @@ const PAGE_TOKEN: &str = "demo-page-token";
 const REP_TOKEN: &str = "demo-rep-token";
 /// Leads submitted "earlier", which the sweeper backfills at start so the table is not empty.
 const EARLIER_LEADS: u32 = 12;
+/// The past month's leads, with what the team did with them, written into the store before
+/// the server starts, so the manager's insights (`I`) have a month to show.
+const PAST_MONTH_LEADS: usize = 900;
+/// The simulated forms' questions the demo names as columns (`LEADHOOK_ANSWER_COLUMNS`).
+const DEMO_ANSWER_COLUMNS: &str = "budget=budget,timeline=when_would_you_like_to_start?,zip=zip_code";
+/// Who worked the past month's leads: the demo's own rep and two colleagues.
+const PAST_MONTH_REPS: [&str; 3] = ["demo", "alice", "bob"];
 
 /// Runs the local demo: server, simulated Facebook and dashboard in one terminal.
 #[derive(Debug, Parser)]
@@ -61,6 +71,8 @@ enum DemoError {
     Config(#[from] leadhook_server::config::ConfigError),
     #[error("cannot start the server: {0}")]
     Server(#[from] leadhook_server::app::StartupError),
+    #[error("cannot write the past month into the store: {0}")]
+    PastMonth(#[from] leadhook_server::store::StoreError),
     #[error("cannot set up the webhook sender: {0}")]
     Sender(#[from] leadhook_sim::DeliveryError),
     #[error("{0}")]
@@ -109,11 +121,20 @@ async fn run(args: Args) -> Result<(), DemoError> {
         graph.add_fake_lead(&faker.next_lead(submitted));
     }
 
+    let month = past_month(args.seed, now, PAST_MONTH_LEADS, &PAST_MONTH_REPS);
+    let store = SqliteStore::open(&data_dir.path().join("leads.db")).await?;
+    write_history(&store, month.leads, month.activity).await?;
+    drop(store);
+
     let mut serve = demo.serve_args(&graph.base_url(), data_dir.path());
     // The sweeper finds the earlier leads on this page.
     serve.fb_page_id = Some(page_id);
     // Lead stages go to the stand-in's CRM dataset: a rep's status change shows up in the log.
     serve.fb_dataset_id = Some(graph.config().dataset_id.clone());
+    // The insights show what each campaign cost, as the stand-in's ad account says.
+    serve.fb_ad_account_id = Some(graph.config().ad_account_id.clone());
+    // The Free Quote form's answers read as columns in the table, the details and the insights.
+    serve.answer_columns = Some(DEMO_ANSWER_COLUMNS.into());
     let server = TestServer::start(Config::from_args(serve.clone())?, DEFAULT_RETRY).await?;
     let server_url = server.base_url();
     // Like a Meta app whose webhook is set up: test leads are announced to this server.
