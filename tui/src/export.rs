@@ -3,7 +3,8 @@
 //! The list keeps no form answers, so the leads are fetched whole from the server's export
 //! (`GET /api/leads/export`, which records the export in each lead's history and is for managers
 //! and admins), newest first as the table shows them, and written as they come: memory stays at
-//! one page whatever the number of leads.
+//! one page whatever the number of leads. The server's answer columns (`LEADHOOK_ANSWER_COLUMNS`)
+//! follow the fixed columns, one CSV column each, headed by the column's name.
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, Utc};
 use leadhook_shared::Lead;
+use leadhook_shared::answer_columns::AnswerColumns;
 
 use crate::client::Client;
 use crate::client_error::ClientError;
@@ -78,14 +80,15 @@ pub fn path_for(dir: &Path, now: DateTime<Utc>, tz: FixedOffset) -> PathBuf {
 }
 
 /// Fetches the leads `ids` whole and writes them to a new file at `path` (or the next free name
-/// after it), newest first (the table's order); the file's path and how many rows were written.
-/// A failed export leaves no file behind.
+/// after it), newest first (the table's order), with one column per answer column; the file's
+/// path and how many rows were written. A failed export leaves no file behind.
 pub async fn export(
     client: &Client,
     ids: Vec<i64>,
     path: &Path,
+    columns: AnswerColumns,
 ) -> Result<(PathBuf, usize), ExportError> {
-    let file = CsvFile::create(path)?;
+    let file = CsvFile::create(path, columns)?;
     let path = file.path().to_path_buf();
     let written = fetch_and_write(client, ids, file).await;
     if written.is_err() {
@@ -120,21 +123,31 @@ async fn fetch_and_write(
 pub struct CsvFile {
     path: PathBuf,
     writer: csv::Writer<File>,
+    /// The answer columns, after the fixed ones.
+    columns: AnswerColumns,
     written: usize,
 }
 
 impl CsvFile {
     /// Creates a new file at `path`, or at the first free name after it (`x-1.csv`, `x-2.csv`,
-    /// ...), readable by its owner only, and writes the header.
-    pub fn create(path: &Path) -> Result<CsvFile, ExportError> {
+    /// ...), readable by its owner only, and writes the header: the fixed columns, then the
+    /// answer `columns` by name.
+    pub fn create(path: &Path, columns: AnswerColumns) -> Result<CsvFile, ExportError> {
         let (file, path) = create_free(path)?;
         let mut writer = csv::Writer::from_writer(file);
+        let names = columns.0.iter().map(|column| column.name.as_str());
         writer
-            .write_record(COLUMNS)
+            .write_record(
+                COLUMNS
+                    .into_iter()
+                    .chain(names)
+                    .map(sanitize::spreadsheet_cell),
+            )
             .map_err(|err| write_error(&path, err))?;
         Ok(CsvFile {
             path,
             writer,
+            columns,
             written: 0,
         })
     }
@@ -186,8 +199,18 @@ impl CsvFile {
             lead.person_id().to_string(),
             lead.junk().unwrap_or_default().to_string(),
         ];
+        let answers = self
+            .columns
+            .values(lead)
+            .into_iter()
+            .map(Option::unwrap_or_default);
         self.writer
-            .write_record(cells.iter().map(|cell| sanitize::spreadsheet_cell(cell)))
+            .write_record(
+                cells
+                    .into_iter()
+                    .chain(answers)
+                    .map(|cell| sanitize::spreadsheet_cell(&cell)),
+            )
             .map_err(|err| write_error(&self.path, err))?;
         self.written += 1;
         Ok(())
@@ -257,7 +280,15 @@ mod tests {
     use crate::fixtures::{lead, now};
 
     fn write_csv(path: &Path, leads: &[Lead]) -> Result<usize, ExportError> {
-        let mut file = CsvFile::create(path)?;
+        write_csv_with(path, leads, AnswerColumns::default())
+    }
+
+    fn write_csv_with(
+        path: &Path,
+        leads: &[Lead],
+        columns: AnswerColumns,
+    ) -> Result<usize, ExportError> {
+        let mut file = CsvFile::create(path, columns)?;
         for lead in leads {
             file.write(lead)?;
         }
@@ -352,6 +383,50 @@ mod tests {
         );
     }
 
+    /// Each answer column is a CSV column after the fixed ones, headed by its name, each answer
+    /// read with the question of the lead's form and neutralised like every cell.
+    #[test]
+    fn answer_columns_follow_the_fixed_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        let columns =
+            AnswerColumns::parse("budget=what_is_your_budget?,2002:zip=postcode,zip=zip_code")
+                .unwrap();
+        let answer = |text: &str| leadhook_shared::Answer::One(text.into());
+        let mut jane = lead(7, "Jane Doe", 0);
+        jane.meta
+            .fields
+            .insert("what_is_your_budget?".into(), answer("=5000"));
+        jane.meta
+            .fields
+            .insert("postcode".into(), answer("10115\u{202e}"));
+        jane.meta
+            .fields
+            .insert("zip_code".into(), answer("not read on form 2002"));
+        let mut bob = lead(8, "Bob", 1);
+        bob.meta.form_id = Some("3003".into());
+        bob.meta.fields.insert(
+            "what_is_your_budget?".into(),
+            leadhook_shared::Answer::Many(vec!["5k".into(), "10k".into()]),
+        );
+        bob.meta.fields.insert("zip_code".into(), answer("90210"));
+        write_csv_with(&path, &[jane, bob, lead(9, "Ann", 2)], columns).unwrap();
+
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let header = reader.headers().unwrap().clone();
+        assert_eq!(header.len(), COLUMNS.len() + 2);
+        assert_eq!(&header[COLUMNS.len()], "budget");
+        assert_eq!(&header[COLUMNS.len() + 1], "zip");
+        let rows: Vec<Vec<String>> = reader
+            .records()
+            .map(|row| {
+                let row = row.unwrap();
+                row.iter().skip(COLUMNS.len()).map(str::to_string).collect()
+            })
+            .collect();
+        assert_eq!(rows, [["'=5000", "10115"], ["5k, 10k", "90210"], ["", ""],]);
+    }
+
     #[test]
     fn erased_leads_are_left_out() {
         let dir = tempfile::tempdir().unwrap();
@@ -421,7 +496,7 @@ mod tests {
         std::fs::write(&target, "keep me").unwrap();
         let path = dir.path().join("x.csv");
         std::os::unix::fs::symlink(&target, &path).unwrap();
-        let file = CsvFile::create(&path).unwrap();
+        let file = CsvFile::create(&path, AnswerColumns::default()).unwrap();
         assert_eq!(file.path(), dir.path().join("x-1.csv"));
         file.finish().unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
