@@ -11,7 +11,7 @@ use ratatui::widgets::{
 use unicode_width::UnicodeWidthStr;
 
 use super::columns::{self, Column, KEPT};
-use super::{age, people, thousands};
+use super::{age, cut_to_width, people, thousands};
 use crate::app::{App, Connection, Viewport};
 use crate::client_error::ClientError;
 use crate::leads::LeadRow;
@@ -238,9 +238,12 @@ fn cells(app: &App, lead: &LeadRow, widths: &[Option<u16>]) -> Vec<Cell<'static>
         Some(owner) if app.team.is_me(owner) => Span::styled(owner.to_string(), theme::MINE),
         Some(owner) => Span::raw(owner.to_string()),
     };
-    let answers = app.leads.answer_columns().0.iter().map(|column| {
+    // Cut to the column before it is cleaned: an answer can be long, and only its start shows.
+    let answers = app.leads.answer_columns().0.iter().enumerate();
+    let answers = answers.map(|(nth, column)| {
         let answer = lead.answer(column).unwrap_or_default();
-        Cell::from(sanitize::screen(answer).into_owned())
+        let shown = cut_to_width(answer, width(COLUMNS.len() + nth));
+        Cell::from(sanitize::screen(shown).into_owned())
     });
     [
         mark,
