@@ -35,7 +35,8 @@ const EARLIER_LEADS: u32 = 12;
 /// the server starts, so the manager's insights (`I`) have a month to show.
 const PAST_MONTH_LEADS: usize = 900;
 /// The simulated forms' questions the demo names as columns (`LEADHOOK_ANSWER_COLUMNS`).
-const DEMO_ANSWER_COLUMNS: &str = "budget=budget,timeline=when_would_you_like_to_start?,zip=zip_code";
+const DEMO_ANSWER_COLUMNS: &str =
+    "budget=budget,timeline=when_would_you_like_to_start?,zip=zip_code";
 /// Who worked the past month's leads: the demo's own rep and two colleagues.
 const PAST_MONTH_REPS: [&str; 3] = ["demo", "alice", "bob"];
 

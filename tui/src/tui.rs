@@ -210,8 +210,9 @@ impl Services {
             }
             Effect::Export(ids) => {
                 let path = export::path_for(&self.export_dir, app.now, app.tz);
+                let columns = app.leads.answer_columns().clone();
                 self.request(results, move |client| async move {
-                    let written = export::export(&client, ids, &path)
+                    let written = export::export(&client, ids, &path, columns)
                         .await
                         .map_err(|err| err.to_string());
                     Msg::Exported(written)

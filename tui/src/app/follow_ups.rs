@@ -265,7 +265,7 @@ impl App {
 
     pub(super) fn on_time_zone_set(&mut self, result: Result<Me, ClientError>) {
         match result {
-            Ok(me) => self.team.me = Some(me),
+            Ok(me) => self.take_me(me),
             // A server from before time zones knows only `available`: times stay in this
             // computer's zone, and nothing is wrong on the rep's side.
             Err(ClientError::Rejected { code, message }) if code == "validation_failed" => {

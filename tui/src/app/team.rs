@@ -218,10 +218,20 @@ impl App {
         Some(Effect::Copy(text))
     }
 
+    /// Who the rep is, as the server said: also the answer columns the list keeps and shows.
+    pub(super) fn take_me(&mut self, me: Me) {
+        self.leads.set_answer_columns(me.answer_columns.clone());
+        self.team.me = Some(me);
+    }
+
     pub(super) fn on_me(&mut self, result: Result<Me, ClientError>) {
         match result {
-            Ok(me) => self.team.me = Some(me),
-            Err(ClientError::NotFound(_)) => self.team.unsupported = true,
+            Ok(me) => self.take_me(me),
+            Err(ClientError::NotFound(_)) => {
+                self.team.unsupported = true;
+                // A server from before reps names no columns: the rows keep no answers.
+                self.leads.set_answer_columns(Default::default());
+            }
             // Asked again once REPS_REFRESH has passed.
             Err(_) => {}
         }
@@ -230,7 +240,7 @@ impl App {
     pub(super) fn on_availability(&mut self, result: Result<Me, ClientError>) -> Option<Effect> {
         match result {
             Ok(me) => {
-                self.team.me = Some(me);
+                self.take_me(me);
                 None
             }
             Err(err) => {

@@ -198,7 +198,7 @@ pub const LIST: KeyTable<ListAction> = KeyTable { title: "Lead list", bindings: 
     key(&[KeyCode::Char('m')], "m", ListAction::ToggleMine, "mine + unowned / everyone", hint("m", "mine")),
     key(&[KeyCode::Char('A')], "A", ListAction::ToggleAvailable, "toggle my availability", None),
     key(&[KeyCode::Char('y')], "y", ListAction::Copy, "copy phone (or email)", hint("y", "copy")),
-    key(&[KeyCode::Char('/')], "/", ListAction::Search, "search name, phone, email", hint("/", "search")),
+    key(&[KeyCode::Char('/')], "/", ListAction::Search, "search contact, column:value", hint("/", "search")),
     key(&[KeyCode::Char('f')], "f", ListAction::CycleFilter, "cycle status filter", hint("f", "filter")),
     key(&[KeyCode::Char('1')], "1", ListAction::SetStatus(LeadStatus::NewLead), "mark as New Lead", hint("1-6", "status")),
     key(&[KeyCode::Char('2')], "2", ListAction::SetStatus(LeadStatus::Contacted), "mark as Contacted", None),

@@ -3,8 +3,8 @@
 //! Built to stay fast with 100,000 leads: a change is merged with a binary-search insert rather
 //! than a re-sort, narrowing a search only scans the rows already shown, and the header's
 //! "today" / "7 days" / per-hour counts are binary searches over the sorted order. And small:
-//! each lead is a [`LeadRow`] (no form answers), its form name and owner shared with every other
-//! lead that names them.
+//! each lead is a [`LeadRow`] (no form answers but those the answer columns read), its form name
+//! and owner shared with every other lead that names them.
 //!
 //! The table shows people, not submissions: a lead and its later submissions ([`people`]) are
 //! one row, and only the people a change touches are regrouped.
@@ -13,15 +13,21 @@ use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::LeadStatus;
+use leadhook_shared::answer_columns::AnswerColumns;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+pub use self::filter::Filter;
+use self::filter::{Entry, Matcher};
 use self::people::{People, PersonView};
 use self::row::Interner;
 pub use self::row::LeadRow;
 use crate::team_stats::TeamStats;
 
+mod answers;
+mod filter;
 mod people;
 mod row;
+mod search;
 
 /// Where a lead sits in the newest-first order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,134 +52,6 @@ impl PartialOrd for Key {
     }
 }
 
-/// Which leads the table shows: a status, a live search over name, phone and email, `m`'s
-/// "mine + unowned" for the rep named in `mine`, and junk (hidden unless `junk`). A person (a
-/// lead and its later submissions) is one row, shown when any of its submissions matches.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
-    pub status: Option<LeadStatus>,
-    pub query: String,
-    pub mine: Option<String>,
-    /// Show junk leads too.
-    pub junk: bool,
-}
-
-impl Filter {
-    fn matcher(&self) -> Matcher {
-        let needle = self.query.trim().to_lowercase();
-        let phone_like = !needle.is_empty()
-            && needle
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-().".contains(c));
-        let digits = if phone_like {
-            needle.chars().filter(char::is_ascii_digit).collect()
-        } else {
-            String::new()
-        };
-        Matcher {
-            status: self.status,
-            mine: self.mine.clone(),
-            needle,
-            digits,
-            junk: self.junk,
-        }
-    }
-
-    /// True when every lead this filter shows is also shown by `wider`, as the same row.
-    fn narrows(&self, wider: &Filter) -> bool {
-        self.junk == wider.junk
-            && (wider.status.is_none() || wider.status == self.status)
-            && (wider.mine.is_none() || wider.mine == self.mine)
-            && self
-                .query
-                .trim()
-                .to_lowercase()
-                .contains(&wider.query.trim().to_lowercase())
-    }
-
-    /// A search, status or junk filter is on (`Esc` clears them; "mine" stays until `m`).
-    pub fn is_active(&self) -> bool {
-        self.status.is_some() || !self.query.trim().is_empty() || self.junk
-    }
-}
-
-#[derive(Default)]
-struct Matcher {
-    status: Option<LeadStatus>,
-    mine: Option<String>,
-    needle: String,
-    /// The needle's digits when it looks like a phone number ("555 12-34"), else empty.
-    digits: String,
-    junk: bool,
-}
-
-impl Matcher {
-    /// Whether `entry` counts at all: junk only when junk is shown.
-    fn eligible(&self, entry: &Entry) -> bool {
-        self.junk || entry.row.junk().is_none()
-    }
-
-    fn matches(&self, entry: &Entry) -> bool {
-        if self.status.is_some_and(|status| status != entry.row.status) {
-            return false;
-        }
-        if let Some(mine) = &self.mine
-            && entry
-                .row
-                .owner
-                .as_deref()
-                .is_some_and(|owner| owner != mine)
-        {
-            return false;
-        }
-        self.needle.is_empty()
-            || entry.haystack.contains(&self.needle)
-            || (!self.digits.is_empty() && entry.phone_digits.contains(&self.digits))
-    }
-}
-
-struct Entry {
-    row: LeadRow,
-    /// Lowercased name, phone and email, so a search never allocates per lead.
-    haystack: Box<str>,
-    phone_digits: Box<str>,
-}
-
-impl Entry {
-    /// The first load builds 100,000 of these, so each string is sized before it is filled.
-    fn new(row: LeadRow) -> Entry {
-        let phone = row.phone.as_deref().unwrap_or_default();
-        let mut phone_digits =
-            String::with_capacity(phone.bytes().filter(u8::is_ascii_digit).count());
-        phone_digits.extend(phone.chars().filter(char::is_ascii_digit));
-        let contact = [&row.name, &row.phone, &row.email];
-        let mut haystack = String::with_capacity(
-            contact
-                .into_iter()
-                .flatten()
-                .map(|text| text.len() + 1)
-                .sum(),
-        );
-        for text in contact.into_iter().flatten() {
-            if !haystack.is_empty() {
-                haystack.push('\n');
-            }
-            // ASCII, the usual case, is lowercased without a copy in between.
-            if text.is_ascii() {
-                haystack.extend(text.chars().map(|c| c.to_ascii_lowercase()));
-            } else {
-                haystack.push_str(&text.to_lowercase());
-            }
-        }
-        let (haystack, phone_digits) = (haystack.into_boxed_str(), phone_digits.into_boxed_str());
-        Entry {
-            row,
-            haystack,
-            phone_digits,
-        }
-    }
-}
-
 /// Up to this many changes are inserted one by one; more are appended and sorted.
 const SMALL_BATCH: usize = 32;
 
@@ -185,6 +63,10 @@ pub struct Leads {
     /// slots at their full size.) Ids come from our server, so a fast hash is safe.
     index: FxHashMap<i64, usize>,
     strings: Interner,
+    /// The server's answer columns, once `/api/reps/me` told them: each row keeps only the
+    /// answers they read. Until then rows are kept as they came (the list's rows hold only those
+    /// answers already).
+    columns: Option<AnswerColumns>,
     /// Every lead, newest first.
     order: Vec<Key>,
     /// How many leads have each status, by `status as usize`.
@@ -267,8 +149,11 @@ impl Leads {
         true
     }
 
-    /// `row` with its strings shared, ready to search.
+    /// `row` with only the answers the columns read and its strings shared, ready to search.
     fn entry(&mut self, mut row: LeadRow) -> Entry {
+        if let Some(columns) = &self.columns {
+            row.answers.retain_read(columns, row.form_id.as_deref());
+        }
         self.strings.share(&mut row);
         Entry::new(row)
     }
@@ -367,14 +252,41 @@ impl Leads {
         &self.filter
     }
 
+    /// The server's answer columns (none until `/api/reps/me` told them).
+    pub fn answer_columns(&self) -> &AnswerColumns {
+        static NONE: AnswerColumns = AnswerColumns(Vec::new());
+        self.columns.as_ref().unwrap_or(&NONE)
+    }
+
+    /// Takes the server's answer columns: every row drops the answers they do not read (an
+    /// answer dropped before is not read again), and the search reads its terms anew.
+    pub fn set_answer_columns(&mut self, columns: AnswerColumns) {
+        if self.columns.as_ref() == Some(&columns) {
+            return;
+        }
+        for entry in &mut self.entries {
+            let row = &mut entry.row;
+            row.answers.retain_read(&columns, row.form_id.as_deref());
+            self.strings.share(row);
+        }
+        self.columns = Some(columns);
+        self.matcher = self.filter.matcher(self.answer_columns());
+        self.rescan(false);
+    }
+
     /// Changes the filter. A narrower search only rescans the rows already visible.
     pub fn set_filter(&mut self, filter: Filter) {
         if filter == self.filter {
             return;
         }
-        let narrower = filter.narrows(&self.filter);
-        self.matcher = filter.matcher();
+        let narrower = filter.narrows(&self.filter, self.answer_columns());
+        self.matcher = filter.matcher(self.answer_columns());
         self.filter = filter;
+        self.rescan(narrower);
+    }
+
+    /// Finds the visible rows again: among those already visible when the filter only narrowed.
+    fn rescan(&mut self, narrower: bool) {
         let source = if narrower { &self.visible } else { &self.order };
         let visible = source
             .iter()
@@ -462,5 +374,7 @@ fn remove_sorted(keys: &mut Vec<Key>, key: Key) {
     }
 }
 
+#[cfg(test)]
+mod column_tests;
 #[cfg(test)]
 mod tests;

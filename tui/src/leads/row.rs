@@ -3,16 +3,19 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use leadhook_shared::answer_columns::AnswerColumn;
 use leadhook_shared::{Lead, LeadStatus, NextStep};
 use rustc_hash::FxHashSet;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use super::Key;
+use super::answers::Answers;
 
 /// A lead as the dashboard's list keeps it: what the table, the search, the filters, the header's
-/// figures and the notifications read. The form answers and the ad, ad set and campaign stay on
-/// the server until the detail pane asks for the lead (`GET /api/leads/{id}`).
+/// figures and the notifications read. The form answers (but those the answer columns read) and
+/// the ad, ad set and campaign stay on the server until the detail pane asks for the lead
+/// (`GET /api/leads/{id}`).
 ///
 /// Read straight from a lead's JSON (`GET /api/leads`, `/api/events`); the other keys are skipped.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -33,6 +36,13 @@ pub struct LeadRow {
     /// One copy per form name, shared by the list's leads (see [`Interner`]).
     #[serde(default, deserialize_with = "shared")]
     pub form_name: Option<Arc<str>>,
+    /// Which form, for the question each answer column reads on it; shared like `form_name`.
+    #[serde(default, deserialize_with = "shared")]
+    pub form_id: Option<Arc<str>>,
+    /// The answers the answer columns read, and only those once the list has taken the row in
+    /// (see [`Answers`]).
+    #[serde(default, rename = "fields")]
+    pub answers: Answers,
     pub status: LeadStatus,
     pub is_manual: bool,
     #[serde(deserialize_with = "timestamp")]
@@ -183,6 +193,11 @@ impl LeadRow {
         Some((cut_visibly(phone, room), self.phone_invalid))
     }
 
+    /// The lead's answer in `column` (several values joined with ", "), as the lead gave it.
+    pub fn answer(&self, column: &AnswerColumn) -> Option<&str> {
+        self.answers.get(column.question(self.form_id.as_deref())?)
+    }
+
     /// What `y` copies as the phone: E.164 when there is one, else the phone as typed.
     pub fn phone_to_copy(&self) -> Option<&str> {
         self.phone_e164.as_deref().or(self.phone.as_deref())
@@ -214,6 +229,13 @@ impl From<&Lead> for LeadRow {
             phone_invalid: lead.meta.phone_invalid,
             created_at: lead.meta.created_at,
             form_name: shared(&lead.meta.form_name),
+            form_id: shared(&lead.meta.form_id),
+            answers: lead
+                .meta
+                .fields
+                .iter()
+                .map(|(question, answer)| (question.as_str(), answer))
+                .collect(),
             status: lead.status,
             is_manual: lead.is_manual,
             updated_at: lead.updated_at,
@@ -230,18 +252,30 @@ impl From<&Lead> for LeadRow {
     }
 }
 
-/// One copy of each form name, owner and junk reason, however many leads name it. It keeps every string it
-/// was given, so it never holds more than three per lead the list has seen; in practice a few
-/// dozen forms, reps and junk rules. (Page admins name forms, the server's config names reps
-/// and the server's rules word the reasons, so a fast hash is safe.)
+/// One copy of each form name, form id, owner, junk reason and question an answer column reads,
+/// however many leads name it. It keeps every string it was given, so it never holds more than
+/// a few per lead the list has seen; in practice a few dozen forms, reps, junk rules and
+/// questions. (Page admins name forms and word questions, the server's config names reps and
+/// the columns' questions, and the server's rules word the reasons, so a fast hash is safe.)
 #[derive(Debug, Default)]
 pub(super) struct Interner(FxHashSet<Arc<str>>);
 
 impl Interner {
-    /// Points `row`'s form name, owner and junk reason at the shared copies.
+    /// Points `row`'s form name, form id, owner, junk reason and kept questions at the shared
+    /// copies. Call it once the row's answers are trimmed to those the columns read.
     pub(super) fn share(&mut self, row: &mut LeadRow) {
-        let texts = [&mut row.form_name, &mut row.owner, &mut row.junk_reason];
-        for text in texts.into_iter().flatten() {
+        let texts = [
+            &mut row.form_name,
+            &mut row.form_id,
+            &mut row.owner,
+            &mut row.junk_reason,
+        ];
+        let questions = row
+            .answers
+            .pairs_mut()
+            .iter_mut()
+            .map(|(question, _)| question);
+        for text in texts.into_iter().flatten().chain(questions) {
             match self.0.get(&**text) {
                 Some(shared) => *text = Arc::clone(shared),
                 None => {
@@ -351,6 +385,10 @@ mod tests {
             panic!("owners kept");
         };
         assert!(Arc::ptr_eq(a, b));
-        assert_eq!(strings.0.len(), 2, "Spring Promo and alice");
+        assert_eq!(
+            strings.0.len(),
+            7,
+            "Spring Promo, its form id 2002, alice and the four questions answered"
+        );
     }
 }

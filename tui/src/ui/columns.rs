@@ -1,11 +1,12 @@
 //! How the lead table shares its width: every column has a least and a wanted width and a rank.
-//! When the table is narrow the lowest-ranked columns go first; the space left is handed out
-//! from the highest rank down, so the name and the age are the last to give way.
+//! When the table is narrow the lowest-ranked columns go first (of equal ranks, the rightmost);
+//! the space left is handed out from the highest rank down, so the name and the age are the last
+//! to give way.
 
 /// One column of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Column {
-    pub title: &'static str,
+pub struct Column<'a> {
+    pub title: &'a str,
     /// Narrower than this the column is dropped rather than shown.
     pub least: u16,
     /// What it gets before any column ranked below it grows past its least width.
@@ -20,7 +21,7 @@ pub struct Column {
 pub const KEPT: u8 = 7;
 
 /// The width of each column, `None` for those that do not fit. `spacing` separates shown columns.
-pub fn widths(columns: &[Column], available: u16, spacing: u16) -> Vec<Option<u16>> {
+pub fn widths(columns: &[Column<'_>], available: u16, spacing: u16) -> Vec<Option<u16>> {
     let mut shown: Vec<bool> = vec![true; columns.len()];
     let needed = |shown: &[bool], width: fn(&Column) -> u16| -> u32 {
         let count = shown.iter().filter(|shown| **shown).count() as u32;
@@ -33,7 +34,7 @@ pub fn widths(columns: &[Column], available: u16, spacing: u16) -> Vec<Option<u1
         widths + count.saturating_sub(1) * u32::from(spacing)
     };
     let mut by_rank: Vec<usize> = (0..columns.len()).collect();
-    by_rank.sort_by_key(|at| columns[*at].rank);
+    by_rank.sort_by_key(|at| (columns[*at].rank, std::cmp::Reverse(*at)));
     for &at in &by_rank {
         if needed(&shown, |column| column.least) <= u32::from(available) {
             break;
@@ -74,7 +75,7 @@ pub fn widths(columns: &[Column], available: u16, spacing: u16) -> Vec<Option<u1
 mod tests {
     use super::*;
 
-    const fn column(title: &'static str, least: u16, wanted: u16, rank: u8) -> Column {
+    const fn column(title: &'static str, least: u16, wanted: u16, rank: u8) -> Column<'static> {
         Column {
             title,
             least,
@@ -84,11 +85,11 @@ mod tests {
         }
     }
 
-    const NAME: Column = Column {
+    const NAME: Column<'static> = Column {
         grows: true,
         ..column("Name", 10, 20, 8)
     };
-    const COLUMNS: [Column; 4] = [
+    const COLUMNS: [Column<'static>; 4] = [
         column("Age", 4, 4, 9),
         NAME,
         column("Email", 12, 24, 3),
@@ -118,5 +119,22 @@ mod tests {
         assert_eq!(widths(&COLUMNS, 30, 1), [Some(4), Some(12), Some(12), None]);
         assert_eq!(widths(&COLUMNS, 20, 1), [Some(4), Some(15), None, None]);
         assert_eq!(widths(&COLUMNS, 5, 1), [Some(4), Some(10), None, None]);
+    }
+
+    /// The answer columns share the lowest rank: the last of them goes first.
+    #[test]
+    fn of_equal_ranks_the_rightmost_goes_first() {
+        let answers = [column("budget", 6, 10, 1), column("zip", 6, 10, 1)];
+        let mut table = COLUMNS.to_vec();
+        table.extend(answers);
+        // Least widths: 37 + 2 × (6 + 1) = 51.
+        assert_eq!(
+            widths(&table, 44, 1),
+            [Some(4), Some(10), Some(12), Some(8), Some(6), None]
+        );
+        assert_eq!(
+            widths(&table, 43, 1),
+            [Some(4), Some(16), Some(12), Some(8), None, None]
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! Everything about one lead: contact, every form answer, ad / campaign / form, times, notes,
-//! then its history ([`super::history`]).
+//! Everything about one lead: contact, ad / campaign / form, times, notes, the answer columns
+//! ("budget: 5000"), every form answer, then its history ([`super::history`]).
 //!
 //! The list's row gives the contact, status, owner and notes at once; the form answers, the ad
 //! and the form come with the whole lead, which the app fetches when the pane opens on it.
@@ -227,6 +227,7 @@ fn lines(app: &App, lead: &LeadRow, width: usize, rows: usize) -> Page {
         None if lead.erased_at.is_some() => page.text(Span::raw(""), "erased", theme::LABEL),
         None => page.text(Span::raw(""), "none yet: N adds a note", theme::LABEL),
     }
+    answer_columns(app, lead, &mut page);
     if person_detail::submissions(app, lead, &mut page) {
         activity(app, lead.id, &mut page);
         return page;
@@ -248,6 +249,23 @@ fn lines(app: &App, lead: &LeadRow, width: usize, rows: usize) -> Page {
     answers(whole, "", &mut page);
     activity(app, lead.id, &mut page);
     page
+}
+
+/// The answers the server names as columns, from the row: shown at once, before the raw
+/// answers (which still list every answer, these included).
+fn answer_columns(app: &App, lead: &LeadRow, page: &mut Page) {
+    let columns = app.leads.answer_columns();
+    if columns.is_empty() || lead.erased_at.is_some() {
+        return;
+    }
+    page.heading("Columns");
+    for column in &columns.0 {
+        let label = Span::styled(format!("{}: ", column.name), theme::LABEL);
+        match lead.answer(column) {
+            Some(answer) => page.text(label, answer, theme::VALUE),
+            None => page.text(label, "—", theme::LABEL),
+        }
+    }
 }
 
 /// Every form answer of `lead`, each line after `indent`.

@@ -17,6 +17,8 @@ mod table;
 mod toast;
 
 #[cfg(test)]
+mod answer_column_snapshots;
+#[cfg(test)]
 mod detail_snapshots;
 #[cfg(test)]
 mod erased_snapshots;

@@ -8,15 +8,22 @@ use ratatui::widgets::{
     Block, Cell, HighlightSpacing, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState,
     StatefulWidget, Table, TableState, Widget, Wrap,
 };
+use unicode_width::UnicodeWidthStr;
 
 use super::columns::{self, Column, KEPT};
-use super::{age, people, thousands};
+use super::{age, cut_to_width, people, thousands};
 use crate::app::{App, Connection, Viewport};
 use crate::client_error::ClientError;
 use crate::leads::LeadRow;
-use crate::theme;
+use crate::{sanitize, theme};
 
-const fn column(title: &'static str, least: u16, wanted: u16, rank: u8, grows: bool) -> Column {
+const fn column(
+    title: &'static str,
+    least: u16,
+    wanted: u16,
+    rank: u8,
+    grows: bool,
+) -> Column<'static> {
     Column {
         title,
         least,
@@ -30,8 +37,9 @@ const NAME: usize = 2;
 /// Owner is the column this table leaves out for a server without owners.
 const OWNER: usize = 3;
 const PHONE: usize = 5;
+/// The fixed columns; one per answer column follows ([`answer_column`]).
 #[rustfmt::skip]
-const COLUMNS: [Column; 8] = [
+const COLUMNS: [Column<'static>; 8] = [
     column("", 1, 1, KEPT + 2, false),
     column("Age", 4, 4, KEPT + 1, false),
     column("Name", 16, 22, KEPT, true),
@@ -41,6 +49,31 @@ const COLUMNS: [Column; 8] = [
     column("Email", 12, 26, 3, true),
     column("Form", 8, 16, 2, false),
 ];
+/// An answer column after Form, titled with its name: ranked below every fixed column, so the
+/// answer columns are the first to go on a narrow screen.
+fn answer_column(name: &str) -> Column<'_> {
+    let title = u16::try_from(name.width()).unwrap_or(u16::MAX);
+    Column {
+        title: name,
+        least: title.clamp(6, 12),
+        wanted: title.clamp(12, 20),
+        rank: 1,
+        grows: false,
+    }
+}
+
+/// Every column of the table: the fixed ones, then the server's answer columns.
+fn candidates(app: &App) -> Vec<Column<'_>> {
+    let mut candidates = COLUMNS.to_vec();
+    if app.team.assignment() == Some(Assignment::None) {
+        candidates[OWNER].least = u16::MAX;
+        candidates[OWNER].rank = 0;
+    }
+    let answers = app.leads.answer_columns().0.iter();
+    candidates.extend(answers.map(|column| answer_column(&column.name)));
+    candidates
+}
+
 /// The gap ratatui leaves between columns.
 const SPACING: u16 = 1;
 /// The highlight symbol's column in front of every row.
@@ -63,17 +96,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     app.viewport.set(Viewport { offset, height });
 
     let end = (offset + height).min(visible.len());
-    let mut candidates = COLUMNS;
-    if app.team.assignment() == Some(Assignment::None) {
-        candidates[OWNER].least = u16::MAX;
-        candidates[OWNER].rank = 0;
-    }
+    let candidates = candidates(app);
     let widths = columns::widths(
         &candidates,
         inner.width.saturating_sub(SELECTION_WIDTH),
         SPACING,
     );
-    let keep = |cells: [Cell<'static>; 8]| -> Vec<Cell<'static>> {
+    let keep = |cells: Vec<Cell<'static>>| -> Vec<Cell<'static>> {
         cells
             .into_iter()
             .zip(&widths)
@@ -91,7 +120,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 row
             }
         });
-    let header = keep(COLUMNS.map(|column| Cell::from(column.title)));
+    let header = keep(
+        candidates
+            .iter()
+            .map(|column| Cell::from(sanitize::screen(column.title).into_owned()))
+            .collect(),
+    );
     let table = Table::new(
         rows,
         widths.iter().flatten().map(|w| Constraint::Length(*w)),
@@ -180,9 +214,9 @@ fn title(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-/// One person's cells, in [`COLUMNS`] order, in the columns' `widths`. A junk lead is dimmed
+/// One person's cells, in [`candidates`] order, in the columns' `widths`. A junk lead is dimmed
 /// by its row, so its cells keep no colour of their own.
-fn cells(app: &App, lead: &LeadRow, widths: &[Option<u16>]) -> [Cell<'static>; 8] {
+fn cells(app: &App, lead: &LeadRow, widths: &[Option<u16>]) -> Vec<Cell<'static>> {
     let text = |value: Option<&str>| Cell::from(value.unwrap_or_default().to_string());
     let width = |column: usize| usize::from(widths[column].unwrap_or(0));
     let junk = lead.junk().is_some();
@@ -204,6 +238,13 @@ fn cells(app: &App, lead: &LeadRow, widths: &[Option<u16>]) -> [Cell<'static>; 8
         Some(owner) if app.team.is_me(owner) => Span::styled(owner.to_string(), theme::MINE),
         Some(owner) => Span::raw(owner.to_string()),
     };
+    // Cut to the column before it is cleaned: an answer can be long, and only its start shows.
+    let answers = app.leads.answer_columns().0.iter().enumerate();
+    let answers = answers.map(|(nth, column)| {
+        let answer = lead.answer(column).unwrap_or_default();
+        let shown = cut_to_width(answer, width(COLUMNS.len() + nth));
+        Cell::from(sanitize::screen(shown).into_owned())
+    });
     [
         mark,
         Cell::from(Span::styled(
@@ -237,6 +278,9 @@ fn cells(app: &App, lead: &LeadRow, widths: &[Option<u16>]) -> [Cell<'static>; 8
         text(lead.email.as_deref()),
         form,
     ]
+    .into_iter()
+    .chain(answers)
+    .collect()
 }
 
 /// What to say when there are no rows: loading, cannot connect, nothing yet or nothing matches.

@@ -74,7 +74,7 @@ async fn rows_details_and_an_export_across_pages() {
         .collect();
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("export.csv");
-    let written = export::export(&client, wanted.clone(), &path)
+    let written = export::export(&client, wanted.clone(), &path, Default::default())
         .await
         .expect("export");
     assert_eq!(written, (path.clone(), 3));
@@ -107,9 +107,14 @@ async fn an_export_refused_for_the_role_says_which_role_it_needs() {
     let leads = add_leads(&client(&server), 1).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("export.csv");
-    let err = export::export(&rep_role_client(&server), vec![leads[0].id], &path)
-        .await
-        .expect_err("a rep may not export");
+    let err = export::export(
+        &rep_role_client(&server),
+        vec![leads[0].id],
+        &path,
+        Default::default(),
+    )
+    .await
+    .expect_err("a rep may not export");
     assert!(matches!(err, export::ExportError::Refused(_)), "{err:?}");
     assert!(err.to_string().contains("needs the manager role"), "{err}");
     assert!(!path.exists(), "no file");
@@ -125,7 +130,7 @@ async fn an_export_from_an_unreachable_server_says_so() {
     });
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("x.csv");
-    let err = export::export(&client, vec![1], &path)
+    let err = export::export(&client, vec![1], &path, Default::default())
         .await
         .expect_err("nothing to fetch from");
     assert!(err.to_string().contains("cannot fetch the leads"), "{err}");

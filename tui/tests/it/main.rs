@@ -2,6 +2,7 @@
 //! instead of seven. Each module says what it drives: the real `leadhook` binary, the real
 //! server in this process, tmux, or a private D-Bus.
 
+mod answer_columns_from_server;
 mod cli_docs;
 mod e2e_tmux;
 mod insights_from_server;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use leadhook::client::Client;
 use leadhook::config::Settings;
-use leadhook_server::config::Config;
+use leadhook_server::config::{Config, ServeArgs};
 use leadhook_server::store::copy::write_history;
 use leadhook_server::store::sqlite::SqliteStore;
 use leadhook_sim::{
@@ -22,6 +22,18 @@ pub const MANAGER_TOKEN: &str = "dashboard-manager-token";
 
 /// A server on a fresh data directory, sending lead stages to Meta's CRM dataset when `capi`.
 pub async fn server(capi: bool) -> (tempfile::TempDir, GraphStandin, TestServer) {
+    server_with(|args| {
+        if capi {
+            args.fb_dataset_id = Some(DEFAULT_DATASET_ID.into());
+        }
+    })
+    .await
+}
+
+/// A server on a fresh data directory, its settings changed by `configure`.
+pub async fn server_with(
+    configure: impl FnOnce(&mut ServeArgs),
+) -> (tempfile::TempDir, GraphStandin, TestServer) {
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = TestSettings {
         app_secret: APP_SECRET.into(),
@@ -31,9 +43,7 @@ pub async fn server(capi: bool) -> (tempfile::TempDir, GraphStandin, TestServer)
     };
     let graph = settings.spawn_graph().await.expect("Graph API stand-in");
     let mut args = settings.serve_args(&graph.base_url(), dir.path());
-    if capi {
-        args.fb_dataset_id = Some(DEFAULT_DATASET_ID.into());
-    }
+    configure(&mut args);
     let config = Config::from_args(args).expect("valid settings");
     let server = TestServer::start(config, leadhook_server::intake::DEFAULT_RETRY)
         .await
