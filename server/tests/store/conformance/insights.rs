@@ -195,6 +195,17 @@ fn by_key(groups: &[GroupFigures]) -> BTreeMap<Option<String>, (Option<String>, 
         .collect()
 }
 
+/// Each source's key and leads, in key order.
+fn leads_by_key(figures: &StoreInsights) -> Vec<(Option<String>, u64)> {
+    sorted(
+        figures
+            .groups
+            .iter()
+            .map(|group| (group.key.clone(), group.funnel.leads))
+            .collect(),
+    )
+}
+
 fn sorted<T: Ord>(mut items: Vec<T>) -> Vec<T> {
     items.sort();
     items
@@ -306,13 +317,8 @@ pub async fn insights_group_by_platform_organic_and_answers_and_count_an_empty_p
         .insights(&query(Grouping::answer("budget")))
         .await
         .expect("insights");
-    let leads: Vec<(Option<String>, u64)> = budgets
-        .groups
-        .iter()
-        .map(|group| (group.key.clone(), group.funnel.leads))
-        .collect();
     assert_eq!(
-        sorted(leads),
+        leads_by_key(&budgets),
         [
             (None, 4),
             (Some("1000, 2000".into()), 1),
@@ -326,13 +332,8 @@ pub async fn insights_group_by_platform_organic_and_answers_and_count_an_empty_p
         .insights(&query(Grouping::Platform))
         .await
         .expect("insights");
-    let leads: Vec<(Option<String>, u64)> = platforms
-        .groups
-        .iter()
-        .map(|group| (group.key.clone(), group.funnel.leads))
-        .collect();
     assert_eq!(
-        sorted(leads),
+        leads_by_key(&platforms),
         [(Some("fb".into()), 6), (Some("ig".into()), 1)]
     );
     assert!(platforms.groups.iter().all(|group| group.name.is_none()));
@@ -341,13 +342,8 @@ pub async fn insights_group_by_platform_organic_and_answers_and_count_an_empty_p
         .insights(&query(Grouping::Organic))
         .await
         .expect("insights");
-    let leads: Vec<(Option<String>, u64)> = organic
-        .groups
-        .iter()
-        .map(|group| (group.key.clone(), group.funnel.leads))
-        .collect();
     assert_eq!(
-        sorted(leads),
+        leads_by_key(&organic),
         [(Some("0".into()), 6), (Some("1".into()), 1)]
     );
 
