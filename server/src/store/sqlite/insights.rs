@@ -1,5 +1,6 @@
-//! Insights in the SQLite store (see [`crate::store::insights`]): three statements under the
-//! store's one connection, so they read the same leads.
+//! Insights in the SQLite store (see [`crate::store::insights`]): three statements in one read
+//! transaction on the store's read-only connection, so they count the same leads and never hold
+//! up the writer.
 
 use async_trait::async_trait;
 use leadhook_shared::answer_columns::EVERY_FORM;
@@ -144,8 +145,9 @@ fn secs(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<u64>> {
 impl InsightsReads for SqliteStore {
     async fn insights(&self, query: &InsightsQuery) -> Result<StoreInsights, StoreError> {
         let query = query.clone();
-        self.with(move |inner| {
-            let conn = &inner.conn;
+        self.read(move |conn| {
+            // One snapshot for the three statements, read beside the writer.
+            let conn = conn.transaction().map_err(internal)?;
             let (start, end) = (micros(query.start()), micros(query.end()));
             let mut answer = StoreInsights::default();
             let mut statement = conn.prepare_cached(&funnel_sql(&query)).map_err(internal)?;

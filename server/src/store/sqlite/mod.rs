@@ -93,6 +93,9 @@ const PAGE_CACHE_KIB: i64 = 32 * 1024;
 
 pub struct SqliteStore {
     inner: Arc<Mutex<Inner>>,
+    /// A second, read-only connection for long reads (the insights): with WAL it reads its own
+    /// snapshot while the writer goes on, so a manager's figures never hold up a lead's write.
+    reader: Arc<Mutex<Connection>>,
 }
 
 struct Inner {
@@ -105,6 +108,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let path = path.to_path_buf();
+        let reader_path = path.clone();
         let inner = tokio::task::spawn_blocking(move || -> Result<Inner, StoreError> {
             crate::private_files::prepare_private_database(&path).map_err(|e| {
                 StoreError::Unavailable(format!("cannot open {}: {e}", path.display()))
@@ -145,8 +149,28 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Internal(e.to_string()))??;
+        let reader = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
+            let reader = Connection::open_with_flags(
+                &reader_path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot open {}: {e}", reader_path.display()))
+            })?;
+            reader
+                .pragma_update(None, "cache_size", -PAGE_CACHE_KIB)
+                .map_err(internal)?;
+            reader
+                .busy_timeout(std::time::Duration::from_secs(5))
+                .map_err(internal)?;
+            Ok(reader)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))??;
         Ok(SqliteStore {
             inner: Arc::new(Mutex::new(inner)),
+            reader: Arc::new(Mutex::new(reader)),
         })
     }
 
@@ -161,6 +185,26 @@ impl SqliteStore {
                 .lock()
                 .map_err(|_| StoreError::Internal("a previous store call panicked".into()))?;
             work(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))?
+    }
+}
+
+impl SqliteStore {
+    /// Runs `read` on the read-only connection, on tokio's blocking pool; it sees the store as
+    /// of its first statement's snapshot (wrap several in a transaction for one snapshot).
+    async fn read<T, F>(&self, read: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let reader = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = reader
+                .lock()
+                .map_err(|_| StoreError::Internal("a previous store read panicked".into()))?;
+            read(&mut guard)
         })
         .await
         .map_err(|e| StoreError::Internal(e.to_string()))?
