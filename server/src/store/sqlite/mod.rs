@@ -2,6 +2,7 @@
 //!
 //! rusqlite is blocking, so every call runs on tokio's blocking pool. One connection behind a
 //! mutex serialises writers, which also lets `updated_at` be strictly increasing: cursors never tie.
+//! A second, read-only connection serves the long reads (the insights) beside it.
 
 mod capi;
 mod copy;
