@@ -4,9 +4,11 @@
 //! - this module: the token, permissions, page subscription, forms and store checks;
 //! - [`delivery`]: will Meta deliver here (app subscription, Leads Access, public webhook);
 //! - [`version`]: the Graph API version's end of life;
+//! - [`ads`]: the ad account whose spend the insights show;
 //! - [`capi`]: the Conversions API dataset and, with `--capi-test`, one test event;
 //! - [`e2e`]: `doctor --e2e`, a real test lead through Meta, the webhook and the store.
 
+mod ads;
 mod capi;
 mod delivery;
 mod e2e;
@@ -157,6 +159,9 @@ pub async fn run(args: &DoctorArgs) -> Vec<Check> {
         if let Some(code) = args.capi_test.as_deref() {
             checks.push(capi::send_test_event(&config, capi, code).await);
         }
+    }
+    if let Some(ads) = &config.ads {
+        checks.push(ads::check_account(&config, ads).await);
     }
     let Some(page_id) = config.sweep.page_ids.first().cloned() else {
         checks.push(Check::fail(

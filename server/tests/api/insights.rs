@@ -4,6 +4,7 @@
 
 use chrono::{Duration, NaiveDate, SecondsFormat, Utc};
 use leadhook_server::config::ServeArgs;
+use leadhook_server::doctor::{self, DoctorArgs, Verdict};
 use leadhook_shared::insights::SpendStatus;
 use leadhook_shared::{ApiOk, Insights};
 use leadhook_sim::fake_leads::ad_placements;
@@ -12,8 +13,8 @@ use leadhook_sim::{CallKind, DEFAULT_AD_ACCOUNT_ID, GraphFault};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    FORM_ID, PAGE_ID, REP_TOKEN, TestApp, graph_lead, notification, spawn_app_from_args,
-    spawn_graph,
+    FORM_ID, PAGE_ID, REP_TOKEN, TestApp, graph_lead, notification, serve_args,
+    spawn_app_from_args, spawn_graph,
 };
 
 const MANAGER_TOKEN: &str = "bob-token-456";
@@ -318,4 +319,36 @@ async fn answer_columns_come_with_me_stay_in_lists_and_group_the_insights() {
         .collect();
     assert_eq!(sources, [("5000", 2), ("(no answer)", 1)]);
     assert_eq!(figures.by, "answer:budget");
+}
+
+/// `doctor` with `FB_AD_ACCOUNT_ID` reads the account's spend as the insights will, and names
+/// the setting to fix when the account is wrong.
+#[tokio::test]
+async fn doctor_reads_the_ad_account_and_names_the_setting_to_fix() {
+    let graph = spawn_graph().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let check = |account: &str| {
+        let mut serve = serve_args(&graph.base_url(), dir.path());
+        serve.fb_ad_account_id = Some(account.into());
+        async move {
+            doctor::run(&DoctorArgs {
+                serve,
+                ..DoctorArgs::default()
+            })
+            .await
+            .into_iter()
+            .find(|check| check.name == "ad spend (insights)")
+            .expect("the ad account check")
+        }
+    };
+    let readable = check(DEFAULT_AD_ACCOUNT_ID).await;
+    assert!(
+        matches!(&readable.verdict, Verdict::Pass(detail) if detail.contains("act_4455667788")),
+        "{readable:?}"
+    );
+    let wrong = check("act_999").await;
+    assert!(
+        matches!(&wrong.verdict, Verdict::Fail { fix, .. } if fix.contains("FB_AD_ACCOUNT_ID")),
+        "{wrong:?}"
+    );
 }
