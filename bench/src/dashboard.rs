@@ -82,22 +82,8 @@ fn page_leads(page: usize, total: usize, now: DateTime<Utc>) -> anyhow::Result<V
             let incoming = fixture::incoming(&fake, created)?;
             let received = created + chrono::Duration::seconds(2);
             Ok(Lead {
-                id,
-                leadgen_id: Some(incoming.leadgen_id),
-                meta: incoming.meta,
                 status: LeadStatus::ALL[id as usize % LeadStatus::ALL.len()],
-                is_manual: false,
-                received_at: received,
-                updated_at: received,
-                notes: None,
-                owner: None,
-                owned_at: None,
-                first_contact_at: None,
-                erased_at: None,
-                next_step: None,
-                attempts: 0,
-                repeat_of: None,
-                junk_cleared_at: None,
+                ..Lead::arrived(id, Some(incoming.leadgen_id), incoming.meta, received)
             })
         })
         .collect()

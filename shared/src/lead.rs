@@ -129,6 +129,34 @@ pub struct Lead {
 }
 
 impl Lead {
+    /// A lead from Meta as it is stored on arrival at `received_at`: `New Lead`, nobody's,
+    /// untouched by a rep.
+    pub fn arrived(
+        id: i64,
+        leadgen_id: Option<String>,
+        meta: MetaFields,
+        received_at: DateTime<Utc>,
+    ) -> Lead {
+        Lead {
+            id,
+            leadgen_id,
+            meta,
+            status: LeadStatus::NewLead,
+            is_manual: false,
+            received_at,
+            updated_at: received_at,
+            notes: None,
+            owner: None,
+            owned_at: None,
+            first_contact_at: None,
+            erased_at: None,
+            next_step: None,
+            attempts: 0,
+            repeat_of: None,
+            junk_cleared_at: None,
+        }
+    }
+
     /// The best short label for the lead; see [`display_name`].
     pub fn display_name(&self) -> String {
         let meta = &self.meta;

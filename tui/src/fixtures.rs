@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use leadhook_shared::{
-    Answer, Assignment, Escalation, Lead, LeadStatus, Me, MetaFields, Rep, Role, Visibility,
+    Answer, Assignment, Escalation, Lead, Me, MetaFields, Rep, Role, Visibility,
 };
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -83,10 +83,10 @@ pub fn lead(id: i64, name: &str, minutes_ago: i64) -> Lead {
             Answer::Many(vec!["Solar panels".into(), "Battery".into()]),
         ),
     ]);
-    Lead {
+    Lead::arrived(
         id,
-        leadgen_id: Some(format!("9{id:05}")),
-        meta: MetaFields {
+        Some(format!("9{id:05}")),
+        MetaFields {
             name: Some(name.to_string()),
             email: Some(email),
             phone: Some(phone),
@@ -108,20 +108,8 @@ pub fn lead(id: i64, name: &str, minutes_ago: i64) -> Lead {
             is_organic: false,
             fields,
         },
-        status: LeadStatus::NewLead,
-        is_manual: false,
-        received_at: created_at + Duration::seconds(2),
-        updated_at: created_at + Duration::seconds(2),
-        notes: None,
-        owner: None,
-        owned_at: None,
-        first_contact_at: None,
-        erased_at: None,
-        next_step: None,
-        attempts: 0,
-        repeat_of: None,
-        junk_cleared_at: None,
-    }
+        created_at + Duration::seconds(2),
+    )
 }
 
 /// [`lead`] as the list keeps it.

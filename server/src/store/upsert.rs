@@ -121,7 +121,7 @@ pub(super) fn pieces(leads: Vec<IncomingLead>) -> impl Iterator<Item = Vec<Incom
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use leadhook_shared::{Lead, LeadStatus, MetaFields};
+    use leadhook_shared::{Lead, MetaFields};
 
     use super::*;
 
@@ -156,24 +156,12 @@ mod tests {
     fn stored(id: i64, lead: &IncomingLead, inserted: bool) -> Upserted {
         let changed = inserted;
         Upserted {
-            lead: Lead {
+            lead: Lead::arrived(
                 id,
-                leadgen_id: Some(lead.leadgen_id.clone()),
-                meta: lead.meta.clone(),
-                status: LeadStatus::NewLead,
-                is_manual: false,
-                received_at: lead.meta.created_at,
-                updated_at: lead.meta.created_at,
-                notes: None,
-                owner: None,
-                owned_at: None,
-                first_contact_at: None,
-                erased_at: None,
-                next_step: None,
-                attempts: 0,
-                repeat_of: None,
-                junk_cleared_at: None,
-            },
+                Some(lead.leadgen_id.clone()),
+                lead.meta.clone(),
+                lead.meta.created_at,
+            ),
             inserted,
             changed,
         }

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::meta::IncomingLead;
-use leadhook_shared::{Answer, Lead, LeadStatus, MetaFields, NextStep};
+use leadhook_shared::{Answer, Lead, MetaFields, NextStep};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Row, ToSql};
 
@@ -105,24 +105,7 @@ pub(super) static INSERT_FROM_META: LazyLock<String> = LazyLock::new(|| {
 /// defaults hold them (status `New Lead`, no notes, owner, contact or erasure). The store tests
 /// check this against the row read back.
 pub(super) fn inserted_from_meta(id: i64, lead: IncomingLead, stamp: i64) -> Lead {
-    Lead {
-        id,
-        leadgen_id: Some(lead.leadgen_id),
-        meta: lead.meta,
-        status: LeadStatus::NewLead,
-        is_manual: false,
-        received_at: time_from(stamp),
-        updated_at: time_from(stamp),
-        notes: None,
-        owner: None,
-        owned_at: None,
-        first_contact_at: None,
-        erased_at: None,
-        next_step: None,
-        attempts: 0,
-        repeat_of: None,
-        junk_cleared_at: None,
-    }
+    Lead::arrived(id, Some(lead.leadgen_id), lead.meta, time_from(stamp))
 }
 
 pub(super) static UPDATE_FROM_META: LazyLock<String> = LazyLock::new(|| {

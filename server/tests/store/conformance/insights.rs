@@ -32,10 +32,10 @@ fn berlin(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
 }
 
 fn lead(id: i64, created_at: DateTime<Utc>, campaign: Option<(&str, &str)>) -> Lead {
-    Lead {
+    Lead::arrived(
         id,
-        leadgen_id: Some(format!("880000{id}")),
-        meta: MetaFields {
+        Some(format!("880000{id}")),
+        MetaFields {
             name: Some(format!("Person {id}")),
             email: Some(format!("person{id}@example.com")),
             phone: None,
@@ -57,20 +57,8 @@ fn lead(id: i64, created_at: DateTime<Utc>, campaign: Option<(&str, &str)>) -> L
             is_organic: campaign.is_none(),
             fields: BTreeMap::new(),
         },
-        status: LeadStatus::NewLead,
-        is_manual: false,
-        received_at: created_at,
-        updated_at: created_at,
-        notes: None,
-        owner: None,
-        owned_at: None,
-        first_contact_at: None,
-        erased_at: None,
-        next_step: None,
-        attempts: 0,
-        repeat_of: None,
-        junk_cleared_at: None,
-    }
+        created_at,
+    )
 }
 
 /// Lead `lead` walked through `stages` (the first `speed_secs` after it was created, the rest a

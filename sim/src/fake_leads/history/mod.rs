@@ -249,24 +249,8 @@ impl Month {
         meta.junk_reason = junk.map(str::to_string);
         let received_at =
             (meta.created_at + Duration::seconds(rng.random_range(2..20))).min(self.now);
-        self.leads.push(Lead {
-            id,
-            leadgen_id: Some(fake.id.clone()),
-            meta,
-            status: LeadStatus::NewLead,
-            is_manual: false,
-            received_at,
-            updated_at: received_at,
-            notes: None,
-            owner: None,
-            owned_at: None,
-            first_contact_at: None,
-            erased_at: None,
-            next_step: None,
-            attempts: 0,
-            repeat_of: None,
-            junk_cleared_at: None,
-        });
+        self.leads
+            .push(Lead::arrived(id, Some(fake.id.clone()), meta, received_at));
         self.fakes.push(fake.clone());
         self.row(
             id,
