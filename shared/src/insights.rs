@@ -11,6 +11,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::AnswerColumns;
+
 /// The longest custom range, in days.
 pub const MAX_RANGE_DAYS: u64 = 366;
 
@@ -179,14 +181,20 @@ impl Grouping {
         }
     }
 
-    /// Whether Meta's ads insights can say what this source cost.
-    pub fn has_spend(&self) -> bool {
-        matches!(self, Grouping::Campaign | Grouping::AdSet | Grouping::Ad)
-    }
-
-    pub fn next(&self) -> Grouping {
-        let at = Self::ALL.iter().position(|g| g == self).unwrap_or(0);
-        Self::ALL[(at + 1) % Self::ALL.len()].clone()
+    /// The grouping after this one: Meta's, then the server's answer `columns`, then Meta's
+    /// again.
+    pub fn next(&self, columns: &AnswerColumns) -> Grouping {
+        let all: Vec<Grouping> = Self::ALL
+            .into_iter()
+            .chain(
+                columns
+                    .0
+                    .iter()
+                    .map(|column| Grouping::answer(&column.name)),
+            )
+            .collect();
+        let at = all.iter().position(|grouping| grouping == self);
+        all[at.map_or(0, |at| (at + 1) % all.len())].clone()
     }
 }
 

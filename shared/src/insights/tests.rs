@@ -71,7 +71,10 @@ fn presets_count_back_from_today_inclusive() {
         "2026-11-08".parse::<NaiveDate>().expect("date")
     );
     assert_eq!(Period::Last30Days.next(), Period::Today);
-    assert_eq!(Grouping::Organic.next(), Grouping::Campaign);
+    assert_eq!(
+        Grouping::Organic.next(&AnswerColumns::default()),
+        Grouping::Campaign
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The insights screen of `I`: which sources bring leads that turn into customers, fetched from
 //! `GET /api/insights` for a period and a grouping the manager cycles with `p` and `g`.
 
-use leadhook_shared::{Grouping, Insights, InsightsParams, Period};
+use leadhook_shared::{AnswerColumns, Grouping, Insights, InsightsParams, Period};
 
 use super::{App, Effect, HelpScroll, Mode, Pane};
 use crate::client_error::ClientError;
@@ -79,15 +79,9 @@ impl App {
     /// The grouping after the current one: Meta's, then the form answers the server names as
     /// columns (`LEADHOOK_ANSWER_COLUMNS`), then Meta's again.
     fn next_grouping(&self) -> Grouping {
-        let columns = self.team.me.iter().flat_map(|me| &me.answer_columns.0);
-        let all: Vec<Grouping> = Grouping::ALL
-            .into_iter()
-            .chain(columns.map(|column| Grouping::answer(&column.name)))
-            .collect();
-        let at = all
-            .iter()
-            .position(|grouping| *grouping == self.insights.grouping);
-        all[at.map_or(0, |at| (at + 1) % all.len())].clone()
+        let none = AnswerColumns::default();
+        let columns = self.team.me.as_ref().map_or(&none, |me| &me.answer_columns);
+        self.insights.grouping.next(columns)
     }
 
     /// The server's answer to `params`; an answer to an older request is dropped.
