@@ -3,7 +3,7 @@
 use chrono::{Days, Utc};
 
 use crate::config::{AdsConfig, Config};
-use crate::graph::{GraphClient, GraphError};
+use crate::graph::GraphClient;
 
 use super::Check;
 
@@ -30,19 +30,11 @@ pub async fn check_account(config: &Config, ads: &AdsConfig) -> Check {
                 rows.len()
             ),
         ),
-        Err(error) => {
-            let fix = match error {
-                GraphError::Transient(_) | GraphError::RateLimited { .. } => {
-                    "run doctor again in a few minutes"
-                }
-                GraphError::TokenInvalid { .. } => {
-                    "set FB_ADS_TOKEN to a valid token with ads_read (a system user's, or your own)"
-                }
-                _ => {
-                    "check FB_AD_ACCOUNT_ID (Ads Manager > the account menu) and give FB_ADS_TOKEN's user ads_read on that account"
-                }
-            };
-            Check::fail(NAME, error.to_string(), fix)
-        }
+        Err(error) => Check::from_setting_read(
+            NAME,
+            &error,
+            "set FB_ADS_TOKEN to a valid token with ads_read (a system user's, or your own)",
+            "check FB_AD_ACCOUNT_ID (Ads Manager > the account menu) and give FB_ADS_TOKEN's user ads_read on that account",
+        ),
     }
 }

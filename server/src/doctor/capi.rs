@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::capi::event::prepare;
 use crate::config::{CapiConfig, Config};
-use crate::graph::{GraphClient, GraphError};
+use crate::graph::GraphClient;
 use crate::store::{self, LeadQuery, QueuedStage};
 
 use super::Check;
@@ -30,20 +30,12 @@ pub async fn check_dataset(config: &Config, capi: &CapiConfig) -> Check {
                 name.as_deref().unwrap_or("no name")
             ),
         ),
-        Err(error) => {
-            let fix = match error {
-                GraphError::Transient(_) | GraphError::RateLimited { .. } => {
-                    "run doctor again in a few minutes"
-                }
-                GraphError::TokenInvalid { .. } => {
-                    "set FB_CAPI_TOKEN to a valid system-user token (or a valid Page token)"
-                }
-                _ => {
-                    "check FB_DATASET_ID (Events Manager > your CRM dataset > Settings) and give FB_CAPI_TOKEN's user or app access to that dataset"
-                }
-            };
-            Check::fail(NAME, error.to_string(), fix)
-        }
+        Err(error) => Check::from_setting_read(
+            NAME,
+            &error,
+            "set FB_CAPI_TOKEN to a valid system-user token (or a valid Page token)",
+            "check FB_DATASET_ID (Events Manager > your CRM dataset > Settings) and give FB_CAPI_TOKEN's user or app access to that dataset",
+        ),
     }
 }
 

@@ -90,6 +90,24 @@ impl Check {
         }
     }
 
+    /// A failed read of an object a setting names (a dataset, an ad account), with its own
+    /// token: wait when Meta is busy, `token_fix` when the token is bad, else `setting_fix`.
+    fn from_setting_read(
+        name: &'static str,
+        error: &GraphError,
+        token_fix: &'static str,
+        setting_fix: &'static str,
+    ) -> Check {
+        let fix = match error {
+            GraphError::Transient(_) | GraphError::RateLimited { .. } => {
+                "run doctor again in a few minutes"
+            }
+            GraphError::TokenInvalid { .. } => token_fix,
+            _ => setting_fix,
+        };
+        Check::fail(name, error.to_string(), fix)
+    }
+
     fn from_graph_error(name: &'static str, error: &GraphError) -> Check {
         let fix = match error {
             GraphError::TokenInvalid { .. } => {
