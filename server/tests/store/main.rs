@@ -7,3 +7,4 @@ mod copy;
 mod erase_migration;
 mod postgrest_migrations;
 mod postgrest_store;
+mod stages_migration;

@@ -87,6 +87,7 @@ const MIGRATIONS: &[&str] = &[
     people::PHONES_MIGRATION,
     people::MIGRATION,
     insights::MIGRATION,
+    insights::STAGES_MIGRATION,
 ];
 
 /// The most memory the store's page cache takes.

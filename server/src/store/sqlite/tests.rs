@@ -155,3 +155,66 @@ async fn the_follow_ups_migration_keeps_history_and_queued_stages() {
         (ActivityKind::Attempt, Some("wrong_number"))
     );
 }
+
+/// Leads stored before the stages were kept on the lead get them from their history, and a
+/// status change after the migration adds its stage.
+#[tokio::test]
+async fn the_stages_migration_fills_the_stages_from_the_history() {
+    use crate::store::{InsightsQuery, InsightsReads};
+    use leadhook_shared::insights::Grouping;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leads.db");
+    let before = MIGRATIONS
+        .iter()
+        .position(|sql| *sql == super::insights::STAGES_MIGRATION)
+        .expect("the migration is listed");
+    {
+        let conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..before] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO leads (leadgen_id, status, created_at, received_at, updated_at)
+             VALUES ('1', 'Lost', 1000000, 1000000, 1000000),
+                    ('2', 'Contacted', 1000000, 1000000, 1000000);
+             INSERT INTO activity (lead_id, at, actor, kind, old, new)
+             VALUES (1, 2000000, 'alice', 'status', 'New Lead', 'Qualified'),
+                    (1, 3000000, 'alice', 'status', 'Qualified', 'Lost'),
+                    (2, 2000000, 'bob', 'status', 'New Lead', 'Contacted');",
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", before as i64)
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    let patch = leadhook_shared::LeadPatch {
+        status: Some(LeadStatus::Won),
+        ..Default::default()
+    };
+    store.update(2, &patch, "bob").await.unwrap();
+    let patch = leadhook_shared::LeadPatch {
+        status: Some(LeadStatus::Contacted),
+        ..Default::default()
+    };
+    store.update(2, &patch, "bob").await.unwrap();
+    let query = InsightsQuery {
+        by: Grouping::Campaign,
+        answer: None,
+        day_starts: vec![
+            chrono::DateTime::UNIX_EPOCH,
+            chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(1),
+        ],
+    };
+    let figures = store.insights(&query).await.unwrap();
+    let stages = (
+        figures.total.qualified,
+        figures.total.won,
+        figures.total.lost,
+    );
+    assert_eq!(
+        stages,
+        (1, 1, 1),
+        "lead 1 was qualified, then lost; lead 2 won, then went back to contacted"
+    );
+}

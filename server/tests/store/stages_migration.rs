@@ -1,0 +1,55 @@
+//! `20261207173000_insights_stages.sql` on a real PostgreSQL: leads stored before it get the
+//! stages their history shows, and every later status row (an older server's too) adds its own.
+
+use leadhook_local_supabase::TestDatabase;
+use leadhook_server::store::postgrest::MIGRATIONS;
+
+const STAGES_MIGRATION: &str = "20261207173000_insights_stages.sql";
+
+#[tokio::test]
+async fn the_stages_migration_fills_the_stages_from_the_history_and_the_trigger_keeps_them() {
+    let before = MIGRATIONS
+        .iter()
+        .position(|(file, _)| *file == STAGES_MIGRATION)
+        .expect("the migration is listed");
+    let database = TestDatabase::migrated(&MIGRATIONS[..before]).await;
+    database
+        .execute(
+            "INSERT INTO leads (leadgen_id, status) VALUES ('1', 'Lost'), ('2', 'Contacted');
+             INSERT INTO activity (lead_id, actor, kind, old, new)
+             SELECT id, 'alice', 'status', 'New Lead', 'Qualified' FROM leads WHERE leadgen_id = '1'
+             UNION ALL SELECT id, 'alice', 'status', 'Qualified', 'Lost' FROM leads WHERE leadgen_id = '1'
+             UNION ALL SELECT id, 'bob', 'status', 'New Lead', 'Contacted' FROM leads WHERE leadgen_id = '2';",
+        )
+        .await
+        .unwrap();
+    for (file, sql) in &MIGRATIONS[before..] {
+        for _ in 0..2 {
+            database
+                .execute(sql)
+                .await
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
+        }
+    }
+    database
+        .execute(
+            "INSERT INTO activity (lead_id, actor, kind, old, new)
+             SELECT id, 'bob', 'status', 'Contacted', 'Won' FROM leads WHERE leadgen_id = '2';",
+        )
+        .await
+        .unwrap();
+    let client = database.connect().await;
+    let rows = client
+        .query(
+            "SELECT leadgen_id, stages FROM leads ORDER BY leadgen_id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let stages: Vec<(String, i16)> = rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+    assert_eq!(
+        stages,
+        [("1".into(), 1 | 4), ("2".into(), 2)],
+        "lead 1 was qualified, then lost; lead 2 won after the migration"
+    );
+}
