@@ -31,6 +31,8 @@ pub(super) const MIGRATION: &str = concat!(
 /// change a CHECK, so the table is rebuilt with every row and the CAPI trigger on it recreated.
 /// With foreign keys on, dropping the old `activity` deletes the `capi_events` rows that reference
 /// it (ON DELETE CASCADE), so they are kept aside and put back under the same ids.
+/// A rebuild after [`super::insights::STAGES_MIGRATION`] must also create that migration's
+/// trigger again, which keeps each lead's reached stages.
 macro_rules! activity_with_kinds {
     ($kinds:literal) => {
         activity_with_kinds!($kinds, $crate::store::sqlite::capi::queue_stage_trigger!())
@@ -56,8 +58,6 @@ macro_rules! activity_with_kinds {
     ALTER TABLE activity_rebuilt RENAME TO activity;
     CREATE INDEX activity_by_lead ON activity (lead_id, id);
     CREATE INDEX IF NOT EXISTS activity_erasures ON activity (actor, at) WHERE kind = 'erase';
-    CREATE INDEX IF NOT EXISTS activity_status_by_lead ON activity (lead_id, new)
-        WHERE kind = 'status';
     INSERT INTO capi_events SELECT * FROM capi_events_kept WHERE true
         ON CONFLICT (id) DO NOTHING;
     DROP TABLE capi_events_kept;
