@@ -32,7 +32,9 @@ const PAGE: usize = client::PAGE_SIZE;
 /// Each page's leads come from their own faker, so one page can be made again for the details.
 const SEED: u64 = 3;
 /// The dashboard's clock tick.
-const TICK: Duration = Duration::from_millis(250);
+pub(crate) const TICK: Duration = Duration::from_millis(250);
+/// The longest a frame may take: a redraw on every tick and key leaves the terminal responsive.
+pub(crate) const FRAME_BUDGET_MS: f64 = 5.0;
 
 #[derive(Debug, Clone, Args)]
 pub struct DashboardArgs {
@@ -104,13 +106,13 @@ fn page_json(mut leads: Vec<Lead>) -> anyhow::Result<Vec<u8>> {
 }
 
 /// How long the first load took: reading the pages and merging them, and the merging alone.
-struct LoadTime {
+pub(crate) struct LoadTime {
     total: Duration,
     updating: Duration,
 }
 
 /// Loads `count` leads page by page, created before `now`.
-fn load(count: usize, now: DateTime<Utc>) -> anyhow::Result<(App, LoadTime)> {
+pub(crate) fn load(count: usize, now: DateTime<Utc>) -> anyhow::Result<(App, LoadTime)> {
     let mut app = App::new(
         "http://127.0.0.1:8080",
         now,
@@ -210,7 +212,7 @@ fn key(code: KeyCode) -> Msg {
 }
 
 /// Times `frames` draws; `between` changes the app before each one, untimed.
-fn time_frames(
+pub(crate) fn time_frames(
     terminal: &mut Terminal<TestBackend>,
     app: &mut App,
     frames: usize,
@@ -293,7 +295,7 @@ pub fn run(args: &DashboardArgs, runs: usize) -> anyhow::Result<Figures> {
                         format!("frame {size}, {}: {name}", view.label()),
                         "ms",
                     )
-                    .target(Target::AtMost(5.0)),
+                    .target(Target::AtMost(FRAME_BUDGET_MS)),
                     latencies.millis(quantile),
                 );
             }

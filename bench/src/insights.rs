@@ -2,6 +2,7 @@
 //! simulator's month of leads with their history (100,000 by default), on a fresh SQLite store
 //! and through the real PostgREST 12 on a throwaway PostgreSQL (needs `scripts/test --setup`, as
 //! the tests do). The month is written with the store copy's bulk writes before the clock starts.
+//! Then the dashboard, holding as many leads, draws the month's figures (`insights_screen`).
 
 use std::time::Instant;
 
@@ -9,15 +10,17 @@ use anyhow::{Context as _, ensure};
 use chrono::Utc;
 use clap::Args;
 use leadhook_local_supabase::LocalSupabase;
-use leadhook_server::insights::Asked;
+use leadhook_server::insights::spend::Spend;
+use leadhook_server::insights::{Asked, assemble};
 use leadhook_server::store::copy::{CopyEnd, write_history};
 use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
 use leadhook_server::store::sqlite::SqliteStore;
 use leadhook_server::store::{InsightsQuery, LeadStore};
-use leadhook_shared::insights::{Grouping, Period};
+use leadhook_shared::insights::{Grouping, Insights, Period, SpendStatus};
 use leadhook_shared::{AnswerColumns, Tz};
 use leadhook_sim::{PastMonth, past_month};
 
+use crate::insights_screen;
 use crate::report::{Figure, Figures, Latencies, Target};
 
 const BENCHMARK: &str = "insights";
@@ -100,6 +103,29 @@ async fn measure(
     Ok(())
 }
 
+/// The manager's figures of the last 30 days by campaign, as `GET /api/insights` answers them
+/// without spend (the bench does not reach Meta).
+async fn month_by_campaign(store: &dyn LeadStore) -> anyhow::Result<Insights> {
+    let asked = Asked::new(
+        Period::Last30Days,
+        Grouping::Campaign,
+        Tz::UTC,
+        Utc::now(),
+        &AnswerColumns::default(),
+    )?;
+    let query = asked.store_query();
+    let counted = store
+        .insights(&query)
+        .await
+        .context("the insights call failed")?;
+    Ok(assemble(
+        &asked,
+        &query,
+        counted,
+        Spend::without(SpendStatus::Off),
+    ))
+}
+
 async fn write(end: &dyn CopyEnd, month: &PastMonth) -> anyhow::Result<()> {
     write_history(end, month.leads.clone(), month.activity.clone())
         .await
@@ -117,6 +143,8 @@ pub async fn run(args: &InsightsArgs, runs: usize) -> anyhow::Result<Figures> {
         eprintln!("insights run {run}/{runs}: writing the month into SQLite...");
         write(&sqlite, &month).await?;
         measure(&mut figures, "sqlite", &sqlite, &month, args).await?;
+        eprintln!("insights run {run}/{runs}: drawing the insights screen...");
+        insights_screen::measure(&mut figures, args.leads, month_by_campaign(&sqlite).await?)?;
 
         eprintln!("insights run {run}/{runs}: writing the month into a local Supabase...");
         let supabase = LocalSupabase::with_migrations(MIGRATIONS).await;

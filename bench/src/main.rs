@@ -11,6 +11,7 @@ mod fixture;
 mod flood;
 mod ingest;
 mod insights;
+mod insights_screen;
 mod polls;
 mod readback;
 mod replicas;
