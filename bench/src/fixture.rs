@@ -56,14 +56,24 @@ impl Server {
         data_dir: &Path,
         store: Option<Arc<dyn LeadStore>>,
     ) -> anyhow::Result<Server> {
+        Server::start_adjusted(data_dir, store, |_| {}).await
+    }
+
+    /// [`Server::start`] with the settings changed by `adjust` first.
+    pub async fn start_adjusted(
+        data_dir: &Path,
+        store: Option<Arc<dyn LeadStore>>,
+        adjust: impl FnOnce(&mut leadhook_server::config::Config),
+    ) -> anyhow::Result<Server> {
         let settings = settings();
         let graph = settings
             .spawn_graph()
             .await
             .context("cannot start the Graph API stand-in")?;
-        let config = settings
+        let mut config = settings
             .config(&graph, data_dir)
             .context("the benchmark's server settings are invalid")?;
+        adjust(&mut config);
         let server = match store {
             Some(store) => TestServer::start_with_store(config, store, DEFAULT_RETRY).await,
             None => TestServer::start(config, DEFAULT_RETRY).await,

@@ -23,7 +23,7 @@ use crate::data_dir_lock::{DataDirLock, DataDirLockError};
 use crate::erase::Retention;
 use crate::error::AppError;
 use crate::escalation::Escalator;
-use crate::feed::{ChangeFollower, Feed, LiveFeed};
+use crate::feed::{ChangeFollower, ChangeListener, Feed, LiveFeed, PushStatus};
 use crate::graph::{GraphClient, GraphError};
 use crate::health::RuntimeHealth;
 use crate::inbox::{Inbox, InboxError};
@@ -78,6 +78,8 @@ pub struct AppState {
     pub auth_throttle: Arc<api::AuthThrottle>,
     /// Sends lead stages to Meta; `None` when `FB_DATASET_ID` is unset.
     pub capi: Option<CapiSender>,
+    /// How lead changes made elsewhere reach this server: pushed by PostgreSQL, or polled.
+    pub push: tokio::sync::watch::Receiver<PushStatus>,
     /// Who may call `/api`: the configured reps and the store's, kept current.
     pub reps: RepCache,
     /// Reads what the ads cost, for the insights; `None` when `FB_AD_ACCOUNT_ID` is unset.
@@ -144,6 +146,8 @@ pub struct Application {
     intake: Intake,
     /// Runs when the store is shared, so changes made elsewhere reach this server's dashboards.
     follower: Option<ChangeFollower>,
+    /// Runs with a shared store and `DATABASE_URL`, so the store pushes its changes.
+    change_listener: Option<ChangeListener>,
     /// Keeps other servers off this data dir until this one has stopped.
     data_dir_lock: DataDirLock,
     /// What the escalator reads.
@@ -222,7 +226,13 @@ impl Application {
             live: feed,
             announcer,
             follower,
-        } = Feed::for_store(Arc::clone(&reader), config.follow_interval);
+            listener: change_listener,
+            push,
+        } = Feed::for_store(
+            Arc::clone(&reader),
+            config.follow_interval,
+            config.database.clone(),
+        );
         let leads = LeadWriter::new(
             Arc::clone(&store) as _,
             announcer,
@@ -270,6 +280,7 @@ impl Application {
             capi,
             reps,
             spend,
+            push,
         };
         Ok(Application {
             listener,
@@ -277,6 +288,7 @@ impl Application {
             state,
             intake,
             follower,
+            change_listener,
             data_dir_lock,
             escalation_marks: Arc::clone(&store) as _,
             reminder_marks: Arc::clone(&store) as _,
@@ -335,6 +347,9 @@ impl Application {
         ));
         if let Some(follower) = self.follower {
             tokio::spawn(follower.run(shutdown.clone()));
+        }
+        if let Some(change_listener) = self.change_listener {
+            tokio::spawn(change_listener.run(shutdown.clone()));
         }
         if let Some(retention) = Retention::new(
             self.erasure_targets,

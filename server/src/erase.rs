@@ -176,7 +176,7 @@ pub async fn erase_command(
     // The writer wants a Graph client for form names; an erase never asks Meta for anything.
     let graph = GraphClient::for_config(&config)?;
     // Nobody listens: the feed only takes the writer's announcements.
-    let feed = Feed::for_store(Arc::clone(&store) as _, config.follow_interval);
+    let feed = Feed::for_store(Arc::clone(&store) as _, config.follow_interval, None);
     let leads = LeadWriter::new(
         Arc::clone(&store) as _,
         feed.announcer,

@@ -93,3 +93,20 @@ pub const SPEND_FAILURE_KEPT_FOR: Duration = Duration::from_secs(60);
 
 /// Most (level, period) answers about ad spend kept at once; the oldest goes first.
 pub const SPEND_CACHE_ENTRIES: usize = 64;
+
+/// The listening connection to PostgreSQL (`DATABASE_URL`): how long connecting and `LISTEN`
+/// may take before it counts as failed and the follower keeps polling.
+pub const LISTEN_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the connection's own test notification may take to come back. A transaction-mode
+/// pooler never brings it back (its sessions are not the client's).
+pub const LISTEN_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often a quiet listening connection is asked `SELECT 1`, so a connection that died without
+/// a word (a dropped NAT entry, a pooler restart) is found out within this plus
+/// [`LISTEN_PING_TIMEOUT`]; PostgreSQL serves it without touching a table, and PostgREST never
+/// sees it.
+pub const LISTEN_PING_INTERVAL: Duration = Duration::from_secs(30);
+pub const LISTEN_PING_TIMEOUT: Duration = Duration::from_secs(10);
+/// Reconnecting after the listening connection failed: first after about this, doubling...
+pub const LISTEN_RETRY_BASE: Duration = Duration::from_secs(1);
+/// ...up to this; the follower polls meanwhile.
+pub const LISTEN_RETRY_CAP: Duration = Duration::from_secs(60);

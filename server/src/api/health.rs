@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::feed::PushStatus;
 use crate::health::{GraphStatus, StoreStatus};
 use crate::inbox::{FailedEvent, InboxCounts};
 use crate::store::CapiFigures;
@@ -20,6 +21,9 @@ pub struct Health {
     pub last_webhook_at: Option<DateTime<Utc>>,
     pub last_sweep: Option<LastSweep>,
     pub capi: CapiHealth,
+    /// How lead changes made elsewhere reach this server: `listening` (PostgreSQL pushes them),
+    /// `polling` (with the interval and why), or `local` (the store is this server's own).
+    pub push: PushStatus,
 }
 
 /// Lead stages sent to Meta's Conversions API: what waits, went out today, or failed and why.
@@ -115,6 +119,7 @@ async fn check(state: &AppState, with_failures: bool) -> Result<Health, AppError
         last_webhook_at: state.status.last_webhook_at(),
         last_sweep: state.sweeper.last(),
         capi: capi_health(state, with_failures).await,
+        push: state.push.borrow().clone(),
     })
 }
 

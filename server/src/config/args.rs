@@ -159,9 +159,22 @@ pub struct ServeArgs {
     #[arg(long = "capi-retry-cap", env = "LEADHOOK_CAPI_RETRY_CAP")]
     pub capi_retry_cap: Option<String>,
     /// With the Supabase store: milliseconds between reads of the store's changes made by other
-    /// servers or by hand, which this server then pushes to its dashboards.
+    /// servers or by hand, which this server then pushes to its dashboards, while it cannot
+    /// listen for them (no DATABASE_URL, or its connection is down).
     #[arg(long = "follow-interval-ms", env = "LEADHOOK_FOLLOW_INTERVAL_MS")]
     pub follow_interval_ms: Option<String>,
+    /// File holding the Supabase project's PostgreSQL URL (direct connection or session pooler,
+    /// port 5432; not the transaction pooler): each server listens there for lead changes instead
+    /// of polling (or set DATABASE_URL).
+    #[arg(long = "database-url-file", env = "DATABASE_URL_FILE", value_name = "PATH", value_parser = secret_file)]
+    pub database_url_file: Option<SecretString>,
+    #[arg(
+        long = "database-url",
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        hide = true
+    )]
+    pub database_url: Option<SecretString>,
     /// Most Graph API calls in flight at once (lead fetches, form names, sweeps), to stay within
     /// Meta's limits.
     #[arg(long = "graph-concurrency", env = "LEADHOOK_GRAPH_CONCURRENCY")]
@@ -241,6 +254,8 @@ mod tests {
             fb_ads_token_file: Some(secret.into()),
             fb_app_secret_file: Some(secret.into()),
             api_tokens_file: Some(secret.into()),
+            database_url: Some(format!("postgres://u:{secret}@db.example.com/postgres").into()),
+            database_url_file: Some(secret.into()),
             supabase: SupabaseArgs {
                 supabase_url: Some("https://project.supabase.co/rest/v1".into()),
                 supabase_service_role_key: Some(secret.into()),

@@ -20,6 +20,7 @@ mod ads;
 mod args;
 mod cadence;
 mod capi;
+mod database;
 mod network;
 mod parse;
 mod phone;
@@ -31,6 +32,7 @@ pub use ads::AdsConfig;
 pub use args::{ServeArgs, SupabaseArgs};
 pub use cadence::{Cadence, DEFAULT_CADENCE};
 pub use capi::CapiConfig;
+pub use database::DatabaseConfig;
 pub use network::DEFAULT_METRICS_ADDR;
 pub use parse::data_dir_or_default;
 pub use parse::secret_file;
@@ -74,8 +76,12 @@ pub struct Config {
     pub graph_concurrency: usize,
     pub sweep: SweepConfig,
     pub store: StoreConfig,
-    /// With a shared store: how often the change follower reads changes made elsewhere.
+    /// With a shared store: how often the change follower reads changes made elsewhere while it
+    /// cannot listen for them (`LEADHOOK_FOLLOW_INTERVAL_MS`).
     pub follow_interval: Duration,
+    /// The Supabase project's PostgreSQL, listened on for changes (`DATABASE_URL`); `None`: the
+    /// follower polls every `follow_interval`.
+    pub database: Option<DatabaseConfig>,
     pub queue: QueueConfig,
     /// Sending lead stages to Meta; `None` when `FB_DATASET_ID` is unset.
     pub capi: Option<CapiConfig>,
@@ -243,6 +249,7 @@ impl Config {
             1..=256,
         )? as usize;
         let store = args.supabase.store()?;
+        let database = database::parse(args.database_url_file.or(args.database_url), &store)?;
         let queue = QueueConfig {
             assignment: parse_assignment(args.assignment)?,
             escalate_after: parse_escalate_after(args.escalate_after)?,
@@ -294,6 +301,7 @@ impl Config {
             store,
             queue,
             follow_interval: Duration::from_millis(follow_ms),
+            database,
         })
     }
 }

@@ -357,3 +357,42 @@ fn every_secret_file_form_reads_its_file_without_the_trailing_newline() {
         matches!(supabase.store(), Ok(StoreConfig::Supabase { key, .. }) if key.expose_secret() == "role-key")
     );
 }
+
+#[test]
+fn database_url_is_for_the_supabase_store_and_never_shows_its_password() {
+    let password = "pw-never-shown-0123";
+    let supabase = |url: &str| {
+        let mut args = complete();
+        args.supabase.supabase_url = Some("https://project.supabase.co/rest/v1".into());
+        args.supabase.supabase_secret_key = Some("sb_secret_0123456789".into());
+        args.database_url = Some(url.to_string().into());
+        args
+    };
+    let url = format!(
+        "postgresql://postgres.abcdef:{password}@aws-0-eu-west-1.pooler.supabase.com:5432/postgres?sslmode=require"
+    );
+    let config = Config::from_args(supabase(&url)).unwrap();
+    let database = config.database.as_ref().expect("DATABASE_URL read");
+    assert_eq!(
+        database.describe(),
+        "postgres.abcdef@aws-0-eu-west-1.pooler.supabase.com:5432/postgres"
+    );
+    let printed = format!("{config:?} {database:?}");
+    assert!(!printed.contains(password), "{printed}");
+    assert!(Config::from_args(complete()).unwrap().database.is_none());
+
+    for bad in [
+        format!("postgresql://u:{password}@db.example.com:notaport/postgres"),
+        format!("postgresql://u:{password}@db.example.com/postgres?sslmode=sometimes"),
+        format!("postgresql://u:{password}@/postgres"),
+    ] {
+        let message = Config::from_args(supabase(&bad)).unwrap_err().to_string();
+        assert!(message.starts_with("DATABASE_URL is invalid"), "{message}");
+        assert!(!message.contains(password), "{message}");
+    }
+
+    let mut sqlite = complete();
+    sqlite.database_url = Some(url.into());
+    let message = Config::from_args(sqlite).unwrap_err().to_string();
+    assert!(message.contains("for the Supabase store"), "{message}");
+}

@@ -10,10 +10,15 @@
 //! - [`LiveFeed`]: what listeners subscribe to, and where the escalator and the reminders
 //!   announce their [`Alert`]s (live only: a dashboard that was away lists what is overdue
 //!   itself).
+//! - [`ChangeListener`] (in [`listen`]): with `DATABASE_URL`, the PostgreSQL session on which
+//!   the store pushes each change's cursor, so the follower reads when something changed instead
+//!   of polling; [`PushStatus`] says in `/api/health` which of the two it does and why.
 //! - [`stream`]: one listener's Server-Sent Events, replayed from the store after the cursor it
 //!   resumes from, then live.
 
 mod follower;
+pub mod listen;
+mod listen_tls;
 pub mod stream;
 
 use std::sync::Arc;
@@ -21,10 +26,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::{Cursor, Escalation, Lead, Reminder};
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::{Notify, broadcast, watch};
 
 pub use follower::ChangeFollower;
+pub use listen::{ChangeListener, PushStatus};
 
+use crate::config::DatabaseConfig;
 use crate::store::{LeadPage, LeadQuery, LeadReader, MAX_PAGE, StoreError};
 
 /// Changes a slow listener may fall behind by before it resumes from its cursor in the store.
@@ -36,11 +43,20 @@ pub struct Feed {
     pub announcer: ChangeAnnouncer,
     /// Present when the store is shared: it must run for anything to be announced.
     pub follower: Option<ChangeFollower>,
+    /// Present with a shared store and `DATABASE_URL`: it must run for the store to push.
+    pub listener: Option<ChangeListener>,
+    /// How changes made elsewhere reach this server, for `/api/health`.
+    pub push: watch::Receiver<PushStatus>,
 }
 
 impl Feed {
-    /// The feed for `store`; the follower, if any, reads it every `interval` when idle.
-    pub fn for_store(store: Arc<dyn LeadReader>, interval: Duration) -> Feed {
+    /// The feed for `store`. When the store is shared, the follower listens on `database` if
+    /// given, and reads every `interval` while it does not.
+    pub fn for_store(
+        store: Arc<dyn LeadReader>,
+        interval: Duration,
+        database: Option<DatabaseConfig>,
+    ) -> Feed {
         let changes = broadcast::channel(FEED_CAPACITY).0;
         let live = LiveFeed {
             changes: changes.clone(),
@@ -54,8 +70,24 @@ impl Feed {
                     follower: None,
                 },
                 follower: None,
+                listener: None,
+                push: watch::channel(PushStatus::Local).1,
             };
         }
+        let (listener, pushed, push) = match database {
+            Some(database) => {
+                let (listener, pushed) = ChangeListener::new(database, interval);
+                let push = pushed.status.clone();
+                (Some(listener), Some(pushed), push)
+            }
+            None => {
+                let polling = PushStatus::Polling {
+                    interval_ms: u64::try_from(interval.as_millis()).unwrap_or(u64::MAX),
+                    reason: "DATABASE_URL is not set".to_string(),
+                };
+                (None, None, watch::channel(polling).1)
+            }
+        };
         let wake = Arc::new(Notify::new());
         Feed {
             live,
@@ -63,7 +95,9 @@ impl Feed {
                 changes: changes.clone(),
                 follower: Some(Arc::clone(&wake)),
             },
-            follower: Some(ChangeFollower::new(store, changes, wake, interval)),
+            follower: Some(ChangeFollower::new(store, changes, wake, interval, pushed)),
+            listener,
+            push,
         }
     }
 }

@@ -375,7 +375,8 @@ impl LeadWriter {
             1,
         )
         .expect("a Graph client for tests");
-        let feed = crate::feed::Feed::for_store(store.clone(), std::time::Duration::from_secs(1));
+        let feed =
+            crate::feed::Feed::for_store(store.clone(), std::time::Duration::from_secs(1), None);
         let writer = LeadWriter::new(
             store,
             feed.announcer,

@@ -28,6 +28,7 @@ mod private_dirs;
 mod raw_http;
 mod replica_sweeps;
 mod replicas;
+mod replicas_push;
 mod reps;
 mod roles;
 mod secret_flags;

@@ -77,4 +77,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207173000_insights_stages.sql",
         include_str!("../../../../migrations/20261207173000_insights_stages.sql"),
     ),
+    (
+        "20261207190000_change_notify.sql",
+        include_str!("../../../../migrations/20261207190000_change_notify.sql"),
+    ),
 ];
