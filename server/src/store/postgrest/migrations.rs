@@ -73,4 +73,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207170000_insights.sql",
         include_str!("../../../../migrations/20261207170000_insights.sql"),
     ),
+    (
+        "20261207180000_outbox.sql",
+        include_str!("../../../../migrations/20261207180000_outbox.sql"),
+    ),
 ];

@@ -11,6 +11,7 @@ mod export;
 mod follow_ups;
 mod history;
 mod insights;
+mod outbox;
 mod people;
 mod queue;
 mod reminders;
@@ -87,6 +88,7 @@ const MIGRATIONS: &[&str] = &[
     people::PHONES_MIGRATION,
     people::MIGRATION,
     insights::MIGRATION,
+    outbox::MIGRATION,
 ];
 
 /// The most memory the store's page cache takes.
