@@ -43,11 +43,11 @@ use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManualLead, Stats};
 
 pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
-pub use outbox::{CAPI, Delivery, DeliveryFigures, EventType, FailedDelivery, Outbox, Route};
 pub use erase::{ERASE_BATCH, Erasure, ErasureTargets, Person};
 pub use error::StoreError;
 pub use follow_ups::FollowUps;
 pub use insights::{InsightsQuery, InsightsReads, StoreInsights};
+pub use outbox::{CAPI, Delivery, DeliveryFigures, EventType, FailedDelivery, Outbox, Route};
 pub use people::{People, Relinked, TriageBackfill, TriageWrites, Triaged, Untriaged};
 pub use queue::{
     Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
