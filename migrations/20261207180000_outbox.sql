@@ -58,7 +58,7 @@ begin
   insert into public.capi_events (destination, event_type, activity_id, lead_id, leadgen_id, stage,
                                   at, lead_created_at, queued_at)
   select r.destination, event, new.id, l.id, l.leadgen_id,
-         case when new.kind = 'status' then new.new
+         case when new.kind = 'status' then coalesce(new.new, l.status)
               when r.destination = 'capi' and l.junk_reason is not null
                    and l.junk_cleared_at is null then 'Junk'
               else l.status end,
@@ -73,9 +73,12 @@ end
 $$;
 
 drop trigger if exists capi_queue_stage on public.activity;
+-- A copy's history (`leadhook-server store copy`) happened elsewhere: it queues nothing, as the
+-- CAPI trigger it replaces (20261130130000_store_copy.sql).
 create or replace trigger outbox_queue
   after insert on public.activity
-  for each row when (new.kind in ('stored', 'status', 'claim', 'assign'))
+  for each row when (new.kind in ('stored', 'status', 'claim', 'assign')
+                     and not public.leadhook_copying())
   execute function public.outbox_queue();
 
 -- Replaces every route (the 'capi' destination has none: its switch says).

@@ -5,5 +5,6 @@
 mod conformance;
 mod copy;
 mod erase_migration;
+mod outbox_migration;
 mod postgrest_migrations;
 mod postgrest_store;

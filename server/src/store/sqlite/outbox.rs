@@ -75,7 +75,7 @@ macro_rules! queue_trigger {
         INSERT INTO capi_events (destination, event_type, activity_id, lead_id, leadgen_id, stage, at,
                             lead_created_at, queued_at)
         SELECT r.destination, r.event_type, NEW.id, l.id, l.leadgen_id,
-               CASE WHEN NEW.kind = 'status' THEN NEW.new
+               CASE WHEN NEW.kind = 'status' THEN COALESCE(NEW.new, l.status)
                     WHEN r.destination = 'capi' AND l.junk_reason IS NOT NULL
                          AND l.junk_cleared_at IS NULL THEN 'Junk'
                     ELSE l.status END,
