@@ -16,8 +16,8 @@ use leadhook_server::store::copy::{CopyEnd, LeadRecord, RepRecord, copy, fingerp
 use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
 use leadhook_server::store::sqlite::SqliteStore;
 use leadhook_server::store::{
-    CapiOutbox, EventType, FollowUps, LeadQuery, LeadReader, LeadStore, LeadWrites, Outbox as _,
-    QueueReads, QueueWrites, RepDirectory, Rotation, Route, StoredRep, SweepPositions,
+    CapiOutbox, EventType, FollowUps, LeadQuery, LeadReader, LeadStore, LeadWrites, QueueReads,
+    QueueWrites, RepDirectory, Rotation, Route, StoredRep, SweepPositions,
 };
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
