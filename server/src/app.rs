@@ -31,12 +31,13 @@ use crate::insights::spend::SpendReader;
 use crate::intake::{Intake, RetryPolicy};
 use crate::limits::MAX_METRICS_CONNECTIONS;
 use crate::metrics::Metrics;
+use crate::outbox::Dispatcher;
 use crate::reminders::Reminders;
 use crate::reps::RepCache;
 use crate::serve::{self, ServeLimits};
 use crate::store::{
-    CapiOutbox, ErasureTargets, EscalationMarks, LeadReader, LeadStore, ReminderMarks, StoreError,
-    TriageBackfill,
+    CapiOutbox, ErasureTargets, EscalationMarks, LeadReader, LeadStore, Outbox, ReminderMarks,
+    StoreError, TriageBackfill,
 };
 use crate::sweeper::{SweepStore, Sweeper};
 use crate::writer::LeadWriter;
@@ -80,6 +81,10 @@ pub struct AppState {
     pub capi: Option<CapiSender>,
     /// How lead changes made elsewhere reach this server: pushed by PostgreSQL, or polled.
     pub push: tokio::sync::watch::Receiver<PushStatus>,
+    /// The outbox of every destination (Conversions API and channels), for its figures.
+    pub outbox: Arc<dyn Outbox>,
+    /// Sends the outbox's deliveries to the channels; `None` when `LEADHOOK_CHANNELS` is unset.
+    pub dispatcher: Option<Dispatcher>,
     /// Who may call `/api`: the configured reps and the store's, kept current.
     pub reps: RepCache,
     /// Reads what the ads cost, for the insights; `None` when `FB_AD_ACCOUNT_ID` is unset.
@@ -112,7 +117,9 @@ pub fn metrics_router(state: AppState) -> Router {
 
 async fn metrics(State(state): State<AppState>) -> Result<String, AppError> {
     let counts = state.inbox.counts().await?;
-    Ok(state.metrics.render(&counts))
+    // Best effort: a store that is down must not take the inbox's figures with it.
+    let outbox = state.outbox.outbox_figures(chrono::Utc::now()).await.ok();
+    Ok(state.metrics.render(&counts, outbox.as_ref()))
 }
 
 #[derive(Debug, Error)]
@@ -259,6 +266,21 @@ impl Application {
             Arc::clone(&metrics),
             &config.data_dir,
         );
+        let dispatcher = match config.channels.clone() {
+            Some(channels) => Some(Dispatcher::new(
+                Arc::clone(&store) as _,
+                Arc::clone(&reader),
+                channels,
+                Arc::clone(&metrics),
+            )),
+            None => {
+                // Events stop being queued for channels. Best effort, as for the Conversions API.
+                if let Err(error) = store.outbox_routes(&[]).await {
+                    tracing::warn!(%error, "cannot clear the outbox's routes");
+                }
+                None
+            }
+        };
         let spend = match &config.ads {
             Some(ads) => Some(SpendReader::new(
                 GraphClient::for_ads(&config, ads)?,
@@ -278,6 +300,8 @@ impl Application {
             admission: Arc::default(),
             auth_throttle: Arc::default(),
             capi,
+            outbox: Arc::clone(&store) as _,
+            dispatcher,
             reps,
             spend,
             push,
@@ -323,6 +347,9 @@ impl Application {
         tokio::spawn(self.state.sweeper.clone().run(shutdown.clone()));
         if let Some(capi) = self.state.capi.clone() {
             tokio::spawn(capi.run(shutdown.clone()));
+        }
+        if let Some(dispatcher) = self.state.dispatcher.clone() {
+            tokio::spawn(dispatcher.run(shutdown.clone()));
         }
         tokio::spawn(self.state.reps.clone().run(shutdown.clone()));
         let escalator = Escalator::new(

@@ -23,6 +23,7 @@ pub mod intake;
 pub mod lease;
 pub mod limits;
 pub mod metrics;
+pub mod outbox;
 pub mod private_files;
 pub mod reminders;
 pub mod reps;

@@ -1,6 +1,7 @@
 //! Prometheus metrics (`GET /metrics`). One registry per server instance, so tests can run
 //! several servers in one process.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::inbox::InboxCounts;
+use crate::store::DeliveryFigures;
 
 type Labels = Vec<(&'static str, String)>;
 
@@ -30,6 +32,9 @@ pub struct Metrics {
     inbox_failed: Gauge,
     capi_events: Family<Labels, Counter>,
     capi_requests: Family<Labels, Counter>,
+    outbox_deliveries: Family<Labels, Counter>,
+    outbox_pending: Family<Labels, Gauge>,
+    outbox_dead: Family<Labels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -49,6 +54,9 @@ impl Default for Metrics {
             inbox_failed: Gauge::default(),
             capi_events: Family::default(),
             capi_requests: Family::default(),
+            outbox_deliveries: Family::default(),
+            outbox_pending: Family::default(),
+            outbox_dead: Family::default(),
             registry: Mutex::new(Registry::default()),
         };
         registry.register(
@@ -116,6 +124,21 @@ impl Default for Metrics {
             "Conversions API requests, by outcome (ok, retry, rejected)",
             metrics.capi_requests.clone(),
         );
+        registry.register(
+            "outbox_deliveries",
+            "Outgoing channel attempts settled, by destination and outcome (sent, retry, dead)",
+            metrics.outbox_deliveries.clone(),
+        );
+        registry.register(
+            "outbox_pending",
+            "Outbox deliveries waiting to be sent, by destination (capi is the Conversions API)",
+            metrics.outbox_pending.clone(),
+        );
+        registry.register(
+            "outbox_dead",
+            "Outbox deliveries dead-lettered (never to be sent), by destination",
+            metrics.outbox_dead.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             ..metrics
@@ -175,10 +198,33 @@ impl Metrics {
             .inc();
     }
 
-    /// The text exposition, with the inbox gauges brought up to date.
-    pub fn render(&self, inbox: &InboxCounts) -> String {
+    pub fn outbox_delivery(&self, destination: &str, outcome: &'static str) {
+        self.outbox_deliveries
+            .get_or_create(&vec![
+                ("destination", destination.to_string()),
+                ("outcome", outcome.to_string()),
+            ])
+            .inc();
+    }
+
+    /// The text exposition, with the inbox and outbox gauges brought up to date (`outbox`:
+    /// `None` when the store could not say; the gauges keep their last values).
+    pub fn render(
+        &self,
+        inbox: &InboxCounts,
+        outbox: Option<&BTreeMap<String, DeliveryFigures>>,
+    ) -> String {
         self.inbox_pending.set(inbox.pending as i64);
         self.inbox_failed.set(inbox.failed as i64);
+        for (destination, figures) in outbox.into_iter().flatten() {
+            let labels = vec![("destination", destination.clone())];
+            self.outbox_pending
+                .get_or_create(&labels)
+                .set(figures.queued as i64);
+            self.outbox_dead
+                .get_or_create(&labels)
+                .set(figures.failed as i64);
+        }
         let mut text = String::new();
         let registry = self
             .registry

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -9,7 +11,7 @@ use crate::error::AppError;
 use crate::feed::PushStatus;
 use crate::health::{GraphStatus, StoreStatus};
 use crate::inbox::{FailedEvent, InboxCounts};
-use crate::store::CapiFigures;
+use crate::store::{CapiFigures, DeliveryFigures};
 use crate::sweeper::LastSweep;
 
 #[derive(Debug, Serialize)]
@@ -24,6 +26,44 @@ pub struct Health {
     /// How lead changes made elsewhere reach this server: `listening` (PostgreSQL pushes them),
     /// `polling` (with the interval and why), or `local` (the store is this server's own).
     pub push: PushStatus,
+    /// Every destination's deliveries (the Conversions API's as `capi`), pending and dead.
+    pub outbox: OutboxHealth,
+}
+
+/// What the outbox holds per destination; only in the full report.
+#[derive(Debug, Serialize)]
+pub struct OutboxHealth {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub destinations: BTreeMap<String, DeliveryFigures>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+async fn outbox_health(state: &AppState, with_figures: bool) -> OutboxHealth {
+    if !with_figures {
+        return OutboxHealth {
+            destinations: BTreeMap::new(),
+            error: None,
+        };
+    }
+    match state.outbox.outbox_figures(today_start()).await {
+        Ok(destinations) => OutboxHealth {
+            destinations,
+            error: None,
+        },
+        Err(error) => OutboxHealth {
+            destinations: BTreeMap::new(),
+            error: Some(error.to_string()),
+        },
+    }
+}
+
+/// The start of today (UTC): "sent today" counts from here.
+fn today_start() -> DateTime<Utc> {
+    Utc::now()
+        .date_naive()
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
 }
 
 /// Lead stages sent to Meta's Conversions API: what waits, went out today, or failed and why.
@@ -49,11 +89,7 @@ async fn capi_health(state: &AppState, with_figures: bool) -> CapiHealth {
             error: None,
         };
     };
-    let today_start = Utc::now()
-        .date_naive()
-        .and_time(chrono::NaiveTime::MIN)
-        .and_utc();
-    let (figures, error) = match sender.figures(today_start).await {
+    let (figures, error) = match sender.figures(today_start()).await {
         Ok(figures) => (Some(figures), None),
         Err(error) => (None, Some(error.to_string())),
     };
@@ -99,6 +135,9 @@ async fn check(state: &AppState, with_failures: bool) -> Result<Health, AppError
         Vec::new()
     };
     let graph = state.status.graph();
+    let outbox = outbox_health(state, with_failures).await;
+    // After the last await: the watch's borrow must not be held across one.
+    let push = state.push.borrow().clone();
     let ok = store_status == StoreStatus::Ok
         && counts.failed == 0
         && !matches!(graph, GraphStatus::TokenInvalid { .. });
@@ -119,7 +158,8 @@ async fn check(state: &AppState, with_failures: bool) -> Result<Health, AppError
         last_webhook_at: state.status.last_webhook_at(),
         last_sweep: state.sweeper.last(),
         capi: capi_health(state, with_failures).await,
-        push: state.push.borrow().clone(),
+        push,
+        outbox,
     })
 }
 

@@ -282,14 +282,55 @@ mod tests {
     use tokio::sync::watch;
 
     use super::*;
+    use crate::store::{Delivery, DeliveryFigures, Outbox, Route};
 
     /// An outbox in memory that hands out one batch, then nothing, and records how each stage
     /// was settled.
     struct MemoryOutbox {
-        batch: Mutex<Vec<QueuedStage>>,
+        batch: Mutex<Vec<Delivery>>,
         claims: watch::Sender<usize>,
         failed: Mutex<Vec<(i64, String)>>,
         sent_or_retried: Mutex<Vec<i64>>,
+    }
+
+    #[async_trait]
+    impl Outbox for MemoryOutbox {
+        async fn outbox_routes(&self, _: &[Route]) -> Result<(), StoreError> {
+            Ok(())
+        }
+
+        async fn outbox_claim(
+            &self,
+            _: &str,
+            _: u32,
+            _: Duration,
+        ) -> Result<Vec<Delivery>, StoreError> {
+            let batch = std::mem::take(&mut *self.batch.lock().unwrap());
+            self.claims.send_modify(|n| *n += 1);
+            Ok(batch)
+        }
+
+        async fn outbox_sent(&self, ids: &[i64]) -> Result<(), StoreError> {
+            self.sent_or_retried.lock().unwrap().extend(ids);
+            Ok(())
+        }
+
+        async fn outbox_failed(&self, id: i64, reason: &str) -> Result<(), StoreError> {
+            self.failed.lock().unwrap().push((id, reason.to_string()));
+            Ok(())
+        }
+
+        async fn outbox_retry(&self, ids: &[i64], _: Duration, _: &str) -> Result<(), StoreError> {
+            self.sent_or_retried.lock().unwrap().extend(ids);
+            Ok(())
+        }
+
+        async fn outbox_figures(
+            &self,
+            _: DateTime<Utc>,
+        ) -> Result<BTreeMap<String, DeliveryFigures>, StoreError> {
+            Ok(BTreeMap::new())
+        }
     }
 
     #[async_trait]
@@ -297,41 +338,21 @@ mod tests {
         async fn capi_switch(&self, _: bool, _: DateTime<Utc>) -> Result<u64, StoreError> {
             Ok(0)
         }
-
-        async fn capi_claim(&self, _: u32, _: Duration) -> Result<Vec<QueuedStage>, StoreError> {
-            let batch = std::mem::take(&mut *self.batch.lock().unwrap());
-            self.claims.send_modify(|n| *n += 1);
-            Ok(batch)
-        }
-
-        async fn capi_sent(&self, ids: &[i64]) -> Result<(), StoreError> {
-            self.sent_or_retried.lock().unwrap().extend(ids);
-            Ok(())
-        }
-
-        async fn capi_failed(&self, id: i64, reason: &str) -> Result<(), StoreError> {
-            self.failed.lock().unwrap().push((id, reason.to_string()));
-            Ok(())
-        }
-
-        async fn capi_retry(&self, ids: &[i64], _: Duration, _: &str) -> Result<(), StoreError> {
-            self.sent_or_retried.lock().unwrap().extend(ids);
-            Ok(())
-        }
-
-        async fn capi_figures(&self, _: DateTime<Utc>) -> Result<CapiFigures, StoreError> {
-            Ok(CapiFigures::default())
-        }
     }
 
-    fn stage(id: i64, leadgen_id: &str, at: DateTime<Utc>) -> QueuedStage {
-        QueuedStage {
+    fn stage(id: i64, leadgen_id: &str, at: DateTime<Utc>) -> Delivery {
+        Delivery {
             id,
-            event_id: format!("leadhook-{id}-1"),
-            leadgen_id: leadgen_id.to_string(),
+            destination: crate::store::CAPI.into(),
+            event_type: "lead.status_changed".into(),
+            lead_id: id,
+            activity_id: 1,
+            leadgen_id: Some(leadgen_id.to_string()),
             stage: "Contacted".to_string(),
             at,
             lead_created_at: at,
+            queued_at: at,
+            attempts: 1,
         }
     }
 

@@ -146,6 +146,9 @@ pub struct ServeArgs {
         hide = true
     )]
     pub fb_ads_token: Option<SecretString>,
+    /// The channels file (TOML): outgoing webhooks and which events go where; unset: none.
+    #[arg(long = "channels", env = "LEADHOOK_CHANNELS", value_name = "PATH")]
+    pub channels: Option<std::path::PathBuf>,
     /// Event names per status, like "Won=Purchase,Lost=Lost"; default: each status's own name.
     #[arg(long = "capi-stages", env = "LEADHOOK_CAPI_STAGES")]
     pub capi_stages: Option<String>,

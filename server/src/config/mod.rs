@@ -20,6 +20,7 @@ mod ads;
 mod args;
 mod cadence;
 mod capi;
+mod channels;
 mod database;
 mod network;
 mod parse;
@@ -32,6 +33,7 @@ pub use ads::AdsConfig;
 pub use args::{ServeArgs, SupabaseArgs};
 pub use cadence::{Cadence, DEFAULT_CADENCE};
 pub use capi::CapiConfig;
+pub use channels::{ChannelsConfig, WebhookChannel};
 pub use database::DatabaseConfig;
 pub use network::DEFAULT_METRICS_ADDR;
 pub use parse::data_dir_or_default;
@@ -87,6 +89,8 @@ pub struct Config {
     pub capi: Option<CapiConfig>,
     /// Reading the ads' spend for the insights; `None` when `FB_AD_ACCOUNT_ID` is unset.
     pub ads: Option<AdsConfig>,
+    /// The channels file (`LEADHOOK_CHANNELS`); `None` when unset.
+    pub channels: Option<Arc<ChannelsConfig>>,
     /// Form answers named as columns (`LEADHOOK_ANSWER_COLUMNS`).
     pub answer_columns: AnswerColumns,
     /// Leads older than this many days are erased daily (`LEADHOOK_RETENTION_DAYS`); `None`: off.
@@ -275,6 +279,7 @@ impl Config {
             &page_access_token,
         )?;
         let retention_days = parse_retention_days(args.retention_days)?;
+        let channels = channels::load(args.channels.as_deref())?.map(Arc::new);
         let trusted_proxies = parse_trusted_proxies(args.trusted_proxies)?;
         let metrics_listen = parse_metrics_addr(args.metrics_addr)?;
         Ok(Config {
@@ -282,6 +287,7 @@ impl Config {
             metrics_listen,
             capi,
             ads,
+            channels,
             answer_columns,
             retention_days,
             app_secret,

@@ -12,7 +12,8 @@
 //! | [`ErasureTargets`] | whose leads to erase, the daily retention run | [`crate::erase`] |
 //! | [`Leases`] | turns at scheduled jobs among replicas | [`crate::lease::JobLease`] |
 //! | [`SweepPositions`] | where the backfill sweep stopped per form | the sweeper, `store copy` |
-//! | [`CapiOutbox`] | the Conversions API outbox and its figures | [`crate::capi::CapiSender`] (`/api/health` asks it for the figures) |
+//! | [`Outbox`] | deliveries of events to every destination: routes, claims, settling, figures | [`crate::outbox::Dispatcher`] (`/api/health` and `/metrics` ask it for the figures) |
+//! | [`CapiOutbox`] | the Conversions API's switch, and the outbox in its terms | [`crate::capi::CapiSender`] |
 //! | [`RepDirectory`] | reps, their roles and token hashes | [`crate::reps::RepCache`], `leadhook-server reps` |
 //! | [`copy::CopyEnd`] | bulk reads and writes | `store copy` |
 //!
@@ -25,6 +26,7 @@ pub mod erase;
 pub(crate) mod error;
 mod follow_ups;
 pub mod insights;
+pub mod outbox;
 pub mod people;
 pub mod postgrest;
 mod queue;
@@ -45,6 +47,7 @@ pub use erase::{ERASE_BATCH, Erasure, ErasureTargets, Person};
 pub use error::StoreError;
 pub use follow_ups::FollowUps;
 pub use insights::{InsightsQuery, InsightsReads, StoreInsights};
+pub use outbox::{CAPI, Delivery, DeliveryFigures, EventType, FailedDelivery, Outbox, Route};
 pub use people::{People, Relinked, TriageBackfill, TriageWrites, Triaged, Untriaged};
 pub use queue::{
     Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,

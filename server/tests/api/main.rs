@@ -22,6 +22,7 @@ mod intake_lanes;
 mod json_logs;
 mod leads_api;
 mod metrics_port;
+mod outbound;
 mod people;
 mod phones;
 mod private_dirs;

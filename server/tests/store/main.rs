@@ -5,6 +5,7 @@
 mod conformance;
 mod copy;
 mod erase_migration;
+mod outbox_migration;
 mod postgrest_migrations;
 mod postgrest_store;
 mod stages_migration;

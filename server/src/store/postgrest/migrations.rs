@@ -78,6 +78,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../../../migrations/20261207173000_insights_stages.sql"),
     ),
     (
+        "20261207180000_outbox.sql",
+        include_str!("../../../../migrations/20261207180000_outbox.sql"),
+    ),
+    (
         "20261207190000_change_notify.sql",
         include_str!("../../../../migrations/20261207190000_change_notify.sql"),
     ),

@@ -14,6 +14,7 @@ mod http;
 mod insights;
 mod key;
 mod migrations;
+mod outbox;
 mod people;
 mod query;
 mod queue;

@@ -107,8 +107,9 @@ fn ids(conn: &Connection, sql: &str) -> Result<Vec<(i64, Option<String>)>, Store
 
 fn write_page(conn: &mut Connection, page: &Page) -> Result<(), StoreError> {
     let tx = conn.transaction().map_err(internal)?;
-    // The copied history was reported to Meta where it happened (or predates the Conversions
-    // API): the switch is off while it is written, inside this transaction, so no stage queues.
+    // The copied history was reported to Meta and the channels where it happened (or predates
+    // them): the CAPI switch is off and the outbox's routes are set aside while it is written,
+    // inside this transaction, so no delivery queues.
     let capi_was_on: bool = tx
         .query_row("SELECT enabled FROM capi_switch WHERE id = 1", [], |row| {
             row.get(0)
@@ -116,6 +117,11 @@ fn write_page(conn: &mut Connection, page: &Page) -> Result<(), StoreError> {
         .map_err(internal)?;
     tx.execute("UPDATE capi_switch SET enabled = 0 WHERE id = 1", [])
         .map_err(internal)?;
+    tx.execute_batch(
+        "CREATE TEMP TABLE outbox_routes_kept AS SELECT * FROM outbox_routes;
+         DELETE FROM outbox_routes;",
+    )
+    .map_err(internal)?;
     {
         let mut upsert = tx.prepare_cached(&UPSERT_LEAD).map_err(internal)?;
         for record in &page.leads {
@@ -150,6 +156,11 @@ fn write_page(conn: &mut Connection, page: &Page) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE capi_switch SET enabled = ?1 WHERE id = 1",
         [capi_was_on],
+    )
+    .map_err(internal)?;
+    tx.execute_batch(
+        "INSERT INTO outbox_routes SELECT * FROM outbox_routes_kept;
+         DROP TABLE temp.outbox_routes_kept;",
     )
     .map_err(internal)?;
     tx.commit().map_err(internal)

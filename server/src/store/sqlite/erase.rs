@@ -31,8 +31,9 @@ pub(super) const MIGRATION: &str = concat!(
 /// change a CHECK, so the table is rebuilt with every row and the CAPI trigger on it recreated.
 /// With foreign keys on, dropping the old `activity` deletes the `capi_events` rows that reference
 /// it (ON DELETE CASCADE), so they are kept aside and put back under the same ids.
-/// A rebuild after [`super::insights::STAGES_MIGRATION`] must also create that migration's
-/// trigger again, which keeps each lead's reached stages.
+/// A rebuild after [`super::insights::STAGES_MIGRATION`] and [`super::outbox::MIGRATION`] must
+/// create their triggers again (the stage trigger, which keeps each lead's reached stages, and
+/// `queue_trigger!()`, which replaces the CAPI trigger of the default).
 macro_rules! activity_with_kinds {
     ($kinds:literal) => {
         activity_with_kinds!($kinds, $crate::store::sqlite::capi::queue_stage_trigger!())

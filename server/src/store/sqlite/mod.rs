@@ -11,6 +11,7 @@ mod export;
 mod follow_ups;
 mod history;
 mod insights;
+mod outbox;
 mod people;
 mod queue;
 mod reminders;
@@ -88,6 +89,7 @@ const MIGRATIONS: &[&str] = &[
     people::MIGRATION,
     insights::MIGRATION,
     insights::STAGES_MIGRATION,
+    outbox::MIGRATION,
 ];
 
 /// The most memory the store's page cache takes.

@@ -8,6 +8,7 @@ mod export;
 mod follow_ups;
 mod insights;
 mod list;
+mod outbox;
 mod people;
 mod phones;
 mod queue;
@@ -96,6 +97,10 @@ macro_rules! conformance {
                 each_facebook_stage_is_queued_once,
                 leases_retries_and_failures,
                 switching_on_backfills_only_since_the_given_time,
+            );
+            conformance!(@in outbox, $make;
+                routes_queue_one_delivery_per_event_and_destination,
+                deliveries_are_leased_retried_and_dead_lettered_per_destination,
             );
             conformance!(@in erase, $make;
                 erase_leaves_a_tombstone_that_redelivery_keeps,

@@ -1,0 +1,178 @@
+//! The outbox's dispatcher: sends what the store queued (see [`crate::store::outbox`]) to each
+//! channel of the channels file. The Conversions API is the outbox's other destination, sent by
+//! [`crate::capi::CapiSender`].
+//!
+//! Each destination runs its own loop: it claims up to its `concurrency` due deliveries under a
+//! lease, sends them at once (each within its `timeout`), and settles each: sent on a 2xx,
+//! dead-lettered (`failed`) once it has been retried for `expire_after`, else due again after
+//! the shared backoff. A destination that fails or hangs holds up only its own loop; the intake
+//! and the other destinations never wait for it. A crash after a send and before the settle sends
+//! the delivery again, with the same id, when its lease ends.
+
+pub mod sign;
+mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::future::join_all;
+use leadhook_shared::Backoff;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{ChannelsConfig, WebhookChannel};
+use crate::limits::{OUTBOX_POLL, WEBHOOK_RETRY_BASE, WEBHOOK_RETRY_CAP};
+use crate::metrics::Metrics;
+use crate::store::{Delivery, LeadReader, Outbox};
+pub use webhook::WebhookSender;
+
+/// What one attempt came to.
+#[derive(Debug)]
+pub enum Attempt {
+    Delivered,
+    /// Worth trying again later; the reason is kept with the delivery.
+    Failed(String),
+}
+
+/// Sends the outbox's deliveries to the channels until shutdown.
+#[derive(Clone)]
+pub struct Dispatcher {
+    outbox: Arc<dyn Outbox>,
+    leads: Arc<dyn LeadReader>,
+    channels: Arc<ChannelsConfig>,
+    metrics: Arc<Metrics>,
+}
+
+impl Dispatcher {
+    pub fn new(
+        outbox: Arc<dyn Outbox>,
+        leads: Arc<dyn LeadReader>,
+        channels: Arc<ChannelsConfig>,
+        metrics: Arc<Metrics>,
+    ) -> Dispatcher {
+        Dispatcher {
+            outbox,
+            leads,
+            channels,
+            metrics,
+        }
+    }
+
+    /// Writes the file's routes to the store (every replica's writes queue by them from then on),
+    /// retrying while the store is unreachable, then runs one loop per webhook.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let routes = self.channels.routes();
+        loop {
+            match self.outbox.outbox_routes(&routes).await {
+                Ok(()) => break,
+                Err(error) => tracing::warn!(%error, "outbox: cannot write the routes yet"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(WEBHOOK_RETRY_BASE) => {}
+            }
+        }
+        tracing::info!(
+            webhooks = self.channels.webhooks.len(),
+            routes = routes.len(),
+            "outbox: channels on"
+        );
+        let loops: Vec<_> = (0..self.channels.webhooks.len())
+            .map(|index| {
+                let dispatcher = self.clone();
+                let shutdown = shutdown.clone();
+                tokio::spawn(async move { dispatcher.webhook_loop(index, shutdown).await })
+            })
+            .collect();
+        for running in loops {
+            let _ = running.await;
+        }
+    }
+
+    async fn webhook_loop(self, index: usize, shutdown: CancellationToken) {
+        let channel = &self.channels.webhooks[index];
+        let sender = match WebhookSender::new(channel) {
+            Ok(sender) => sender,
+            Err(error) => {
+                tracing::error!(destination = %channel.name, %error, "outbox: cannot build the webhook client");
+                return;
+            }
+        };
+        // Long enough for every attempt of a claim to time out, with room to settle.
+        let lease = channel.timeout * 2 + Duration::from_secs(5);
+        loop {
+            let claimed = match self
+                .outbox
+                .outbox_claim(&channel.name, channel.concurrency, lease)
+                .await
+            {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::warn!(destination = %channel.name, %error, "outbox: cannot claim");
+                    Vec::new()
+                }
+            };
+            let full = claimed.len() as u32 == channel.concurrency;
+            let (sender, shutdown_ref, this) = (&sender, &shutdown, &self);
+            let sends = claimed.into_iter().map(|delivery| async move {
+                let attempt = tokio::select! {
+                    attempt = sender.send(&delivery, this.leads.as_ref()) => attempt,
+                    // Left to its lease: sent again, with the same id, after the restart.
+                    _ = shutdown_ref.cancelled() => return,
+                };
+                this.settle(channel, &delivery, attempt).await;
+            });
+            join_all(sends).await;
+            if shutdown.is_cancelled() {
+                return;
+            }
+            if !full {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(OUTBOX_POLL) => {}
+                }
+            }
+        }
+    }
+
+    async fn settle(&self, channel: &WebhookChannel, delivery: &Delivery, attempt: Attempt) {
+        let destination = channel.name.as_str();
+        let settled = match attempt {
+            Attempt::Delivered => {
+                self.metrics.outbox_delivery(destination, "sent");
+                self.outbox.outbox_sent(&[delivery.id]).await
+            }
+            Attempt::Failed(reason) => {
+                let waited = (Utc::now() - delivery.queued_at)
+                    .to_std()
+                    .unwrap_or_default();
+                if waited >= channel.expire_after {
+                    let reason = format!(
+                        "gave up after {} attempts over {}: {reason}",
+                        delivery.attempts,
+                        humantime::format_duration(Duration::from_secs(waited.as_secs()))
+                    );
+                    tracing::warn!(
+                        destination,
+                        delivery_id = delivery.id,
+                        reason,
+                        "outbox: delivery dead-lettered"
+                    );
+                    self.metrics.outbox_delivery(destination, "dead");
+                    self.outbox.outbox_failed(delivery.id, &reason).await
+                } else {
+                    let wait = Backoff::new(WEBHOOK_RETRY_BASE, WEBHOOK_RETRY_CAP)
+                        .delay(delivery.attempts.saturating_sub(1));
+                    tracing::info!(destination, delivery_id = delivery.id, reason, retry_in = ?wait, "outbox: delivery failed, will retry");
+                    self.metrics.outbox_delivery(destination, "retry");
+                    self.outbox
+                        .outbox_retry(&[delivery.id], wait, &reason)
+                        .await
+                }
+            }
+        };
+        if let Err(error) = settled {
+            tracing::warn!(destination, delivery_id = delivery.id, %error, "outbox: cannot settle; its lease ends it");
+        }
+    }
+}

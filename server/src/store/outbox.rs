@@ -1,0 +1,198 @@
+//! The outbox: everything that leaves the server for somewhere else (Meta's Conversions API, the
+//! operator's webhooks) as one delivery per event and destination, queued by the store in the
+//! transaction that records the event (a trigger on the activity history, both stores), so any
+//! write path on any replica queues it.
+//!
+//! A delivery is `queued` (due at `not_before`; a claim pushes that out by its lease, so two
+//! replicas never hold it at once and a crashed one's claim expires), then `sent`, or `failed`:
+//! the dead-letter state, kept with its reason, never tried again. Which events reach which
+//! destination is the store's route table ([`Outbox::outbox_routes`]); the Conversions API is
+//! the destination [`CAPI`], switched by [`super::CapiOutbox::capi_switch`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+
+/// The destination name of Meta's Conversions API; no channel may take it.
+pub const CAPI: &str = "capi";
+
+/// How many failures `/api/health` lists per destination.
+pub const RECENT_FAILURES: u32 = 10;
+
+/// What happened to a lead, as the outbox and the outgoing webhooks name it. Each is queued by
+/// the stores' trigger from one kind of activity row: see [`EventType::activity_kinds`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum EventType {
+    /// The lead was stored (from Meta, the sweep, or a rep's manual lead).
+    #[serde(rename = "lead.created")]
+    Created,
+    /// A rep claimed the lead or someone gave it an owner.
+    #[serde(rename = "lead.assigned")]
+    Assigned,
+    /// The lead's status changed.
+    #[serde(rename = "lead.status_changed")]
+    StatusChanged,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 3] = [
+        EventType::Created,
+        EventType::Assigned,
+        EventType::StatusChanged,
+    ];
+
+    /// The one spelling: the webhook's `type`, the stores' `event_type` column, the channels file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Created => "lead.created",
+            EventType::Assigned => "lead.assigned",
+            EventType::StatusChanged => "lead.status_changed",
+        }
+    }
+
+    /// The activity kinds whose rows queue this event (the stores' triggers spell the same).
+    pub fn activity_kinds(self) -> &'static [&'static str] {
+        match self {
+            EventType::Created => &["stored"],
+            EventType::Assigned => &["claim", "assign"],
+            EventType::StatusChanged => &["status"],
+        }
+    }
+
+    pub fn read(name: &str) -> Option<EventType> {
+        EventType::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// "Events of `event_type` go to `destination`."
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Route {
+    pub destination: String,
+    pub event_type: EventType,
+}
+
+/// A delivery waiting to be sent, leased to the dispatcher that claimed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Stable for the delivery's life: the webhook's `webhook-id` is made from it.
+    pub id: i64,
+    pub destination: String,
+    /// As stored; an event type this build does not know (a newer replica's) is kept as text.
+    pub event_type: String,
+    pub lead_id: i64,
+    pub activity_id: i64,
+    /// `None` for a lead a rep entered by hand.
+    pub leadgen_id: Option<String>,
+    /// The lead's status the event left it in (for the Conversions API, `Junk` for a junk lead).
+    pub stage: String,
+    /// When the event happened.
+    pub at: DateTime<Utc>,
+    pub lead_created_at: DateTime<Utc>,
+    /// When the delivery was queued: it expires (dead-letter) a stated time after.
+    pub queued_at: DateTime<Utc>,
+    /// Claims so far, this one included.
+    pub attempts: u32,
+}
+
+/// A delivery that will never be sent, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedDelivery {
+    pub delivery_id: i64,
+    pub lead_id: i64,
+    pub activity_id: i64,
+    pub stage: String,
+    pub reason: String,
+    pub failed_at: DateTime<Utc>,
+}
+
+/// What the outbox holds for one destination, for `/api/health` and `/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DeliveryFigures {
+    /// Waiting to be sent (including those retried after an error).
+    pub queued: u64,
+    /// Queued deliveries whose last attempt failed, and the latest reason.
+    pub retrying: u64,
+    pub retry_reason: Option<String>,
+    pub sent_today: u64,
+    /// Dead-lettered: will never be sent.
+    pub failed: u64,
+    /// The newest failures, newest first.
+    pub recent_failures: Vec<FailedDelivery>,
+    pub last_success_at: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Replaces the routes of every destination but [`CAPI`]: from the next write on, events are
+    /// queued for these (destination, event type) pairs. Deliveries already queued stay.
+    async fn outbox_routes(&self, routes: &[Route]) -> Result<(), StoreError>;
+
+    /// Leases up to `limit` due deliveries of `destination`, oldest first, for `lease`; a
+    /// dispatcher that dies leaves them to be claimed again when the lease ends.
+    async fn outbox_claim(
+        &self,
+        destination: &str,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// The receiver took these: never send them again.
+    async fn outbox_sent(&self, ids: &[i64]) -> Result<(), StoreError>;
+
+    /// Dead-letters this one with the reason: it is never tried again.
+    async fn outbox_failed(&self, id: i64, reason: &str) -> Result<(), StoreError>;
+
+    /// These stay queued and are due again after `after`.
+    async fn outbox_retry(
+        &self,
+        ids: &[i64],
+        after: Duration,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+
+    /// The figures of every destination that has deliveries; `today_start` begins "sent today".
+    async fn outbox_figures(
+        &self,
+        today_start: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, DeliveryFigures>, StoreError>;
+}
+
+/// A reason as the outbox keeps it: short, one line.
+pub fn short_reason(reason: &str) -> String {
+    reason
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(500)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_types_read_back_from_their_one_spelling() {
+        for kind in EventType::ALL {
+            assert_eq!(EventType::read(kind.as_str()), Some(kind));
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::json!(kind.as_str())
+            );
+        }
+        assert_eq!(EventType::read("lead.deleted"), None);
+    }
+}
