@@ -11,9 +11,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::capi::queue_stage_trigger;
 use super::erase::activity_with_kinds;
 use super::history::{self, Change};
-use super::queue::{reread, set_owner};
+use super::queue::{owned_by, reread, set_owner};
 use super::route::route_new;
-use super::rows::micros;
+use super::rows::{micros, time_from};
 use super::{SqliteStore, internal, lead_by_id};
 use crate::store::people::{Relinked, linked_text, submitted_again_text, via};
 use crate::store::{People, Routing, StatsWindow, StoreError};
@@ -81,13 +81,18 @@ pub(super) fn place_new(
     let lead = match person_owner(conn, matched, person)? {
         Some(owner) if lead.owner.is_none() => {
             set_owner(conn, &lead, Some(&owner), ActivityKind::Assign, SYSTEM, now)?;
-            lead
+            owned_by(lead, Some(owner), now)
         }
         Some(_) => lead,
         None => route_new(conn, lead, routing, now)?,
     };
     link(conn, &lead, person, how, now)?;
-    reread(conn, lead.id)
+    // What link wrote, without reading the row back (a repeat is most of a piece of leads).
+    Ok(Lead {
+        repeat_of: Some(person),
+        updated_at: time_from(now),
+        ..lead
+    })
 }
 
 /// Links `lead`, stored before people were matched, to its person as [`place_new`] would, without
@@ -142,12 +147,7 @@ fn person_of(
     for (column, key, how) in keys {
         let Some(key) = key else { continue };
         let person = conn
-            .prepare_cached(&format!(
-                "SELECT COALESCE(repeat_of, id), id FROM leads
-                 WHERE {column} = ?1 AND id <> ?2 AND erased_at IS NULL AND {NOT_JUNK}
-                   AND created_at BETWEEN ?3 AND ?4 AND COALESCE(repeat_of, 0) <> ?2
-                 ORDER BY created_at DESC, id DESC LIMIT 1"
-            ))
+            .prepare_cached(&person_lookup(column))
             .and_then(|mut select| {
                 select
                     .query_row(
@@ -173,6 +173,17 @@ fn person_of(
     Ok(None)
 }
 
+/// The query of [`person_of`] on `column` (`phone_e164` or `email_key`): the person and the lead
+/// of the newest match of key `?1` for lead `?2` created between `?3` and `?4`.
+pub(super) fn person_lookup(column: &str) -> String {
+    format!(
+        "SELECT COALESCE(repeat_of, id), id FROM leads
+         WHERE {column} = ?1 AND id <> ?2 AND erased_at IS NULL AND {NOT_JUNK}
+           AND created_at BETWEEN ?3 AND ?4 AND COALESCE(repeat_of, 0) <> ?2
+         ORDER BY created_at DESC, id DESC LIMIT 1"
+    )
+}
+
 /// Makes `lead` a submission of `person` (matched `how`), in both histories.
 fn link(
     conn: &Connection,
@@ -181,10 +192,10 @@ fn link(
     how: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE leads SET repeat_of = ?2, repeat_via = ?3, updated_at = ?4 WHERE id = ?1",
-        params![lead.id, person, how, now],
     )
+    .and_then(|mut update| update.execute(params![lead.id, person, how, now]))
     .map_err(internal)?;
     let linked = Change::new(ActivityKind::Linked, None, Some(linked_text(person, how)));
     history::record(conn, lead.id, now, SYSTEM, linked)?;

@@ -117,6 +117,17 @@ pub(super) fn apply_patch(
     Ok(())
 }
 
+/// `lead` as [`set_owner`] leaves its row when it gives it to `owner` at `now`, without reading
+/// the row back.
+pub(super) fn owned_by(lead: Lead, owner: Option<String>, now: i64) -> Lead {
+    Lead {
+        owned_at: owner.as_ref().map(|_| time_from(now)),
+        owner,
+        updated_at: time_from(now),
+        ..lead
+    }
+}
+
 /// Gives the lead to `owner` (or nobody) and records it as `kind` by `actor`.
 pub(super) fn set_owner(
     conn: &Connection,
@@ -126,10 +137,10 @@ pub(super) fn set_owner(
     actor: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE leads SET owner = ?2, owned_at = ?3, updated_at = ?4 WHERE id = ?1",
-        params![before.id, owner, owner.map(|_| now), now],
     )
+    .and_then(|mut update| update.execute(params![before.id, owner, owner.map(|_| now), now]))
     .map_err(internal)?;
     let change = Change::new(kind, before.owner.clone(), owner.map(str::to_string));
     record(conn, before.id, now, actor, change)

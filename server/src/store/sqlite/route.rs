@@ -7,7 +7,7 @@ use leadhook_shared::{ActivityKind, Lead};
 use rusqlite::{Connection, params};
 
 use super::internal;
-use super::queue::{reread, set_owner};
+use super::queue::{owned_by, set_owner};
 use crate::store::{Routing, StoreError};
 
 /// Gives `lead`, inserted at `now` in the transaction `conn` holds, the owner `routing` decides,
@@ -29,7 +29,7 @@ pub(super) fn route_new(
         return Ok(lead);
     };
     set_owner(conn, &lead, Some(&owner), ActivityKind::Assign, SYSTEM, now)?;
-    reread(conn, lead.id)
+    Ok(owned_by(lead, Some(owner), now))
 }
 
 /// The available rep of `reps` assigned least recently (never assigned first, then in the order
@@ -58,10 +58,8 @@ fn next_in_turn(
     let Some((_, _, next)) = turns.into_iter().min() else {
         return Ok(None);
     };
-    conn.execute(
-        "UPDATE reps SET last_assigned_at = ?2 WHERE name = ?1",
-        params![next, now],
-    )
-    .map_err(internal)?;
+    conn.prepare_cached("UPDATE reps SET last_assigned_at = ?2 WHERE name = ?1")
+        .and_then(|mut update| update.execute(params![next, now]))
+        .map_err(internal)?;
     Ok(Some(next.clone()))
 }
