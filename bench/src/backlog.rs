@@ -20,7 +20,7 @@ use anyhow::{Context as _, bail, ensure};
 use clap::Args;
 
 use crate::drain::{DEFAULT_GRAPH_DELAY_MS, DELAYED_TARGET, fill_inbox};
-use crate::fixture::{self, PHASE_LIMIT, Server, post_webhook, signed_webhooks};
+use crate::fixture::{self, PHASE_LIMIT, Server, ServerPlacement, post_webhook, signed_webhooks};
 use crate::report::{Figure, Figures, Latencies, Target};
 
 const BENCHMARK: &str = "backlog";
@@ -42,6 +42,8 @@ pub struct BacklogArgs {
     /// How long the Graph API stand-in takes to answer each lead fetch.
     #[arg(long, default_value_t = DEFAULT_GRAPH_DELAY_MS)]
     pub graph_delay_ms: u64,
+    #[command(flatten)]
+    pub server: ServerPlacement,
 }
 
 /// How often the leads are looked for with `GET /api/leads?since=`: each live lead's time
@@ -61,7 +63,7 @@ struct Measured {
 
 async fn backlog_then_live(args: &BacklogArgs, seed: u64) -> anyhow::Result<Measured> {
     let data_dir = tempfile::tempdir().context("cannot create a data directory")?;
-    let server = Server::start(data_dir.path(), None).await?;
+    let server = Server::start_at(data_dir.path(), &args.server).await?;
     server
         .graph
         .set_lead_read_latency(Duration::from_millis(args.graph_delay_ms));

@@ -15,7 +15,7 @@ use anyhow::{Context as _, ensure};
 use clap::Args;
 use leadhook_sim::FakeLead;
 
-use crate::fixture::{self, PHASE_LIMIT, Server, post_webhook, signed_batches};
+use crate::fixture::{self, PHASE_LIMIT, Server, ServerPlacement, post_webhook, signed_batches};
 use crate::report::{Figure, Figures, Target};
 
 const BENCHMARK: &str = "drain";
@@ -48,6 +48,8 @@ pub struct DrainArgs {
     /// How long the Graph API stand-in takes to answer each lead fetch in the slow setting.
     #[arg(long, default_value_t = DEFAULT_GRAPH_DELAY_MS)]
     pub graph_delay_ms: u64,
+    #[command(flatten)]
+    pub server: ServerPlacement,
 }
 
 /// Adds `leads` to the server's Graph stand-in, then puts them in its inbox with webhooks of
@@ -80,9 +82,14 @@ struct Drained {
 
 /// Fills a fresh server's inbox with `count` leads, Graph answering after `delay`, and times
 /// the worker until the store holds them all.
-async fn drain(count: usize, delay: Duration, seed: u64) -> anyhow::Result<Drained> {
+async fn drain(
+    count: usize,
+    delay: Duration,
+    seed: u64,
+    placement: &ServerPlacement,
+) -> anyhow::Result<Drained> {
     let data_dir = tempfile::tempdir().context("cannot create a data directory")?;
-    let server = Server::start(data_dir.path(), None).await?;
+    let server = Server::start_at(data_dir.path(), placement).await?;
     server.graph.set_lead_read_latency(delay);
     let leads = fixture::fake_leads(seed, count);
     let first_ack = fill_inbox(&server, &leads).await?;
@@ -116,7 +123,7 @@ pub async fn run(args: &DrainArgs, runs: usize) -> anyhow::Result<Figures> {
     for run in 0..runs {
         for (setting, &(graph, count, delay_ms, target)) in settings.iter().enumerate() {
             let seed = 4_000 + (run * settings.len() + setting) as u64;
-            let drained = drain(count, Duration::from_millis(delay_ms), seed)
+            let drained = drain(count, Duration::from_millis(delay_ms), seed, &args.server)
                 .await
                 .with_context(|| format!("drain of {count} events, {graph}"))?;
             figures.record(

@@ -1,11 +1,12 @@
 //! What every benchmark starts from: a leadhook server in this process (the sim's
-//! `TestServer`, as the tests start it) with a Graph API stand-in, and realistic leads.
+//! `TestServer`, as the tests start it) or the release binary as a child process pinned to some
+//! cores, with a Graph API stand-in, and realistic leads.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context as _, ensure};
+use anyhow::{Context as _, bail, ensure};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -17,7 +18,7 @@ use leadhook_server::store::sqlite::SqliteStore;
 use leadhook_server::store::{LeadStore, LeadWrites, UPSERT_BATCH};
 use leadhook_shared::meta::signature::{SIGNATURE_HEADER, sign};
 use leadhook_shared::meta::{GraphLead, IncomingLead, parse_graph_lead};
-use leadhook_sim::harness::TestSettings;
+use leadhook_sim::harness::{ServerProcess, TestSettings};
 use leadhook_sim::{
     BodyStyle, FakeLead, GraphStandin, LeadFaker, LeadgenChange, TestServer, notification_body,
 };
@@ -40,16 +41,125 @@ fn settings() -> TestSettings {
     }
 }
 
+/// Where a benchmark's server runs: by default the server's library in this process; with
+/// `--server-cpus`, the release `leadhook-server` as a child process pinned with `taskset -c`
+/// (the small-VPS profile: `--server-cpus 0` gives it one core).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServerPlacement {
+    /// Run the release `leadhook-server` as a child process on these CPUs only (`taskset -c`
+    /// list, e.g. `0`), instead of the server's library in this process. Pin this program to
+    /// the other CPUs (`taskset -c 1 leadhook-bench ...`) so the load does not share them.
+    #[arg(long)]
+    pub server_cpus: Option<String>,
+    /// The leadhook-server binary; by default the one next to this program
+    /// (`cargo build --release -p leadhook-server`).
+    #[arg(long)]
+    pub server: Option<PathBuf>,
+    /// Who checkpoints the SQLite lead store's WAL: the store's background thread (the server's
+    /// way), or SQLite itself in the commit that fills the WAL (the way before, for comparison;
+    /// server in this process only).
+    #[arg(long, value_enum, default_value_t = Checkpoints::Background)]
+    pub sqlite_checkpoints: Checkpoints,
+}
+
+/// Who checkpoints the SQLite lead store's WAL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Checkpoints {
+    /// The store's own thread, passive checkpoints off the writers' path.
+    #[default]
+    Background,
+    /// SQLite, in the commit that takes the WAL past 1,000 pages.
+    InCommit,
+}
+
+/// The release `leadhook-server`: `given`, or the one next to this program.
+pub fn server_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let binary = match given {
+        Some(path) => path.to_path_buf(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("this program has no directory")?
+            .join("leadhook-server"),
+    };
+    ensure!(
+        binary.exists(),
+        "{} not found: cargo build --release -p leadhook-server, or pass --server",
+        binary.display()
+    );
+    Ok(binary)
+}
+
+/// The server a benchmark measures.
+enum Running {
+    InProcess(TestServer),
+    Child(ServerProcess),
+}
+
 /// A running server and its Graph API stand-in; [`Server::stop`] shuts both down.
 pub struct Server {
     /// `http://127.0.0.1:PORT`
     pub base_url: String,
     pub graph: GraphStandin,
     pub client: reqwest::Client,
-    server: TestServer,
+    server: Running,
 }
 
 impl Server {
+    /// Starts a Graph API stand-in and a server with an empty `data_dir` where `placement` says.
+    pub async fn start_at(data_dir: &Path, placement: &ServerPlacement) -> anyhow::Result<Server> {
+        match &placement.server_cpus {
+            None if placement.sqlite_checkpoints == Checkpoints::InCommit => {
+                let path = data_dir.join("leads.db");
+                let store = SqliteStore::open_with(&path, None)
+                    .await
+                    .with_context(|| format!("cannot open the lead store at {}", path.display()))?;
+                Server::start(data_dir, Some(Arc::new(store))).await
+            }
+            None => Server::start(data_dir, None).await,
+            Some(_) if placement.sqlite_checkpoints == Checkpoints::InCommit => {
+                bail!("--sqlite-checkpoints in-commit needs the server in this process")
+            }
+            Some(cpus) => {
+                let binary = server_binary(placement.server.as_deref())?;
+                Server::start_process(data_dir, &binary, Some(cpus)).await
+            }
+        }
+    }
+
+    /// Starts a Graph API stand-in and `binary` as a child process with `data_dir`, on `cpus`
+    /// only when given; it logs as in production (`info`, a line per new lead).
+    pub async fn start_process(
+        data_dir: &Path,
+        binary: &Path,
+        cpus: Option<&str>,
+    ) -> anyhow::Result<Server> {
+        let settings = settings();
+        let graph = settings
+            .spawn_graph()
+            .await
+            .context("cannot start the Graph API stand-in")?;
+        let env = settings.env(&graph.base_url(), data_dir);
+        let process = match cpus {
+            Some(cpus) => ServerProcess::start_pinned(binary, env, cpus).await,
+            None => ServerProcess::start(binary, env).await,
+        }
+        .with_context(|| format!("cannot start {}", binary.display()))?;
+        Ok(Server {
+            base_url: process.base_url(),
+            graph,
+            client: client()?,
+            server: Running::Child(process),
+        })
+    }
+
+    /// The child process's id (`None` for a server in this process).
+    pub fn pid(&self) -> Option<u32> {
+        match &self.server {
+            Running::InProcess(_) => None,
+            Running::Child(process) => process.pid(),
+        }
+    }
+
     /// Starts a Graph API stand-in and a server on a free loopback port with `data_dir`, using
     /// `store` as its lead store when given (else the embedded SQLite file in `data_dir`).
     pub async fn start(
@@ -83,7 +193,7 @@ impl Server {
             base_url: server.base_url(),
             graph,
             client: client()?,
-            server,
+            server: Running::InProcess(server),
         })
     }
 
@@ -95,10 +205,19 @@ impl Server {
     /// are released).
     pub async fn stop(self) -> anyhow::Result<()> {
         self.graph.release();
-        self.server
-            .stop()
-            .await
-            .context("the server stopped with an error")?;
+        match self.server {
+            Running::InProcess(server) => server
+                .stop()
+                .await
+                .context("the server stopped with an error")?,
+            Running::Child(process) => {
+                let (status, log) = process
+                    .terminate()
+                    .await
+                    .context("cannot stop the server")?;
+                ensure!(status.success(), "the server exited with {status}: {log}");
+            }
+        }
         self.graph.shutdown().await;
         Ok(())
     }

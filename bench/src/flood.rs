@@ -56,18 +56,7 @@ pub async fn run(args: &FloodArgs, runs: usize) -> anyhow::Result<Figures> {
         limit >= needed,
         "the flood needs {needed} open files; this shell allows {limit} (raise `ulimit -Hn`)"
     );
-    let binary = match &args.server {
-        Some(path) => path.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("this program has no directory")?
-            .join("leadhook-server"),
-    };
-    ensure!(
-        binary.exists(),
-        "{} not found: cargo build --release -p leadhook-server, or pass --server",
-        binary.display()
-    );
+    let binary = crate::fixture::server_binary(args.server.as_deref())?;
     let mut figures = Figures::default();
     for _ in 0..runs {
         one_run(args, &binary, &mut figures).await?;
@@ -245,7 +234,11 @@ async fn start_server(binary: &Path, data_dir: &Path) -> anyhow::Result<ServerPr
 
 /// A memory line of the server's `/proc/<pid>/status` (`VmRSS:` now, `VmHWM:` at peak), in MB.
 fn memory_mb(server: &ServerProcess, line: &str) -> anyhow::Result<f64> {
-    let pid = server.pid().context("the server has stopped")?;
+    process_memory_mb(server.pid().context("the server has stopped")?, line)
+}
+
+/// A memory line of `/proc/<pid>/status` (`VmRSS:` now, `VmHWM:` at peak), in MB.
+pub fn process_memory_mb(pid: u32, line: &str) -> anyhow::Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .context("cannot read the server's /proc status (Linux only)")?;
     let kib: f64 = status

@@ -4,6 +4,7 @@
 //! count and time. Build with `--release`: `cargo run --release -p leadhook-bench -- all`.
 
 mod backlog;
+mod cost;
 mod dashboard;
 mod drain;
 mod e2e;
@@ -66,6 +67,10 @@ enum Command {
     /// The release server's memory and webhook answers under 1,100 idle connections and 100
     /// slow 8 MB bodies (needs `cargo build --release -p leadhook-server`).
     Flood(flood::FloodArgs),
+    /// What the release server costs a small machine: resident memory idle and under webhooks,
+    /// CPU time per stored lead, start-up with many leads, binary sizes (needs
+    /// `cargo build --release -p leadhook-server -p leadhook`; not in `all`).
+    Cost(cost::CostArgs),
     /// Two servers on one local Supabase: lead to screen across replicas, and what the change
     /// follower costs when idle. Needs PostgreSQL and PostgREST, as the tests do; not in `all`.
     Replicas(replicas::ReplicasArgs),
@@ -85,6 +90,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
         Command::E2e(args) => e2e::run(args, cli.runs).await,
         Command::Dashboard(args) => dashboard::run(args, cli.runs),
         Command::Flood(args) => flood::run(args, cli.runs).await,
+        Command::Cost(args) => cost::run(args, cli.runs).await,
         Command::Replicas(args) => replicas::run(args, cli.runs).await,
         Command::All => {
             let mut figures = dashboard::run(&default_args(), cli.runs)?;

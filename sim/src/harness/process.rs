@@ -83,6 +83,26 @@ impl ServerProcess {
         Self::spawn(command, binary).await
     }
 
+    /// As [`ServerProcess::start`], run by `taskset -c <cpus>` so that the server and every
+    /// thread it starts only ever run on `cpus` (e.g. `0`: one core, as on a small VPS).
+    pub async fn start_pinned<K, V>(
+        binary: &Path,
+        env: impl IntoIterator<Item = (K, V)>,
+        cpus: &str,
+    ) -> Result<ServerProcess, ProcessError>
+    where
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
+        let taskset = on_path(TASKSET).ok_or_else(|| ProcessError::Spawn {
+            binary: TASKSET.into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not on PATH (util-linux)"),
+        })?;
+        let mut command = Command::new(taskset);
+        command.arg("-c").arg(cpus).arg(binary);
+        Self::spawn(serve(command, env), binary).await
+    }
+
     async fn spawn(mut command: Command, binary: &Path) -> Result<ServerProcess, ProcessError> {
         let mut child = command.spawn().map_err(|source| ProcessError::Spawn {
             binary: binary.display().to_string(),
@@ -184,7 +204,16 @@ where
     K: AsRef<std::ffi::OsStr>,
     V: AsRef<std::ffi::OsStr>,
 {
-    let mut command = Command::new(binary);
+    serve(Command::new(binary), env)
+}
+
+/// `command` (the server binary, or a launcher followed by it) with `serve` and `env` as its
+/// whole environment, on a loopback port the OS picks.
+fn serve<K, V>(mut command: Command, env: impl IntoIterator<Item = (K, V)>) -> Command
+where
+    K: AsRef<std::ffi::OsStr>,
+    V: AsRef<std::ffi::OsStr>,
+{
     command
         .arg("serve")
         .env_clear()
@@ -196,6 +225,17 @@ where
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     command
+}
+
+/// The program that pins a process to some CPUs (util-linux).
+const TASKSET: &str = "taskset";
+
+/// `program`'s path in this process's `PATH` (the child's environment is cleared, so it is
+/// looked up here).
+fn on_path(program: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
 }
 
 /// Appends every stderr line to `log`, and sends the address once the ready line names it.

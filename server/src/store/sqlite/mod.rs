@@ -2,15 +2,18 @@
 //!
 //! rusqlite is blocking, so every call runs on tokio's blocking pool. One connection behind a
 //! mutex serialises writers, which also lets `updated_at` be strictly increasing: cursors never tie.
-//! A second, read-only connection serves the long reads (the insights) beside it.
+//! A second, read-only connection serves the long reads (the insights) beside it, and a thread
+//! of its own checkpoints the WAL (`checkpoint`), so no writer ever does.
 
 mod capi;
+mod checkpoint;
 mod copy;
 mod erase;
 mod export;
 mod follow_ups;
 mod history;
 mod insights;
+mod open;
 mod outbox;
 mod people;
 mod queue;
@@ -33,13 +36,13 @@ use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{
     ActivityKind, Cursor, FormCount, Lead, LeadPatch, LeadStatus, NewManualLead, Stats,
 };
-use rusqlite::config::DbConfig;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::{
     LeadPage, LeadQuery, LeadReader, LeadWrites, Routing, StatsWindow, StoreError, Upserted,
 };
+pub use checkpoint::{CheckpointCounts, CheckpointPolicy};
 use history::Change;
 use rows::{SELECT_LEADS, lead_from_row, micros};
 
@@ -93,20 +96,13 @@ const MIGRATIONS: &[&str] = &[
     outbox::MIGRATION,
 ];
 
-/// The most memory the store's page cache takes.
-const PAGE_CACHE_KIB: i64 = 32 * 1024;
-
-/// Prepared statements the writing connection keeps (rusqlite keeps 16 by default). Storing a
-/// piece of leads alone uses about a dozen, and the rest of the server (queue, follow-ups, people,
-/// reminders, the CAPI outbox) its own: with 16, a lead's statements pushed each other out and
-/// were parsed again for every lead.
-const STATEMENT_CACHE_CAPACITY: usize = 128;
-
 pub struct SqliteStore {
     inner: Arc<Mutex<Inner>>,
     /// A second, read-only connection for long reads (the insights): with WAL it reads its own
     /// snapshot while the writer goes on, so a manager's figures never hold up a lead's write.
     reader: Arc<Mutex<Connection>>,
+    /// Declared last: dropped after the connections, so it is the file's last one to close.
+    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 struct Inner {
@@ -118,80 +114,39 @@ struct Inner {
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        Self::open_with(path, Some(CheckpointPolicy::DEFAULT)).await
+    }
+
+    /// [`SqliteStore::open`], checkpointing the WAL in the background by `policy`, or with
+    /// `None` as SQLite does by itself: in the commit that takes the WAL past 1,000 pages (what
+    /// leadhook did before the background checkpoints; the benchmarks compare the two).
+    pub async fn open_with(
+        path: &Path,
+        policy: Option<CheckpointPolicy>,
+    ) -> Result<SqliteStore, StoreError> {
         let path = path.to_path_buf();
-        let reader_path = path.clone();
-        let inner = tokio::task::spawn_blocking(move || -> Result<Inner, StoreError> {
-            crate::private_files::prepare_private_database(&path).map_err(|e| {
-                StoreError::Unavailable(format!("cannot open {}: {e}", path.display()))
-            })?;
-            let mut conn = Connection::open(&path).map_err(|e| {
-                StoreError::Unavailable(format!("cannot open {}: {e}", path.display()))
-            })?;
-            conn.pragma_update(None, "journal_mode", "WAL")
-                .map_err(internal)?;
-            conn.pragma_update(None, "synchronous", "NORMAL")
-                .map_err(internal)?;
-            // An erased person's bytes are overwritten, not left in free pages for a copy of the
-            // file to reveal.
-            conn.pragma_update(None, "secure_delete", "ON")
-                .map_err(internal)?;
-            // Negative: KiB. SQLite's default of 2 MiB no longer holds the `leadgen_id` index once
-            // there are ~50,000 leads, and every new lead's lookup and insert then reads pages back.
-            conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)
-                .map_err(internal)?;
-            conn.busy_timeout(std::time::Duration::from_secs(5))
-                .map_err(internal)?;
-            conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
-            // No plan depends on a bound value (SQLite's query planner stability guarantee).
-            // Without it, planning a query with `column = ?` marks it to be planned again when
-            // that parameter changes, and rusqlite clears a cached statement's parameters each
-            // time it is returned to the cache: the person lookups were parsed and planned again
-            // for every lead, 14 % of a bulk store's time. No query here needs a bound value to
-            // pick its index (partial indexes are matched by literals).
-            conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
-                .map_err(internal)?;
-            // Every transaction writes: take the write lock at its start, so a second connection
-            // to the file (a tool, `store copy`) waits its turn instead of failing on an upgrade,
-            // and what a transaction reads before it writes (a person's earlier leads) is current.
-            conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
-            migrate(&mut conn)?;
-            let last_change_micros = conn
-                .query_row(
-                    "SELECT COALESCE(MAX(updated_at), 0) FROM leads",
-                    [],
-                    |row| row.get(0),
-                )
-                .map_err(internal)?;
-            Ok(Inner {
-                conn,
-                last_change_micros,
-            })
-        })
-        .await
-        .map_err(|e| StoreError::Internal(e.to_string()))??;
-        let reader = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
-            let reader = Connection::open_with_flags(
-                &reader_path,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(|e| {
-                StoreError::Unavailable(format!("cannot open {}: {e}", reader_path.display()))
-            })?;
-            reader
-                .pragma_update(None, "cache_size", -PAGE_CACHE_KIB)
-                .map_err(internal)?;
-            reader
-                .busy_timeout(std::time::Duration::from_secs(5))
-                .map_err(internal)?;
-            Ok(reader)
+        let (inner, reader, checkpointer) = tokio::task::spawn_blocking(move || {
+            let inner = open::writer(&path, policy.is_none())?;
+            let reader = open::reader(&path)?;
+            let checkpointer = policy
+                .map(|policy| checkpoint::Checkpointer::start(&path, policy))
+                .transpose()?;
+            Ok::<_, StoreError>((inner, reader, checkpointer))
         })
         .await
         .map_err(|e| StoreError::Internal(e.to_string()))??;
         Ok(SqliteStore {
             inner: Arc::new(Mutex::new(inner)),
             reader: Arc::new(Mutex::new(reader)),
+            checkpointer,
         })
+    }
+
+    /// What the WAL checkpointer has done so far (`None`: SQLite checkpoints in the commit).
+    pub fn checkpoints(&self) -> Option<&CheckpointCounts> {
+        self.checkpointer
+            .as_ref()
+            .map(checkpoint::Checkpointer::counts)
     }
 
     async fn with<T, F>(&self, work: F) -> Result<T, StoreError>
