@@ -127,11 +127,16 @@ fn tally(conn: &Connection, query: &InsightsQuery) -> Result<Tally, StoreError> 
         .query(params![micros(query.start()), micros(query.end())])
         .map_err(internal)?;
     while let Some(row) = rows.next().map_err(internal)? {
+        let text = |index: usize| -> Result<Option<&str>, StoreError> {
+            row.get_ref(index)
+                .and_then(|value| value.as_str_or_null().map_err(Into::into))
+                .map_err(internal)
+        };
         let facts = LeadFacts {
             id: row.get(0).map_err(internal)?,
             created_at: time_from(row.get(1).map_err(internal)?),
-            key: row.get(2).map_err(internal)?,
-            owner: row.get(3).map_err(internal)?,
+            key: text(2)?,
+            owner: text(3)?,
             junk: row.get(4).map_err(internal)?,
             person: row.get(5).map_err(internal)?,
             speed_secs: row
@@ -151,7 +156,7 @@ fn names(
     conn: &Connection,
     query: &InsightsQuery,
     tally: &Tally,
-) -> Result<std::collections::HashMap<Option<String>, String>, StoreError> {
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
     let mut names = std::collections::HashMap::new();
     let (key, Some(name)) = source_columns(query) else {
         return Ok(names);
@@ -167,9 +172,6 @@ fn names(
         ))
         .map_err(internal)?;
     for (source, newest) in tally.newest_leads() {
-        if source.is_none() {
-            continue;
-        }
         let found: Option<String> = match of_lead
             .query_row([newest], |row| row.get(0))
             .optional()
@@ -186,7 +188,7 @@ fn names(
                 .map_err(internal)?,
         };
         if let Some(found) = found {
-            names.insert(source.clone(), found);
+            names.insert(source.to_owned(), found);
         }
     }
     Ok(names)

@@ -18,14 +18,14 @@ pub const QUALIFIED: i64 = 1;
 pub const WON: i64 = 2;
 pub const LOST: i64 = 4;
 
-/// What the insights read of one lead.
+/// What the insights read of one lead, borrowed from the row being read.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LeadFacts {
+pub struct LeadFacts<'a> {
     pub id: i64,
     pub created_at: DateTime<Utc>,
     /// The lead's source under the query's grouping.
-    pub key: Option<String>,
-    pub owner: Option<String>,
+    pub key: Option<&'a str>,
+    pub owner: Option<&'a str>,
     pub junk: bool,
     /// The lead the person was first seen on (the lead itself for a first submission).
     pub person: i64,
@@ -35,11 +35,11 @@ pub struct LeadFacts {
     pub reached: i64,
 }
 
-/// One group's running counts.
+/// One group's running counts; people are counted only where the figures show them.
 #[derive(Debug, Default)]
 struct Counts {
     leads: u64,
-    people: HashSet<i64>,
+    people: Option<HashSet<i64>>,
     junk: u64,
     qualified: u64,
     won: u64,
@@ -48,12 +48,19 @@ struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, lead: &LeadFacts) {
+    fn counting_people() -> Self {
+        Self {
+            people: Some(HashSet::new()),
+            ..Self::default()
+        }
+    }
+
+    fn add(&mut self, lead: &LeadFacts<'_>) {
         self.leads += 1;
         if lead.junk {
             self.junk += 1;
-        } else {
-            self.people.insert(lead.person);
+        } else if let Some(people) = &mut self.people {
+            people.insert(lead.person);
         }
         self.qualified += u64::from(lead.reached & QUALIFIED != 0);
         self.won += u64::from(lead.reached & WON != 0);
@@ -65,7 +72,7 @@ impl Counts {
         self.speeds.sort_unstable();
         Funnel {
             leads: self.leads,
-            people: self.people.len() as u64,
+            people: self.people.map_or(0, |people| people.len() as u64),
             junk: self.junk,
             contacted: self.speeds.len() as u64,
             qualified: self.qualified,
@@ -77,11 +84,12 @@ impl Counts {
     }
 }
 
-/// A source's counts and its newest lead, whose name the group is given.
-#[derive(Debug, Default)]
+/// A source's counts, its leads per day and its newest lead, whose name the group is given.
+#[derive(Debug)]
 struct Group {
     counts: Counts,
-    newest: Option<(DateTime<Utc>, i64)>,
+    per_day: Vec<u64>,
+    newest: (DateTime<Utc>, i64),
 }
 
 /// The period's leads counted so far.
@@ -89,9 +97,10 @@ struct Group {
 pub struct Tally {
     day_starts: Vec<DateTime<Utc>>,
     total: Counts,
-    groups: HashMap<Option<String>, Group>,
+    /// Sources by key, and the leads without one.
+    groups: HashMap<String, Group>,
+    no_source: Option<Group>,
     reps: HashMap<String, Counts>,
-    days: HashMap<(usize, Option<String>), u64>,
     histogram: Vec<u64>,
 }
 
@@ -100,30 +109,44 @@ impl Tally {
     pub fn new(day_starts: &[DateTime<Utc>]) -> Self {
         Self {
             day_starts: day_starts.to_vec(),
-            total: Counts::default(),
+            total: Counts::counting_people(),
             groups: HashMap::new(),
+            no_source: None,
             reps: HashMap::new(),
-            days: HashMap::new(),
             histogram: vec![0; SPEED_BUCKET_EDGES.len() + 1],
         }
     }
 
-    pub fn add(&mut self, lead: LeadFacts) {
+    pub fn add(&mut self, lead: LeadFacts<'_>) {
         self.total.add(&lead);
-        let group = self.groups.entry(lead.key.clone()).or_default();
-        group.counts.add(&lead);
-        if group.newest < Some((lead.created_at, lead.id)) {
-            group.newest = Some((lead.created_at, lead.id));
-        }
-        if let Some(owner) = &lead.owner {
-            self.reps.entry(owner.clone()).or_default().add(&lead);
-        }
         // The day whose start is the last one at or before the lead.
         let day = self
             .day_starts
-            .partition_point(|start| *start <= lead.created_at);
-        if let Some(day) = day.checked_sub(1) {
-            *self.days.entry((day, lead.key)).or_default() += 1;
+            .partition_point(|start| *start <= lead.created_at)
+            .checked_sub(1);
+        let days = self.day_starts.len().saturating_sub(1);
+        let new_group = || Group {
+            counts: Counts::counting_people(),
+            per_day: vec![0; days],
+            newest: (lead.created_at, lead.id),
+        };
+        let group = match lead.key {
+            Some(key) => match self.groups.get_mut(key) {
+                Some(group) => group,
+                None => self.groups.entry(key.to_owned()).or_insert_with(new_group),
+            },
+            None => self.no_source.get_or_insert_with(new_group),
+        };
+        group.counts.add(&lead);
+        group.newest = group.newest.max((lead.created_at, lead.id));
+        if let Some(count) = day.and_then(|day| group.per_day.get_mut(day)) {
+            *count += 1;
+        }
+        if let Some(owner) = lead.owner {
+            match self.reps.get_mut(owner) {
+                Some(counts) => counts.add(&lead),
+                None => self.reps.entry(owner.to_owned()).or_default().add(&lead),
+            }
         }
         if let Some(speed) = lead.speed_secs {
             let bucket = SPEED_BUCKET_EDGES
@@ -135,25 +158,43 @@ impl Tally {
     }
 
     /// Each source's key and the id of its newest lead, to name it by.
-    pub fn newest_leads(&self) -> impl Iterator<Item = (&Option<String>, i64)> {
+    pub fn newest_leads(&self) -> impl Iterator<Item = (&str, i64)> {
         self.groups
             .iter()
-            .filter_map(|(key, group)| Some((key, group.newest?.1)))
+            .map(|(key, group)| (key.as_str(), group.newest.1))
     }
 
     /// The figures, each source named by `name` (its key to the name, if any).
-    pub fn finish(self, mut name: impl FnMut(&Option<String>) -> Option<String>) -> StoreInsights {
+    pub fn finish(self, mut name: impl FnMut(&str) -> Option<String>) -> StoreInsights {
+        let sources = self
+            .groups
+            .into_iter()
+            .map(|(key, group)| (Some(key), group))
+            .chain(self.no_source.map(|group| (None, group)));
+        let mut groups = Vec::new();
+        let mut days = Vec::new();
+        for (key, group) in sources {
+            days.extend(
+                group
+                    .per_day
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, leads)| **leads > 0)
+                    .map(|(day, leads)| DayCount {
+                        day,
+                        key: key.clone(),
+                        leads: *leads,
+                    }),
+            );
+            groups.push(GroupFigures {
+                name: key.as_deref().and_then(&mut name),
+                key,
+                funnel: group.counts.funnel(),
+            });
+        }
         StoreInsights {
             total: self.total.funnel(),
-            groups: self
-                .groups
-                .into_iter()
-                .map(|(key, group)| GroupFigures {
-                    name: name(&key),
-                    key,
-                    funnel: group.counts.funnel(),
-                })
-                .collect(),
+            groups,
             reps: self
                 .reps
                 .into_iter()
@@ -168,11 +209,7 @@ impl Tally {
                     }
                 })
                 .collect(),
-            days: self
-                .days
-                .into_iter()
-                .map(|((day, key), leads)| DayCount { day, key, leads })
-                .collect(),
+            days,
             speed_histogram: self.histogram,
         }
     }
