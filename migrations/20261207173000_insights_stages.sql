@@ -112,29 +112,20 @@ as $$
       from (select distinct k, person from p where not junk) as d
      group by grouping sets ((), (k))
   ),
-  -- A source's name: its newest lead's, or when that one has none, the period's newest with one.
+  -- A source's name: the newest name among its leads of the period (read back from its newest
+  -- lead, one index step in the usual case where that lead has one).
   names as (
-    select c.k, coalesce(
-             (select n.nm from public.leads as l
-                cross join lateral (select case source_by
-                                             when 'campaign' then l.campaign_id when 'adset' then l.adset_id
-                                             when 'ad' then l.ad_id when 'form' then l.form_id end as k,
-                                           case source_by
-                                             when 'campaign' then l.campaign_name when 'adset' then l.adset_name
-                                             when 'ad' then l.ad_name when 'form' then l.form_name end as nm) as n
-               where l.created_at = c.newest and n.k = c.k
-               order by l.id desc limit 1),
-             (select n.nm from public.leads as l
-                cross join lateral (select case source_by
-                                             when 'campaign' then l.campaign_id when 'adset' then l.adset_id
-                                             when 'ad' then l.ad_id when 'form' then l.form_id end as k,
-                                           case source_by
-                                             when 'campaign' then l.campaign_name when 'adset' then l.adset_name
-                                             when 'ad' then l.ad_name when 'form' then l.form_name end as nm) as n
-               where n.k = c.k and n.nm is not null
-                 and l.created_at >= day_starts[1]
-                 and l.created_at < day_starts[pg_catalog.array_length(day_starts, 1)]
-               order by l.created_at desc, l.id desc limit 1)) as nm
+    select c.k,
+           (select n.nm from public.leads as l
+              cross join lateral (select case source_by
+                                           when 'campaign' then l.campaign_id when 'adset' then l.adset_id
+                                           when 'ad' then l.ad_id when 'form' then l.form_id end as k,
+                                         case source_by
+                                           when 'campaign' then l.campaign_name when 'adset' then l.adset_name
+                                           when 'ad' then l.ad_name when 'form' then l.form_name end as nm) as n
+             where n.k = c.k and n.nm is not null
+               and l.created_at >= day_starts[1] and l.created_at <= c.newest
+             order by l.created_at desc, l.id desc limit 1) as nm
       from counted as c
      where c.facet = 'g' and c.k is not null and source_by in ('campaign', 'adset', 'ad', 'form')
   ),

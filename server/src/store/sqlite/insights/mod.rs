@@ -150,8 +150,8 @@ fn tally(conn: &Connection, query: &InsightsQuery) -> Result<Tally, StoreError> 
     Ok(tally)
 }
 
-/// Each source's name: its newest lead's, or when that lead has none, the newest lead of the
-/// period with one.
+/// Each source's name: the newest name among its leads of the period, read back from its newest
+/// lead (one step in the usual case where that lead has one).
 fn names(
     conn: &Connection,
     query: &InsightsQuery,
@@ -161,32 +161,21 @@ fn names(
     let (key, Some(name)) = source_columns(query) else {
         return Ok(names);
     };
-    let mut of_lead = conn
-        .prepare_cached(&format!("SELECT {name} FROM leads AS l WHERE l.id = ?1"))
-        .map_err(internal)?;
     let mut newest_named = conn
         .prepare_cached(&format!(
             "SELECT {name} FROM leads AS l
-              WHERE {key} IS ?1 AND {name} IS NOT NULL AND l.created_at >= ?2 AND l.created_at < ?3
+              WHERE {key} = ?1 AND {name} IS NOT NULL AND l.created_at >= ?2 AND l.created_at <= ?3
               ORDER BY l.created_at DESC, l.id DESC LIMIT 1"
         ))
         .map_err(internal)?;
     for (source, newest) in tally.newest_leads() {
-        let found: Option<String> = match of_lead
-            .query_row([newest], |row| row.get(0))
+        let found: Option<String> = newest_named
+            .query_row(
+                params![source, micros(query.start()), micros(newest)],
+                |row| row.get(0),
+            )
             .optional()
-            .map_err(internal)?
-            .flatten()
-        {
-            Some(found) => Some(found),
-            None => newest_named
-                .query_row(
-                    params![source, micros(query.start()), micros(query.end())],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(internal)?,
-        };
+            .map_err(internal)?;
         if let Some(found) = found {
             names.insert(source.to_owned(), found);
         }

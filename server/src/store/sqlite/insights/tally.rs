@@ -157,11 +157,11 @@ impl Tally {
         }
     }
 
-    /// Each source's key and the id of its newest lead, to name it by.
-    pub fn newest_leads(&self) -> impl Iterator<Item = (&str, i64)> {
+    /// Each source's key and when its newest lead was submitted, to name it by.
+    pub fn newest_leads(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> {
         self.groups
             .iter()
-            .map(|(key, group)| (key.as_str(), group.newest.1))
+            .map(|(key, group)| (key.as_str(), group.newest.0))
     }
 
     /// The figures, each source named by `name` (its key to the name, if any).
