@@ -4,38 +4,120 @@
 -- store (server/src/store/sqlite/insights/); server/tests/store/conformance/insights.rs holds both
 -- to it.
 --
--- Safe beside an older server: the new column has a default, the trigger keeps it for every
+-- Safe beside an older server: the new column has a default, a trigger keeps it for every
 -- writer's status changes, and `lead_insights` keeps its arguments and its answer.
 
 alter table public.leads add column if not exists stages smallint not null default 0;
 
 -- The bit of a stage the insights count: Qualified 1, Won 2, Lost 4.
+create or replace function public.stage_bit(status text) returns smallint
+language sql
+immutable
+set search_path = ''
+as $$
+  select (case status when 'Qualified' then 1 when 'Won' then 2 when 'Lost' then 4 else 0 end)::smallint
+$$;
+
+-- A lead's status change marks its stage in the same row write (no second update, which the
+-- history trigger would record as a change of the lead).
+create or replace function public.leads_note_stage() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  new.stages := new.stages | public.stage_bit(new.status);
+  return new;
+end
+$$;
+
+drop trigger if exists leads_note_stage on public.leads;
+create trigger leads_note_stage before insert or update of status on public.leads
+  for each row execute function public.leads_note_stage();
+
+-- As in 20261207160000_people.sql, plus: `stages` is not Meta's (marking a stage is no
+-- re-delivery).
+create or replace function public.leads_record_activity()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  who text;
+  -- Everything that is not Meta's: a difference in the rest is a re-delivery that changed data.
+  not_meta constant text[] := array['id', 'leadgen_id', 'status', 'is_manual', 'received_at',
+    'updated_at', 'notes', 'owner', 'owned_at', 'first_contact_at', 'escalated_level', 'escalated_at',
+    'changed_by', 'owner_change', 'erased_at', 'route_to', 'next_step_at', 'next_step_what', 'attempts',
+    'reminded_at', 'phone_e164', 'phone_invalid', 'email_key', 'junk_reason', 'junk_cleared_at',
+    'repeat_of', 'repeat_via', 'triaged', 'link_window', 'stages'];
+  changed_fields text;
+begin
+  who := coalesce(new.changed_by, 'system');
+  if tg_op = 'INSERT' then
+    insert into public.activity (lead_id, actor, kind) values (new.id, who, 'stored');
+    if new.owner is not null then
+      insert into public.activity (lead_id, actor, kind, new)
+        values (new.id, case when new.owner_change = 'assign' then 'system' else who end, 'assign', new.owner);
+    end if;
+    return null;
+  end if;
+  if new.erased_at is not null and old.erased_at is null then
+    insert into public.activity (lead_id, actor, kind) values (new.id, who, 'erase');
+    return null;
+  end if;
+  select pg_catalog.string_agg(n.key, ', ' order by n.key) into changed_fields
+    from pg_catalog.jsonb_each(pg_catalog.to_jsonb(new) - not_meta) as n
+   where n.value is distinct from (pg_catalog.to_jsonb(old) -> n.key);
+  if changed_fields is not null then
+    insert into public.activity (lead_id, actor, kind, new) values (new.id, who, 'redelivered', changed_fields);
+  end if;
+  if new.status is distinct from old.status then
+    insert into public.activity (lead_id, actor, kind, old, new) values (new.id, who, 'status', old.status, new.status);
+  end if;
+  if new.next_step_at is distinct from old.next_step_at or new.next_step_what is distinct from old.next_step_what then
+    insert into public.activity (lead_id, actor, kind, old, new)
+      values (new.id, who, 'next_step', public.next_step_text(old.next_step_at, old.next_step_what),
+              public.next_step_text(new.next_step_at, new.next_step_what));
+  end if;
+  if new.notes is distinct from old.notes then
+    insert into public.activity (lead_id, actor, kind, old, new) values (new.id, who, 'notes', old.notes, new.notes);
+  end if;
+  if new.owner is distinct from old.owner then
+    insert into public.activity (lead_id, actor, kind, old, new)
+      values (new.id, who, coalesce(new.owner_change, 'assign'), old.owner, new.owner);
+  end if;
+  return null;
+end
+$$;
+
+-- A copied history (`store copy`, where the leads' triggers stand aside) marks the stages it
+-- holds on its lead.
 create or replace function public.activity_stage_reached() returns trigger
 language plpgsql
 set search_path = ''
 as $$
 begin
-  update public.leads
-     set stages = stages | case new.new when 'Qualified' then 1 when 'Won' then 2 else 4 end
-   where id = new.lead_id;
+  update public.leads set stages = stages | public.stage_bit(new.new) where id = new.lead_id;
   return null;
 end
 $$;
 
 drop trigger if exists activity_stage_reached on public.activity;
 create trigger activity_stage_reached after insert on public.activity
-  for each row when (new.kind = 'status' and new.new in ('Qualified', 'Won', 'Lost'))
+  for each row when (new.kind = 'status' and new.new in ('Qualified', 'Won', 'Lost')
+                     and public.leadhook_copying())
   execute function public.activity_stage_reached();
 
+-- The leads stored before: their stages from their history. Not a change of the leads: their
+-- triggers (updated_at, the history, the outbox) stand aside as for a copy.
+select pg_catalog.set_config('request.headers', '{"x-leadhook-copy": "history"}', false);
 update public.leads as l
-   set stages = s.bits
-  from (select lead_id,
-               pg_catalog.bit_or(case new when 'Qualified' then 1 when 'Won' then 2 else 4 end)::smallint
-                 as bits
+   set stages = l.stages | s.bits
+  from (select lead_id, pg_catalog.bit_or(public.stage_bit(new)) as bits
           from public.activity
          where kind = 'status' and new in ('Qualified', 'Won', 'Lost')
          group by lead_id) as s
- where l.id = s.lead_id;
+ where l.id = s.lead_id and l.stages | s.bits <> l.stages;
+select pg_catalog.set_config('request.headers', '{}', false);
 
 -- Everything a period's insights read by Meta's groupings, so the read never visits the heap.
 create index if not exists leads_insights on public.leads (created_at)
@@ -174,7 +256,7 @@ declare
 begin
   foreach fn in array array[
     'public.lead_insights(text, timestamptz[], bigint[], jsonb)',
-    'public.activity_stage_reached()']
+    'public.activity_stage_reached()', 'public.leads_note_stage()', 'public.stage_bit(text)']
   loop
     execute 'revoke all on function ' || fn || ' from public, anon, authenticated';
     execute 'grant execute on function ' || fn || ' to service_role';

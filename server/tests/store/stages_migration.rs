@@ -1,5 +1,6 @@
 //! `20261207173000_insights_stages.sql` on a real PostgreSQL: leads stored before it get the
-//! stages their history shows, and every later status row (an older server's too) adds its own.
+//! stages their history shows, and every later status change (an older server's too) adds its
+//! own, without the history seeing a change of the lead.
 
 use leadhook_local_supabase::TestDatabase;
 use leadhook_server::store::postgrest::MIGRATIONS;
@@ -32,10 +33,7 @@ async fn the_stages_migration_fills_the_stages_from_the_history_and_the_trigger_
         }
     }
     database
-        .execute(
-            "INSERT INTO activity (lead_id, actor, kind, old, new)
-             SELECT id, 'bob', 'status', 'Contacted', 'Won' FROM leads WHERE leadgen_id = '2';",
-        )
+        .execute("UPDATE leads SET status = 'Won', changed_by = 'bob' WHERE leadgen_id = '2'")
         .await
         .unwrap();
     let client = database.connect().await;
@@ -51,5 +49,36 @@ async fn the_stages_migration_fills_the_stages_from_the_history_and_the_trigger_
         stages,
         [("1".into(), 1 | 4), ("2".into(), 2)],
         "lead 1 was qualified, then lost; lead 2 won after the migration"
+    );
+    let kinds = client
+        .query(
+            "SELECT a.kind, a.new FROM activity AS a JOIN leads AS l ON l.id = a.lead_id
+              WHERE l.leadgen_id = '2' ORDER BY a.id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let kinds: Vec<(String, Option<String>)> =
+        kinds.iter().map(|row| (row.get(0), row.get(1))).collect();
+    assert_eq!(
+        kinds.last(),
+        Some(&("status".into(), Some("Won".into()))),
+        "marking the stage is no change of the lead in its history: {kinds:?}"
+    );
+    let redelivered: Vec<(String, Option<String>)> = client
+        .query(
+            "SELECT l.leadgen_id, a.new FROM activity AS a JOIN leads AS l ON l.id = a.lead_id
+              WHERE a.kind = 'redelivered'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    assert_eq!(
+        redelivered,
+        [],
+        "the migration and the stages changed no lead's data"
     );
 }
