@@ -4,13 +4,15 @@
 
 mod tally;
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
+use leadhook_shared::AnswerColumn;
 use leadhook_shared::answer_columns::EVERY_FORM;
 use leadhook_shared::insights::Grouping;
-use leadhook_shared::{AnswerColumn, LeadStatus};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use self::tally::{LOST, LeadFacts, QUALIFIED, Tally, WON};
+use self::tally::{LeadFacts, Tally};
 use super::rows::{micros, time_from};
 use super::{SqliteStore, internal};
 use crate::store::StoreError;
@@ -29,8 +31,9 @@ pub(super) const STAGES_MIGRATION: &str = concat!(
     "ALTER TABLE leads ADD COLUMN stages INTEGER NOT NULL DEFAULT 0;",
     stage_trigger!(),
     r#"
-    UPDATE leads SET stages = (SELECT SUM(DISTINCT CASE a.new WHEN 'Qualified' THEN 1 WHEN 'Won' THEN 2
-                                                     WHEN 'Lost' THEN 4 END)
+    UPDATE leads SET stages = (SELECT SUM(DISTINCT "#,
+    stage_bit!("a.new"),
+    r#")
                                  FROM activity AS a
                                 WHERE a.lead_id = leads.id AND a.kind = 'status'
                                   AND a.new IN ('Qualified', 'Won', 'Lost'))
@@ -46,18 +49,35 @@ pub(super) const STAGES_MIGRATION: &str = concat!(
 /// The trigger that marks a stage reached on the lead when its history records it.
 macro_rules! stage_trigger {
     () => {
-        r#"
+        concat!(
+            r#"
     CREATE TRIGGER activity_stage_reached AFTER INSERT ON activity
     WHEN NEW.kind = 'status' AND NEW.new IN ('Qualified', 'Won', 'Lost')
     BEGIN
         UPDATE leads
-           SET stages = stages | CASE NEW.new WHEN 'Qualified' THEN 1 WHEN 'Won' THEN 2 ELSE 4 END
+           SET stages = stages | "#,
+            stage_bit!("NEW.new"),
+            r#"
          WHERE id = NEW.lead_id;
     END;
 "#
+        )
     };
 }
 use stage_trigger;
+
+/// The bit of the stage a status (the SQL `$status`) is: [`tally::QUALIFIED`], [`tally::WON`], [`tally::LOST`], else 0.
+/// The one spelling in SQL of the bits [`tally`] reads.
+macro_rules! stage_bit {
+    ($status:literal) => {
+        concat!(
+            "CASE ",
+            $status,
+            " WHEN 'Qualified' THEN 1 WHEN 'Won' THEN 2 WHEN 'Lost' THEN 4 ELSE 0 END"
+        )
+    };
+}
+use stage_bit;
 
 /// The SQL of a source's key and name for the query's grouping (columns of `leads AS l`).
 fn source_columns(query: &InsightsQuery) -> (String, Option<&'static str>) {
@@ -93,14 +113,7 @@ fn answer_sql(column: Option<&AnswerColumn>) -> String {
 
 /// The bit of a lead's status now, for a lead whose history does not hold it (written before
 /// the history did, or copied without it).
-fn status_bit() -> String {
-    format!(
-        "CASE l.status WHEN '{}' THEN {QUALIFIED} WHEN '{}' THEN {WON} WHEN '{}' THEN {LOST} ELSE 0 END",
-        LeadStatus::Qualified.as_str(),
-        LeadStatus::Won.as_str(),
-        LeadStatus::Lost.as_str(),
-    )
-}
+const STATUS_BIT: &str = stage_bit!("l.status");
 
 /// Seconds from the form to the first contact, never negative (`NULL` when not contacted).
 const SPEED: &str = "CASE WHEN l.first_contact_at IS NOT NULL \
@@ -110,11 +123,10 @@ const SPEED: &str = "CASE WHEN l.first_contact_at IS NOT NULL \
 /// every column is in the covering index `leads_insights`.
 fn facts_sql(query: &InsightsQuery) -> String {
     let (key, _) = source_columns(query);
-    let status_bit = status_bit();
     format!(
         "SELECT l.id, l.created_at, {key}, l.owner,
                 l.junk_reason IS NOT NULL AND l.junk_cleared_at IS NULL,
-                COALESCE(l.repeat_of, l.id), {SPEED}, l.stages | {status_bit}
+                COALESCE(l.repeat_of, l.id), {SPEED}, l.stages | {STATUS_BIT}
            FROM leads AS l WHERE l.created_at >= ?1 AND l.created_at < ?2"
     )
 }
@@ -156,8 +168,8 @@ fn names(
     conn: &Connection,
     query: &InsightsQuery,
     tally: &Tally,
-) -> Result<std::collections::HashMap<String, String>, StoreError> {
-    let mut names = std::collections::HashMap::new();
+) -> Result<HashMap<String, String>, StoreError> {
+    let mut names = HashMap::new();
     let (key, Some(name)) = source_columns(query) else {
         return Ok(names);
     };
