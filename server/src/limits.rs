@@ -113,31 +113,31 @@ pub const LISTEN_RETRY_CAP: Duration = Duration::from_secs(60);
 /// How often each outgoing channel asks the outbox for due deliveries when it found none.
 pub const OUTBOX_POLL: Duration = Duration::from_millis(250);
 
-/// Outgoing webhook destinations a channels file may name.
-pub const MAX_WEBHOOK_CHANNELS: usize = 32;
+/// Channels (of every kind) a channels file may name.
+pub const MAX_CHANNELS: usize = 32;
 
-/// Requests one webhook destination may have in flight at once: its `concurrency` (default 4).
-pub const WEBHOOK_CONCURRENCY: std::ops::RangeInclusive<u32> = 1..=32;
-pub const DEFAULT_WEBHOOK_CONCURRENCY: u32 = 4;
+/// Requests one channel may have in flight at once: its `concurrency` (default 4).
+pub const CHANNEL_CONCURRENCY: std::ops::RangeInclusive<u32> = 1..=32;
+pub const DEFAULT_CHANNEL_CONCURRENCY: u32 = 4;
 
-/// How long one webhook attempt may take, connecting included: its `timeout` (default 10 s).
-pub const WEBHOOK_TIMEOUT: std::ops::RangeInclusive<Duration> =
+/// How long one attempt of a channel may take, connecting included: its `timeout` (default 10 s).
+pub const CHANNEL_TIMEOUT: std::ops::RangeInclusive<Duration> =
     Duration::from_millis(100)..=Duration::from_secs(60);
-pub const DEFAULT_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_CHANNEL_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long a webhook delivery is retried before it is dead-lettered: its `expire_after`
+/// How long a channel's delivery is retried before it is dead-lettered: its `expire_after`
 /// (default a day).
-pub const WEBHOOK_EXPIRY: std::ops::RangeInclusive<Duration> =
+pub const CHANNEL_EXPIRY: std::ops::RangeInclusive<Duration> =
     Duration::from_secs(1)..=Duration::from_secs(7 * 24 * 3600);
-pub const DEFAULT_WEBHOOK_EXPIRY: Duration = Duration::from_secs(24 * 3600);
+pub const DEFAULT_CHANNEL_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 
-/// The first retry of a failed webhook attempt waits about this long, doubling (with jitter) up
-/// to [`WEBHOOK_RETRY_CAP`].
-pub const WEBHOOK_RETRY_BASE: Duration = Duration::from_secs(1);
-pub const WEBHOOK_RETRY_CAP: Duration = Duration::from_secs(15 * 60);
+/// The first retry of a channel's failed attempt waits about this long, doubling (with jitter) up
+/// to [`CHANNEL_RETRY_CAP`].
+pub const CHANNEL_RETRY_BASE: Duration = Duration::from_secs(1);
+pub const CHANNEL_RETRY_CAP: Duration = Duration::from_secs(15 * 60);
 
 /// Bytes of a receiver's answer read (for the reason kept with a failure); the rest is dropped.
-pub const WEBHOOK_ANSWER_BYTES: usize = 512;
+pub const CHANNEL_ANSWER_BYTES: usize = 512;
 
 /// Largest channels file (`LEADHOOK_CHANNELS`) read.
 pub const MAX_CHANNELS_FILE_BYTES: u64 = 256 * 1024;

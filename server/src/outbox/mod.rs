@@ -2,7 +2,8 @@
 //! channel of the channels file. The Conversions API is the outbox's other destination, sent by
 //! [`crate::capi::CapiSender`].
 //!
-//! Each destination runs its own loop: it claims up to its `concurrency` due deliveries under a
+//! Each channel's kind has its [`Sender`]; the dispatcher knows nothing of kinds beyond
+//! [`sender_for`]. Each destination runs its own loop: it claims up to its `concurrency` due deliveries under a
 //! lease, sends them at once (each within its `timeout`), and settles each: sent on a 2xx,
 //! dead-lettered (`failed`) once it has been retried for `expire_after`, else due again after
 //! the shared backoff. A destination that fails or hangs holds up only its own loop; the intake
@@ -20,8 +21,8 @@ use futures::future::join_all;
 use leadhook_shared::Backoff;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{ChannelsConfig, WebhookChannel};
-use crate::limits::{OUTBOX_POLL, WEBHOOK_RETRY_BASE, WEBHOOK_RETRY_CAP};
+use crate::config::{Channel, ChannelKind, ChannelsConfig};
+use crate::limits::{CHANNEL_RETRY_BASE, CHANNEL_RETRY_CAP, OUTBOX_POLL};
 use crate::metrics::Metrics;
 use crate::store::{Delivery, LeadReader, Outbox};
 pub use webhook::WebhookSender;
@@ -32,6 +33,20 @@ pub enum Attempt {
     Delivered,
     /// Worth trying again later; the reason is kept with the delivery.
     Failed(String),
+}
+
+/// Sends one delivery to one channel, as the channel's kind speaks.
+#[async_trait::async_trait]
+pub trait Sender: Send + Sync {
+    /// One attempt, built from the lead as it is now.
+    async fn send(&self, delivery: &Delivery, leads: &dyn LeadReader) -> Attempt;
+}
+
+/// The sender for `channel`'s kind.
+pub fn sender_for(channel: &Channel) -> Result<Box<dyn Sender>, reqwest::Error> {
+    Ok(match &channel.kind {
+        ChannelKind::Webhook(webhook) => Box::new(WebhookSender::new(channel, webhook)?),
+    })
 }
 
 /// Sends the outbox's deliveries to the channels until shutdown.
@@ -59,7 +74,7 @@ impl Dispatcher {
     }
 
     /// Writes the file's routes to the store (every replica's writes queue by them from then on),
-    /// retrying while the store is unreachable, then runs one loop per webhook.
+    /// retrying while the store is unreachable, then runs one loop per channel.
     pub async fn run(self, shutdown: CancellationToken) {
         let routes = self.channels.routes();
         loop {
@@ -69,19 +84,19 @@ impl Dispatcher {
             }
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(WEBHOOK_RETRY_BASE) => {}
+                _ = tokio::time::sleep(CHANNEL_RETRY_BASE) => {}
             }
         }
         tracing::info!(
-            webhooks = self.channels.webhooks.len(),
+            channels = self.channels.channels.len(),
             routes = routes.len(),
             "outbox: channels on"
         );
-        let loops: Vec<_> = (0..self.channels.webhooks.len())
+        let loops: Vec<_> = (0..self.channels.channels.len())
             .map(|index| {
                 let dispatcher = self.clone();
                 let shutdown = shutdown.clone();
-                tokio::spawn(async move { dispatcher.webhook_loop(index, shutdown).await })
+                tokio::spawn(async move { dispatcher.channel_loop(index, shutdown).await })
             })
             .collect();
         for running in loops {
@@ -89,12 +104,12 @@ impl Dispatcher {
         }
     }
 
-    async fn webhook_loop(self, index: usize, shutdown: CancellationToken) {
-        let channel = &self.channels.webhooks[index];
-        let sender = match WebhookSender::new(channel) {
+    async fn channel_loop(self, index: usize, shutdown: CancellationToken) {
+        let channel = &self.channels.channels[index];
+        let sender = match sender_for(channel) {
             Ok(sender) => sender,
             Err(error) => {
-                tracing::error!(destination = %channel.name, %error, "outbox: cannot build the webhook client");
+                tracing::error!(destination = %channel.name, %error, "outbox: cannot build the channel's client");
                 return;
             }
         };
@@ -113,7 +128,7 @@ impl Dispatcher {
                 }
             };
             let full = claimed.len() as u32 == channel.concurrency;
-            let (sender, shutdown_ref, this) = (&sender, &shutdown, &self);
+            let (sender, shutdown_ref, this) = (sender.as_ref(), &shutdown, &self);
             let sends = claimed.into_iter().map(|delivery| async move {
                 let attempt = tokio::select! {
                     attempt = sender.send(&delivery, this.leads.as_ref()) => attempt,
@@ -135,7 +150,7 @@ impl Dispatcher {
         }
     }
 
-    async fn settle(&self, channel: &WebhookChannel, delivery: &Delivery, attempt: Attempt) {
+    async fn settle(&self, channel: &Channel, delivery: &Delivery, attempt: Attempt) {
         let destination = channel.name.as_str();
         let settled = match attempt {
             Attempt::Delivered => {
@@ -161,7 +176,7 @@ impl Dispatcher {
                     self.metrics.outbox_delivery(destination, "dead");
                     self.outbox.outbox_failed(delivery.id, &reason).await
                 } else {
-                    let wait = Backoff::new(WEBHOOK_RETRY_BASE, WEBHOOK_RETRY_CAP)
+                    let wait = Backoff::new(CHANNEL_RETRY_BASE, CHANNEL_RETRY_CAP)
                         .delay(delivery.attempts.saturating_sub(1));
                     tracing::info!(destination, delivery_id = delivery.id, reason, retry_in = ?wait, "outbox: delivery failed, will retry");
                     self.metrics.outbox_delivery(destination, "retry");

@@ -14,9 +14,9 @@
 use secrecy::{ExposeSecret, SecretBox};
 use serde::Serialize;
 
-use super::{Attempt, sign};
-use crate::config::WebhookChannel;
-use crate::limits::WEBHOOK_ANSWER_BYTES;
+use super::{Attempt, Sender, sign};
+use crate::config::{Channel, WebhookChannel};
+use crate::limits::CHANNEL_ANSWER_BYTES;
 use crate::store::{Delivery, LeadReader};
 use leadhook_shared::Lead;
 
@@ -47,7 +47,10 @@ pub struct WebhookSender {
 }
 
 impl WebhookSender {
-    pub fn new(channel: &WebhookChannel) -> Result<WebhookSender, reqwest::Error> {
+    pub fn new(
+        channel: &Channel,
+        webhook: &WebhookChannel,
+    ) -> Result<WebhookSender, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(channel.timeout)
             .connect_timeout(channel.timeout)
@@ -56,13 +59,16 @@ impl WebhookSender {
             .build()?;
         Ok(WebhookSender {
             client,
-            url: channel.url.clone(),
-            key: SecretBox::new(Box::new(channel.key.expose_secret().clone())),
+            url: webhook.url.clone(),
+            key: SecretBox::new(Box::new(webhook.key.expose_secret().clone())),
         })
     }
+}
 
+#[async_trait::async_trait]
+impl Sender for WebhookSender {
     /// One attempt: the body as of now, signed now.
-    pub async fn send(&self, delivery: &Delivery, leads: &dyn LeadReader) -> Attempt {
+    async fn send(&self, delivery: &Delivery, leads: &dyn LeadReader) -> Attempt {
         let lead = match leads.get(delivery.lead_id).await {
             Ok(lead) => lead,
             Err(error) => return Attempt::Failed(format!("cannot read the lead: {error}")),
@@ -97,7 +103,7 @@ impl WebhookSender {
             Ok(answer) => {
                 let status = answer.status();
                 let text = answer.text().await.unwrap_or_default();
-                let text: String = text.chars().take(WEBHOOK_ANSWER_BYTES).collect();
+                let text: String = text.chars().take(CHANNEL_ANSWER_BYTES).collect();
                 Attempt::Failed(format!("the receiver answered {status}: {text}"))
             }
             // The URL may hold a token: never in a reason or a log.

@@ -1,3 +1,7 @@
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use secrecy::ExposeSecret;
+
 use super::*;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -22,13 +26,14 @@ timeout = "2s"
 "#,
     )
     .unwrap();
-    let [hook] = config.webhooks.as_slice() else {
-        panic!("one webhook")
+    let [channel] = config.channels.as_slice() else {
+        panic!("one channel")
     };
-    assert_eq!(hook.name, "crm");
-    assert_eq!(hook.timeout, Duration::from_secs(2));
-    assert_eq!(hook.concurrency, DEFAULT_WEBHOOK_CONCURRENCY);
-    assert_eq!(hook.expire_after, DEFAULT_WEBHOOK_EXPIRY);
+    assert_eq!(channel.name, "crm");
+    assert_eq!(channel.timeout, Duration::from_secs(2));
+    assert_eq!(channel.concurrency, DEFAULT_CHANNEL_CONCURRENCY);
+    assert_eq!(channel.expire_after, DEFAULT_CHANNEL_EXPIRY);
+    let ChannelKind::Webhook(hook) = &channel.kind;
     assert_eq!(
         hook.key.expose_secret().as_slice(),
         STANDARD.decode(&SECRET[6..]).unwrap()
