@@ -85,4 +85,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207190000_change_notify.sql",
         include_str!("../../../../migrations/20261207190000_change_notify.sql"),
     ),
+    (
+        "20261207195500_insights_one_pass.sql",
+        include_str!("../../../../migrations/20261207195500_insights_one_pass.sql"),
+    ),
 ];

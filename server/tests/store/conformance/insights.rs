@@ -348,3 +348,30 @@ pub async fn insights_group_by_platform_organic_and_answers_and_count_an_empty_p
     assert!(empty.groups.is_empty() && empty.reps.is_empty() && empty.days.is_empty());
     assert_eq!(empty.speed_histogram, [0; 8]);
 }
+
+/// A person who answered two campaigns' ads is one person of the period, and one of each
+/// campaign's.
+pub async fn insights_count_a_person_once_across_sources(fixture: &Fixture) {
+    let first = lead(1, berlin(1, 10, 0), SPRING);
+    let mut again = lead(2, berlin(2, 10, 0), Some(("c2", "Summer")));
+    again.repeat_of = Some(1);
+    let other = lead(3, berlin(2, 11, 0), SPRING);
+    let end = fixture.copy_end().await;
+    write_history(&*end, vec![first, again, other], Vec::new())
+        .await
+        .expect("the leads are written");
+    let figures = fixture
+        .store
+        .insights(&query(Grouping::Campaign))
+        .await
+        .expect("insights");
+    assert_eq!((figures.total.leads, figures.total.people), (3, 2));
+    let people: Vec<(Option<String>, u64)> = sorted(
+        figures
+            .groups
+            .iter()
+            .map(|group| (group.key.clone(), group.funnel.people))
+            .collect(),
+    );
+    assert_eq!(people, [(Some("c1".into()), 2), (Some("c2".into()), 1)]);
+}

@@ -151,6 +151,7 @@ macro_rules! conformance {
             conformance!(@with_fixture insights, $make;
                 insights_count_sources_people_stages_speeds_reps_and_days,
                 insights_group_by_platform_organic_and_answers_and_count_an_empty_period,
+                insights_count_a_person_once_across_sources,
             );
             conformance!(@with_fixture phones, $make;
                 phones_of_earlier_leads_are_backfilled_without_a_change,
