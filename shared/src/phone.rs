@@ -8,8 +8,9 @@ use std::str::FromStr;
 use std::sync::{LazyLock, Mutex, PoisonError};
 
 use phonenumber::country::Id;
+use phonenumber::metadata::{Descriptor, Metadata};
 use phonenumber::{Mode, PhoneNumber};
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 
 /// The libphonenumber metadata version the `phonenumber` crate carries (its version's build
 /// part); the oracle fixture in `shared/tests/fixtures/phones/` was made with the Python port at
@@ -108,13 +109,15 @@ fn parse_valid(raw: &str, default_region: Option<Region>) -> Option<PhoneNumber>
         default_region.map(|region| region.0)
     };
     let number = phonenumber::parse(region, raw).ok()?;
-    (phonenumber::is_valid(&number) && matches_whole(&number)).then_some(number)
+    valid(&number).then_some(number)
 }
 
-/// Whether the whole national number matches its region's general pattern and one type's, as
-/// libphonenumber requires. The crate's own check accepts a pattern matching only a prefix, so
-/// an Italian number two digits too long passed as valid.
-fn matches_whole(number: &PhoneNumber) -> bool {
+/// Whether `number` is a number of its region's plan, as libphonenumber's `isValidNumber` decides:
+/// the region its calling code and leading digits pick, and there one of the possible lengths and
+/// the whole national number matching the general pattern and one type's. Not the crate's own
+/// `is_valid`, which accepts a pattern matching only a prefix (an Italian number two digits too
+/// long passed) and whose regexes kept 17 MB of search caches in a busy server.
+fn valid(number: &PhoneNumber) -> bool {
     // The national significant number, with an Italian leading zero the crate keeps apart.
     let e164 = number.format().mode(Mode::E164).to_string();
     let code = number.code().value();
@@ -124,41 +127,73 @@ fn matches_whole(number: &PhoneNumber) -> bool {
     else {
         return false;
     };
-    // Any region of the calling code (Italy and the Vatican share +39), as libphonenumber picks
-    // the region whose patterns match.
-    let regions = phonenumber::metadata::DATABASE
-        .by_code(&code)
-        .unwrap_or_default();
-    regions.into_iter().any(|meta| {
-        let kinds = meta.descriptors();
-        let types = [
-            kinds.fixed_line(),
-            kinds.mobile(),
-            kinds.toll_free(),
-            kinds.premium_rate(),
-            kinds.shared_cost(),
-            kinds.personal_number(),
-            kinds.voip(),
-            kinds.pager(),
-            kinds.uan(),
-            kinds.voicemail(),
-        ];
-        whole_match(kinds.general().national_number().as_str(), national)
-            && types
-                .into_iter()
-                .flatten()
-                .any(|kind| whole_match(kind.national_number().as_str(), national))
-    })
+    region_for(code, national).is_some_and(|meta| valid_in(meta, national))
 }
 
-/// `pattern` anchored at both ends, compiled once per pattern (a few hundred in all).
+/// The region of calling code `code` whose plan `national` is in, as libphonenumber's
+/// `getRegionCodeForNumber` picks it: the code's only region, else the first whose leading digits
+/// begin the number or, for a region without them, whose patterns take it.
+fn region_for(code: u16, national: &str) -> Option<&'static Metadata> {
+    let regions = phonenumber::metadata::DATABASE.by_code(&code)?;
+    if let [only] = regions.as_slice() {
+        return Some(only);
+    }
+    regions
+        .into_iter()
+        .find(|meta| match meta.leading_digits() {
+            Some(leading) => leading.find(national).is_some_and(|found| found.start() == 0),
+            None => valid_in(meta, national),
+        })
+}
+
+/// Whether `national` is a number of `meta`'s plan: matching its general pattern and one type's.
+fn valid_in(meta: &Metadata, national: &str) -> bool {
+    let kinds = meta.descriptors();
+    let types = [
+        kinds.fixed_line(),
+        kinds.mobile(),
+        kinds.toll_free(),
+        kinds.premium_rate(),
+        kinds.shared_cost(),
+        kinds.personal_number(),
+        kinds.voip(),
+        kinds.pager(),
+        kinds.uan(),
+        kinds.voicemail(),
+    ];
+    matches(kinds.general(), national)
+        && types
+            .into_iter()
+            .flatten()
+            .any(|kind| matches(kind, national))
+}
+
+/// libphonenumber's `isNumberMatchingDesc`: one of the descriptor's possible lengths (when it
+/// names any), and its pattern matching the whole number.
+fn matches(descriptor: &Descriptor, national: &str) -> bool {
+    let lengths = descriptor.possible_length();
+    (lengths.is_empty() || u16::try_from(national.len()).is_ok_and(|len| lengths.contains(&len)))
+        && whole_match(descriptor.national_number().as_str(), national)
+}
+
+/// The search cache each of libphonenumber's patterns may keep.
+const PATTERN_CACHE_BYTES: usize = 64 * 1024;
+
+/// `pattern` anchored at both ends, compiled once per pattern (a few hundred in all). Numbers
+/// are short: a small search cache per pattern serves them (the default lets each grow to
+/// megabytes across a day's numbers).
 fn whole_match(pattern: &str, text: &str) -> bool {
     static ANCHORED: LazyLock<Mutex<HashMap<String, Option<Regex>>>> =
         LazyLock::new(Default::default);
     let mut cache = ANCHORED.lock().unwrap_or_else(PoisonError::into_inner);
     cache
         .entry(pattern.to_string())
-        .or_insert_with(|| Regex::new(&format!("^(?x:{pattern})$")).ok())
+        .or_insert_with(|| {
+            RegexBuilder::new(&format!("^(?x:{pattern})$"))
+                .dfa_size_limit(PATTERN_CACHE_BYTES)
+                .build()
+                .ok()
+        })
         .as_ref()
         .is_some_and(|regex| regex.is_match(text))
 }
