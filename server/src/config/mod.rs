@@ -33,7 +33,10 @@ pub use ads::AdsConfig;
 pub use args::{ServeArgs, SupabaseArgs};
 pub use cadence::{Cadence, DEFAULT_CADENCE};
 pub use capi::CapiConfig;
-pub use channels::{Channel, ChannelKind, ChannelsConfig, WebhookChannel};
+pub use channels::{
+    Channel, ChannelKind, ChannelsConfig, ChatId, EmailChannel, SecretUrl, SlackChannel, SmtpTls,
+    TeamsChannel, TelegramChannel, WebhookChannel,
+};
 pub use database::DatabaseConfig;
 pub use network::DEFAULT_METRICS_ADDR;
 pub use parse::data_dir_or_default;
