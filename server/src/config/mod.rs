@@ -21,6 +21,7 @@ mod args;
 mod cadence;
 mod capi;
 mod channels;
+pub use channels::load as load_channels;
 mod database;
 mod network;
 mod parse;

@@ -63,6 +63,26 @@ impl Email {
     }
 }
 
+/// The connection `channel` sends with (also what `doctor` tries): `timeout` for each command.
+pub fn transport(
+    channel: &EmailChannel,
+    timeout: Duration,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, lettre::transport::smtp::Error> {
+    let builder = match channel.tls {
+        SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&channel.host)?,
+        SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&channel.host)?,
+        SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&channel.host),
+    };
+    let mut builder = builder.port(channel.port).timeout(Some(timeout));
+    if let Some((user, password)) = &channel.login {
+        builder = builder.credentials(Credentials::new(
+            user.clone(),
+            password.expose_secret().to_string(),
+        ));
+    }
+    Ok(builder.build())
+}
+
 /// The HTML part: the headline in bold, then a table of the details.
 pub fn html(message: &Message) -> String {
     let mut html = format!(

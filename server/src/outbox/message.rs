@@ -155,3 +155,133 @@ pub fn escape_markup(text: &str) -> Cow<'_, str> {
     }
     Cow::Owned(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use leadhook_shared::lead::MetaFields;
+
+    use super::*;
+
+    fn lead(name: &str, campaign: Option<&str>, owner: Option<&str>) -> Lead {
+        let meta: MetaFields = serde_json::from_value(serde_json::json!({
+            "name": name, "phone": "+1 202 555 0143", "phone_e164": "+12025550143",
+            "email": "jane@example.com", "campaign_name": campaign, "form_name": "Form A",
+            "created_at": "2026-12-07T10:00:00Z", "is_organic": false, "fields": {}
+        }))
+        .unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 12, 7, 10, 0, 0).unwrap();
+        let mut lead = Lead::arrived(12, Some("1".into()), meta, at);
+        lead.owner = owner.map(str::to_string);
+        lead
+    }
+
+    fn delivery(event_type: &str, stage: &str) -> Delivery {
+        let at = Utc.with_ymd_and_hms(2026, 12, 7, 10, 0, 0).unwrap();
+        Delivery {
+            id: 1,
+            destination: "sales".into(),
+            event_type: event_type.into(),
+            lead_id: 12,
+            activity_id: 3,
+            leadgen_id: Some("1".into()),
+            stage: stage.into(),
+            at,
+            lead_created_at: at,
+            queued_at: at,
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn each_event_is_worded_from_the_lead() {
+        let jane = lead("Jane Doe", Some("Spring Promo"), Some("alice"));
+        let created = Message::about(&delivery("lead.created", "New Lead"), &jane);
+        assert_eq!(
+            created.headline,
+            "New lead: Jane Doe (Spring Promo) assigned to alice"
+        );
+        assert_eq!(
+            created.plain(),
+            "New lead: Jane Doe (Spring Promo) assigned to alice\nPhone: +12025550143\n\
+             E-mail: jane@example.com\nStatus: New Lead\nOwner: alice\nLead: #12"
+        );
+        let unowned = lead("Jane Doe", None, None);
+        let cases = [
+            (
+                "lead.created",
+                "New Lead",
+                &unowned,
+                "New lead: Jane Doe (Form A)",
+            ),
+            (
+                "lead.assigned",
+                "New Lead",
+                &jane,
+                "Lead assigned: Jane Doe (Spring Promo) to alice",
+            ),
+            (
+                "lead.assigned",
+                "New Lead",
+                &unowned,
+                "Lead unassigned: Jane Doe (Form A)",
+            ),
+            (
+                "lead.status_changed",
+                "Contacted",
+                &jane,
+                "Lead status: Jane Doe (Spring Promo) is now Contacted",
+            ),
+            (
+                "lead.escalated",
+                "New Lead",
+                &jane,
+                "Lead update (lead.escalated): Jane Doe (Spring Promo)",
+            ),
+        ];
+        for (event, stage, lead, expected) in cases {
+            assert_eq!(
+                Message::about(&delivery(event, stage), lead).headline,
+                expected
+            );
+        }
+    }
+
+    #[test]
+    fn lead_text_is_one_line_without_hazards_and_cut_when_long() {
+        let hostile = lead(
+            "Eve\n\rBcc: x@evil\u{7}\u{1b}[31m\u{202e}",
+            Some(&"x".repeat(500)),
+            None,
+        );
+        let message = Message::about(&delivery("lead.created", "New Lead"), &hostile);
+        assert!(
+            message
+                .headline
+                .starts_with("New lead: Eve  Bcc: x@evil[31m ("),
+            "{}",
+            message.headline
+        );
+        assert!(message.headline.ends_with("x…)"), "{}", message.headline);
+        assert_eq!(
+            message.headline.chars().filter(|c| *c == 'x').count(),
+            MESSAGE_FIELD_CHARS - 1 + 1,
+            "the campaign cut to the limit (and the x of x@evil)"
+        );
+        for line in message.plain().lines() {
+            assert!(
+                !line.chars().any(leadhook_shared::plain_text::is_hazard),
+                "{line:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn markup_is_escaped_for_slack_telegram_and_html() {
+        assert_eq!(
+            escape_markup("<!channel> & <https://evil|x> <@U123>"),
+            "&lt;!channel&gt; &amp; &lt;https://evil|x&gt; &lt;@U123&gt;"
+        );
+        assert!(matches!(escape_markup("Jane Doe"), Cow::Borrowed(_)));
+    }
+}

@@ -10,6 +10,7 @@
 //! and the other destinations never wait for it. A crash after a send and before the settle sends
 //! the delivery again, with the same id, when its lease ends.
 
+pub mod cli;
 mod email;
 mod http;
 pub mod message;
@@ -31,6 +32,7 @@ use crate::config::{Channel, ChannelKind, ChannelsConfig};
 use crate::limits::{CHANNEL_RETRY_BASE, CHANNEL_RETRY_CAP, OUTBOX_POLL};
 use crate::metrics::Metrics;
 use crate::store::{Delivery, LeadReader, Outbox};
+pub use email::transport as smtp_transport;
 use message::Message;
 pub use webhook::WebhookSender;
 
