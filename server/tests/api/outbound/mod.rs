@@ -8,8 +8,8 @@ mod chat;
 mod email;
 mod pyvenv;
 mod receiver;
-mod smtp;
-mod standins;
+pub(crate) mod smtp;
+pub(crate) mod standins;
 mod verifier;
 
 use std::collections::{BTreeMap, BTreeSet};
