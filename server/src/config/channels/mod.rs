@@ -19,6 +19,7 @@
 //! Each kind reads its own fields in its own module ([`webhook`], [`slack`], [`teams`],
 //! [`telegram`], [`email`]).
 
+mod address;
 mod email;
 mod slack;
 mod teams;
@@ -31,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use leadhook_shared::secret_args::read_secret_file;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::ConfigError;
@@ -40,6 +41,8 @@ use crate::limits::{
     DEFAULT_CHANNEL_EXPIRY, DEFAULT_CHANNEL_TIMEOUT, MAX_CHANNELS, MAX_CHANNELS_FILE_BYTES,
 };
 use crate::store::{CAPI, EventType, Route};
+pub use address::SecretUrl;
+use address::{secret_address, web_address};
 pub use email::{EmailChannel, SmtpTls};
 pub use slack::SlackChannel;
 pub use teams::TeamsChannel;
@@ -110,38 +113,6 @@ impl ChannelKind {
             ChannelKind::Email(_) => "email",
         }
     }
-}
-
-/// A URL that holds a secret (a chat webhook's, a bot's): `{:?}` shows only its host.
-#[derive(Clone)]
-pub struct SecretUrl(reqwest::Url);
-
-impl SecretUrl {
-    pub fn expose(&self) -> &reqwest::Url {
-        &self.0
-    }
-
-    pub fn host(&self) -> &str {
-        self.0.host_str().unwrap_or_default()
-    }
-}
-
-impl std::fmt::Debug for SecretUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}://{}/[redacted]", self.0.scheme(), self.host())
-    }
-}
-
-/// `text` as an address a channel may post to: https://, or http:// to this machine (a
-/// stand-in, a local relay), so a secret in it never crosses the network in clear.
-fn web_address(text: &str) -> Option<reqwest::Url> {
-    let url = reqwest::Url::parse(text.trim()).ok()?;
-    let local = matches!(url.host(), Some(url::Host::Domain("localhost")))
-        || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-        || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
-    let allowed = url.scheme() == "https" || (url.scheme() == "http" && local);
-    (allowed && url.has_host() && url.username().is_empty() && url.password().is_none())
-        .then_some(url)
 }
 
 /// A channel's table in the file: its kind's own fields, then those every channel has. Each
@@ -497,37 +468,6 @@ fn secret(
             "give the secret as exactly one of secret_env or secret_file, not both".into(),
         )),
     }
-}
-
-/// The channel's secret read as the address it posts to (`what`: a chat webhook's URL, which is
-/// its key). The error names where the secret came from, never its value.
-fn secret_address(
-    table: &dyn Common,
-    span: Range<usize>,
-    at: &At<'_>,
-    env: &Env<'_>,
-    what: &str,
-) -> Result<SecretUrl, ConfigError> {
-    let Some((secret, where_, span)) = secret(table, span.clone(), at, env)? else {
-        return Err(at(
-            span,
-            format!(
-                "give {what} as exactly one of secret_env or secret_file (it is a secret: \
-                 never in the file)"
-            ),
-        ));
-    };
-    web_address(secret.expose_secret())
-        .map(SecretUrl)
-        .ok_or_else(|| {
-            at(
-                span,
-                format!(
-                    "the secret in {where_} must be {what}: an https:// address (http:// only to \
-                 localhost)"
-                ),
-            )
-        })
 }
 
 #[cfg(test)]
