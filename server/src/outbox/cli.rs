@@ -140,6 +140,11 @@ fn next_step(channel: &Channel, attempt: &Attempt) -> String {
             humantime::format_duration(channel.timeout)
         );
     }
+    if reason.contains("answered 5") {
+        return "the service failed on its side: run the test again in a few minutes (the \
+                outbox retries real events by itself until expire_after)"
+            .into();
+    }
     let refused = ["401", "403", "404", "410"]
         .iter()
         .any(|status| reason.contains(&format!("answered {status}")));

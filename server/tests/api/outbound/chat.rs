@@ -269,3 +269,25 @@ async fn hostile_lead_text_reaches_telegram_as_text_with_no_tag_or_mention() {
     let expected = plain(&format!("New lead: {shown} (Winter campaign)"), &lead);
     assert_eq!(standins::visible_html(text).expect("valid HTML"), expected);
 }
+
+#[tokio::test]
+async fn telegram_s_429_holds_the_retry_for_its_retry_after() {
+    let stand_ins = StandIns::spawn(|_, n| {
+        if n == 1 {
+            Fault::Throttle(2)
+        } else {
+            Fault::None
+        }
+    })
+    .await;
+    let (app, _dir) = spawn(&stand_ins, Service::Telegram).await;
+    new_lead(&app, "1234567890123523", "Jane Doe").await;
+    let received = wait_for_delivery(&stand_ins, Service::Telegram).await;
+    let statuses: Vec<u16> = received.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [429, 200], "{received:#?}");
+    let waited = received[1].at - received[0].at;
+    assert!(
+        waited >= Duration::from_secs(2),
+        "retried after {waited:?}, before retry_after"
+    );
+}
