@@ -3,10 +3,12 @@
 //! [`crate::capi::CapiSender`].
 //!
 //! Each channel's kind has its [`Sender`]; the dispatcher knows nothing of kinds beyond
-//! [`sender_for`]. Each destination runs its own loop: it claims up to its `concurrency` due deliveries under a
-//! lease, sends them at once (each within its `timeout`), and settles each: sent on a 2xx,
+//! [`sender_for`]. The chat kinds and e-mail share one wording of each event
+//! ([`message::Message`]) and only encode it for their medium (`Medium`). Each destination
+//! runs its own loop: it claims up to its `concurrency` due deliveries under a lease, sends them
+//! at once (each within its `timeout`), and settles each: sent when the receiver took it,
 //! dead-lettered (`failed`) once it has been retried for `expire_after`, else due again after
-//! the shared backoff. A destination that fails or hangs holds up only its own loop; the intake
+//! the shared backoff (and no sooner than a 429's `Retry-After`). A destination that fails or hangs holds up only its own loop; the intake
 //! and the other destinations never wait for it. A crash after a send and before the settle sends
 //! the delivery again, with the same id, when its lease ends.
 

@@ -142,4 +142,15 @@ async fn channels_test_sends_a_marked_message_through_each_and_says_what_happene
         ),
         "{printed}"
     );
+
+    let unset = Command::new(server_binary())
+        .args(["channels", "test"])
+        .env_remove("LEADHOOK_CHANNELS")
+        .output()
+        .expect("the binary runs");
+    assert_eq!(unset.status.code(), Some(2), "{unset:?}");
+    assert!(
+        String::from_utf8_lossy(&unset.stderr).contains("give the channels file with --channels"),
+        "{unset:?}"
+    );
 }
