@@ -166,7 +166,7 @@ trait Common {
 #[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
-    webhooks: BTreeMap<String, toml::Spanned<webhook::WebhookTable>>,
+    webhooks: Tables<webhook::WebhookTable>,
     #[serde(default)]
     slack: Tables<slack::SlackTable>,
     #[serde(default)]
