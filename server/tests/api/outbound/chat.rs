@@ -20,6 +20,15 @@ const CHAT_ID: i64 = -1001234567890;
 
 /// The server with one channel of `service`, named `sales`, taking new leads.
 async fn spawn(stand_ins: &StandIns, service: Service) -> (TestApp, tempfile::TempDir) {
+    spawn_for(stand_ins, service, "[\"lead.created\"]").await
+}
+
+/// The server with one channel of `service`, named `sales`, taking `events` (a TOML list).
+async fn spawn_for(
+    stand_ins: &StandIns,
+    service: Service,
+    events: &str,
+) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("dir");
     let table = match service {
         Service::Slack => {
@@ -39,7 +48,7 @@ async fn spawn(stand_ins: &StandIns, service: Service) -> (TestApp, tempfile::Te
             )
         }
     };
-    let path = write_channels(dir.path(), &format!("{table}events = [\"lead.created\"]\n"));
+    let path = write_channels(dir.path(), &format!("{table}events = {events}\n"));
     (spawn_with_file(path).await, dir)
 }
 
@@ -289,5 +298,50 @@ async fn telegram_s_429_holds_the_retry_for_its_retry_after() {
     assert!(
         waited >= Duration::from_secs(2),
         "retried after {waited:?}, before retry_after"
+    );
+}
+
+#[tokio::test]
+async fn a_claim_and_a_status_change_reach_slack_worded_as_such() {
+    let stand_ins = StandIns::spawn(|_, _| Fault::None).await;
+    let (app, _dir) = spawn_for(
+        &stand_ins,
+        Service::Slack,
+        "[\"lead.created\", \"lead.assigned\", \"lead.status_changed\"]",
+    )
+    .await;
+    let lead = new_lead(&app, "1234567890123504", "Jane Doe").await;
+    // Each message words the lead as it is when sent: the claim waits for the first.
+    wait_for_delivery(&stand_ins, Service::Slack).await;
+    let claimed = app.api_post(&format!("/api/leads/{}/claim", lead.id)).await;
+    assert_eq!(claimed.status(), 200);
+    let patched = app
+        .client
+        .patch(app.url(&format!("/api/leads/{}", lead.id)))
+        .bearer_auth(crate::helpers::REP_TOKEN)
+        .json(&json!({"status": "Contacted"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(patched.status(), 200);
+    let received = poll_until(
+        Duration::from_secs(30),
+        || async { stand_ins.received(Service::Slack) },
+        |received| received.iter().filter(|r| r.status == 200).count() >= 3,
+    )
+    .await;
+    let mut headlines: Vec<String> = received
+        .iter()
+        .filter_map(|r| r.body["text"].as_str())
+        .filter_map(|text| text.lines().next().map(str::to_string))
+        .collect();
+    headlines.sort();
+    assert_eq!(
+        headlines,
+        [
+            "Lead assigned: Jane Doe (Winter campaign) to alice",
+            "Lead status: Jane Doe (Winter campaign) is now Contacted",
+            "New lead: Jane Doe (Winter campaign)",
+        ]
     );
 }
