@@ -141,3 +141,13 @@ pub const CHANNEL_ANSWER_BYTES: usize = 512;
 
 /// Largest channels file (`LEADHOOK_CHANNELS`) read.
 pub const MAX_CHANNELS_FILE_BYTES: u64 = 256 * 1024;
+
+/// Recipients (`to`) of one e-mail channel; more is a mailing list's job.
+pub const MAX_EMAIL_RECIPIENTS: usize = 20;
+/// Characters of one piece of lead text (a name, a form's name) in a chat message or an e-mail;
+/// the rest becomes "…". Keeps every message under the services' limits (Slack's 40,000
+/// characters, Telegram's 4,096, a Teams card's 28 KB).
+pub const MESSAGE_FIELD_CHARS: usize = 200;
+/// Longest wait a receiver's `Retry-After` (Slack's 429, Telegram's `retry_after`) may ask of a
+/// retry; a longer one is held to this.
+pub const CHANNEL_RETRY_AFTER_CAP: Duration = Duration::from_secs(15 * 60);

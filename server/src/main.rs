@@ -10,6 +10,7 @@ use leadhook_server::config::{
 use leadhook_server::doctor::{self, DoctorArgs};
 use leadhook_server::erase::{EraseArgs, Progress, erase_command};
 use leadhook_server::intake::DEFAULT_RETRY;
+use leadhook_server::outbox::cli::{self as channels_cli, ChannelsCommand};
 use leadhook_server::reps::cli::{self as reps_cli, RepsCommand};
 use leadhook_server::serve::raise_open_file_limit;
 use leadhook_server::store::copy as store_copy;
@@ -53,6 +54,9 @@ enum Command {
     /// Add, list, rotate, change and remove the reps and their tokens, without a restart.
     #[command(subcommand)]
     Reps(RepsCommand),
+    /// Try the channels of the channels file (Slack, Teams, Telegram, e-mail, webhooks).
+    #[command(subcommand)]
+    Channels(ChannelsCommand),
     /// Print a shell completion script, e.g. `leadhook-server completions bash > ~/.local/share/bash-completion/completions/leadhook-server`.
     Completions { shell: clap_complete::Shell },
     /// Print the manual page (roff), e.g. `leadhook-server man | man -l -`.
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
         Command::Store(StoreCommand::Copy(args)) => runtime.block_on(store_copy(args)),
         Command::Backup(args) => back_up(&args),
         Command::Reps(command) => runtime.block_on(reps(command)),
+        Command::Channels(command) => runtime.block_on(channels(command)),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -276,6 +281,18 @@ async fn reps(command: RepsCommand) -> ExitCode {
             } else {
                 ExitCode::FAILURE
             }
+        }
+    }
+}
+
+async fn channels(command: ChannelsCommand) -> ExitCode {
+    match channels_cli::run(command, &mut std::io::stdout()).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        // Every error is the file or the name given.
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(EXIT_CONFIG)
         }
     }
 }

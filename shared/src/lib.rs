@@ -13,6 +13,7 @@ pub mod lead;
 pub mod meta;
 pub mod person;
 pub mod phone;
+pub mod plain_text;
 pub mod secret_args;
 pub mod status;
 pub mod team;

@@ -3,41 +3,7 @@
 //! escaping its medium needs: the screen, `watch`'s TSV and JSON lines, CSV exports and desktop
 //! notifications.
 
-use std::borrow::Cow;
-
-/// Characters that make a terminal, a spreadsheet or a text renderer do something other than
-/// show text: C0 and C1 controls, DEL (all `char::is_control`), the bidirectional embeddings,
-/// overrides, isolates and marks that reorder what follows, and the Unicode line and paragraph
-/// separators.
-pub fn is_hazard(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061C}'
-                | '\u{200E}'
-                | '\u{200F}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2066}'..='\u{2069}'
-        )
-}
-
-/// Text for one line of the screen: tabs and line breaks become spaces, other hazards go.
-pub fn screen(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_hazard) {
-        return Cow::Borrowed(text);
-    }
-    Cow::Owned(
-        text.chars()
-            .filter_map(|c| match c {
-                '\t' | '\n' | '\r' | '\u{2028}' | '\u{2029}' => Some(' '),
-                c if is_hazard(c) => None,
-                c => Some(c),
-            })
-            .collect(),
-    )
-}
+pub use leadhook_shared::plain_text::{is_hazard, one_line as screen};
 
 /// One field of a tab-separated line: a backslash escape for the backslash, tab, newline and
 /// carriage return (so one lead stays one record and the text can be recovered), `\u{…}` for
@@ -124,24 +90,6 @@ pub fn clipboard(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hazards_are_controls_and_bidi_and_line_separators_only() {
-        for c in [
-            '\0', '\x1b', '\x7f', '\u{85}', '\u{9b}', '\u{202e}', '\u{2067}', '\u{200f}',
-        ] {
-            assert!(is_hazard(c), "{c:?}");
-        }
-        for c in ['a', 'é', '—', '€', '\u{fffd}', '中', ' '] {
-            assert!(!is_hazard(c), "{c:?}");
-        }
-    }
-
-    #[test]
-    fn screen_text_is_one_line_without_hazards() {
-        assert_eq!(screen("Jane Doe"), Cow::Borrowed("Jane Doe"));
-        assert_eq!(screen("a\tb\nc\u{202e}d\x1b[2J"), "a b cd[2J");
-    }
 
     #[test]
     fn tsv_escapes_are_reversible_and_visible() {

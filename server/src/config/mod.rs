@@ -21,6 +21,7 @@ mod args;
 mod cadence;
 mod capi;
 mod channels;
+pub use channels::load as load_channels;
 mod database;
 mod network;
 mod parse;
@@ -33,7 +34,10 @@ pub use ads::AdsConfig;
 pub use args::{ServeArgs, SupabaseArgs};
 pub use cadence::{Cadence, DEFAULT_CADENCE};
 pub use capi::CapiConfig;
-pub use channels::{Channel, ChannelKind, ChannelsConfig, WebhookChannel};
+pub use channels::{
+    Channel, ChannelKind, ChannelsConfig, ChatId, EmailChannel, SecretUrl, SlackChannel, SmtpTls,
+    TeamsChannel, TelegramChannel, WebhookChannel,
+};
 pub use database::DatabaseConfig;
 pub use network::DEFAULT_METRICS_ADDR;
 pub use parse::data_dir_or_default;

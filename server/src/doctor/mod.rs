@@ -6,10 +6,12 @@
 //! - [`version`]: the Graph API version's end of life;
 //! - [`ads`]: the ad account whose spend the insights show;
 //! - [`capi`]: the Conversions API dataset and, with `--capi-test`, one test event;
+//! - [`channels`]: each channel of the channels file answers (no message is sent);
 //! - [`e2e`]: `doctor --e2e`, a real test lead through Meta, the webhook and the store.
 
 mod ads;
 mod capi;
+mod channels;
 mod delivery;
 mod e2e;
 mod version;
@@ -180,6 +182,9 @@ pub async fn run(args: &DoctorArgs) -> Vec<Check> {
     }
     if let Some(ads) = &config.ads {
         checks.push(ads::check_account(&config, ads).await);
+    }
+    if let Some(channels) = &config.channels {
+        checks.extend(channels::check_all(channels).await);
     }
     let Some(page_id) = config.sweep.page_ids.first().cloned() else {
         checks.push(Check::fail(

@@ -3,14 +3,23 @@
 //! [`crate::capi::CapiSender`].
 //!
 //! Each channel's kind has its [`Sender`]; the dispatcher knows nothing of kinds beyond
-//! [`sender_for`]. Each destination runs its own loop: it claims up to its `concurrency` due deliveries under a
-//! lease, sends them at once (each within its `timeout`), and settles each: sent on a 2xx,
+//! [`sender_for`]. The chat kinds and e-mail share one wording of each event
+//! ([`message::Message`]) and only encode it for their medium (`Medium`). Each destination
+//! runs its own loop: it claims up to its `concurrency` due deliveries under a lease, sends them
+//! at once (each within its `timeout`), and settles each: sent when the receiver took it,
 //! dead-lettered (`failed`) once it has been retried for `expire_after`, else due again after
-//! the shared backoff. A destination that fails or hangs holds up only its own loop; the intake
+//! the shared backoff (and no sooner than a 429's `Retry-After`). A destination that fails or hangs holds up only its own loop; the intake
 //! and the other destinations never wait for it. A crash after a send and before the settle sends
 //! the delivery again, with the same id, when its lease ends.
 
+pub mod cli;
+mod email;
+mod http;
+pub mod message;
 pub mod sign;
+mod slack;
+mod teams;
+mod telegram;
 mod webhook;
 
 use std::sync::Arc;
@@ -25,14 +34,22 @@ use crate::config::{Channel, ChannelKind, ChannelsConfig};
 use crate::limits::{CHANNEL_RETRY_BASE, CHANNEL_RETRY_CAP, OUTBOX_POLL};
 use crate::metrics::Metrics;
 use crate::store::{Delivery, LeadReader, Outbox};
+pub use email::transport as smtp_transport;
+use message::Message;
 pub use webhook::WebhookSender;
 
 /// What one attempt came to.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Attempt {
     Delivered,
     /// Worth trying again later; the reason is kept with the delivery.
     Failed(String),
+    /// The receiver asked to be left alone for `after` (a 429's `Retry-After`): the retry waits
+    /// at least that long.
+    Throttled {
+        reason: String,
+        after: Duration,
+    },
 }
 
 /// Sends one delivery to one channel, as the channel's kind speaks.
@@ -40,12 +57,55 @@ pub enum Attempt {
 pub trait Sender: Send + Sync {
     /// One attempt, built from the lead as it is now.
     async fn send(&self, delivery: &Delivery, leads: &dyn LeadReader) -> Attempt;
+
+    /// One test message, marked as a test, about no lead (`leadhook-server channels test`).
+    async fn test(&self, channel: &str) -> Attempt;
+}
+
+/// A kind that sends an event as a worded [`Message`] (chat, e-mail): it only escapes the
+/// message for its medium.
+#[async_trait::async_trait]
+trait Medium: Send + Sync {
+    async fn deliver(&self, message: &Message) -> Attempt;
+}
+
+/// The [`Sender`] of a [`Medium`].
+struct Worded<M>(M);
+
+#[async_trait::async_trait]
+impl<M: Medium> Sender for Worded<M> {
+    async fn send(&self, delivery: &Delivery, leads: &dyn LeadReader) -> Attempt {
+        match Message::for_delivery(delivery, leads).await {
+            Ok(message) => self.0.deliver(&message).await,
+            Err(reason) => Attempt::Failed(reason),
+        }
+    }
+
+    async fn test(&self, channel: &str) -> Attempt {
+        self.0.deliver(&Message::test(channel)).await
+    }
+}
+
+/// Why a channel's sender cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum SenderError {
+    #[error("cannot make the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("cannot set up SMTP: {0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
 }
 
 /// The sender for `channel`'s kind.
-pub fn sender_for(channel: &Channel) -> Result<Box<dyn Sender>, reqwest::Error> {
+pub fn sender_for(channel: &Channel) -> Result<Box<dyn Sender>, SenderError> {
+    let timeout = channel.timeout;
     Ok(match &channel.kind {
         ChannelKind::Webhook(webhook) => Box::new(WebhookSender::new(channel, webhook)?),
+        ChannelKind::Slack(slack) => Box::new(Worded(slack::Slack::new(slack, timeout)?)),
+        ChannelKind::Teams(teams) => Box::new(Worded(teams::Teams::new(teams, timeout)?)),
+        ChannelKind::Telegram(telegram) => {
+            Box::new(Worded(telegram::Telegram::new(telegram, timeout)?))
+        }
+        ChannelKind::Email(email) => Box::new(Worded(email::Email::new(email, timeout)?)),
     })
 }
 
@@ -157,37 +217,52 @@ impl Dispatcher {
                 self.metrics.outbox_delivery(destination, "sent");
                 self.outbox.outbox_sent(&[delivery.id]).await
             }
-            Attempt::Failed(reason) => {
-                let waited = (Utc::now() - delivery.queued_at)
-                    .to_std()
-                    .unwrap_or_default();
-                if waited >= channel.expire_after {
-                    let reason = format!(
-                        "gave up after {} attempts over {}: {reason}",
-                        delivery.attempts,
-                        humantime::format_duration(Duration::from_secs(waited.as_secs()))
-                    );
-                    tracing::warn!(
-                        destination,
-                        delivery_id = delivery.id,
-                        reason,
-                        "outbox: delivery dead-lettered"
-                    );
-                    self.metrics.outbox_delivery(destination, "dead");
-                    self.outbox.outbox_failed(delivery.id, &reason).await
-                } else {
-                    let wait = Backoff::new(CHANNEL_RETRY_BASE, CHANNEL_RETRY_CAP)
-                        .delay(delivery.attempts.saturating_sub(1));
-                    tracing::info!(destination, delivery_id = delivery.id, reason, retry_in = ?wait, "outbox: delivery failed, will retry");
-                    self.metrics.outbox_delivery(destination, "retry");
-                    self.outbox
-                        .outbox_retry(&[delivery.id], wait, &reason)
-                        .await
-                }
+            Attempt::Failed(reason) => self.retry(channel, delivery, reason, Duration::ZERO).await,
+            Attempt::Throttled { reason, after } => {
+                self.retry(channel, delivery, reason, after).await
             }
         };
         if let Err(error) = settled {
             tracing::warn!(destination, delivery_id = delivery.id, %error, "outbox: cannot settle; its lease ends it");
+        }
+    }
+
+    /// A failed attempt: due again after the backoff, and no sooner than `at_least`, or
+    /// dead-lettered once it has been retried for the channel's `expire_after`.
+    async fn retry(
+        &self,
+        channel: &Channel,
+        delivery: &Delivery,
+        reason: String,
+        at_least: Duration,
+    ) -> Result<(), crate::store::StoreError> {
+        let destination = channel.name.as_str();
+        let waited = (Utc::now() - delivery.queued_at)
+            .to_std()
+            .unwrap_or_default();
+        if waited >= channel.expire_after {
+            let reason = format!(
+                "gave up after {} attempts over {}: {reason}",
+                delivery.attempts,
+                humantime::format_duration(Duration::from_secs(waited.as_secs()))
+            );
+            tracing::warn!(
+                destination,
+                delivery_id = delivery.id,
+                reason,
+                "outbox: delivery dead-lettered"
+            );
+            self.metrics.outbox_delivery(destination, "dead");
+            self.outbox.outbox_failed(delivery.id, &reason).await
+        } else {
+            let wait = Backoff::new(CHANNEL_RETRY_BASE, CHANNEL_RETRY_CAP)
+                .delay(delivery.attempts.saturating_sub(1))
+                .max(at_least);
+            tracing::info!(destination, delivery_id = delivery.id, reason, retry_in = ?wait, "outbox: delivery failed, will retry");
+            self.metrics.outbox_delivery(destination, "retry");
+            self.outbox
+                .outbox_retry(&[delivery.id], wait, &reason)
+                .await
         }
     }
 }

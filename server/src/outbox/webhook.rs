@@ -14,19 +14,21 @@
 use secrecy::{ExposeSecret, SecretBox};
 use serde::Serialize;
 
-use super::{Attempt, Sender, sign};
+use super::{Attempt, Sender, http, sign};
 use crate::config::{Channel, WebhookChannel};
-use crate::limits::CHANNEL_ANSWER_BYTES;
 use crate::store::{Delivery, LeadReader};
 use leadhook_shared::Lead;
 
+/// The `type` of `leadhook-server channels test`'s request.
+pub const TEST_TYPE: &str = "leadhook.test";
+
 /// The body of every outgoing webhook.
 #[derive(Serialize)]
-struct Body<'a> {
+struct Body<'a, D> {
     #[serde(rename = "type")]
     kind: &'a str,
     timestamp: chrono::DateTime<chrono::Utc>,
-    data: Data<'a>,
+    data: D,
 }
 
 #[derive(Serialize)]
@@ -51,14 +53,8 @@ impl WebhookSender {
         channel: &Channel,
         webhook: &WebhookChannel,
     ) -> Result<WebhookSender, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(channel.timeout)
-            .connect_timeout(channel.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("leadhook/", env!("CARGO_PKG_VERSION")))
-            .build()?;
         Ok(WebhookSender {
-            client,
+            client: http::client(channel.timeout)?,
             url: webhook.url.clone(),
             key: SecretBox::new(Box::new(webhook.key.expose_secret().clone())),
         })
@@ -81,34 +77,42 @@ impl Sender for WebhookSender {
                 lead,
             },
         };
-        let body = match serde_json::to_vec(&body) {
+        self.post(&webhook_id(delivery.id), &body).await
+    }
+
+    /// A signed request whose `type` is [`TEST_TYPE`], about no lead, with an id of its own.
+    async fn test(&self, channel: &str) -> Attempt {
+        let now = chrono::Utc::now();
+        let body = Body {
+            kind: TEST_TYPE,
+            timestamp: now,
+            data: serde_json::json!({"channel": channel}),
+        };
+        let id = format!("msg_leadhook_test_{}", now.timestamp_micros());
+        self.post(&id, &body).await
+    }
+}
+
+impl WebhookSender {
+    /// One attempt of `body` as message `id`, signed now.
+    async fn post<D: Serialize + Sync>(&self, id: &str, body: &Body<'_, D>) -> Attempt {
+        let body = match serde_json::to_vec(body) {
             Ok(body) => body,
             Err(error) => return Attempt::Failed(format!("cannot write the body: {error}")),
         };
-        let id = webhook_id(delivery.id);
         let timestamp = chrono::Utc::now().timestamp();
-        let signature = sign::signature(self.key.expose_secret(), &id, timestamp, &body);
-        let answer = self
+        let signature = sign::signature(self.key.expose_secret(), id, timestamp, &body);
+        let request = self
             .client
             .post(self.url.clone())
             .header("content-type", "application/json")
-            .header("webhook-id", &id)
+            .header("webhook-id", id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
-            .body(body)
-            .send()
-            .await;
-        match answer {
-            Ok(answer) if answer.status().is_success() => Attempt::Delivered,
-            Ok(answer) => {
-                let status = answer.status();
-                let text = answer.text().await.unwrap_or_default();
-                let text: String = text.chars().take(CHANNEL_ANSWER_BYTES).collect();
-                Attempt::Failed(format!("the receiver answered {status}: {text}"))
-            }
-            // The URL may hold a token: never in a reason or a log.
-            Err(error) if error.is_timeout() => Attempt::Failed("timed out".into()),
-            Err(error) => Attempt::Failed(format!("{}", error.without_url())),
+            .body(body);
+        match http::send(request).await {
+            Ok(answer) => answer.attempt(),
+            Err(attempt) => attempt,
         }
     }
 }

@@ -13,7 +13,7 @@ fn printed(args: &[&str]) -> String {
     String::from_utf8(output.stdout).expect("UTF-8 output")
 }
 
-const SUBCOMMANDS: [&str; 4] = ["serve", "doctor", "migrate", "backup"];
+const SUBCOMMANDS: [&str; 5] = ["serve", "doctor", "migrate", "backup", "channels"];
 
 #[test]
 fn completion_scripts_name_every_subcommand() {

@@ -16,8 +16,14 @@
 //! expire_after = "24h"                 # then dead-lettered (default 24h)
 //! ```
 //!
-//! Each kind reads its own fields in its own module ([`webhook`]).
+//! Each kind reads its own fields in its own module ([`webhook`], [`slack`], [`teams`],
+//! [`telegram`], [`email`]).
 
+mod address;
+mod email;
+mod slack;
+mod teams;
+mod telegram;
 mod webhook;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +41,12 @@ use crate::limits::{
     DEFAULT_CHANNEL_EXPIRY, DEFAULT_CHANNEL_TIMEOUT, MAX_CHANNELS, MAX_CHANNELS_FILE_BYTES,
 };
 use crate::store::{CAPI, EventType, Route};
+pub use address::SecretUrl;
+use address::{secret_address, web_address};
+pub use email::{EmailChannel, SmtpTls};
+pub use slack::SlackChannel;
+pub use teams::TeamsChannel;
+pub use telegram::{ChatId, TelegramChannel};
 pub use webhook::WebhookChannel;
 
 const VAR: &str = "LEADHOOK_CHANNELS";
@@ -80,6 +92,27 @@ pub struct Channel {
 pub enum ChannelKind {
     /// An outgoing webhook signed per Standard Webhooks.
     Webhook(WebhookChannel),
+    /// A Slack incoming webhook.
+    Slack(SlackChannel),
+    /// A Microsoft Teams Workflows webhook.
+    Teams(TeamsChannel),
+    /// A Telegram bot writing to one chat.
+    Telegram(TelegramChannel),
+    /// E-mail over SMTP.
+    Email(EmailChannel),
+}
+
+impl ChannelKind {
+    /// The kind as the file's tables name it.
+    pub fn table(&self) -> &'static str {
+        match self {
+            ChannelKind::Webhook(_) => "webhooks",
+            ChannelKind::Slack(_) => "slack",
+            ChannelKind::Teams(_) => "teams",
+            ChannelKind::Telegram(_) => "telegram",
+            ChannelKind::Email(_) => "email",
+        }
+    }
 }
 
 /// A channel's table in the file: its kind's own fields, then those every channel has. Each
@@ -133,7 +166,46 @@ trait Common {
 #[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
-    webhooks: BTreeMap<String, toml::Spanned<webhook::WebhookTable>>,
+    webhooks: Tables<webhook::WebhookTable>,
+    #[serde(default)]
+    slack: Tables<slack::SlackTable>,
+    #[serde(default)]
+    teams: Tables<teams::TeamsTable>,
+    #[serde(default)]
+    telegram: Tables<telegram::TelegramTable>,
+    #[serde(default)]
+    email: Tables<email::EmailTable>,
+}
+
+/// The tables of one kind, by channel name.
+type Tables<T> = BTreeMap<String, toml::Spanned<T>>;
+
+/// Reads each table of one kind into `channels`, refusing a name another table took.
+fn read_kind<T: Common>(
+    tables: Tables<T>,
+    read: impl Fn(&T, Range<usize>, &At<'_>, &Env<'_>) -> Result<ChannelKind, ConfigError>,
+    at: &At<'_>,
+    env: &Env<'_>,
+    channels: &mut Vec<Channel>,
+) -> Result<(), ConfigError> {
+    for (name, table) in tables {
+        let (span, table) = (table.span(), table.into_inner());
+        let kind = read(&table, span.clone(), at, env)?;
+        if let Some(taken) = channels.iter().find(|channel| channel.name == name) {
+            return Err(at(
+                span,
+                format!(
+                    "the channel name \"{}\" is taken by [{}.{}] already: names are unique \
+                     across kinds (each is a destination in the outbox); rename one",
+                    name.escape_debug(),
+                    taken.kind.table(),
+                    name.escape_debug()
+                ),
+            ));
+        }
+        channels.push(channel(name, span, &table, kind, at)?);
+    }
+    Ok(())
 }
 
 /// The file at `path`, or `None` when `LEADHOOK_CHANNELS` is unset.
@@ -202,11 +274,42 @@ pub(super) fn parse(path: &Path, text: &str, env: &Env<'_>) -> Result<ChannelsCo
         }
     })?;
     let mut channels = Vec::new();
-    for (name, table) in file.webhooks {
-        let (span, table) = (table.span(), table.into_inner());
-        let kind = ChannelKind::Webhook(webhook::read(&table, span.clone(), &at, env)?);
-        channels.push(channel(name, span, &table, kind, &at)?);
-    }
+    let found = &mut channels;
+    read_kind(
+        file.webhooks,
+        |t, s, at, env| webhook::read(t, s, at, env).map(ChannelKind::Webhook),
+        &at,
+        env,
+        found,
+    )?;
+    read_kind(
+        file.slack,
+        |t, s, at, env| slack::read(t, s, at, env).map(ChannelKind::Slack),
+        &at,
+        env,
+        found,
+    )?;
+    read_kind(
+        file.teams,
+        |t, s, at, env| teams::read(t, s, at, env).map(ChannelKind::Teams),
+        &at,
+        env,
+        found,
+    )?;
+    read_kind(
+        file.telegram,
+        |t, s, at, env| telegram::read(t, s, at, env).map(ChannelKind::Telegram),
+        &at,
+        env,
+        found,
+    )?;
+    read_kind(
+        file.email,
+        |t, s, at, env| email::read(t, s, at, env).map(ChannelKind::Email),
+        &at,
+        env,
+        found,
+    )?;
     if channels.len() > MAX_CHANNELS {
         return Err(ConfigError::invalid(
             VAR,

@@ -1,6 +1,7 @@
 //! `doctor`'s checks against the Graph API stand-in (and a served test server for the public
 //! webhook); `e2e`: `doctor --e2e`; `delivery`: the checks that Meta can deliver here.
 
+mod channels;
 mod delivery;
 mod e2e;
 

@@ -3,7 +3,13 @@
 //! code) verifies every request that arrived. Faults: a 500, a hang past the timeout, a SIGKILL
 //! mid-send, and a destination that never answers well.
 
+mod channels_test;
+mod chat;
+mod email;
+mod pyvenv;
 mod receiver;
+pub(crate) mod smtp;
+pub(crate) mod standins;
 mod verifier;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,21 +32,39 @@ const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// Markup, a quote that would end a JSON string, a newline, control characters and a mention.
 const HOSTILE_NAME: &str = "Jane \"}, \"type\": \"forged\" <b>@channel</b>\n\u{7}\u{1b}[31m";
 
+/// Lead text at its worst for chat and e-mail: mentions, links in Slack's and Markdown's syntax,
+/// markup, a script, a line break that would start a mail header, control characters.
+const HOSTILE_CHAT_NAME: &str = "<!channel> <@U123> <https://evil.example|x> *bold* \
+    [x](http://evil.example) <script>alert(1)</script> & @here\r\nBcc: evil@example.com\u{7}\u{1b}[31m\u{202e}";
+/// [`HOSTILE_CHAT_NAME`] as every message shows it: one line, the controls gone, nothing else
+/// changed (each medium escapes it; what a reader sees is this).
+const HOSTILE_CHAT_SHOWN: &str = "<!channel> <@U123> <https://evil.example|x> *bold* \
+    [x](http://evil.example) <script>alert(1)</script> & @here  Bcc: evil@example.com[31m";
+
+/// A file only its owner may read, holding `secret`.
+fn secret_file(dir: &Path, name: &str, secret: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, secret).expect("write the secret");
+    set_private(&path);
+    path
+}
+
 /// A channels file in `dir` with one webhook, `crm`, to `url`, its secret in a private file.
 fn channels_file(dir: &Path, url: &str, extra: &str) -> PathBuf {
-    let secret = dir.join("crm-secret");
-    std::fs::write(&secret, SECRET).expect("write the secret");
-    set_private(&secret);
-    let path = dir.join("channels.toml");
-    std::fs::write(
-        &path,
-        format!(
+    let secret = secret_file(dir, "crm-secret", SECRET);
+    write_channels(
+        dir,
+        &format!(
             "[webhooks.crm]\nurl = \"{url}\"\nsecret_file = \"{}\"\n\
              events = [\"lead.created\", \"lead.status_changed\"]\n{extra}",
             secret.display()
         ),
     )
-    .expect("write the channels file");
+}
+
+fn write_channels(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("channels.toml");
+    std::fs::write(&path, text).expect("write the channels file");
     path
 }
 
@@ -52,14 +76,18 @@ fn set_private(path: &Path) {
 async fn spawn_with_channels(receiver: &Receiver, extra: &str) -> (TestApp, tempfile::TempDir) {
     let config_dir = tempfile::tempdir().expect("dir");
     let path = channels_file(config_dir.path(), &receiver.url, extra);
-    let app = spawn_app_from_args(
+    (spawn_with_file(path).await, config_dir)
+}
+
+/// The real server (port 0) with the channels file at `path`.
+async fn spawn_with_file(path: PathBuf) -> TestApp {
+    spawn_app_from_args(
         spawn_graph().await,
         tempfile::tempdir().expect("dir"),
         |args| args.channels = Some(path),
         |_| {},
     )
-    .await;
-    (app, config_dir)
+    .await
 }
 
 /// Puts lead `leadgen_id` named `name` on the Graph stand-in and announces it.

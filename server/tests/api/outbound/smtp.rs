@@ -1,0 +1,84 @@
+//! The e-mail channel's receiver: a real SMTP server, `aiosmtpd` from PyPI (pinned, in its venv),
+//! run by `smtp_server.py`, which parses each mail that arrived with Python's own e-mail parser
+//! and hands it over as JSON.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use super::pyvenv::python;
+
+const PACKAGE: &str = "aiosmtpd==1.4.6";
+
+pub struct SmtpServer {
+    pub port: u16,
+    child: Child,
+    lines: Arc<Mutex<Vec<Value>>>,
+}
+
+impl SmtpServer {
+    /// Answers the first `fail_first` mails 451; requires `login` (user, password) when given.
+    pub fn start(fail_first: usize, login: Option<(&str, &str)>) -> SmtpServer {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/api/outbound/smtp_server.py"
+        );
+        let mut command = Command::new(python(PACKAGE));
+        command
+            .arg(script)
+            .args(["--fail-first", &fail_first.to_string()]);
+        if let Some((user, password)) = login {
+            command.args(["--login", &format!("{user}:{password}")]);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the SMTP server starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut first = String::new();
+        stdout
+            .read_line(&mut first)
+            .expect("the SMTP server's port");
+        let port: Value = serde_json::from_str(&first).expect("{\"port\": N}");
+        let port = port["port"].as_u64().expect("a port") as u16;
+        let lines: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let record = lines.clone();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                let value = serde_json::from_str(&line).expect("a JSON line");
+                record.lock().unwrap().push(value);
+            }
+        });
+        SmtpServer { port, child, lines }
+    }
+
+    /// Every mail that arrived, parsed, in order.
+    pub fn mails(&self) -> Vec<Value> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| line.get("refused").is_none())
+            .cloned()
+            .collect()
+    }
+
+    /// How many mails were answered 451.
+    pub fn refused(&self) -> usize {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| line.get("refused").is_some())
+            .count()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,96 @@
+"""A real SMTP server (aiosmtpd, from PyPI) for the e-mail channel's tests.
+
+Listens on 127.0.0.1, a free port; prints {"port": N} as its first line on stdout, then one JSON
+line per mail: what the envelope held, and the message as Python's own e-mail parser reads it
+(headers, the plain-text and the HTML part, with \n line ends). Options: --fail-first N answers the first N mails
+451 (a temporary failure: the sender must try again); --login USER:PASSWORD requires that login.
+"""
+
+import argparse
+import asyncio
+import email
+import json
+import logging
+import sys
+import warnings
+from email import policy
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+
+def emit(line):
+    print(json.dumps(line), flush=True)
+
+
+class Handler:
+    def __init__(self, fail_first):
+        self.fail_first = fail_first
+        self.seen = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.seen += 1
+        if self.seen <= self.fail_first:
+            emit({"refused": True, "rcpt_tos": envelope.rcpt_tos})
+            return "451 4.3.0 Try again later"
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        text = message.get_body(preferencelist=("plain",))
+        html = message.get_body(preferencelist=("html",))
+        emit({
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "login": session.auth_data.login.decode() if session.auth_data else None,
+            "header_names": [name.lower() for name in message.keys()],
+            "subject": str(message["subject"]),
+            "from": str(message["from"]),
+            "to": [str(address) for address in message["to"].addresses],
+            "content_type": message.get_content_type(),
+            # Mail lines end in CRLF on the wire; a reader sees lines.
+            "text": text.get_content().replace("\r\n", "\n") if text else None,
+            "html": html.get_content().replace("\r\n", "\n") if html else None,
+        })
+        return "250 Message accepted for delivery"
+
+
+def authenticator_for(login):
+    user, password = login.split(":", 1)
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode() == user
+            and auth_data.password.decode() == password
+        )
+        return AuthResult(success=ok, handled=False, auth_data=auth_data)
+
+    return authenticate
+
+
+async def main():
+    # Login without TLS is what the tests want (a plain local server); no warning about it.
+    warnings.simplefilter("ignore")
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fail-first", type=int, default=0)
+    parser.add_argument("--login")
+    args = parser.parse_args()
+    handler = Handler(args.fail_first)
+    options = {}
+    if args.login:
+        options = dict(
+            authenticator=authenticator_for(args.login),
+            auth_required=True,
+            auth_require_tls=False,
+        )
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(handler, hostname="smtp.test", **options), "127.0.0.1", 0
+    )
+    emit({"port": server.sockets[0].getsockname()[1]})
+    await server.serve_forever()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        sys.exit(0)
