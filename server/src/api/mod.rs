@@ -67,6 +67,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/reps", get(reps::list))
         .route("/reps/me", get(reps::me).put(reps::set_me))
+        .route(
+            "/reps/{name}/paging",
+            put(reps::set_for).route_layer(from_fn(authz::needs(Action::ManageReps))),
+        )
         .route("/stats", get(stats::show))
         .route(
             "/insights",

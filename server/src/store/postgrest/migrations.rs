@@ -85,4 +85,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207190000_change_notify.sql",
         include_str!("../../../../migrations/20261207190000_change_notify.sql"),
     ),
+    (
+        "20261207200000_paging.sql",
+        include_str!("../../../../migrations/20261207200000_paging.sql"),
+    ),
 ];
