@@ -141,3 +141,12 @@ pub const CHANNEL_ANSWER_BYTES: usize = 512;
 
 /// Largest channels file (`LEADHOOK_CHANNELS`) read.
 pub const MAX_CHANNELS_FILE_BYTES: u64 = 256 * 1024;
+
+/// How long a claim link in a page to a phone works (`/claim/<token>`).
+pub const CLAIM_LINK_TTL: Duration = Duration::from_secs(12 * 3600);
+/// Longest claim token read; anything longer is not one of ours (404 before any work).
+pub const MAX_CLAIM_TOKEN_BYTES: usize = 512;
+/// Shortest claim-link secret (`LEADHOOK_CLAIM_SECRET`): the HMAC key that makes links unforgeable.
+pub const MIN_CLAIM_SECRET_BYTES: usize = 32;
+/// Characters of one piece of lead text (a name, a form's name) in a page to a phone.
+pub const PAGE_TEXT_CHARS: usize = 120;

@@ -31,6 +31,7 @@ use crate::app::AppState;
 use crate::limits::MAX_API_BODY_BYTES;
 
 pub use auth::Caller;
+pub use claims::claim_as;
 pub use health::healthz;
 pub use throttle::AuthThrottle;
 

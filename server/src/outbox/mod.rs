@@ -10,6 +10,7 @@
 //! and the other destinations never wait for it. A crash after a send and before the settle sends
 //! the delivery again, with the same id, when its lease ends.
 
+mod ntfy;
 pub mod sign;
 mod webhook;
 
@@ -21,10 +22,13 @@ use futures::future::join_all;
 use leadhook_shared::Backoff;
 use tokio_util::sync::CancellationToken;
 
+use crate::claim_link::ClaimLinks;
+use crate::clock::Clock;
 use crate::config::{Channel, ChannelKind, ChannelsConfig};
 use crate::limits::{CHANNEL_RETRY_BASE, CHANNEL_RETRY_CAP, OUTBOX_POLL};
 use crate::metrics::Metrics;
 use crate::store::{Delivery, LeadReader, Outbox};
+pub use ntfy::NtfySender;
 pub use webhook::WebhookSender;
 
 /// What one attempt came to.
@@ -33,6 +37,19 @@ pub enum Attempt {
     Delivered,
     /// Worth trying again later; the reason is kept with the delivery.
     Failed(String),
+    /// Not now, and not a failure: due again at this time (a rep's quiet hours).
+    Held(chrono::DateTime<Utc>),
+    /// Not to be sent at all, on purpose, for this reason (the page no longer applies).
+    Dropped(String),
+}
+
+/// What some senders need beyond their channel.
+#[derive(Clone)]
+pub struct SenderContext {
+    /// The work queue's clock: quiet hours are read by it.
+    pub clock: Arc<dyn Clock>,
+    /// Claim links for pages to phones; `None` when `LEADHOOK_CLAIM_SECRET` is unset.
+    pub claim_links: Option<Arc<ClaimLinks>>,
 }
 
 /// Sends one delivery to one channel, as the channel's kind speaks.
@@ -43,9 +60,13 @@ pub trait Sender: Send + Sync {
 }
 
 /// The sender for `channel`'s kind.
-pub fn sender_for(channel: &Channel) -> Result<Box<dyn Sender>, reqwest::Error> {
+pub fn sender_for(
+    channel: &Channel,
+    context: &SenderContext,
+) -> Result<Box<dyn Sender>, reqwest::Error> {
     Ok(match &channel.kind {
         ChannelKind::Webhook(webhook) => Box::new(WebhookSender::new(channel, webhook)?),
+        ChannelKind::Ntfy(ntfy) => Box::new(NtfySender::new(channel, ntfy, context)?),
     })
 }
 
@@ -56,6 +77,7 @@ pub struct Dispatcher {
     leads: Arc<dyn LeadReader>,
     channels: Arc<ChannelsConfig>,
     metrics: Arc<Metrics>,
+    context: SenderContext,
 }
 
 impl Dispatcher {
@@ -64,12 +86,14 @@ impl Dispatcher {
         leads: Arc<dyn LeadReader>,
         channels: Arc<ChannelsConfig>,
         metrics: Arc<Metrics>,
+        context: SenderContext,
     ) -> Dispatcher {
         Dispatcher {
             outbox,
             leads,
             channels,
             metrics,
+            context,
         }
     }
 
@@ -106,7 +130,7 @@ impl Dispatcher {
 
     async fn channel_loop(self, index: usize, shutdown: CancellationToken) {
         let channel = &self.channels.channels[index];
-        let sender = match sender_for(channel) {
+        let sender = match sender_for(channel, &self.context) {
             Ok(sender) => sender,
             Err(error) => {
                 tracing::error!(destination = %channel.name, %error, "outbox: cannot build the channel's client");
@@ -156,6 +180,16 @@ impl Dispatcher {
             Attempt::Delivered => {
                 self.metrics.outbox_delivery(destination, "sent");
                 self.outbox.outbox_sent(&[delivery.id]).await
+            }
+            Attempt::Held(until) => {
+                tracing::info!(destination, delivery_id = delivery.id, %until, "outbox: delivery held");
+                self.metrics.outbox_delivery(destination, "held");
+                self.outbox.outbox_hold(delivery.id, until).await
+            }
+            Attempt::Dropped(reason) => {
+                tracing::info!(destination, delivery_id = delivery.id, reason, "outbox: delivery dropped");
+                self.metrics.outbox_delivery(destination, "dropped");
+                self.outbox.outbox_drop(delivery.id, &reason).await
             }
             Attempt::Failed(reason) => {
                 let waited = (Utc::now() - delivery.queued_at)

@@ -37,8 +37,8 @@ pub trait PagingReads {
     async fn rep_paging(&self, rep: &str) -> Result<RepPaging, StoreError>;
 }
 
-/// Setting a rep's own ntfy topic and quiet hours (both, as given: `None` clears one), already
-/// checked. Part of [`super::LeadWrites`].
+/// Setting a rep's own ntfy topic and quiet hours, and using a claim link from a page. Part of
+/// [`super::LeadWrites`].
 #[async_trait]
 pub trait PagingWrites {
     async fn set_rep_paging(
@@ -47,4 +47,9 @@ pub trait PagingWrites {
         ntfy_topic: Option<&str>,
         quiet_hours: Option<QuietHours>,
     ) -> Result<(), StoreError>;
+
+    /// Records that the claim link `nonce` (for `lead_id`, by `rep`) is used: `true` the first
+    /// time, `false` ever after, whichever replica asks.
+    async fn use_claim_link(&self, nonce: &str, lead_id: i64, rep: &str)
+    -> Result<bool, StoreError>;
 }

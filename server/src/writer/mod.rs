@@ -209,6 +209,16 @@ impl LeadWriter {
         Ok(())
     }
 
+    /// Marks the claim link `nonce` used; `true` for the first use only.
+    pub async fn use_claim_link(
+        &self,
+        nonce: &str,
+        lead_id: i64,
+        rep: &str,
+    ) -> Result<bool, StoreError> {
+        self.record(self.inner.store.use_claim_link(nonce, lead_id, rep).await)
+    }
+
     /// Takes the store's mark for reminding of `lead`'s next step; `true` for the one server that
     /// took it. Every server announces the marks it finds (see [`crate::reminders`]).
     pub async fn take_reminder(

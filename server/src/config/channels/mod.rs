@@ -16,8 +16,9 @@
 //! expire_after = "24h"                 # then dead-lettered (default 24h)
 //! ```
 //!
-//! Each kind reads its own fields in its own module ([`webhook`]).
+//! Each kind reads its own fields in its own module ([`webhook`], [`ntfy`]).
 
+mod ntfy;
 mod webhook;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +36,7 @@ use crate::limits::{
     DEFAULT_CHANNEL_EXPIRY, DEFAULT_CHANNEL_TIMEOUT, MAX_CHANNELS, MAX_CHANNELS_FILE_BYTES,
 };
 use crate::store::{CAPI, EventType, Route};
+pub use ntfy::NtfyChannel;
 pub use webhook::WebhookChannel;
 
 const VAR: &str = "LEADHOOK_CHANNELS";
@@ -80,6 +82,8 @@ pub struct Channel {
 pub enum ChannelKind {
     /// An outgoing webhook signed per Standard Webhooks.
     Webhook(WebhookChannel),
+    /// Push to the reps' phones through ntfy.
+    Ntfy(NtfyChannel),
 }
 
 /// A channel's table in the file: its kind's own fields, then those every channel has. Each
@@ -134,6 +138,8 @@ trait Common {
 struct File {
     #[serde(default)]
     webhooks: BTreeMap<String, toml::Spanned<webhook::WebhookTable>>,
+    #[serde(default)]
+    ntfy: BTreeMap<String, toml::Spanned<ntfy::NtfyTable>>,
 }
 
 /// The file at `path`, or `None` when `LEADHOOK_CHANNELS` is unset.
@@ -207,6 +213,23 @@ pub(super) fn parse(path: &Path, text: &str, env: &Env<'_>) -> Result<ChannelsCo
         let kind = ChannelKind::Webhook(webhook::read(&table, span.clone(), &at, env)?);
         channels.push(channel(name, span, &table, kind, &at)?);
     }
+    for (name, table) in file.ntfy {
+        let (span, table) = (table.span(), table.into_inner());
+        let kind = ChannelKind::Ntfy(ntfy::read(&table, span.clone(), &at, env)?);
+        channels.push(channel(name, span, &table, kind, &at)?);
+    }
+    let mut names = BTreeSet::new();
+    if let Some(twice) = channels.iter().find(|c| !names.insert(c.name.as_str())) {
+        return Err(ConfigError::invalid(
+            VAR,
+            format!(
+                "{}: two channels are named \"{}\"; a name is the destination in the outbox and \
+                 must be unique across kinds: rename one ({SEE})",
+                path.display(),
+                twice.name
+            ),
+        ));
+    }
     if channels.len() > MAX_CHANNELS {
         return Err(ConfigError::invalid(
             VAR,
@@ -247,15 +270,10 @@ fn channel(
     for event in common.events.get_ref() {
         let kind = EventType::read(event.get_ref()).ok_or_else(|| {
             let known: Vec<&str> = EventType::ALL.iter().map(|e| e.as_str()).collect();
-            let hint = if event.get_ref() == "lead.escalated" {
-                " (escalations are not delivered by this version yet)".to_string()
-            } else {
-                String::new()
-            };
             at(
                 event.span(),
                 format!(
-                    "unknown event \"{}\"{hint}; known: {}",
+                    "unknown event \"{}\"; known: {}",
                     event.get_ref().escape_debug(),
                     known.join(", ")
                 ),

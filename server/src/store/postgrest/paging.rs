@@ -9,6 +9,9 @@ use super::PostgrestStore;
 use super::queue::REPS_TABLE;
 use crate::store::{PagingReads, PagingWrites, RepPaging, StoreError};
 
+/// The used claim links (`public.claim_links`).
+const CLAIM_LINKS_TABLE: &str = "claim_links";
+
 #[derive(Serialize)]
 struct PagingColumns<'a> {
     name: &'a str,
@@ -70,5 +73,15 @@ impl PagingWrites for PostgrestStore {
             quiet_end,
         })
         .await
+    }
+
+    async fn use_claim_link(
+        &self,
+        nonce: &str,
+        lead_id: i64,
+        rep: &str,
+    ) -> Result<bool, StoreError> {
+        let row = serde_json::json!({ "nonce": nonce, "lead_id": lead_id, "rep": rep });
+        self.insert_new(CLAIM_LINKS_TABLE, "nonce", &row).await
     }
 }

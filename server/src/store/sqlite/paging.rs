@@ -4,11 +4,13 @@
 
 use async_trait::async_trait;
 use leadhook_shared::QuietHours;
+use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 
 use super::erase::activity_with_kinds;
 use super::insights::{stage_bit, stage_trigger};
 use super::outbox::queue_trigger;
+use super::rows::micros;
 use super::{SqliteStore, internal};
 use crate::store::{PagingReads, PagingWrites, RepPaging, StoreError};
 
@@ -121,6 +123,27 @@ impl PagingWrites for SqliteStore {
                 )
                 .map_err(internal)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn use_claim_link(
+        &self,
+        nonce: &str,
+        lead_id: i64,
+        rep: &str,
+    ) -> Result<bool, StoreError> {
+        let (nonce, rep) = (nonce.to_string(), rep.to_string());
+        self.with(move |inner| {
+            let added = inner
+                .conn
+                .execute(
+                    "INSERT INTO claim_links (nonce, lead_id, rep, used_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (nonce) DO NOTHING",
+                    params![nonce, lead_id, rep, micros(Utc::now())],
+                )
+                .map_err(internal)?;
+            Ok(added == 1)
         })
         .await
     }
