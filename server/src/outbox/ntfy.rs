@@ -1,6 +1,7 @@
 //! Pages to phones through ntfy, in its JSON publish form (`POST <server>/` with the topic in the
 //! body), so no lead text ever travels in a header. Each page goes to the topic of the lead's
-//! owner, else the channel's team topic. An owner who is away gets only escalations; during
+//! owner, else the channel's team topic; `lead.created` only while the lead has no owner (an
+//! owner hears of it by `lead.assigned`). An owner who is away gets only escalations; during
 //! their quiet hours (in their time zone) a page is held until the hours end, escalations
 //! excepted. A page that no longer applies when it falls due (the lead was reassigned, contacted
 //! or erased) is dropped with the reason.
@@ -132,6 +133,11 @@ impl NtfySender {
         );
         if about_a_new_lead && lead.status != LeadStatus::NewLead {
             return Ok(Some(format!("the lead was contacted ({})", lead.status)));
+        }
+        // An owned lead is paged to its owner by its `lead.assigned`; `lead.created` pages the
+        // team while nobody owns the lead (so an assignment at arrival is not paged twice).
+        if event == EventType::Created && lead.owner.is_some() {
+            return Ok(Some("the lead has an owner: its lead.assigned pages them".into()));
         }
         if event == EventType::Assigned {
             let history = leads

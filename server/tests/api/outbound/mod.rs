@@ -3,6 +3,8 @@
 //! code) verifies every request that arrived. Faults: a 500, a hang past the timeout, a SIGKILL
 //! mid-send, and a destination that never answers well.
 
+mod ntfy;
+mod ntfy_standin;
 mod receiver;
 mod verifier;
 
