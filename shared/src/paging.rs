@@ -90,14 +90,11 @@ impl QuietHours {
             day = day.checked_add_days(Days::new(1))?;
         }
         let end = day.and_time(self.end);
-        let instant = zone
-            .from_local_datetime(&end)
-            .earliest()
-            .or_else(|| {
-                // In a spring-forward gap: the hour after.
-                zone.from_local_datetime(&(end + chrono::TimeDelta::hours(1)))
-                    .earliest()
-            })?;
+        let instant = zone.from_local_datetime(&end).earliest().or_else(|| {
+            // In a spring-forward gap: the hour after.
+            zone.from_local_datetime(&(end + chrono::TimeDelta::hours(1)))
+                .earliest()
+        })?;
         Some(instant.with_timezone(&Utc))
     }
 }
@@ -155,7 +152,12 @@ mod tests {
     #[test]
     fn topics_are_ntfys_charset_and_long_enough_to_be_unguessable() {
         assert!(check_ntfy_topic("alice_phone-7f3a9c2e41").is_ok());
-        for bad in ["short", "has space in it here", "slash/in/the/topic1", &"a".repeat(65)] {
+        for bad in [
+            "short",
+            "has space in it here",
+            "slash/in/the/topic1",
+            &"a".repeat(65),
+        ] {
             assert_eq!(check_ntfy_topic(bad), Err(PagingError::Topic), "{bad}");
         }
     }

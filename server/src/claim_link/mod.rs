@@ -189,7 +189,11 @@ mod tests {
         );
         assert_eq!(ours.check(&changed, now), Err(TokenError::Forged));
         for garbage in ["", "abc", "a.b.c", &"x".repeat(600)] {
-            assert_eq!(ours.check(garbage, now), Err(TokenError::Malformed), "{garbage}");
+            assert_eq!(
+                ours.check(garbage, now),
+                Err(TokenError::Malformed),
+                "{garbage}"
+            );
         }
     }
 }

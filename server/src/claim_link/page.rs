@@ -17,7 +17,7 @@ use crate::app::AppState;
 use crate::error::AppError;
 
 /// `GET /claim/<token>`: never claims (link previews fetch it too).
-pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Page {
     let ticket = match ticket(&state, &token) {
         Ok(ticket) => ticket,
         Err(refusal) => return refusal,
@@ -42,7 +42,7 @@ pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> R
 }
 
 /// `POST /claim/<token>`: uses the link (once, across replicas), then claims.
-pub async fn claim(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn claim(State(state): State<AppState>, Path(token): Path<String>) -> Page {
     let ticket = match ticket(&state, &token) {
         Ok(ticket) => ticket,
         Err(refusal) => return refusal,
@@ -86,19 +86,13 @@ pub async fn claim(State(state): State<AppState>, Path(token): Path<String>) -> 
             page(
                 StatusCode::OK,
                 "Claimed",
-                &format!(
-                    "<p>Claimed: <b>{}</b>{call}</p>",
-                    escape(&who(&lead))
-                ),
+                &format!("<p>Claimed: <b>{}</b>{call}</p>", escape(&who(&lead))),
             )
         }
         Err(AppError::AlreadyClaimed { owner, .. }) => page(
             StatusCode::CONFLICT,
             "Already claimed",
-            &format!(
-                "<p>{} already owns this lead.</p>",
-                escape(&owner)
-            ),
+            &format!("<p>{} already owns this lead.</p>", escape(&owner)),
         ),
         Err(AppError::LeadNotFound(_)) => gone_lead(),
         Err(error @ (AppError::Forbidden { .. } | AppError::AssignmentOff)) => page(
@@ -114,7 +108,7 @@ pub async fn claim(State(state): State<AppState>, Path(token): Path<String>) -> 
 }
 
 /// The link's ticket, or the page that refuses it.
-fn ticket(state: &AppState, token: &str) -> Result<Ticket, Response> {
+fn ticket(state: &AppState, token: &str) -> Result<Ticket, Page> {
     let Some(links) = &state.config.claim_links else {
         return Err(page(
             StatusCode::NOT_FOUND,
@@ -157,7 +151,7 @@ fn who(lead: &Lead) -> String {
         .unwrap_or_else(|| format!("lead #{}", lead.id))
 }
 
-fn gone_lead() -> Response {
+fn gone_lead() -> Page {
     page(
         StatusCode::NOT_FOUND,
         "Lead not found",
@@ -165,7 +159,7 @@ fn gone_lead() -> Response {
     )
 }
 
-fn unavailable() -> Response {
+fn unavailable() -> Page {
     page(
         StatusCode::SERVICE_UNAVAILABLE,
         "Try again",
@@ -173,30 +167,51 @@ fn unavailable() -> Response {
     )
 }
 
-/// A plain page; `body` is HTML already escaped where it holds lead text.
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"robots\" content=\"noindex\"><title>{title}</title></head>\
-         <body style=\"font-family: sans-serif; font-size: 1.3em; margin: 2em\">\
-         <h1>{title}</h1>{body}</body></html>"
-    );
-    (
+/// A plain HTML page with its status; `body` is HTML, already escaped where it holds lead text.
+pub struct Page {
+    status: StatusCode,
+    title: &'static str,
+    body: String,
+}
+
+fn page(status: StatusCode, title: &'static str, body: &str) -> Page {
+    Page {
         status,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-            (header::REFERRER_POLICY, "no-referrer"),
-            (header::X_FRAME_OPTIONS, "DENY"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-            ),
-        ],
-        html,
-    )
-        .into_response()
+        title,
+        body: body.to_string(),
+    }
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let Page {
+            status,
+            title,
+            body,
+        } = self;
+        let html = format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <meta name=\"robots\" content=\"noindex\"><title>{title}</title></head>\
+             <body style=\"font-family: sans-serif; font-size: 1.3em; margin: 2em\">\
+             <h1>{title}</h1>{body}</body></html>"
+        );
+        (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+                (header::REFERRER_POLICY, "no-referrer"),
+                (header::X_FRAME_OPTIONS, "DENY"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+                ),
+            ],
+            html,
+        )
+            .into_response()
+    }
 }
 
 /// `text` safe inside HTML text and double-quoted attributes.

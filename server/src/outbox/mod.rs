@@ -187,7 +187,12 @@ impl Dispatcher {
                 self.outbox.outbox_hold(delivery.id, until).await
             }
             Attempt::Dropped(reason) => {
-                tracing::info!(destination, delivery_id = delivery.id, reason, "outbox: delivery dropped");
+                tracing::info!(
+                    destination,
+                    delivery_id = delivery.id,
+                    reason,
+                    "outbox: delivery dropped"
+                );
                 self.metrics.outbox_delivery(destination, "dropped");
                 self.outbox.outbox_drop(delivery.id, &reason).await
             }

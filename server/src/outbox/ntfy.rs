@@ -137,7 +137,9 @@ impl NtfySender {
         // An owned lead is paged to its owner by its `lead.assigned`; `lead.created` pages the
         // team while nobody owns the lead (so an assignment at arrival is not paged twice).
         if event == EventType::Created && lead.owner.is_some() {
-            return Ok(Some("the lead has an owner: its lead.assigned pages them".into()));
+            return Ok(Some(
+                "the lead has an owner: its lead.assigned pages them".into(),
+            ));
         }
         if event == EventType::Assigned {
             let history = leads
@@ -214,7 +216,8 @@ impl NtfySender {
             });
         }
         let claimable = event != EventType::StatusChanged;
-        if let (Some(links), Target::Rep { name, .. }, true) = (&self.claim_links, target, claimable)
+        if let (Some(links), Target::Rep { name, .. }, true) =
+            (&self.claim_links, target, claimable)
         {
             actions.push(Action {
                 action: "view",
@@ -309,7 +312,10 @@ mod tests {
 
     #[test]
     fn lead_text_loses_control_characters_and_length() {
-        assert_eq!(inert("Jane\r\nTitle: x\u{1b}[31m\u{7}"), "Jane Title: x [31m");
+        assert_eq!(
+            inert("Jane\r\nTitle: x\u{1b}[31m\u{7}"),
+            "Jane Title: x [31m"
+        );
         assert_eq!(inert(&"a".repeat(1000)).len(), PAGE_TEXT_CHARS);
         assert!(is_e164("+15551234567"));
         assert!(!is_e164("+1555 123"));

@@ -50,6 +50,10 @@ pub trait PagingWrites {
 
     /// Records that the claim link `nonce` (for `lead_id`, by `rep`) is used: `true` the first
     /// time, `false` ever after, whichever replica asks.
-    async fn use_claim_link(&self, nonce: &str, lead_id: i64, rep: &str)
-    -> Result<bool, StoreError>;
+    async fn use_claim_link(
+        &self,
+        nonce: &str,
+        lead_id: i64,
+        rep: &str,
+    ) -> Result<bool, StoreError>;
 }

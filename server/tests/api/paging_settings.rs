@@ -15,9 +15,8 @@ async fn spawn() -> TestApp {
         spawn_graph().await,
         tempfile::tempdir().expect("dir"),
         |args| {
-            args.api_tokens = Some(
-                format!("alice:{REP_TOKEN},bob:manager:{BOB},carol:rep:{CAROL}").into(),
-            )
+            args.api_tokens =
+                Some(format!("alice:{REP_TOKEN},bob:manager:{BOB},carol:rep:{CAROL}").into())
         },
         |_| {},
     )
@@ -69,7 +68,13 @@ async fn a_rep_sets_reads_and_clears_their_own_topic_and_quiet_hours() {
     );
 
     // Changing one keeps the other; "" clears.
-    let (status, _) = put(&app, "/api/reps/me", Some(CAROL), json!({"quiet_hours": ""})).await;
+    let (status, _) = put(
+        &app,
+        "/api/reps/me",
+        Some(CAROL),
+        json!({"quiet_hours": ""}),
+    )
+    .await;
     assert_eq!(status, 200);
     let carol = me(&app, CAROL).await;
     assert!(carol.get("quiet_hours").is_none(), "{carol}");
@@ -81,9 +86,17 @@ async fn bad_settings_are_refused_with_what_to_do_and_nothing_is_half_written() 
     let app = spawn().await;
     let cases = [
         (json!({"ntfy_topic": "carol"}), 422, "16 to 64 of A-Z"),
-        (json!({"ntfy_topic": "carol's phone topic!"}), 422, "openssl rand"),
+        (
+            json!({"ntfy_topic": "carol's phone topic!"}),
+            422,
+            "openssl rand",
+        ),
         (json!({"quiet_hours": "late"}), 422, "like \"22:00-07:00\""),
-        (json!({"quiet_hours": "22:00-22:00"}), 422, "must not be empty"),
+        (
+            json!({"quiet_hours": "22:00-22:00"}),
+            422,
+            "must not be empty",
+        ),
         // The valid topic is not written when the quiet hours are refused.
         (
             json!({"ntfy_topic": "carol-phone-1b2c3d4e5f", "quiet_hours": "25:00-07:00"}),
@@ -103,7 +116,12 @@ async fn bad_settings_are_refused_with_what_to_do_and_nothing_is_half_written() 
 
     let (status, _) = put(&app, "/api/reps/me", None, json!({"ntfy_topic": "x"})).await;
     assert_eq!(status, 401, "no token, no settings");
-    let answer = app.client.get(app.url("/api/reps/me")).send().await.unwrap();
+    let answer = app
+        .client
+        .get(app.url("/api/reps/me"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 401);
 }
 
@@ -118,10 +136,19 @@ async fn only_an_admin_sets_another_reps_settings() {
         assert!(message.contains("admin"), "{answer}");
     }
     assert!(me(&app, CAROL).await.get("ntfy_topic").is_none());
-    let (status, answer) = put(&app, "/api/reps/carol/paging", Some(REP_TOKEN), body.clone()).await;
+    let (status, answer) = put(
+        &app,
+        "/api/reps/carol/paging",
+        Some(REP_TOKEN),
+        body.clone(),
+    )
+    .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["data"]["name"], "carol");
-    assert_eq!(me(&app, CAROL).await["ntfy_topic"], "carol-phone-1b2c3d4e5f");
+    assert_eq!(
+        me(&app, CAROL).await["ntfy_topic"],
+        "carol-phone-1b2c3d4e5f"
+    );
     let (status, answer) = put(&app, "/api/reps/dave/paging", Some(REP_TOKEN), body).await;
     assert_eq!(status, 404, "{answer}");
 }

@@ -6,8 +6,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use leadhook_shared::{
     Activity, Attempted, CallOutcome, Insights, InsightsParams, Lead, LeadPatch, Me, MeUpdate,
-    NewAttempt,
-    NewManualLead, NextStep, Rep, Stats, SyncReport,
+    NewAttempt, NewManualLead, NextStep, Rep, Stats, SyncReport,
 };
 
 use super::PersonChange;

@@ -145,10 +145,7 @@ fn field_lines(
             } else {
                 theme::LABEL
             };
-            let mut line = Line::from(Span::styled(
-                format!("{label:>label_width$} "),
-                label_style,
-            ));
+            let mut line = Line::from(Span::styled(format!("{label:>label_width$} "), label_style));
             let room = usize::from(inner.width).saturating_sub(label_width + 1);
             line.spans.extend(input_line(input, focused, room).spans);
             line

@@ -73,7 +73,9 @@ pub(super) fn read(
             if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
                 return Err(at(
                     span,
-                    format!("the access token in {where_} must be one word of printable ASCII (ntfy's tk_…)"),
+                    format!(
+                        "the access token in {where_} must be one word of printable ASCII (ntfy's tk_…)"
+                    ),
                 ));
             }
             Some(SecretString::from(token))

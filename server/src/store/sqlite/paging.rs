@@ -3,8 +3,8 @@
 //! queues `lead.escalated`, and the used claim links.
 
 use async_trait::async_trait;
-use leadhook_shared::QuietHours;
 use chrono::Utc;
+use leadhook_shared::QuietHours;
 use rusqlite::{OptionalExtension, params};
 
 use super::erase::activity_with_kinds;

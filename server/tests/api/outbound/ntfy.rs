@@ -90,7 +90,10 @@ impl Phones {
             FORM_ID,
             graph_lead(
                 leadgen_id,
-                &[("full_name", &[name]), ("phone_number", &["+1 650-253-0000"])],
+                &[
+                    ("full_name", &[name]),
+                    ("phone_number", &["+1 650-253-0000"]),
+                ],
             ),
         );
         self.app.deliver_first(leadgen_id).await
@@ -152,7 +155,11 @@ async fn a_lead_assigned_to_alice_reaches_her_phone_with_call_and_claim_and_host
     let pages = phones.pages_to(ALICE_TOPIC, 1).await;
     assert_eq!(pages.len(), 1, "{pages:#?}");
     let page = &pages[0];
-    assert_eq!(page.json["priority"], 4, "a new lead is high: {}", page.json);
+    assert_eq!(
+        page.json["priority"], 4,
+        "a new lead is high: {}",
+        page.json
+    );
     assert_eq!(page.json["click"], "tel:+16502530000");
     let actions = page.json["actions"].as_array().expect("actions");
     assert_eq!(actions[0]["label"], "Call");
@@ -166,7 +173,10 @@ async fn a_lead_assigned_to_alice_reaches_her_phone_with_call_and_claim_and_host
     // The hostile name arrives as one line of text, and nowhere but the JSON body.
     let title = page.json["title"].as_str().expect("title");
     let message = page.json["message"].as_str().expect("message");
-    assert!(title.starts_with("Lead for you: Jane \"}, \"type\": \"forged\""), "{title}");
+    assert!(
+        title.starts_with("Lead for you: Jane \"}, \"type\": \"forged\""),
+        "{title}"
+    );
     for text in [title, message.lines().next().expect("a first line")] {
         assert!(!text.chars().any(char::is_control), "{text:?}");
     }
@@ -177,12 +187,18 @@ async fn a_lead_assigned_to_alice_reaches_her_phone_with_call_and_claim_and_host
     assert!(page.json.get("markdown").is_none(), "{}", page.json);
     for (name, value) in &page.headers {
         assert!(
-            !value.contains("Jane") && !["title", "priority", "click", "actions"].contains(&name.as_str()),
+            !value.contains("Jane")
+                && !["title", "priority", "click", "actions"].contains(&name.as_str()),
             "lead text or a page field in a header: {name}: {value}"
         );
     }
     // The new lead had no owner and the channel no team topic: nothing else was published.
-    assert_eq!(phones.ntfy.published().len(), 1, "{:#?}", phones.ntfy.published());
+    assert_eq!(
+        phones.ntfy.published().len(),
+        1,
+        "{:#?}",
+        phones.ntfy.published()
+    );
 }
 
 #[tokio::test]
@@ -230,7 +246,10 @@ async fn the_claim_link_claims_once_and_refuses_forged_expired_and_unknown_links
         .json()
         .await
         .expect("json");
-    let last = history["data"].as_array().and_then(|rows| rows.last()).cloned();
+    let last = history["data"]
+        .as_array()
+        .and_then(|rows| rows.last())
+        .cloned();
     assert_eq!(
         last.map(|row| (row["kind"].clone(), row["actor"].clone())),
         Some((json!("claim"), json!("alice"))),
@@ -249,17 +268,36 @@ async fn the_claim_link_claims_once_and_refuses_forged_expired_and_unknown_links
         nonce: "forged".into(),
         expires,
     };
-    let theirs = ClaimLinks::new(PUBLIC_URL.into(), b"another-key-0123456789abcdef-0123".to_vec(), Duration::from_secs(60));
+    let theirs = ClaimLinks::new(
+        PUBLIC_URL.into(),
+        b"another-key-0123456789abcdef-0123".to_vec(),
+        Duration::from_secs(60),
+    );
     let forged = theirs.token(&ticket(lead.id, now + chrono::Duration::hours(1)));
-    let ours = ClaimLinks::new(PUBLIC_URL.into(), CLAIM_SECRET.as_bytes().to_vec(), Duration::from_secs(60));
+    let ours = ClaimLinks::new(
+        PUBLIC_URL.into(),
+        CLAIM_SECRET.as_bytes().to_vec(),
+        Duration::from_secs(60),
+    );
     let expired = ours.token(&ticket(lead.id, now - chrono::Duration::minutes(1)));
-    for (token, status) in [(forged, 403), (expired, 410), ("not-a-token".to_string(), 404)] {
+    for (token, status) in [
+        (forged, 403),
+        (expired, 410),
+        ("not-a-token".to_string(), 404),
+    ] {
         for post in [false, true] {
             let url = app.url(&format!("/claim/{token}"));
-            let request = if post { app.client.post(url) } else { app.client.get(url) };
+            let request = if post {
+                app.client.post(url)
+            } else {
+                app.client.get(url)
+            };
             let answer = request.send().await.expect("request");
             assert_eq!(answer.status(), status, "{token} (post: {post})");
-            let content_type = answer.headers()["content-type"].to_str().unwrap().to_string();
+            let content_type = answer.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_string();
             assert!(content_type.starts_with("text/html"), "{content_type}");
         }
     }
@@ -271,7 +309,9 @@ async fn quiet_hours_hold_a_page_until_they_end() {
     let clock = TestClock::at(window_end - chrono::Duration::seconds(3));
     let phones = spawn_with_ntfy(&["lead.assigned"], Some(Arc::clone(&clock))).await;
     phones
-        .set_alice(json!({"ntfy_topic": ALICE_TOPIC, "quiet_hours": "08:00-09:00", "time_zone": "UTC"}))
+        .set_alice(
+            json!({"ntfy_topic": ALICE_TOPIC, "quiet_hours": "08:00-09:00", "time_zone": "UTC"}),
+        )
         .await;
     let lead = phones.lead("1234567890125503", "Jane Doe").await;
     phones.assign(&lead, Some("alice")).await;
@@ -284,7 +324,11 @@ async fn quiet_hours_hold_a_page_until_they_end() {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(phones.ntfy.published().is_empty(), "{:#?}", phones.ntfy.published());
+    assert!(
+        phones.ntfy.published().is_empty(),
+        "{:#?}",
+        phones.ntfy.published()
+    );
     let health = phones.app.health().await;
     let channel = &health["outbox"]["destinations"]["phones"];
     assert_eq!(
@@ -305,11 +349,16 @@ async fn an_away_rep_is_not_paged_but_an_escalation_reaches_them_urgently() {
     // The Graph stand-in's leads were submitted at 08:49:14; the escalation is due 5 minutes on.
     let created: chrono::DateTime<chrono::Utc> = "2026-11-29T08:49:14Z".parse().unwrap();
     let clock = TestClock::at(created + chrono::Duration::minutes(1));
-    let phones =
-        spawn_with_ntfy(&["lead.assigned", "lead.escalated"], Some(Arc::clone(&clock))).await;
+    let phones = spawn_with_ntfy(
+        &["lead.assigned", "lead.escalated"],
+        Some(Arc::clone(&clock)),
+    )
+    .await;
     // Away, and in quiet hours all day long: an escalation still comes through.
     phones
-        .set_alice(json!({"ntfy_topic": ALICE_TOPIC, "available": false, "quiet_hours": "00:00-23:59"}))
+        .set_alice(
+            json!({"ntfy_topic": ALICE_TOPIC, "available": false, "quiet_hours": "00:00-23:59"}),
+        )
         .await;
     let lead = phones.lead("1234567890125504", "Jane Doe").await;
     phones.assign(&lead, Some("alice")).await;

@@ -80,7 +80,8 @@ async fn publish(
         return (StatusCode::FORBIDDEN, axum::Json(error));
     }
     let Ok(json) = serde_json::from_slice::<Value>(&body) else {
-        let error = json!({"code": 40024, "http": 400, "error": "invalid request: body must be JSON"});
+        let error =
+            json!({"code": 40024, "http": 400, "error": "invalid request: body must be JSON"});
         return (StatusCode::BAD_REQUEST, axum::Json(error));
     };
     let topic_ok = json["topic"].as_str().is_some_and(|topic| {

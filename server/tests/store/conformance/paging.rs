@@ -27,10 +27,7 @@ pub async fn paging_settings_round_trip_and_leave_with_the_rep(store: &dyn LeadS
         .await
         .unwrap();
     store.set_available("alice", false).await.unwrap();
-    store
-        .set_time_zone("alice", "Europe/Berlin")
-        .await
-        .unwrap();
+    store.set_time_zone("alice", "Europe/Berlin").await.unwrap();
     let want = RepPaging {
         available: false,
         time_zone: Some("Europe/Berlin".into()),
@@ -89,7 +86,11 @@ pub async fn an_escalation_mark_queues_lead_escalated_with_its_history_row(store
     let now = Utc::now();
     let lead = store
         .upsert(
-            &incoming("1234567890129901", "Wai Ting", now - chrono::Duration::minutes(10)),
+            &incoming(
+                "1234567890129901",
+                "Wai Ting",
+                now - chrono::Duration::minutes(10),
+            ),
             FACEBOOK,
         )
         .await
@@ -146,7 +147,10 @@ pub async fn held_deliveries_wait_uncounted_and_dropped_ones_are_done(store: &dy
             .await
             .unwrap();
     }
-    let claimed = store.outbox_claim("phones", 10, Duration::ZERO).await.unwrap();
+    let claimed = store
+        .outbox_claim("phones", 10, Duration::ZERO)
+        .await
+        .unwrap();
     let [held, dropped] = claimed.as_slice() else {
         panic!("two deliveries: {claimed:?}")
     };
@@ -165,10 +169,18 @@ pub async fn held_deliveries_wait_uncounted_and_dropped_ones_are_done(store: &dy
             .is_empty(),
         "held until later, dropped for good"
     );
-    let figures = store.outbox_figures(Utc::now() - chrono::Duration::hours(1)).await.unwrap();
+    let figures = store
+        .outbox_figures(Utc::now() - chrono::Duration::hours(1))
+        .await
+        .unwrap();
     let phones = &figures["phones"];
     assert_eq!(
-        (phones.queued, phones.retrying, phones.sent_today, phones.failed),
+        (
+            phones.queued,
+            phones.retrying,
+            phones.sent_today,
+            phones.failed
+        ),
         (1, 0, 0, 0),
         "a hold is no failure and a drop no send"
     );
