@@ -1,6 +1,7 @@
 //! Paging in the SQLite store: a rep's ntfy topic and quiet hours (beside their availability
-//! and time zone in `reps`), the outbox's `dropped` state, the `escalated` history row that
-//! queues `lead.escalated`, and the used claim links.
+//! and time zone in `reps`), the outbox's `dropped` state, the `escalated` history kind that
+//! queues `lead.escalated` (written by `take_escalation` in the mark's transaction), and the
+//! used claim links.
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -15,9 +16,8 @@ use super::{SqliteStore, internal};
 use crate::store::{PagingReads, PagingWrites, RepPaging, StoreError};
 
 /// The reps' paging columns; `capi_events` rebuilt to allow `dropped` (SQLite cannot change a
-/// CHECK); `activity` rebuilt to allow `escalated`, with its triggers made again; the trigger
-/// that writes an `escalated` row when a lead's escalation mark is taken, in the same
-/// transaction; and the claim links used so far.
+/// CHECK); `activity` rebuilt to allow `escalated`, with its triggers made again; and the claim
+/// links used so far.
 pub(super) const MIGRATION: &str = concat!(
     r#"
     ALTER TABLE reps ADD COLUMN ntfy_topic TEXT;
@@ -54,12 +54,6 @@ pub(super) const MIGRATION: &str = concat!(
         concat!(stage_trigger!(), queue_trigger!())
     ),
     r#"
-    CREATE TRIGGER lead_escalated AFTER UPDATE OF escalated_level ON leads
-    WHEN NEW.escalated_level > OLD.escalated_level AND NEW.escalated_at IS NOT NULL
-    BEGIN
-        INSERT INTO activity (lead_id, at, actor, kind, new)
-        VALUES (NEW.id, NEW.escalated_at, 'system', 'escalated', NEW.escalated_level);
-    END;
     CREATE TABLE claim_links (
         nonce   TEXT PRIMARY KEY,
         lead_id INTEGER NOT NULL,
