@@ -27,6 +27,8 @@ fn manager() -> Me {
         visibility: Visibility::Team,
         time_zone: None,
         answer_columns: Default::default(),
+        ntfy_topic: None,
+        quiet_hours: None,
     }
 }
 

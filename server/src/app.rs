@@ -18,6 +18,7 @@ use tower_http::trace::TraceLayer;
 use crate::admission::Admission;
 use crate::announce_once::run_checks;
 use crate::capi::CapiSender;
+use crate::claim_link;
 use crate::config::Config;
 use crate::data_dir_lock::{DataDirLock, DataDirLockError};
 use crate::erase::Retention;
@@ -31,7 +32,7 @@ use crate::insights::spend::SpendReader;
 use crate::intake::{Intake, RetryPolicy};
 use crate::limits::MAX_METRICS_CONNECTIONS;
 use crate::metrics::Metrics;
-use crate::outbox::Dispatcher;
+use crate::outbox::{Dispatcher, SenderContext};
 use crate::reminders::Reminders;
 use crate::reps::RepCache;
 use crate::serve::{self, ServeLimits};
@@ -98,6 +99,10 @@ pub fn router(state: AppState) -> Router {
             get(webhook::verify_subscription).post(webhook::receive),
         )
         .nest("/api", api::router(state.clone()))
+        .route(
+            "/claim/{token}",
+            get(claim_link::page::show).post(claim_link::page::claim),
+        )
         .route("/healthz", get(api::healthz))
         // Outermost first: give the request an id, find its client address, log in a span that
         // carries both, echo the id back.
@@ -272,6 +277,10 @@ impl Application {
                 Arc::clone(&reader),
                 channels,
                 Arc::clone(&metrics),
+                SenderContext {
+                    clock: Arc::clone(&config.queue.clock),
+                    claim_links: config.claim_links.clone(),
+                },
             )),
             None => {
                 // Events stop being queued for channels. Best effort, as for the Conversions API.

@@ -42,6 +42,8 @@ pub enum AppError {
     Unprocessable(String),
     #[error("no lead with id {0}")]
     LeadNotFound(i64),
+    #[error("no rep named {0:?} may call the API; list them with `leadhook-server reps list`")]
+    RepNotFound(String),
     #[error("lead {id} is already claimed by {owner}")]
     AlreadyClaimed { id: i64, owner: String },
     #[error(
@@ -94,7 +96,9 @@ impl AppError {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
             AppError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
-            AppError::LeadNotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::LeadNotFound(_) | AppError::RepNotFound(_) => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
             AppError::AlreadyClaimed { .. } => (StatusCode::CONFLICT, "already_claimed"),
             AppError::AssignmentOff => (StatusCode::CONFLICT, "assignment_off"),
             AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),

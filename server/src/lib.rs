@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod backup;
 pub mod capi;
+pub mod claim_link;
 pub mod client_addr;
 pub mod clock;
 pub mod config;

@@ -151,3 +151,9 @@ pub const MESSAGE_FIELD_CHARS: usize = 200;
 /// Longest wait a receiver's `Retry-After` (Slack's 429, Telegram's `retry_after`) may ask of a
 /// retry; a longer one is held to this.
 pub const CHANNEL_RETRY_AFTER_CAP: Duration = Duration::from_secs(15 * 60);
+/// How long a claim link in a page to a phone works (`/claim/<token>`).
+pub const CLAIM_LINK_TTL: Duration = Duration::from_secs(12 * 3600);
+/// Longest claim token read; anything longer is not one of ours (404 before any work).
+pub const MAX_CLAIM_TOKEN_BYTES: usize = 512;
+/// Shortest claim-link secret (`LEADHOOK_CLAIM_SECRET`): the HMAC key that makes links unforgeable.
+pub const MIN_CLAIM_SECRET_BYTES: usize = 32;

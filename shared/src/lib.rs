@@ -11,6 +11,7 @@ pub mod follow_up;
 pub mod insights;
 pub mod lead;
 pub mod meta;
+pub mod paging;
 pub mod person;
 pub mod phone;
 pub mod plain_text;
@@ -29,6 +30,7 @@ pub use follow_up::{
 };
 pub use insights::{Grouping, Insights, InsightsParams, Period};
 pub use lead::{Answer, Lead, LeadPatch, MetaFields, NewManualLead, PersonLink};
+pub use paging::{PagingError, QuietHours, check_ntfy_topic};
 pub use phone::{Phone, Region, UnknownRegion};
 pub use status::{LeadStatus, UnknownStatus};
 pub use team::{

@@ -141,7 +141,9 @@ fn region_for(code: u16, national: &str) -> Option<&'static Metadata> {
     regions
         .into_iter()
         .find(|meta| match meta.leading_digits() {
-            Some(leading) => leading.find(national).is_some_and(|found| found.start() == 0),
+            Some(leading) => leading
+                .find(national)
+                .is_some_and(|found| found.start() == 0),
             None => valid_in(meta, national),
         })
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::{Role, Visibility};
 use crate::answer_columns::AnswerColumns;
+use crate::paging::QuietHours;
 
 /// How new leads get an owner (`LEADHOOK_ASSIGNMENT`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -43,6 +44,12 @@ pub struct Me {
     /// The form answers the server names as columns (`LEADHOOK_ANSWER_COLUMNS`).
     #[serde(default, skip_serializing_if = "AnswerColumns::is_empty")]
     pub answer_columns: AnswerColumns,
+    /// The ntfy topic the rep's phone subscribes to (pages for their leads go there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ntfy_topic: Option<String>,
+    /// When pages wait, in the rep's time zone; escalations still come through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiet_hours: Option<QuietHours>,
 }
 
 fn all_powers() -> Role {
@@ -59,6 +66,12 @@ pub struct MeUpdate {
     /// An IANA time zone name ("Europe/Berlin").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// The rep's ntfy topic; `""` removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ntfy_topic: Option<String>,
+    /// Quiet hours like `"22:00-07:00"`; `""` removes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiet_hours: Option<String>,
 }
 
 /// One rep in `GET /api/reps`, with today's figures in the caller's time zone.
@@ -110,6 +123,9 @@ pub enum ActivityKind {
     Unlinked,
     /// A rep cleared the junk flag (`old`: the reason).
     JunkCleared,
+    /// The lead waited too long and was escalated (by `system`; `new`: the level). Written by the
+    /// stores when the escalation mark is taken, so the outbox queues `lead.escalated`.
+    Escalated,
     /// A kind this build does not know, written by a newer server sharing the store (a rolling
     /// deploy). Read, shown as a change, never written.
     Other,
@@ -121,7 +137,7 @@ impl ActivityKind {
         name.parse().unwrap_or(ActivityKind::Other)
     }
 
-    pub const ALL: [ActivityKind; 15] = [
+    pub const ALL: [ActivityKind; 16] = [
         ActivityKind::Stored,
         ActivityKind::Redelivered,
         ActivityKind::Status,
@@ -137,6 +153,7 @@ impl ActivityKind {
         ActivityKind::SubmittedAgain,
         ActivityKind::Unlinked,
         ActivityKind::JunkCleared,
+        ActivityKind::Escalated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -157,6 +174,7 @@ impl ActivityKind {
             ActivityKind::SubmittedAgain => "submitted_again",
             ActivityKind::Unlinked => "unlinked",
             ActivityKind::JunkCleared => "junk_cleared",
+            ActivityKind::Escalated => "escalated",
         }
     }
 }

@@ -190,6 +190,15 @@ impl Client {
         self.send::<ApiOk<Me>>(request).await.map(|ok| ok.data)
     }
 
+    /// Sets what `update` holds of the rep's own settings.
+    pub async fn update_me(&self, update: &MeUpdate) -> Result<Me, ClientError> {
+        let request = self
+            .request(reqwest::Method::PUT, "/api/reps/me")
+            .json(update)
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Me>>(request).await.map(|ok| ok.data)
+    }
+
     /// Tells the server the rep's IANA time zone, for their reminders and "today".
     pub async fn set_time_zone(&self, zone: &str) -> Result<Me, ClientError> {
         let request = self

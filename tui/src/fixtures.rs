@@ -136,6 +136,8 @@ pub fn me(name: &str, available: bool) -> Me {
         visibility: Visibility::Team,
         time_zone: None,
         answer_columns: Default::default(),
+        ntfy_topic: None,
+        quiet_hours: None,
     }
 }
 

@@ -246,6 +246,9 @@ impl Services {
                 let result = client.activity(id).await;
                 Msg::Activity { id, result }
             }),
+            Effect::SetPaging(update) => self.request(results, move |client| async move {
+                Msg::PagingSaved(client.update_me(&update).await)
+            }),
             Effect::SetTimeZone(zone) => self.request(results, move |client| async move {
                 Msg::TimeZoneSet(client.set_time_zone(&zone).await)
             }),

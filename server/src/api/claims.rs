@@ -27,11 +27,17 @@ pub async fn claim(
     Extension(rep): Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Result<axum::Json<ApiOk<Lead>>, AppError> {
-    require_owners(&state)?;
-    let lead = visible_lead(&state, &rep, id).await?;
-    authorize(&rep, &lead, LeadChange::Claim)?;
+    Ok(axum::Json(ApiOk::new(claim_as(&state, &rep, id).await?)))
+}
+
+/// `rep` claims lead `id`, with every check of the API's claim: what both the API and a claim
+/// link from a phone ([`crate::claim_link`]) do.
+pub async fn claim_as(state: &AppState, rep: &Caller, id: i64) -> Result<Lead, AppError> {
+    require_owners(state)?;
+    let lead = visible_lead(state, rep, id).await?;
+    authorize(rep, &lead, LeadChange::Claim)?;
     match state.leads.claim(id, &rep.name).await? {
-        Claim::Claimed(lead) => Ok(axum::Json(ApiOk::new(*lead))),
+        Claim::Claimed(lead) => Ok(*lead),
         Claim::Taken { owner } => Err(AppError::AlreadyClaimed { id, owner }),
         Claim::NotFound => Err(AppError::LeadNotFound(id)),
     }

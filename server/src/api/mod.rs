@@ -31,6 +31,7 @@ use crate::app::AppState;
 use crate::limits::MAX_API_BODY_BYTES;
 
 pub use auth::Caller;
+pub use claims::claim_as;
 pub use health::healthz;
 pub use throttle::AuthThrottle;
 
@@ -67,6 +68,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/reps", get(reps::list))
         .route("/reps/me", get(reps::me).put(reps::set_me))
+        .route(
+            "/reps/{name}/paging",
+            put(reps::set_for).route_layer(from_fn(authz::needs(Action::ManageReps))),
+        )
         .route("/stats", get(stats::show))
         .route(
             "/insights",

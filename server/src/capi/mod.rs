@@ -325,6 +325,14 @@ mod tests {
             Ok(())
         }
 
+        async fn outbox_hold(&self, _: i64, _: DateTime<Utc>) -> Result<(), StoreError> {
+            unreachable!("the Conversions API never holds a stage")
+        }
+
+        async fn outbox_drop(&self, _: i64, _: &str) -> Result<(), StoreError> {
+            unreachable!("the Conversions API never drops a stage")
+        }
+
         async fn outbox_figures(
             &self,
             _: DateTime<Utc>,

@@ -146,6 +146,16 @@ pub struct ServeArgs {
         hide = true
     )]
     pub fb_ads_token: Option<SecretString>,
+    /// File holding the key that signs claim links in pages to phones (32+ random characters; every replica the same; or set LEADHOOK_CLAIM_SECRET); unset: pages carry no Claim.
+    #[arg(long = "claim-secret-file", env = "LEADHOOK_CLAIM_SECRET_FILE", value_name = "PATH", value_parser = secret_file)]
+    pub claim_secret_file: Option<SecretString>,
+    #[arg(
+        long = "claim-secret",
+        env = "LEADHOOK_CLAIM_SECRET",
+        hide_env_values = true,
+        hide = true
+    )]
+    pub claim_secret: Option<SecretString>,
     /// The channels file (TOML): outgoing webhooks and which events go where; unset: none.
     #[arg(long = "channels", env = "LEADHOOK_CHANNELS", value_name = "PATH")]
     pub channels: Option<std::path::PathBuf>,
@@ -254,6 +264,7 @@ mod tests {
             api_tokens: Some(format!("alice:{secret}").into()),
             fb_capi_token: Some(secret.into()),
             fb_ads_token: Some(secret.into()),
+            claim_secret: Some(secret.into()),
             fb_ads_token_file: Some(secret.into()),
             fb_app_secret_file: Some(secret.into()),
             api_tokens_file: Some(secret.into()),

@@ -13,6 +13,7 @@ use leadhook_shared::{AnswerColumns, Assignment, Visibility};
 use secrecy::SecretString;
 use thiserror::Error;
 
+use crate::claim_link::ClaimLinks;
 use crate::clock::{Clock, SystemClock};
 use crate::triage::Triage;
 
@@ -21,7 +22,7 @@ mod args;
 mod cadence;
 mod capi;
 mod channels;
-pub use channels::load as load_channels;
+mod claim_links;
 mod database;
 mod network;
 mod parse;
@@ -34,9 +35,10 @@ pub use ads::AdsConfig;
 pub use args::{ServeArgs, SupabaseArgs};
 pub use cadence::{Cadence, DEFAULT_CADENCE};
 pub use capi::CapiConfig;
+pub use channels::load as load_channels;
 pub use channels::{
-    Channel, ChannelKind, ChannelsConfig, ChatId, EmailChannel, SecretUrl, SlackChannel, SmtpTls,
-    TeamsChannel, TelegramChannel, WebhookChannel,
+    Channel, ChannelKind, ChannelsConfig, ChatId, EmailChannel, NtfyChannel, SecretUrl,
+    SlackChannel, SmtpTls, TeamsChannel, TelegramChannel, WebhookChannel,
 };
 pub use database::DatabaseConfig;
 pub use network::DEFAULT_METRICS_ADDR;
@@ -95,6 +97,8 @@ pub struct Config {
     pub ads: Option<AdsConfig>,
     /// The channels file (`LEADHOOK_CHANNELS`); `None` when unset.
     pub channels: Option<Arc<ChannelsConfig>>,
+    /// Claim links in pages to phones (`LEADHOOK_CLAIM_SECRET`); `None` when unset.
+    pub claim_links: Option<Arc<ClaimLinks>>,
     /// Form answers named as columns (`LEADHOOK_ANSWER_COLUMNS`).
     pub answer_columns: AnswerColumns,
     /// Leads older than this many days are erased daily (`LEADHOOK_RETENTION_DAYS`); `None`: off.
@@ -283,6 +287,11 @@ impl Config {
             &page_access_token,
         )?;
         let retention_days = parse_retention_days(args.retention_days)?;
+        let claim_links = claim_links::parse(
+            args.claim_secret_file.or(args.claim_secret),
+            public_url.as_deref(),
+        )?
+        .map(Arc::new);
         let channels = channels::load(args.channels.as_deref())?.map(Arc::new);
         let trusted_proxies = parse_trusted_proxies(args.trusted_proxies)?;
         let metrics_listen = parse_metrics_addr(args.metrics_addr)?;
@@ -292,6 +301,7 @@ impl Config {
             capi,
             ads,
             channels,
+            claim_links,
             answer_columns,
             retention_days,
             app_secret,

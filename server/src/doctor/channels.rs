@@ -33,6 +33,15 @@ async fn check(channel: &Channel) -> Check {
         ChannelKind::Teams(teams) => reach(&teams.url, channel.timeout).await,
         ChannelKind::Telegram(telegram) => reach(&telegram.send_message, channel.timeout).await,
         ChannelKind::Email(email) => smtp(channel, email).await,
+        ChannelKind::Ntfy(ntfy) => {
+            let port = ntfy.server.port_or_known_default().unwrap_or(443);
+            connect(
+                ntfy.server.host_str().unwrap_or_default(),
+                port,
+                channel.timeout,
+            )
+            .await
+        }
     };
     match reached {
         Ok(detail) => Check::pass(

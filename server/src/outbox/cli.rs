@@ -5,10 +5,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 
-use super::{Attempt, sender_for};
+use super::{Attempt, SenderContext, sender_for};
+use crate::clock::SystemClock;
 use crate::config::{Channel, ChannelKind, ConfigError, load_channels};
 
 #[derive(Debug, Subcommand)]
@@ -68,10 +70,15 @@ pub async fn run(command: ChannelsCommand, out: &mut dyn Write) -> Result<bool, 
         chosen.len(),
         path.display()
     );
+    // A test message needs neither the work queue's clock nor claim links.
+    let context = SenderContext {
+        clock: Arc::new(SystemClock),
+        claim_links: None,
+    };
     let mut failed = 0;
     for channel in &chosen {
         let label = format!("{} ({})", channel.name, channel.kind.table());
-        let attempt = match sender_for(channel) {
+        let attempt = match sender_for(channel, &context) {
             Ok(sender) => sender.test(&channel.name).await,
             Err(error) => Attempt::Failed(error.to_string()),
         };
@@ -79,11 +86,21 @@ pub async fn run(command: ChannelsCommand, out: &mut dyn Write) -> Result<bool, 
             Attempt::Delivered => {
                 let _ = writeln!(out, "  ✓ {label}: sent; {}", where_to_look(channel));
             }
-            Attempt::Failed(reason) | Attempt::Throttled { reason, .. } => {
+            Attempt::Failed(reason)
+            | Attempt::Throttled { reason, .. }
+            | Attempt::Dropped(reason) => {
                 failed += 1;
                 let _ = writeln!(
                     out,
                     "  ✗ {label}: {reason}\n      next: {}",
+                    next_step(channel, &attempt)
+                );
+            }
+            Attempt::Held(_) => {
+                failed += 1;
+                let _ = writeln!(
+                    out,
+                    "  ✗ {label}: held\n      next: {}",
                     next_step(channel, &attempt)
                 );
             }
@@ -111,6 +128,10 @@ fn where_to_look(channel: &Channel) -> String {
             "look for it in the Telegram chat {}",
             serde_json::to_string(&telegram.chat_id).unwrap_or_default()
         ),
+        ChannelKind::Ntfy(ntfy) => format!(
+            "look for it on the phones subscribed to the team topic {}",
+            ntfy.topic.as_deref().unwrap_or_default()
+        ),
         ChannelKind::Email(email) => {
             let to: Vec<String> = email.to.iter().map(|m| m.email.to_string()).collect();
             format!(
@@ -131,7 +152,10 @@ fn next_step(channel: &Channel, attempt: &Attempt) -> String {
                 humantime::format_duration(*after)
             );
         }
-        Attempt::Failed(reason) => reason,
+        Attempt::Failed(reason) | Attempt::Dropped(reason) => reason,
+        Attempt::Held(until) => {
+            return format!("held until {until}: run the test again after that");
+        }
     };
     if reason == "timed out" {
         return format!(

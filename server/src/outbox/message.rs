@@ -68,6 +68,12 @@ impl Message {
                 Some(owner) => format!("Lead assigned: {name}{source} to {owner}"),
                 None => format!("Lead unassigned: {name}{source}"),
             },
+            Some(EventType::Escalated) => match &owner {
+                Some(owner) => {
+                    format!("Waiting too long: {name}{source}, not called yet by {owner}")
+                }
+                None => format!("Waiting too long: {name}{source}, nobody has it yet"),
+            },
             Some(EventType::StatusChanged) => format!(
                 "Lead status: {name}{source} is now {}",
                 clean(&delivery.stage)
@@ -126,7 +132,7 @@ impl Message {
 }
 
 /// Lead text as one line without hazards, at most [`MESSAGE_FIELD_CHARS`] characters.
-fn clean(text: &str) -> String {
+pub(super) fn clean(text: &str) -> String {
     let line = one_line(text);
     let line = line.trim();
     if line.chars().count() <= MESSAGE_FIELD_CHARS {
@@ -236,7 +242,19 @@ mod tests {
                 "lead.escalated",
                 "New Lead",
                 &jane,
-                "Lead update (lead.escalated): Jane Doe (Spring Promo)",
+                "Waiting too long: Jane Doe (Spring Promo), not called yet by alice",
+            ),
+            (
+                "lead.escalated",
+                "New Lead",
+                &unowned,
+                "Waiting too long: Jane Doe (Form A), nobody has it yet",
+            ),
+            (
+                "lead.deleted",
+                "New Lead",
+                &jane,
+                "Lead update (lead.deleted): Jane Doe (Spring Promo)",
             ),
         ];
         for (event, stage, lead, expected) in cases {

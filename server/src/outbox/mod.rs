@@ -16,6 +16,7 @@ pub mod cli;
 mod email;
 mod http;
 pub mod message;
+mod ntfy;
 pub mod sign;
 mod slack;
 mod teams;
@@ -30,12 +31,15 @@ use futures::future::join_all;
 use leadhook_shared::Backoff;
 use tokio_util::sync::CancellationToken;
 
+use crate::claim_link::ClaimLinks;
+use crate::clock::Clock;
 use crate::config::{Channel, ChannelKind, ChannelsConfig};
 use crate::limits::{CHANNEL_RETRY_BASE, CHANNEL_RETRY_CAP, OUTBOX_POLL};
 use crate::metrics::Metrics;
 use crate::store::{Delivery, LeadReader, Outbox};
 pub use email::transport as smtp_transport;
 use message::Message;
+pub use ntfy::NtfySender;
 pub use webhook::WebhookSender;
 
 /// What one attempt came to.
@@ -50,6 +54,19 @@ pub enum Attempt {
         reason: String,
         after: Duration,
     },
+    /// Not now, and not a failure: due again at this time (a rep's quiet hours).
+    Held(chrono::DateTime<Utc>),
+    /// Not to be sent at all, on purpose, for this reason (the page no longer applies).
+    Dropped(String),
+}
+
+/// What some senders need beyond their channel.
+#[derive(Clone)]
+pub struct SenderContext {
+    /// The work queue's clock: quiet hours are read by it.
+    pub clock: Arc<dyn Clock>,
+    /// Claim links for pages to phones; `None` when `LEADHOOK_CLAIM_SECRET` is unset.
+    pub claim_links: Option<Arc<ClaimLinks>>,
 }
 
 /// Sends one delivery to one channel, as the channel's kind speaks.
@@ -96,7 +113,10 @@ pub enum SenderError {
 }
 
 /// The sender for `channel`'s kind.
-pub fn sender_for(channel: &Channel) -> Result<Box<dyn Sender>, SenderError> {
+pub fn sender_for(
+    channel: &Channel,
+    context: &SenderContext,
+) -> Result<Box<dyn Sender>, SenderError> {
     let timeout = channel.timeout;
     Ok(match &channel.kind {
         ChannelKind::Webhook(webhook) => Box::new(WebhookSender::new(channel, webhook)?),
@@ -106,6 +126,7 @@ pub fn sender_for(channel: &Channel) -> Result<Box<dyn Sender>, SenderError> {
             Box::new(Worded(telegram::Telegram::new(telegram, timeout)?))
         }
         ChannelKind::Email(email) => Box::new(Worded(email::Email::new(email, timeout)?)),
+        ChannelKind::Ntfy(ntfy) => Box::new(NtfySender::new(channel, ntfy, context)?),
     })
 }
 
@@ -116,6 +137,7 @@ pub struct Dispatcher {
     leads: Arc<dyn LeadReader>,
     channels: Arc<ChannelsConfig>,
     metrics: Arc<Metrics>,
+    context: SenderContext,
 }
 
 impl Dispatcher {
@@ -124,12 +146,14 @@ impl Dispatcher {
         leads: Arc<dyn LeadReader>,
         channels: Arc<ChannelsConfig>,
         metrics: Arc<Metrics>,
+        context: SenderContext,
     ) -> Dispatcher {
         Dispatcher {
             outbox,
             leads,
             channels,
             metrics,
+            context,
         }
     }
 
@@ -166,7 +190,7 @@ impl Dispatcher {
 
     async fn channel_loop(self, index: usize, shutdown: CancellationToken) {
         let channel = &self.channels.channels[index];
-        let sender = match sender_for(channel) {
+        let sender = match sender_for(channel, &self.context) {
             Ok(sender) => sender,
             Err(error) => {
                 tracing::error!(destination = %channel.name, %error, "outbox: cannot build the channel's client");
@@ -216,6 +240,21 @@ impl Dispatcher {
             Attempt::Delivered => {
                 self.metrics.outbox_delivery(destination, "sent");
                 self.outbox.outbox_sent(&[delivery.id]).await
+            }
+            Attempt::Held(until) => {
+                tracing::info!(destination, delivery_id = delivery.id, %until, "outbox: delivery held");
+                self.metrics.outbox_delivery(destination, "held");
+                self.outbox.outbox_hold(delivery.id, until).await
+            }
+            Attempt::Dropped(reason) => {
+                tracing::info!(
+                    destination,
+                    delivery_id = delivery.id,
+                    reason,
+                    "outbox: delivery dropped"
+                );
+                self.metrics.outbox_delivery(destination, "dropped");
+                self.outbox.outbox_drop(delivery.id, &reason).await
             }
             Attempt::Failed(reason) => self.retry(channel, delivery, reason, Duration::ZERO).await,
             Attempt::Throttled { reason, after } => {

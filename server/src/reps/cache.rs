@@ -177,6 +177,20 @@ impl RepCache {
         Some(entry.caller.clone())
     }
 
+    /// The rep named `name` with their role, if they may call the API now (a claim link from a
+    /// phone acts as them; a removed rep's links stop working).
+    pub fn caller(&self, name: &str) -> Option<Caller> {
+        let table = self.current_table();
+        let now = Utc::now();
+        table
+            .by_hash
+            .values()
+            .find(|entry| {
+                entry.caller.name == name && entry.valid_until.is_none_or(|until| now < until)
+            })
+            .map(|entry| entry.caller.clone())
+    }
+
     /// The team as it is now, following every refresh.
     pub fn team(&self) -> TeamView {
         self.inner.team.subscribe()

@@ -4,8 +4,8 @@
 //!
 //! | role | methods | held by |
 //! |---|---|---|
-//! | [`LeadReader`] (with [`QueueReads`]) | leads, history, figures, availability, reachability | the HTTP API, the live feed, `doctor` |
-//! | [`LeadWrites`] (with [`QueueWrites`], [`Erasure`], [`FollowUps`], [`People`], [`TriageWrites`]) | every change to a lead or a rep | [`crate::writer::LeadWriter`] only |
+//! | [`LeadReader`] (with [`QueueReads`], [`PagingReads`]) | leads, history, figures, availability, a rep's paging settings, reachability | the HTTP API, the live feed, `doctor` |
+//! | [`LeadWrites`] (with [`QueueWrites`], [`Erasure`], [`FollowUps`], [`People`], [`TriageWrites`], [`PagingWrites`]) | every change to a lead or a rep | [`crate::writer::LeadWriter`] only |
 //! | [`EscalationMarks`] | leads due for escalation, marks taken | [`crate::escalation::Escalator`] |
 //! | [`ReminderMarks`] | follow-ups due for a reminder, marks taken | [`crate::reminders::Reminders`] |
 //! | [`TriageBackfill`] | leads stored before phones, people and junk were read | [`crate::triage`] |
@@ -27,6 +27,7 @@ pub(crate) mod error;
 mod follow_ups;
 pub mod insights;
 pub mod outbox;
+mod paging;
 pub mod people;
 pub mod postgrest;
 mod queue;
@@ -48,6 +49,7 @@ pub use error::StoreError;
 pub use follow_ups::FollowUps;
 pub use insights::{InsightsQuery, InsightsReads, StoreInsights};
 pub use outbox::{CAPI, Delivery, DeliveryFigures, EventType, FailedDelivery, Outbox, Route};
+pub use paging::{PagingReads, PagingWrites, RepPaging};
 pub use people::{People, Relinked, TriageBackfill, TriageWrites, Triaged, Untriaged};
 pub use queue::{
     Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
@@ -202,7 +204,7 @@ impl<T> LeadStore for T where
 /// The read role: what the HTTP API, the live feed and `doctor` ask of the store. It cannot
 /// change anything, so a handler holding it cannot write past [`crate::writer::LeadWriter`].
 #[async_trait]
-pub trait LeadReader: QueueReads + InsightsReads + Send + Sync {
+pub trait LeadReader: QueueReads + InsightsReads + PagingReads + Send + Sync {
     /// A short name for logs and health: "sqlite", "postgrest".
     fn backend(&self) -> &'static str;
 
@@ -225,7 +227,7 @@ pub trait LeadReader: QueueReads + InsightsReads + Send + Sync {
 /// through it, so that each is announced once.
 #[async_trait]
 pub trait LeadWrites:
-    QueueWrites + Erasure + FollowUps + People + TriageWrites + Send + Sync
+    QueueWrites + Erasure + FollowUps + People + TriageWrites + PagingWrites + Send + Sync
 {
     /// Inserts a lead from Meta or refreshes the Meta-sourced columns of the one with the same
     /// `leadgen_id`. Never touches what reps own (`status`, `notes`), leaves `updated_at` alone

@@ -5,7 +5,10 @@
 //!
 //! A delivery is `queued` (due at `not_before`; a claim pushes that out by its lease, so two
 //! replicas never hold it at once and a crashed one's claim expires), then `sent`, or `failed`:
-//! the dead-letter state, kept with its reason, never tried again. Which events reach which
+//! the dead-letter state, kept with its reason, never tried again, or `dropped`: not sent on
+//! purpose, with the reason (a page for a lead that is no longer the rep's). A sender may also
+//! hold a delivery (a rep's quiet hours): due later, the attempt not counted, its expiry counted
+//! from the end of the hold. Which events reach which
 //! destination is the store's route table ([`Outbox::outbox_routes`]); the Conversions API is
 //! the destination [`CAPI`], switched by [`super::CapiOutbox::capi_switch`].
 
@@ -38,13 +41,17 @@ pub enum EventType {
     /// The lead's status changed.
     #[serde(rename = "lead.status_changed")]
     StatusChanged,
+    /// The lead waited past an escalation threshold (`LEADHOOK_ESCALATE_AFTER`).
+    #[serde(rename = "lead.escalated")]
+    Escalated,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 3] = [
+    pub const ALL: [EventType; 4] = [
         EventType::Created,
         EventType::Assigned,
         EventType::StatusChanged,
+        EventType::Escalated,
     ];
 
     /// The one spelling: the webhook's `type`, the stores' `event_type` column, the channels file.
@@ -53,6 +60,7 @@ impl EventType {
             EventType::Created => "lead.created",
             EventType::Assigned => "lead.assigned",
             EventType::StatusChanged => "lead.status_changed",
+            EventType::Escalated => "lead.escalated",
         }
     }
 
@@ -62,6 +70,7 @@ impl EventType {
             EventType::Created => &["stored"],
             EventType::Assigned => &["claim", "assign"],
             EventType::StatusChanged => &["status"],
+            EventType::Escalated => &["escalated"],
         }
     }
 
@@ -155,6 +164,13 @@ pub trait Outbox: Send + Sync {
 
     /// Dead-letters this one with the reason: it is never tried again.
     async fn outbox_failed(&self, id: i64, reason: &str) -> Result<(), StoreError>;
+
+    /// Holds this one, unsent and not failed, until `until`: the claim's attempt is not counted
+    /// and its expiry counts from `until` (`queued_at` becomes `until`).
+    async fn outbox_hold(&self, id: i64, until: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Drops this one on purpose, with the reason: never sent, not a failure.
+    async fn outbox_drop(&self, id: i64, reason: &str) -> Result<(), StoreError>;
 
     /// These stay queued and are due again after `after`.
     async fn outbox_retry(

@@ -191,6 +191,34 @@ impl LeadWriter {
         Ok(())
     }
 
+    /// Sets `rep`'s ntfy topic and quiet hours (both, as given), already checked.
+    pub async fn set_rep_paging(
+        &self,
+        rep: &str,
+        ntfy_topic: Option<&str>,
+        quiet_hours: Option<leadhook_shared::QuietHours>,
+    ) -> Result<(), StoreError> {
+        self.record(
+            self.inner
+                .store
+                .set_rep_paging(rep, ntfy_topic, quiet_hours)
+                .await,
+        )?;
+        // The topic is a password on the public server: never in the log.
+        tracing::info!(rep, topic_set = ntfy_topic.is_some(), quiet_hours = ?quiet_hours.map(|q| q.to_string()), "paging settings set");
+        Ok(())
+    }
+
+    /// Marks the claim link `nonce` used; `true` for the first use only.
+    pub async fn use_claim_link(
+        &self,
+        nonce: &str,
+        lead_id: i64,
+        rep: &str,
+    ) -> Result<bool, StoreError> {
+        self.record(self.inner.store.use_claim_link(nonce, lead_id, rep).await)
+    }
+
     /// Takes the store's mark for reminding of `lead`'s next step; `true` for the one server that
     /// took it. Every server announces the marks it finds (see [`crate::reminders`]).
     pub async fn take_reminder(

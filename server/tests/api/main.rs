@@ -23,6 +23,7 @@ mod json_logs;
 mod leads_api;
 mod metrics_port;
 mod outbound;
+mod paging_settings;
 mod people;
 mod phones;
 mod private_dirs;

@@ -21,13 +21,14 @@ fn run(args: &[&str]) -> Output {
 
 #[test]
 fn every_secret_flag_with_a_value_is_refused_naming_its_variable_and_file_form() {
-    let cases: [(&[&str], &str, &str); 10] = [
+    let cases: [(&[&str], &str, &str); 11] = [
         (&["serve"], "fb-app-secret", "FB_APP_SECRET"),
         (&["serve"], "fb-verify-token", "FB_VERIFY_TOKEN"),
         (&["serve"], "fb-page-access-token", "FB_PAGE_ACCESS_TOKEN"),
         (&["serve"], "api-tokens", "LEADHOOK_API_TOKENS"),
         (&["serve"], "fb-capi-token", "FB_CAPI_TOKEN"),
         (&["serve"], "fb-ads-token", "FB_ADS_TOKEN"),
+        (&["serve"], "claim-secret", "LEADHOOK_CLAIM_SECRET"),
         (
             &["store", "copy", "--to", "supabase"],
             "supabase-secret-key",

@@ -16,8 +16,8 @@ use leadhook_server::store::copy::{CopyEnd, LeadRecord, RepRecord, copy, fingerp
 use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
 use leadhook_server::store::sqlite::SqliteStore;
 use leadhook_server::store::{
-    CapiOutbox, EventType, FollowUps, LeadQuery, LeadReader, LeadStore, LeadWrites, QueueReads,
-    QueueWrites, RepDirectory, Rotation, Route, StoredRep, SweepPositions,
+    CapiOutbox, EventType, FollowUps, LeadQuery, LeadReader, LeadStore, LeadWrites, PagingWrites,
+    QueueReads, QueueWrites, RepDirectory, Rotation, Route, StoredRep, SweepPositions,
 };
 use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::team::actor::FACEBOOK;
@@ -167,6 +167,14 @@ async fn seeded_sqlite(dir: &Path) -> SqliteStore {
         .set_time_zone("alice", "Europe/Berlin")
         .await
         .expect("time zone");
+    store
+        .set_rep_paging(
+            "alice",
+            Some("alice-phone-7f3a9c2e41"),
+            Some("22:00-07:00".parse().expect("quiet hours")),
+        )
+        .await
+        .expect("paging");
     // Reps in the store with their token hashes: one rotated with a grace period, one used.
     let now = Utc::now();
     store

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use leadhook_shared::{
-    Activity, Attempted, CallOutcome, Insights, InsightsParams, Lead, LeadPatch, Me, NewAttempt,
-    NewManualLead, NextStep, Rep, Stats, SyncReport,
+    Activity, Attempted, CallOutcome, Insights, InsightsParams, Lead, LeadPatch, Me, MeUpdate,
+    NewAttempt, NewManualLead, NextStep, Rep, Stats, SyncReport,
 };
 
 use super::PersonChange;
@@ -38,6 +38,8 @@ pub enum Msg {
     Me(Result<Me, ClientError>),
     /// `PUT /api/reps/me` answered.
     Availability(Result<Me, ClientError>),
+    /// `PUT /api/reps/me` with the phone settings of `P` answered.
+    PagingSaved(Result<Me, ClientError>),
     Reps(Result<Vec<Rep>, ClientError>),
     Activity {
         id: i64,
@@ -91,6 +93,8 @@ pub enum Effect {
     },
     LoadMe,
     SetAvailable(bool),
+    /// `PUT /api/reps/me` with the rep's phone settings; answers with [`Msg::PagingSaved`].
+    SetPaging(MeUpdate),
     LoadReps,
     LoadActivity(i64),
     /// Fetch this lead whole for the detail pane.

@@ -18,6 +18,7 @@ pub use self::follow_ups::{
 pub use self::insights::InsightsView;
 pub use self::messages::{Effect, Msg};
 pub use self::mode::{LeadForm, Mode, Pane};
+pub use self::paging::PagingForm;
 pub use self::people::PersonChange;
 pub use self::team::{LeadActivity, WorkQueueView};
 use crate::audience::{self, Happening};
@@ -209,6 +210,10 @@ impl App {
                 None
             }
             Msg::Availability(result) => self.on_availability(result),
+            Msg::PagingSaved(result) => {
+                self.on_paging_saved(result);
+                None
+            }
             Msg::Reps(result) => {
                 self.on_reps(result);
                 None
@@ -418,6 +423,7 @@ mod mode;
 #[cfg(test)]
 mod notify_tests;
 mod on_key;
+mod paging;
 mod people;
 #[cfg(test)]
 mod people_tests;

@@ -4,6 +4,7 @@
 use leadhook_shared::NewManualLead;
 
 use super::follow_ups::{AttemptForm, DueOf, NextStepForm};
+use super::paging::PagingForm;
 use crate::input::TextInput;
 
 /// What the screen shows under any overlay.
@@ -33,6 +34,8 @@ pub enum Mode {
         under: Pane,
     },
     NewLead(LeadForm),
+    /// The rep's own phone settings (`P`).
+    Paging(PagingForm),
     Notes {
         id: i64,
         input: TextInput,
@@ -85,7 +88,7 @@ impl Mode {
             | Mode::Attempt { under: pane, .. }
             | Mode::ConfirmMerge { under: pane, .. }
             | Mode::Unlink { under: pane, .. } => *pane,
-            Mode::Search | Mode::NewLead(_) => Pane::List,
+            Mode::Search | Mode::NewLead(_) | Mode::Paging(_) => Pane::List,
         }
     }
 }

@@ -54,6 +54,7 @@ impl App {
                 None
             }
             Mode::NewLead(_) => self.form_key(key),
+            Mode::Paging(_) => self.paging_key(key),
             Mode::Notes { .. } => self.notes_key(key),
             Mode::Assign { .. } => self.picker_key(keys::PICKER.action_for(&key)),
             Mode::NextStep { .. } => self.next_step_key(&key),
@@ -138,6 +139,7 @@ impl App {
             ListAction::Assign => return self.open_assign(),
             ListAction::ToggleMine => self.toggle_mine(),
             ListAction::ToggleAvailable => return self.toggle_available(),
+            ListAction::Paging => self.open_paging(),
             ListAction::Copy => return self.copy_contact(),
             ListAction::Sync => {
                 if self.sync_started.is_some() {

@@ -13,10 +13,12 @@ pub use self::follow_ups::{
 };
 
 pub use self::insights::{INSIGHTS, InsightsAction};
+pub use self::paging::{PAGING, PagingAction};
 pub use self::people::{CONFIRM, ConfirmAction, UNLINK, UnlinkAction};
 
 mod follow_ups;
 mod insights;
+mod paging;
 mod people;
 
 pub struct Binding<A: 'static> {
@@ -155,6 +157,8 @@ pub enum ListAction {
     /// Show only my leads and unowned ones, or everyone's.
     ToggleMine,
     ToggleAvailable,
+    /// The rep's own phone settings.
+    Paging,
     /// Copy the phone (else the email) to the clipboard.
     Copy,
     Sync,
@@ -197,6 +201,7 @@ pub const LIST: KeyTable<ListAction> = KeyTable { title: "Lead list", bindings: 
     key(&[KeyCode::Char('a')], "a", ListAction::Assign, "assign to a rep", hint("a", "assign")).needs(Action::Assign),
     key(&[KeyCode::Char('m')], "m", ListAction::ToggleMine, "mine + unowned / everyone", hint("m", "mine")),
     key(&[KeyCode::Char('A')], "A", ListAction::ToggleAvailable, "toggle my availability", None),
+    key(&[KeyCode::Char('P')], "P", ListAction::Paging, "my phone: ntfy, quiet hours", None),
     key(&[KeyCode::Char('y')], "y", ListAction::Copy, "copy phone (or email)", hint("y", "copy")),
     key(&[KeyCode::Char('/')], "/", ListAction::Search, "search contact, column:value", hint("/", "search")),
     key(&[KeyCode::Char('f')], "f", ListAction::CycleFilter, "cycle status filter", hint("f", "filter")),

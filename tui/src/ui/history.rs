@@ -74,6 +74,10 @@ fn change(entry: &Activity, now: DateTime<Utc>, zone: Tz) -> String {
             "junk flag cleared (was: {})",
             entry.old.as_deref().unwrap_or("—")
         ),
+        ActivityKind::Escalated => format!(
+            "escalated: waiting too long (level {})",
+            entry.new.as_deref().unwrap_or("—")
+        ),
         ActivityKind::Other => "changed (update leadhook to see how)".to_string(),
     }
 }
@@ -162,6 +166,10 @@ mod tests {
                 None
             )),
             "junk flag cleared (was: Meta test lead)"
+        );
+        assert_eq!(
+            read(entry(ActivityKind::Escalated, None, Some("1"))),
+            "escalated: waiting too long (level 1)"
         );
     }
 

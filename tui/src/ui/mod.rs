@@ -27,6 +27,8 @@ mod follow_up_snapshots;
 #[cfg(test)]
 mod insights_snapshots;
 #[cfg(test)]
+mod paging_snapshots;
+#[cfg(test)]
 mod people_snapshots;
 #[cfg(test)]
 mod phone_snapshots;
@@ -107,6 +109,7 @@ impl Widget for &App {
         match &self.mode {
             Mode::Help { .. } => popup::help(self.team.role(), &self.help_scroll, area, buf),
             Mode::NewLead(form) => popup::new_lead(form, area, buf),
+            Mode::Paging(form) => popup::paging(self, form, area, buf),
             Mode::Notes { id, input, .. } => popup::notes(self, *id, input, area, buf),
             Mode::Assign { id, at, .. } => popup::assign(self, *id, *at, area, buf),
             Mode::NextStep { id, form, .. } => {

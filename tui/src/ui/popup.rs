@@ -1,4 +1,5 @@
-//! Overlays drawn over a cleared, centred area: help, the new-lead form, the notes editor.
+//! Overlays drawn over a cleared, centred area: help, the new-lead form, the phone settings,
+//! the notes editor.
 
 use std::cell::Cell;
 
@@ -9,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
 use super::{hint_text, input_line};
-use crate::app::{App, HelpScroll, LeadForm};
+use crate::app::{App, HelpScroll, LeadForm, PagingForm};
 use crate::input::TextInput;
 use crate::{keys, theme};
 
@@ -91,6 +92,7 @@ fn help_lines(role: Role) -> Vec<Line<'static>> {
         (keys::UNLINK.title, keys::UNLINK.entries(role).collect()),
         (keys::CONFIRM.title, keys::CONFIRM.entries(role).collect()),
         (keys::FORM.title, keys::FORM.entries(role).collect()),
+        (keys::PAGING.title, keys::PAGING.entries(role).collect()),
         (keys::NOTES.title, keys::NOTES.entries(role).collect()),
     ];
     // The rep picker opens only for those who may assign.
@@ -123,30 +125,74 @@ fn help_lines(role: Role) -> Vec<Line<'static>> {
     lines
 }
 
-pub fn new_lead(form: &LeadForm, area: Rect, buf: &mut Buffer) {
-    let inner = frame("New lead", 60, 9, area, buf);
-    let mut lines: Vec<Line> = LeadForm::LABELS
+/// One line per field: its label right-aligned in `label_width` (emphasised when focused), then
+/// its input.
+fn field_lines(
+    labels: &[&str],
+    label_width: usize,
+    inputs: &[TextInput],
+    focus: usize,
+    inner: Rect,
+) -> Vec<Line<'static>> {
+    labels
         .iter()
-        .zip(&form.inputs)
+        .zip(inputs)
         .enumerate()
         .map(|(index, (label, input))| {
-            let focused = index == form.focus;
+            let focused = index == focus;
             let label_style = if focused {
                 theme::EMPHASIS
             } else {
                 theme::LABEL
             };
-            let mut line = Line::from(Span::styled(format!("{label:>6} "), label_style));
-            let room = usize::from(inner.width).saturating_sub(7);
+            let mut line = Line::from(Span::styled(format!("{label:>label_width$} "), label_style));
+            let room = usize::from(inner.width).saturating_sub(label_width + 1);
             line.spans.extend(input_line(input, focused, room).spans);
             line
         })
-        .collect();
+        .collect()
+}
+
+pub fn new_lead(form: &LeadForm, area: Rect, buf: &mut Buffer) {
+    let inner = frame("New lead", 60, 9, area, buf);
+    let mut lines = field_lines(&LeadForm::LABELS, 6, &form.inputs, form.focus, inner);
     lines.push(Line::default());
     lines.push(match (&form.error, form.saving) {
         (_, true) => Line::from(Span::styled("Saving…", theme::WARN)),
         (Some(error), false) => Line::from(Span::styled(error.clone(), theme::ERROR)),
         (None, false) => Line::from(Span::styled("Name, and a phone or an email.", theme::LABEL)),
+    });
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(inner, buf);
+}
+
+/// `P`: the rep's phone settings, with the zone the quiet hours are read in.
+pub fn paging(app: &App, form: &PagingForm, area: Rect, buf: &mut Buffer) {
+    let inner = frame("My phone (ntfy)", 66, 12, area, buf);
+    let mut lines = field_lines(&PagingForm::LABELS, 11, &form.inputs, form.focus, inner);
+    let zone = app
+        .team
+        .me
+        .as_ref()
+        .and_then(|me| me.time_zone.clone())
+        .unwrap_or_else(|| "UTC".to_string());
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        format!("Quiet hours like 22:00-07:00, in {zone}; escalations still ring."),
+        theme::LABEL,
+    )));
+    lines.push(Line::from(Span::styled(
+        "Anyone who knows the topic reads your pages: make it random.",
+        theme::LABEL,
+    )));
+    lines.push(match (&form.error, form.saving) {
+        (_, true) => Line::from(Span::styled("Saving…", theme::WARN)),
+        (Some(error), false) => Line::from(Span::styled(error.clone(), theme::ERROR)),
+        (None, false) => Line::from(Span::styled(
+            hint_text(keys::PAGING.hints(app.team.role())),
+            theme::LABEL,
+        )),
     });
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })

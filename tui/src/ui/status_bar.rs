@@ -169,6 +169,7 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
             .collect(),
         Mode::Help { .. } => keys::HELP.hints(role).collect(),
         Mode::NewLead(_) => keys::FORM.hints(role).collect(),
+        Mode::Paging(_) => keys::PAGING.hints(role).collect(),
         Mode::Notes { .. } => keys::NOTES.hints(role).collect(),
         Mode::Assign { .. } => keys::PICKER.hints(role).collect(),
         Mode::Browse(Pane::Due { .. }) => keys::DUE.hints(role).collect(),

@@ -52,6 +52,8 @@ fn manager() -> Me {
         visibility: Visibility::Team,
         time_zone: Some("UTC".into()),
         answer_columns: Default::default(),
+        ntfy_topic: None,
+        quiet_hours: None,
     }
 }
 

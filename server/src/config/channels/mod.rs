@@ -17,10 +17,11 @@
 //! ```
 //!
 //! Each kind reads its own fields in its own module ([`webhook`], [`slack`], [`teams`],
-//! [`telegram`], [`email`]).
+//! [`telegram`], [`email`], [`ntfy`]).
 
 mod address;
 mod email;
+mod ntfy;
 mod slack;
 mod teams;
 mod telegram;
@@ -44,6 +45,7 @@ use crate::store::{CAPI, EventType, Route};
 pub use address::SecretUrl;
 use address::{secret_address, web_address};
 pub use email::{EmailChannel, SmtpTls};
+pub use ntfy::NtfyChannel;
 pub use slack::SlackChannel;
 pub use teams::TeamsChannel;
 pub use telegram::{ChatId, TelegramChannel};
@@ -100,6 +102,8 @@ pub enum ChannelKind {
     Telegram(TelegramChannel),
     /// E-mail over SMTP.
     Email(EmailChannel),
+    /// Push to the reps' phones through ntfy.
+    Ntfy(NtfyChannel),
 }
 
 impl ChannelKind {
@@ -111,6 +115,7 @@ impl ChannelKind {
             ChannelKind::Teams(_) => "teams",
             ChannelKind::Telegram(_) => "telegram",
             ChannelKind::Email(_) => "email",
+            ChannelKind::Ntfy(_) => "ntfy",
         }
     }
 }
@@ -175,6 +180,8 @@ struct File {
     telegram: Tables<telegram::TelegramTable>,
     #[serde(default)]
     email: Tables<email::EmailTable>,
+    #[serde(default)]
+    ntfy: Tables<ntfy::NtfyTable>,
 }
 
 /// The tables of one kind, by channel name.
@@ -310,6 +317,13 @@ pub(super) fn parse(path: &Path, text: &str, env: &Env<'_>) -> Result<ChannelsCo
         env,
         found,
     )?;
+    read_kind(
+        file.ntfy,
+        |t, s, at, env| ntfy::read(t, s, at, env).map(ChannelKind::Ntfy),
+        &at,
+        env,
+        found,
+    )?;
     if channels.len() > MAX_CHANNELS {
         return Err(ConfigError::invalid(
             VAR,
@@ -350,15 +364,10 @@ fn channel(
     for event in common.events.get_ref() {
         let kind = EventType::read(event.get_ref()).ok_or_else(|| {
             let known: Vec<&str> = EventType::ALL.iter().map(|e| e.as_str()).collect();
-            let hint = if event.get_ref() == "lead.escalated" {
-                " (escalations are not delivered by this version yet)".to_string()
-            } else {
-                String::new()
-            };
             at(
                 event.span(),
                 format!(
-                    "unknown event \"{}\"{hint}; known: {}",
+                    "unknown event \"{}\"; known: {}",
                     event.get_ref().escape_debug(),
                     known.join(", ")
                 ),

@@ -78,8 +78,8 @@ fn mistakes_name_the_line_the_problem_and_the_fix() {
             "line 2, column 7: url must be an http:// or https:// address",
         ),
         (
-            "[webhooks.crm]\nurl = \"https://x.example\"\nsecret_env = \"CRM_SECRET\"\nevents = [\"lead.created\", \"lead.escalated\"]\n",
-            "line 4, column 27: unknown event \"lead.escalated\" (escalations are not delivered by this version yet)",
+            "[webhooks.crm]\nurl = \"https://x.example\"\nsecret_env = \"CRM_SECRET\"\nevents = [\"lead.created\", \"lead.deleted\"]\n",
+            "line 4, column 27: unknown event \"lead.deleted\"; known: lead.created, lead.assigned, lead.status_changed, lead.escalated",
         ),
         (
             "[webhooks.crm]\nurl = \"https://x.example\"\nsecret_env = \"NOT_SET\"\nevents = [\"lead.created\"]\n",
@@ -284,5 +284,71 @@ fn chat_and_email_mistakes_are_refused_without_showing_a_secret() {
         for secret in ["SECRET", "AAH", "hunter2"] {
             assert!(!error.contains(secret), "a secret leaked: {error}");
         }
+    }
+}
+
+#[test]
+fn ntfy_reads_with_the_public_server_by_default_and_an_optional_token_and_team_topic() {
+    let env = |name: &str| (name == "NTFY_TOKEN").then(|| " tk_abcdef123 ".to_string());
+    let config = parse(
+        Path::new("c.toml"),
+        "[ntfy.phones]\ntopic = \"acme-sales-team-3f9a1c\"\nsecret_env = \"NTFY_TOKEN\"\nevents = [\"lead.assigned\", \"lead.escalated\"]\n\n[ntfy.own]\nserver = \"http://ntfy.internal:8080\"\nevents = [\"lead.created\"]\n",
+        &env,
+    )
+    .unwrap();
+    let kinds: Vec<_> = config
+        .channels
+        .iter()
+        .map(|channel| match &channel.kind {
+            ChannelKind::Ntfy(ntfy) => (
+                channel.name.as_str(),
+                ntfy.server.as_str().to_string(),
+                ntfy.token.as_ref().map(|t| t.expose_secret().to_string()),
+                ntfy.topic.clone(),
+            ),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("own", "http://ntfy.internal:8080/".to_string(), None, None),
+            (
+                "phones",
+                "https://ntfy.sh/".to_string(),
+                Some("tk_abcdef123".to_string()),
+                Some("acme-sales-team-3f9a1c".to_string())
+            ),
+        ]
+    );
+    assert!(
+        config
+            .routes()
+            .iter()
+            .any(|r| r.destination == "phones" && r.event_type == EventType::Escalated)
+    );
+}
+
+#[test]
+fn ntfy_mistakes_are_refused_with_the_fix() {
+    let cases = [
+        (
+            "[ntfy.phones]\ntopic = \"alice\"\nevents = [\"lead.created\"]\n",
+            "line 2, column 9: the ntfy topic must be 16 to 64 of A-Z, a-z, 0-9, - and _",
+        ),
+        (
+            "[ntfy.phones]\nserver = \"ntfy.sh\"\nevents = [\"lead.created\"]\n",
+            "line 2, column 10: server must be an http:// or https:// address",
+        ),
+        (
+            "[ntfy.crm]\nevents = [\"lead.created\"]\n[webhooks.crm]\nurl = \"https://x.example\"\nsecret_env = \"CRM_SECRET\"\nevents = [\"lead.created\"]\n",
+            "the channel name \"crm\" is taken by [webhooks.crm] already",
+        ),
+    ];
+    for (text, expected) in cases {
+        let error = read(text)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {text}"));
+        assert!(error.contains(expected), "{error}\nexpected: {expected}");
     }
 }

@@ -46,7 +46,7 @@ pub struct LeadRecord {
     pub triaged: bool,
 }
 
-/// A rep's availability and round-robin turn.
+/// A rep's availability, round-robin turn, time zone and paging settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepRecord {
     pub name: String,
@@ -54,6 +54,13 @@ pub struct RepRecord {
     pub last_assigned_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// The rep's ntfy topic and quiet hours (minutes after midnight; stores before paging: none).
+    #[serde(default)]
+    pub ntfy_topic: Option<String>,
+    #[serde(default)]
+    pub quiet_start: Option<i64>,
+    #[serde(default)]
+    pub quiet_end: Option<i64>,
 }
 
 /// A lead's identity: its id, and Meta's id for Facebook leads.

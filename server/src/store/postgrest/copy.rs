@@ -205,7 +205,9 @@ impl CopyEnd for PostgrestStore {
         self.call(
             self.client
                 .from(REPS)
-                .select("name,available,last_assigned_at,time_zone")
+                .select(
+                    "name,available,last_assigned_at,time_zone,ntfy_topic,quiet_start,quiet_end",
+                )
                 .order("name.asc"),
         )
         .await?

@@ -27,13 +27,14 @@ impl PostgrestStore {
     pub(super) async fn insert_new(
         &self,
         table: &str,
+        key: &str,
         row: &serde_json::Value,
     ) -> Result<bool, StoreError> {
         let reply = self
             .send(
                 self.client
                     .from(table)
-                    .select("name")
+                    .select(key)
                     .insert(super::to_json(row)?),
             )
             .await?;

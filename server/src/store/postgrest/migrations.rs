@@ -89,4 +89,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207195500_insights_one_pass.sql",
         include_str!("../../../../migrations/20261207195500_insights_one_pass.sql"),
     ),
+    (
+        "20261207200000_paging.sql",
+        include_str!("../../../../migrations/20261207200000_paging.sql"),
+    ),
 ];

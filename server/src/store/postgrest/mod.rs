@@ -15,6 +15,7 @@ mod insights;
 mod key;
 mod migrations;
 mod outbox;
+mod paging;
 mod people;
 mod query;
 mod queue;

@@ -124,6 +124,18 @@ impl Outbox for PostgrestStore {
             .await
     }
 
+    async fn outbox_hold(&self, id: i64, until: DateTime<Utc>) -> Result<(), StoreError> {
+        let args = json!({"delivery_id": id, "until": timestamp(until)});
+        self.call(self.client.rpc("outbox_hold", args.to_string()))
+            .await?;
+        Ok(())
+    }
+
+    async fn outbox_drop(&self, id: i64, reason: &str) -> Result<(), StoreError> {
+        self.settle(&[id], "dropped", Some(reason), Duration::ZERO)
+            .await
+    }
+
     async fn outbox_retry(
         &self,
         ids: &[i64],

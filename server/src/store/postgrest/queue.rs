@@ -23,7 +23,7 @@ const FIGURES_FUNCTION: &str = "lead_queue_figures";
 /// `public.record_exports(lead_ids, exported_by)`.
 const EXPORTS_FUNCTION: &str = "record_exports";
 const ACTIVITY_TABLE: &str = "activity";
-const REPS_TABLE: &str = "reps";
+pub(super) const REPS_TABLE: &str = "reps";
 /// Rows one request reads; Supabase caps answers at 1000.
 const PAGE_ROWS: usize = 1000;
 /// A claim that keeps meeting an owner who leaves again gives up after this many tries.
@@ -79,7 +79,7 @@ impl PostgrestStore {
 
     /// Writes the columns `row` holds of a rep's row, adding the row when it is the first; the
     /// rep's other columns stay as they are.
-    async fn upsert_rep<T: Serialize>(&self, row: &T) -> Result<(), StoreError> {
+    pub(super) async fn upsert_rep<T: Serialize>(&self, row: &T) -> Result<(), StoreError> {
         let body = to_json(row)?;
         self.call(
             self.client

@@ -61,7 +61,7 @@ impl Leases for PostgrestStore {
             return Ok(false);
         }
         // Nothing matched: the lease is taken, or does not exist yet. Creating it settles which.
-        self.insert_new(LEASES, &row).await
+        self.insert_new(LEASES, "name", &row).await
     }
 
     async fn lease(&self, name: &str) -> Result<Option<LeaseRow>, StoreError> {

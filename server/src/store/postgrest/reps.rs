@@ -61,7 +61,7 @@ impl RepDirectory for PostgrestStore {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let row = json!({ "name": name, "role": role, "token_hash": token_hash, "created_at": at });
-        self.insert_new(TABLE, &row).await
+        self.insert_new(TABLE, "name", &row).await
     }
 
     async fn rotate_rep(&self, name: &str, rotation: Rotation<'_>) -> Result<bool, StoreError> {

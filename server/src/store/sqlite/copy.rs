@@ -256,7 +256,9 @@ impl CopyEnd for SqliteStore {
             let mut statement = inner
                 .conn
                 .prepare(
-                    "SELECT name, available, last_assigned_at, time_zone FROM reps ORDER BY name",
+                    "SELECT name, available, last_assigned_at, time_zone, ntfy_topic, quiet_start,
+                            quiet_end
+                       FROM reps ORDER BY name",
                 )
                 .map_err(internal)?;
             let rows = statement
@@ -266,6 +268,9 @@ impl CopyEnd for SqliteStore {
                         available: row.get(1)?,
                         last_assigned_at: row.get::<_, Option<i64>>(2)?.map(time_from),
                         time_zone: row.get(3)?,
+                        ntfy_topic: row.get(4)?,
+                        quiet_start: row.get(5)?,
+                        quiet_end: row.get(6)?,
                     })
                 })
                 .map_err(internal)?;
@@ -280,16 +285,21 @@ impl CopyEnd for SqliteStore {
             let tx = inner.conn.transaction().map_err(internal)?;
             for rep in &reps {
                 tx.execute(
-                    "INSERT INTO reps (name, available, last_assigned_at, time_zone)
-                     VALUES (?1, ?2, ?3, ?4)
+                    "INSERT INTO reps (name, available, last_assigned_at, time_zone, ntfy_topic,
+                                       quiet_start, quiet_end)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT (name) DO UPDATE SET available = excluded.available,
                        last_assigned_at = excluded.last_assigned_at,
-                       time_zone = excluded.time_zone",
+                       time_zone = excluded.time_zone, ntfy_topic = excluded.ntfy_topic,
+                       quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end",
                     params![
                         rep.name,
                         rep.available,
                         rep.last_assigned_at.map(micros),
-                        rep.time_zone
+                        rep.time_zone,
+                        rep.ntfy_topic,
+                        rep.quiet_start,
+                        rep.quiet_end
                     ],
                 )
                 .map_err(internal)?;

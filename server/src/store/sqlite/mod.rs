@@ -15,6 +15,7 @@ mod history;
 mod insights;
 mod open;
 mod outbox;
+mod paging;
 mod people;
 mod queue;
 mod reminders;
@@ -94,6 +95,7 @@ const MIGRATIONS: &[&str] = &[
     insights::MIGRATION,
     insights::STAGES_MIGRATION,
     outbox::MIGRATION,
+    paging::MIGRATION,
 ];
 
 pub struct SqliteStore {

@@ -70,7 +70,7 @@ macro_rules! queue_trigger {
     () => {
         r#"
     CREATE TRIGGER outbox_queue AFTER INSERT ON activity
-    WHEN NEW.kind IN ('stored', 'status', 'claim', 'assign')
+    WHEN NEW.kind IN ('stored', 'status', 'claim', 'assign', 'escalated')
     BEGIN
         INSERT INTO capi_events (destination, event_type, activity_id, lead_id, leadgen_id, stage, at,
                             lead_created_at, queued_at)
@@ -91,7 +91,8 @@ macro_rules! queue_trigger {
                  WHERE event_type = CASE NEW.kind WHEN 'stored' THEN 'lead.created'
                                                   WHEN 'status' THEN 'lead.status_changed'
                                                   WHEN 'claim' THEN 'lead.assigned'
-                                                  WHEN 'assign' THEN 'lead.assigned' END) AS r
+                                                  WHEN 'assign' THEN 'lead.assigned'
+                                                  WHEN 'escalated' THEN 'lead.escalated' END) AS r
          WHERE l.id = NEW.lead_id AND (r.destination <> 'capi' OR l.leadgen_id IS NOT NULL);
     END;
 "#
@@ -226,6 +227,24 @@ impl Outbox for SqliteStore {
         self.settle(
             &[id],
             "state = 'failed', reason = ?, done_at = ?",
+            vec![short_reason(reason).into(), now_micros().into()],
+        )
+        .await
+    }
+
+    async fn outbox_hold(&self, id: i64, until: DateTime<Utc>) -> Result<(), StoreError> {
+        self.settle(
+            &[id],
+            "not_before = ?, queued_at = ?, attempts = MAX(attempts - 1, 0), reason = NULL",
+            vec![micros(until).into(), micros(until).into()],
+        )
+        .await
+    }
+
+    async fn outbox_drop(&self, id: i64, reason: &str) -> Result<(), StoreError> {
+        self.settle(
+            &[id],
+            "state = 'dropped', reason = ?, done_at = ?",
             vec![short_reason(reason).into(), now_micros().into()],
         )
         .await

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use leadhook_shared::team::actor;
 use leadhook_shared::{Activity, ActivityKind, Lead, LeadPatch, LeadStatus, MetaFields, Waiting};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -249,14 +250,21 @@ impl QueueWrites for SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.with(move |inner| {
-            let changed = inner
-                .conn
+            let tx = inner.conn.transaction().map_err(internal)?;
+            let changed = tx
                 .execute(
                     "UPDATE leads SET escalated_level = ?2, escalated_at = ?3
                      WHERE id = ?1 AND escalated_level < ?2 AND status = 'New Lead'",
                     params![id, level, micros(at)],
                 )
                 .map_err(internal)?;
+            if changed == 1 {
+                // The history row queues `lead.escalated` (the outbox trigger), in the mark's
+                // transaction.
+                let change = Change::new(ActivityKind::Escalated, None, Some(level.to_string()));
+                record(&tx, id, micros(at), actor::SYSTEM, change)?;
+            }
+            tx.commit().map_err(internal)?;
             Ok(changed == 1)
         })
         .await

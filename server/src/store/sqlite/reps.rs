@@ -139,6 +139,13 @@ impl RepDirectory for SqliteStore {
             if removed == 0 {
                 return Ok(None);
             }
+            // The rep's phone is no longer theirs to be paged on.
+            tx.execute(
+                "UPDATE reps SET ntfy_topic = NULL, quiet_start = NULL, quiet_end = NULL
+                  WHERE name = ?1",
+                [&name],
+            )
+            .map_err(internal)?;
             let open: Vec<i64> = tx
                 .prepare(
                     "SELECT id FROM leads WHERE owner = ?1 AND erased_at IS NULL

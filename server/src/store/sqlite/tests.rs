@@ -269,3 +269,56 @@ async fn the_person_lookups_are_planned_once() {
         );
     }
 }
+
+/// The paging migration rebuilds `capi_events` (to allow `dropped`) and `activity` (to allow
+/// `escalated`): the history and the queued stages keep their ids, the outbox and stage
+/// triggers still fire, a delivery can be dropped, and an escalation mark writes its row.
+#[tokio::test]
+async fn the_paging_migration_keeps_history_queued_stages_and_triggers() {
+    use crate::store::Outbox;
+
+    let dir = tempfile::tempdir().unwrap();
+    // Queues a third stage (Won) through the recreated outbox trigger.
+    let store = migrated_over(dir.path(), super::paging::MIGRATION).await;
+    let stages: i64 = Connection::open(dir.path().join("leads.db"))
+        .unwrap()
+        .query_row("SELECT stages FROM leads WHERE id = 1", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(stages & 2, 2, "the stage trigger marked Won: {stages}");
+    let queued = store
+        .outbox_claim(crate::store::CAPI, 10, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(
+        queued.iter().map(|d| d.id).collect::<Vec<_>>(),
+        [1, 2, 3],
+        "the stages from before kept their ids"
+    );
+    store
+        .outbox_drop(queued[0].id, "dropped on purpose")
+        .await
+        .unwrap();
+    let figures = store
+        .capi_figures(chrono::DateTime::UNIX_EPOCH)
+        .await
+        .unwrap();
+    assert_eq!((figures.queued, figures.failed), (2, 0));
+
+    Connection::open(dir.path().join("leads.db"))
+        .unwrap()
+        .execute("UPDATE leads SET status = 'New Lead' WHERE id = 1", [])
+        .unwrap();
+    assert!(
+        store
+            .take_escalation(1, 1, chrono::Utc::now())
+            .await
+            .unwrap()
+    );
+    let last = store.activity(1).await.unwrap().unwrap().pop().unwrap();
+    assert_eq!(
+        (last.kind, last.actor.as_str(), last.new.as_deref()),
+        (ActivityKind::Escalated, "system", Some("1"))
+    );
+}

@@ -6,6 +6,8 @@
 mod channels_test;
 mod chat;
 mod email;
+mod ntfy;
+mod ntfy_standin;
 mod pyvenv;
 mod receiver;
 pub(crate) mod smtp;

@@ -9,6 +9,7 @@ mod follow_ups;
 mod insights;
 mod list;
 mod outbox;
+mod paging;
 mod people;
 mod phones;
 mod queue;
@@ -101,6 +102,12 @@ macro_rules! conformance {
             conformance!(@in outbox, $make;
                 routes_queue_one_delivery_per_event_and_destination,
                 deliveries_are_leased_retried_and_dead_lettered_per_destination,
+            );
+            conformance!(@in paging, $make;
+                paging_settings_round_trip_and_leave_with_the_rep,
+                a_claim_link_is_used_once,
+                an_escalation_mark_queues_lead_escalated_with_its_history_row,
+                held_deliveries_wait_uncounted_and_dropped_ones_are_done,
             );
             conformance!(@in erase, $make;
                 erase_leaves_a_tombstone_that_redelivery_keeps,

@@ -64,7 +64,7 @@ macro_rules! stage_trigger {
         )
     };
 }
-use stage_trigger;
+pub(super) use stage_trigger;
 
 /// The bit of the stage a status (the SQL `$status`) is: [`tally::QUALIFIED`], [`tally::WON`], [`tally::LOST`], else 0.
 /// The one spelling in SQL of the bits [`tally`] reads.
@@ -77,7 +77,7 @@ macro_rules! stage_bit {
         )
     };
 }
-use stage_bit;
+pub(super) use stage_bit;
 
 /// The SQL of a source's key and name for the query's grouping (columns of `leads AS l`).
 fn source_columns(query: &InsightsQuery) -> (String, Option<&'static str>) {
