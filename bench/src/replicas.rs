@@ -26,6 +26,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use clap::Args;
 use leadhook_local_supabase::LocalSupabase;
+use leadhook_server::announce_once::CHECK_EVERY;
 use leadhook_server::config::DatabaseConfig;
 use leadhook_server::store::LeadStore;
 use leadhook_server::store::postgrest::{MIGRATIONS, PostgrestStore};
@@ -94,18 +95,28 @@ struct Traffic {
     by_kind: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
-/// The follower's read of the changes after its cursor (`since`), as the PostgREST store sends it.
+/// Which job sent a request, told by the filter the PostgREST store writes for it (the first
+/// match wins); anything else is counted by its `METHOD /path`.
+const JOBS: [(&str, &str); 6] = [
+    (
+        "updated_at.gt.",
+        "change follower: changes since its cursor",
+    ),
+    ("escalated_level=lt.", "escalation check: leads due"),
+    ("escalated_at=gt.", "escalation check: marks to announce"),
+    ("next_step_at=lte.", "reminder check: next steps due"),
+    ("reminded_at=gt.", "reminder check: reminders to announce"),
+    ("triaged=eq.false", "triage backfill: leads not read yet"),
+];
+
 fn request_kind(request: &Request) -> String {
     let uri = request.uri();
     let query = urlencoding::decode(uri.query().unwrap_or("")).unwrap_or_default();
     let path = uri.path().trim_start_matches("/rest/v1");
-    if query.contains("updated_at.gt.") {
-        format!(
-            "{} {path} since a cursor (change follower)",
-            request.method()
-        )
-    } else {
-        format!("{} {path}", request.method())
+    let method = request.method();
+    match JOBS.iter().find(|(filter, _)| query.contains(filter)) {
+        Some((_, job)) => format!("{method} {path}: {job}"),
+        None => format!("{method} {path}"),
     }
 }
 
@@ -371,10 +382,17 @@ async fn run_once(
     tokio::time::sleep(idle).await;
     let after = a.traffic.snapshot();
     let mut follower_reads = 0;
+    // The checks that run every `CHECK_EVERY`, by job: issue 30 holds each to one request then.
+    let mut checks: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
     for (kind, count) in a.traffic.kinds() {
         let count = count - kinds_before.get(&kind).copied().unwrap_or(0);
-        if kind.ends_with("(change follower)") {
+        if kind.contains(JOBS[0].1) {
             follower_reads += count;
+        }
+        for job in ["escalation check", "reminder check"] {
+            if kind.contains(&format!(": {job}:")) {
+                *checks.entry(job).or_default() += count;
+            }
         }
         if count > 0 {
             let name = format!("{mode}: idle requests by kind: {kind}");
@@ -383,6 +401,18 @@ async fn run_once(
                 count as f64 / idle.as_secs_f64(),
             );
         }
+    }
+    let checks_per_interval = idle.as_secs_f64() / CHECK_EVERY.as_secs_f64();
+    for (job, count) in checks {
+        figures.record(
+            Figure::new(
+                BENCHMARK,
+                format!("{mode}: idle: {job} requests per check (every {CHECK_EVERY:?})"),
+                "req",
+            )
+            .target(Target::AtMost(1.0)),
+            count as f64 / checks_per_interval,
+        );
     }
     let per_second = |i: usize| (after[i] - before[i]) as f64 / idle.as_secs_f64();
     for (name, unit, value, target) in [
