@@ -76,12 +76,48 @@ pub struct MetaFeedback {
     pub failed: u64,
 }
 
-/// The part of `/api/health` the dashboard shows (servers without CAPI have no `capi`).
+/// A channel of the server's outbox (Slack, a webhook, e-mail…) that is not delivering.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ChannelTrouble {
+    #[serde(skip)]
+    pub destination: String,
+    /// Deliveries waiting after a failed attempt, and the latest reason.
+    #[serde(default)]
+    pub retrying: u64,
+    #[serde(default)]
+    pub retry_reason: Option<String>,
+    /// Dead-lettered: never to be delivered.
+    #[serde(default)]
+    pub failed: u64,
+}
+
+/// What the server says about what leaves it: the Conversions API and the other channels.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboundFeedback {
+    /// `None` when the server has no Conversions API.
+    pub meta: Option<MetaFeedback>,
+    /// Only the channels retrying or with dead letters.
+    pub troubled: Vec<ChannelTrouble>,
+}
+
+/// The part of `/api/health` the dashboard shows (servers without CAPI have no `capi`, servers
+/// from before the outbox no `outbox`).
 #[derive(Deserialize)]
 struct HealthView {
     #[serde(default)]
     capi: Option<MetaFeedback>,
+    #[serde(default)]
+    outbox: Option<OutboxView>,
 }
+
+#[derive(Deserialize)]
+struct OutboxView {
+    #[serde(default)]
+    destinations: std::collections::BTreeMap<String, ChannelTrouble>,
+}
+
+/// The outbox's destination of the Conversions API, shown as Meta's own.
+const CAPI_DESTINATION: &str = "capi";
 
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -319,12 +355,29 @@ impl Client {
             .map(|ok| ok.data)
     }
 
-    /// The Conversions API state from `/api/health`; `None` when the server has none.
-    pub async fn meta_feedback(&self) -> Result<Option<MetaFeedback>, ClientError> {
+    /// The Conversions API's state and the troubled channels, from `/api/health`.
+    pub async fn outbound_feedback(&self) -> Result<OutboundFeedback, ClientError> {
         let request = self
             .request(reqwest::Method::GET, "/api/health")
             .timeout(REQUEST_TIMEOUT);
-        Ok(self.send::<ApiOk<HealthView>>(request).await?.data.capi)
+        let health = self.send::<ApiOk<HealthView>>(request).await?.data;
+        let troubled = health
+            .outbox
+            .map(|outbox| outbox.destinations)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(destination, figures)| {
+                destination != CAPI_DESTINATION && (figures.retrying > 0 || figures.failed > 0)
+            })
+            .map(|(destination, figures)| ChannelTrouble {
+                destination,
+                ..figures
+            })
+            .collect();
+        Ok(OutboundFeedback {
+            meta: health.capi,
+            troubled,
+        })
     }
 
     /// Opens the Server-Sent Events stream of lead changes after `since`.

@@ -128,7 +128,7 @@ where
                 Msg::Tick(Utc::now())
             }
             _ = feedback_ticks.tick() => {
-                services.ask_meta_feedback(&results_tx);
+                services.ask_outbound_feedback(&results_tx);
                 services.ask_stats(&app, &results_tx);
                 stats_asked = (tokio::time::Instant::now(), leads_shape(&app));
                 continue;
@@ -158,10 +158,11 @@ fn leads_shape(app: &App) -> (usize, usize, usize) {
 }
 
 impl Services {
-    /// Asks the server for its Conversions API state; the answer comes back as a [`Msg`].
-    fn ask_meta_feedback(&self, results: &mpsc::UnboundedSender<Msg>) {
+    /// Asks the server for its Conversions API's and channels' state; the answer comes back as
+    /// a [`Msg`].
+    fn ask_outbound_feedback(&self, results: &mpsc::UnboundedSender<Msg>) {
         self.request(results, |client| async move {
-            Msg::MetaFeedback(client.meta_feedback().await)
+            Msg::OutboundFeedback(client.outbound_feedback().await)
         });
     }
 

@@ -10,7 +10,7 @@ use leadhook_shared::{
 };
 
 use super::PersonChange;
-use crate::client::MetaFeedback;
+use crate::client::OutboundFeedback;
 use crate::client_error::ClientError;
 use crate::leads::LeadRow;
 use crate::notify::Notice;
@@ -46,7 +46,7 @@ pub enum Msg {
         result: Result<Vec<Activity>, ClientError>,
     },
     /// The server's Conversions API state, asked now and then.
-    MetaFeedback(Result<Option<MetaFeedback>, ClientError>),
+    OutboundFeedback(Result<OutboundFeedback, ClientError>),
     /// `PUT /api/reps/me {"time_zone": …}` answered.
     TimeZoneSet(Result<Me, ClientError>),
     /// `POST /api/leads/{id}/attempts` answered.

@@ -22,7 +22,7 @@ pub use self::paging::PagingForm;
 pub use self::people::PersonChange;
 pub use self::team::{LeadActivity, WorkQueueView};
 use crate::audience::{self, Happening};
-use crate::client::MetaFeedback;
+use crate::client::{ChannelTrouble, MetaFeedback};
 use crate::client_error::ClientError;
 use crate::input::TextInput;
 use crate::leads::{Key, LeadRow, Leads};
@@ -110,6 +110,8 @@ pub struct App {
     pub help_scroll: Cell<HelpScroll>,
     /// What the server last said about sending lead stages to Meta, when it does.
     pub meta_feedback: Option<MetaFeedback>,
+    /// The server's channels that are retrying or have dead letters.
+    pub troubled_channels: Vec<ChannelTrouble>,
     /// Next steps, reminders, the rep's zone and the follow-up figures.
     pub follow_ups: FollowUps,
     /// The person `M` marked, to merge with the next person `M` is pressed on.
@@ -147,6 +149,7 @@ impl App {
             }),
             help_scroll: Cell::default(),
             meta_feedback: None,
+            troubled_channels: Vec::new(),
             follow_ups: FollowUps::default(),
             merge_mark: None,
             insights: InsightsView::default(),
@@ -187,10 +190,11 @@ impl App {
                 None
             }
             Msg::Synced(result) => self.on_synced(result),
-            Msg::MetaFeedback(result) => {
+            Msg::OutboundFeedback(result) => {
                 // A failed ask keeps the last answer; the connection line tells of the outage.
                 if let Ok(feedback) = result {
-                    self.meta_feedback = feedback.filter(|feedback| feedback.enabled);
+                    self.meta_feedback = feedback.meta.filter(|feedback| feedback.enabled);
+                    self.troubled_channels = feedback.troubled;
                 }
                 None
             }

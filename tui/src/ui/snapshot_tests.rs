@@ -7,7 +7,7 @@ use leadhook_shared::{Lead, LeadStatus};
 use ratatui::backend::TestBackend;
 
 use crate::app::{App, Msg};
-use crate::client::MetaFeedback;
+use crate::client::{ChannelTrouble, MetaFeedback, OutboundFeedback};
 use crate::client_error::ClientError;
 use crate::fixtures::{answer_selected, app, draw, fetched, lead, loaded, now, polled};
 use crate::poller::PollEvent;
@@ -250,16 +250,24 @@ fn hostile_lead_text_is_neutralised_everywhere_on_screen() {
     assert_eq!(hazards(&notes), Vec::<String>::new(), "{notes}");
 }
 
+/// What the server said of Meta alone, as the dashboard gets it.
+fn meta_only(meta: MetaFeedback) -> Msg {
+    Msg::OutboundFeedback(Ok(OutboundFeedback {
+        meta: Some(meta),
+        troubled: Vec::new(),
+    }))
+}
+
 #[test]
 fn meta_feedback_in_the_status_bar() {
     let mut app = working_app();
-    app.update(Msg::MetaFeedback(Ok(Some(MetaFeedback {
+    app.update(meta_only(MetaFeedback {
         enabled: true,
         sent_today: 12,
         ..MetaFeedback::default()
-    }))));
+    }));
     assert_snapshot!("meta_sent", draw(&app, 80, 24));
-    app.update(Msg::MetaFeedback(Ok(Some(MetaFeedback {
+    app.update(meta_only(MetaFeedback {
         enabled: true,
         sent_today: 12,
         retrying: 3,
@@ -267,11 +275,47 @@ fn meta_feedback_in_the_status_bar() {
             "token lacks permission (code 200): (#200) Permissions error; give FB_CAPI_TOKEN access".into(),
         ),
         failed: 0,
-    }))));
+    }));
     assert_snapshot!("meta_failing", draw(&app, 120, 30));
-    app.update(Msg::MetaFeedback(Ok(Some(MetaFeedback::default()))));
+    app.update(meta_only(MetaFeedback::default()));
     assert_eq!(
         app.meta_feedback, None,
         "a server with CAPI off shows nothing"
+    );
+}
+
+#[test]
+fn channels_not_delivering_in_the_status_bar() {
+    let mut app = working_app();
+    let troubled = |troubled| {
+        Msg::OutboundFeedback(Ok(OutboundFeedback {
+            meta: None,
+            troubled,
+        }))
+    };
+    app.update(troubled(vec![
+        ChannelTrouble {
+            destination: "crm".into(),
+            failed: 3,
+            ..ChannelTrouble::default()
+        },
+        ChannelTrouble {
+            destination: "sales-slack".into(),
+            retrying: 2,
+            retry_reason: Some("the receiver answered 500 Internal Server Error: oops".into()),
+            failed: 0,
+        },
+    ]));
+    assert_snapshot!("channel_retrying", draw(&app, 120, 30));
+    app.update(troubled(vec![ChannelTrouble {
+        destination: "crm".into(),
+        failed: 3,
+        ..ChannelTrouble::default()
+    }]));
+    assert_snapshot!("channel_dead_letters", draw(&app, 120, 30));
+    app.update(troubled(Vec::new()));
+    assert!(
+        app.troubled_channels.is_empty(),
+        "all delivering shows nothing"
     );
 }

@@ -8,7 +8,7 @@ use ratatui::widgets::Widget;
 
 use super::{age, hint_text, input_line, thousands};
 use crate::app::{App, Connection, Mode, NextStepField, Pane};
-use crate::client::MetaFeedback;
+use crate::client::{ChannelTrouble, MetaFeedback};
 use crate::client_error::ClientError;
 use crate::keys::{self, Hint};
 use crate::sanitize;
@@ -71,6 +71,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     if let Some(feedback) = &app.meta_feedback {
         spans.push(meta_feedback(feedback));
+    }
+    if let Some(trouble) = channel_trouble(&app.troubled_channels) {
+        spans.push(trouble);
     }
     let connection = Line::from(spans);
     let room = usize::from(area.width).saturating_sub(connection.width() + 2);
@@ -145,6 +148,41 @@ fn meta_feedback(feedback: &MetaFeedback) -> Span<'static> {
             theme::LABEL,
         )
     }
+}
+
+/// The channels not delivering: the first one retrying and why ("crm failing: timed out"), else
+/// the dead letters ("channels: 3 undelivered (crm)"). Nothing when all deliver.
+fn channel_trouble(troubled: &[ChannelTrouble]) -> Option<Span<'static>> {
+    let more = |shown: usize| match troubled.len() - shown {
+        0 => String::new(),
+        others => format!(" (+{others} more)"),
+    };
+    if let Some(retrying) = troubled.iter().find(|channel| channel.retrying > 0) {
+        let reason = retrying.retry_reason.as_deref().unwrap_or("retrying");
+        // "the receiver answered 500 Internal Server Error: <its body>" -> "answered 500 Internal Server Error".
+        let reason = reason.strip_prefix("the receiver ").unwrap_or(reason);
+        let gist = reason.split(':').next().unwrap_or(reason).trim();
+        let gist: String = sanitize::screen(gist).chars().take(REASON_WIDTH).collect();
+        return Some(Span::styled(
+            format!(
+                " · {} failing: {gist}{}",
+                sanitize::screen(&retrying.destination),
+                more(1)
+            ),
+            theme::ERROR,
+        ));
+    }
+    let dead: u64 = troubled.iter().map(|channel| channel.failed).sum();
+    let first = troubled.first()?;
+    Some(Span::styled(
+        format!(
+            " · channels: {} undelivered ({}{})",
+            thousands(dead as usize),
+            sanitize::screen(&first.destination),
+            more(1)
+        ),
+        theme::WARN,
+    ))
 }
 
 /// The hints of the mode's key table, as many as fit; in the search box, the query first.
