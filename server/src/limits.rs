@@ -113,6 +113,10 @@ pub const LISTEN_RETRY_CAP: Duration = Duration::from_secs(60);
 /// How often each outgoing channel asks the outbox for due deliveries when it found none.
 pub const OUTBOX_POLL: Duration = Duration::from_millis(250);
 
+/// A lead's newest deliveries `GET /api/leads/{id}/deliveries` answers (its events times its
+/// channels; older ones stay in the outbox).
+pub const LEAD_DELIVERIES_SHOWN: u32 = 50;
+
 /// Channels (of every kind) a channels file may name.
 pub const MAX_CHANNELS: usize = 32;
 

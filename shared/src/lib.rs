@@ -6,6 +6,7 @@ pub mod answer_columns;
 pub mod api;
 pub mod backoff;
 pub mod cursor;
+pub mod delivery;
 pub mod due_time;
 pub mod follow_up;
 pub mod insights;
@@ -24,6 +25,7 @@ pub use answer_columns::{AnswerColumn, AnswerColumns};
 pub use api::{ApiError, ApiErrorBody, ApiList, ApiOk, FormCount, PeopleStats, Stats, SyncReport};
 pub use backoff::Backoff;
 pub use cursor::Cursor;
+pub use delivery::{DeliveryState, LeadDelivery};
 pub use due_time::{DueTimeError, QuickChoice, Tz, parse_due, parse_zone, quick_choices, show_due};
 pub use follow_up::{
     Attempted, CallOutcome, FollowUpStats, NewAttempt, NextStep, Reminder, UnknownOutcome,

@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use leadhook_shared::{
-    Activity, ApiError, ApiOk, Attempted, Cursor, Insights, InsightsParams, Lead, LeadPatch, Me,
-    MeUpdate, NewAttempt, NewManualLead, NextStep, PersonLink, Rep, Stats, SyncReport,
+    Activity, ApiError, ApiOk, Attempted, Cursor, Insights, InsightsParams, Lead, LeadDelivery,
+    LeadPatch, Me, MeUpdate, NewAttempt, NewManualLead, NextStep, PersonLink, Rep, Stats,
+    SyncReport,
 };
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
@@ -331,6 +332,16 @@ impl Client {
             .query(&[("tz_offset_minutes", tz_offset_minutes)])
             .timeout(REQUEST_TIMEOUT);
         self.send::<ApiOk<Vec<Rep>>>(request)
+            .await
+            .map(|ok| ok.data)
+    }
+
+    /// Where lead `id`'s events went beyond the terminal, newest first.
+    pub async fn deliveries(&self, id: i64) -> Result<Vec<LeadDelivery>, ClientError> {
+        let request = self
+            .request(reqwest::Method::GET, &format!("/api/leads/{id}/deliveries"))
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Vec<LeadDelivery>>>(request)
             .await
             .map(|ok| ok.data)
     }

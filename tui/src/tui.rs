@@ -243,10 +243,16 @@ impl Services {
                     Msg::Reps(client.reps(tz_offset_minutes).await)
                 });
             }
-            Effect::LoadActivity(id) => self.request(results, move |client| async move {
-                let result = client.activity(id).await;
-                Msg::Activity { id, result }
-            }),
+            Effect::LoadActivity(id) => {
+                self.request(results, move |client| async move {
+                    let result = client.activity(id).await;
+                    Msg::Activity { id, result }
+                });
+                self.request(results, move |client| async move {
+                    let result = client.deliveries(id).await;
+                    Msg::Deliveries { id, result }
+                });
+            }
             Effect::SetPaging(update) => self.request(results, move |client| async move {
                 Msg::PagingSaved(client.update_me(&update).await)
             }),

@@ -3,13 +3,14 @@
 
 use axum::Extension;
 use axum::extract::State;
-use leadhook_shared::{Activity, ApiOk, Assignment, Lead};
+use leadhook_shared::{Activity, ApiOk, Assignment, Lead, LeadDelivery};
 
 use super::Caller;
 use super::authz::{LeadChange, authorize, visible_lead};
 use super::extract::Path;
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::limits::LEAD_DELIVERIES_SHOWN;
 use crate::store::Claim;
 
 /// Owners exist unless `LEADHOOK_ASSIGNMENT=none`.
@@ -73,4 +74,19 @@ pub async fn activity(
         .await?
         .ok_or(AppError::LeadNotFound(id))?;
     Ok(axum::Json(ApiOk::new(history)))
+}
+
+/// Where the lead's events went beyond the terminal (channels, the Conversions API), newest
+/// first: to whoever may see the lead.
+pub async fn deliveries(
+    State(state): State<AppState>,
+    Extension(rep): Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<ApiOk<Vec<LeadDelivery>>>, AppError> {
+    visible_lead(&state, &rep, id).await?;
+    let deliveries = state
+        .outbox
+        .outbox_of_lead(id, LEAD_DELIVERIES_SHOWN)
+        .await?;
+    Ok(axum::Json(ApiOk::new(deliveries)))
 }

@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/leads/{id}/claim", post(claims::claim))
         .route("/leads/{id}/release", post(claims::release))
         .route("/leads/{id}/activity", get(claims::activity))
+        .route("/leads/{id}/deliveries", get(claims::deliveries))
         .route(
             "/leads/{id}/next-step",
             put(follow_ups::set).delete(follow_ups::clear),

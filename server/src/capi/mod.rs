@@ -333,6 +333,14 @@ mod tests {
             unreachable!("the Conversions API never drops a stage")
         }
 
+        async fn outbox_of_lead(
+            &self,
+            _: i64,
+            _: u32,
+        ) -> Result<Vec<leadhook_shared::LeadDelivery>, StoreError> {
+            unreachable!("the Conversions API never reads a lead's deliveries")
+        }
+
         async fn outbox_figures(
             &self,
             _: DateTime<Utc>,

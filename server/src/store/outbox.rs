@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use leadhook_shared::LeadDelivery;
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
@@ -179,6 +180,13 @@ pub trait Outbox: Send + Sync {
         after: Duration,
         reason: &str,
     ) -> Result<(), StoreError>;
+
+    /// What became of lead `lead_id`'s events, per channel, newest first, at most `limit`.
+    async fn outbox_of_lead(
+        &self,
+        lead_id: i64,
+        limit: u32,
+    ) -> Result<Vec<LeadDelivery>, StoreError>;
 
     /// The figures of every destination that has deliveries; `today_start` begins "sent today".
     async fn outbox_figures(

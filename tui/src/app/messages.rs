@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use leadhook_shared::{
-    Activity, Attempted, CallOutcome, Insights, InsightsParams, Lead, LeadPatch, Me, MeUpdate,
-    NewAttempt, NewManualLead, NextStep, Rep, Stats, SyncReport,
+    Activity, Attempted, CallOutcome, Insights, InsightsParams, Lead, LeadDelivery, LeadPatch, Me,
+    MeUpdate, NewAttempt, NewManualLead, NextStep, Rep, Stats, SyncReport,
 };
 
 use super::PersonChange;
@@ -44,6 +44,11 @@ pub enum Msg {
     Activity {
         id: i64,
         result: Result<Vec<Activity>, ClientError>,
+    },
+    /// Where a lead's events went beyond the terminal.
+    Deliveries {
+        id: i64,
+        result: Result<Vec<LeadDelivery>, ClientError>,
     },
     /// The server's Conversions API state, asked now and then.
     OutboundFeedback(Result<OutboundFeedback, ClientError>),

@@ -226,6 +226,10 @@ impl App {
                 self.on_activity(id, result);
                 None
             }
+            Msg::Deliveries { id, result } => {
+                self.on_deliveries(id, result);
+                None
+            }
             Msg::TimeZoneSet(result) => {
                 self.on_time_zone_set(result);
                 None

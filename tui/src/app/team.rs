@@ -2,7 +2,7 @@
 //! right rep, and the open lead's history.
 
 use chrono::{DateTime, Duration, Utc};
-use leadhook_shared::{Activity, Assignment, Escalation, LeadPatch, Me, Rep, Role};
+use leadhook_shared::{Activity, Assignment, Escalation, LeadDelivery, LeadPatch, Me, Rep, Role};
 
 use super::{App, Effect, Level, Mode, Pane};
 use crate::audience::{self, Happening, Viewer};
@@ -38,6 +38,8 @@ pub struct LeadActivity {
     pub entries: Vec<Activity>,
     pub loading: bool,
     pub error: Option<String>,
+    /// Where its events went beyond the terminal, newest first, once the server said.
+    pub deliveries: Vec<LeadDelivery>,
 }
 
 impl WorkQueueView {
@@ -311,10 +313,28 @@ impl App {
                     entries: Vec::new(),
                     loading: true,
                     error: None,
+                    deliveries: Vec::new(),
                 });
             }
         }
         Some(Effect::LoadActivity(lead))
+    }
+
+    /// A lead's deliveries; a server from before them (404) or an outage leaves them unshown.
+    pub(super) fn on_deliveries(
+        &mut self,
+        id: i64,
+        result: Result<Vec<LeadDelivery>, ClientError>,
+    ) {
+        if let (Some(cached), Ok(deliveries)) = (
+            self.team
+                .activity
+                .as_mut()
+                .filter(|cached| cached.lead == id),
+            result,
+        ) {
+            cached.deliveries = deliveries;
+        }
     }
 
     pub(super) fn on_activity(&mut self, id: i64, result: Result<Vec<Activity>, ClientError>) {

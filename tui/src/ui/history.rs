@@ -1,7 +1,10 @@
 //! A lead's history under its details: who did what and when, each kind of change in words.
 
 use chrono::{DateTime, Utc};
-use leadhook_shared::{Activity, ActivityKind, CallOutcome, Tz, show_due};
+use leadhook_shared::{
+    Activity, ActivityKind, CallOutcome, DeliveryState, LeadDelivery, Tz, show_due,
+};
+use ratatui::style::Style;
 use ratatui::text::Span;
 
 use super::detail::Page;
@@ -29,6 +32,40 @@ pub(super) fn activity(app: &App, lead: i64, page: &mut Page) {
         let when = entry.at.with_timezone(&app.tz).format("%m-%d %H:%M ");
         let who = Span::styled(format!("{when}{:<10} ", entry.actor), theme::LABEL);
         page.text(who, &change(entry, app.now, app.zone()), theme::VALUE);
+    }
+    if !history.deliveries.is_empty() {
+        page.heading("Sent to");
+    }
+    for delivery in &history.deliveries {
+        let when = delivery
+            .done_at
+            .unwrap_or(delivery.queued_at)
+            .with_timezone(&app.tz)
+            .format("%m-%d %H:%M ");
+        let channel = Span::styled(format!("{when}{:<10} ", delivery.destination), theme::LABEL);
+        let (text, style) = delivered(delivery);
+        page.text(channel, &text, style);
+    }
+}
+
+/// "lead.created: sent", "lead.created: failed, gave up…", "lead.assigned: retrying (3
+/// attempts): timed out".
+fn delivered(delivery: &LeadDelivery) -> (String, Style) {
+    let event = &delivery.event_type;
+    let reason = delivery.reason.as_deref().unwrap_or("no reason given");
+    match delivery.state {
+        DeliveryState::Sent => (format!("{event}: sent"), theme::OK),
+        DeliveryState::Failed => (format!("{event}: not delivered, {reason}"), theme::ERROR),
+        DeliveryState::Dropped => (format!("{event}: not sent, {reason}"), theme::LABEL),
+        DeliveryState::Queued if delivery.reason.is_some() => (
+            format!(
+                "{event}: retrying ({} attempts): {reason}",
+                delivery.attempts
+            ),
+            theme::WARN,
+        ),
+        DeliveryState::Queued => (format!("{event}: on its way"), theme::VALUE),
+        DeliveryState::Other => (format!("{event}: {reason}"), theme::LABEL),
     }
 }
 

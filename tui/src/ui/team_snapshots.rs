@@ -3,7 +3,7 @@
 use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent};
 use insta::assert_snapshot;
-use leadhook_shared::{Activity, ActivityKind, Lead, LeadStatus};
+use leadhook_shared::{Activity, ActivityKind, DeliveryState, Lead, LeadDelivery, LeadStatus};
 
 use crate::app::{App, Msg};
 use crate::fixtures::{answer_selected, draw, lead, loaded, me, now, rep};
@@ -129,6 +129,39 @@ fn activity_under_the_answers() {
         ]),
     });
     assert_snapshot!(draw(&app, 130, 34));
+
+    // Then where its events went: sent, dead-lettered, retrying with the receiver's words.
+    let delivery =
+        |destination: &str, event: &str, state, attempts, reason: Option<&str>| LeadDelivery {
+            destination: destination.into(),
+            event_type: event.into(),
+            state,
+            attempts,
+            reason: reason.map(str::to_string),
+            queued_at: at(47),
+            done_at: (state != DeliveryState::Queued).then(|| at(46)),
+        };
+    app.update(Msg::Deliveries {
+        id: 4,
+        result: Ok(vec![
+            delivery(
+                "sales",
+                "lead.status_changed",
+                DeliveryState::Queued,
+                3,
+                Some("the receiver answered 500 Internal Server Error: \u{1b}[2Joops"),
+            ),
+            delivery(
+                "crm",
+                "lead.created",
+                DeliveryState::Failed,
+                9,
+                Some("gave up after 9 attempts over 1d: timed out"),
+            ),
+            delivery("pager", "lead.assigned", DeliveryState::Sent, 1, None),
+        ]),
+    });
+    assert_snapshot!("activity_and_deliveries", draw(&app, 130, 40));
 }
 
 #[test]

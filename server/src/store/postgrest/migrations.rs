@@ -93,4 +93,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207200000_paging.sql",
         include_str!("../../../../migrations/20261207200000_paging.sql"),
     ),
+    (
+        "20261207201000_outbox_by_lead.sql",
+        include_str!("../../../../migrations/20261207201000_outbox_by_lead.sql"),
+    ),
 ];

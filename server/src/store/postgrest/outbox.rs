@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use leadhook_shared::LeadDelivery;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -15,6 +16,9 @@ use super::PostgrestStore;
 use super::query::timestamp;
 use crate::store::outbox::{RECENT_FAILURES, short_reason};
 use crate::store::{Delivery, DeliveryFigures, FailedDelivery, Outbox, Route, StoreError};
+
+/// The outbox's table (named when it held only the Conversions API's stages).
+const OUTBOX_TABLE: &str = "capi_events";
 
 #[derive(Deserialize)]
 struct DeliveryRow {
@@ -143,6 +147,21 @@ impl Outbox for PostgrestStore {
         reason: &str,
     ) -> Result<(), StoreError> {
         self.settle(ids, "queued", Some(reason), after).await
+    }
+
+    async fn outbox_of_lead(
+        &self,
+        lead_id: i64,
+        limit: u32,
+    ) -> Result<Vec<LeadDelivery>, StoreError> {
+        let rows = self
+            .client
+            .from(OUTBOX_TABLE)
+            .select("destination,event_type,state,attempts,reason,queued_at,done_at")
+            .eq("lead_id", lead_id.to_string())
+            .order("id.desc")
+            .limit(usize::try_from(limit).unwrap_or(usize::MAX));
+        self.call(rows).await?.json()
     }
 
     async fn outbox_figures(

@@ -96,6 +96,7 @@ const MIGRATIONS: &[&str] = &[
     insights::STAGES_MIGRATION,
     outbox::MIGRATION,
     paging::MIGRATION,
+    outbox::BY_LEAD_MIGRATION,
 ];
 
 pub struct SqliteStore {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use leadhook_shared::{DeliveryState, LeadDelivery};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter};
 
@@ -141,6 +142,11 @@ impl SqliteStore {
     }
 }
 
+/// A lead's deliveries, read one index step per lead for its details. A migration that rebuilds
+/// `capi_events` drops it: it must create it again.
+pub(super) const BY_LEAD_MIGRATION: &str =
+    "CREATE INDEX IF NOT EXISTS outbox_by_lead ON capi_events (lead_id, id);";
+
 #[async_trait]
 impl Outbox for SqliteStore {
     async fn outbox_routes(&self, routes: &[Route]) -> Result<(), StoreError> {
@@ -261,6 +267,37 @@ impl Outbox for SqliteStore {
             "not_before = ?, reason = ?",
             vec![later_micros(after).into(), short_reason(reason).into()],
         )
+        .await
+    }
+
+    async fn outbox_of_lead(
+        &self,
+        lead_id: i64,
+        limit: u32,
+    ) -> Result<Vec<LeadDelivery>, StoreError> {
+        self.read(move |conn| {
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT destination, event_type, state, attempts, reason, queued_at, done_at
+                       FROM capi_events WHERE lead_id = ?1 ORDER BY id DESC LIMIT ?2",
+                )
+                .map_err(internal)?;
+            statement
+                .query_map(params![lead_id, limit], |row| {
+                    Ok(LeadDelivery {
+                        destination: row.get(0)?,
+                        event_type: row.get(1)?,
+                        state: DeliveryState::read(&row.get::<_, String>(2)?),
+                        attempts: row.get(3)?,
+                        reason: row.get(4)?,
+                        queued_at: time_from(row.get(5)?),
+                        done_at: row.get::<_, Option<i64>>(6)?.map(time_from),
+                    })
+                })
+                .map_err(internal)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(internal)
+        })
         .await
     }
 

@@ -188,6 +188,54 @@ async fn each_event_arrives_once_by_id_signed_as_the_official_verifier_expects()
         .collect();
     assert_eq!(statuses, BTreeSet::from(["New Lead", "Contacted"]));
 
+    // The lead's details say where its events went: both sent to crm, after two attempts each.
+    let deliveries: serde_json::Value = app
+        .client
+        .get(app.url(&format!("/api/leads/{}/deliveries", lead.id)))
+        .bearer_auth(REP_TOKEN)
+        .send()
+        .await
+        .expect("deliveries")
+        .json()
+        .await
+        .expect("json");
+    let seen: Vec<(&str, &str, &str, u64)> = deliveries["data"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|d| {
+            (
+                d["destination"].as_str().unwrap_or_default(),
+                d["event_type"].as_str().unwrap_or_default(),
+                d["state"].as_str().unwrap_or_default(),
+                d["attempts"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("crm", "lead.status_changed", "sent", 2),
+            ("crm", "lead.created", "sent", 2)
+        ],
+        "{deliveries:#}"
+    );
+    let unknown = app
+        .client
+        .get(app.url("/api/leads/999999/deliveries"))
+        .bearer_auth(REP_TOKEN)
+        .send()
+        .await
+        .expect("deliveries");
+    assert_eq!(unknown.status(), 404);
+    let anonymous = app
+        .client
+        .get(app.url(&format!("/api/leads/{}/deliveries", lead.id)))
+        .send()
+        .await
+        .expect("deliveries");
+    assert_eq!(anonymous.status(), 401);
+
     // The verifier does check: a changed body or another secret is refused.
     let mut tampered = received[0].clone();
     tampered.body = tampered

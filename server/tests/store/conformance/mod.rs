@@ -102,6 +102,7 @@ macro_rules! conformance {
             conformance!(@in outbox, $make;
                 routes_queue_one_delivery_per_event_and_destination,
                 deliveries_are_leased_retried_and_dead_lettered_per_destination,
+                a_leads_deliveries_read_back_newest_first_with_their_state,
             );
             conformance!(@in paging, $make;
                 paging_settings_round_trip_and_leave_with_the_rep,

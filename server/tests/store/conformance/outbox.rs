@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use leadhook_server::store::{CAPI, EventType, LeadStore, Route, Routing};
 use leadhook_shared::team::actor::FACEBOOK;
-use leadhook_shared::{LeadPatch, LeadStatus, NewManualLead};
+use leadhook_shared::{DeliveryState, LeadPatch, LeadStatus, NewManualLead};
 
 use super::suite::{at, incoming};
 
@@ -223,4 +223,69 @@ pub async fn deliveries_are_leased_retried_and_dead_lettered_per_destination(
             .is_empty(),
         "settled stay settled"
     );
+}
+
+/// A lead's details show where its events went: each delivery of its own, newest first, in the
+/// state the dispatcher left it, and none of another lead's.
+pub async fn a_leads_deliveries_read_back_newest_first_with_their_state(store: &dyn LeadStore) {
+    store
+        .outbox_routes(&[
+            route("crm", EventType::Created),
+            route("sheet", EventType::Created),
+        ])
+        .await
+        .unwrap();
+    let jane = store
+        .upsert(&incoming("1234567890123901", "Jane Doe", at(1)), FACEBOOK)
+        .await
+        .unwrap()
+        .lead;
+    store
+        .upsert(&incoming("1234567890123902", "John Roe", at(1)), FACEBOOK)
+        .await
+        .unwrap();
+    let crm = store.outbox_claim("crm", 10, LEASE).await.unwrap();
+    let sheet = store.outbox_claim("sheet", 10, LEASE).await.unwrap();
+    let of_jane = |claimed: &[leadhook_server::store::Delivery]| {
+        claimed
+            .iter()
+            .find(|delivery| delivery.lead_id == jane.id)
+            .map(|delivery| delivery.id)
+            .unwrap()
+    };
+    store.outbox_sent(&[of_jane(&crm)]).await.unwrap();
+    store
+        .outbox_failed(of_jane(&sheet), "gave up after 9 attempts")
+        .await
+        .unwrap();
+
+    let deliveries = store.outbox_of_lead(jane.id, 10).await.unwrap();
+    let seen: Vec<(&str, &str, DeliveryState, u32, Option<&str>)> = deliveries
+        .iter()
+        .map(|d| {
+            (
+                d.destination.as_str(),
+                d.event_type.as_str(),
+                d.state,
+                d.attempts,
+                d.reason.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "sheet",
+                "lead.created",
+                DeliveryState::Failed,
+                1,
+                Some("gave up after 9 attempts")
+            ),
+            ("crm", "lead.created", DeliveryState::Sent, 1, None),
+        ]
+    );
+    assert!(deliveries.iter().all(|d| d.done_at.is_some()));
+    assert_eq!(store.outbox_of_lead(jane.id, 1).await.unwrap().len(), 1);
+    assert!(store.outbox_of_lead(-1, 10).await.unwrap().is_empty());
 }
