@@ -16,6 +16,7 @@ mod insights_screen;
 mod polls;
 mod readback;
 mod replicas;
+mod replicas_intake;
 mod report;
 mod store;
 
