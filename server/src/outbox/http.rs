@@ -77,6 +77,14 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<Answer, Attempt> {
     }
 }
 
+/// Sends `request` to a receiver that answers 2xx to a message it took: the attempt.
+pub async fn attempt(request: reqwest::RequestBuilder) -> Attempt {
+    match send(request).await {
+        Ok(answer) => answer.attempt(),
+        Err(attempt) => attempt,
+    }
+}
+
 /// `error` and its causes, with no URL in them.
 fn without_url(error: reqwest::Error) -> String {
     let error = error.without_url();

@@ -297,10 +297,7 @@ impl NtfySender {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token.expose_secret());
         }
-        match http::send(request).await {
-            Ok(answer) => answer.attempt(),
-            Err(attempt) => attempt,
-        }
+        http::attempt(request).await
     }
 }
 

@@ -46,9 +46,6 @@ impl Medium for Slack {
             .client
             .post(self.url.expose().clone())
             .json(&body(message));
-        match http::send(request).await {
-            Ok(answer) => answer.attempt(),
-            Err(attempt) => attempt,
-        }
+        http::attempt(request).await
     }
 }

@@ -110,9 +110,6 @@ impl WebhookSender {
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
             .body(body);
-        match http::send(request).await {
-            Ok(answer) => answer.attempt(),
-            Err(attempt) => attempt,
-        }
+        http::attempt(request).await
     }
 }
