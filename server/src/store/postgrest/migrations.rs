@@ -97,4 +97,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207201000_outbox_by_lead.sql",
         include_str!("../../../../migrations/20261207201000_outbox_by_lead.sql"),
     ),
+    (
+        "20261207202000_lead_column_roles.sql",
+        include_str!("../../../../migrations/20261207202000_lead_column_roles.sql"),
+    ),
 ];
