@@ -104,17 +104,21 @@ struct Traffic {
     by_kind: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
-/// Which job sent a request, told by the filter the PostgREST store writes for it (the first
-/// match wins); anything else is counted by its `METHOD /path`.
-const JOBS: [(&str, &str); 6] = [
+/// Which job sent a request, told by the filter or the function the PostgREST store uses for it
+/// (the first match wins); anything else is counted by its `METHOD /path`.
+const JOBS: [(&str, &str); 4] = [
     (
         "updated_at.gt.",
         "change follower: changes since its cursor",
     ),
-    ("escalated_level=lt.", "escalation check: leads due"),
-    ("escalated_at=gt.", "escalation check: marks to announce"),
-    ("next_step_at=lte.", "reminder check: next steps due"),
-    ("reminded_at=gt.", "reminder check: reminders to announce"),
+    (
+        "/rpc/escalation_check",
+        "escalation check: leads due and marks to announce",
+    ),
+    (
+        "/rpc/reminder_check",
+        "reminder check: steps due and reminders to announce",
+    ),
     ("triaged=eq.false", "triage backfill: leads not read yet"),
 ];
 
@@ -123,7 +127,8 @@ fn request_kind(request: &Request) -> String {
     let query = urlencoding::decode(uri.query().unwrap_or("")).unwrap_or_default();
     let path = uri.path().trim_start_matches("/rest/v1");
     let method = request.method();
-    match JOBS.iter().find(|(filter, _)| query.contains(filter)) {
+    let target = format!("{path}?{query}");
+    match JOBS.iter().find(|(pattern, _)| target.contains(pattern)) {
         Some((_, job)) => format!("{method} {path}: {job}"),
         None => format!("{method} {path}"),
     }

@@ -1,23 +1,25 @@
 //! Escalation: a lead still `New Lead` after `LEADHOOK_ESCALATE_AFTER`, and again after 30
 //! minutes, raises an `escalation` event on `/api/events`. The "escalated to level N" mark lives in
 //! the store and is taken by a conditional update, so each lead is escalated once per threshold,
-//! across restarts and replicas alike. Every server then announces the marks taken recently, by
-//! itself or another replica, to its own dashboards, once each.
+//! across restarts and replicas alike. A server announces the marks it takes at once, and the
+//! marks another replica took at its next check, to its own dashboards, once each. Each check is
+//! one read of the store (the leads due and the recent marks together).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
+use leadhook_shared::Lead;
 
 use crate::announce_once::{ANNOUNCE_LIMIT, AnnouncedMarks, DueCheck};
 use crate::clock::Clock;
 use crate::config::QueueConfig;
 use crate::feed::LiveFeed;
-use crate::store::{EscalationMarks, StoreError};
+use crate::store::{EscalationMarks, EscalationQuery, StoreError};
 use crate::writer::LeadWriter;
 
-/// Most leads escalated per threshold per check; the rest follow at the next check.
+/// Most leads escalated per check; the rest follow at the next check.
 const BATCH: u32 = 100;
 /// Leads submitted longer ago than this are not escalated: a sweep that backfills a week of
 /// missed leads should not ring every dashboard hundreds of times.
@@ -52,42 +54,52 @@ impl Escalator {
     }
 }
 
+impl Escalator {
+    /// Tells this server's dashboards of the mark (`lead`, `level`) taken at `taken_at`, unless
+    /// they heard of it already.
+    fn announce(&mut self, lead: &Lead, level: u8, taken_at: DateTime<Utc>, now: DateTime<Utc>) {
+        let Some(threshold) = self.thresholds.get(usize::from(level).wrapping_sub(1)) else {
+            return;
+        };
+        if self.announced.first_time((lead.id, level), taken_at) {
+            self.feed.announce_escalation(lead, *threshold, now);
+        }
+    }
+}
+
 #[async_trait]
 impl DueCheck for Escalator {
     const LOOKS_FOR: &'static str = "waiting leads";
 
-    /// Takes the marks of every lead that has crossed a threshold since it was last escalated,
-    /// then announces the marks taken recently by any server. A lead past several thresholds (the
-    /// server was down) is escalated for the longest one only: longest first, and taking that mark
-    /// takes the shorter ones with it.
+    /// One read of the store: announces the marks other servers took recently, then takes (and
+    /// announces) the marks of every lead that has crossed a threshold since it was last
+    /// escalated. A lead past several thresholds (the server was down) is escalated for the
+    /// longest one only; taking that mark takes the shorter ones with it.
     async fn check(&mut self) -> Result<(), StoreError> {
         let now = self.clock.now();
-        for (index, threshold) in self.thresholds.iter().enumerate().rev() {
-            let level = u8::try_from(index + 1).unwrap_or(u8::MAX);
-            let Ok(age) = TimeDelta::from_std(*threshold) else {
-                continue;
-            };
-            let due = self
-                .marks
-                .due_for_escalation(now - HORIZON, now - age, level, BATCH)
-                .await?;
-            for lead in &due {
-                self.leads.take_escalation(lead, level, now).await?;
-            }
-        }
-        let since = self.announced.window_start(now);
-        let recent = self.marks.escalated_since(since, ANNOUNCE_LIMIT).await?;
-        for escalated in recent {
-            let Some(threshold) = self
+        let query = EscalationQuery {
+            created_after: now - HORIZON,
+            due_before: self
                 .thresholds
-                .get(usize::from(escalated.level).wrapping_sub(1))
-            else {
-                continue;
-            };
-            let key = (escalated.lead.id, escalated.level);
-            if self.announced.first_time(key, escalated.at) {
-                self.feed
-                    .announce_escalation(&escalated.lead, *threshold, now);
+                .iter()
+                .map(|threshold| now - TimeDelta::from_std(*threshold).unwrap_or(HORIZON))
+                .collect(),
+            due_limit: BATCH,
+            marked_after: self.announced.window_start(now),
+            marked_limit: ANNOUNCE_LIMIT,
+        };
+        let check = self.marks.escalation_check(&query).await?;
+        for escalated in check.marked {
+            self.announce(&escalated.lead, escalated.level, escalated.at, now);
+        }
+        // A mark taken here is announced now; the next check reads it back and skips it.
+        for due in check.due {
+            if self
+                .leads
+                .take_escalation(&due.lead, due.level, now)
+                .await?
+            {
+                self.announce(&due.lead, due.level, now, now);
             }
         }
         Ok(())

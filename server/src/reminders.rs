@@ -1,20 +1,20 @@
 //! Reminders: when a lead's next step falls due, a `reminder` event goes out on `/api/events`,
 //! once per step. The "reminded" mark lives in the store and is taken by a conditional update on
 //! the step's time ([`crate::store::ReminderMarks`]), so across restarts and replicas one server
-//! takes it, and a step moved, cleared or closed before its time is never announced. Every server
-//! then announces the marks taken recently, by itself or another replica, to its own dashboards,
-//! once each.
+//! takes it, and a step moved, cleared or closed before its time is never announced. A server
+//! announces the marks it takes at once, and the marks another replica took at its next check, to
+//! its own dashboards, once each. Each check is one read of the store.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
-use leadhook_shared::Reminder;
+use leadhook_shared::{Lead, Reminder};
 
 use crate::announce_once::{ANNOUNCE_LIMIT, AnnouncedMarks, DueCheck};
 use crate::clock::Clock;
 use crate::feed::LiveFeed;
-use crate::store::{ReminderMarks, StoreError};
+use crate::store::{ReminderMarks, ReminderQuery, StoreError};
 use crate::writer::LeadWriter;
 
 /// Most reminders taken per check; the rest follow at the next check.
@@ -50,33 +50,47 @@ impl Reminders {
     }
 }
 
+impl Reminders {
+    /// Tells this server's dashboards of `lead`'s reminder, taken at `taken_at`, unless they
+    /// heard of it already.
+    fn announce(&mut self, lead: &Lead, taken_at: DateTime<Utc>) {
+        let Some(reminder) = Reminder::of(lead) else {
+            return;
+        };
+        if self
+            .announced
+            .first_time((reminder.lead_id, reminder.at), taken_at)
+        {
+            self.feed.announce_reminder(reminder);
+        }
+    }
+}
+
 #[async_trait]
 impl DueCheck for Reminders {
     const LOOKS_FOR: &'static str = "due follow-ups";
 
-    /// Takes the marks of the steps that fell due, then announces the marks taken recently by
-    /// any server.
+    /// One read of the store: announces the reminders other servers took recently, then takes
+    /// (and announces) the marks of the steps that fell due.
     async fn check(&mut self) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let due = self
-            .marks
-            .due_for_reminder(now - HORIZON, now, BATCH)
-            .await?;
-        for lead in &due {
-            if let Some(step) = &lead.next_step {
-                self.leads.take_reminder(lead, step.at, now).await?;
-            }
+        let query = ReminderQuery {
+            due_after: now - HORIZON,
+            due_before: now,
+            due_limit: BATCH,
+            marked_after: self.announced.window_start(now),
+            marked_limit: ANNOUNCE_LIMIT,
+        };
+        let check = self.marks.reminder_check(&query).await?;
+        for reminded in check.marked {
+            self.announce(&reminded.lead, reminded.at);
         }
-        let since = self.announced.window_start(now);
-        for reminded in self.marks.reminded_since(since, ANNOUNCE_LIMIT).await? {
-            let Some(reminder) = Reminder::of(&reminded.lead) else {
-                continue;
-            };
-            if self
-                .announced
-                .first_time((reminder.lead_id, reminder.at), reminded.at)
+        // A mark taken here is announced now; the next check reads it back and skips it.
+        for lead in check.due {
+            if let Some(step) = &lead.next_step
+                && self.leads.take_reminder(&lead, step.at, now).await?
             {
-                self.feed.announce_reminder(reminder);
+                self.announce(&lead, now);
             }
         }
         Ok(())

@@ -24,6 +24,7 @@ pub mod capi;
 pub mod copy;
 pub mod erase;
 pub(crate) mod error;
+mod escalation;
 mod follow_ups;
 pub mod insights;
 pub mod outbox;
@@ -46,15 +47,14 @@ use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManual
 pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
 pub use erase::{ERASE_BATCH, Erasure, ErasureTargets, Person};
 pub use error::StoreError;
+pub use escalation::{DueEscalation, Escalated, EscalationCheck, EscalationMarks, EscalationQuery};
 pub use follow_ups::FollowUps;
 pub use insights::{InsightsQuery, InsightsReads, StoreInsights};
 pub use outbox::{CAPI, Delivery, DeliveryFigures, EventType, FailedDelivery, Outbox, Route};
 pub use paging::{PagingReads, PagingWrites, RepPaging};
 pub use people::{People, Relinked, TriageBackfill, TriageWrites, Triaged, Untriaged};
-pub use queue::{
-    Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
-};
-pub use reminders::{Reminded, ReminderMarks};
+pub use queue::{Claim, Contact, OwnerCounts, QueueFigures, QueueReads, QueueWrites};
+pub use reminders::{Reminded, ReminderCheck, ReminderMarks, ReminderQuery};
 pub use replica::{LeaseCondition, LeaseRow, LeaseUpdate, Leases, SweepPositions};
 pub use reps::{RepDirectory, Rotation, StoredRep};
 pub use routing::Routing;

@@ -1,6 +1,7 @@
 //! The team's work queue in the store: who owns a lead, what happened to it, who is away, whose
-//! turn it is, and which escalations have been raised. Every backend keeps all of it in the store
-//! itself, so several server replicas and restarts agree.
+//! turn it is, and which escalations have been raised (what the escalator reads is
+//! [`super::escalation`]). Every backend keeps all of it in the store itself, so several server
+//! replicas and restarts agree.
 
 use std::collections::HashMap;
 
@@ -42,17 +43,6 @@ pub struct OwnerCounts {
     /// Owned, with a next step past due (servers before follow-ups: 0).
     #[serde(default)]
     pub overdue: u64,
-}
-
-/// A lead with its latest escalation mark.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Escalated {
-    #[serde(flatten)]
-    pub lead: Lead,
-    #[serde(rename = "escalated_level")]
-    pub level: u8,
-    #[serde(rename = "escalated_at")]
-    pub at: DateTime<Utc>,
 }
 
 /// What the queue figures of `/api/stats` and `/api/reps` are computed from.
@@ -120,29 +110,6 @@ pub trait QueueReads {
     async fn activity(&self, id: i64) -> Result<Option<Vec<Activity>>, StoreError>;
 
     async fn queue_figures(&self, window: StatsWindow) -> Result<QueueFigures, StoreError>;
-}
-
-/// What the escalator reads: the leads waiting past a threshold, and the marks taken (by any
-/// server) that its dashboards have not heard of. The marks are taken through the writer.
-#[async_trait]
-pub trait EscalationMarks: Send + Sync {
-    /// Leads still `New Lead`, submitted after `created_after` and at or before `created_before`,
-    /// not yet escalated to `level`; oldest first, at most `limit`.
-    async fn due_for_escalation(
-        &self,
-        created_after: DateTime<Utc>,
-        created_before: DateTime<Utc>,
-        level: u8,
-        limit: u32,
-    ) -> Result<Vec<Lead>, StoreError>;
-
-    /// Leads whose latest escalation mark was taken after `since`, by any server; oldest mark
-    /// first, at most `limit`.
-    async fn escalated_since(
-        &self,
-        since: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<Escalated>, StoreError>;
 }
 
 /// Whole seconds from the form to the first contact (0 when the clocks disagree).

@@ -9,6 +9,7 @@ mod capi;
 mod copy;
 mod erase;
 mod error;
+mod escalation;
 mod follow_ups;
 mod http;
 mod insights;

@@ -16,6 +16,7 @@ pub const PEOPLE_FUNCTION: &str = "lead_people";
 
 /// What rows are read with: every column, and a `Lead` takes the ones it has by name, plus the
 /// computed field `next_step` (`public.next_step(leads)`), the wire shape of the two columns.
+/// Functions that return leads build the same shape with `public.lead_json`.
 pub const EVERY_COLUMN: &str = "*,next_step";
 
 /// Newest lead first, the dashboard's order.

@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::query::{EVERY_COLUMN, timestamp};
 use super::{PostgrestStore, Written, to_json};
 use crate::store::{
-    Claim, Escalated, EscalationMarks, LeadReader, QueueFigures, QueueReads, QueueWrites,
-    StatsWindow, StoreError,
+    Claim, LeadReader, QueueFigures, QueueReads, QueueWrites, StatsWindow, StoreError,
 };
 
 /// `public.lead_queue_figures(week_start, at_time)`.
@@ -50,17 +49,6 @@ struct RepRow {
 struct RepTimeZone {
     name: String,
     time_zone: Option<String>,
-}
-
-/// The first `limit` leads (at most [`PAGE_ROWS`]) `filtered` selects, in `order`.
-pub(super) fn first_rows(filtered: Builder, order: &str, limit: u32) -> Builder {
-    let limit = usize::try_from(limit)
-        .unwrap_or(PAGE_ROWS)
-        .clamp(1, PAGE_ROWS);
-    filtered
-        .select(EVERY_COLUMN)
-        .order(order)
-        .range(0, limit - 1)
 }
 
 impl PostgrestStore {
@@ -280,39 +268,6 @@ impl QueueReads for PostgrestStore {
             "at_time": timestamp(window.now),
         });
         self.call(self.client.rpc(FIGURES_FUNCTION, args.to_string()))
-            .await?
-            .json()
-    }
-}
-
-#[async_trait]
-impl EscalationMarks for PostgrestStore {
-    async fn due_for_escalation(
-        &self,
-        created_after: DateTime<Utc>,
-        created_before: DateTime<Utc>,
-        level: u8,
-        limit: u32,
-    ) -> Result<Vec<Lead>, StoreError> {
-        let waiting = self
-            .table()
-            .eq("status", LeadStatus::NewLead.as_str())
-            .gt("created_at", timestamp(created_after))
-            .lte("created_at", timestamp(created_before))
-            .lt("escalated_level", level.to_string())
-            .or("junk_reason.is.null,junk_cleared_at.not.is.null");
-        self.call(first_rows(waiting, "created_at.asc,id.asc", limit))
-            .await?
-            .json()
-    }
-
-    async fn escalated_since(
-        &self,
-        since: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<Escalated>, StoreError> {
-        let escalated = self.table().gt("escalated_at", timestamp(since));
-        self.call(first_rows(escalated, "escalated_at.asc,id.asc", limit))
             .await?
             .json()
     }

@@ -1,46 +1,28 @@
 //! Reminder marks in the Supabase store (see [`crate::store::ReminderMarks`]). Taking a mark is a
 //! conditional PATCH on the step's time; the `leads_follow_up_rules` trigger clears the mark when
-//! the step changes (migrations/20261207140000_reminders.sql).
+//! the step changes (migrations/20261207140000_reminders.sql). Each check is one call of
+//! `public.reminder_check` (migrations/20261207210000_due_checks.sql).
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use leadhook_shared::Lead;
+use serde_json::json;
 
 use super::PostgrestStore;
 use super::query::timestamp;
-use super::queue::first_rows;
-use crate::store::{Reminded, ReminderMarks, StoreError};
+use crate::store::{ReminderCheck, ReminderMarks, ReminderQuery, StoreError};
+
+const CHECK_FUNCTION: &str = "reminder_check";
 
 #[async_trait]
 impl ReminderMarks for PostgrestStore {
-    async fn due_for_reminder(
-        &self,
-        due_after: DateTime<Utc>,
-        due_before: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<Lead>, StoreError> {
-        let due = self
-            .table()
-            .gt("next_step_at", timestamp(due_after))
-            .lte("next_step_at", timestamp(due_before))
-            .is("reminded_at", "null")
-            .is("erased_at", "null");
-        self.call(first_rows(due, "next_step_at.asc,id.asc", limit))
-            .await?
-            .json()
-    }
-
-    async fn reminded_since(
-        &self,
-        since: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<Reminded>, StoreError> {
-        let reminded = self
-            .table()
-            .gt("reminded_at", timestamp(since))
-            .not("is", "next_step_at", "null")
-            .is("erased_at", "null");
-        self.call(first_rows(reminded, "reminded_at.asc,id.asc", limit))
+    async fn reminder_check(&self, query: &ReminderQuery) -> Result<ReminderCheck, StoreError> {
+        let args = json!({
+            "due_after": timestamp(query.due_after),
+            "due_before": timestamp(query.due_before),
+            "due_limit": query.due_limit,
+            "marked_after": timestamp(query.marked_after),
+            "marked_limit": query.marked_limit,
+        });
+        self.call(self.client.rpc(CHECK_FUNCTION, args.to_string()))
             .await?
             .json()
     }

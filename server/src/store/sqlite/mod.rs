@@ -9,6 +9,7 @@ mod capi;
 mod checkpoint;
 mod copy;
 mod erase;
+mod escalation;
 mod export;
 mod follow_ups;
 mod history;

@@ -11,12 +11,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::history::{Change, activity_where, record};
 use super::people::NOT_JUNK;
-use super::rows::{SELECT_LEADS, lead_from_row, micros, time_from};
+use super::rows::{micros, time_from};
 use super::{SqliteStore, internal, lead_by_id};
 use crate::store::queue::speed_secs;
 use crate::store::{
-    Claim, Contact, Escalated, EscalationMarks, OwnerCounts, QueueFigures, QueueReads, QueueWrites,
-    StatsWindow, StoreError,
+    Claim, Contact, OwnerCounts, QueueFigures, QueueReads, QueueWrites, StatsWindow, StoreError,
 };
 
 /// The team's work queue: lead owners, first contact, escalation marks, the activity history,
@@ -388,68 +387,6 @@ impl QueueReads for SqliteStore {
                 by_owner,
                 follow_ups: super::follow_ups::figures(conn, window.now)?,
             })
-        })
-        .await
-    }
-}
-
-#[async_trait]
-impl EscalationMarks for SqliteStore {
-    async fn due_for_escalation(
-        &self,
-        created_after: DateTime<Utc>,
-        created_before: DateTime<Utc>,
-        level: u8,
-        limit: u32,
-    ) -> Result<Vec<Lead>, StoreError> {
-        self.with(move |inner| {
-            let mut statement = inner
-                .conn
-                .prepare_cached(&format!(
-                    "{SELECT_LEADS} WHERE status = 'New Lead' AND created_at > ?1 AND created_at <= ?2
-                       AND escalated_level < ?3 AND {NOT_JUNK}
-                     ORDER BY created_at, id LIMIT ?4"
-                ))
-                .map_err(internal)?;
-            let leads = statement
-                .query_map(params![
-                        micros(created_after),
-                        micros(created_before),
-                        level,
-                        limit
-                    ], lead_from_row)
-                .map_err(internal)?
-                .collect::<Result<_, _>>()
-                .map_err(internal)?;
-            Ok(leads)
-        })
-        .await
-    }
-
-    async fn escalated_since(
-        &self,
-        since: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<Escalated>, StoreError> {
-        self.with(move |inner| {
-            let mut statement = inner
-                .conn
-                .prepare_cached(&format!(
-                    "{SELECT_LEADS} WHERE escalated_at > ?1 ORDER BY escalated_at, id LIMIT ?2"
-                ))
-                .map_err(internal)?;
-            let escalated = statement
-                .query_map(params![micros(since), limit], |row| {
-                    Ok(Escalated {
-                        lead: lead_from_row(row)?,
-                        level: row.get("escalated_level")?,
-                        at: time_from(row.get("escalated_at")?),
-                    })
-                })
-                .map_err(internal)?
-                .collect::<Result<_, _>>()
-                .map_err(internal)?;
-            Ok(escalated)
         })
         .await
     }

@@ -1,13 +1,12 @@
-//! Reminder marks in the SQLite store (see [`crate::store::ReminderMarks`]).
+//! Reminder marks in the SQLite store (see [`crate::store::ReminderMarks`]): the same answers as
+//! `public.reminder_check` (migrations/20261207210000_due_checks.sql).
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use leadhook_shared::Lead;
 use rusqlite::params;
 
 use super::rows::{SELECT_LEADS, lead_from_row, micros, time_from};
 use super::{SqliteStore, internal};
-use crate::store::{Reminded, ReminderMarks, StoreError};
+use crate::store::{Reminded, ReminderCheck, ReminderMarks, ReminderQuery, StoreError};
 
 /// Adds the reminder mark to leads and the time zone to reps.
 pub(super) const MIGRATION: &str = r#"
@@ -18,14 +17,10 @@ pub(super) const MIGRATION: &str = r#"
 
 #[async_trait]
 impl ReminderMarks for SqliteStore {
-    async fn due_for_reminder(
-        &self,
-        due_after: DateTime<Utc>,
-        due_before: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<Lead>, StoreError> {
+    async fn reminder_check(&self, query: &ReminderQuery) -> Result<ReminderCheck, StoreError> {
+        let query = query.clone();
         self.with(move |inner| {
-            let mut statement = inner
+            let mut due = inner
                 .conn
                 .prepare_cached(&format!(
                     "{SELECT_LEADS} WHERE next_step_at > ?1 AND next_step_at <= ?2
@@ -33,26 +28,19 @@ impl ReminderMarks for SqliteStore {
                      ORDER BY next_step_at, id LIMIT ?3"
                 ))
                 .map_err(internal)?;
-            let leads = statement
+            let due = due
                 .query_map(
-                    params![micros(due_after), micros(due_before), limit],
+                    params![
+                        micros(query.due_after),
+                        micros(query.due_before),
+                        query.due_limit
+                    ],
                     lead_from_row,
                 )
                 .map_err(internal)?
                 .collect::<Result<_, _>>()
                 .map_err(internal)?;
-            Ok(leads)
-        })
-        .await
-    }
-
-    async fn reminded_since(
-        &self,
-        since: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<Reminded>, StoreError> {
-        self.with(move |inner| {
-            let mut statement = inner
+            let mut marked = inner
                 .conn
                 .prepare_cached(&format!(
                     "{SELECT_LEADS} WHERE reminded_at > ?1 AND next_step_at IS NOT NULL
@@ -60,17 +48,20 @@ impl ReminderMarks for SqliteStore {
                      ORDER BY reminded_at, id LIMIT ?2"
                 ))
                 .map_err(internal)?;
-            let reminded = statement
-                .query_map(params![micros(since), limit], |row| {
-                    Ok(Reminded {
-                        lead: lead_from_row(row)?,
-                        at: time_from(row.get("reminded_at")?),
-                    })
-                })
+            let marked = marked
+                .query_map(
+                    params![micros(query.marked_after), query.marked_limit],
+                    |row| {
+                        Ok(Reminded {
+                            lead: lead_from_row(row)?,
+                            at: time_from(row.get("reminded_at")?),
+                        })
+                    },
+                )
                 .map_err(internal)?
                 .collect::<Result<_, _>>()
                 .map_err(internal)?;
-            Ok(reminded)
+            Ok(ReminderCheck { due, marked })
         })
         .await
     }

@@ -49,13 +49,17 @@ async fn an_existing_database_migrates_in_place_and_keeps_every_lead() {
     );
     // Leads from before the queue are not escalated all at once after the upgrade.
     let far_future = chrono::Utc::now() + chrono::Duration::days(1);
-    assert!(
-        store
-            .due_for_escalation(chrono::DateTime::UNIX_EPOCH, far_future, 1, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let check = store
+        .escalation_check(&crate::store::EscalationQuery {
+            created_after: chrono::DateTime::UNIX_EPOCH,
+            due_before: vec![far_future, far_future],
+            due_limit: 10,
+            marked_after: chrono::DateTime::UNIX_EPOCH,
+            marked_limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(check, crate::store::EscalationCheck::default());
     drop(store);
     let version: i64 = Connection::open(&path)
         .unwrap()

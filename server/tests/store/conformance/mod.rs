@@ -4,6 +4,7 @@
 mod bulk;
 mod capi;
 mod erase;
+mod escalation;
 mod export;
 mod follow_ups;
 mod insights;
@@ -91,8 +92,11 @@ macro_rules! conformance {
                 reassignment_changes_the_owner,
                 every_change_is_recorded_with_its_actor,
                 first_contact_is_set_once,
-                escalation_marks_are_taken_once,
                 queue_figures_count_waiting_contacts_and_owners,
+            );
+            conformance!(@in escalation, $make;
+                escalation_marks_are_taken_once,
+                an_escalation_check_finds_each_lead_at_its_highest_due_level,
             );
             conformance!(@in capi, $make;
                 each_facebook_stage_is_queued_once,

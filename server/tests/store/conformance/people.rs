@@ -237,12 +237,12 @@ pub async fn junk_is_stored_unrouted_unescalated_and_cleared_by_a_rep(store: &dy
     let junk = store_one(store, junk, round_robin(&team)).await;
     assert_eq!(junk.owner, None, "junk takes no turn");
     assert_eq!(junk.junk(), Some("Meta test lead"));
-    let due = store
-        .due_for_escalation(at(24), chrono::Utc::now() + Duration::hours(1), 1, 10)
-        .await
-        .unwrap();
+    let in_an_hour = chrono::Utc::now() + Duration::hours(1);
+    let escalation = super::escalation::check(store, at(24), &[in_an_hour], 10, in_an_hour).await;
     assert!(
-        due.iter().all(|lead| lead.id != junk.id),
+        super::escalation::due(&escalation)
+            .iter()
+            .all(|(id, _)| *id != junk.id),
         "junk is never escalated"
     );
     let window = StatsWindow {

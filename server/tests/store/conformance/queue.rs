@@ -1,4 +1,4 @@
-//! The work-queue checks every `LeadStore` must pass: owners, history, turns and escalation marks.
+//! The work-queue checks every `LeadStore` must pass: owners, history and turns.
 
 use chrono::{Duration, Utc};
 use futures::future::join_all;
@@ -299,113 +299,6 @@ pub async fn first_contact_is_set_once(store: &dyn LeadStore) {
         .await
         .unwrap();
     assert!(manual.first_contact_at.is_some());
-}
-
-/// Ten new leads over alice, bob and carol with carol away, five before and five after a restart.
-pub async fn escalation_marks_are_taken_once(store: &dyn LeadStore) {
-    let now = Utc::now();
-    let waiting = store
-        .upsert(
-            &incoming("901", "Wai Ting", now - Duration::minutes(10)),
-            FACEBOOK,
-        )
-        .await
-        .unwrap()
-        .lead;
-    let fresh = store
-        .upsert(
-            &incoming("902", "Fresh", now - Duration::minutes(1)),
-            FACEBOOK,
-        )
-        .await
-        .unwrap()
-        .lead;
-    let five_minutes_ago = now - Duration::minutes(5);
-    let an_hour_ago = now - Duration::hours(1);
-    let long_ago = store
-        .upsert(
-            &incoming("903", "Long Ago", now - Duration::hours(2)),
-            FACEBOOK,
-        )
-        .await
-        .unwrap()
-        .lead;
-    let due = store
-        .due_for_escalation(an_hour_ago, five_minutes_ago, 1, 100)
-        .await
-        .unwrap();
-    assert_eq!(
-        due.iter().map(|l| l.id).collect::<Vec<_>>(),
-        [waiting.id],
-        "not the fresh lead, nor the one before the horizon"
-    );
-    let with_the_old = store
-        .due_for_escalation(now - Duration::hours(3), five_minutes_ago, 1, 1)
-        .await
-        .unwrap();
-    assert_eq!(with_the_old[0].id, long_ago.id, "oldest first, limited");
-    assert_eq!(with_the_old.len(), 1);
-    let takes = join_all((0..5).map(|_| store.take_escalation(waiting.id, 1, now))).await;
-    assert_eq!(
-        takes
-            .into_iter()
-            .filter(|taken| *taken.as_ref().unwrap())
-            .count(),
-        1,
-        "one caller takes the mark"
-    );
-    assert!(
-        store
-            .due_for_escalation(an_hour_ago, five_minutes_ago, 1, 100)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let unchanged = store.get(waiting.id).await.unwrap().unwrap();
-    assert_eq!(
-        unchanged.updated_at, waiting.updated_at,
-        "the mark is not a change dashboards see"
-    );
-    let marks = store
-        .escalated_since(now - Duration::seconds(1), 10)
-        .await
-        .unwrap();
-    assert_eq!(marks.len(), 1, "{marks:?}");
-    assert_eq!((marks[0].lead.id, marks[0].level), (waiting.id, 1));
-    assert!((marks[0].at - now).abs() < Duration::milliseconds(1));
-    let later = now + Duration::seconds(25);
-    assert!(store.take_escalation(waiting.id, 2, later).await.unwrap());
-    let marks = store.escalated_since(now, 10).await.unwrap();
-    assert_eq!(
-        marks
-            .iter()
-            .map(|m| (m.lead.id, m.level))
-            .collect::<Vec<_>>(),
-        [(waiting.id, 2)],
-        "the latest mark of each lead"
-    );
-    assert!(
-        store
-            .escalated_since(later + Duration::seconds(1), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    store
-        .update(
-            fresh.id,
-            &LeadPatch {
-                status: Some(LeadStatus::Contacted),
-                ..LeadPatch::default()
-            },
-            "alice",
-        )
-        .await
-        .unwrap();
-    assert!(
-        !store.take_escalation(fresh.id, 1, later).await.unwrap(),
-        "a contacted lead is not escalated"
-    );
 }
 
 pub async fn queue_figures_count_waiting_contacts_and_owners(store: &dyn LeadStore) {

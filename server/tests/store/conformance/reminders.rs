@@ -2,18 +2,31 @@
 //! step, cleared when the step changes, never for a step that is gone; reps keep their time zone;
 //! the figures count attempts, people reached and overdue steps.
 
-use chrono::{Duration, Utc};
-use leadhook_server::store::{LeadStore, StatsWindow};
+use chrono::{DateTime, Duration, Utc};
+use leadhook_server::store::{LeadStore, ReminderCheck, ReminderQuery, StatsWindow};
 use leadhook_shared::{CallOutcome, LeadPatch, LeadStatus, NextStep};
 
 use super::follow_ups::{attempt, history, in_hours, new_lead, step};
 
-/// The ids of the leads due for a reminder at `now` (within a day).
-async fn due_ids(store: &dyn LeadStore, now: chrono::DateTime<Utc>) -> Vec<i64> {
+/// One reminder check at `now`: steps due within the day before, reminders taken after `since`.
+async fn check(store: &dyn LeadStore, now: DateTime<Utc>, since: DateTime<Utc>) -> ReminderCheck {
     store
-        .due_for_reminder(now - Duration::days(1), now, 100)
+        .reminder_check(&ReminderQuery {
+            due_after: now - Duration::days(1),
+            due_before: now,
+            due_limit: 100,
+            marked_after: since,
+            marked_limit: 100,
+        })
         .await
         .unwrap()
+}
+
+/// The ids of the leads due for a reminder at `now` (within a day).
+async fn due_ids(store: &dyn LeadStore, now: DateTime<Utc>) -> Vec<i64> {
+    check(store, now, now)
+        .await
+        .due
         .iter()
         .map(|lead| lead.id)
         .collect()
@@ -54,10 +67,9 @@ pub async fn reminders_are_taken_once_per_step(store: &dyn LeadStore) {
         "taken once"
     );
     assert!(due_ids(store, due_time).await.is_empty());
-    let reminded = store
-        .reminded_since(due_time - Duration::seconds(5), 100)
+    let reminded = check(store, due_time, due_time - Duration::seconds(5))
         .await
-        .unwrap();
+        .marked;
     assert_eq!(
         reminded
             .iter()
@@ -76,10 +88,9 @@ pub async fn reminders_are_taken_once_per_step(store: &dyn LeadStore) {
         .await
         .unwrap();
     assert!(
-        store
-            .reminded_since(due_time - Duration::seconds(5), 100)
+        check(store, due_time, due_time - Duration::seconds(5))
             .await
-            .unwrap()
+            .marked
             .is_empty()
     );
     assert!(
