@@ -4,6 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// The outbox's destination name for Meta's Conversions API; no channel may take it.
+pub const CAPI: &str = "capi";
+
 /// One event of a lead on its way to one channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeadDelivery {
@@ -19,6 +22,18 @@ pub struct LeadDelivery {
     pub queued_at: DateTime<Utc>,
     /// When it was sent, dead-lettered or dropped.
     pub done_at: Option<DateTime<Utc>>,
+}
+
+impl LeadDelivery {
+    /// The destination as the team calls it: the channel's name, or "Meta" for the Conversions
+    /// API (as the status bar says).
+    pub fn destination_label(&self) -> &str {
+        if self.destination == CAPI {
+            "Meta"
+        } else {
+            &self.destination
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -117,9 +117,6 @@ struct OutboxView {
     destinations: std::collections::BTreeMap<String, ChannelTrouble>,
 }
 
-/// The outbox's destination of the Conversions API, shown as Meta's own.
-const CAPI_DESTINATION: &str = "capi";
-
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
@@ -378,7 +375,8 @@ impl Client {
             .unwrap_or_default()
             .into_iter()
             .filter(|(destination, figures)| {
-                destination != CAPI_DESTINATION && (figures.retrying > 0 || figures.failed > 0)
+                destination != leadhook_shared::delivery::CAPI
+                    && (figures.retrying > 0 || figures.failed > 0)
             })
             .map(|(destination, figures)| ChannelTrouble {
                 destination,

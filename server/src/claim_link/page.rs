@@ -214,21 +214,13 @@ impl IntoResponse for Page {
     }
 }
 
-/// `text` safe inside HTML text and double-quoted attributes.
+/// `text` safe inside HTML text and quoted attributes, on one line.
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    let line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    html_escape::encode_safe(&line).into_owned()
 }
 
 #[cfg(test)]
@@ -239,7 +231,7 @@ mod tests {
     fn markup_in_lead_text_is_inert() {
         assert_eq!(
             escape("<script>alert(\"x\")</script> & 'y'\r\n"),
-            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;  "
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;&#x2F;script&gt; &amp; &#x27;y&#x27;  "
         );
     }
 }

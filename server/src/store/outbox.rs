@@ -23,8 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 
-/// The destination name of Meta's Conversions API; no channel may take it.
-pub const CAPI: &str = "capi";
+pub use leadhook_shared::delivery::CAPI;
 
 /// How many failures `/api/health` lists per destination.
 pub const RECENT_FAILURES: u32 = 10;

@@ -9,6 +9,7 @@ use ratatui::text::Span;
 
 use super::detail::Page;
 use crate::app::{App, outcome_text};
+use crate::sanitize;
 use crate::theme;
 
 /// The lead's history, oldest first, once the server has sent it.
@@ -42,7 +43,13 @@ pub(super) fn activity(app: &App, lead: i64, page: &mut Page) {
             .unwrap_or(delivery.queued_at)
             .with_timezone(&app.tz)
             .format("%m-%d %H:%M ");
-        let channel = Span::styled(format!("{when}{:<10} ", delivery.destination), theme::LABEL);
+        let channel = Span::styled(
+            format!(
+                "{when}{:<10} ",
+                sanitize::screen(delivery.destination_label())
+            ),
+            theme::LABEL,
+        );
         let (text, style) = delivered(delivery);
         page.text(channel, &text, style);
     }

@@ -130,7 +130,8 @@ fn activity_under_the_answers() {
     });
     assert_snapshot!(draw(&app, 130, 34));
 
-    // Then where its events went: sent, dead-lettered, retrying with the receiver's words.
+    // Then where its events went: sent, dead-lettered, retrying with the receiver's words; the
+    // Conversions API as Meta.
     let delivery =
         |destination: &str, event: &str, state, attempts, reason: Option<&str>| LeadDelivery {
             destination: destination.into(),
@@ -159,6 +160,7 @@ fn activity_under_the_answers() {
                 Some("gave up after 9 attempts over 1d: timed out"),
             ),
             delivery("pager", "lead.assigned", DeliveryState::Sent, 1, None),
+            delivery("capi", "lead.created", DeliveryState::Sent, 1, None),
         ]),
     });
     assert_snapshot!("activity_and_deliveries", draw(&app, 130, 40));
