@@ -146,6 +146,9 @@ pub const CHANNEL_ANSWER_BYTES: usize = 512;
 /// Largest channels file (`LEADHOOK_CHANNELS`) read.
 pub const MAX_CHANNELS_FILE_BYTES: u64 = 256 * 1024;
 
+/// Largest `ca_file` of an e-mail channel read (a PEM bundle of the CAs an SMTP server's
+/// certificate may chain to; a whole public bundle is about 250 KB).
+pub const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
 /// Recipients (`to`) of one e-mail channel; more is a mailing list's job.
 pub const MAX_EMAIL_RECIPIENTS: usize = 20;
 /// Characters of one piece of lead text (a name, a form's name) in a chat message or an e-mail;

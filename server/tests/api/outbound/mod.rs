@@ -6,6 +6,7 @@
 mod channels_test;
 mod chat;
 mod email;
+mod email_tls;
 mod ntfy;
 mod ntfy_standin;
 mod pyvenv;

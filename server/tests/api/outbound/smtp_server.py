@@ -4,6 +4,10 @@ Listens on 127.0.0.1, a free port; prints {"port": N} as its first line on stdou
 line per mail: what the envelope held, and the message as Python's own e-mail parser reads it
 (headers, the plain-text and the HTML part, with \n line ends). Options: --fail-first N answers the first N mails
 451 (a temporary failure: the sender must try again); --login USER:PASSWORD requires that login.
+--tls starttls (required before anything else), starttls-optional (offered, not required: a
+client that went on in clear would be seen doing so) or implicit (TLS from the first byte), with
+--cert and --key, the server's PEM files. Each login attempt is a line {"auth": USER, "tls": ...};
+each mail says whether it came over TLS.
 """
 
 import argparse
@@ -11,6 +15,7 @@ import asyncio
 import email
 import json
 import logging
+import ssl
 import sys
 import warnings
 from email import policy
@@ -20,6 +25,10 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 def emit(line):
     print(json.dumps(line), flush=True)
+
+
+def encrypted(server):
+    return server.transport is not None and server.transport.get_extra_info("ssl_object") is not None
 
 
 class Handler:
@@ -39,6 +48,7 @@ class Handler:
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "login": session.auth_data.login.decode() if session.auth_data else None,
+            "tls": encrypted(server),
             "header_names": [name.lower() for name in message.keys()],
             "subject": str(message["subject"]),
             "from": str(message["from"]),
@@ -55,6 +65,8 @@ def authenticator_for(login):
     user, password = login.split(":", 1)
 
     def authenticate(server, session, envelope, mechanism, auth_data):
+        login = auth_data.login.decode() if isinstance(auth_data, LoginPassword) else None
+        emit({"auth": login, "tls": encrypted(server)})
         ok = (
             isinstance(auth_data, LoginPassword)
             and auth_data.login.decode() == user
@@ -72,6 +84,11 @@ async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--login")
+    parser.add_argument(
+        "--tls", choices=["none", "starttls", "starttls-optional", "implicit"], default="none"
+    )
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
     args = parser.parse_args()
     handler = Handler(args.fail_first)
     options = {}
@@ -79,11 +96,23 @@ async def main():
         options = dict(
             authenticator=authenticator_for(args.login),
             auth_required=True,
-            auth_require_tls=False,
+            # Only a required STARTTLS makes aiosmtpd's own TLS check meaningful: implicit TLS
+            # is encrypted without it, and starttls-optional must let a client err in clear.
+            auth_require_tls=args.tls == "starttls",
         )
+    context = None
+    if args.tls != "none":
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
+    if args.tls in ("starttls", "starttls-optional"):
+        options["tls_context"] = context
+        options["require_starttls"] = args.tls == "starttls"
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="smtp.test", **options), "127.0.0.1", 0
+        lambda: SMTP(handler, hostname="smtp.test", **options),
+        "127.0.0.1",
+        0,
+        ssl=context if args.tls == "implicit" else None,
     )
     emit({"port": server.sockets[0].getsockname()[1]})
     await server.serve_forever()
