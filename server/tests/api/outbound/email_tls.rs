@@ -39,7 +39,9 @@ fn certificates(dir: &Path) -> Certificates {
     server
         .distinguished_name
         .push(DnType::CommonName, "smtp.test");
-    let cert = server.signed_by(&key, &issuer).expect("the server certificate");
+    let cert = server
+        .signed_by(&key, &issuer)
+        .expect("the server certificate");
     let write = |name: &str, pem: String| {
         let path = dir.join(name);
         std::fs::write(&path, pem).expect("write a PEM file");
@@ -53,14 +55,11 @@ fn certificates(dir: &Path) -> Certificates {
 }
 
 /// The real server mailing lead.created to `smtp` over `tls`, trusting `ca_file` when given.
-async fn spawn(
-    smtp: &SmtpServer,
-    tls: &str,
-    ca_file: Option<&Path>,
-    dir: &Path,
-) -> TestApp {
+async fn spawn(smtp: &SmtpServer, tls: &str, ca_file: Option<&Path>, dir: &Path) -> TestApp {
     let password = secret_file(dir, "smtp-password", PASSWORD);
-    let ca_line = ca_file.map_or(String::new(), |ca| format!("ca_file = \"{}\"\n", ca.display()));
+    let ca_line = ca_file.map_or(String::new(), |ca| {
+        format!("ca_file = \"{}\"\n", ca.display())
+    });
     let path = write_channels(
         dir,
         &format!(
@@ -160,9 +159,7 @@ async fn a_certificate_not_trusted_is_refused_with_its_reason_and_nothing_goes_i
         let app = spawn(&smtp, tls, ca_file, config.path()).await;
         new_lead(&app, "1234567890123563", "Jane Doe").await;
         let health = app
-            .wait_for_health(|h| {
-                h["outbox"]["destinations"]["inbox"]["retry_reason"].is_string()
-            })
+            .wait_for_health(|h| h["outbox"]["destinations"]["inbox"]["retry_reason"].is_string())
             .await;
         let reason = health["outbox"]["destinations"]["inbox"]["retry_reason"]
             .as_str()

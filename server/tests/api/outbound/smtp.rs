@@ -31,7 +31,10 @@ pub enum Security<'a> {
         required: bool,
     },
     /// TLS from the first byte.
-    Implicit { cert: &'a Path, key: &'a Path },
+    Implicit {
+        cert: &'a Path,
+        key: &'a Path,
+    },
 }
 
 impl SmtpServer {
@@ -45,6 +48,20 @@ impl SmtpServer {
         fail_first: usize,
         login: Option<(&str, &str)>,
         security: Security<'_>,
+    ) -> SmtpServer {
+        SmtpServer::spawn(fail_first, login, security, None)
+    }
+
+    /// A plain server that holds every mail unanswered while the file `hold_while` exists.
+    pub fn holding(hold_while: &Path) -> SmtpServer {
+        SmtpServer::spawn(0, None, Security::Plain, Some(hold_while))
+    }
+
+    fn spawn(
+        fail_first: usize,
+        login: Option<(&str, &str)>,
+        security: Security<'_>,
+        hold_while: Option<&Path>,
     ) -> SmtpServer {
         let script = concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -74,6 +91,9 @@ impl SmtpServer {
             Security::Implicit { cert, key } => ("implicit", Some((cert, key))),
         };
         command.args(["--tls", mode]);
+        if let Some(path) = hold_while {
+            command.arg("--hold-while").arg(path);
+        }
         if let Some((cert, key)) = files {
             command.arg("--cert").arg(cert).arg("--key").arg(key);
         }
@@ -105,7 +125,7 @@ impl SmtpServer {
             .lock()
             .unwrap()
             .iter()
-            .filter(|line| line.get("refused").is_none() && line.get("auth").is_none())
+            .filter(|line| line.get("content_type").is_some())
             .cloned()
             .collect()
     }
@@ -119,6 +139,16 @@ impl SmtpServer {
             .filter(|line| line.get("auth").is_some())
             .cloned()
             .collect()
+    }
+
+    /// How many mails were held (see [`SmtpServer::holding`]).
+    pub fn held(&self) -> usize {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| line.get("held").is_some())
+            .count()
     }
 
     /// How many mails were answered 451.

@@ -7,7 +7,8 @@ line per mail: what the envelope held, and the message as Python's own e-mail pa
 --tls starttls (required before anything else), starttls-optional (offered, not required: a
 client that went on in clear would be seen doing so) or implicit (TLS from the first byte), with
 --cert and --key, the server's PEM files. Each login attempt is a line {"auth": USER, "tls": ...};
-each mail says whether it came over TLS.
+each mail says whether it came over TLS. --hold-while PATH holds every mail's DATA unanswered
+while the file PATH exists (a server that hangs), printing {"held": true} for each.
 """
 
 import argparse
@@ -15,6 +16,7 @@ import asyncio
 import email
 import json
 import logging
+import os
 import ssl
 import sys
 import warnings
@@ -32,11 +34,17 @@ def encrypted(server):
 
 
 class Handler:
-    def __init__(self, fail_first):
+    def __init__(self, fail_first, hold_while):
         self.fail_first = fail_first
+        self.hold_while = hold_while
         self.seen = 0
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hold_while and os.path.exists(self.hold_while):
+            emit({"held": True})
+            while os.path.exists(self.hold_while):
+                await asyncio.sleep(0.02)
+            return "451 4.3.0 Held"
         self.seen += 1
         if self.seen <= self.fail_first:
             emit({"refused": True, "rcpt_tos": envelope.rcpt_tos})
@@ -89,8 +97,9 @@ async def main():
     )
     parser.add_argument("--cert")
     parser.add_argument("--key")
+    parser.add_argument("--hold-while")
     args = parser.parse_args()
-    handler = Handler(args.fail_first)
+    handler = Handler(args.fail_first, args.hold_while)
     options = {}
     if args.login:
         options = dict(
