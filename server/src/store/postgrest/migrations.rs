@@ -101,4 +101,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207202000_lead_column_roles.sql",
         include_str!("../../../../migrations/20261207202000_lead_column_roles.sql"),
     ),
+    (
+        "20261207212000_outbox_routes_per_server.sql",
+        include_str!("../../../../migrations/20261207212000_outbox_routes_per_server.sql"),
+    ),
 ];

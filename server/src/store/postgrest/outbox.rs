@@ -88,6 +88,24 @@ impl Outbox for PostgrestStore {
         Ok(())
     }
 
+    async fn outbox_hold_routes(
+        &self,
+        holder: &str,
+        routes: &[Route],
+        hold_for: Duration,
+        first: bool,
+    ) -> Result<(), StoreError> {
+        let routes: Vec<_> = routes
+            .iter()
+            .map(|route| json!({"destination": route.destination, "event_type": route.event_type}))
+            .collect();
+        let args = json!({"holder": holder, "routes": routes,
+            "hold_seconds": hold_for.as_secs_f64(), "drop_older": first});
+        self.call(self.client.rpc("outbox_hold_routes", args.to_string()))
+            .await?;
+        Ok(())
+    }
+
     async fn outbox_claim(
         &self,
         destination: &str,
