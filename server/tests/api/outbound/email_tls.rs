@@ -1,7 +1,8 @@
 //! E-mail over TLS end to end: the real SMTP server (`aiosmtpd`) with a certificate of a private
 //! CA made for the test, over STARTTLS and over TLS from the first byte. The server's own channel
-//! configuration (`ca_file`) is what makes the CA trusted; without it the certificate is refused,
-//! the outbox keeps the reason, and nothing (no login, no mail) goes in clear.
+//! configuration (`ca_file`) is what makes the CA trusted. Without it, or for a certificate of
+//! another CA or for another name, the certificate is refused, the outbox keeps the reason, and
+//! nothing (no login, no mail) goes in clear.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,15 +17,15 @@ use crate::helpers::TestApp;
 const USER: &str = "leadhook";
 const PASSWORD: &str = "s3cret-smtp-tls";
 
-/// A private CA's certificate and an SMTP server certificate it signed for 127.0.0.1 and
-/// localhost, with its key: PEM files in `dir`.
+/// A private CA's certificate and an SMTP server certificate it signed for `names`, with its
+/// key: PEM files in `dir`.
 struct Certificates {
     ca: PathBuf,
     cert: PathBuf,
     key: PathBuf,
 }
 
-fn certificates(dir: &Path) -> Certificates {
+fn certificates(dir: &Path, names: &[&str]) -> Certificates {
     let ca_key = KeyPair::generate().expect("a CA key");
     let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -34,8 +35,8 @@ fn certificates(dir: &Path) -> Certificates {
     let ca_cert = ca.self_signed(&ca_key).expect("the CA certificate");
     let issuer = Issuer::new(ca, ca_key);
     let key = KeyPair::generate().expect("a server key");
-    let mut server = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .expect("server params");
+    let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
+    let mut server = CertificateParams::new(names).expect("server params");
     server
         .distinguished_name
         .push(DnType::CommonName, "smtp.test");
@@ -77,7 +78,7 @@ async fn spawn(smtp: &SmtpServer, tls: &str, ca_file: Option<&Path>, dir: &Path)
 #[tokio::test]
 async fn mail_crosses_starttls_and_implicit_tls_to_a_server_of_a_private_ca() {
     let dir = tempfile::tempdir().expect("dir");
-    let certs = certificates(dir.path());
+    let certs = certificates(dir.path(), &["127.0.0.1", "localhost"]);
     let cases = [
         (
             "starttls",
@@ -127,11 +128,14 @@ async fn mail_crosses_starttls_and_implicit_tls_to_a_server_of_a_private_ca() {
 #[tokio::test]
 async fn a_certificate_not_trusted_is_refused_with_its_reason_and_nothing_goes_in_clear() {
     let dir = tempfile::tempdir().expect("dir");
-    let certs = certificates(dir.path());
+    let certs = certificates(dir.path(), &["127.0.0.1", "localhost"]);
+    // A certificate of the trusted CA, for another server.
+    let elsewhere = tempfile::tempdir().expect("dir");
+    let elsewhere = certificates(elsewhere.path(), &["smtp.elsewhere.test"]);
     // Another private CA (of the same name, so rustls finds the issuer and refuses the
     // signature): the server's certificate does not chain to it.
     let other = tempfile::tempdir().expect("dir");
-    let other = certificates(other.path());
+    let other = certificates(other.path(), &["127.0.0.1", "localhost"]);
     let cases = [
         // STARTTLS offered but not required: had the sender gone on in clear after the refused
         // certificate, the server would have taken its login and mail, and said so.
@@ -151,6 +155,15 @@ async fn a_certificate_not_trusted_is_refused_with_its_reason_and_nothing_goes_i
                 key: &certs.key,
             },
             Some(other.ca.as_path()),
+        ),
+        (
+            "starttls",
+            Security::StartTls {
+                cert: &elsewhere.cert,
+                key: &elsewhere.key,
+                required: false,
+            },
+            Some(elsewhere.ca.as_path()),
         ),
     ];
     for (tls, security, ca_file) in cases {
