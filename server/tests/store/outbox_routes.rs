@@ -149,3 +149,29 @@ async fn a_server_with_an_older_file_takes_away_no_route_a_newer_one_holds() {
         .unwrap();
     assert_eq!(queued_for(&store, "6", &all).await, set(&["crm", "phones"]));
 }
+
+/// This release on a store without 20261207212000 (the operator has not run it yet): its routes
+/// are written as the release before wrote them, so its channels still get their events.
+#[tokio::test]
+async fn without_the_migration_a_server_still_writes_its_routes_as_before() {
+    let without: Vec<(&str, &str)> = MIGRATIONS
+        .iter()
+        .filter(|(file, _)| !file.contains("outbox_routes_per_server"))
+        .copied()
+        .collect();
+    assert_eq!(without.len(), MIGRATIONS.len() - 1);
+    let supabase = LocalSupabase::with_migrations(Box::leak(without.into_boxed_slice())).await;
+    let store = PostgrestStore::new(
+        &supabase.base_url,
+        SecretString::from(supabase.secret_key()),
+    )
+    .expect("store");
+    store
+        .outbox_hold_routes("new-a", &[created("phones")], HOLD, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        queued_for(&store, "1", &["phones", "crm"]).await,
+        set(&["phones"])
+    );
+}
