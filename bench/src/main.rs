@@ -4,6 +4,7 @@
 //! count and time. Build with `--release`: `cargo run --release -p leadhook-bench -- all`.
 
 mod backlog;
+mod channels;
 mod cost;
 mod dashboard;
 mod drain;
@@ -63,6 +64,9 @@ enum Command {
     /// Time from the webhook POST to the lead printed by `leadhook watch --json`, with push
     /// and with polling only.
     E2e(e2e::E2eArgs),
+    /// A lead stored to its channel's request at a local receiver (the outbox's latency), with
+    /// a webhook channel.
+    Channels(channels::ChannelsArgs),
     /// Frame time and resident memory of the dashboard with many leads loaded.
     Dashboard(dashboard::DashboardArgs),
     /// The release server's memory and webhook answers under 1,100 idle connections and 100
@@ -89,6 +93,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
         Command::Polls(args) => polls::run(args, cli.runs).await,
         Command::Insights(args) => insights::run(args, cli.runs).await,
         Command::E2e(args) => e2e::run(args, cli.runs).await,
+        Command::Channels(args) => channels::run(args, cli.runs).await,
         Command::Dashboard(args) => dashboard::run(args, cli.runs),
         Command::Flood(args) => flood::run(args, cli.runs).await,
         Command::Cost(args) => cost::run(args, cli.runs).await,
@@ -102,6 +107,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
             figures.extend(polls::run(&default_args(), cli.runs).await?);
             figures.extend(insights::run(&default_args(), cli.runs).await?);
             figures.extend(e2e::run(&default_args(), cli.runs).await?);
+            figures.extend(channels::run(&default_args(), cli.runs).await?);
             Ok(figures)
         }
     }

@@ -30,7 +30,8 @@ use crate::health::RuntimeHealth;
 use crate::inbox::{Inbox, InboxError};
 use crate::insights::spend::SpendReader;
 use crate::intake::{Intake, RetryPolicy};
-use crate::limits::MAX_METRICS_CONNECTIONS;
+use crate::lease::replica_id;
+use crate::limits::{MAX_METRICS_CONNECTIONS, OUTBOX_ROUTES_HOLD};
 use crate::metrics::Metrics;
 use crate::outbox::{Dispatcher, SenderContext};
 use crate::reminders::Reminders;
@@ -283,8 +284,11 @@ impl Application {
                 },
             )),
             None => {
-                // Events stop being queued for channels. Best effort, as for the Conversions API.
-                if let Err(error) = store.outbox_routes(&[]).await {
+                // This server queues events for no channel (others may: their routes are theirs),
+                // and an older server's routes go. Best effort, as for the Conversions API.
+                let holder = replica_id();
+                let none = store.outbox_hold_routes(&holder, &[], OUTBOX_ROUTES_HOLD, true);
+                if let Err(error) = none.await {
                     tracing::warn!(%error, "cannot clear the outbox's routes");
                 }
                 None

@@ -146,6 +146,14 @@ pub const CHANNEL_ANSWER_BYTES: usize = 512;
 /// Largest channels file (`LEADHOOK_CHANNELS`) read.
 pub const MAX_CHANNELS_FILE_BYTES: u64 = 256 * 1024;
 
+/// How long a server's outbox routes hold in a shared store (Supabase) without renewal: a
+/// server that died stops adding its channels' routes this long after its last renewal.
+pub const OUTBOX_ROUTES_HOLD: Duration = Duration::from_secs(5 * 60);
+/// How often a running server renews its outbox routes (well within [`OUTBOX_ROUTES_HOLD`]).
+pub const OUTBOX_ROUTES_RENEW: Duration = Duration::from_secs(30);
+/// Largest `ca_file` of an e-mail channel read (a PEM bundle of the CAs an SMTP server's
+/// certificate may chain to; a whole public bundle is about 250 KB).
+pub const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
 /// Recipients (`to`) of one e-mail channel; more is a mailing list's job.
 pub const MAX_EMAIL_RECIPIENTS: usize = 20;
 /// Characters of one piece of lead text (a name, a form's name) in a chat message or an e-mail;

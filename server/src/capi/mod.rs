@@ -299,6 +299,16 @@ mod tests {
             Ok(())
         }
 
+        async fn outbox_hold_routes(
+            &self,
+            _: &str,
+            _: &[Route],
+            _: Duration,
+            _: bool,
+        ) -> Result<(), StoreError> {
+            Ok(())
+        }
+
         async fn outbox_claim(
             &self,
             _: &str,

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 
@@ -27,22 +28,8 @@ impl Email {
         channel: &EmailChannel,
         timeout: Duration,
     ) -> Result<Email, lettre::transport::smtp::Error> {
-        let builder = match channel.tls {
-            SmtpTls::StartTls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&channel.host)?
-            }
-            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&channel.host)?,
-            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&channel.host),
-        };
-        let mut builder = builder.port(channel.port).timeout(Some(timeout));
-        if let Some((user, password)) = &channel.login {
-            builder = builder.credentials(Credentials::new(
-                user.clone(),
-                password.expose_secret().to_string(),
-            ));
-        }
         Ok(Email {
-            transport: builder.build(),
+            transport: transport(channel, timeout)?,
             from: channel.from.clone(),
             to: channel.to.clone(),
             timeout,
@@ -68,12 +55,15 @@ pub fn transport(
     channel: &EmailChannel,
     timeout: Duration,
 ) -> Result<AsyncSmtpTransport<Tokio1Executor>, lettre::transport::smtp::Error> {
-    let builder = match channel.tls {
-        SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&channel.host)?,
-        SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&channel.host)?,
-        SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&channel.host),
+    let tls = match channel.tls {
+        SmtpTls::StartTls => Tls::Required(tls_parameters(channel)?),
+        SmtpTls::Tls => Tls::Wrapper(tls_parameters(channel)?),
+        SmtpTls::None => Tls::None,
     };
-    let mut builder = builder.port(channel.port).timeout(Some(timeout));
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&channel.host)
+        .port(channel.port)
+        .tls(tls)
+        .timeout(Some(timeout));
     if let Some((user, password)) = &channel.login {
         builder = builder.credentials(Credentials::new(
             user.clone(),
@@ -81,6 +71,29 @@ pub fn transport(
         ));
     }
     Ok(builder.build())
+}
+
+/// The server's certificate must name `host` and chain to a public root (Mozilla's, built in)
+/// or to a CA of the channel's `ca_file`.
+fn tls_parameters(channel: &EmailChannel) -> Result<TlsParameters, lettre::transport::smtp::Error> {
+    let mut builder = TlsParameters::builder(channel.host.clone());
+    for ca in &channel.ca {
+        builder = builder.add_root_certificate(Certificate::from_der(ca.to_vec())?);
+    }
+    builder.build_rustls()
+}
+
+/// Why an attempt failed, as the outbox keeps it: a refused certificate says so, and what to do.
+fn reason(error: &lettre::transport::smtp::Error) -> String {
+    let text = error.to_string();
+    if text.contains("invalid peer certificate") {
+        format!(
+            "the SMTP server's TLS certificate was refused, so nothing was sent ({text}): if \
+             the server uses a private CA, give it in the channel's ca_file"
+        )
+    } else {
+        format!("the SMTP server: {text}")
+    }
 }
 
 /// The HTML part: the headline in bold, then a table of the details.
@@ -109,7 +122,7 @@ impl Medium for Email {
         match tokio::time::timeout(self.timeout, self.transport.send(mail)).await {
             Ok(Ok(_)) => Attempt::Delivered,
             Ok(Err(error)) if error.is_timeout() => Attempt::Failed("timed out".into()),
-            Ok(Err(error)) => Attempt::Failed(format!("the SMTP server: {error}")),
+            Ok(Err(error)) => Attempt::Failed(reason(&error)),
             Err(_) => Attempt::Failed("timed out".into()),
         }
     }

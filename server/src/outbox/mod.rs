@@ -34,7 +34,10 @@ use tokio_util::sync::CancellationToken;
 use crate::claim_link::ClaimLinks;
 use crate::clock::Clock;
 use crate::config::{Channel, ChannelKind, ChannelsConfig};
-use crate::limits::{CHANNEL_RETRY_BASE, CHANNEL_RETRY_CAP, OUTBOX_POLL};
+use crate::lease::replica_id;
+use crate::limits::{
+    CHANNEL_RETRY_BASE, CHANNEL_RETRY_CAP, OUTBOX_POLL, OUTBOX_ROUTES_HOLD, OUTBOX_ROUTES_RENEW,
+};
 use crate::metrics::Metrics;
 use crate::store::{Delivery, LeadReader, Outbox};
 pub use email::transport as smtp_transport;
@@ -157,12 +160,18 @@ impl Dispatcher {
         }
     }
 
-    /// Writes the file's routes to the store (every replica's writes queue by them from then on),
-    /// retrying while the store is unreachable, then runs one loop per channel.
+    /// Holds the file's routes in the store (every replica's writes queue by them from then on),
+    /// retrying while the store is unreachable, then runs one loop per channel and renews the
+    /// routes while it runs (see [`Outbox::outbox_hold_routes`]).
     pub async fn run(self, shutdown: CancellationToken) {
         let routes = self.channels.routes();
+        let holder = replica_id();
         loop {
-            match self.outbox.outbox_routes(&routes).await {
+            match self
+                .outbox
+                .outbox_hold_routes(&holder, &routes, OUTBOX_ROUTES_HOLD, true)
+                .await
+            {
                 Ok(()) => break,
                 Err(error) => tracing::warn!(%error, "outbox: cannot write the routes yet"),
             }
@@ -176,13 +185,28 @@ impl Dispatcher {
             routes = routes.len(),
             "outbox: channels on"
         );
-        let loops: Vec<_> = (0..self.channels.channels.len())
+        let mut loops: Vec<_> = (0..self.channels.channels.len())
             .map(|index| {
                 let dispatcher = self.clone();
                 let shutdown = shutdown.clone();
                 tokio::spawn(async move { dispatcher.channel_loop(index, shutdown).await })
             })
             .collect();
+        let outbox = Arc::clone(&self.outbox);
+        loops.push(tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(OUTBOX_ROUTES_RENEW) => {}
+                }
+                if let Err(error) = outbox
+                    .outbox_hold_routes(&holder, &routes, OUTBOX_ROUTES_HOLD, false)
+                    .await
+                {
+                    tracing::warn!(%error, "outbox: cannot renew the routes");
+                }
+            }
+        }));
         for running in loops {
             let _ = running.await;
         }

@@ -147,8 +147,25 @@ pub struct DeliveryFigures {
 #[async_trait]
 pub trait Outbox: Send + Sync {
     /// Replaces the routes of every destination but [`CAPI`]: from the next write on, events are
-    /// queued for these (destination, event type) pairs. Deliveries already queued stay.
+    /// queued for these (destination, event type) pairs. Deliveries already queued stay. On
+    /// Supabase these are the routes of an older server (never expiring, under no holder): what
+    /// its `outbox_set_routes` writes, replacing only its kind's.
     async fn outbox_routes(&self, routes: &[Route]) -> Result<(), StoreError>;
+
+    /// A running server's routes, held by `holder` (its replica id) for `hold_for` and renewed
+    /// while it runs. The routes in force are the union of every holder's unexpired routes (and
+    /// an older server's, see [`Outbox::outbox_routes`]), so a server started with another
+    /// channels file adds its own without taking away another's: during a rolling deploy, events
+    /// are queued for every destination some running server sends to. `first` (the server's
+    /// start) also drops the older servers' routes. On SQLite, which one server owns (the data
+    /// dir's lock), they simply replace the routes.
+    async fn outbox_hold_routes(
+        &self,
+        holder: &str,
+        routes: &[Route],
+        hold_for: Duration,
+        first: bool,
+    ) -> Result<(), StoreError>;
 
     /// Leases up to `limit` due deliveries of `destination`, oldest first, for `lease`; a
     /// dispatcher that dies leaves them to be claimed again when the lease ends.

@@ -6,6 +6,7 @@ mod conformance;
 mod copy;
 mod erase_migration;
 mod outbox_migration;
+mod outbox_routes;
 mod postgrest_migrations;
 mod postgrest_store;
 mod stages_migration;

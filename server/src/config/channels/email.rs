@@ -4,6 +4,7 @@
 //! [email.sales]
 //! host = "smtp.example.com"
 //! tls = "starttls"                  # starttls (default, port 587), tls (465), none (25: unsafe)
+//! ca_file = "/etc/leadhook/smtp-ca.pem"  # optional: a private CA, trusted besides the public roots
 //! username = "leadhook@example.com"
 //! secret_env = "SMTP_PASSWORD"
 //! from = "Leadhook <leadhook@example.com>"
@@ -12,18 +13,22 @@
 //! ```
 
 use std::ops::Range;
+use std::path::Path;
 
 use lettre::message::Mailbox;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
 use secrecy::SecretString;
 
 use super::{At, Env, channel_table, secret};
 use crate::config::ConfigError;
-use crate::limits::MAX_EMAIL_RECIPIENTS;
+use crate::limits::{MAX_CA_FILE_BYTES, MAX_EMAIL_RECIPIENTS};
 
 channel_table!(EmailTable {
     host: toml::Spanned<String>,
     port: Option<u16>,
     tls: Option<toml::Spanned<String>>,
+    ca_file: Option<toml::Spanned<std::path::PathBuf>>,
     username: Option<toml::Spanned<String>>,
     from: toml::Spanned<String>,
     to: toml::Spanned<Vec<toml::Spanned<String>>>,
@@ -55,6 +60,9 @@ pub struct EmailChannel {
     pub host: String,
     pub port: u16,
     pub tls: SmtpTls,
+    /// The CAs of `ca_file`, trusted besides the public roots (Mozilla's, built in); empty
+    /// without one.
+    pub ca: Vec<CertificateDer<'static>>,
     /// The SMTP login: `username` and the channel's secret; `None` for a server without one.
     pub login: Option<(String, SecretString)>,
     pub from: Mailbox,
@@ -89,6 +97,20 @@ pub(super) fn read(
                  relay on this machine only)"
                     .into(),
             ));
+        }
+    };
+    let ca = match &table.ca_file {
+        None => Vec::new(),
+        Some(file) if tls == SmtpTls::None => {
+            return Err(at(
+                file.span(),
+                "ca_file is for a TLS connection: set tls = \"starttls\" or \"tls\", or remove \
+                 ca_file"
+                    .into(),
+            ));
+        }
+        Some(file) => {
+            read_ca(file.get_ref()).map_err(|what| at(file.span(), format!("ca_file: {what}")))?
         }
     };
     let password = secret(table, span.clone(), at, env)?;
@@ -151,8 +173,41 @@ pub(super) fn read(
         host,
         port: table.port.unwrap_or(tls.default_port()),
         tls,
+        ca,
         login,
         from,
         to,
     })
+}
+
+/// The certificates of the PEM file at `path`, each one a CA rustls would trust as a root.
+fn read_ca(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let shown = path.display();
+    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read {shown} ({e})"))?;
+    if metadata.len() > MAX_CA_FILE_BYTES {
+        return Err(format!(
+            "{shown} has {} bytes, more than the {MAX_CA_FILE_BYTES} read",
+            metadata.len()
+        ));
+    }
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {shown} ({e})"))?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{shown} is not PEM certificates ({e})"))?;
+    if certificates.is_empty() {
+        return Err(format!(
+            "{shown} holds no certificate: give the PEM file of the CA that signed the SMTP \
+             server's certificate (-----BEGIN CERTIFICATE-----)"
+        ));
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for (n, certificate) in certificates.iter().enumerate() {
+        roots.add(certificate.clone()).map_err(|e| {
+            format!(
+                "certificate {} of {shown} cannot be a trusted root ({e})",
+                n + 1
+            )
+        })?;
+    }
+    Ok(certificates)
 }

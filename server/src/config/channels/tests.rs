@@ -352,3 +352,46 @@ fn ntfy_mistakes_are_refused_with_the_fix() {
         assert!(error.contains(expected), "{error}\nexpected: {expected}");
     }
 }
+
+#[test]
+fn an_email_ca_file_is_read_at_start_and_refused_when_it_cannot_be_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "no certificate here\n").unwrap();
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/api/doctor/fixtures/self-signed.crt"
+    );
+    let table = |tls: &str, ca: &str| {
+        format!(
+            "[email.e]\nhost = \"smtp.example.com\"\ntls = \"{tls}\"\nca_file = \"{ca}\"\n\
+             from = \"a@example.com\"\nto = [\"b@example.com\"]\nevents = [\"lead.created\"]\n"
+        )
+    };
+    let config = parse(Path::new("c.toml"), &table("tls", fixture), &|_| None).unwrap();
+    let ChannelKind::Email(email) = &config.channels[0].kind else {
+        panic!("{config:?}")
+    };
+    assert_eq!(email.ca.len(), 1);
+    let missing = dir.path().join("missing.pem");
+    let cases = [
+        (
+            table("none", fixture),
+            "line 4, column 11: ca_file is for a TLS connection".to_string(),
+        ),
+        (
+            table("starttls", &missing.display().to_string()),
+            format!("ca_file: cannot read {}", missing.display()),
+        ),
+        (
+            table("starttls", &empty.display().to_string()),
+            format!("ca_file: {} holds no certificate", empty.display()),
+        ),
+    ];
+    for (text, expected) in cases {
+        let error = read(&text)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {text}"));
+        assert!(error.contains(&expected), "{error}\nexpected: {expected}");
+    }
+}

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::PostgrestStore;
+use super::error::FIX_MIGRATIONS;
 use super::query::timestamp;
 use crate::store::outbox::{RECENT_FAILURES, short_reason};
 use crate::store::{Delivery, DeliveryFigures, FailedDelivery, Outbox, Route, StoreError};
@@ -86,6 +87,39 @@ impl Outbox for PostgrestStore {
         self.call(self.client.rpc("outbox_set_routes", args.to_string()))
             .await?;
         Ok(())
+    }
+
+    async fn outbox_hold_routes(
+        &self,
+        holder: &str,
+        routes: &[Route],
+        hold_for: Duration,
+        first: bool,
+    ) -> Result<(), StoreError> {
+        let held: Vec<_> = routes
+            .iter()
+            .map(|route| json!({"destination": route.destination, "event_type": route.event_type}))
+            .collect();
+        let args = json!({"holder": holder, "routes": held,
+            "hold_seconds": hold_for.as_secs_f64(), "drop_older": first});
+        match self
+            .call(self.client.rpc("outbox_hold_routes", args.to_string()))
+            .await
+        {
+            Ok(_) => Ok(()),
+            // A schema from before 20261207212000: the routes as that release wrote them (which a
+            // replica started later with another file replaces), rather than no channel at all.
+            Err(StoreError::Misconfigured { fix, message }) if fix == FIX_MIGRATIONS => {
+                tracing::warn!(
+                    %message,
+                    "outbox: the store lacks outbox_hold_routes, so this server replaces every \
+                     route as the release before did (another replica's start may take this \
+                     one's away); {FIX_MIGRATIONS}"
+                );
+                self.outbox_routes(routes).await
+            }
+            Err(error) => Err(error),
+        }
     }
 
     async fn outbox_claim(

@@ -168,6 +168,17 @@ impl Outbox for SqliteStore {
         .await
     }
 
+    /// One server owns a SQLite store: its routes are the routes.
+    async fn outbox_hold_routes(
+        &self,
+        _holder: &str,
+        routes: &[Route],
+        _hold_for: Duration,
+        _first: bool,
+    ) -> Result<(), StoreError> {
+        self.outbox_routes(routes).await
+    }
+
     async fn outbox_claim(
         &self,
         destination: &str,

@@ -6,6 +6,8 @@
 mod channels_test;
 mod chat;
 mod email;
+mod email_tls;
+mod kill;
 mod ntfy;
 mod ntfy_standin;
 mod pyvenv;

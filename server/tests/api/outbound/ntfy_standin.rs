@@ -4,7 +4,9 @@
 //! and the message's JSON answer. It records every publish with its headers.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -25,6 +27,8 @@ pub struct NtfyStandin {
     pub url: String,
     token: Option<String>,
     published: Arc<Mutex<Vec<Publish>>>,
+    held: Arc<AtomicBool>,
+    arrived: Arc<AtomicUsize>,
 }
 
 impl NtfyStandin {
@@ -37,12 +41,25 @@ impl NtfyStandin {
             url: format!("http://{}", listener.local_addr().expect("addr")),
             token: token.map(str::to_string),
             published: Arc::default(),
+            held: Arc::default(),
+            arrived: Arc::default(),
         };
         let app = Router::new()
             .route("/", post(publish))
             .with_state(standin.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         standin
+    }
+
+    /// While on, every publish is held unanswered (a server that hangs); once off, a held one is
+    /// answered 504 and not accepted.
+    pub fn hold(&self, on: bool) {
+        self.held.store(on, Ordering::SeqCst);
+    }
+
+    /// Every publish request that arrived, held, refused or accepted.
+    pub fn arrived(&self) -> usize {
+        self.arrived.load(Ordering::SeqCst)
     }
 
     /// Every message accepted, in arrival order.
@@ -64,6 +81,14 @@ async fn publish(
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, axum::Json<Value>) {
+    standin.arrived.fetch_add(1, Ordering::SeqCst);
+    if standin.held.load(Ordering::SeqCst) {
+        while standin.held.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let error = json!({"code": 50401, "http": 504, "error": "held"});
+        return (StatusCode::GATEWAY_TIMEOUT, axum::Json(error));
+    }
     let headers: BTreeMap<String, String> = headers
         .iter()
         .map(|(name, value)| {

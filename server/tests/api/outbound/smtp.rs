@@ -3,6 +3,7 @@
 //! and hands it over as JSON.
 
 use std::io::{BufRead as _, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
@@ -18,9 +19,50 @@ pub struct SmtpServer {
     lines: Arc<Mutex<Vec<Value>>>,
 }
 
+/// How the SMTP server protects its connections.
+#[derive(Debug, Clone, Copy)]
+pub enum Security<'a> {
+    Plain,
+    /// STARTTLS with the certificate and key (PEM files); `required` refuses anything else
+    /// before it, otherwise a client could go on in clear (and would be seen doing so).
+    StartTls {
+        cert: &'a Path,
+        key: &'a Path,
+        required: bool,
+    },
+    /// TLS from the first byte.
+    Implicit {
+        cert: &'a Path,
+        key: &'a Path,
+    },
+}
+
 impl SmtpServer {
     /// Answers the first `fail_first` mails 451; requires `login` (user, password) when given.
     pub fn start(fail_first: usize, login: Option<(&str, &str)>) -> SmtpServer {
+        SmtpServer::start_with(fail_first, login, Security::Plain)
+    }
+
+    /// As [`SmtpServer::start`], protected as `security` says.
+    pub fn start_with(
+        fail_first: usize,
+        login: Option<(&str, &str)>,
+        security: Security<'_>,
+    ) -> SmtpServer {
+        SmtpServer::spawn(fail_first, login, security, None)
+    }
+
+    /// A plain server that holds every mail unanswered while the file `hold_while` exists.
+    pub fn holding(hold_while: &Path) -> SmtpServer {
+        SmtpServer::spawn(0, None, Security::Plain, Some(hold_while))
+    }
+
+    fn spawn(
+        fail_first: usize,
+        login: Option<(&str, &str)>,
+        security: Security<'_>,
+        hold_while: Option<&Path>,
+    ) -> SmtpServer {
         let script = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/api/outbound/smtp_server.py"
@@ -31,6 +73,29 @@ impl SmtpServer {
             .args(["--fail-first", &fail_first.to_string()]);
         if let Some((user, password)) = login {
             command.args(["--login", &format!("{user}:{password}")]);
+        }
+        let (mode, files) = match security {
+            Security::Plain => ("none", None),
+            Security::StartTls {
+                cert,
+                key,
+                required,
+            } => (
+                if required {
+                    "starttls"
+                } else {
+                    "starttls-optional"
+                },
+                Some((cert, key)),
+            ),
+            Security::Implicit { cert, key } => ("implicit", Some((cert, key))),
+        };
+        command.args(["--tls", mode]);
+        if let Some(path) = hold_while {
+            command.arg("--hold-while").arg(path);
+        }
+        if let Some((cert, key)) = files {
+            command.arg("--cert").arg(cert).arg("--key").arg(key);
         }
         let mut child = command
             .stdout(Stdio::piped())
@@ -60,9 +125,30 @@ impl SmtpServer {
             .lock()
             .unwrap()
             .iter()
-            .filter(|line| line.get("refused").is_none())
+            .filter(|line| line.get("content_type").is_some())
             .cloned()
             .collect()
+    }
+
+    /// Every login attempted: the user, and whether the connection was encrypted by then.
+    pub fn logins(&self) -> Vec<Value> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| line.get("auth").is_some())
+            .cloned()
+            .collect()
+    }
+
+    /// How many mails were held (see [`SmtpServer::holding`]).
+    pub fn held(&self) -> usize {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| line.get("held").is_some())
+            .count()
     }
 
     /// How many mails were answered 451.

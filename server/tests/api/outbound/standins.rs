@@ -15,8 +15,9 @@
 //!   entities` for HTML with a tag Telegram does not support or a bare `&`; `429` with
 //!   `parameters.retry_after`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -63,6 +64,7 @@ pub struct StandIns {
     pub base: String,
     received: Arc<Mutex<Vec<Received>>>,
     script: Script,
+    held: Arc<AtomicBool>,
 }
 
 impl StandIns {
@@ -77,6 +79,7 @@ impl StandIns {
             base: format!("http://{}", listener.local_addr().expect("addr")),
             received: Arc::default(),
             script: Arc::new(script),
+            held: Arc::default(),
         };
         let app = Router::new()
             .route("/services/{team}/{hook}/{key}", post(slack))
@@ -105,17 +108,33 @@ impl StandIns {
             .collect()
     }
 
-    /// Records the request and returns the fault scripted for it.
-    fn arrive(&self, service: Service, body: &Value) -> (usize, Fault) {
-        let mut received = self.received.lock().unwrap();
-        let seen = received.iter().filter(|r| r.service == service).count() + 1;
-        received.push(Received {
-            service,
-            body: body.clone(),
-            status: 0,
-            at: Instant::now(),
-        });
-        (received.len() - 1, (self.script)(service, seen))
+    /// While on, every request is recorded and held unanswered (as a service that hangs);
+    /// once off, a held one is answered 504 to whoever still waits, and stays unanswered in the
+    /// record.
+    pub fn hold(&self, on: bool) {
+        self.held.store(on, Ordering::SeqCst);
+    }
+
+    /// Records the request and returns the fault scripted for it; `None` for a held one.
+    async fn arrive(&self, service: Service, body: &Value) -> Option<(usize, Fault)> {
+        let arrived = {
+            let mut received = self.received.lock().unwrap();
+            let seen = received.iter().filter(|r| r.service == service).count() + 1;
+            received.push(Received {
+                service,
+                body: body.clone(),
+                status: 0,
+                at: Instant::now(),
+            });
+            (received.len() - 1, (self.script)(service, seen))
+        };
+        if !self.held.load(Ordering::SeqCst) {
+            return Some(arrived);
+        }
+        while self.held.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
     }
 
     fn answered(&self, index: usize, status: StatusCode) {
@@ -133,7 +152,9 @@ async fn slack(
     body: Bytes,
 ) -> Response {
     let body = json_body(&body);
-    let (index, fault) = stand_ins.arrive(Service::Slack, &body);
+    let Some((index, fault)) = stand_ins.arrive(Service::Slack, &body).await else {
+        return StatusCode::GATEWAY_TIMEOUT.into_response();
+    };
     let (status, headers, text) = if format!("/services/{team}/{hook}/{key}") != SLACK_HOOK {
         (StatusCode::NOT_FOUND, HeaderMap::new(), "no_service")
     } else if !body.is_object() {
@@ -157,7 +178,9 @@ async fn slack(
 
 async fn teams(State(stand_ins): State<StandIns>, body: Bytes) -> Response {
     let body = json_body(&body);
-    let (index, fault) = stand_ins.arrive(Service::Teams, &body);
+    let Some((index, fault)) = stand_ins.arrive(Service::Teams, &body).await else {
+        return StatusCode::GATEWAY_TIMEOUT.into_response();
+    };
     let attachments = body["attachments"].as_array().cloned().unwrap_or_default();
     let cards_only = !attachments.is_empty()
         && attachments.iter().all(|a| {
@@ -185,7 +208,9 @@ async fn telegram(
     body: Bytes,
 ) -> Response {
     let body = json_body(&body);
-    let (index, fault) = stand_ins.arrive(Service::Telegram, &body);
+    let Some((index, fault)) = stand_ins.arrive(Service::Telegram, &body).await else {
+        return StatusCode::GATEWAY_TIMEOUT.into_response();
+    };
     let refuse = |status: StatusCode, description: String, extra: Value| {
         let mut answer =
             json!({"ok": false, "error_code": status.as_u16(), "description": description});
