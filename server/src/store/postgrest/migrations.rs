@@ -104,6 +104,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261207210000_due_checks.sql",
         include_str!("../../../../migrations/20261207210000_due_checks.sql"),
+    ),
+    (
         "20261207212000_outbox_routes_per_server.sql",
         include_str!("../../../../migrations/20261207212000_outbox_routes_per_server.sql"),
     ),
