@@ -220,7 +220,7 @@ fn escape(text: &str) -> String {
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    html_escape::encode_safe(&line).into_owned()
+    html_escape::encode_quoted_attribute(&line).into_owned()
 }
 
 #[cfg(test)]
@@ -231,7 +231,7 @@ mod tests {
     fn markup_in_lead_text_is_inert() {
         assert_eq!(
             escape("<script>alert(\"x\")</script> & 'y'\r\n"),
-            "&lt;script&gt;alert(&quot;x&quot;)&lt;&#x2F;script&gt; &amp; &#x27;y&#x27;  "
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;y&#x27;  "
         );
     }
 }
