@@ -282,6 +282,7 @@ impl Application {
                     clock: Arc::clone(&config.queue.clock),
                     claim_links: config.claim_links.clone(),
                 },
+                feed.clone(),
             )),
             None => {
                 // This server queues events for no channel (others may: their routes are theirs),

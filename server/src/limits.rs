@@ -110,8 +110,9 @@ pub const LISTEN_PING_TIMEOUT: Duration = Duration::from_secs(10);
 pub const LISTEN_RETRY_BASE: Duration = Duration::from_secs(1);
 /// ...up to this; the follower polls meanwhile.
 pub const LISTEN_RETRY_CAP: Duration = Duration::from_secs(60);
-/// How often each outgoing channel asks the outbox for due deliveries when it found none.
-pub const OUTBOX_POLL: Duration = Duration::from_millis(250);
+/// How often an outgoing channel with nothing to send asks the outbox anyway, when nothing woke
+/// it (see `outbox::wake`): for what another replica left to retry, or a crashed one leased.
+pub const OUTBOX_IDLE_POLL: Duration = Duration::from_secs(5);
 
 /// A lead's newest deliveries `GET /api/leads/{id}/deliveries` answers (its events times its
 /// channels; older ones stay in the outbox).

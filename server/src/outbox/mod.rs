@@ -21,6 +21,7 @@ pub mod sign;
 mod slack;
 mod teams;
 mod telegram;
+mod wake;
 mod webhook;
 
 use std::sync::Arc;
@@ -34,15 +35,17 @@ use tokio_util::sync::CancellationToken;
 use crate::claim_link::ClaimLinks;
 use crate::clock::Clock;
 use crate::config::{Channel, ChannelKind, ChannelsConfig};
+use crate::feed::LiveFeed;
 use crate::lease::replica_id;
 use crate::limits::{
-    CHANNEL_RETRY_BASE, CHANNEL_RETRY_CAP, OUTBOX_POLL, OUTBOX_ROUTES_HOLD, OUTBOX_ROUTES_RENEW,
+    CHANNEL_RETRY_BASE, CHANNEL_RETRY_CAP, OUTBOX_ROUTES_HOLD, OUTBOX_ROUTES_RENEW,
 };
 use crate::metrics::Metrics;
 use crate::store::{Delivery, LeadReader, Outbox};
 pub use email::transport as smtp_transport;
 use message::Message;
 pub use ntfy::NtfySender;
+use wake::Wake;
 pub use webhook::WebhookSender;
 
 /// What one attempt came to.
@@ -141,6 +144,8 @@ pub struct Dispatcher {
     channels: Arc<ChannelsConfig>,
     metrics: Arc<Metrics>,
     context: SenderContext,
+    /// What wakes an idle channel loop (see [`wake`]).
+    feed: LiveFeed,
 }
 
 impl Dispatcher {
@@ -150,6 +155,7 @@ impl Dispatcher {
         channels: Arc<ChannelsConfig>,
         metrics: Arc<Metrics>,
         context: SenderContext,
+        feed: LiveFeed,
     ) -> Dispatcher {
         Dispatcher {
             outbox,
@@ -157,6 +163,7 @@ impl Dispatcher {
             channels,
             metrics,
             context,
+            feed,
         }
     }
 
@@ -223,6 +230,7 @@ impl Dispatcher {
         };
         // Long enough for every attempt of a claim to time out, with room to settle.
         let lease = channel.timeout * 2 + Duration::from_secs(5);
+        let mut wake = Wake::new(&self.feed);
         loop {
             let claimed = match self
                 .outbox
@@ -232,6 +240,7 @@ impl Dispatcher {
                 Ok(claimed) => claimed,
                 Err(error) => {
                     tracing::warn!(destination = %channel.name, %error, "outbox: cannot claim");
+                    wake.due_in(CHANNEL_RETRY_BASE);
                     Vec::new()
                 }
             };
@@ -241,34 +250,46 @@ impl Dispatcher {
                 let attempt = tokio::select! {
                     attempt = sender.send(&delivery, this.leads.as_ref()) => attempt,
                     // Left to its lease: sent again, with the same id, after the restart.
-                    _ = shutdown_ref.cancelled() => return,
+                    _ = shutdown_ref.cancelled() => return None,
                 };
-                this.settle(channel, &delivery, attempt).await;
+                this.settle(channel, &delivery, attempt).await
             });
-            join_all(sends).await;
+            for due_again in join_all(sends).await.into_iter().flatten() {
+                wake.due_in(due_again);
+            }
             if shutdown.is_cancelled() {
                 return;
             }
             if !full {
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(OUTBOX_POLL) => {}
+                    () = wake.wait() => {}
                 }
             }
         }
     }
 
-    async fn settle(&self, channel: &Channel, delivery: &Delivery, attempt: Attempt) {
+    /// Records what the attempt came to; how long until the delivery is due again, if it is.
+    async fn settle(
+        &self,
+        channel: &Channel,
+        delivery: &Delivery,
+        attempt: Attempt,
+    ) -> Option<Duration> {
         let destination = channel.name.as_str();
-        let settled = match attempt {
+        let (settled, due_again) = match attempt {
             Attempt::Delivered => {
                 self.metrics.outbox_delivery(destination, "sent");
-                self.outbox.outbox_sent(&[delivery.id]).await
+                (self.outbox.outbox_sent(&[delivery.id]).await, None)
             }
             Attempt::Held(until) => {
                 tracing::info!(destination, delivery_id = delivery.id, %until, "outbox: delivery held");
                 self.metrics.outbox_delivery(destination, "held");
-                self.outbox.outbox_hold(delivery.id, until).await
+                let due_in = (until - Utc::now()).to_std().unwrap_or_default();
+                (
+                    self.outbox.outbox_hold(delivery.id, until).await,
+                    Some(due_in),
+                )
             }
             Attempt::Dropped(reason) => {
                 tracing::info!(
@@ -278,7 +299,7 @@ impl Dispatcher {
                     "outbox: delivery dropped"
                 );
                 self.metrics.outbox_delivery(destination, "dropped");
-                self.outbox.outbox_drop(delivery.id, &reason).await
+                (self.outbox.outbox_drop(delivery.id, &reason).await, None)
             }
             Attempt::Failed(reason) => self.retry(channel, delivery, reason, Duration::ZERO).await,
             Attempt::Throttled { reason, after } => {
@@ -288,17 +309,19 @@ impl Dispatcher {
         if let Err(error) = settled {
             tracing::warn!(destination, delivery_id = delivery.id, %error, "outbox: cannot settle; its lease ends it");
         }
+        due_again
     }
 
     /// A failed attempt: due again after the backoff, and no sooner than `at_least`, or
-    /// dead-lettered once it has been retried for the channel's `expire_after`.
+    /// dead-lettered once it has been retried for the channel's `expire_after`. With the wait
+    /// until it is due again, unless dead-lettered.
     async fn retry(
         &self,
         channel: &Channel,
         delivery: &Delivery,
         reason: String,
         at_least: Duration,
-    ) -> Result<(), crate::store::StoreError> {
+    ) -> (Result<(), crate::store::StoreError>, Option<Duration>) {
         let destination = channel.name.as_str();
         let waited = (Utc::now() - delivery.queued_at)
             .to_std()
@@ -316,16 +339,18 @@ impl Dispatcher {
                 "outbox: delivery dead-lettered"
             );
             self.metrics.outbox_delivery(destination, "dead");
-            self.outbox.outbox_failed(delivery.id, &reason).await
+            (self.outbox.outbox_failed(delivery.id, &reason).await, None)
         } else {
             let wait = Backoff::new(CHANNEL_RETRY_BASE, CHANNEL_RETRY_CAP)
                 .delay(delivery.attempts.saturating_sub(1))
                 .max(at_least);
             tracing::info!(destination, delivery_id = delivery.id, reason, retry_in = ?wait, "outbox: delivery failed, will retry");
             self.metrics.outbox_delivery(destination, "retry");
-            self.outbox
+            let retried = self
+                .outbox
                 .outbox_retry(&[delivery.id], wait, &reason)
-                .await
+                .await;
+            (retried, Some(wait))
         }
     }
 }
