@@ -31,6 +31,7 @@ pub enum HyperlinkMode {
     /// On when the output is a terminal whose TERM is set and is not dumb or linux
     #[default]
     Auto,
+    /// Always, whatever the output and TERM
     On,
     /// For an old terminal that prints the sequences as text
     Off,
