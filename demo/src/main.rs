@@ -192,6 +192,8 @@ async fn run(args: Args) -> Result<(), DemoError> {
         token: Some(REP_TOKEN.into()),
         interval: Duration::from_secs(3),
         notify: !args.headless,
+        hyperlinks: Default::default(),
+        open: Default::default(),
     };
     let dashboard = async {
         if args.headless {

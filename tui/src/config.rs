@@ -13,6 +13,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use leadhook_shared::secret_args::{SecretFileError, ensure_private, read_secret_file};
 use serde::Deserialize;
 
+use crate::hyperlink::HyperlinkMode;
+use crate::reach::OpenMode;
 use crate::report::ReportArgs;
 
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
@@ -65,6 +67,12 @@ pub struct Cli {
         global = true
     )]
     pub log_format: LogFormat,
+    /// Terminal hyperlinks (OSC 8) on the details' phone, WhatsApp and e-mail: auto, on or off [default: auto: on when stdout is a terminal whose TERM is not dumb or linux]
+    #[arg(long, env = "LEADHOOK_HYPERLINKS", value_enum, global = true)]
+    pub hyperlinks: Option<HyperlinkMode>,
+    /// Whether o, w and e open the lead's phone, WhatsApp or e-mail with the system's opener: auto, on or off [default: auto: when in a graphical session on this computer, not over SSH]
+    #[arg(long, env = "LEADHOOK_OPEN", value_enum, global = true)]
+    pub open: Option<OpenMode>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -104,6 +112,8 @@ pub struct FileConfig {
     pub token: Option<String>,
     pub interval: Option<String>,
     pub no_notify: Option<bool>,
+    pub hyperlinks: Option<HyperlinkMode>,
+    pub open: Option<OpenMode>,
 }
 
 /// What a run uses, after merging flags, environment, file and defaults.
@@ -113,6 +123,8 @@ pub struct Settings {
     pub token: Option<String>,
     pub interval: Duration,
     pub notify: bool,
+    pub hyperlinks: HyperlinkMode,
+    pub open: OpenMode,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +134,7 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("config file {} is invalid: {message}; allowed keys are server, token, interval, no-notify", path.display())]
+    #[error("config file {} is invalid: {message}; allowed keys are server, token, interval, no-notify, hyperlinks, open", path.display())]
     Parse { path: PathBuf, message: String },
     #[error(
         "invalid interval \"{0}\": write seconds like 3 or 3s, or milliseconds like 500ms (at least 100ms)"
@@ -175,6 +187,8 @@ impl Settings {
             token,
             interval,
             notify: !(cli.no_notify || file.no_notify.unwrap_or(false)),
+            hyperlinks: cli.hyperlinks.or(file.hyperlinks).unwrap_or_default(),
+            open: cli.open.or(file.open).unwrap_or_default(),
         })
     }
 }
@@ -272,9 +286,18 @@ mod tests {
             token: Some("file-token".into()),
             interval: Some("10s".into()),
             no_notify: Some(true),
+            hyperlinks: Some(HyperlinkMode::Off),
+            open: Some(OpenMode::On),
         };
         let settings = Settings::merge(
-            &cli(&["--server", "http://flag:2/", "--interval", "1s"]),
+            &cli(&[
+                "--server",
+                "http://flag:2/",
+                "--interval",
+                "1s",
+                "--hyperlinks",
+                "on",
+            ]),
             file,
         )
         .unwrap();
@@ -282,11 +305,15 @@ mod tests {
         assert_eq!(settings.interval, Duration::from_secs(1));
         assert_eq!(settings.token.as_deref(), Some("file-token"));
         assert!(!settings.notify);
+        assert_eq!(settings.hyperlinks, HyperlinkMode::On);
+        assert_eq!(settings.open, OpenMode::On);
 
         let defaults = Settings::merge(&cli(&[]), FileConfig::default()).unwrap();
         assert_eq!(defaults.server, DEFAULT_SERVER);
         assert_eq!(defaults.interval, DEFAULT_INTERVAL);
         assert!(defaults.notify);
+        assert_eq!(defaults.hyperlinks, HyperlinkMode::Auto);
+        assert_eq!(defaults.open, OpenMode::Auto);
     }
 
     #[test]
@@ -295,12 +322,14 @@ mod tests {
         let path = dir.path().join("config.toml");
         std::fs::write(
             &path,
-            "server = \"http://x:9\"\ninterval = \"2s\"\nno-notify = true\n",
+            "server = \"http://x:9\"\ninterval = \"2s\"\nno-notify = true\nhyperlinks = \"off\"\nopen = \"off\"\n",
         )
         .unwrap();
         let file = read_file(&path).unwrap();
         assert_eq!(file.server.as_deref(), Some("http://x:9"));
         assert_eq!(file.no_notify, Some(true));
+        assert_eq!(file.hyperlinks, Some(HyperlinkMode::Off));
+        assert_eq!(file.open, Some(OpenMode::Off));
 
         std::fs::write(&path, "sever = \"typo\"\n").unwrap();
         let err = read_file(&path).unwrap_err().to_string();

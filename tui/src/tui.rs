@@ -19,9 +19,11 @@ use crate::Error;
 use crate::app::{App, Effect, Msg, PersonChange};
 use crate::client::Client;
 use crate::config::Settings;
+use crate::hyperlink::{self, LinkOut, Linked};
 use crate::leads::LeadRow;
 use crate::notify::Notifications;
 use crate::poller::{self, PollCommand, PollEvent};
+use crate::reach::{self, Opener, Surroundings, SystemOpener};
 use crate::{clipboard, export, zone};
 
 /// How often the server is asked what it sends to Meta (the status line's "Meta:" part).
@@ -42,6 +44,10 @@ pub struct Services {
     pub notifications: Option<Arc<Notifications>>,
     /// Where `x` writes its CSV files.
     pub export_dir: PathBuf,
+    /// What `o`, `w` and `e` hand their addresses to.
+    pub opener: Arc<dyn Opener>,
+    /// Write OSC 8 links after each frame ([`hyperlink`]).
+    pub hyperlinks: bool,
 }
 
 /// Runs the dashboard until the user quits or the process is told to stop. The terminal is
@@ -60,10 +66,22 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
         poller,
         notifications: settings.notify.then(|| Arc::new(Notifications::desktop())),
         export_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        opener: Arc::new(SystemOpener),
+        hyperlinks: hyperlink::enabled(
+            settings.hyperlinks,
+            io::IsTerminal::is_terminal(&io::stdout()),
+            std::env::var("TERM").ok().as_deref(),
+        ),
     };
     let (zone, found) = zone::local_zone();
-    let app =
+    let mut app =
         App::new(&settings.server, Utc::now(), *Local::now().offset()).with_local_zone(zone, found);
+    app.locality = reach::locality(settings.open, Surroundings::of_this_process());
+    tracing::info!(
+        "hyperlinks {}, opener {:?}",
+        if services.hyperlinks { "on" } else { "off" },
+        app.locality
+    );
     let mut terminal = ratatui::try_init()?;
     let result = tokio::select! {
         result = event_loop(&mut terminal, app, EventStream::new(), polls, services) => result,
@@ -104,7 +122,7 @@ pub async fn event_loop<B, I>(
     services: Services,
 ) -> Result<(), Error>
 where
-    B: Backend,
+    B: Backend + LinkOut,
     B::Error: Send + Sync + 'static,
     I: Stream<Item = io::Result<Event>> + Unpin,
 {
@@ -114,10 +132,20 @@ where
     let mut feedback_ticks = tokio::time::interval(META_FEEDBACK_INTERVAL);
     feedback_ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut stats_asked = (tokio::time::Instant::now(), leads_shape(&app));
+    let mut linked = Linked::default();
     loop {
-        terminal
+        let frame = terminal
             .draw(|frame| frame.render_widget(&app, frame.area()))
             .map_err(io::Error::other)?;
+        let links = services.hyperlinks.then(|| {
+            let drawn = app.screen_links.borrow();
+            hyperlink::plan(&mut linked, frame.area, &drawn, frame.buffer)
+        });
+        if let Some(Some(plan)) = links
+            && let Err(err) = terminal.backend_mut().write_links(&plan)
+        {
+            tracing::warn!("could not write the hyperlinks: {err}");
+        }
         let msg = tokio::select! {
             _ = ticks.tick() => {
                 let shape = leads_shape(&app);
@@ -288,6 +316,9 @@ impl Services {
                 let result = client.insights(&params).await;
                 Msg::Insights { params, result }
             }),
+            Effect::Open { channel, url } => {
+                reach::open_aside(Arc::clone(&self.opener), channel, url, results.clone());
+            }
             Effect::Copy(text) => {
                 if let Err(err) = clipboard::copy(&text) {
                     tracing::warn!("could not write the clipboard sequence: {err}");
@@ -326,6 +357,8 @@ mod tests {
             token: None,
             interval: Duration::from_secs(3),
             notify: true,
+            hyperlinks: Default::default(),
+            open: Default::default(),
         };
         let export_dir = std::env::temp_dir();
         let services = Services {
@@ -333,6 +366,8 @@ mod tests {
             poller,
             notifications: Some(notifications),
             export_dir,
+            opener: Arc::new(SystemOpener),
+            hyperlinks: true,
         };
         let (keys, input) = futures::channel::mpsc::unbounded();
         let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("test terminal");

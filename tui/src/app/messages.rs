@@ -15,6 +15,7 @@ use crate::client_error::ClientError;
 use crate::leads::LeadRow;
 use crate::notify::Notice;
 use crate::poller::PollEvent;
+use crate::reach::{Channel, OpenError};
 
 #[derive(Debug)]
 pub enum Msg {
@@ -73,6 +74,12 @@ pub enum Msg {
         params: InsightsParams,
         result: Result<Insights, ClientError>,
     },
+    /// The system's opener took `url` (of the lead's `channel`), or failed.
+    Opened {
+        channel: Channel,
+        url: String,
+        result: Result<(), OpenError>,
+    },
 }
 
 /// Work the app wants done outside itself.
@@ -106,6 +113,12 @@ pub enum Effect {
     LoadDetail(i64),
     /// Put this text on the user's clipboard (OSC 52).
     Copy(String),
+    /// Hand `url`, an address [`crate::reach`] built, to the system's opener; answers with
+    /// [`Msg::Opened`] when it fails.
+    Open {
+        channel: Channel,
+        url: String,
+    },
     /// Tell the server the rep's IANA time zone.
     SetTimeZone(String),
     /// `PUT` the lead's next step; answers with [`Msg::Saved`].

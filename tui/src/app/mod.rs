@@ -4,7 +4,7 @@
 //! request) into a new state and at most one [`Effect`] for the runtime to carry out. Nothing
 //! here touches the terminal, the network or the clock, so it is tested directly.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
@@ -24,10 +24,12 @@ pub use self::team::{LeadActivity, WorkQueueView};
 use crate::audience::{self, Happening};
 use crate::client::{ChannelTrouble, MetaFeedback};
 use crate::client_error::ClientError;
+use crate::hyperlink::ScreenLink;
 use crate::input::TextInput;
 use crate::leads::{Key, LeadRow, Leads};
 use crate::notify::Notice;
 use crate::poller::PollEvent;
+use crate::reach::Locality;
 
 /// New leads arriving within this window share one notification.
 pub const BATCH_WINDOW: Duration = Duration::milliseconds(500);
@@ -118,6 +120,10 @@ pub struct App {
     merge_mark: Option<i64>,
     /// The manager's insights of `I`.
     pub insights: InsightsView,
+    /// Whether `o`, `w` and `e` may use the system's opener here.
+    pub locality: Locality,
+    /// Where the last frame drew linked text; drawing keeps it, the runtime writes the links.
+    pub screen_links: RefCell<Vec<ScreenLink>>,
 }
 
 impl App {
@@ -153,6 +159,8 @@ impl App {
             follow_ups: FollowUps::default(),
             merge_mark: None,
             insights: InsightsView::default(),
+            locality: Locality::Local,
+            screen_links: RefCell::default(),
         }
     }
 
@@ -253,6 +261,14 @@ impl App {
             }
             Msg::Insights { params, result } => {
                 self.on_insights(params, result);
+                None
+            }
+            Msg::Opened {
+                channel,
+                url,
+                result,
+            } => {
+                self.on_opened(channel, &url, result);
                 None
             }
         }
@@ -435,6 +451,7 @@ mod paging;
 mod people;
 #[cfg(test)]
 mod people_tests;
+mod reach;
 mod selection;
 mod team;
 #[cfg(test)]

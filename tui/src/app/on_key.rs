@@ -141,6 +141,7 @@ impl App {
             ListAction::ToggleAvailable => return self.toggle_available(),
             ListAction::Paging => self.open_paging(),
             ListAction::Copy => return self.copy_contact(),
+            ListAction::Reach(channel) => return self.reach(channel),
             ListAction::Sync => {
                 if self.sync_started.is_some() {
                     self.toast("A sync is already running.".to_string(), Level::Info);

@@ -7,6 +7,8 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use leadhook_shared::{Action, LeadStatus, Role};
 
+use crate::reach::Channel;
+
 pub use self::follow_ups::{
     ATTEMPT, AttemptAction, CHOICES, ChoiceAction, DUE, DueAction, NEXT_STEP, NextStepAction,
     OUTCOMES, OutcomeAction, digit,
@@ -161,6 +163,8 @@ pub enum ListAction {
     Paging,
     /// Copy the phone (else the email) to the clipboard.
     Copy,
+    /// Open the lead's phone, WhatsApp or e-mail with the system's opener.
+    Reach(Channel),
     Sync,
     Refresh,
     Export,
@@ -203,6 +207,9 @@ pub const LIST: KeyTable<ListAction> = KeyTable { title: "Lead list", bindings: 
     key(&[KeyCode::Char('A')], "A", ListAction::ToggleAvailable, "toggle my availability", None),
     key(&[KeyCode::Char('P')], "P", ListAction::Paging, "my phone: ntfy, quiet hours", None),
     key(&[KeyCode::Char('y')], "y", ListAction::Copy, "copy phone (or email)", hint("y", "copy")),
+    key(&[KeyCode::Char('o')], "o", ListAction::Reach(Channel::Phone), "call: open the phone app", None),
+    key(&[KeyCode::Char('w')], "w", ListAction::Reach(Channel::WhatsApp), "open a WhatsApp chat", None),
+    key(&[KeyCode::Char('e')], "e", ListAction::Reach(Channel::Email), "write an e-mail", None),
     key(&[KeyCode::Char('/')], "/", ListAction::Search, "search contact, column:value", hint("/", "search")),
     key(&[KeyCode::Char('f')], "f", ListAction::CycleFilter, "cycle status filter", hint("f", "filter")),
     key(&[KeyCode::Char('1')], "1", ListAction::SetStatus(LeadStatus::NewLead), "mark as New Lead", hint("1-6", "status")),

@@ -13,7 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use super::history::activity;
-use super::{age, cut_to_width, hint_text, person_detail, span};
+use super::{age, contact, cut_to_width, hint_text, person_detail, span};
 use crate::app::{App, Detail};
 use crate::leads::LeadRow;
 use crate::{keys, sanitize, theme};
@@ -39,13 +39,14 @@ pub fn render(app: &App, lead: &LeadRow, scroll: u16, area: Rect, buf: &mut Buff
         );
     let inner = block.inner(area);
     let scroll = usize::from(scroll);
-    let page = lines(
+    let mut page = lines(
         app,
         lead,
         usize::from(inner.width),
         scroll + usize::from(inner.height),
     );
     let full = page.is_full();
+    let links = contact::rows_of_links(&mut page, inner.width);
     let paragraph = Paragraph::new(page.lines).wrap(Wrap { trim: false });
     // Scrolling stops at the last row, which is known once the whole lead fitted.
     let scroll = if full {
@@ -53,6 +54,7 @@ pub fn render(app: &App, lead: &LeadRow, scroll: u16, area: Rect, buf: &mut Buff
     } else {
         scroll.min(paragraph.line_count(inner.width).saturating_sub(1))
     };
+    contact::place_links(app, links, inner, scroll);
     paragraph
         .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
         .block(block)
@@ -65,7 +67,9 @@ pub(super) struct Page {
     width: usize,
     /// Rows still to fill, counting whole characters: word wrap needs as many or more.
     rows_left: usize,
-    lines: Vec<Line<'static>>,
+    pub(super) lines: Vec<Line<'static>>,
+    /// The linked texts among the lines, each on one row.
+    pub(super) links: Vec<contact::PageLink>,
 }
 
 impl Page {
@@ -75,11 +79,47 @@ impl Page {
             // One row more than asked, so the last row is never cut short.
             rows_left: rows + 1,
             lines: Vec::new(),
+            links: Vec::new(),
         }
     }
 
     fn is_full(&self) -> bool {
         self.rows_left == 0
+    }
+
+    /// A field of `parts`, each with its style and maybe a link: the links count only when the
+    /// whole line fits one row. The parts are short (a phone, a checked e-mail address).
+    pub(super) fn linked_field(
+        &mut self,
+        label: &str,
+        parts: Vec<(String, Style, Option<String>)>,
+    ) {
+        if self.is_full() {
+            return;
+        }
+        let mut spans = vec![Span::styled(format!("{label:<LABEL_WIDTH$}"), theme::LABEL)];
+        let mut x = LABEL_WIDTH;
+        let mut links = Vec::new();
+        for (text, style, url) in parts {
+            let span = Span::styled(sanitize::screen(&text).into_owned(), style);
+            if let Some(url) = url {
+                links.push(contact::PageLink {
+                    line: self.lines.len(),
+                    x,
+                    text: span.content.to_string(),
+                    url,
+                });
+            }
+            x += span.width();
+            spans.push(span);
+        }
+        let line = Line::from(spans);
+        let rows = line.width().div_ceil(self.width).max(1);
+        if rows == 1 {
+            self.links.extend(links);
+        }
+        self.rows_left = self.rows_left.saturating_sub(rows);
+        self.lines.push(line);
     }
 
     /// Adds `text` after `prefix`, one line per line of `text`, cut to the rows left.
@@ -122,10 +162,6 @@ impl Page {
     pub(super) fn heading(&mut self, title: &'static str) {
         self.text(Span::styled(title, theme::TITLE), "", theme::VALUE);
     }
-}
-
-fn or_dash(value: Option<&str>) -> &str {
-    value.unwrap_or("—")
 }
 
 /// What stands for a part of the whole lead that is not here.
@@ -171,13 +207,7 @@ fn lines(app: &App, lead: &LeadRow, width: usize, rows: usize) -> Page {
             theme::LABEL,
         );
     }
-    let phone = match lead.phone_shown(usize::MAX) {
-        Some((phone, true)) => format!("? {phone} (not a valid number)"),
-        Some((phone, false)) => phone,
-        None => "—".to_string(),
-    };
-    page.field("Phone", &phone);
-    page.field("Email", or_dash(lead.email.as_deref()));
+    contact::phone_and_email(lead, &mut page);
     page.whole_field("Form", whole, |lead| {
         named(&lead.meta.form_name, &lead.meta.form_id)
     });

@@ -3,6 +3,7 @@
 //! Rendering reads the clock from `app.now` only, so snapshots are stable.
 
 mod columns;
+mod contact;
 mod detail;
 mod due;
 mod follow_up_popup;
@@ -18,6 +19,8 @@ mod toast;
 
 #[cfg(test)]
 mod answer_column_snapshots;
+#[cfg(test)]
+mod contact_snapshots;
 #[cfg(test)]
 mod detail_snapshots;
 #[cfg(test)]
@@ -56,6 +59,7 @@ const SIDE_BY_SIDE_WIDTH: u16 = 110;
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
+        self.screen_links.borrow_mut().clear();
         // The insights have their own header: the leads' one would only take their rows.
         let header_rows = if self.mode.pane() == Pane::Insights {
             0

@@ -18,7 +18,7 @@ use leadhook_sim::{BodyStyle, GraphStandin, LeadFaker, TestServer, WebhookSender
 
 const APP_SECRET: &str = "e2e-app-secret";
 const PAGE_TOKEN: &str = "e2e-page-token";
-const REP_TOKEN: &str = "e2e-rep-token";
+pub(crate) const REP_TOKEN: &str = "e2e-rep-token";
 const ALICE_TOKEN: &str = "e2e-alice-token";
 const BOB_TOKEN: &str = "e2e-bob-token";
 const WAIT: Duration = Duration::from_secs(40);
@@ -245,7 +245,7 @@ async fn watch_json_prints_a_pushed_lead_at_once() {
     eprintln!("webhook to watch line: {:?}", started.elapsed());
 }
 
-async fn start_server() -> (tempfile::TempDir, GraphStandin, Server) {
+pub(crate) async fn start_server() -> (tempfile::TempDir, GraphStandin, Server) {
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = TestSettings {
         app_secret: APP_SECRET.into(),
@@ -273,7 +273,11 @@ async fn start_server() -> (tempfile::TempDir, GraphStandin, Server) {
 
 /// Puts a fake lead on the Graph stand-in and announces it with a signed webhook, as Meta
 /// does. Returns its leadgen id and the name the server will store.
-async fn announce_lead(graph: &GraphStandin, server: &Server, seed: u64) -> (String, String) {
+pub(crate) async fn announce_lead(
+    graph: &GraphStandin,
+    server: &Server,
+    seed: u64,
+) -> (String, String) {
     let mut faker = LeadFaker::new(seed).on_page(graph.config().page_id.clone());
     let fake = faker.next_lead(chrono::Utc::now());
     let leadgen_id = graph.add_fake_lead(&fake);
@@ -288,13 +292,13 @@ async fn announce_lead(graph: &GraphStandin, server: &Server, seed: u64) -> (Str
     (leadgen_id, fake.display_name())
 }
 
-fn dashboard_binary() -> PathBuf {
+pub(crate) fn dashboard_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_leadhook"))
 }
 
 /// The server in this process, and a client for its API.
-struct Server {
-    url: String,
+pub(crate) struct Server {
+    pub(crate) url: String,
     http: reqwest::Client,
     _server: TestServer,
 }
@@ -330,7 +334,7 @@ impl Server {
             .data
     }
 
-    async fn lead_by_leadgen_id(&self, leadgen_id: &str) -> Lead {
+    pub(crate) async fn lead_by_leadgen_id(&self, leadgen_id: &str) -> Lead {
         let list: ApiList = self.get("/api/leads?limit=100").await;
         list.data
             .into_iter()
@@ -398,6 +402,12 @@ impl Tmux {
             .output()
             .expect("run tmux");
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Appends every byte the program writes to the pane to `path` from now on.
+    pub(crate) fn record_output(&self, path: &Path) {
+        let command = format!("cat >> '{}'", path.display());
+        self.run(&["pipe-pane", "-o", "-t", "e2e", &command]);
     }
 
     pub(crate) fn capture(&self) -> String {

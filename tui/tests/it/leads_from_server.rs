@@ -127,6 +127,8 @@ async fn an_export_from_an_unreachable_server_says_so() {
         token: None,
         interval: Duration::from_secs(3),
         notify: false,
+        hyperlinks: Default::default(),
+        open: Default::default(),
     });
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("x.csv");

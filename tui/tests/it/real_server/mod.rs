@@ -103,5 +103,7 @@ fn client_with(server: &TestServer, token: &str) -> Client {
         token: Some(token.into()),
         interval: Duration::from_secs(3),
         notify: false,
+        hyperlinks: Default::default(),
+        open: Default::default(),
     })
 }
