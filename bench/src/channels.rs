@@ -35,8 +35,8 @@ pub struct ChannelsArgs {
     /// Leads timed per run.
     #[arg(long, default_value_t = 200)]
     pub leads: usize,
-    /// Milliseconds between two webhooks from Meta (not a divisor of the outbox's 250 ms poll,
-    /// so leads are stored at every phase of it).
+    /// Milliseconds between two webhooks from Meta (leads arrive one at a time, not in bursts,
+    /// and not in step with the outbox's 5 s idle poll).
     #[arg(long, default_value_t = 37)]
     pub gap_ms: u64,
 }
