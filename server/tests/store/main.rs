@@ -8,4 +8,5 @@ mod erase_migration;
 mod outbox_migration;
 mod postgrest_migrations;
 mod postgrest_store;
+mod speed_migration;
 mod stages_migration;

@@ -101,4 +101,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207202000_lead_column_roles.sql",
         include_str!("../../../../migrations/20261207202000_lead_column_roles.sql"),
     ),
+    (
+        "20261207211000_insights_speed_on_lead.sql",
+        include_str!("../../../../migrations/20261207211000_insights_speed_on_lead.sql"),
+    ),
 ];
