@@ -1,7 +1,7 @@
 -- Insights at 100,000 leads (issue 29, the speed target): fewer and cheaper passes of
 -- `lead_insights`. Backend CPU per call, 30 days of a month of 100,000 leads on a local
--- PostgreSQL 15: 162-169 ms before, about 125 ms after (vacuumed); 212-222 ms before, 185-190 ms
--- after where the visibility map is not yet set (right after the leads are written).
+-- PostgreSQL 15: 147-167 ms before, 122-135 ms after (vacuumed); 188-212 ms before, 157-161 ms
+-- after as the month is left by writing it through PostgREST (neither vacuumed nor analysed).
 --
 -- - `speed_secs` is kept on the lead: whole seconds from the form to the first contact, never
 --   negative, null before the first contact. A stored generated column, so every writer keeps it
@@ -15,8 +15,8 @@
 --   owner and one packed integer (stages, junk, contacted, speed bucket, day): the period,
 --   source, rep, day and histogram figures all add up those rows (a second pass over the period
 --   counted the days and the histogram before).
--- - Persons with a repeat are found from the period's repeats alone (a small partial covering
---   index) and their first leads by primary key, instead of a hashed pass over every lead.
+-- - Persons with a repeat are found among the period's rows as read once, where a second read of
+--   the index visited every lead's row again before the visibility map is set.
 --
 -- Safe beside an older server: the column is generated, the triggers' column lists name it, the
 -- trigger that marks stages is the one it already writes through, and `lead_insights` keeps its
@@ -68,12 +68,6 @@ update public.leads
  where stages & public.stage_bit(status) <> public.stage_bit(status);
 select pg_catalog.set_config('request.headers', '{}', false);
 
--- The period's repeats (a few in a hundred leads), for the people.
-create index if not exists leads_insights_repeats on public.leads (created_at)
-  include (repeat_of, campaign_id, adset_id, ad_id, form_id, platform, is_organic, junk_reason,
-           junk_cleared_at)
-  where repeat_of is not null;
-
 -- As in 20261207195500_insights_one_pass.sql: the figures of leads created from day_starts[1] to
 -- the last day_starts, grouped by `source_by`; medians and p90 nearest rank (the sample at rank
 -- ceil(n * p), as percentile_disc and the server's `percentile`).
@@ -87,6 +81,13 @@ set work_mem = '64MB'
 -- When the period holds most leads the planner would rather read the whole table than the
 -- covering index, which is a third of its size and all the statement needs.
 set enable_seqscan = off
+-- Nor a bitmap of the period's rows (what it chose for a store not yet analysed, reading the
+-- whole table's rows where the index holds what the statement needs).
+set enable_bitmapscan = off
+-- The planner cannot count a materialized CTE's rows by a condition, and without this chose a
+-- nested loop for the persons' first leads (tens of seconds: every period row against every
+-- repeat); the joins here are hashed or small.
+set enable_nestloop = off
 -- Compiling the statement (PostgreSQL's JIT, at its default threshold once a store's period is a
 -- few times larger than this month) cost 47 ms more per call than it saved at 100,000 leads.
 set jit = off
@@ -122,7 +123,7 @@ begin
   -- stages reached (bits 0-2), junk (3), contacted (4), the speed bucket (5-15) and the day
   -- (16 on).
   period as materialized (
-    select %1$s as k, l.owner, l.speed_secs as speed,
+    select %1$s as k, l.owner, l.speed_secs as speed, l.id, l.repeat_of,
            l.stages::bigint
            | case when %3$s then 8 else 0 end
            | case when l.speed_secs is not null
@@ -164,17 +165,14 @@ begin
              group by grouping sets ((), (k), (owner))) as gathered
   ),
   -- People are leads less the repeats of a person already counted. Only a person with a repeat in
-  -- the period has two leads in it: its repeats (from their own small index) and its first lead
-  -- (by its id).
+  -- the period has two leads in it: its repeats and its first lead.
   repeats as materialized (
-    select %1$s as k, l.repeat_of as person
-      from public.leads as l where %4$s and l.repeat_of is not null and not %3$s
+    select k, repeat_of as person from period where repeat_of is not null and packed & 8 = 0
   ),
   firsts as (
-    select %1$s as k, l.id as person
-      from public.leads as l
-     where l.id = any (array(select distinct person from repeats))
-       and %4$s and l.repeat_of is null and not %3$s
+    select k, id as person
+      from period
+     where repeat_of is null and packed & 8 = 0 and id in (select person from repeats)
   ),
   persons as (
     select grouping(k) as facet, k, count(*) as n
