@@ -9,4 +9,5 @@ mod outbox_migration;
 mod outbox_routes;
 mod postgrest_migrations;
 mod postgrest_store;
+mod speed_migration;
 mod stages_migration;

@@ -1,5 +1,5 @@
 //! Insights in the Supabase store: one call of `public.lead_insights`
-//! (migrations/20261207173000_insights_stages.sql), which counts in PostgreSQL.
+//! (migrations/20261207211000_insights_speed_on_lead.sql), which counts in PostgreSQL.
 
 use async_trait::async_trait;
 use leadhook_shared::insights::{Grouping, SPEED_BUCKET_EDGES};

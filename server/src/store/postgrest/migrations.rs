@@ -106,6 +106,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../../../migrations/20261207210000_due_checks.sql"),
     ),
     (
+        "20261207211000_insights_speed_on_lead.sql",
+        include_str!("../../../../migrations/20261207211000_insights_speed_on_lead.sql"),
+    ),
+    (
         "20261207212000_outbox_routes_per_server.sql",
         include_str!("../../../../migrations/20261207212000_outbox_routes_per_server.sql"),
     ),
