@@ -7,7 +7,9 @@
 //! answering after `--graph-delay-ms` (a real Graph API is 100–300 ms away), `--slow-leads`
 //! events then. Beside each rate, the most lead fetches the stand-in saw in flight at once: the
 //! server must stay within its Graph concurrency. Afterwards (untimed) every lead must be
-//! stored exactly once.
+//! stored exactly once, and with Graph answering at once the same leads are stored and fetched
+//! again without the server ([`crate::drain_references`]): the drain is also given as a share
+//! of the slower of those, which does not move with the CPU as the rate does.
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +17,7 @@ use anyhow::{Context as _, ensure};
 use clap::Args;
 use leadhook_sim::FakeLead;
 
+use crate::drain_references::References;
 use crate::fixture::{self, PHASE_LIMIT, Server, ServerPlacement, post_webhook, signed_batches};
 use crate::report::{Figure, Figures, Target};
 
@@ -32,6 +35,11 @@ const SERVER_GRAPH_CONCURRENCY: u64 = leadhook_server::config::DEFAULT_GRAPH_CON
 
 /// Drain rate target with Graph answering at once.
 const AT_ONCE_TARGET: f64 = 5_000.0;
+
+/// The same target as a share, in percent, of the slower of the store alone and the Graph
+/// stand-in alone in the same run (see [`crate::drain_references`]): the drain does both for
+/// every lead, plus the inbox's work, on the same cores.
+const SHARE_OF_REFERENCE_TARGET: f64 = 50.0;
 
 /// Drain rate target with Graph answering after [`DEFAULT_GRAPH_DELAY_MS`] (at most
 /// [`SERVER_GRAPH_CONCURRENCY`] / 150 ms = 213 leads/s are possible).
@@ -78,6 +86,8 @@ struct Drained {
     per_second: f64,
     peak_fetches_in_flight: u64,
     fetches_per_lead: f64,
+    /// With Graph answering at once: what the store and the Graph stand-in manage alone.
+    references: Option<References>,
 }
 
 /// Fills a fresh server's inbox with `count` leads, Graph answering after `delay`, and times
@@ -94,14 +104,58 @@ async fn drain(
     let leads = fixture::fake_leads(seed, count);
     let first_ack = fill_inbox(&server, &leads).await?;
     let all_stored = server.wait_until_stored(count as u64, PHASE_LIMIT).await?;
-    let drained = Drained {
+    let mut drained = Drained {
         per_second: count as f64 / all_stored.duration_since(first_ack).as_secs_f64(),
         peak_fetches_in_flight: server.graph.peak_lead_reads_in_flight(),
         fetches_per_lead: server.graph.lead_fetches() as f64 / count as f64,
+        references: None,
     };
     server.check_stored_once(&leads).await?;
+    if delay.is_zero() {
+        let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
+        drained.references =
+            Some(References::measure(&leads, &server.graph, scratch.path()).await?);
+    }
     server.stop().await?;
     Ok(drained)
+}
+
+/// The references of a drain, and the drain as a share of the slower: the target restated so
+/// that it does not move with the CPU.
+fn record_references(
+    figures: &mut Figures,
+    graph: &str,
+    count: usize,
+    drain_per_second: f64,
+    references: &References,
+) {
+    figures.record(
+        Figure::new(
+            BENCHMARK,
+            format!("{graph}: the lead store alone, the same {count} leads in bulk"),
+            "leads/s",
+        ),
+        references.store_alone,
+    );
+    figures.record(
+        Figure::new(
+            BENCHMARK,
+            format!(
+                "{graph}: the Graph stand-in alone, one fetch a lead at the server's concurrency"
+            ),
+            "fetches/s",
+        ),
+        references.graph_alone,
+    );
+    figures.record(
+        Figure::new(
+            BENCHMARK,
+            format!("{graph}: the drain as a share of the slower of the two"),
+            "%",
+        )
+        .target(Target::AtLeast(SHARE_OF_REFERENCE_TARGET)),
+        100.0 * drain_per_second / references.bound(),
+    );
 }
 
 pub async fn run(args: &DrainArgs, runs: usize) -> anyhow::Result<Figures> {
@@ -152,6 +206,9 @@ pub async fn run(args: &DrainArgs, runs: usize) -> anyhow::Result<Figures> {
                 ),
                 drained.fetches_per_lead,
             );
+            if let Some(references) = &drained.references {
+                record_references(&mut figures, graph, count, drained.per_second, references);
+            }
         }
         eprintln!("drain: run {} of {runs} done", run + 1);
     }

@@ -41,6 +41,16 @@ fn settings() -> TestSettings {
     }
 }
 
+/// The benchmark server's configuration, with `graph` as its Graph API and `data_dir`.
+pub fn server_config(
+    graph: &GraphStandin,
+    data_dir: &Path,
+) -> anyhow::Result<leadhook_server::config::Config> {
+    settings()
+        .config(graph, data_dir)
+        .context("the benchmark's server settings are invalid")
+}
+
 /// Where a benchmark's server runs: by default the server's library in this process; with
 /// `--server-cpus`, the release `leadhook-server` as a child process pinned with `taskset -c`
 /// (the small-VPS profile: `--server-cpus 0` gives it one core).
@@ -175,14 +185,11 @@ impl Server {
         store: Option<Arc<dyn LeadStore>>,
         adjust: impl FnOnce(&mut leadhook_server::config::Config),
     ) -> anyhow::Result<Server> {
-        let settings = settings();
-        let graph = settings
+        let graph = settings()
             .spawn_graph()
             .await
             .context("cannot start the Graph API stand-in")?;
-        let mut config = settings
-            .config(&graph, data_dir)
-            .context("the benchmark's server settings are invalid")?;
+        let mut config = server_config(&graph, data_dir)?;
         adjust(&mut config);
         let server = match store {
             Some(store) => TestServer::start_with_store(config, store, DEFAULT_RETRY).await,

@@ -8,6 +8,7 @@ mod channels;
 mod cost;
 mod dashboard;
 mod drain;
+mod drain_references;
 mod e2e;
 mod fixture;
 mod flood;
