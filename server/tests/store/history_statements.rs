@@ -14,7 +14,8 @@ const STATEMENT_MIGRATION: &str = "20261207214000_history_per_statement.sql";
 /// channel routes, a copy: see the file.
 const MIX: &str = include_str!("history_statements/mix.sql");
 
-/// Every row the triggers write or touch, as text, in id order; times left out.
+/// Every row the triggers write or touch, as text, in id order; times (and `speed_secs`, made
+/// of them) left out.
 const DUMPS: [&str; 4] = [
     "SELECT id, lead_id, actor, kind, old, new FROM activity ORDER BY id",
     "SELECT c.id, c.destination, c.event_type, c.activity_id, c.lead_id, c.leadgen_id, c.stage,
@@ -22,7 +23,7 @@ const DUMPS: [&str; 4] = [
        FROM capi_events AS c JOIN activity AS a ON a.id = c.activity_id ORDER BY c.id",
     "SELECT (to_jsonb(l) - array['created_at', 'received_at', 'updated_at', 'owned_at',
             'escalated_at', 'first_contact_at', 'next_step_at', 'reminded_at',
-            'junk_cleared_at', 'erased_at'])::text, erased_at IS NULL
+            'junk_cleared_at', 'erased_at', 'speed_secs'])::text, erased_at IS NULL
        FROM leads AS l ORDER BY id",
     "SELECT name, last_assigned_at IS NOT NULL FROM reps ORDER BY name",
 ];
