@@ -5,6 +5,7 @@
 mod conformance;
 mod copy;
 mod erase_migration;
+mod history_statements;
 mod outbox_migration;
 mod outbox_routes;
 mod postgrest_migrations;

@@ -113,4 +113,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207212000_outbox_routes_per_server.sql",
         include_str!("../../../../migrations/20261207212000_outbox_routes_per_server.sql"),
     ),
+    (
+        "20261207214000_history_per_statement.sql",
+        include_str!("../../../../migrations/20261207214000_history_per_statement.sql"),
+    ),
 ];
