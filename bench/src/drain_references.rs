@@ -1,8 +1,9 @@
 //! What the drain is measured against in the same run, so its target holds on any CPU: the
 //! lead store writing the same leads alone, in bulk as the intake writes them, and the Graph API
 //! stand-in answering their fetches alone, through the server's own Graph client at the
-//! server's concurrency. The drain does both of these for every lead, plus the inbox's claims
-//! and settles, so it cannot be faster than the slower of the two.
+//! server's concurrency. The drain does both of these for every lead, on the same cores, plus
+//! the inbox's claims and settles: its bound is the rate at which one core pair does a store
+//! write and a fetch per lead, one after the other ([`References::combined`]).
 
 use std::path::Path;
 use std::time::Instant;
@@ -44,9 +45,10 @@ impl References {
         })
     }
 
-    /// The slower of the two: the most the drain could reach.
-    pub fn bound(&self) -> f64 {
-        self.store_alone.min(self.graph_alone)
+    /// Leads per second when each costs its store write and its fetch on the same cores: the
+    /// most the drain could reach (the two alone each had the cores to themselves).
+    pub fn combined(&self) -> f64 {
+        1.0 / (1.0 / self.store_alone + 1.0 / self.graph_alone)
     }
 }
 
