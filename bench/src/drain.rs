@@ -211,6 +211,23 @@ pub async fn run(args: &DrainArgs, runs: usize) -> anyhow::Result<Figures> {
             if let Some(references) = &drained.references {
                 record_references(&mut figures, graph, count, drained.per_second, references);
             }
+            if delay_ms > 0 {
+                // What the Graph's latency allows: every fetch slot busy all the time.
+                let allowed = SERVER_GRAPH_CONCURRENCY as f64 * 1_000.0 / delay_ms as f64;
+                figures.record(
+                    Figure::new(
+                        BENCHMARK,
+                        format!("{graph}: the drain as a share of concurrency / latency"),
+                        "%",
+                    )
+                    .target(Target::AtLeast(
+                        100.0 * DELAYED_TARGET
+                            / (SERVER_GRAPH_CONCURRENCY as f64 * 1_000.0
+                                / DEFAULT_GRAPH_DELAY_MS as f64),
+                    )),
+                    100.0 * drained.per_second / allowed,
+                );
+            }
         }
         eprintln!("drain: run {} of {runs} done", run + 1);
     }
