@@ -8,6 +8,8 @@ use leadhook_local_supabase::TestDatabase;
 use leadhook_server::store::postgrest::MIGRATIONS;
 use tokio_postgres::SimpleQueryMessage;
 
+use super::migration_steps::split_at;
+
 const STATEMENT_MIGRATION: &str = "20261207214000_history_per_statement.sql";
 
 /// Routed leads, junk, repeats, manual leads, changes, an erasure, an export, CAPI on and off,
@@ -59,11 +61,8 @@ async fn count(database: &TestDatabase, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn the_statement_triggers_write_what_the_row_triggers_wrote() {
-    let position = MIGRATIONS
-        .iter()
-        .position(|(file, _)| *file == STATEMENT_MIGRATION)
-        .expect("the migration is listed");
-    let rows = TestDatabase::migrated(&MIGRATIONS[..position]).await;
+    let (before, _) = split_at(STATEMENT_MIGRATION);
+    let rows = TestDatabase::migrated(before).await;
     let statements = TestDatabase::migrated(MIGRATIONS).await;
     let before = written(&rows).await;
     let after = written(&statements).await;

@@ -9,6 +9,8 @@ use leadhook_server::store::postgrest::MIGRATIONS;
 use leadhook_sim::harness::poll_until;
 use tokio_postgres::Client;
 
+use super::migration_steps::apply_twice;
+
 fn migrations_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations")
 }
@@ -285,14 +287,7 @@ async fn the_work_queue_migrates_existing_leads_in_place() {
         )
         .await
         .unwrap();
-    for (file, sql) in &MIGRATIONS[1..] {
-        for _ in 0..2 {
-            database
-                .execute(sql)
-                .await
-                .unwrap_or_else(|e| panic!("{file}: {e}"));
-        }
-    }
+    apply_twice(&database, &MIGRATIONS[1..]).await;
     let client = database.connect().await;
     let rows = client
         .query(

@@ -3,17 +3,15 @@
 //! keep it, and neither the migration nor the column is a change of the lead in its history.
 
 use leadhook_local_supabase::TestDatabase;
-use leadhook_server::store::postgrest::MIGRATIONS;
+
+use super::migration_steps::{apply_twice, split_at};
 
 const SPEED_MIGRATION: &str = "20261207211000_insights_speed_on_lead.sql";
 
 #[tokio::test]
 async fn the_speed_migration_fills_the_speed_in_place_and_every_writer_keeps_it() {
-    let before = MIGRATIONS
-        .iter()
-        .position(|(file, _)| *file == SPEED_MIGRATION)
-        .expect("the migration is listed");
-    let database = TestDatabase::migrated(&MIGRATIONS[..before]).await;
+    let (before, from_it) = split_at(SPEED_MIGRATION);
+    let database = TestDatabase::migrated(before).await;
     // Copied leads (the triggers stand aside) keep the times they were given: one contacted after
     // 90.9 s, one whose first contact reads a minute before the form (a clock off), one not yet.
     database
@@ -36,14 +34,7 @@ async fn the_speed_migration_fills_the_speed_in_place_and_every_writer_keeps_it(
         .iter()
         .map(|row| (row.get(0), row.get(1)))
         .collect();
-    for (file, sql) in &MIGRATIONS[before..] {
-        for _ in 0..2 {
-            database
-                .execute(sql)
-                .await
-                .unwrap_or_else(|e| panic!("{file}: {e}"));
-        }
-    }
+    apply_twice(&database, from_it).await;
     let speeds = "SELECT leadgen_id, speed_secs FROM leads ORDER BY leadgen_id";
     let filled: Vec<(String, Option<i64>)> = client
         .query(speeds, &[])

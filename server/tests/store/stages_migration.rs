@@ -3,17 +3,15 @@
 //! own, without the history seeing a change of the lead.
 
 use leadhook_local_supabase::TestDatabase;
-use leadhook_server::store::postgrest::MIGRATIONS;
+
+use super::migration_steps::{apply_twice, split_at};
 
 const STAGES_MIGRATION: &str = "20261207173000_insights_stages.sql";
 
 #[tokio::test]
 async fn the_stages_migration_fills_the_stages_from_the_history_and_the_trigger_keeps_them() {
-    let before = MIGRATIONS
-        .iter()
-        .position(|(file, _)| *file == STAGES_MIGRATION)
-        .expect("the migration is listed");
-    let database = TestDatabase::migrated(&MIGRATIONS[..before]).await;
+    let (before, from_it) = split_at(STAGES_MIGRATION);
+    let database = TestDatabase::migrated(before).await;
     database
         .execute(
             "INSERT INTO leads (leadgen_id, status) VALUES ('1', 'Lost'), ('2', 'Contacted');
@@ -24,14 +22,7 @@ async fn the_stages_migration_fills_the_stages_from_the_history_and_the_trigger_
         )
         .await
         .unwrap();
-    for (file, sql) in &MIGRATIONS[before..] {
-        for _ in 0..2 {
-            database
-                .execute(sql)
-                .await
-                .unwrap_or_else(|e| panic!("{file}: {e}"));
-        }
-    }
+    apply_twice(&database, from_it).await;
     database
         .execute("UPDATE leads SET status = 'Won', changed_by = 'bob' WHERE leadgen_id = '2'")
         .await
