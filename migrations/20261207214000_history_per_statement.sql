@@ -114,6 +114,8 @@ create trigger leads_record_inserts
   execute function public.leads_record_inserts();
 
 drop trigger if exists outbox_queue on public.activity;
+-- Its row function has no trigger left (earlier files, applied again, define it again first).
+drop function if exists public.outbox_queue();
 drop trigger if exists outbox_queue_inserted on public.activity;
 create trigger outbox_queue_inserted
   after insert on public.activity
