@@ -33,6 +33,16 @@ impl NextStep {
             self.what
         )
     }
+
+    /// The step a history entry spells ([`NextStep::history_text`]); `None` for text of another
+    /// shape.
+    pub fn from_history_text(text: &str) -> Option<NextStep> {
+        let (at, what) = text.split_once(' ')?;
+        Some(NextStep {
+            at: DateTime::parse_from_rfc3339(at).ok()?.to_utc(),
+            what: what.to_string(),
+        })
+    }
 }
 
 /// How a call attempt went. Its one spelling is [`CallOutcome::as_str`], on the wire and in the
@@ -60,6 +70,32 @@ impl CallOutcome {
             CallOutcome::LeftVoicemail => "left_voicemail",
             CallOutcome::Talked => "talked",
             CallOutcome::WrongNumber => "wrong_number",
+        }
+    }
+
+    /// As a person reads it: "no answer".
+    pub fn label(self) -> &'static str {
+        match self {
+            CallOutcome::NoAnswer => "no answer",
+            CallOutcome::LeftVoicemail => "left voicemail",
+            CallOutcome::Talked => "talked",
+            CallOutcome::WrongNumber => "wrong number",
+        }
+    }
+
+    /// An `attempt` history entry's `new` ([`CallOutcome::history_text`]) as a person reads it:
+    /// "no answer — busy tone". An outcome this build does not know is shown as it is.
+    pub fn read_history_text(text: &str) -> String {
+        let (outcome, note) = match text.split_once(": ") {
+            Some((outcome, note)) => (outcome, Some(note)),
+            None => (text, None),
+        };
+        let outcome = outcome
+            .parse::<CallOutcome>()
+            .map_or_else(|_| outcome.to_string(), |known| known.label().to_string());
+        match note {
+            Some(note) => format!("{outcome} — {note}"),
+            None => outcome,
         }
     }
 
@@ -189,6 +225,8 @@ impl FollowUpStats {
 
 #[cfg(test)]
 mod tests {
+    use chrono::SubsecRound;
+
     use super::*;
 
     #[test]
@@ -231,6 +269,12 @@ mod tests {
             what: "Call back".into(),
         };
         assert_eq!(step.history_text(), "2026-12-08T09:00:00Z Call back");
+        let read = NextStep::from_history_text(&step.history_text()).unwrap();
+        assert_eq!(
+            (read.at, read.what.as_str()),
+            (step.at.trunc_subsecs(0), "Call back")
+        );
+        assert_eq!(NextStep::from_history_text("Call back tomorrow"), None);
         assert_eq!(CallOutcome::NoAnswer.history_text(None), "no_answer");
         assert_eq!(CallOutcome::Talked.history_text(Some("")), "talked");
         assert_eq!(

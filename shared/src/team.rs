@@ -126,6 +126,10 @@ pub enum ActivityKind {
     /// The lead waited too long and was escalated (by `system`; `new`: the level). Written by the
     /// stores when the escalation mark is taken, so the outbox queues `lead.escalated`.
     Escalated,
+    /// The lead's next step fell due and its reminder went out (by `system`; `new`: the step, as
+    /// [`crate::NextStep::history_text`]). Written by the stores when the reminder mark is taken,
+    /// so the outbox queues `lead.follow_up_due`.
+    Reminded,
     /// A kind this build does not know, written by a newer server sharing the store (a rolling
     /// deploy). Read, shown as a change, never written.
     Other,
@@ -137,7 +141,7 @@ impl ActivityKind {
         name.parse().unwrap_or(ActivityKind::Other)
     }
 
-    pub const ALL: [ActivityKind; 16] = [
+    pub const ALL: [ActivityKind; 17] = [
         ActivityKind::Stored,
         ActivityKind::Redelivered,
         ActivityKind::Status,
@@ -154,6 +158,7 @@ impl ActivityKind {
         ActivityKind::Unlinked,
         ActivityKind::JunkCleared,
         ActivityKind::Escalated,
+        ActivityKind::Reminded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -175,6 +180,7 @@ impl ActivityKind {
             ActivityKind::Unlinked => "unlinked",
             ActivityKind::JunkCleared => "junk_cleared",
             ActivityKind::Escalated => "escalated",
+            ActivityKind::Reminded => "reminded",
         }
     }
 }

@@ -4,9 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 use leadhook_shared::{Attempted, CallOutcome, LeadStatus, NewAttempt, NextStep, show_due};
 
-use super::follow_ups::{
-    AttemptForm, DEFAULT_WHAT, DueOf, NextStepField, NextStepForm, outcome_text,
-};
+use super::follow_ups::{AttemptForm, DEFAULT_WHAT, DueOf, NextStepField, NextStepForm};
 use super::{App, Effect, LONG_TOAST_TIME, Level, Mode, Pane};
 use crate::client_error::ClientError;
 use crate::input::TextInput;
@@ -204,7 +202,7 @@ impl App {
             }
         };
         let lead = attempted.lead;
-        let mut text = format!("attempt {}: {}", lead.attempts, outcome_text(outcome));
+        let mut text = format!("attempt {}: {}", lead.attempts, outcome.label());
         match (&attempted.suggest, &lead.next_step) {
             (Some(statuses), _) => {
                 let offered: Vec<String> = statuses

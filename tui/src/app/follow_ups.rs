@@ -119,16 +119,6 @@ impl AttemptForm {
     }
 }
 
-/// How an outcome reads on screen: "no answer".
-pub fn outcome_text(outcome: CallOutcome) -> &'static str {
-    match outcome {
-        CallOutcome::NoAnswer => "no answer",
-        CallOutcome::LeftVoicemail => "left voicemail",
-        CallOutcome::Talked => "talked",
-        CallOutcome::WrongNumber => "wrong number",
-    }
-}
-
 /// The rep's own follow-ups in the header.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DueCounts {

@@ -13,7 +13,6 @@ use leadhook_shared::{NewManualLead, SyncReport};
 pub use self::details::{DETAIL_CACHE_LEADS, Detail, Details, SUBMISSIONS_WHOLE};
 pub use self::follow_ups::{
     AttemptForm, DEFAULT_WHAT, DueCounts, DueOf, FollowUps, NextStepField, NextStepForm,
-    outcome_text,
 };
 pub use self::insights::InsightsView;
 pub use self::messages::{Effect, Msg};

@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::popup::frame;
 use super::{cut_to_width, hint_text, input_line};
-use crate::app::{App, AttemptForm, NextStepField, NextStepForm, outcome_text};
+use crate::app::{App, AttemptForm, NextStepField, NextStepForm};
 use crate::{keys, theme};
 
 /// Wide enough for most of `parse_due`'s one-line errors; narrower terminals wrap them.
@@ -130,7 +130,7 @@ pub fn attempt(app: &App, id: i64, form: &AttemptForm, area: Rect, buf: &mut Buf
             let line = Line::from(vec![
                 Span::raw(if chosen { "› " } else { "  " }),
                 Span::styled(format!("{} ", index + 1), theme::EMPHASIS),
-                Span::styled(outcome_text(*outcome), theme::VALUE),
+                Span::styled(outcome.label(), theme::VALUE),
             ]);
             if chosen {
                 line.style(theme::SELECTED)

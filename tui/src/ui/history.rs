@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use leadhook_shared::{
-    Activity, ActivityKind, CallOutcome, DeliveryState, LeadDelivery, Tz, show_due,
+    Activity, ActivityKind, CallOutcome, DeliveryState, LeadDelivery, NextStep, Tz, show_due,
 };
 use ratatui::style::Style;
 use ratatui::text::Span;
 
 use super::detail::Page;
-use crate::app::{App, outcome_text};
+use crate::app::App;
 use crate::sanitize;
 use crate::theme;
 
@@ -101,7 +101,9 @@ fn change(entry: &Activity, now: DateTime<Utc>, zone: Tz) -> String {
             Some(step) => format!("set next step: {}", next_step_text(step, now, zone)),
             None => "cleared the next step".to_string(),
         },
-        ActivityKind::Attempt => attempt_text(entry.new.as_deref().unwrap_or("—")),
+        ActivityKind::Attempt => {
+            CallOutcome::read_history_text(entry.new.as_deref().unwrap_or("—"))
+        }
         ActivityKind::Linked => format!(
             "linked: the same person as {}",
             entry.new.as_deref().unwrap_or("—")
@@ -122,6 +124,10 @@ fn change(entry: &Activity, now: DateTime<Utc>, zone: Tz) -> String {
             "escalated: waiting too long (level {})",
             entry.new.as_deref().unwrap_or("—")
         ),
+        ActivityKind::Reminded => match &entry.new {
+            Some(step) => format!("follow-up due: {}", next_step_text(step, now, zone)),
+            None => "follow-up due".to_string(),
+        },
         ActivityKind::Other => "changed (update leadhook to see how)".to_string(),
     }
 }
@@ -131,26 +137,9 @@ fn change(entry: &Activity, now: DateTime<Utc>, zone: Tz) -> String {
 ///
 /// [`NextStep::history_text`]: leadhook_shared::NextStep::history_text
 fn next_step_text(text: &str, now: DateTime<Utc>, zone: Tz) -> String {
-    let parsed = text.split_once(' ').and_then(|(at, what)| {
-        let at = DateTime::parse_from_rfc3339(at).ok()?.to_utc();
-        Some(format!("{} {what}", show_due(at, now, zone)))
-    });
-    parsed.unwrap_or_else(|| text.to_string())
-}
-
-/// An `attempt` entry (`"no_answer: busy"`) as the rep reads it: "no answer — busy".
-fn attempt_text(text: &str) -> String {
-    let (outcome, note) = match text.split_once(": ") {
-        Some((outcome, note)) => (outcome, Some(note)),
-        None => (text, None),
-    };
-    let outcome = outcome.parse::<CallOutcome>().map_or_else(
-        |_| outcome.to_string(),
-        |known| outcome_text(known).to_string(),
-    );
-    match note {
-        Some(note) => format!("{outcome} — {note}"),
-        None => outcome,
+    match NextStep::from_history_text(text) {
+        Some(step) => format!("{} {}", show_due(step.at, now, zone), step.what),
+        None => text.to_string(),
     }
 }
 
