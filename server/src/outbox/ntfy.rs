@@ -18,11 +18,11 @@ use std::sync::Arc;
 use chrono::Utc;
 use leadhook_shared::Tz;
 use leadhook_shared::phone::international;
-use leadhook_shared::{ActivityKind, Lead, LeadStatus};
+use leadhook_shared::{ActivityKind, Lead, LeadStatus, NextStep};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use super::message::{Message, clean};
+use super::message::{Message, clean, history_entry};
 use super::{Attempt, SenderContext, http};
 use crate::claim_link::ClaimLinks;
 use crate::clock::Clock;
@@ -135,15 +135,12 @@ impl NtfySender {
                 "the lead has an owner: its lead.assigned pages them".into(),
             ));
         }
-        if event == EventType::Assigned {
-            let history = leads
-                .activity(lead.id)
+        if matches!(event, EventType::Assigned | EventType::FollowUpDue) {
+            let entry = history_entry(delivery, leads)
                 .await
-                .map_err(|e| Attempt::Failed(format!("cannot read the lead's history: {e}")))?
-                .unwrap_or_default();
-            let given_to = history
-                .iter()
-                .find(|row| row.id == delivery.activity_id)
+                .map_err(Attempt::Failed)?;
+            let given_to = entry
+                .as_ref()
                 .filter(|row| matches!(row.kind, ActivityKind::Claim | ActivityKind::Assign))
                 .and_then(|row| row.new.clone());
             if given_to.is_some() && given_to != lead.owner {
@@ -151,6 +148,13 @@ impl NtfySender {
                     "the lead was reassigned to {} since",
                     lead.owner.as_deref().unwrap_or("nobody")
                 )));
+            }
+            let due = entry
+                .as_ref()
+                .filter(|row| row.kind == ActivityKind::Reminded)
+                .and_then(|row| row.new.clone());
+            if due.is_some() && due != lead.next_step.as_ref().map(NextStep::history_text) {
+                return Ok(Some("the next step was changed or done since".into()));
             }
         }
         Ok(None)
@@ -186,6 +190,13 @@ impl NtfySender {
             EventType::Created => (format!("New lead: {name}"), 4, "telephone_receiver"),
             EventType::Assigned => (format!("Lead for you: {name}"), 4, "telephone_receiver"),
             EventType::StatusChanged => (format!("{name}: {}", delivery.stage), 3, "memo"),
+            EventType::FollowUpDue => (format!("Follow-up due: {name}"), 4, "alarm_clock"),
+            EventType::SubmittedAgain => (format!("{name} submitted again"), 4, "repeat"),
+            EventType::NextStepChanged => (format!("{name}: next step"), 2, "calendar"),
+            EventType::AttemptLogged => (format!("{name}: call attempt"), 2, "telephone"),
+            EventType::Linked => (format!("{name}: the same person"), 2, "link"),
+            EventType::Unlinked => (format!("{name}: link undone"), 2, "link"),
+            EventType::JunkCleared => (format!("{name}: not junk"), 3, "wastebasket"),
         };
         let tel = lead
             .meta
@@ -209,7 +220,10 @@ impl NtfySender {
                 clear: false,
             });
         }
-        let claimable = event != EventType::StatusChanged;
+        let claimable = matches!(
+            event,
+            EventType::Created | EventType::Assigned | EventType::Escalated
+        );
         if let (Some(links), Target::Rep { name, .. }, true) =
             (&self.claim_links, target, claimable)
         {

@@ -7,17 +7,21 @@
 //!  "data": {"status": "New Lead", "lead": {"id": 12, "leadgen_id": "…", "full_name": "…", …}}}
 //! ```
 //!
-//! `timestamp` is when the event happened, `data.status` the status it left the lead in, and
+//! `timestamp` is when the event happened, `data.status` the status it left the lead in,
 //! `data.lead` the lead as `GET /api/leads/{id}` serves it at the time of the attempt (`null`
-//! once it is gone). Lead text is escaped by serde; nothing in it can break out of its string.
+//! once it is gone), and `data.change` the history entry that made the event, as
+//! `GET /api/leads/{id}/activity` serves it (`{"id", "lead_id", "at", "actor", "kind", "old",
+//! "new"}`: the step set, the call's outcome, who claimed; `null` once it is gone). Lead text is
+//! escaped by serde; nothing in it can break out of its string.
 
 use secrecy::{ExposeSecret, SecretBox};
 use serde::Serialize;
 
+use super::message::history_entry;
 use super::{Attempt, Sender, http, sign};
 use crate::config::{Channel, WebhookChannel};
 use crate::store::{Delivery, LeadReader};
-use leadhook_shared::Lead;
+use leadhook_shared::{Activity, Lead};
 
 /// The `type` of `leadhook-server channels test`'s request.
 pub const TEST_TYPE: &str = "leadhook.test";
@@ -35,6 +39,7 @@ struct Body<'a, D> {
 struct Data<'a> {
     status: &'a str,
     lead: Option<Lead>,
+    change: Option<Activity>,
 }
 
 /// The `webhook-id` of a delivery: the same for each of its attempts.
@@ -69,12 +74,17 @@ impl Sender for WebhookSender {
             Ok(lead) => lead,
             Err(error) => return Attempt::Failed(format!("cannot read the lead: {error}")),
         };
+        let change = match history_entry(delivery, leads).await {
+            Ok(change) => change,
+            Err(reason) => return Attempt::Failed(reason),
+        };
         let body = Body {
             kind: &delivery.event_type,
             timestamp: delivery.at,
             data: Data {
                 status: &delivery.stage,
                 lead,
+                change,
             },
         };
         self.post(&webhook_id(delivery.id), &body).await

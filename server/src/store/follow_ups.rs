@@ -33,8 +33,8 @@ pub trait FollowUps: Send + Sync {
 
     /// Marks the reminder of lead `id`'s next step, due at `step_at`, as taken at `at`, if the
     /// lead still has that step, is not erased and its reminder was not taken. `true` for the one
-    /// caller that took the mark. The lead does not change otherwise (no `updated_at`, nothing in
-    /// the history).
+    /// caller that took the mark. The mark writes a `reminded` history row (which queues
+    /// `lead.follow_up_due`); the lead does not change otherwise (no `updated_at`).
     async fn take_reminder(
         &self,
         id: i64,

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use leadhook_shared::LeadDelivery;
+use leadhook_shared::{ActivityKind, LeadDelivery};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
@@ -44,14 +44,43 @@ pub enum EventType {
     /// The lead waited past an escalation threshold (`LEADHOOK_ESCALATE_AFTER`).
     #[serde(rename = "lead.escalated")]
     Escalated,
+    /// A rep set, moved or cleared the lead's next step.
+    #[serde(rename = "lead.next_step_changed")]
+    NextStepChanged,
+    /// A rep logged a call attempt (its outcome and note).
+    #[serde(rename = "lead.attempt_logged")]
+    AttemptLogged,
+    /// The lead's next step fell due: its owner should act now.
+    #[serde(rename = "lead.follow_up_due")]
+    FollowUpDue,
+    /// The lead's person filled in a form again: this lead is the earlier one, told of the new.
+    #[serde(rename = "lead.submitted_again")]
+    SubmittedAgain,
+    /// The lead became a submission of another lead's person (the same phone or e-mail, or
+    /// merged by hand).
+    #[serde(rename = "lead.linked")]
+    Linked,
+    /// A rep undid the lead's link: it is a person of its own again.
+    #[serde(rename = "lead.unlinked")]
+    Unlinked,
+    /// A rep cleared the lead's junk flag: it is a lead to work after all.
+    #[serde(rename = "lead.junk_cleared")]
+    JunkCleared,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 4] = [
+    pub const ALL: [EventType; 11] = [
         EventType::Created,
         EventType::Assigned,
         EventType::StatusChanged,
         EventType::Escalated,
+        EventType::NextStepChanged,
+        EventType::AttemptLogged,
+        EventType::FollowUpDue,
+        EventType::SubmittedAgain,
+        EventType::Linked,
+        EventType::Unlinked,
+        EventType::JunkCleared,
     ];
 
     /// The one spelling: the webhook's `type`, the stores' `event_type` column, the channels file.
@@ -61,17 +90,43 @@ impl EventType {
             EventType::Assigned => "lead.assigned",
             EventType::StatusChanged => "lead.status_changed",
             EventType::Escalated => "lead.escalated",
+            EventType::NextStepChanged => "lead.next_step_changed",
+            EventType::AttemptLogged => "lead.attempt_logged",
+            EventType::FollowUpDue => "lead.follow_up_due",
+            EventType::SubmittedAgain => "lead.submitted_again",
+            EventType::Linked => "lead.linked",
+            EventType::Unlinked => "lead.unlinked",
+            EventType::JunkCleared => "lead.junk_cleared",
         }
     }
 
-    /// The activity kinds whose rows queue this event (the stores' triggers spell the same).
-    pub fn activity_kinds(self) -> &'static [&'static str] {
+    /// The activity kinds whose rows queue this event. The stores' triggers read it from the
+    /// table `outbox_event_kinds`: the SQLite store fills it from here at every start; the
+    /// Supabase migrations spell it (a test holds them equal).
+    pub fn activity_kinds(self) -> &'static [ActivityKind] {
         match self {
-            EventType::Created => &["stored"],
-            EventType::Assigned => &["claim", "assign"],
-            EventType::StatusChanged => &["status"],
-            EventType::Escalated => &["escalated"],
+            EventType::Created => &[ActivityKind::Stored],
+            EventType::Assigned => &[ActivityKind::Claim, ActivityKind::Assign],
+            EventType::StatusChanged => &[ActivityKind::Status],
+            EventType::Escalated => &[ActivityKind::Escalated],
+            EventType::NextStepChanged => &[ActivityKind::NextStep],
+            EventType::AttemptLogged => &[ActivityKind::Attempt],
+            EventType::FollowUpDue => &[ActivityKind::Reminded],
+            EventType::SubmittedAgain => &[ActivityKind::SubmittedAgain],
+            EventType::Linked => &[ActivityKind::Linked],
+            EventType::Unlinked => &[ActivityKind::Unlinked],
+            EventType::JunkCleared => &[ActivityKind::JunkCleared],
         }
+    }
+
+    /// Every (activity kind, event type) pair: the rows of `outbox_event_kinds`.
+    pub fn by_activity_kind() -> impl Iterator<Item = (ActivityKind, EventType)> {
+        EventType::ALL.into_iter().flat_map(|event| {
+            event
+                .activity_kinds()
+                .iter()
+                .map(move |kind| (*kind, event))
+        })
     }
 
     pub fn read(name: &str) -> Option<EventType> {

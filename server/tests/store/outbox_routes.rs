@@ -175,3 +175,20 @@ async fn without_the_migration_a_server_still_writes_its_routes_as_before() {
         set(&["phones"])
     );
 }
+
+/// The Supabase table the outbox's trigger reads is the server's `EventType::activity_kinds`.
+#[tokio::test]
+async fn the_event_kinds_table_is_the_servers_mapping() {
+    let database = leadhook_local_supabase::TestDatabase::migrated(MIGRATIONS).await;
+    let client = database.connect().await;
+    let rows = client
+        .query("SELECT kind, event_type FROM outbox_event_kinds", &[])
+        .await
+        .unwrap();
+    let in_the_table: BTreeSet<(String, String)> =
+        rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+    let in_the_server: BTreeSet<(String, String)> = EventType::by_activity_kind()
+        .map(|(kind, event)| (kind.as_str().to_string(), event.as_str().to_string()))
+        .collect();
+    assert_eq!(in_the_table, in_the_server);
+}

@@ -493,7 +493,23 @@ async fn a_reminder_mark_is_no_change_and_a_moved_step_is_reminded_again() {
     let marked = stamp(&client, "UPDATE leads SET reminded_at = now()").await;
     assert_eq!(marked, planned, "a mark does not move the change cursor");
     let after: i64 = client.query_one(history, &[]).await.unwrap().get(0);
-    assert_eq!(after, rows, "nor write history");
+    assert_eq!(
+        after,
+        rows + 1,
+        "its one history row queues lead.follow_up_due"
+    );
+    let row = client
+        .query_one(
+            "SELECT actor, kind, new = next_step_text(l.next_step_at, 'Call back')
+               FROM activity AS a JOIN leads AS l ON l.id = a.lead_id ORDER BY a.id DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, String>(1), row.get(2)),
+        ("system".to_string(), "reminded".to_string(), true)
+    );
 
     client
         .batch_execute("UPDATE leads SET next_step_at = next_step_at + interval '1 day'")

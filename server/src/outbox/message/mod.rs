@@ -6,11 +6,14 @@
 
 use std::borrow::Cow;
 
-use leadhook_shared::Lead;
+mod headline;
+
 use leadhook_shared::plain_text::one_line;
+use leadhook_shared::{Activity, Lead};
 
 use crate::limits::MESSAGE_FIELD_CHARS;
 use crate::store::{Delivery, EventType, LeadReader};
+use headline::About;
 
 /// An event, worded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,8 +34,13 @@ impl Message {
             .get(delivery.lead_id)
             .await
             .map_err(|error| format!("cannot read the lead: {error}"))?;
+        let entry = if About::tells_of_the_change(EventType::read(&delivery.event_type)) {
+            history_entry(delivery, leads).await?
+        } else {
+            None
+        };
         Ok(match lead {
-            Some(lead) => Message::about(delivery, &lead),
+            Some(lead) => Message::about(delivery, &lead, entry.as_ref()),
             None => Message {
                 headline: format!(
                     "Lead #{} ({}) is no longer stored",
@@ -44,7 +52,7 @@ impl Message {
         })
     }
 
-    fn about(delivery: &Delivery, lead: &Lead) -> Message {
+    fn about(delivery: &Delivery, lead: &Lead, entry: Option<&Activity>) -> Message {
         let name = match (&lead.meta.name, lead.erased_at) {
             (_, Some(_)) => "(erased)".to_string(),
             (Some(name), None) if !name.trim().is_empty() => clean(name),
@@ -59,30 +67,12 @@ impl Message {
             .map(|source| format!(" ({})", clean(source)))
             .unwrap_or_default();
         let owner = lead.owner.as_deref().map(clean);
-        let headline = match EventType::read(&delivery.event_type) {
-            Some(EventType::Created) => match &owner {
-                Some(owner) => format!("New lead: {name}{source} assigned to {owner}"),
-                None => format!("New lead: {name}{source}"),
-            },
-            Some(EventType::Assigned) => match &owner {
-                Some(owner) => format!("Lead assigned: {name}{source} to {owner}"),
-                None => format!("Lead unassigned: {name}{source}"),
-            },
-            Some(EventType::Escalated) => match &owner {
-                Some(owner) => {
-                    format!("Waiting too long: {name}{source}, not called yet by {owner}")
-                }
-                None => format!("Waiting too long: {name}{source}, nobody has it yet"),
-            },
-            Some(EventType::StatusChanged) => format!(
-                "Lead status: {name}{source} is now {}",
-                clean(&delivery.stage)
-            ),
-            None => format!(
-                "Lead update ({}): {name}{source}",
-                clean(&delivery.event_type)
-            ),
+        let about = About {
+            name: &name,
+            source: &source,
+            owner: owner.as_deref(),
         };
+        let headline = about.headline(delivery, entry);
         let mut details = Vec::new();
         let phone = lead.meta.phone_e164.as_ref().or(lead.meta.phone.as_ref());
         if let Some(phone) = phone.filter(|_| lead.erased_at.is_none()) {
@@ -131,6 +121,21 @@ impl Message {
     }
 }
 
+/// The history row that queued `delivery` (the change it tells of), while the lead keeps it.
+pub(super) async fn history_entry(
+    delivery: &Delivery,
+    leads: &dyn LeadReader,
+) -> Result<Option<Activity>, String> {
+    let history = leads
+        .activity(delivery.lead_id)
+        .await
+        .map_err(|error| format!("cannot read the lead's history: {error}"))?;
+    Ok(history
+        .unwrap_or_default()
+        .into_iter()
+        .find(|row| row.id == delivery.activity_id))
+}
+
 /// Lead text as one line without hazards, at most [`MESSAGE_FIELD_CHARS`] characters.
 pub(super) fn clean(text: &str) -> String {
     let line = one_line(text);
@@ -169,7 +174,7 @@ mod tests {
 
     use super::*;
 
-    fn lead(name: &str, campaign: Option<&str>, owner: Option<&str>) -> Lead {
+    pub(super) fn lead(name: &str, campaign: Option<&str>, owner: Option<&str>) -> Lead {
         let meta: MetaFields = serde_json::from_value(serde_json::json!({
             "name": name, "phone": "+1 202 555 0143", "phone_e164": "+12025550143",
             "email": "jane@example.com", "campaign_name": campaign, "form_name": "Form A",
@@ -182,7 +187,7 @@ mod tests {
         lead
     }
 
-    fn delivery(event_type: &str, stage: &str) -> Delivery {
+    pub(super) fn delivery(event_type: &str, stage: &str) -> Delivery {
         let at = Utc.with_ymd_and_hms(2026, 12, 7, 10, 0, 0).unwrap();
         Delivery {
             id: 1,
@@ -202,7 +207,7 @@ mod tests {
     #[test]
     fn each_event_is_worded_from_the_lead() {
         let jane = lead("Jane Doe", Some("Spring Promo"), Some("alice"));
-        let created = Message::about(&delivery("lead.created", "New Lead"), &jane);
+        let created = Message::about(&delivery("lead.created", "New Lead"), &jane, None);
         assert_eq!(
             created.headline,
             "New lead: Jane Doe (Spring Promo) assigned to alice"
@@ -259,7 +264,7 @@ mod tests {
         ];
         for (event, stage, lead, expected) in cases {
             assert_eq!(
-                Message::about(&delivery(event, stage), lead).headline,
+                Message::about(&delivery(event, stage), lead, None).headline,
                 expected
             );
         }
@@ -272,7 +277,7 @@ mod tests {
             Some(&"x".repeat(500)),
             None,
         );
-        let message = Message::about(&delivery("lead.created", "New Lead"), &hostile);
+        let message = Message::about(&delivery("lead.created", "New Lead"), &hostile, None);
         assert!(
             message
                 .headline

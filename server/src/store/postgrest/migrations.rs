@@ -117,4 +117,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207214000_history_per_statement.sql",
         include_str!("../../../../migrations/20261207214000_history_per_statement.sql"),
     ),
+    (
+        "20261208000000_follow_up_events.sql",
+        include_str!("../../../../migrations/20261208000000_follow_up_events.sql"),
+    ),
 ];

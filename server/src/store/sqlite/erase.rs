@@ -33,7 +33,8 @@ pub(super) const MIGRATION: &str = concat!(
 /// it (ON DELETE CASCADE), so they are kept aside and put back under the same ids.
 /// A rebuild after [`super::insights::STAGES_MIGRATION`] and [`super::outbox::MIGRATION`] must
 /// create their triggers again (the stage trigger, which keeps each lead's reached stages, and
-/// `queue_trigger!()`, which replaces the CAPI trigger of the default).
+/// the outbox's queue trigger, which replaces the CAPI trigger of the default: since
+/// [`super::event_kinds::MIGRATION`], the one in `event_kinds.rs`).
 macro_rules! activity_with_kinds {
     ($kinds:literal) => {
         activity_with_kinds!($kinds, $crate::store::sqlite::capi::queue_stage_trigger!())

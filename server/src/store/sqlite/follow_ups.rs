@@ -3,8 +3,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
+use leadhook_shared::team::actor;
 use leadhook_shared::{ActivityKind, FollowUpStats, Lead, NewAttempt, NextStep};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::erase::activity_with_kinds;
 use super::history::{self, Change};
@@ -144,16 +145,30 @@ impl FollowUps for SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.with(move |inner| {
-            let changed = inner
-                .conn
-                .execute(
+            let tx = inner.conn.transaction().map_err(internal)?;
+            let what: Option<String> = tx
+                .query_row(
                     "UPDATE leads SET reminded_at = ?3
                      WHERE id = ?1 AND next_step_at = ?2 AND reminded_at IS NULL
-                       AND erased_at IS NULL",
+                       AND erased_at IS NULL
+                     RETURNING next_step_what",
                     params![id, micros(step_at), micros(at)],
+                    |row| row.get(0),
                 )
+                .optional()
                 .map_err(internal)?;
-            Ok(changed == 1)
+            if let Some(what) = &what {
+                // The history row queues `lead.follow_up_due` (the outbox trigger), in the mark's
+                // transaction.
+                let step = NextStep {
+                    at: step_at,
+                    what: what.clone(),
+                };
+                let change = Change::new(ActivityKind::Reminded, None, Some(step.history_text()));
+                history::record(&tx, id, micros(at), actor::SYSTEM, change)?;
+            }
+            tx.commit().map_err(internal)?;
+            Ok(what.is_some())
         })
         .await
     }

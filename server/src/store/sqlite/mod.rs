@@ -10,6 +10,7 @@ mod checkpoint;
 mod copy;
 mod erase;
 mod escalation;
+mod event_kinds;
 mod export;
 mod follow_ups;
 mod history;
@@ -94,6 +95,7 @@ const MIGRATIONS: &[&str] = &[
     outbox::MIGRATION,
     paging::MIGRATION,
     outbox::BY_LEAD_MIGRATION,
+    event_kinds::MIGRATION,
 ];
 
 pub struct SqliteStore {

@@ -60,6 +60,7 @@ pub(super) fn writer(path: &Path, checkpoints_in_commit: bool) -> Result<Inner, 
     // and what a transaction reads before it writes (a person's earlier leads) is current.
     conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
     migrate(&mut conn)?;
+    super::event_kinds::fill(&mut conn)?;
     let last_change_micros = conn
         .query_row(
             "SELECT COALESCE(MAX(updated_at), 0) FROM leads",

@@ -10,7 +10,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::erase::activity_with_kinds;
 use super::insights::{stage_bit, stage_trigger};
-use super::outbox::queue_trigger;
+use super::outbox::queue_trigger_by_case;
 use super::rows::micros;
 use super::{SqliteStore, internal};
 use crate::store::{PagingReads, PagingWrites, RepPaging, StoreError};
@@ -51,7 +51,7 @@ pub(super) const MIGRATION: &str = concat!(
 "#,
     activity_with_kinds!(
         "'stored','redelivered','status','notes','claim','release','assign','erase','exported','next_step','attempt','linked','submitted_again','unlinked','junk_cleared','escalated'",
-        concat!(stage_trigger!(), queue_trigger!())
+        concat!(stage_trigger!(), queue_trigger_by_case!())
     ),
     r#"
     CREATE TABLE claim_links (

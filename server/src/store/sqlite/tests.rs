@@ -326,3 +326,50 @@ async fn the_paging_migration_keeps_history_queued_stages_and_triggers() {
         (ActivityKind::Escalated, "system", Some("1"))
     );
 }
+
+#[tokio::test]
+async fn the_event_kinds_migration_keeps_history_and_queued_stages_and_routes_by_the_table() {
+    use crate::store::{EventType, FollowUps, Outbox, Route};
+
+    let dir = tempfile::tempdir().unwrap();
+    // Queues a third stage (Won) through the queue trigger that now reads `outbox_event_kinds`.
+    let store = migrated_over(dir.path(), super::event_kinds::MIGRATION).await;
+    let queued = store
+        .outbox_claim(crate::store::CAPI, 10, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(
+        queued.iter().map(|d| d.id).collect::<Vec<_>>(),
+        [1, 2, 3],
+        "the stages from before kept their ids"
+    );
+    store
+        .outbox_routes(&[Route {
+            destination: "crm".into(),
+            event_type: EventType::FollowUpDue,
+        }])
+        .await
+        .unwrap();
+    let step = leadhook_shared::NextStep {
+        at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+        what: "Call back".into(),
+    };
+    store.set_next_step(1, Some(&step), "alice").await.unwrap();
+    assert!(
+        store
+            .take_reminder(1, step.at, chrono::Utc::now())
+            .await
+            .unwrap()
+    );
+    let crm = store
+        .outbox_claim("crm", 10, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(
+        crm.iter()
+            .map(|d| (d.lead_id, d.event_type.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "lead.follow_up_due")],
+        "the new kind is allowed and queued by the table's mapping"
+    );
+}

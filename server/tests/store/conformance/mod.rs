@@ -10,6 +10,7 @@ mod follow_ups;
 mod insights;
 mod list;
 mod outbox;
+mod outbox_events;
 mod paging;
 mod people;
 mod phones;
@@ -107,6 +108,9 @@ macro_rules! conformance {
                 routes_queue_one_delivery_per_event_and_destination,
                 deliveries_are_leased_retried_and_dead_lettered_per_destination,
                 a_leads_deliveries_read_back_newest_first_with_their_state,
+            );
+            conformance!(@in outbox_events, $make;
+                follow_up_and_people_events_are_queued_for_their_routes,
             );
             conformance!(@in paging, $make;
                 paging_settings_round_trip_and_leave_with_the_rep,

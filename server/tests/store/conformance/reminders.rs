@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use leadhook_server::store::{LeadStore, ReminderCheck, ReminderQuery, StatsWindow};
-use leadhook_shared::{CallOutcome, LeadPatch, LeadStatus, NextStep};
+use leadhook_shared::team::actor::SYSTEM;
+use leadhook_shared::{ActivityKind, CallOutcome, LeadPatch, LeadStatus, NextStep};
 
 use super::follow_ups::{attempt, history, in_hours, new_lead, step};
 
@@ -79,7 +80,18 @@ pub async fn reminders_are_taken_once_per_step(store: &dyn LeadStore) {
     );
     let now = store.get(lead.id).await.unwrap().unwrap();
     assert_eq!(now.updated_at, set.updated_at, "a mark is not a change");
-    assert_eq!(history(store, lead.id).await, before_history, "nor history");
+    let mut with_the_reminder = before_history.clone();
+    with_the_reminder.push((
+        SYSTEM.to_string(),
+        ActivityKind::Reminded,
+        None,
+        Some(first.history_text()),
+    ));
+    assert_eq!(
+        history(store, lead.id).await,
+        with_the_reminder,
+        "the mark's history row names the step that fell due (it queues lead.follow_up_due)"
+    );
 
     // A new step is a new follow-up: due again at its time, the old mark gone.
     let second = step(2, "Call again");
