@@ -121,10 +121,15 @@ fn print_manual() -> ExitCode {
     }
 }
 
-/// Logs to standard error, filtered by `RUST_LOG` (default `info`).
+/// Logs to standard error, filtered by `RUST_LOG` (default `info`), coloured only on a terminal
+/// (a log file or journal gets no escape codes).
 fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal as _;
+
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let lines = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let lines = match format {
         LogFormat::Text => lines.boxed(),
         LogFormat::Json => lines.json().flatten_event(true).boxed(),
