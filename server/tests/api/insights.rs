@@ -2,7 +2,7 @@
 //! campaign with what Meta's ads insights (the stand-in) say they cost; read once and reused;
 //! refused to reps and for bad parameters with what is wrong; without spend, the figures stand.
 
-use chrono::{Duration, NaiveDate, SecondsFormat, Utc};
+use chrono::{NaiveDate, SecondsFormat, Utc};
 use leadhook_server::config::ServeArgs;
 use leadhook_server::doctor::{self, DoctorArgs, Verdict};
 use leadhook_shared::insights::SpendStatus;
@@ -61,8 +61,11 @@ async fn answered(
     let mut fields: Vec<(&str, &[&str])> = vec![("full_name", &["Jane Doe"]), ("email", &emails)];
     fields.extend_from_slice(answers);
     let mut lead = graph_lead(&id, &fields);
+    // Earlier today (UTC, the zone `period=today` reads without `tz`), even just after midnight.
+    let now = Utc::now();
+    let midnight = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
     lead["created_time"] = json!(
-        (Utc::now() - Duration::hours(1))
+        (midnight + (now - midnight) / 2)
             .to_rfc3339_opts(SecondsFormat::Secs, true)
             .replace('Z', "+0000")
     );

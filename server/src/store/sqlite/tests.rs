@@ -115,6 +115,23 @@ async fn migrated_over(dir: &std::path::Path, migration: &str) -> SqliteStore {
     store
 }
 
+/// Claims the Conversions API stages of [`migrated_over`]'s database: the two from before the
+/// migration, under their ids, and the one it queued after.
+async fn claim_the_three_stages(store: &SqliteStore) -> Vec<crate::store::Delivery> {
+    use crate::store::Outbox;
+
+    let queued = store
+        .outbox_claim(crate::store::CAPI, 10, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(
+        queued.iter().map(|d| d.id).collect::<Vec<_>>(),
+        [1, 2, 3],
+        "the stages from before kept their ids"
+    );
+    queued
+}
+
 #[tokio::test]
 async fn the_erase_migration_keeps_history_and_queued_stages() {
     let dir = tempfile::tempdir().unwrap();
@@ -291,15 +308,7 @@ async fn the_paging_migration_keeps_history_queued_stages_and_triggers() {
         })
         .unwrap();
     assert_eq!(stages & 2, 2, "the stage trigger marked Won: {stages}");
-    let queued = store
-        .outbox_claim(crate::store::CAPI, 10, std::time::Duration::ZERO)
-        .await
-        .unwrap();
-    assert_eq!(
-        queued.iter().map(|d| d.id).collect::<Vec<_>>(),
-        [1, 2, 3],
-        "the stages from before kept their ids"
-    );
+    let queued = claim_the_three_stages(&store).await;
     store
         .outbox_drop(queued[0].id, "dropped on purpose")
         .await
@@ -334,15 +343,7 @@ async fn the_event_kinds_migration_keeps_history_and_queued_stages_and_routes_by
     let dir = tempfile::tempdir().unwrap();
     // Queues a third stage (Won) through the queue trigger that now reads `outbox_event_kinds`.
     let store = migrated_over(dir.path(), super::event_kinds::MIGRATION).await;
-    let queued = store
-        .outbox_claim(crate::store::CAPI, 10, std::time::Duration::ZERO)
-        .await
-        .unwrap();
-    assert_eq!(
-        queued.iter().map(|d| d.id).collect::<Vec<_>>(),
-        [1, 2, 3],
-        "the stages from before kept their ids"
-    );
+    claim_the_three_stages(&store).await;
     store
         .outbox_routes(&[Route {
             destination: "crm".into(),
