@@ -232,5 +232,11 @@ mod tests {
         assert_eq!(change(&entry, now(), berlin), "talked");
         entry.new = Some("shouted".into());
         assert_eq!(change(&entry, now(), berlin), "shouted");
+        entry.kind = ActivityKind::Reminded;
+        entry.new = Some("2026-03-11T08:00:00Z Call back".into());
+        assert_eq!(
+            change(&entry, now(), berlin),
+            "follow-up due: tomorrow 09:00 Call back"
+        );
     }
 }
