@@ -279,7 +279,7 @@ async fn the_person_lookups_are_planned_once() {
     for column in ["phone_e164", "email_key"] {
         let lookup = inner
             .conn
-            .prepare_cached(&super::people::person_lookup(column))
+            .prepare_cached(&super::place::person_lookup(column))
             .unwrap();
         let runs = lookup.get_status(rusqlite::StatementStatus::Run);
         let planned_again = lookup.get_status(rusqlite::StatementStatus::RePrepare);
