@@ -97,6 +97,7 @@ const MIGRATIONS: &[&str] = &[
     paging::MIGRATION,
     outbox::BY_LEAD_MIGRATION,
     event_kinds::MIGRATION,
+    queue::MARKS_INDEX_MIGRATION,
 ];
 
 pub struct SqliteStore {

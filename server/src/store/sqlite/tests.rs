@@ -374,3 +374,96 @@ async fn the_event_kinds_migration_keeps_history_and_queued_stages_and_routes_by
         "the new kind is allowed and queued by the table's mapping"
     );
 }
+
+/// The escalation and first-contact indexes become partial in place (a new lead, with neither
+/// mark, writes no entry into them): the marks stored before are still found, through them.
+#[tokio::test]
+async fn the_marks_indexes_become_partial_and_still_serve_their_queries() {
+    use crate::store::{EscalationQuery, StatsWindow};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leads.db");
+    let before = MIGRATIONS
+        .iter()
+        .position(|sql| *sql == super::queue::MARKS_INDEX_MIGRATION)
+        .expect("the migration is listed");
+    {
+        let conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..before] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO leads (leadgen_id, name, status, created_at, received_at, updated_at,
+                                owner, first_contact_at, escalated_level, escalated_at)
+             VALUES ('escalated', 'A', 'New Lead', 1000000, 1000000, 5000000, NULL, NULL, 1, 5000000),
+                    ('contacted', 'B', 'Contacted', 1000000, 1000000, 4000000, 'alice', 4000000, 0, NULL),
+                    ('waiting', 'C', 'New Lead', 1000000, 1000000, 1000000, NULL, NULL, 0, NULL);",
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", before as i64)
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+
+    let epoch = chrono::DateTime::UNIX_EPOCH;
+    let check = store
+        .escalation_check(&EscalationQuery {
+            created_after: chrono::Utc::now(),
+            due_before: Vec::new(),
+            due_limit: 10,
+            marked_after: epoch,
+            marked_limit: 10,
+        })
+        .await
+        .unwrap();
+    let marked: Vec<_> = check
+        .marked
+        .iter()
+        .map(|mark| (mark.lead.leadgen_id.as_deref(), mark.level))
+        .collect();
+    assert_eq!(marked, [(Some("escalated"), 1)]);
+    let figures = store
+        .queue_figures(StatsWindow {
+            today_start: epoch,
+            week_start: epoch,
+            now: chrono::Utc::now(),
+        })
+        .await
+        .unwrap();
+    let contacts: Vec<_> = figures
+        .contacts
+        .iter()
+        .map(|c| c.owner.as_deref())
+        .collect();
+    assert_eq!(contacts, [Some("alice")]);
+
+    let inner = store.inner.lock().unwrap();
+    for (index, query) in [
+        ("leads_escalated", super::escalation::MARKED_SINCE.as_str()),
+        ("leads_first_contact", super::queue::CONTACTS_SINCE),
+    ] {
+        let sql: String = inner
+            .conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                [index],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert!(sql.contains("IS NOT NULL"), "{index} is not partial: {sql}");
+        let mut explain = inner
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {query}"))
+            .unwrap();
+        let unbound = vec![rusqlite::types::Null; explain.parameter_count()];
+        let plan: Vec<String> = explain
+            .query_map(rusqlite::params_from_iter(unbound), |row| row.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|step| step.contains(index)),
+            "{index} is not used: {plan:?}"
+        );
+    }
+}
