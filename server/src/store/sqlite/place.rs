@@ -94,7 +94,7 @@ impl Place {
             Owner::Kept => {}
         }
         match &self.person {
-            Some(found) => record_link(conn, lead, found.person, found.how, now),
+            Some(found) => record_link(conn, lead, found, now),
             None => Ok(()),
         }
     }
@@ -152,7 +152,7 @@ pub(super) fn place_existing(
         return Ok(());
     }
     match person_of(conn, lead, window)? {
-        Some(found) => link(conn, lead, found.person, found.how, now),
+        Some(found) => link(conn, lead, &found, now),
         None => Ok(()),
     }
 }
@@ -230,33 +230,22 @@ pub(super) fn person_lookup(column: &str) -> String {
     )
 }
 
-/// Makes `lead` a submission of `person` (matched `how`), in both histories.
-fn link(
-    conn: &Connection,
-    lead: &Lead,
-    person: i64,
-    how: &str,
-    now: i64,
-) -> Result<(), StoreError> {
+/// Makes `lead` a submission of the person `found`, in both histories.
+fn link(conn: &Connection, lead: &Lead, found: &Match, now: i64) -> Result<(), StoreError> {
     conn.prepare_cached(
         "UPDATE leads SET repeat_of = ?2, repeat_via = ?3, updated_at = ?4 WHERE id = ?1",
     )
-    .and_then(|mut update| update.execute(params![lead.id, person, how, now]))
+    .and_then(|mut update| update.execute(params![lead.id, found.person, found.how, now]))
     .map_err(internal)?;
-    record_link(conn, lead, person, how, now)
+    record_link(conn, lead, found, now)
 }
 
-/// Records that `lead` became a submission of `person` (matched `how`), in both histories.
-fn record_link(
-    conn: &Connection,
-    lead: &Lead,
-    person: i64,
-    how: &str,
-    now: i64,
-) -> Result<(), StoreError> {
-    let linked = Change::new(ActivityKind::Linked, None, Some(linked_text(person, how)));
+/// Records that `lead` became a submission of the person `found`, in both histories.
+fn record_link(conn: &Connection, lead: &Lead, found: &Match, now: i64) -> Result<(), StoreError> {
+    let linked = linked_text(found.person, found.how);
+    let linked = Change::new(ActivityKind::Linked, None, Some(linked));
     history::record(conn, lead.id, now, SYSTEM, linked)?;
     let again = submitted_again_text(lead.id, lead.meta.form_name.as_deref());
     let again = Change::new(ActivityKind::SubmittedAgain, None, Some(again));
-    history::record(conn, person, now, SYSTEM, again)
+    history::record(conn, found.person, now, SYSTEM, again)
 }

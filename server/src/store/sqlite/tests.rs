@@ -68,20 +68,28 @@ async fn an_existing_database_migrates_in_place_and_keeps_every_lead() {
     assert_eq!(version, MIGRATIONS.len() as i64);
 }
 
+/// A new database at `path` with the schema just before `migration`, which it has not run.
+fn schema_before(path: &std::path::Path, migration: &str) -> Connection {
+    let before = MIGRATIONS
+        .iter()
+        .position(|sql| *sql == migration)
+        .expect("the migration is listed");
+    let conn = Connection::open(path).unwrap();
+    for sql in &MIGRATIONS[..before] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", before as i64)
+        .unwrap();
+    conn
+}
+
 /// A database with history and queued Conversions API stages, left just before `migration`, opened
 /// (so migrated) by this leadhook. The erase and export migrations rebuild `activity` (to allow a
 /// new kind): the history and the stages must survive, and the stage trigger still work.
 async fn migrated_over(dir: &std::path::Path, migration: &str) -> SqliteStore {
     let path = dir.join("leads.db");
-    let before = MIGRATIONS
-        .iter()
-        .position(|sql| *sql == migration)
-        .expect("the migration is listed");
     {
-        let conn = Connection::open(&path).unwrap();
-        for sql in &MIGRATIONS[..before] {
-            conn.execute_batch(sql).unwrap();
-        }
+        let conn = schema_before(&path, migration);
         conn.execute_batch(
             "UPDATE capi_switch SET enabled = 1;
              INSERT INTO leads (leadgen_id, name, status, created_at, received_at, updated_at)
@@ -91,8 +99,6 @@ async fn migrated_over(dir: &std::path::Path, migration: &str) -> SqliteStore {
              VALUES (1, 3000000, 'alice', 'status', 'New Lead', 'Contacted');",
         )
         .unwrap();
-        conn.pragma_update(None, "user_version", before as i64)
-            .unwrap();
     }
     let store = SqliteStore::open(&path).await.unwrap();
     let history = store.activity(1).await.unwrap().unwrap();
@@ -383,15 +389,8 @@ async fn the_marks_indexes_become_partial_and_still_serve_their_queries() {
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("leads.db");
-    let before = MIGRATIONS
-        .iter()
-        .position(|sql| *sql == super::queue::MARKS_INDEX_MIGRATION)
-        .expect("the migration is listed");
     {
-        let conn = Connection::open(&path).unwrap();
-        for sql in &MIGRATIONS[..before] {
-            conn.execute_batch(sql).unwrap();
-        }
+        let conn = schema_before(&path, super::queue::MARKS_INDEX_MIGRATION);
         conn.execute_batch(
             "INSERT INTO leads (leadgen_id, name, status, created_at, received_at, updated_at,
                                 owner, first_contact_at, escalated_level, escalated_at)
@@ -400,8 +399,6 @@ async fn the_marks_indexes_become_partial_and_still_serve_their_queries() {
                     ('waiting', 'C', 'New Lead', 1000000, 1000000, 1000000, NULL, NULL, 0, NULL);",
         )
         .unwrap();
-        conn.pragma_update(None, "user_version", before as i64)
-            .unwrap();
     }
     let store = SqliteStore::open(&path).await.unwrap();
 
