@@ -1,6 +1,8 @@
 //! The escalator's reads in the SQLite store (see [`crate::store::EscalationMarks`]): the same
 //! answers as `public.escalation_check` (migrations/20261207210000_due_checks.sql).
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use rusqlite::params;
 
@@ -10,6 +12,14 @@ use super::{SqliteStore, internal};
 use crate::store::{
     DueEscalation, Escalated, EscalationCheck, EscalationMarks, EscalationQuery, StoreError,
 };
+
+/// The `?2` oldest escalation marks taken after `?1`, through the partial `leads_escalated`.
+pub(super) static MARKED_SINCE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{SELECT_LEADS} WHERE escalated_at IS NOT NULL AND escalated_at > ?1
+         ORDER BY escalated_at, id LIMIT ?2"
+    )
+});
 
 #[async_trait]
 impl EscalationMarks for SqliteStore {
@@ -57,12 +67,7 @@ impl EscalationMarks for SqliteStore {
                 .map_err(internal)?
                 .collect::<Result<_, _>>()
                 .map_err(internal)?;
-            let mut marked = inner
-                .conn
-                .prepare_cached(&format!(
-                    "{SELECT_LEADS} WHERE escalated_at > ?1 ORDER BY escalated_at, id LIMIT ?2"
-                ))
-                .map_err(internal)?;
+            let mut marked = inner.conn.prepare_cached(&MARKED_SINCE).map_err(internal)?;
             let marked = marked
                 .query_map(
                     params![micros(query.marked_after), query.marked_limit],

@@ -19,6 +19,7 @@ mod open;
 mod outbox;
 mod paging;
 mod people;
+mod place;
 mod queue;
 mod reads;
 mod reminders;
@@ -96,6 +97,7 @@ const MIGRATIONS: &[&str] = &[
     paging::MIGRATION,
     outbox::BY_LEAD_MIGRATION,
     event_kinds::MIGRATION,
+    queue::MARKS_INDEX_MIGRATION,
 ];
 
 pub struct SqliteStore {
@@ -314,7 +316,7 @@ impl LeadWrites for SqliteStore {
             let stored = lead_by_id(&tx, id)?
                 .ok_or_else(|| StoreError::Internal("lead vanished after insert".into()))?;
             let routing = Routing { assignment, reps: &reps, repeat_window };
-            let stored = people::place_new(&tx, stored, routing, now)?;
+            let stored = place::place_new(&tx, stored, routing, now)?;
             tx.commit().map_err(internal)?;
             Ok(stored)
         })

@@ -1,21 +1,18 @@
-//! People and junk in the SQLite store: a new lead is linked to the person of the newest lead in
-//! the duplicate window with the same phone, else the same e-mail key (see
-//! [`crate::store::people`]), in the transaction that inserts it; a rep merges and unlinks by hand;
-//! junk is cleared by a rep.
+//! People and junk in the SQLite store: a new lead is linked to its person as it is stored
+//! (`super::place`); a rep merges and unlinks by hand; junk is cleared by a rep.
 
 use async_trait::async_trait;
-use leadhook_shared::team::actor::SYSTEM;
 use leadhook_shared::{ActivityKind, Lead, PeopleStats};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use super::capi::queue_stage_trigger;
 use super::erase::activity_with_kinds;
 use super::history::{self, Change};
-use super::queue::{owned_by, reread, set_owner};
-use super::route::route_new;
-use super::rows::{micros, time_from};
+use super::place::place_new;
+use super::queue::reread;
+use super::rows::micros;
 use super::{SqliteStore, internal, lead_by_id};
-use crate::store::people::{Relinked, linked_text, submitted_again_text, via};
+use crate::store::people::{Relinked, linked_text, via};
 use crate::store::{People, Routing, StatsWindow, StoreError};
 
 /// Adds the normalised phone beside the raw one. Leads stored before have neither: the triage
@@ -56,171 +53,6 @@ pub(super) const MIGRATION: &str = concat!(
 
 /// A lead that is not junk: never flagged, or cleared by a rep.
 pub(super) const NOT_JUNK: &str = "(junk_reason IS NULL OR junk_cleared_at IS NOT NULL)";
-
-/// Gives `lead`, just stored at `now` in the transaction `conn` holds, its place: junk stays
-/// alone and unowned; a repeat joins its person (and the person's owner); anything else is routed
-/// by `routing`. The lead as it is then.
-pub(super) fn place_new(
-    conn: &Connection,
-    lead: Lead,
-    routing: Routing<'_>,
-    now: i64,
-) -> Result<Lead, StoreError> {
-    if lead.junk().is_some() {
-        return Ok(lead);
-    }
-    let Some(Match {
-        person,
-        matched,
-        how,
-    }) = person_of(conn, &lead, routing.repeat_window)?
-    else {
-        return route_new(conn, lead, routing, now);
-    };
-    // As on Supabase: the owner first, then the link, in the history too.
-    let lead = match person_owner(conn, matched, person)? {
-        Some(owner) if lead.owner.is_none() => {
-            set_owner(conn, &lead, Some(&owner), ActivityKind::Assign, SYSTEM, now)?;
-            owned_by(lead, Some(owner), now)
-        }
-        Some(_) => lead,
-        None => route_new(conn, lead, routing, now)?,
-    };
-    link(conn, &lead, person, how, now)?;
-    // What link wrote, without reading the row back (a repeat is most of a piece of leads).
-    Ok(Lead {
-        repeat_of: Some(person),
-        updated_at: time_from(now),
-        ..lead
-    })
-}
-
-/// Links `lead`, stored before people were matched, to its person as [`place_new`] would, without
-/// changing its owner.
-pub(super) fn place_existing(
-    conn: &Connection,
-    lead: &Lead,
-    window: chrono::Duration,
-    now: i64,
-) -> Result<(), StoreError> {
-    let has_repeats = conn
-        .prepare_cached("SELECT 1 FROM leads WHERE repeat_of = ?1 LIMIT 1")
-        .and_then(|mut select| select.exists([lead.id]))
-        .map_err(internal)?;
-    // A person's first lead (merged by hand meanwhile) stays first: links are never chained.
-    if lead.junk().is_some() || has_repeats {
-        return Ok(());
-    }
-    match person_of(conn, lead, window)? {
-        Some(found) => link(conn, lead, found.person, found.how, now),
-        None => Ok(()),
-    }
-}
-
-/// An earlier lead of the same person.
-struct Match {
-    /// The person's first lead.
-    person: i64,
-    /// The lead that matched.
-    matched: i64,
-    /// What matched ([`via`]).
-    how: &'static str,
-}
-
-/// The person `lead` is a repeat of: the newest other lead within `window`, not erased, not junk
-/// and not one of `lead`'s own repeats, with the same phone, else the same e-mail key (found
-/// through the indexes on key and time, however many leads share the key).
-fn person_of(
-    conn: &Connection,
-    lead: &Lead,
-    window: chrono::Duration,
-) -> Result<Option<Match>, StoreError> {
-    if window <= chrono::Duration::zero() || lead.repeat_of.is_some() {
-        return Ok(None);
-    }
-    let created = micros(lead.meta.created_at);
-    let window = window.num_microseconds().unwrap_or(i64::MAX);
-    let keys = [
-        ("phone_e164", lead.meta.phone_e164.as_deref(), via::PHONE),
-        ("email_key", lead.meta.email_key.as_deref(), via::EMAIL),
-    ];
-    for (column, key, how) in keys {
-        let Some(key) = key else { continue };
-        let person = conn
-            .prepare_cached(&person_lookup(column))
-            .and_then(|mut select| {
-                select
-                    .query_row(
-                        params![
-                            key,
-                            lead.id,
-                            created.saturating_sub(window),
-                            created.saturating_add(window)
-                        ],
-                        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
-                    )
-                    .optional()
-            })
-            .map_err(internal)?;
-        if let Some((person, matched)) = person {
-            return Ok(Some(Match {
-                person,
-                matched,
-                how,
-            }));
-        }
-    }
-    Ok(None)
-}
-
-/// The query of [`person_of`] on `column` (`phone_e164` or `email_key`): the person and the lead
-/// of the newest match of key `?1` for lead `?2` created between `?3` and `?4`.
-pub(super) fn person_lookup(column: &str) -> String {
-    format!(
-        "SELECT COALESCE(repeat_of, id), id FROM leads
-         WHERE {column} = ?1 AND id <> ?2 AND erased_at IS NULL AND {NOT_JUNK}
-           AND created_at BETWEEN ?3 AND ?4 AND COALESCE(repeat_of, 0) <> ?2
-         ORDER BY created_at DESC, id DESC LIMIT 1"
-    )
-}
-
-/// Makes `lead` a submission of `person` (matched `how`), in both histories.
-fn link(
-    conn: &Connection,
-    lead: &Lead,
-    person: i64,
-    how: &str,
-    now: i64,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "UPDATE leads SET repeat_of = ?2, repeat_via = ?3, updated_at = ?4 WHERE id = ?1",
-    )
-    .and_then(|mut update| update.execute(params![lead.id, person, how, now]))
-    .map_err(internal)?;
-    let linked = Change::new(ActivityKind::Linked, None, Some(linked_text(person, how)));
-    history::record(conn, lead.id, now, SYSTEM, linked)?;
-    let again = submitted_again_text(lead.id, lead.meta.form_name.as_deref());
-    let again = Change::new(ActivityKind::SubmittedAgain, None, Some(again));
-    history::record(conn, person, now, SYSTEM, again)
-}
-
-/// Who works the person: the owner of the lead that matched, else of the person's first lead.
-fn person_owner(
-    conn: &Connection,
-    matched: i64,
-    person: i64,
-) -> Result<Option<String>, StoreError> {
-    conn.prepare_cached(
-        "SELECT owner FROM leads WHERE id IN (?1, ?2) AND owner IS NOT NULL AND erased_at IS NULL
-         ORDER BY id = ?1 DESC LIMIT 1",
-    )
-    .and_then(|mut select| {
-        select
-            .query_row([matched, person], |row| row.get(0))
-            .optional()
-    })
-    .map_err(internal)
-}
 
 /// Takes lead `id` out of its person: a repeat becomes its own person; a person's first lead
 /// leaves its repeats together under the oldest of them. Records `unlinked` by `actor` on `id`

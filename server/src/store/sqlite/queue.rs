@@ -50,6 +50,21 @@ pub(super) const MIGRATION: &str = r#"
     );
 "#;
 
+/// The escalation and first-contact indexes hold only the leads that have the mark: every new
+/// lead arrives with neither, and indexing its nulls cost two index entries per insert. The
+/// queries that read them (`escalated_at > ?`, `first_contact_at >= ?`) say `IS NOT NULL`.
+pub(super) const MARKS_INDEX_MIGRATION: &str = r#"
+    DROP INDEX leads_escalated;
+    CREATE INDEX leads_escalated ON leads (escalated_at) WHERE escalated_at IS NOT NULL;
+    DROP INDEX leads_first_contact;
+    CREATE INDEX leads_first_contact ON leads (first_contact_at)
+        WHERE first_contact_at IS NOT NULL;
+"#;
+
+/// The first contacts since `?1`, through the partial `leads_first_contact`.
+pub(super) const CONTACTS_SINCE: &str = "SELECT owner, first_contact_at, created_at FROM leads
+     WHERE first_contact_at IS NOT NULL AND first_contact_at >= ?1";
+
 /// Fields the server derives from Meta's, not listed as changed (the raw `phone` is).
 const DERIVED_FIELDS: [&str; 2] = ["phone_e164", "phone_invalid"];
 
@@ -336,9 +351,7 @@ impl QueueReads for SqliteStore {
                 )
                 .map_err(internal)?;
             let mut contacts_statement = conn
-                .prepare_cached(
-                    "SELECT owner, first_contact_at, created_at FROM leads WHERE first_contact_at >= ?1",
-                )
+                .prepare_cached(CONTACTS_SINCE)
                 .map_err(internal)?;
             let contacts = contacts_statement
                 .query_map([micros(window.week_start)], |row| {

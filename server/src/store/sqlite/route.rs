@@ -1,35 +1,35 @@
 //! Routing in the SQLite store: the owner of a new lead is decided in the transaction that inserts
-//! it (see [`crate::store::Routing`]). The store's one connection serialises these transactions,
+//! it, before its insert (see [`crate::store::Routing`] and `people::place_of`). The store's one connection serialises these transactions,
 //! so two new leads never take the same turn.
 
-use leadhook_shared::team::actor::SYSTEM;
-use leadhook_shared::{ActivityKind, Lead};
 use rusqlite::{Connection, params};
 
 use super::internal;
-use super::queue::{owned_by, set_owner};
 use crate::store::{Routing, StoreError};
 
-/// Gives `lead`, inserted at `now` in the transaction `conn` holds, the owner `routing` decides,
-/// recorded as assigned by the system; the lead as it is then.
-pub(super) fn route_new(
+/// The owner placing a new lead gives it.
+pub(super) enum Owner {
+    /// None: not given out (junk, claim mode), or the lead has one already.
+    Kept,
+    /// Every rep in turn is away: the lead stays unowned (logged once it is stored).
+    EveryoneAway,
+    /// This rep, by turn or as the owner of the lead's person.
+    Given(String),
+}
+
+/// The owner `routing` gives a new lead at `now`, its turn taken in the transaction `conn` holds.
+pub(super) fn owner_in_turn(
     conn: &Connection,
-    lead: Lead,
     routing: Routing<'_>,
     now: i64,
-) -> Result<Lead, StoreError> {
+) -> Result<Owner, StoreError> {
     let Some(reps) = routing.turns() else {
-        return Ok(lead);
+        return Ok(Owner::Kept);
     };
-    let Some(owner) = next_in_turn(conn, reps, now)? else {
-        tracing::warn!(
-            id = lead.id,
-            "every rep is away: the new lead stays unowned"
-        );
-        return Ok(lead);
-    };
-    set_owner(conn, &lead, Some(&owner), ActivityKind::Assign, SYSTEM, now)?;
-    Ok(owned_by(lead, Some(owner), now))
+    Ok(match next_in_turn(conn, reps, now)? {
+        Some(owner) => Owner::Given(owner),
+        None => Owner::EveryoneAway,
+    })
 }
 
 /// The available rep of `reps` assigned least recently (never assigned first, then in the order

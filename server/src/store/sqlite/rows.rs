@@ -89,21 +89,28 @@ leadhook_shared::with_meta_fields!(meta_columns);
 const SEARCH_PARAMETER: usize = META_COLUMNS.len() + 2;
 const STAMP_PARAMETER: usize = META_COLUMNS.len() + 3;
 
-/// Inserts a lead from Meta; every other column takes its default, as [`inserted_from_meta`]
-/// says. Nothing is read back: reading the row costs as much as writing it.
+/// Inserts a lead from Meta in its place: after the stamp come its owner, `owned_at`,
+/// `repeat_of` and `repeat_via` (`super::place` decides them before the insert). Every other
+/// column takes its default, as [`inserted_from_meta`] says. Nothing is read back: reading the
+/// row costs as much as writing it.
 pub(super) static INSERT_FROM_META: LazyLock<String> = LazyLock::new(|| {
     let placeholders: Vec<String> = (2..SEARCH_PARAMETER).map(|n| format!("?{n}")).collect();
+    let placed: Vec<String> = (STAMP_PARAMETER + 1..STAMP_PARAMETER + 5)
+        .map(|n| format!("?{n}"))
+        .collect();
     format!(
-        "INSERT INTO leads (leadgen_id, {}, search_text, updated_at, received_at, is_manual, triaged)
-         VALUES (?1, {}, ?{SEARCH_PARAMETER}, ?{STAMP_PARAMETER}, ?{STAMP_PARAMETER}, 0, 1)",
+        "INSERT INTO leads (leadgen_id, {}, search_text, updated_at, received_at, is_manual, triaged,
+            owner, owned_at, repeat_of, repeat_via)
+         VALUES (?1, {}, ?{SEARCH_PARAMETER}, ?{STAMP_PARAMETER}, ?{STAMP_PARAMETER}, 0, 1, {})",
         META_COLUMNS.join(", "),
-        placeholders.join(", ")
+        placeholders.join(", "),
+        placed.join(", ")
     )
 });
 
-/// The lead [`INSERT_FROM_META`] stored from `lead` as row `id` at `stamp`: the columns it leaves to their
-/// defaults hold them (status `New Lead`, no notes, owner, contact or erasure). The store tests
-/// check this against the row read back.
+/// The lead [`INSERT_FROM_META`] stores from `lead` as row `id` at `stamp` before it is placed:
+/// the columns it leaves to their defaults hold them (status `New Lead`, no notes, contact or
+/// erasure). The store tests check this against the row read back.
 pub(super) fn inserted_from_meta(id: i64, lead: IncomingLead, stamp: i64) -> Lead {
     Lead::arrived(id, Some(lead.leadgen_id), lead.meta, time_from(stamp))
 }

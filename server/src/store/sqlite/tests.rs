@@ -68,20 +68,28 @@ async fn an_existing_database_migrates_in_place_and_keeps_every_lead() {
     assert_eq!(version, MIGRATIONS.len() as i64);
 }
 
+/// A new database at `path` with the schema just before `migration`, which it has not run.
+fn schema_before(path: &std::path::Path, migration: &str) -> Connection {
+    let before = MIGRATIONS
+        .iter()
+        .position(|sql| *sql == migration)
+        .expect("the migration is listed");
+    let conn = Connection::open(path).unwrap();
+    for sql in &MIGRATIONS[..before] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", before as i64)
+        .unwrap();
+    conn
+}
+
 /// A database with history and queued Conversions API stages, left just before `migration`, opened
 /// (so migrated) by this leadhook. The erase and export migrations rebuild `activity` (to allow a
 /// new kind): the history and the stages must survive, and the stage trigger still work.
 async fn migrated_over(dir: &std::path::Path, migration: &str) -> SqliteStore {
     let path = dir.join("leads.db");
-    let before = MIGRATIONS
-        .iter()
-        .position(|sql| *sql == migration)
-        .expect("the migration is listed");
     {
-        let conn = Connection::open(&path).unwrap();
-        for sql in &MIGRATIONS[..before] {
-            conn.execute_batch(sql).unwrap();
-        }
+        let conn = schema_before(&path, migration);
         conn.execute_batch(
             "UPDATE capi_switch SET enabled = 1;
              INSERT INTO leads (leadgen_id, name, status, created_at, received_at, updated_at)
@@ -91,8 +99,6 @@ async fn migrated_over(dir: &std::path::Path, migration: &str) -> SqliteStore {
              VALUES (1, 3000000, 'alice', 'status', 'New Lead', 'Contacted');",
         )
         .unwrap();
-        conn.pragma_update(None, "user_version", before as i64)
-            .unwrap();
     }
     let store = SqliteStore::open(&path).await.unwrap();
     let history = store.activity(1).await.unwrap().unwrap();
@@ -279,7 +285,7 @@ async fn the_person_lookups_are_planned_once() {
     for column in ["phone_e164", "email_key"] {
         let lookup = inner
             .conn
-            .prepare_cached(&super::people::person_lookup(column))
+            .prepare_cached(&super::place::person_lookup(column))
             .unwrap();
         let runs = lookup.get_status(rusqlite::StatementStatus::Run);
         let planned_again = lookup.get_status(rusqlite::StatementStatus::RePrepare);
@@ -373,4 +379,88 @@ async fn the_event_kinds_migration_keeps_history_and_queued_stages_and_routes_by
         [(1, "lead.follow_up_due")],
         "the new kind is allowed and queued by the table's mapping"
     );
+}
+
+/// The escalation and first-contact indexes become partial in place (a new lead, with neither
+/// mark, writes no entry into them): the marks stored before are still found, through them.
+#[tokio::test]
+async fn the_marks_indexes_become_partial_and_still_serve_their_queries() {
+    use crate::store::{EscalationQuery, StatsWindow};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leads.db");
+    {
+        let conn = schema_before(&path, super::queue::MARKS_INDEX_MIGRATION);
+        conn.execute_batch(
+            "INSERT INTO leads (leadgen_id, name, status, created_at, received_at, updated_at,
+                                owner, first_contact_at, escalated_level, escalated_at)
+             VALUES ('escalated', 'A', 'New Lead', 1000000, 1000000, 5000000, NULL, NULL, 1, 5000000),
+                    ('contacted', 'B', 'Contacted', 1000000, 1000000, 4000000, 'alice', 4000000, 0, NULL),
+                    ('waiting', 'C', 'New Lead', 1000000, 1000000, 1000000, NULL, NULL, 0, NULL);",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+
+    let epoch = chrono::DateTime::UNIX_EPOCH;
+    let check = store
+        .escalation_check(&EscalationQuery {
+            created_after: chrono::Utc::now(),
+            due_before: Vec::new(),
+            due_limit: 10,
+            marked_after: epoch,
+            marked_limit: 10,
+        })
+        .await
+        .unwrap();
+    let marked: Vec<_> = check
+        .marked
+        .iter()
+        .map(|mark| (mark.lead.leadgen_id.as_deref(), mark.level))
+        .collect();
+    assert_eq!(marked, [(Some("escalated"), 1)]);
+    let figures = store
+        .queue_figures(StatsWindow {
+            today_start: epoch,
+            week_start: epoch,
+            now: chrono::Utc::now(),
+        })
+        .await
+        .unwrap();
+    let contacts: Vec<_> = figures
+        .contacts
+        .iter()
+        .map(|c| c.owner.as_deref())
+        .collect();
+    assert_eq!(contacts, [Some("alice")]);
+
+    let inner = store.inner.lock().unwrap();
+    for (index, query) in [
+        ("leads_escalated", super::escalation::MARKED_SINCE.as_str()),
+        ("leads_first_contact", super::queue::CONTACTS_SINCE),
+    ] {
+        let sql: String = inner
+            .conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                [index],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert!(sql.contains("IS NOT NULL"), "{index} is not partial: {sql}");
+        let mut explain = inner
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {query}"))
+            .unwrap();
+        let unbound = vec![rusqlite::types::Null; explain.parameter_count()];
+        let plan: Vec<String> = explain
+            .query_map(rusqlite::params_from_iter(unbound), |row| row.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|step| step.contains(index)),
+            "{index} is not used: {plan:?}"
+        );
+    }
 }

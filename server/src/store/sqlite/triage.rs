@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
-use super::people::place_existing;
+use super::place::place_existing;
 use super::{SqliteStore, internal, lead_by_id};
 use crate::store::people::{Triaged, Untriaged};
 use crate::store::{StoreError, TriageBackfill, TriageWrites};

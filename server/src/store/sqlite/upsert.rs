@@ -1,17 +1,18 @@
 //! Leads from Meta in the SQLite store. Each piece of up to [`UPSERT_BATCH`] leads is one
 //! transaction in one call of the blocking pool, with cached statements: per lead, one lookup by
 //! `leadgen_id`, and for a new or changed lead one write and one activity row (a changed lead's
-//! row is read back; a new one's is known). A new lead is routed in the same transaction.
+//! row is read back; a new one's is known). A new lead is placed (its person and owner) before
+//! its insert, in the same transaction, so its row is written once.
 
-use leadhook_shared::ActivityKind;
 use leadhook_shared::meta::IncomingLead;
+use leadhook_shared::{ActivityKind, Lead, MetaFields};
 use rusqlite::{Connection, OptionalExtension, ToSql};
 
 use super::history::{self, Change};
-use super::people::place_new;
+use super::place::{NOT_STORED, place_of};
 use super::rows::{
     INSERT_FROM_META, SELECT_LEADS, UPDATE_FROM_META, inserted_from_meta, lead_from_row,
-    meta_parameters,
+    meta_parameters, micros,
 };
 use super::{Inner, SqliteStore, internal, search_text};
 use crate::store::upsert::in_pieces;
@@ -123,54 +124,82 @@ fn upsert_one(
         });
     }
     let now = stamp();
-    let inserted = existing.is_none();
-    let (stored, change) = match existing {
-        Some(before) => {
-            let stored = with_meta_parameters(&lead, now, |parameters| {
-                conn.prepare_cached(&UPDATE_FROM_META)?
-                    .query_row(parameters, lead_from_row)
-            })?;
-            let changed = super::queue::changed_meta_fields(&before.meta, &lead.meta);
-            let change = Change::new(ActivityKind::Redelivered, None, Some(changed));
-            (stored, change)
-        }
-        None => {
-            with_meta_parameters(&lead, now, |parameters| {
-                conn.prepare_cached(&INSERT_FROM_META)?.execute(parameters)
-            })?;
-            let stored = inserted_from_meta(conn.last_insert_rowid(), lead, now);
-            (stored, Change::new(ActivityKind::Stored, None, None))
-        }
+    let Some(before) = existing else {
+        return insert_new(conn, lead, actor, routing, now);
     };
+    let stored = with_meta_parameters(&lead.leadgen_id, &lead.meta, now, &[], |parameters| {
+        conn.prepare_cached(&UPDATE_FROM_META)?
+            .query_row(parameters, lead_from_row)
+    })?;
+    let changed = super::queue::changed_meta_fields(&before.meta, &lead.meta);
+    let change = Change::new(ActivityKind::Redelivered, None, Some(changed));
     history::record(conn, stored.id, now, actor, change)?;
-    let stored = if inserted {
-        place_new(conn, stored, routing, now)?
-    } else {
-        stored
-    };
     Ok(Upserted {
         lead: stored,
-        inserted,
+        inserted: false,
         changed: true,
     })
 }
 
-/// Runs `write` with the parameters of [`INSERT_FROM_META`] and [`UPDATE_FROM_META`] for `lead`
-/// changed at `stamp`.
+/// Inserts `lead`, new, at `now` already in its place (its person and owner, decided first), and
+/// records it: `stored`, then what placing it did.
+fn insert_new(
+    conn: &Connection,
+    lead: IncomingLead,
+    actor: &str,
+    routing: Routing<'_>,
+    now: i64,
+) -> Result<Upserted, StoreError> {
+    let pending = inserted_from_meta(NOT_STORED, lead, now);
+    let place = place_of(conn, &pending, routing, now)?;
+    let pending = place.on(pending, now);
+    let leadgen_id = pending.leadgen_id.as_deref().unwrap_or_default();
+    let placed: [&dyn ToSql; 4] = [
+        &pending.owner,
+        &pending.owned_at.map(micros),
+        &pending.repeat_of,
+        &place.via(),
+    ];
+    with_meta_parameters(leadgen_id, &pending.meta, now, &placed, |parameters| {
+        conn.prepare_cached(&INSERT_FROM_META)?.execute(parameters)
+    })?;
+    let stored = Lead {
+        id: conn.last_insert_rowid(),
+        ..pending
+    };
+    history::record(
+        conn,
+        stored.id,
+        now,
+        actor,
+        Change::new(ActivityKind::Stored, None, None),
+    )?;
+    place.record(conn, &stored, now)?;
+    Ok(Upserted {
+        lead: stored,
+        inserted: true,
+        changed: true,
+    })
+}
+
+/// Runs `write` with the parameters of [`INSERT_FROM_META`] and [`UPDATE_FROM_META`] for the lead
+/// `leadgen_id` with `meta` changed at `stamp`, followed by `more`.
 fn with_meta_parameters<T>(
-    lead: &IncomingLead,
+    leadgen_id: &str,
+    meta: &MetaFields,
     stamp: i64,
+    more: &[&dyn ToSql],
     write: impl FnOnce(&[&dyn ToSql]) -> rusqlite::Result<T>,
 ) -> Result<T, StoreError> {
-    let meta = &lead.meta;
     let search = search_text(
         meta.name.as_deref(),
         meta.email.as_deref(),
         meta.phone.as_deref(),
     );
     let meta_parameters = meta_parameters(meta).map_err(internal)?;
-    let mut parameters: Vec<&dyn ToSql> = vec![&lead.leadgen_id];
+    let mut parameters: Vec<&dyn ToSql> = vec![&leadgen_id];
     parameters.extend(meta_parameters.iter().map(|value| value as &dyn ToSql));
     parameters.extend([&search as &dyn ToSql, &stamp]);
+    parameters.extend(more);
     write(&parameters).map_err(internal)
 }
