@@ -126,6 +126,9 @@ pub enum ActivityKind {
     /// The lead waited too long and was escalated (by `system`; `new`: the level). Written by the
     /// stores when the escalation mark is taken, so the outbox queues `lead.escalated`.
     Escalated,
+    /// The person's first message (WhatsApp, SMS) was skipped, failed or has an unknown fate
+    /// (by `system`; `new` says which and why). Queues no event.
+    Message,
     /// A kind this build does not know, written by a newer server sharing the store (a rolling
     /// deploy). Read, shown as a change, never written.
     Other,
@@ -137,7 +140,7 @@ impl ActivityKind {
         name.parse().unwrap_or(ActivityKind::Other)
     }
 
-    pub const ALL: [ActivityKind; 16] = [
+    pub const ALL: [ActivityKind; 17] = [
         ActivityKind::Stored,
         ActivityKind::Redelivered,
         ActivityKind::Status,
@@ -154,6 +157,7 @@ impl ActivityKind {
         ActivityKind::Unlinked,
         ActivityKind::JunkCleared,
         ActivityKind::Escalated,
+        ActivityKind::Message,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -175,6 +179,7 @@ impl ActivityKind {
             ActivityKind::Unlinked => "unlinked",
             ActivityKind::JunkCleared => "junk_cleared",
             ActivityKind::Escalated => "escalated",
+            ActivityKind::Message => "message",
         }
     }
 }

@@ -122,6 +122,10 @@ fn change(entry: &Activity, now: DateTime<Utc>, zone: Tz) -> String {
             "escalated: waiting too long (level {})",
             entry.new.as_deref().unwrap_or("—")
         ),
+        ActivityKind::Message => entry
+            .new
+            .clone()
+            .unwrap_or_else(|| "first message".to_string()),
         ActivityKind::Other => "changed (update leadhook to see how)".to_string(),
     }
 }
@@ -214,6 +218,14 @@ mod tests {
         assert_eq!(
             read(entry(ActivityKind::Escalated, None, Some("1"))),
             "escalated: waiting too long (level 1)"
+        );
+        assert_eq!(
+            read(entry(
+                ActivityKind::Message,
+                None,
+                Some("whatsapp first message not sent: quiet hours")
+            )),
+            "whatsapp first message not sent: quiet hours"
         );
     }
 

@@ -7,6 +7,7 @@
 
 mod capi;
 mod checkpoint;
+mod conversation;
 mod copy;
 mod erase;
 mod escalation;
@@ -94,6 +95,7 @@ const MIGRATIONS: &[&str] = &[
     outbox::MIGRATION,
     paging::MIGRATION,
     outbox::BY_LEAD_MIGRATION,
+    conversation::MIGRATION,
 ];
 
 pub struct SqliteStore {
