@@ -12,10 +12,10 @@ use leadhook_sim::messaging_standin::{PHONE_NUMBER_ID, TWILIO_SID, TWILIO_TOKEN,
 use leadhook_sim::{Api, MessagingFault, MessagingStandin, ServerProcess};
 use serde_json::Value;
 
-use super::{secret_file, spawn_with_file, write_channels};
+use super::{process_with_channels, secret_file, spawn_with_file, write_channels};
 use crate::helpers::{
     FORM_ID, PAGE_ID, REP_TOKEN, TestApp, graph_lead, notification, post_signed, server_binary,
-    settings, spawn_graph,
+    spawn_graph,
 };
 
 const PHONE: &str = "+4915112345678";
@@ -220,11 +220,7 @@ async fn a_server_killed_mid_send_never_sends_the_first_message_again() {
         config_dir.path(),
         &whatsapp_table(config_dir.path(), &standin),
     );
-    let mut env = settings().env(&graph.base_url(), data_dir.path());
-    env.push(("LEADHOOK_CHANNELS", path.display().to_string()));
-    let server = ServerProcess::start(&server_binary(), env.clone())
-        .await
-        .expect("start");
+    let (server, env) = process_with_channels(&graph, data_dir.path(), &path).await;
     let client = reqwest::Client::new();
     let answer = post_signed(&client, &server.base_url(), notification(&[leadgen_id]))
         .await

@@ -9,19 +9,9 @@ use leadhook_server::store::{
     OptOutSource,
 };
 use leadhook_shared::ActivityKind;
-use leadhook_shared::team::actor::FACEBOOK;
 
 use super::Fixture;
-use super::suite::{at, incoming};
-
-async fn lead(store: &dyn LeadStore, leadgen_id: &str) -> i64 {
-    store
-        .upsert(&incoming(leadgen_id, "Jane Doe", at(1)), FACEBOOK)
-        .await
-        .unwrap()
-        .lead
-        .id
-}
+use super::queue::new_lead as lead;
 
 fn first(lead_id: i64, person_id: i64, number: &str, delivery_id: i64) -> FirstMessage {
     FirstMessage {
