@@ -194,3 +194,95 @@ pub(super) fn read(
         default_zone,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::channels::{ChannelKind, parse};
+
+    const TOKEN: &str = "EAAGsecretWHATSAPPtoken";
+
+    fn read(rules: &str, events: &str) -> Result<FirstRules, String> {
+        let text = format!(
+            "[whatsapp.first]\nphone_number_id = \"106540352242922\"\nsecret_env = \"WA\"\n\
+             template = \"first_contact\"\nbusiness_name = \"Acme\"\nevents = {events}\n\
+             [whatsapp.first.rules]\n{rules}"
+        );
+        let env = |name: &str| (name == "WA").then(|| TOKEN.to_string());
+        let config = parse(Path::new("channels.toml"), &text, &env).map_err(|e| e.to_string())?;
+        match &config.channels[0].kind {
+            ChannelKind::WhatsApp(whatsapp) => {
+                assert!(!format!("{whatsapp:?}").contains(TOKEN));
+                Ok(whatsapp.rules.clone())
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const CREATED: &str = "[\"lead.created\"]";
+
+    #[test]
+    fn rules_read_with_their_defaults() {
+        let rules = read("forms = [\"all\"]\nconsent_checkbox = \"optin\"\n", CREATED).unwrap();
+        assert_eq!(rules.forms, Forms::All);
+        assert_eq!(rules.consent, Consent::Checkbox("optin".into()));
+        assert_eq!(
+            rules.quiet.to_string(),
+            "21:00-08:00",
+            "the send window 08:00-21:00"
+        );
+        let rules = read(
+            "forms = [\"123\"]\nconsent = \"off\"\nsend_window = \"09:00-20:00\"\n\
+             zones = { US = \"America/Denver\" }\ndefault_zone = \"Europe/Berlin\"\n",
+            CREATED,
+        )
+        .unwrap();
+        assert_eq!(rules.forms, Forms::Only(vec!["123".into()]));
+        assert_eq!(rules.consent, Consent::Off);
+        assert_eq!(rules.zones["US"], Tz::America__Denver);
+        assert_eq!(rules.default_zone, Some(Tz::Europe__Berlin));
+    }
+
+    #[test]
+    fn consent_must_be_said_and_the_event_is_lead_created() {
+        for (rules, want) in [
+            ("forms = [\"all\"]\n", "exactly one of consent_checkbox"),
+            (
+                "forms = [\"all\"]\nconsent = \"no\"\n",
+                "consent may only be \"off\"",
+            ),
+            (
+                "forms = [\"all\"]\nconsent = \"off\"\nconsent_checkbox = \"x\"\n",
+                "exactly one of",
+            ),
+            ("forms = []\nconsent = \"off\"\n", "forms is empty"),
+            ("forms = [\"spring\"]\nconsent = \"off\"\n", "form ids"),
+            (
+                "forms = [\"all\"]\nconsent = \"off\"\nsend_window = \"9-5\"\n",
+                "send_window",
+            ),
+            (
+                "forms = [\"all\"]\nconsent = \"off\"\nzones = { us = \"UTC\" }\n",
+                "capitals",
+            ),
+            (
+                "forms = [\"all\"]\nconsent = \"off\"\ndefault_zone = \"Mars/Base\"\n",
+                "IANA",
+            ),
+        ] {
+            let error = read(rules, CREATED).unwrap_err();
+            assert!(error.contains(want), "{rules}: {error}");
+            assert!(!error.contains(TOKEN));
+        }
+        let error = read(
+            "forms = [\"all\"]\nconsent = \"off\"\n",
+            "[\"lead.created\", \"lead.assigned\"]",
+        )
+        .unwrap_err();
+        assert!(error.contains("events must be"), "{error}");
+        let body = crate::config::channels::sms::body_parts("Hi {first_name}, {nope}");
+        assert_eq!(body.unwrap_err(), "unknown placeholder {nope}");
+    }
+}

@@ -172,6 +172,34 @@ async fn a_new_lead_gets_its_whatsapp_template_once_and_a_repeat_of_the_person_n
     let notes = history(&app.client, &app.address, repeat.id).await;
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].contains("messaged already"), "{notes:?}");
+
+    // Another person, whose number stopped marketing messages: refused (131050), never retried.
+    standin.opt_out("4915199999999");
+    let mut opted = person("1234567890128803", "Max Muster");
+    opted["field_data"][1]["values"] = serde_json::json!(["+4915199999999"]);
+    app.graph.add_lead(PAGE_ID, FORM_ID, opted);
+    assert_eq!(
+        app.post_signed(&notification(&["1234567890128803"]))
+            .await
+            .status(),
+        200
+    );
+    let max = app
+        .wait_for_leads(3)
+        .await
+        .into_iter()
+        .find(|lead| lead.leadgen_id.as_deref() == Some("1234567890128803"))
+        .expect("stored");
+    let (state, reason) = settled(&app.client, &app.address, max.id).await;
+    assert_eq!(state, "failed");
+    assert!(reason.contains("131050"), "{reason}");
+    assert_eq!(standin.arrived(Api::WhatsApp).len(), 2);
+    let sample = |outcome: &str| {
+        format!("leadhook_first_messages_total{{channel=\"whatsapp\",outcome=\"{outcome}\"}}")
+    };
+    assert_eq!(app.metric(&sample("sent")).await, 1.0);
+    assert_eq!(app.metric(&sample("failed")).await, 1.0);
+    assert_eq!(app.metric(&sample("skipped")).await, 1.0);
 }
 
 #[tokio::test]
