@@ -15,7 +15,8 @@
 //!   token), form fields `To`, `From` or `MessagingServiceSid`, `Body`, `StatusCallback`;
 //!   answered `201` with `{"sid": "SM…", "status": "queued"}`; `401` (code 20003) for other
 //!   credentials, `400` code 21610 for a number that opted out, `400` code 21211 for a `To` that
-//!   is not a number.
+//!   is not a number. `GET /2010-04-01/Accounts/<sid>.json` answers the account for the right
+//!   credentials (what `doctor` checks).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -112,6 +113,7 @@ impl MessagingStandin {
                 get(templates_list),
             )
             .route("/2010-04-01/Accounts/{sid}/Messages.json", post(sms_send))
+            .route("/2010-04-01/Accounts/{account}", get(sms_account))
             .with_state(standin.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         standin
@@ -289,6 +291,15 @@ async fn templates_list(
     (StatusCode::OK, json!({"data": data}).to_string()).into_response()
 }
 
+/// The `Authorization` header of the right credentials.
+fn twilio_basic() -> String {
+    let pair = format!("{TWILIO_SID}:{TWILIO_TOKEN}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
 fn twilio_error(status: StatusCode, code: i64, message: &str) -> (StatusCode, HeaderMap, Value) {
     let body = json!({"code": code, "message": message, "status": status.as_u16(),
                       "more_info": format!("https://www.twilio.com/docs/errors/{code}")});
@@ -306,10 +317,7 @@ async fn sms_send(
     let Some((index, fault)) = standin.arrive(Api::Sms, recorded).await else {
         return StatusCode::GATEWAY_TIMEOUT.into_response();
     };
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{TWILIO_SID}:{TWILIO_TOKEN}"))
-    );
+    let basic = twilio_basic();
     let to = fields.get("To").cloned().unwrap_or_default();
     let digits = to.strip_prefix('+').unwrap_or_default();
     let (status, headers, answer) = if headers.get("authorization").and_then(|v| v.to_str().ok())
@@ -349,6 +357,19 @@ async fn sms_send(
     };
     standin.answered(index, status, None);
     (status, headers, answer.to_string()).into_response()
+}
+
+/// `GET /2010-04-01/Accounts/<sid>.json`: the account, for the right credentials.
+async fn sms_account(Path(account): Path<String>, headers: HeaderMap) -> Response {
+    let basic = twilio_basic();
+    if account != format!("{TWILIO_SID}.json")
+        || headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(basic.as_str())
+    {
+        let (status, _, body) = twilio_error(StatusCode::UNAUTHORIZED, 20003, "Authenticate");
+        return (status, body.to_string()).into_response();
+    }
+    let body = json!({"sid": TWILIO_SID, "status": "active", "friendly_name": "Stand-in"});
+    (StatusCode::OK, body.to_string()).into_response()
 }
 
 /// An `application/x-www-form-urlencoded` body's fields (a repeated name keeps its last value).

@@ -38,6 +38,9 @@ async fn check(channel: &Channel) -> Check {
         ChannelKind::Sms(sms) => address(&sms.messages_url, channel.timeout).await,
     };
     match reached {
+        Ok(detail) if channel.kind.first_rules().is_some() => {
+            Check::pass(NAME, format!("{label}: {detail}"))
+        }
         Ok(detail) => Check::pass(
             NAME,
             format!(
