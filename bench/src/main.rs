@@ -10,6 +10,7 @@ mod dashboard;
 mod drain;
 mod drain_references;
 mod e2e;
+mod first_message;
 mod fixture;
 mod flood;
 mod ingest;
@@ -68,6 +69,8 @@ enum Command {
     /// A lead stored to its channel's request at a local receiver (the outbox's latency), with
     /// a webhook channel.
     Channels(channels::ChannelsArgs),
+    /// A lead stored to the person's first message request (WhatsApp, to the simulator's stand-in).
+    FirstMessage(first_message::FirstMessageArgs),
     /// Frame time and resident memory of the dashboard with many leads loaded.
     Dashboard(dashboard::DashboardArgs),
     /// The release server's memory and webhook answers under 1,100 idle connections and 100
@@ -95,6 +98,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
         Command::Insights(args) => insights::run(args, cli.runs).await,
         Command::E2e(args) => e2e::run(args, cli.runs).await,
         Command::Channels(args) => channels::run(args, cli.runs).await,
+        Command::FirstMessage(args) => first_message::run(args, cli.runs).await,
         Command::Dashboard(args) => dashboard::run(args, cli.runs),
         Command::Flood(args) => flood::run(args, cli.runs).await,
         Command::Cost(args) => cost::run(args, cli.runs).await,
@@ -109,6 +113,7 @@ async fn run(cli: &Cli) -> anyhow::Result<Figures> {
             figures.extend(insights::run(&default_args(), cli.runs).await?);
             figures.extend(e2e::run(&default_args(), cli.runs).await?);
             figures.extend(channels::run(&default_args(), cli.runs).await?);
+            figures.extend(first_message::run(&default_args(), cli.runs).await?);
             Ok(figures)
         }
     }

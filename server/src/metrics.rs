@@ -35,6 +35,7 @@ pub struct Metrics {
     outbox_deliveries: Family<Labels, Counter>,
     outbox_pending: Family<Labels, Gauge>,
     outbox_dead: Family<Labels, Gauge>,
+    first_messages: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -55,6 +56,7 @@ impl Default for Metrics {
             capi_events: Family::default(),
             capi_requests: Family::default(),
             outbox_deliveries: Family::default(),
+            first_messages: Family::default(),
             outbox_pending: Family::default(),
             outbox_dead: Family::default(),
             registry: Mutex::new(Registry::default()),
@@ -123,6 +125,13 @@ impl Default for Metrics {
             "capi_requests",
             "Conversions API requests, by outcome (ok, retry, rejected)",
             metrics.capi_requests.clone(),
+        );
+        registry.register(
+            "first_messages",
+            "First messages to leads' persons by channel (whatsapp, sms) and outcome: sent, \
+             failed (refused by the provider), unknown (the server stopped mid-send), retry, \
+             held (quiet hours), skipped",
+            metrics.first_messages.clone(),
         );
         registry.register(
             "outbox_deliveries",
@@ -195,6 +204,15 @@ impl Metrics {
     pub fn capi_request(&self, outcome: &'static str) {
         self.capi_requests
             .get_or_create(&vec![("outcome", outcome.to_string())])
+            .inc();
+    }
+
+    pub fn first_message(&self, channel: &str, outcome: &'static str) {
+        self.first_messages
+            .get_or_create(&vec![
+                ("channel", channel.to_string()),
+                ("outcome", outcome.to_string()),
+            ])
             .inc();
     }
 

@@ -130,6 +130,9 @@ pub enum ActivityKind {
     /// [`crate::NextStep::history_text`]). Written by the stores when the reminder mark is taken,
     /// so the outbox queues `lead.follow_up_due`.
     Reminded,
+    /// The person's first message (WhatsApp, SMS) was skipped, failed or has an unknown fate
+    /// (by `system`; `new` says which and why). Queues no event.
+    Message,
     /// A kind this build does not know, written by a newer server sharing the store (a rolling
     /// deploy). Read, shown as a change, never written.
     Other,
@@ -141,7 +144,7 @@ impl ActivityKind {
         name.parse().unwrap_or(ActivityKind::Other)
     }
 
-    pub const ALL: [ActivityKind; 17] = [
+    pub const ALL: [ActivityKind; 18] = [
         ActivityKind::Stored,
         ActivityKind::Redelivered,
         ActivityKind::Status,
@@ -159,6 +162,7 @@ impl ActivityKind {
         ActivityKind::JunkCleared,
         ActivityKind::Escalated,
         ActivityKind::Reminded,
+        ActivityKind::Message,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -181,6 +185,7 @@ impl ActivityKind {
             ActivityKind::JunkCleared => "junk_cleared",
             ActivityKind::Escalated => "escalated",
             ActivityKind::Reminded => "reminded",
+            ActivityKind::Message => "message",
         }
     }
 }

@@ -14,6 +14,7 @@ mod capi;
 mod channels;
 mod delivery;
 mod e2e;
+mod first_message;
 mod version;
 
 use chrono::Utc;
@@ -185,6 +186,9 @@ pub async fn run(args: &DoctorArgs) -> Vec<Check> {
     }
     if let Some(channels) = &config.channels {
         checks.extend(channels::check_all(channels).await);
+        for channel in &channels.channels {
+            checks.extend(first_message::check(channel).await);
+        }
     }
     let Some(page_id) = config.sweep.page_ids.first().cloned() else {
         checks.push(Check::fail(

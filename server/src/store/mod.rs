@@ -21,6 +21,7 @@
 //! [`crate::app`] splits into roles.
 
 pub mod capi;
+pub mod conversation;
 pub mod copy;
 pub mod erase;
 pub(crate) mod error;
@@ -45,6 +46,10 @@ use leadhook_shared::meta::IncomingLead;
 use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManualLead, Stats};
 
 pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
+pub use conversation::{
+    ConversationMessage, Conversations, Direction, FirstMessage, FirstStart, MessageChannel,
+    MessageStatus, NumberHash, OptOut, OptOutSource,
+};
 pub use erase::{ERASE_BATCH, Erasure, ErasureTargets, Person};
 pub use error::StoreError;
 pub use escalation::{DueEscalation, Escalated, EscalationCheck, EscalationMarks, EscalationQuery};
@@ -182,6 +187,7 @@ pub trait LeadStore:
     + CapiOutbox
     + RepDirectory
     + TriageBackfill
+    + Conversations
     + 'static
 {
 }
@@ -197,6 +203,7 @@ impl<T> LeadStore for T where
         + CapiOutbox
         + RepDirectory
         + TriageBackfill
+        + Conversations
         + 'static
 {
 }

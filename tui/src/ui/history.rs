@@ -128,6 +128,10 @@ fn change(entry: &Activity, now: DateTime<Utc>, zone: Tz) -> String {
             Some(step) => format!("follow-up due: {}", next_step_text(step, now, zone)),
             None => "follow-up due".to_string(),
         },
+        ActivityKind::Message => entry
+            .new
+            .clone()
+            .unwrap_or_else(|| "first message".to_string()),
         ActivityKind::Other => "changed (update leadhook to see how)".to_string(),
     }
 }
@@ -203,6 +207,14 @@ mod tests {
         assert_eq!(
             read(entry(ActivityKind::Escalated, None, Some("1"))),
             "escalated: waiting too long (level 1)"
+        );
+        assert_eq!(
+            read(entry(
+                ActivityKind::Message,
+                None,
+                Some("whatsapp first message not sent: quiet hours")
+            )),
+            "whatsapp first message not sent: quiet hours"
         );
     }
 

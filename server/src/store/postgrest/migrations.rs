@@ -121,4 +121,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261208000000_follow_up_events.sql",
         include_str!("../../../../migrations/20261208000000_follow_up_events.sql"),
     ),
+    (
+        "20261208020000_conversations.sql",
+        include_str!("../../../../migrations/20261208020000_conversations.sql"),
+    ),
 ];

@@ -6,6 +6,7 @@
 //! [`MIGRATIONS`]; the trigger stamps `updated_at`, so this side never sends it.
 
 mod capi;
+mod conversation;
 mod copy;
 mod erase;
 mod error;

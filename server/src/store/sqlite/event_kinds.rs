@@ -59,7 +59,7 @@ macro_rules! queue_trigger {
 "#
     };
 }
-use queue_trigger;
+pub(super) use queue_trigger;
 
 /// Writes this build's mapping over the table's.
 pub(super) fn fill(conn: &mut Connection) -> Result<(), StoreError> {

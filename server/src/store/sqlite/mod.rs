@@ -7,6 +7,7 @@
 
 mod capi;
 mod checkpoint;
+mod conversation;
 mod copy;
 mod erase;
 mod escalation;
@@ -98,6 +99,7 @@ const MIGRATIONS: &[&str] = &[
     outbox::BY_LEAD_MIGRATION,
     event_kinds::MIGRATION,
     queue::MARKS_INDEX_MIGRATION,
+    conversation::MIGRATION,
 ];
 
 pub struct SqliteStore {

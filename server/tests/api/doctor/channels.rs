@@ -92,3 +92,91 @@ async fn each_channel_is_checked_without_sending_anything() {
     );
     assert!(smtp.mails().is_empty(), "doctor sent a mail");
 }
+
+#[tokio::test]
+async fn first_message_channels_are_checked_against_the_providers_without_messaging_anyone() {
+    use leadhook_sim::messaging_standin::{
+        PHONE_NUMBER_ID, TWILIO_SID, TWILIO_TOKEN, WABA_ID, WHATSAPP_TOKEN,
+    };
+    use leadhook_sim::{Api, MessagingFault, MessagingStandin};
+
+    let standin = MessagingStandin::spawn(|_, _| MessagingFault::None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = |name: &str, value: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, value).unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        path.display().to_string()
+    };
+    let rules = "forms = [\"all\"]\nconsent_checkbox = \"optin\"\n";
+    let whatsapp = |name: &str, template: &str| {
+        format!(
+            "[whatsapp.{name}]\nphone_number_id = \"{PHONE_NUMBER_ID}\"\nwaba_id = \"{WABA_ID}\"\n\
+             secret_file = \"{}\"\ntemplate = \"{template}\"\nbusiness_name = \"Acme\"\n\
+             api_url = \"{}\"\nevents = [\"lead.created\"]\n[whatsapp.{name}.rules]\n{rules}",
+            secret("wa", WHATSAPP_TOKEN),
+            standin.whatsapp_api()
+        )
+    };
+    let sms = |name: &str, token: &str| {
+        format!(
+            "[sms.{name}]\naccount_sid = \"{TWILIO_SID}\"\nsecret_file = \"{}\"\n\
+             from = \"+15550001111\"\nbody = \"Hi {{first_name}}\"\nbusiness_name = \"Acme\"\n\
+             api_url = \"{}\"\nevents = [\"lead.created\"]\n[sms.{name}.rules]\n{rules}",
+            secret(name, token),
+            standin.base
+        )
+    };
+    let file = dir.path().join("channels.toml");
+    let text = [
+        whatsapp("approved", "first_contact"),
+        whatsapp("pending", "new_offer"),
+        whatsapp("missing", "no_such_template"),
+        sms("texts", TWILIO_TOKEN),
+        sms("wrongtoken", "not-the-token"),
+    ]
+    .join("\n");
+    std::fs::write(&file, text).unwrap();
+    let graph = healthy_graph().await;
+    let data = tempfile::tempdir().unwrap();
+    let mut args = args(&graph, data.path());
+    args.serve.channels = Some(file);
+
+    let checks = doctor::run(&args).await;
+    let verdict = |label: &str| {
+        checks
+            .iter()
+            .filter(|c| c.name == "first message")
+            .map(|c| &c.verdict)
+            .find(|v| match v {
+                Verdict::Pass(detail) => detail.starts_with(label),
+                Verdict::Fail { problem, .. } | Verdict::Warn { problem, .. } => {
+                    problem.starts_with(label)
+                }
+            })
+            .unwrap_or_else(|| panic!("no check of {label}: {}", doctor::render(&checks)))
+    };
+    assert!(
+        matches!(verdict("approved (whatsapp)"), Verdict::Pass(d) if d.contains("is approved")),
+        "{}",
+        doctor::render(&checks)
+    );
+    assert!(matches!(
+        verdict("pending (whatsapp)"),
+        Verdict::Fail { problem, .. } if problem.contains("PENDING")
+    ));
+    assert!(matches!(
+        verdict("missing (whatsapp)"),
+        Verdict::Fail { problem, .. } if problem.contains("no template no_such_template")
+    ));
+    assert!(matches!(verdict("texts (sms)"), Verdict::Pass(_)));
+    assert!(matches!(
+        verdict("wrongtoken (sms)"),
+        Verdict::Fail { problem, .. } if problem.contains("refused")
+    ));
+    assert!(
+        standin.arrived(Api::WhatsApp).is_empty() && standin.arrived(Api::Sms).is_empty(),
+        "doctor messages nobody"
+    );
+}

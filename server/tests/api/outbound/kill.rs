@@ -13,9 +13,9 @@ use leadhook_sim::harness::poll_until;
 use super::ntfy_standin::NtfyStandin;
 use super::smtp::SmtpServer;
 use super::standins::{BOT_TOKEN, Fault, Service, StandIns};
-use super::{secret_file, write_channels};
+use super::{process_with_channels, secret_file, write_channels};
 use crate::helpers::{
-    FORM_ID, PAGE_ID, graph_lead, notification, post_signed, server_binary, settings, spawn_graph,
+    FORM_ID, PAGE_ID, graph_lead, notification, post_signed, server_binary, spawn_graph,
 };
 
 /// A receiver of one kind that can hold what arrives, and say what it took.
@@ -138,11 +138,7 @@ async fn a_server_killed_mid_send_still_delivers_to_chat_push_and_email() {
         let data_dir = tempfile::tempdir().expect("dir");
         let config_dir = tempfile::tempdir().expect("dir");
         let path = write_channels(config_dir.path(), &held.table(config_dir.path()));
-        let mut env = settings().env(&graph.base_url(), data_dir.path());
-        env.push(("LEADHOOK_CHANNELS", path.display().to_string()));
-        let server = ServerProcess::start(&server_binary(), env.clone())
-            .await
-            .expect("start");
+        let (server, env) = process_with_channels(&graph, data_dir.path(), &path).await;
         let answer = post_signed(
             &reqwest::Client::new(),
             &server.base_url(),

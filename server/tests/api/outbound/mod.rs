@@ -8,6 +8,7 @@ mod chat;
 mod email;
 mod email_tls;
 mod follow_up_events;
+mod first_message;
 mod kill;
 mod ntfy;
 mod ntfy_standin;
@@ -65,6 +66,21 @@ fn channels_file(dir: &Path, url: &str, extra: &str) -> PathBuf {
             secret.display()
         ),
     )
+}
+
+/// The real server as a child process on `data_dir` with the channels file at `channels`, and
+/// the environment it was started with (to start it again after a kill).
+async fn process_with_channels(
+    graph: &leadhook_sim::GraphStandin,
+    data_dir: &Path,
+    channels: &Path,
+) -> (ServerProcess, Vec<(&'static str, String)>) {
+    let mut env = settings().env(&graph.base_url(), data_dir);
+    env.push(("LEADHOOK_CHANNELS", channels.display().to_string()));
+    let server = ServerProcess::start(&server_binary(), env.clone())
+        .await
+        .expect("start");
+    (server, env)
 }
 
 fn write_channels(dir: &Path, text: &str) -> PathBuf {
@@ -328,11 +344,7 @@ async fn a_server_killed_mid_send_sends_the_delivery_again_with_the_same_id() {
     let data_dir = tempfile::tempdir().expect("dir");
     let config_dir = tempfile::tempdir().expect("dir");
     let path = channels_file(config_dir.path(), &receiver.url, "timeout = \"1s\"\n");
-    let mut env = settings().env(&graph.base_url(), data_dir.path());
-    env.push(("LEADHOOK_CHANNELS", path.display().to_string()));
-    let server = ServerProcess::start(&server_binary(), env.clone())
-        .await
-        .expect("start");
+    let (server, env) = process_with_channels(&graph, data_dir.path(), &path).await;
     let client = reqwest::Client::new();
     let answer = post_signed(
         &client,

@@ -3,6 +3,7 @@
 
 mod bulk;
 mod capi;
+mod conversation;
 mod erase;
 mod escalation;
 mod export;
@@ -163,6 +164,16 @@ macro_rules! conformance {
             );
             conformance!(@with_fixture people, $make;
                 concurrent_submissions_of_one_person_are_linked,
+            );
+            conformance!(@in conversation, $make;
+                a_first_message_is_claimed_once_per_person_and_number,
+                a_send_left_sending_becomes_unknown_and_never_starts_again,
+                a_known_failure_restarts_only_its_own_message,
+                opt_outs_block_the_start_until_the_number_opts_back_in,
+                erasure_takes_the_conversation_and_keeps_the_opt_out,
+            );
+            conformance!(@with_fixture conversation, $make;
+                racing_replicas_start_one_first_message_per_person,
             );
             conformance!(@with_fixture insights, $make;
                 insights_count_sources_people_stages_speeds_reps_and_days,

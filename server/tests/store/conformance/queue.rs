@@ -12,7 +12,7 @@ const REPS: [&str; 10] = [
     "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
 ];
 
-async fn new_lead(store: &dyn LeadStore, leadgen_id: &str) -> i64 {
+pub async fn new_lead(store: &dyn LeadStore, leadgen_id: &str) -> i64 {
     store
         .upsert(&incoming(leadgen_id, "Jane Doe", at(1)), FACEBOOK)
         .await
