@@ -10,8 +10,8 @@ use leadhook_shared::team::actor::SYSTEM;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::erase::activity_with_kinds;
-use super::insights::{stage_bit, stage_trigger};
 use super::event_kinds::queue_trigger;
+use super::insights::{stage_bit, stage_trigger};
 use super::rows::{micros, time_from};
 use super::{SqliteStore, internal};
 use crate::store::conversation::{
