@@ -21,6 +21,7 @@ mod paging;
 mod people;
 mod query;
 mod queue;
+mod replies;
 mod reads;
 mod reminders;
 mod replica;
