@@ -35,6 +35,7 @@ pub struct Metrics {
     outbox_deliveries: Family<Labels, Counter>,
     outbox_pending: Family<Labels, Gauge>,
     outbox_dead: Family<Labels, Gauge>,
+    conversation_events: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -57,6 +58,7 @@ impl Default for Metrics {
             outbox_deliveries: Family::default(),
             outbox_pending: Family::default(),
             outbox_dead: Family::default(),
+            conversation_events: Family::default(),
             registry: Mutex::new(Registry::default()),
         };
         registry.register(
@@ -123,6 +125,13 @@ impl Default for Metrics {
             "capi_requests",
             "Conversions API requests, by outcome (ok, retry, rejected)",
             metrics.capi_requests.clone(),
+        );
+        registry.register(
+            "conversation_events",
+            "What the providers reported about the conversations with leads, by channel \
+             (whatsapp, sms) and event: reply (the person wrote), sent, delivered, read, failed, \
+             opt_out, opt_in",
+            metrics.conversation_events.clone(),
         );
         registry.register(
             "outbox_deliveries",
@@ -195,6 +204,15 @@ impl Metrics {
     pub fn capi_request(&self, outcome: &'static str) {
         self.capi_requests
             .get_or_create(&vec![("outcome", outcome.to_string())])
+            .inc();
+    }
+
+    pub fn conversation_event(&self, channel: &str, event: &'static str) {
+        self.conversation_events
+            .get_or_create(&vec![
+                ("channel", channel.to_string()),
+                ("event", event.to_string()),
+            ])
             .inc();
     }
 

@@ -9,9 +9,6 @@ use serde::{Deserialize, Serialize};
 /// How long after the person's last message WhatsApp lets the business write free text.
 pub const WHATSAPP_WINDOW: Duration = Duration::hours(24);
 
-/// Longest answer a rep may write (characters; WhatsApp's text limit).
-pub const ANSWER_LIMIT: usize = 4096;
-
 /// One message of `GET /api/leads/{id}/messages`, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationEntry {
@@ -33,6 +30,13 @@ impl ConversationEntry {
     pub fn is_from_person(&self) -> bool {
         self.direction == "in"
     }
+}
+
+/// `GET /api/leads/{id}/messages`: the conversation, and how an answer would go out now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub messages: Vec<ConversationEntry>,
+    pub answer_mode: AnswerMode,
 }
 
 /// How an answer on WhatsApp goes out now: free text inside the 24-hour window after the
@@ -76,12 +80,6 @@ pub struct Reply {
     /// What the person wrote (stranger's text: neutralise before showing it).
     pub text: String,
     pub at: DateTime<Utc>,
-}
-
-/// `POST /api/leads/{id}/messages`: a rep's answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewAnswer {
-    pub text: String,
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub use access::{Action, Role, UnknownRole, Visibility};
 pub use answer_columns::{AnswerColumn, AnswerColumns};
 pub use api::{ApiError, ApiErrorBody, ApiList, ApiOk, FormCount, PeopleStats, Stats, SyncReport};
 pub use backoff::Backoff;
-pub use conversation::{AnswerMode, ConversationEntry, NewAnswer, Reply};
+pub use conversation::{AnswerMode, Conversation, ConversationEntry, Reply};
 pub use cursor::Cursor;
 pub use delivery::{DeliveryState, LeadDelivery};
 pub use due_time::{DueTimeError, QuickChoice, Tz, parse_due, parse_zone, quick_choices, show_due};

@@ -45,7 +45,10 @@ mod tests {
     fn matches_twilios_helper() {
         let params = [("a".to_string(), "1".to_string())];
         let url = "https://x/twilio/sms";
-        assert_eq!(signature(b"t", url, &params), "dPUxRIqEOUe5EMfazUKaj5KLWZg=");
+        assert_eq!(
+            signature(b"t", url, &params),
+            "dPUxRIqEOUe5EMfazUKaj5KLWZg="
+        );
         assert!(verify(b"t", url, &params, "dPUxRIqEOUe5EMfazUKaj5KLWZg="));
         assert!(!verify(b"u", url, &params, "dPUxRIqEOUe5EMfazUKaj5KLWZg="));
         assert!(!verify(b"t", url, &params, "not base64!"));

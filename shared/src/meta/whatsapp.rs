@@ -61,6 +61,8 @@ pub struct WhatsAppStatus {
     pub id: String,
     pub status: WhatsAppStatusKind,
     pub error: Option<WhatsAppError>,
+    /// The person's `wa_id` the message went to.
+    pub recipient: Option<String>,
 }
 
 /// A message from the person: `from` is their `wa_id` (E.164 digits without `+`).
@@ -112,6 +114,7 @@ struct RawValue {
 struct RawStatus {
     id: Option<String>,
     status: Option<String>,
+    recipient_id: Option<String>,
     #[serde(default)]
     errors: Vec<WhatsAppError>,
 }
@@ -158,12 +161,17 @@ fn status(raw: RawStatus, index: usize) -> Result<WhatsAppStatus, WhatsAppPayloa
         .filter(|id| !id.trim().is_empty())
         .ok_or(WhatsAppPayloadError::StatusWithoutId { index })?;
     let text = raw.status.unwrap_or_default();
-    let status = serde_json::from_value(Value::String(text.clone()))
-        .map_err(|_| WhatsAppPayloadError::UnknownStatus { index, status: text })?;
+    let status = serde_json::from_value(Value::String(text.clone())).map_err(|_| {
+        WhatsAppPayloadError::UnknownStatus {
+            index,
+            status: text,
+        }
+    })?;
     Ok(WhatsAppStatus {
         id,
         status,
         error: raw.errors.into_iter().next(),
+        recipient: raw.recipient_id,
     })
 }
 
@@ -256,6 +264,7 @@ mod tests {
                 id: "wamid.A".into(),
                 status: WhatsAppStatusKind::Failed,
                 error: Some(error),
+                recipient: Some("15550001".into()),
             }]
         );
         let reply = parse_whatsapp(&body(text_value("15550001", "Jane", "wamid.B", "Hi", 2)));
@@ -296,7 +305,10 @@ mod tests {
     #[test]
     fn other_fields_and_types_are_named_not_dropped() {
         let image = json!({"messages": [{"from": "1555", "id": "w", "type": "image"}]});
-        assert_eq!(parse_whatsapp(&body(image)).unwrap().messages[0].text, "[image]");
+        assert_eq!(
+            parse_whatsapp(&body(image)).unwrap().messages[0].text,
+            "[image]"
+        );
         let other = json!({"object": WHATSAPP_OBJECT, "entry": [{"changes": [
             {"field": "message_template_status_update", "value": {}}]}]});
         assert_eq!(

@@ -21,10 +21,10 @@ mod paging;
 mod people;
 mod query;
 mod queue;
-mod replies;
 mod reads;
 mod reminders;
 mod replica;
+mod replies;
 mod reps;
 mod upsert;
 

@@ -10,7 +10,7 @@ mod email_tls;
 mod kill;
 mod ntfy;
 mod ntfy_standin;
-mod pyvenv;
+pub(crate) mod pyvenv;
 mod receiver;
 pub(crate) mod smtp;
 pub(crate) mod standins;

@@ -19,7 +19,10 @@ async fn stored(store: &dyn LeadStore, lead: IncomingLead) -> i64 {
 }
 
 pub async fn a_phone_finds_its_newest_lead_that_is_not_erased(store: &dyn LeadStore) {
-    assert_eq!(store.newest_lead_of_phone("+16502530000").await.unwrap(), None);
+    assert_eq!(
+        store.newest_lead_of_phone("+16502530000").await.unwrap(),
+        None
+    );
     let older = stored(store, with_phone("9101", "(650) 253-0000", 3)).await;
     let newer = stored(store, with_phone("9102", "+1 650 253 0000", 2)).await;
     stored(store, with_phone("9103", "+1 650 253 0001", 1)).await;
