@@ -238,6 +238,10 @@ impl App {
                 self.on_deliveries(id, result);
                 None
             }
+            Msg::Conversation { id, result } => {
+                self.on_conversation(id, result);
+                None
+            }
             Msg::TimeZoneSet(result) => {
                 self.on_time_zone_set(result);
                 None
@@ -363,6 +367,7 @@ impl App {
             }
             PollEvent::Escalation(escalation) => self.on_escalation(&escalation),
             PollEvent::Reminder(reminder) => self.on_reminder(&reminder),
+            PollEvent::Reply(reply) => self.on_reply(&reply),
             PollEvent::Hidden(id) => {
                 if self.leads.remove(id) {
                     self.settle_selection();
@@ -452,6 +457,7 @@ mod people;
 #[cfg(test)]
 mod people_tests;
 mod reach;
+mod replies;
 mod selection;
 mod team;
 #[cfg(test)]
