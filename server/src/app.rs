@@ -286,6 +286,8 @@ impl Application {
                 SenderContext {
                     clock: Arc::clone(&config.queue.clock),
                     claim_links: config.claim_links.clone(),
+                    conversations: Some(Arc::clone(&store) as _),
+                    metrics: Arc::clone(&metrics),
                 },
                 feed.clone(),
             )),

@@ -36,6 +36,7 @@ pub struct Metrics {
     outbox_pending: Family<Labels, Gauge>,
     outbox_dead: Family<Labels, Gauge>,
     conversation_events: Family<Labels, Counter>,
+    first_messages: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -56,6 +57,7 @@ impl Default for Metrics {
             capi_events: Family::default(),
             capi_requests: Family::default(),
             outbox_deliveries: Family::default(),
+            first_messages: Family::default(),
             outbox_pending: Family::default(),
             outbox_dead: Family::default(),
             conversation_events: Family::default(),
@@ -132,6 +134,13 @@ impl Default for Metrics {
              (whatsapp, sms) and event: reply (the person wrote), sent, delivered, read, failed, \
              opt_out, opt_in",
             metrics.conversation_events.clone(),
+        );
+        registry.register(
+            "first_messages",
+            "First messages to leads' persons by channel (whatsapp, sms) and outcome: sent, \
+             failed (refused by the provider), unknown (the server stopped mid-send), retry, \
+             held (quiet hours), skipped",
+            metrics.first_messages.clone(),
         );
         registry.register(
             "outbox_deliveries",
@@ -212,6 +221,15 @@ impl Metrics {
             .get_or_create(&vec![
                 ("channel", channel.to_string()),
                 ("event", event.to_string()),
+            ])
+            .inc();
+    }
+
+    pub fn first_message(&self, channel: &str, outcome: &'static str) {
+        self.first_messages
+            .get_or_create(&vec![
+                ("channel", channel.to_string()),
+                ("outcome", outcome.to_string()),
             ])
             .inc();
     }

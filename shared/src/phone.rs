@@ -112,6 +112,16 @@ fn parse_valid(raw: &str, default_region: Option<Region>) -> Option<PhoneNumber>
     valid(&number).then_some(number)
 }
 
+/// The region (like `US`) an E.164 number (`+` and digits) belongs to, as libphonenumber's
+/// `getRegionCodeForNumber` picks it; `None` for a value that is not such a number.
+pub fn region_of(e164: &str) -> Option<String> {
+    let digits = e164.strip_prefix('+')?;
+    let number = phonenumber::parse(None, e164).ok()?;
+    let code = number.code().value();
+    let national = digits.strip_prefix(code.to_string().as_str())?;
+    region_for(code, national).map(|meta| meta.id().to_string())
+}
+
 /// Whether `number` is a number of its region's plan, as libphonenumber's `isValidNumber` decides:
 /// the region its calling code and leading digits pick, and there one of the possible lengths and
 /// the whole national number matching the general pattern and one type's. Not the crate's own
@@ -227,6 +237,20 @@ mod tests {
         assert_eq!(phone.international.as_deref(), Some("+1 650-253-0000"));
         let german = normalize("030 123456", Some("de".parse().unwrap()));
         assert_eq!(german.e164.as_deref(), Some("+4930123456"));
+    }
+
+    #[test]
+    fn an_e164_number_names_its_region() {
+        assert_eq!(region_of("+16502530000").as_deref(), Some("US"));
+        assert_eq!(
+            region_of("+14165550123").as_deref(),
+            Some("CA"),
+            "+1 shared by US and CA"
+        );
+        assert_eq!(region_of("+4930123456").as_deref(), Some("DE"));
+        assert_eq!(region_of("+61291234567").as_deref(), Some("AU"));
+        assert_eq!(region_of("4930123456"), None, "not E.164");
+        assert_eq!(region_of("<test lead: dummy data for phone_number>"), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod deliver;
 pub mod fake_leads;
 pub mod graph_standin;
 pub mod harness;
+pub mod messaging_standin;
 pub mod meta_json;
 #[cfg(test)]
 mod test_receiver;
@@ -30,3 +31,4 @@ pub use graph_standin::{
     GraphStandin, StandinConfig, StandinError, TokenState,
 };
 pub use harness::{ServerProcess, TestServer, TestSettings};
+pub use messaging_standin::{Api, Arrived, MessagingFault, MessagingStandin};

@@ -38,8 +38,9 @@ pub use cadence::{Cadence, DEFAULT_CADENCE};
 pub use capi::CapiConfig;
 pub use channels::load as load_channels;
 pub use channels::{
-    Channel, ChannelKind, ChannelsConfig, ChatId, EmailChannel, NtfyChannel, SecretUrl,
-    SlackChannel, SmtpTls, TeamsChannel, TelegramChannel, WebhookChannel,
+    BodyPart, Channel, ChannelKind, ChannelsConfig, ChatId, Consent, EmailChannel, FirstRules,
+    Forms, LeadValue, NtfyChannel, SecretUrl, SlackChannel, SmsChannel, SmsSender, SmtpTls,
+    TeamsChannel, TelegramChannel, WebhookChannel, WhatsAppChannel,
 };
 pub use database::DatabaseConfig;
 pub use network::DEFAULT_METRICS_ADDR;

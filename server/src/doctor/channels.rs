@@ -33,15 +33,9 @@ async fn check(channel: &Channel) -> Check {
         ChannelKind::Teams(teams) => reach(&teams.url, channel.timeout).await,
         ChannelKind::Telegram(telegram) => reach(&telegram.send_message, channel.timeout).await,
         ChannelKind::Email(email) => smtp(channel, email).await,
-        ChannelKind::Ntfy(ntfy) => {
-            let port = ntfy.server.port_or_known_default().unwrap_or(443);
-            connect(
-                ntfy.server.host_str().unwrap_or_default(),
-                port,
-                channel.timeout,
-            )
-            .await
-        }
+        ChannelKind::Ntfy(ntfy) => address(&ntfy.server, channel.timeout).await,
+        ChannelKind::WhatsApp(whatsapp) => address(&whatsapp.messages_url, channel.timeout).await,
+        ChannelKind::Sms(sms) => address(&sms.messages_url, channel.timeout).await,
     };
     match reached {
         Ok(detail) => Check::pass(
@@ -64,6 +58,11 @@ async fn check(channel: &Channel) -> Check {
             },
         ),
     }
+}
+
+async fn address(url: &reqwest::Url, timeout: Duration) -> Result<String, String> {
+    let port = url.port_or_known_default().unwrap_or(443);
+    connect(url.host_str().unwrap_or_default(), port, timeout).await
 }
 
 async fn reach(url: &SecretUrl, timeout: Duration) -> Result<String, String> {

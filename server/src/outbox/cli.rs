@@ -74,10 +74,20 @@ pub async fn run(command: ChannelsCommand, out: &mut dyn Write) -> Result<bool, 
     let context = SenderContext {
         clock: Arc::new(SystemClock),
         claim_links: None,
+        conversations: None,
+        metrics: Arc::new(crate::metrics::Metrics::default()),
     };
     let mut failed = 0;
     for channel in &chosen {
         let label = format!("{} ({})", channel.name, channel.kind.table());
+        if channel.kind.first_rules().is_some() {
+            let _ = writeln!(
+                out,
+                "  - {label}: not tested: a first message goes only to a lead's person \
+                 (`leadhook-server doctor` checks its setup)"
+            );
+            continue;
+        }
         let attempt = match sender_for(channel, &context) {
             Ok(sender) => sender.test(&channel.name).await,
             Err(error) => Attempt::Failed(error.to_string()),
@@ -88,7 +98,8 @@ pub async fn run(command: ChannelsCommand, out: &mut dyn Write) -> Result<bool, 
             }
             Attempt::Failed(reason)
             | Attempt::Throttled { reason, .. }
-            | Attempt::Dropped(reason) => {
+            | Attempt::Dropped(reason)
+            | Attempt::Rejected(reason) => {
                 failed += 1;
                 let _ = writeln!(
                     out,
@@ -132,6 +143,9 @@ fn where_to_look(channel: &Channel) -> String {
             "look for it on the phones subscribed to the team topic {}",
             ntfy.topic.as_deref().unwrap_or_default()
         ),
+        ChannelKind::WhatsApp(_) | ChannelKind::Sms(_) => {
+            "a first message goes only to a lead's person".into()
+        }
         ChannelKind::Email(email) => {
             let to: Vec<String> = email.to.iter().map(|m| m.email.to_string()).collect();
             format!(
@@ -152,7 +166,7 @@ fn next_step(channel: &Channel, attempt: &Attempt) -> String {
                 humantime::format_duration(*after)
             );
         }
-        Attempt::Failed(reason) | Attempt::Dropped(reason) => reason,
+        Attempt::Failed(reason) | Attempt::Dropped(reason) | Attempt::Rejected(reason) => reason,
         Attempt::Held(until) => {
             return format!("held until {until}: run the test again after that");
         }

@@ -56,25 +56,29 @@ impl Answer {
 
 /// Sends `request`; `Err` is the attempt when no answer came.
 pub async fn send(request: reqwest::RequestBuilder) -> Result<Answer, Attempt> {
-    match request.send().await {
-        Ok(answer) => {
-            let status = answer.status();
-            let retry_after = answer
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.trim().parse::<u64>().ok())
-                .map(|seconds| Duration::from_secs(seconds).min(CHANNEL_RETRY_AFTER_CAP));
-            let text = answer.text().await.unwrap_or_default();
-            Ok(Answer {
-                status,
-                retry_after,
-                text: text.chars().take(CHANNEL_ANSWER_BYTES).collect(),
-            })
-        }
+    match answer(request).await {
+        Ok(answer) => Ok(answer),
         Err(error) if error.is_timeout() => Err(Attempt::Failed("timed out".into())),
         Err(error) => Err(Attempt::Failed(without_url(error))),
     }
+}
+
+/// Sends `request`: its answer, or the error when none came.
+pub async fn answer(request: reqwest::RequestBuilder) -> Result<Answer, reqwest::Error> {
+    let answer = request.send().await?;
+    let status = answer.status();
+    let retry_after = answer
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(|seconds| Duration::from_secs(seconds).min(CHANNEL_RETRY_AFTER_CAP));
+    let text = answer.text().await.unwrap_or_default();
+    Ok(Answer {
+        status,
+        retry_after,
+        text: text.chars().take(CHANNEL_ANSWER_BYTES).collect(),
+    })
 }
 
 /// Sends `request` to a receiver that answers 2xx to a message it took: the attempt.
@@ -86,7 +90,7 @@ pub async fn attempt(request: reqwest::RequestBuilder) -> Attempt {
 }
 
 /// `error` and its causes, with no URL in them.
-fn without_url(error: reqwest::Error) -> String {
+pub fn without_url(error: reqwest::Error) -> String {
     let error = error.without_url();
     let mut text = error.to_string();
     let mut cause = std::error::Error::source(&error);

@@ -14,6 +14,7 @@
 
 pub mod cli;
 mod email;
+mod first;
 mod http;
 pub mod message;
 mod ntfy;
@@ -41,7 +42,7 @@ use crate::limits::{
     CHANNEL_RETRY_BASE, CHANNEL_RETRY_CAP, OUTBOX_ROUTES_HOLD, OUTBOX_ROUTES_RENEW,
 };
 use crate::metrics::Metrics;
-use crate::store::{Delivery, LeadReader, Outbox};
+use crate::store::{Conversations, Delivery, LeadReader, Outbox};
 pub use email::transport as smtp_transport;
 use message::Message;
 pub use ntfy::NtfySender;
@@ -64,6 +65,9 @@ pub enum Attempt {
     Held(chrono::DateTime<Utc>),
     /// Not to be sent at all, on purpose, for this reason (the page no longer applies).
     Dropped(String),
+    /// Never to be tried again, a failure (a first message the provider refused, or whose fate
+    /// is unknown): dead-lettered at once.
+    Rejected(String),
 }
 
 /// What some senders need beyond their channel.
@@ -73,6 +77,10 @@ pub struct SenderContext {
     pub clock: Arc<dyn Clock>,
     /// Claim links for pages to phones; `None` when `LEADHOOK_CLAIM_SECRET` is unset.
     pub claim_links: Option<Arc<ClaimLinks>>,
+    /// The leads' conversations, for the first-message kinds; `None` where no store is open
+    /// (`channels test`, which sends no first message).
+    pub conversations: Option<Arc<dyn Conversations>>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Sends one delivery to one channel, as the channel's kind speaks.
@@ -116,6 +124,8 @@ pub enum SenderError {
     Http(#[from] reqwest::Error),
     #[error("cannot set up SMTP: {0}")]
     Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("a first message needs the store's conversations, and none is open here")]
+    NoConversations,
 }
 
 /// The sender for `channel`'s kind.
@@ -133,7 +143,27 @@ pub fn sender_for(
         }
         ChannelKind::Email(email) => Box::new(Worded(email::Email::new(email, timeout)?)),
         ChannelKind::Ntfy(ntfy) => Box::new(NtfySender::new(channel, ntfy, context)?),
+        ChannelKind::WhatsApp(whatsapp) => Box::new(first_sender(
+            first::WhatsApp::new(whatsapp.clone(), timeout)?,
+            context,
+        )?),
+        ChannelKind::Sms(sms) => Box::new(first_sender(
+            first::Sms::new(sms.clone(), timeout)?,
+            context,
+        )?),
     })
+}
+
+fn first_sender<P: first::Provider>(
+    provider: P,
+    context: &SenderContext,
+) -> Result<first::FirstSender<P>, SenderError> {
+    first::FirstSender::new(
+        provider,
+        context.conversations.clone(),
+        Arc::clone(&context.clock),
+        Arc::clone(&context.metrics),
+    )
 }
 
 /// Sends the outbox's deliveries to the channels until shutdown.
@@ -192,6 +222,18 @@ impl Dispatcher {
             routes = routes.len(),
             "outbox: channels on"
         );
+        for channel in &self.channels.channels {
+            if let Some(rules) = channel.kind.first_rules()
+                && rules.consent == crate::config::Consent::Off
+            {
+                tracing::warn!(
+                    destination = %channel.name,
+                    "first message: the consent check is off (consent = \"off\"): every \
+                     lead of its forms gets the message; the law where the people live may \
+                     require their consent"
+                );
+            }
+        }
         let mut loops: Vec<_> = (0..self.channels.channels.len())
             .map(|index| {
                 let dispatcher = self.clone();
@@ -300,6 +342,16 @@ impl Dispatcher {
                 );
                 self.metrics.outbox_delivery(destination, "dropped");
                 (self.outbox.outbox_drop(delivery.id, &reason).await, None)
+            }
+            Attempt::Rejected(reason) => {
+                tracing::warn!(
+                    destination,
+                    delivery_id = delivery.id,
+                    reason,
+                    "outbox: delivery refused for good"
+                );
+                self.metrics.outbox_delivery(destination, "dead");
+                (self.outbox.outbox_failed(delivery.id, &reason).await, None)
             }
             Attempt::Failed(reason) => self.retry(channel, delivery, reason, Duration::ZERO).await,
             Attempt::Throttled { reason, after } => {

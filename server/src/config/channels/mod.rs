@@ -17,15 +17,19 @@
 //! ```
 //!
 //! Each kind reads its own fields in its own module ([`webhook`], [`slack`], [`teams`],
-//! [`telegram`], [`email`], [`ntfy`]).
+//! [`telegram`], [`email`], [`ntfy`], and the person's first message: [`whatsapp`], [`sms`],
+//! with their shared rules in [`first`]).
 
 mod address;
 mod email;
+mod first;
 mod ntfy;
 mod slack;
+mod sms;
 mod teams;
 mod telegram;
 mod webhook;
+mod whatsapp;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::{Range, RangeInclusive};
@@ -45,11 +49,14 @@ use crate::store::{CAPI, EventType, Route};
 pub use address::SecretUrl;
 use address::{secret_address, web_address};
 pub use email::{EmailChannel, SmtpTls};
+pub use first::{Consent, FirstRules, Forms};
 pub use ntfy::NtfyChannel;
 pub use slack::SlackChannel;
+pub use sms::{BodyPart, SmsChannel, SmsSender};
 pub use teams::TeamsChannel;
 pub use telegram::{ChatId, TelegramChannel};
 pub use webhook::WebhookChannel;
+pub use whatsapp::{LeadValue, WhatsAppChannel};
 
 const VAR: &str = "LEADHOOK_CHANNELS";
 /// Where the README explains the file.
@@ -104,6 +111,10 @@ pub enum ChannelKind {
     Email(EmailChannel),
     /// Push to the reps' phones through ntfy.
     Ntfy(NtfyChannel),
+    /// The person's first message, a WhatsApp template (at most once).
+    WhatsApp(WhatsAppChannel),
+    /// The person's first message, an SMS (at most once).
+    Sms(SmsChannel),
 }
 
 impl ChannelKind {
@@ -116,6 +127,18 @@ impl ChannelKind {
             ChannelKind::Telegram(_) => "telegram",
             ChannelKind::Email(_) => "email",
             ChannelKind::Ntfy(_) => "ntfy",
+            ChannelKind::WhatsApp(_) => "whatsapp",
+            ChannelKind::Sms(_) => "sms",
+        }
+    }
+
+    /// The rules of a first-message kind (sent to the lead's person, at most once, only on
+    /// `lead.created`); `None` for the kinds that tell the team.
+    pub fn first_rules(&self) -> Option<&FirstRules> {
+        match self {
+            ChannelKind::WhatsApp(whatsapp) => Some(&whatsapp.rules),
+            ChannelKind::Sms(sms) => Some(&sms.rules),
+            _ => None,
         }
     }
 }
@@ -182,6 +205,10 @@ struct File {
     email: Tables<email::EmailTable>,
     #[serde(default)]
     ntfy: Tables<ntfy::NtfyTable>,
+    #[serde(default)]
+    whatsapp: Tables<whatsapp::WhatsAppTable>,
+    #[serde(default)]
+    sms: Tables<sms::SmsTable>,
 }
 
 /// The tables of one kind, by channel name.
@@ -282,48 +309,27 @@ pub(super) fn parse(path: &Path, text: &str, env: &Env<'_>) -> Result<ChannelsCo
     })?;
     let mut channels = Vec::new();
     let found = &mut channels;
-    read_kind(
-        file.webhooks,
-        |t, s, at, env| webhook::read(t, s, at, env).map(ChannelKind::Webhook),
-        &at,
-        env,
-        found,
-    )?;
-    read_kind(
-        file.slack,
-        |t, s, at, env| slack::read(t, s, at, env).map(ChannelKind::Slack),
-        &at,
-        env,
-        found,
-    )?;
-    read_kind(
-        file.teams,
-        |t, s, at, env| teams::read(t, s, at, env).map(ChannelKind::Teams),
-        &at,
-        env,
-        found,
-    )?;
-    read_kind(
-        file.telegram,
-        |t, s, at, env| telegram::read(t, s, at, env).map(ChannelKind::Telegram),
-        &at,
-        env,
-        found,
-    )?;
-    read_kind(
-        file.email,
-        |t, s, at, env| email::read(t, s, at, env).map(ChannelKind::Email),
-        &at,
-        env,
-        found,
-    )?;
-    read_kind(
-        file.ntfy,
-        |t, s, at, env| ntfy::read(t, s, at, env).map(ChannelKind::Ntfy),
-        &at,
-        env,
-        found,
-    )?;
+    macro_rules! read_kinds {
+        ($($field:ident => $module:ident::$variant:ident),* $(,)?) => {$(
+            read_kind(
+                file.$field,
+                |t, s, at, env| $module::read(t, s, at, env).map(ChannelKind::$variant),
+                &at,
+                env,
+                found,
+            )?;
+        )*};
+    }
+    read_kinds!(
+        webhooks => webhook::Webhook,
+        slack => slack::Slack,
+        teams => teams::Teams,
+        telegram => telegram::Telegram,
+        email => email::Email,
+        ntfy => ntfy::Ntfy,
+        whatsapp => whatsapp::WhatsApp,
+        sms => sms::Sms,
+    );
     if channels.len() > MAX_CHANNELS {
         return Err(ConfigError::invalid(
             VAR,
@@ -379,6 +385,14 @@ fn channel(
         return Err(at(
             common.events.span(),
             "events is empty: name at least one event, or remove the channel".to_string(),
+        ));
+    }
+    if kind.first_rules().is_some() && events != BTreeSet::from([EventType::Created]) {
+        return Err(at(
+            common.events.span(),
+            "a first message goes to the person once, when the lead arrives: events must be \
+             [\"lead.created\"]"
+                .to_string(),
         ));
     }
     let concurrency = match common.concurrency {

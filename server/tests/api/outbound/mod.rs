@@ -7,6 +7,7 @@ mod channels_test;
 mod chat;
 mod email;
 mod email_tls;
+mod first_message;
 mod kill;
 mod ntfy;
 mod ntfy_standin;
