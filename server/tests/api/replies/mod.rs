@@ -104,3 +104,67 @@ pub async fn api_events(app: &TestApp) -> Response {
     assert_eq!(events.status(), 200);
     events
 }
+
+/// The simulator's person, as tests and the demo use it, against the real server.
+#[tokio::test]
+async fn the_simulators_person_reports_are_accepted_and_applied() {
+    use leadhook_server::store::Conversations;
+    use leadhook_shared::meta::whatsapp::WhatsAppStatusKind;
+    use leadhook_sim::Person;
+
+    let (app, lead) = app_with_jane().await;
+    let store = store_of(&app).await;
+    message_sent(&store, &lead, MessageChannel::WhatsApp, "wamid.SIM1").await;
+    let person =
+        Person::new(&app.address, APP_SECRET.into()).with_twilio(TWILIO_TOKEN.into(), PUBLIC_URL);
+    let read = person.whatsapp_status("wamid.SIM1", WhatsAppStatusKind::Read, JANE, None);
+    assert_eq!(read.await.unwrap(), 200);
+    assert_eq!(
+        person.whatsapp_reply(JANE, "On WhatsApp").await.unwrap(),
+        200
+    );
+    assert_eq!(
+        person
+            .sms_reply(JANE, "+15550001111", "By text")
+            .await
+            .unwrap(),
+        200
+    );
+    assert_eq!(
+        person
+            .sms_reply(JANE, "+15550001111", "STOP")
+            .await
+            .unwrap(),
+        200
+    );
+    let messages = conversation(&app, &lead).await.messages;
+    let rows: Vec<(&str, &str)> = messages
+        .iter()
+        .map(|m| (m.status.as_str(), m.body.as_deref().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("read", "Hi Jane"),
+            ("received", "On WhatsApp"),
+            ("received", "By text"),
+            ("received", "STOP")
+        ]
+    );
+    assert!(
+        store
+            .opted_out(&NumberHash::of(JANE), MessageChannel::Sms)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Without Twilio's token the SMS is unsigned and refused.
+    let unsigned = Person::new(&app.address, APP_SECRET.into());
+    assert_eq!(
+        unsigned
+            .sms_reply(JANE, "+15550001111", "Hi")
+            .await
+            .unwrap(),
+        403
+    );
+}
