@@ -130,6 +130,10 @@ async fn metrics(State(state): State<AppState>) -> Result<String, AppError> {
     let counts = state.inbox.counts().await?;
     // Best effort: a store that is down must not take the inbox's figures with it.
     let outbox = state.outbox.outbox_figures(chrono::Utc::now()).await.ok();
+    match state.replies.conversations().message_figures().await {
+        Ok(figures) => state.metrics.set_conversation_messages(&figures),
+        Err(error) => tracing::debug!("conversation figures left out of /metrics: {error}"),
+    }
     Ok(state.metrics.render(&counts, outbox.as_ref()))
 }
 

@@ -13,7 +13,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::inbox::InboxCounts;
-use crate::store::DeliveryFigures;
+use crate::store::{DeliveryFigures, Direction, MessageChannel, MessageStatus};
 
 type Labels = Vec<(&'static str, String)>;
 
@@ -36,6 +36,7 @@ pub struct Metrics {
     outbox_pending: Family<Labels, Gauge>,
     outbox_dead: Family<Labels, Gauge>,
     conversation_events: Family<Labels, Counter>,
+    conversation_messages: Family<Labels, Gauge>,
     first_messages: Family<Labels, Counter>,
 }
 
@@ -61,6 +62,7 @@ impl Default for Metrics {
             outbox_pending: Family::default(),
             outbox_dead: Family::default(),
             conversation_events: Family::default(),
+            conversation_messages: Family::default(),
             registry: Mutex::new(Registry::default()),
         };
         registry.register(
@@ -134,6 +136,12 @@ impl Default for Metrics {
              (whatsapp, sms) and event: reply (the person wrote), sent, delivered, read, failed, \
              opt_out, opt_in",
             metrics.conversation_events.clone(),
+        );
+        registry.register(
+            "conversation_messages",
+            "Messages of the conversations in the store, by channel, direction (out, in) and \
+             status (sent, delivered, read, failed, unknown, received…)",
+            metrics.conversation_messages.clone(),
         );
         registry.register(
             "first_messages",
@@ -223,6 +231,22 @@ impl Metrics {
                 ("event", event.to_string()),
             ])
             .inc();
+    }
+
+    /// The store's count of messages at each (channel, direction, status), for the gauges.
+    pub fn set_conversation_messages(
+        &self,
+        figures: &BTreeMap<(MessageChannel, Direction, MessageStatus), u64>,
+    ) {
+        for ((channel, direction, status), count) in figures {
+            self.conversation_messages
+                .get_or_create(&vec![
+                    ("channel", channel.to_string()),
+                    ("direction", direction.to_string()),
+                    ("status", status.to_string()),
+                ])
+                .set(i64::try_from(*count).unwrap_or(i64::MAX));
+        }
     }
 
     pub fn first_message(&self, channel: &str, outcome: &'static str) {

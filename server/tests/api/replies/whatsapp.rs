@@ -104,6 +104,12 @@ async fn statuses_and_replies_reach_the_conversation_the_history_and_the_owner()
             .await,
         1.0
     );
+    let stored =
+        r#"leadhook_conversation_messages{channel="whatsapp",direction="in",status="received"}"#;
+    assert_eq!(app.metric(stored).await, 1.0);
+    let read =
+        r#"leadhook_conversation_messages{channel="whatsapp",direction="out",status="read"}"#;
+    assert_eq!(app.metric(read).await, 1.0);
 }
 
 #[tokio::test]
