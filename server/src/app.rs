@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::State;
 use axum::middleware::from_fn_with_state;
-use axum::routing::get;
+use axum::routing::{get, post};
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -35,6 +35,7 @@ use crate::limits::{MAX_METRICS_CONNECTIONS, OUTBOX_ROUTES_HOLD};
 use crate::metrics::Metrics;
 use crate::outbox::{Dispatcher, SenderContext};
 use crate::reminders::Reminders;
+use crate::replies::{self, Replies};
 use crate::reps::RepCache;
 use crate::serve::{self, ServeLimits};
 use crate::store::{
@@ -91,6 +92,8 @@ pub struct AppState {
     pub reps: RepCache,
     /// Reads what the ads cost, for the insights; `None` when `FB_AD_ACCOUNT_ID` is unset.
     pub spend: Option<Arc<SpendReader>>,
+    /// Applies WhatsApp's and Twilio's reports and the person's messages; reads conversations.
+    pub replies: Replies,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -99,6 +102,8 @@ pub fn router(state: AppState) -> Router {
             "/webhook",
             get(webhook::verify_subscription).post(webhook::receive),
         )
+        .route("/twilio/sms", post(replies::twilio::receive))
+        .route("/twilio/status", post(replies::twilio::receive))
         .nest("/api", api::router(state.clone()))
         .route(
             "/claim/{token}",
@@ -125,6 +130,10 @@ async fn metrics(State(state): State<AppState>) -> Result<String, AppError> {
     let counts = state.inbox.counts().await?;
     // Best effort: a store that is down must not take the inbox's figures with it.
     let outbox = state.outbox.outbox_figures(chrono::Utc::now()).await.ok();
+    match state.replies.conversations().message_figures().await {
+        Ok(figures) => state.metrics.set_conversation_messages(&figures),
+        Err(error) => tracing::debug!("conversation figures left out of /metrics: {error}"),
+    }
     Ok(state.metrics.render(&counts, outbox.as_ref()))
 }
 
@@ -304,7 +313,15 @@ impl Application {
             )),
             None => None,
         };
+        let replies = Replies::new(
+            Arc::clone(&store) as _,
+            Arc::clone(&store) as _,
+            Arc::clone(&reader),
+            feed.clone(),
+            Arc::clone(&metrics),
+        );
         let state = AppState {
+            replies,
             config: Arc::new(config),
             store: reader,
             feed,

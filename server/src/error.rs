@@ -30,6 +30,12 @@ pub enum AppError {
     },
     #[error("{0}")]
     Signature(#[from] SignatureError),
+    #[error("{0}")]
+    TwilioSignature(&'static str),
+    #[error(
+        "Twilio is not set up on this server: set TWILIO_AUTH_TOKEN (or TWILIO_AUTH_TOKEN_FILE) and LEADHOOK_PUBLIC_URL"
+    )]
+    TwilioOff,
     #[error(
         "verification failed: hub.mode must be \"subscribe\" and hub.verify_token must match FB_VERIFY_TOKEN"
     )]
@@ -92,6 +98,8 @@ impl AppError {
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AppError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::Signature(_) => (StatusCode::FORBIDDEN, "invalid_signature"),
+            AppError::TwilioSignature(_) => (StatusCode::FORBIDDEN, "invalid_signature"),
+            AppError::TwilioOff => (StatusCode::NOT_FOUND, "twilio_not_configured"),
             AppError::VerificationFailed => (StatusCode::FORBIDDEN, "verification_failed"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),

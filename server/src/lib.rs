@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod private_files;
 pub mod reminders;
+pub mod replies;
 pub mod reps;
 pub mod serve;
 pub mod store;

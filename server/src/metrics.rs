@@ -13,7 +13,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::inbox::InboxCounts;
-use crate::store::DeliveryFigures;
+use crate::store::{DeliveryFigures, Direction, MessageChannel, MessageStatus};
 
 type Labels = Vec<(&'static str, String)>;
 
@@ -35,6 +35,8 @@ pub struct Metrics {
     outbox_deliveries: Family<Labels, Counter>,
     outbox_pending: Family<Labels, Gauge>,
     outbox_dead: Family<Labels, Gauge>,
+    conversation_events: Family<Labels, Counter>,
+    conversation_messages: Family<Labels, Gauge>,
     first_messages: Family<Labels, Counter>,
 }
 
@@ -59,6 +61,8 @@ impl Default for Metrics {
             first_messages: Family::default(),
             outbox_pending: Family::default(),
             outbox_dead: Family::default(),
+            conversation_events: Family::default(),
+            conversation_messages: Family::default(),
             registry: Mutex::new(Registry::default()),
         };
         registry.register(
@@ -125,6 +129,19 @@ impl Default for Metrics {
             "capi_requests",
             "Conversions API requests, by outcome (ok, retry, rejected)",
             metrics.capi_requests.clone(),
+        );
+        registry.register(
+            "conversation_events",
+            "What the providers reported about the conversations with leads, by channel \
+             (whatsapp, sms) and event: reply (the person wrote), sent, delivered, read, failed, \
+             opt_out, opt_in",
+            metrics.conversation_events.clone(),
+        );
+        registry.register(
+            "conversation_messages",
+            "Messages of the conversations in the store, by channel, direction (out, in) and \
+             status (sent, delivered, read, failed, unknown, received…)",
+            metrics.conversation_messages.clone(),
         );
         registry.register(
             "first_messages",
@@ -205,6 +222,31 @@ impl Metrics {
         self.capi_requests
             .get_or_create(&vec![("outcome", outcome.to_string())])
             .inc();
+    }
+
+    pub fn conversation_event(&self, channel: &str, event: &'static str) {
+        self.conversation_events
+            .get_or_create(&vec![
+                ("channel", channel.to_string()),
+                ("event", event.to_string()),
+            ])
+            .inc();
+    }
+
+    /// The store's count of messages at each (channel, direction, status), for the gauges.
+    pub fn set_conversation_messages(
+        &self,
+        figures: &BTreeMap<(MessageChannel, Direction, MessageStatus), u64>,
+    ) {
+        for ((channel, direction, status), count) in figures {
+            self.conversation_messages
+                .get_or_create(&vec![
+                    ("channel", channel.to_string()),
+                    ("direction", direction.to_string()),
+                    ("status", status.to_string()),
+                ])
+                .set(i64::try_from(*count).unwrap_or(i64::MAX));
+        }
     }
 
     pub fn first_message(&self, channel: &str, outcome: &'static str) {

@@ -17,6 +17,7 @@ pub mod graph_standin;
 pub mod harness;
 pub mod messaging_standin;
 pub mod meta_json;
+pub mod person;
 #[cfg(test)]
 mod test_receiver;
 
@@ -32,3 +33,4 @@ pub use graph_standin::{
 };
 pub use harness::{ServerProcess, TestServer, TestSettings};
 pub use messaging_standin::{Api, Arrived, MessagingFault, MessagingStandin};
+pub use person::Person;

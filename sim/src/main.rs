@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use leadhook_sim::SimulateArgs;
+use leadhook_sim::person::ReplyArgs;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -17,17 +18,32 @@ struct Cli {
 enum Command {
     /// Send signed test leads to any leadhook server, like Meta's Lead Ads Testing Tool but offline.
     Simulate(SimulateArgs),
+    /// Make a simulated person write back: a signed WhatsApp message webhook, or with --sms a
+    /// Twilio inbound SMS signed for LEADHOOK_PUBLIC_URL (secrets from FB_APP_SECRET,
+    /// TWILIO_AUTH_TOKEN).
+    Reply(ReplyArgs),
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = leadhook_shared::secret_args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
         Command::Simulate(args) => simulate(args).await,
+        Command::Reply(args) => match leadhook_sim::person::reply(args).await {
+            Ok(status) if (200..300).contains(&status) => ExitCode::SUCCESS,
+            Ok(status) => {
+                eprintln!("error: the server answered {status}");
+                ExitCode::FAILURE
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

@@ -22,6 +22,8 @@ pub enum Happening<'a> {
     Escalation,
     /// A lead's next step fell due; `owner` is the lead's owner.
     Reminder { owner: Option<&'a str> },
+    /// The person wrote back; `owner` is the lead's owner.
+    Reply { owner: Option<&'a str> },
 }
 
 /// Whether `viewer` is told about `happening`. Without a viewer (a server without reps, or
@@ -40,10 +42,12 @@ pub fn tells(viewer: Option<Viewer>, happening: Happening) -> bool {
             owner: Some(owner), ..
         }
         | Happening::Assigned { owner, .. }
-        | Happening::Reminder { owner: Some(owner) } => owner == viewer.name,
+        | Happening::Reminder { owner: Some(owner) }
+        | Happening::Reply { owner: Some(owner) } => owner == viewer.name,
         Happening::NewLead { owner: None, .. }
         | Happening::Escalation
-        | Happening::Reminder { owner: None } => viewer.available,
+        | Happening::Reminder { owner: None }
+        | Happening::Reply { owner: None } => viewer.available,
     }
 }
 

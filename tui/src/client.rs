@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use leadhook_shared::{
-    Activity, ApiError, ApiOk, Attempted, Cursor, Insights, InsightsParams, Lead, LeadDelivery,
-    LeadPatch, Me, MeUpdate, NewAttempt, NewManualLead, NextStep, PersonLink, Rep, Stats,
-    SyncReport,
+    Activity, ApiError, ApiOk, Attempted, Conversation, Cursor, Insights, InsightsParams, Lead,
+    LeadDelivery, LeadPatch, Me, MeUpdate, NewAttempt, NewManualLead, NextStep, PersonLink, Rep,
+    Stats, SyncReport,
 };
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
@@ -339,6 +339,16 @@ impl Client {
             .request(reqwest::Method::GET, &format!("/api/leads/{id}/deliveries"))
             .timeout(REQUEST_TIMEOUT);
         self.send::<ApiOk<Vec<LeadDelivery>>>(request)
+            .await
+            .map(|ok| ok.data)
+    }
+
+    /// Lead `id`'s conversation with the person, oldest first.
+    pub async fn conversation(&self, id: i64) -> Result<Conversation, ClientError> {
+        let request = self
+            .request(reqwest::Method::GET, &format!("/api/leads/{id}/messages"))
+            .timeout(REQUEST_TIMEOUT);
+        self.send::<ApiOk<Conversation>>(request)
             .await
             .map(|ok| ok.data)
     }

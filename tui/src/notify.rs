@@ -4,10 +4,13 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use leadhook_shared::{Escalation, Reminder};
+use leadhook_shared::{Escalation, Reminder, Reply};
 
 use crate::leads::LeadRow;
 use crate::sanitize;
+
+/// Most characters of a reply a toast or notification shows.
+pub const REPLY_SHOWN: usize = 120;
 
 /// What to tell the user about a batch of new leads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +54,20 @@ impl Notice {
                 Some(form) => format!("{} ({form})", escalation.name),
                 None => escalation.name.clone(),
             },
+        }
+    }
+
+    /// "Jane Doe replied: Tomorrow at 10 is better": the person's words on one line, cut to
+    /// [`REPLY_SHOWN`] characters (a stranger's text: controls and bidi marks neutralised).
+    pub fn reply(reply: &Reply) -> Notice {
+        let text = sanitize::screen(&reply.text);
+        let mut body: String = text.chars().take(REPLY_SHOWN).collect();
+        if text.chars().count() > REPLY_SHOWN {
+            body.push('…');
+        }
+        Notice {
+            summary: format!("{} replied", sanitize::screen(&reply.name)),
+            body,
         }
     }
 

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use leadhook_shared::{Backoff, Cursor, Escalation, Reminder};
+use leadhook_shared::{Backoff, Cursor, Escalation, Reminder, Reply};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
@@ -35,6 +35,8 @@ pub enum PollEvent<T> {
     Escalation(Escalation),
     /// A lead's next step fell due (pushed only).
     Reminder(Reminder),
+    /// The person wrote back (pushed only).
+    Reply(Reply),
     /// The server no longer shows this lead to this rep (pushed only).
     Hidden(i64),
     /// The last poll failed; the next try is at `retry_at`.
@@ -257,6 +259,13 @@ impl<T: Listed> Poller<T> {
             match serde_json::from_str::<Reminder>(&event.data) {
                 Ok(reminder) => emit(&self.events, PollEvent::Reminder(reminder)).await,
                 Err(err) => tracing::warn!("ignoring a reminder that does not parse: {err}"),
+            }
+            return;
+        }
+        if event.event == "reply" {
+            match serde_json::from_str::<Reply>(&event.data) {
+                Ok(reply) => emit(&self.events, PollEvent::Reply(reply)).await,
+                Err(err) => tracing::warn!("ignoring a reply that does not parse: {err}"),
             }
             return;
         }

@@ -280,6 +280,10 @@ impl Services {
                     let result = client.deliveries(id).await;
                     Msg::Deliveries { id, result }
                 });
+                self.request(results, move |client| async move {
+                    let result = client.conversation(id).await;
+                    Msg::Conversation { id, result }
+                });
             }
             Effect::SetPaging(update) => self.request(results, move |client| async move {
                 Msg::PagingSaved(client.update_me(&update).await)

@@ -45,9 +45,12 @@ impl Watcher {
                 .filter(|lead| self.known.insert(lead.id) && !first_load)
                 .map(|lead| Output::Lead(line(&lead, self.json)))
                 .collect(),
-            // watch prints new leads; the dashboard tells the reps about escalations and drops
-            // the leads the server hides.
-            PollEvent::Escalation(_) | PollEvent::Reminder(_) | PollEvent::Hidden(_) => Vec::new(),
+            // watch prints new leads; the dashboard tells the reps about escalations and replies
+            // and drops the leads the server hides.
+            PollEvent::Escalation(_)
+            | PollEvent::Reminder(_)
+            | PollEvent::Reply(_)
+            | PollEvent::Hidden(_) => Vec::new(),
             PollEvent::Synced { push, .. } => {
                 let how = if push { "live" } else { "polling" };
                 let message = format!("connected ({how}), {} leads known", self.known.len());

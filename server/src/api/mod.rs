@@ -11,6 +11,7 @@ mod follow_ups;
 mod health;
 mod insights;
 mod leads;
+mod messages;
 mod people;
 mod reps;
 mod stats;
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/leads/{id}/release", post(claims::release))
         .route("/leads/{id}/activity", get(claims::activity))
         .route("/leads/{id}/deliveries", get(claims::deliveries))
+        .route("/leads/{id}/messages", get(messages::list))
         .route(
             "/leads/{id}/next-step",
             put(follow_ups::set).delete(follow_ups::clear),

@@ -156,6 +156,17 @@ pub struct ServeArgs {
         hide = true
     )]
     pub claim_secret: Option<SecretString>,
+    /// File holding the Twilio Auth Token: the key of the signature on Twilio's status callbacks
+    /// and inbound SMS at /twilio/sms (or set TWILIO_AUTH_TOKEN); needs LEADHOOK_PUBLIC_URL.
+    #[arg(long = "twilio-auth-token-file", env = "TWILIO_AUTH_TOKEN_FILE", value_name = "PATH", value_parser = secret_file)]
+    pub twilio_auth_token_file: Option<SecretString>,
+    #[arg(
+        long = "twilio-auth-token",
+        env = "TWILIO_AUTH_TOKEN",
+        hide_env_values = true,
+        hide = true
+    )]
+    pub twilio_auth_token: Option<SecretString>,
     /// The channels file (TOML): outgoing webhooks and which events go where; unset: none.
     #[arg(long = "channels", env = "LEADHOOK_CHANNELS", value_name = "PATH")]
     pub channels: Option<std::path::PathBuf>,
@@ -265,6 +276,7 @@ mod tests {
             fb_capi_token: Some(secret.into()),
             fb_ads_token: Some(secret.into()),
             claim_secret: Some(secret.into()),
+            twilio_auth_token: Some(secret.into()),
             fb_ads_token_file: Some(secret.into()),
             fb_app_secret_file: Some(secret.into()),
             api_tokens_file: Some(secret.into()),

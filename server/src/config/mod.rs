@@ -31,6 +31,7 @@ mod store_copy;
 #[cfg(test)]
 mod tests;
 mod tools;
+mod twilio;
 pub use ads::AdsConfig;
 pub use args::{ServeArgs, SupabaseArgs};
 pub use cadence::{Cadence, DEFAULT_CADENCE};
@@ -48,6 +49,7 @@ pub use parse::secret_file;
 pub use phone::PhoneRegions;
 pub use store_copy::{CopyTarget, StoreCopyArgs, StoreCopySettings};
 pub use tools::{BackupArgs, LogArgs, LogFormat};
+pub use twilio::TwilioInbound;
 
 use network::{parse_metrics_addr, parse_trusted_proxies};
 use parse::{
@@ -100,6 +102,8 @@ pub struct Config {
     pub channels: Option<Arc<ChannelsConfig>>,
     /// Claim links in pages to phones (`LEADHOOK_CLAIM_SECRET`); `None` when unset.
     pub claim_links: Option<Arc<ClaimLinks>>,
+    /// Checks Twilio's callbacks (`TWILIO_AUTH_TOKEN`); `None` when unset.
+    pub twilio: Option<TwilioInbound>,
     /// Form answers named as columns (`LEADHOOK_ANSWER_COLUMNS`).
     pub answer_columns: AnswerColumns,
     /// Leads older than this many days are erased daily (`LEADHOOK_RETENTION_DAYS`); `None`: off.
@@ -293,6 +297,10 @@ impl Config {
             public_url.as_deref(),
         )?
         .map(Arc::new);
+        let twilio = twilio::parse(
+            args.twilio_auth_token_file.or(args.twilio_auth_token),
+            public_url.as_deref(),
+        )?;
         let channels = channels::load(args.channels.as_deref())?.map(Arc::new);
         let trusted_proxies = parse_trusted_proxies(args.trusted_proxies)?;
         let metrics_listen = parse_metrics_addr(args.metrics_addr)?;
@@ -303,6 +311,7 @@ impl Config {
             ads,
             channels,
             claim_links,
+            twilio,
             answer_columns,
             retention_days,
             app_secret,

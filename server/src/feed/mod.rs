@@ -7,8 +7,8 @@
 //!   there the announcer only wakes the [`ChangeFollower`] (in [`follower`]), which reads every
 //!   change after its cursor from the store, its own writes with the rest, and announces them in
 //!   cursor order: each change is announced once, and never after a later one.
-//! - [`LiveFeed`]: what listeners subscribe to, and where the escalator and the reminders
-//!   announce their [`Alert`]s (live only: a dashboard that was away lists what is overdue
+//! - [`LiveFeed`]: what listeners subscribe to, and where the escalator, the reminders and the
+//!   replies announce their [`Alert`]s (live only: a dashboard that was away lists what is overdue
 //!   itself).
 //! - [`ChangeListener`] (in [`listen`]): with `DATABASE_URL`, the PostgreSQL session on which
 //!   the store pushes each change's cursor, so the follower reads when something changed instead
@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use leadhook_shared::{Cursor, Escalation, Lead, Reminder};
+use leadhook_shared::{Cursor, Escalation, Lead, Reminder, Reply};
 use tokio::sync::{Notify, broadcast, watch};
 
 pub use follower::ChangeFollower;
@@ -107,6 +107,8 @@ impl Feed {
 pub enum Alert {
     Escalation(Escalation),
     Reminder(Reminder),
+    /// The person wrote back ([`crate::replies`]).
+    Reply(Reply),
 }
 
 impl Alert {
@@ -115,6 +117,7 @@ impl Alert {
         match self {
             Alert::Escalation(escalation) => escalation.owner.as_deref(),
             Alert::Reminder(reminder) => reminder.owner.as_deref(),
+            Alert::Reply(reply) => reply.owner.as_deref(),
         }
     }
 }
@@ -149,6 +152,12 @@ impl LiveFeed {
             threshold_secs: threshold.as_secs(),
             waiting_secs,
         }));
+    }
+
+    /// Tells this server's listeners that a person wrote back.
+    pub fn announce_reply(&self, reply: Reply) {
+        // No listeners is fine.
+        let _ = self.alerts.send(Alert::Reply(reply));
     }
 
     /// Tells this server's listeners that a lead's next step fell due.

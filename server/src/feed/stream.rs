@@ -104,6 +104,7 @@ fn alert_event(alert: &Alert) -> Event {
     let event = match alert {
         Alert::Escalation(escalation) => Event::default().event("escalation").json_data(escalation),
         Alert::Reminder(reminder) => Event::default().event("reminder").json_data(reminder),
+        Alert::Reply(reply) => Event::default().event("reply").json_data(reply),
     };
     event.unwrap_or_else(|_| Event::default().comment("unserialisable alert skipped"))
 }

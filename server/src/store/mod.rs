@@ -15,6 +15,7 @@
 //! | [`Outbox`] | deliveries of events to every destination: routes, claims, settling, figures | [`crate::outbox::Dispatcher`] (`/api/health` and `/metrics` ask it for the figures) |
 //! | [`CapiOutbox`] | the Conversions API's switch, and the outbox in its terms | [`crate::capi::CapiSender`] |
 //! | [`RepDirectory`] | reps, their roles and token hashes | [`crate::reps::RepCache`], `leadhook-server reps` |
+//! | [`Conversations`], [`ReplyRouting`] | a lead's messages to and from the person, opt-outs, where a reply belongs | the first-message senders, [`crate::replies::Replies`], the HTTP API |
 //! | [`copy::CopyEnd`] | bulk reads and writes | `store copy` |
 //!
 //! [`LeadStore`] is all of them at once: what [`open`] returns and the wiring in
@@ -35,6 +36,7 @@ pub mod postgrest;
 mod queue;
 mod reminders;
 pub mod replica;
+pub mod replies;
 pub mod reps;
 mod routing;
 pub mod sqlite;
@@ -61,6 +63,7 @@ pub use people::{People, Relinked, TriageBackfill, TriageWrites, Triaged, Untria
 pub use queue::{Claim, Contact, OwnerCounts, QueueFigures, QueueReads, QueueWrites};
 pub use reminders::{Reminded, ReminderCheck, ReminderMarks, ReminderQuery};
 pub use replica::{LeaseCondition, LeaseRow, LeaseUpdate, Leases, SweepPositions};
+pub use replies::ReplyRouting;
 pub use reps::{RepDirectory, Rotation, StoredRep};
 pub use routing::Routing;
 pub use upsert::UPSERT_BATCH;
@@ -188,6 +191,7 @@ pub trait LeadStore:
     + RepDirectory
     + TriageBackfill
     + Conversations
+    + ReplyRouting
     + 'static
 {
 }
@@ -204,6 +208,7 @@ impl<T> LeadStore for T where
         + RepDirectory
         + TriageBackfill
         + Conversations
+        + ReplyRouting
         + 'static
 {
 }

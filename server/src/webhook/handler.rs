@@ -7,6 +7,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use chrono::Utc;
 use leadhook_shared::meta::parse_notification;
+use leadhook_shared::meta::whatsapp::is_whatsapp;
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
@@ -51,7 +52,8 @@ pub async fn verify_subscription(
 
 /// `POST /webhook`: refuse what is too big or unsigned before reading it, read the body within
 /// its size, deadline and the shared byte budget, verify the signature over the raw bytes, commit
-/// every leadgen event to the inbox, and only then answer 200.
+/// every leadgen event to the inbox (or apply a WhatsApp webhook to the store,
+/// [`crate::replies::whatsapp`]), and only then answer 200.
 pub async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -61,6 +63,18 @@ pub async fn receive(
         state.metrics.webhook_rejected(rejection_reason(error));
         tracing::warn!("webhook refused: {error}");
     })?;
+    if is_whatsapp(&body) {
+        let applied = crate::replies::whatsapp::apply(&state.replies, &body)
+            .await
+            .inspect_err(|error| {
+                state.metrics.webhook_rejected("whatsapp_refused");
+                tracing::warn!("WhatsApp webhook refused: {error}");
+            })?;
+        state.status.webhook_received(Utc::now());
+        return Ok(axum::Json(
+            serde_json::json!({ "success": true, "received": applied }),
+        ));
+    }
     let notification = parse_notification(&body).map_err(|error| {
         state.metrics.webhook_rejected("invalid_json");
         AppError::InvalidJson(error.to_string())
@@ -93,11 +107,23 @@ async fn admit(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(Bytes, WebhookReservation), AppError> {
-    let announced = announced_length(headers, MAX_WEBHOOK_BODY_BYTES)?;
+    announced_length(headers, MAX_WEBHOOK_BODY_BYTES)?;
     let signature = ClaimedSignature::parse(headers.get(SIGNATURE_HEADER).map(|v| v.as_bytes()))?;
+    let (body, reservation) = read_bounded(state, headers, body).await?;
+    signature.verify(state.config.app_secret.expose_secret().as_bytes(), &body)?;
+    Ok((body, reservation))
+}
+
+/// A provider's body (Meta's, Twilio's) read within its size, deadline and the shared byte
+/// budget, with the share it holds until answered.
+pub(crate) async fn read_bounded(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Bytes, WebhookReservation), AppError> {
+    let announced = announced_length(headers, MAX_WEBHOOK_BODY_BYTES)?;
     let reservation = state.admission.reserve_webhook(announced)?;
     let body = read_within(body, MAX_WEBHOOK_BODY_BYTES, WEBHOOK_BODY_DEADLINE).await?;
-    signature.verify(state.config.app_secret.expose_secret().as_bytes(), &body)?;
     Ok((body, reservation))
 }
 

@@ -6,4 +6,5 @@ mod handler;
 /// with it what this handler verifies.
 pub use leadhook_shared::meta::signature;
 
+pub(crate) use handler::read_bounded;
 pub use handler::{receive, verify_subscription};

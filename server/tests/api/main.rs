@@ -32,6 +32,7 @@ mod replica_sweeps;
 pub(crate) mod replicas;
 mod replicas_channels;
 mod replicas_push;
+mod replies;
 mod reps;
 mod roles;
 mod secret_flags;

@@ -5,6 +5,7 @@ mod flex_id;
 pub mod graph_lead;
 pub mod signature;
 pub mod webhook;
+pub mod whatsapp;
 
 pub use graph_lead::{
     GRAPH_LEAD_FIELDS, GraphLead, IncomingLead, LeadParseError, parse_graph_lead, parse_meta_time,

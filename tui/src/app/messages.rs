@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use leadhook_shared::{
-    Activity, Attempted, CallOutcome, Insights, InsightsParams, Lead, LeadDelivery, LeadPatch, Me,
-    MeUpdate, NewAttempt, NewManualLead, NextStep, Rep, Stats, SyncReport,
+    Activity, Attempted, CallOutcome, Conversation, Insights, InsightsParams, Lead, LeadDelivery,
+    LeadPatch, Me, MeUpdate, NewAttempt, NewManualLead, NextStep, Rep, Stats, SyncReport,
 };
 
 use super::PersonChange;
@@ -45,6 +45,11 @@ pub enum Msg {
     Activity {
         id: i64,
         result: Result<Vec<Activity>, ClientError>,
+    },
+    /// A lead's conversation with the person.
+    Conversation {
+        id: i64,
+        result: Result<Conversation, ClientError>,
     },
     /// Where a lead's events went beyond the terminal.
     Deliveries {

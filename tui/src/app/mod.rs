@@ -237,6 +237,10 @@ impl App {
                 self.on_deliveries(id, result);
                 None
             }
+            Msg::Conversation { id, result } => {
+                self.on_conversation(id, result);
+                None
+            }
             Msg::TimeZoneSet(result) => {
                 self.on_time_zone_set(result);
                 None
@@ -362,6 +366,7 @@ impl App {
             }
             PollEvent::Escalation(escalation) => self.on_escalation(&escalation),
             PollEvent::Reminder(reminder) => self.on_reminder(&reminder),
+            PollEvent::Reply(reply) => self.on_reply(&reply),
             PollEvent::Hidden(id) => {
                 if self.leads.remove(id) {
                     self.settle_selection();
@@ -451,6 +456,7 @@ mod people;
 #[cfg(test)]
 mod people_tests;
 mod reach;
+mod replies;
 mod selection;
 mod team;
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! right rep, and the open lead's history.
 
 use chrono::{DateTime, Duration, Utc};
-use leadhook_shared::{Activity, Assignment, Escalation, LeadDelivery, LeadPatch, Me, Rep, Role};
+use leadhook_shared::{
+    Activity, Assignment, Conversation, Escalation, LeadDelivery, LeadPatch, Me, Rep, Role,
+};
 
 use super::{App, Effect, Level, Mode, Pane};
 use crate::audience::{self, Happening, Viewer};
@@ -40,6 +42,8 @@ pub struct LeadActivity {
     pub error: Option<String>,
     /// Where its events went beyond the terminal, newest first, once the server said.
     pub deliveries: Vec<LeadDelivery>,
+    /// Its conversation with the person, once the server said (a server without them: `None`).
+    pub conversation: Option<Conversation>,
 }
 
 impl WorkQueueView {
@@ -314,6 +318,7 @@ impl App {
                     loading: true,
                     error: None,
                     deliveries: Vec::new(),
+                    conversation: None,
                 });
             }
         }
@@ -334,6 +339,19 @@ impl App {
             result,
         ) {
             cached.deliveries = deliveries;
+        }
+    }
+
+    /// A lead's conversation; a server from before them (404) or an outage leaves it unshown.
+    pub(super) fn on_conversation(&mut self, id: i64, result: Result<Conversation, ClientError>) {
+        if let (Some(cached), Ok(conversation)) = (
+            self.team
+                .activity
+                .as_mut()
+                .filter(|cached| cached.lead == id),
+            result,
+        ) {
+            cached.conversation = Some(conversation);
         }
     }
 

@@ -12,8 +12,9 @@ use crate::app::App;
 use crate::sanitize;
 use crate::theme;
 
-/// The lead's history, oldest first, once the server has sent it.
+/// The lead's conversation, then its history, oldest first, once the server has sent it.
 pub(super) fn activity(app: &App, lead: i64, page: &mut Page) {
+    super::conversation::conversation(app, lead, page);
     page.heading("Activity");
     let Some(history) = app.team.activity.as_ref().filter(|a| a.lead == lead) else {
         page.text(Span::raw(""), "loading…", theme::LABEL);

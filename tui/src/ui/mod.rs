@@ -4,6 +4,7 @@
 
 mod columns;
 mod contact;
+mod conversation;
 mod detail;
 mod due;
 mod follow_up_popup;
@@ -21,6 +22,8 @@ mod toast;
 mod answer_column_snapshots;
 #[cfg(test)]
 mod contact_snapshots;
+#[cfg(test)]
+mod conversation_snapshots;
 #[cfg(test)]
 mod detail_snapshots;
 #[cfg(test)]

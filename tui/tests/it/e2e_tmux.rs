@@ -16,7 +16,7 @@ use leadhook_shared::{ApiList, ApiOk, Lead, LeadStatus, Me, NextStep};
 use leadhook_sim::harness::{TestSettings, poll_until};
 use leadhook_sim::{BodyStyle, GraphStandin, LeadFaker, TestServer, WebhookSender};
 
-const APP_SECRET: &str = "e2e-app-secret";
+pub(crate) const APP_SECRET: &str = "e2e-app-secret";
 const PAGE_TOKEN: &str = "e2e-page-token";
 pub(crate) const REP_TOKEN: &str = "e2e-rep-token";
 const ALICE_TOKEN: &str = "e2e-alice-token";
@@ -246,6 +246,13 @@ async fn watch_json_prints_a_pushed_lead_at_once() {
 }
 
 pub(crate) async fn start_server() -> (tempfile::TempDir, GraphStandin, Server) {
+    start_server_with(|_| {}).await
+}
+
+/// [`start_server`] with its configuration changed by `adjust`.
+pub(crate) async fn start_server_with(
+    adjust: impl FnOnce(&mut leadhook_server::config::Config),
+) -> (tempfile::TempDir, GraphStandin, Server) {
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = TestSettings {
         app_secret: APP_SECRET.into(),
@@ -257,9 +264,10 @@ pub(crate) async fn start_server() -> (tempfile::TempDir, GraphStandin, Server) 
         .spawn_graph()
         .await
         .expect("Graph API stand-in starts");
-    let config = settings
+    let mut config = settings
         .config(&graph, &dir.path().join("data"))
         .expect("valid server settings");
+    adjust(&mut config);
     let server = TestServer::start(config, leadhook_server::intake::DEFAULT_RETRY)
         .await
         .expect("leadhook server starts");
@@ -350,7 +358,7 @@ pub(crate) struct Tmux {
 
 impl Tmux {
     /// The dashboard against `server` as the rep of `token`, polling every `interval`.
-    fn dashboard(dir: &Path, server: &Server, token: &str, interval: &str) -> Tmux {
+    pub(crate) fn dashboard(dir: &Path, server: &Server, token: &str, interval: &str) -> Tmux {
         let binary = dashboard_binary().to_string_lossy().into_owned();
         let command = [
             binary.as_str(),

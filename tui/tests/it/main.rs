@@ -5,6 +5,7 @@
 mod answer_columns_from_server;
 mod cli_docs;
 mod e2e_links;
+mod e2e_replies;
 mod e2e_tmux;
 mod insights_from_server;
 mod json_log_file;

@@ -24,6 +24,7 @@ mod queue;
 mod reads;
 mod reminders;
 mod replica;
+mod replies;
 mod reps;
 mod upsert;
 

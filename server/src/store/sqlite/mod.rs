@@ -25,6 +25,7 @@ mod queue;
 mod reads;
 mod reminders;
 mod replica;
+mod replies;
 mod reps;
 mod route;
 mod rows;

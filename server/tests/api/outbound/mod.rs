@@ -12,7 +12,7 @@ mod follow_up_events;
 mod kill;
 mod ntfy;
 mod ntfy_standin;
-mod pyvenv;
+pub(crate) mod pyvenv;
 mod receiver;
 pub(crate) mod smtp;
 pub(crate) mod standins;

@@ -18,6 +18,7 @@ mod phones;
 mod queue;
 mod reminders;
 mod replica_suite;
+mod replies;
 mod reps;
 mod routing;
 mod sql_kinds;
@@ -171,6 +172,9 @@ macro_rules! conformance {
                 a_known_failure_restarts_only_its_own_message,
                 opt_outs_block_the_start_until_the_number_opts_back_in,
                 erasure_takes_the_conversation_and_keeps_the_opt_out,
+            );
+            conformance!(@in replies, $make;
+                a_phone_finds_its_newest_lead_that_is_not_erased,
             );
             conformance!(@with_fixture conversation, $make;
                 racing_replicas_start_one_first_message_per_person,
