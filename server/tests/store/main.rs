@@ -6,6 +6,7 @@ mod conformance;
 mod copy;
 mod erase_migration;
 mod history_statements;
+mod insights_days;
 mod migration_steps;
 mod outbox_migration;
 mod outbox_routes;

@@ -117,4 +117,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261207214000_history_per_statement.sql",
         include_str!("../../../../migrations/20261207214000_history_per_statement.sql"),
     ),
+    (
+        "20261207230000_insights_days.sql",
+        include_str!("../../../../migrations/20261207230000_insights_days.sql"),
+    ),
 ];
