@@ -1,4 +1,4 @@
-//! `20261207230000_insights_days.sql` on a real PostgreSQL: the day roll-ups are filled for the
+//! `20261208010000_insights_days.sql` on a real PostgreSQL: the day roll-ups are filled for the
 //! leads stored before it, every kind of lead write keeps them equal to the leads (an older
 //! server's SQL, which never names them, and the store copy's), and `lead_insights` answers as
 //! the scan of every lead it replaces (`20261207211000_insights_speed_on_lead.sql`), for every
@@ -10,7 +10,7 @@ use tokio_postgres::Client;
 
 use super::migration_steps::{apply_twice, split_at};
 
-const DAYS_MIGRATION: &str = "20261207230000_insights_days.sql";
+const DAYS_MIGRATION: &str = "20261208010000_insights_days.sql";
 const SCAN_MIGRATION: &str = "20261207211000_insights_speed_on_lead.sql";
 
 /// The scan `lead_insights` of the speed migration, renamed `lead_insights_scan`: the reference

@@ -118,7 +118,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../../../migrations/20261207214000_history_per_statement.sql"),
     ),
     (
-        "20261207230000_insights_days.sql",
-        include_str!("../../../../migrations/20261207230000_insights_days.sql"),
+        "20261208010000_insights_days.sql",
+        include_str!("../../../../migrations/20261208010000_insights_days.sql"),
     ),
 ];
