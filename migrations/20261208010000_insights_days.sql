@@ -23,9 +23,12 @@
 --
 -- What a write pays: a lead's row of the roll-ups is taken and rewritten with the lead's write,
 -- so two transactions writing leads of the same day, source and owner wait for each other's
--- commit there. Each statement takes the rows it leaves in key order, then the rows it enters
--- in key order; two transactions moving leads between the same two rows in opposite directions
--- at the same moment can still deadlock, and PostgreSQL then fails one of them.
+-- commit there. They never deadlock there: before it changes any, each statement takes every
+-- row it touches (those its leads leave and those they enter, together, made as needed) in one
+-- order, the key's, so two transactions moving leads between the same rows in opposite
+-- directions (a rep claiming one lead while releasing another) only wait for each other and
+-- both commit. The server's own writes are queued before that by the `updated_at` stamp's
+-- lock; the writes that skip it (the store copy's, deletes) rely on this order.
 --
 -- Safe beside an older server: it writes leads as before and the triggers keep the roll-ups;
 -- `lead_insights` keeps its arguments and its answer. Filling the roll-ups holds writes to the
@@ -96,8 +99,7 @@ begin
 end
 $$;
 
--- Counts the leads `removed` out of the roll-ups and the leads `added` in (rows made as
--- needed), each in key order; emptied rows go.
+-- Counts the leads `removed` out of the roll-ups and the leads `added` in; emptied rows go.
 create or replace function public.lead_insight_apply(added public.leads[], removed public.leads[])
 returns void
 language plpgsql
@@ -109,6 +111,22 @@ set enable_hashjoin = off
 set enable_mergejoin = off
 as $$
 begin
+  -- Every row the leads leave or enter, taken at once in key order before any changes: the
+  -- missing ones made empty, the others locked and left as they are (`where false` locks the
+  -- row without writing it). Taking the rows left first and the rows entered after would let
+  -- two opposite moves each hold one row and wait for the other's.
+  insert into public.lead_insight_days as d
+    (day, campaign_id, adset_id, ad_id, form_id, platform, is_organic, owner,
+     leads, junk, contacted, qualified, won, lost, speeds, seconds)
+  select distinct c.day, c.campaign_id, c.adset_id, c.ad_id, c.form_id, c.platform, c.is_organic, c.owner,
+         0, 0, 0, 0, 0, 0, '{}'::bigint[], '{}'::integer[]
+    from (select * from public.lead_insight_parts(removed)
+          union all select * from public.lead_insight_parts(added)) as c
+   order by 1, 2, 3, 4, 5, 6, 7, 8
+  on conflict (day, campaign_id, adset_id, ad_id, form_id, platform, is_organic, owner) do update
+     set leads = d.leads
+   where false;
+
   if coalesce(pg_catalog.cardinality(removed), 0) > 0 then
     update public.lead_insight_days as d
        set leads = d.leads - g.leads, junk = d.junk - g.junk, contacted = d.contacted - g.contacted,

@@ -44,7 +44,7 @@ $$;";
 
 /// Every place where the roll-ups differ from the leads counted afresh, and how many leads they
 /// count.
-async fn rollup_differences(client: &Client) -> (i64, i64) {
+pub(super) async fn rollup_differences(client: &Client) -> (i64, i64) {
     let row = client
         .query_one(
             "with fresh as (
