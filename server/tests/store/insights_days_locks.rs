@@ -19,10 +19,10 @@ use tokio_postgres::{Client, Error};
 
 use super::insights_days::rollup_differences;
 
-const ROUNDS: usize = 25;
+const ROUNDS: usize = 40;
 /// Leads each mover moves in its one statement: the more, the longer each holds the first roll-up
 /// row before it takes the second.
-const BATCH: i64 = 100;
+const BATCH: i64 = 300;
 /// How long a round waits for both movers to queue behind the holder before giving up.
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(3);
 
