@@ -6,6 +6,8 @@ mod conformance;
 mod copy;
 mod erase_migration;
 mod history_statements;
+mod insights_days;
+mod insights_days_locks;
 mod migration_steps;
 mod outbox_migration;
 mod outbox_routes;

@@ -1,5 +1,6 @@
 //! Insights in the Supabase store: one call of `public.lead_insights`
-//! (migrations/20261207211000_insights_speed_on_lead.sql), which counts in PostgreSQL.
+//! (migrations/20261208010000_insights_days.sql), which counts in PostgreSQL: the period's whole
+//! UTC days from the day roll-ups its triggers keep, the rest from the leads.
 
 use async_trait::async_trait;
 use leadhook_shared::insights::{Grouping, SPEED_BUCKET_EDGES};

@@ -122,6 +122,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../../../migrations/20261208000000_follow_up_events.sql"),
     ),
     (
+        "20261208010000_insights_days.sql",
+        include_str!("../../../../migrations/20261208010000_insights_days.sql"),
+    ),
+    (
         "20261208020000_conversations.sql",
         include_str!("../../../../migrations/20261208020000_conversations.sql"),
     ),
