@@ -154,3 +154,56 @@ fn every_path_architecture_mentions_exists() {
         "ARCHITECTURE.md names paths that do not exist: {missing:?}"
     );
 }
+
+/// The environment variables the binaries read through clap (`env = "NAME"`) in the `.rs` files
+/// under `dir`, recursively.
+fn clap_env_names(dir: &Path, names: &mut Vec<String>) {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for entry in entries.map(|entry| entry.expect("a directory entry").path()) {
+        if entry.is_dir() {
+            clap_env_names(&entry, names);
+            continue;
+        }
+        if entry.extension().is_none_or(|ext| ext != "rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&entry).expect("a source file");
+        for (at, _) in source.match_indices("env = \"") {
+            // `env = "..."`, not `secret_env = "..."` in a channels file written by a test.
+            if source[..at].ends_with(|c: char| c == '_' || c.is_alphanumeric()) {
+                continue;
+            }
+            let rest = &source[at + "env = \"".len()..];
+            let name = &rest[..rest.find('"').expect("a closing quote")];
+            names.push(name.to_string());
+        }
+    }
+}
+
+#[test]
+fn the_readme_names_every_environment_variable_the_binaries_read() {
+    let readme = read("README.md");
+    // The configuration tables' rows: a variable named only in prose is not documented.
+    let rows: String = readme
+        .lines()
+        .filter(|line| line.starts_with("| "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut names = Vec::new();
+    for dir in ["server/src", "tui/src"] {
+        clap_env_names(&root().join(dir), &mut names);
+    }
+    assert!(names.len() > 30, "found only {names:?}");
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|name| {
+            // Every secret `X` may come from `X_FILE`, which the README says once for all.
+            let documented = name.strip_suffix("_FILE").unwrap_or(name);
+            !rows.contains(&format!("`{documented}`"))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README.md's configuration tables do not name {missing:?}"
+    );
+}
