@@ -165,7 +165,8 @@ as $$
                      when 'read' then 4 when 'failed' then 4 when 'received' then 4 else 0 end
 $$;
 
--- A provider's later status for its message: {"id", "lead_id"}, or null when none has that id.
+-- A provider's later status for its message: {"id", "lead_id", "changed"}, or null when none has
+-- that id; "changed" is false when the message already stood at that status or beyond.
 create or replace function public.message_status(
   message_channel text, message_provider_id text, new_status text, why text)
 returns jsonb
@@ -190,8 +191,9 @@ begin
        set status = new_status, error = coalesce(why, error),
            updated_at = pg_catalog.clock_timestamp()
      where id = found_id;
+    return jsonb_build_object('id', found_id, 'lead_id', of_lead, 'changed', true);
   end if;
-  return jsonb_build_object('id', found_id, 'lead_id', of_lead);
+  return jsonb_build_object('id', found_id, 'lead_id', of_lead, 'changed', false);
 end
 $$;
 

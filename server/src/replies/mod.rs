@@ -120,7 +120,7 @@ impl Replies {
             .error
             .as_ref()
             .and_then(|error| error.opt_out(channel));
-        let Some((_, lead_id)) = found else {
+        let Some(applied) = found else {
             tracing::debug!(%channel, "a status of a message this store does not hold");
             if let (Some(source), Some(number)) = (opt_out, &report.recipient) {
                 self.opt_out(&NumberHash::of(number), channel, source)
@@ -128,11 +128,15 @@ impl Replies {
             }
             return Ok(());
         };
-        let note = match &error {
-            Some(error) => format!("{channel} message {}: {error}", report.status),
-            None => format!("{channel} message {}", report.status),
-        };
-        self.conversations.message_note(lead_id, &note).await?;
+        let lead_id = applied.lead_id;
+        // A provider's repeat, or a status older than the message's, changes nothing to tell.
+        if applied.changed {
+            let note = match &error {
+                Some(error) => format!("{channel} message {}: {error}", report.status),
+                None => format!("{channel} message {}", report.status),
+            };
+            self.conversations.message_note(lead_id, &note).await?;
+        }
         if let Some(source) = opt_out {
             let number = match &report.recipient {
                 Some(number) => Some(NumberHash::of(number)),

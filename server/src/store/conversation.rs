@@ -149,6 +149,16 @@ impl NumberHash {
     }
 }
 
+/// What a provider's status did to its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusApplied {
+    pub message_id: i64,
+    pub lead_id: i64,
+    /// `false` when the message already stood at that status or beyond (a provider's repeat, or
+    /// a late `sent` after `delivered`): nothing changed, and nothing goes in the history.
+    pub changed: bool,
+}
+
 /// One message of a lead's conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationMessage {
@@ -229,15 +239,15 @@ pub trait Conversations: Send + Sync {
     async fn message_failed(&self, id: i64, error: &str) -> Result<(), StoreError>;
 
     /// A provider's later status for its message `provider_id` (a webhook or status callback):
-    /// applied unless it would move the message back ([`MessageStatus::rank`]). The message's
-    /// id and lead, `None` when no message has that provider id.
+    /// applied unless it would move the message back ([`MessageStatus::rank`]) or leave it where
+    /// it stands. `None` when no message has that provider id.
     async fn message_status(
         &self,
         channel: MessageChannel,
         provider_id: &str,
         status: MessageStatus,
         error: Option<&str>,
-    ) -> Result<Option<(i64, i64)>, StoreError>;
+    ) -> Result<Option<StatusApplied>, StoreError>;
 
     /// A message from the person to lead `lead_id`; a provider id seen before is not stored
     /// twice (`None`: a re-delivery).

@@ -50,7 +50,7 @@ use leadhook_shared::{Cursor, Lead, LeadPatch, LeadStatus, MetaFields, NewManual
 pub use capi::{CapiFigures, CapiOutbox, FailedStage, QueuedStage};
 pub use conversation::{
     ConversationMessage, Conversations, Direction, FirstMessage, FirstStart, MessageChannel,
-    MessageStatus, NumberHash, OptOut, OptOutSource,
+    MessageStatus, NumberHash, OptOut, OptOutSource, StatusApplied,
 };
 pub use erase::{ERASE_BATCH, Erasure, ErasureTargets, Person};
 pub use error::StoreError;

@@ -14,7 +14,7 @@ use crate::store::conversation::{
 };
 use crate::store::{
     ConversationMessage, Conversations, Direction, FirstMessage, FirstStart, MessageChannel,
-    MessageStatus, NumberHash, OptOut, OptOutSource, StoreError,
+    MessageStatus, NumberHash, OptOut, OptOutSource, StatusApplied, StoreError,
 };
 
 const MESSAGES_TABLE: &str = "lead_messages";
@@ -34,6 +34,7 @@ struct StartAnswer {
 struct StatusAnswer {
     id: i64,
     lead_id: i64,
+    changed: bool,
 }
 
 #[derive(Deserialize)]
@@ -151,14 +152,18 @@ impl Conversations for PostgrestStore {
         provider_id: &str,
         status: MessageStatus,
         error: Option<&str>,
-    ) -> Result<Option<(i64, i64)>, StoreError> {
+    ) -> Result<Option<StatusApplied>, StoreError> {
         let args = json!({"message_channel": channel.as_str(), "message_provider_id": provider_id,
             "new_status": status.as_str(), "why": error.map(message_text)});
         let answer: Option<StatusAnswer> = self
             .call(self.client.rpc("message_status", args.to_string()))
             .await?
             .json()?;
-        Ok(answer.map(|found| (found.id, found.lead_id)))
+        Ok(answer.map(|found| StatusApplied {
+            message_id: found.id,
+            lead_id: found.lead_id,
+            changed: found.changed,
+        }))
     }
 
     async fn message_received(

@@ -19,7 +19,7 @@ use crate::store::conversation::{
 };
 use crate::store::{
     ConversationMessage, Conversations, Direction, FirstMessage, FirstStart, MessageChannel,
-    MessageStatus, NumberHash, OptOut, OptOutSource, StoreError,
+    MessageStatus, NumberHash, OptOut, OptOutSource, StatusApplied, StoreError,
 };
 
 /// The messages and opt-outs; erasing a lead removes its messages (a trigger, so every erase
@@ -298,7 +298,7 @@ impl Conversations for SqliteStore {
         provider_id: &str,
         status: MessageStatus,
         error: Option<&str>,
-    ) -> Result<Option<(i64, i64)>, StoreError> {
+    ) -> Result<Option<StatusApplied>, StoreError> {
         let (provider_id, error) = (provider_id.to_string(), error.map(message_text));
         self.with(move |inner| {
             let tx = inner.conn.transaction().map_err(internal)?;
@@ -315,7 +315,8 @@ impl Conversations for SqliteStore {
                 return Ok(None);
             };
             let current_rank = MessageStatus::read(&current).map_or(0, MessageStatus::rank);
-            if status.rank() > current_rank {
+            let changed = status.rank() > current_rank;
+            if changed {
                 tx.execute(
                     "UPDATE lead_messages SET status = ?2, error = COALESCE(?3, error),
                             updated_at = ?4
@@ -325,7 +326,11 @@ impl Conversations for SqliteStore {
                 .map_err(internal)?;
             }
             tx.commit().map_err(internal)?;
-            Ok(Some((id, lead_id)))
+            Ok(Some(StatusApplied {
+                message_id: id,
+                lead_id,
+                changed,
+            }))
         })
         .await
     }

@@ -6,7 +6,7 @@
 
 use leadhook_server::store::{
     Direction, FirstMessage, FirstStart, LeadStore, MessageChannel, MessageStatus, NumberHash,
-    OptOutSource,
+    OptOutSource, StatusApplied,
 };
 use leadhook_shared::ActivityKind;
 
@@ -95,18 +95,24 @@ pub async fn a_first_message_is_claimed_once_per_person_and_number(store: &dyn L
         .await
         .unwrap();
     let whatsapp = MessageChannel::WhatsApp;
-    for (status, want) in [
-        (MessageStatus::Delivered, MessageStatus::Delivered),
-        (MessageStatus::Sent, MessageStatus::Delivered),
-        (MessageStatus::Read, MessageStatus::Read),
-        (MessageStatus::Delivered, MessageStatus::Read),
+    for (status, want, changed) in [
+        (MessageStatus::Delivered, MessageStatus::Delivered, true),
+        (MessageStatus::Delivered, MessageStatus::Delivered, false),
+        (MessageStatus::Sent, MessageStatus::Delivered, false),
+        (MessageStatus::Read, MessageStatus::Read, true),
+        (MessageStatus::Delivered, MessageStatus::Read, false),
     ] {
         assert_eq!(
             store
                 .message_status(whatsapp, "wamid.AAA", status, None)
                 .await
                 .unwrap(),
-            Some((id, a))
+            Some(StatusApplied {
+                message_id: id,
+                lead_id: a,
+                changed
+            }),
+            "{status}"
         );
         assert_eq!(status_of(store, a).await, [want], "after {status}");
     }
